@@ -1,0 +1,24 @@
+//! The vocabulary of agririsk, shared by every other crate.
+//!
+//! Everything here is pure: no I/O, no clock reads, no randomness. Raw input becomes one of these types once, at the
+//! edge, and the types keep their invariants from then on: a [`Money`] is whole fen, a [`Rate`] is an exact
+//! decimal, a [`NationalId`] has a valid GB 11643 check digit, and so on.
+#![deny(clippy::float_arithmetic)]
+
+pub mod calendar;
+pub mod crop;
+pub mod ids;
+pub mod money;
+pub mod party;
+pub mod rate;
+
+pub use calendar::{Clock, Date, DateError, DayCount, FixedClock, add_months, days_between, end_of_month, parse_date};
+pub use crop::{Crop, CropCalendar, CropSeason, NoSeason, Region, UnknownCode};
+pub use ids::{
+    ApplicationId, BorrowerId, CollateralId, GroupId, HouseholdId, IdError, InstallmentId, LoanId, MobileNumber,
+    NationalId, ProductId, RepaymentId, ScheduleId, VillageCode,
+};
+pub use money::{Allocation, Money, MoneyError, Rounding, UnroundedMoney};
+pub use party::{Borrower, Collateral, CollateralKind, Household, JointLiabilityGroup, PartyError, Village};
+pub use rate::{Rate, RateError};
+pub use rust_decimal::Decimal;
