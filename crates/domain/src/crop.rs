@@ -135,7 +135,8 @@ pub enum Region {
 
 impl Region {
     /// Every region, in a stable order.
-    pub const ALL: [Region; 5] = [Region::NorthChinaPlain, Region::Yangtze, Region::Northeast, Region::Northwest, Region::South];
+    pub const ALL: [Region; 5] =
+        [Region::NorthChinaPlain, Region::Yangtze, Region::Northeast, Region::Northwest, Region::South];
 
     /// The kebab-case code.
     pub fn code(self) -> &'static str {

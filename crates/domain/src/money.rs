@@ -141,7 +141,7 @@ impl Money {
         let mut remainders = Vec::with_capacity(weights.len());
         let mut assigned: i128 = 0;
         for w in weights {
-            let numerator = magnitude * i128::try_from(*w).map_err(|_| MoneyError::Overflow)?;
+            let numerator = magnitude * i128::from(*w);
             let denominator = i128::try_from(total_weight).map_err(|_| MoneyError::Overflow)?;
             let part = numerator / denominator;
             remainders.push(numerator % denominator);
@@ -167,10 +167,7 @@ impl Money {
                 }
             }
         }
-        parts
-            .into_iter()
-            .map(|p| i64::try_from(sign * p).map(Money).map_err(|_| MoneyError::Overflow))
-            .collect()
+        parts.into_iter().map(|p| i64::try_from(sign * p).map(Money).map_err(|_| MoneyError::Overflow)).collect()
     }
 
     /// Parses an amount of yuan such as `100000`, `8530.99` or `-0.5`; at most two decimal places.
@@ -186,7 +183,10 @@ impl Money {
             None => (digits, ""),
         };
         let all_digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
-        if whole.is_empty() || !all_digits(whole) || !all_digits(fraction) || (digits.contains('.') && fraction.is_empty())
+        if whole.is_empty()
+            || !all_digits(whole)
+            || !all_digits(fraction)
+            || (digits.contains('.') && fraction.is_empty())
         {
             return Err(malformed());
         }

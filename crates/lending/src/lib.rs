@@ -1,0 +1,23 @@
+//! The lending engine: products, exact schedules, repayments, the days-past-due clock, five-category
+//! classification, IFRS 9 stages and the loan state machine.
+//!
+//! Pure: no I/O, no clock reads, no randomness. Give it terms and a list of dated events and it returns the loan's
+//! state on any date; storing the events is the caller's business (see the `store` crate).
+#![deny(clippy::float_arithmetic)]
+
+pub mod classify;
+pub mod product;
+pub mod schedule;
+pub mod servicing;
+pub mod status;
+
+pub use classify::{Bucket, ClassificationRules, FiveCategory, IfrsStage, Standing};
+pub use product::{
+    Component, Conventions, InterestFrequency, LoanTerms, Plan, ProductKind, TermsError, TermsRequest, Waterfall,
+};
+pub use schedule::{Installment, Schedule};
+pub use servicing::{
+    Breakdown, Change, DatedEvent, DeferralInterest, InstallmentState, Loan, LoanEvent, LoanState, Posting,
+    RepaymentRecord, RestructureTerms, ServicingError, StatusChange,
+};
+pub use status::{LoanStatus, TransitionError};

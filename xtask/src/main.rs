@@ -1,0 +1,122 @@
+//! Project automation for the agririsk workspace, run as `cargo xtask <command>`.
+//!
+//! Commands:
+//! - `ci`: formatting check, clippy, tidy checks and tests, stopping at the first failure;
+//! - `tidy`: the repository tidy checks alone (see [`tidy`]);
+//! - `fmt`: format the whole workspace.
+
+mod tidy;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+
+const USAGE: &str = "usage: cargo xtask <command>
+
+commands:
+  ci     cargo fmt --check, clippy -D warnings, tidy checks, tests (stops at first failure)
+  tidy   run the repository tidy checks only
+  fmt    format the whole workspace (cargo fmt --all)";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match run(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("xtask: error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Dispatches one xtask command.
+fn run(args: &[String]) -> Result<()> {
+    let root = workspace_root();
+    match args.first().map(String::as_str) {
+        Some("ci") => ci(&root),
+        Some("tidy") => tidy::run(&root),
+        Some("fmt") => run_cargo(&root, &["fmt", "--all"]),
+        Some("help" | "-h" | "--help") => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        Some(other) => bail!("unknown command `{other}`\n\n{USAGE}"),
+        None => bail!("missing command\n\n{USAGE}"),
+    }
+}
+
+/// The workspace root: the parent of this crate's manifest directory.
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives one level below the workspace root")
+        .to_path_buf()
+}
+
+/// A `cargo` command using the cargo that invoked us (`$CARGO`), else `cargo` on `PATH`.
+fn cargo_command(root: &Path) -> Command {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.current_dir(root);
+    cmd
+}
+
+/// Runs `cargo <args>` in the workspace root, failing on a non-zero exit.
+fn run_cargo(root: &Path, args: &[&str]) -> Result<()> {
+    let status = cargo_command(root)
+        .args(args)
+        .status()
+        .with_context(|| format!("failed to spawn `cargo {}`", args.join(" ")))?;
+    if !status.success() {
+        bail!("`cargo {}` failed ({status})", args.join(" "));
+    }
+    Ok(())
+}
+
+/// The full CI pipeline; stops at the first failing step.
+fn ci(root: &Path) -> Result<()> {
+    // Without a committed Cargo.lock, `--locked` would refuse to create one.
+    let locked: &[&str] = if root.join("Cargo.lock").is_file() {
+        &["--locked"]
+    } else {
+        println!("ci: no Cargo.lock found; running without --locked");
+        &[]
+    };
+    let clippy: Vec<&str> = ["clippy", "--workspace", "--all-targets"]
+        .iter()
+        .chain(locked)
+        .chain(&["--", "-D", "warnings"])
+        .copied()
+        .collect();
+    let test: Vec<&str> = ["test", "--workspace"].iter().chain(locked).copied().collect();
+
+    // Each step is a cargo invocation, or `None` for the in-process tidy checks.
+    let steps: [(&str, Option<&[&str]>); 4] = [
+        ("fmt", Some(&["fmt", "--all", "--", "--check"])),
+        ("clippy", Some(&clippy)),
+        ("tidy", None),
+        ("test", Some(&test)),
+    ];
+    let total = Instant::now();
+    let count = steps.len();
+    for (index, (name, step)) in steps.into_iter().enumerate() {
+        println!("==> ci step {}/{count}: {name}", index + 1);
+        let started = Instant::now();
+        let outcome = match step {
+            Some(args) => run_cargo(root, args),
+            None => tidy::run(root),
+        };
+        let secs = started.elapsed().as_secs_f64();
+        match outcome {
+            Ok(()) => println!("<== ci step {name}: ok in {secs:.1}s"),
+            Err(err) => {
+                println!("<== ci step {name}: FAILED after {secs:.1}s");
+                return Err(err.context(format!("ci step `{name}` failed")));
+            }
+        }
+    }
+    println!("ci: all {count} steps passed in {:.1}s", total.elapsed().as_secs_f64());
+    Ok(())
+}
