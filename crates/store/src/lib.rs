@@ -1,0 +1,210 @@
+//! Storage for agririsk.
+//!
+//! [`LoanStore`] is the backend-neutral contract: loans are created once, their history is a per-loan sequence of
+//! events that only ever grows, each money-moving event posts ledger lines in the same transaction, and every
+//! write is idempotent by key and guarded against lost updates by the expected sequence number. [`SqliteStore`] is
+//! the embedded implementation (a file under the data directory, created on first use). [`conformance`] holds the
+//! checks every backend must pass, so a PostgreSQL backend runs the very same suite.
+//!
+//! Boundary: this crate turns domain values into rows and back; it makes no lending decisions. Whether an event
+//! may be appended is decided by `lending::Loan::check_append` before `append` is called.
+
+pub mod conformance;
+mod sqlite;
+
+use std::future::Future;
+
+use domain::{BorrowerId, Date, LoanId, Money};
+use lending::{DatedEvent, LoanEvent, LoanTerms, Posting, StatusChange};
+use serde::{Deserialize, Serialize};
+
+pub use sqlite::SqliteStore;
+
+/// Errors from a store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A loan with this id exists already.
+    #[error("loan {0} already exists")]
+    DuplicateLoan(LoanId),
+    /// No loan with this id.
+    #[error("loan {0} not found")]
+    LoanNotFound(LoanId),
+    /// Another writer appended to the loan between read and write.
+    #[error("loan {loan} changed while the command ran (expected {expected} events, found {found}); run it again")]
+    Conflict {
+        /// The loan.
+        loan: LoanId,
+        /// Events the caller had seen.
+        expected: u32,
+        /// Events found at write time.
+        found: u32,
+    },
+    /// An idempotency key was reused for a different event.
+    #[error("key {key} was already used on loan {loan} for a different posting")]
+    KeyConflict {
+        /// The loan.
+        loan: LoanId,
+        /// The reused key.
+        key: String,
+    },
+    /// A stored row could not be read back into a domain value.
+    #[error("stored data is unreadable: {0}")]
+    Corrupt(String),
+    /// The database failed.
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    /// A schema migration failed.
+    #[error("migration failed: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+}
+
+/// A loan to create.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewLoan {
+    /// Its id.
+    pub id: LoanId,
+    /// The borrower.
+    pub borrower: BorrowerId,
+    /// Validated terms.
+    pub terms: LoanTerms,
+    /// The classification rule set it is judged by.
+    pub rules: String,
+    /// The day it was booked.
+    pub booked_on: Date,
+}
+
+/// A stored loan.
+pub type LoanRecord = NewLoan;
+
+/// An event to append, with its idempotency key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewEvent {
+    /// The dated event.
+    pub dated: DatedEvent,
+    /// Idempotency key: the same key on the same loan is applied once.
+    pub key: Option<String>,
+}
+
+impl NewEvent {
+    /// An event whose key is its repayment id (for repayments and reversals) or none.
+    pub fn keyed_by_id(dated: DatedEvent) -> NewEvent {
+        let key = match &dated.event {
+            LoanEvent::Repaid { id, .. } | LoanEvent::Reversed { id, .. } => Some(id.as_str().to_string()),
+            _ => None,
+        };
+        NewEvent { dated, key }
+    }
+}
+
+/// A stored event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredEvent {
+    /// Position in the loan's history, from 1.
+    pub seq: u32,
+    /// The dated event.
+    pub dated: DatedEvent,
+    /// Its idempotency key.
+    pub key: Option<String>,
+}
+
+/// What an append did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Appended {
+    /// Stored as event `seq`.
+    New {
+        /// The new event's sequence number.
+        seq: u32,
+    },
+    /// The same key and event were stored before as event `seq`; nothing was written.
+    Duplicate {
+        /// The earlier event's sequence number.
+        seq: u32,
+    },
+}
+
+/// One line of the ledger.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LedgerLine {
+    /// The event that posted it.
+    pub event_seq: u32,
+    /// Effective date.
+    pub date: Date,
+    /// Component, e.g. `disbursement` or `overdue-principal`.
+    pub component: String,
+    /// Signed amount.
+    pub amount: Money,
+}
+
+/// The storage contract every backend fulfils. Each method is one transaction.
+pub trait LoanStore: Send + Sync {
+    /// Creates a loan with its first events (e.g. its approval) atomically.
+    fn create_loan(&self, loan: &NewLoan, events: &[NewEvent]) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The next free loan id of the form `L000001`.
+    fn next_loan_id(&self) -> impl Future<Output = Result<LoanId, StoreError>> + Send;
+
+    /// A loan by id.
+    fn loan(&self, id: &LoanId) -> impl Future<Output = Result<Option<LoanRecord>, StoreError>> + Send;
+
+    /// Every loan, ordered by id.
+    fn loans(&self) -> impl Future<Output = Result<Vec<LoanRecord>, StoreError>> + Send;
+
+    /// A loan's events in sequence order.
+    fn events(&self, id: &LoanId) -> impl Future<Output = Result<Vec<StoredEvent>, StoreError>> + Send;
+
+    /// Appends one event and its ledger lines, provided the loan still has `expected` events. A key seen before
+    /// with the same event is a no-op reported as [`Appended::Duplicate`]; with a different event, an error.
+    fn append(
+        &self,
+        id: &LoanId,
+        expected: u32,
+        event: &NewEvent,
+        postings: &[Posting],
+    ) -> impl Future<Output = Result<Appended, StoreError>> + Send;
+
+    /// The loan's ledger lines in posting order.
+    fn ledger(&self, id: &LoanId) -> impl Future<Output = Result<Vec<LedgerLine>, StoreError>> + Send;
+
+    /// Records status changes not recorded before; returns how many were new.
+    fn record_changes(
+        &self,
+        id: &LoanId,
+        changes: &[StatusChange],
+    ) -> impl Future<Output = Result<usize, StoreError>> + Send;
+
+    /// Recorded status changes, by date.
+    fn changes(&self, id: &LoanId) -> impl Future<Output = Result<Vec<StatusChange>, StoreError>> + Send;
+}
+
+/// The kind label and the value labels of a change, as stored.
+fn change_columns(change: &lending::Change) -> (&'static str, String, String) {
+    use lending::Change;
+    match change {
+        Change::Status { from, to } => ("status", from.code().to_string(), to.code().to_string()),
+        Change::Bucket { from, to } => ("bucket", from.label().to_string(), to.label().to_string()),
+        Change::Class { from, to } => ("class", from.code().to_string(), to.code().to_string()),
+        Change::Stage { from, to } => ("stage", from.to_string(), to.to_string()),
+    }
+}
+
+/// Rebuilds a change from its stored columns through the domain's own serde names.
+fn change_from_columns(kind: &str, from: &str, to: &str) -> Result<lending::Change, StoreError> {
+    let json = serde_json::json!({ "kind": kind, "from": from, "to": to });
+    serde_json::from_value(json).map_err(|e| StoreError::Corrupt(format!("status change {kind} {from}->{to}: {e}")))
+}
+
+/// The kind and amount columns of an event.
+fn event_columns(event: &LoanEvent) -> (&'static str, Option<i64>) {
+    match event {
+        LoanEvent::Approved { .. } => ("approved", None),
+        LoanEvent::Referred { .. } => ("referred", None),
+        LoanEvent::Declined { .. } => ("declined", None),
+        LoanEvent::Disbursed { amount } => ("disbursed", Some(amount.fen())),
+        LoanEvent::Repaid { amount, .. } => ("repaid", Some(amount.fen())),
+        LoanEvent::Reversed { .. } => ("reversed", None),
+        LoanEvent::Restructured { .. } => ("restructured", None),
+        LoanEvent::Deferred { .. } => ("deferred", None),
+        LoanEvent::Reclassified { .. } => ("reclassified", None),
+        LoanEvent::WrittenOff { .. } => ("written-off", None),
+    }
+}

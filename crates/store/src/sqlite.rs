@@ -1,0 +1,333 @@
+//! The embedded SQLite backend: one file, `agririsk.sqlite`, under the data directory.
+//!
+//! Durability: WAL journal with `synchronous = FULL`, so a committed command survives a killed process and a power
+//! cut. Writers take the write lock up front (`BEGIN IMMEDIATE`) so the read-check-write of an append cannot
+//! interleave with another writer. Append-only tables are enforced by triggers in the schema itself.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use domain::{BorrowerId, Date, LoanId, Money};
+use lending::{DatedEvent, LoanEvent, LoanTerms, Posting, StatusChange};
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Row, SqlSafeStr};
+
+use crate::{
+    Appended, LedgerLine, LoanRecord, LoanStore, NewEvent, NewLoan, StoreError, StoredEvent, change_columns,
+    change_from_columns, event_columns,
+};
+
+/// Schema migrations, embedded in the binary and applied in order on open.
+const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "loans", include_str!("../migrations/sqlite/0001_loans.sql"))];
+
+/// The SQLite store.
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+    path: PathBuf,
+}
+
+fn corrupt(what: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(what.to_string())
+}
+
+fn parse_date(text: &str) -> Result<Date, StoreError> {
+    domain::parse_date(text).map_err(corrupt)
+}
+
+fn to_u32(value: i64, what: &str) -> Result<u32, StoreError> {
+    u32::try_from(value).map_err(|_| corrupt(format!("{what} {value} out of range")))
+}
+
+impl SqliteStore {
+    /// The database file name inside a data directory.
+    pub const FILE_NAME: &'static str = "agririsk.sqlite";
+
+    /// Opens the store under `data_dir`, creating the directory and database on first use and applying pending
+    /// migrations.
+    pub async fn open(data_dir: &Path) -> Result<SqliteStore, StoreError> {
+        std::fs::create_dir_all(data_dir)
+            .map_err(|e| corrupt(format!("cannot create data directory {}: {e}", data_dir.display())))?;
+        let path = data_dir.join(Self::FILE_NAME);
+        let options = SqliteConnectOptions::new()
+            .filename(&path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await?;
+        let migrations = MIGRATIONS
+            .iter()
+            .map(|(version, name, sql)| {
+                Migration::new(*version, (*name).into(), MigrationType::Simple, sql.into_sql_str(), false)
+            })
+            .collect();
+        Migrator::with_migrations(migrations).run(&pool).await?;
+        Ok(SqliteStore { pool, path })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Closes every connection, checkpointing the WAL so only the database file remains.
+    pub async fn close(self) {
+        self.pool.close().await;
+    }
+
+    /// Runs a raw statement; for tests that prove the schema's own guards (e.g. append-only triggers).
+    pub async fn execute_raw(&self, sql: &str) -> Result<u64, StoreError> {
+        let done = sqlx::query(sqlx::AssertSqlSafe(sql.to_string())).execute(&self.pool).await?;
+        Ok(done.rows_affected())
+    }
+
+    fn loan_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<LoanRecord, StoreError> {
+        let id: String = row.try_get("id")?;
+        let terms_json: String = row.try_get("terms_json")?;
+        let terms: LoanTerms =
+            serde_json::from_str(&terms_json).map_err(|e| corrupt(format!("loan {id} terms: {e}")))?;
+        Ok(NewLoan {
+            id: LoanId::parse(&id).map_err(corrupt)?,
+            borrower: BorrowerId::parse(&row.try_get::<String, _>("borrower_id")?).map_err(corrupt)?,
+            terms,
+            rules: row.try_get("rules")?,
+            booked_on: parse_date(&row.try_get::<String, _>("booked_on")?)?,
+        })
+    }
+}
+
+async fn insert_event(
+    tx: &mut sqlx::SqliteConnection,
+    loan: &LoanId,
+    seq: u32,
+    event: &NewEvent,
+    postings: &[Posting],
+) -> Result<(), StoreError> {
+    let (kind, amount) = event_columns(&event.dated.event);
+    let payload = serde_json::to_string(&event.dated.event).map_err(corrupt)?;
+    sqlx::query(
+        "INSERT INTO loan_events (loan_id, seq, effective_date, kind, amount_fen, idempotency_key, payload_json)
+         VALUES (?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(loan.as_str())
+    .bind(i64::from(seq))
+    .bind(event.dated.date.to_string())
+    .bind(kind)
+    .bind(amount)
+    .bind(event.key.as_deref())
+    .bind(payload)
+    .execute(&mut *tx)
+    .await?;
+    for (line, posting) in postings.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO ledger_postings (loan_id, event_seq, line, posting_date, component, amount_fen)
+             VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(loan.as_str())
+        .bind(i64::from(seq))
+        .bind(i64::try_from(line).map_err(corrupt)? + 1)
+        .bind(event.dated.date.to_string())
+        .bind(posting.component)
+        .bind(posting.amount.fen())
+        .execute(&mut *tx)
+        .await?;
+    }
+    Ok(())
+}
+
+impl LoanStore for SqliteStore {
+    async fn create_loan(&self, loan: &NewLoan, events: &[NewEvent]) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let exists: Option<i64> = sqlx::query_scalar("SELECT 1 FROM loans WHERE id = ?")
+            .bind(loan.id.as_str())
+            .fetch_optional(&mut *tx)
+            .await?;
+        if exists.is_some() {
+            return Err(StoreError::DuplicateLoan(loan.id.clone()));
+        }
+        let terms_json = serde_json::to_string(&loan.terms).map_err(corrupt)?;
+        sqlx::query(
+            "INSERT INTO loans (id, borrower_id, product, principal_fen, annual_rate, start_date, rules, terms_json, booked_on)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(loan.id.as_str())
+        .bind(loan.borrower.as_str())
+        .bind(loan.terms.product().code())
+        .bind(loan.terms.principal().fen())
+        .bind(loan.terms.annual_rate().to_string())
+        .bind(loan.terms.start().to_string())
+        .bind(&loan.rules)
+        .bind(terms_json)
+        .bind(loan.booked_on.to_string())
+        .execute(&mut *tx)
+        .await?;
+        for (i, event) in events.iter().enumerate() {
+            let seq = u32::try_from(i + 1).map_err(corrupt)?;
+            insert_event(&mut tx, &loan.id, seq, event, &[]).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn next_loan_id(&self) -> Result<LoanId, StoreError> {
+        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM loans").fetch_one(&self.pool).await?;
+        let mut n = count + 1;
+        loop {
+            let candidate = LoanId::parse(&format!("L{n:06}")).map_err(corrupt)?;
+            let taken: Option<i64> = sqlx::query_scalar("SELECT 1 FROM loans WHERE id = ?")
+                .bind(candidate.as_str())
+                .fetch_optional(&self.pool)
+                .await?;
+            if taken.is_none() {
+                return Ok(candidate);
+            }
+            n += 1;
+        }
+    }
+
+    async fn loan(&self, id: &LoanId) -> Result<Option<LoanRecord>, StoreError> {
+        let row = sqlx::query("SELECT * FROM loans WHERE id = ?").bind(id.as_str()).fetch_optional(&self.pool).await?;
+        row.as_ref().map(Self::loan_from_row).transpose()
+    }
+
+    async fn loans(&self) -> Result<Vec<LoanRecord>, StoreError> {
+        let rows = sqlx::query("SELECT * FROM loans ORDER BY id").fetch_all(&self.pool).await?;
+        rows.iter().map(Self::loan_from_row).collect()
+    }
+
+    async fn events(&self, id: &LoanId) -> Result<Vec<StoredEvent>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT seq, effective_date, idempotency_key, payload_json FROM loan_events WHERE loan_id = ? ORDER BY seq",
+        )
+        .bind(id.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let seq = to_u32(row.try_get("seq")?, "event seq")?;
+                let payload: String = row.try_get("payload_json")?;
+                let event: LoanEvent =
+                    serde_json::from_str(&payload).map_err(|e| corrupt(format!("loan {id} event {seq}: {e}")))?;
+                Ok(StoredEvent {
+                    seq,
+                    dated: DatedEvent { date: parse_date(&row.try_get::<String, _>("effective_date")?)?, event },
+                    key: row.try_get("idempotency_key")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn append(
+        &self,
+        id: &LoanId,
+        expected: u32,
+        event: &NewEvent,
+        postings: &[Posting],
+    ) -> Result<Appended, StoreError> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let exists: Option<i64> =
+            sqlx::query_scalar("SELECT 1 FROM loans WHERE id = ?").bind(id.as_str()).fetch_optional(&mut *tx).await?;
+        if exists.is_none() {
+            return Err(StoreError::LoanNotFound(id.clone()));
+        }
+        if let Some(key) = &event.key {
+            let earlier = sqlx::query(
+                "SELECT seq, effective_date, payload_json FROM loan_events WHERE loan_id = ? AND idempotency_key = ?",
+            )
+            .bind(id.as_str())
+            .bind(key)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if let Some(row) = earlier {
+                let payload = serde_json::to_string(&event.dated.event).map_err(corrupt)?;
+                let same = row.try_get::<String, _>("payload_json")? == payload
+                    && row.try_get::<String, _>("effective_date")? == event.dated.date.to_string();
+                return if same {
+                    Ok(Appended::Duplicate { seq: to_u32(row.try_get("seq")?, "event seq")? })
+                } else {
+                    Err(StoreError::KeyConflict { loan: id.clone(), key: key.clone() })
+                };
+            }
+        }
+        let found: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM loan_events WHERE loan_id = ?")
+            .bind(id.as_str())
+            .fetch_one(&mut *tx)
+            .await?;
+        let found = to_u32(found, "event count")?;
+        if found != expected {
+            return Err(StoreError::Conflict { loan: id.clone(), expected, found });
+        }
+        let seq = expected + 1;
+        insert_event(&mut tx, id, seq, event, postings).await?;
+        tx.commit().await?;
+        Ok(Appended::New { seq })
+    }
+
+    async fn ledger(&self, id: &LoanId) -> Result<Vec<LedgerLine>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT event_seq, posting_date, component, amount_fen FROM ledger_postings
+             WHERE loan_id = ? ORDER BY event_seq, line",
+        )
+        .bind(id.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(LedgerLine {
+                    event_seq: to_u32(row.try_get("event_seq")?, "event seq")?,
+                    date: parse_date(&row.try_get::<String, _>("posting_date")?)?,
+                    component: row.try_get("component")?,
+                    amount: Money::from_fen(row.try_get("amount_fen")?),
+                })
+            })
+            .collect()
+    }
+
+    async fn record_changes(&self, id: &LoanId, changes: &[StatusChange]) -> Result<usize, StoreError> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut added = 0;
+        for c in changes {
+            let (kind, from, to) = change_columns(&c.change);
+            let done = sqlx::query(
+                "INSERT OR IGNORE INTO status_changes (loan_id, change_date, kind, from_value, to_value, cause)
+                 VALUES (?, ?, ?, ?, ?, ?)",
+            )
+            .bind(id.as_str())
+            .bind(c.date.to_string())
+            .bind(kind)
+            .bind(from)
+            .bind(to)
+            .bind(&c.cause)
+            .execute(&mut *tx)
+            .await?;
+            added += usize::try_from(done.rows_affected()).map_err(corrupt)?;
+        }
+        tx.commit().await?;
+        Ok(added)
+    }
+
+    async fn changes(&self, id: &LoanId) -> Result<Vec<StatusChange>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT change_date, kind, from_value, to_value, cause FROM status_changes
+             WHERE loan_id = ? ORDER BY change_date, rowid",
+        )
+        .bind(id.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let kind: String = row.try_get("kind")?;
+                let from: String = row.try_get("from_value")?;
+                let to: String = row.try_get("to_value")?;
+                Ok(StatusChange {
+                    date: parse_date(&row.try_get::<String, _>("change_date")?)?,
+                    change: change_from_columns(&kind, &from, &to)?,
+                    cause: row.try_get("cause")?,
+                })
+            })
+            .collect()
+    }
+}
