@@ -294,6 +294,19 @@ impl Breakdown {
         ]
     }
 
+    /// Part by part, this split minus another.
+    pub fn minus(&self, other: &Breakdown) -> Breakdown {
+        Breakdown {
+            penalty: self.penalty - other.penalty,
+            overdue_interest: self.overdue_interest - other.overdue_interest,
+            overdue_principal: self.overdue_principal - other.overdue_principal,
+            current_interest: self.current_interest - other.current_interest,
+            current_principal: self.current_principal - other.current_principal,
+            prepaid_principal: self.prepaid_principal - other.prepaid_principal,
+            overpayment: self.overpayment - other.overpayment,
+        }
+    }
+
     /// Every part negated: the reversal of this split.
     pub fn negated(&self) -> Breakdown {
         Breakdown {
@@ -440,6 +453,17 @@ pub struct Posting {
     pub component: &'static str,
     /// Signed amount: reversals are negative.
     pub amount: Money,
+    /// For a reallocation line: the earlier repayment whose split the new event changed. A back-dated event (a
+    /// reversal of an old payment, a late-booked draw) can change how later repayments are split; the ledger
+    /// records the difference instead of editing the earlier lines.
+    pub reallocates: Option<RepaymentId>,
+}
+
+impl Posting {
+    /// A line of the event's own.
+    pub fn new(component: &'static str, amount: Money) -> Posting {
+        Posting { component, amount, reallocates: None }
+    }
 }
 
 /// A loan's contract: its terms and the classification rules it is judged by. Servicing is a pure function of
@@ -510,33 +534,47 @@ impl Loan {
         let mut all = events.to_vec();
         all.push(new.clone());
         // Every later event must still apply after the new one is slotted in by date.
-        self.state_as_of(&all, latest)?;
+        let after = self.state_as_of(&all, latest)?;
         let at_date = self.state_as_of(&all, new.date)?;
-        let postings = match &new.event {
-            LoanEvent::Disbursed { amount } => vec![Posting { component: "disbursement", amount: *amount }],
-            LoanEvent::Repaid { id, .. } => at_date
+        let (own_id, reversed_id) = match &new.event {
+            LoanEvent::Repaid { id, .. } => (Some(id), None),
+            LoanEvent::Reversed { id, of, .. } => (Some(id), Some(of)),
+            _ => (None, None),
+        };
+        let mut postings = match &new.event {
+            LoanEvent::Disbursed { amount } => vec![Posting::new("disbursement", *amount)],
+            LoanEvent::Repaid { id, .. } => after
                 .repayments
                 .iter()
                 .find(|r| &r.id == id)
-                .map(|r| breakdown_postings(&r.breakdown))
+                .map(|r| breakdown_postings(&r.breakdown, None))
                 .unwrap_or_default(),
             LoanEvent::Reversed { of, .. } => before
                 .repayments
                 .iter()
                 .find(|r| &r.id == of)
-                .map(|r| breakdown_postings(&r.breakdown.negated()))
+                .map(|r| breakdown_postings(&r.breakdown.negated(), None))
                 .unwrap_or_default(),
             _ => Vec::new(),
         };
+        for later in &after.repayments {
+            if Some(&later.id) == own_id || Some(&later.id) == reversed_id {
+                continue;
+            }
+            if let Some(earlier) = before.repayments.iter().find(|r| r.id == later.id) {
+                let diff = later.breakdown.minus(&earlier.breakdown);
+                postings.extend(breakdown_postings(&diff, Some(&later.id)));
+            }
+        }
         Ok((at_date, postings))
     }
 }
 
-fn breakdown_postings(b: &Breakdown) -> Vec<Posting> {
+fn breakdown_postings(b: &Breakdown, reallocates: Option<&RepaymentId>) -> Vec<Posting> {
     b.parts()
         .into_iter()
         .filter(|(_, m)| !m.is_zero())
-        .map(|(component, amount)| Posting { component, amount })
+        .map(|(component, amount)| Posting { component, amount, reallocates: reallocates.cloned() })
         .collect()
 }
 

@@ -89,11 +89,11 @@ pub async fn events_keep_their_order_and_content<S: LoanStore>(store: S) {
     let loan = sample_loan("L1");
     store.create_loan(&loan, &[event("2026-03-09", LoanEvent::Approved { by: "a".into() })]).await.expect("create");
     let disbursed = event("2026-03-10", LoanEvent::Disbursed { amount: Money::from_yuan(50_000) });
-    let posting = [Posting { component: "disbursement", amount: Money::from_yuan(50_000) }];
-    assert_eq!(store.append(&loan.id, 1, &disbursed, &posting).await.expect("append"), Appended::New { seq: 2 });
+    let posting = [Posting::new("disbursement", Money::from_yuan(50_000))];
+    assert_eq!(store.append(&loan.id, 1, &disbursed, &posting, &[]).await.expect("append"), Appended::New { seq: 2 });
     // A back-dated event is stored in arrival order; replay sorts by date.
     let early = repayment("2026-03-09", "r-early", 1);
-    assert_eq!(store.append(&loan.id, 2, &early, &[]).await.expect("append"), Appended::New { seq: 3 });
+    assert_eq!(store.append(&loan.id, 2, &early, &[], &[]).await.expect("append"), Appended::New { seq: 3 });
     let events = store.events(&loan.id).await.expect("events");
     let seqs: Vec<u32> = events.iter().map(|e| e.seq).collect();
     assert_eq!(seqs, [1, 2, 3]);
@@ -106,13 +106,13 @@ pub async fn keys_make_appends_idempotent<S: LoanStore>(store: S) {
     let loan = sample_loan("L1");
     store.create_loan(&loan, &[]).await.expect("create");
     let pay = repayment("2026-04-10", "r1", 21_528);
-    let lines = [Posting { component: "current-interest", amount: Money::from_fen(21_528) }];
-    assert_eq!(store.append(&loan.id, 0, &pay, &lines).await.expect("first"), Appended::New { seq: 1 });
-    assert_eq!(store.append(&loan.id, 1, &pay, &lines).await.expect("again"), Appended::Duplicate { seq: 1 });
+    let lines = [Posting::new("current-interest", Money::from_fen(21_528))];
+    assert_eq!(store.append(&loan.id, 0, &pay, &lines, &[]).await.expect("first"), Appended::New { seq: 1 });
+    assert_eq!(store.append(&loan.id, 1, &pay, &lines, &[]).await.expect("again"), Appended::Duplicate { seq: 1 });
     // Even with a stale expected count the duplicate is recognised first.
-    assert_eq!(store.append(&loan.id, 0, &pay, &lines).await.expect("stale"), Appended::Duplicate { seq: 1 });
+    assert_eq!(store.append(&loan.id, 0, &pay, &lines, &[]).await.expect("stale"), Appended::Duplicate { seq: 1 });
     let different = repayment("2026-04-10", "r1", 100);
-    let err = store.append(&loan.id, 1, &different, &[]).await;
+    let err = store.append(&loan.id, 1, &different, &[], &[]).await;
     assert!(matches!(err, Err(StoreError::KeyConflict { .. })), "reused key must fail: {err:?}");
     assert_eq!(store.events(&loan.id).await.expect("events").len(), 1);
     assert_eq!(store.ledger(&loan.id).await.expect("ledger").len(), 1, "no ledger line was posted twice");
@@ -123,7 +123,7 @@ pub async fn stale_writers_are_refused<S: LoanStore>(store: S) {
     let loan = sample_loan("L1");
     store.create_loan(&loan, &[event("2026-03-09", LoanEvent::Approved { by: "a".into() })]).await.expect("create");
     let pay = repayment("2026-04-10", "r1", 100);
-    let err = store.append(&loan.id, 0, &pay, &[Posting { component: "penalty", amount: Money::from_fen(100) }]).await;
+    let err = store.append(&loan.id, 0, &pay, &[Posting::new("penalty", Money::from_fen(100))], &[]).await;
     assert!(matches!(err, Err(StoreError::Conflict { expected: 0, found: 1, .. })), "stale append must fail: {err:?}");
     assert_eq!(store.events(&loan.id).await.expect("events").len(), 1);
     assert!(store.ledger(&loan.id).await.expect("ledger").is_empty());
@@ -134,17 +134,29 @@ pub async fn ledger_lines_round_trip_to_the_fen<S: LoanStore>(store: S) {
     let loan = sample_loan("L1");
     store.create_loan(&loan, &[]).await.expect("create");
     let lines = [
-        Posting { component: "penalty", amount: Money::from_fen(1) },
-        Posting { component: "overdue-principal", amount: Money::from_fen(Money::MAX_INPUT_FEN) },
-        Posting { component: "overpayment", amount: Money::from_fen(-Money::MAX_INPUT_FEN) },
+        Posting::new("penalty", Money::from_fen(1)),
+        Posting::new("overdue-principal", Money::from_fen(Money::MAX_INPUT_FEN)),
+        Posting::new("overpayment", Money::from_fen(-Money::MAX_INPUT_FEN)),
     ];
-    store.append(&loan.id, 0, &repayment("2026-05-01", "r1", 1), &lines).await.expect("append");
+    store.append(&loan.id, 0, &repayment("2026-05-01", "r1", 1), &lines, &[]).await.expect("append");
     let ledger = store.ledger(&loan.id).await.expect("ledger");
     let amounts: Vec<i64> = ledger.iter().map(|l| l.amount.fen()).collect();
     assert_eq!(amounts, [1, Money::MAX_INPUT_FEN, -Money::MAX_INPUT_FEN]);
     assert_eq!(ledger[1].component, "overdue-principal");
     assert_eq!(ledger[0].date, parse_date("2026-05-01").expect("date"));
-    assert!(ledger.iter().all(|l| l.event_seq == 1));
+    assert!(ledger.iter().all(|l| l.event_seq == 1 && l.reallocates.is_none()));
+    let moved = [Posting {
+        component: "overdue-interest",
+        amount: Money::from_fen(-5),
+        reallocates: Some(RepaymentId::parse("r1").expect("id")),
+    }];
+    store.append(&loan.id, 1, &repayment("2026-04-01", "r0", 5), &moved, &[]).await.expect("append");
+    let ledger = store.ledger(&loan.id).await.expect("ledger");
+    assert_eq!(
+        ledger.last().and_then(|l| l.reallocates.as_deref()),
+        Some("r1"),
+        "reallocation lines keep their target"
+    );
 }
 
 /// Recording the same change twice stores it once; every kind round-trips.
@@ -174,9 +186,21 @@ pub async fn status_changes_are_recorded_once<S: LoanStore>(store: S) {
             cause: "x".into(),
         },
     ];
-    assert_eq!(store.record_changes(&loan.id, &changes).await.expect("record"), 4);
-    assert_eq!(store.record_changes(&loan.id, &changes).await.expect("record again"), 0);
+    let batch: Vec<(LoanId, StatusChange)> = changes.iter().map(|c| (loan.id.clone(), c.clone())).collect();
+    assert_eq!(store.record_changes(&batch[..2]).await.expect("record"), 2);
+    assert_eq!(store.record_changes(&batch).await.expect("record again"), 2, "only the two new ones are added");
     assert_eq!(store.changes(&loan.id).await.expect("read"), changes);
+    // Changes posted with an event land in the same transaction as the event.
+    let later = StatusChange {
+        date: parse_date("2026-05-01").expect("date"),
+        change: Change::Status { from: LoanStatus::Overdue, to: LoanStatus::Active },
+        cause: "repayment r9".into(),
+    };
+    store
+        .append(&loan.id, 0, &repayment("2026-05-01", "r9", 1), &[], std::slice::from_ref(&later))
+        .await
+        .expect("append");
+    assert_eq!(store.changes(&loan.id).await.expect("read").last(), Some(&later));
 }
 
 /// Reads of an unknown loan are empty; writes to it fail.
@@ -184,6 +208,6 @@ pub async fn unknown_loans_are_reported<S: LoanStore>(store: S) {
     let ghost = LoanId::parse("nope").expect("id");
     assert_eq!(store.loan(&ghost).await.expect("read"), None);
     assert!(store.events(&ghost).await.expect("events").is_empty());
-    let err = store.append(&ghost, 0, &repayment("2026-04-10", "r1", 1), &[]).await;
+    let err = store.append(&ghost, 0, &repayment("2026-04-10", "r1", 1), &[], &[]).await;
     assert!(matches!(err, Err(StoreError::LoanNotFound(_))), "append to unknown loan must fail: {err:?}");
 }

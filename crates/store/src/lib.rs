@@ -133,6 +133,8 @@ pub struct LedgerLine {
     pub component: String,
     /// Signed amount.
     pub amount: Money,
+    /// On reallocation lines, the earlier repayment whose split changed.
+    pub reallocates: Option<String>,
 }
 
 /// The storage contract every backend fulfils. Each method is one transaction.
@@ -152,24 +154,26 @@ pub trait LoanStore: Send + Sync {
     /// A loan's events in sequence order.
     fn events(&self, id: &LoanId) -> impl Future<Output = Result<Vec<StoredEvent>, StoreError>> + Send;
 
-    /// Appends one event and its ledger lines, provided the loan still has `expected` events. A key seen before
-    /// with the same event is a no-op reported as [`Appended::Duplicate`]; with a different event, an error.
+    /// Appends one event, its ledger lines and the status changes it caused, in one transaction, provided the loan
+    /// still has `expected` events. A key seen before with the same event is a no-op reported as
+    /// [`Appended::Duplicate`]; with a different event, an error.
     fn append(
         &self,
         id: &LoanId,
         expected: u32,
         event: &NewEvent,
         postings: &[Posting],
+        changes: &[StatusChange],
     ) -> impl Future<Output = Result<Appended, StoreError>> + Send;
 
     /// The loan's ledger lines in posting order.
     fn ledger(&self, id: &LoanId) -> impl Future<Output = Result<Vec<LedgerLine>, StoreError>> + Send;
 
-    /// Records status changes not recorded before; returns how many were new.
+    /// Records status changes of any number of loans not recorded before, in one transaction; returns how many
+    /// were new.
     fn record_changes(
         &self,
-        id: &LoanId,
-        changes: &[StatusChange],
+        changes: &[(LoanId, StatusChange)],
     ) -> impl Future<Output = Result<usize, StoreError>> + Send;
 
     /// Recorded status changes, by date.

@@ -123,8 +123,8 @@ async fn insert_event(
     .await?;
     for (line, posting) in postings.iter().enumerate() {
         sqlx::query(
-            "INSERT INTO ledger_postings (loan_id, event_seq, line, posting_date, component, amount_fen)
-             VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO ledger_postings (loan_id, event_seq, line, posting_date, component, amount_fen, reallocates)
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(loan.as_str())
         .bind(i64::from(seq))
@@ -132,10 +132,29 @@ async fn insert_event(
         .bind(event.dated.date.to_string())
         .bind(posting.component)
         .bind(posting.amount.fen())
+        .bind(posting.reallocates.as_ref().map(|r| r.as_str().to_string()))
         .execute(&mut *tx)
         .await?;
     }
     Ok(())
+}
+
+/// Inserts a status change unless the same one is recorded already; returns 1 if it was new.
+async fn insert_change(tx: &mut sqlx::SqliteConnection, id: &LoanId, c: &StatusChange) -> Result<usize, StoreError> {
+    let (kind, from, to) = change_columns(&c.change);
+    let done = sqlx::query(
+        "INSERT OR IGNORE INTO status_changes (loan_id, change_date, kind, from_value, to_value, cause)
+         VALUES (?, ?, ?, ?, ?, ?)",
+    )
+    .bind(id.as_str())
+    .bind(c.date.to_string())
+    .bind(kind)
+    .bind(from)
+    .bind(to)
+    .bind(&c.cause)
+    .execute(&mut *tx)
+    .await?;
+    usize::try_from(done.rows_affected()).map_err(corrupt)
 }
 
 impl LoanStore for SqliteStore {
@@ -226,6 +245,7 @@ impl LoanStore for SqliteStore {
         expected: u32,
         event: &NewEvent,
         postings: &[Posting],
+        changes: &[StatusChange],
     ) -> Result<Appended, StoreError> {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let exists: Option<i64> =
@@ -262,13 +282,16 @@ impl LoanStore for SqliteStore {
         }
         let seq = expected + 1;
         insert_event(&mut tx, id, seq, event, postings).await?;
+        for change in changes {
+            insert_change(&mut tx, id, change).await?;
+        }
         tx.commit().await?;
         Ok(Appended::New { seq })
     }
 
     async fn ledger(&self, id: &LoanId) -> Result<Vec<LedgerLine>, StoreError> {
         let rows = sqlx::query(
-            "SELECT event_seq, posting_date, component, amount_fen FROM ledger_postings
+            "SELECT event_seq, posting_date, component, amount_fen, reallocates FROM ledger_postings
              WHERE loan_id = ? ORDER BY event_seq, line",
         )
         .bind(id.as_str())
@@ -281,29 +304,17 @@ impl LoanStore for SqliteStore {
                     date: parse_date(&row.try_get::<String, _>("posting_date")?)?,
                     component: row.try_get("component")?,
                     amount: Money::from_fen(row.try_get("amount_fen")?),
+                    reallocates: row.try_get("reallocates")?,
                 })
             })
             .collect()
     }
 
-    async fn record_changes(&self, id: &LoanId, changes: &[StatusChange]) -> Result<usize, StoreError> {
+    async fn record_changes(&self, changes: &[(LoanId, StatusChange)]) -> Result<usize, StoreError> {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let mut added = 0;
-        for c in changes {
-            let (kind, from, to) = change_columns(&c.change);
-            let done = sqlx::query(
-                "INSERT OR IGNORE INTO status_changes (loan_id, change_date, kind, from_value, to_value, cause)
-                 VALUES (?, ?, ?, ?, ?, ?)",
-            )
-            .bind(id.as_str())
-            .bind(c.date.to_string())
-            .bind(kind)
-            .bind(from)
-            .bind(to)
-            .bind(&c.cause)
-            .execute(&mut *tx)
-            .await?;
-            added += usize::try_from(done.rows_affected()).map_err(corrupt)?;
+        for (id, change) in changes {
+            added += insert_change(&mut tx, id, change).await?;
         }
         tx.commit().await?;
         Ok(added)

@@ -172,3 +172,62 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 150, ..ProptestConfig::default() })]
+
+    /// Posting events one by one — a back-dated reversal included — the ledger lines attributed to each repayment
+    /// (its own lines, reversal lines and reallocation lines) always sum to its split in the final replay.
+    #[test]
+    fn the_ledger_always_sums_to_the_replayed_split((loan, events) in serviced(), pick in any::<prop::sample::Index>()) {
+        use std::collections::HashMap;
+        let mut ledger: HashMap<String, lending::Breakdown> = HashMap::new();
+        let mut add = |id: &RepaymentId, component: &str, amount: Money| {
+            let b = ledger.entry(id.to_string()).or_default();
+            let slot = match component {
+                "penalty" => &mut b.penalty,
+                "overdue-interest" => &mut b.overdue_interest,
+                "overdue-principal" => &mut b.overdue_principal,
+                "current-interest" => &mut b.current_interest,
+                "current-principal" => &mut b.current_principal,
+                "prepaid-principal" => &mut b.prepaid_principal,
+                _ => &mut b.overpayment,
+            };
+            *slot = *slot + amount;
+        };
+        let mut posted: Vec<DatedEvent> = Vec::new();
+        let mut stream = events.clone();
+        let repayments: Vec<(RepaymentId, domain::Date)> = events.iter().filter_map(|e| match &e.event {
+            LoanEvent::Repaid { id, .. } => Some((id.clone(), e.date)),
+            _ => None,
+        }).collect();
+        if !repayments.is_empty() {
+            let (of, date) = repayments[pick.index(repayments.len())].clone();
+            stream.push(at(&(date + chrono::Duration::days(1)).to_string(), LoanEvent::Reversed {
+                id: RepaymentId::parse("rev").expect("id"), of, reason: "bounced".into(),
+            }));
+        }
+        for event in stream {
+            let Ok((_, postings)) = loan.check_append(&posted, &event) else { continue };
+            let owner = match &event.event {
+                LoanEvent::Repaid { id, .. } => Some(id.clone()),
+                LoanEvent::Reversed { of, .. } => Some(of.clone()),
+                _ => None,
+            };
+            for p in postings {
+                match (&p.reallocates, &owner) {
+                    (Some(target), _) => add(target, p.component, p.amount),
+                    (None, Some(owner)) if p.component != "disbursement" => add(owner, p.component, p.amount),
+                    _ => {}
+                }
+            }
+            posted.push(event);
+        }
+        let last = posted.iter().map(|e| e.date).max().expect("events");
+        let state = loan.state_as_of(&posted, last).expect("replay");
+        for r in &state.repayments {
+            let booked = ledger.get(r.id.as_str()).copied().unwrap_or_default();
+            prop_assert_eq!(booked, r.breakdown, "repayment {}", r.id);
+        }
+    }
+}

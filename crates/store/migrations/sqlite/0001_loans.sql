@@ -34,6 +34,8 @@ CREATE TABLE ledger_postings (
     posting_date TEXT NOT NULL,
     component    TEXT NOT NULL,
     amount_fen   INTEGER NOT NULL,
+    -- Set on reallocation lines: the earlier repayment whose split a back-dated event changed.
+    reallocates  TEXT,
     PRIMARY KEY (loan_id, event_seq, line),
     FOREIGN KEY (loan_id, event_seq) REFERENCES loan_events (loan_id, seq)
 ) STRICT;

@@ -34,7 +34,7 @@ async fn financial_history_cannot_be_edited_in_place() {
             "{sql}: {err}"
         );
     }
-    assert_eq!(store.ledger(&domain::LoanId::parse("L1").expect("id")).await.expect("ledger").len(), 3);
+    assert_eq!(store.ledger(&domain::LoanId::parse("L1").expect("id")).await.expect("ledger").len(), 4);
 }
 
 #[tokio::test]

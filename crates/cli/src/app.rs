@@ -1,0 +1,201 @@
+//! The operations behind the commands, over any [`LoanStore`]: book a loan, post an event, read a loan's state,
+//! classify the portfolio. The command handlers and the demo both go through here, so they cannot drift apart.
+//!
+//! Posting an event is read → check → write: the loan's events are read, `lending::Loan::check_append` decides
+//! whether the new event is legal and what it posts, and the store appends it only if no other writer got there
+//! first (the expected event count) and its idempotency key is new.
+
+use domain::{BorrowerId, Date, Decimal, LoanId, Money};
+use lending::{ClassificationRules, DatedEvent, FiveCategory, Loan, LoanEvent, LoanState, LoanTerms, Posting};
+use store::{Appended, LoanRecord, LoanStore, NewEvent, NewLoan};
+
+use crate::error::CliError;
+
+/// The result of posting an event.
+#[derive(Debug)]
+pub struct Posted {
+    /// The event's sequence number.
+    pub seq: u32,
+    /// True when the same key and event were posted before; nothing was written.
+    pub duplicate: bool,
+    /// Ledger lines posted (empty for a duplicate).
+    pub postings: Vec<Posting>,
+    /// The loan's state at the end of the event's date.
+    pub state: LoanState,
+}
+
+/// One loan of a portfolio view.
+#[derive(Debug)]
+pub struct Position {
+    /// The stored loan.
+    pub record: LoanRecord,
+    /// Its state on the view's date.
+    pub state: LoanState,
+}
+
+/// Portfolio totals on a date.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PortfolioSummary {
+    /// The date.
+    pub as_of: Date,
+    /// Number of loans.
+    pub loans: usize,
+    /// Gross outstanding principal.
+    pub outstanding: Money,
+    /// Outstanding principal by class, best to worst.
+    pub outstanding_by_class: Vec<(FiveCategory, Money)>,
+    /// (次级 + 可疑 + 损失) ÷ outstanding, to 4 decimal places.
+    pub npl_ratio: Decimal,
+    /// Outstanding of loans over 30 DPD or restructured ÷ outstanding (CGAP PAR30), to 4 decimal places.
+    pub par30: Decimal,
+}
+
+/// Storage plus the rules to interpret it.
+pub struct App<S> {
+    store: S,
+}
+
+fn rules_named(name: &str) -> Result<ClassificationRules, CliError> {
+    ClassificationRules::named(name)
+        .ok_or_else(|| CliError::input("rules", format!("unknown rule set '{name}' (known: cbirc-2023, cbrc-2007)")))
+}
+
+fn ratio(part: Money, whole: Money) -> Decimal {
+    if whole.is_zero() {
+        return Decimal::ZERO;
+    }
+    (Decimal::from(part.fen()) / Decimal::from(whole.fen())).round_dp(4)
+}
+
+impl<S: LoanStore> App<S> {
+    /// An app over a store.
+    pub fn new(store: S) -> App<S> {
+        App { store }
+    }
+
+    /// The store.
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    /// Gives the store back (to close it).
+    pub fn into_store(self) -> S {
+        self.store
+    }
+
+    /// A stored loan.
+    pub async fn record(&self, id: &LoanId) -> Result<LoanRecord, CliError> {
+        self.store.loan(id).await?.ok_or_else(|| CliError::input("loan", format!("loan {id} not found")))
+    }
+
+    /// Books an approved loan; returns its id.
+    pub async fn create_loan(
+        &self,
+        id: Option<LoanId>,
+        borrower: BorrowerId,
+        terms: LoanTerms,
+        rules: &str,
+        approved_by: &str,
+    ) -> Result<LoanId, CliError> {
+        rules_named(rules)?;
+        if approved_by.trim().is_empty() {
+            return Err(CliError::input("approved-by", "is required"));
+        }
+        let id = match id {
+            Some(id) => id,
+            None => self.store.next_loan_id().await?,
+        };
+        let approved = DatedEvent { date: terms.start(), event: LoanEvent::Approved { by: approved_by.to_string() } };
+        let loan = NewLoan { id: id.clone(), borrower, booked_on: terms.start(), terms, rules: rules.to_string() };
+        self.store.create_loan(&loan, &[NewEvent { dated: approved, key: None }]).await?;
+        Ok(id)
+    }
+
+    async fn load(&self, id: &LoanId) -> Result<(LoanRecord, Loan, Vec<DatedEvent>, Vec<Option<String>>), CliError> {
+        let record = self.record(id).await?;
+        let loan = Loan::new(record.terms.clone(), rules_named(&record.rules)?);
+        let stored = self.store.events(id).await?;
+        let keys = stored.iter().map(|e| e.key.clone()).collect();
+        let events = stored.into_iter().map(|e| e.dated).collect();
+        Ok((record, loan, events, keys))
+    }
+
+    /// Posts one event under an idempotency key.
+    pub async fn post(&self, id: &LoanId, dated: DatedEvent, key: Option<String>) -> Result<Posted, CliError> {
+        let (_, loan, events, keys) = self.load(id).await?;
+        if let Some(key) = &key {
+            if let Some(i) = keys.iter().position(|k| k.as_ref() == Some(key)) {
+                if events[i] != dated {
+                    return Err(CliError::input(
+                        "id",
+                        format!("key {key} was already used on loan {id} for a different posting"),
+                    ));
+                }
+                let state = loan.state_as_of(&events, dated.date)?;
+                let seq = u32::try_from(i + 1).map_err(|e| CliError::Internal(e.into()))?;
+                return Ok(Posted { seq, duplicate: true, postings: Vec::new(), state });
+            }
+        }
+        let (state, postings) = loan.check_append(&events, &dated)?;
+        let expected = u32::try_from(events.len()).map_err(|e| CliError::Internal(e.into()))?;
+        let changes: Vec<_> = state.changes.iter().filter(|c| c.date <= dated.date).cloned().collect();
+        let outcome = self.store.append(id, expected, &NewEvent { dated, key }, &postings, &changes).await?;
+        Ok(match outcome {
+            Appended::New { seq } => Posted { seq, duplicate: false, postings, state },
+            Appended::Duplicate { seq } => Posted { seq, duplicate: true, postings: Vec::new(), state },
+        })
+    }
+
+    /// A loan and its state as of a date.
+    pub async fn position(&self, id: &LoanId, as_of: Date) -> Result<Position, CliError> {
+        let (record, loan, events, _) = self.load(id).await?;
+        let state = loan.state_as_of(&events, as_of)?;
+        Ok(Position { record, state })
+    }
+
+    /// Every loan and its state as of a date.
+    pub async fn portfolio(&self, as_of: Date) -> Result<Vec<Position>, CliError> {
+        let mut out = Vec::new();
+        for record in self.store.loans().await? {
+            out.push(self.position(&record.id, as_of).await?);
+        }
+        Ok(out)
+    }
+
+    /// Classifies every loan as of a date and records every status change up to then (one transaction).
+    pub async fn classify(&self, as_of: Date) -> Result<(Vec<Position>, PortfolioSummary, usize), CliError> {
+        let positions = self.portfolio(as_of).await?;
+        let changes: Vec<_> =
+            positions.iter().flat_map(|p| p.state.changes.iter().map(|c| (p.record.id.clone(), c.clone()))).collect();
+        let recorded = self.store.record_changes(&changes).await?;
+        let summary = summarise(&positions, as_of);
+        Ok((positions, summary, recorded))
+    }
+}
+
+/// Portfolio totals: outstanding by class, NPL ratio and PAR30.
+pub fn summarise(positions: &[Position], as_of: Date) -> PortfolioSummary {
+    let outstanding: Money = positions.iter().map(|p| p.state.principal_outstanding).sum();
+    let by_class: Vec<(FiveCategory, Money)> = FiveCategory::ALL
+        .iter()
+        .map(|c| {
+            let sum =
+                positions.iter().filter(|p| p.state.standing.class == *c).map(|p| p.state.principal_outstanding).sum();
+            (*c, sum)
+        })
+        .collect();
+    let npl: Money = by_class.iter().filter(|(c, _)| c.is_non_performing()).map(|(_, m)| *m).sum();
+    let at_risk: Money = positions
+        .iter()
+        .filter(|p| p.state.standing.dpd > 30 || p.state.restructured)
+        .map(|p| p.state.principal_outstanding)
+        .sum();
+    PortfolioSummary {
+        as_of,
+        loans: positions.len(),
+        outstanding,
+        outstanding_by_class: by_class,
+        npl_ratio: ratio(npl, outstanding),
+        par30: ratio(at_risk, outstanding),
+    }
+}

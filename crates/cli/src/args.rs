@@ -1,0 +1,298 @@
+//! Command-line arguments. Values stay text here; they become domain types in one place (`TermsArgs::request`
+//! and the `parse_*` helpers), so every rejection names its field the same way.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use lending::TermsRequest;
+
+/// agririsk: risk control for rural microcredit.
+#[derive(Debug, Parser)]
+#[command(name = "agririsk", version, about, long_about = None)]
+pub struct Cli {
+    /// Where the embedded database lives (created on first use).
+    #[arg(long, global = true, default_value = "./agririsk-data", value_name = "DIR")]
+    pub data_dir: PathBuf,
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Top-level commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print the repayment schedule of a product and terms (nothing is stored).
+    Schedule {
+        /// Loan terms.
+        #[command(flatten)]
+        terms: TermsArgs,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Book and service loans.
+    Loan {
+        /// The loan command.
+        #[command(subcommand)]
+        command: LoanCommand,
+    },
+    /// Run the demonstration: books loans of every product, posts repayments and classifies the portfolio.
+    Demo {
+        /// Where to put the demo database (replaced if it holds an earlier demo).
+        #[arg(long, default_value = "./agririsk-demo", value_name = "DIR")]
+        dir: PathBuf,
+    },
+}
+
+/// Output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Aligned text for a terminal.
+    Table,
+    /// Stable JSON, documented in docs/cli.md.
+    Json,
+}
+
+/// Loan commands.
+#[derive(Debug, Subcommand)]
+pub enum LoanCommand {
+    /// Book an approved loan.
+    Create {
+        /// The borrower's id.
+        #[arg(long)]
+        borrower: String,
+        /// The loan id (default: the next free L000001-style id).
+        #[arg(long)]
+        id: Option<String>,
+        /// Loan terms.
+        #[command(flatten)]
+        terms: Box<TermsArgs>,
+        /// Who approved it.
+        #[arg(long, default_value = "branch-officer")]
+        approved_by: String,
+        /// Classification rule set: cbirc-2023 (default) or cbrc-2007.
+        #[arg(long, default_value = "cbirc-2023")]
+        rules: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Pay out a loan (a draw, for revolving lines).
+    Disburse {
+        /// Loan id.
+        loan: String,
+        /// Value date (default: the loan's start date).
+        #[arg(long)]
+        date: Option<String>,
+        /// Amount (default: the principal; required for revolving draws).
+        #[arg(long, allow_hyphen_values = true)]
+        amount: Option<String>,
+    },
+    /// Post a repayment.
+    Repay {
+        /// Loan id.
+        loan: String,
+        /// Amount received, in yuan.
+        #[arg(long, allow_hyphen_values = true)]
+        amount: String,
+        /// Value date.
+        #[arg(long)]
+        date: String,
+        /// Idempotency key (default: R<date>-<fen>, so a retried identical posting is applied once).
+        #[arg(long)]
+        id: Option<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Reverse a repayment (bounced, posted in error).
+    Reverse {
+        /// Loan id.
+        loan: String,
+        /// The repayment's id.
+        #[arg(long)]
+        repayment: String,
+        /// Value date of the reversal.
+        #[arg(long)]
+        date: String,
+        /// Why.
+        #[arg(long)]
+        reason: String,
+        /// Idempotency key (default: REV-<repayment>).
+        #[arg(long)]
+        id: Option<String>,
+    },
+    /// Show a loan: terms, standing, installments, repayments and history.
+    Show {
+        /// Loan id.
+        loan: String,
+        /// The date to show the loan as of (default: today).
+        #[arg(long)]
+        as_of: Option<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// List loans with their standing.
+    List {
+        /// The date (default: today).
+        #[arg(long)]
+        as_of: Option<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Restructure a loan: new terms for the outstanding balance.
+    Restructure {
+        /// Loan id.
+        loan: String,
+        /// Effective date.
+        #[arg(long)]
+        date: String,
+        /// New product: equal-installment, equal-principal, interest-only or harvest-bullet.
+        #[arg(long)]
+        product: String,
+        /// New term in months.
+        #[arg(long)]
+        term_months: Option<i64>,
+        /// Harvest month, for harvest-bullet.
+        #[arg(long)]
+        harvest_month: Option<i64>,
+        /// New annual rate (default: unchanged).
+        #[arg(long)]
+        annual_rate: Option<String>,
+        /// Add overdue interest, accrued interest and penalty to the new principal.
+        #[arg(long)]
+        capitalise_arrears: bool,
+    },
+    /// Defer not-yet-due installments after a declared disaster.
+    Defer {
+        /// Loan id.
+        loan: String,
+        /// Effective date.
+        #[arg(long)]
+        date: String,
+        /// Months to defer (1–12).
+        #[arg(long)]
+        months: i64,
+        /// Interest for the extra time: waived or charged.
+        #[arg(long)]
+        interest: String,
+        /// The disaster or decision.
+        #[arg(long)]
+        reason: String,
+    },
+    /// Classify a loan worse than its DPD floor (a recorded manual override).
+    Reclassify {
+        /// Loan id.
+        loan: String,
+        /// Effective date.
+        #[arg(long)]
+        date: String,
+        /// Class: normal, special-mention, substandard, doubtful, loss (or 正常 关注 次级 可疑 损失).
+        #[arg(long)]
+        class: String,
+        /// Why.
+        #[arg(long)]
+        reason: String,
+        /// Who approved it.
+        #[arg(long)]
+        approver: String,
+    },
+    /// Write off an overdue loan.
+    WriteOff {
+        /// Loan id.
+        loan: String,
+        /// Effective date.
+        #[arg(long)]
+        date: String,
+        /// Why.
+        #[arg(long)]
+        reason: String,
+        /// Who approved it.
+        #[arg(long)]
+        approver: String,
+    },
+    /// DPD, bucket, five-category class and IFRS 9 stage of every loan as of a date; records the changes.
+    Classify {
+        /// The date.
+        #[arg(long)]
+        as_of: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+}
+
+/// Loan terms as given on the command line.
+#[derive(Debug, Clone, Args)]
+pub struct TermsArgs {
+    /// equal-installment, equal-principal, interest-only, harvest-bullet, livestock-batch or revolving.
+    #[arg(long)]
+    pub product: String,
+    /// Principal in yuan (the limit, for revolving lines).
+    #[arg(long, allow_hyphen_values = true)]
+    pub principal: String,
+    /// Annual rate: 0.0435 or 4.35%.
+    #[arg(long, allow_hyphen_values = true)]
+    pub annual_rate: String,
+    /// Start (value) date, YYYY-MM-DD.
+    #[arg(long)]
+    pub start: String,
+    /// Term in months (line validity, for revolving).
+    #[arg(long, allow_hyphen_values = true)]
+    pub term_months: Option<i64>,
+    /// Month harvest ends (1–12), for harvest-bullet.
+    #[arg(long, allow_hyphen_values = true)]
+    pub harvest_month: Option<i64>,
+    /// Crop, to take the harvest month from the crop calendar (with --region).
+    #[arg(long)]
+    pub crop: Option<String>,
+    /// Region for --crop.
+    #[arg(long)]
+    pub region: Option<String>,
+    /// Days after the harvest month when principal falls due (default 30).
+    #[arg(long, allow_hyphen_values = true)]
+    pub days_after_harvest: Option<i64>,
+    /// Months at the start with nothing due.
+    #[arg(long, allow_hyphen_values = true)]
+    pub grace_months: Option<i64>,
+    /// Days from the start on which no interest accrues.
+    #[arg(long, allow_hyphen_values = true)]
+    pub interest_free_days: Option<i64>,
+    /// Interest frequency: monthly or quarterly.
+    #[arg(long)]
+    pub interest_every: Option<String>,
+    /// Sale-batch months for livestock-batch, e.g. 6,12.
+    #[arg(long, value_delimiter = ',', allow_hyphen_values = true)]
+    pub batch_months: Option<Vec<i64>>,
+    /// Longest draw, in months, for revolving lines.
+    #[arg(long, allow_hyphen_values = true)]
+    pub draw_term_months: Option<i64>,
+    /// Accept an annual rate above 0.36.
+    #[arg(long)]
+    pub allow_high_rate: bool,
+}
+
+impl TermsArgs {
+    /// The unvalidated request the lending crate checks.
+    pub fn request(&self) -> TermsRequest {
+        TermsRequest {
+            product: Some(self.product.clone()),
+            principal: Some(self.principal.clone()),
+            annual_rate: Some(self.annual_rate.clone()),
+            start: Some(self.start.clone()),
+            term_months: self.term_months,
+            harvest_month: self.harvest_month,
+            crop: self.crop.clone(),
+            region: self.region.clone(),
+            days_after_harvest: self.days_after_harvest,
+            grace_months: self.grace_months,
+            interest_free_days: self.interest_free_days,
+            interest_every: self.interest_every.clone(),
+            batch_months: self.batch_months.clone(),
+            draw_term_months: self.draw_term_months,
+            allow_high_rate: self.allow_high_rate,
+        }
+    }
+}

@@ -1,0 +1,379 @@
+//! `agririsk demo`: a small county branch's year, end to end, on the embedded store.
+//!
+//! It books loans of every product (harvest-aligned ones included), posts a year of repayments — some on time,
+//! some late, some missed, one bounced and reversed — restructures one loan after hail, defers one after a flood,
+//! downgrades one by hand after a drought, and classifies the portfolio as of 2026-12-31. Every step goes through
+//! the same [`App`] operations as the `loan` commands. Later issues extend this command (simulation, scoring,
+//! decisions, monitoring, the console).
+
+use std::path::Path;
+
+use domain::{BorrowerId, CropCalendar, Date, LoanId, Money, RepaymentId};
+use lending::{
+    DatedEvent, DeferralInterest, FiveCategory, LoanEvent, LoanTerms, ProductKind, RestructureTerms, TermsRequest,
+    schedule,
+};
+use store::SqliteStore;
+
+use crate::app::App;
+use crate::error::CliError;
+use crate::{emit, output};
+
+/// Marks a directory as made by the demo, so a rerun may replace it and nothing else is ever deleted.
+const MARKER: &str = ".agririsk-demo";
+/// The demo's reporting date.
+const AS_OF: &str = "2026-12-31";
+
+fn d(text: &str) -> Result<Date, CliError> {
+    domain::parse_date(text).map_err(|e| CliError::Internal(e.into()))
+}
+
+fn internal(e: impl std::fmt::Display) -> CliError {
+    CliError::Internal(anyhow::anyhow!("demo data is inconsistent: {e}"))
+}
+
+/// Prepares the demo directory: a new one, or one an earlier demo made.
+fn fresh_dir(dir: &Path) -> Result<(), CliError> {
+    if dir.exists() {
+        let is_demo = dir.join(MARKER).exists();
+        let empty = std::fs::read_dir(dir).map(|mut entries| entries.next().is_none()).unwrap_or(false);
+        if !is_demo && !empty {
+            return Err(CliError::input(
+                "dir",
+                format!("{} exists and was not made by the demo; choose another --dir", dir.display()),
+            ));
+        }
+        std::fs::remove_dir_all(dir).map_err(|e| CliError::Internal(e.into()))?;
+    }
+    std::fs::create_dir_all(dir).map_err(|e| CliError::Internal(e.into()))?;
+    std::fs::write(dir.join(MARKER), "made by `agririsk demo`; safe to delete\n")
+        .map_err(|e| CliError::Internal(e.into()))
+}
+
+struct Demo {
+    app: App<SqliteStore>,
+    calendar: CropCalendar,
+    log: Vec<String>,
+}
+
+struct Spec<'a> {
+    borrower: &'a str,
+    product: &'a str,
+    principal: &'a str,
+    rate: &'a str,
+    start: &'a str,
+    term: Option<i64>,
+    edit: fn(&mut TermsRequest),
+}
+
+impl Demo {
+    async fn book(&mut self, spec: Spec<'_>) -> Result<(LoanId, LoanTerms), CliError> {
+        let mut request = TermsRequest {
+            product: Some(spec.product.into()),
+            principal: Some(spec.principal.into()),
+            annual_rate: Some(spec.rate.into()),
+            start: Some(spec.start.into()),
+            term_months: spec.term,
+            ..TermsRequest::default()
+        };
+        (spec.edit)(&mut request);
+        let terms = LoanTerms::new(&request, &self.calendar)?;
+        let borrower = BorrowerId::parse(spec.borrower).map_err(internal)?;
+        let id = self.app.create_loan(None, borrower, terms.clone(), "cbirc-2023", "branch-officer").await?;
+        if terms.product() != ProductKind::Revolving {
+            self.event(&id, spec.start, LoanEvent::Disbursed { amount: terms.principal() }).await?;
+        }
+        Ok((id, terms))
+    }
+
+    async fn event(&mut self, id: &LoanId, date: &str, event: LoanEvent) -> Result<(), CliError> {
+        let key = match &event {
+            LoanEvent::Repaid { id, .. } | LoanEvent::Reversed { id, .. } => Some(id.as_str().to_string()),
+            _ => None,
+        };
+        self.app.post(id, DatedEvent { date: d(date)?, event }, key).await?;
+        Ok(())
+    }
+
+    /// Pays everything due on or before `date`, `late_days` after each installment's due date.
+    async fn pay_installments(&mut self, id: &LoanId, from: &str, to: &str, late_days: i64) -> Result<usize, CliError> {
+        let (from, to) = (d(from)?, d(to)?);
+        let position = self.app.position(id, to).await?;
+        let dues: Vec<Date> = position
+            .state
+            .installments
+            .iter()
+            .filter(|i| !i.superseded && i.due_date >= from && i.due_date <= to)
+            .map(|i| i.due_date)
+            .collect();
+        let mut paid = 0;
+        for due in dues {
+            let day = due + chrono::Duration::days(late_days);
+            let state = self.app.position(id, day).await?.state;
+            let owed: Money = state
+                .installments
+                .iter()
+                .filter(|i| !i.superseded && i.due_date <= day)
+                .map(|i| i.principal_unpaid() + i.interest_unpaid())
+                .sum::<Money>()
+                + state.penalty_due;
+            if owed.is_positive() {
+                let rid = RepaymentId::parse(&format!("{id}-{}", day.format("%Y%m%d"))).map_err(internal)?;
+                self.app
+                    .post(
+                        id,
+                        DatedEvent { date: day, event: LoanEvent::Repaid { id: rid.clone(), amount: owed } },
+                        Some(rid.to_string()),
+                    )
+                    .await?;
+                paid += 1;
+            }
+        }
+        Ok(paid)
+    }
+
+    fn say(&mut self, line: String) {
+        self.log.push(line);
+    }
+}
+
+/// Runs the demo in `dir`.
+pub async fn run(dir: &Path) -> Result<(), CliError> {
+    fresh_dir(dir)?;
+    let store = SqliteStore::open(dir).await?;
+    let mut demo = Demo { app: App::new(store), calendar: CropCalendar::china_default(), log: Vec::new() };
+    let result = script(&mut demo).await;
+    let Demo { app, .. } = demo;
+    app.into_store().close().await;
+    result?;
+    emit(&format!(
+        "\nThe demo database is {}; explore it with e.g.\n  agririsk --data-dir {} loan show L000005 --as-of {AS_OF}\n",
+        dir.join(SqliteStore::FILE_NAME).display(),
+        dir.display()
+    ))
+}
+
+async fn script(demo: &mut Demo) -> Result<(), CliError> {
+    emit(
+        "agririsk demo — one county branch, one year, every product\n==========================================================\n\n",
+    )?;
+
+    // 1. Book one loan of each product; the harvest-aligned ones take due dates from the crop calendar.
+    let (l1, t1) = demo
+        .book(Spec {
+            borrower: "HH-0101",
+            product: "equal-installment",
+            principal: "100000",
+            rate: "0.0435",
+            start: "2026-01-15",
+            term: Some(12),
+            edit: |_| {},
+        })
+        .await?;
+    let (l2, _) = demo
+        .book(Spec {
+            borrower: "HH-0102",
+            product: "equal-principal",
+            principal: "60000",
+            rate: "0.052",
+            start: "2026-02-01",
+            term: Some(12),
+            edit: |_| {},
+        })
+        .await?;
+    let (l3, _) = demo
+        .book(Spec {
+            borrower: "HH-0103",
+            product: "interest-only",
+            principal: "80000",
+            rate: "0.048",
+            start: "2026-03-01",
+            term: Some(12),
+            edit: |r| r.interest_every = Some("quarterly".into()),
+        })
+        .await?;
+    let (l4, t4) = demo
+        .book(Spec {
+            borrower: "HH-0104",
+            product: "harvest-bullet",
+            principal: "50000",
+            rate: "0.05",
+            start: "2026-03-10",
+            term: None,
+            edit: |r| {
+                r.crop = Some("summer-maize".into());
+                r.region = Some("north-china-plain".into());
+            },
+        })
+        .await?;
+    let (l5, _) = demo
+        .book(Spec {
+            borrower: "HH-0105",
+            product: "harvest-bullet",
+            principal: "30000",
+            rate: "0.055",
+            start: "2025-10-20",
+            term: None,
+            edit: |r| {
+                r.crop = Some("winter-wheat".into());
+                r.region = Some("yangtze".into());
+                r.interest_every = Some("quarterly".into());
+            },
+        })
+        .await?;
+    let (l6, _) = demo
+        .book(Spec {
+            borrower: "HH-0106",
+            product: "livestock-batch",
+            principal: "90000",
+            rate: "0.055",
+            start: "2025-10-10",
+            term: None,
+            edit: |r| r.batch_months = Some(vec![6, 12]),
+        })
+        .await?;
+    let (l7, _) = demo
+        .book(Spec {
+            borrower: "HH-0107",
+            product: "revolving",
+            principal: "50000",
+            rate: "0.0365",
+            start: "2026-01-05",
+            term: Some(12),
+            edit: |_| {},
+        })
+        .await?;
+    let (l8, _) = demo
+        .book(Spec {
+            borrower: "HH-0108",
+            product: "equal-installment",
+            principal: "40000",
+            rate: "0.06",
+            start: "2026-01-20",
+            term: Some(12),
+            edit: |_| {},
+        })
+        .await?;
+    let (l9, _) = demo
+        .book(Spec {
+            borrower: "HH-0109",
+            product: "harvest-bullet",
+            principal: "20000",
+            rate: "0.045",
+            start: "2026-03-15",
+            term: None,
+            edit: |r| {
+                r.crop = Some("early-rice".into());
+                r.region = Some("south".into());
+                r.interest_free_days = Some(60);
+            },
+        })
+        .await?;
+
+    emit("Schedules are exact to the fen; the rounding remainder sits in the last installment.\n\n")?;
+    emit(&format!("{l1}: {}\n", output::schedule_table(&t1, &schedule::build(&t1))))?;
+    emit(&format!("{l4}: {}\n", output::schedule_table(&t4, &schedule::build(&t4))))?;
+
+    // 2. A year of repayments.
+    let n = demo.pay_installments(&l1, "2026-01-01", AS_OF, 0).await?;
+    demo.say(format!("{l1}  等额本息: {n} installments paid on their due dates"));
+    let n = demo.pay_installments(&l2, "2026-01-01", "2026-06-01", 0).await?;
+    demo.say(format!("{l2}  等额本金: {n} paid, then nothing from 2026-07-01 (migrant income stopped)"));
+
+    let mut n = demo.pay_installments(&l3, "2026-01-01", "2026-06-30", 10).await?;
+    let bounced = RepaymentId::parse(&format!("{l3}-20260611")).map_err(internal)?;
+    demo.event(
+        &l3,
+        "2026-06-15",
+        LoanEvent::Reversed {
+            id: RepaymentId::parse("REV-L3-0611").map_err(internal)?,
+            of: bounced.clone(),
+            reason: "bank transfer returned".into(),
+        },
+    )
+    .await?;
+    let state = demo.app.position(&l3, d("2026-06-20")?).await?.state;
+    let owed = state.interest_overdue + state.penalty_due;
+    demo.event(
+        &l3,
+        "2026-06-20",
+        LoanEvent::Repaid { id: RepaymentId::parse("L3-0620-retry").map_err(internal)?, amount: owed },
+    )
+    .await?;
+    n += demo.pay_installments(&l3, "2026-07-01", AS_OF, 10).await?;
+    demo.say(format!("{l3}  按期付息: {n} quarterly interest payments, each 10 days late"));
+    demo.say(format!("{l3}  payment {bounced} bounced and was reversed on 06-15; repaid {owed} on 06-20"));
+
+    let n = demo.pay_installments(&l4, "2026-01-01", AS_OF, 0).await?;
+    demo.say(format!("{l4}  夏玉米 seasonal loan: {n} payments, principal repaid after the October harvest"));
+
+    let n = demo.pay_installments(&l5, "2025-10-01", "2026-06-30", 0).await?;
+    demo.say(format!(
+        "{l5}  冬小麦 seasonal loan: {n} interest payments; drought, principal due 2026-07-30 not repaid"
+    ));
+    demo.event(
+        &l5,
+        "2026-10-15",
+        LoanEvent::Reclassified {
+            class: FiveCategory::Substandard,
+            reason: "2026 spring drought: no wheat harvest income, no off-farm income".into(),
+            approver: "county risk chief".into(),
+        },
+    )
+    .await?;
+    demo.say(format!("{l5}  downgraded by hand to 次级 on 2026-10-15 (its DPD floor was 关注)"));
+
+    let n = demo.pay_installments(&l6, "2025-10-01", "2026-09-30", 0).await?;
+    demo.say(format!("{l6}  养殖 loan: {n} payments incl. the first sale batch; hog prices fell, second batch unpaid"));
+
+    demo.event(&l7, "2026-01-10", LoanEvent::Disbursed { amount: Money::from_yuan(20_000) }).await?;
+    let mut n = demo.pay_installments(&l7, "2026-01-01", "2026-03-19", 0).await?;
+    demo.event(
+        &l7,
+        "2026-03-20",
+        LoanEvent::Repaid { id: RepaymentId::parse("L7-0320").map_err(internal)?, amount: Money::from_yuan(10_000) },
+    )
+    .await?;
+    n += demo.pay_installments(&l7, "2026-03-20", "2026-04-30", 0).await?;
+    demo.event(&l7, "2026-05-01", LoanEvent::Disbursed { amount: Money::from_yuan(15_000) }).await?;
+    n += demo.pay_installments(&l7, "2026-05-01", AS_OF, 0).await?;
+    demo.say(format!(
+        "{l7}  随借随还 line: draws of 20000 and 15000, a 10000 repayment, {n} monthly interest settlements paid"
+    ));
+
+    let n = demo.pay_installments(&l8, "2026-01-01", "2026-02-28", 0).await?;
+    let terms = RestructureTerms::new(ProductKind::EqualInstallment, Some(18), None, None, true)?;
+    demo.event(&l8, "2026-06-15", LoanEvent::Restructured { terms }).await?;
+    let m = demo.pay_installments(&l8, "2026-06-16", AS_OF, 0).await?;
+    demo.say(format!("{l8}  {n} paid, hail in March, 3 missed; restructured 06-15 over 18 months (arrears capitalised); {m} paid since"));
+
+    let n = demo.pay_installments(&l9, "2026-01-01", "2026-07-19", 0).await?;
+    demo.event(
+        &l9,
+        "2026-07-20",
+        LoanEvent::Deferred {
+            months: 3,
+            interest: DeferralInterest::Waived,
+            reason: "July flood, county disaster declaration".into(),
+        },
+    )
+    .await?;
+    let m = demo.pay_installments(&l9, "2026-07-20", AS_OF, 0).await?;
+    demo.say(format!("{l9}  早稻 loan, 60 interest-free days: {n} paid; July flood deferral of 3 months (interest waived); {m} paid since"));
+
+    emit(
+        "Repayments posted (allocation: penalty → overdue interest → overdue principal → current interest → current principal):\n",
+    )?;
+    let log = std::mem::take(&mut demo.log);
+    emit(&format!("{}\n\n", log.iter().map(|l| format!("  {l}")).collect::<Vec<_>>().join("\n")))?;
+
+    // 3. One loan in detail, then the portfolio on the reporting date.
+    let detail = demo.app.position(&l5, d(AS_OF)?).await?;
+    emit(&format!("{}\n", output::loan_text(&detail)))?;
+    let (positions, summary, recorded) = demo.app.classify(d(AS_OF)?).await?;
+    emit(&output::portfolio_text(&positions, &summary))?;
+    emit(&format!(
+        "{recorded} status changes recorded in the store (roll rates and vintages are computed from them)\n"
+    ))?;
+    Ok(())
+}

@@ -1,0 +1,327 @@
+//! The `agririsk` command-line tool: glue between the command line, the lending engine and the store.
+//!
+//! Every value from the command line is parsed into its domain type before anything is opened or written, so bad
+//! input leaves the data directory exactly as it was. Errors print as one line, `error: <field>: <reason>`, and
+//! exit with 2 when the user can fix them (see [`error::CliError`]).
+
+pub mod app;
+pub mod args;
+pub mod demo;
+pub mod error;
+pub mod output;
+pub mod table;
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use domain::{BorrowerId, Clock, CropCalendar, Date, LoanId, Money, Rate, RepaymentId};
+use lending::{
+    DatedEvent, DeferralInterest, FiveCategory, LoanEvent, LoanTerms, ProductKind, RestructureTerms, schedule,
+};
+use store::SqliteStore;
+
+use crate::app::App;
+use crate::args::{Cli, Command, Format, LoanCommand};
+use crate::error::CliError;
+
+/// The system clock, read only here at the edge. Dates are UTC calendar days.
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn today(&self) -> Date {
+        let days = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() / 86_400).unwrap_or(0);
+        Date::from_ymd_opt(1970, 1, 1).unwrap_or_default() + chrono::Duration::days(i64::try_from(days).unwrap_or(0))
+    }
+}
+
+fn date(field: &str, text: &str) -> Result<Date, CliError> {
+    domain::parse_date(text).map_err(|e| CliError::input(field, e))
+}
+
+fn money(field: &str, text: &str) -> Result<Money, CliError> {
+    let amount = Money::parse_yuan(text).map_err(|e| CliError::input(field, e))?;
+    if !amount.is_positive() {
+        return Err(CliError::input(field, format!("must be greater than zero, got {amount}")));
+    }
+    Ok(amount)
+}
+
+fn loan_id(text: &str) -> Result<LoanId, CliError> {
+    LoanId::parse(text).map_err(|e| CliError::input("loan", e))
+}
+
+fn repayment_id(field: &str, text: &str) -> Result<RepaymentId, CliError> {
+    RepaymentId::parse(text).map_err(|e| CliError::input(field, e))
+}
+
+/// Writes to standard output; a closed pipe (`agririsk … | head`) ends the output quietly instead of panicking.
+pub fn emit(text: &str) -> Result<(), CliError> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(CliError::Internal(anyhow::Error::new(e).context("writing to standard output"))),
+    }
+}
+
+fn print_json(value: &serde_json::Value) -> Result<(), CliError> {
+    let text = serde_json::to_string_pretty(value).map_err(|e| CliError::Internal(e.into()))?;
+    emit(&format!("{text}\n"))
+}
+
+/// Runs a parsed command line.
+pub async fn run(cli: Cli) -> Result<(), CliError> {
+    let calendar = CropCalendar::china_default();
+    match cli.command {
+        Command::Schedule { terms, format } => {
+            let terms = LoanTerms::new(&terms.request(), &calendar)?;
+            let schedule = schedule::build(&terms);
+            match format {
+                Format::Json => print_json(&output::schedule_json(&terms, &schedule)),
+                Format::Table => emit(&output::schedule_table(&terms, &schedule)),
+            }
+        }
+        Command::Demo { dir } => demo::run(&dir).await,
+        Command::Loan { command } => {
+            let prepared = prepare(command, &calendar)?;
+            let app = App::new(SqliteStore::open(&cli.data_dir).await?);
+            let result = execute(&app, prepared).await;
+            // Close whatever happened, so the WAL is checkpointed and only the database file remains.
+            app.into_store().close().await;
+            result
+        }
+    }
+}
+
+/// A loan command with every argument parsed: nothing here can fail on input any more.
+enum Prepared {
+    Create {
+        id: Option<LoanId>,
+        borrower: BorrowerId,
+        terms: LoanTerms,
+        rules: String,
+        approved_by: String,
+        format: Format,
+    },
+    Post {
+        loan: LoanId,
+        event: DatedEvent,
+        key: Option<String>,
+        format: Format,
+        default_date: bool,
+    },
+    Show {
+        loan: LoanId,
+        as_of: Date,
+        format: Format,
+    },
+    List {
+        as_of: Date,
+        format: Format,
+    },
+    Classify {
+        as_of: Date,
+        format: Format,
+    },
+}
+
+fn prepare(command: LoanCommand, calendar: &CropCalendar) -> Result<Prepared, CliError> {
+    let today = SystemClock.today();
+    let as_of_or_today =
+        |text: Option<String>| -> Result<Date, CliError> { text.map_or(Ok(today), |t| date("as-of", &t)) };
+    Ok(match command {
+        LoanCommand::Create { borrower, id, terms, approved_by, rules, format } => Prepared::Create {
+            id: id.map(|i| LoanId::parse(&i).map_err(|e| CliError::input("id", e))).transpose()?,
+            borrower: BorrowerId::parse(&borrower).map_err(|e| CliError::input("borrower", e))?,
+            terms: LoanTerms::new(&terms.request(), calendar)?,
+            rules,
+            approved_by,
+            format,
+        },
+        LoanCommand::Disburse { loan, date: when, amount } => {
+            let amount = amount.map(|a| money("amount", &a)).transpose()?;
+            let when = when.map(|w| date("date", &w)).transpose()?;
+            Prepared::Post {
+                loan: loan_id(&loan)?,
+                // Filled in from the loan's terms when the store is open.
+                event: DatedEvent {
+                    date: when.unwrap_or_default(),
+                    event: LoanEvent::Disbursed { amount: amount.unwrap_or(Money::ZERO) },
+                },
+                key: None,
+                format: Format::Table,
+                default_date: when.is_none(),
+            }
+        }
+        LoanCommand::Repay { loan, amount, date: when, id, format } => {
+            let amount = money("amount", &amount)?;
+            let when = date("date", &when)?;
+            let id = match id {
+                Some(i) => repayment_id("id", &i)?,
+                None => repayment_id("id", &format!("R{}-{}", when.format("%Y%m%d"), amount.fen()))?,
+            };
+            let key = Some(id.as_str().to_string());
+            Prepared::Post {
+                loan: loan_id(&loan)?,
+                event: DatedEvent { date: when, event: LoanEvent::Repaid { id, amount } },
+                key,
+                format,
+                default_date: false,
+            }
+        }
+        LoanCommand::Reverse { loan, repayment, date: when, reason, id } => {
+            let of = repayment_id("repayment", &repayment)?;
+            let id = repayment_id("id", &id.unwrap_or_else(|| format!("REV-{of}")))?;
+            let key = Some(id.as_str().to_string());
+            Prepared::Post {
+                loan: loan_id(&loan)?,
+                event: DatedEvent { date: date("date", &when)?, event: LoanEvent::Reversed { id, of, reason } },
+                key,
+                format: Format::Table,
+                default_date: false,
+            }
+        }
+        LoanCommand::Restructure {
+            loan,
+            date: when,
+            product,
+            term_months,
+            harvest_month,
+            annual_rate,
+            capitalise_arrears,
+        } => {
+            let product: ProductKind = product.parse().map_err(|e| CliError::input("product", e))?;
+            let to_u32 = |field: &'static str, v: Option<i64>| -> Result<Option<u32>, CliError> {
+                v.map(|x| u32::try_from(x).map_err(|_| CliError::input(field, format!("{x} is out of range"))))
+                    .transpose()
+            };
+            let rate =
+                annual_rate.map(|r| Rate::parse(&r).map_err(|e| CliError::input("annual-rate", e))).transpose()?;
+            if rate.is_some_and(|r| r > Rate::standard_ceiling()) {
+                return Err(CliError::input("annual-rate", "is above the 0.36 ceiling"));
+            }
+            let terms = RestructureTerms::new(
+                product,
+                to_u32("term-months", term_months)?,
+                to_u32("harvest-month", harvest_month)?,
+                rate,
+                capitalise_arrears,
+            )?;
+            Prepared::Post {
+                loan: loan_id(&loan)?,
+                event: DatedEvent { date: date("date", &when)?, event: LoanEvent::Restructured { terms } },
+                key: None,
+                format: Format::Table,
+                default_date: false,
+            }
+        }
+        LoanCommand::Defer { loan, date: when, months, interest, reason } => {
+            let interest = match interest.as_str() {
+                "waived" => DeferralInterest::Waived,
+                "charged" => DeferralInterest::Charged,
+                other => return Err(CliError::input("interest", format!("'{other}' is not waived or charged"))),
+            };
+            let months = u32::try_from(months)
+                .ok()
+                .filter(|m| (1..=12).contains(m))
+                .ok_or_else(|| CliError::input("months", format!("{months} is out of range (1–12)")))?;
+            Prepared::Post {
+                loan: loan_id(&loan)?,
+                event: DatedEvent {
+                    date: date("date", &when)?,
+                    event: LoanEvent::Deferred { months, interest, reason },
+                },
+                key: None,
+                format: Format::Table,
+                default_date: false,
+            }
+        }
+        LoanCommand::Reclassify { loan, date: when, class, reason, approver } => {
+            let class: FiveCategory = class.parse().map_err(|e: String| CliError::input("class", e))?;
+            Prepared::Post {
+                loan: loan_id(&loan)?,
+                event: DatedEvent {
+                    date: date("date", &when)?,
+                    event: LoanEvent::Reclassified { class, reason, approver },
+                },
+                key: None,
+                format: Format::Table,
+                default_date: false,
+            }
+        }
+        LoanCommand::WriteOff { loan, date: when, reason, approver } => Prepared::Post {
+            loan: loan_id(&loan)?,
+            event: DatedEvent { date: date("date", &when)?, event: LoanEvent::WrittenOff { reason, approver } },
+            key: None,
+            format: Format::Table,
+            default_date: false,
+        },
+        LoanCommand::Show { loan, as_of, format } => {
+            Prepared::Show { loan: loan_id(&loan)?, as_of: as_of_or_today(as_of)?, format }
+        }
+        LoanCommand::List { as_of, format } => Prepared::List { as_of: as_of_or_today(as_of)?, format },
+        LoanCommand::Classify { as_of, format } => Prepared::Classify { as_of: date("as-of", &as_of)?, format },
+    })
+}
+
+async fn execute(app: &App<SqliteStore>, prepared: Prepared) -> Result<(), CliError> {
+    match prepared {
+        Prepared::Create { id, borrower, terms, rules, approved_by, format } => {
+            let schedule = schedule::build(&terms);
+            let id = app.create_loan(id, borrower, terms.clone(), &rules, &approved_by).await?;
+            match format {
+                Format::Json => {
+                    print_json(&serde_json::json!({"id": id, "schedule": output::schedule_json(&terms, &schedule)}))
+                }
+                Format::Table => emit(&format!(
+                    "created loan {id} (approved; disburse with `agririsk loan disburse {id}`)\n{}",
+                    output::schedule_table(&terms, &schedule)
+                )),
+            }
+        }
+        Prepared::Post { loan, mut event, key, format, default_date } => {
+            if let LoanEvent::Disbursed { amount } = &mut event.event {
+                let record = app.record(&loan).await?;
+                if default_date {
+                    event.date = record.terms.start();
+                }
+                if amount.is_zero() {
+                    if record.terms.product() == ProductKind::Revolving {
+                        return Err(CliError::input("amount", "is required for a draw on a revolving line"));
+                    }
+                    *amount = record.terms.principal();
+                }
+            }
+            let posted = app.post(&loan, event, key).await?;
+            match format {
+                Format::Json => print_json(&output::posted_json(loan.as_str(), &posted)),
+                Format::Table => emit(&output::posted_text(loan.as_str(), &posted)),
+            }
+        }
+        Prepared::Show { loan, as_of, format } => {
+            let position = app.position(&loan, as_of).await?;
+            match format {
+                Format::Json => print_json(&output::loan_json(&position)),
+                Format::Table => emit(&output::loan_text(&position)),
+            }
+        }
+        Prepared::List { as_of, format } => {
+            let positions = app.portfolio(as_of).await?;
+            let summary = app::summarise(&positions, as_of);
+            match format {
+                Format::Json => print_json(&output::portfolio_json(&positions, &summary)),
+                Format::Table => emit(&output::portfolio_text(&positions, &summary)),
+            }
+        }
+        Prepared::Classify { as_of, format } => {
+            let (positions, summary, recorded) = app.classify(as_of).await?;
+            match format {
+                Format::Json => print_json(&output::portfolio_json(&positions, &summary)),
+                Format::Table => emit(&format!(
+                    "{}{recorded} new status changes recorded\n",
+                    output::portfolio_text(&positions, &summary)
+                )),
+            }
+        }
+    }
+}

@@ -1,0 +1,416 @@
+//! End-to-end tests of the `agririsk` binary: acceptance figures, JSON shape, exit codes, idempotency, and that bad
+//! input leaves the data directory byte-for-byte unchanged.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn agririsk(data_dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_agririsk"))
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+fn ok_json(data_dir: &Path, args: &[&str]) -> Value {
+    let out = agririsk(data_dir, args);
+    assert!(out.status.success(), "{args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).expect("valid JSON")
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Every file under a directory with its bytes (empty when the directory does not exist).
+fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut files = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else { continue };
+        for e in entries.filter_map(Result::ok) {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                files.insert(p.clone(), std::fs::read(&p).expect("readable"));
+            }
+        }
+    }
+    files
+}
+
+fn money(v: &Value) -> i64 {
+    let text = v.as_str().expect("amounts are strings");
+    let (whole, frac) = text.split_once('.').expect("two decimal places");
+    assert_eq!(frac.len(), 2, "amount {text} has two decimal places");
+    whole.parse::<i64>().expect("digits") * 100 + frac.parse::<i64>().expect("digits")
+}
+
+#[test]
+fn equal_installment_acceptance_figures() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path().join("data");
+    let v = ok_json(
+        &data,
+        &[
+            "schedule",
+            "--product",
+            "equal-installment",
+            "--principal",
+            "100000",
+            "--annual-rate",
+            "0.0435",
+            "--term-months",
+            "12",
+            "--start",
+            "2026-03-01",
+            "--format",
+            "json",
+        ],
+    );
+    let installments = v["installments"].as_array().expect("installments");
+    assert_eq!(installments.len(), 12);
+    let principal: i64 = installments.iter().map(|i| money(&i["principal"])).sum();
+    assert_eq!(principal, 10_000_000, "principal sums to exactly 100000.00");
+    assert_eq!(v["total_principal"], "100000.00");
+    for i in &installments[..11] {
+        assert_eq!(i["total"], "8530.99");
+    }
+    assert_eq!(
+        installments[11]["principal"], installments[10]["balance_after"],
+        "the last takes the remaining balance"
+    );
+    assert_eq!(installments[11]["balance_after"], "0.00");
+    assert!(!data.exists(), "schedule stores nothing");
+}
+
+#[test]
+fn harvest_bullet_acceptance_figures() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let v = ok_json(
+        dir.path(),
+        &[
+            "schedule",
+            "--product",
+            "harvest-bullet",
+            "--principal",
+            "50000",
+            "--annual-rate",
+            "0.05",
+            "--start",
+            "2026-03-10",
+            "--harvest-month",
+            "10",
+            "--format",
+            "json",
+        ],
+    );
+    let installments = v["installments"].as_array().expect("installments");
+    let (last, interest_only) = installments.split_last().expect("installments");
+    assert!(interest_only.iter().all(|i| i["principal"] == "0.00" && money(&i["interest"]) > 0));
+    assert_eq!(last["principal"], "50000.00");
+    let due = last["due_date"].as_str().expect("date");
+    assert!(due > "2026-10-31", "principal falls due after October: {due}");
+    assert_eq!(due, "2026-11-30");
+    assert_eq!(v["maturity"], "2026-11-30");
+}
+
+#[test]
+fn bad_input_exits_2_names_the_field_and_writes_nothing() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path().join("data");
+    // A data directory with a loan in it, closed by full repayment.
+    ok_json(
+        &data,
+        &[
+            "loan",
+            "create",
+            "--borrower",
+            "B1",
+            "--id",
+            "L1",
+            "--product",
+            "equal-installment",
+            "--principal",
+            "1200",
+            "--annual-rate",
+            "0.06",
+            "--term-months",
+            "2",
+            "--start",
+            "2026-01-01",
+            "--format",
+            "json",
+        ],
+    );
+    assert!(agririsk(&data, &["loan", "disburse", "L1"]).status.success());
+    let payoff =
+        ok_json(&data, &["loan", "show", "L1", "--as-of", "2026-01-10", "--format", "json"])["balances"]["payoff"]
+            .as_str()
+            .expect("payoff")
+            .to_string();
+    let paid =
+        ok_json(&data, &["loan", "repay", "L1", "--amount", &payoff, "--date", "2026-01-10", "--format", "json"]);
+    assert_eq!(paid["status"], "closed");
+    let terms = |product: &str, principal: &str, rate: &str, start: &str, term: &str| -> Vec<String> {
+        [
+            "loan",
+            "create",
+            "--borrower",
+            "B2",
+            "--product",
+            product,
+            "--principal",
+            principal,
+            "--annual-rate",
+            rate,
+            "--start",
+            start,
+            "--term-months",
+            term,
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+    };
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (terms("equal-installment", "-5000", "0.05", "2026-03-01", "12"), "principal:"),
+        (terms("equal-installment", "0", "0.05", "2026-03-01", "12"), "principal:"),
+        (terms("equal-installment", "5000", "0.5", "2026-03-01", "12"), "annual-rate:"),
+        (terms("equal-installment", "5000", "-0.01", "2026-03-01", "12"), "annual-rate:"),
+        (terms("balloon", "5000", "0.05", "2026-03-01", "12"), "product:"),
+        (terms("equal-installment", "5000", "0.05", "2026-02-30", "12"), "start:"),
+        (terms("equal-installment", "5000", "0.05", "01/03/2026", "12"), "start:"),
+        (terms("equal-installment", "5000", "0.05", "2026-03-01", "0"), "term-months:"),
+        (
+            [
+                "schedule",
+                "--product",
+                "equal-installment",
+                "--principal",
+                "5000",
+                "--annual-rate",
+                "0.05",
+                "--start",
+                "2026-03-01",
+                "--term-months",
+                "0",
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+            "term-months:",
+        ),
+        (
+            ["loan", "repay", "L1", "--amount", "100", "--date", "2026-02-01"].iter().map(|s| s.to_string()).collect(),
+            "loan:",
+        ),
+        (
+            ["loan", "repay", "L1", "--amount", "-100", "--date", "2026-02-01"].iter().map(|s| s.to_string()).collect(),
+            "amount:",
+        ),
+        (
+            ["loan", "repay", "NOPE", "--amount", "100", "--date", "2026-02-01"]
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+            "loan:",
+        ),
+        (["loan", "show", "L1", "--as-of", "yesterday"].iter().map(|s| s.to_string()).collect(), "as-of:"),
+    ];
+    for (args, field) in cases {
+        let before = snapshot(&data);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = agririsk(&data, &args);
+        assert_eq!(out.status.code(), Some(2), "{args:?} must exit 2; stderr: {}", stderr(&out));
+        let err = stderr(&out);
+        assert_eq!(err.lines().count(), 1, "{args:?}: one line, got {err:?}");
+        assert!(err.starts_with(&format!("error: {field}")), "{args:?}: {err:?} should name {field}");
+        assert!(out.stdout.is_empty(), "{args:?} printed to stdout");
+        assert_eq!(snapshot(&data), before, "{args:?} changed the data directory");
+    }
+    // The same high rate is accepted when asked for explicitly.
+    let mut high = terms("equal-installment", "5000", "0.5", "2026-03-01", "12");
+    high.push("--allow-high-rate".into());
+    let args: Vec<&str> = high.iter().map(String::as_str).collect();
+    assert!(agririsk(&data, &args).status.success());
+}
+
+#[test]
+fn a_loan_lifecycle_through_the_cli_is_idempotent_and_classified() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path().join("data");
+    let created = ok_json(
+        &data,
+        &[
+            "loan",
+            "create",
+            "--borrower",
+            "HH-7",
+            "--product",
+            "harvest-bullet",
+            "--principal",
+            "50000",
+            "--annual-rate",
+            "0.05",
+            "--start",
+            "2026-03-10",
+            "--crop",
+            "summer-maize",
+            "--region",
+            "north-china-plain",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(created["id"], "L000001");
+    assert!(agririsk(&data, &["loan", "disburse", "L000001"]).status.success());
+    let first =
+        ok_json(&data, &["loan", "repay", "L000001", "--amount", "215.28", "--date", "2026-04-10", "--format", "json"]);
+    assert_eq!(first["duplicate"], false);
+    assert_eq!(first["postings"][0], serde_json::json!({"component": "current-interest", "amount": "215.28"}));
+    let before = snapshot(&data);
+    let again =
+        ok_json(&data, &["loan", "repay", "L000001", "--amount", "215.28", "--date", "2026-04-10", "--format", "json"]);
+    assert_eq!(again["duplicate"], true, "the same posting twice is applied once");
+    assert_eq!(again["seq"], first["seq"]);
+    assert_eq!(snapshot(&data), before, "a duplicate writes nothing");
+    // A different posting under a used key is refused.
+    let clash = agririsk(
+        &data,
+        &["loan", "repay", "L000001", "--amount", "1", "--date", "2026-04-10", "--id", "R20260410-21528"],
+    );
+    assert_eq!(clash.status.code(), Some(2));
+    // Nothing more is paid: as of 2026-07-10 the May installment is 61 days past due.
+    let shown = ok_json(&data, &["loan", "show", "L000001", "--as-of", "2026-07-10", "--format", "json"]);
+    assert_eq!(
+        (shown["dpd"].as_u64(), shown["class"].as_str(), shown["stage"].as_str()),
+        (Some(61), Some("special-mention"), Some("stage-2"))
+    );
+    let classified = ok_json(&data, &["loan", "classify", "--as-of", "2026-08-10", "--format", "json"]);
+    assert_eq!(classified["loans"][0]["class"], "substandard");
+    assert_eq!(classified["summary"]["npl_ratio"], "1");
+    // Reverse the April payment; the loan is then overdue from 2026-04-11.
+    let out = agririsk(
+        &data,
+        &[
+            "loan",
+            "reverse",
+            "L000001",
+            "--repayment",
+            "R20260410-21528",
+            "--date",
+            "2026-04-20",
+            "--reason",
+            "returned",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let shown = ok_json(&data, &["loan", "show", "L000001", "--as-of", "2026-04-20", "--format", "json"]);
+    assert_eq!(shown["dpd"], 10);
+    assert_eq!(shown["repayments"][0]["reversed"], true);
+    // Manual downgrade below the floor is refused; one at or above it is recorded.
+    let better = agririsk(
+        &data,
+        &[
+            "loan",
+            "reclassify",
+            "L000001",
+            "--date",
+            "2026-08-10",
+            "--class",
+            "normal",
+            "--reason",
+            "x",
+            "--approver",
+            "y",
+        ],
+    );
+    assert_eq!(better.status.code(), Some(2));
+    assert!(stderr(&better).starts_with("error: class:"), "{}", stderr(&better));
+    let worse = agririsk(
+        &data,
+        &[
+            "loan",
+            "reclassify",
+            "L000001",
+            "--date",
+            "2026-08-10",
+            "--class",
+            "可疑",
+            "--reason",
+            "drought",
+            "--approver",
+            "chief",
+        ],
+    );
+    assert!(worse.status.success(), "{}", stderr(&worse));
+    let listed = ok_json(&data, &["loan", "list", "--as-of", "2026-08-10", "--format", "json"]);
+    assert_eq!(listed["loans"][0]["class"], "doubtful");
+}
+
+#[test]
+fn table_output_is_aligned_with_chinese_text() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = agririsk(
+        dir.path(),
+        &[
+            "schedule",
+            "--product",
+            "livestock-batch",
+            "--principal",
+            "90000",
+            "--annual-rate",
+            "0.055",
+            "--start",
+            "2026-04-01",
+            "--batch-months",
+            "6,12,18",
+        ],
+    );
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).expect("utf-8");
+    assert!(text.contains("养殖分批还本"));
+    let lines: Vec<&str> = text.lines().skip(1).collect();
+    let width = |s: &str| s.chars().map(|c| if c.is_ascii() { 1 } else { 2 }).sum::<usize>();
+    let rule = width(lines[1]);
+    for l in &lines[2..lines.len() - 1] {
+        assert_eq!(width(l), rule, "row is as wide as the rule: {l}");
+    }
+}
+
+#[test]
+fn the_demo_runs_and_classifies_the_portfolio() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let demo = dir.path().join("demo");
+    let out = Command::new(env!("CARGO_BIN_EXE_agririsk")).args(["demo", "--dir"]).arg(&demo).output().expect("runs");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = String::from_utf8(out.stdout).expect("utf-8");
+    for needle in
+        ["8530.99", "portfolio as of 2026-12-31", "NPL ratio", "次级 substandard", "closed", "restructured 06-15"]
+    {
+        assert!(text.contains(needle), "demo output lacks {needle:?}");
+    }
+    // A rerun replaces its own directory; a foreign non-empty directory is refused.
+    assert!(
+        Command::new(env!("CARGO_BIN_EXE_agririsk"))
+            .args(["demo", "--dir"])
+            .arg(&demo)
+            .output()
+            .expect("runs")
+            .status
+            .success()
+    );
+    let foreign = dir.path().join("mine");
+    std::fs::create_dir_all(&foreign).expect("dir");
+    std::fs::write(foreign.join("notes.txt"), "keep me").expect("write");
+    let out =
+        Command::new(env!("CARGO_BIN_EXE_agririsk")).args(["demo", "--dir"]).arg(&foreign).output().expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(std::fs::read_to_string(foreign.join("notes.txt")).expect("kept"), "keep me");
+}
