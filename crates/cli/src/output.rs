@@ -120,7 +120,13 @@ pub fn schedule_table(terms: &LoanTerms, schedule: &Schedule) -> String {
 }
 
 fn postings_json(postings: &[Posting]) -> Vec<Value> {
-    postings.iter().map(|p| json!({"component": p.component, "amount": p.amount})).collect()
+    postings
+        .iter()
+        .map(|p| match &p.reallocates {
+            None => json!({"component": p.component, "amount": p.amount}),
+            Some(r) => json!({"component": p.component, "amount": p.amount, "reallocates": r}),
+        })
+        .collect()
 }
 
 /// The JSON document of a posted event.
@@ -146,7 +152,8 @@ pub fn posted_text(loan: &str, posted: &Posted) -> String {
         format!("loan {loan}: posted event {}\n", posted.seq)
     };
     for p in &posted.postings {
-        out.push_str(&format!("  {:<18} {:>14}\n", p.component, p.amount.to_string()));
+        let note = p.reallocates.as_ref().map(|r| format!("  (reallocates {r})")).unwrap_or_default();
+        out.push_str(&format!("  {:<18} {:>14}{note}\n", p.component, p.amount.to_string()));
     }
     out.push_str(&format!(
         "  now {} · DPD {} · {} {} · outstanding principal {}\n",
@@ -366,8 +373,8 @@ pub fn portfolio_json(positions: &[Position], summary: &PortfolioSummary) -> Val
             "loans": summary.loans,
             "principal_outstanding": summary.outstanding,
             "outstanding_by_class": by_class,
-            "npl_ratio": summary.npl_ratio.to_string(),
-            "par30": summary.par30.to_string(),
+            "npl_ratio": format!("{:.4}", summary.npl_ratio),
+            "par30": format!("{:.4}", summary.par30),
         },
     })
 }

@@ -294,7 +294,7 @@ fn a_loan_lifecycle_through_the_cli_is_idempotent_and_classified() {
     );
     let classified = ok_json(&data, &["loan", "classify", "--as-of", "2026-08-10", "--format", "json"]);
     assert_eq!(classified["loans"][0]["class"], "substandard");
-    assert_eq!(classified["summary"]["npl_ratio"], "1");
+    assert_eq!(classified["summary"]["npl_ratio"], "1.0000");
     // Reverse the April payment; the loan is then overdue from 2026-04-11.
     let out = agririsk(
         &data,
