@@ -3,7 +3,8 @@
 //! Commands:
 //! - `ci`: formatting check, clippy, tidy checks and tests, stopping at the first failure;
 //! - `tidy`: the repository tidy checks alone (see [`tidy`]);
-//! - `fmt`: format the whole workspace.
+//! - `fmt`: format the whole workspace;
+//! - `bench`: run the benchmarks, which print their own figures.
 
 mod tidy;
 
@@ -18,7 +19,8 @@ const USAGE: &str = "usage: cargo xtask <command>
 commands:
   ci     cargo fmt --check, clippy -D warnings, tidy checks, tests (stops at first failure)
   tidy   run the repository tidy checks only
-  fmt    format the whole workspace (cargo fmt --all)";
+  fmt    format the whole workspace (cargo fmt --all)
+  bench  run the benchmarks and print their figures (see docs/benchmarks.md)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -38,6 +40,7 @@ fn run(args: &[String]) -> Result<()> {
         Some("ci") => ci(&root),
         Some("tidy") => tidy::run(&root),
         Some("fmt") => run_cargo(&root, &["fmt", "--all"]),
+        Some("bench") => run_cargo(&root, &["bench", "-p", "lending", "--quiet"]),
         Some("help" | "-h" | "--help") => {
             println!("{USAGE}");
             Ok(())

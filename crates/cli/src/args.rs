@@ -272,6 +272,18 @@ pub struct TermsArgs {
     /// Accept an annual rate above 0.36.
     #[arg(long)]
     pub allow_high_rate: bool,
+    /// Day count for daily interest: act360 (default) or act365.
+    #[arg(long)]
+    pub day_count: Option<String>,
+    /// Rounding of interest: half-even (default), half-up, down or up.
+    #[arg(long)]
+    pub rounding: Option<String>,
+    /// Repayment order, e.g. penalty,overdue-interest,overdue-principal,current-interest,current-principal.
+    #[arg(long, value_delimiter = ',')]
+    pub waterfall: Option<Vec<String>>,
+    /// Penalty rate as a multiple of the contract rate, 1–2 (default 1.5).
+    #[arg(long, allow_hyphen_values = true)]
+    pub penalty_multiplier: Option<String>,
 }
 
 impl TermsArgs {
@@ -293,6 +305,10 @@ impl TermsArgs {
             batch_months: self.batch_months.clone(),
             draw_term_months: self.draw_term_months,
             allow_high_rate: self.allow_high_rate,
+            day_count: self.day_count.clone(),
+            rounding: self.rounding.clone(),
+            waterfall: self.waterfall.clone(),
+            penalty_multiplier: self.penalty_multiplier.clone(),
         }
     }
 }

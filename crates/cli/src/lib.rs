@@ -23,12 +23,19 @@ use crate::app::App;
 use crate::args::{Cli, Command, Format, LoanCommand};
 use crate::error::CliError;
 
-/// The system clock, read only here at the edge. Dates are UTC calendar days.
+/// The system clock, read only here at the edge. "Today" is the calendar day in China Standard Time (UTC+8, no
+/// daylight saving), where the lenders are, whatever the machine's time zone.
 pub struct SystemClock;
+
+impl SystemClock {
+    /// China Standard Time's offset from UTC, in seconds.
+    const UTC_OFFSET_SECS: u64 = 8 * 3600;
+}
 
 impl Clock for SystemClock {
     fn today(&self) -> Date {
-        let days = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() / 86_400).unwrap_or(0);
+        let secs = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+        let days = (secs + Self::UTC_OFFSET_SECS) / 86_400;
         Date::from_ymd_opt(1970, 1, 1).unwrap_or_default() + chrono::Duration::days(i64::try_from(days).unwrap_or(0))
     }
 }

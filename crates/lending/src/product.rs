@@ -343,6 +343,48 @@ pub struct TermsRequest {
     pub draw_term_months: Option<i64>,
     /// Accept an annual rate above 36%.
     pub allow_high_rate: bool,
+    /// Day count: `act360` (default) or `act365`.
+    pub day_count: Option<String>,
+    /// Rounding: `half-even` (default), `half-up`, `down` or `up`.
+    pub rounding: Option<String>,
+    /// Repayment order: the five components, comma-separated codes.
+    pub waterfall: Option<Vec<String>>,
+    /// Penalty rate as a multiple of the contract rate, 1–2 (default 1.5).
+    pub penalty_multiplier: Option<String>,
+}
+
+/// Parses a kebab-case enum value through its serde names, naming the field on failure.
+fn parse_code<T: serde::de::DeserializeOwned>(field: &'static str, text: &str, known: &str) -> Result<T, TermsError> {
+    serde_json::from_value(serde_json::Value::String(text.to_string()))
+        .map_err(|_| reject(field, format!("unknown value '{text}' (known: {known})")))
+}
+
+/// Validates the convention fields of a request.
+fn conventions(request: &TermsRequest) -> Result<Conventions, TermsError> {
+    let mut c = Conventions::default();
+    if let Some(text) = &request.day_count {
+        c.day_count = parse_code("day-count", text, "act360, act365")?;
+    }
+    if let Some(text) = &request.rounding {
+        c.rounding = parse_code("rounding", text, "half-even, half-up, down, up")?;
+    }
+    if let Some(codes) = &request.waterfall {
+        let known = "penalty, overdue-interest, overdue-principal, current-interest, current-principal";
+        let order = codes
+            .iter()
+            .map(|code| parse_code::<Component>("waterfall", code.trim(), known))
+            .collect::<Result<Vec<_>, _>>()?;
+        c.waterfall = Waterfall::new(order).map_err(|e| reject("waterfall", e))?;
+    }
+    if let Some(text) = &request.penalty_multiplier {
+        let m = Decimal::from_str_exact(text.trim())
+            .map_err(|_| reject("penalty-multiplier", format!("'{text}' is not a decimal number")))?;
+        if m < Decimal::ONE || m > Decimal::TWO {
+            return Err(reject("penalty-multiplier", format!("{m} is out of range (1–2: contract rate + 0–100%)")));
+        }
+        c.penalty_multiplier = m;
+    }
+    Ok(c)
 }
 
 /// Why terms were rejected: always names the field.
@@ -534,7 +576,7 @@ impl LoanTerms {
             start,
             grace_months,
             interest_free_days,
-            conventions: Conventions::default(),
+            conventions: conventions(request)?,
         };
         if grace_months > 0 && grace_months >= terms.maturity_months_hint() {
             return Err(reject("grace-months", format!("{grace_months} months of grace leave no repayment period")));
@@ -696,6 +738,41 @@ mod tests {
         let high =
             TermsRequest { annual_rate: Some("0.5".into()), allow_high_rate: true, ..request("equal-installment") };
         assert!(LoanTerms::new(&high, &cal).is_ok());
+        assert_eq!(
+            field_of(&TermsRequest { day_count: Some("30/360".into()), ..request("equal-installment") }),
+            "day-count"
+        );
+        assert_eq!(
+            field_of(&TermsRequest { rounding: Some("nearest".into()), ..request("equal-installment") }),
+            "rounding"
+        );
+        let short = TermsRequest { waterfall: Some(vec!["penalty".into()]), ..request("equal-installment") };
+        assert_eq!(field_of(&short), "waterfall");
+        assert_eq!(
+            field_of(&TermsRequest { penalty_multiplier: Some("3".into()), ..request("equal-installment") }),
+            "penalty-multiplier"
+        );
+    }
+
+    #[test]
+    fn conventions_are_configurable() {
+        let cal = CropCalendar::china_default();
+        let req = TermsRequest {
+            day_count: Some("act365".into()),
+            rounding: Some("half-up".into()),
+            waterfall: Some(
+                ["overdue-principal", "overdue-interest", "penalty", "current-principal", "current-interest"]
+                    .map(String::from)
+                    .to_vec(),
+            ),
+            penalty_multiplier: Some("1.3".into()),
+            ..request("interest-only")
+        };
+        let terms = LoanTerms::new(&req, &cal).expect("valid");
+        let c = terms.conventions();
+        assert_eq!((c.day_count, c.rounding), (DayCount::Act365, Rounding::HalfUp));
+        assert_eq!(c.waterfall.order()[0], Component::OverduePrincipal);
+        assert_eq!(terms.penalty_rate().to_string(), "0.05655");
     }
 
     #[test]

@@ -222,6 +222,28 @@ fn bad_input_exits_2_names_the_field_and_writes_nothing() {
             "loan:",
         ),
         (["loan", "show", "L1", "--as-of", "yesterday"].iter().map(|s| s.to_string()).collect(), "as-of:"),
+        (
+            [
+                "schedule",
+                "--product",
+                "interest-only",
+                "--principal",
+                "5000",
+                "--annual-rate",
+                "0.05",
+                "--start",
+                "2026-03-01",
+                "--term-months",
+                "6",
+                "--waterfall",
+                "penalty,overdue-interest",
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+            "waterfall:",
+        ),
+        (["loan", "disburse", "L1", "--date", "2026-01-02"].iter().map(|s| s.to_string()).collect(), "loan:"),
     ];
     for (args, field) in cases {
         let before = snapshot(&data);
@@ -413,4 +435,84 @@ fn the_demo_runs_and_classifies_the_portfolio() {
         Command::new(env!("CARGO_BIN_EXE_agririsk")).args(["demo", "--dir"]).arg(&foreign).output().expect("runs");
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(std::fs::read_to_string(foreign.join("notes.txt")).expect("kept"), "keep me");
+}
+
+#[test]
+fn restructure_defer_and_write_off_through_the_cli() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path().join("data");
+    for id in ["A", "B"] {
+        ok_json(
+            &data,
+            &[
+                "loan",
+                "create",
+                "--borrower",
+                "HH-1",
+                "--id",
+                id,
+                "--product",
+                "equal-installment",
+                "--principal",
+                "40000",
+                "--annual-rate",
+                "0.06",
+                "--term-months",
+                "12",
+                "--start",
+                "2026-01-20",
+                "--format",
+                "json",
+            ],
+        );
+        assert!(agririsk(&data, &["loan", "disburse", id]).status.success());
+    }
+    let out = agririsk(
+        &data,
+        &[
+            "loan",
+            "restructure",
+            "A",
+            "--date",
+            "2026-06-15",
+            "--product",
+            "equal-installment",
+            "--term-months",
+            "18",
+            "--capitalise-arrears",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let a = ok_json(&data, &["loan", "show", "A", "--as-of", "2026-06-15", "--format", "json"]);
+    assert_eq!(
+        (a["dpd"].as_u64(), a["class"].as_str(), a["stage"].as_str()),
+        (Some(0), Some("special-mention"), Some("stage-2"))
+    );
+    assert_eq!(a["restructured"], true);
+    assert!(money(&a["balances"]["principal_outstanding"]) > 4_000_000, "arrears were capitalised");
+    // B: deferral of 3 months with interest waived moves the next due date from 2026-02-20 to 2026-05-20.
+    let out = agririsk(
+        &data,
+        &["loan", "defer", "B", "--date", "2026-02-01", "--months", "3", "--interest", "waived", "--reason", "flood"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let b = ok_json(&data, &["loan", "show", "B", "--as-of", "2026-02-01", "--format", "json"]);
+    assert_eq!(b["installments"][0]["due_date"], "2026-05-20");
+    let bad = agririsk(
+        &data,
+        &["loan", "defer", "B", "--date", "2026-02-02", "--months", "13", "--interest", "waived", "--reason", "x"],
+    );
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(stderr(&bad).starts_with("error: months:"));
+    // Writing off a performing loan is refused; an overdue one is written off.
+    let early =
+        agririsk(&data, &["loan", "write-off", "B", "--date", "2026-03-01", "--reason", "x", "--approver", "board"]);
+    assert_eq!(early.status.code(), Some(2));
+    let out = agririsk(
+        &data,
+        &["loan", "write-off", "B", "--date", "2027-09-01", "--reason", "uncollectable", "--approver", "board"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let b = ok_json(&data, &["loan", "show", "B", "--as-of", "2027-09-01", "--format", "json"]);
+    assert_eq!((b["status"].as_str(), b["class"].as_str()), (Some("written-off"), Some("loss")));
 }
