@@ -77,7 +77,7 @@ fn main() {
     ];
     println!("lending benchmarks (median of 15 samples)");
     for (name, ns) in rows {
-        let per_sec = if ns == 0 { 0 } else { 1_000_000_000 / ns };
+        let per_sec = 1_000_000_000u128.checked_div(ns).unwrap_or(0);
         println!("  {name:<44} {:>7}.{:01} µs   {per_sec:>9} per second", ns / 1000, (ns % 1000) / 100);
     }
 }
