@@ -25,7 +25,7 @@ pub enum Command {
     Schedule {
         /// Loan terms.
         #[command(flatten)]
-        terms: TermsArgs,
+        terms: Box<TermsArgs>,
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
