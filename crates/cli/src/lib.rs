@@ -132,6 +132,17 @@ enum Prepared {
     },
 }
 
+/// An unkeyed posting (restructure, defer, reclassify, write-off) on a date given as text.
+fn unkeyed(loan: &str, when: &str, event: LoanEvent) -> Result<Prepared, CliError> {
+    Ok(Prepared::Post {
+        loan: loan_id(loan)?,
+        event: DatedEvent { date: date("date", when)?, event },
+        key: None,
+        format: Format::Table,
+        default_date: false,
+    })
+}
+
 fn prepare(command: LoanCommand, calendar: &CropCalendar) -> Result<Prepared, CliError> {
     let today = SystemClock.today();
     let as_of_or_today =
@@ -214,13 +225,7 @@ fn prepare(command: LoanCommand, calendar: &CropCalendar) -> Result<Prepared, Cl
                 rate,
                 capitalise_arrears,
             )?;
-            Prepared::Post {
-                loan: loan_id(&loan)?,
-                event: DatedEvent { date: date("date", &when)?, event: LoanEvent::Restructured { terms } },
-                key: None,
-                format: Format::Table,
-                default_date: false,
-            }
+            unkeyed(&loan, &when, LoanEvent::Restructured { terms })?
         }
         LoanCommand::Defer { loan, date: when, months, interest, reason } => {
             let interest = match interest.as_str() {
@@ -232,37 +237,15 @@ fn prepare(command: LoanCommand, calendar: &CropCalendar) -> Result<Prepared, Cl
                 .ok()
                 .filter(|m| (1..=12).contains(m))
                 .ok_or_else(|| CliError::input("months", format!("{months} is out of range (1–12)")))?;
-            Prepared::Post {
-                loan: loan_id(&loan)?,
-                event: DatedEvent {
-                    date: date("date", &when)?,
-                    event: LoanEvent::Deferred { months, interest, reason },
-                },
-                key: None,
-                format: Format::Table,
-                default_date: false,
-            }
+            unkeyed(&loan, &when, LoanEvent::Deferred { months, interest, reason })?
         }
         LoanCommand::Reclassify { loan, date: when, class, reason, approver } => {
             let class: FiveCategory = class.parse().map_err(|e: String| CliError::input("class", e))?;
-            Prepared::Post {
-                loan: loan_id(&loan)?,
-                event: DatedEvent {
-                    date: date("date", &when)?,
-                    event: LoanEvent::Reclassified { class, reason, approver },
-                },
-                key: None,
-                format: Format::Table,
-                default_date: false,
-            }
+            unkeyed(&loan, &when, LoanEvent::Reclassified { class, reason, approver })?
         }
-        LoanCommand::WriteOff { loan, date: when, reason, approver } => Prepared::Post {
-            loan: loan_id(&loan)?,
-            event: DatedEvent { date: date("date", &when)?, event: LoanEvent::WrittenOff { reason, approver } },
-            key: None,
-            format: Format::Table,
-            default_date: false,
-        },
+        LoanCommand::WriteOff { loan, date: when, reason, approver } => {
+            unkeyed(&loan, &when, LoanEvent::WrittenOff { reason, approver })?
+        }
         LoanCommand::Show { loan, as_of, format } => {
             Prepared::Show { loan: loan_id(&loan)?, as_of: as_of_or_today(as_of)?, format }
         }

@@ -387,6 +387,19 @@ fn conventions(request: &TermsRequest) -> Result<Conventions, TermsError> {
     Ok(c)
 }
 
+impl TermsRequest {
+    /// A request with the four fields every product needs; set the others with struct update syntax.
+    pub fn new(product: &str, principal: &str, annual_rate: &str, start: &str) -> TermsRequest {
+        TermsRequest {
+            product: Some(product.to_string()),
+            principal: Some(principal.to_string()),
+            annual_rate: Some(annual_rate.to_string()),
+            start: Some(start.to_string()),
+            ..TermsRequest::default()
+        }
+    }
+}
+
 /// Why terms were rejected: always names the field.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{field}: {reason}")]
@@ -691,14 +704,7 @@ mod tests {
     use super::*;
 
     fn request(product: &str) -> TermsRequest {
-        TermsRequest {
-            product: Some(product.into()),
-            principal: Some("100000".into()),
-            annual_rate: Some("0.0435".into()),
-            start: Some("2026-03-01".into()),
-            term_months: Some(12),
-            ..TermsRequest::default()
-        }
+        TermsRequest { term_months: Some(12), ..TermsRequest::new(product, "100000", "0.0435", "2026-03-01") }
     }
 
     fn field_of(request: &TermsRequest) -> &'static str {

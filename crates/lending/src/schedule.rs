@@ -278,14 +278,8 @@ mod tests {
     use domain::{CropCalendar, parse_date};
 
     fn terms(product: &str, extra: impl FnOnce(&mut TermsRequest)) -> LoanTerms {
-        let mut req = TermsRequest {
-            product: Some(product.into()),
-            principal: Some("100000".into()),
-            annual_rate: Some("0.0435".into()),
-            start: Some("2026-03-01".into()),
-            term_months: Some(12),
-            ..TermsRequest::default()
-        };
+        let mut req =
+            TermsRequest { term_months: Some(12), ..TermsRequest::new(product, "100000", "0.0435", "2026-03-01") };
         extra(&mut req);
         LoanTerms::new(&req, &CropCalendar::china_default()).expect("valid terms")
     }

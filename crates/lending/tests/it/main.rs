@@ -19,16 +19,21 @@ pub fn y(text: &str) -> Money {
 
 /// Terms for `product` with the usual test figures, adjusted by `edit`.
 pub fn terms(product: &str, edit: impl FnOnce(&mut TermsRequest)) -> LoanTerms {
-    let mut req = TermsRequest {
-        product: Some(product.into()),
-        principal: Some("100000".into()),
-        annual_rate: Some("0.0435".into()),
-        start: Some("2026-03-01".into()),
-        term_months: Some(12),
-        ..TermsRequest::default()
-    };
+    let mut req =
+        TermsRequest { term_months: Some(12), ..TermsRequest::new(product, "100000", "0.0435", "2026-03-01") };
     edit(&mut req);
     LoanTerms::new(&req, &CropCalendar::china_default()).expect("valid test terms")
+}
+
+/// The seasonal loan of the acceptance example: 50000 at 5% from 2026-03-10, harvest in October.
+pub fn harvest_bullet_50k() -> LoanTerms {
+    terms("harvest-bullet", |r| {
+        r.principal = Some("50000".into());
+        r.annual_rate = Some("0.05".into());
+        r.start = Some("2026-03-10".into());
+        r.term_months = None;
+        r.harvest_month = Some(10);
+    })
 }
 
 /// A loan under the 2023 rules.

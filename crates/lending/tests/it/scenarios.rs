@@ -6,7 +6,7 @@ use lending::{
     ServicingError,
 };
 
-use crate::{at, booked, d, loan, repay, terms, y};
+use crate::{at, booked, d, harvest_bullet_50k, loan, repay, terms, y};
 
 #[test]
 fn late_installment_accrues_penalty_and_cures() {
@@ -60,13 +60,7 @@ fn late_installment_accrues_penalty_and_cures() {
 
 #[test]
 fn unpaid_loan_walks_down_the_five_categories_on_the_right_days() {
-    let l = loan(terms("harvest-bullet", |r| {
-        r.principal = Some("50000".into());
-        r.annual_rate = Some("0.05".into());
-        r.start = Some("2026-03-10".into());
-        r.term_months = None;
-        r.harvest_month = Some(10);
-    }));
+    let l = loan(harvest_bullet_50k());
     let events = booked(&l, "2026-03-10");
     // The first interest installment falls due 2026-04-10 and is never paid.
     let class_on = |date: &str| l.state_as_of(&events, d(date)).expect("replay").standing.class;
@@ -233,13 +227,7 @@ fn restructuring_resets_dpd_but_keeps_the_class_at_special_mention() {
 
 #[test]
 fn disaster_deferral_moves_future_installments() {
-    let t = terms("harvest-bullet", |r| {
-        r.principal = Some("50000".into());
-        r.annual_rate = Some("0.05".into());
-        r.start = Some("2026-03-10".into());
-        r.term_months = None;
-        r.harvest_month = Some(10);
-    });
+    let t = harvest_bullet_50k();
     let l = loan(t);
     let mut events = booked(&l, "2026-03-10");
     for (i, date) in ["2026-04-10", "2026-05-10", "2026-06-10", "2026-07-10"].iter().enumerate() {
