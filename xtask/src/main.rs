@@ -40,7 +40,7 @@ fn run(args: &[String]) -> Result<()> {
         Some("ci") => ci(&root),
         Some("tidy") => tidy::run(&root),
         Some("fmt") => run_cargo(&root, &["fmt", "--all"]),
-        Some("bench") => run_cargo(&root, &["bench", "-p", "lending", "--quiet"]),
+        Some("bench") => run_cargo(&root, &["bench", "-p", "lending", "--bench", "servicing", "--quiet"]),
         Some("help" | "-h" | "--help") => {
             println!("{USAGE}");
             Ok(())
