@@ -47,14 +47,23 @@ pub enum StoreError {
         /// The reused key.
         key: String,
     },
+    /// The data directory could not be created or read.
+    #[error("data directory {path}")]
+    Io {
+        /// The directory.
+        path: String,
+        /// The operating-system error.
+        #[source]
+        source: std::io::Error,
+    },
     /// A stored row could not be read back into a domain value.
     #[error("stored data is unreadable: {0}")]
     Corrupt(String),
     /// The database failed.
-    #[error("database error: {0}")]
+    #[error("database error")]
     Database(#[from] sqlx::Error),
     /// A schema migration failed.
-    #[error("migration failed: {0}")]
+    #[error("migration failed")]
     Migration(#[from] sqlx::migrate::MigrateError),
 }
 

@@ -48,7 +48,7 @@ impl SqliteStore {
     /// migrations.
     pub async fn open(data_dir: &Path) -> Result<SqliteStore, StoreError> {
         std::fs::create_dir_all(data_dir)
-            .map_err(|e| corrupt(format!("cannot create data directory {}: {e}", data_dir.display())))?;
+            .map_err(|source| StoreError::Io { path: data_dir.display().to_string(), source })?;
         let path = data_dir.join(Self::FILE_NAME);
         let options = SqliteConnectOptions::new()
             .filename(&path)
