@@ -1,0 +1,9 @@
+//! A synthetic rural county whose defaults have real causes.
+//!
+//! Specification: `shared/domain/synthetic-population.md`. Pure: takes a configuration and a seed, returns data;
+//! every run is determined by (config, seed). Loans are booked and serviced by the `lending` crate itself, so
+//! DPD and classification here are the product's own.
+
+pub mod market;
+pub mod rng;
+pub mod text;
