@@ -18,6 +18,6 @@ pub use product::{
 pub use schedule::{Installment, Schedule};
 pub use servicing::{
     Breakdown, Change, DatedEvent, DeferralInterest, InstallmentState, Loan, LoanEvent, LoanState, Posting,
-    RepaymentRecord, RestructureTerms, ServicingError, StatusChange,
+    RepaymentRecord, RestructureTerms, Servicer, ServicingError, StatusChange,
 };
 pub use status::{LoanStatus, TransitionError};
