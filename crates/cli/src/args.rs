@@ -36,6 +36,33 @@ pub enum Command {
         #[command(subcommand)]
         command: LoanCommand,
     },
+    /// Simulate a rural county (households, crops, prices, weather, disease, loans and repayments) and write its files.
+    Simulate {
+        /// Scale: tiny, county or province.
+        #[arg(long, default_value = "tiny")]
+        preset: String,
+        /// Random seed; the same config and seed give byte-identical files.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// JSON file overriding any configuration key.
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// Directory to write into (replaced if it exists).
+        #[arg(long, value_name = "DIR", required_unless_present = "report", conflicts_with = "report")]
+        out: Option<PathBuf>,
+        /// Print the calibration report of the run written in DIR (re-derived from its manifest's config and seed).
+        #[arg(long, value_name = "DIR")]
+        report: Option<PathBuf>,
+        /// File formats to write.
+        #[arg(long, value_enum, default_value_t = crate::simulate::OutputFormat::Both)]
+        format: crate::simulate::OutputFormat,
+        /// Worker threads.
+        #[arg(long, default_value_t = 2)]
+        threads: usize,
+        /// No progress bar or summary.
+        #[arg(long)]
+        quiet: bool,
+    },
     /// Run the demonstration: books loans of every product, posts repayments and classifies the portfolio.
     Demo {
         /// Where to put the demo database (replaced if it holds an earlier demo).

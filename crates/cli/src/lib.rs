@@ -9,6 +9,7 @@ pub mod args;
 pub mod demo;
 pub mod error;
 pub mod output;
+pub mod simulate;
 pub mod table;
 
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -89,6 +90,14 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             }
         }
         Command::Demo { dir } => demo::run(&dir).await,
+        Command::Simulate { preset, seed, config, out, report, format, threads, quiet } => match (out, report) {
+            (_, Some(dir)) => emit(&simulate::report_of(&dir)?),
+            (Some(out), None) => {
+                let config = simulate::load_config(&preset, config.as_deref())?;
+                simulate::run(config, seed, &out, format, threads, quiet)
+            }
+            (None, None) => Err(CliError::input("out", "is required")),
+        },
         Command::Loan { command } => {
             let prepared = prepare(command, &calendar)?;
             let app = App::new(SqliteStore::open(&cli.data_dir).await?);

@@ -16,7 +16,7 @@ pub use calendar::{Clock, Date, DateError, DayCount, FixedClock, add_months, day
 pub use crop::{Crop, CropCalendar, CropSeason, NoSeason, Region, UnknownCode};
 pub use ids::{
     ApplicationId, BorrowerId, CollateralId, GroupId, HouseholdId, IdError, InstallmentId, LoanId, MobileNumber,
-    NationalId, ProductId, RepaymentId, ScheduleId, VillageCode,
+    NationalId, ProductId, RepaymentId, ScheduleId, VillageCode, gb11643_check_char,
 };
 pub use money::{Allocation, Money, MoneyError, Rounding, UnroundedMoney};
 pub use party::{Borrower, Collateral, CollateralKind, Household, JointLiabilityGroup, PartyError, Village};

@@ -4,6 +4,16 @@
 //! every run is determined by (config, seed). Loans are booked and serviced by the `lending` crate itself, so
 //! DPD and classification here are the product's own.
 
+pub mod config;
 pub mod market;
+pub mod report;
 pub mod rng;
+pub mod run;
+pub mod tables;
 pub mod text;
+pub mod world;
+
+pub use config::{Config, ConfigError, Preset};
+pub use report::{Report, report};
+pub use run::{Simulation, run};
+pub use tables::Tables;
