@@ -562,17 +562,21 @@ fn simulate_village(ctx: &Context<'_>, v: u32) -> Tables {
                     st.pigs = f64::from(h.fattening_pigs);
                 }
             }
-            let consumption = hr.range(0.65, 0.85)
+            let planned = hr.range(0.65, 0.85)
                 * (h.expected_offfarm_income()
                     + h.expected_farm_income(|_| 2.5).max(0.0)
                     + h.expected_hog_income().max(0.0))
                 / 12.0;
+            // A household in debt cuts spending towards subsistence.
+            let consumption = if st.cash < 0.0 { planned * 0.6 } else { planned };
             let mut shock_cost = 0.0;
             if hr.chance(config.population.health_shock_probability / 12.0) {
-                shock_cost += hr.lognormal(15_000f64.ln(), 0.8);
+                // Rural resident medical insurance reimburses roughly half to two thirds of inpatient costs.
+                shock_cost += hr.lognormal(15_000f64.ln(), 0.8) * hr.range(0.3, 0.5);
             }
             if hr.chance(config.population.life_event_probability / 12.0) {
-                shock_cost += hr.range(30_000.0, 150_000.0);
+                // Gifts (礼金) from relatives and neighbours cover part of a wedding, funeral or house.
+                shock_cost += hr.range(30_000.0, 150_000.0) * hr.range(0.3, 0.6);
                 st.life_event_month = Some(m);
             }
             st.cash += income - consumption - shock_cost;
@@ -786,9 +790,14 @@ fn originate(
         "livestock-batch" => f64::from(h.fattening_pigs) * rng.range(1_000.0, 1_500.0),
         "equal-installment" => rng.range(20_000.0, 80_000.0),
         "revolving" => cap.max(10_000.0),
-        _ => input_cost * rng.range(0.6, 1.0),
+        // Seasonal loans cover the season's inputs; rural lenders also size them on the rating limit.
+        _ => (input_cost * rng.range(0.6, 1.0)).max(cap * rng.range(0.3, 0.7)),
     };
-    let amount = (wanted.min(cap.max(3_000.0)) / 100.0).round().max(30.0) * 100.0;
+    // The lender caps every loan by repayment capacity: half a year's expected income plus a third of savings.
+    let income =
+        h.expected_offfarm_income() + h.expected_farm_income(|_| 2.5).max(0.0) + h.expected_hog_income().max(0.0);
+    let capacity = 0.5 * income + h.deposits_yuan / 3.0;
+    let amount = (wanted.min(cap.max(3_000.0)).min(capacity.max(3_000.0)) / 100.0).round().max(30.0) * 100.0;
     // The true purpose: productive, unless a life event pulls the money away.
     let life_event = st.life_event_month.is_some_and(|e| m.abs_diff(e) <= 2);
     let p_div = config.behaviour.diversion_base
