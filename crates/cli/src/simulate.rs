@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 use serde_json::json;
-use simulate::{Config, Preset, Simulation};
+use simulate::{Config, Preset};
 
 use crate::emit;
 use crate::error::CliError;
@@ -72,10 +72,20 @@ pub fn run(
         bar
     };
     let started = std::time::Instant::now();
-    let sim = simulate::run(&config, seed, threads, &|done, _| bar.set_position(u64::from(done)));
-    bar.finish_and_clear();
     let staging = staging_dir(out)?;
-    let counts = write_all(&sim, &staging, format)?;
+    let mut files = Files::create(&staging, format)?;
+    let mut failure = None;
+    simulate::run_streaming(&config, seed, threads, &|done, _| bar.set_position(u64::from(done)), &mut |part| {
+        if failure.is_none() {
+            failure = files.write(&part).err();
+        }
+    });
+    bar.finish_and_clear();
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    let counts = files.finish()?;
+    write_manifest(&staging, &config, seed, format, &counts)?;
     if out.exists() {
         std::fs::remove_dir_all(out).map_err(|e| io(e, "replacing the output directory"))?;
     }
@@ -108,54 +118,105 @@ fn staging_dir(out: &Path) -> Result<PathBuf, CliError> {
     Ok(staging)
 }
 
-fn write_table<T: Serialize>(dir: &Path, name: &str, rows: &[T], format: OutputFormat) -> Result<usize, CliError> {
-    if matches!(format, OutputFormat::Csv | OutputFormat::Both) {
-        let file = File::create(dir.join(format!("{name}.csv"))).map_err(|e| io(e, name))?;
-        let mut w = csv::Writer::from_writer(BufWriter::with_capacity(1 << 20, file));
-        for row in rows {
-            w.serialize(row).map_err(|e| io(e, name))?;
-        }
-        w.flush().map_err(|e| io(e, name))?;
-    }
-    if matches!(format, OutputFormat::Jsonl | OutputFormat::Both) {
-        let file = File::create(dir.join(format!("{name}.jsonl"))).map_err(|e| io(e, name))?;
-        let mut w = BufWriter::with_capacity(1 << 20, file);
-        for row in rows {
-            serde_json::to_writer(&mut w, row).map_err(|e| io(e, name))?;
-            w.write_all(b"\n").map_err(|e| io(e, name))?;
-        }
-        w.flush().map_err(|e| io(e, name))?;
-    }
-    Ok(rows.len())
+/// One entity's open files.
+struct Entity {
+    name: &'static str,
+    csv: Option<csv::Writer<BufWriter<File>>>,
+    jsonl: Option<BufWriter<File>>,
+    rows: usize,
 }
 
-/// Writes every table and the manifest; returns (file stem, rows) in dependency order.
-fn write_all(sim: &Simulation, dir: &Path, format: OutputFormat) -> Result<Vec<(&'static str, usize)>, CliError> {
-    let t = &sim.tables;
-    // Dependency order: what a row refers to is listed before it.
-    let counts = vec![
-        ("counties", write_table(dir, "counties", &t.counties, format)?),
-        ("villages", write_table(dir, "villages", &t.villages, format)?),
-        ("households", write_table(dir, "households", &t.households, format)?),
-        ("members", write_table(dir, "members", &t.members, format)?),
-        ("groups", write_table(dir, "groups", &t.groups, format)?),
-        ("ratings", write_table(dir, "ratings", &t.ratings, format)?),
-        ("bureau_reports", write_table(dir, "bureau_reports", &t.bureau, format)?),
-        ("applications", write_table(dir, "applications", &t.applications, format)?),
-        ("loans", write_table(dir, "loans", &t.loans, format)?),
-        ("repayments", write_table(dir, "repayments", &t.repayments, format)?),
-        ("transactions", write_table(dir, "transactions", &t.transactions, format)?),
-        ("prices", write_table(dir, "prices", &t.prices, format)?),
-        ("weather_events", write_table(dir, "weather_events", &t.weather, format)?),
-        ("disease_events", write_table(dir, "disease_events", &t.disease, format)?),
-        ("employment_shocks", write_table(dir, "employment_shocks", &t.employment, format)?),
-        ("insurance_claims", write_table(dir, "insurance_claims", &t.insurance, format)?),
-        ("news", write_table(dir, "news", &t.news, format)?),
-        ("household_truth", write_table(dir, "household_truth", &t.household_truth, format)?),
-        ("loan_truth", write_table(dir, "loan_truth", &t.loan_truth, format)?),
-        ("shocks", write_table(dir, "shocks", &t.shocks, format)?),
-        ("shock_households", write_table(dir, "shock_households", &t.shock_households, format)?),
-    ];
+impl Entity {
+    fn append<T: Serialize>(&mut self, rows: &[T]) -> Result<(), CliError> {
+        for row in rows {
+            if let Some(w) = &mut self.csv {
+                w.serialize(row).map_err(|e| io(e, self.name))?;
+            }
+            if let Some(w) = &mut self.jsonl {
+                serde_json::to_writer(&mut *w, row).map_err(|e| io(e, self.name))?;
+                w.write_all(b"\n").map_err(|e| io(e, self.name))?;
+            }
+        }
+        self.rows += rows.len();
+        Ok(())
+    }
+}
+
+/// Every entity, in dependency order (what a row refers to is listed before it), with its field in `Tables`.
+macro_rules! entities {
+    ($m:ident) => {
+        $m!(
+            counties: counties, villages: villages, households: households, members: members, groups: groups,
+            ratings: ratings, bureau_reports: bureau, applications: applications, loans: loans,
+            repayments: repayments, transactions: transactions, prices: prices, weather_events: weather,
+            disease_events: disease, employment_shocks: employment, insurance_claims: insurance, news: news,
+            household_truth: household_truth, loan_truth: loan_truth, shocks: shocks,
+            shock_households: shock_households
+        )
+    };
+}
+
+/// The output files of a run, written part by part as the simulation streams.
+struct Files {
+    entities: Vec<Entity>,
+}
+
+impl Files {
+    fn create(dir: &Path, format: OutputFormat) -> Result<Files, CliError> {
+        let open = |name: &'static str| -> Result<Entity, CliError> {
+            let file = |ext: &str| {
+                File::create(dir.join(format!("{name}.{ext}")))
+                    .map(|f| BufWriter::with_capacity(1 << 20, f))
+                    .map_err(|e| io(e, name))
+            };
+            Ok(Entity {
+                name,
+                csv: if format == OutputFormat::Jsonl { None } else { Some(csv::Writer::from_writer(file("csv")?)) },
+                jsonl: if format == OutputFormat::Csv { None } else { Some(file("jsonl")?) },
+                rows: 0,
+            })
+        };
+        macro_rules! names {
+            ($($name:ident: $field:ident),*) => { vec![$(stringify!($name)),*] };
+        }
+        let names: Vec<&'static str> = entities!(names);
+        Ok(Files { entities: names.into_iter().map(open).collect::<Result<_, _>>()? })
+    }
+
+    fn write(&mut self, part: &simulate::Tables) -> Result<(), CliError> {
+        let mut slots = self.entities.iter_mut();
+        macro_rules! append {
+            ($($name:ident: $field:ident),*) => {
+                $(slots.next().expect("one entity per table").append(&part.$field)?;)*
+            };
+        }
+        entities!(append);
+        Ok(())
+    }
+
+    /// Flushes every file; returns (entity, rows) in dependency order.
+    fn finish(self) -> Result<Vec<(&'static str, usize)>, CliError> {
+        let mut counts = Vec::new();
+        for mut e in self.entities {
+            if let Some(w) = &mut e.csv {
+                w.flush().map_err(|err| io(err, e.name))?;
+            }
+            if let Some(w) = &mut e.jsonl {
+                w.flush().map_err(|err| io(err, e.name))?;
+            }
+            counts.push((e.name, e.rows));
+        }
+        Ok(counts)
+    }
+}
+
+fn write_manifest(
+    dir: &Path,
+    config: &Config,
+    seed: u64,
+    format: OutputFormat,
+    counts: &[(&'static str, usize)],
+) -> Result<(), CliError> {
     let files: Vec<_> = counts
         .iter()
         .map(|(name, rows)| {
@@ -166,15 +227,14 @@ fn write_all(sim: &Simulation, dir: &Path, format: OutputFormat) -> Result<Vec<(
     let manifest = json!({
         "contract_version": CONTRACT_VERSION,
         "generator": format!("agririsk {}", env!("CARGO_PKG_VERSION")),
-        "seed": sim.seed,
+        "seed": seed,
         "synthetic": true,
         "formats": match format { OutputFormat::Csv => vec!["csv"], OutputFormat::Jsonl => vec!["jsonl"], OutputFormat::Both => vec!["csv", "jsonl"] },
         "files": files,
-        "config": sim.config,
+        "config": config,
     });
     let text = serde_json::to_string_pretty(&manifest).map_err(|e| io(e, "manifest"))?;
-    std::fs::write(dir.join("manifest.json"), format!("{text}\n")).map_err(|e| io(e, "manifest"))?;
-    Ok(counts)
+    std::fs::write(dir.join("manifest.json"), format!("{text}\n")).map_err(|e| io(e, "manifest"))
 }
 
 /// The calibration report of a written run: its manifest's config and seed are simulated again (runs are

@@ -15,5 +15,5 @@ pub mod world;
 
 pub use config::{Config, ConfigError, Preset};
 pub use report::{Report, report};
-pub use run::{Simulation, run};
+pub use run::{Simulation, run, run_streaming};
 pub use tables::Tables;

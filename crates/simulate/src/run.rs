@@ -61,8 +61,16 @@ fn month_end(prices: &MarketPrices, m: u32) -> Date {
     domain::end_of_month(y, mo)
 }
 
-/// Runs a whole simulation. `threads` ≥ 1; `progress(done, total)` is called as villages finish.
-pub fn run(config: &Config, seed: u64, threads: usize, progress: &(dyn Fn(u32, u32) + Sync)) -> Simulation {
+/// Runs a simulation and hands its output to `sink` in parts, always in the same order: the county-level tables,
+/// then each village's tables in village order, then the ground-truth shocks. Memory stays bounded by a few
+/// villages, whatever the scale.
+pub fn run_streaming(
+    config: &Config,
+    seed: u64,
+    threads: usize,
+    progress: &(dyn Fn(u32, u32) + Sync),
+    sink: &mut dyn FnMut(Tables),
+) {
     let root = Rng::new(seed);
     let world = world::build(config, &root);
     let plan = plan(config, &world, &root);
@@ -83,14 +91,25 @@ pub fn run(config: &Config, seed: u64, threads: usize, progress: &(dyn Fn(u32, u
         &mut root.derive_named("market"),
     );
 
-    let mut tables = Tables::default();
-    static_tables(&world, &prices, &mut tables);
-    global_tables(config, &world, &plan, &prices, &root, &mut tables);
+    let mut head = Tables::default();
+    static_tables(&world, &prices, &mut head);
+    global_tables(config, &world, &plan, &prices, &root, &mut head);
+    // Ground truth is complete only once every village has reported its households: it goes last.
+    let mut shock_rows = std::mem::take(&mut head.shocks);
+    sink(head);
 
+    // Households are stored village by village: each village's members are one contiguous range.
+    let mut ranges = vec![(0usize, 0usize); world.villages.len()];
+    for (i, h) in world.households.iter().enumerate() {
+        let r = &mut ranges[h.village as usize];
+        if r.1 == 0 {
+            r.0 = i;
+        }
+        r.1 = i + 1;
+    }
     let total = world.villages.len() as u32;
-    let done = std::sync::atomic::AtomicU32::new(0);
+    let next = std::sync::atomic::AtomicU32::new(0);
     let threads = threads.max(1).min(world.villages.len().max(1));
-    let chunk = world.villages.len().div_ceil(threads);
     let ctx = Context {
         config,
         world: &world,
@@ -98,33 +117,49 @@ pub fn run(config: &Config, seed: u64, threads: usize, progress: &(dyn Fn(u32, u
         prices: &prices,
         root: &root,
         calendar: CropCalendar::china_default(),
+        ranges,
     };
-    let parts: Vec<Vec<Tables>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = world
-            .villages
-            .chunks(chunk)
-            .map(|villages| {
-                let ctx = &ctx;
-                let done = &done;
-                scope.spawn(move || {
-                    villages
-                        .iter()
-                        .map(|v| {
-                            let t = simulate_village(ctx, v.index);
-                            let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-                            progress(n, total);
-                            t
-                        })
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        handles.into_iter().map(|h| h.join().expect("a village worker panicked")).collect()
+    let mut affected: HashMap<&'static str, u32> = HashMap::new();
+    std::thread::scope(|scope| {
+        // Workers take the next village; the caller's thread puts results back in village order and hands them
+        // to the sink while the workers go on. The bounded channel keeps memory to a few villages.
+        let (tx, rx) = std::sync::mpsc::sync_channel::<(u32, Tables)>(threads * 4);
+        for _ in 0..threads {
+            let (ctx, next, tx) = (&ctx, &next, tx.clone());
+            scope.spawn(move || {
+                loop {
+                    let v = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    if v >= total || tx.send((v, simulate_village(ctx, v))).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(tx);
+        let mut waiting: std::collections::BTreeMap<u32, Tables> = std::collections::BTreeMap::new();
+        let mut expected = 0u32;
+        for (v, part) in rx {
+            waiting.insert(v, part);
+            while let Some(part) = waiting.remove(&expected) {
+                for h in &part.shock_households {
+                    *affected.entry(h.scenario).or_default() += 1;
+                }
+                sink(part);
+                expected += 1;
+                progress(expected, total);
+            }
+        }
     });
-    for part in parts.into_iter().flatten() {
-        tables.extend(part);
+    for s in &mut shock_rows {
+        s.households_affected = affected.get(s.scenario).copied().unwrap_or(0);
     }
-    finish_shocks(&mut tables);
+    sink(Tables { shocks: shock_rows, ..Tables::default() });
+}
+
+/// Runs a whole simulation in memory. `threads` ≥ 1; `progress(done, total)` is called as villages finish.
+pub fn run(config: &Config, seed: u64, threads: usize, progress: &(dyn Fn(u32, u32) + Sync)) -> Simulation {
+    let mut tables = Tables::default();
+    run_streaming(config, seed, threads, progress, &mut |part| tables.extend(part));
     Simulation { config: config.clone(), seed, tables }
 }
 
@@ -185,6 +220,7 @@ struct Context<'a> {
     prices: &'a MarketPrices,
     root: &'a Rng,
     calendar: CropCalendar,
+    ranges: Vec<(usize, usize)>,
 }
 
 fn static_tables(world: &World, prices: &MarketPrices, t: &mut Tables) {
@@ -371,16 +407,6 @@ fn shock(
     }
 }
 
-fn finish_shocks(t: &mut Tables) {
-    let mut counts: HashMap<&str, u32> = HashMap::new();
-    for h in &t.shock_households {
-        *counts.entry(h.scenario).or_default() += 1;
-    }
-    for s in &mut t.shocks {
-        s.households_affected = counts.get(s.scenario).copied().unwrap_or(0);
-    }
-}
-
 fn news_row(prices: &MarketPrices, m: u32, county: &str, h: text::Headline) -> NewsRow {
     NewsRow {
         date: month_date(prices, m, 15).to_string(),
@@ -422,7 +448,8 @@ fn simulate_village(ctx: &Context<'_>, v: u32) -> Tables {
     let county = &world.counties[village.county as usize];
     let mut rng = ctx.root.derive(0x7000_0000 + u64::from(v));
     let mut t = Tables::default();
-    let members: Vec<&Household> = world.households.iter().filter(|h| h.village == v).collect();
+    let (first, last) = ctx.ranges[v as usize];
+    let members: Vec<&Household> = world.households[first..last].iter().collect();
     let ratings: Vec<&Rating> = members.iter().map(|h| &world.ratings[h.index as usize]).collect();
     let mut state: Vec<Running> = members
         .iter()

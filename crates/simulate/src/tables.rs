@@ -464,21 +464,34 @@ pub struct Tables {
 }
 
 impl Tables {
-    /// Appends another partial set of tables (a village's), keeping order.
+    /// Appends another part (a village's, or the county-level tables), keeping order.
     pub fn extend(&mut self, other: Tables) {
-        self.households.extend(other.households);
-        self.members.extend(other.members);
-        self.household_truth.extend(other.household_truth);
-        self.ratings.extend(other.ratings);
-        self.applications.extend(other.applications);
-        self.loans.extend(other.loans);
-        self.loan_truth.extend(other.loan_truth);
-        self.repayments.extend(other.repayments);
-        self.weather.extend(other.weather);
-        self.insurance.extend(other.insurance);
-        self.transactions.extend(other.transactions);
-        self.bureau.extend(other.bureau);
-        self.shock_households.extend(other.shock_households);
+        macro_rules! all {
+            ($($f:ident),*) => { $(self.$f.extend(other.$f);)* };
+        }
+        all!(
+            counties,
+            villages,
+            households,
+            members,
+            household_truth,
+            groups,
+            ratings,
+            applications,
+            loans,
+            loan_truth,
+            repayments,
+            prices,
+            weather,
+            disease,
+            employment,
+            insurance,
+            transactions,
+            bureau,
+            news,
+            shocks,
+            shock_households
+        );
     }
 }
 
