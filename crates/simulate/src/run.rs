@@ -584,8 +584,10 @@ fn simulate_village(ctx: &Context<'_>, v: u32) -> Tables {
                 }
                 // Two sale batches a year (months 5 and 11 of the calendar), none during a movement ban.
                 if (calendar_month == 5 || calendar_month == 11) && disease_now.is_none() {
-                    let margin = st.pigs * 115.0 * (prices.price(Commodity::Hog, m) - 13.5);
-                    income += margin + st.pigs * 115.0 * 13.5 * 0.0;
+                    // Margin over the breakeven price; in a trough farmers cut losses (earlier sale, less feed), so the
+                    // loss per kg is bounded.
+                    let per_kg = (prices.price(Commodity::Hog, m) - world::HOG_BREAKEVEN_YUAN_PER_KG).max(-1.5);
+                    income += st.pigs * 115.0 * per_kg;
                     st.pigs = f64::from(h.fattening_pigs);
                 }
             }

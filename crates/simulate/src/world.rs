@@ -9,6 +9,9 @@ use crate::market::Commodity;
 use crate::rng::Rng;
 use crate::text;
 
+/// Live-hog price at which a fattening batch breaks even, yuan per kg (12–16 in 2019–2023).
+pub const HOG_BREAKEVEN_YUAN_PER_KG: f64 = 12.5;
+
 /// Agro-ecological zone of a county.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -192,7 +195,7 @@ impl Household {
 
     /// Expected yearly hog margin, yuan (two batches at a 16 元/kg reference price).
     pub fn expected_hog_income(&self) -> f64 {
-        f64::from(self.fattening_pigs) * 2.0 * 115.0 * (16.0 - 13.5)
+        f64::from(self.fattening_pigs) * 2.0 * 115.0 * (16.0 - HOG_BREAKEVEN_YUAN_PER_KG)
     }
 
     /// Expected yearly off-farm income and transfers, yuan.

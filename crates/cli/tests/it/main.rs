@@ -516,3 +516,54 @@ fn restructure_defer_and_write_off_through_the_cli() {
     let b = ok_json(&data, &["loan", "show", "B", "--as-of", "2027-09-01", "--format", "json"]);
     assert_eq!((b["status"].as_str(), b["class"].as_str()), (Some("written-off"), Some("loss")));
 }
+
+#[test]
+fn simulate_is_deterministic_and_rejects_bad_config_before_writing() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let run = |out: &str, seed: &str| {
+        let out_dir = dir.path().join(out);
+        let o = Command::new(env!("CARGO_BIN_EXE_agririsk"))
+            .args(["simulate", "--preset", "tiny", "--seed", seed, "--quiet", "--format", "csv", "--out"])
+            .arg(&out_dir)
+            .output()
+            .expect("runs");
+        assert!(o.status.success(), "{}", stderr(&o));
+        out_dir
+    };
+    let a = run("a", "11");
+    let b = run("b", "11");
+    let strip = |m: BTreeMap<PathBuf, Vec<u8>>, root: &Path| -> BTreeMap<PathBuf, Vec<u8>> {
+        m.into_iter().map(|(p, v)| (p.strip_prefix(root).expect("inside").to_path_buf(), v)).collect()
+    };
+    let (sa, sb) = (strip(snapshot(&a), &a), strip(snapshot(&b), &b));
+    assert!(sa.len() >= 22, "21 entity files and the manifest, got {}", sa.len());
+    assert_eq!(sa, sb, "the same config and seed give byte-identical files");
+    let loans = String::from_utf8(sa[&PathBuf::from("loans.csv")].clone()).expect("utf-8");
+    assert!(loans.starts_with("loan_id,household_id,application_id,product,"));
+
+    let report =
+        Command::new(env!("CARGO_BIN_EXE_agririsk")).args(["simulate", "--report"]).arg(&a).output().expect("runs");
+    assert!(report.status.success(), "{}", stderr(&report));
+    assert!(String::from_utf8_lossy(&report.stdout).contains("NPL ratio at the end"));
+
+    for (json, key) in [
+        (r#"{"weather": {"county_event_probability": 1.5}}"#, "config: weather.county_event_probability"),
+        (r#"{"weather": {"no_such_key": 1}}"#, "config: weather.no_such_key"),
+        (r#"{"households": -3}"#, "config: households"),
+        (r#"{"scenarios": {"s4_disease": {"enabled": true, "month": 99}}}"#, "config: scenarios.s4_disease.month"),
+    ] {
+        let cfg = dir.path().join("bad.json");
+        std::fs::write(&cfg, json).expect("write");
+        let out_dir = dir.path().join("never");
+        let o = Command::new(env!("CARGO_BIN_EXE_agririsk"))
+            .args(["simulate", "--preset", "tiny", "--quiet", "--config"])
+            .arg(&cfg)
+            .arg("--out")
+            .arg(&out_dir)
+            .output()
+            .expect("runs");
+        assert_eq!(o.status.code(), Some(2), "{json}");
+        assert!(stderr(&o).starts_with(&format!("error: {key}:")), "{json}: {}", stderr(&o));
+        assert!(!out_dir.exists(), "{json}: nothing is written");
+    }
+}

@@ -39,3 +39,83 @@ fn identifiers_are_synthetic_and_valid() {
     let heads = sim.tables.members.iter().filter(|m| m.member_no == 1).count();
     assert_eq!(heads, sim.tables.households.len());
 }
+
+fn baseline(preset: Preset) -> Config {
+    let mut c = Config::preset(preset);
+    for s in [
+        &mut c.scenarios.s1_drought,
+        &mut c.scenarios.s2_harvest_rain,
+        &mut c.scenarios.s3_hog_crash,
+        &mut c.scenarios.s4_disease,
+        &mut c.scenarios.s5_diversion_ring,
+        &mut c.scenarios.s6_migrant_shock,
+    ] {
+        s.enabled = false;
+    }
+    c
+}
+
+/// Loose plausibility bands that hold for every seed; the specification's tighter targets are reported by
+/// `agririsk simulate --report` (see docs/benchmarks.md for where the model stands against them).
+#[test]
+fn the_tiny_baseline_is_plausible() {
+    let sim = simulate::run(&baseline(Preset::Tiny), 2, 2, &|_, _| {});
+    let r = simulate::report(&sim);
+    assert!((0.70..=0.90).contains(&r.credit_household_share), "信用户 share {}", r.credit_household_share);
+    assert!((25_000.0..=100_000.0).contains(&r.mean_loan_yuan), "mean loan {}", r.mean_loan_yuan);
+    assert!((0.005..=0.15).contains(&r.yearly_default_rate), "default rate {}", r.yearly_default_rate);
+    assert!((0.0..=0.10).contains(&r.npl_ratio), "NPL {}", r.npl_ratio);
+    assert!(r.approval_ratio_female_male >= 0.8, "no bias knob: approval ratio {}", r.approval_ratio_female_male);
+    assert!(sim.tables.shocks.is_empty() && sim.tables.shock_households.is_empty(), "no scenario was planted");
+}
+
+#[test]
+fn the_historical_bias_knob_changes_approvals_not_defaults() {
+    let mut biased = baseline(Preset::Tiny);
+    biased.fairness.historical_decision_bias = 0.5;
+    let fair = simulate::report(&simulate::run(&baseline(Preset::Tiny), 4, 2, &|_, _| {}));
+    let unfair = simulate::report(&simulate::run(&biased, 4, 2, &|_, _| {}));
+    assert!(fair.approval_ratio_female_male >= 0.8, "{}", fair.approval_ratio_female_male);
+    assert!(
+        unfair.approval_ratio_female_male < 0.7,
+        "the knob lowers approvals: {}",
+        unfair.approval_ratio_female_male
+    );
+}
+
+#[test]
+fn planted_scenarios_leave_ground_truth() {
+    let sim = run(Preset::Tiny, 5, 2);
+    let scenarios: Vec<&str> = sim.tables.shocks.iter().map(|s| s.scenario).collect();
+    for s in ["S1", "S2", "S3", "S4", "S5", "S6"] {
+        assert!(scenarios.contains(&s), "{s} missing from the ground truth: {scenarios:?}");
+    }
+    let ring: Vec<_> = sim.tables.shock_households.iter().filter(|h| h.scenario == "S5").collect();
+    assert!(!ring.is_empty() && ring.len() <= 15, "S5 ring has {} households", ring.len());
+    // Every ring member's proceeds went to the one counterparty, within 14 days of disbursement.
+    for h in &ring {
+        assert!(
+            sim.tables
+                .transactions
+                .iter()
+                .any(|t| t.household_id == h.household_id && t.counterparty_id == "P-RING-0001"),
+            "{} left no trail",
+            h.household_id
+        );
+    }
+    let drought = sim.tables.shocks.iter().find(|s| s.scenario == "S1").expect("S1");
+    assert!(drought.households_affected > 0);
+    assert!(sim.tables.weather.iter().any(|w| w.scenario == "S1" && w.event_type == "drought"));
+}
+
+#[test]
+fn repayments_carry_the_lending_cores_classification() {
+    let sim = run(Preset::Tiny, 6, 2);
+    let rules = lending::ClassificationRules::CBIRC_2023;
+    for r in &sim.tables.repayments {
+        let class: lending::FiveCategory = r.class_after.parse().expect("a class code");
+        assert!(class >= rules.floor(r.dpd_after, false), "class never better than the DPD floor: {r:?}");
+    }
+    assert!(sim.tables.repayments.iter().any(|r| r.dpd_after > 90 && r.class_after == "substandard"));
+    assert!(sim.tables.loans.iter().any(|l| l.status_at_end == "closed"));
+}
