@@ -68,6 +68,9 @@ pub enum Command {
         /// Where to put the demo database (replaced if it holds an earlier demo).
         #[arg(long, default_value = "./agririsk-demo", value_name = "DIR")]
         dir: PathBuf,
+        /// Scale of the simulated county the demo starts from: tiny, county or province.
+        #[arg(long, default_value = "tiny")]
+        preset: String,
     },
 }
 

@@ -137,9 +137,35 @@ impl Demo {
     }
 }
 
-/// Runs the demo in `dir`.
-pub async fn run(dir: &Path) -> Result<(), CliError> {
+/// Simulates the county the demo starts from and shows what it produced.
+fn simulated_county(dir: &Path, preset: &str) -> Result<(), CliError> {
+    let config = crate::simulate::load_config(preset, None)?;
+    emit(&format!(
+        "1. A simulated county ({preset} preset: {} villages, {} households, {} months, seed 1)\n",
+        config.villages, config.households, config.months
+    ))?;
+    let out = dir.join("county");
+    crate::simulate::run(config, 1, &out, crate::simulate::OutputFormat::Both, 2, false)?;
+    emit(&crate::simulate::report_of(&out)?)?;
+    let sample = |file: &str, rows: usize| -> Result<String, CliError> {
+        let text = std::fs::read_to_string(out.join(file)).map_err(|e| CliError::Internal(e.into()))?;
+        Ok(text.lines().take(rows + 1).map(|l| format!("    {l}\n")).collect())
+    };
+    emit(&format!(
+        "A few loan applications, with the purpose in the applicant's words:\n{}News items with their known sentiment:\n{}\n",
+        sample("applications.csv", 3)?,
+        sample("news.csv", 3)?
+    ))?;
+    emit("2. The lending core on a branch's year\n\n")
+}
+
+/// Runs the demo in `dir`, starting from a simulated county of the given preset.
+pub async fn run(dir: &Path, preset: &str) -> Result<(), CliError> {
+    // Reject a bad preset before anything is written.
+    crate::simulate::load_config(preset, None)?;
     fresh_dir(dir)?;
+    emit("agririsk demo\n=============\n\n")?;
+    simulated_county(dir, preset)?;
     let store = SqliteStore::open(dir).await?;
     let mut demo = Demo { app: App::new(store), calendar: CropCalendar::china_default(), log: Vec::new() };
     let result = script(&mut demo).await;
@@ -154,9 +180,7 @@ pub async fn run(dir: &Path) -> Result<(), CliError> {
 }
 
 async fn script(demo: &mut Demo) -> Result<(), CliError> {
-    emit(
-        "agririsk demo — one county branch, one year, every product\n==========================================================\n\n",
-    )?;
+    emit("   One county branch, one year, every product\n\n")?;
 
     // 1. Book one loan of each product; the harvest-aligned ones take due dates from the crop calendar.
     let (l1, t1) = demo

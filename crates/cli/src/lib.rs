@@ -89,7 +89,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
                 Format::Table => emit(&output::schedule_table(&terms, &schedule)),
             }
         }
-        Command::Demo { dir } => demo::run(&dir).await,
+        Command::Demo { dir, preset } => demo::run(&dir, &preset).await,
         Command::Simulate { preset, seed, config, out, report, format, threads, quiet } => match (out, report) {
             (_, Some(dir)) => emit(&simulate::report_of(&dir)?),
             (Some(out), None) => {
