@@ -413,9 +413,16 @@ fn the_demo_runs_and_classifies_the_portfolio() {
     let out = Command::new(env!("CARGO_BIN_EXE_agririsk")).args(["demo", "--dir"]).arg(&demo).output().expect("runs");
     assert!(out.status.success(), "{}", stderr(&out));
     let text = String::from_utf8(out.stdout).expect("utf-8");
-    for needle in
-        ["8530.99", "portfolio as of 2026-12-31", "NPL ratio", "次级 substandard", "closed", "restructured 06-15"]
-    {
+    for needle in [
+        "calibration report",
+        "purpose_text",
+        "8530.99",
+        "portfolio as of 2026-12-31",
+        "NPL ratio",
+        "次级 substandard",
+        "closed",
+        "restructured 06-15",
+    ] {
         assert!(text.contains(needle), "demo output lacks {needle:?}");
     }
     // A rerun replaces its own directory; a foreign non-empty directory is refused.
