@@ -532,6 +532,14 @@ fn simulate_village(ctx: &Context<'_>, v: u32) -> Tables {
         let rain_now = ctx.plan.rain_county == Some(village.county) && m == ctx.plan.rain_month;
         let mut village_borrowers = 0u32;
         let mut village_90 = 0u32;
+        // Whether every member of each joint-liability group was current at the end of last month.
+        let mut group_current: HashMap<u32, bool> = HashMap::new();
+        for (i, h) in members.iter().enumerate() {
+            if let Some(g) = h.group {
+                let entry = group_current.entry(g).or_insert(true);
+                *entry = *entry && state[i].current;
+            }
+        }
 
         for (i, h) in members.iter().enumerate() {
             let st = &mut state[i];
@@ -645,7 +653,6 @@ fn simulate_village(ctx: &Context<'_>, v: u32) -> Tables {
             }
 
             // 3. Due dates this month, then a cure attempt at month end.
-            let peers_current = h.group.is_some();
             for a in &mut st.loans {
                 let mut dues: Vec<Date> = a
                     .servicer
@@ -672,11 +679,11 @@ fn simulate_village(ctx: &Context<'_>, v: u32) -> Tables {
                     }
                     let due_yuan = due.fen() as f64 / 100.0;
                     let cash = st.cash.max(0.0);
-                    let pay_yuan = if cash >= due_yuan {
+                    let pay = if cash >= due_yuan {
                         let mut logit = b.base + b.character * h.character + b.cohesion * village.cohesion;
-                        if h.group.is_some() {
+                        if let Some(g) = h.group {
                             logit += b.group;
-                            if peers_current {
+                            if group_current.get(&g).copied().unwrap_or(true) {
                                 logit += b.peer_pressure;
                             }
                         }
@@ -686,11 +693,12 @@ fn simulate_village(ctx: &Context<'_>, v: u32) -> Tables {
                         if share_90 >= 0.3 {
                             logit -= b.contagion;
                         }
-                        if hr.chance(sigmoid(logit)) { due_yuan } else { 0.0 }
+                        // Paying in full pays exactly what is due, to the fen.
+                        if hr.chance(sigmoid(logit)) { due } else { Money::ZERO }
                     } else {
-                        cash.min(due_yuan) * (0.5 + 0.5 * sigmoid(h.character))
+                        let partial = cash.min(due_yuan) * (0.5 + 0.5 * sigmoid(h.character));
+                        Money::from_fen((partial * 100.0).floor() as i64).min(due)
                     };
-                    let pay = Money::from_fen((pay_yuan * 100.0).floor() as i64).min(due);
                     if pay.is_positive() {
                         let rid =
                             RepaymentId::parse(&format!("{}-{}", a.id, date.format("%Y%m%d"))).expect("ids are codes");
@@ -705,9 +713,9 @@ fn simulate_village(ctx: &Context<'_>, v: u32) -> Tables {
                     a.max_dpd = a.max_dpd.max(standing.dpd);
                     t.repayments.push(RepaymentRow {
                         loan_id: a.id.clone(),
-                        date: date.to_string(),
-                        amount_due: due.to_string(),
-                        amount_paid: pay.to_string(),
+                        date,
+                        amount_due: due,
+                        amount_paid: pay,
                         dpd_after: standing.dpd,
                         class_after: standing.class.code(),
                         synthetic: true,
@@ -769,8 +777,8 @@ fn simulate_village(ctx: &Context<'_>, v: u32) -> Tables {
 fn txn(h: &Household, date: Date, amount: f64, kind: &'static str, counterparty: &str, loan: &str) -> TransactionRow {
     TransactionRow {
         household_id: h.id.clone(),
-        date: date.to_string(),
-        amount: yuan(amount),
+        date,
+        amount: Money::from_fen((amount * 100.0).round() as i64),
         counterparty_type: kind,
         counterparty_id: counterparty.to_string(),
         loan_id: loan.to_string(),

@@ -2,6 +2,7 @@
 //! `docs/data-contracts.md` (version 1). Amounts are yuan with two decimals, as strings; dates `YYYY-MM-DD`;
 //! months `YYYY-MM`; every row carries `synthetic = true`. Latent truths live only in the `*_truth` tables.
 
+use domain::{Date, Money};
 use serde::Serialize;
 
 use crate::market::PriceRow;
@@ -231,11 +232,11 @@ pub struct RepaymentRow {
     /// Loan.
     pub loan_id: String,
     /// Date of the payment (or of the missed due date).
-    pub date: String,
+    pub date: Date,
     /// Everything due and unpaid at that date, penalty included, yuan.
-    pub amount_due: String,
+    pub amount_due: Money,
     /// Paid, yuan.
-    pub amount_paid: String,
+    pub amount_paid: Money,
     /// DPD after the day's postings (from the lending core).
     pub dpd_after: u32,
     /// Class after the day's postings (from the lending core).
@@ -318,9 +319,9 @@ pub struct TransactionRow {
     /// Household.
     pub household_id: String,
     /// Date.
-    pub date: String,
+    pub date: Date,
     /// Signed amount, yuan: inflows positive.
-    pub amount: String,
+    pub amount: Money,
     /// agri_input, agri_buyer, wage, transfer_person, consumer, real_estate, securities, other_lender, loan.
     pub counterparty_type: &'static str,
     /// Counterparty id.
