@@ -991,9 +991,9 @@ fn spread(rating: &Rating, in_group: bool) -> f64 {
 fn household_tables(ctx: &Context<'_>, members: &[&Household], ratings: &[&Rating], rng: &mut Rng, t: &mut Tables) {
     let world = ctx.world;
     let prices = ctx.prices;
+    let mut resident = 0u32;
     for (h, r) in members.iter().zip(ratings) {
         let village = &world.villages[h.village as usize];
-        let county = &world.counties[village.county as usize];
         t.households.push(HouseholdRow {
             household_id: h.id.clone(),
             village_code: village.code.clone(),
@@ -1054,16 +1054,19 @@ fn household_tables(ctx: &Context<'_>, members: &[&Household], ratings: &[&Ratin
                 name: text::person_name(rng, female),
                 gender: if female { "F" } else { "M" },
                 birth_year,
+                // Area "99" + the village (no real area); the order number counts the village's residents, so
+                // two residents share an ID only if they also share a birthday and their counts differ by 500.
                 national_id: world::synthetic_national_id(
-                    &county.code,
+                    &format!("99{:04}", village.index % 10_000),
                     birth_year,
                     rng.int(1, 365) as u32,
-                    h.index * 8 + n,
+                    resident,
                     female,
                 ),
                 phone: if n == 0 { world::synthetic_phone(rng) } else { String::new() },
                 synthetic: true,
             });
+            resident += 1;
         }
     }
 }

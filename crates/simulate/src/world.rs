@@ -254,7 +254,7 @@ pub struct World {
 
 /// A synthetic national ID: valid GB 11643 check character, area prefix 99 (no real area).
 pub fn synthetic_national_id(
-    county_code: &str,
+    area_code: &str,
     birth_year: i32,
     birth_day_of_year: u32,
     seq: u32,
@@ -264,7 +264,7 @@ pub fn synthetic_national_id(
         .unwrap_or_else(|| chrono::NaiveDate::from_yo_opt(1970, 1).expect("a valid date"));
     // The 17th digit is odd for men and even for women.
     let order = (seq % 500) * 2 + if female { 0 } else { 1 };
-    let first17 = format!("{county_code}{}{order:03}", date.format("%Y%m%d"));
+    let first17 = format!("{area_code}{}{order:03}", date.format("%Y%m%d"));
     format!("{first17}{}", gb11643_check_char(&first17))
 }
 

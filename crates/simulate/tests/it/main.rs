@@ -36,6 +36,8 @@ fn identifiers_are_synthetic_and_valid() {
         }
     }
     assert!(sim.tables.households.iter().all(|h| h.synthetic));
+    let unique: std::collections::HashSet<&str> = sim.tables.members.iter().map(|m| m.national_id.as_str()).collect();
+    assert_eq!(unique.len(), sim.tables.members.len(), "national IDs are unique");
     let heads = sim.tables.members.iter().filter(|m| m.member_no == 1).count();
     assert_eq!(heads, sim.tables.households.len());
 }
