@@ -706,7 +706,7 @@ fn simulate_village(ctx: &Context<'_>, v: u32) -> Tables {
                         if a.servicer.apply(&event).is_ok() {
                             st.cash -= pay.fen() as f64 / 100.0;
                             last_pay = Some(date);
-                            t.transactions.push(txn(h, date, -(pay.fen() as f64) / 100.0, "loan", "RCC", &a.id));
+                            t.transactions.push(txn(h, date, -pay, "loan", "RCC", &a.id));
                         }
                     }
                     let standing = a.servicer.standing();
@@ -774,11 +774,16 @@ fn simulate_village(ctx: &Context<'_>, v: u32) -> Tables {
     t
 }
 
-fn txn(h: &Household, date: Date, amount: f64, kind: &'static str, counterparty: &str, loan: &str) -> TransactionRow {
+/// The one place simulated cash (a behavioural quantity in yuan, f64) becomes money: rounded to the fen.
+fn to_money(yuan: f64) -> Money {
+    Money::from_fen((yuan * 100.0).round() as i64)
+}
+
+fn txn(h: &Household, date: Date, amount: Money, kind: &'static str, counterparty: &str, loan: &str) -> TransactionRow {
     TransactionRow {
         household_id: h.id.clone(),
         date,
-        amount: Money::from_fen((amount * 100.0).round() as i64),
+        amount,
         counterparty_type: kind,
         counterparty_id: counterparty.to_string(),
         loan_id: loan.to_string(),
@@ -925,14 +930,17 @@ fn originate(
     }
     let drawn = draw.fen() as f64 / 100.0;
     st.cash += drawn;
-    t.transactions.push(txn(h, date, drawn, "loan", "RCC", &loan_id));
+    t.transactions.push(txn(h, date, draw, "loan", "RCC", &loan_id));
     // Use of proceeds within 14 days.
     let diverted_share = if diverting { rng.range(0.3, 1.0) } else { 0.0 };
+    // The two uses of the proceeds sum exactly to the draw.
+    let diverted = to_money(drawn * diverted_share);
+    let invested = draw - diverted;
     let spend_day = |d: i64| date + chrono::Duration::days(d);
     if diverted_share > 0.0 {
         let kind = *rng.pick(&["transfer_person", "consumer", "real_estate", "other_lender"]);
         let counterparty = if in_ring { "P-RING-0001".to_string() } else { format!("CP-{}", rng.int(10_000, 99_999)) };
-        t.transactions.push(txn(h, spend_day(rng.int(1, 14)), -drawn * diverted_share, kind, &counterparty, &loan_id));
+        t.transactions.push(txn(h, spend_day(rng.int(1, 14)), -diverted, kind, &counterparty, &loan_id));
         st.cash -= drawn * diverted_share;
         st.diversion_penalty = 0.5 * diverted_share;
     }
@@ -940,7 +948,7 @@ fn originate(
         t.transactions.push(txn(
             h,
             spend_day(rng.int(1, 14)),
-            -drawn * (1.0 - diverted_share),
+            -invested,
             "agri_input",
             &format!("AG-{}", rng.int(100, 999)),
             &loan_id,
