@@ -7,6 +7,7 @@
 //! are joined in village order, so the output does not depend on the thread count.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use chrono::Datelike;
 use domain::{CropCalendar, Date, Money, RepaymentId};
@@ -118,6 +119,7 @@ pub fn run_streaming(
         root: &root,
         calendar: CropCalendar::china_default(),
         ranges,
+        bank: Arc::from("RCC"),
     };
     let mut affected: HashMap<&'static str, u32> = HashMap::new();
     std::thread::scope(|scope| {
@@ -221,6 +223,8 @@ struct Context<'a> {
     root: &'a Rng,
     calendar: CropCalendar,
     ranges: Vec<(usize, usize)>,
+    /// The lender, as the counterparty of disbursements and repayments.
+    bank: Arc<str>,
 }
 
 fn static_tables(world: &World, prices: &MarketPrices, t: &mut Tables) {
@@ -424,7 +428,7 @@ fn news_row(prices: &MarketPrices, m: u32, county: &str, h: text::Headline) -> N
 
 /// A household's loan in servicing.
 struct Active {
-    id: String,
+    id: Arc<str>,
     servicer: Servicer,
     max_dpd: u32,
     row: usize,
@@ -432,6 +436,7 @@ struct Active {
 
 /// Per-household running state.
 struct Running {
+    id: Arc<str>,
     cash: f64,
     current: bool,
     loans: Vec<Active>,
@@ -454,6 +459,7 @@ fn simulate_village(ctx: &Context<'_>, v: u32) -> Tables {
     let mut state: Vec<Running> = members
         .iter()
         .map(|h| Running {
+            id: Arc::from(h.id.as_str()),
             cash: h.deposits_yuan,
             current: true,
             loans: Vec::new(),
@@ -706,7 +712,7 @@ fn simulate_village(ctx: &Context<'_>, v: u32) -> Tables {
                         if a.servicer.apply(&event).is_ok() {
                             st.cash -= pay.fen() as f64 / 100.0;
                             last_pay = Some(date);
-                            t.transactions.push(txn(h, date, -pay, "loan", "RCC", &a.id));
+                            t.transactions.push(txn(&st.id, date, -pay, "loan", &ctx.bank, &a.id));
                         }
                     }
                     let standing = a.servicer.standing();
@@ -779,14 +785,21 @@ fn to_money(yuan: f64) -> Money {
     Money::from_fen((yuan * 100.0).round() as i64)
 }
 
-fn txn(h: &Household, date: Date, amount: Money, kind: &'static str, counterparty: &str, loan: &str) -> TransactionRow {
+fn txn(
+    household: &Arc<str>,
+    date: Date,
+    amount: Money,
+    kind: &'static str,
+    counterparty: &Arc<str>,
+    loan: &Arc<str>,
+) -> TransactionRow {
     TransactionRow {
-        household_id: h.id.clone(),
+        household_id: Arc::clone(household),
         date,
         amount,
         counterparty_type: kind,
-        counterparty_id: counterparty.to_string(),
-        loan_id: loan.to_string(),
+        counterparty_id: Arc::clone(counterparty),
+        loan_id: Arc::clone(loan),
         synthetic: true,
     }
 }
@@ -930,7 +943,8 @@ fn originate(
     }
     let drawn = draw.fen() as f64 / 100.0;
     st.cash += drawn;
-    t.transactions.push(txn(h, date, draw, "loan", "RCC", &loan_id));
+    let loan_ref: Arc<str> = Arc::from(loan_id.as_str());
+    t.transactions.push(txn(&st.id, date, draw, "loan", &ctx.bank, &loan_ref));
     // Use of proceeds within 14 days.
     let diverted_share = if diverting { rng.range(0.3, 1.0) } else { 0.0 };
     // The two uses of the proceeds sum exactly to the draw.
@@ -939,20 +953,15 @@ fn originate(
     let spend_day = |d: i64| date + chrono::Duration::days(d);
     if diverted_share > 0.0 {
         let kind = *rng.pick(&["transfer_person", "consumer", "real_estate", "other_lender"]);
-        let counterparty = if in_ring { "P-RING-0001".to_string() } else { format!("CP-{}", rng.int(10_000, 99_999)) };
-        t.transactions.push(txn(h, spend_day(rng.int(1, 14)), -diverted, kind, &counterparty, &loan_id));
+        let counterparty: Arc<str> =
+            if in_ring { Arc::from("P-RING-0001") } else { Arc::from(format!("CP-{}", rng.int(10_000, 99_999))) };
+        t.transactions.push(txn(&st.id, spend_day(rng.int(1, 14)), -diverted, kind, &counterparty, &loan_ref));
         st.cash -= drawn * diverted_share;
         st.diversion_penalty = 0.5 * diverted_share;
     }
     if diverted_share < 1.0 {
-        t.transactions.push(txn(
-            h,
-            spend_day(rng.int(1, 14)),
-            -invested,
-            "agri_input",
-            &format!("AG-{}", rng.int(100, 999)),
-            &loan_id,
-        ));
+        let supplier: Arc<str> = Arc::from(format!("AG-{}", rng.int(100, 999)));
+        t.transactions.push(txn(&st.id, spend_day(rng.int(1, 14)), -invested, "agri_input", &supplier, &loan_ref));
     }
     let maturity = servicer.installments().iter().map(|i| i.due_date).max().unwrap_or(date);
     t.loan_truth.push(LoanTruthRow {
@@ -981,7 +990,7 @@ fn originate(
         synthetic: true,
     });
     st.loans.retain(|a| !matches!(a.servicer.status(), LoanStatus::Closed));
-    st.loans.push(Active { id: loan_id, servicer, max_dpd: 0, row: t.loans.len() - 1 });
+    st.loans.push(Active { id: loan_ref, servicer, max_dpd: 0, row: t.loans.len() - 1 });
     let _ = m;
 }
 

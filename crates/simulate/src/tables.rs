@@ -2,6 +2,8 @@
 //! `docs/data-contracts.md` (version 1). Amounts are yuan with two decimals, as strings; dates `YYYY-MM-DD`;
 //! months `YYYY-MM`; every row carries `synthetic = true`. Latent truths live only in the `*_truth` tables.
 
+use std::sync::Arc;
+
 use domain::{Date, Money};
 use serde::Serialize;
 
@@ -230,7 +232,7 @@ pub struct LoanRow {
 #[derive(Debug, Clone, Serialize)]
 pub struct RepaymentRow {
     /// Loan.
-    pub loan_id: String,
+    pub loan_id: Arc<str>,
     /// Date of the payment (or of the missed due date).
     pub date: Date,
     /// Everything due and unpaid at that date, penalty included, yuan.
@@ -317,7 +319,7 @@ pub struct InsuranceClaimRow {
 #[derive(Debug, Clone, Serialize)]
 pub struct TransactionRow {
     /// Household.
-    pub household_id: String,
+    pub household_id: Arc<str>,
     /// Date.
     pub date: Date,
     /// Signed amount, yuan: inflows positive.
@@ -325,9 +327,9 @@ pub struct TransactionRow {
     /// agri_input, agri_buyer, wage, transfer_person, consumer, real_estate, securities, other_lender, loan.
     pub counterparty_type: &'static str,
     /// Counterparty id.
-    pub counterparty_id: String,
+    pub counterparty_id: Arc<str>,
     /// Loan the money came from, if any.
-    pub loan_id: String,
+    pub loan_id: Arc<str>,
     /// Always true.
     pub synthetic: bool,
 }

@@ -100,7 +100,7 @@ fn planted_scenarios_leave_ground_truth() {
             sim.tables
                 .transactions
                 .iter()
-                .any(|t| t.household_id == h.household_id && t.counterparty_id == "P-RING-0001"),
+                .any(|t| *t.household_id == *h.household_id && &*t.counterparty_id == "P-RING-0001"),
             "{} left no trail",
             h.household_id
         );

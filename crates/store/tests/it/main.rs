@@ -27,11 +27,16 @@ async fn financial_history_cannot_be_edited_in_place() {
         "DELETE FROM loans",
     ] {
         let err = store.execute_raw(sql).await.expect_err("append-only tables refuse edits");
+        // The trigger's message is in the error's source chain.
+        let mut text = err.to_string();
+        let mut source = std::error::Error::source(&err);
+        while let Some(s) = source {
+            text.push_str(&format!(": {s}"));
+            source = s.source();
+        }
         assert!(
-            err.to_string().contains("append-only")
-                || err.to_string().contains("immutable")
-                || err.to_string().contains("never deleted"),
-            "{sql}: {err}"
+            text.contains("append-only") || text.contains("immutable") || text.contains("never deleted"),
+            "{sql}: {text}"
         );
     }
     assert_eq!(store.ledger(&domain::LoanId::parse("L1").expect("id")).await.expect("ledger").len(), 4);
