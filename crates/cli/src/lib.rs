@@ -119,12 +119,17 @@ enum Prepared {
         approved_by: String,
         format: Format,
     },
+    /// Disbursement: date and amount default from the loan's terms once the store is open.
+    Disburse {
+        loan: LoanId,
+        date: Option<Date>,
+        amount: Option<Money>,
+    },
     Post {
         loan: LoanId,
         event: DatedEvent,
         key: Option<String>,
         format: Format,
-        default_date: bool,
     },
     Show {
         loan: LoanId,
@@ -148,7 +153,6 @@ fn unkeyed(loan: &str, when: &str, event: LoanEvent) -> Result<Prepared, CliErro
         event: DatedEvent { date: date("date", when)?, event },
         key: None,
         format: Format::Table,
-        default_date: false,
     })
 }
 
@@ -165,21 +169,11 @@ fn prepare(command: LoanCommand, calendar: &CropCalendar) -> Result<Prepared, Cl
             approved_by,
             format,
         },
-        LoanCommand::Disburse { loan, date: when, amount } => {
-            let amount = amount.map(|a| money("amount", &a)).transpose()?;
-            let when = when.map(|w| date("date", &w)).transpose()?;
-            Prepared::Post {
-                loan: loan_id(&loan)?,
-                // Filled in from the loan's terms when the store is open.
-                event: DatedEvent {
-                    date: when.unwrap_or_default(),
-                    event: LoanEvent::Disbursed { amount: amount.unwrap_or(Money::ZERO) },
-                },
-                key: None,
-                format: Format::Table,
-                default_date: when.is_none(),
-            }
-        }
+        LoanCommand::Disburse { loan, date: when, amount } => Prepared::Disburse {
+            loan: loan_id(&loan)?,
+            date: when.map(|w| date("date", &w)).transpose()?,
+            amount: amount.map(|a| money("amount", &a)).transpose()?,
+        },
         LoanCommand::Repay { loan, amount, date: when, id, format } => {
             let amount = money("amount", &amount)?;
             let when = date("date", &when)?;
@@ -193,7 +187,6 @@ fn prepare(command: LoanCommand, calendar: &CropCalendar) -> Result<Prepared, Cl
                 event: DatedEvent { date: when, event: LoanEvent::Repaid { id, amount } },
                 key,
                 format,
-                default_date: false,
             }
         }
         LoanCommand::Reverse { loan, repayment, date: when, reason, id } => {
@@ -205,7 +198,6 @@ fn prepare(command: LoanCommand, calendar: &CropCalendar) -> Result<Prepared, Cl
                 event: DatedEvent { date: date("date", &when)?, event: LoanEvent::Reversed { id, of, reason } },
                 key,
                 format: Format::Table,
-                default_date: false,
             }
         }
         LoanCommand::Restructure {
@@ -278,19 +270,20 @@ async fn execute(app: &App<SqliteStore>, prepared: Prepared) -> Result<(), CliEr
                 )),
             }
         }
-        Prepared::Post { loan, mut event, key, format, default_date } => {
-            if let LoanEvent::Disbursed { amount } = &mut event.event {
-                let record = app.record(&loan).await?;
-                if default_date {
-                    event.date = record.terms.start();
+        Prepared::Disburse { loan, date, amount } => {
+            let terms = app.record(&loan).await?.terms;
+            let amount = match amount {
+                Some(a) => a,
+                None if terms.product() == ProductKind::Revolving => {
+                    return Err(CliError::input("amount", "is required for a draw on a revolving line"));
                 }
-                if amount.is_zero() {
-                    if record.terms.product() == ProductKind::Revolving {
-                        return Err(CliError::input("amount", "is required for a draw on a revolving line"));
-                    }
-                    *amount = record.terms.principal();
-                }
-            }
+                None => terms.principal(),
+            };
+            let event = DatedEvent { date: date.unwrap_or(terms.start()), event: LoanEvent::Disbursed { amount } };
+            let posted = app.post(&loan, event, None).await?;
+            emit(&output::posted_text(loan.as_str(), &posted))
+        }
+        Prepared::Post { loan, event, key, format } => {
             let posted = app.post(&loan, event, key).await?;
             match format {
                 Format::Json => print_json(&output::posted_json(loan.as_str(), &posted)),

@@ -475,8 +475,7 @@ fn simulate_village(ctx: &Context<'_>, v: u32) -> Tables {
     let mut loan_seq = 0u32;
     // Village-season yield effects, drawn per harvest month.
     let mut village_effect: HashMap<u32, f64> = HashMap::new();
-    let drought_hit: Vec<bool> = members.iter().map(|_| false).collect();
-    let mut drought_hit = drought_hit;
+    let mut drought_hit = vec![false; members.len()];
     let in_drought_village = ctx.plan.drought_county == Some(village.county) && {
         // Rain-fed villages first: the 60% least irrigated of the county.
         let mut irr: Vec<f64> =
@@ -571,10 +570,8 @@ fn simulate_village(ctx: &Context<'_>, v: u32) -> Tables {
                     if drought_now {
                         drought_hit[i] = true;
                     }
-                    if h.insured && s.commodity.is_some() {
-                        let expected = s.area_mu
-                            * s.yield_kg_per_mu
-                            * prices.expected_price(s.commodity.unwrap_or(Commodity::Wheat), m);
+                    if let (true, Some(commodity)) = (h.insured, s.commodity) {
+                        let expected = s.area_mu * s.yield_kg_per_mu * prices.expected_price(commodity, m);
                         let indemnity = (0.8 * expected - revenue).max(0.0);
                         if indemnity > 1.0 {
                             income += indemnity;
@@ -889,12 +886,8 @@ fn originate(
         other_balance: yuan(h.debts_other_yuan),
         synthetic: true,
     });
-    let mut request = TermsRequest::new(
-        product,
-        &format!("{amount:.0}"),
-        &format!("{:.4}", lpr + spread(rating, in_group)),
-        &date.to_string(),
-    );
+    let mut request =
+        TermsRequest::new(product, &format!("{amount:.0}"), &format!("{:.4}", lpr + spread(rating)), &date.to_string());
     match product {
         "harvest-bullet" => {
             if let Some((c, r)) = crop {
@@ -991,16 +984,15 @@ fn originate(
     });
     st.loans.retain(|a| !matches!(a.servicer.status(), LoanStatus::Closed));
     st.loans.push(Active { id: loan_ref, servicer, max_dpd: 0, row: t.loans.len() - 1 });
-    let _ = m;
 }
 
-fn spread(rating: &Rating, in_group: bool) -> f64 {
+/// The spread over LPR by grade; households below B borrow only in a joint-liability group, at LPR + 3%.
+fn spread(rating: &Rating) -> f64 {
     match rating.grade {
         "AAA" => 0.010,
         "AA" => 0.015,
         "A" => 0.020,
         "B" => 0.025,
-        _ if in_group => 0.030,
         _ => 0.030,
     }
 }
