@@ -1,0 +1,10 @@
+//! Credit scoring: estimate each applicant's probability of default, explain it, and measure it.
+//!
+//! Data comes in as a [`data::Frame`] of named numeric and categorical columns (read from CSV as the public credit
+//! datasets have it). Models are built from it — an optimal-binning WoE scorecard or gradient-boosted trees, or
+//! imported from LightGBM and XGBoost — calibrated, measured, and written as versioned, self-describing artifacts
+//! that score without the training code.
+//!
+//! The crate is pure: no clock, no ambient randomness, no I/O beyond reading the files it is given.
+
+pub mod data;
