@@ -8,3 +8,4 @@
 //! The crate is pure: no clock, no ambient randomness, no I/O beyond reading the files it is given.
 
 pub mod data;
+pub mod metrics;
