@@ -16,7 +16,7 @@ use crate::emit;
 use crate::error::CliError;
 
 /// Version of the data contracts the files follow (docs/data-contracts.md).
-pub const CONTRACT_VERSION: u32 = 1;
+pub const CONTRACT_VERSION: u32 = 2;
 
 /// Output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -62,6 +62,8 @@ pub struct PopulationConfig {
     pub migrant_probability: [f64; 2],
     /// Crop-insurance uptake among grain households.
     pub insurance_uptake: f64,
+    /// Share of insured households whose cover is income insurance (the rest insure their input cost).
+    pub income_insurance_share: f64,
     /// Yearly probability of a health shock.
     pub health_shock_probability: f64,
     /// Yearly probability of a wedding, funeral or house-building event.
@@ -77,6 +79,7 @@ impl Default for PopulationConfig {
             pig_share_other: 0.10,
             migrant_probability: [0.2, 0.5],
             insurance_uptake: 0.7,
+            income_insurance_share: 0.3,
             health_shock_probability: 0.06,
             life_event_probability: 0.03,
         }
@@ -167,8 +170,14 @@ pub struct BehaviourConfig {
     pub contagion: f64,
     /// Logit change when all group peers are current (peer pressure; negative lowers the miss propensity).
     pub peer_pressure: f64,
+    /// Logit change once the loan is non-performing (90+ DPD): the credit record is already damaged, so the
+    /// reputational reason to pay is gone.
+    pub after_default: f64,
     /// Base probability of diverting loan proceeds.
     pub diversion_base: f64,
+    /// Months of expected income a household can raise from relatives and neighbours (民间借贷) to meet a payment.
+    /// The room shrinks with the village's last harvest loss: a covariate shock dries up informal credit.
+    pub informal_credit_months: f64,
 }
 
 impl Default for BehaviourConfig {
@@ -181,7 +190,9 @@ impl Default for BehaviourConfig {
             credit_village: 0.5,
             contagion: 0.5,
             peer_pressure: 0.8,
+            after_default: -1.5,
             diversion_base: 0.05,
+            informal_credit_months: 12.0,
         }
     }
 }
@@ -373,6 +384,7 @@ impl Config {
             ("population.migrant_probability[0]", p.migrant_probability[0]),
             ("population.migrant_probability[1]", p.migrant_probability[1]),
             ("population.insurance_uptake", p.insurance_uptake),
+            ("population.income_insurance_share", p.income_insurance_share),
             ("population.health_shock_probability", p.health_shock_probability),
             ("population.life_event_probability", p.life_event_probability),
             ("lending.application_probability", self.lending.application_probability),
@@ -397,6 +409,9 @@ impl Config {
         let lpr = domain::Rate::parse(&self.lending.lpr_1y).map_err(|e| err("lending.lpr_1y", e.to_string()))?;
         if lpr > domain::Rate::standard_ceiling() {
             return Err(err("lending.lpr_1y", "is above 0.36"));
+        }
+        if !(0.0..=24.0).contains(&self.behaviour.informal_credit_months) {
+            return Err(err("behaviour.informal_credit_months", "must be 0–24 months of income"));
         }
         if self.lending.limit_cap_yuan <= 0 {
             return Err(err("lending.limit_cap_yuan", "must be positive"));

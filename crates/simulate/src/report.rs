@@ -15,9 +15,12 @@ pub struct Report {
     pub applications: usize,
     /// Loans booked.
     pub loans: usize,
+    /// Loans whose outcome is known: matured at least 91 days before the end of the horizon.
+    pub loans_observed: usize,
     /// Approved ÷ applications.
     pub approval_rate: f64,
-    /// Loans that reached 90+ DPD ÷ loans, per year of loan life (terms are about a year).
+    /// Observed loans that reached 90+ DPD ÷ observed loans, per year of loan life (terms of a year or less count as
+    /// a year).
     pub yearly_default_rate: f64,
     /// Non-performing (次级 and worse) outstanding ÷ outstanding at the end.
     pub npl_ratio: f64,
@@ -27,9 +30,9 @@ pub struct Report {
     pub credit_household_share: f64,
     /// Mean principal, yuan.
     pub mean_loan_yuan: f64,
-    /// Default rate of loans of households hit by the planted drought (S1), if planted.
+    /// Default rate of the loans of households hit by the planted drought (S1) running at its harvest, if planted.
     pub drought_default_rate: Option<f64>,
-    /// Drought default rate ÷ baseline default rate.
+    /// Drought default rate ÷ the default rate of other households' loans running at the same time.
     pub drought_uplift: Option<f64>,
     /// Default rate of female-headed ÷ male-headed households' loans.
     pub default_ratio_female_male: f64,
@@ -55,50 +58,74 @@ pub fn report(sim: &Simulation) -> Report {
     let minority: HashSet<&str> = t.households.iter().filter(|h| h.minority).map(|h| h.household_id.as_str()).collect();
     let drought: HashSet<&str> =
         t.shock_households.iter().filter(|s| s.scenario == "S1").map(|s| s.household_id.as_str()).collect();
-    let term_months: f64 = t
+    // Only loans whose fate is known count towards default rates: those that matured at least 91 days before the
+    // horizon ended, so a loan that is going to reach 90 DPD has had the time to.
+    let c = &sim.config;
+    let end_month = c.start_month - 1 + c.months;
+    let horizon_end = domain::end_of_month(c.start_year + (end_month as i32 - 1) / 12, (end_month - 1) % 12 + 1);
+    let date = |text: &str| chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").ok();
+    let observed: Vec<&crate::tables::LoanRow> = t
         .loans
         .iter()
-        .map(|l| {
-            let start = chrono::NaiveDate::parse_from_str(&l.start_date, "%Y-%m-%d").ok();
-            let end = chrono::NaiveDate::parse_from_str(&l.maturity_date, "%Y-%m-%d").ok();
-            match (start, end) {
-                (Some(s), Some(e)) => ((e - s).num_days() as f64 / 30.4).clamp(1.0, 36.0),
-                _ => 12.0,
-            }
+        .filter(|l| date(&l.maturity_date).is_some_and(|m| m + chrono::Duration::days(91) <= horizon_end))
+        .collect();
+    let term_months: f64 = observed
+        .iter()
+        .map(|l| match (date(&l.start_date), date(&l.maturity_date)) {
+            (Some(s), Some(e)) => ((e - s).num_days() as f64 / 30.4).clamp(1.0, 36.0),
+            _ => 12.0,
         })
         .sum::<f64>()
-        / t.loans.len().max(1) as f64;
+        / observed.len().max(1) as f64;
+    // A loan shorter than a year is annualised as a year: the next season's loan is a new loan.
+    let per_year = 12.0 / term_months.max(12.0);
     let defaulted = |l: &crate::tables::LoanRow| l.max_dpd >= 90;
     let group_rate = |set: &HashSet<&str>, inside: bool| {
-        let loans: Vec<_> = t.loans.iter().filter(|l| set.contains(l.household_id.as_str()) == inside).collect();
+        let loans: Vec<_> = observed.iter().filter(|l| set.contains(l.household_id.as_str()) == inside).collect();
         rate(loans.iter().filter(|l| defaulted(l)).count(), loans.len())
     };
     let approval = |set: &HashSet<&str>, inside: bool| {
         let apps: Vec<_> = t.applications.iter().filter(|a| set.contains(a.household_id.as_str()) == inside).collect();
         rate(apps.iter().filter(|a| a.decision == "approved").count(), apps.len())
     };
-    let outstanding: f64 = t.loans.iter().map(|l| amount(&l.principal_outstanding_at_end)).sum();
-    let npl: f64 = t
-        .loans
+    // The book at the end: written-off loans have left the balance sheet.
+    let book: Vec<_> = t.loans.iter().filter(|l| l.status_at_end != "written-off").collect();
+    let outstanding: f64 = book.iter().map(|l| amount(&l.principal_outstanding_at_end)).sum();
+    let npl: f64 = book
         .iter()
         .filter(|l| matches!(l.class_at_end, "substandard" | "doubtful" | "loss"))
         .map(|l| amount(&l.principal_outstanding_at_end))
         .sum();
-    let par: f64 = t.loans.iter().filter(|l| l.dpd_at_end > 30).map(|l| amount(&l.principal_outstanding_at_end)).sum();
-    let baseline = group_rate(&drought, false) * 12.0 / term_months;
-    let drought_rate = (!drought.is_empty()).then(|| group_rate(&drought, true) * 12.0 / term_months);
+    let par: f64 = book.iter().filter(|l| l.dpd_at_end > 30).map(|l| amount(&l.principal_outstanding_at_end)).sum();
+    // The drought's default rate counts the loans it hit: those of drought households running at the drought's
+    // last (harvest) month. The baseline is like for like: other households' loans running that month.
+    let drought_month = t.shocks.iter().find(|s| s.scenario == "S1").map(|s| s.end_month.as_str());
+    let running =
+        |l: &&crate::tables::LoanRow, month: &str| l.start_date[..7] <= *month && l.maturity_date[..7] >= *month;
+    let cohort_rate = |inside: bool, month: &str| {
+        let loans: Vec<_> = observed
+            .iter()
+            .filter(|l| drought.contains(l.household_id.as_str()) == inside && running(l, month))
+            .collect();
+        rate(loans.iter().filter(|l| defaulted(l)).count(), loans.len()) * per_year
+    };
+    let drought_rates = drought_month
+        .filter(|_| !drought.is_empty())
+        .map(|month| (cohort_rate(true, month), cohort_rate(false, month)));
     Report {
         households: t.households.len(),
         applications: t.applications.len(),
         loans: t.loans.len(),
         approval_rate: rate(t.applications.iter().filter(|a| a.decision == "approved").count(), t.applications.len()),
-        yearly_default_rate: rate(t.loans.iter().filter(|l| defaulted(l)).count(), t.loans.len()) * 12.0 / term_months,
-        npl_ratio: if outstanding > 0.0 { npl / outstanding } else { 0.0 },
-        par30: if outstanding > 0.0 { par / outstanding } else { 0.0 },
+        loans_observed: observed.len(),
+        yearly_default_rate: rate(observed.iter().filter(|l| defaulted(l)).count(), observed.len()) * per_year,
+        // `+ 0.0` turns the empty sum's -0.0 into 0.0.
+        npl_ratio: if outstanding > 0.0 { npl / outstanding + 0.0 } else { 0.0 },
+        par30: if outstanding > 0.0 { par / outstanding + 0.0 } else { 0.0 },
         credit_household_share: rate(t.ratings.iter().filter(|r| r.credit_household).count(), t.ratings.len()),
         mean_loan_yuan: t.loans.iter().map(|l| amount(&l.principal)).sum::<f64>() / t.loans.len().max(1) as f64,
-        drought_default_rate: drought_rate,
-        drought_uplift: drought_rate.map(|d| if baseline > 0.0 { d / baseline } else { 0.0 }),
+        drought_default_rate: drought_rates.map(|r| r.0),
+        drought_uplift: drought_rates.map(|(hit, other)| ratio(hit, other)),
         default_ratio_female_male: ratio(group_rate(&female, true), group_rate(&female, false)),
         approval_ratio_female_male: ratio(approval(&female, true), approval(&female, false)),
         default_ratio_minority: ratio(group_rate(&minority, true), group_rate(&minority, false)),
@@ -116,7 +143,11 @@ impl Report {
         let opt = |x: Option<f64>, f: &dyn Fn(f64) -> String| x.map_or("not planted".to_string(), f);
         let rows = [
             ("households", self.households.to_string(), String::new()),
-            ("applications / loans", format!("{} / {}", self.applications, self.loans), String::new()),
+            (
+                "applications / loans / observed",
+                format!("{} / {} / {}", self.applications, self.loans, self.loans_observed),
+                String::new(),
+            ),
             ("approval rate", pct(self.approval_rate), String::new()),
             ("yearly default rate (90+ DPD)", pct(self.yearly_default_rate), "1.5–3%".into()),
             ("NPL ratio at the end", pct(self.npl_ratio), "1.5–3.5%".into()),

@@ -437,7 +437,11 @@ struct Active {
 /// Per-household running state.
 struct Running {
     id: Arc<str>,
+    /// Liquid savings, yuan; negative while a season's inputs are bought on short-term credit before the harvest.
     cash: f64,
+    /// Long-term debt to relatives, friends and other informal lenders (a wedding, a funeral, an illness), yuan;
+    /// repaid from surpluses once the bank is covered.
+    family_debt: f64,
     current: bool,
     loans: Vec<Active>,
     diversion_penalty: f64,
@@ -461,6 +465,7 @@ fn simulate_village(ctx: &Context<'_>, v: u32) -> Tables {
         .map(|h| Running {
             id: Arc::from(h.id.as_str()),
             cash: h.deposits_yuan,
+            family_debt: h.debts_other_yuan,
             current: true,
             loans: Vec::new(),
             diversion_penalty: 0.0,
@@ -486,6 +491,11 @@ fn simulate_village(ctx: &Context<'_>, v: u32) -> Tables {
     };
     let ring = ctx.plan.ring_village == Some(v);
     let mut ring_members = 0u32;
+    // Informal credit: a few months of a household's expected income, less whatever the village lost at its last
+    // harvest in the past year, since a covariate shock leaves neighbours with nothing to lend.
+    let expected_monthly: Vec<f64> = members.iter().map(|h| h.expected_income() / 12.0).collect();
+    let mut informal_room = vec![0.0f64; members.len()];
+    let mut last_harvest_loss: Option<(u32, f64)> = None;
     let mut share_90 = 0.0f64;
 
     for m in 0..config.months {
@@ -512,7 +522,8 @@ fn simulate_village(ctx: &Context<'_>, v: u32) -> Tables {
         } else {
             0.0
         };
-        let drought_now = in_drought_village && (ctx.plan.drought_month..ctx.plan.drought_month + 5).contains(&m);
+        // The summer season's harvests: the four months after the drought sets in.
+        let drought_now = in_drought_village && (ctx.plan.drought_month + 1..ctx.plan.drought_month + 5).contains(&m);
         let mut scenario = "";
         if drought_now {
             loss = loss.max(rng.range(0.3, 0.6));
@@ -528,6 +539,16 @@ fn simulate_village(ctx: &Context<'_>, v: u32) -> Tables {
                 scenario,
                 synthetic: true,
             });
+        }
+        if harvest_here {
+            last_harvest_loss = Some((m, loss));
+        }
+        let liquidity = match last_harvest_loss {
+            Some((at, loss)) if m - at < 12 => (1.0 - 2.0 * loss).max(0.0),
+            _ => 1.0,
+        };
+        for (room, monthly) in informal_room.iter_mut().zip(&expected_monthly) {
+            *room = b.informal_credit_months * monthly * liquidity;
         }
         let v_effect = *village_effect
             .entry(m)
@@ -551,7 +572,9 @@ fn simulate_village(ctx: &Context<'_>, v: u32) -> Tables {
             let mut hr = rng.derive(u64::from(h.index) << 8 | u64::from(m % 256));
             // 1. Income and spending this month (yuan).
             let mut income = f64::from(h.migrants) * h.migrant_wage_yuan / 12.0 * employment.map_or(1.0, |e| 1.0 - e.3);
-            income += h.local_income_yuan / 12.0 + 1_600.0 * f64::from(h.size) / 12.0;
+            // Local part-time work (harvest labour, hauling, building) shrinks with a failed harvest in the village.
+            let local_work = h.local_income_yuan * if drought_now { 1.0 - loss } else { 1.0 };
+            income += (local_work + h.business_income_yuan + 1_600.0 * f64::from(h.size)) / 12.0;
             for s in &h.seasons {
                 if s.sow_month == calendar_month {
                     st.cash -= s.area_mu * s.cost_per_mu * (1.0 - st.diversion_penalty.min(0.5));
@@ -570,9 +593,16 @@ fn simulate_village(ctx: &Context<'_>, v: u32) -> Tables {
                     if drought_now {
                         drought_hit[i] = true;
                     }
-                    if let (true, Some(commodity)) = (h.insured, s.commodity) {
-                        let expected = s.area_mu * s.yield_kg_per_mu * prices.expected_price(commodity, m);
-                        let indemnity = (0.8 * expected - revenue).max(0.0);
+                    if let (Some(commodity), true) = (s.commodity, h.insurance != world::Cover::None) {
+                        let indemnity = if h.insurance == world::Cover::Income {
+                            let expected = s.area_mu * s.yield_kg_per_mu * prices.expected_price(commodity, m);
+                            (0.8 * expected - revenue).max(0.0)
+                        } else if loss >= 0.2 {
+                            // The adjuster assesses the disaster loss; the insured amount is the input cost.
+                            loss * s.area_mu * s.cost_per_mu
+                        } else {
+                            0.0
+                        };
                         if indemnity > 1.0 {
                             income += indemnity;
                             t.insurance.push(InsuranceClaimRow {
@@ -593,8 +623,8 @@ fn simulate_village(ctx: &Context<'_>, v: u32) -> Tables {
                         st.pigs *= 1.0 - d.3;
                     }
                 }
-                // Two sale batches a year (months 5 and 11 of the calendar), none during a movement ban.
-                if (calendar_month == 5 || calendar_month == 11) && disease_now.is_none() {
+                // Two sale batches a year, none during a movement ban.
+                if h.hog_sale_months().contains(&calendar_month) && disease_now.is_none() {
                     // Margin over the breakeven price; in a trough farmers cut losses (earlier sale, less feed), so the
                     // loss per kg is bounded.
                     let per_kg = (prices.price(Commodity::Hog, m) - world::HOG_BREAKEVEN_YUAN_PER_KG).max(-1.5);
@@ -602,13 +632,14 @@ fn simulate_village(ctx: &Context<'_>, v: u32) -> Tables {
                     st.pigs = f64::from(h.fattening_pigs);
                 }
             }
-            let planned = hr.range(0.65, 0.85)
-                * (h.expected_offfarm_income()
-                    + h.expected_farm_income(|_| 2.5).max(0.0)
-                    + h.expected_hog_income().max(0.0))
-                / 12.0;
-            // A household in debt cuts spending towards subsistence.
-            let consumption = if st.cash < 0.0 { planned * 0.6 } else { planned };
+            let planned = hr.range(0.65, 0.85) * expected_monthly[i];
+            // A household deep in debt to relatives cuts spending towards subsistence.
+            let consumption = if st.cash < 0.0 || st.family_debt > 3.0 * expected_monthly[i] {
+                planned * 0.7
+            } else {
+                // Savings beyond a year and a half of income go, bit by bit, into a house, a car, schooling.
+                planned + 0.02 * (st.cash - 18.0 * expected_monthly[i]).max(0.0)
+            };
             let mut shock_cost = 0.0;
             if hr.chance(config.population.health_shock_probability / 12.0) {
                 // Rural resident medical insurance reimburses roughly half to two thirds of inpatient costs.
@@ -619,10 +650,13 @@ fn simulate_village(ctx: &Context<'_>, v: u32) -> Tables {
                 shock_cost += hr.range(30_000.0, 150_000.0) * hr.range(0.3, 0.6);
                 st.life_event_month = Some(m);
             }
-            st.cash += income - consumption - shock_cost;
+            // Savings absorb a shock first; relatives lend the rest.
+            let from_savings = shock_cost.min(st.cash.max(0.0));
+            st.family_debt += shock_cost - from_savings;
+            st.cash += income - consumption - from_savings;
 
-            // 2. A new loan in the main season's sowing month.
-            let main = h.seasons.first();
+            // 2. A new loan in the sowing month of the season the household borrows for.
+            let main = h.credit_season();
             let sowing = main.is_some_and(|s| s.sow_month == calendar_month);
             let has_open = st.loans.iter().any(|a| !matches!(a.servicer.status(), LoanStatus::Closed));
             if sowing && !has_open && hr.chance(config.lending.application_probability) {
@@ -681,7 +715,9 @@ fn simulate_village(ctx: &Context<'_>, v: u32) -> Tables {
                         continue;
                     }
                     let due_yuan = due.fen() as f64 / 100.0;
-                    let cash = st.cash.max(0.0);
+                    // Cash at hand plus what relatives and neighbours can still lend; even a household in deficit can
+                    // put half of this month's income towards the bank before the shop.
+                    let cash = (st.cash + (informal_room[i] - st.family_debt).max(0.0)).max(0.5 * income.max(0.0));
                     let pay = if cash >= due_yuan {
                         let mut logit = b.base + b.character * h.character + b.cohesion * village.cohesion;
                         if let Some(g) = h.group {
@@ -695,6 +731,9 @@ fn simulate_village(ctx: &Context<'_>, v: u32) -> Tables {
                         }
                         if share_90 >= 0.3 {
                             logit -= b.contagion;
+                        }
+                        if a.servicer.standing().dpd >= 90 {
+                            logit += b.after_default;
                         }
                         // Paying in full pays exactly what is due, to the fen.
                         if hr.chance(sigmoid(logit)) { due } else { Money::ZERO }
@@ -725,7 +764,27 @@ fn simulate_village(ctx: &Context<'_>, v: u32) -> Tables {
                     });
                 }
                 a.servicer.advance_to(end);
-                a.max_dpd = a.max_dpd.max(a.servicer.standing().dpd);
+                let dpd = a.servicer.standing().dpd;
+                a.max_dpd = a.max_dpd.max(dpd);
+                // A loss-class loan whose collection has failed for two years is written off the balance sheet.
+                if dpd >= WRITE_OFF_DPD && a.servicer.status() != LoanStatus::WrittenOff {
+                    let reason = "loss class: collection exhausted".to_string();
+                    let event = LoanEvent::WrittenOff { reason, approver: "rcc".into() };
+                    // A refusal leaves the loan on the book, which the output then shows.
+                    let _ = a.servicer.apply(&DatedEvent { date: end, event });
+                }
+            }
+            // Surplus cash beyond three months of spending and what the bank is owed repays relatives, half at a time:
+            // the bank comes first, since a default there costs the household its credit.
+            if st.family_debt > 0.0 {
+                let owed_to_bank: f64 =
+                    st.loans.iter().map(|a| a.servicer.principal_outstanding().fen() as f64 / 100.0).sum();
+                let surplus = st.cash - 3.0 * planned - owed_to_bank;
+                if surplus > 0.0 {
+                    let repaid = (0.5 * surplus).min(st.family_debt);
+                    st.family_debt -= repaid;
+                    st.cash -= repaid;
+                }
             }
             let worst = st
                 .loans
@@ -748,13 +807,7 @@ fn simulate_village(ctx: &Context<'_>, v: u32) -> Tables {
     let horizon_end = month_end(prices, config.months - 1);
     for st in &mut state {
         for a in st.loans.drain(..) {
-            let s = a.servicer.into_state(horizon_end);
-            let row = &mut t.loans[a.row];
-            row.status_at_end = s.status.code();
-            row.dpd_at_end = s.standing.dpd;
-            row.class_at_end = s.standing.class.code();
-            row.max_dpd = a.max_dpd.max(s.standing.dpd);
-            row.principal_outstanding_at_end = s.principal_outstanding.to_string();
+            finish(a, horizon_end, &mut t);
         }
     }
     for (i, h) in members.iter().enumerate() {
@@ -775,6 +828,17 @@ fn simulate_village(ctx: &Context<'_>, v: u32) -> Tables {
         }
     }
     t
+}
+
+/// Writes a loan's final state (as of `date`, or its closing) into its row.
+fn finish(a: Active, date: Date, t: &mut Tables) {
+    let s = a.servicer.into_state(date);
+    let row = &mut t.loans[a.row];
+    row.status_at_end = s.status.code();
+    row.dpd_at_end = s.standing.dpd;
+    row.class_at_end = s.standing.class.code();
+    row.max_dpd = a.max_dpd.max(s.standing.dpd);
+    row.principal_outstanding_at_end = s.principal_outstanding.to_string();
 }
 
 /// The one place simulated cash (a behavioural quantity in yuan, f64) becomes money: rounded to the fen.
@@ -820,7 +884,7 @@ fn originate(
 ) {
     let config = ctx.config;
     let app_id = format!("A{:05}-{:04}", village, seq);
-    let season = h.seasons.first();
+    let season = h.credit_season();
     let input_cost = season.map_or(20_000.0, |s| s.area_mu * s.cost_per_mu);
     let in_group = h.group.is_some();
     let bias = if h.head_female { config.fairness.historical_decision_bias } else { 0.0 };
@@ -842,13 +906,16 @@ fn originate(
         "livestock-batch" => f64::from(h.fattening_pigs) * rng.range(1_000.0, 1_500.0),
         "equal-installment" => rng.range(20_000.0, 80_000.0),
         "revolving" => cap.max(10_000.0),
-        // Seasonal loans cover the season's inputs; rural lenders also size them on the rating limit.
-        _ => (input_cost * rng.range(0.6, 1.0)).max(cap * rng.range(0.3, 0.7)),
+        // Seasonal loans cover 60–100% of the season's inputs.
+        _ => input_cost * rng.range(0.6, 1.0),
     };
+    // Needs under the minimum are met from savings, relatives and supplier credit, and a household whose savings
+    // still hold a year's income after buying its inputs finances itself: neither applies.
+    if !in_ring && (wanted < MIN_APPLICATION_YUAN || st.cash >= h.expected_income()) {
+        return;
+    }
     // The lender caps every loan by repayment capacity: half a year's expected income plus a third of savings.
-    let income =
-        h.expected_offfarm_income() + h.expected_farm_income(|_| 2.5).max(0.0) + h.expected_hog_income().max(0.0);
-    let capacity = 0.5 * income + h.deposits_yuan / 3.0;
+    let capacity = 0.5 * h.expected_income() + (h.deposits_yuan - h.debts_other_yuan).max(0.0) / 3.0;
     let amount = (wanted.min(cap.max(3_000.0)).min(capacity.max(3_000.0)) / 100.0).round().max(30.0) * 100.0;
     // The true purpose: productive, unless a life event pulls the money away.
     let life_event = st.life_event_month.is_some_and(|e| m.abs_diff(e) <= 2);
@@ -895,7 +962,11 @@ fn originate(
                 request.region = Some(r.code().into());
             }
         }
-        "livestock-batch" => request.term_months = Some(12),
+        "livestock-batch" => {
+            // Batches are sold five and eleven months after sowing; principal is due the month after each sale.
+            request.term_months = Some(12);
+            request.batch_months = Some(vec![6, 12]);
+        }
         "revolving" => {
             request.term_months = Some(36);
             request.draw_term_months = Some(11);
@@ -982,9 +1053,22 @@ fn originate(
         principal_outstanding_at_end: terms.principal().to_string(),
         synthetic: true,
     });
-    st.loans.retain(|a| !matches!(a.servicer.status(), LoanStatus::Closed));
+    // Closed loans leave the household's running list with their final state written.
+    let (closed, open) = std::mem::take(&mut st.loans)
+        .into_iter()
+        .partition::<Vec<_>, _>(|a| matches!(a.servicer.status(), LoanStatus::Closed));
+    st.loans = open;
+    for a in closed {
+        finish(a, date, t);
+    }
     st.loans.push(Active { id: loan_ref, servicer, max_dpd: 0, row: t.loans.len() - 1 });
 }
+
+/// Days past due at which the lender writes a loan off: two years in the loss class, which starts after 360 days.
+const WRITE_OFF_DPD: u32 = 1080;
+
+/// The smallest need worth a loan application (a day's travel and paperwork at the branch), yuan.
+const MIN_APPLICATION_YUAN: f64 = 10_000.0;
 
 /// The spread over LPR by grade; households below B borrow only in a joint-liability group, at LPR + 3%.
 fn spread(rating: &Rating) -> f64 {
@@ -1022,7 +1106,8 @@ fn household_tables(ctx: &Context<'_>, members: &[&Household], ratings: &[&Ratin
             migrants: h.migrants,
             business: h.business,
             coop_member: h.coop_member,
-            insured: h.insured,
+            insured: h.insurance != world::Cover::None,
+            insurance_cover: h.insurance.code(),
             rcc_shares: yuan(h.rcc_shares_yuan),
             deposits: yuan(h.deposits_yuan),
             house_value: yuan(h.house_value_yuan),

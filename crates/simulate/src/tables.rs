@@ -82,6 +82,8 @@ pub struct HouseholdRow {
     pub coop_member: bool,
     /// Crop insurance.
     pub insured: bool,
+    /// The cover: `cost` (insured input cost) or `income` (80% of the expected harvest value); empty if uninsured.
+    pub insurance_cover: &'static str,
     /// RCC shares, yuan.
     pub rcc_shares: String,
     /// Deposits at the start, yuan.

@@ -77,6 +77,44 @@ pub struct Season {
     pub cost_per_mu: f64,
 }
 
+/// The price a farmer expects at harvest, yuan/kg: the specification's mean price less the harvest dip (6%);
+/// fruit sells at about 4 元/kg.
+fn harvest_price(commodity: Option<Commodity>) -> f64 {
+    0.94 * match commodity {
+        Some(Commodity::Wheat) => 2.4,
+        Some(Commodity::Paddy) => 2.6,
+        Some(Commodity::Maize) => 2.3,
+        Some(Commodity::Soybean) => 4.8,
+        // Fruit (no season sells hogs).
+        Some(Commodity::Hog) | None => 4.0 / 0.94,
+    }
+}
+
+/// The share of potential yield a farmer expects to bring in, after the average year's weather losses.
+const EXPECTED_YIELD_SHARE: f64 = 0.95;
+
+/// A household's crop-insurance cover.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Cover {
+    /// Not insured.
+    None,
+    /// Input-cost insurance: pays the disaster loss share of the insured input cost once the loss reaches 20%.
+    Cost,
+    /// Income insurance: pays up to 80% of the expected value of the harvest.
+    Income,
+}
+
+impl Cover {
+    /// The code in output files (empty when not insured).
+    pub fn code(self) -> &'static str {
+        match self {
+            Cover::None => "",
+            Cover::Cost => "cost",
+            Cover::Income => "income",
+        }
+    }
+}
+
 /// A county.
 #[derive(Debug, Clone, Serialize)]
 pub struct County {
@@ -157,10 +195,14 @@ pub struct Household {
     pub local_income_yuan: f64,
     /// Has a small business (shop, collection, agritourism).
     pub business: bool,
+    /// Yearly net income of that business, yuan (0 without one).
+    pub business_income_yuan: f64,
+    /// Index of the season the household borrows for, in `seasons`.
+    pub credit_season: usize,
     /// Cooperative member.
     pub coop_member: bool,
-    /// Crop insurance.
-    pub insured: bool,
+    /// Crop insurance cover.
+    pub insurance: Cover,
     /// Shares in the rural credit cooperative, yuan.
     pub rcc_shares_yuan: f64,
     /// Deposits at the start, yuan.
@@ -188,9 +230,14 @@ pub struct Household {
 }
 
 impl Household {
-    /// Expected yearly net farm income at base prices, yuan.
-    pub fn expected_farm_income(&self, base_price: impl Fn(Option<Commodity>) -> f64) -> f64 {
-        self.seasons.iter().map(|s| s.area_mu * (s.yield_kg_per_mu * base_price(s.commodity) - s.cost_per_mu)).sum()
+    /// Expected yearly net farm income at expected harvest prices and at the yields this farm usually brings in
+    /// (a household knows its own land and skill), yuan.
+    pub fn expected_farm_income(&self) -> f64 {
+        let usual = EXPECTED_YIELD_SHARE * self.yield_effect.exp();
+        self.seasons
+            .iter()
+            .map(|s| s.area_mu * (s.yield_kg_per_mu * usual * harvest_price(s.commodity) - s.cost_per_mu))
+            .sum()
     }
 
     /// Expected yearly hog margin, yuan (two batches at a 16 元/kg reference price).
@@ -200,7 +247,28 @@ impl Household {
 
     /// Expected yearly off-farm income and transfers, yuan.
     pub fn expected_offfarm_income(&self) -> f64 {
-        f64::from(self.migrants) * self.migrant_wage_yuan + self.local_income_yuan + 1_600.0 * f64::from(self.size)
+        f64::from(self.migrants) * self.migrant_wage_yuan
+            + self.local_income_yuan
+            + self.business_income_yuan
+            + 1_600.0 * f64::from(self.size)
+    }
+
+    /// Expected yearly income at reference prices, yuan: off-farm work and transfers plus the farm and hog margins
+    /// (a loss-making activity counts as zero, since a household plans on giving it up).
+    pub fn expected_income(&self) -> f64 {
+        self.expected_offfarm_income() + self.expected_farm_income().max(0.0) + self.expected_hog_income().max(0.0)
+    }
+
+    /// The two calendar months hog batches are sold: five and eleven months after the main season's sowing, when
+    /// livestock loans are due the month after.
+    pub fn hog_sale_months(&self) -> [u32; 2] {
+        let sow = self.credit_season().map_or(12, |s| s.sow_month);
+        [(sow + 4) % 12 + 1, (sow + 10) % 12 + 1]
+    }
+
+    /// The season a household borrows for (its loans start at that season's sowing).
+    pub fn credit_season(&self) -> Option<&Season> {
+        self.seasons.get(self.credit_season).or(self.seasons.first())
     }
 
     /// Total assets, yuan.
@@ -284,19 +352,39 @@ fn seasons_for(zone: Zone, land: f64, rng: &mut Rng) -> Vec<Season> {
         yield_kg_per_mu: y,
         cost_per_mu: cost,
     };
+    // The specification's 700–1,100 元/mu is a year's cash cost of grain; double cropping splits it between the
+    // seasons (a little over the whole, since two crops need more inputs than one).
     let cost = rng.range(700.0, 1_100.0);
     match zone {
         Zone::Hhh | Zone::Livestock => vec![
-            s(Some(Crop::WinterWheat), Region::NorthChinaPlain, Some(Commodity::Wheat), 10, 6, land, 385.0, cost * 0.9),
-            s(Some(Crop::SummerMaize), Region::NorthChinaPlain, Some(Commodity::Maize), 6, 10, land, 435.0, cost * 0.8),
+            s(
+                Some(Crop::WinterWheat),
+                Region::NorthChinaPlain,
+                Some(Commodity::Wheat),
+                10,
+                6,
+                land,
+                385.0,
+                cost * 0.55,
+            ),
+            s(
+                Some(Crop::SummerMaize),
+                Region::NorthChinaPlain,
+                Some(Commodity::Maize),
+                6,
+                10,
+                land,
+                435.0,
+                cost * 0.45,
+            ),
         ],
         Zone::Yangtze => vec![
-            s(Some(Crop::SingleRice), Region::Yangtze, Some(Commodity::Paddy), 5, 10, land, 476.0, cost),
-            s(Some(Crop::WinterWheat), Region::Yangtze, Some(Commodity::Wheat), 11, 6, land * 0.7, 330.0, cost * 0.7),
+            s(Some(Crop::SingleRice), Region::Yangtze, Some(Commodity::Paddy), 5, 10, land, 476.0, cost * 0.7),
+            s(Some(Crop::WinterWheat), Region::Yangtze, Some(Commodity::Wheat), 11, 6, land * 0.7, 330.0, cost * 0.45),
         ],
         Zone::South => vec![
-            s(Some(Crop::EarlyRice), Region::South, Some(Commodity::Paddy), 3, 7, land, 400.0, cost * 0.9),
-            s(Some(Crop::LateRice), Region::South, Some(Commodity::Paddy), 7, 11, land, 420.0, cost * 0.9),
+            s(Some(Crop::EarlyRice), Region::South, Some(Commodity::Paddy), 3, 7, land, 400.0, cost * 0.6),
+            s(Some(Crop::LateRice), Region::South, Some(Commodity::Paddy), 7, 11, land, 420.0, cost * 0.6),
         ],
         Zone::Northeast => {
             let pick = rng.weighted(&[0.6, 0.25, 0.15]);
@@ -305,7 +393,7 @@ fn seasons_for(zone: Zone, land: f64, rng: &mut Rng) -> Vec<Season> {
                 1 => (Crop::Soybean, Commodity::Soybean, 130.0),
                 _ => (Crop::SingleRice, Commodity::Paddy, 500.0),
             };
-            vec![s(Some(crop), Region::Northeast, Some(commodity), 4, 10, land, y, cost * 0.8)]
+            vec![s(Some(crop), Region::Northeast, Some(commodity), 4, 10, land, y, cost * 0.9)]
         }
         Zone::Hill => {
             vec![s(None, Region::Yangtze, None, 3, 9, (land * 0.4).max(0.5), 2_000.0, rng.range(3_000.0, 5_000.0))]
@@ -386,10 +474,13 @@ pub fn build(config: &Config, root: &Rng) -> World {
                 0
             }
         };
+        let business = r.chance(0.08);
         let mut seasons = seasons_for(zone, land, &mut r);
+        let credit_season = r.int(0, seasons.len().max(1) as i64 - 1) as usize;
+        // Rent for rented land is a yearly sum, paid season by season; it raises the cost per mu.
+        let rent = if land > 0.0 { rented / land * r.range(300.0, 800.0) / seasons.len().max(1) as f64 } else { 0.0 };
         for s in &mut seasons {
-            // Rent for rented land raises cost per mu.
-            s.cost_per_mu += if land > 0.0 { rented / land * r.range(300.0, 800.0) } else { 0.0 };
+            s.cost_per_mu += rent;
         }
         households.push(Household {
             index: h,
@@ -411,9 +502,17 @@ pub fn build(config: &Config, root: &Rng) -> World {
             migrants,
             migrant_wage_yuan: r.range(3_500.0, 6_000.0) * r.range(9.0, 11.0),
             local_income_yuan: if r.chance(0.5) { r.lognormal(8_000f64.ln(), 0.7) } else { 0.0 },
-            business: r.chance(0.08),
+            business,
+            credit_season,
+            business_income_yuan: if business { r.lognormal(30_000f64.ln(), 0.6) } else { 0.0 },
             coop_member: r.chance(0.3),
-            insured: r.chance(p.insurance_uptake),
+            insurance: if !r.chance(p.insurance_uptake) {
+                Cover::None
+            } else if r.chance(p.income_insurance_share) {
+                Cover::Income
+            } else {
+                Cover::Cost
+            },
             rcc_shares_yuan: if r.chance(0.4) { r.range(500.0, 20_000.0) } else { 0.0 },
             deposits_yuan: r.lognormal(20_000f64.ln(), 1.0),
             house_value_yuan: r.lognormal(150_000f64.ln(), 0.6),
@@ -426,6 +525,10 @@ pub fn build(config: &Config, root: &Rng) -> World {
             yield_effect: r.normal(-0.21 * 0.21 / 2.0, 0.21),
             group: None,
         });
+        // A farm keeps working capital in proportion to its scale: a third of a year's expected margin.
+        if let Some(h) = households.last_mut() {
+            h.deposits_yuan += (h.expected_farm_income() + h.expected_hog_income()).max(0.0) / 3.0;
+        }
     }
     let groups = form_groups(&mut households, &villages, &mut rng);
     let ratings = rate(config, &households, &villages);
@@ -456,8 +559,7 @@ fn form_groups(households: &mut [Household], villages: &[Village], rng: &mut Rng
 /// The 100-point card of the specification (section 3), scored against village means.
 pub fn rate(config: &Config, households: &[Household], villages: &[Village]) -> Vec<Rating> {
     let mut sums = vec![(0.0f64, 0.0f64, 0.0f64, 0u32); villages.len()];
-    let net_income =
-        |h: &Household| h.expected_farm_income(|_| 2.5) + h.expected_hog_income() + h.expected_offfarm_income();
+    let net_income = |h: &Household| h.expected_farm_income() + h.expected_hog_income() + h.expected_offfarm_income();
     for h in households {
         let s = &mut sums[h.village as usize];
         s.0 += h.total_assets();

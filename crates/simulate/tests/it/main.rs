@@ -57,31 +57,64 @@ fn baseline(preset: Preset) -> Config {
     c
 }
 
-/// Loose plausibility bands that hold for every seed; the specification's tighter targets are reported by
-/// `agririsk simulate --report` (see docs/benchmarks.md for where the model stands against them).
+/// The tiny preset (2,000 households, 24 months) books about 300 loans, of which some 130 mature early enough to
+/// have a known outcome: one default moves the rate by almost a point, so tiny is held to plausibility bands and
+/// the county preset to the specification's targets.
 #[test]
 fn the_tiny_baseline_is_plausible() {
     let sim = simulate::run(&baseline(Preset::Tiny), 2, 2, &|_, _| {});
     let r = simulate::report(&sim);
     assert!((0.70..=0.90).contains(&r.credit_household_share), "信用户 share {}", r.credit_household_share);
-    assert!((25_000.0..=100_000.0).contains(&r.mean_loan_yuan), "mean loan {}", r.mean_loan_yuan);
-    assert!((0.005..=0.15).contains(&r.yearly_default_rate), "default rate {}", r.yearly_default_rate);
+    assert!((30_000.0..=100_000.0).contains(&r.mean_loan_yuan), "mean loan {}", r.mean_loan_yuan);
+    assert!((0.0..=0.10).contains(&r.yearly_default_rate), "default rate {}", r.yearly_default_rate);
     assert!((0.0..=0.10).contains(&r.npl_ratio), "NPL {}", r.npl_ratio);
-    assert!(r.approval_ratio_female_male >= 0.8, "no bias knob: approval ratio {}", r.approval_ratio_female_male);
+    assert!(r.loans_observed >= 80, "too few loans with a known outcome: {}", r.loans_observed);
     assert!(sim.tables.shocks.is_empty() && sim.tables.shock_households.is_empty(), "no scenario was planted");
+}
+
+/// The county preset with only the drought (S1) planted, over six seeds: one run sees one path of prices and
+/// weather (a hog-price trough in one seed, a mild year in another), so the targets — expectations over such
+/// paths — are checked on the mean of the seeds, and the quantities that do not depend on the path on each.
+#[test]
+fn the_county_lands_inside_the_calibration_targets() {
+    let mut config = baseline(Preset::County);
+    config.scenarios.s1_drought.enabled = true;
+    let reports: Vec<simulate::Report> =
+        (1..=6).map(|seed| simulate::report(&simulate::run(&config, seed, 2, &|_, _| {}))).collect();
+    let mean = |f: &dyn Fn(&simulate::Report) -> f64| reports.iter().map(f).sum::<f64>() / reports.len() as f64;
+    let within = |name: &str, value: f64, low: f64, high: f64| {
+        assert!((low..=high).contains(&value), "{name} {value:.4} outside the target {low}–{high}");
+    };
+    within("mean yearly default rate", mean(&|r| r.yearly_default_rate), 0.015, 0.03);
+    within("mean NPL ratio", mean(&|r| r.npl_ratio), 0.015, 0.035);
+    within("mean PAR30", mean(&|r| r.par30), 0.02, 0.05);
+    within("mean drought uplift", mean(&|r| r.drought_uplift.expect("S1 planted")), 3.0, 6.0);
+    for r in &reports {
+        within("credit-household share", r.credit_household_share, 0.70, 0.90);
+        within("mean loan", r.mean_loan_yuan, 30_000.0, 100_000.0);
+        assert!(r.approval_ratio_female_male >= 0.8, "no bias knob: approval ratio {}", r.approval_ratio_female_male);
+    }
+    // Protected attributes have no causal weight: pooled over the seeds, their default ratios are close to 1.
+    within("default ratio female/male", mean(&|r| r.default_ratio_female_male), 0.75, 1.33);
+    within("default ratio minority/majority", mean(&|r| r.default_ratio_minority), 0.75, 1.33);
 }
 
 #[test]
 fn the_historical_bias_knob_changes_approvals_not_defaults() {
-    let mut biased = baseline(Preset::Tiny);
+    let mut biased = baseline(Preset::County);
     biased.fairness.historical_decision_bias = 0.5;
-    let fair = simulate::report(&simulate::run(&baseline(Preset::Tiny), 4, 2, &|_, _| {}));
+    let fair = simulate::report(&simulate::run(&baseline(Preset::County), 4, 2, &|_, _| {}));
     let unfair = simulate::report(&simulate::run(&biased, 4, 2, &|_, _| {}));
     assert!(fair.approval_ratio_female_male >= 0.8, "{}", fair.approval_ratio_female_male);
     assert!(
         unfair.approval_ratio_female_male < 0.7,
         "the knob lowers approvals: {}",
         unfair.approval_ratio_female_male
+    );
+    assert!(
+        (0.6..=1.6).contains(&unfair.default_ratio_female_male),
+        "at equal risk defaults do not follow the knob: {}",
+        unfair.default_ratio_female_male
     );
 }
 
