@@ -42,6 +42,8 @@ struct Plan {
     employment: Vec<(u32, u32, u32, f64, &'static str)>, // county, start, end, drop, scenario
     ring_village: Option<u32>,
     ring_month: u32,
+    /// The ring's counterparty: an id like any other, so model-facing files do not give the ring away.
+    ring_counterparty: Arc<str>,
     county_weather: HashMap<(u32, u32), (bool, &'static str)>, // (county, harvest month index) → (event?, type)
 }
 
@@ -186,6 +188,7 @@ fn plan(config: &Config, world: &World, root: &Rng) -> Plan {
     if s.s5_diversion_ring.enabled {
         plan.ring_village = Some((world.villages.len() as u32 / 2).min(world.villages.len() as u32 - 1));
         plan.ring_month = s.s5_diversion_ring.month;
+        plan.ring_counterparty = Arc::from(format!("CP-{}", rng.int(10_000, 99_999)));
     }
     if s.s6_migrant_shock.enabled {
         let county = (config.counties - 1).min(1);
@@ -262,24 +265,22 @@ fn static_tables(world: &World, prices: &MarketPrices, t: &mut Tables) {
 
 fn global_tables(config: &Config, world: &World, plan: &Plan, prices: &MarketPrices, root: &Rng, t: &mut Tables) {
     let last = config.months.saturating_sub(1);
-    for (county, start, end, cull, scenario) in &plan.disease {
+    for (county, start, end, cull, _) in &plan.disease {
         t.disease.push(DiseaseRow {
             county_code: world.counties[*county as usize].code.clone(),
             species: "hog",
             start_month: month_label(prices, *start),
             end_month: month_label(prices, (*end).min(last)),
             cull_rate: share(*cull),
-            scenario,
             synthetic: true,
         });
     }
-    for (county, start, end, drop, scenario) in &plan.employment {
+    for (county, start, end, drop, _) in &plan.employment {
         t.employment.push(EmploymentShockRow {
             county_code: world.counties[*county as usize].code.clone(),
             start_month: month_label(prices, *start),
             end_month: month_label(prices, (*end).min(last)),
             income_drop: share(*drop),
-            scenario,
             synthetic: true,
         });
     }
@@ -370,7 +371,10 @@ fn global_tables(config: &Config, world: &World, plan: &Plan, prices: &MarketPri
         let village = &world.villages[v as usize];
         t.shocks.push(shock(
             "S5",
-            "fund-diversion ring: 15 borrowers route proceeds to one counterparty",
+            &format!(
+                "fund-diversion ring: 15 borrowers route proceeds to one counterparty, {}",
+                plan.ring_counterparty
+            ),
             &world.counties[village.county as usize].code,
             &village.code,
             label(plan.ring_month),
@@ -524,10 +528,8 @@ fn simulate_village(ctx: &Context<'_>, v: u32) -> Tables {
         };
         // The summer season's harvests: the four months after the drought sets in.
         let drought_now = in_drought_village && (ctx.plan.drought_month + 1..ctx.plan.drought_month + 5).contains(&m);
-        let mut scenario = "";
         if drought_now {
             loss = loss.max(rng.range(0.3, 0.6));
-            scenario = "S1";
         }
         let harvest_here = members.iter().any(|h| h.seasons.iter().any(|s| s.harvest_month == calendar_month));
         if harvest_here && loss > 0.0 {
@@ -536,7 +538,6 @@ fn simulate_village(ctx: &Context<'_>, v: u32) -> Tables {
                 harvest_month: month_label(prices, m),
                 event_type: if drought_now { "drought" } else { event_type },
                 loss_share: share(loss),
-                scenario,
                 synthetic: true,
             });
         }
@@ -1017,8 +1018,11 @@ fn originate(
     let spend_day = |d: i64| date + chrono::Duration::days(d);
     if diverted_share > 0.0 {
         let kind = *rng.pick(&["transfer_person", "consumer", "real_estate", "other_lender"]);
-        let counterparty: Arc<str> =
-            if in_ring { Arc::from("P-RING-0001") } else { Arc::from(format!("CP-{}", rng.int(10_000, 99_999))) };
+        let counterparty: Arc<str> = if in_ring {
+            Arc::clone(&ctx.plan.ring_counterparty)
+        } else {
+            Arc::from(format!("CP-{}", rng.int(10_000, 99_999)))
+        };
         t.transactions.push(txn(&st.id, spend_day(rng.int(1, 14)), -diverted, kind, &counterparty, &loan_ref));
         st.cash -= drawn * diverted_share;
         st.diversion_penalty = 0.5 * diverted_share;

@@ -260,8 +260,6 @@ pub struct WeatherRow {
     pub event_type: &'static str,
     /// Yield loss share, 0–1.
     pub loss_share: String,
-    /// Planted scenario, empty for background events.
-    pub scenario: &'static str,
     /// Always true.
     pub synthetic: bool,
 }
@@ -279,8 +277,6 @@ pub struct DiseaseRow {
     pub end_month: String,
     /// Share of herds culled, 0–1.
     pub cull_rate: String,
-    /// Planted scenario, empty for background events.
-    pub scenario: &'static str,
     /// Always true.
     pub synthetic: bool,
 }
@@ -296,8 +292,6 @@ pub struct EmploymentShockRow {
     pub end_month: String,
     /// Share of migrant income lost.
     pub income_drop: String,
-    /// Planted scenario, empty for background events.
-    pub scenario: &'static str,
     /// Always true.
     pub synthetic: bool,
 }
