@@ -30,6 +30,8 @@ pub struct Report {
     pub credit_household_share: f64,
     /// Mean principal, yuan.
     pub mean_loan_yuan: f64,
+    /// Mean share of a revolving line drawn at its first draw.
+    pub revolving_utilisation: f64,
     /// Default rate of the loans of households hit by the planted drought (S1) running at its harvest, if planted.
     pub drought_default_rate: Option<f64>,
     /// Drought default rate ÷ the default rate of other households' loans running at the same time.
@@ -112,6 +114,20 @@ pub fn report(sim: &Simulation) -> Report {
     let drought_rates = drought_month
         .filter(|_| !drought.is_empty())
         .map(|month| (cohort_rate(true, month), cohort_rate(false, month)));
+    // A line's first draw is its first inflow from the lender.
+    let limits: std::collections::HashMap<&str, f64> = t
+        .loans
+        .iter()
+        .filter(|l| l.product == "revolving")
+        .map(|l| (l.loan_id.as_str(), amount(&l.principal)))
+        .collect();
+    let mut drawn: std::collections::HashMap<&str, f64> = std::collections::HashMap::new();
+    for x in t.transactions.iter().filter(|x| x.counterparty_type == "loan" && x.amount.is_positive()) {
+        if let Some(limit) = limits.get(&*x.loan_id) {
+            drawn.entry(&*x.loan_id).or_insert(x.amount.fen() as f64 / 100.0 / limit);
+        }
+    }
+    let revolving_utilisation = drawn.values().sum::<f64>() / drawn.len().max(1) as f64;
     Report {
         households: t.households.len(),
         applications: t.applications.len(),
@@ -124,6 +140,7 @@ pub fn report(sim: &Simulation) -> Report {
         par30: if outstanding > 0.0 { par / outstanding + 0.0 } else { 0.0 },
         credit_household_share: rate(t.ratings.iter().filter(|r| r.credit_household).count(), t.ratings.len()),
         mean_loan_yuan: t.loans.iter().map(|l| amount(&l.principal)).sum::<f64>() / t.loans.len().max(1) as f64,
+        revolving_utilisation,
         drought_default_rate: drought_rates.map(|r| r.0),
         drought_uplift: drought_rates.map(|(hit, other)| ratio(hit, other)),
         default_ratio_female_male: ratio(group_rate(&female, true), group_rate(&female, false)),
@@ -154,6 +171,7 @@ impl Report {
             ("PAR30 at the end", pct(self.par30), "2–5%".into()),
             ("credit-household share", pct(self.credit_household_share), "70–90%".into()),
             ("mean loan", format!("{:.0} yuan", self.mean_loan_yuan), "30,000–100,000".into()),
+            ("revolving line utilisation", pct(self.revolving_utilisation), "40–70%".into()),
             ("default rate, S1 drought households", opt(self.drought_default_rate, &pct), String::new()),
             ("drought uplift", opt(self.drought_uplift, &|x| format!("{x:.1}×")), "3–6×".into()),
             (

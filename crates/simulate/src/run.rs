@@ -995,7 +995,10 @@ fn originate(
     let loan = Loan::new(terms.clone(), ClassificationRules::CBIRC_2023);
     let mut servicer = loan.servicer();
     let draw = if product == "revolving" {
-        Money::from_fen(((input_cost.min(amount)).max(1_000.0) * 100.0) as i64)
+        // A line is the household's working capital: it draws the year's inputs and three months of spending.
+        let year_inputs: f64 = h.seasons.iter().map(|s| s.area_mu * s.cost_per_mu).sum();
+        let need = year_inputs * rng.range(0.6, 1.0) + 0.25 * h.expected_income() * 0.75;
+        to_money(need.clamp(1_000.0, amount))
     } else {
         terms.principal()
     };

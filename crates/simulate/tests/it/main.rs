@@ -92,6 +92,7 @@ fn the_county_lands_inside_the_calibration_targets() {
     for r in &reports {
         within("credit-household share", r.credit_household_share, 0.70, 0.90);
         within("mean loan", r.mean_loan_yuan, 30_000.0, 100_000.0);
+        within("revolving line utilisation", r.revolving_utilisation, 0.40, 0.70);
         assert!(r.approval_ratio_female_male >= 0.8, "no bias knob: approval ratio {}", r.approval_ratio_female_male);
     }
     // Protected attributes have no causal weight: pooled over the seeds, their default ratios are close to 1.
