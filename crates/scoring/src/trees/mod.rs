@@ -7,8 +7,10 @@ mod binning;
 mod ensemble;
 mod gbdt;
 mod grow;
+pub mod import;
 mod shap;
 
 pub use ensemble::{EnsembleError, Feature, FeatureKind, MissingRule, Node, Objective, Tree, TreeEnsemble, sigmoid};
 pub use gbdt::{EarlyStopping, Gbdt, GbdtParams, Monotone, TrainError, TrainingSummary};
+pub use import::{ImportError, parse_model, read_model};
 pub use shap::Contributions;
