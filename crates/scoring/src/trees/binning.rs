@@ -79,8 +79,12 @@ fn midpoint(a: f64, b: f64) -> f64 {
 pub(crate) struct BinnedRows {
     /// Per-feature boundaries.
     pub(crate) features: Vec<FeatureBins>,
-    /// `codes[row * features.len() + j]`.
+    /// `codes[row * features.len() + j]`: row-major, for histograms (one row's codes are adjacent).
     pub(crate) codes: Vec<u8>,
+    /// `by_feature[j * rows + row]`: feature-major, for partitioning rows on one feature.
+    pub(crate) by_feature: Vec<u8>,
+    /// Number of rows.
+    pub(crate) rows: usize,
     /// Where each feature's histogram starts in a flat histogram (each feature has `count() + 1` slots).
     pub(crate) offsets: Vec<usize>,
     /// Total histogram slots.
@@ -96,13 +100,20 @@ impl BinnedRows {
             .map(|c| FeatureBins::fit(&fit_rows.iter().map(|&i| c[i]).collect::<Vec<_>>(), bins_max))
             .collect();
         let codes = codes(&features, columns, fit_rows);
+        let rows = fit_rows.len();
+        let mut by_feature = vec![0u8; codes.len()];
+        for (r, row) in codes.chunks_exact(features.len().max(1)).enumerate() {
+            for (j, &code) in row.iter().enumerate() {
+                by_feature[j * rows + r] = code;
+            }
+        }
         let mut offsets = Vec::with_capacity(features.len());
         let mut slots = 0;
         for bins in &features {
             offsets.push(slots);
             slots += bins.count() + 1;
         }
-        BinnedRows { features, codes, offsets, slots }
+        BinnedRows { features, codes, by_feature, rows, offsets, slots }
     }
 
     /// The rows `rows` of `columns` as bin codes with these boundaries, row-major.

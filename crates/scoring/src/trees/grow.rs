@@ -189,7 +189,6 @@ impl<'a> Grower<'a> {
         tree: &mut GrownTree,
     ) -> (Leaf, Leaf) {
         let s = parent.best.take().expect("only leaves with a split are split");
-        let n_features = self.data.features.len();
         let missing_code = self.data.features[s.feature].count();
         // Stable partition without branches: every row is written to both places, and only the cursor of its
         // side advances. Left rows stay in front; right rows go through the scratch buffer.
@@ -197,9 +196,10 @@ impl<'a> Grower<'a> {
         self.scratch.resize(len, 0);
         let (mut write, mut spilled) = (parent.start, 0);
         let bin = s.bin as u8;
+        let column = &self.data.by_feature[s.feature * self.data.rows..(s.feature + 1) * self.data.rows];
         for read in parent.start..parent.end {
             let r = rows[read];
-            let code = self.data.codes[r as usize * n_features + s.feature];
+            let code = column[r as usize];
             let is_missing = usize::from(code) == missing_code;
             let left = (!is_missing & (code <= bin)) | (is_missing & s.default_left);
             rows[write] = r;
