@@ -9,3 +9,4 @@
 
 pub mod data;
 pub mod metrics;
+pub mod trees;
