@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 /// Settings of the Newton iterations.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct LogisticConfig {
     /// L2 penalty λ on the slopes (not the intercept); 0 for plain maximum likelihood.
     pub l2: f64,
@@ -82,11 +83,6 @@ pub fn sigmoid(x: f64) -> f64 {
         let e = x.exp();
         e / (1.0 + e)
     }
-}
-
-/// ln(1 + eˣ) without overflow.
-fn softplus(x: f64) -> f64 {
-    x.max(0.0) + (-x.abs()).exp().ln_1p()
 }
 
 /// The complementary error function, to about 1e-15 relative error.
@@ -164,6 +160,18 @@ impl LogisticModel {
     /// Fits the model on design `columns` (each one value per row; no intercept column, it is added) and `target`
     /// (0/1).
     pub fn fit(columns: &[&[f64]], target: &[u8], config: &LogisticConfig) -> Result<LogisticModel, LogisticError> {
+        LogisticModel::fit_from(columns, target, config, None)
+    }
+
+    /// As [`LogisticModel::fit`], starting the iterations from `start` (intercept first, then one per column), for
+    /// instance a previous fit when refitting after adding or dropping a column. `None` starts from the
+    /// intercept-only estimate.
+    pub fn fit_from(
+        columns: &[&[f64]],
+        target: &[u8],
+        config: &LogisticConfig,
+        start: Option<&[f64]>,
+    ) -> Result<LogisticModel, LogisticError> {
         if !(config.l2 >= 0.0 && config.l2.is_finite()) || config.max_iter == 0 || config.tol.is_nan() {
             return Err(LogisticError::Config("l2 must be finite and >= 0, max_iter >= 1".into()));
         }
@@ -185,37 +193,46 @@ impl LogisticModel {
         let rate = (y.iter().sum::<f64>() / n as f64).clamp(1e-6, 1.0 - 1e-6);
         let mut beta = vec![0.0; p];
         beta[0] = (rate / (1.0 - rate)).ln();
-        let mut eta = vec![beta[0]; n];
-        let mut objective = penalised_log_likelihood(&eta, &y, &beta, config.l2);
+        if let Some(start) = start {
+            if start.len() != p || start.iter().any(|b| !b.is_finite()) {
+                return Err(LogisticError::Config(format!("the start needs {p} finite values")));
+            }
+            beta.copy_from_slice(start);
+        }
+        let mut eta = vec![0.0; n];
+        linear(columns, &beta, &mut eta);
+        let mut mu = vec![0.0; n];
+        let mut objective = evaluate(&eta, &y, &beta, config.l2, &mut mu);
         let (mut iterations, mut converged) = (0, false);
         let mut weighted = vec![0.0; n];
         let mut residual = vec![0.0; n];
+        let mut scaled = vec![0.0; n];
         let mut hessian = vec![0.0; p * p];
+        let mut next_eta = vec![0.0; n];
+        let mut next_mu = vec![0.0; n];
         let mut factor = None;
         while iterations < config.max_iter {
             iterations += 1;
-            let column = |j: usize| -> Option<&[f64]> { (j > 0).then(|| columns[j - 1]) };
             for i in 0..n {
-                let mu = sigmoid(eta[i]);
-                weighted[i] = mu * (1.0 - mu);
-                residual[i] = y[i] - mu;
+                weighted[i] = mu[i] * (1.0 - mu[i]);
+                residual[i] = y[i] - mu[i];
             }
-            // Gradient and Hessian of the penalised log-likelihood (Hessian negated, so positive definite).
+            // Gradient and Hessian of the penalised log-likelihood (Hessian negated, so positive definite). Column 0
+            // is the intercept's column of ones.
             let mut gradient = vec![0.0; p];
             for a in 0..p {
-                gradient[a] = match column(a) {
-                    None => residual.iter().sum(),
-                    Some(x) => dot(x, &residual) - config.l2 * beta[a],
-                };
-                let wa: Vec<f64> = match column(a) {
-                    None => weighted.clone(),
-                    Some(x) => x.iter().zip(&weighted).map(|(x, w)| x * w).collect(),
-                };
+                if a == 0 {
+                    gradient[0] = sum(&residual);
+                    scaled.copy_from_slice(&weighted);
+                } else {
+                    let x = columns[a - 1];
+                    gradient[a] = dot(x, &residual) - config.l2 * beta[a];
+                    for ((s, x), w) in scaled.iter_mut().zip(x.iter()).zip(&weighted) {
+                        *s = x * w;
+                    }
+                }
                 for b in a..p {
-                    let h = match column(b) {
-                        None => wa.iter().sum(),
-                        Some(x) => dot(x, &wa),
-                    };
+                    let h = if b == 0 { sum(&scaled) } else { dot(columns[b - 1], &scaled) };
                     hessian[a * p + b] = h;
                     hessian[b * p + a] = h;
                 }
@@ -228,11 +245,11 @@ impl LogisticModel {
             factor = Some(l);
             // Step halving keeps every iteration an ascent step (it matters only far from the optimum).
             let mut scale = 1.0;
-            let (mut next_beta, mut next_eta, mut next_objective);
+            let (mut next_beta, mut next_objective);
             loop {
                 next_beta = beta.iter().zip(&step).map(|(b, s)| b + scale * s).collect::<Vec<f64>>();
-                next_eta = linear(columns, &next_beta, n);
-                next_objective = penalised_log_likelihood(&next_eta, &y, &next_beta, config.l2);
+                linear(columns, &next_beta, &mut next_eta);
+                next_objective = evaluate(&next_eta, &y, &next_beta, config.l2, &mut next_mu);
                 if next_objective >= objective - 1e-12 * objective.abs() || scale < 1e-6 {
                     break;
                 }
@@ -240,15 +257,16 @@ impl LogisticModel {
             }
             let largest_step = step.iter().fold(0.0f64, |m, s| m.max((scale * s).abs()));
             beta = next_beta;
-            eta = next_eta;
+            std::mem::swap(&mut eta, &mut next_eta);
+            std::mem::swap(&mut mu, &mut next_mu);
             objective = next_objective;
             if largest_step < config.tol {
                 converged = true;
                 break;
             }
         }
-        // Inverse Hessian at the final point for the standard errors. (The factor from the last iteration is at the
-        // point before its tiny final step, well within the tolerance.)
+        // Inverse Hessian for the standard errors. (The factor is from the start of the last iteration, whose step
+        // was below the tolerance.)
         let l = factor.ok_or(LogisticError::Singular)?;
         let std_errors = (0..p)
             .map(|j| {
@@ -257,7 +275,7 @@ impl LogisticModel {
                 cholesky_solve(&l, p, &e)[j].sqrt()
             })
             .collect();
-        let log_likelihood = log_likelihood(&eta, &y);
+        let log_likelihood = objective + 0.5 * config.l2 * beta[1..].iter().map(|b| b * b).sum::<f64>();
         Ok(LogisticModel {
             intercept: beta[0],
             coefficients: beta[1..].to_vec(),
@@ -335,26 +353,55 @@ impl LogisticModel {
     }
 }
 
+/// Lanes of the vectorisable sums: independent partial sums let the compiler use SIMD (floating-point addition is
+/// not associative, so a plain iterator sum is evaluated strictly in order).
+const LANES: usize = 8;
+
 fn dot(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
+    let mut acc = [0.0; LANES];
+    let (ca, cb) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
+    let tail: f64 = ca.remainder().iter().zip(cb.remainder()).map(|(x, y)| x * y).sum();
+    for (x, y) in ca.zip(cb) {
+        for k in 0..LANES {
+            acc[k] += x[k] * y[k];
+        }
+    }
+    acc.iter().sum::<f64>() + tail
 }
 
-fn linear(columns: &[&[f64]], beta: &[f64], n: usize) -> Vec<f64> {
-    let mut eta = vec![beta[0]; n];
+fn sum(a: &[f64]) -> f64 {
+    let mut acc = [0.0; LANES];
+    let chunks = a.chunks_exact(LANES);
+    let tail: f64 = chunks.remainder().iter().sum();
+    for x in chunks {
+        for k in 0..LANES {
+            acc[k] += x[k];
+        }
+    }
+    acc.iter().sum::<f64>() + tail
+}
+
+/// η = Xb into `eta`.
+fn linear(columns: &[&[f64]], beta: &[f64], eta: &mut [f64]) {
+    eta.fill(beta[0]);
     for (c, b) in columns.iter().zip(&beta[1..]) {
         for (e, x) in eta.iter_mut().zip(c.iter()) {
             *e += b * x;
         }
     }
-    eta
 }
 
-fn log_likelihood(eta: &[f64], y: &[f64]) -> f64 {
-    eta.iter().zip(y).map(|(&e, &t)| t * e - softplus(e)).sum()
-}
-
-fn penalised_log_likelihood(eta: &[f64], y: &[f64], beta: &[f64], l2: f64) -> f64 {
-    log_likelihood(eta, y) - 0.5 * l2 * beta[1..].iter().map(|b| b * b).sum::<f64>()
+/// The penalised log-likelihood at linear predictor `eta`, writing the fitted probabilities into `mu` (one
+/// exponential per row serves both).
+fn evaluate(eta: &[f64], y: &[f64], beta: &[f64], l2: f64, mu: &mut [f64]) -> f64 {
+    let mut ll = 0.0;
+    for ((&e, &t), m) in eta.iter().zip(y).zip(mu.iter_mut()) {
+        let z = (-e.abs()).exp();
+        *m = if e >= 0.0 { 1.0 / (1.0 + z) } else { z / (1.0 + z) };
+        // y·η − ln(1 + e^η), with ln(1 + e^η) = max(η, 0) + ln(1 + e^(−|η|)).
+        ll += t * e - (e.max(0.0) + z.ln_1p());
+    }
+    ll - 0.5 * l2 * beta[1..].iter().map(|b| b * b).sum::<f64>()
 }
 
 #[cfg(test)]
@@ -442,6 +489,23 @@ mod tests {
         let e = LogisticModel::fit(&[&a, &b], &y, &LogisticConfig { l2: 0.0, ..LogisticConfig::default() });
         assert_eq!(e, Err(LogisticError::Singular));
         assert!(LogisticModel::fit(&[&a, &b], &y, &LogisticConfig::default()).is_ok());
+    }
+
+    #[test]
+    fn warm_start_reaches_the_same_optimum_in_fewer_iterations() {
+        let x: Vec<f64> = (0..500).map(|i| f64::from(i % 11) / 5.0 - 1.0).collect();
+        let z: Vec<f64> = (0..500).map(|i| f64::from((i * 7) % 13) / 6.0 - 1.0).collect();
+        let y: Vec<u8> = (0..500).map(|i| u8::from((i * 31) % 17 < 4 + i % 11)).collect();
+        let config = LogisticConfig::default();
+        let cold = LogisticModel::fit(&[&x, &z], &y, &config).expect("fits");
+        let start: Vec<f64> =
+            std::iter::once(cold.intercept()).chain(cold.coefficients().iter().map(|b| b * 0.9)).collect();
+        let warm = LogisticModel::fit_from(&[&x, &z], &y, &config, Some(&start)).expect("fits");
+        assert!(warm.iterations() < cold.iterations());
+        for (a, b) in cold.coefficients().iter().zip(warm.coefficients()) {
+            assert!((a - b).abs() < 1e-7);
+        }
+        assert!(LogisticModel::fit_from(&[&x], &y, &config, Some(&[0.0])).is_err());
     }
 
     #[test]
