@@ -8,6 +8,7 @@
 //! The crate is pure: no clock, no ambient randomness, no I/O beyond reading the files it is given.
 
 pub mod binning;
+pub mod calibration;
 pub mod data;
 pub mod logistic;
 pub mod metrics;
