@@ -12,3 +12,4 @@ pub mod calibration;
 pub mod data;
 pub mod logistic;
 pub mod metrics;
+pub mod scorecard;
