@@ -1063,6 +1063,48 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #[test]
+        fn dynamic_programme_matches_brute_force(
+            raw in proptest::collection::vec((0u64..40, 0u64..12), 1..10),
+            min_rows in 0.0f64..40.0,
+            min_bads in 1u64..4,
+            max_bins in 1usize..7,
+        ) {
+            let units: Vec<Counts> = raw.iter().map(|&(goods, bads)| Counts { goods, bads }).collect();
+            let goods: u64 = units.iter().map(|u| u.goods).sum();
+            let bads: u64 = units.iter().map(|u| u.bads).sum();
+            proptest::prop_assume!(goods > 0 && bads > 0);
+            let totals = Totals { goods: goods as f64, bads: bads as f64 };
+            let limits = Limits { min_rows, min_bads, min_goods: 1, max_bins };
+            let solved = solve(&units, totals, &limits);
+            for shape in [Shape::Ascending, Shape::Descending, Shape::Peak, Shape::Valley] {
+                let got = solved.best(shape);
+                let want = brute(&units, totals, &limits, shape);
+                proptest::prop_assert_eq!(got.is_some(), want.is_some(), "{:?}", shape);
+                if let (Some(p), Some(w)) = (got, want) {
+                    proptest::prop_assert!((p.iv - w).abs() < 1e-9, "{:?}: {} vs {}", shape, p.iv, w);
+                    // The partition read back has the IV claimed and respects the limits and the shape.
+                    let mut start = 0;
+                    let mut iv = 0.0;
+                    let mut groups = Vec::new();
+                    for &end in &p.ends {
+                        let c = units[start..end].iter().fold(Counts::default(), |a, u| Counts {
+                            goods: a.goods + u.goods,
+                            bads: a.bads + u.bads,
+                        });
+                        proptest::prop_assert!(limits.admits(c));
+                        iv += totals.woe_iv(c).1;
+                        groups.push(c);
+                        start = end;
+                    }
+                    proptest::prop_assert!(groups.len() <= max_bins && (iv - p.iv).abs() < 1e-9);
+                    proptest::prop_assert!(shape.admits(p.phase));
+                }
+            }
+        }
+    }
+
     fn brute(units: &[Counts], totals: Totals, limits: &Limits, shape: Shape) -> Option<f64> {
         let n = units.len();
         let mut best: Option<f64> = None;
