@@ -176,6 +176,14 @@ pub enum BinningError {
         /// The feature.
         feature: String,
     },
+    /// A numeric feature holds an infinite value (missing values are NaN; infinities have no bin edge).
+    #[error("feature '{feature}', row {row}: value is infinite")]
+    Infinite {
+        /// The feature.
+        feature: String,
+        /// 0-based row.
+        row: usize,
+    },
     /// A column of the other kind was given to a fitted binning.
     #[error("feature '{feature}': binned as {expected} but the column is {found}")]
     Kind {
@@ -647,6 +655,9 @@ impl Binning {
         config: &BinningConfig,
     ) -> Result<Binning, BinningError> {
         let totals = check_inputs(feature, values.len(), target, config)?;
+        if let Some(row) = values.iter().position(|x| x.is_infinite()) {
+            return Err(BinningError::Infinite { feature: feature.into(), row });
+        }
         let specials = &config.special_codes;
         let (mut missing, mut special) = (Counts::default(), Counts::default());
         let mut present: Vec<(f64, u8)> = Vec::with_capacity(values.len());
@@ -1212,6 +1223,8 @@ mod tests {
         let column = Column::Categorical { levels: vec!["x".into()], codes: vec![0] };
         let e = b.lookup(&column).expect_err("kind");
         assert_eq!(e.to_string(), "feature 'age': binned as numeric but the column is categorical");
+        let e = Binning::fit_numeric("age", &[1.0, f64::INFINITY], &[0, 1], &cfg()).expect_err("infinite");
+        assert_eq!(e.to_string(), "feature 'age', row 1: value is infinite");
     }
 
     #[test]

@@ -327,7 +327,7 @@ pub struct Scorecard {
     warnings: Vec<ScorecardWarning>,
 }
 
-/// Candidate features after binning: names, binnings and WoE columns.
+/// Candidate features after binning: their binnings and WoE columns, in the same order.
 struct Candidates {
     binnings: Vec<Binning>,
     woe: Vec<Vec<f64>>,
