@@ -3,35 +3,17 @@
 //!
 //! Run with `cargo bench -p scoring --bench trees`, and `benches/lightgbm_baseline.py` in the same session for
 //! LightGBM on the same folds (time ratios only mean something within one session). The datasets are read from
-//! `shared/data/credit` beside the workspace, or from the folder in `$CREDIT_DATA`.
+//! `data/credit` in the workspace, or from the folder in `$AGRIRISK_CREDIT_DATA`.
 
-use std::path::PathBuf;
 use std::time::Instant;
+
+mod common;
+use common::{data_dir, mean_sd, median};
 
 use scoring::data::Frame;
 use scoring::data::{read_csv, read_folds};
 use scoring::metrics::{auc, ks};
 use scoring::trees::{EarlyStopping, Gbdt, GbdtParams};
-
-fn data_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("CREDIT_DATA") {
-        return PathBuf::from(dir);
-    }
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/credit")
-}
-
-fn mean_sd(xs: &[f64]) -> (f64, f64) {
-    let n = xs.len() as f64;
-    let mean = xs.iter().sum::<f64>() / n;
-    let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
-    (mean, var.sqrt())
-}
-
-fn median(xs: &[f64]) -> f64 {
-    let mut v = xs.to_vec();
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
 
 fn main() {
     // `cargo bench` passes `--bench`; a name filter may follow.

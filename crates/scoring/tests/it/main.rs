@@ -1,6 +1,9 @@
-//! Integration tests of the scoring crate, in one test binary: tree-model import against the Python libraries'
-//! own predictions (`import`), and training behaviour of our gradient-boosted trees (`gbdt`).
+//! Integration tests of the scoring crate, in one test binary: binning invariants as properties over random data
+//! (`binning_properties`), the scorecard on the public credit datasets (`credit_data`), tree-model import against
+//! the Python libraries' own predictions (`import`), and training behaviour of our gradient-boosted trees (`gbdt`).
 
+mod binning_properties;
+mod credit_data;
 mod gbdt;
 mod import;
 
@@ -11,11 +14,11 @@ pub fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
 }
 
-/// The public credit datasets: `$CREDIT_DATA`, or `shared/data/credit` beside the workspace.
+/// The public credit datasets committed under `data/credit` in the workspace, or `$AGRIRISK_CREDIT_DATA`.
 pub fn credit_data() -> PathBuf {
-    let dir = std::env::var_os("CREDIT_DATA")
+    let dir = std::env::var_os("AGRIRISK_CREDIT_DATA")
         .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/credit"));
-    assert!(dir.join("german.csv").is_file(), "credit datasets not found at {} (set CREDIT_DATA)", dir.display());
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/credit"));
+    assert!(dir.join("german.csv").is_file(), "credit datasets not found at {}", dir.display());
     dir
 }
