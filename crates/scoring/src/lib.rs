@@ -13,10 +13,12 @@
 //!
 //! The crate is pure: no clock, no ambient randomness, no I/O beyond reading the files it is given.
 
+pub mod artifact;
 pub mod binning;
 pub mod calibration;
 pub mod data;
 pub mod logistic;
 pub mod metrics;
+pub mod pipeline;
 pub mod scorecard;
 pub mod trees;

@@ -43,6 +43,7 @@ pub struct EarlyStopping {
 /// learning rate 0.03, 15 leaves, at least 50 rows per leaf, L2 1, 0.8 row and column sampling, early stopping
 /// after 50 trees on 20% of the rows).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct GbdtParams {
     /// Most trees to grow.
     pub trees_max: usize,
