@@ -52,7 +52,7 @@ pub const HUMP_CHI2: f64 = 6.635;
 
 /// Constraints and choices for fitting a [`Binning`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct BinningConfig {
     /// Most quantile pre-bins of a numeric feature (fewer when it has fewer distinct values).
     pub max_prebins: usize,

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 /// Settings of the Newton iterations.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct LogisticConfig {
     /// L2 penalty λ on the slopes (not the intercept); 0 for plain maximum likelihood.
     pub l2: f64,

@@ -30,7 +30,7 @@ pub const MAX_REASONS: usize = 4;
 
 /// How scores map to odds: `base_score` points at good:bad odds of `base_odds`, and the odds double every `pdo`.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct Scaling {
     /// Score at the base odds.
     pub base_score: f64,
@@ -95,7 +95,7 @@ pub struct ReasonLabel {
 
 /// Everything that shapes a scorecard fit.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct ScorecardConfig {
     /// Binning of every feature.
     pub binning: BinningConfig,

@@ -5,6 +5,7 @@
 //! DPD and classification here are the product's own.
 
 pub mod config;
+pub mod features;
 pub mod market;
 pub mod report;
 pub mod rng;

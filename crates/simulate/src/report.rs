@@ -62,15 +62,8 @@ pub fn report(sim: &Simulation) -> Report {
         t.shock_households.iter().filter(|s| s.scenario == "S1").map(|s| s.household_id.as_str()).collect();
     // Only loans whose fate is known count towards default rates: those that matured at least 91 days before the
     // horizon ended, so a loan that is going to reach 90 DPD has had the time to.
-    let c = &sim.config;
-    let end_month = c.start_month - 1 + c.months;
-    let horizon_end = domain::end_of_month(c.start_year + (end_month as i32 - 1) / 12, (end_month - 1) % 12 + 1);
     let date = |text: &str| chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").ok();
-    let observed: Vec<&crate::tables::LoanRow> = t
-        .loans
-        .iter()
-        .filter(|l| date(&l.maturity_date).is_some_and(|m| m + chrono::Duration::days(91) <= horizon_end))
-        .collect();
+    let observed: Vec<&crate::tables::LoanRow> = t.loans.iter().filter(|l| outcome_known(&sim.config, l)).collect();
     let term_months: f64 = observed
         .iter()
         .map(|l| match (date(&l.start_date), date(&l.maturity_date)) {
@@ -147,6 +140,19 @@ pub fn report(sim: &Simulation) -> Report {
         approval_ratio_female_male: ratio(approval(&female, true), approval(&female, false)),
         default_ratio_minority: ratio(group_rate(&minority, true), group_rate(&minority, false)),
     }
+}
+
+/// The last day of a configuration's horizon.
+pub fn horizon_end(c: &crate::Config) -> domain::Date {
+    let end_month = c.start_month - 1 + c.months;
+    domain::end_of_month(c.start_year + (end_month as i32 - 1) / 12, (end_month - 1) % 12 + 1)
+}
+
+/// Whether a loan's outcome is known: it matured at least 91 days before the horizon ended, so a loan that is going
+/// to reach 90 DPD has had the time to.
+pub fn outcome_known(c: &crate::Config, loan: &crate::tables::LoanRow) -> bool {
+    chrono::NaiveDate::parse_from_str(&loan.maturity_date, "%Y-%m-%d")
+        .is_ok_and(|m| m + chrono::Duration::days(91) <= horizon_end(c))
 }
 
 fn ratio(a: f64, b: f64) -> f64 {
