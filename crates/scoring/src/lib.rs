@@ -18,5 +18,6 @@ pub mod calibration;
 pub mod data;
 pub mod logistic;
 pub mod metrics;
+pub mod report;
 pub mod scorecard;
 pub mod trees;
