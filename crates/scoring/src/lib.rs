@@ -20,5 +20,6 @@ pub mod data;
 pub mod logistic;
 pub mod metrics;
 pub mod pipeline;
+pub mod report;
 pub mod scorecard;
 pub mod trees;

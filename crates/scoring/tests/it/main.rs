@@ -1,11 +1,13 @@
 //! Integration tests of the scoring crate, in one test binary: binning invariants as properties over random data
 //! (`binning_properties`), the scorecard on the public credit datasets (`credit_data`), tree-model import against
-//! the Python libraries' own predictions (`import`), and training behaviour of our gradient-boosted trees (`gbdt`).
+//! the Python libraries' own predictions (`import`), training behaviour of our gradient-boosted trees (`gbdt`), and
+//! the HTML model report (`report`).
 
 mod binning_properties;
 mod credit_data;
 mod gbdt;
 mod import;
+mod report;
 
 use std::path::{Path, PathBuf};
 
