@@ -6,10 +6,15 @@
 //! the embedded implementation (a file under the data directory, created on first use). [`conformance`] holds the
 //! checks every backend must pass, so a PostgreSQL backend runs the very same suite.
 //!
+//! [`ModelRegistry`] is the same kind of contract for credit-model artifacts: opaque JSON keyed by its content
+//! hash, registered once, with an append-only history of lifecycle statuses (candidate, champion, challenger,
+//! retired) and at most one champion per model name.
+//!
 //! Boundary: this crate turns domain values into rows and back; it makes no lending decisions. Whether an event
 //! may be appended is decided by `lending::Loan::check_append` before `append` is called.
 
 pub mod conformance;
+mod models;
 mod sqlite;
 
 use std::future::Future;
@@ -18,6 +23,7 @@ use domain::{BorrowerId, Date, LoanId, Money};
 use lending::{DatedEvent, LoanEvent, LoanTerms, Posting, StatusChange};
 use serde::{Deserialize, Serialize};
 
+pub use models::{ModelRecord, ModelRegistry, ModelStatus, ModelStatusChange, ModelSummary, UnknownModelStatus};
 pub use sqlite::SqliteStore;
 
 /// Errors from a store.
@@ -46,6 +52,34 @@ pub enum StoreError {
         loan: LoanId,
         /// The reused key.
         key: String,
+    },
+    /// No model with this id.
+    #[error("model {0} not found")]
+    ModelNotFound(String),
+    /// A model id was registered before with a different name, kind, format version, creation time or artifact.
+    #[error("model {0} is registered already with different metadata or a different artifact")]
+    ModelClash(String),
+    /// The model lifecycle does not allow the move.
+    #[error("model {model}: {rule}; cannot move from {from} to {to}")]
+    IllegalModelMove {
+        /// The model.
+        model: String,
+        /// Its current status.
+        from: ModelStatus,
+        /// The status asked for.
+        to: ModelStatus,
+        /// The lifecycle rule the move breaks.
+        rule: &'static str,
+    },
+    /// A model record or status change is malformed.
+    #[error("model {model}: {field} {problem}")]
+    InvalidModel {
+        /// The model id as given.
+        model: String,
+        /// The offending field.
+        field: &'static str,
+        /// What is wrong with it.
+        problem: &'static str,
     },
     /// The data directory could not be created or read.
     #[error("data directory {path}")]

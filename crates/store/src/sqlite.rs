@@ -2,7 +2,8 @@
 //!
 //! Durability: WAL journal with `synchronous = FULL`, so a committed command survives a killed process and a power
 //! cut. Writers take the write lock up front (`BEGIN IMMEDIATE`) so the read-check-write of an append cannot
-//! interleave with another writer. Append-only tables are enforced by triggers in the schema itself.
+//! interleave with another writer. Append-only tables are enforced by triggers in the schema itself. The model
+//! registry's implementation lives in [`models`].
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -18,8 +19,13 @@ use crate::{
     change_from_columns, event_columns,
 };
 
+mod models;
+
 /// Schema migrations, embedded in the binary and applied in order on open.
-const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "loans", include_str!("../migrations/sqlite/0001_loans.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "loans", include_str!("../migrations/sqlite/0001_loans.sql")),
+    (2, "models", include_str!("../migrations/sqlite/0002_models.sql")),
+];
 
 /// The SQLite store.
 #[derive(Debug, Clone)]

@@ -1,6 +1,6 @@
 //! The conformance suite against SQLite, plus SQLite-specific guarantees.
 
-use store::{LoanStore, SqliteStore, conformance};
+use store::{LoanStore, ModelRecord, ModelRegistry, ModelStatus, SqliteStore, StoreError, conformance};
 
 async fn fresh() -> SqliteStore {
     // Each store lives in its own temporary directory, kept for the life of the test process.
@@ -11,6 +11,22 @@ async fn fresh() -> SqliteStore {
 #[tokio::test]
 async fn sqlite_passes_the_conformance_suite() {
     conformance::check_all(fresh).await;
+}
+
+#[tokio::test]
+async fn sqlite_passes_the_model_registry_suite() {
+    conformance::check_registry(fresh).await;
+}
+
+/// The error's message with its whole source chain, where SQLite puts a trigger's message.
+fn error_chain(err: &StoreError) -> String {
+    let mut text = err.to_string();
+    let mut source = std::error::Error::source(err);
+    while let Some(s) = source {
+        text.push_str(&format!(": {s}"));
+        source = s.source();
+    }
+    text
 }
 
 #[tokio::test]
@@ -27,13 +43,7 @@ async fn financial_history_cannot_be_edited_in_place() {
         "DELETE FROM loans",
     ] {
         let err = store.execute_raw(sql).await.expect_err("append-only tables refuse edits");
-        // The trigger's message is in the error's source chain.
-        let mut text = err.to_string();
-        let mut source = std::error::Error::source(&err);
-        while let Some(s) = source {
-            text.push_str(&format!(": {s}"));
-            source = s.source();
-        }
+        let text = error_chain(&err);
         assert!(
             text.contains("append-only") || text.contains("immutable") || text.contains("never deleted"),
             "{sql}: {text}"
@@ -57,4 +67,144 @@ async fn reopening_keeps_data_and_applies_no_migration_twice() {
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .collect();
     assert_eq!(files, [SqliteStore::FILE_NAME], "a cleanly closed store leaves only its database file");
+}
+
+fn model(n: u64, name: &str) -> ModelRecord {
+    ModelRecord {
+        id: format!("{n:064x}"),
+        name: name.into(),
+        kind: "gbdt".into(),
+        format_version: 2,
+        created_at: "2026-05-01T09:00:00+08:00".into(),
+        artifact_json: format!(r#"{{"trees": [], "n": {n}}}"#),
+    }
+}
+
+const AT: &str = "2026-05-02T10:00:00+08:00";
+
+#[tokio::test]
+async fn model_history_cannot_be_edited_in_place() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = SqliteStore::open(dir.path()).await.expect("open");
+    let (champion, candidate) = (model(1, "smallholder-pd"), model(2, "smallholder-pd"));
+    for record in [&champion, &candidate] {
+        store.register_model(record, AT, "analyst").await.expect("register");
+    }
+    store.set_model_status(&champion.id, ModelStatus::Champion, AT, "committee", "first").await.expect("promote");
+    let (one, two) = (&champion.id, &candidate.id);
+    for (sql, refusal) in [
+        (format!("UPDATE models SET artifact_json = '{{}}' WHERE id = '{one}'"), "immutable"),
+        ("UPDATE models SET name = 'other'".into(), "immutable"),
+        ("DELETE FROM models".into(), "never deleted"),
+        ("UPDATE model_status_changes SET to_status = 'retired'".into(), "append-only"),
+        ("UPDATE model_status_changes SET reason = 'rewritten' WHERE seq = 2".into(), "append-only"),
+        ("DELETE FROM model_status_changes".into(), "append-only"),
+        // Raw inserts cannot forge the lifecycle's chain or a second champion either.
+        (
+            format!("INSERT INTO model_status_changes VALUES ('{two}', 2, 'candidate', 'champion', 't', 'x', 'y')"),
+            "one champion",
+        ),
+        (
+            format!("INSERT INTO model_status_changes VALUES ('{two}', 3, 'candidate', 'retired', 't', 'x', 'y')"),
+            "current status",
+        ),
+        (
+            format!("INSERT INTO model_status_changes VALUES ('{two}', 2, 'challenger', 'retired', 't', 'x', 'y')"),
+            "current status",
+        ),
+        (
+            format!("INSERT INTO model_status_changes VALUES ('{two}', 1, NULL, 'candidate', 't', 'x', 'y')"),
+            "current status",
+        ),
+    ] {
+        let err = store.execute_raw(&sql).await.expect_err("the schema refuses it");
+        let text = error_chain(&err);
+        assert!(text.contains(refusal), "{sql}: {text}");
+    }
+    let (summary, json) = store.model(one).await.expect("read").expect("registered");
+    assert_eq!((summary.status, json), (ModelStatus::Champion, champion.artifact_json.clone()));
+    assert_eq!(store.model_history(one).await.expect("history").len(), 2);
+    assert_eq!(store.model_history(two).await.expect("history").len(), 1);
+}
+
+#[tokio::test]
+async fn the_model_registry_survives_reopening() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = SqliteStore::open(dir.path()).await.expect("open");
+    let (old, new) = (model(1, "smallholder-pd"), model(2, "smallholder-pd"));
+    for record in [&old, &new] {
+        store.register_model(record, AT, "analyst").await.expect("register");
+    }
+    store.set_model_status(&old.id, ModelStatus::Champion, AT, "committee", "first").await.expect("promote");
+    store.set_model_status(&new.id, ModelStatus::Champion, AT, "committee", "better").await.expect("promote");
+    let before = (store.models(None).await.expect("list"), store.model_history(&old.id).await.expect("history"));
+    store.close().await;
+    let again = SqliteStore::open(dir.path()).await.expect("reopen");
+    assert_eq!((again.models(None).await.expect("list"), again.model_history(&old.id).await.expect("history")), before);
+    assert_eq!(again.champion("smallholder-pd").await.expect("champion").map(|m| m.id), Some(new.id.clone()));
+    let (_, json) = again.model(&new.id).await.expect("read").expect("registered");
+    assert_eq!(json, new.artifact_json);
+    // Still idempotent after the reopen.
+    assert_eq!(again.register_model(&old, AT, "analyst").await.expect("again").status, ModelStatus::Challenger);
+    again.close().await;
+}
+
+#[tokio::test]
+async fn migrations_apply_on_a_database_from_before_the_model_registry() {
+    use sqlx::SqlSafeStr;
+    use sqlx::migrate::{Migration, MigrationType, Migrator};
+    use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let options = SqliteConnectOptions::new()
+        .filename(dir.path().join(SqliteStore::FILE_NAME))
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal);
+    let connect = || SqlitePoolOptions::new().max_connections(1).connect_with(options.clone());
+    // The database as the release before the registry left it: migration 0001 only, and a loan in it.
+    let old = connect().await.expect("old database");
+    let loans_sql = include_str!("../../migrations/sqlite/0001_loans.sql");
+    let first = Migration::new(1, "loans".into(), MigrationType::Simple, loans_sql.into_sql_str(), false);
+    Migrator::with_migrations(vec![first]).run(&old).await.expect("migration 0001");
+    let request = lending::TermsRequest {
+        product: Some("harvest-bullet".into()),
+        principal: Some("50000".into()),
+        annual_rate: Some("0.05".into()),
+        start: Some("2026-03-10".into()),
+        crop: Some("summer-maize".into()),
+        region: Some("north-china-plain".into()),
+        grace_months: Some(1),
+        ..lending::TermsRequest::default()
+    };
+    let terms = lending::LoanTerms::new(&request, &domain::CropCalendar::china_default()).expect("terms");
+    sqlx::query(
+        "INSERT INTO loans (id, borrower_id, product, principal_fen, annual_rate, start_date, rules, terms_json, booked_on)
+         VALUES ('L000001', 'B-0001', ?, ?, ?, ?, 'cbirc-2023', ?, '2026-03-09')",
+    )
+    .bind(terms.product().code())
+    .bind(terms.principal().fen())
+    .bind(terms.annual_rate().to_string())
+    .bind(terms.start().to_string())
+    .bind(serde_json::to_string(&terms).expect("json"))
+    .execute(&old)
+    .await
+    .expect("old loan");
+    old.close().await;
+
+    let store = SqliteStore::open(dir.path()).await.expect("open applies 0002");
+    let loans = store.loans().await.expect("loans");
+    assert_eq!(loans.len(), 1, "the old data is kept");
+    assert_eq!(loans[0].terms, terms);
+    assert!(store.models(None).await.expect("models").is_empty());
+    let record = model(1, "smallholder-pd");
+    store.register_model(&record, AT, "analyst").await.expect("register");
+    store.close().await;
+    let again = SqliteStore::open(dir.path()).await.expect("reopen applies nothing twice");
+    assert_eq!(again.models(None).await.expect("models").len(), 1);
+    again.close().await;
+    let db = connect().await.expect("database");
+    let versions: Vec<i64> =
+        sqlx::query_scalar("SELECT version FROM _sqlx_migrations ORDER BY version").fetch_all(&db).await.expect("read");
+    assert_eq!(versions, [1, 2]);
+    db.close().await;
 }
