@@ -20,7 +20,7 @@ commands:
   ci     cargo fmt --check, clippy -D warnings, tidy checks, tests (stops at first failure)
   tidy   run the repository tidy checks only
   fmt    format the whole workspace (cargo fmt --all)
-  bench  run the benchmarks and print their figures (see docs/benchmarks.md)";
+  bench  run the benchmarks and print their figures (see docs/benchmarks.md); `bench lending|scoring` runs one group";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -40,7 +40,7 @@ fn run(args: &[String]) -> Result<()> {
         Some("ci") => ci(&root),
         Some("tidy") => tidy::run(&root),
         Some("fmt") => run_cargo(&root, &["fmt", "--all"]),
-        Some("bench") => run_cargo(&root, &["bench", "-p", "lending", "--bench", "servicing", "--quiet"]),
+        Some("bench") => bench(&root, args.get(1).map(String::as_str)),
         Some("help" | "-h" | "--help") => {
             println!("{USAGE}");
             Ok(())
@@ -48,6 +48,31 @@ fn run(args: &[String]) -> Result<()> {
         Some(other) => bail!("unknown command `{other}`\n\n{USAGE}"),
         None => bail!("missing command\n\n{USAGE}"),
     }
+}
+
+/// The benchmarks, by group; `cargo xtask bench [lending|scoring]` runs one group, no argument runs all.
+fn bench(root: &Path, only: Option<&str>) -> Result<()> {
+    let groups: [(&str, &[&[&str]]); 2] = [
+        ("lending", &[&["bench", "-p", "lending", "--bench", "servicing", "--quiet"]]),
+        (
+            "scoring",
+            &[
+                &["bench", "-p", "scoring", "--bench", "scorecard", "--quiet"],
+                &["bench", "-p", "scoring", "--bench", "trees", "--quiet"],
+            ],
+        ),
+    ];
+    if let Some(name) = only.filter(|n| !groups.iter().any(|(g, _)| g == n)) {
+        bail!("unknown benchmark group `{name}` (known: lending, scoring)");
+    }
+    for (group, commands) in groups {
+        if only.is_none_or(|n| n == group) {
+            for args in commands {
+                run_cargo(root, args)?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The workspace root: the parent of this crate's manifest directory.

@@ -63,6 +63,12 @@ pub enum Command {
         #[arg(long)]
         quiet: bool,
     },
+    /// Train, evaluate, score, report and import credit models.
+    Model {
+        /// The model command.
+        #[command(subcommand)]
+        command: ModelCommand,
+    },
     /// Run the demonstration: books loans of every product, posts repayments and classifies the portfolio.
     Demo {
         /// Where to put the demo database (replaced if it holds an earlier demo).
@@ -71,6 +77,137 @@ pub enum Command {
         /// Scale of the simulated county the demo starts from: tiny, county or province.
         #[arg(long, default_value = "tiny")]
         preset: String,
+    },
+}
+
+/// Model kinds `model train` fits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ModelKind {
+    /// A WoE scorecard.
+    Scorecard,
+    /// Gradient-boosted trees.
+    Gbdt,
+}
+
+/// Credit-model commands.
+#[derive(Debug, Subcommand)]
+pub enum ModelCommand {
+    /// Train a model on a CSV with a binary target and write its artifact.
+    Train {
+        /// Training data (CSV with a header).
+        #[arg(long, value_name = "FILE.csv")]
+        data: PathBuf,
+        /// The binary target column (1 = bad).
+        #[arg(long, value_name = "COLUMN")]
+        target: String,
+        /// Scorecard or gradient-boosted trees.
+        #[arg(long, value_enum)]
+        kind: ModelKind,
+        /// Fold of each row (a header, then one fold per data row) for cross-validated metrics and calibration.
+        #[arg(long, value_name = "FILE")]
+        folds: Option<PathBuf>,
+        /// JSON training configuration (binning, scorecard, trees, calibration, segments, exclusions).
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// Model name (models of one name compete as champion and challengers).
+        #[arg(long)]
+        name: Option<String>,
+        /// Where to write the artifact.
+        #[arg(long, value_name = "MODEL.json")]
+        out: PathBuf,
+        /// No progress bar or summary.
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// Measure a model on labelled data: AUC, KS, Gini, Brier, log-loss, calibration by band.
+    Evaluate {
+        /// The model artifact.
+        #[arg(long, value_name = "MODEL.json")]
+        model: PathBuf,
+        /// Labelled data.
+        #[arg(long, value_name = "FILE.csv")]
+        data: PathBuf,
+        /// The binary target column.
+        #[arg(long, value_name = "COLUMN")]
+        target: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Score every row of a CSV: id (or row number), PD, score and reasons, in input order.
+    Score {
+        /// The model artifact.
+        #[arg(long, value_name = "MODEL.json")]
+        model: PathBuf,
+        /// Data to score.
+        #[arg(long, value_name = "FILE.csv")]
+        data: PathBuf,
+        /// Where to write the scores.
+        #[arg(long, value_name = "SCORES.csv")]
+        out: PathBuf,
+    },
+    /// Write an HTML report of a model: metrics, ROC and KS charts, score distribution, bins table.
+    Report {
+        /// The model artifact.
+        #[arg(long, value_name = "MODEL.json")]
+        model: PathBuf,
+        /// Labelled data to evaluate on (the charts need it).
+        #[arg(long, value_name = "FILE.csv", requires = "target")]
+        data: Option<PathBuf>,
+        /// The binary target column of `--data`.
+        #[arg(long, value_name = "COLUMN")]
+        target: Option<String>,
+        /// Where to write the report.
+        #[arg(long, value_name = "REPORT.html")]
+        out: PathBuf,
+    },
+    /// Register a model artifact in the store's registry, as a candidate.
+    Register {
+        /// The model artifact.
+        #[arg(long, value_name = "MODEL.json")]
+        model: PathBuf,
+        /// Who registers it.
+        #[arg(long, default_value = "cli")]
+        by: String,
+    },
+    /// List registered models with their status.
+    List {
+        /// Only models of this name.
+        #[arg(long)]
+        name: Option<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Move a registered model to champion, challenger or retired (one champion per name).
+    Promote {
+        /// The model's id (its content hash).
+        #[arg(long)]
+        id: String,
+        /// The new status: champion, challenger or retired.
+        #[arg(long)]
+        to: String,
+        /// Why.
+        #[arg(long, default_value = "")]
+        reason: String,
+        /// Who decides.
+        #[arg(long, default_value = "cli")]
+        by: String,
+    },
+    /// Import a LightGBM text model or an XGBoost JSON model as an artifact scored natively.
+    Import {
+        /// A LightGBM `model.txt`.
+        #[arg(long, value_name = "FILE", group = "source")]
+        lightgbm: Option<PathBuf>,
+        /// An XGBoost JSON model.
+        #[arg(long, value_name = "FILE", group = "source")]
+        xgboost: Option<PathBuf>,
+        /// Model name (default: the file's stem).
+        #[arg(long)]
+        name: Option<String>,
+        /// Where to write the artifact.
+        #[arg(long, value_name = "MODEL.json")]
+        out: PathBuf,
     },
 }
 

@@ -3,8 +3,8 @@
 //! It books loans of every product (harvest-aligned ones included), posts a year of repayments — some on time,
 //! some late, some missed, one bounced and reversed — restructures one loan after hail, defers one after a flood,
 //! downgrades one by hand after a drought, and classifies the portfolio as of 2026-12-31. Every step goes through
-//! the same [`App`] operations as the `loan` commands. Later issues extend this command (simulation, scoring,
-//! decisions, monitoring, the console).
+//! the same [`App`] operations as the `loan` commands. Before that it simulates a county and trains a scorecard and
+//! gradient-boosted trees on its loans. Later issues extend this command (decisions, monitoring, the console).
 
 use std::path::Path;
 
@@ -156,7 +156,122 @@ fn simulated_county(dir: &Path, preset: &str) -> Result<(), CliError> {
         sample("applications.csv", 3)?,
         sample("news.csv", 3)?
     ))?;
-    emit("2. The lending core on a branch's year\n\n")
+    credit_models(dir, preset)?;
+    emit("3. The lending core on a branch's year\n\n")
+}
+
+/// Trains a scorecard and gradient-boosted trees on the simulated county's matured loans, shows what they learned
+/// and how they explain a decision, and writes their artifacts, scores and reports.
+fn credit_models(dir: &Path, preset: &str) -> Result<(), CliError> {
+    use scoring::pipeline::{Kind, TrainConfig, TrainData, train};
+    // The tiny county's two years leave about 130 matured loans with a handful of defaults: too few to learn
+    // from, so the models learn on the county preset whatever the demo's scale.
+    let model_preset = if preset == "tiny" { "county" } else { preset };
+    let config = crate::simulate::load_config(model_preset, None)?;
+    emit(&format!(
+        "2. Credit models on the simulated loans ({model_preset} preset, seed 1; what a lender sees at application, \
+         and whether the loan reached 90 days past due)\n"
+    ))?;
+    let sim = simulate::run(&config, 1, 2, &|_, _| {});
+    let table = simulate::features::loan_table(&sim, false);
+    let models = dir.join("models");
+    std::fs::create_dir_all(&models).map_err(internal)?;
+    let data_path = models.join("loans.csv");
+    let csv = table.to_csv();
+    std::fs::write(&data_path, &csv).map_err(internal)?;
+    let mut frame = scoring::data::read_csv_bytes(csv.as_bytes(), &data_path).map_err(internal)?;
+    let target = frame.take_target("bad").map_err(internal)?;
+    let bads = target.iter().filter(|&&y| y == 1).count();
+    emit(&format!(
+        "   {} loans with a known outcome, {bads} of them bad ({:.1}%); written to {}\n",
+        frame.rows(),
+        bads as f64 * 100.0 / frame.rows().max(1) as f64,
+        data_path.display()
+    ))?;
+    let folds: Vec<u8> = (0..frame.rows()).map(|i| (i % 5) as u8).collect();
+    // Protected attributes never enter a model; they stay in the file for the fairness check.
+    let exclude: Vec<String> =
+        simulate::features::NOT_FEATURES.iter().filter(|c| **c != "bad").map(|c| c.to_string()).collect();
+    let fingerprint = scoring::artifact::fingerprint(csv.as_bytes());
+    let data = TrainData {
+        frame: &frame,
+        target: &target,
+        target_name: "bad",
+        source: "loans.csv",
+        fingerprint: &fingerprint,
+        folds: Some(&folds),
+    };
+    let created = crate::model::now_rfc3339();
+    let mut artifacts = Vec::new();
+    for (kind, file) in [(Kind::Scorecard, "scorecard.json"), (Kind::Gbdt, "gbdt.json")] {
+        let mut config = TrainConfig { name: "demo-county".into(), exclude: exclude.clone(), ..TrainConfig::default() };
+        config.scorecard.labels = simulate::features::LABELS
+            .iter()
+            .map(|(name, zh, en)| {
+                ((*name).into(), scoring::scorecard::ReasonLabel { zh: (*zh).into(), en: (*en).into() })
+            })
+            .collect();
+        let artifact = train(data, kind, &config, &created, &mut |_| {}).map_err(internal)?;
+        let path = models.join(file);
+        crate::model::write_atomically(&path, &artifact.to_json(), "out")?;
+        emit(&crate::model::summary(&artifact, &path))?;
+        let pd = artifact.predict_pd(&frame).map_err(internal)?;
+        let html =
+            crate::report::render(&artifact, Some(("loans.csv (training, in-sample)".into(), pd, target.clone())));
+        let report = path.with_extension("html");
+        crate::model::write_atomically(&report, &html, "out")?;
+        emit(&format!("  report {}\n", report.display()))?;
+        artifacts.push(artifact);
+    }
+    if let scoring::artifact::Model::Scorecard { card } = &artifacts[0].model {
+        let mut by_iv: Vec<_> =
+            card.report().iter().filter(|r| r.status == scoring::scorecard::FeatureStatus::Selected).collect();
+        by_iv.sort_by(|a, b| b.iv.total_cmp(&a.iv));
+        let names: Vec<String> = by_iv.iter().take(6).map(|r| format!("{} (IV {:.2})", r.feature, r.iv)).collect();
+        emit(&format!("   the scorecard's strongest features: {}\n", names.join(", ")))?;
+    }
+    // The riskiest applicant by the scorecard, and why, in words a farmer can read — from both models.
+    let scored = artifacts[0].score(&frame).map_err(internal)?;
+    if let Some((row, s)) = scored.iter().enumerate().max_by(|a, b| a.1.pd.total_cmp(&b.1.pd)) {
+        let trees = artifacts[1].score(&frame.take(&[row])).map_err(internal)?;
+        for (model, s) in [("scorecard", s), ("trees", &trees[0])] {
+            let reasons: Vec<String> = s.reasons.iter().map(|r| format!("{} / {}", r.zh, r.en)).collect();
+            emit(&format!(
+                "   riskiest applicant (row {}), {model}: PD {:.1}%, score {}\n     {}\n",
+                row + 1,
+                s.pd * 100.0,
+                s.score,
+                reasons.join("\n     ")
+            ))?;
+        }
+    }
+    let fairness = fairness_line(&table, &scored)?;
+    emit(&format!("   {fairness}\n\n"))
+}
+
+/// Approval rates by the head's gender at the scorecard's median PD: the four-fifths rule.
+fn fairness_line(
+    table: &simulate::features::ModelTable,
+    scored: &[scoring::artifact::Scored],
+) -> Result<String, CliError> {
+    let column =
+        table.header.iter().position(|h| h == "head_gender").ok_or_else(|| internal("no head_gender column"))?;
+    let mut pds: Vec<f64> = scored.iter().map(|s| s.pd).collect();
+    pds.sort_by(f64::total_cmp);
+    let cutoff = pds[pds.len() / 2];
+    let rate = |gender: &str| {
+        let group: Vec<&scoring::artifact::Scored> =
+            table.rows.iter().zip(scored).filter(|(r, _)| r[column] == gender).map(|(_, s)| s).collect();
+        group.iter().filter(|s| s.pd <= cutoff).count() as f64 / group.len().max(1) as f64
+    };
+    let (female, male) = (rate("F"), rate("M"));
+    Ok(format!(
+        "fairness: approving the safer half, {:.0}% of female-headed and {:.0}% of male-headed households pass \
+         (ratio {:.2}; the four-fifths rule asks ≥ 0.80)",
+        female * 100.0,
+        male * 100.0,
+        if male > 0.0 { female / male } else { 0.0 }
+    ))
 }
 
 /// Runs the demo in `dir`, starting from a simulated county of the given preset.

@@ -66,6 +66,10 @@ impl From<StoreError> for CliError {
             StoreError::LoanNotFound(_) => CliError::input("loan", e),
             StoreError::KeyConflict { .. } => CliError::input("id", e),
             StoreError::Conflict { .. } => CliError::input("loan", e),
+            StoreError::ModelNotFound(_) => CliError::input("id", e),
+            StoreError::ModelClash(_) => CliError::input("model", e),
+            StoreError::IllegalModelMove { .. } => CliError::input("to", e),
+            StoreError::InvalidModel { field, .. } => CliError::input(field, e),
             other => CliError::Internal(anyhow::Error::new(other)),
         }
     }

@@ -8,7 +8,9 @@ pub mod app;
 pub mod args;
 pub mod demo;
 pub mod error;
+pub mod model;
 pub mod output;
+pub mod report;
 pub mod simulate;
 pub mod table;
 
@@ -21,7 +23,7 @@ use lending::{
 use store::SqliteStore;
 
 use crate::app::App;
-use crate::args::{Cli, Command, Format, LoanCommand};
+use crate::args::{Cli, Command, Format, LoanCommand, ModelCommand, ModelKind};
 use crate::error::CliError;
 
 /// The system clock, read only here at the edge. "Today" is the calendar day in China Standard Time (UTC+8, no
@@ -90,6 +92,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             }
         }
         Command::Demo { dir, preset } => demo::run(&dir, &preset).await,
+        Command::Model { command } => run_model(command, &cli.data_dir).await,
         Command::Simulate { preset, seed, config, out, report, format, threads, quiet } => match (out, report) {
             (_, Some(dir)) => emit(&simulate::report_of(&dir)?),
             (Some(out), None) => {
@@ -106,6 +109,38 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             app.into_store().close().await;
             result
         }
+    }
+}
+
+async fn run_model(command: ModelCommand, data_dir: &std::path::Path) -> Result<(), CliError> {
+    match command {
+        ModelCommand::Register { model: m, by } => model::register_command(data_dir, &m, &by).await,
+        ModelCommand::List { name, format } => {
+            model::list_command(data_dir, name.as_deref(), format == Format::Json).await
+        }
+        ModelCommand::Promote { id, to, reason, by } => {
+            let to: store::ModelStatus = to.parse().map_err(|e| CliError::input("to", e))?;
+            model::promote_command(data_dir, &id, to, &reason, &by).await
+        }
+        ModelCommand::Train { data, target, kind, folds, config, name, out, quiet } => {
+            let kind = match kind {
+                ModelKind::Scorecard => scoring::pipeline::Kind::Scorecard,
+                ModelKind::Gbdt => scoring::pipeline::Kind::Gbdt,
+            };
+            model::train_command(&model::TrainArgs { data, target, kind, folds, config, name, out, quiet })
+        }
+        ModelCommand::Evaluate { model: m, data, target, format } => {
+            model::evaluate_command(&m, &data, &target, format == Format::Json)
+        }
+        ModelCommand::Score { model: m, data, out } => model::score_command(&m, &data, &out),
+        ModelCommand::Report { model: m, data, target, out } => {
+            model::report_command(&m, data.as_deref().zip(target.as_deref()), &out)
+        }
+        ModelCommand::Import { lightgbm, xgboost, name, out } => match (lightgbm, xgboost) {
+            (Some(file), None) => model::import_command(&file, "lightgbm", name.as_deref(), &out),
+            (None, Some(file)) => model::import_command(&file, "xgboost", name.as_deref(), &out),
+            _ => Err(CliError::input("import", "give exactly one of --lightgbm FILE and --xgboost FILE")),
+        },
     }
 }
 

@@ -18,7 +18,7 @@ use sha2::{Digest, Sha256};
 
 use crate::calibration::{Isotonic, Platt};
 use crate::data::{Column, Frame, MISSING_CODE};
-use crate::scorecard::{MAX_REASONS, Scaling, Scorecard, ScorecardError};
+use crate::scorecard::{MAX_REASONS, ReasonLabel, Scaling, Scorecard, ScorecardError};
 use crate::trees::{EnsembleError, TreeEnsemble};
 
 /// The `format` field of every artifact.
@@ -169,6 +169,10 @@ pub struct Artifact {
     pub metrics: Vec<Measured>,
     /// Warnings raised while building the model (e.g. a likely leak).
     pub warnings: Vec<String>,
+    /// Plain-language reason texts by feature for tree models (`{bin}` is replaced by the applicant's value); a
+    /// scorecard carries its own.
+    #[serde(default)]
+    pub labels: BTreeMap<String, ReasonLabel>,
 }
 
 /// Why an artifact could not be read or used.
@@ -288,9 +292,17 @@ impl Artifact {
             training,
             metrics,
             warnings,
+            labels: BTreeMap::new(),
         };
         a.content_hash = a.computed_hash();
         a
+    }
+
+    /// The artifact with reason texts for its tree models, sealed again.
+    pub fn with_labels(mut self, labels: BTreeMap<String, ReasonLabel>) -> Artifact {
+        self.labels = labels;
+        self.content_hash = self.computed_hash();
+        self
     }
 
     /// The hash of the content: SHA-256 over the compact JSON of the artifact with `content_hash` empty.
@@ -354,7 +366,7 @@ impl Artifact {
         self.check_inputs(frame)?;
         let mut out = vec![Scored { pd: 0.0, score: 0, reasons: Vec::new() }; frame.rows()];
         let all: Vec<usize> = (0..frame.rows()).collect();
-        let finish = Finish { calibration: self.calibration.as_ref(), scaling: &self.scaling };
+        let finish = Finish { calibration: self.calibration.as_ref(), scaling: &self.scaling, labels: &self.labels };
         score_rows(&self.model, frame, &all, &finish, &mut out)?;
         Ok(out)
     }
@@ -391,6 +403,7 @@ pub fn text_value(column: &Column, i: usize) -> Option<String> {
 struct Finish<'a> {
     calibration: Option<&'a Calibration>,
     scaling: &'a Scaling,
+    labels: &'a BTreeMap<String, ReasonLabel>,
 }
 
 impl Finish<'_> {
@@ -434,7 +447,7 @@ fn score_rows(
             for (k, &row) in rows.iter().enumerate() {
                 let margin = ensemble.margin_row(&matrix[k * width..(k + 1) * width]);
                 let pd = finish.pd(ensemble.link(margin));
-                let reasons = tree_reasons(&names, contributions.row(k), data, k);
+                let reasons = tree_reasons(&names, contributions.row(k), data, k, finish.labels);
                 out[row] = Scored { pd, score: points(finish.scaling, pd), reasons };
             }
         }
@@ -459,7 +472,13 @@ fn score_rows(
 }
 
 /// Reasons from tree contributions: the features that pushed the log-odds of default up most, at most four.
-fn tree_reasons(names: &[&str], contributions: &[f64], data: &Frame, row: usize) -> Vec<Reason> {
+fn tree_reasons(
+    names: &[&str],
+    contributions: &[f64],
+    data: &Frame,
+    row: usize,
+    labels: &BTreeMap<String, ReasonLabel>,
+) -> Vec<Reason> {
     let mut raised: Vec<(usize, f64)> =
         names.iter().enumerate().map(|(j, _)| (j, contributions[j])).filter(|(_, c)| *c > 1e-9).collect();
     raised.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
@@ -469,12 +488,13 @@ fn tree_reasons(names: &[&str], contributions: &[f64], data: &Frame, row: usize)
         .map(|(j, c)| {
             let name = names[j];
             let value = data.column(name).and_then(|col| text_value(col, row)).unwrap_or_else(|| "missing".into());
-            Reason {
-                feature: name.to_string(),
-                weight: c,
-                zh: format!("{name}（{value}）提高了违约风险"),
-                en: format!("{name} ({value}) raised the risk of default"),
-            }
+            let (zh, en) = match labels.get(name) {
+                Some(l) => (l.zh.replace("{bin}", &value), l.en.replace("{bin}", &value)),
+                None => {
+                    (format!("{name}（{value}）提高了违约风险"), format!("{name} ({value}) raised the risk of default"))
+                }
+            };
+            Reason { feature: name.to_string(), weight: c, zh, en }
         })
         .collect()
 }

@@ -304,7 +304,7 @@ pub fn train(
         target: data.target_name.into(),
         config: serde_json::to_value(&config).map_err(|e| PipelineError::Fit(e.to_string()))?,
     };
-    Ok(Artifact::seal(
+    let artifact = Artifact::seal(
         &config.name,
         kind_name,
         created_at,
@@ -315,7 +315,9 @@ pub fn train(
         Some(training),
         metrics,
         warnings,
-    ))
+    );
+    // Tree models explain themselves with the same plain-language texts a scorecard would use.
+    Ok(if kind == Kind::Gbdt { artifact.with_labels(config.scorecard.labels.clone()) } else { artifact })
 }
 
 /// Figures of one sample.

@@ -574,3 +574,4 @@ fn simulate_is_deterministic_and_rejects_bad_config_before_writing() {
         assert!(!out_dir.exists(), "{json}: nothing is written");
     }
 }
+mod model;
