@@ -130,6 +130,12 @@ pub enum ModelCommand {
         /// The binary target column.
         #[arg(long, value_name = "COLUMN")]
         target: String,
+        /// A protected attribute (e.g. head_gender) to report approval rates and the true-positive-rate gap by.
+        #[arg(long, value_name = "COLUMN")]
+        protected: Option<String>,
+        /// Approve when the PD is at or below this, for the fairness report.
+        #[arg(long, value_name = "PD", default_value_t = 0.05)]
+        cutoff: f64,
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,

@@ -129,8 +129,9 @@ async fn run_model(command: ModelCommand, data_dir: &std::path::Path) -> Result<
             };
             model::train_command(&model::TrainArgs { data, target, kind, folds, config, name, out, quiet })
         }
-        ModelCommand::Evaluate { model: m, data, target, format } => {
-            model::evaluate_command(&m, &data, &target, format == Format::Json)
+        ModelCommand::Evaluate { model: m, data, target, protected, cutoff, format } => {
+            let fairness = protected.map(|column| (column, cutoff));
+            model::evaluate_command(&m, &data, &target, fairness, format == Format::Json)
         }
         ModelCommand::Score { model: m, data, out } => model::score_command(&m, &data, &out),
         ModelCommand::Report { model: m, data, target, out } => {

@@ -177,6 +177,8 @@ pub struct Evaluation {
     pub calibration: Vec<scoring::metrics::CalibrationBand>,
     /// Lift by decile.
     pub lift: Vec<scoring::metrics::LiftRow>,
+    /// Approval and equal opportunity by a protected attribute, when asked.
+    pub fairness: Option<scoring::metrics::FairnessReport>,
 }
 
 /// Evaluates an artifact on labelled data.
@@ -195,15 +197,40 @@ pub fn evaluate(artifact: &Artifact, frame: &Frame, target: &[u8]) -> Result<Eva
         log_loss: figure(log_loss(&pd, target), "log-loss")?,
         calibration: calibration_table(&pd, &pd, target, &edges),
         lift: lift_table(&pd, target),
+        fairness: None,
     })
 }
 
 /// `agririsk model evaluate`.
-pub fn evaluate_command(model: &Path, data: &Path, target: &str, json: bool) -> Result<(), CliError> {
+pub fn evaluate_command(
+    model: &Path,
+    data: &Path,
+    target: &str,
+    fairness: Option<(String, f64)>,
+    json: bool,
+) -> Result<(), CliError> {
     let artifact = load_artifact(model)?;
     let (mut frame, _) = load_frame("data", data)?;
     let y = take_target(&mut frame, target, data)?;
-    let e = evaluate(&artifact, &frame, &y)?;
+    if let Some((_, cutoff)) = &fairness {
+        if !(0.0..=1.0).contains(cutoff) {
+            return Err(CliError::input("cutoff", format!("{cutoff} is not a probability in [0, 1]")));
+        }
+    }
+    let protected = match &fairness {
+        Some((column, cutoff)) => {
+            let c = frame.column(column).ok_or_else(|| {
+                CliError::input("protected", format!("{}: column '{column}': no such column", data.display()))
+            })?;
+            Some((column.clone(), c.clone(), *cutoff))
+        }
+        None => None,
+    };
+    let mut e = evaluate(&artifact, &frame, &y)?;
+    if let Some((_, column, cutoff)) = &protected {
+        let pd = artifact.predict_pd(&frame).map_err(|e| CliError::input("data", e))?;
+        e.fairness = Some(scoring::metrics::fairness_report(&pd, &y, column, *cutoff));
+    }
     if json {
         let text = serde_json::to_string_pretty(&e).map_err(|e| CliError::Internal(e.into()))?;
         return emit(&format!("{text}\n"));
@@ -223,6 +250,24 @@ pub fn evaluate_command(model: &Path, data: &Path, target: &str, json: bool) -> 
     s.push_str("  calibration by PD band:\n      rows     bads  mean PD  observed\n");
     for b in &e.calibration {
         s.push_str(&format!("  {:>8} {:>8} {:>8.4} {:>9.4}\n", b.rows, b.bads, b.mean_predicted, b.observed_rate));
+    }
+    if let (Some(f), Some((column, _, _))) = (&e.fairness, &protected) {
+        s.push_str(&format!("  fairness by {column}, approving PD ≤ {}:\n", f.cutoff));
+        for g in &f.groups {
+            let tpr = g.true_positive_rate.map_or("-".into(), |t| format!("{:.1}%", t * 100.0));
+            s.push_str(&format!(
+                "    {:<12} {:>7} rows  approved {:>5.1}%  goods approved {tpr}\n",
+                g.group,
+                g.rows,
+                g.approval_rate * 100.0
+            ));
+        }
+        let ratio = f.approval_ratio.map_or("-".into(), |r| format!("{r:.2}"));
+        let verdict = if f.passes_four_fifths { "passes" } else { "fails" };
+        s.push_str(&format!(
+            "    approval ratio {ratio} ({verdict} the four-fifths rule); true-positive-rate gap {:.1} points\n",
+            f.tpr_gap * 100.0
+        ));
     }
     emit(&s)
 }

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score, roc_curve
 
-DATA = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "credit"
+DATA = Path(__file__).resolve().parents[3] / "data" / "credit"
 if len(sys.argv) > 1:
     DATA = Path(sys.argv[1])
 
