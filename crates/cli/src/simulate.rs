@@ -156,6 +156,17 @@ macro_rules! entities {
     };
 }
 
+/// The CSV header of a row type: the field names a default row serialises with.
+fn header_of<T: Serialize + Default>(_rows: &[T]) -> Result<Vec<String>, CliError> {
+    let internal = |e: &dyn std::fmt::Display| CliError::Internal(anyhow::anyhow!("deriving a CSV header: {e}"));
+    let mut w = csv::WriterBuilder::new().has_headers(true).from_writer(Vec::new());
+    w.serialize(T::default()).map_err(|e| internal(&e))?;
+    let bytes = w.into_inner().map_err(|e| internal(&e))?;
+    let mut reader = csv::ReaderBuilder::new().has_headers(false).from_reader(bytes.as_slice());
+    let header = reader.records().next().ok_or_else(|| internal(&"no header line"))?.map_err(|e| internal(&e))?;
+    Ok(header.iter().map(str::to_string).collect())
+}
+
 /// The output files of a run, written part by part as the simulation streams.
 struct Files {
     entities: Vec<Entity>,
@@ -163,24 +174,31 @@ struct Files {
 
 impl Files {
     fn create(dir: &Path, format: OutputFormat) -> Result<Files, CliError> {
-        let open = |name: &'static str| -> Result<Entity, CliError> {
+        let open = |name: &'static str, header: Vec<String>| -> Result<Entity, CliError> {
             let file = |ext: &str| {
                 File::create(dir.join(format!("{name}.{ext}")))
                     .map(|f| BufWriter::with_capacity(1 << 20, f))
                     .map_err(|e| io(e, name))
             };
-            Ok(Entity {
-                name,
-                csv: if format == OutputFormat::Jsonl { None } else { Some(csv::Writer::from_writer(file("csv")?)) },
-                jsonl: if format == OutputFormat::Csv { None } else { Some(file("jsonl")?) },
-                rows: 0,
-            })
+            let csv = if format == OutputFormat::Jsonl {
+                None
+            } else {
+                // The header goes first, so a table with no rows still names its columns.
+                let mut w = csv::WriterBuilder::new().has_headers(false).from_writer(file("csv")?);
+                w.write_record(&header).map_err(|e| io(e, name))?;
+                Some(w)
+            };
+            Ok(Entity { name, csv, jsonl: if format == OutputFormat::Csv { None } else { Some(file("jsonl")?) }, rows: 0 })
         };
-        macro_rules! names {
-            ($($name:ident: $field:ident),*) => { vec![$(stringify!($name)),*] };
+        let empty = simulate::Tables::default();
+        let mut entities = Vec::new();
+        macro_rules! open_all {
+            ($($name:ident: $field:ident),*) => {
+                $(entities.push(open(stringify!($name), header_of(&empty.$field)?)?);)*
+            };
         }
-        let names: Vec<&'static str> = entities!(names);
-        Ok(Files { entities: names.into_iter().map(open).collect::<Result<_, _>>()? })
+        entities!(open_all);
+        Ok(Files { entities })
     }
 
     fn write(&mut self, part: &simulate::Tables) -> Result<(), CliError> {

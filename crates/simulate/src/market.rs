@@ -224,7 +224,7 @@ pub struct MarketPrices {
 }
 
 /// One line of the prices output table.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct PriceRow {
     /// Calendar month, `"2026-01"`.
     pub month: String,

@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::market::PriceRow;
 
 /// A county.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct CountyRow {
     /// 6-digit synthetic code (prefix 99).
     pub county_code: String,
@@ -21,7 +21,7 @@ pub struct CountyRow {
 }
 
 /// A village.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct VillageRow {
     /// 12-digit code.
     pub village_code: String,
@@ -42,7 +42,7 @@ pub struct VillageRow {
 }
 
 /// A household (model-facing: no latent variables).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct HouseholdRow {
     /// Record id.
     pub household_id: String,
@@ -101,7 +101,7 @@ pub struct HouseholdRow {
 }
 
 /// A household member (KYC).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct MemberRow {
     /// Household.
     pub household_id: String,
@@ -124,7 +124,7 @@ pub struct MemberRow {
 }
 
 /// Latent truths of a household: never for models, only for evaluation.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct HouseholdTruthRow {
     /// Household.
     pub household_id: String,
@@ -137,7 +137,7 @@ pub struct HouseholdTruthRow {
 }
 
 /// A joint-liability group.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct GroupRow {
     /// Group id.
     pub group_id: String,
@@ -150,7 +150,7 @@ pub struct GroupRow {
 }
 
 /// A rating on the 100-point card.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct RatingRow {
     /// Household.
     pub household_id: String,
@@ -169,7 +169,7 @@ pub struct RatingRow {
 }
 
 /// A loan application with its free-text purpose.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct ApplicationRow {
     /// Application id.
     pub application_id: String,
@@ -194,7 +194,7 @@ pub struct ApplicationRow {
 }
 
 /// A loan booked through the lending core.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct LoanRow {
     /// Loan id.
     pub loan_id: String,
@@ -231,7 +231,7 @@ pub struct LoanRow {
 }
 
 /// A repayment due date and what happened.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct RepaymentRow {
     /// Loan.
     pub loan_id: Arc<str>,
@@ -250,7 +250,7 @@ pub struct RepaymentRow {
 }
 
 /// A weather event in a village and season.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct WeatherRow {
     /// Village.
     pub village_code: String,
@@ -265,7 +265,7 @@ pub struct WeatherRow {
 }
 
 /// A disease outbreak in a county.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct DiseaseRow {
     /// County.
     pub county_code: String,
@@ -282,7 +282,7 @@ pub struct DiseaseRow {
 }
 
 /// A regional employment shock.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct EmploymentShockRow {
     /// County.
     pub county_code: String,
@@ -297,7 +297,7 @@ pub struct EmploymentShockRow {
 }
 
 /// A crop-insurance indemnity.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct InsuranceClaimRow {
     /// Household.
     pub household_id: String,
@@ -312,7 +312,7 @@ pub struct InsuranceClaimRow {
 }
 
 /// An account transaction.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct TransactionRow {
     /// Household.
     pub household_id: Arc<str>,
@@ -331,7 +331,7 @@ pub struct TransactionRow {
 }
 
 /// A credit-bureau-style report taken at an application.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct BureauRow {
     /// Household.
     pub household_id: String,
@@ -352,7 +352,7 @@ pub struct BureauRow {
 }
 
 /// A news headline with its known sentiment.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct NewsRow {
     /// Date.
     pub date: String,
@@ -369,7 +369,7 @@ pub struct NewsRow {
 }
 
 /// Ground truth of a planted scenario.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct ShockRow {
     /// S1–S6.
     pub scenario: &'static str,
@@ -390,7 +390,7 @@ pub struct ShockRow {
 }
 
 /// A household a planted scenario hit.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct ShockHouseholdRow {
     /// S1–S6.
     pub scenario: &'static str,
@@ -401,7 +401,7 @@ pub struct ShockHouseholdRow {
 }
 
 /// Whether a loan's proceeds were diverted (ground truth).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct LoanTruthRow {
     /// Loan.
     pub loan_id: String,
