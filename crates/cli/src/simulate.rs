@@ -188,7 +188,12 @@ impl Files {
                 w.write_record(&header).map_err(|e| io(e, name))?;
                 Some(w)
             };
-            Ok(Entity { name, csv, jsonl: if format == OutputFormat::Csv { None } else { Some(file("jsonl")?) }, rows: 0 })
+            Ok(Entity {
+                name,
+                csv,
+                jsonl: if format == OutputFormat::Csv { None } else { Some(file("jsonl")?) },
+                rows: 0,
+            })
         };
         let empty = simulate::Tables::default();
         let mut entities = Vec::new();

@@ -26,11 +26,16 @@ pub const NOT_FEATURES: &[&str] = &["id", "bad", "head_gender", "minority"];
 /// The columns of the latent causes, present only with `truth`.
 pub const TRUTH_COLUMNS: &[&str] = &["character", "village_cohesion", "diverted_share", "drought_hit"];
 
-/// Plain-language reason texts for the table's features, Chinese and English (`{bin}` is the applicant's range).
+/// Plain-language reason texts for the table's features, Chinese and English (`{bin}` is the applicant's range),
+/// with what would improve the outcome where the household can act on it.
 pub const LABELS: &[(&str, &str, &str)] = &[
     ("segment", "客群（{bin}）风险较高", "segment ({bin}) carries more risk"),
     ("product", "贷款产品（{bin}）风险较高", "loan product ({bin}) carries more risk"),
-    ("principal", "贷款金额较大（{bin} 元）", "large loan amount ({bin} yuan)"),
+    (
+        "principal",
+        "贷款金额较大（{bin} 元）；申请较小金额更易获批",
+        "large loan amount ({bin} yuan); a smaller amount is easier to approve",
+    ),
     ("annual_rate", "利率档次（{bin}）对应较低信用等级", "rate band ({bin}) of a lower grade"),
     ("stated_purpose", "申请用途（{bin}）", "stated purpose ({bin})"),
     ("size", "家庭人口（{bin} 人）", "household size ({bin})"),
@@ -39,28 +44,76 @@ pub const LABELS: &[(&str, &str, &str)] = &[
     ("head_age", "户主年龄（{bin} 岁）", "age of the head of household ({bin})"),
     ("education_years", "受教育年限（{bin} 年）", "years of schooling ({bin})"),
     ("land_contracted_mu", "承包地面积（{bin} 亩）", "contracted land ({bin} mu)"),
-    ("land_rented_mu", "租入土地多，地租负担重（{bin} 亩）", "much rented land, a heavy rent ({bin} mu)"),
-    ("fattening_pigs", "生猪存栏（{bin} 头），受猪价波动影响大", "hog herd ({bin} head) exposed to hog prices"),
+    (
+        "land_rented_mu",
+        "租入土地多，地租负担重（{bin} 亩）；签订长期租约或投保完全成本保险可降低风险",
+        "much rented land, a heavy rent ({bin} mu); a longer lease or full-cost insurance lowers the risk",
+    ),
+    (
+        "fattening_pigs",
+        "生猪存栏（{bin} 头），受猪价波动影响大；投保生猪价格保险可降低风险",
+        "hog herd ({bin} head) exposed to hog prices; hog price insurance lowers the risk",
+    ),
     ("cattle", "牛存栏（{bin} 头）", "cattle ({bin} head)"),
     ("migrants", "外出务工人数少（{bin} 人）", "few members working away ({bin})"),
     ("business", "非农经营状况不利于还款", "business situation weighs on repayment"),
     ("coop_member", "合作社参与情况不利于还款", "cooperative membership weighs on repayment"),
-    ("insurance_cover", "农业保险保障不足（{bin}）", "weak crop insurance cover ({bin})"),
+    (
+        "insurance_cover",
+        "农业保险保障不足（{bin}）；投保收入保险或完全成本保险有助于获批",
+        "weak crop insurance cover ({bin}); income or full-cost insurance would help",
+    ),
     ("rcc_shares", "信用社入股较少（{bin} 元）", "few credit-cooperative shares ({bin} yuan)"),
-    ("deposits", "存款较少（{bin} 元）", "low savings ({bin} yuan)"),
+    (
+        "deposits",
+        "存款较少（{bin} 元）；保持一定存款余额有助于提高评分",
+        "low savings ({bin} yuan); keeping a savings balance would raise the score",
+    ),
     ("house_value", "房产价值较低（{bin} 元）", "low house value ({bin} yuan)"),
     ("machinery_value", "农机具价值（{bin} 元）", "farm machinery ({bin} yuan)"),
-    ("debts_other", "其他负债较多（{bin} 元）", "other debts ({bin} yuan)"),
-    ("in_group", "联保小组情况不利于还款", "joint-liability group standing weighs on repayment"),
-    ("rating_score", "农户信用评级得分较低（{bin} 分）", "low household credit rating ({bin} points)"),
+    (
+        "debts_other",
+        "其他负债较多（{bin} 元）；先偿还部分欠款有助于提高评分",
+        "other debts ({bin} yuan); paying some of them down would raise the score",
+    ),
+    (
+        "in_group",
+        "联保小组情况不利于还款；加入按时还款的联保小组有助于获批",
+        "joint-liability group standing weighs on repayment; a group that repays on time would help",
+    ),
+    (
+        "rating_score",
+        "农户信用评级得分较低（{bin} 分）；按时还款、参加村级评议可提高评级",
+        "low household credit rating ({bin} points); repaying on time and the village review raise it",
+    ),
     ("grade", "信用等级（{bin}）", "credit grade ({bin})"),
-    ("credit_household", "尚未评为信用户", "not yet rated a credit household"),
+    (
+        "credit_household",
+        "尚未评为信用户；可向村委会和信用社申请信用户评定",
+        "not yet rated a credit household; ask the village committee and the cooperative for a rating",
+    ),
     ("rating_limit", "授信额度（{bin} 元）", "credit limit ({bin} yuan)"),
-    ("bureau_record", "征信记录不足", "thin credit-bureau record"),
+    (
+        "bureau_record",
+        "征信记录不足；小额借款并按时还款可积累信用记录",
+        "thin credit-bureau record; a small loan repaid on time builds one",
+    ),
     ("open_accounts", "在贷账户数（{bin} 个）", "open credit accounts ({bin})"),
-    ("inquiries_6m", "近6个月征信查询次数较多（{bin} 次）", "many credit inquiries in 6 months ({bin})"),
-    ("worst_dpd_24m", "近两年有逾期（最长 {bin} 天）", "arrears in the last two years (worst {bin} days)"),
-    ("other_balance", "他行贷款余额较多（{bin} 元）", "balances with other lenders ({bin} yuan)"),
+    (
+        "inquiries_6m",
+        "近6个月征信查询次数较多（{bin} 次）；避免短期内多头申请贷款",
+        "many credit inquiries in 6 months ({bin}); avoid applying to many lenders at once",
+    ),
+    (
+        "worst_dpd_24m",
+        "近两年有逾期（最长 {bin} 天）；保持按时还款，记录会逐步改善",
+        "arrears in the last two years (worst {bin} days); on-time payments improve the record over time",
+    ),
+    (
+        "other_balance",
+        "他行贷款余额较多（{bin} 元）；结清部分他行贷款有助于获批",
+        "balances with other lenders ({bin} yuan); settling some of them would help",
+    ),
     ("irrigation_share", "所在村灌溉条件较差（{bin}）", "poor irrigation in the village ({bin})"),
     ("credit_village", "所在村尚非信用村", "the village is not a credit village"),
     ("distance_km", "距离网点较远（{bin} 公里）", "far from the branch ({bin} km)"),
