@@ -253,10 +253,12 @@ pub fn evaluate_command(
     }
     if let (Some(f), Some((column, _, _))) = (&e.fairness, &protected) {
         s.push_str(&format!("  fairness by {column}, approving PD ≤ {}:\n", f.cutoff));
+        let width = f.groups.iter().map(|g| unicode_width::UnicodeWidthStr::width(g.group.as_str())).max().unwrap_or(0);
         for g in &f.groups {
             let tpr = g.true_positive_rate.map_or("-".into(), |t| format!("{:.1}%", t * 100.0));
+            let pad = " ".repeat(width - unicode_width::UnicodeWidthStr::width(g.group.as_str()));
             s.push_str(&format!(
-                "    {:<12} {:>7} rows  approved {:>5.1}%  goods approved {tpr}\n",
+                "    {}{pad} {:>7} rows  approved {:>5.1}%  goods approved {tpr}\n",
                 g.group,
                 g.rows,
                 g.approval_rate * 100.0
