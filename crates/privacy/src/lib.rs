@@ -1,6 +1,6 @@
 //! Personal-data protection for ingestion and display: ID numbers, names, phones and account numbers are stored
 //! encrypted ([`FieldCipher::seal`], AES-256-GCM tokens that name their key and field), joined on keyed hashes
-//! ([`Keyring::blind_index`]), exported under pseudonyms ([`Keyring::pseudonym`]) and shown masked ([`mask`],
+//! ([`Keyring::blind_index`]), exported under pseudonyms ([`Keyring::pseudonym`]) and shown masked ([`mask()`],
 //! [`Secret`]), as PIPL art. 51 and JR/T 0171-2020 (C2 data encrypted at rest, masked on display) require.
 //!
 //! Keys come from a key file or an environment variable's value ([`Keyring`]); nonces from an injected
