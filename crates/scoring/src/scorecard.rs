@@ -84,7 +84,21 @@ pub enum Selection {
     },
 }
 
-/// A reason-code label in both languages. `{bin}` in either text is replaced by the applicant's bin.
+/// A bin's interval written for a reader rather than a mathematician: `[25.4, inf)` → `≥ 25.4`, `(-inf, 1)` →
+/// `< 1`, `[13.4, 17)` → `13.4–17`; other labels (categories, missing, special values) as they are.
+pub fn plain_range(label: &str) -> String {
+    let inner = label.strip_prefix(['[', '(']).and_then(|s| s.strip_suffix(')'));
+    match inner.and_then(|s| s.split_once(", ")) {
+        Some(("-inf", "inf")) => "any value".into(),
+        Some(("-inf", upper)) => format!("< {upper}"),
+        Some((lower, "inf")) => format!("≥ {lower}"),
+        Some((lower, upper)) => format!("{lower}–{upper}"),
+        None => label.to_string(),
+    }
+}
+
+/// A reason-code label in both languages. `{bin}` in either text is replaced by the applicant's bin, written as
+/// [`plain_range`] does.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReasonLabel {
     /// Chinese text.
@@ -564,13 +578,11 @@ impl Scorecard {
             .map(|(points_lost, k)| {
                 let f = &self.features[k];
                 let bin_label = f.binning.bins()[bins[k]].label.clone();
+                let range = plain_range(&bin_label);
                 let name = f.name();
                 let (zh, en) = match &f.label {
-                    Some(l) => (l.zh.replace("{bin}", &bin_label), l.en.replace("{bin}", &bin_label)),
-                    None => (
-                        format!("{name} 偏高风险（{bin_label}）"),
-                        format!("{name} in a higher-risk range ({bin_label})"),
-                    ),
+                    Some(l) => (l.zh.replace("{bin}", &range), l.en.replace("{bin}", &range)),
+                    None => (format!("{name} 偏高风险（{range}）"), format!("{name} in a higher-risk range ({range})")),
                 };
                 ReasonCode { feature: name.into(), bin_label, points_lost, zh, en }
             })
@@ -633,6 +645,21 @@ fn validate(config: &ScorecardConfig) -> Result<(), ScorecardError> {
         return Err(ScorecardError::Config("the p-value to enter must be in (0, 1]".into()));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod plain_range_tests {
+    use super::plain_range;
+
+    #[test]
+    fn intervals_read_as_comparisons() {
+        assert_eq!(plain_range("[25.4, inf)"), "≥ 25.4");
+        assert_eq!(plain_range("(-inf, 1)"), "< 1");
+        assert_eq!(plain_range("[13.4, 17)"), "13.4–17");
+        assert_eq!(plain_range("(-inf, inf)"), "any value");
+        assert_eq!(plain_range("A, B"), "A, B");
+        assert_eq!(plain_range("missing"), "missing");
+    }
 }
 
 #[cfg(test)]
@@ -784,11 +811,14 @@ mod tests {
         let bins: Vec<usize> = card.features().iter().map(worst).collect();
         let reasons = card.reasons_for_bins(&bins);
         let r = reasons.iter().find(|r| r.feature == "days_late").expect("a reason");
-        let bin_label = &card.features()[k].binning().bins()[bins[k]].label;
+        let bin_label = plain_range(&card.features()[k].binning().bins()[bins[k]].label);
         assert_eq!(r.en, format!("Many days late ({bin_label})"));
         assert_eq!(r.zh, format!("逾期天数较多（{bin_label}）"));
         if let Some(other) = reasons.iter().find(|r| r.feature != "days_late") {
-            assert_eq!(other.en, format!("{} in a higher-risk range ({})", other.feature, other.bin_label));
+            assert_eq!(
+                other.en,
+                format!("{} in a higher-risk range ({})", other.feature, plain_range(&other.bin_label))
+            );
             assert!(other.zh.starts_with(&other.feature) && other.zh.contains("偏高风险"));
         }
         // Everyone at every best bin: no reasons.
