@@ -140,6 +140,21 @@ pub enum ModelCommand {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
+    /// Population and characteristic stability (PSI, CSI) between a reference sample and a recent one.
+    Stability {
+        /// The model artifact.
+        #[arg(long, value_name = "MODEL.json")]
+        model: PathBuf,
+        /// The reference sample (e.g. the training data).
+        #[arg(long, value_name = "FILE.csv")]
+        expected: PathBuf,
+        /// The recent sample (e.g. this month's applicants).
+        #[arg(long, value_name = "FILE.csv")]
+        actual: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
     /// Score every row of a CSV: id (or row number), PD, score and reasons, in input order.
     Score {
         /// The model artifact.

@@ -134,6 +134,9 @@ async fn run_model(command: ModelCommand, data_dir: &std::path::Path) -> Result<
             model::evaluate_command(&m, &data, &target, fairness, format == Format::Json)
         }
         ModelCommand::Score { model: m, data, out } => model::score_command(&m, &data, &out),
+        ModelCommand::Stability { model: m, expected, actual, format } => {
+            model::stability_command(&m, &expected, &actual, format == Format::Json)
+        }
         ModelCommand::Report { model: m, data, target, out } => {
             model::report_command(&m, data.as_deref().zip(target.as_deref()), &out)
         }

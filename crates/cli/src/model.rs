@@ -428,3 +428,69 @@ pub async fn promote_command(
         .collect();
     emit(&lines.concat())
 }
+
+/// Stability of a model's population and inputs between two samples.
+#[derive(Debug, serde::Serialize)]
+pub struct StabilityReport {
+    /// PSI of the predicted PD, in deciles of the reference sample.
+    pub score_psi: scoring::metrics::Stability,
+    /// CSI of each scorecard feature over its bins, or PSI of each numeric input of another model.
+    pub features: Vec<(String, scoring::metrics::Stability)>,
+}
+
+/// `agririsk model stability`.
+pub fn stability_command(model: &Path, expected: &Path, actual: &Path, json: bool) -> Result<(), CliError> {
+    let artifact = load_artifact(model)?;
+    let (reference, _) = load_frame("expected", expected)?;
+    let (recent, _) = load_frame("actual", actual)?;
+    let pd = |frame: &Frame, path: &Path, field: &str| {
+        artifact.predict_pd(frame).map_err(|e| CliError::input(field, format!("{}: {e}", path.display())))
+    };
+    let score_psi = scoring::metrics::psi(&pd(&reference, expected, "expected")?, &pd(&recent, actual, "actual")?, 10);
+    let features = match &artifact.model {
+        Model::Scorecard { card } => {
+            let bins = |frame: &Frame, path: &Path, field: &str| {
+                card.bin_indices(frame).map_err(|e| CliError::input(field, format!("{}: {e}", path.display())))
+            };
+            let (e, a) = (bins(&reference, expected, "expected")?, bins(&recent, actual, "actual")?);
+            card.features()
+                .iter()
+                .zip(e.iter().zip(&a))
+                .map(|(f, (e, a))| (f.name().to_string(), scoring::metrics::csi(e, a, f.binning().bins().len())))
+                .collect()
+        }
+        _ => artifact
+            .inputs
+            .iter()
+            .filter_map(|input| match (reference.column(&input.name), recent.column(&input.name)) {
+                (Some(scoring::data::Column::Numeric(e)), Some(scoring::data::Column::Numeric(a))) => {
+                    Some((input.name.clone(), scoring::metrics::psi(e, a, 10)))
+                }
+                _ => None,
+            })
+            .collect(),
+    };
+    let report = StabilityReport { score_psi, features };
+    if json {
+        let text = serde_json::to_string_pretty(&report).map_err(|e| CliError::Internal(e.into()))?;
+        return emit(&format!("{text}\n"));
+    }
+    let verdict = |index: f64| match index {
+        i if i < 0.1 => "stable",
+        i if i < 0.25 => "watch",
+        _ => "shifted",
+    };
+    let mut s = format!(
+        "model {} from {} to {}\n  PSI of the PD {:.4} ({})\n",
+        artifact.name,
+        expected.display(),
+        actual.display(),
+        report.score_psi.index,
+        verdict(report.score_psi.index)
+    );
+    let width = report.features.iter().map(|(n, _)| n.len()).max().unwrap_or(0);
+    for (name, st) in &report.features {
+        s.push_str(&format!("  {name:<width$}  {:.4} ({})\n", st.index, verdict(st.index)));
+    }
+    emit(&s)
+}

@@ -254,3 +254,61 @@ fn the_registry_keeps_one_champion_per_name_and_its_history() {
     assert_eq!(promote(&ids[1], "boss").status.code(), Some(2));
     assert_eq!(promote(&"0".repeat(64), "champion").status.code(), Some(2));
 }
+
+#[test]
+fn stability_is_small_between_folds_and_large_for_a_shifted_sample() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = credit("taiwan_sample.csv");
+    let model = dir.path().join("m.json");
+    ok(&[
+        "model",
+        "train",
+        "--data",
+        s(&data),
+        "--target",
+        "bad",
+        "--kind",
+        "scorecard",
+        "--out",
+        s(&model),
+        "--quiet",
+    ]);
+    let text = std::fs::read_to_string(&data).expect("data");
+    let (header, rows) = text.split_once('\n').expect("header");
+    let rows: Vec<&str> = rows.lines().collect();
+    let write = |name: &str, picked: Vec<&str>| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, format!("{header}\n{}\n", picked.join("\n"))).expect("written");
+        p
+    };
+    let even = write("even.csv", rows.iter().step_by(2).copied().collect());
+    let odd = write("odd.csv", rows.iter().skip(1).step_by(2).copied().collect());
+    // The recent sample: only the largest credit limits (LIMIT_BAL is the third column).
+    let mut by_limit = rows.clone();
+    by_limit.sort_by(|a, b| {
+        let limit = |r: &str| r.split(',').nth(2).and_then(|x| x.parse::<f64>().ok()).unwrap_or(0.0);
+        limit(a).total_cmp(&limit(b))
+    });
+    let rich = write("rich.csv", by_limit[by_limit.len() / 2..].to_vec());
+    let psi = |actual: &Path| {
+        let json = ok(&[
+            "model",
+            "stability",
+            "--model",
+            s(&model),
+            "--expected",
+            s(&even),
+            "--actual",
+            s(actual),
+            "--format",
+            "json",
+        ]);
+        let v: serde_json::Value = serde_json::from_str(&json).expect("JSON");
+        (v["score_psi"]["index"].as_f64().expect("index"), v["features"].as_array().expect("features").len())
+    };
+    let (same, features) = psi(&odd);
+    let (shifted, _) = psi(&rich);
+    assert!(same < 0.1, "halves of one sample are stable: {same}");
+    assert!(shifted > 0.25, "a skewed sample has shifted: {shifted}");
+    assert!(features >= 3, "a CSI per scorecard feature");
+}
