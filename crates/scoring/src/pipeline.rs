@@ -181,7 +181,10 @@ pub fn train(
     created_at: &str,
     progress: &mut dyn FnMut(Step),
 ) -> Result<Artifact, PipelineError> {
-    let mut excluded: Vec<String> = config.exclude.clone();
+    // Exclusions given under `scorecard.exclude` count for every model kind, like the top-level list.
+    let mut excluded: Vec<String> = config.exclude.iter().chain(&config.scorecard.exclude).cloned().collect();
+    excluded.sort();
+    excluded.dedup();
     if let Some(s) = &config.segments {
         if data.frame.column(&s.column).is_none() {
             return Err(PipelineError::Data(format!("column '{}': the segment column is not in the data", s.column)));
@@ -542,6 +545,14 @@ mod tests {
         let config = TrainConfig { exclude: vec!["nope".into()], ..TrainConfig::default() };
         let e = train(input(&f, &y, None), Kind::Scorecard, &config, "t", &mut |_| {}).expect_err("unknown");
         assert_eq!(e.to_string(), "column 'nope': listed in `exclude` but not in the data");
+        // An exclusion under `scorecard.exclude` keeps the column out of a tree model too.
+        let mut config = TrainConfig {
+            gbdt: GbdtParams { trees_max: 5, early_stopping: None, ..GbdtParams::default() },
+            ..TrainConfig::default()
+        };
+        config.scorecard.exclude = vec!["z".into()];
+        let a = train(input(&f, &y, None), Kind::Gbdt, &config, "t", &mut |_| {}).expect("trains");
+        assert!(a.inputs.iter().all(|c| c.name != "z"), "{:?}", a.inputs);
     }
 
     #[test]
