@@ -32,7 +32,7 @@ pub struct SystemClock;
 
 impl SystemClock {
     /// China Standard Time's offset from UTC, in seconds.
-    const UTC_OFFSET_SECS: u64 = 8 * 3600;
+    pub const UTC_OFFSET_SECS: u64 = 8 * 3600;
 }
 
 impl Clock for SystemClock {

@@ -47,10 +47,11 @@ pub fn write_atomically(out: &Path, text: &str, field: &str) -> Result<(), CliEr
     std::fs::rename(&staging, out).map_err(|e| internal(e, "moving into place"))
 }
 
-/// The current time in China Standard Time, RFC 3339 (for artifacts' `created_at`).
+/// The current time in China Standard Time, RFC 3339 (for artifacts' `created_at` and registry changes).
 pub fn now_rfc3339() -> String {
     let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    let cst = chrono::FixedOffset::east_opt(8 * 3600).expect("a valid offset");
+    let offset = i32::try_from(crate::SystemClock::UTC_OFFSET_SECS).unwrap_or(0);
+    let cst = chrono::FixedOffset::east_opt(offset).expect("China Standard Time is a valid offset");
     chrono::DateTime::from_timestamp(i64::try_from(secs).unwrap_or(0), 0)
         .unwrap_or_default()
         .with_timezone(&cst)
@@ -139,10 +140,10 @@ fn progress_bar(quiet: bool) -> indicatif::ProgressBar {
 /// A few lines about a written artifact.
 pub fn summary(a: &Artifact, out: &Path) -> String {
     let mut s = format!(
-        "model {} ({}, {}) written to {}\n  id {}\n",
+        "model {} ({}, {} inputs) written to {}\n  id {}\n",
         a.name,
         a.kind,
-        a.inputs.len().to_string() + " inputs",
+        a.inputs.len(),
         out.display(),
         a.content_hash
     );
