@@ -1,7 +1,7 @@
 //! A modelling table from a run: one row per loan whose outcome is known, with what a lender could see at
 //! application (the household's file, its rating, the bureau report, the village, the loan asked for) and the
-//! outcome `bad` (reached 90 days past due). Protected attributes (`head_gender`, `minority`) are included for
-//! fairness audits and must be excluded from models.
+//! outcome `bad` (reached 90 days past due). Protected attributes (`head_gender`, `minority`, `head_age`) are
+//! included for fairness audits and must be excluded from models ([`NOT_FEATURES`]).
 //!
 //! With `truth` the latent causes are appended (character, village cohesion, diversion, the planted drought): the
 //! "oracle" table against which a realistic model's accuracy is judged. Never train a production model on them.
@@ -20,8 +20,9 @@ pub struct ModelTable {
     pub rows: Vec<Vec<String>>,
 }
 
-/// Columns never to use as model features: the row id, the target and the protected attributes.
-pub const NOT_FEATURES: &[&str] = &["id", "bad", "head_gender", "minority"];
+/// Columns never to use as model features: the row id, the target and the protected attributes (the
+/// specification's gender, ethnicity and age band: `head_gender`, `minority`, `head_age`).
+pub const NOT_FEATURES: &[&str] = &["id", "bad", "head_gender", "minority", "head_age"];
 
 /// The columns of the latent causes, present only with `truth`.
 pub const TRUTH_COLUMNS: &[&str] = &["character", "village_cohesion", "diverted_share", "drought_hit"];
