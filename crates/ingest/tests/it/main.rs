@@ -2,6 +2,9 @@
 //! quarantine with its reason while the good rows of the same file pass, wrong headers are refused whole, GB18030
 //! files decode, and no quarantine record shows a whole national ID or phone number.
 
+mod bad_rows;
+mod encoding;
+mod header;
 mod simulator;
 
 use std::sync::OnceLock;
