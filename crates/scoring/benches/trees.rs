@@ -8,7 +8,8 @@
 use std::time::Instant;
 
 mod common;
-use common::{data_dir, mean_sd, median};
+use common::{data_dir, median};
+use scoring::metrics::mean_sd;
 
 use scoring::data::Frame;
 use scoring::data::{read_csv, read_folds};

@@ -407,6 +407,14 @@ pub fn fairness_report(risk: &[f64], bad: &[u8], group: &Column, cutoff: f64) ->
     }
 }
 
+/// Mean and sample standard deviation (0 for a single value), e.g. of a metric over folds.
+pub fn mean_sd(xs: &[f64]) -> (f64, f64) {
+    let n = xs.len() as f64;
+    let mean = xs.iter().sum::<f64>() / n;
+    let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
+    (mean, var.sqrt())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

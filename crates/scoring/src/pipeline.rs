@@ -10,7 +10,7 @@ use crate::artifact::{Artifact, Calibration, InputColumn, Measured, Model, Segme
 use crate::binning::{Binning, BinningConfig};
 use crate::calibration::{Isotonic, Platt};
 use crate::data::Frame;
-use crate::metrics::{auc, brier, ks, log_loss};
+use crate::metrics::{auc, brier, ks, log_loss, mean_sd};
 use crate::scorecard::{Scaling, Scorecard, ScorecardConfig};
 use crate::trees::{Gbdt, GbdtParams};
 
@@ -335,13 +335,6 @@ pub fn measured(on: &str, pd: &[f64], target: &[u8]) -> Measured {
         brier: brier(pd, target).unwrap_or(0.0),
         log_loss: log_loss(pd, target).unwrap_or(0.0),
     }
-}
-
-fn mean_sd(xs: &[f64]) -> (f64, f64) {
-    let n = xs.len() as f64;
-    let mean = xs.iter().sum::<f64>() / n;
-    let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
-    (mean, var.sqrt())
 }
 
 fn without(frame: &Frame, excluded: &[String]) -> Frame {
