@@ -69,6 +69,40 @@ pub enum Command {
         #[command(subcommand)]
         command: ModelCommand,
     },
+    /// Load source files into the store: validate every row against its data contract, quarantine bad rows, seal
+    /// personal data, record the load.
+    Ingest {
+        /// The source (contract name) the files belong to, e.g. households; omit with --all.
+        #[arg(required_unless_present = "all", conflicts_with = "all")]
+        source: Option<String>,
+        /// The files to load, in order.
+        #[arg(required_unless_present = "all", conflicts_with = "all")]
+        files: Vec<PathBuf>,
+        /// Load every file of a directory (such as the simulator's output) in its manifest's dependency order.
+        #[arg(long, value_name = "DIR")]
+        all: Option<PathBuf>,
+        /// The files' text encoding; detected when not given.
+        #[arg(long, value_enum)]
+        encoding: Option<EncodingArg>,
+        /// The date corrections in these files are in force from (default: today).
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        as_of: Option<String>,
+        /// The privacy key file (else the key text in the AGRIRISK_KEYS environment variable).
+        #[arg(long, value_name = "FILE")]
+        key_file: Option<PathBuf>,
+        /// Output format of the load summary.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+        /// No progress bar.
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// Manage the privacy key file that seals personal data.
+    Keys {
+        /// The key command.
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
     /// Run the demonstration: books loans of every product, posts repayments and classifies the portfolio.
     Demo {
         /// Where to put the demo database (replaced if it holds an earlier demo).
@@ -77,6 +111,40 @@ pub enum Command {
         /// Scale of the simulated county the demo starts from: tiny, county or province.
         #[arg(long, default_value = "tiny")]
         preset: String,
+    },
+}
+
+/// Text encodings of source files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EncodingArg {
+    /// UTF-8 (the contract's encoding).
+    #[value(name = "utf-8", alias = "utf8")]
+    Utf8,
+    /// GB18030 (also reads GBK and GB2312).
+    #[value(name = "gb18030", alias = "gbk")]
+    Gb18030,
+}
+
+/// Key-file commands.
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Write a new key file (mode 600) with a random blind-index key and a first encryption key.
+    Generate {
+        /// Where to write it (refused if it exists).
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// The first encryption key's id.
+        #[arg(long, default_value = "k1")]
+        id: String,
+    },
+    /// Add a new encryption key to a key file and make it current; older tokens stay readable.
+    Rotate {
+        /// The key file.
+        #[arg(long, value_name = "FILE")]
+        key_file: PathBuf,
+        /// The new key's id.
+        #[arg(long)]
+        id: String,
     },
 }
 

@@ -8,6 +8,7 @@ pub mod app;
 pub mod args;
 pub mod demo;
 pub mod error;
+pub mod ingest;
 pub mod model;
 pub mod output;
 pub mod report;
@@ -23,7 +24,7 @@ use lending::{
 use store::SqliteStore;
 
 use crate::app::App;
-use crate::args::{Cli, Command, Format, LoanCommand, ModelCommand, ModelKind};
+use crate::args::{Cli, Command, Format, KeysCommand, LoanCommand, ModelCommand, ModelKind};
 use crate::error::CliError;
 
 /// The system clock, read only here at the edge. "Today" is the calendar day in China Standard Time (UTC+8, no
@@ -74,7 +75,7 @@ pub fn emit(text: &str) -> Result<(), CliError> {
     }
 }
 
-fn print_json(value: &serde_json::Value) -> Result<(), CliError> {
+pub(crate) fn print_json(value: &serde_json::Value) -> Result<(), CliError> {
     let text = serde_json::to_string_pretty(value).map_err(|e| CliError::Internal(e.into()))?;
     emit(&format!("{text}\n"))
 }
@@ -93,6 +94,14 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::Demo { dir, preset } => demo::run(&dir, &preset).await,
         Command::Model { command } => run_model(command, &cli.data_dir).await,
+        Command::Ingest { source, files, all, encoding, as_of, key_file, format, quiet } => {
+            let args = ingest::IngestArgs { source, files, all, encoding, as_of, key_file, format, quiet };
+            ingest::ingest_command(&cli.data_dir, args).await
+        }
+        Command::Keys { command } => match command {
+            KeysCommand::Generate { out, id } => ingest::keys_generate(&out, &id),
+            KeysCommand::Rotate { key_file, id } => ingest::keys_rotate(&key_file, &id),
+        },
         Command::Simulate { preset, seed, config, out, report, format, threads, quiet } => match (out, report) {
             (_, Some(dir)) => emit(&simulate::report_of(&dir)?),
             (Some(out), None) => {

@@ -457,3 +457,35 @@ mod tests {
         assert_ne!(*derive(&raw, INDEX_LABEL), *raw);
     }
 }
+
+/// Fresh key text for a new key file: a random blind-index key and one random encryption key named `id`, each
+/// 32 bytes from the operating system, with a comment line. Write it to a file only the service account can read
+/// (`chmod 600`).
+pub fn generate_key_text(id: &str) -> Result<String, KeyGenError> {
+    KeyId::parse(id).ok_or(KeyGenError::BadId)?;
+    Ok(format!("# agririsk privacy keys (chmod 600)\nindex:{}\n{id}:{}\n", random_key()?.as_str(), random_key()?.as_str()))
+}
+
+/// An extra encryption key entry `id:BASE64` and the line that makes it current, to append to a key file when
+/// rotating: new tokens are sealed with it, older tokens stay readable while their key remains in the file.
+pub fn generate_rotation_entry(id: &str) -> Result<String, KeyGenError> {
+    KeyId::parse(id).ok_or(KeyGenError::BadId)?;
+    Ok(format!("{id}:{}\ncurrent:{id}\n", random_key()?.as_str()))
+}
+
+fn random_key() -> Result<Zeroizing<String>, KeyGenError> {
+    let mut raw = Zeroizing::new([0u8; KEY_LEN]);
+    getrandom::fill(raw.as_mut()).map_err(|e| KeyGenError::Random(e.to_string()))?;
+    Ok(Zeroizing::new(STANDARD.encode(raw.as_ref())))
+}
+
+/// Why key text could not be generated.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum KeyGenError {
+    /// The key id is not 1–32 of `A–Z a–z 0–9 _ - .`.
+    #[error("a key id is 1-32 of A-Z a-z 0-9 _ - . (not `index` or `current`)")]
+    BadId,
+    /// The operating system's random number generator failed.
+    #[error("the operating system's random number generator failed: {0}")]
+    Random(String),
+}

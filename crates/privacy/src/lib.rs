@@ -30,7 +30,7 @@ pub mod seal;
 
 pub use field::{FieldKind, normalise, normalise_national_id, normalise_phone, normalise_text};
 pub use index::{BlindIndex, Pseudonym};
-pub use keys::{KEY_LEN, KeyError, KeyId, Keyring};
+pub use keys::{KEY_LEN, KeyError, KeyGenError, KeyId, Keyring, generate_key_text, generate_rotation_entry};
 pub use mask::{
     COMPOUND_SURNAMES, Secret, mask, mask_address, mask_bank_card, mask_name, mask_national_id, mask_phone,
 };

@@ -15,6 +15,7 @@
 
 pub mod conformance;
 mod models;
+pub mod records;
 mod sqlite;
 
 use std::future::Future;
@@ -24,7 +25,8 @@ use lending::{DatedEvent, LoanEvent, LoanTerms, Posting, StatusChange};
 use serde::{Deserialize, Serialize};
 
 pub use models::{ModelRecord, ModelRegistry, ModelStatus, ModelStatusChange, ModelSummary, UnknownModelStatus};
-pub use sqlite::SqliteStore;
+pub use records::{Cell, CellType, LoadCounts, LoadInfo, NewRecord, QuarantineRecord, RecordColumn, RecordTable, RecordVersion, Written};
+pub use sqlite::{LoadWriter, ROWS_PER_STATEMENT, SqliteStore, Versions};
 
 /// Errors from a store.
 #[derive(Debug, thiserror::Error)]
@@ -80,6 +82,14 @@ pub enum StoreError {
         field: &'static str,
         /// What is wrong with it.
         problem: &'static str,
+    },
+    /// A source's record table exists with other columns than its contract now has.
+    #[error("source {name}: its stored table has columns {stored}; the contract has changed and needs a migration")]
+    SchemaChanged {
+        /// The source.
+        name: String,
+        /// The stored columns.
+        stored: String,
     },
     /// The data directory could not be created or read.
     #[error("data directory {path}")]

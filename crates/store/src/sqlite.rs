@@ -20,11 +20,15 @@ use crate::{
 };
 
 mod models;
+mod records;
+
+pub use records::{LoadWriter, ROWS_PER_STATEMENT, Versions};
 
 /// Schema migrations, embedded in the binary and applied in order on open.
 const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "loans", include_str!("../migrations/sqlite/0001_loans.sql")),
     (2, "models", include_str!("../migrations/sqlite/0002_models.sql")),
+    (3, "loads", include_str!("../migrations/sqlite/0003_loads.sql")),
 ];
 
 /// The SQLite store.
@@ -62,6 +66,9 @@ impl SqliteStore {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
+            // A bulk load's dirty pages stay in memory until commit instead of spilling to the WAL page by page
+            // (negative = KiB: 256 MiB per connection at most, allocated only as used).
+            .pragma("cache_size", "-262144")
             .busy_timeout(Duration::from_secs(10));
         let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await?;
         let migrations = MIGRATIONS

@@ -1,0 +1,65 @@
+//! Data integration: source files into the store, and stored records back out as borrower histories.
+//!
+//! [`load`] takes one file through the pure validator (`ingest`), seals personal data (`privacy`), decides per row
+//! whether it is new, a correction or unchanged, and commits rows, quarantine and the load record in one
+//! transaction; [`directory`] loads a whole directory in its manifest's dependency order. [`schema`] maps a
+//! contract to its record table and a validated row to its stored cells.
+//!
+//! Boundary: no SQL here (that is `store`'s), no validation rules (that is `ingest`'s), no clock reads (the caller
+//! passes the load's date and time).
+
+pub mod directory;
+pub mod load;
+pub mod schema;
+
+use std::path::PathBuf;
+
+pub use directory::{Dangling, DirectoryReport, Manifest, Skipped, load_directory, read_manifest};
+pub use load::{LoadOptions, LoadReport, Progress, Silent, load_file};
+
+/// Errors of data integration.
+#[derive(Debug, thiserror::Error)]
+pub enum IntegrateError {
+    /// The file is not what its source says: refused whole before any row was read.
+    #[error(transparent)]
+    Header(#[from] ingest::HeaderError),
+    /// A file could not be read or written.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The operating-system error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A manifest is unreadable or of an unsupported version.
+    #[error("{}: {reason}", path.display())]
+    Manifest {
+        /// The manifest.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// No contract of that name.
+    #[error("unknown source `{0}`")]
+    UnknownSource(String),
+    /// Personal data could not be sealed.
+    #[error("sealing personal data failed: {0}")]
+    Seal(privacy::SealError),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] store::StoreError),
+}
+
+impl IntegrateError {
+    /// Whether the user can fix this by changing the input (exit code 2 on the command line).
+    pub fn is_input_error(&self) -> bool {
+        matches!(
+            self,
+            IntegrateError::Header(_)
+                | IntegrateError::Manifest { .. }
+                | IntegrateError::UnknownSource(_)
+                | IntegrateError::Store(store::StoreError::SchemaChanged { .. })
+        )
+    }
+}
