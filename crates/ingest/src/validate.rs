@@ -10,9 +10,9 @@
 //!
 //! **JSON Lines.** No header: every non-blank line must be a JSON object (else `malformed-line`) holding a key for
 //! every contract column (a missing key is a short row: `field-count`, naming the column); key order is not
-//! checked and unknown keys are ignored. Integer columns are JSON numbers, booleans are JSON booleans, every other
-//! column is a JSON string, and `null` is absent; another JSON kind is `wrong-type`. The value then goes through
-//! the very checks its CSV text would.
+//! checked and unknown keys are ignored. Integer columns are JSON numbers, booleans (and `synthetic`) are JSON
+//! booleans, every other column is a JSON string, and `null` is absent; another JSON kind is `wrong-type`. The
+//! value then goes through the very checks its CSV text would.
 //!
 //! **Duplicates.** A row whose key was already seen in this file is skipped and counted as a duplicate if it is
 //! the same row (CSV: byte for byte, trailing columns included; JSON Lines: the same contract columns), and
@@ -533,7 +533,7 @@ fn json_kind(value: &serde_json::Value) -> &'static str {
 
 /// A JSON value as the text the CSV file would hold (§1 of the contract: integers are numbers, booleans are
 /// booleans, everything else is a string; `null` is absent), or a wrong-type field if its JSON kind is not the one
-/// the column's type is written as.
+/// the column's type is written as. A code column also takes a boolean, whose text the code list then judges.
 fn json_field(ty: &ColumnType, value: &serde_json::Value) -> Field {
     use serde_json::Value as Json;
     let expected = match ty {
@@ -544,7 +544,8 @@ fn json_field(ty: &ColumnType, value: &serde_json::Value) -> Field {
     match (ty, value) {
         (_, Json::Null) => Field::Text(String::new()),
         (ColumnType::Int(_), Json::Number(n)) => Field::Text(n.to_string()),
-        (ColumnType::Bool, Json::Bool(b)) => Field::Text(b.to_string()),
+        // A code list of booleans (`synthetic`, allowed: `true`) is written as a JSON boolean too.
+        (ColumnType::Bool | ColumnType::Code(_), Json::Bool(b)) => Field::Text(b.to_string()),
         (ColumnType::Int(_) | ColumnType::Bool, _) => Field::Bad {
             reason: Reason::WrongType,
             detail: format!("a JSON {} where a {expected} was expected", json_kind(value)),

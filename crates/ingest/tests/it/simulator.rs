@@ -6,26 +6,7 @@ use ingest::{KnownKeys, contracts, validate};
 use crate::{csv_of, sim};
 
 fn files() -> Vec<(&'static ingest::Contract, Vec<u8>)> {
-    let t = &sim().tables;
-    vec![
-        (&contracts::COUNTIES, csv_of(&t.counties)),
-        (&contracts::VILLAGES, csv_of(&t.villages)),
-        (&contracts::HOUSEHOLDS, csv_of(&t.households)),
-        (&contracts::MEMBERS, csv_of(&t.members)),
-        (&contracts::GROUPS, csv_of(&t.groups)),
-        (&contracts::RATINGS, csv_of(&t.ratings)),
-        (&contracts::BUREAU_REPORTS, csv_of(&t.bureau)),
-        (&contracts::APPLICATIONS, csv_of(&t.applications)),
-        (&contracts::LOANS, csv_of(&t.loans)),
-        (&contracts::REPAYMENTS, csv_of(&t.repayments)),
-        (&contracts::TRANSACTIONS, csv_of(&t.transactions)),
-        (&contracts::PRICES, csv_of(&t.prices)),
-        (&contracts::WEATHER_EVENTS, csv_of(&t.weather)),
-        (&contracts::DISEASE_EVENTS, csv_of(&t.disease)),
-        (&contracts::EMPLOYMENT_SHOCKS, csv_of(&t.employment)),
-        (&contracts::INSURANCE_CLAIMS, csv_of(&t.insurance)),
-        (&contracts::NEWS, csv_of(&t.news)),
-    ]
+    crate::simulator_files().iter().map(|(contract, csv, _)| (*contract, csv.clone())).collect()
 }
 
 #[test]
