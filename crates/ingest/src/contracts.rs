@@ -1,9 +1,12 @@
-//! The simulator's files as contract version 2 states them (`docs/data-contracts.md` §3), one constant per source,
-//! written to read like the document's tables: column, type, rules. Cross-column rules ("empty iff not insured",
-//! "starts with its county code") are not expressed yet; single-column types, ranges, code lists, keys and foreign
-//! keys are.
+//! Contract version 2 as data (`docs/data-contracts.md`): the simulator's model-facing files (§3) and the external
+//! sources a lender receives from other systems (§4), one constant per source, written to read like the document's
+//! tables: column, type, rules. Single-column types, ranges, code lists, keys and foreign keys are expressed, and so
+//! are the rules between columns of a row ("`insurance_cover` empty iff not `insured`", "`village_code` starts with
+//! its `county_code`") as [`Rule`]s. Rules across rows or files ("`size` equals its rows in members") are not.
 
-use crate::contract::{CONTRACT_VERSION, Column, ColumnType, Contract, DecimalRange, ForeignKey, IntRange};
+use crate::contract::{
+    CONTRACT_VERSION, Column, ColumnType, Condition, Contract, DecimalRange, ForeignKey, IntRange, Rule,
+};
 
 // ---- code lists (closed) ----
 
@@ -59,6 +62,46 @@ pub const COUNTERPARTY_TYPES: &[&str] = &[
 ];
 /// Commodities of the price file.
 pub const COMMODITIES: &[&str] = &["wheat", "paddy", "maize", "soybean", "hog"];
+/// Weather events (`weather_events.event_type`).
+pub const WEATHER_EVENT_TYPES: &[&str] = &["drought", "flood", "hail", "typhoon", "frost", "harvest-rain"];
+/// Livestock species (`livestock.species`, `insurance_policies.species`, `disease_events.species`).
+pub const SPECIES: &[&str] = &["hog", "cattle", "sheep", "goat", "poultry"];
+/// News topics.
+pub const NEWS_TOPICS: &[&str] = &[
+    "hog-price",
+    "grain-price",
+    "farm-price",
+    "drought",
+    "flood",
+    "hail",
+    "typhoon",
+    "frost",
+    "harvest-rain",
+    "disaster",
+    "disease",
+    "policy",
+    "employment",
+    "rural-life",
+];
+/// News sentiments.
+pub const SENTIMENTS: &[&str] = &["positive", "neutral", "negative"];
+/// How a household holds a plot (`farm_plots.tenure`).
+pub const TENURES: &[&str] = &["contracted", "rented-in"];
+/// Agricultural insurers (`insurance_policies.insurer`).
+pub const INSURERS: &[&str] = &["picc", "china-united", "cpic", "ping-an", "guoyuan", "anhua", "sunlight", "other"];
+/// Insurance covers of a policy (`insurance_policies.cover`): the household covers plus area-yield index and
+/// livestock mortality cover.
+pub const POLICY_COVERS: &[&str] = &["cost", "income", "area-yield-index", "livestock-mortality"];
+/// E-commerce platforms (`ecommerce_sales.platform`).
+pub const PLATFORMS: &[&str] = &["taobao", "pinduoduo", "jd", "douyin", "kuaishou", "wechat-shop", "other"];
+/// Account kinds (`accounts.account_type`).
+pub const ACCOUNT_TYPES: &[&str] = &["debit-card", "credit-card", "e-wallet"];
+/// Account providers (`accounts.provider`): the lender itself, another bank, or a payment wallet.
+pub const PROVIDERS: &[&str] = &["rcc", "other-bank", "alipay", "wechat-pay"];
+/// The providers of e-wallets.
+pub const WALLET_PROVIDERS: &[&str] = &["alipay", "wechat-pay"];
+/// Account states (`accounts.status`).
+pub const ACCOUNT_STATUSES: &[&str] = &["active", "dormant", "closed"];
 /// The only value of `synthetic`.
 pub const SYNTHETIC_ONLY: &[&str] = &["true"];
 
@@ -70,6 +113,9 @@ const HOUSEHOLD: &str = "H#######";
 const GROUP: &str = "G######";
 const APPLICATION: &str = "A#####-####";
 const LOAN: &str = "L#####-####";
+/// A land-contract plot code: the 12-digit village code, a 2-digit village group, a 5-digit plot number.
+const PLOT: &str = "99#################";
+const POLICY: &str = "IP############";
 
 // ---- building blocks ----
 
@@ -141,6 +187,14 @@ const fn fk_deferred(columns: &'static [&'static str], references: &'static str)
 
 const SYNTHETIC: Column = req("synthetic", code(SYNTHETIC_ONLY));
 
+const TRUE: &[&str] = &["true"];
+const FALSE: &[&str] = &["false"];
+
+/// The column's text is one of `values`.
+const fn is(column: &'static str, values: &'static [&'static str]) -> Condition {
+    Condition::Is { column, values }
+}
+
 // ---- the sources, in the manifest's load order ----
 
 /// `counties.csv`: one row per county. Key `county_code`.
@@ -150,6 +204,7 @@ pub const COUNTIES: Contract = Contract {
     columns: &[req("county_code", id(COUNTY)), req("zone", code(ZONES)), SYNTHETIC],
     key: &["county_code"],
     foreign_keys: &[],
+    rules: &[],
 };
 
 /// `villages.csv`: one row per village. Key `village_code`; `county_code` → counties.
@@ -168,6 +223,7 @@ pub const VILLAGES: Contract = Contract {
     ],
     key: &["village_code"],
     foreign_keys: &[fk(&["county_code"], "counties")],
+    rules: &[Rule::StartsWithColumn { column: "village_code", prefix: "county_code" }],
 };
 
 /// `households.csv`: one row per household. Key `household_id`; `village_code` → villages; `group_id` → groups
@@ -206,6 +262,11 @@ pub const HOUSEHOLDS: Contract = Contract {
     ],
     key: &["household_id"],
     foreign_keys: &[fk(&["village_code"], "villages"), fk_deferred(&["group_id"], "groups")],
+    rules: &[
+        Rule::EqualsSum { total: "size", parts: &["labourers", "dependants"] },
+        Rule::Less { a: "migrants", b: "labourers" },
+        Rule::Iff(Condition::Present("insurance_cover"), is("insured", TRUE)),
+    ],
 };
 
 /// `members.csv` (KYC): one row per household member. Key (`household_id`, `member_no`); `household_id` →
@@ -226,6 +287,10 @@ pub const MEMBERS: Contract = Contract {
     ],
     key: &["household_id", "member_no"],
     foreign_keys: &[fk(&["household_id"], "households")],
+    rules: &[
+        Rule::Iff(is("member_no", &["1"]), is("relation", &["户主"])),
+        Rule::Implies(Condition::Present("phone"), is("member_no", &["1"])),
+    ],
 };
 
 /// `groups.csv`: one row per joint-liability group of 4–6 households. Key `group_id`; `village_code` → villages.
@@ -240,6 +305,7 @@ pub const GROUPS: Contract = Contract {
     ],
     key: &["group_id"],
     foreign_keys: &[fk(&["village_code"], "villages")],
+    rules: &[],
 };
 
 /// `ratings.csv`: one rating per household. Key `household_id`; `household_id` → households.
@@ -257,6 +323,10 @@ pub const RATINGS: Contract = Contract {
     ],
     key: &["household_id"],
     foreign_keys: &[fk(&["household_id"], "households")],
+    rules: &[
+        Rule::Iff(is("credit_household", TRUE), Condition::IsNot { column: "grade", values: &["-"] }),
+        Rule::Iff(Condition::Zero("limit"), is("credit_household", FALSE)),
+    ],
 };
 
 /// `bureau_reports.csv`: one report per application. Key (`household_id`, `report_date`); `household_id` →
@@ -276,6 +346,10 @@ pub const BUREAU_REPORTS: Contract = Contract {
     ],
     key: &["household_id", "report_date"],
     foreign_keys: &[fk(&["household_id"], "households")],
+    rules: &[
+        Rule::Implies(is("has_record", FALSE), Condition::Zero("open_accounts")),
+        Rule::Implies(is("has_record", FALSE), Condition::Zero("worst_dpd_24m")),
+    ],
 };
 
 /// `applications.csv`: one row per application. Key `application_id`; `household_id` → households; `loan_id` →
@@ -300,6 +374,7 @@ pub const APPLICATIONS: Contract = Contract {
     ],
     key: &["application_id"],
     foreign_keys: &[fk(&["household_id"], "households"), fk_deferred(&["loan_id"], "loans")],
+    rules: &[Rule::Iff(Condition::Present("loan_id"), is("decision", &["approved"]))],
 };
 
 /// `loans.csv`: one row per booked loan with its state at the horizon end. Key `loan_id`; `household_id` →
@@ -327,6 +402,13 @@ pub const LOANS: Contract = Contract {
     ],
     key: &["loan_id"],
     foreign_keys: &[fk(&["household_id"], "households"), fk(&["application_id"], "applications")],
+    rules: &[
+        Rule::NotGreater { a: "start_date", b: "maturity_date" },
+        Rule::Iff(Condition::Present("crop"), is("product", &["harvest-bullet"])),
+        Rule::Iff(Condition::Positive("dpd_at_end"), is("status_at_end", &["overdue"])),
+        Rule::NotGreater { a: "dpd_at_end", b: "max_dpd" },
+        Rule::NotGreater { a: "principal_outstanding_at_end", b: "principal" },
+    ],
 };
 
 /// `repayments.csv`: one row per date something was due on a loan. No unique key ((`loan_id`, `date`) may occur
@@ -345,6 +427,7 @@ pub const REPAYMENTS: Contract = Contract {
     ],
     key: &[],
     foreign_keys: &[fk(&["loan_id"], "loans")],
+    rules: &[Rule::NotGreater { a: "amount_paid", b: "amount_due" }],
 };
 
 /// `transactions.csv`: account movements, an event log without a key. `household_id` → households; `loan_id` →
@@ -363,6 +446,7 @@ pub const TRANSACTIONS: Contract = Contract {
     ],
     key: &[],
     foreign_keys: &[fk(&["household_id"], "households"), fk(&["loan_id"], "loans")],
+    rules: &[],
 };
 
 /// `prices.csv`: monthly commodity prices. Key (`month`, `commodity`).
@@ -379,9 +463,250 @@ pub const PRICES: Contract = Contract {
     ],
     key: &["month", "commodity"],
     foreign_keys: &[],
+    rules: &[
+        Rule::Iff(Condition::Present("pig_grain_ratio"), is("commodity", &["hog"])),
+        Rule::Implies(Condition::Present("hog_alert_tier"), is("commodity", &["hog"])),
+    ],
 };
 
-/// Every implemented source, in the manifest's load order.
+/// `weather_events.csv`: a weather loss in a village's harvest month. Key (`village_code`, `harvest_month`);
+/// `village_code` → villages.
+pub const WEATHER_EVENTS: Contract = Contract {
+    name: "weather_events",
+    version: CONTRACT_VERSION,
+    columns: &[
+        req("village_code", id(VILLAGE)),
+        req("harvest_month", ColumnType::Month),
+        req("event_type", code(WEATHER_EVENT_TYPES)),
+        req("loss_share", SHARE),
+        SYNTHETIC,
+    ],
+    key: &["village_code", "harvest_month"],
+    foreign_keys: &[fk(&["village_code"], "villages")],
+    rules: &[],
+};
+
+/// `disease_events.csv`: an animal-disease outbreak in a county with its movement ban. No key; `county_code` →
+/// counties.
+pub const DISEASE_EVENTS: Contract = Contract {
+    name: "disease_events",
+    version: CONTRACT_VERSION,
+    columns: &[
+        req("county_code", id(COUNTY)),
+        req("species", code(SPECIES)),
+        req("start_month", ColumnType::Month),
+        req("end_month", ColumnType::Month),
+        req("cull_rate", SHARE),
+        SYNTHETIC,
+    ],
+    key: &[],
+    foreign_keys: &[fk(&["county_code"], "counties")],
+    rules: &[Rule::NotGreater { a: "start_month", b: "end_month" }],
+};
+
+/// `employment_shocks.csv`: a regional off-farm employment shock. No key; `county_code` → counties.
+pub const EMPLOYMENT_SHOCKS: Contract = Contract {
+    name: "employment_shocks",
+    version: CONTRACT_VERSION,
+    columns: &[
+        req("county_code", id(COUNTY)),
+        req("start_month", ColumnType::Month),
+        req("end_month", ColumnType::Month),
+        req("income_drop", SHARE),
+        SYNTHETIC,
+    ],
+    key: &[],
+    foreign_keys: &[fk(&["county_code"], "counties")],
+    rules: &[Rule::NotGreater { a: "start_month", b: "end_month" }],
+};
+
+/// `insurance_claims.csv`: a crop-insurance indemnity paid after a poor harvest. Key (`household_id`,
+/// `harvest_month`, `crop`); `household_id` → households.
+pub const INSURANCE_CLAIMS: Contract = Contract {
+    name: "insurance_claims",
+    version: CONTRACT_VERSION,
+    columns: &[
+        req("household_id", id(HOUSEHOLD)),
+        req("harvest_month", ColumnType::Month),
+        req("crop", code(CROPS)),
+        req(
+            "indemnity",
+            ColumnType::Amount { range: DecimalRange { min: Some((100, 2, true)), max: None }, nonzero: false },
+        ),
+        SYNTHETIC,
+    ],
+    key: &["household_id", "harvest_month", "crop"],
+    foreign_keys: &[fk(&["household_id"], "households")],
+    rules: &[],
+};
+
+/// `news.csv`: Chinese headlines about a county with their known sentiment. No key; `county_code` → counties.
+pub const NEWS: Contract = Contract {
+    name: "news",
+    version: CONTRACT_VERSION,
+    columns: &[
+        req("date", ColumnType::Date),
+        req("county_code", id(COUNTY)),
+        req("topic", code(NEWS_TOPICS)),
+        req("text", ColumnType::Text),
+        req("sentiment", code(SENTIMENTS)),
+        SYNTHETIC,
+    ],
+    key: &[],
+    foreign_keys: &[fk(&["county_code"], "counties")],
+    rules: &[],
+};
+
+// ---- external sources (§4): files a lender receives from other systems, not written by the simulator ----
+
+/// `farm_plots.csv`: one row per plot a household farms in a season (the harvest month), from the land-contract
+/// register and the household's yield report. Key (`household_id`, `plot_id`, `harvest_month`); `household_id` →
+/// households.
+pub const FARM_PLOTS: Contract = Contract {
+    name: "farm_plots",
+    version: CONTRACT_VERSION,
+    columns: &[
+        req("household_id", id(HOUSEHOLD)),
+        req("plot_id", id(PLOT)),
+        req("harvest_month", ColumnType::Month),
+        req("crop", code(CROPS)),
+        req("tenure", code(TENURES)),
+        req("area_mu", dec_positive(1)),
+        req("irrigated", ColumnType::Bool),
+        req("expected_yield_kg_per_mu", dec_positive(1)),
+        opt("actual_yield_kg_per_mu", dec_non_negative(1)),
+        SYNTHETIC,
+    ],
+    key: &["household_id", "plot_id", "harvest_month"],
+    foreign_keys: &[fk(&["household_id"], "households")],
+    rules: &[],
+};
+
+/// `livestock.csv`: a household's herd of one species at the end of a month, from the veterinary station's
+/// register. Key (`household_id`, `month`, `species`); `household_id` → households.
+pub const LIVESTOCK: Contract = Contract {
+    name: "livestock",
+    version: CONTRACT_VERSION,
+    columns: &[
+        req("household_id", id(HOUSEHOLD)),
+        req("month", ColumnType::Month),
+        req("species", code(SPECIES)),
+        req("stock_head", int_from(0)),
+        req("breeding_head", int_from(0)),
+        req("sold_head", int_from(0)),
+        req("dead_head", int_from(0)),
+        SYNTHETIC,
+    ],
+    key: &["household_id", "month", "species"],
+    foreign_keys: &[fk(&["household_id"], "households")],
+    rules: &[Rule::NotGreater { a: "breeding_head", b: "stock_head" }],
+};
+
+/// `insurance_policies.csv`: one row per agricultural insurance policy, from the insurer. Key `policy_no`;
+/// `household_id` → households.
+pub const INSURANCE_POLICIES: Contract = Contract {
+    name: "insurance_policies",
+    version: CONTRACT_VERSION,
+    columns: &[
+        req("policy_no", id(POLICY)),
+        req("household_id", id(HOUSEHOLD)),
+        req("insurer", code(INSURERS)),
+        req("cover", code(POLICY_COVERS)),
+        opt("crop", code(CROPS)),
+        opt("species", code(SPECIES)),
+        opt("insured_area_mu", dec_positive(1)),
+        opt("insured_head", int_from(1)),
+        req("sum_insured", AMOUNT_POSITIVE),
+        req("premium", AMOUNT_POSITIVE),
+        req("subsidy_share", SHARE),
+        req("start_date", ColumnType::Date),
+        req("end_date", ColumnType::Date),
+        SYNTHETIC,
+    ],
+    key: &["policy_no"],
+    foreign_keys: &[fk(&["household_id"], "households")],
+    rules: &[
+        Rule::Iff(Condition::Present("crop"), Condition::Absent("species")),
+        Rule::Iff(Condition::Present("species"), is("cover", &["livestock-mortality"])),
+        Rule::Iff(Condition::Present("insured_area_mu"), Condition::Present("crop")),
+        Rule::Iff(Condition::Present("insured_head"), Condition::Present("species")),
+        Rule::NotGreater { a: "premium", b: "sum_insured" },
+        Rule::Less { a: "start_date", b: "end_date" },
+    ],
+};
+
+/// `ecommerce_sales.csv`: a household's monthly sales on one e-commerce platform, from the platform's merchant
+/// statement. Key (`household_id`, `platform`, `month`); `household_id` → households.
+pub const ECOMMERCE_SALES: Contract = Contract {
+    name: "ecommerce_sales",
+    version: CONTRACT_VERSION,
+    columns: &[
+        req("household_id", id(HOUSEHOLD)),
+        req("platform", code(PLATFORMS)),
+        req("month", ColumnType::Month),
+        req("orders", int_from(0)),
+        req("gross_sales", AMOUNT_NON_NEGATIVE),
+        req("refunds", AMOUNT_NON_NEGATIVE),
+        SYNTHETIC,
+    ],
+    key: &["household_id", "platform", "month"],
+    foreign_keys: &[fk(&["household_id"], "households")],
+    rules: &[
+        Rule::Iff(Condition::Zero("orders"), Condition::Zero("gross_sales")),
+        Rule::NotGreater { a: "refunds", b: "gross_sales" },
+    ],
+};
+
+/// `accounts.csv`: one row per bank card or e-wallet a household uses, from the lender's core system and its
+/// wallet partners. Key (`provider`, `account_no`); `household_id` → households. `account_no` is personal data.
+pub const ACCOUNTS: Contract = Contract {
+    name: "accounts",
+    version: CONTRACT_VERSION,
+    columns: &[
+        req("household_id", id(HOUSEHOLD)),
+        req("provider", code(PROVIDERS)),
+        req("account_type", code(ACCOUNT_TYPES)),
+        req("account_no", ColumnType::CardNumber),
+        req("opened_on", ColumnType::Date),
+        req("status", code(ACCOUNT_STATUSES)),
+        opt("closed_on", ColumnType::Date),
+        SYNTHETIC,
+    ],
+    key: &["provider", "account_no"],
+    foreign_keys: &[fk(&["household_id"], "households")],
+    rules: &[
+        Rule::Iff(is("account_type", &["e-wallet"]), is("provider", WALLET_PROVIDERS)),
+        Rule::Iff(Condition::Present("closed_on"), is("status", &["closed"])),
+        Rule::NotGreater { a: "opened_on", b: "closed_on" },
+    ],
+};
+
+/// The simulator's model-facing files, in the manifest's load order. The ground-truth files (`household_truth`,
+/// `loan_truth`, `shocks`, `shock_households`) are not model-facing and have no loadable contract.
+pub const SIMULATOR: &[&Contract] = &[
+    &COUNTIES,
+    &VILLAGES,
+    &HOUSEHOLDS,
+    &MEMBERS,
+    &GROUPS,
+    &RATINGS,
+    &BUREAU_REPORTS,
+    &APPLICATIONS,
+    &LOANS,
+    &REPAYMENTS,
+    &TRANSACTIONS,
+    &PRICES,
+    &WEATHER_EVENTS,
+    &DISEASE_EVENTS,
+    &EMPLOYMENT_SHOCKS,
+    &INSURANCE_CLAIMS,
+    &NEWS,
+];
+
+/// The external sources (§4), in load order: each refers only to households.
+pub const EXTERNAL: &[&Contract] = &[&FARM_PLOTS, &LIVESTOCK, &INSURANCE_POLICIES, &ECOMMERCE_SALES, &ACCOUNTS];
+
+/// Every source with a contract: the simulator's files in the manifest's load order, then the external sources.
 pub const ALL: &[&Contract] = &[
     &COUNTIES,
     &VILLAGES,
@@ -395,9 +720,102 @@ pub const ALL: &[&Contract] = &[
     &REPAYMENTS,
     &TRANSACTIONS,
     &PRICES,
+    &WEATHER_EVENTS,
+    &DISEASE_EVENTS,
+    &EMPLOYMENT_SHOCKS,
+    &INSURANCE_CLAIMS,
+    &NEWS,
+    &FARM_PLOTS,
+    &LIVESTOCK,
+    &INSURANCE_POLICIES,
+    &ECOMMERCE_SALES,
+    &ACCOUNTS,
 ];
 
 /// The contract of a source, by entity name.
 pub fn by_name(name: &str) -> Option<&'static Contract> {
     ALL.iter().copied().find(|c| c.name == name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::value::parse;
+
+    /// What a rule can compare or add: numbers, dates, months.
+    fn kind(ty: &ColumnType) -> Option<&'static str> {
+        match ty {
+            ColumnType::Int(_) | ColumnType::Decimal { .. } | ColumnType::Amount { .. } | ColumnType::Rate => {
+                Some("number")
+            }
+            ColumnType::Date => Some("date"),
+            ColumnType::Month => Some("month"),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn all_is_the_simulator_files_then_the_external_sources_with_unique_names() {
+        let names: Vec<&str> = ALL.iter().map(|c| c.name).collect();
+        let expected: Vec<&str> = SIMULATOR.iter().chain(EXTERNAL).map(|c| c.name).collect();
+        assert_eq!(names, expected);
+        let mut unique = names.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(unique.len(), names.len());
+        for ground_truth in ["household_truth", "loan_truth", "shocks", "shock_households"] {
+            assert!(by_name(ground_truth).is_none(), "{ground_truth} is not model-facing");
+        }
+        assert_eq!(by_name("accounts"), Some(&ACCOUNTS));
+    }
+
+    #[test]
+    fn every_contract_is_well_formed() {
+        for (position, contract) in ALL.iter().enumerate() {
+            let name = contract.name;
+            assert_eq!(contract.version, CONTRACT_VERSION);
+            assert_eq!(contract.columns.last().map(|c| c.name), Some("synthetic"), "{name}");
+            for key in contract.key {
+                assert!(contract.column(key).is_some_and(|c| !c.optional), "{name}: key column {key}");
+            }
+            for fk in contract.foreign_keys {
+                assert!(fk.columns.iter().all(|c| contract.column(c).is_some()), "{name}: {fk:?}");
+                let target = ALL.iter().position(|c| c.name == fk.references);
+                if !fk.deferred {
+                    assert!(target.is_some_and(|t| t < position), "{name}: {} loads earlier", fk.references);
+                }
+            }
+            for rule in contract.rules {
+                let columns = rule.columns();
+                let types: Vec<&ColumnType> = columns
+                    .iter()
+                    .map(|c| &contract.column(c).unwrap_or_else(|| panic!("{name}: {rule:?} names {c}")).ty)
+                    .collect();
+                match rule {
+                    Rule::Less { .. } | Rule::NotGreater { .. } | Rule::EqualsSum { .. } => {
+                        let first = kind(types[0]);
+                        assert!(first.is_some(), "{name}: {rule:?} compares a non-ordinal column");
+                        assert!(types.iter().all(|t| kind(t) == first), "{name}: {rule:?} mixes kinds");
+                    }
+                    Rule::StartsWithColumn { .. } => {}
+                    Rule::Iff(p, q) | Rule::Implies(p, q) => {
+                        for condition in [p, q] {
+                            let ty = &contract.column(condition.column()).expect("checked above").ty;
+                            match condition {
+                                Condition::Is { values, .. } | Condition::IsNot { values, .. } => {
+                                    for v in *values {
+                                        assert!(parse(ty, v).is_ok(), "{name}: {condition:?} value {v} parses");
+                                    }
+                                }
+                                Condition::Zero(_) | Condition::Positive(_) => {
+                                    assert_eq!(kind(ty), Some("number"), "{name}: {condition:?}");
+                                }
+                                Condition::Present(_) | Condition::Absent(_) => {}
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
 }

@@ -22,10 +22,15 @@ pub enum Reason {
     DanglingReference,
     /// The row's key was seen before with different content.
     DuplicateKey,
-    /// The row has fewer or more fields than the header (a truncated line, a stray delimiter).
+    /// The row has fewer or more fields than the header (a truncated line, a stray delimiter), or a JSON Lines
+    /// object lacks a contract column's key.
     FieldCount,
     /// A field holds bytes that are not valid in the file's encoding.
     InvalidEncoding,
+    /// A JSON Lines line that is not a JSON object (invalid JSON, or an array, string, number…).
+    MalformedLine,
+    /// Every field parses, but the row breaks a rule between columns (`maturity_date` before `start_date`).
+    CrossColumn,
 }
 
 impl Reason {
@@ -41,6 +46,8 @@ impl Reason {
             Reason::DuplicateKey => "duplicate-key",
             Reason::FieldCount => "field-count",
             Reason::InvalidEncoding => "invalid-encoding",
+            Reason::MalformedLine => "malformed-line",
+            Reason::CrossColumn => "cross-column",
         }
     }
 }
@@ -51,12 +58,12 @@ impl fmt::Display for Reason {
     }
 }
 
-/// A row set aside instead of loaded. Holds no unmasked national ID or phone number.
+/// A row set aside instead of loaded. Holds no unmasked national ID, phone or card number.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Quarantined {
-    /// The file name (`households.csv`).
+    /// The file name (`households.csv`, `households.jsonl`).
     pub file: String,
-    /// The 1-based line the row starts on (the header is line 1).
+    /// The 1-based line the row starts on (in CSV the header is line 1; JSON Lines has no header).
     pub line: u64,
     /// The offending column, when one field is to blame.
     pub field: Option<&'static str>,

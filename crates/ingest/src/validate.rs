@@ -1,24 +1,35 @@
-//! Validating one source file against its [`Contract`]: the header is checked first and a mismatch refuses the file
-//! whole ([`HeaderError`]); then the rows stream past one at a time as [`Outcome`]s, each either a typed
-//! [`ValidRow`], a [`Quarantined`] record or a skipped exact duplicate. A bad row never stops the stream.
+//! Validating one source file against its [`Contract`], as CSV or as JSON Lines ([`Format`]). A CSV header is
+//! checked first and a mismatch refuses the file whole ([`HeaderError`]); then the rows stream past one at a time as
+//! [`Outcome`]s, each either a typed [`ValidRow`], a [`Quarantined`] record or a skipped exact duplicate. A bad row
+//! never stops the stream. Each row is checked field by field (type, range, code list, check digit), then against
+//! the contract's cross-column rules, then its references, then its key.
 //!
 //! **Header rule.** The contract's columns must come first, by name and in the contract's order (the contract fixes
 //! column order; a reordered file is refused naming the first misplaced column). Columns after the contract's last
 //! one are ignored, as the versioning rules ask loaders to do with unknown trailing columns.
 //!
+//! **JSON Lines.** No header: every non-blank line must be a JSON object (else `malformed-line`) holding a key for
+//! every contract column (a missing key is a short row: `field-count`, naming the column); key order is not
+//! checked and unknown keys are ignored. Integer columns are JSON numbers, booleans (and `synthetic`) are JSON
+//! booleans, every other column is a JSON string, and `null` is absent; another JSON kind is `wrong-type`. The
+//! value then goes through the very checks its CSV text would.
+//!
 //! **Duplicates.** A row whose key was already seen in this file is skipped and counted as a duplicate if it is
-//! byte-for-byte the same row, and quarantined (`duplicate-key`, naming the first line) if its content differs.
-//! Sources without a declared key are not checked for duplicates.
+//! the same row (CSV: byte for byte, trailing columns included; JSON Lines: the same contract columns), and
+//! quarantined (`duplicate-key`, naming the first line) if its content differs. Sources without a declared key are
+//! not checked for duplicates.
 
 use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
+use std::path::Path;
 
 use csv::{ByteRecord, ReaderBuilder};
 
-use crate::contract::Contract;
+use crate::contract::{ColumnType, Contract};
 use crate::decode::{TextEncoding, UTF8_BOM};
 use crate::keys::{KeyLookup, join_key};
 use crate::quarantine::{LoadSummary, Quarantined, Reason};
+use crate::rules;
 use crate::value::{Value, masked_for_report, parse};
 
 /// Why a whole file was refused before any row was read.
@@ -117,7 +128,39 @@ pub enum Outcome {
     },
 }
 
-/// Starts validating `bytes` as the file `file` of `contract`. `encoding` is the declared encoding, or `None` to
+/// The layout of a source file: the contract's two serialisations (`docs/data-contracts.md` §1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Format {
+    /// `<entity>.csv`: a header row, then one RFC 4180 record per row.
+    Csv,
+    /// `<entity>.jsonl`: one JSON object per line, keyed by column name; no header.
+    Jsonl,
+}
+
+impl Format {
+    /// The format a file name's extension names (`.csv`, `.jsonl`, case-insensitive); `None` for any other. Only
+    /// the name is looked at, never the file.
+    pub fn from_path(path: impl AsRef<Path>) -> Option<Format> {
+        let extension = path.as_ref().extension()?.to_str()?;
+        if extension.eq_ignore_ascii_case("csv") {
+            Some(Format::Csv)
+        } else if extension.eq_ignore_ascii_case("jsonl") {
+            Some(Format::Jsonl)
+        } else {
+            None
+        }
+    }
+
+    /// The file extension, without the dot.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Csv => "csv",
+            Format::Jsonl => "jsonl",
+        }
+    }
+}
+
+/// Starts validating `bytes` as the CSV file `file` of `contract`. `encoding` is the declared encoding, or `None` to
 /// detect it ([`TextEncoding::detect`]); `refs` holds the keys of referenced sources. The header is checked now;
 /// the rows are checked as the returned iterator is driven.
 pub fn validate<'a>(
@@ -127,6 +170,36 @@ pub fn validate<'a>(
     encoding: Option<TextEncoding>,
     refs: &'a dyn KeyLookup,
 ) -> Result<Validation<'a>, HeaderError> {
+    validate_as(Format::Csv, contract, file, bytes, encoding, refs)
+}
+
+/// Starts validating `bytes` as the JSON Lines file `file` of `contract`, with the same outcomes and quarantine
+/// reasons as [`validate`]. There is no header, so nothing refuses the file whole: each line stands alone.
+pub fn validate_jsonl<'a>(
+    contract: &'static Contract,
+    file: &str,
+    bytes: &'a [u8],
+    encoding: Option<TextEncoding>,
+    refs: &'a dyn KeyLookup,
+) -> Validation<'a> {
+    let encoding = encoding.unwrap_or_else(|| TextEncoding::detect(bytes));
+    let body = bytes.strip_prefix(UTF8_BOM).unwrap_or(bytes);
+    Validation::new(contract, file, encoding, Rows::Jsonl { rest: body, line: 0 }, refs)
+}
+
+/// Starts validating `bytes` as the file `file` of `contract` in `format` ([`Format::from_path`] tells it from the
+/// file name): [`validate`] for CSV, [`validate_jsonl`] for JSON Lines.
+pub fn validate_as<'a>(
+    format: Format,
+    contract: &'static Contract,
+    file: &str,
+    bytes: &'a [u8],
+    encoding: Option<TextEncoding>,
+    refs: &'a dyn KeyLookup,
+) -> Result<Validation<'a>, HeaderError> {
+    if format == Format::Jsonl {
+        return Ok(validate_jsonl(contract, file, bytes, encoding, refs));
+    }
     let encoding = encoding.unwrap_or_else(|| TextEncoding::detect(bytes));
     let body = bytes.strip_prefix(UTF8_BOM).unwrap_or(bytes);
     let mut reader = ReaderBuilder::new().has_headers(false).flexible(true).from_reader(body);
@@ -137,21 +210,8 @@ pub fn validate<'a>(
         Err(err) => return Err(HeaderError::Csv { file: file.to_owned(), message: err.to_string() }),
     }
     check_header(contract, file, &header, encoding)?;
-    let key_columns =
-        contract.key.iter().map(|k| contract.column_index(k).expect("contract keys name its own columns")).collect();
-    Ok(Validation {
-        contract,
-        file: file.to_owned(),
-        encoding,
-        reader,
-        record: ByteRecord::new(),
-        header_len: header.len(),
-        refs,
-        key_columns,
-        seen: HashMap::new(),
-        summary: LoadSummary { file: file.to_owned(), ..LoadSummary::default() },
-        done: false,
-    })
+    let rows = Rows::Csv { reader, record: ByteRecord::new(), header_len: header.len() };
+    Ok(Validation::new(contract, file, encoding, rows, refs))
 }
 
 fn check_header(
@@ -182,20 +242,59 @@ fn check_header(
     Ok(())
 }
 
+/// Where the rows come from.
+enum Rows<'a> {
+    /// A CSV reader past the header.
+    Csv { reader: csv::Reader<&'a [u8]>, record: ByteRecord, header_len: usize },
+    /// The JSON Lines bytes not read yet, and the number of the last line read.
+    Jsonl { rest: &'a [u8], line: u64 },
+}
+
+/// One field of a row before parsing: its text, or why no text could be had (bad bytes, a wrong JSON type).
+enum Field {
+    Text(String),
+    Bad { reason: Reason, detail: String, shown: String },
+}
+
 /// The row stream of one file. Drive it as an iterator; [`Validation::summary`] counts what has been seen so far.
 pub struct Validation<'a> {
     contract: &'static Contract,
     file: String,
     encoding: TextEncoding,
-    reader: csv::Reader<&'a [u8]>,
-    record: ByteRecord,
-    header_len: usize,
+    rows: Rows<'a>,
     refs: &'a dyn KeyLookup,
     key_columns: Vec<usize>,
     /// Key → (hash of the whole row, first line).
     seen: HashMap<String, (u64, u64)>,
     summary: LoadSummary,
     done: bool,
+}
+
+impl<'a> Validation<'a> {
+    fn new(
+        contract: &'static Contract,
+        file: &str,
+        encoding: TextEncoding,
+        rows: Rows<'a>,
+        refs: &'a dyn KeyLookup,
+    ) -> Validation<'a> {
+        let key_columns = contract
+            .key
+            .iter()
+            .map(|k| contract.column_index(k).expect("contract keys name its own columns"))
+            .collect();
+        Validation {
+            contract,
+            file: file.to_owned(),
+            encoding,
+            rows,
+            refs,
+            key_columns,
+            seen: HashMap::new(),
+            summary: LoadSummary { file: file.to_owned(), ..LoadSummary::default() },
+            done: false,
+        }
+    }
 }
 
 impl Validation<'_> {
@@ -207,6 +306,14 @@ impl Validation<'_> {
     /// The encoding the file is read in.
     pub fn encoding(&self) -> TextEncoding {
         self.encoding
+    }
+
+    /// The format the file is read in.
+    pub fn format(&self) -> Format {
+        match self.rows {
+            Rows::Csv { .. } => Format::Csv,
+            Rows::Jsonl { .. } => Format::Jsonl,
+        }
     }
 
     /// The joined keys of the rows that passed, to make this source known to later files' reference checks
@@ -238,19 +345,115 @@ impl Validation<'_> {
         Outcome::Quarantined(Quarantined { file: self.file.clone(), line, field, value, reason, detail })
     }
 
-    fn check_row(&mut self, line: u64) -> Outcome {
-        let record = &self.record;
-        if record.len() != self.header_len {
-            let detail = format!("{} fields where the header has {}", record.len(), self.header_len);
-            let detail = if record.len() < self.header_len { format!("{detail} (truncated line?)") } else { detail };
-            return self.quarantine(line, None, String::new(), Reason::FieldCount, detail);
+    /// The next CSV row's outcome, or `None` at the end of the file.
+    fn next_csv(&mut self) -> Option<Outcome> {
+        let Rows::Csv { reader, record, header_len } = &mut self.rows else { unreachable!("called for CSV only") };
+        let header_len = *header_len;
+        loop {
+            match reader.read_byte_record(record) {
+                Ok(true) => {
+                    let line = record.position().map_or(0, csv::Position::line);
+                    // A blank line is no row (the csv reader already skips them; this guards a lone CR).
+                    if record.len() == 1 && record.get(0).is_some_and(<[u8]>::is_empty) && header_len > 1 {
+                        continue;
+                    }
+                    if record.len() != header_len {
+                        let detail = format!("{} fields where the header has {header_len}", record.len());
+                        let detail =
+                            if record.len() < header_len { format!("{detail} (truncated line?)") } else { detail };
+                        return Some(self.quarantine(line, None, String::new(), Reason::FieldCount, detail));
+                    }
+                    let mut hasher = DefaultHasher::new();
+                    for field in record.iter() {
+                        field.hash(&mut hasher);
+                    }
+                    let encoding = self.encoding;
+                    let fields = self
+                        .contract
+                        .columns
+                        .iter()
+                        .zip(record.iter())
+                        .map(|(_, raw)| match encoding.decode(raw) {
+                            Some(text) => Field::Text(text.into_owned()),
+                            None => Field::Bad {
+                                reason: Reason::InvalidEncoding,
+                                detail: format!("bytes that are not valid {encoding:?}"),
+                                shown: String::new(),
+                            },
+                        })
+                        .collect();
+                    return Some(self.check_fields(line, fields, hasher.finish()));
+                }
+                Ok(false) => return None,
+                Err(err) => {
+                    // Reading from memory cannot fail with I/O; a structural error ends the file as one bad row.
+                    self.done = true;
+                    let line = err.position().map_or(0, csv::Position::line);
+                    return Some(self.quarantine(line, None, String::new(), Reason::FieldCount, err.to_string()));
+                }
+            }
         }
+    }
+
+    /// The next JSON Lines row's outcome, or `None` at the end of the file.
+    fn next_jsonl(&mut self) -> Option<Outcome> {
+        let Rows::Jsonl { rest, line } = &mut self.rows else { unreachable!("called for JSON Lines only") };
+        let (raw, line) = loop {
+            if rest.is_empty() {
+                return None;
+            }
+            let end = rest.iter().position(|&b| b == b'\n').unwrap_or(rest.len());
+            let raw = &rest[..end];
+            *rest = rest.get(end + 1..).unwrap_or_default();
+            *line += 1;
+            let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+            // A blank line is no row (a trailing newline, an empty table's empty file).
+            if !raw.iter().all(u8::is_ascii_whitespace) {
+                break (raw, *line);
+            }
+        };
+        let Some(text) = self.encoding.decode(raw) else {
+            let detail = format!("bytes that are not valid {:?}", self.encoding);
+            return Some(self.quarantine(line, None, String::new(), Reason::InvalidEncoding, detail));
+        };
+        let object = match serde_json::from_str::<serde_json::Value>(&text) {
+            Ok(serde_json::Value::Object(object)) => object,
+            Ok(other) => {
+                let detail = format!("a JSON {}, not an object", json_kind(&other));
+                return Some(self.quarantine(line, None, String::new(), Reason::MalformedLine, detail));
+            }
+            Err(err) => {
+                let detail = format!("not JSON: {err}");
+                return Some(self.quarantine(line, None, String::new(), Reason::MalformedLine, detail));
+            }
+        };
+        let mut fields = Vec::with_capacity(self.contract.columns.len());
+        let mut hasher = DefaultHasher::new();
+        for column in self.contract.columns {
+            let Some(value) = object.get(column.name) else {
+                let detail = format!("no key `{}` in the object (truncated line?)", column.name);
+                return Some(self.quarantine(line, Some(column.name), String::new(), Reason::FieldCount, detail));
+            };
+            let field = json_field(&column.ty, value);
+            match &field {
+                Field::Text(text) => text.hash(&mut hasher),
+                Field::Bad { .. } => value.to_string().hash(&mut hasher),
+            }
+            fields.push(field);
+        }
+        Some(self.check_fields(line, fields, hasher.finish()))
+    }
+
+    /// Parses the fields of a row of the right shape, then checks its cross-column rules, references and key.
+    fn check_fields(&mut self, line: u64, fields: Vec<Field>, hash: u64) -> Outcome {
         let mut texts: Vec<String> = Vec::with_capacity(self.contract.columns.len());
         let mut values = Vec::with_capacity(self.contract.columns.len());
-        for (column, raw) in self.contract.columns.iter().zip(record.iter()) {
-            let Some(text) = self.encoding.decode(raw) else {
-                let detail = format!("bytes that are not valid {:?}", self.encoding);
-                return self.quarantine(line, Some(column.name), String::new(), Reason::InvalidEncoding, detail);
+        for (column, field) in self.contract.columns.iter().zip(fields) {
+            let text = match field {
+                Field::Text(text) => text,
+                Field::Bad { reason, detail, shown } => {
+                    return self.quarantine(line, Some(column.name), shown, reason, detail);
+                }
             };
             let value = if text.is_empty() {
                 if !column.optional {
@@ -272,8 +475,12 @@ impl Validation<'_> {
                     }
                 }
             };
-            texts.push(text.into_owned());
+            texts.push(text);
             values.push(value);
+        }
+        let row = rules::Row { contract: self.contract, texts: &texts, values: &values };
+        if let Some(broken) = rules::first_broken(&row) {
+            return self.quarantine(line, Some(broken.column), broken.value, Reason::CrossColumn, broken.detail);
         }
         for fk in self.contract.foreign_keys {
             if !self.refs.knows(fk.references) {
@@ -296,11 +503,6 @@ impl Validation<'_> {
         }
         if !self.key_columns.is_empty() {
             let key = join_key(&self.key_columns.iter().map(|&i| texts[i].as_str()).collect::<Vec<_>>());
-            let mut hasher = DefaultHasher::new();
-            for field in self.record.iter() {
-                field.hash(&mut hasher);
-            }
-            let hash = hasher.finish();
             if let Some(&(first_hash, first_line)) = self.seen.get(&key) {
                 if first_hash == hash {
                     return Outcome::Duplicate { line, first_line };
@@ -317,6 +519,55 @@ impl Validation<'_> {
     }
 }
 
+/// The JSON kind of a value, for messages.
+fn json_kind(value: &serde_json::Value) -> &'static str {
+    match value {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "boolean",
+        serde_json::Value::Number(_) => "number",
+        serde_json::Value::String(_) => "string",
+        serde_json::Value::Array(_) => "array",
+        serde_json::Value::Object(_) => "object",
+    }
+}
+
+/// A JSON value as the text the CSV file would hold (§1 of the contract: integers are numbers, booleans are
+/// booleans, everything else is a string; `null` is absent), or a wrong-type field if its JSON kind is not the one
+/// the column's type is written as. A code column also takes a boolean, whose text the code list then judges.
+fn json_field(ty: &ColumnType, value: &serde_json::Value) -> Field {
+    use serde_json::Value as Json;
+    let expected = match ty {
+        ColumnType::Int(_) => "number",
+        ColumnType::Bool => "boolean",
+        _ => "string",
+    };
+    match (ty, value) {
+        (_, Json::Null) => Field::Text(String::new()),
+        (ColumnType::Int(_), Json::Number(n)) => Field::Text(n.to_string()),
+        // A code list of booleans (`synthetic`, allowed: `true`) is written as a JSON boolean too.
+        (ColumnType::Bool | ColumnType::Code(_), Json::Bool(b)) => Field::Text(b.to_string()),
+        (ColumnType::Int(_) | ColumnType::Bool, _) => Field::Bad {
+            reason: Reason::WrongType,
+            detail: format!("a JSON {} where a {expected} was expected", json_kind(value)),
+            shown: masked_for_report(ty, &json_text(value)),
+        },
+        (_, Json::String(s)) => Field::Text(s.clone()),
+        (_, other) => Field::Bad {
+            reason: Reason::WrongType,
+            detail: format!("a JSON {} where a {expected} was expected", json_kind(other)),
+            shown: masked_for_report(ty, &json_text(other)),
+        },
+    }
+}
+
+/// A JSON value's text as a report shows it: a string without its quotes, anything else as JSON.
+fn json_text(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
 impl Iterator for Validation<'_> {
     type Item = Outcome;
 
@@ -324,28 +575,13 @@ impl Iterator for Validation<'_> {
         if self.done {
             return None;
         }
-        let outcome = loop {
-            match self.reader.read_byte_record(&mut self.record) {
-                Ok(true) => {
-                    let line = self.record.position().map_or(0, csv::Position::line);
-                    // A blank line is no row (the csv reader already skips them; this guards a lone CR).
-                    if self.record.len() == 1 && self.record.get(0).is_some_and(<[u8]>::is_empty) && self.header_len > 1
-                    {
-                        continue;
-                    }
-                    break self.check_row(line);
-                }
-                Ok(false) => {
-                    self.done = true;
-                    return None;
-                }
-                Err(err) => {
-                    // Reading from memory cannot fail with I/O; a structural error ends the file as one bad row.
-                    self.done = true;
-                    let line = err.position().map_or(0, csv::Position::line);
-                    break self.quarantine(line, None, String::new(), Reason::FieldCount, err.to_string());
-                }
-            }
+        let next = match self.rows {
+            Rows::Csv { .. } => self.next_csv(),
+            Rows::Jsonl { .. } => self.next_jsonl(),
+        };
+        let Some(outcome) = next else {
+            self.done = true;
+            return None;
         };
         self.summary.read += 1;
         match &outcome {

@@ -48,6 +48,8 @@ pub enum Value {
     NationalId(NationalId),
     /// A phone number.
     Phone(Phone),
+    /// A bank card number with a valid Luhn check digit.
+    CardNumber(CardNumber),
 }
 
 /// A phone number as the contract defines it: 11 ASCII digits with a leading `1`. Looser than
@@ -78,6 +80,65 @@ impl fmt::Debug for Phone {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Phone({})", self.masked())
     }
+}
+
+/// A bank card number (银行卡号): 16–19 ASCII digits, the last a Luhn (ISO/IEC 7812-1) check digit. Personal data
+/// (a financial account, PIPL art. 28): `Debug` is masked and there is no `Display`.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct CardNumber(String);
+
+impl CardNumber {
+    /// Parses 16–19 digits with a valid check digit; `Err` says which of the two failed.
+    pub fn parse(text: &str) -> Result<CardNumber, Problem> {
+        if !(16..=19).contains(&text.len()) || !text.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(problem(Reason::WrongType, "not a card number of 16–19 digits"));
+        }
+        if !luhn_valid(text) {
+            return Err(problem(Reason::BadCheckDigit, "the last digit is not the card number's Luhn check digit"));
+        }
+        Ok(CardNumber(text.to_owned()))
+    }
+
+    /// The first 4 and last 4 digits in the fixed grouping `6222 **** **** **** 3256`, which hides the length too
+    /// (the convention of `privacy::mask_bank_card`).
+    pub fn masked(&self) -> String {
+        mask_card(&self.0)
+    }
+
+    /// The full number; call only where the plain text is required.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for CardNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "CardNumber({})", self.masked())
+    }
+}
+
+/// Whether a string of ASCII digits ends in a valid Luhn check digit: from the right, every second digit is
+/// doubled (minus 9 above 9), and the sum of all digits is a multiple of 10.
+fn luhn_valid(digits: &str) -> bool {
+    let sum: u32 = digits
+        .bytes()
+        .rev()
+        .map(|b| u32::from(b - b'0'))
+        .enumerate()
+        .map(|(i, d)| if i % 2 == 1 { if d * 2 > 9 { d * 2 - 9 } else { d * 2 } } else { d })
+        .sum();
+    sum % 10 == 0
+}
+
+/// A card-like text masked as `6222 **** **** **** 3256` when it has at least 12 characters, entirely otherwise.
+fn mask_card(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    if chars.len() < 12 {
+        return "*".repeat(chars.len());
+    }
+    let head: String = chars[..4].iter().collect();
+    let tail: String = chars[chars.len() - 4..].iter().collect();
+    format!("{head} **** **** **** {tail}")
 }
 
 /// Why one field was refused.
@@ -246,12 +307,14 @@ pub fn parse(ty: &ColumnType, text: &str) -> Result<Value, Problem> {
         ColumnType::Phone => Phone::parse(text)
             .map(Value::Phone)
             .ok_or_else(|| problem(Reason::WrongType, "not 11 digits starting with 1")),
+        ColumnType::CardNumber => CardNumber::parse(text).map(Value::CardNumber),
     }
 }
 
 /// The text of a field as it may appear in a quarantine record: personal identifiers are masked (a valid national
 /// ID by `NationalId::masked`, an invalid one of 14 or more characters as its first 6 and last 4, anything shorter
-/// entirely; phones as first 3 and last 4 of 11 digits, anything else entirely); other values are shown as read.
+/// entirely; phones as first 3 and last 4 of 11 digits, anything else entirely; card numbers as
+/// `6222 **** **** **** 3256` from 12 characters on, anything shorter entirely); other values are shown as read.
 pub fn masked_for_report(ty: &ColumnType, text: &str) -> String {
     match ty {
         ColumnType::NationalId => match NationalId::parse(text) {
@@ -259,6 +322,7 @@ pub fn masked_for_report(ty: &ColumnType, text: &str) -> String {
             Err(_) => mask_keeping(text, 6, 4, 14),
         },
         ColumnType::Phone => mask_keeping(text, 3, 4, 11),
+        ColumnType::CardNumber => mask_card(text),
         _ => text.to_owned(),
     }
 }
@@ -297,5 +361,21 @@ mod tests {
         assert_eq!(mask_keeping("99000119900101123X", 6, 4, 14), "990001********123X");
         assert_eq!(masked_for_report(&ColumnType::Phone, "10312345678"), "103****5678");
         assert_eq!(masked_for_report(&ColumnType::Phone, "1031234"), "*******");
+        assert_eq!(masked_for_report(&ColumnType::CardNumber, "6222021234567893256"), "6222 **** **** **** 3256");
+        assert_eq!(masked_for_report(&ColumnType::CardNumber, "62220212345678"), "6222 **** **** **** 5678");
+        assert_eq!(masked_for_report(&ColumnType::CardNumber, "62220212"), "********");
+    }
+
+    #[test]
+    fn card_numbers_need_16_to_19_digits_and_a_luhn_check_digit() {
+        // 4111 1111 1111 1111 is the textbook Luhn-valid test number.
+        let card = CardNumber::parse("4111111111111111").expect("valid");
+        assert_eq!(format!("{card:?}"), "CardNumber(4111 **** **** **** 1111)");
+        assert_eq!(CardNumber::parse("4111111111111112").map_err(|p| p.reason), Err(Reason::BadCheckDigit));
+        assert_eq!(CardNumber::parse("411111111111111").map_err(|p| p.reason), Err(Reason::WrongType));
+        assert_eq!(CardNumber::parse("41111111111111111111").map_err(|p| p.reason), Err(Reason::WrongType));
+        assert_eq!(CardNumber::parse("4111-1111-1111-1111").map_err(|p| p.reason), Err(Reason::WrongType));
+        assert!(luhn_valid("79927398713"), "the Luhn example of ISO/IEC 7812-1");
+        assert!(!luhn_valid("79927398710"));
     }
 }

@@ -6,27 +6,13 @@ use ingest::{KnownKeys, contracts, validate};
 use crate::{csv_of, sim};
 
 fn files() -> Vec<(&'static ingest::Contract, Vec<u8>)> {
-    let t = &sim().tables;
-    vec![
-        (&contracts::COUNTIES, csv_of(&t.counties)),
-        (&contracts::VILLAGES, csv_of(&t.villages)),
-        (&contracts::HOUSEHOLDS, csv_of(&t.households)),
-        (&contracts::MEMBERS, csv_of(&t.members)),
-        (&contracts::GROUPS, csv_of(&t.groups)),
-        (&contracts::RATINGS, csv_of(&t.ratings)),
-        (&contracts::BUREAU_REPORTS, csv_of(&t.bureau)),
-        (&contracts::APPLICATIONS, csv_of(&t.applications)),
-        (&contracts::LOANS, csv_of(&t.loans)),
-        (&contracts::REPAYMENTS, csv_of(&t.repayments)),
-        (&contracts::TRANSACTIONS, csv_of(&t.transactions)),
-        (&contracts::PRICES, csv_of(&t.prices)),
-    ]
+    crate::simulator_files().iter().map(|(contract, csv, _)| (*contract, csv.clone())).collect()
 }
 
 #[test]
 fn tiny_simulation_validates_clean_for_every_implemented_source() {
     let files = files();
-    assert_eq!(files.len(), contracts::ALL.len(), "every implemented contract is exercised");
+    assert_eq!(files.len(), contracts::SIMULATOR.len(), "every implemented contract is exercised");
     let mut keys = KnownKeys::new();
     for (contract, bytes) in &files {
         let file = format!("{}.csv", contract.name);
