@@ -405,7 +405,7 @@ pub const LOANS: Contract = Contract {
     rules: &[
         Rule::NotGreater { a: "start_date", b: "maturity_date" },
         Rule::Iff(Condition::Present("crop"), is("product", &["harvest-bullet"])),
-        Rule::Iff(Condition::Positive("dpd_at_end"), is("status_at_end", &["overdue"])),
+        Rule::Iff(Condition::Positive("dpd_at_end"), is("status_at_end", &["overdue", "written-off"])),
         Rule::NotGreater { a: "dpd_at_end", b: "max_dpd" },
         Rule::NotGreater { a: "principal_outstanding_at_end", b: "principal" },
     ],

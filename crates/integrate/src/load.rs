@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use ingest::{Contract, KnownKeys, Outcome, TextEncoding, join_key};
+use ingest::{Contract, Format, KnownKeys, Outcome, TextEncoding, join_key};
 use privacy::{FieldCipher, NonceSource, mask};
 use sha2::{Digest, Sha256};
 use store::{Cell, LoadCounts, LoadInfo, QuarantineRecord, SqliteStore, Versions};
@@ -118,10 +118,12 @@ pub async fn load_file<N: NonceSource>(
     let table = record_table(contract);
     store.ensure_record_table(&table).await?;
     let refs = referenced_keys(store, contract).await?;
-    let validation = ingest::validate(contract, &file_name, &bytes, options.encoding, &refs)?;
+    let format = Format::from_path(path).unwrap_or(Format::Csv);
+    let validation = ingest::validate_as(format, contract, &file_name, &bytes, options.encoding, &refs)?;
     let encoding = validation.encoding();
     let lines = bytes.iter().filter(|&&b| b == b'\n').count() as u64;
-    progress.start(contract.name, lines.saturating_sub(1));
+    let header_lines = if format == Format::Csv { 1 } else { 0 };
+    progress.start(contract.name, lines.saturating_sub(header_lines));
 
     let mut writer = store.begin_load(&table).await?;
     let load_id = writer.load_id();
@@ -180,7 +182,11 @@ pub async fn load_file<N: NonceSource>(
         file_name: file_name.clone(),
         file_sha256: sha,
         contract_version: contract.version,
-        format: "csv".to_string(),
+        format: match format {
+            Format::Csv => "csv",
+            Format::Jsonl => "jsonl",
+        }
+        .to_string(),
         encoding: match encoding {
             TextEncoding::Utf8 => "utf-8",
             TextEncoding::Gb18030 => "gb18030",

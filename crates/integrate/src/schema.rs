@@ -31,6 +31,7 @@ pub fn personal_kind(contract: &Contract, column: &str) -> Option<FieldKind> {
     match ty {
         ColumnType::NationalId => Some(FieldKind::NationalId),
         ColumnType::Phone => Some(FieldKind::Phone),
+        ColumnType::CardNumber => Some(FieldKind::BankCard),
         _ => PERSONAL_TEXT.iter().find(|(s, c, _)| *s == contract.name && *c == column).map(|(_, _, kind)| *kind),
     }
 }
@@ -83,6 +84,7 @@ pub fn value_text(value: &Value) -> String {
         Value::Ids(ids) => ids.join(";"),
         Value::NationalId(id) => id.expose().to_string(),
         Value::Phone(phone) => phone.expose().to_string(),
+        Value::CardNumber(card) => card.expose().to_string(),
     }
 }
 
