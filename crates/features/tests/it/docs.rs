@@ -1,0 +1,1 @@
+//! docs/features.md lists exactly the catalogue.
