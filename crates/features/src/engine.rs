@@ -14,7 +14,7 @@ use crate::catalogue::{CATALOGUE, Feature};
 use crate::input::{BorrowerRecords, Context};
 use crate::known::KnownRecords;
 use crate::snapshot::Snapshot;
-use crate::social::{Social, SocialDateMismatch};
+use crate::social::{PeerState, Social, SocialDateMismatch};
 use crate::{capacity, history, purpose, social, transactions};
 
 /// The values of one row under construction, indexed by [`Feature`].
@@ -127,16 +127,35 @@ fn row(snapshot: &Snapshot, social: &Social, known: &KnownRecords) -> FeatureRow
 }
 
 /// Features of every borrower as of `as_of` (the training batch), with the social summary computed from the same
-/// borrowers.
+/// borrowers. Single-threaded; see [`build_parallel`].
 pub fn build(as_of: Date, context: &Context, borrowers: &[BorrowerRecords]) -> FeatureTable {
+    build_parallel(as_of, context, borrowers, 1)
+}
+
+/// [`build`] on `threads` worker threads (the caller chooses; 0 and 1 both mean the calling thread). Rows keep the
+/// input order and equal those of [`build`] exactly: each row is a pure function of its borrower, the snapshot and
+/// the social summary.
+pub fn build_parallel(as_of: Date, context: &Context, borrowers: &[BorrowerRecords], threads: usize) -> FeatureTable {
     let snapshot = Snapshot::new(as_of, context);
-    let known: Vec<KnownRecords> = borrowers.iter().map(|b| KnownRecords::new(as_of, b)).collect();
-    let social = Social::from_states(
-        as_of,
-        known.iter().map(|k| (k.household.household_id.clone(), crate::social::PeerState::from_known(k))),
-    );
-    let rows = known.iter().map(|k| row(&snapshot, &social, k)).collect();
+    let known = par_map(borrowers, threads, |b| KnownRecords::new(as_of, b));
+    let states = par_map(&known, threads, |k| (k.household.household_id.clone(), PeerState::from_known(k)));
+    let social = Social::from_states(as_of, states);
+    let rows = par_map(&known, threads, |k| row(&snapshot, &social, k));
     FeatureTable { as_of, rows }
+}
+
+/// Maps `f` over `items` in contiguous chunks on scoped threads, keeping the order.
+fn par_map<'a, T: Sync, U: Send>(items: &'a [T], threads: usize, f: impl Fn(&'a T) -> U + Sync) -> Vec<U> {
+    if threads <= 1 || items.len() < 2 {
+        return items.iter().map(f).collect();
+    }
+    let chunk = items.len().div_ceil(threads);
+    let f = &f;
+    std::thread::scope(|scope| {
+        let workers: Vec<_> =
+            items.chunks(chunk).map(|part| scope.spawn(move || part.iter().map(f).collect::<Vec<U>>())).collect();
+        workers.into_iter().flat_map(|w| w.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))).collect()
+    })
 }
 
 /// Features of one borrower as of the snapshot's date: the single-applicant path. `social` must be a summary of the

@@ -215,6 +215,7 @@ fn a_tiny_simulated_county_end_to_end() {
     let as_of = date("2026-06-30");
     let table = build(as_of, &context, &borrowers);
     assert_eq!(table.rows.len(), borrowers.len());
+    assert_eq!(features::build_parallel(as_of, &context, &borrowers, 3), table, "threads change nothing");
 
     // Every borrower seen at 90+ DPD in the last 12 months scores a positive dpd_max_12m.
     let from = domain::add_months(as_of, -12);
