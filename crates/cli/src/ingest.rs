@@ -22,7 +22,9 @@ impl From<IntegrateError> for CliError {
             IntegrateError::Header(h) => CliError::input("file", h),
             IntegrateError::Manifest { ref path, .. } => CliError::input(path.display().to_string(), e),
             IntegrateError::UnknownSource(_) => CliError::input("source", e),
-            IntegrateError::Io { ref path, .. } if !path.exists() => CliError::input(path.display().to_string(), "no such file"),
+            IntegrateError::Io { ref path, .. } if !path.exists() => {
+                CliError::input(path.display().to_string(), "no such file")
+            }
             IntegrateError::Store(s) => s.into(),
             other => CliError::Internal(anyhow::Error::new(other)),
         }
@@ -37,7 +39,9 @@ pub fn keyring(key_file: Option<&Path>) -> Result<Keyring, CliError> {
             Ok(text) => Keyring::parse(KEYS_VARIABLE, &text).map_err(|e| CliError::input(KEYS_VARIABLE, e)),
             Err(_) => Err(CliError::input(
                 "key-file",
-                format!("personal data is sealed at rest: pass --key-file FILE or set {KEYS_VARIABLE} (agririsk keys generate --out FILE makes one)"),
+                format!(
+                    "personal data is sealed at rest: pass --key-file FILE or set {KEYS_VARIABLE} (agririsk keys generate --out FILE makes one)"
+                ),
             )),
         },
     }
@@ -193,7 +197,8 @@ pub fn report_table(report: &DirectoryReport, seconds: f64) -> String {
     let mut total_read = 0;
     for load in &report.loads {
         let c = &load.info.counts;
-        let id = if load.already_loaded { format!("{} (again)", load.info.load_id) } else { load.info.load_id.to_string() };
+        let id =
+            if load.already_loaded { format!("{} (again)", load.info.load_id) } else { load.info.load_id.to_string() };
         let (new, corrected) = if load.already_loaded { (0, 0) } else { (c.new, c.corrected) };
         let unchanged = if load.already_loaded { c.read - c.quarantined - c.duplicate } else { c.unchanged };
         total_read += c.read;
@@ -241,11 +246,16 @@ pub fn keys_generate(out: &Path, id: &str) -> Result<(), CliError> {
         options.mode(0o600);
     }
     let mut file = options.open(out).map_err(|e| match e.kind() {
-        std::io::ErrorKind::AlreadyExists => CliError::input("out", format!("{} exists; keys are never overwritten", out.display())),
+        std::io::ErrorKind::AlreadyExists => {
+            CliError::input("out", format!("{} exists; keys are never overwritten", out.display()))
+        }
         _ => CliError::Internal(anyhow::Error::new(e).context(format!("creating {}", out.display()))),
     })?;
     file.write_all(text.as_bytes()).map_err(|e| CliError::Internal(e.into()))?;
-    emit(&format!("wrote key file {} (mode 600; keep a copy in a safe place: without it sealed data cannot be read)\n", out.display()))
+    emit(&format!(
+        "wrote key file {} (mode 600; keep a copy in a safe place: without it sealed data cannot be read)\n",
+        out.display()
+    ))
 }
 
 /// `agririsk keys rotate`: appends a new current key.
@@ -271,5 +281,8 @@ pub fn keys_rotate(key_file: &Path, id: &str) -> Result<(), CliError> {
     let mut file = options.open(&partial).map_err(|e| CliError::Internal(e.into()))?;
     file.write_all(text.as_bytes()).map_err(|e| CliError::Internal(e.into()))?;
     std::fs::rename(&partial, key_file).map_err(|e| CliError::Internal(e.into()))?;
-    emit(&format!("key `{id}` added to {} and made current; tokens sealed with older keys stay readable\n", key_file.display()))
+    emit(&format!(
+        "key `{id}` added to {} and made current; tokens sealed with older keys stay readable\n",
+        key_file.display()
+    ))
 }

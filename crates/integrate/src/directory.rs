@@ -11,11 +11,11 @@ use std::path::{Path, PathBuf};
 use ingest::CONTRACT_VERSION;
 use privacy::{FieldCipher, NonceSource};
 use serde::Deserialize;
-use store::{Cell, SqliteStore, Versions};
+use store::{Cell, Filter, SqliteStore, Versions};
 
+use crate::IntegrateError;
 use crate::load::{LoadOptions, LoadReport, Progress, load_file};
 use crate::schema::record_table;
-use crate::IntegrateError;
 
 /// The parts of `manifest.json` a loader reads.
 #[derive(Debug, Clone, Deserialize)]
@@ -144,14 +144,25 @@ pub async fn deferred_dangling(store: &SqliteStore) -> Result<Vec<Dangling>, Int
             if !loaded.iter().any(|s| s == target.name) || target.key.len() != 1 {
                 continue;
             }
-            let targets = store.scan_records(&record_table(target), &[target.key[0]], None, Versions::Current, None).await?;
-            let known: HashSet<String> = targets.into_iter().filter_map(|mut c| match c.pop() {
-                Some(Cell::Text(t)) => Some(t),
-                _ => None,
-            }).collect();
+            let targets = store
+                .scan_records(&record_table(target), &[target.key[0]], Filter::All, Versions::Current, None)
+                .await?;
+            let known: HashSet<String> = targets
+                .into_iter()
+                .filter_map(|mut c| match c.pop() {
+                    Some(Cell::Text(t)) => Some(t),
+                    _ => None,
+                })
+                .collect();
             let key_column = contract.key.first().copied().unwrap_or(fk.columns[0]);
             let rows = store
-                .scan_records(&record_table(contract), &[key_column, fk.columns[0]], None, Versions::Current, None)
+                .scan_records(
+                    &record_table(contract),
+                    &[key_column, fk.columns[0]],
+                    Filter::All,
+                    Versions::Current,
+                    None,
+                )
                 .await?;
             for row in rows {
                 if let [key, Cell::Text(value)] = row.as_slice()

@@ -9,6 +9,7 @@
 //! passes the load's date and time).
 
 pub mod directory;
+pub mod history;
 pub mod load;
 pub mod schema;
 
@@ -46,6 +47,16 @@ pub enum IntegrateError {
     /// Personal data could not be sealed.
     #[error("sealing personal data failed: {0}")]
     Seal(privacy::SealError),
+    /// A stored value cannot be read back as its contract says (a damaged or hand-edited database).
+    #[error("stored {table}.{column}: {reason}")]
+    Stored {
+        /// The source.
+        table: &'static str,
+        /// The column.
+        column: &'static str,
+        /// What is wrong.
+        reason: String,
+    },
     /// The store failed.
     #[error(transparent)]
     Store(#[from] store::StoreError),

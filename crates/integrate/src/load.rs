@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use ingest::{Contract, Format, KnownKeys, Outcome, TextEncoding, join_key};
 use privacy::{FieldCipher, NonceSource, mask};
 use sha2::{Digest, Sha256};
-use store::{Cell, LoadCounts, LoadInfo, QuarantineRecord, SqliteStore, Versions};
+use store::{Cell, Filter, LoadCounts, LoadInfo, QuarantineRecord, SqliteStore, Versions};
 
 use crate::IntegrateError;
 use crate::schema::{Encoder, hex, personal_kind, record_table};
@@ -74,8 +74,7 @@ pub async fn referenced_keys(store: &SqliteStore, contract: &Contract) -> Result
         let target = ingest::contracts::by_name(fk.references)
             .ok_or_else(|| IntegrateError::UnknownSource(fk.references.to_string()))?;
         let columns: Vec<&str> = target.key.to_vec();
-        let rows =
-            store.scan_records(&record_table(target), &columns, None, Versions::Current, None).await?;
+        let rows = store.scan_records(&record_table(target), &columns, Filter::All, Versions::Current, None).await?;
         let joined = rows.into_iter().map(|cells| {
             let parts: Vec<String> = cells
                 .into_iter()

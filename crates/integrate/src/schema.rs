@@ -22,8 +22,7 @@ use crate::IntegrateError;
 const PERSONAL_TEXT: &[(&str, &str, FieldKind)] = &[("members", "name", FieldKind::Name)];
 
 /// Columns other sources join on, indexed in every table that has them.
-const JOIN_COLUMNS: &[&str] =
-    &["household_id", "loan_id", "village_code", "county_code", "application_id", "group_id"];
+const JOIN_COLUMNS: &[&str] = &["household_id", "loan_id", "village_code", "county_code", "application_id", "group_id"];
 
 /// The kind of personal data a column holds, if it holds any.
 pub fn personal_kind(contract: &Contract, column: &str) -> Option<FieldKind> {

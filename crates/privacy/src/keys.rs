@@ -463,7 +463,11 @@ mod tests {
 /// (`chmod 600`).
 pub fn generate_key_text(id: &str) -> Result<String, KeyGenError> {
     KeyId::parse(id).ok_or(KeyGenError::BadId)?;
-    Ok(format!("# agririsk privacy keys (chmod 600)\nindex:{}\n{id}:{}\n", random_key()?.as_str(), random_key()?.as_str()))
+    Ok(format!(
+        "# agririsk privacy keys (chmod 600)\nindex:{}\n{id}:{}\n",
+        random_key()?.as_str(),
+        random_key()?.as_str()
+    ))
 }
 
 /// An extra encryption key entry `id:BASE64` and the line that makes it current, to append to a key file when

@@ -25,8 +25,11 @@ use lending::{DatedEvent, LoanEvent, LoanTerms, Posting, StatusChange};
 use serde::{Deserialize, Serialize};
 
 pub use models::{ModelRecord, ModelRegistry, ModelStatus, ModelStatusChange, ModelSummary, UnknownModelStatus};
-pub use records::{Cell, CellType, LoadCounts, LoadInfo, NewRecord, QuarantineRecord, RecordColumn, RecordTable, RecordVersion, Written};
-pub use sqlite::{LoadWriter, ROWS_PER_STATEMENT, SqliteStore, Versions};
+pub use records::{
+    Cell, CellType, LoadCounts, LoadInfo, NewRecord, QuarantineRecord, RecordColumn, RecordTable, RecordVersion,
+    Written,
+};
+pub use sqlite::{Filter, LoadWriter, ROWS_PER_STATEMENT, SqliteStore, Versions};
 
 /// Errors from a store.
 #[derive(Debug, thiserror::Error)]

@@ -22,7 +22,7 @@ use crate::{
 mod models;
 mod records;
 
-pub use records::{LoadWriter, ROWS_PER_STATEMENT, Versions};
+pub use records::{Filter, LoadWriter, ROWS_PER_STATEMENT, Versions};
 
 /// Schema migrations, embedded in the binary and applied in order on open.
 const MIGRATIONS: &[(i64, &str, &str)] = &[

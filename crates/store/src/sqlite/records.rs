@@ -68,8 +68,12 @@ fn table_ddl(table: &RecordTable) -> Vec<String> {
             "CREATE VIEW cur_{source} AS SELECT * FROM {name} AS r
              WHERE r._version = (SELECT MAX(_version) FROM {name} WHERE _key = r._key)"
         ),
-        format!("CREATE TRIGGER {name}_no_update BEFORE UPDATE ON {name} BEGIN SELECT RAISE(ABORT, '{name} is append-only'); END"),
-        format!("CREATE TRIGGER {name}_no_delete BEFORE DELETE ON {name} BEGIN SELECT RAISE(ABORT, '{name} is append-only'); END"),
+        format!(
+            "CREATE TRIGGER {name}_no_update BEFORE UPDATE ON {name} BEGIN SELECT RAISE(ABORT, '{name} is append-only'); END"
+        ),
+        format!(
+            "CREATE TRIGGER {name}_no_delete BEFORE DELETE ON {name} BEGIN SELECT RAISE(ABORT, '{name} is append-only'); END"
+        ),
     ];
     for column in table.columns.iter().filter(|c| c.indexed) {
         ddl.push(format!("CREATE INDEX {name}_by_{} ON {name} ({})", column.name, quoted(&column.name)));
@@ -114,6 +118,17 @@ fn cell_from(row: &SqliteRow, index: usize, ty: CellType) -> Result<Cell, StoreE
         CellType::Integer => row.try_get::<Option<i64>, _>(index)?.map_or(Cell::Null, Cell::Int),
         CellType::Text => row.try_get::<Option<String>, _>(index)?.map_or(Cell::Null, Cell::Text),
     })
+}
+
+/// Which rows a [`SqliteStore::scan_records`] reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Filter<'a> {
+    /// Every row.
+    All,
+    /// Rows whose column equals the text.
+    Eq(&'a str, &'a str),
+    /// Rows whose column is one of the texts.
+    In(&'a str, &'a [String]),
 }
 
 /// Which versions a [`SqliteStore::scan_records`] reads.
@@ -180,10 +195,12 @@ impl SqliteStore {
 
     /// The rows a load set aside, in line order.
     pub async fn load_quarantine(&self, load_id: i64) -> Result<Vec<QuarantineRecord>, StoreError> {
-        let rows = sqlx::query("SELECT line, field, value, reason, detail FROM load_quarantine WHERE load_id = ? ORDER BY line")
-            .bind(load_id)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = sqlx::query(
+            "SELECT line, field, value, reason, detail FROM load_quarantine WHERE load_id = ? ORDER BY line",
+        )
+        .bind(load_id)
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter()
             .map(|row| {
                 Ok(QuarantineRecord {
@@ -202,14 +219,14 @@ impl SqliteStore {
         Ok(sqlx::query_scalar("SELECT source FROM record_tables ORDER BY source").fetch_all(&self.pool).await?)
     }
 
-    /// Reads `columns` of a source's records, the latest version of each key as `versions` says, optionally only
-    /// rows whose column `filter.0` equals `filter.1`, ordered by `order_by` (a column name) then key. Returns
-    /// nothing when the source was never loaded.
+    /// Reads `columns` of a source's records, the latest version of each key as `versions` says, the rows
+    /// `filter` selects, ordered by `order_by` (a column name) then insertion order, or in insertion order. Returns nothing when the source was never
+    /// loaded.
     pub async fn scan_records(
         &self,
         table: &RecordTable,
         columns: &[&str],
-        filter: Option<(&str, &str)>,
+        filter: Filter<'_>,
         versions: Versions<'_>,
         order_by: Option<&str>,
     ) -> Result<Vec<Vec<Cell>>, StoreError> {
@@ -231,25 +248,48 @@ impl SqliteStore {
         let select: Vec<String> = columns.iter().map(|c| format!("r.{}", quoted(c))).collect();
         let in_force = match versions {
             Versions::Current => String::new(),
-            Versions::AsOf(_) => "AND (v._valid_from IS NULL OR v._valid_from <= ?2)".to_string(),
+            Versions::AsOf(_) => "AND (v._valid_from IS NULL OR v._valid_from <= ?)".to_string(),
         };
         let mut sql = format!(
             "SELECT {} FROM {name} AS r WHERE r._version = (SELECT MAX(v._version) FROM {name} AS v
              WHERE v._key = r._key {in_force})",
             select.join(", ")
         );
-        if let Some((column, _)) = filter {
-            check_name(column)?;
-            sql.push_str(&format!(" AND r.{} = ?1", quoted(column)));
+        match filter {
+            Filter::All => {}
+            Filter::Eq(column, _) => {
+                check_name(column)?;
+                sql.push_str(&format!(" AND r.{} = ?", quoted(column)));
+            }
+            Filter::In(column, values) => {
+                check_name(column)?;
+                if values.is_empty() {
+                    return Ok(Vec::new());
+                }
+                sql.push_str(&format!(" AND r.{} IN ({})", quoted(column), vec!["?"; values.len()].join(",")));
+            }
         }
-        if let Some(order) = order_by {
-            check_name(order)?;
-            sql.push_str(&format!(" ORDER BY r.{}, r._key", quoted(order)));
+        match order_by {
+            Some(order) => {
+                check_name(order)?;
+                sql.push_str(&format!(" ORDER BY r.{}, r.rowid", quoted(order)));
+            }
+            // Insertion order: within a load, the file's row order (which event logs such as repayments rely on
+            // for several rows of one date).
+            None => sql.push_str(" ORDER BY r.rowid"),
         }
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-        query = query.bind(filter.map(|(_, v)| v.to_string()));
         if let Versions::AsOf(date) = versions {
             query = query.bind(date.to_string());
+        }
+        match filter {
+            Filter::All => {}
+            Filter::Eq(_, value) => query = query.bind(value.to_string()),
+            Filter::In(_, values) => {
+                for value in values {
+                    query = query.bind(value.clone());
+                }
+            }
         }
         let mut out = Vec::new();
         let mut rows = query.fetch(&self.pool);
@@ -369,7 +409,8 @@ impl BatchTask {
         };
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
         for (record, version, valid_from) in batch {
-            query = query.bind(record.key).bind(i64::from(version)).bind(self.load_id).bind(valid_from).bind(record.hash);
+            query =
+                query.bind(record.key).bind(i64::from(version)).bind(self.load_id).bind(valid_from).bind(record.hash);
             for cell in record.cells {
                 query = match cell {
                     Cell::Null => query.bind(None::<String>),
@@ -459,7 +500,12 @@ impl LoadWriter {
     }
 
     /// Queues a row as `version` of its key (in force from `valid_from` for versions after the first).
-    pub async fn write(&mut self, record: NewRecord, version: u32, valid_from: Option<String>) -> Result<(), StoreError> {
+    pub async fn write(
+        &mut self,
+        record: NewRecord,
+        version: u32,
+        valid_from: Option<String>,
+    ) -> Result<(), StoreError> {
         if record.cells.len() != self.width {
             return Err(corrupt(format!(
                 "{}: row {} has {} cells for {} columns",

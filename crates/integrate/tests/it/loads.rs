@@ -1,0 +1,142 @@
+//! Loading files: counts, idempotence, corrections as versions, quarantine, refusal of a wrong header.
+
+use integrate::{Silent, load_file};
+use store::{Filter, Versions};
+
+use crate::fixtures::{cipher, loaded_store, options, write_county};
+
+fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime")
+}
+
+#[test]
+fn a_county_loads_clean_and_a_second_load_changes_nothing() {
+    rt().block_on(async {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = loaded_store(dir.path()).await;
+        let before = store.loads().await.expect("loads");
+        assert_eq!(before.len(), 17, "one load per model-facing file");
+        // The same directory again: every file is recognised by its bytes and nothing is written.
+        let data = dir.path().join("county");
+        let again =
+            integrate::load_directory(&store, &cipher(), &data, &options(dir.path(), "2026-11-29"), &mut Silent)
+                .await
+                .expect("second load");
+        assert!(again.loads.iter().all(|l| l.already_loaded));
+        assert_eq!(store.loads().await.expect("loads").len(), before.len());
+        // Manifest entries that are not model-facing are skipped with a reason.
+        assert!(again.skipped.iter().any(|s| s.entity == "household_truth"));
+        // Deferred references hold in a clean county.
+        assert!(again.dangling.is_empty(), "{:?}", again.dangling.first());
+    });
+}
+
+#[test]
+fn a_changed_row_becomes_a_new_version_in_force_from_the_load_date() {
+    rt().block_on(async {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = loaded_store(dir.path()).await;
+        let contract = ingest::contracts::by_name("households").expect("contract");
+        let original = std::fs::read_to_string(dir.path().join("county/households.csv")).expect("read");
+        let first_row = original.lines().nth(1).expect("a household").to_string();
+        let id = first_row.split(',').next().expect("id").to_string();
+        // Same household, more deposits: a correction. Plus an untouched second household (unchanged).
+        let mut fields: Vec<String> = first_row.split(',').map(str::to_string).collect();
+        let deposits = contract.column_index("deposits").expect("deposits column");
+        fields[deposits] = "123456.00".to_string();
+        let header = original.lines().next().expect("header");
+        let second = original.lines().nth(2).expect("second household");
+        let path = dir.path().join("households-correction.csv");
+        std::fs::write(&path, format!("{header}\n{}\n{second}\n", fields.join(","))).expect("write");
+        let report = load_file(&store, &cipher(), contract, &path, &options(dir.path(), "2026-12-15"), &mut Silent)
+            .await
+            .expect("correction loads");
+        let c = report.info.counts;
+        assert_eq!((c.read, c.new, c.corrected, c.unchanged), (2, 0, 1, 1));
+
+        let table = integrate::schema::record_table(contract);
+        let read = |versions| {
+            let store = store.clone();
+            let table = table.clone();
+            let id = id.clone();
+            async move {
+                store
+                    .scan_records(&table, &["deposits"], Filter::Eq("household_id", &id), versions, None)
+                    .await
+                    .expect("scan")
+            }
+        };
+        let current = read(Versions::Current).await;
+        assert_eq!(current, vec![vec![store::Cell::Int(12_345_600)]]);
+        // Before the correction's as-of date the original version is in force; never overwritten.
+        let earlier = read(Versions::AsOf("2026-12-14")).await;
+        assert_ne!(earlier, current);
+        assert_eq!(read(Versions::AsOf("2026-12-15")).await, current);
+        // The history table refuses updates.
+        let err = store.execute_raw("UPDATE rec_households SET deposits = 0").await;
+        assert!(err.is_err(), "record tables are append-only");
+    });
+}
+
+#[test]
+fn bad_rows_are_quarantined_with_reasons_while_good_rows_load() {
+    rt().block_on(async {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = loaded_store(dir.path()).await;
+        let contract = ingest::contracts::by_name("members").expect("contract");
+        let original = std::fs::read_to_string(dir.path().join("county/members.csv")).expect("read");
+        let header = original.lines().next().expect("header");
+        let good = original.lines().nth(1).expect("row").to_string();
+        let cols: Vec<&str> = header.split(',').collect();
+        let at = |name: &str| cols.iter().position(|c| *c == name).expect("column");
+        let edit = |column: &str, value: &str| {
+            let mut f: Vec<String> = good.split(',').map(str::to_string).collect();
+            f[at(column)] = value.to_string();
+            f.join(",")
+        };
+        let mut bad_id = good.split(',').map(str::to_string).collect::<Vec<_>>();
+        let national = bad_id[at("national_id")].clone();
+        let last = national.chars().last().expect("check char");
+        let wrong = if last == '0' { '1' } else { '0' };
+        bad_id[at("national_id")] = format!("{}{wrong}", &national[..17]);
+        let rows = [
+            edit("birth_year", "nineteen"),                        // wrong type
+            edit("relation", "表亲"),                              // unknown code
+            edit("household_id", "H9999999"),                      // dangling reference
+            bad_id.join(","),                                      // bad check digit
+            good.split(',').take(3).collect::<Vec<_>>().join(","), // truncated line
+        ];
+        let path = dir.path().join("members-bad.csv");
+        std::fs::write(&path, format!("{header}\n{}\n", rows.join("\n"))).expect("write");
+        let report = load_file(&store, &cipher(), contract, &path, &options(dir.path(), "2026-12-01"), &mut Silent)
+            .await
+            .expect("file loads with quarantine");
+        let reasons: Vec<&str> = report.quarantined.iter().map(|q| q.reason.as_str()).collect();
+        for reason in ["wrong-type", "unknown-code", "dangling-reference", "bad-check-digit", "field-count"] {
+            assert!(reasons.contains(&reason), "{reason} missing from {reasons:?}");
+        }
+        let file = report.quarantine_file.expect("a quarantine file");
+        let text = std::fs::read_to_string(&file).expect("quarantine file");
+        assert!(text.starts_with("file,line,field,value,reason,detail\n"));
+        assert!(!text.contains(&national), "the quarantine file shows IDs masked");
+        assert_eq!(store.load_quarantine(report.info.load_id).await.expect("stored").len(), 5);
+    });
+}
+
+#[test]
+fn a_file_with_the_wrong_header_is_refused_whole_and_nothing_is_recorded() {
+    rt().block_on(async {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = loaded_store(dir.path()).await;
+        let loads_before = store.loads().await.expect("loads").len();
+        // The loans file offered as repayments.
+        let path = write_county(&dir.path().join("again")).join("loans.csv");
+        let contract = ingest::contracts::by_name("repayments").expect("contract");
+        let err = load_file(&store, &cipher(), contract, &path, &options(dir.path(), "2026-12-01"), &mut Silent)
+            .await
+            .expect_err("wrong header");
+        assert!(err.is_input_error());
+        assert!(err.to_string().contains("loans.csv"), "{err}");
+        assert_eq!(store.loads().await.expect("loads").len(), loads_before);
+    });
+}
