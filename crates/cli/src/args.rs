@@ -97,6 +97,12 @@ pub enum Command {
         #[arg(long)]
         quiet: bool,
     },
+    /// Point-in-time feature tables from the ingested records.
+    Features {
+        /// The features command.
+        #[command(subcommand)]
+        command: FeaturesCommand,
+    },
     /// Manage the privacy key file that seals personal data.
     Keys {
         /// The key command.
@@ -123,6 +129,33 @@ pub enum EncodingArg {
     /// GB18030 (also reads GBK and GB2312).
     #[value(name = "gb18030", alias = "gbk")]
     Gb18030,
+}
+
+/// Feature commands.
+#[derive(Debug, Subcommand)]
+pub enum FeaturesCommand {
+    /// Write a training table: the features of every borrower with a loan open on the date, computed only from what
+    /// was known then, and whether each reached 90+ days past due within the horizon.
+    Build {
+        /// The date the features are as of.
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        as_of: String,
+        /// Where to write the CSV.
+        #[arg(long, value_name = "FILE.csv")]
+        out: PathBuf,
+        /// The label horizon after the as-of date, months.
+        #[arg(long, default_value_t = 12)]
+        horizon_months: u32,
+        /// Every household's features, without the population filter and the label (e.g. for scoring).
+        #[arg(long)]
+        no_label: bool,
+        /// Worker threads.
+        #[arg(long, default_value_t = 2)]
+        threads: usize,
+        /// No summary line.
+        #[arg(long)]
+        quiet: bool,
+    },
 }
 
 /// Key-file commands.

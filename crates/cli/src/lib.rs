@@ -8,6 +8,7 @@ pub mod app;
 pub mod args;
 pub mod demo;
 pub mod error;
+pub mod features;
 pub mod ingest;
 pub mod model;
 pub mod output;
@@ -24,7 +25,7 @@ use lending::{
 use store::SqliteStore;
 
 use crate::app::App;
-use crate::args::{Cli, Command, Format, KeysCommand, LoanCommand, ModelCommand, ModelKind};
+use crate::args::{Cli, Command, FeaturesCommand, Format, KeysCommand, LoanCommand, ModelCommand, ModelKind};
 use crate::error::CliError;
 
 /// The system clock, read only here at the edge. "Today" is the calendar day in China Standard Time (UTC+8, no
@@ -98,6 +99,12 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             let args = ingest::IngestArgs { source, files, all, encoding, as_of, key_file, format, quiet };
             ingest::ingest_command(&cli.data_dir, args).await
         }
+        Command::Features { command } => match command {
+            FeaturesCommand::Build { as_of, out, horizon_months, no_label, threads, quiet } => {
+                let label = (!no_label).then_some(horizon_months);
+                features::build_command(&cli.data_dir, &as_of, &out, label, threads, quiet).await
+            }
+        },
         Command::Keys { command } => match command {
             KeysCommand::Generate { out, id } => ingest::keys_generate(&out, &id),
             KeysCommand::Rotate { key_file, id } => ingest::keys_rotate(&key_file, &id),

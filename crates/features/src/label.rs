@@ -13,7 +13,7 @@ use std::io::{self, Write};
 
 use domain::{Date, add_months};
 
-use crate::engine::{FeatureRow, FeatureTable, build, write_csv_with};
+use crate::engine::{FeatureRow, FeatureTable, build_parallel, write_csv_with};
 use crate::history::{dpd_at, dpd_now, is_open};
 use crate::input::{BorrowerRecords, Context, Repayment};
 use crate::known::KnownRecords;
@@ -63,7 +63,18 @@ pub fn training_table(
     context: &Context,
     borrowers: &[BorrowerRecords],
 ) -> TrainingTable {
-    let table = build(as_of, context, borrowers);
+    training_table_parallel(as_of, horizon_months, context, borrowers, 1)
+}
+
+/// [`training_table`] with the features built on `threads` worker threads (same rows, same order).
+pub fn training_table_parallel(
+    as_of: Date,
+    horizon_months: u32,
+    context: &Context,
+    borrowers: &[BorrowerRecords],
+    threads: usize,
+) -> TrainingTable {
+    let table = build_parallel(as_of, context, borrowers, threads);
     let (rows, labels): (Vec<FeatureRow>, Vec<bool>) = table
         .rows
         .into_iter()

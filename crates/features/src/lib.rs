@@ -30,6 +30,6 @@ pub use input::{
     InsuranceClaim, Loan, Month, NewsItem, PriceRow, Rating, Repayment, Transaction, Village, WeatherEvent,
 };
 pub use known::KnownOn;
-pub use label::{TrainingTable, in_population, label, training_table};
+pub use label::{TrainingTable, in_population, label, training_table, training_table_parallel};
 pub use snapshot::Snapshot;
 pub use social::{PeerState, Social, SocialDateMismatch};

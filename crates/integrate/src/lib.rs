@@ -9,6 +9,7 @@
 //! passes the load's date and time).
 
 pub mod directory;
+pub mod feature_table;
 pub mod history;
 pub mod load;
 pub mod schema;
@@ -57,6 +58,21 @@ pub enum IntegrateError {
         /// What is wrong.
         reason: String,
     },
+    /// A label horizon that runs past the end of the stored repayment history.
+    #[error(
+        "a {horizon_months}-month label as of {as_of} needs repayment history to {needed}; the stored history ends {}",
+        data_end.map_or_else(|| "nowhere (no repayments are loaded)".to_string(), |d| format!("on {d}"))
+    )]
+    HorizonBeyondData {
+        /// The as-of date.
+        as_of: domain::Date,
+        /// The horizon asked for.
+        horizon_months: u32,
+        /// The date the data must reach.
+        needed: domain::Date,
+        /// The last repayment date stored.
+        data_end: Option<domain::Date>,
+    },
     /// The store failed.
     #[error(transparent)]
     Store(#[from] store::StoreError),
@@ -70,6 +86,7 @@ impl IntegrateError {
             IntegrateError::Header(_)
                 | IntegrateError::Manifest { .. }
                 | IntegrateError::UnknownSource(_)
+                | IntegrateError::HorizonBeyondData { .. }
                 | IntegrateError::Store(store::StoreError::SchemaChanged { .. })
         )
     }

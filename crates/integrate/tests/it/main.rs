@@ -2,4 +2,5 @@
 //! sealed personal data and point-in-time histories.
 
 mod fixtures;
+mod leakage;
 mod loads;
