@@ -114,11 +114,12 @@ pub async fn load_file<N: NonceSource>(
             quarantined: Vec::new(),
         });
     }
-    let table = record_table(contract);
-    store.ensure_record_table(&table).await?;
+    // Reads first, then the header check, and only then the first write: a refused file leaves no trace.
     let refs = referenced_keys(store, contract).await?;
     let format = Format::from_path(path).unwrap_or(Format::Csv);
     let validation = ingest::validate_as(format, contract, &file_name, &bytes, options.encoding, &refs)?;
+    let table = record_table(contract);
+    store.ensure_record_table(&table).await?;
     let encoding = validation.encoding();
     let lines = bytes.iter().filter(|&&b| b == b'\n').count() as u64;
     let header_lines = if format == Format::Csv { 1 } else { 0 };

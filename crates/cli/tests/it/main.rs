@@ -574,4 +574,5 @@ fn simulate_is_deterministic_and_rejects_bad_config_before_writing() {
         assert!(!out_dir.exists(), "{json}: nothing is written");
     }
 }
+mod ingest;
 mod model;
