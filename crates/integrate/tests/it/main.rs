@@ -1,5 +1,7 @@
 //! Integration tests of data integration against a real SQLite file: loads, idempotence, corrections, quarantine,
-//! sealed personal data and point-in-time histories.
+//! sealed personal data, point-in-time histories, the borrower profile and the pseudonymised export.
 
+mod export;
 mod fixtures;
 mod loads;
+mod profile;
