@@ -22,6 +22,8 @@ impl From<IntegrateError> for CliError {
             IntegrateError::Header(h) => CliError::input("file", h),
             IntegrateError::Manifest { ref path, .. } => CliError::input(path.display().to_string(), e),
             IntegrateError::UnknownSource(_) => CliError::input("source", e),
+            IntegrateError::Input { field, reason } => CliError::input(field, reason),
+            IntegrateError::Unseal { .. } => CliError::input("key-file", e),
             IntegrateError::Io { ref path, .. } if !path.exists() => {
                 CliError::input(path.display().to_string(), "no such file")
             }

@@ -11,6 +11,7 @@ pub mod error;
 pub mod ingest;
 pub mod model;
 pub mod output;
+pub mod profile;
 pub mod report;
 pub mod simulate;
 pub mod table;
@@ -97,6 +98,13 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Ingest { source, files, all, encoding, as_of, key_file, format, quiet } => {
             let args = ingest::IngestArgs { source, files, all, encoding, as_of, key_file, format, quiet };
             ingest::ingest_command(&cli.data_dir, args).await
+        }
+        Command::Profile { id, as_of, format, key_file } => {
+            profile::profile_command(&cli.data_dir, profile::ProfileArgs { id, as_of, format, key_file }).await
+        }
+        Command::Export { pseudonymised, out, scope, as_of, key_file } => {
+            let args = profile::ExportArgs { pseudonymised, out, scope, as_of, key_file };
+            profile::export_command(&cli.data_dir, args).await
         }
         Command::Keys { command } => match command {
             KeysCommand::Generate { out, id } => ingest::keys_generate(&out, &id),

@@ -392,6 +392,13 @@ pub struct FeatureValue {
     pub value: Option<f64>,
 }
 
+impl FeatureValue {
+    /// The value as the feature engine writes it in CSV (empty when missing).
+    pub fn formatted(&self) -> String {
+        features::format_value(self.value)
+    }
+}
+
 /// Post-loan monitoring alerts (not built yet: always empty, with a note).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AlertsView {

@@ -575,3 +575,4 @@ fn simulate_is_deterministic_and_rejects_bad_config_before_writing() {
     }
 }
 mod model;
+mod profile;
