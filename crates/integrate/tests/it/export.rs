@@ -118,3 +118,32 @@ fn an_export_holds_no_personal_value_or_household_id_and_still_joins() {
         assert!(matches!(err, IntegrateError::Input { field: "out", .. }), "{err}");
     });
 }
+
+#[test]
+fn account_numbers_are_pseudonymised_and_join_with_the_rest() {
+    rt().block_on(async {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = loaded_store(dir.path()).await;
+        crate::fixtures::load_external(&store, dir.path()).await;
+        let out = dir.path().join("export");
+        let options = ExportOptions { scope: "training".into(), as_of: None, out: out.clone() };
+        let manifest = export_pseudonymised(&store, &cipher(), &options).await.expect("export");
+        assert_eq!(manifest.sources.len(), 22, "every simulator and external source");
+        let text = std::fs::read_to_string(out.join("accounts.csv")).expect("accounts");
+        assert!(!text.contains("9910345678012345672"), "a card number in clear");
+        assert!(!has_household_id(&text));
+        let files = read_export(&out);
+        let cards = column(&files["accounts"], "account_no");
+        assert!(cards.iter().all(|c| c.starts_with("P-")));
+        // The same card bound to two providers has one pseudonym.
+        assert!(cards.len() > cards.iter().collect::<BTreeSet<_>>().len());
+        let known: BTreeSet<&str> = column(&files["households"], "household_id").into_iter().collect();
+        for source in ["accounts", "farm_plots", "livestock", "insurance_policies", "ecommerce_sales"] {
+            assert!(column(&files[source], "household_id").iter().all(|h| known.contains(h)), "{source} joins");
+        }
+        let treated: Vec<(&str, &str, &str)> =
+            manifest.personal_columns.iter().map(|t| (t.source.as_str(), t.column.as_str(), t.treatment)).collect();
+        assert!(treated.contains(&("accounts", "account_no", "pseudonym")));
+        assert!(treated.contains(&("members", "name", "dropped")));
+    });
+}

@@ -144,3 +144,23 @@ fn profile_features_equal_the_batch_for_that_household() {
         }
     });
 }
+
+#[test]
+fn external_sources_show_only_as_known_on_the_date() {
+    rt().block_on(async {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = loaded_store(dir.path()).await;
+        crate::fixtures::load_external(&store, dir.path()).await;
+        let p = profile_of(&store, "H0000001", date("2025-07-15")).await;
+        // The June season has been harvested; the October one has not.
+        let months: Vec<&str> = p.farm.plots.iter().map(|plot| plot.harvest_month.as_str()).collect();
+        assert!(months.contains(&"2025-06") && !months.contains(&"2025-10"), "{months:?}");
+        // The June count is the latest whose month has ended.
+        let hogs = p.farm.livestock.iter().find(|l| l.species == "hog").expect("hog count");
+        assert_eq!(hogs.month, "2025-06");
+        // Policies started by the date, in force or not.
+        assert!(p.insurance.policies.iter().all(|policy| policy.start_date <= date("2025-07-15")));
+        assert!(p.insurance.policies.iter().any(|policy| policy.in_force));
+        assert!(p.insurance.policies.iter().any(|policy| !policy.in_force));
+    });
+}
