@@ -109,6 +109,41 @@ pub enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    /// Show one borrower's 360° profile as of a date: household and members (masked), village, farm, income,
+    /// assets and debts, insurance, bureau, rating, loans and repayment behaviour, transactions, group peers and
+    /// the current features.
+    Profile {
+        /// A household id (H0000001), an 18-character national ID, a phone number, or a 64-hex blind index.
+        #[arg(value_name = "ID-OR-HASH")]
+        id: String,
+        /// The date the profile is as of: only what was known then is shown (default: today).
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        as_of: Option<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+        /// The privacy key file (else the key text in the AGRIRISK_KEYS environment variable).
+        #[arg(long, value_name = "FILE")]
+        key_file: Option<PathBuf>,
+    },
+    /// Export the loaded sources for model training, personal data and household ids replaced by pseudonyms.
+    Export {
+        /// Required: only pseudonymised exports are offered.
+        #[arg(long)]
+        pseudonymised: bool,
+        /// The directory to create (refused if it exists and is not empty).
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// The pseudonym scope: exports of one scope join with each other, of two scopes do not.
+        #[arg(long, value_name = "NAME", default_value = "training")]
+        scope: String,
+        /// Export the record versions in force on this date (default: the current versions).
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        as_of: Option<String>,
+        /// The privacy key file (else the key text in the AGRIRISK_KEYS environment variable).
+        #[arg(long, value_name = "FILE")]
+        key_file: Option<PathBuf>,
+    },
     /// Run the demonstration: books loans of every product, posts repayments and classifies the portfolio.
     Demo {
         /// Where to put the demo database (replaced if it holds an earlier demo).

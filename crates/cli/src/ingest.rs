@@ -23,6 +23,8 @@ impl From<IntegrateError> for CliError {
             IntegrateError::Manifest { ref path, .. } => CliError::input(path.display().to_string(), e),
             IntegrateError::UnknownSource(_) => CliError::input("source", e),
             IntegrateError::HorizonBeyondData { .. } => CliError::input("horizon-months", e),
+            IntegrateError::Input { field, reason } => CliError::input(field, reason),
+            IntegrateError::Unseal { .. } => CliError::input("key-file", e),
             IntegrateError::Io { ref path, .. } if !path.exists() => {
                 CliError::input(path.display().to_string(), "no such file")
             }

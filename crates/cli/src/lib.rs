@@ -12,6 +12,7 @@ pub mod features;
 pub mod ingest;
 pub mod model;
 pub mod output;
+pub mod profile;
 pub mod report;
 pub mod simulate;
 pub mod table;
@@ -105,6 +106,13 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
                 features::build_command(&cli.data_dir, &as_of, &out, label, threads, quiet).await
             }
         },
+        Command::Profile { id, as_of, format, key_file } => {
+            profile::profile_command(&cli.data_dir, profile::ProfileArgs { id, as_of, format, key_file }).await
+        }
+        Command::Export { pseudonymised, out, scope, as_of, key_file } => {
+            let args = profile::ExportArgs { pseudonymised, out, scope, as_of, key_file };
+            profile::export_command(&cli.data_dir, args).await
+        }
         Command::Keys { command } => match command {
             KeysCommand::Generate { out, id } => ingest::keys_generate(&out, &id),
             KeysCommand::Rotate { key_file, id } => ingest::keys_rotate(&key_file, &id),

@@ -33,18 +33,18 @@ pub enum Scope<'a> {
 }
 
 /// One stored row, read by column position with the source and column named in every error.
-struct Row<'a> {
-    source: &'static str,
-    columns: &'a [&'static str],
-    cells: Vec<Cell>,
+pub(crate) struct Row<'a> {
+    pub(crate) source: &'static str,
+    pub(crate) columns: &'a [&'static str],
+    pub(crate) cells: Vec<Cell>,
 }
 
 impl Row<'_> {
-    fn bad(&self, i: usize, reason: impl std::fmt::Display) -> IntegrateError {
+    pub(crate) fn bad(&self, i: usize, reason: impl std::fmt::Display) -> IntegrateError {
         IntegrateError::Stored { table: self.source, column: self.columns[i], reason: reason.to_string() }
     }
 
-    fn opt_text(&self, i: usize) -> Result<Option<&str>, IntegrateError> {
+    pub(crate) fn opt_text(&self, i: usize) -> Result<Option<&str>, IntegrateError> {
         match &self.cells[i] {
             Cell::Text(t) if !t.is_empty() => Ok(Some(t)),
             Cell::Text(_) | Cell::Null => Ok(None),
@@ -52,11 +52,11 @@ impl Row<'_> {
         }
     }
 
-    fn text(&self, i: usize) -> Result<String, IntegrateError> {
+    pub(crate) fn text(&self, i: usize) -> Result<String, IntegrateError> {
         self.opt_text(i)?.map(str::to_owned).ok_or_else(|| self.bad(i, "is empty"))
     }
 
-    fn opt_int(&self, i: usize) -> Result<Option<i64>, IntegrateError> {
+    pub(crate) fn opt_int(&self, i: usize) -> Result<Option<i64>, IntegrateError> {
         match &self.cells[i] {
             Cell::Int(v) => Ok(Some(*v)),
             Cell::Null => Ok(None),
@@ -64,55 +64,59 @@ impl Row<'_> {
         }
     }
 
-    fn int(&self, i: usize) -> Result<i64, IntegrateError> {
+    pub(crate) fn int(&self, i: usize) -> Result<i64, IntegrateError> {
         self.opt_int(i)?.ok_or_else(|| self.bad(i, "is empty"))
     }
 
-    fn u32(&self, i: usize) -> Result<u32, IntegrateError> {
+    pub(crate) fn u32(&self, i: usize) -> Result<u32, IntegrateError> {
         let v = self.int(i)?;
         u32::try_from(v).map_err(|_| self.bad(i, format!("{v} is out of range")))
     }
 
-    fn bool(&self, i: usize) -> Result<bool, IntegrateError> {
+    pub(crate) fn bool(&self, i: usize) -> Result<bool, IntegrateError> {
         Ok(self.int(i)? != 0)
     }
 
-    fn money(&self, i: usize) -> Result<Money, IntegrateError> {
+    pub(crate) fn money(&self, i: usize) -> Result<Money, IntegrateError> {
         Ok(Money::from_fen(self.int(i)?))
     }
 
-    fn decimal(&self, i: usize) -> Result<Decimal, IntegrateError> {
+    pub(crate) fn decimal(&self, i: usize) -> Result<Decimal, IntegrateError> {
         let text = self.text(i)?;
         text.parse().map_err(|_| self.bad(i, format!("`{text}` is not a decimal")))
     }
 
-    fn opt_decimal(&self, i: usize) -> Result<Option<Decimal>, IntegrateError> {
+    pub(crate) fn opt_decimal(&self, i: usize) -> Result<Option<Decimal>, IntegrateError> {
         match self.opt_text(i)? {
             None => Ok(None),
             Some(text) => text.parse().map(Some).map_err(|_| self.bad(i, format!("`{text}` is not a decimal"))),
         }
     }
 
-    fn date(&self, i: usize) -> Result<Date, IntegrateError> {
+    pub(crate) fn date(&self, i: usize) -> Result<Date, IntegrateError> {
         let text = self.text(i)?;
         domain::parse_date(&text).map_err(|e| self.bad(i, e))
     }
 
-    fn month(&self, i: usize) -> Result<Month, IntegrateError> {
+    pub(crate) fn month(&self, i: usize) -> Result<Month, IntegrateError> {
         Month::parse(&self.text(i)?).map_err(|e| self.bad(i, e))
     }
 
-    fn code<T>(&self, i: usize, parse: fn(&str) -> Result<T, InputError>) -> Result<T, IntegrateError> {
+    pub(crate) fn code<T>(&self, i: usize, parse: fn(&str) -> Result<T, InputError>) -> Result<T, IntegrateError> {
         parse(&self.text(i)?).map_err(|e| self.bad(i, e))
     }
 
-    fn opt_code<T>(&self, i: usize, parse: fn(&str) -> Result<T, InputError>) -> Result<Option<T>, IntegrateError> {
+    pub(crate) fn opt_code<T>(
+        &self,
+        i: usize,
+        parse: fn(&str) -> Result<T, InputError>,
+    ) -> Result<Option<T>, IntegrateError> {
         self.opt_text(i)?.map(|t| parse(t).map_err(|e| self.bad(i, e))).transpose()
     }
 }
 
 /// Reads the given columns of a source's records and maps each row.
-async fn read<T>(
+pub(crate) async fn read<T>(
     store: &SqliteStore,
     source: &'static str,
     columns: &[&'static str],

@@ -3,15 +3,20 @@
 //! [`load`] takes one file through the pure validator (`ingest`), seals personal data (`privacy`), decides per row
 //! whether it is new, a correction or unchanged, and commits rows, quarantine and the load record in one
 //! transaction; [`directory`] loads a whole directory in its manifest's dependency order. [`schema`] maps a
-//! contract to its record table and a validated row to its stored cells.
+//! contract to its record table and a validated row to its stored cells. [`history`] reads the records back as
+//! the feature engine's input; [`profile`] assembles one borrower's 360° view as of a date, personal data masked;
+//! [`export`] writes the loaded sources for model training with every personal value and household id replaced
+//! by a scoped pseudonym.
 //!
 //! Boundary: no SQL here (that is `store`'s), no validation rules (that is `ingest`'s), no clock reads (the caller
 //! passes the load's date and time).
 
 pub mod directory;
 pub mod feature_table;
+pub mod export;
 pub mod history;
 pub mod load;
+pub mod profile;
 pub mod schema;
 
 use std::path::PathBuf;
@@ -73,6 +78,25 @@ pub enum IntegrateError {
         /// The last repayment date stored.
         data_end: Option<domain::Date>,
     },
+    /// A request the user can correct: names the field (`id`, `out`, `scope`…) and says why.
+    #[error("{field}: {reason}")]
+    Input {
+        /// The offending argument.
+        field: &'static str,
+        /// Why it was refused (personal values masked).
+        reason: String,
+    },
+    /// A sealed value could not be opened (a key file without the key it was sealed under, or a damaged token).
+    #[error("stored {table}.{column} cannot be opened with these keys: {source}")]
+    Unseal {
+        /// The source.
+        table: &'static str,
+        /// The column.
+        column: &'static str,
+        /// Why.
+        #[source]
+        source: privacy::SealError,
+    },
     /// The store failed.
     #[error(transparent)]
     Store(#[from] store::StoreError),
@@ -87,6 +111,8 @@ impl IntegrateError {
                 | IntegrateError::Manifest { .. }
                 | IntegrateError::UnknownSource(_)
                 | IntegrateError::HorizonBeyondData { .. }
+                | IntegrateError::Input { .. }
+                | IntegrateError::Unseal { .. }
                 | IntegrateError::Store(store::StoreError::SchemaChanged { .. })
         )
     }

@@ -226,6 +226,6 @@ fn write_quarantine(dir: &Path, info: &LoadInfo, rows: &[QuarantineRecord]) -> R
     Ok(path)
 }
 
-fn csv_field(text: &str) -> String {
+pub(crate) fn csv_field(text: &str) -> String {
     if text.contains([',', '"', '\n', '\r']) { format!("\"{}\"", text.replace('"', "\"\"")) } else { text.to_string() }
 }

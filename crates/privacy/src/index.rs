@@ -19,6 +19,8 @@ use crate::keys::Keyring;
 const INDEX_DOMAIN: &str = "agririsk/privacy/v1/blind-index";
 /// Domain label of pseudonyms, so a pseudonym is not a prefix of the stored blind index.
 const PSEUDONYM_DOMAIN: &str = "agririsk/privacy/v1/pseudonym";
+/// Domain label of record-id pseudonyms (household ids and the like), apart from personal-field pseudonyms.
+const RECORD_DOMAIN: &str = "agririsk/privacy/v1/record-pseudonym";
 /// Hex digits of a pseudonym (64 bits: a collision among ten million people has odds of about 1 in 370,000).
 const PSEUDONYM_HEX: usize = 16;
 
@@ -72,6 +74,15 @@ impl Keyring {
         Pseudonym(format!("P-{}", &hex(&digest)[..PSEUDONYM_HEX]))
     }
 
+    /// A pseudonym of a record identifier that is not itself personal data but leads to a person (a household
+    /// id): stable within one `scope` and one `entity` (e.g. `household`), so exported tables still join on it,
+    /// and unlinkable across scopes and to the personal-field pseudonyms without the index key. The identifier is
+    /// hashed as given (trimmed), since record ids have one canonical spelling.
+    pub fn record_pseudonym(&self, scope: &str, entity: &str, id: &str) -> Pseudonym {
+        let digest = self.mac(&[RECORD_DOMAIN, scope, entity, id.trim()]);
+        Pseudonym(format!("P-{}", &hex(&digest)[..PSEUDONYM_HEX]))
+    }
+
     /// HMAC-SHA256 under the index key of the parts, each prefixed by its length so no two lists collide.
     fn mac(&self, parts: &[&str]) -> [u8; 32] {
         let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(self.index_key()).expect("HMAC accepts keys of any length");
@@ -97,5 +108,20 @@ mod tests {
     #[test]
     fn hex_digits() {
         assert_eq!(hex(&[0x00, 0x0f, 0xa5, 0xff]), "000fa5ff");
+    }
+
+    #[test]
+    fn record_pseudonyms_are_stable_and_scoped() {
+        let ring = Keyring::parse(
+            "test",
+            "index:YWdyaXJpc2sgdGVzdCBpbmRleCBrZXksIDMyIGJ5dGU=\nk1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+        )
+        .expect("test keys parse");
+        let p = ring.record_pseudonym("training", "household", "H0000001");
+        assert_eq!(p, ring.record_pseudonym("training", "household", " H0000001 "));
+        assert_eq!(p.as_str().len(), 18);
+        assert_ne!(p, ring.record_pseudonym("audit", "household", "H0000001"));
+        assert_ne!(p, ring.record_pseudonym("training", "loan", "H0000001"));
+        assert_ne!(p, ring.pseudonym("training", FieldKind::Name, "H0000001"));
     }
 }

@@ -247,6 +247,11 @@ impl<N: NonceSource> FieldCipher<N> {
         self.keyring.pseudonym(scope, kind, value)
     }
 
+    /// A stable pseudonym of a record identifier for an export: see [`Keyring::record_pseudonym`].
+    pub fn record_pseudonym(&self, scope: &str, entity: &str, id: &str) -> Pseudonym {
+        self.keyring.record_pseudonym(scope, entity, id)
+    }
+
     /// Authenticates and decrypts a parsed token of any kind.
     fn open_sealed(&self, sealed: &Sealed) -> Result<Secret, SealError> {
         let key = self

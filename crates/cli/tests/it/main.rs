@@ -576,3 +576,4 @@ fn simulate_is_deterministic_and_rejects_bad_config_before_writing() {
 }
 mod ingest;
 mod model;
+mod profile;

@@ -93,3 +93,16 @@ pub async fn loaded_store(dir: &Path) -> SqliteStore {
     assert!(report.loads.iter().all(|l| l.info.counts.quarantined == 0), "the tiny county loads clean");
     store
 }
+
+/// Loads the ingest crate's sample files of the external sources (farm plots, livestock, insurance policies,
+/// e-commerce sales, accounts: households of the tiny county) into a loaded store.
+pub async fn load_external(store: &SqliteStore, dir: &Path) {
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../ingest/tests/data");
+    for contract in ingest::contracts::EXTERNAL {
+        let path = data.join(format!("{}.csv", contract.name));
+        let report = integrate::load_file(store, &cipher(), contract, &path, &options(dir, "2026-11-28"), &mut Silent)
+            .await
+            .expect("external file loads");
+        assert_eq!(report.info.counts.quarantined, 0, "{} loads clean", contract.name);
+    }
+}
