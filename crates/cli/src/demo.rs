@@ -157,7 +157,107 @@ fn simulated_county(dir: &Path, preset: &str) -> Result<(), CliError> {
         sample("news.csv", 3)?
     ))?;
     credit_models(dir, preset)?;
-    emit("3. The lending core on a branch's year\n\n")
+    Ok(())
+}
+
+/// The date the demo's borrower profile and feature table are as of: late enough for a year of history, early
+/// enough that the 12-month default label is known.
+const FEATURES_AS_OF: &str = "2025-09-30";
+
+/// Ingests the simulated county into the demo database with personal data sealed, then shows a borrower's 360°
+/// profile and the point-in-time feature table.
+async fn data_integration(dir: &Path) -> Result<(), CliError> {
+    emit("3. Data integration: the county's files into the database, personal data sealed\n\n")?;
+    let keys = dir.join("keys");
+    crate::ingest::keys_generate(&keys, "k1")?;
+    let cipher = privacy::FieldCipher::new(crate::ingest::keyring(Some(&keys))?, privacy::OsNonces);
+    let options = integrate::LoadOptions {
+        encoding: None,
+        as_of: d(AS_OF)?,
+        loaded_at: crate::model::now_rfc3339(),
+        quarantine_dir: dir.join("quarantine"),
+    };
+    let store = SqliteStore::open(dir).await?;
+    let started = std::time::Instant::now();
+    let loaded =
+        integrate::load_directory(&store, &cipher, &dir.join("county"), &options, &mut integrate::Silent).await;
+    let report = match loaded {
+        Ok(report) => report,
+        Err(e) => {
+            store.close().await;
+            return Err(e.into());
+        }
+    };
+    emit(&crate::ingest::report_table(&report, started.elapsed().as_secs_f64()))?;
+
+    // The feature table as of a date, with the 12-month default label.
+    let as_of = d(FEATURES_AS_OF)?;
+    let table = integrate::feature_table::build_training(&store, as_of, 12, 2).await;
+    let table = match table {
+        Ok(table) => table,
+        Err(e) => {
+            store.close().await;
+            return Err(e.into());
+        }
+    };
+    let mut csv = Vec::new();
+    table.write_csv(&mut csv).map_err(|e| CliError::Internal(e.into()))?;
+    let features_file = dir.join("features.csv");
+    crate::model::write_atomically(&features_file, &String::from_utf8_lossy(&csv), "features")?;
+    let text = String::from_utf8_lossy(&csv).into_owned();
+    let shown = ["household_id", "dpd_max_12m", "on_time_ratio_12m", "debt_service_ratio", "village_default_rate_12m"];
+    let header: Vec<&str> = text.lines().next().unwrap_or_default().split(',').collect();
+    let columns: Vec<usize> = shown
+        .iter()
+        .filter_map(|name| header.iter().position(|h| h == name))
+        .chain(header.len().checked_sub(1))
+        .collect();
+    let mut sample =
+        crate::table::Table::new(&columns.iter().map(|&i| (header[i], crate::table::Align::Right)).collect::<Vec<_>>());
+    for line in text.lines().skip(1).take(5) {
+        let cells: Vec<&str> = line.split(',').collect();
+        sample.row(columns.iter().map(|&i| cells.get(i).copied().unwrap_or_default().to_string()).collect());
+    }
+    let defaults = table.labels.iter().filter(|l| **l).count();
+    emit(&format!(
+        "\nFeatures as of {as_of}, from only what was known that day ({} features of {} borrowers with a loan open, \
+         {defaults} of whom reached 90+ DPD within 12 months; all in {}):\n{}",
+        features::CATALOGUE.len(),
+        table.labels.len(),
+        features_file.display(),
+        sample.render()
+    ))?;
+
+    // The profile of a borrower who was late at least once in the year before the date.
+    let late = header.iter().position(|h| *h == "dpd_max_12m");
+    let someone = text.lines().skip(1).find(|line| {
+        let cells: Vec<&str> = line.split(',').collect();
+        late.and_then(|i| cells.get(i)).and_then(|v| v.parse::<f64>().ok()).is_some_and(|v| v > 0.0)
+    });
+    let id = someone.or_else(|| text.lines().nth(1)).and_then(|l| l.split(',').next()).map(str::to_string);
+    let shown_profile = match id {
+        Some(id) => {
+            let query = integrate::profile::Query::parse(&id);
+            match query {
+                Ok(query) => integrate::profile::profile(&store, &cipher, &query, as_of).await.map(Some),
+                Err(e) => Err(e),
+            }
+        }
+        None => Ok(None),
+    };
+    store.close().await;
+    if let Some(p) = shown_profile? {
+        emit(&format!(
+            "\nA borrower's 360° profile as of {as_of} (names, ID numbers and phones are sealed in the database and \
+             masked here):\n{}",
+            crate::profile::profile_text(&p)
+        ))?;
+    }
+    emit(&format!(
+        "\nTry: agririsk --data-dir {} profile <household id, national ID or phone> --key-file {}\n\n",
+        dir.display(),
+        keys.display()
+    ))
 }
 
 /// Trains a scorecard and gradient-boosted trees on the simulated county's matured loans, shows what they learned
@@ -281,6 +381,8 @@ pub async fn run(dir: &Path, preset: &str) -> Result<(), CliError> {
     fresh_dir(dir)?;
     emit("agririsk demo\n=============\n\n")?;
     simulated_county(dir, preset)?;
+    data_integration(dir).await?;
+    emit("4. The lending core on a branch's year\n\n")?;
     let store = SqliteStore::open(dir).await?;
     let mut demo = Demo { app: App::new(store), calendar: CropCalendar::china_default(), log: Vec::new() };
     let result = script(&mut demo).await;

@@ -12,8 +12,8 @@
 //! passes the load's date and time).
 
 pub mod directory;
-pub mod feature_table;
 pub mod export;
+pub mod feature_table;
 pub mod history;
 pub mod load;
 pub mod profile;
