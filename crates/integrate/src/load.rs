@@ -9,10 +9,10 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use ingest::{Contract, Format, KnownKeys, Outcome, TextEncoding, join_key};
+use ingest::{Contract, Format, KnownKeys, Outcome, TextEncoding};
 use privacy::{FieldCipher, NonceSource, mask};
 use sha2::{Digest, Sha256};
-use store::{Cell, Filter, LoadCounts, LoadInfo, QuarantineRecord, SqliteStore, Versions};
+use store::{LoadCounts, LoadInfo, QuarantineRecord, SqliteStore};
 
 use crate::IntegrateError;
 use crate::schema::{Encoder, hex, personal_kind, record_table};
@@ -71,22 +71,8 @@ pub async fn referenced_keys(store: &SqliteStore, contract: &Contract) -> Result
         if fk.deferred && !is_loaded {
             continue;
         }
-        let target = ingest::contracts::by_name(fk.references)
-            .ok_or_else(|| IntegrateError::UnknownSource(fk.references.to_string()))?;
-        let columns: Vec<&str> = target.key.to_vec();
-        let rows = store.scan_records(&record_table(target), &columns, Filter::All, Versions::Current, None).await?;
-        let joined = rows.into_iter().map(|cells| {
-            let parts: Vec<String> = cells
-                .into_iter()
-                .map(|c| match c {
-                    Cell::Null => String::new(),
-                    Cell::Int(i) => i.to_string(),
-                    Cell::Text(t) => t,
-                })
-                .collect();
-            join_key(&parts)
-        });
-        keys.extend(fk.references, joined);
+        // A record's key is its key columns joined as `ingest::join_key` joins them.
+        keys.extend(fk.references, store.record_keys(fk.references).await?);
         // A source with no rows is still known: every reference to it dangles.
         keys.extend(fk.references, std::iter::empty());
     }

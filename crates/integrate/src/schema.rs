@@ -11,6 +11,8 @@
 
 use std::collections::HashMap;
 
+use chrono::Datelike;
+
 use ingest::{ColumnType, Contract, ValidRow, Value, join_key};
 use privacy::{FieldCipher, FieldKind, NonceSource};
 use sha2::{Digest, Sha256};
@@ -75,7 +77,8 @@ pub fn value_text(value: &Value) -> String {
         Value::Int(i) => i.to_string(),
         Value::Decimal(d) | Value::Rate(d) => d.normalize().to_string(),
         Value::Amount(m) => m.fen().to_string(),
-        Value::Date(d) => d.format("%Y-%m-%d").to_string(),
+        // By hand: chrono's `format` parses its pattern on every call, a visible cost in bulk loads.
+        Value::Date(d) => format!("{:04}-{:02}-{:02}", d.year(), d.month(), d.day()),
         Value::Month { year, month } => format!("{year:04}-{month:02}"),
         Value::Bool(b) => if *b { "1" } else { "0" }.to_string(),
         Value::Code(c) => (*c).to_string(),

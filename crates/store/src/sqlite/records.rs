@@ -214,6 +214,17 @@ impl SqliteStore {
             .collect()
     }
 
+    /// Every stored key of a source (each key once, whatever its versions), or nothing when the source was never
+    /// loaded: what references to the source are checked against.
+    pub async fn record_keys(&self, source: &str) -> Result<Vec<String>, StoreError> {
+        check_name(source)?;
+        if !self.record_sources().await?.iter().any(|s| s == source) {
+            return Ok(Vec::new());
+        }
+        let sql = format!("SELECT DISTINCT _key FROM rec_{source}");
+        Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_all(&self.pool).await?)
+    }
+
     /// The sources that have a record table.
     pub async fn record_sources(&self) -> Result<Vec<String>, StoreError> {
         Ok(sqlx::query_scalar("SELECT source FROM record_tables ORDER BY source").fetch_all(&self.pool).await?)
