@@ -24,7 +24,7 @@ use std::time::Instant;
 
 use integrate::history::{Scope, load_borrowers, load_context};
 use integrate::{Silent, load_file, read_manifest};
-use privacy::{FieldCipher, Keyring, OsNonces};
+use privacy::{BatchedOsNonces, FieldCipher, Keyring};
 use store::{SqliteStore, Versions};
 
 #[global_allocator]
@@ -53,7 +53,7 @@ fn main() {
         }
     };
     let manifest = read_manifest(&county).expect("manifest");
-    let cipher = FieldCipher::new(Keyring::parse("bench", KEYS).expect("keys"), OsNonces);
+    let cipher = FieldCipher::new(Keyring::parse("bench", KEYS).expect("keys"), BatchedOsNonces::new());
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
 
     // 1. Ingest.

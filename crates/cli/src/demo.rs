@@ -170,7 +170,7 @@ async fn data_integration(dir: &Path) -> Result<(), CliError> {
     emit("3. Data integration: the county's files into the database, personal data sealed\n\n")?;
     let keys = dir.join("keys");
     crate::ingest::keys_generate(&keys, "k1")?;
-    let cipher = privacy::FieldCipher::new(crate::ingest::keyring(Some(&keys))?, privacy::OsNonces);
+    let cipher = privacy::FieldCipher::new(crate::ingest::keyring(Some(&keys))?, privacy::BatchedOsNonces::new());
     let options = integrate::LoadOptions {
         encoding: None,
         as_of: d(AS_OF)?,

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use domain::Clock;
 use integrate::{DirectoryReport, IntegrateError, LoadOptions, LoadReport, Progress};
-use privacy::{FieldCipher, Keyring, OsNonces};
+use privacy::{BatchedOsNonces, FieldCipher, Keyring};
 use store::SqliteStore;
 
 use crate::args::{EncodingArg, Format};
@@ -119,7 +119,7 @@ pub async fn ingest_command(data_dir: &Path, args: IngestArgs) -> Result<(), Cli
             return Err(CliError::input(file.display().to_string(), "no such file"));
         }
     }
-    let cipher = FieldCipher::new(keyring(args.key_file.as_deref())?, OsNonces);
+    let cipher = FieldCipher::new(keyring(args.key_file.as_deref())?, BatchedOsNonces::new());
     let options = LoadOptions {
         encoding: args.encoding.map(|e| match e {
             EncodingArg::Utf8 => ingest::TextEncoding::Utf8,

@@ -36,5 +36,5 @@ pub use mask::{
 };
 #[doc(hidden)]
 pub use nonce::CounterNonces;
-pub use nonce::{NONCE_LEN, NonceError, NonceSource, OsNonces};
+pub use nonce::{BatchedOsNonces, NONCE_LEN, NonceError, NonceSource, OsNonces};
 pub use seal::{FieldCipher, SealError, Sealed};
