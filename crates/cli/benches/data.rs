@@ -31,7 +31,8 @@ use store::{SqliteStore, Versions};
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// Benchmark-only keys.
-const KEYS: &str = "index:YWdyaXJpc2sgdGVzdCBpbmRleCBrZXksIDMyIGJ5dGU=\nk1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+const KEYS: &str =
+    "index:YWdyaXJpc2sgdGVzdCBpbmRleCBrZXksIDMyIGJ5dGU=\nk1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 
 fn median(mut xs: Vec<f64>) -> f64 {
     xs.sort_by(f64::total_cmp);
@@ -79,7 +80,8 @@ fn main() {
                 let t = Instant::now();
                 let report = load_file(&store, &cipher, contract, &path, &options, &mut Silent).await.expect("load");
                 let secs = t.elapsed().as_secs_f64();
-                let slot = per_source.entry(i).or_insert_with(|| (entry.entity.clone(), report.info.counts.read, Vec::new()));
+                let slot =
+                    per_source.entry(i).or_insert_with(|| (entry.entity.clone(), report.info.counts.read, Vec::new()));
                 slot.2.push(secs);
                 rows += report.info.counts.read;
             }

@@ -69,6 +69,9 @@ impl SqliteStore {
             // A bulk load's dirty pages stay in memory until commit instead of spilling to the WAL page by page
             // (negative = KiB: 256 MiB per connection at most, allocated only as used).
             .pragma("cache_size", "-262144")
+            // Reading a source's records streams millions of rows from SQLite's thread; a deep buffer lets it run
+            // ahead instead of waking the reader for every row (the default is 50).
+            .row_buffer_size(8192)
             .busy_timeout(Duration::from_secs(10));
         let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await?;
         let migrations = MIGRATIONS

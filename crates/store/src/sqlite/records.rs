@@ -64,6 +64,8 @@ fn table_ddl(table: &RecordTable) -> Vec<String> {
             columns.join(",\n                ")
         ),
         format!("CREATE UNIQUE INDEX {name}_by_key ON {name} (_key, _version)"),
+        // Empty until a correction arrives: tells a reader in O(1) whether versions must be chosen at all.
+        format!("CREATE INDEX {name}_corrections ON {name} (_key) WHERE _version > 1"),
         format!(
             "CREATE VIEW cur_{source} AS SELECT * FROM {name} AS r
              WHERE r._version = (SELECT MAX(_version) FROM {name} WHERE _key = r._key)"
@@ -257,15 +259,26 @@ impl SqliteStore {
         }
         let name = table.table_name();
         let select: Vec<String> = columns.iter().map(|c| format!("r.{}", quoted(c))).collect();
-        let in_force = match versions {
-            Versions::Current => String::new(),
-            Versions::AsOf(_) => "AND (v._valid_from IS NULL OR v._valid_from <= ?)".to_string(),
+        // Most tables were never corrected: every row is a first version, in force from its own dates, and a
+        // plain scan is exact. Only a table holding corrections pays for choosing a version per key.
+        let corrected: bool =
+            sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT EXISTS (SELECT 1 FROM {name} WHERE _version > 1)")))
+                .fetch_one(&self.pool)
+                .await?;
+        let (mut sql, bind_date) = if corrected {
+            let in_force = match versions {
+                Versions::Current => "",
+                Versions::AsOf(_) => "AND (v._valid_from IS NULL OR v._valid_from <= ?)",
+            };
+            let sql = format!(
+                "SELECT {} FROM {name} AS r WHERE r._version = (SELECT MAX(v._version) FROM {name} AS v
+                 WHERE v._key = r._key {in_force})",
+                select.join(", ")
+            );
+            (sql, matches!(versions, Versions::AsOf(_)))
+        } else {
+            (format!("SELECT {} FROM {name} AS r WHERE 1", select.join(", ")), false)
         };
-        let mut sql = format!(
-            "SELECT {} FROM {name} AS r WHERE r._version = (SELECT MAX(v._version) FROM {name} AS v
-             WHERE v._key = r._key {in_force})",
-            select.join(", ")
-        );
         match filter {
             Filter::All => {}
             Filter::Eq(column, _) => {
@@ -290,7 +303,7 @@ impl SqliteStore {
             None => sql.push_str(" ORDER BY r.rowid"),
         }
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-        if let Versions::AsOf(date) = versions {
+        if let (Versions::AsOf(date), true) = (versions, bind_date) {
             query = query.bind(date.to_string());
         }
         match filter {
