@@ -239,3 +239,72 @@ fn features_build_writes_a_labelled_table_and_refuses_a_horizon_past_the_data() 
     assert_eq!(past.status.code(), Some(2));
     assert!(stderr(&past).contains("needs repayment history to 2027-06-30"), "{}", stderr(&past));
 }
+
+#[test]
+fn after_a_key_rotation_new_values_use_the_new_key_and_old_ones_stay_readable() {
+    let (_, county, _) = county();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path().join("data");
+    let keys = dir.path().join("keys");
+    let keys_arg = keys.to_str().expect("path");
+    assert!(agririsk(&data, &["keys", "generate", "--out", keys_arg]).status.success());
+    for source in ["counties", "villages", "households", "members"] {
+        let file = county.join(format!("{source}.csv"));
+        let out = agririsk(&data, &["ingest", "--quiet", "--key-file", keys_arg, source, file.to_str().expect("path")]);
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    let rotated = agririsk(&data, &["keys", "rotate", "--key-file", keys_arg, "--id", "k2"]);
+    assert!(rotated.status.success(), "{}", stderr(&rotated));
+    assert_eq!(agririsk(&data, &["keys", "rotate", "--key-file", keys_arg, "--id", "k2"]).status.code(), Some(2));
+    // A corrected phone for the first household's head, sealed under the new key.
+    let text = std::fs::read_to_string(county.join("members.csv")).expect("members");
+    let header = text.lines().next().expect("header");
+    let phone = header.split(',').position(|h| h == "phone").expect("phone");
+    let mut head: Vec<String> = text.lines().nth(1).expect("head").split(',').map(str::to_string).collect();
+    head[phone] = "12000000000".to_string();
+    let household = head[0].clone();
+    let path = dir.path().join("members-fix.csv");
+    std::fs::write(&path, format!("{header}\n{}\n", head.join(","))).expect("write");
+    let out = agririsk(
+        &data,
+        &[
+            "ingest",
+            "--quiet",
+            "--key-file",
+            keys_arg,
+            "--as-of",
+            "2026-01-01",
+            "--format",
+            "json",
+            "members",
+            path.to_str().expect("path"),
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(report["loads"][0]["corrected"], 1);
+    let db = std::fs::read(data.join("agririsk.sqlite")).expect("db");
+    assert!(contains(&db, "v1:k2:phone:"), "the correction is sealed under the new key");
+    assert!(contains(&db, "v1:k1:national_id:"), "earlier values keep their key");
+    // Both are readable: the profile shows the corrected phone (masked) and the other members' IDs.
+    let profile =
+        agririsk(&data, &["profile", &household, "--key-file", keys_arg, "--as-of", "2026-06-30", "--format", "json"]);
+    assert!(profile.status.success(), "{}", stderr(&profile));
+    let p: Value = serde_json::from_slice(&profile.stdout).expect("JSON");
+    assert_eq!(p["members"][0]["phone"], "120****0000");
+    assert!(
+        p["members"]
+            .as_array()
+            .expect("members")
+            .iter()
+            .all(|m| m["national_id"].as_str().is_some_and(|id| id.contains("****")))
+    );
+    // Looked up by the new phone's blind index, the same household.
+    let by_phone = agririsk(
+        &data,
+        &["profile", "12000000000", "--key-file", keys_arg, "--as-of", "2026-06-30", "--format", "json"],
+    );
+    assert!(by_phone.status.success(), "{}", stderr(&by_phone));
+    let q: Value = serde_json::from_slice(&by_phone.stdout).expect("JSON");
+    assert_eq!(q["household"]["household_id"], household.as_str());
+}

@@ -140,3 +140,43 @@ fn a_file_with_the_wrong_header_is_refused_whole_and_nothing_is_recorded() {
         assert_eq!(store.loads().await.expect("loads").len(), loads_before);
     });
 }
+
+#[test]
+fn an_abandoned_load_leaves_nothing_behind() {
+    rt().block_on(async {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = loaded_store(dir.path()).await;
+        let contract = ingest::contracts::by_name("news").expect("contract");
+        let table = integrate::schema::record_table(contract);
+        let rows_before =
+            store.scan_records(&table, &["date"], Filter::All, Versions::Current, None).await.expect("scan");
+        let loads_before = store.loads().await.expect("loads");
+        {
+            // Rows written in several statements, then the load is dropped without its commit: what a killed
+            // process or an error half-way through a file amounts to.
+            let mut writer = store.begin_load(&table).await.expect("begin");
+            for i in 0..1_000 {
+                let cells = table
+                    .columns
+                    .iter()
+                    .map(|c| match c.ty {
+                        store::CellType::Integer => store::Cell::Int(1),
+                        store::CellType::Text => store::Cell::Text(format!("x{i}")),
+                    })
+                    .collect();
+                let record = store::NewRecord { key: format!("k{i}"), hash: format!("h{i}"), cells };
+                writer.write(record, 1, None).await.expect("queued");
+            }
+        }
+        let rows_after =
+            store.scan_records(&table, &["date"], Filter::All, Versions::Current, None).await.expect("scan");
+        assert_eq!(rows_after, rows_before, "no row of the abandoned load is visible");
+        assert_eq!(store.loads().await.expect("loads"), loads_before, "and no load is recorded");
+        // The write lock was released: the next load goes through.
+        let path = dir.path().join("county/news.csv");
+        let again = load_file(&store, &cipher(), contract, &path, &options(dir.path(), "2026-12-01"), &mut Silent)
+            .await
+            .expect("a later load");
+        assert!(again.already_loaded, "the committed news file is still recognised");
+    });
+}
