@@ -308,3 +308,29 @@ fn after_a_key_rotation_new_values_use_the_new_key_and_old_ones_stay_readable() 
     let q: Value = serde_json::from_slice(&by_phone.stdout).expect("JSON");
     assert_eq!(q["household"]["household_id"], household.as_str());
 }
+
+#[test]
+fn the_same_records_as_json_lines_are_recognised_as_unchanged() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = dir.path().join("county");
+    let status = Command::new(env!("CARGO_BIN_EXE_agririsk"))
+        .args(["simulate", "--preset", "tiny", "--quiet", "--format", "both", "--out"])
+        .arg(&out)
+        .status()
+        .expect("simulate runs");
+    assert!(status.success());
+    let data = dir.path().join("data");
+    let first = ingest(&data, &["--all", out.to_str().expect("path")]);
+    assert!(first.status.success(), "{}", stderr(&first));
+    for source in ["households", "members", "loans", "repayments", "prices"] {
+        let file = out.join(format!("{source}.jsonl"));
+        let again = ingest(&data, &["--format", "json", source, file.to_str().expect("path")]);
+        assert!(again.status.success(), "{}", stderr(&again));
+        let report: Value = serde_json::from_slice(&again.stdout).expect("JSON");
+        let load = &report["loads"][0];
+        assert_eq!(load["already_loaded"], false, "other bytes than the CSV file");
+        assert_eq!(load["new"], 0, "{source}: {load}");
+        assert_eq!(load["corrected"], 0, "{source}: {load}");
+        assert_eq!(load["unchanged"], load["read"], "{source}: {load}");
+    }
+}
