@@ -8,6 +8,7 @@
 pub mod calendar;
 pub mod crop;
 pub mod ids;
+pub mod lpr;
 pub mod money;
 pub mod party;
 pub mod rate;
@@ -18,6 +19,7 @@ pub use ids::{
     ApplicationId, BorrowerId, CollateralId, GroupId, HouseholdId, IdError, InstallmentId, LoanId, MobileNumber,
     NationalId, ProductId, RepaymentId, ScheduleId, VillageCode, gb11643_check_char,
 };
+pub use lpr::{LprError, LprFixing, LprTable, LprTenor};
 pub use money::{Allocation, Money, MoneyError, Rounding, UnroundedMoney};
 pub use party::{Borrower, Collateral, CollateralKind, Household, JointLiabilityGroup, PartyError, Village};
 pub use rate::{Rate, RateError};
