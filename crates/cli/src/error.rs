@@ -70,6 +70,9 @@ impl From<StoreError> for CliError {
             StoreError::ModelClash(_) => CliError::input("model", e),
             StoreError::IllegalModelMove { .. } => CliError::input("to", e),
             StoreError::InvalidModel { field, .. } => CliError::input(field, e),
+            StoreError::DecisionNotFound(_) => CliError::input("decision", e),
+            StoreError::RequestReused { .. } => CliError::input("request_id", e),
+            StoreError::InvalidDecision { field, .. } => CliError::input(field, e),
             other => CliError::Internal(anyhow::Error::new(other)),
         }
     }

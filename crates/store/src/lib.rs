@@ -14,6 +14,7 @@
 //! may be appended is decided by `lending::Loan::check_append` before `append` is called.
 
 pub mod conformance;
+pub mod decisions;
 mod models;
 pub mod records;
 mod sqlite;
@@ -24,6 +25,7 @@ use domain::{BorrowerId, Date, LoanId, Money};
 use lending::{DatedEvent, LoanEvent, LoanTerms, Posting, StatusChange};
 use serde::{Deserialize, Serialize};
 
+pub use decisions::{DecisionLog, DecisionRecord, Outcome, Recorded, ReviewRequest};
 pub use models::{ModelRecord, ModelRegistry, ModelStatus, ModelStatusChange, ModelSummary, UnknownModelStatus};
 pub use records::{
     Cell, CellType, LoadCounts, LoadInfo, NewRecord, QuarantineRecord, RecordColumn, RecordTable, RecordVersion,
@@ -81,6 +83,25 @@ pub enum StoreError {
     InvalidModel {
         /// The model id as given.
         model: String,
+        /// The offending field.
+        field: &'static str,
+        /// What is wrong with it.
+        problem: &'static str,
+    },
+    /// No decision with this id.
+    #[error("decision {0} not found")]
+    DecisionNotFound(String),
+    /// A client request id was used before for a different request.
+    #[error("request id {request_id} was used before for a different request")]
+    RequestReused {
+        /// The request id.
+        request_id: String,
+    },
+    /// A decision record or review request is malformed or not allowed.
+    #[error("decision {decision}: {field} {problem}")]
+    InvalidDecision {
+        /// The decision id as given.
+        decision: String,
         /// The offending field.
         field: &'static str,
         /// What is wrong with it.

@@ -19,6 +19,7 @@ use crate::{
     change_from_columns, event_columns,
 };
 
+mod decisions;
 mod models;
 mod records;
 
@@ -29,6 +30,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "loans", include_str!("../migrations/sqlite/0001_loans.sql")),
     (2, "models", include_str!("../migrations/sqlite/0002_models.sql")),
     (3, "loads", include_str!("../migrations/sqlite/0003_loads.sql")),
+    (4, "decisions", include_str!("../migrations/sqlite/0004_decisions.sql")),
 ];
 
 /// The SQLite store.

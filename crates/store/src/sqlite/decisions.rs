@@ -1,0 +1,160 @@
+//! [`DecisionLog`] for [`SqliteStore`]: the immutable `decisions` table and the append-only `review_requests`
+//! (migration `0004_decisions`). Triggers refuse updates and deletes, and a review of an approval.
+
+use sqlx::Row;
+use sqlx::sqlite::SqliteRow;
+
+use super::{SqliteStore, to_u32};
+use crate::StoreError;
+use crate::decisions::{DecisionLog, DecisionRecord, Recorded, ReviewRequest, check_record};
+
+const COLUMNS: &str =
+    "decision_id, request_id, request_sha256, subject, outcome, policy_version, model_id, decided_at, record_json";
+
+fn decision_from_row(row: &SqliteRow) -> Result<DecisionRecord, StoreError> {
+    Ok(DecisionRecord {
+        decision_id: row.try_get("decision_id")?,
+        request_id: row.try_get("request_id")?,
+        request_sha256: row.try_get("request_sha256")?,
+        subject: row.try_get("subject")?,
+        outcome: row.try_get::<String, _>("outcome")?.parse()?,
+        policy_version: row.try_get("policy_version")?,
+        model_id: row.try_get("model_id")?,
+        decided_at: row.try_get("decided_at")?,
+        record_json: row.try_get("record_json")?,
+    })
+}
+
+fn review_from_row(row: &SqliteRow) -> Result<ReviewRequest, StoreError> {
+    Ok(ReviewRequest {
+        decision_id: row.try_get("decision_id")?,
+        seq: to_u32(row.try_get("seq")?, "review request seq")?,
+        requested_at: row.try_get("requested_at")?,
+        channel: row.try_get("channel")?,
+        note: row.try_get("note")?,
+    })
+}
+
+impl DecisionLog for SqliteStore {
+    async fn record_decision(&self, record: &DecisionRecord) -> Result<Recorded, StoreError> {
+        check_record(record)?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let sql = format!("SELECT {COLUMNS} FROM decisions WHERE request_id = ?");
+        let earlier = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(&record.request_id).fetch_optional(&mut *tx).await?;
+        if let Some(row) = earlier {
+            let stored = decision_from_row(&row)?;
+            if stored.request_sha256 == record.request_sha256 {
+                return Ok(Recorded::Existing(stored));
+            }
+            return Err(StoreError::RequestReused { request_id: record.request_id.clone() });
+        }
+        let clash: Option<String> = sqlx::query_scalar("SELECT decision_id FROM decisions WHERE decision_id = ?")
+            .bind(&record.decision_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if clash.is_some() {
+            return Err(StoreError::InvalidDecision {
+                decision: record.decision_id.clone(),
+                field: "decision_id",
+                problem: "is taken by another request's decision",
+            });
+        }
+        sqlx::query(
+            "INSERT INTO decisions (decision_id, request_id, request_sha256, subject, outcome, policy_version, model_id,
+                                    decided_at, record_json)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&record.decision_id)
+        .bind(&record.request_id)
+        .bind(&record.request_sha256)
+        .bind(&record.subject)
+        .bind(record.outcome.code())
+        .bind(&record.policy_version)
+        .bind(&record.model_id)
+        .bind(&record.decided_at)
+        .bind(&record.record_json)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(Recorded::New)
+    }
+
+    async fn decision(&self, decision_id: &str) -> Result<Option<DecisionRecord>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM decisions WHERE decision_id = ?");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(decision_id).fetch_optional(&self.pool).await?;
+        row.as_ref().map(decision_from_row).transpose()
+    }
+
+    async fn decision_for_request(&self, request_id: &str) -> Result<Option<DecisionRecord>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM decisions WHERE request_id = ?");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(request_id).fetch_optional(&self.pool).await?;
+        row.as_ref().map(decision_from_row).transpose()
+    }
+
+    async fn decisions_of(&self, subject: &str) -> Result<Vec<DecisionRecord>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM decisions WHERE subject = ? ORDER BY decided_at, decision_id");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(subject).fetch_all(&self.pool).await?;
+        rows.iter().map(decision_from_row).collect()
+    }
+
+    async fn request_review(
+        &self,
+        decision_id: &str,
+        requested_at: &str,
+        channel: &str,
+        note: &str,
+    ) -> Result<ReviewRequest, StoreError> {
+        if channel.is_empty() {
+            return Err(StoreError::InvalidDecision {
+                decision: decision_id.to_string(),
+                field: "channel",
+                problem: "is empty",
+            });
+        }
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let outcome: Option<String> = sqlx::query_scalar("SELECT outcome FROM decisions WHERE decision_id = ?")
+            .bind(decision_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let outcome: crate::decisions::Outcome =
+            outcome.ok_or_else(|| StoreError::DecisionNotFound(decision_id.to_string()))?.parse()?;
+        if !outcome.reviewable() {
+            return Err(StoreError::InvalidDecision {
+                decision: decision_id.to_string(),
+                field: "outcome",
+                problem: "is an approval; only a decline or a referral can be put to a person",
+            });
+        }
+        let seq: i64 =
+            sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) + 1 FROM review_requests WHERE decision_id = ?")
+                .bind(decision_id)
+                .fetch_one(&mut *tx)
+                .await?;
+        sqlx::query(
+            "INSERT INTO review_requests (decision_id, seq, requested_at, channel, note) VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(decision_id)
+        .bind(seq)
+        .bind(requested_at)
+        .bind(channel)
+        .bind(note)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(ReviewRequest {
+            decision_id: decision_id.to_string(),
+            seq: to_u32(seq, "review request seq")?,
+            requested_at: requested_at.to_string(),
+            channel: channel.to_string(),
+            note: note.to_string(),
+        })
+    }
+
+    async fn review_requests(&self, decision_id: &str) -> Result<Vec<ReviewRequest>, StoreError> {
+        let rows = sqlx::query("SELECT * FROM review_requests WHERE decision_id = ? ORDER BY seq")
+            .bind(decision_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(review_from_row).collect()
+    }
+}
