@@ -10,6 +10,7 @@ pub mod product;
 pub mod schedule;
 pub mod servicing;
 pub mod status;
+pub mod village;
 
 pub use classify::{Bucket, ClassificationRules, FiveCategory, IfrsStage, Standing};
 pub use product::{
@@ -21,3 +22,4 @@ pub use servicing::{
     RepaymentRecord, RestructureTerms, Servicer, ServicingError, StatusChange,
 };
 pub use status::{LoanStatus, TransitionError};
+pub use village::{Criterion, VillageFacts, VillageRating, assess as assess_village};

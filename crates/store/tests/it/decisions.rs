@@ -34,10 +34,7 @@ async fn a_request_is_decided_once_and_a_reused_id_for_another_request_is_refuse
     assert_eq!(store.decisions_of("A00001-0001").await.expect("read"), vec![first]);
     // Malformed records name the field.
     let bad = DecisionRecord { record_json: "not json".to_string(), ..record("D4", "req-4", 'c', Outcome::Refer) };
-    assert!(matches!(
-        store.record_decision(&bad).await,
-        Err(StoreError::InvalidDecision { field: "record_json", .. })
-    ));
+    assert!(matches!(store.record_decision(&bad).await, Err(StoreError::InvalidDecision { field: "record_json", .. })));
     store.close().await;
 }
 
