@@ -141,9 +141,12 @@ mod tests {
         assert_eq!(rating.criteria[0].percent().as_deref(), Some("70.0%"));
     }
 
+    /// A criterion's code and the edit that takes the village one step past its threshold.
+    type Case = (&'static str, fn(&mut VillageFacts));
+
     #[test]
     fn each_criterion_fails_one_step_past_its_threshold() {
-        let cases: [(&str, fn(&mut VillageFacts)); 4] = [
+        let cases: [Case; 4] = [
             ("credit-households", |f| f.credit_households = 139),
             ("borrowers-without-arrears", |f| f.borrowing_without_arrears = 84),
             ("npl-ratio", |f| f.non_performing = Money::from_fen(50_000_000)),
