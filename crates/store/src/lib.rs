@@ -16,6 +16,7 @@
 pub mod conformance;
 pub mod decisions;
 mod models;
+pub mod policies;
 pub mod records;
 mod sqlite;
 
@@ -27,6 +28,7 @@ use serde::{Deserialize, Serialize};
 
 pub use decisions::{DecisionLog, DecisionRecord, Outcome, Recorded, ReviewRequest};
 pub use models::{ModelRecord, ModelRegistry, ModelStatus, ModelStatusChange, ModelSummary, UnknownModelStatus};
+pub use policies::{PolicyRegister, PolicyStatus, PolicySummary, PolicyVersion};
 pub use records::{
     Cell, CellType, LoadCounts, LoadInfo, NewRecord, QuarantineRecord, RecordColumn, RecordTable, RecordVersion,
     Written,
@@ -83,6 +85,31 @@ pub enum StoreError {
     InvalidModel {
         /// The model id as given.
         model: String,
+        /// The offending field.
+        field: &'static str,
+        /// What is wrong with it.
+        problem: &'static str,
+    },
+    /// No policy version with this id.
+    #[error("policy {0} not found")]
+    PolicyNotFound(String),
+    /// The policy lifecycle does not allow the move.
+    #[error("policy {policy}: {rule}; cannot move from {from} to {to}")]
+    IllegalPolicyMove {
+        /// The version.
+        policy: String,
+        /// Its current status.
+        from: policies::PolicyStatus,
+        /// The status asked for.
+        to: policies::PolicyStatus,
+        /// The lifecycle rule the move breaks.
+        rule: &'static str,
+    },
+    /// A policy version is malformed.
+    #[error("policy {policy}: {field} {problem}")]
+    InvalidPolicy {
+        /// The policy name as given.
+        policy: String,
         /// The offending field.
         field: &'static str,
         /// What is wrong with it.

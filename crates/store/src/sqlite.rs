@@ -21,6 +21,7 @@ use crate::{
 
 mod decisions;
 mod models;
+mod policies;
 mod records;
 
 pub use records::{Filter, LoadWriter, ROWS_PER_STATEMENT, Versions};
@@ -31,6 +32,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (2, "models", include_str!("../migrations/sqlite/0002_models.sql")),
     (3, "loads", include_str!("../migrations/sqlite/0003_loads.sql")),
     (4, "decisions", include_str!("../migrations/sqlite/0004_decisions.sql")),
+    (5, "policies", include_str!("../migrations/sqlite/0005_policies.sql")),
 ];
 
 /// The SQLite store.
