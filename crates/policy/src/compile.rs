@@ -4,6 +4,7 @@
 //! an overflow) gives null; a comparison with null is false, except `== null` and `!= null`; a condition that is
 //! null counts as false.
 
+use std::borrow::Cow;
 use std::cmp::Ordering;
 
 use rust_decimal::{Decimal, RoundingStrategy};
@@ -314,16 +315,27 @@ fn same_type(column: Option<Type>, value: Option<Type>, operation: &str) -> Resu
 impl Compiled {
     /// Evaluates over the slot values, with `column` as `$`.
     pub fn eval(&self, slots: &[Value], column: &Value) -> Value {
-        match self {
-            Compiled::Const(value) => value.clone(),
-            Compiled::Slot(slot) => slots[*slot].clone(),
-            Compiled::Column => column.clone(),
-            Compiled::Neg(inner) => number_op(inner.eval(slots, column), |n| Some(-n)),
+        self.get(slots, column).into_owned()
+    }
+
+    /// Evaluates, borrowing constants and field values instead of cloning them.
+    pub fn get<'v>(&'v self, slots: &'v [Value], column: &'v Value) -> Cow<'v, Value> {
+        let owned = match self {
+            Compiled::Const(value) => return Cow::Borrowed(value),
+            Compiled::Slot(slot) => return Cow::Borrowed(&slots[*slot]),
+            Compiled::Column => return Cow::Borrowed(column),
+            Compiled::If(condition, then, otherwise) => {
+                return if condition.holds(slots, column) {
+                    then.get(slots, column)
+                } else {
+                    otherwise.get(slots, column)
+                };
+            }
+            Compiled::Neg(inner) => number_op(inner.number(slots, column), |n| Some(-n)),
             Compiled::Not(inner) => Value::Bool(!inner.holds(slots, column)),
             Compiled::Arith(op, left, right) => {
-                let (Some(a), Some(b)) = (left.eval(slots, column).as_number(), right.eval(slots, column).as_number())
-                else {
-                    return Value::Null;
+                let (Some(a), Some(b)) = (left.number(slots, column), right.number(slots, column)) else {
+                    return Cow::Owned(Value::Null);
                 };
                 let result = match op {
                     BinOp::Add => a.checked_add(b),
@@ -337,44 +349,41 @@ impl Compiled {
                 Value::Bool(self.holds(slots, column))
             }
             Compiled::MinMax(max, left, right) => {
-                let (Some(a), Some(b)) = (left.eval(slots, column).as_number(), right.eval(slots, column).as_number())
-                else {
-                    return Value::Null;
+                let (Some(a), Some(b)) = (left.number(slots, column), right.number(slots, column)) else {
+                    return Cow::Owned(Value::Null);
                 };
                 Value::Number(if *max { a.max(b) } else { a.min(b) })
             }
-            Compiled::Abs(inner) => number_op(inner.eval(slots, column), |n| Some(n.abs())),
+            Compiled::Abs(inner) => number_op(inner.number(slots, column), |n| Some(n.abs())),
             Compiled::FloorCeil(ceil, inner) => {
-                number_op(inner.eval(slots, column), |n| Some(if *ceil { n.ceil() } else { n.floor() }))
+                number_op(inner.number(slots, column), |n| Some(if *ceil { n.ceil() } else { n.floor() }))
             }
-            Compiled::If(condition, then, otherwise) => {
-                if condition.holds(slots, column) {
-                    then.eval(slots, column)
-                } else {
-                    otherwise.eval(slots, column)
-                }
-            }
-            Compiled::Round(inner, digits) => number_op(inner.eval(slots, column), |n| {
+            Compiled::Round(inner, digits) => number_op(inner.number(slots, column), |n| {
                 Some(n.round_dp_with_strategy(*digits, RoundingStrategy::MidpointAwayFromZero))
             }),
-        }
+        };
+        Cow::Owned(owned)
+    }
+
+    /// Evaluates to a number, or `None` for null.
+    fn number(&self, slots: &[Value], column: &Value) -> Option<Decimal> {
+        self.get(slots, column).as_number()
     }
 
     /// Evaluates as a condition: true only for a true boolean.
     pub fn holds(&self, slots: &[Value], column: &Value) -> bool {
         match self {
             Compiled::Order(op, left, right) => {
-                let (Some(a), Some(b)) = (left.eval(slots, column).as_number(), right.eval(slots, column).as_number())
-                else {
+                let (Some(a), Some(b)) = (left.number(slots, column), right.number(slots, column)) else {
                     return false;
                 };
                 order_holds(*op, a.cmp(&b))
             }
-            Compiled::Equal(negate, left, right) => (left.eval(slots, column) == right.eval(slots, column)) != *negate,
+            Compiled::Equal(negate, left, right) => (left.get(slots, column) == right.get(slots, column)) != *negate,
             Compiled::And(left, right) => left.holds(slots, column) && right.holds(slots, column),
             Compiled::Or(left, right) => left.holds(slots, column) || right.holds(slots, column),
             Compiled::Not(inner) => !inner.holds(slots, column),
-            other => other.eval(slots, column) == Value::Bool(true),
+            other => *other.get(slots, column) == Value::Bool(true),
         }
     }
 
@@ -401,16 +410,15 @@ impl Test {
 impl Item {
     fn passes(&self, slots: &[Value], column: &Value) -> bool {
         match self {
-            Item::Equals(value) => value.eval(slots, column) == *column,
-            Item::Compare(BinOp::Eq, value) => value.eval(slots, column) == *column,
-            Item::Compare(BinOp::Ne, value) => value.eval(slots, column) != *column,
-            Item::Compare(op, value) => match (column.as_number(), value.eval(slots, column).as_number()) {
+            Item::Equals(value) | Item::Compare(BinOp::Eq, value) => *value.get(slots, column) == *column,
+            Item::Compare(BinOp::Ne, value) => *value.get(slots, column) != *column,
+            Item::Compare(op, value) => match (column.as_number(), value.number(slots, column)) {
                 (Some(a), Some(b)) => order_holds(*op, a.cmp(&b)),
                 _ => false,
             },
             Item::Range { low, low_closed, high, high_closed } => {
                 let (Some(x), Some(lo), Some(hi)) =
-                    (column.as_number(), low.eval(slots, column).as_number(), high.eval(slots, column).as_number())
+                    (column.as_number(), low.number(slots, column), high.number(slots, column))
                 else {
                     return false;
                 };
@@ -432,8 +440,8 @@ fn order_holds(op: BinOp, ordering: Ordering) -> bool {
     }
 }
 
-fn number_op(value: Value, f: impl Fn(Decimal) -> Option<Decimal>) -> Value {
-    value.as_number().and_then(f).map_or(Value::Null, Value::Number)
+fn number_op(value: Option<Decimal>, f: impl Fn(Decimal) -> Option<Decimal>) -> Value {
+    value.and_then(f).map_or(Value::Null, Value::Number)
 }
 
 #[cfg(test)]

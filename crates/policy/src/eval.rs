@@ -8,71 +8,138 @@
 
 use std::sync::Arc;
 
-use crate::load::{CKind, CompiledPolicy};
+use crate::load::{CKind, CompiledPolicy, Program};
 use crate::schema::Input;
 use crate::value::Value;
 
-/// The outcome of one evaluation: every output field and the trace.
-#[derive(Debug, Clone, PartialEq)]
+/// The outcome of one evaluation: every output field and the trace. Names are read from the policy it came from,
+/// which the decision keeps alive; its own storage is a few flat vectors.
+#[derive(Debug, Clone)]
 pub struct Decision {
-    outputs: Vec<(Arc<str>, Value)>,
-    trace: Vec<NodeTrace>,
+    program: Arc<Program>,
+    /// Values of `program.output_slots`, in order.
+    outputs: Vec<Value>,
+    entries: Vec<Entry>,
+    /// For each entry, the values of its node's `reads` then of its `writes`.
+    values: Vec<Value>,
+    /// Indices of matched rules or chosen statements, ranges of it per entry.
+    matched: Vec<u32>,
 }
 
-/// What one node did.
-#[derive(Debug, Clone, PartialEq)]
-pub struct NodeTrace {
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Entry {
+    node: usize,
+    values_start: usize,
+    matched_start: usize,
+    matched_end: usize,
+}
+
+/// What one node did: a view into a [`Decision`].
+#[derive(Debug, Clone, Copy)]
+pub struct NodeTrace<'d> {
+    decision: &'d Decision,
+    entry: &'d Entry,
+}
+
+impl PartialEq for Decision {
+    fn eq(&self, other: &Self) -> bool {
+        (Arc::ptr_eq(&self.program, &other.program) || self.program.file == other.program.file)
+            && self.outputs == other.outputs
+            && self.entries == other.entries
+            && self.values == other.values
+            && self.matched == other.matched
+    }
+}
+
+impl<'d> NodeTrace<'d> {
     /// The node id.
-    pub id: Arc<str>,
+    pub fn id(&self) -> &'d str {
+        &self.decision.program.nodes[self.entry.node].id
+    }
+
     /// The node name.
-    pub name: Arc<str>,
+    pub fn name(&self) -> &'d str {
+        &self.decision.program.nodes[self.entry.node].name
+    }
+
     /// `inputNode`, `outputNode`, `decisionTableNode`, `expressionNode` or `switchNode`.
-    pub kind: &'static str,
-    /// Ids of the matched rules (tables) or the chosen statements (switches).
-    pub matched: Vec<Arc<str>>,
+    pub fn kind(&self) -> &'static str {
+        self.decision.program.nodes[self.entry.node].kind_name
+    }
+
+    /// Ids of the matched rules (tables) or the chosen statements (switches), in order.
+    pub fn matched(&self) -> Vec<&'d str> {
+        let node = &self.decision.program.nodes[self.entry.node];
+        self.decision.matched[self.entry.matched_start..self.entry.matched_end]
+            .iter()
+            .map(|index| {
+                let index = *index as usize;
+                match &node.kind {
+                    CKind::Table(table) => &*table.rules[index].id,
+                    CKind::Switch(switch) => &*switch.statements[index].0,
+                    _ => "",
+                }
+            })
+            .collect()
+    }
+
     /// The fields the node reads, with their values when it ran.
-    pub inputs: Vec<(Arc<str>, Value)>,
+    pub fn inputs(&self) -> impl ExactSizeIterator<Item = (&'d str, &'d Value)> + use<'d> {
+        let node = &self.decision.program.nodes[self.entry.node];
+        let values = &self.decision.values[self.entry.values_start..self.entry.values_start + node.reads.len()];
+        node.reads.iter().map(|slot| &*self.decision.program.slot_names[*slot]).zip(values)
+    }
+
     /// The fields the node writes, with their values after it ran.
-    pub outputs: Vec<(Arc<str>, Value)>,
+    pub fn outputs(&self) -> impl ExactSizeIterator<Item = (&'d str, &'d Value)> + use<'d> {
+        let node = &self.decision.program.nodes[self.entry.node];
+        let start = self.entry.values_start + node.reads.len();
+        let values = &self.decision.values[start..start + node.writes.len()];
+        node.writes.iter().map(|slot| &*self.decision.program.slot_names[*slot]).zip(values)
+    }
 }
 
 impl Decision {
-    /// Every output field of the policy with its value (null if no node that ran set it).
-    pub fn outputs(&self) -> &[(Arc<str>, Value)] {
-        &self.outputs
+    /// Every output field of the policy with its value (null if no node that ran set it), in node order.
+    pub fn outputs(&self) -> impl ExactSizeIterator<Item = (&str, &Value)> {
+        self.program.output_slots.iter().map(|slot| &*self.program.slot_names[*slot]).zip(&self.outputs)
     }
 
     /// The value of one output field.
     pub fn get(&self, field: &str) -> Option<&Value> {
-        self.outputs.iter().find(|(name, _)| &**name == field).map(|(_, value)| value)
+        self.outputs().find(|(name, _)| *name == field).map(|(_, value)| value)
     }
 
     /// The nodes that ran, in order.
-    pub fn trace(&self) -> &[NodeTrace] {
-        &self.trace
+    pub fn trace(&self) -> impl ExactSizeIterator<Item = NodeTrace<'_>> {
+        self.entries.iter().map(move |entry| NodeTrace { decision: self, entry })
+    }
+
+    /// The file name of the policy that made this decision.
+    pub fn policy_file(&self) -> &str {
+        &self.program.file
     }
 
     /// The decision as JSON: `{"outputs": {field: value}, "trace": [{"id", "name", "kind", "matched", "inputs",
     /// "outputs"}]}`, field names flat and numbers exact.
     pub fn to_json(&self) -> serde_json::Value {
-        let fields = |pairs: &[(Arc<str>, Value)]| {
-            serde_json::Value::Object(pairs.iter().map(|(name, value)| (name.to_string(), value.to_json())).collect())
-        };
+        fn fields<'a>(pairs: impl Iterator<Item = (&'a str, &'a Value)>) -> serde_json::Value {
+            serde_json::Value::Object(pairs.map(|(name, value)| (name.to_owned(), value.to_json())).collect())
+        }
         let trace = self
-            .trace
-            .iter()
+            .trace()
             .map(|node| {
                 serde_json::json!({
-                    "id": &*node.id,
-                    "name": &*node.name,
-                    "kind": node.kind,
-                    "matched": node.matched.iter().map(|id| id.to_string()).collect::<Vec<_>>(),
-                    "inputs": fields(&node.inputs),
-                    "outputs": fields(&node.outputs),
+                    "id": node.id(),
+                    "name": node.name(),
+                    "kind": node.kind(),
+                    "matched": node.matched(),
+                    "inputs": fields(node.inputs()),
+                    "outputs": fields(node.outputs()),
                 })
             })
             .collect();
-        serde_json::json!({ "outputs": fields(&self.outputs), "trace": serde_json::Value::Array(trace) })
+        serde_json::json!({ "outputs": fields(self.outputs()), "trace": serde_json::Value::Array(trace) })
     }
 }
 
@@ -81,78 +148,88 @@ impl Decision {
 /// # Panics
 /// If the input was built from a different schema than the policy was loaded with: a programming error.
 pub fn evaluate(policy: &CompiledPolicy, input: &Input) -> Decision {
+    let program = &policy.program;
     assert!(
-        Arc::ptr_eq(input.schema(), policy.schema()) || input.schema() == policy.schema(),
+        Arc::ptr_eq(input.schema(), &program.schema) || **input.schema() == *program.schema,
         "the input follows another schema than the policy `{}`",
-        policy.file()
+        program.file
     );
-    let mut slots: Vec<Value> = Vec::with_capacity(policy.slot_names.len());
+    let mut slots: Vec<Value> = Vec::with_capacity(program.slot_names.len());
     slots.extend_from_slice(input.values());
-    slots.resize(policy.slot_names.len(), Value::Null);
-    let mut ran = vec![false; policy.nodes.len()];
-    let mut opened = vec![false; policy.statements];
-    let mut trace = Vec::with_capacity(policy.nodes.len());
-    let name = |slot: usize| Arc::clone(&policy.slot_names[slot]);
-    for (position, node) in policy.nodes.iter().enumerate() {
+    slots.resize(program.slot_names.len(), Value::Null);
+    let mut ran = vec![false; program.nodes.len()];
+    let mut opened = vec![false; program.statements];
+    let mut entries = Vec::with_capacity(program.nodes.len());
+    let mut values = Vec::with_capacity(program.trace_values);
+    let mut matched: Vec<u32> = Vec::with_capacity(program.nodes.len() * 2);
+    // Scratch space reused by every table: the column values, and the outputs of the first matching rule.
+    let mut columns: Vec<Value> = Vec::new();
+    let mut written: Vec<Value> = Vec::new();
+    for (position, node) in program.nodes.iter().enumerate() {
         let active = matches!(node.kind, CKind::Input)
             || node.incoming.iter().any(|(source, handle)| ran[*source] && handle.is_none_or(|h| opened[h]));
         if !active {
             continue;
         }
         ran[position] = true;
-        let inputs = node.reads.iter().map(|slot| (name(*slot), slots[*slot].clone())).collect();
-        let mut matched = Vec::new();
-        let kind = match &node.kind {
-            CKind::Input => "inputNode",
-            CKind::Output => "outputNode",
+        let values_start = values.len();
+        values.extend(node.reads.iter().map(|slot| slots[*slot].clone()));
+        let matched_start = matched.len();
+        match &node.kind {
+            CKind::Input | CKind::Output => {}
             CKind::Expression(assignments) => {
                 for (slot, value) in assignments {
                     slots[*slot] = value.eval(&slots, &Value::Null);
                 }
-                "expressionNode"
             }
             CKind::Switch(switch) => {
                 let mut any = false;
-                for (id, condition, is_default, global) in &switch.statements {
+                for (index, (_, condition, is_default, global)) in switch.statements.iter().enumerate() {
                     if *is_default || (any && !switch.collect) {
                         continue;
                     }
                     if condition.as_ref().is_none_or(|condition| condition.holds(&slots, &Value::Null)) {
                         opened[*global] = true;
-                        matched.push(Arc::clone(id));
+                        matched.push(index as u32);
                         any = true;
                     }
                 }
                 if !any {
-                    for (id, _, _, global) in switch.statements.iter().filter(|statement| statement.2) {
-                        opened[*global] = true;
-                        matched.push(Arc::clone(id));
+                    for (index, (_, _, is_default, global)) in switch.statements.iter().enumerate() {
+                        if *is_default {
+                            opened[*global] = true;
+                            matched.push(index as u32);
+                        }
                     }
                 }
-                "switchNode"
             }
             CKind::Table(table) => {
-                let columns: Vec<Value> = table
-                    .columns
-                    .iter()
-                    .map(|column| column.as_ref().map_or(Value::Null, |column| column.eval(&slots, &Value::Null)))
-                    .collect();
+                columns.clear();
+                columns.extend(
+                    table
+                        .columns
+                        .iter()
+                        .map(|column| column.as_ref().map_or(Value::Null, |c| c.eval(&slots, &Value::Null))),
+                );
                 let mut collected: Vec<Vec<Value>> =
                     if table.collect { vec![Vec::new(); table.outputs.len()] } else { Vec::new() };
-                let mut first: Option<Vec<Value>> = None;
-                for rule in &table.rules {
+                let mut first = false;
+                for (index, rule) in table.rules.iter().enumerate() {
                     let hit = rule.tests.iter().zip(&columns).all(|(test, column)| test.passes(&slots, column));
                     if !hit {
                         continue;
                     }
-                    matched.push(Arc::clone(&rule.id));
-                    let values = rule.outputs.iter().map(|output| output.eval(&slots, &Value::Null));
+                    matched.push(index as u32);
+                    let outputs = rule.outputs.iter().map(|output| output.eval(&slots, &Value::Null));
                     if table.collect {
-                        for (list, value) in collected.iter_mut().zip(values) {
+                        for (list, value) in collected.iter_mut().zip(outputs) {
                             list.push(value);
                         }
                     } else {
-                        first = Some(values.collect());
+                        // Every output is computed before any is written, so they all see the same fields.
+                        written.clear();
+                        written.extend(outputs);
+                        first = true;
                         break;
                     }
                 }
@@ -160,26 +237,18 @@ pub fn evaluate(policy: &CompiledPolicy, input: &Input) -> Decision {
                     for (slot, list) in table.outputs.iter().zip(collected) {
                         slots[*slot] = Value::List(Arc::from(list));
                     }
-                } else if let Some(values) = first {
-                    for (slot, value) in table.outputs.iter().zip(values) {
+                } else if first {
+                    for (slot, value) in table.outputs.iter().zip(written.drain(..)) {
                         slots[*slot] = value;
                     }
                 }
-                "decisionTableNode"
             }
-        };
-        let outputs = node.writes.iter().map(|slot| (name(*slot), slots[*slot].clone())).collect();
-        trace.push(NodeTrace {
-            id: Arc::clone(&node.id),
-            name: Arc::clone(&node.name),
-            kind,
-            matched,
-            inputs,
-            outputs,
-        });
+        }
+        values.extend(node.writes.iter().map(|slot| slots[*slot].clone()));
+        entries.push(Entry { node: position, values_start, matched_start, matched_end: matched.len() });
     }
-    let outputs = policy.output_slots.iter().map(|slot| (name(*slot), slots[*slot].clone())).collect();
-    Decision { outputs, trace }
+    let outputs = program.output_slots.iter().map(|slot| slots[*slot].clone()).collect();
+    Decision { program: Arc::clone(program), outputs, entries, values, matched }
 }
 
 impl CompiledPolicy {
@@ -235,11 +304,14 @@ mod tests {
         let adult = run(25);
         assert_eq!(adult.get("band"), Some(&Value::from("young")));
         assert_eq!(adult.get("doubled"), Some(&Value::Null));
-        let kinds: Vec<&str> = adult.trace().iter().map(|node| node.kind).collect();
+        let kinds: Vec<&str> = adult.trace().map(|node| node.kind()).collect();
         assert_eq!(kinds, ["inputNode", "switchNode", "decisionTableNode", "decisionTableNode", "outputNode"]);
-        assert_eq!(&*adult.trace()[1].matched[0], "adult");
-        assert_eq!(&*adult.trace()[2].matched[0], "young");
-        assert_eq!(adult.trace()[2].inputs, vec![(Arc::from("age"), Value::Number(25.into()))]);
+        let trace: Vec<NodeTrace<'_>> = adult.trace().collect();
+        assert_eq!(trace[1].matched(), ["adult"]);
+        assert_eq!(trace[2].matched(), ["young"]);
+        assert_eq!(trace[2].inputs().collect::<Vec<_>>(), [("age", &Value::Number(25.into()))]);
+        assert_eq!(trace[2].outputs().collect::<Vec<_>>(), [("band", &Value::from("young"))]);
+        assert_eq!(trace[3].matched(), ["b"]);
     }
 
     #[test]

@@ -188,19 +188,18 @@ impl<'a> Parser<'a> {
             }
             Some(Token::LBracket) => {
                 self.at += 1;
-                self.range(true)
+                let low = self.expression(0)?;
+                self.range(low, true)
             }
             Some(Token::LParen) => {
                 let start = self.at;
                 self.at += 1;
-                // `(a..b]` is an interval; `(a + b)` an ordinary parenthesised value.
+                // `(a..b]` is an interval; `(a + b) * 2` an ordinary value, parsed again from the parenthesis.
                 let low = self.expression(0)?;
                 if self.peek() == Some(&Token::DotDot) {
-                    self.at = start + 1;
-                    self.range(false)
+                    self.range(low, false)
                 } else {
                     self.at = start;
-                    let _ = low;
                     Ok(TestItem::Equals(self.expression(0)?))
                 }
             }
@@ -208,8 +207,7 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn range(&mut self, low_closed: bool) -> Result<TestItem, ParseError> {
-        let low = self.expression(0)?;
+    fn range(&mut self, low: Ast, low_closed: bool) -> Result<TestItem, ParseError> {
         self.expect(&Token::DotDot, "`..` in an interval")?;
         let high = self.expression(0)?;
         let high_closed = match self.peek() {

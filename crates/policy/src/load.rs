@@ -146,15 +146,23 @@ pub enum LoadErrorKind {
     },
 }
 
-/// A policy checked and compiled against a schema, ready to evaluate.
+/// A policy checked and compiled against a schema, ready to evaluate. Cloning it is cheap (one shared program).
 #[derive(Debug, Clone)]
 pub struct CompiledPolicy {
+    pub(crate) program: Arc<Program>,
+}
+
+/// The compiled graph, shared by a policy and the decisions it makes (which read names from it).
+#[derive(Debug)]
+pub(crate) struct Program {
     pub(crate) schema: Arc<Schema>,
     pub(crate) file: Arc<str>,
     pub(crate) slot_names: Vec<Arc<str>>,
     pub(crate) nodes: Vec<CNode>,
     pub(crate) statements: usize,
     pub(crate) output_slots: Vec<usize>,
+    /// Values a full trace holds at most: every node's reads and writes.
+    pub(crate) trace_values: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -162,6 +170,7 @@ pub(crate) struct CNode {
     pub(crate) id: Arc<str>,
     pub(crate) name: Arc<str>,
     pub(crate) kind: CKind,
+    pub(crate) kind_name: &'static str,
     /// (source node position, opened statement if the source is a switch).
     pub(crate) incoming: Vec<(usize, Option<usize>)>,
     pub(crate) reads: Vec<usize>,
@@ -202,17 +211,17 @@ pub(crate) struct CSwitch {
 impl CompiledPolicy {
     /// The schema inputs must follow.
     pub fn schema(&self) -> &Arc<Schema> {
-        &self.schema
+        &self.program.schema
     }
 
     /// The file name the policy was loaded from.
     pub fn file(&self) -> &str {
-        &self.file
+        &self.program.file
     }
 
     /// Every field a node may write, in the order the nodes run.
     pub fn output_fields(&self) -> impl Iterator<Item = &str> {
-        self.output_slots.iter().map(|slot| &*self.slot_names[*slot])
+        self.program.output_slots.iter().map(|slot| &*self.program.slot_names[*slot])
     }
 }
 
@@ -433,24 +442,35 @@ impl<'a> Compiler<'a> {
                 other => return Err(at.node(LoadErrorKind::UnsupportedNode(other.to_owned()))),
             };
             let (reads, writes) = slots_of(&kind);
+            let kind_name = match kind {
+                CKind::Input => "inputNode",
+                CKind::Output => "outputNode",
+                CKind::Table(_) => "decisionTableNode",
+                CKind::Expression(_) => "expressionNode",
+                CKind::Switch(_) => "switchNode",
+            };
             nodes.push(CNode {
                 id: Arc::from(node.id.as_str()),
                 name: Arc::from(node.name.as_str()),
                 kind,
+                kind_name,
                 incoming,
                 reads,
                 writes,
             });
             ancestors.push(mine);
         }
-        Ok(CompiledPolicy {
+        let trace_values = nodes.iter().map(|node| node.reads.len() + node.writes.len()).sum();
+        let program = Program {
             schema: Arc::clone(self.schema),
             file: Arc::from(self.file),
             slot_names: self.slot_names,
             nodes,
             statements,
             output_slots: self.output_slots,
-        })
+            trace_values,
+        };
+        Ok(CompiledPolicy { program: Arc::new(program) })
     }
 
     fn scope<'c>(&'c self, ancestors: &'c [bool], local: &'c HashMap<String, usize>) -> NodeScope<'c, 'a> {

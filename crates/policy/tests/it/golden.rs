@@ -3,7 +3,6 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use policy::Decision;
 
@@ -45,9 +44,8 @@ fn check(path: &Path, policy: &policy::CompiledPolicy) -> Vec<String> {
 fn matched_in(decision: &Decision, node: &str) -> Option<Vec<String>> {
     decision
         .trace()
-        .iter()
-        .find(|trace| &*trace.id == node)
-        .map(|trace| trace.matched.iter().map(|id| id.to_string()).collect())
+        .find(|trace| trace.id() == node)
+        .map(|trace| trace.matched().iter().map(|id| id.to_string()).collect())
 }
 
 #[test]
@@ -70,12 +68,15 @@ fn trace_records_inputs_and_outputs_of_each_node() {
     let text = fs::read_to_string(golden_dir().join("strong-planting-approved.json")).expect("golden file");
     let case: serde_json::Value = serde_json::from_str(&text).expect("JSON");
     let decision = policy.evaluate(&policy.schema().input_from_json(&case["input"]).expect("input"));
-    let grade = decision.trace().iter().find(|node| &*node.id == "grade").expect("the grade table ran");
-    assert_eq!(grade.kind, "decisionTableNode");
-    assert_eq!(grade.inputs, vec![(Arc::from("features.rating_score_points"), policy::Value::Number(92.into()))]);
-    assert_eq!(grade.outputs[0], (Arc::from("grade.name"), policy::Value::from("AAA")));
+    let grade = decision.trace().find(|node| node.id() == "grade").expect("the grade table ran");
+    assert_eq!(grade.kind(), "decisionTableNode");
+    assert_eq!(grade.name(), "Rating grade 信用等级");
+    let inputs: Vec<_> = grade.inputs().collect();
+    assert_eq!(inputs, [("features.rating_score_points", &policy::Value::Number(92.into()))]);
+    let outputs: Vec<_> = grade.outputs().collect();
+    assert_eq!(outputs[0], ("grade.name", &policy::Value::from("AAA")));
     // The knock-out branch did not run.
-    assert!(decision.trace().iter().all(|node| &*node.id != "knockout-decline"));
+    assert!(decision.trace().all(|node| node.id() != "knockout-decline"));
     let json = decision.to_json();
     assert_eq!(json["outputs"]["decision.outcome"], "approve");
     assert_eq!(json["trace"][0]["kind"], "inputNode");
