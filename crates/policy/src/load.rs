@@ -873,9 +873,13 @@ fn check_intervals(at: &Where<'_>, table: &jdm::DecisionTable, compiled: &CTable
             }
         }
         if let Some(gap) = check::first_gap(&intervals) {
+            let named = |c: usize| atoms.iter().any(|rule| !rule[c].is_empty());
             let context: Vec<String> = (0..columns)
-                .filter(|c| *c != column && !key[*c].is_empty())
-                .map(|c| format!("{:?} is {}", table.inputs[c].name, key[c]))
+                .filter(|c| *c != column && named(*c))
+                .map(|c| match key[c].as_str() {
+                    "" => format!("{:?} is another value", table.inputs[c].name),
+                    value => format!("{:?} is {value}", table.inputs[c].name),
+                })
                 .collect();
             let context = if context.is_empty() { String::new() } else { format!(" when {}", context.join(" and ")) };
             return Err(at.node(LoadErrorKind::Gap {
@@ -906,5 +910,146 @@ fn atoms(test: &Test, text: &str) -> Vec<String> {
             constants.unwrap_or_else(|| vec![text.to_owned()])
         }
         Test::Condition(_) => vec![text.to_owned()],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn schema() -> Arc<Schema> {
+        Arc::new(
+            Schema::from_json(
+                r#"[{"field": "pd", "type": "number"}, {"field": "segment", "type": "string"},
+                    {"field": "flag", "type": "bool"}]"#,
+            )
+            .expect("schema"),
+        )
+    }
+
+    /// A graph of one table between input and output; `rules` are `(id, [input cells], output cell)`.
+    fn one_table(hit: &str, inputs: &[(&str, &str)], rules: &[(&str, &[&str], &str)]) -> String {
+        let columns: Vec<serde_json::Value> = inputs
+            .iter()
+            .enumerate()
+            .map(|(i, (name, field))| serde_json::json!({"id": format!("i{i}"), "name": name, "field": field}))
+            .collect();
+        let rules: Vec<serde_json::Value> = rules
+            .iter()
+            .map(|(id, cells, output)| {
+                let mut rule = serde_json::Map::new();
+                rule.insert("_id".into(), (*id).into());
+                for (i, cell) in cells.iter().enumerate() {
+                    rule.insert(format!("i{i}"), (*cell).into());
+                }
+                rule.insert("o".into(), (*output).into());
+                serde_json::Value::Object(rule)
+            })
+            .collect();
+        serde_json::json!({
+            "nodes": [
+                {"id": "in", "name": "In", "type": "inputNode"},
+                {"id": "t", "name": "Table", "type": "decisionTableNode", "content": {"hitPolicy": hit,
+                    "inputs": columns, "outputs": [{"id": "o", "name": "Out", "field": "out"}], "rules": rules}},
+                {"id": "out", "name": "Out", "type": "outputNode"}],
+            "edges": [{"id": "a", "sourceId": "in", "targetId": "t"}, {"id": "b", "sourceId": "t", "targetId": "out"}]
+        })
+        .to_string()
+    }
+
+    fn error(json: &str) -> String {
+        load("t.json", json, &schema()).expect_err("refused").to_string()
+    }
+
+    #[test]
+    fn gaps_are_found_per_group_of_other_cells() {
+        let inputs = [("Segment", "segment"), ("PD", "pd")];
+        let complete = one_table(
+            "first",
+            &inputs,
+            &[
+                ("a", &["\"planting\", \"livestock\"", "< 0.1"], "1"),
+                ("b", &["\"planting\"", ">= 0.1"], "2"),
+                ("c", &["\"livestock\"", "[0.1..0.2]"], "3"),
+                ("d", &["", ""], "4"),
+            ],
+        );
+        load("t.json", &complete, &schema()).expect("every group covers every PD");
+        let other = one_table("first", &inputs, &[("a", &["\"planting\"", "< 0.1"], "1"), ("b", &["", ">= 0.1"], "2")]);
+        assert_eq!(
+            error(&other),
+            "t.json: node \"Table\" (t): no rule covers column \"PD\" in (-inf, 0.1) when \"Segment\" is another value"
+        );
+        let gap = one_table(
+            "first",
+            &inputs,
+            &[
+                ("a", &["\"planting\"", "< 0.1"], "1"),
+                ("b", &["\"livestock\"", "< 0.1"], "2"),
+                ("c", &["\"livestock\"", ">= 0.1"], "3"),
+            ],
+        );
+        assert_eq!(
+            error(&gap),
+            "t.json: node \"Table\" (t): no rule covers column \"PD\" in [0.1, +inf) when \"Segment\" is \"planting\""
+        );
+    }
+
+    #[test]
+    fn unique_tables_refuse_shared_strings_but_accept_disjoint_ones() {
+        let inputs = [("Segment", "segment")];
+        let disjoint = one_table("unique", &inputs, &[("a", &["\"x\""], "1"), ("b", &["\"y\", \"z\""], "2")]);
+        load("t.json", &disjoint, &schema()).expect("disjoint");
+        let shared = one_table("unique", &inputs, &[("a", &["\"x\", \"y\""], "1"), ("b", &["\"y\""], "2")]);
+        assert!(error(&shared).contains("rule \"b\" (#2): overlaps rule \"a\" (#1)"), "{}", error(&shared));
+    }
+
+    #[test]
+    fn empty_intervals_and_null_rules() {
+        let inputs = [("PD", "pd")];
+        let empty = one_table("first", &inputs, &[("a", &["[0.5..0.1]"], "1"), ("b", &[""], "2")]);
+        assert!(error(&empty).contains("rule \"a\" (#1), column \"PD\": the interval [0.5, 0.1] is empty"));
+        // A rule for null after a catch-all for numbers is reachable, and leaves no gap.
+        let with_null =
+            one_table("first", &inputs, &[("a", &["< 0.1"], "1"), ("b", &[">= 0.1"], "2"), ("c", &["null"], "3")]);
+        load("t.json", &with_null, &schema()).expect("null is not covered by number rules");
+    }
+
+    #[test]
+    fn graph_shape_errors() {
+        let node = |id: &str, kind: &str| serde_json::json!({"id": id, "name": id.to_uppercase(), "type": kind});
+        let graph = |nodes: Vec<serde_json::Value>, edges: serde_json::Value| {
+            serde_json::json!({"nodes": nodes, "edges": edges}).to_string()
+        };
+        let duplicate = graph(vec![node("in", "inputNode"), node("in", "outputNode")], serde_json::json!([]));
+        assert!(error(&duplicate).contains("node \"IN\" (in): duplicate node id"));
+        let two_inputs = graph(vec![node("a", "inputNode"), node("b", "inputNode")], serde_json::json!([]));
+        assert!(error(&two_inputs).contains("exactly one inputNode, found 2"));
+        let orphan = graph(vec![node("in", "inputNode"), node("out", "outputNode")], serde_json::json!([]));
+        assert!(error(&orphan).contains("node \"OUT\" (out): not reachable from the input node"));
+        let bad_handle = graph(
+            vec![node("in", "inputNode"), node("out", "outputNode")],
+            serde_json::json!([{"id": "e", "sourceId": "in", "targetId": "out", "sourceHandle": "nope"}]),
+        );
+        assert!(error(&bad_handle).contains("edge `e` leaves by unknown statement `nope`"));
+        let backwards = graph(
+            vec![node("in", "inputNode"), node("out", "outputNode")],
+            serde_json::json!([{"id": "e", "sourceId": "out", "targetId": "in"}]),
+        );
+        assert!(error(&backwards).contains("edge `e` enters an input node or leaves an output node"));
+    }
+
+    #[test]
+    fn unsupported_table_options_and_non_boolean_conditions() {
+        let mut graph: serde_json::Value =
+            serde_json::from_str(&one_table("first", &[("PD", "pd")], &[("a", &[""], "1")])).expect("json");
+        graph["nodes"][1]["content"]["outputPath"] = "result".into();
+        assert!(error(&graph.to_string()).contains("unsupported: outputPath"));
+        let condition = one_table("first", &[("Condition", "")], &[("a", &["pd + 1"], "1")]);
+        assert!(
+            error(&condition).contains("rule \"a\" (#1), column \"Condition\": a condition must be a bool, got number")
+        );
+        let flag = one_table("first", &[("Flag", "flag")], &[("a", &["true"], "1"), ("b", &["$ == false"], "2")]);
+        load("t.json", &flag, &schema()).expect("a `$` condition on a bool column");
     }
 }
