@@ -32,7 +32,10 @@ pub enum TypeError {
         got: String,
     },
     /// A function outside the subset, or called with the wrong number of arguments.
-    #[error("unsupported function `{0}` (supported: min(a, b), max(a, b), abs(x), floor(x), ceil(x), round(x, n))")]
+    #[error(
+        "unsupported function `{0}` (supported: min([a, b, ...]), max([a, b, ...]), min(a, b), max(a, b), abs(x), \
+         floor(x), ceil(x), round(x), round(x, n))"
+    )]
     UnknownFunction(String),
     /// `round`'s second argument must be a whole-number literal from 0 to 28.
     #[error("round(x, n) needs n to be a whole number from 0 to 28")]
@@ -194,40 +197,57 @@ pub fn compile(
             };
             (Compiled::If(Box::new(condition), Box::new(then), Box::new(otherwise)), ty)
         }
+        Ast::List(_) => {
+            return Err(TypeError::UnknownFunction("a list outside min([...]) or max([...])".to_owned()));
+        }
         Ast::Call(name, args) => {
-            let arity = match name.as_str() {
-                "min" | "max" | "round" => 2,
-                "abs" | "floor" | "ceil" => 1,
-                _ => return Err(TypeError::UnknownFunction(name.clone())),
-            };
-            if args.len() != arity {
-                return Err(TypeError::UnknownFunction(format!("{name} with {} argument(s)", args.len())));
-            }
-            let mut typed = Vec::with_capacity(args.len());
-            for arg in args {
-                let (arg, ty) = compile(arg, scope, column)?;
-                want(ty, Type::Number, name)?;
-                typed.push(arg);
-            }
-            let mut typed = typed.into_iter().map(Box::new);
-            let mut next = || typed.next().ok_or_else(|| TypeError::UnknownFunction(name.clone()));
-            let node = match (name.as_str(), args.len()) {
-                ("min", 2) => Compiled::MinMax(false, next()?, next()?),
-                ("max", 2) => Compiled::MinMax(true, next()?, next()?),
-                ("abs", 1) => Compiled::Abs(next()?),
-                ("floor", 1) => Compiled::FloorCeil(false, next()?),
-                ("ceil", 1) => Compiled::FloorCeil(true, next()?),
-                ("round", 2) => {
-                    let value = next()?;
-                    let digits = match &args[1] {
-                        Ast::Number(n) if n.fract().is_zero() && *n >= Decimal::ZERO && *n <= Decimal::from(28) => {
-                            u32::try_from(n.mantissa() / 10i128.pow(n.scale())).map_err(|_| TypeError::RoundDigits)?
-                        }
-                        _ => return Err(TypeError::RoundDigits),
-                    };
-                    Compiled::Round(value, digits)
+            let (name, args) = (name.as_str(), args.as_slice());
+            // `min([a, b])` as GoRules writes it, or `min(a, b)`.
+            let operands = match (name, args) {
+                ("min" | "max", [Ast::List(items)]) => items.as_slice(),
+                ("min" | "max", [_, _]) | ("abs" | "floor" | "ceil", [_]) | ("round", [_] | [_, _]) => &args[..1],
+                ("min" | "max" | "abs" | "floor" | "ceil" | "round", _) => {
+                    return Err(TypeError::UnknownFunction(format!("{name} with {} argument(s)", args.len())));
                 }
-                _ => return Err(TypeError::UnknownFunction(name.clone())),
+                _ => return Err(TypeError::UnknownFunction(name.to_owned())),
+            };
+            let operands = if matches!((name, args), ("min" | "max", [_, _])) { args } else { operands };
+            let mut typed = Vec::with_capacity(operands.len());
+            for operand in operands {
+                let (operand, ty) = compile(operand, scope, column)?;
+                want(ty, Type::Number, name)?;
+                typed.push(operand);
+            }
+            let node = match name {
+                "min" | "max" => {
+                    let max = name == "max";
+                    let mut folded = typed.pop().ok_or_else(|| TypeError::UnknownFunction(format!("{name}([])")))?;
+                    while let Some(next) = typed.pop() {
+                        folded = Compiled::MinMax(max, Box::new(next), Box::new(folded));
+                    }
+                    folded
+                }
+                _ => {
+                    let value = Box::new(typed.pop().ok_or_else(|| TypeError::UnknownFunction(name.to_owned()))?);
+                    match name {
+                        "abs" => Compiled::Abs(value),
+                        "floor" => Compiled::FloorCeil(false, value),
+                        "ceil" => Compiled::FloorCeil(true, value),
+                        _ => {
+                            let digits = match args.get(1) {
+                                None => 0,
+                                Some(Ast::Number(n))
+                                    if n.fract().is_zero() && *n >= Decimal::ZERO && *n <= Decimal::from(28) =>
+                                {
+                                    u32::try_from(n.mantissa() / 10i128.pow(n.scale()))
+                                        .map_err(|_| TypeError::RoundDigits)?
+                                }
+                                Some(_) => return Err(TypeError::RoundDigits),
+                            };
+                            Compiled::Round(value, digits)
+                        }
+                    }
+                }
             };
             (node, Some(Type::Number))
         }
@@ -484,6 +504,9 @@ mod tests {
         assert_eq!(eval("round(2 / 3, 4)"), dec("0.6667"));
         assert_eq!(eval("round(2.5, 0)"), dec("3"));
         assert_eq!(eval("min(a, 1) + max(a, 10)"), dec("11"));
+        assert_eq!(eval("min([a, 3, 0.5]) + max([a])"), dec("2"));
+        assert_eq!(eval("round(2.5) + round(-2.5)"), dec("0"));
+        assert_eq!(eval("max([a, b])"), Value::Null);
         assert_eq!(eval("floor(a) + ceil(a) + abs(-2)"), dec("5"));
         assert_eq!(eval("a > 1 ? \"high\" : \"low\""), Value::from("high"));
         assert_eq!(eval("b > 1 ? 1 : null"), Value::Null);
@@ -506,7 +529,10 @@ mod tests {
         assert!(matches!(check("a and flag"), Err(TypeError::Mismatch { .. })));
         assert!(matches!(check("s == 1"), Err(TypeError::Mismatch { .. })));
         assert_eq!(check("nope > 1"), Err(TypeError::UnknownField("nope".into())));
-        assert_eq!(check("len(s)"), Err(TypeError::UnknownFunction("len".into())));
+        assert!(matches!(check("len(s)"), Err(TypeError::UnknownFunction(_))));
+        assert!(matches!(check("min(a)"), Err(TypeError::UnknownFunction(_))));
+        assert!(matches!(check("[a, b]"), Err(TypeError::UnknownFunction(_))));
+        assert!(matches!(check("max([a, s])"), Err(TypeError::Mismatch { .. })));
         assert_eq!(check("round(a, b)"), Err(TypeError::RoundDigits));
         assert_eq!(check("$ > 1"), Err(TypeError::NoColumn));
     }

@@ -1,10 +1,11 @@
 //! The expression and unary-test syntax of the supported JDM subset, parsed into an untyped tree. `compile` types
 //! the tree against the fields in scope. Expressions: numbers, strings in double or single quotes, `true`, `false`,
 //! `null`, dotted field paths (`applicant.age`, `$` for the column under test, `$.key` for a key set earlier in the
-//! same expression node), `+ - * /`, `< <= > >= == !=`, `and`, `or`, `not`/`!`, parentheses and the functions
-//! `min(a, b)`, `max(a, b)`, `abs(x)`, `floor(x)`, `ceil(x)` and `round(x, n)`. Unary tests (decision-table input
-//! cells) are a comma-separated list of alternatives, each a comparison with the column value (`> 600`, `!= 0`), an
-//! interval (`[18..65]`, `(0..0.5]`) or a value the column must equal (`"planting"`, `true`, `null`).
+//! same expression node), `+ - * /`, `< <= > >= == !=`, `and`, `or`, `not`/`!`, `condition ? a : b`, parentheses
+//! and the functions `min([a, b, …])` and `max([a, b, …])` (GoRules' form; `min(a, b)` and `max(a, b)` too),
+//! `abs(x)`, `floor(x)`, `ceil(x)`, `round(x)` and `round(x, n)`. Unary tests (decision-table input cells) are a
+//! comma-separated list of alternatives, each a comparison with the column value (`> 600`, `!= 0`), an interval
+//! (`[18..65]`, `(0..0.5]`) or a value the column must equal (`"planting"`, `true`, `null`).
 
 use rust_decimal::Decimal;
 
@@ -74,6 +75,8 @@ pub enum Ast {
     Call(String, Vec<Ast>),
     /// `condition ? then : otherwise`.
     If(Box<Ast>, Box<Ast>, Box<Ast>),
+    /// `[a, b, c]`: only meaningful as the argument of `min` or `max`.
+    List(Vec<Ast>),
 }
 
 /// One alternative of a unary test.
@@ -261,6 +264,14 @@ impl<'a> Parser<'a> {
                 let inner = self.expression(0)?;
                 self.expect(&Token::RParen, "`)`")?;
                 Ok(inner)
+            }
+            Token::LBracket => {
+                let mut items = vec![self.expression(0)?];
+                while self.eat(&Token::Comma) {
+                    items.push(self.expression(0)?);
+                }
+                self.expect(&Token::RBracket, "`]` closing the list")?;
+                Ok(Ast::List(items))
             }
             Token::Ident(name) => match name.as_str() {
                 "true" => Ok(Ast::Bool(true)),
