@@ -258,3 +258,66 @@ mod tests {
         assert!(closed(3, 2).is_empty());
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn bound() -> impl Strategy<Value = Bound> {
+        prop_oneof![
+            1 => Just(Bound::Unbounded),
+            4 => (-5i64..5).prop_map(|x| Bound::Closed(Decimal::from(x))),
+            4 => (-5i64..5).prop_map(|x| Bound::Open(Decimal::from(x))),
+        ]
+    }
+
+    fn inside(interval: &Interval, x: Decimal) -> bool {
+        let above = match interval.low {
+            Bound::Unbounded => true,
+            Bound::Closed(low) => x >= low,
+            Bound::Open(low) => x > low,
+        };
+        let below = match interval.high {
+            Bound::Unbounded => true,
+            Bound::Closed(high) => x <= high,
+            Bound::Open(high) => x < high,
+        };
+        above && below
+    }
+
+    /// A number inside a non-empty gap: a closed end, or a point between the ends, or past the one finite end.
+    fn witness(gap: &Interval) -> Decimal {
+        match (gap.low, gap.high) {
+            (Bound::Closed(x), _) | (_, Bound::Closed(x)) => x,
+            (Bound::Open(a), Bound::Open(b)) => (a + b) / Decimal::TWO,
+            (Bound::Open(a), Bound::Unbounded) => a + Decimal::ONE,
+            (Bound::Unbounded, Bound::Open(b)) => b - Decimal::ONE,
+            (Bound::Unbounded, Bound::Unbounded) => Decimal::ZERO,
+        }
+    }
+
+    proptest! {
+        /// Differential check of the sweep against sampling: no gap means every sample point is covered; a gap
+        /// holds a number no interval contains.
+        #[test]
+        fn first_gap_agrees_with_sampling(intervals in prop::collection::vec((bound(), bound()), 0..6)) {
+            let intervals: Vec<Interval> = intervals.into_iter().map(|(low, high)| Interval { low, high }).collect();
+            match first_gap(&intervals) {
+                None => {
+                    for k in -14i64..=14 {
+                        let x = Decimal::new(k, 0) / Decimal::TWO;
+                        prop_assert!(intervals.iter().any(|i| inside(i, x)), "{x} uncovered");
+                    }
+                }
+                Some(gap) => {
+                    prop_assert!(!gap.is_empty(), "reported an empty gap {gap}");
+                    let x = witness(&gap);
+                    prop_assert!(inside(&gap, x));
+                    prop_assert!(!intervals.iter().any(|i| inside(i, x)), "{x} in gap {gap} is covered");
+                }
+            }
+        }
+    }
+}
