@@ -37,9 +37,9 @@ fn applicant(schema: &Arc<Schema>, rng: &mut Lcg) -> Input {
     let product = products[rng.below(products.len() as u64) as usize];
     let thin = rng.below(10) == 0;
     let income = 20_000 + rng.below(120_000);
-    let service = rng.below(income / 2);
+    let service = rng.below(income / 3);
     let term_months = [6, 11, 12, 24, 36][rng.below(5) as usize];
-    let bureau_worst_dpd = [0, 0, 0, 0, 0, 0, 30, 120][rng.below(8) as usize];
+    let bureau_worst_dpd = if rng.below(25) == 0 { 120 } else { [0, 0, 0, 0, 0, 10, 30][rng.below(7) as usize] };
     let json = serde_json::json!({
         "applicant": {
             "age": 19 + rng.below(50),
@@ -51,12 +51,13 @@ fn applicant(schema: &Arc<Schema>, rng: &mut Lcg) -> Input {
             "requested_amount_yuan": 10_000 + 1_000 * rng.below(150),
             "term_months": term_months,
             "whole_village_programme": rng.below(4) == 0,
+            "land_right_appraised_yuan": if rng.below(5) == 0 { serde_json::Value::from(20_000 + rng.below(200_000)) } else { serde_json::Value::Null },
         },
-        "score": { "pd": format!("0.{:03}", 5 + rng.below(150)).parse::<f64>().expect("a decimal") },
+        "score": { "pd": format!("0.{:03}", 5 + rng.below(90)).parse::<f64>().expect("a decimal") },
         "market": { "lpr_1y": 0.03 },
         "features": {
             "rating_score_points": if thin { serde_json::Value::Null } else { (50 + rng.below(50)).into() },
-            "dpd_current": if thin { serde_json::Value::Null } else { [0, 0, 0, 0, 5, 40][rng.below(6) as usize].into() },
+            "dpd_current": if thin { serde_json::Value::Null } else { [0, 0, 0, 0, 0, 0, 0, 0, 5, 40][rng.below(10) as usize].into() },
             "dpd_max_24m": if thin { serde_json::Value::Null } else { [0, 0, 0, 10, 35][rng.below(5) as usize].into() },
             "bureau_worst_dpd_24m": bureau_worst_dpd,
             "bureau_has_record": if thin { 0 } else { 1 },
@@ -67,7 +68,7 @@ fn applicant(schema: &Arc<Schema>, rng: &mut Lcg) -> Input {
             "machinery_value_yuan": rng.below(80_000),
             "deposits_yuan": rng.below(60_000),
             "rcc_shares_yuan": rng.below(10_000),
-            "diversion_share_max_12m": if rng.below(20) == 0 { 0.7 } else { 0.0 },
+            "diversion_share_max_12m": if rng.below(50) == 0 { 0.7 } else { 0.0 },
             "hog_alert_level": rng.below(4),
             "disease_active": rng.below(10) == 0,
         }

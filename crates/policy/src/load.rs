@@ -272,6 +272,10 @@ fn check_graph(file: &str, graph: &jdm::Graph) -> Result<Vec<usize>, LoadError> 
             return Err(at(node).node(LoadErrorKind::DuplicateNode));
         }
     }
+    const KINDS: [&str; 5] = ["inputNode", "outputNode", "decisionTableNode", "expressionNode", "switchNode"];
+    if let Some(node) = graph.nodes.iter().find(|node| !KINDS.contains(&node.kind.as_str())) {
+        return Err(at(node).node(LoadErrorKind::UnsupportedNode(node.kind.clone())));
+    }
     let inputs: Vec<usize> = (0..graph.nodes.len()).filter(|i| graph.nodes[*i].kind == "inputNode").collect();
     if inputs.len() != 1 {
         return Err(Where { file, node: None }.node(LoadErrorKind::InputNodes(inputs.len())));
