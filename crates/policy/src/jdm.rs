@@ -64,6 +64,9 @@ pub struct DecisionTable {
     /// Evaluate the table on this input field (unsupported unless absent or null).
     #[serde(default)]
     pub input_field: Option<String>,
+    /// `single` (the default) or `loop` (unsupported).
+    #[serde(default)]
+    pub execution_mode: Option<String>,
 }
 
 /// A column of a decision table.
@@ -82,9 +85,19 @@ pub struct Column {
 
 /// Content of an expression node.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ExpressionContent {
     /// Assignments, evaluated in order.
     pub expressions: Vec<Assignment>,
+    /// Nest the outputs under this path (unsupported unless absent or null).
+    #[serde(default)]
+    pub output_path: Option<String>,
+    /// Evaluate on this input field (unsupported unless absent or null).
+    #[serde(default)]
+    pub input_field: Option<String>,
+    /// `single` (the default) or `loop` (unsupported).
+    #[serde(default)]
+    pub execution_mode: Option<String>,
 }
 
 /// One `key = value` assignment.

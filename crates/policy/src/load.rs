@@ -519,6 +519,12 @@ impl<'a> Compiler<'a> {
         ancestors: &[bool],
         node: usize,
     ) -> Result<Vec<(usize, Compiled)>, LoadError> {
+        node_options(
+            at,
+            content.output_path.as_deref(),
+            content.input_field.as_deref(),
+            content.execution_mode.as_deref(),
+        )?;
         let mut local = HashMap::new();
         let mut out = Vec::with_capacity(content.expressions.len());
         for (index, assignment) in content.expressions.iter().enumerate() {
@@ -576,12 +582,7 @@ impl<'a> Compiler<'a> {
         ancestors: &[bool],
         node: usize,
     ) -> Result<CTable, LoadError> {
-        if table.output_path.as_deref().is_some_and(|path| !path.is_empty()) {
-            return Err(at.node(LoadErrorKind::Unsupported("outputPath (write outputs to their own fields)".into())));
-        }
-        if table.input_field.as_deref().is_some_and(|path| !path.is_empty()) {
-            return Err(at.node(LoadErrorKind::Unsupported("inputField (loops over a list)".into())));
-        }
+        node_options(at, table.output_path.as_deref(), table.input_field.as_deref(), table.execution_mode.as_deref())?;
         let collect = table.hit_policy == HitPolicy::Collect;
         let local = HashMap::new();
         // Input columns: the expression under test and its type.
@@ -661,6 +662,26 @@ impl<'a> Compiler<'a> {
         check_intervals(at, table, &compiled)?;
         Ok(compiled)
     }
+}
+
+/// Refuses the node options that change what a node reads or writes: `outputPath`, `inputField` and
+/// `executionMode: "loop"`. (`passThrough` is accepted either way: every node sees the fields upstream.)
+fn node_options(
+    at: &Where<'_>,
+    output_path: Option<&str>,
+    input_field: Option<&str>,
+    execution_mode: Option<&str>,
+) -> Result<(), LoadError> {
+    if output_path.is_some_and(|path| !path.is_empty()) {
+        return Err(at.node(LoadErrorKind::Unsupported("outputPath (write outputs to their own fields)".into())));
+    }
+    if input_field.is_some_and(|path| !path.is_empty()) {
+        return Err(at.node(LoadErrorKind::Unsupported("inputField (evaluation on a nested field or list)".into())));
+    }
+    if execution_mode.is_some_and(|mode| mode != "single") {
+        return Err(at.node(LoadErrorKind::Unsupported("executionMode other than \"single\" (loops)".into())));
+    }
+    Ok(())
 }
 
 fn cell<'r>(rule: &'r serde_json::Map<String, serde_json::Value>, column: &str) -> Result<&'r str, LoadErrorKind> {
@@ -1049,6 +1070,9 @@ mod tests {
             serde_json::from_str(&one_table("first", &[("PD", "pd")], &[("a", &[""], "1")])).expect("json");
         graph["nodes"][1]["content"]["outputPath"] = "result".into();
         assert!(error(&graph.to_string()).contains("unsupported: outputPath"));
+        graph["nodes"][1]["content"]["outputPath"] = serde_json::Value::Null;
+        graph["nodes"][1]["content"]["executionMode"] = "loop".into();
+        assert!(error(&graph.to_string()).contains("unsupported: executionMode"));
         let condition = one_table("first", &[("Condition", "")], &[("a", &["pd + 1"], "1")]);
         assert!(
             error(&condition).contains("rule \"a\" (#1), column \"Condition\": a condition must be a bool, got number")
