@@ -1,8 +1,8 @@
 //! Credit policies as data. A policy is a GoRules JSON Decision Model (JDM) graph: decision tables, expression
 //! nodes and switches between an input and an output node, editable in GoRules' open-source editor. This crate
-//! keeps JDM as the format and evaluates it with its own typed evaluator: [`load`] parses a graph, checks it
+//! keeps JDM as the format and evaluates it with its own typed evaluator: [`load()`] parses a graph, checks it
 //! against the caller's input [`Schema`] (fields exist, edges connect, no cycles, no gaps or unreachable rules in
-//! decision tables, no overlaps where a table is unique) and compiles every cell once; [`evaluate`] then runs the
+//! decision tables, no overlaps where a table is unique) and compiles every cell once; [`evaluate()`] then runs the
 //! compiled graph over an [`Input`] and returns a [`Decision`]: the output fields and a trace of every node that ran
 //! (its inputs, its outputs, the rules or statements that matched). Evaluation is pure and deterministic.
 //!
