@@ -262,8 +262,8 @@ pub fn load(file: &str, json: &str, schema: &Arc<Schema>) -> Result<CompiledPoli
     Compiler::new(file, schema).run(&graph, &order)
 }
 
-/// Checks the graph's shape and returns the nodes in a deterministic topological order, with each node's incoming
-/// edges as (source node index, handle).
+/// Checks the graph's shape (node kinds, ids, the input node, edges, cycles, reachability) and returns the nodes'
+/// file positions in a deterministic topological order.
 fn check_graph(file: &str, graph: &jdm::Graph) -> Result<Vec<usize>, LoadError> {
     let at = |node: &jdm::Node| Where { file, node: Some(node_label(node)) };
     let mut index = HashMap::with_capacity(graph.nodes.len());
