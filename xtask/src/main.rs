@@ -20,7 +20,7 @@ commands:
   ci     cargo fmt --check, clippy -D warnings, tidy checks, tests (stops at first failure)
   tidy   run the repository tidy checks only
   fmt    format the whole workspace (cargo fmt --all)
-  bench  run the benchmarks and print their figures (see docs/benchmarks.md); `bench lending|scoring|ingest|data` runs one group";
+  bench  run the benchmarks and print their figures (see docs/benchmarks.md); `bench lending|scoring|ingest|data|policy` runs one group";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -52,7 +52,7 @@ fn run(args: &[String]) -> Result<()> {
 
 /// The benchmarks, by group; `cargo xtask bench [lending|scoring]` runs one group, no argument runs all.
 fn bench(root: &Path, only: Option<&str>) -> Result<()> {
-    let groups: [(&str, &[&[&str]]); 4] = [
+    let groups: [(&str, &[&[&str]]); 5] = [
         ("lending", &[&["bench", "-p", "lending", "--bench", "servicing", "--quiet"]]),
         (
             "scoring",
@@ -63,9 +63,10 @@ fn bench(root: &Path, only: Option<&str>) -> Result<()> {
         ),
         ("ingest", &[&["bench", "-p", "ingest", "--bench", "validate", "--quiet"]]),
         ("data", &[&["bench", "-p", "cli", "--bench", "data", "--quiet"]]),
+        ("policy", &[&["bench", "-p", "policy", "--bench", "evaluate", "--quiet"]]),
     ];
     if let Some(name) = only.filter(|n| !groups.iter().any(|(g, _)| g == n)) {
-        bail!("unknown benchmark group `{name}` (known: lending, scoring, ingest, data)");
+        bail!("unknown benchmark group `{name}` (known: lending, scoring, ingest, data, policy)");
     }
     for (group, commands) in groups {
         if only.is_none_or(|n| n == group) {
