@@ -144,16 +144,8 @@ pub async fn deferred_dangling(store: &SqliteStore) -> Result<Vec<Dangling>, Int
             if !loaded.iter().any(|s| s == target.name) || target.key.len() != 1 {
                 continue;
             }
-            let targets = store
-                .scan_records(&record_table(target), &[target.key[0]], Filter::All, Versions::Current, None)
-                .await?;
-            let known: HashSet<String> = targets
-                .into_iter()
-                .filter_map(|mut c| match c.pop() {
-                    Some(Cell::Text(t)) => Some(t),
-                    _ => None,
-                })
-                .collect();
+            // A single-column key is stored as the column's value itself.
+            let known: HashSet<String> = store.record_keys(target.name).await?.into_iter().collect();
             let key_column = contract.key.first().copied().unwrap_or(fk.columns[0]);
             let rows = store
                 .scan_records(
