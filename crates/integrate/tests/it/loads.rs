@@ -180,3 +180,25 @@ fn an_abandoned_load_leaves_nothing_behind() {
         assert!(again.already_loaded, "the committed news file is still recognised");
     });
 }
+
+#[test]
+fn a_deferred_reference_left_dangling_is_reported_after_the_directory_loads() {
+    rt().block_on(async {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let county = write_county(&dir.path().join("county"));
+        // Drop the first group: its households still name it, and households load before groups.
+        let groups = std::fs::read_to_string(county.join("groups.csv")).expect("groups");
+        let mut lines: Vec<&str> = groups.lines().collect();
+        let dropped = lines.remove(1).split(',').next().expect("group id").to_string();
+        std::fs::write(county.join("groups.csv"), lines.join("\n") + "\n").expect("write");
+        let store = store::SqliteStore::open(&dir.path().join("data")).await.expect("store");
+        let report =
+            integrate::load_directory(&store, &cipher(), &county, &options(dir.path(), "2026-11-28"), &mut Silent)
+                .await
+                .expect("loads");
+        assert!(!report.dangling.is_empty());
+        assert!(
+            report.dangling.iter().all(|d| d.source == "households" && d.column == "group_id" && d.value == dropped)
+        );
+    });
+}
