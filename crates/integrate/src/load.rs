@@ -113,14 +113,13 @@ pub async fn load_file<N: NonceSource>(
 
     let mut writer = store.begin_load(&table).await?;
     let load_id = writer.load_id();
-    let latest = writer.latest().clone();
+    let latest = writer.take_latest();
     let as_of = options.as_of.format("%Y-%m-%d").to_string();
     let mut encoder = Encoder::new(contract, cipher);
     let mut counts = LoadCounts::default();
     let mut quarantined = Vec::new();
     let mut by_reason: BTreeMap<String, u64> = BTreeMap::new();
-    let mut validation = validation;
-    for outcome in validation.by_ref() {
+    for outcome in validation {
         counts.read += 1;
         if counts.read % 8192 == 0 {
             progress.advance(counts.read);

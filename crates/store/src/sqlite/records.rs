@@ -518,9 +518,10 @@ impl LoadWriter {
         self.load_id
     }
 
-    /// The latest stored version of every key of the source, as read when the load began (under the write lock).
-    pub fn latest(&self) -> &HashMap<String, RecordVersion> {
-        &self.latest
+    /// The latest stored version of every key of the source, as read when the load began (under the write lock),
+    /// handed to the caller once (later calls return an empty map).
+    pub fn take_latest(&mut self) -> HashMap<String, RecordVersion> {
+        std::mem::take(&mut self.latest)
     }
 
     /// Queues a row as `version` of its key (in force from `valid_from` for versions after the first).
