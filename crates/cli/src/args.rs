@@ -103,6 +103,12 @@ pub enum Command {
         #[command(subcommand)]
         command: FeaturesCommand,
     },
+    /// Credit policies (JDM decision graphs): static checks, and the versions' lifecycle with maker-checker.
+    Policy {
+        /// The policy command.
+        #[command(subcommand)]
+        command: PolicyCommand,
+    },
     /// Manage the privacy key file that seals personal data.
     Keys {
         /// The key command.
@@ -164,6 +170,69 @@ pub enum EncodingArg {
     /// GB18030 (also reads GBK and GB2312).
     #[value(name = "gb18030", alias = "gbk")]
     Gb18030,
+}
+
+/// Policy commands.
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// Load a JDM policy file and run its static checks (inputs exist, no cycle, no gap or overlap where a table
+    /// requires uniqueness); nothing is stored.
+    Check {
+        /// The JDM file.
+        file: PathBuf,
+        /// The input schema (default: the shipped `policies/default/inputs.json`).
+        #[arg(long, value_name = "FILE")]
+        schema: Option<PathBuf>,
+    },
+    /// Check a policy file and store it as a submitted version awaiting a second person's approval.
+    Submit {
+        /// The JDM file.
+        file: PathBuf,
+        /// The policy's name (its versions replace one another).
+        #[arg(long)]
+        name: String,
+        /// The version label.
+        #[arg(long)]
+        version: String,
+        /// County-code prefix it serves (default: every region).
+        #[arg(long, default_value = "")]
+        region: String,
+        /// Segment it serves (default: every segment).
+        #[arg(long, default_value = "")]
+        segment: String,
+        /// The date it takes effect.
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        effective_from: String,
+        /// Who submits it.
+        #[arg(long)]
+        by: String,
+        /// The input schema (default: the shipped one).
+        #[arg(long, value_name = "FILE")]
+        schema: Option<PathBuf>,
+    },
+    /// Move a version: approved (by someone other than its author), shadow, active or retired.
+    Move {
+        /// The version's id (its content hash).
+        id: String,
+        /// approved, shadow, active or retired.
+        #[arg(long)]
+        to: String,
+        /// Who moves it.
+        #[arg(long)]
+        by: String,
+        /// Why.
+        #[arg(long, default_value = "")]
+        reason: String,
+    },
+    /// List the stored versions with their status.
+    List {
+        /// Only this policy name.
+        #[arg(long)]
+        name: Option<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
 }
 
 /// Feature commands.

@@ -12,6 +12,7 @@ pub mod features;
 pub mod ingest;
 pub mod model;
 pub mod output;
+pub mod policies;
 pub mod profile;
 pub mod report;
 pub mod simulate;
@@ -26,7 +27,9 @@ use lending::{
 use store::SqliteStore;
 
 use crate::app::App;
-use crate::args::{Cli, Command, FeaturesCommand, Format, KeysCommand, LoanCommand, ModelCommand, ModelKind};
+use crate::args::{
+    Cli, Command, FeaturesCommand, Format, KeysCommand, LoanCommand, ModelCommand, ModelKind, PolicyCommand,
+};
 use crate::error::CliError;
 
 /// The system clock, read only here at the edge. "Today" is the calendar day in China Standard Time (UTC+8, no
@@ -113,6 +116,19 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             let args = profile::ExportArgs { pseudonymised, out, scope, as_of, key_file };
             profile::export_command(&cli.data_dir, args).await
         }
+        Command::Policy { command } => match command {
+            PolicyCommand::Check { file, schema } => policies::check_command(&file, schema.as_deref()),
+            PolicyCommand::Submit { file, name, version, region, segment, effective_from, by, schema } => {
+                let args = policies::SubmitArgs { file, name, version, region, segment, effective_from, by, schema };
+                policies::submit_command(&cli.data_dir, args).await
+            }
+            PolicyCommand::Move { id, to, by, reason } => {
+                policies::move_command(&cli.data_dir, &id, &to, &by, &reason).await
+            }
+            PolicyCommand::List { name, format } => {
+                policies::list_command(&cli.data_dir, name.as_deref(), format == Format::Json).await
+            }
+        },
         Command::Keys { command } => match command {
             KeysCommand::Generate { out, id } => ingest::keys_generate(&out, &id),
             KeysCommand::Rotate { key_file, id } => ingest::keys_rotate(&key_file, &id),

@@ -576,4 +576,5 @@ fn simulate_is_deterministic_and_rejects_bad_config_before_writing() {
 }
 mod ingest;
 mod model;
+mod policy;
 mod profile;
