@@ -167,7 +167,7 @@ fn load_json(load: &LoadReport) -> serde_json::Value {
         "already_loaded": load.already_loaded,
         "read": c.read, "new": c.new, "corrected": c.corrected, "unchanged": c.unchanged,
         "duplicates": c.duplicate, "quarantined": c.quarantined,
-        "quarantined_by_reason": load.by_reason,
+        "quarantined_by_reason": load.by_reason(),
         "quarantine_file": load.quarantine_file.as_ref().map(|p| p.display().to_string()),
     })
 }
@@ -218,8 +218,8 @@ pub fn report_table(report: &DirectoryReport, seconds: f64) -> String {
         ]);
     }
     let mut out = table.render();
-    for load in report.loads.iter().filter(|l| !l.already_loaded && !l.by_reason.is_empty()) {
-        let reasons: Vec<String> = load.by_reason.iter().map(|(r, n)| format!("{r} {n}")).collect();
+    for load in report.loads.iter().filter(|l| !l.already_loaded && !l.quarantined.is_empty()) {
+        let reasons: Vec<String> = load.by_reason().iter().map(|(r, n)| format!("{r} {n}")).collect();
         let file = load.quarantine_file.as_ref().map(|p| p.display().to_string()).unwrap_or_default();
         out.push_str(&format!("{}: quarantined {} → {file}\n", load.info.file_name, reasons.join(", ")));
     }

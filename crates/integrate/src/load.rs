@@ -37,12 +37,21 @@ pub struct LoadReport {
     pub info: LoadInfo,
     /// True when these bytes had been loaded before and nothing was written.
     pub already_loaded: bool,
-    /// Quarantined rows per reason code.
-    pub by_reason: BTreeMap<String, u64>,
     /// The quarantine file, when rows were set aside.
     pub quarantine_file: Option<PathBuf>,
     /// The quarantined rows (values masked).
     pub quarantined: Vec<QuarantineRecord>,
+}
+
+impl LoadReport {
+    /// Quarantined rows per reason code.
+    pub fn by_reason(&self) -> BTreeMap<&str, u64> {
+        let mut counts = BTreeMap::new();
+        for q in &self.quarantined {
+            *counts.entry(q.reason.as_str()).or_default() += 1;
+        }
+        counts
+    }
 }
 
 /// Progress of a load, reported every few thousand rows.
@@ -72,9 +81,8 @@ pub async fn referenced_keys(store: &SqliteStore, contract: &Contract) -> Result
             continue;
         }
         // A record's key is its key columns joined as `ingest::join_key` joins them.
+        // Declares the source known even when it has no rows: then every reference to it dangles.
         keys.extend(fk.references, store.record_keys(fk.references).await?);
-        // A source with no rows is still known: every reference to it dangles.
-        keys.extend(fk.references, std::iter::empty());
     }
     Ok(keys)
 }
@@ -92,13 +100,7 @@ pub async fn load_file<N: NonceSource>(
     let file_name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
     let sha = hex(&Sha256::digest(&bytes));
     if let Some(info) = store.load_of_file(contract.name, &sha).await? {
-        return Ok(LoadReport {
-            info,
-            already_loaded: true,
-            by_reason: BTreeMap::new(),
-            quarantine_file: None,
-            quarantined: Vec::new(),
-        });
+        return Ok(LoadReport { info, already_loaded: true, quarantine_file: None, quarantined: Vec::new() });
     }
     // Reads first, then the header check, and only then the first write: a refused file leaves no trace.
     let refs = referenced_keys(store, contract).await?;
@@ -118,7 +120,6 @@ pub async fn load_file<N: NonceSource>(
     let mut encoder = Encoder::new(contract, cipher);
     let mut counts = LoadCounts::default();
     let mut quarantined = Vec::new();
-    let mut by_reason: BTreeMap<String, u64> = BTreeMap::new();
     for outcome in validation {
         counts.read += 1;
         if counts.read % 8192 == 0 {
@@ -142,7 +143,6 @@ pub async fn load_file<N: NonceSource>(
             Outcome::Duplicate { .. } => counts.duplicate += 1,
             Outcome::Quarantined(q) => {
                 counts.quarantined += 1;
-                *by_reason.entry(q.reason.code().to_string()).or_default() += 1;
                 // The validator masks identifiers; names are personal too, so they are masked here.
                 let value = match q.field.and_then(|f| personal_kind(contract, f)) {
                     Some(kind) if !q.value.is_empty() => mask(kind, &q.value),
@@ -187,7 +187,7 @@ pub async fn load_file<N: NonceSource>(
     } else {
         Some(write_quarantine(&options.quarantine_dir, &info, &quarantined)?)
     };
-    Ok(LoadReport { info, already_loaded: false, by_reason, quarantine_file, quarantined })
+    Ok(LoadReport { info, already_loaded: false, quarantine_file, quarantined })
 }
 
 /// Writes `<dir>/load-<id>-<source>.quarantine.csv` (via a temporary file renamed into place).

@@ -31,7 +31,6 @@ pub use models::{ModelRecord, ModelRegistry, ModelStatus, ModelStatusChange, Mod
 pub use policies::{PolicyRegister, PolicyStatus, PolicySummary, PolicyVersion};
 pub use records::{
     Cell, CellType, LoadCounts, LoadInfo, NewRecord, QuarantineRecord, RecordColumn, RecordTable, RecordVersion,
-    Written,
 };
 pub use sqlite::{Filter, LoadWriter, ROWS_PER_STATEMENT, SqliteStore, Versions};
 

@@ -82,17 +82,6 @@ pub struct RecordVersion {
     pub valid_from: Option<String>,
 }
 
-/// What a written row became.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Written {
-    /// A key seen for the first time.
-    New,
-    /// A new version of a stored key.
-    Corrected,
-    /// The stored latest version has the same content; nothing was written.
-    Unchanged,
-}
-
 /// A row set aside by validation, as recorded with its load (the value already masked).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QuarantineRecord {
