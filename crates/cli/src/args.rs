@@ -109,6 +109,12 @@ pub enum Command {
         #[command(subcommand)]
         command: PolicyCommand,
     },
+    /// Automated credit decisions: train the decision model, decide an application.
+    Decide {
+        /// The decide command.
+        #[command(subcommand)]
+        command: DecideCommand,
+    },
     /// Manage the privacy key file that seals personal data.
     Keys {
         /// The key command.
@@ -170,6 +176,33 @@ pub enum EncodingArg {
     /// GB18030 (also reads GBK and GB2312).
     #[value(name = "gb18030", alias = "gbk")]
     Gb18030,
+}
+
+/// Decision commands.
+#[derive(Debug, Subcommand)]
+pub enum DecideCommand {
+    /// Train the decision scorecard on the ingested data's feature table (features as of a date, label = 90+ days
+    /// past due within the horizon) and write its artifact; register and promote it with `agririsk model`.
+    Train {
+        /// The date the features are as of.
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        as_of: String,
+        /// Label horizon in months.
+        #[arg(long, default_value_t = 12)]
+        horizon_months: u32,
+        /// Where to write the artifact.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Decide one application (a JSON file, as the API takes it) and record the decision; the same request id again
+    /// returns the recorded decision.
+    Apply {
+        /// The application JSON.
+        file: PathBuf,
+        /// Print the whole decision record (reasons, trace, features, versions) as JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// Policy commands.

@@ -6,6 +6,7 @@
 
 pub mod app;
 pub mod args;
+pub mod decide;
 pub mod demo;
 pub mod error;
 pub mod features;
@@ -28,7 +29,8 @@ use store::SqliteStore;
 
 use crate::app::App;
 use crate::args::{
-    Cli, Command, FeaturesCommand, Format, KeysCommand, LoanCommand, ModelCommand, ModelKind, PolicyCommand,
+    Cli, Command, DecideCommand, FeaturesCommand, Format, KeysCommand, LoanCommand, ModelCommand, ModelKind,
+    PolicyCommand,
 };
 use crate::error::CliError;
 
@@ -99,6 +101,12 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::Demo { dir, preset } => demo::run(&dir, &preset).await,
         Command::Model { command } => run_model(command, &cli.data_dir).await,
+        Command::Decide { command } => match command {
+            DecideCommand::Train { as_of, horizon_months, out } => {
+                decide::train_command(&cli.data_dir, &as_of, horizon_months, &out).await
+            }
+            DecideCommand::Apply { file, json } => decide::apply_command(&cli.data_dir, &file, json).await,
+        },
         Command::Ingest { source, files, all, encoding, as_of, key_file, format, quiet } => {
             let args = ingest::IngestArgs { source, files, all, encoding, as_of, key_file, format, quiet };
             ingest::ingest_command(&cli.data_dir, args).await

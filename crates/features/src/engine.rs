@@ -11,7 +11,7 @@ use std::io::{self, Write};
 use domain::Date;
 
 use crate::catalogue::{CATALOGUE, Feature};
-use crate::input::{BorrowerRecords, Context};
+use crate::input::{Application, BorrowerRecords, Context};
 use crate::known::KnownRecords;
 use crate::snapshot::Snapshot;
 use crate::social::{PeerState, Social, SocialDateMismatch};
@@ -170,6 +170,26 @@ pub fn for_applicant(
         return Err(SocialDateMismatch { summary: social.as_of(), as_of });
     }
     Ok(row(snapshot, social, &KnownRecords::new(as_of, borrower)))
+}
+
+/// Features of an applicant as of the snapshot's date, with `application` (not yet among the borrower's records) as
+/// the application being decided: the purpose and requested-amount features read it. The application must be dated
+/// on or before the as-of date, or it is ignored (nothing can be known before it is made).
+pub fn for_application(
+    snapshot: &Snapshot,
+    social: &Social,
+    borrower: &BorrowerRecords,
+    application: &Application,
+) -> Result<FeatureRow, SocialDateMismatch> {
+    let as_of = snapshot.as_of();
+    if social.as_of() != as_of {
+        return Err(SocialDateMismatch { summary: social.as_of(), as_of });
+    }
+    let mut known = KnownRecords::new(as_of, borrower);
+    if application.applied_on <= as_of {
+        known.applications.push(application);
+    }
+    Ok(row(snapshot, social, &known))
 }
 
 #[cfg(test)]

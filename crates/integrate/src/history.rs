@@ -284,6 +284,38 @@ fn household(r: &Row<'_>) -> Result<Household, IntegrateError> {
     })
 }
 
+/// The household head's year of birth by household id, from the KYC file (`members`, member 1 is the head). The
+/// year is enough for the age rule of a credit policy; the birth date itself stays inside the sealed ID number.
+pub async fn load_head_birth_years(
+    store: &SqliteStore,
+    versions: Versions<'_>,
+) -> Result<HashMap<String, i32>, IntegrateError> {
+    let heads = read(store, "members", &["household_id", "member_no", "birth_year"], Filter::All, versions, |r| {
+        let year = r.int(2)?;
+        let year = i32::try_from(year).map_err(|_| r.bad(2, format!("{year} is out of range")))?;
+        Ok((r.text(0)?, r.int(1)?, year))
+    })
+    .await?;
+    Ok(heads.into_iter().filter(|(_, no, _)| *no == 1).map(|(id, _, year)| (id, year)).collect())
+}
+
+/// The agricultural zone (`counties.zone`) of every village, by village code.
+pub async fn load_village_zones(
+    store: &SqliteStore,
+    versions: Versions<'_>,
+) -> Result<HashMap<String, String>, IntegrateError> {
+    let zones: HashMap<String, String> =
+        read(store, "counties", &["county_code", "zone"], Filter::All, versions, |r| Ok((r.text(0)?, r.text(1)?)))
+            .await?
+            .into_iter()
+            .collect();
+    let villages = read(store, "villages", &["village_code", "county_code"], Filter::All, versions, |r| {
+        Ok((r.text(0)?, r.text(1)?))
+    })
+    .await?;
+    Ok(villages.into_iter().filter_map(|(village, county)| Some((village, zones.get(&county)?.clone()))).collect())
+}
+
 /// The record bundles of the households in `scope`, as of the versions given, in household-id order.
 pub async fn load_borrowers(
     store: &SqliteStore,

@@ -1,0 +1,322 @@
+//! An application as submitted: read from JSON field by field, so that every refusal names the field, its value
+//! and the reason, with a stable [`ErrorCode`]. Amounts are yuan with at most two decimals and become whole fen
+//! exactly; nothing is read through a binary float.
+
+use domain::{Date, Money};
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+
+use crate::error::{DecideError, ErrorCode};
+
+/// The products an applicant can ask for, as the policy knows them.
+pub const PRODUCTS: &[&str] = &["crop", "livestock", "business", "cooperative", "poverty_microcredit"];
+
+/// Smallest amount that can be asked for, yuan.
+pub const MIN_AMOUNT_YUAN: i64 = 1_000;
+/// Largest amount that can be asked for, yuan (the whole-village programme's cap is 300,000).
+pub const MAX_AMOUNT_YUAN: i64 = 3_000_000;
+/// Longest term that can be asked for, months.
+pub const MAX_TERM_MONTHS: u32 = 60;
+
+/// A validated application.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApplicationRequest {
+    /// The client's id for this request: submitting it again returns the same decision.
+    pub request_id: String,
+    /// The application's id.
+    pub application_id: String,
+    /// The applying household.
+    pub household_id: String,
+    /// The application date; the decision is made as of it.
+    pub applied_on: Date,
+    /// Product asked for: one of [`PRODUCTS`].
+    pub product: String,
+    /// Stated purpose code (`crop-inputs`, `livestock`, … as on the application form).
+    pub purpose: features::input::StatedPurpose,
+    /// The purpose in the applicant's words.
+    pub purpose_text: String,
+    /// Amount asked for.
+    pub amount: Money,
+    /// Term asked for, months.
+    pub term_months: u32,
+    /// Consent to the credit check and the use of the applicant's data (PIPL).
+    pub consent: bool,
+    /// Hit on the lender's or a court's list of dishonest debtors.
+    pub blacklisted: bool,
+    /// An open fraud suspicion on file.
+    pub fraud_suspected: bool,
+    /// Registered as lifted out of poverty (脱贫户).
+    pub poverty_registered: bool,
+    /// Appraised value of pledged land-management rights, if any.
+    pub land_right_appraised: Option<Money>,
+    /// Applying through a whole-village credit programme (整村授信).
+    pub whole_village_programme: bool,
+}
+
+const FIELDS: &[&str] = &[
+    "request_id",
+    "application_id",
+    "household_id",
+    "applied_on",
+    "product",
+    "purpose",
+    "purpose_text",
+    "amount_yuan",
+    "term_months",
+    "consent",
+    "blacklisted",
+    "fraud_suspected",
+    "poverty_registered",
+    "land_right_appraised_yuan",
+    "whole_village_programme",
+];
+
+impl ApplicationRequest {
+    /// Reads a request from JSON bytes.
+    pub fn from_json(bytes: &[u8]) -> Result<ApplicationRequest, DecideError> {
+        let value: Value = serde_json::from_slice(bytes)
+            .map_err(|e| DecideError::whole(ErrorCode::MalformedJson, format!("the request is not valid JSON: {e}")))?;
+        ApplicationRequest::from_value(&value)
+    }
+
+    /// Reads a request from parsed JSON.
+    pub fn from_value(value: &Value) -> Result<ApplicationRequest, DecideError> {
+        let Value::Object(object) = value else {
+            return Err(DecideError::whole(ErrorCode::MalformedJson, "the request must be a JSON object"));
+        };
+        if let Some(unknown) = object.keys().find(|k| !FIELDS.contains(&k.as_str())) {
+            return Err(DecideError::field(
+                ErrorCode::InvalidField,
+                unknown,
+                format!("is not a field of an application (fields: {})", FIELDS.join(", ")),
+            ));
+        }
+        let r = Reader(object);
+        let product = r.text("product", 40)?;
+        if !PRODUCTS.contains(&product.as_str()) {
+            return Err(DecideError::field(
+                ErrorCode::UnknownProduct,
+                "product",
+                format!("'{product}' is not a product (known: {})", PRODUCTS.join(", ")),
+            ));
+        }
+        let purpose_code = r.text("purpose", 40)?;
+        let purpose = features::input::StatedPurpose::parse(&purpose_code).map_err(|_| {
+            let known: Vec<&str> = features::input::StatedPurpose::ALL.iter().map(|p| p.code()).collect();
+            DecideError::field(
+                ErrorCode::UnknownPurpose,
+                "purpose",
+                format!("'{purpose_code}' is not a purpose code (known: {})", known.join(", ")),
+            )
+        })?;
+        let amount = r.amount("amount_yuan")?.ok_or_else(|| missing("amount_yuan"))?;
+        if amount < Money::from_yuan(MIN_AMOUNT_YUAN) || amount > Money::from_yuan(MAX_AMOUNT_YUAN) {
+            return Err(DecideError::field(
+                ErrorCode::OutOfRange,
+                "amount_yuan",
+                format!("{amount} is outside {MIN_AMOUNT_YUAN}–{MAX_AMOUNT_YUAN} yuan"),
+            ));
+        }
+        let term = r.integer("term_months")?;
+        let term_months = u32::try_from(term).ok().filter(|t| (1..=MAX_TERM_MONTHS).contains(t)).ok_or_else(|| {
+            DecideError::field(ErrorCode::OutOfRange, "term_months", format!("{term} is outside 1–{MAX_TERM_MONTHS}"))
+        })?;
+        Ok(ApplicationRequest {
+            request_id: r.id("request_id", 128)?,
+            application_id: r.id("application_id", 64)?,
+            household_id: r.id("household_id", 64)?,
+            applied_on: r.date("applied_on")?,
+            product,
+            purpose,
+            purpose_text: r.optional_text("purpose_text", 2_000)?.unwrap_or_default(),
+            amount,
+            term_months,
+            consent: r.flag("consent")?.ok_or_else(|| missing("consent"))?,
+            blacklisted: r.flag("blacklisted")?.ok_or_else(|| missing("blacklisted"))?,
+            fraud_suspected: r.flag("fraud_suspected")?.unwrap_or(false),
+            poverty_registered: r.flag("poverty_registered")?.unwrap_or(false),
+            land_right_appraised: r.amount("land_right_appraised_yuan")?,
+            whole_village_programme: r.flag("whole_village_programme")?.unwrap_or(false),
+        })
+    }
+
+    /// The request in canonical JSON (fixed field order, amounts in yuan with two decimals).
+    pub fn to_json(&self) -> Value {
+        serde_json::json!({
+            "request_id": self.request_id,
+            "application_id": self.application_id,
+            "household_id": self.household_id,
+            "applied_on": self.applied_on.to_string(),
+            "product": self.product,
+            "purpose": self.purpose.code(),
+            "purpose_text": self.purpose_text,
+            "amount_yuan": self.amount.to_yuan_decimal().to_string(),
+            "term_months": self.term_months,
+            "consent": self.consent,
+            "blacklisted": self.blacklisted,
+            "fraud_suspected": self.fraud_suspected,
+            "poverty_registered": self.poverty_registered,
+            "land_right_appraised_yuan": self.land_right_appraised.map(|m| m.to_yuan_decimal().to_string()),
+            "whole_village_programme": self.whole_village_programme,
+        })
+    }
+
+    /// SHA-256 of the canonical JSON, lowercase hex: the same application however it was spelled hashes the same.
+    pub fn sha256(&self) -> String {
+        let digest = Sha256::digest(self.to_json().to_string().as_bytes());
+        digest.iter().map(|b| format!("{b:02x}")).collect()
+    }
+}
+
+fn missing(field: &str) -> DecideError {
+    DecideError::field(ErrorCode::MissingField, field, "is required")
+}
+
+fn invalid(field: &str, message: impl Into<String>) -> DecideError {
+    DecideError::field(ErrorCode::InvalidField, field, message)
+}
+
+/// Field-by-field access to the request object.
+struct Reader<'a>(&'a Map<String, Value>);
+
+impl Reader<'_> {
+    fn get(&self, field: &str) -> Option<&Value> {
+        self.0.get(field).filter(|v| !v.is_null())
+    }
+
+    fn optional_text(&self, field: &str, max_chars: usize) -> Result<Option<String>, DecideError> {
+        match self.get(field) {
+            None => Ok(None),
+            Some(Value::String(text)) if text.chars().count() <= max_chars => Ok(Some(text.clone())),
+            Some(Value::String(_)) => Err(invalid(field, format!("is longer than {max_chars} characters"))),
+            Some(other) => Err(invalid(field, format!("must be a string, found {other}"))),
+        }
+    }
+
+    fn text(&self, field: &str, max_chars: usize) -> Result<String, DecideError> {
+        self.optional_text(field, max_chars)?.filter(|t| !t.trim().is_empty()).ok_or_else(|| missing(field))
+    }
+
+    /// An identifier: letters, digits and `-_.:` only.
+    fn id(&self, field: &str, max_chars: usize) -> Result<String, DecideError> {
+        let text = self.text(field, max_chars)?;
+        if !text.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b)) {
+            return Err(invalid(field, format!("'{text}' may hold only letters, digits and - _ . :")));
+        }
+        Ok(text)
+    }
+
+    fn date(&self, field: &str) -> Result<Date, DecideError> {
+        let text = self.text(field, 10)?;
+        domain::parse_date(&text).map_err(|e| invalid(field, format!("'{text}' is not a date YYYY-MM-DD ({e})")))
+    }
+
+    fn flag(&self, field: &str) -> Result<Option<bool>, DecideError> {
+        match self.get(field) {
+            None => Ok(None),
+            Some(Value::Bool(flag)) => Ok(Some(*flag)),
+            Some(other) => Err(invalid(field, format!("must be true or false, found {other}"))),
+        }
+    }
+
+    fn integer(&self, field: &str) -> Result<i64, DecideError> {
+        match self.get(field) {
+            None => Err(missing(field)),
+            Some(Value::Number(n)) => n.as_i64().ok_or_else(|| invalid(field, format!("{n} is not a whole number"))),
+            Some(other) => Err(invalid(field, format!("must be a whole number, found {other}"))),
+        }
+    }
+
+    /// An amount of yuan, a JSON number or string with at most two decimals, never negative.
+    fn amount(&self, field: &str) -> Result<Option<Money>, DecideError> {
+        let text = match self.get(field) {
+            None => return Ok(None),
+            Some(Value::Number(n)) => n.to_string(),
+            Some(Value::String(s)) => s.clone(),
+            Some(other) => return Err(invalid(field, format!("must be an amount of yuan, found {other}"))),
+        };
+        let money = Money::parse_yuan(&text).map_err(|e| invalid(field, format!("'{text}': {e}")))?;
+        if money.is_negative() {
+            return Err(DecideError::field(ErrorCode::OutOfRange, field, format!("{money} is negative")));
+        }
+        Ok(Some(money))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn valid() -> Value {
+        serde_json::json!({
+            "request_id": "r-1", "application_id": "A1", "household_id": "H0000002", "applied_on": "2025-10-05",
+            "product": "crop", "purpose": "crop-inputs", "purpose_text": "买化肥", "amount_yuan": "7400.00",
+            "term_months": 9, "consent": true, "blacklisted": false
+        })
+    }
+
+    fn refused(change: impl FnOnce(&mut Map<String, Value>)) -> DecideError {
+        let mut value = valid();
+        change(value.as_object_mut().expect("object"));
+        match ApplicationRequest::from_value(&value) {
+            Ok(request) => panic!("accepted {request:?}"),
+            Err(e) => e,
+        }
+    }
+
+    #[test]
+    fn a_valid_request_reads_into_fen_and_defaults() {
+        let request = ApplicationRequest::from_value(&valid()).expect("valid");
+        assert_eq!(request.amount, Money::from_fen(740_000));
+        assert!(!request.fraud_suspected && !request.poverty_registered && !request.whole_village_programme);
+        assert_eq!(request.land_right_appraised, None);
+        // A number and a string of the same amount are the same request.
+        let mut other = valid();
+        other["amount_yuan"] = serde_json::json!(7400);
+        let other = ApplicationRequest::from_value(&other).expect("valid");
+        assert_eq!(other.sha256(), request.sha256());
+        let mut changed = valid();
+        changed["amount_yuan"] = serde_json::json!(7401);
+        assert_ne!(ApplicationRequest::from_value(&changed).expect("valid").sha256(), request.sha256());
+    }
+
+    #[test]
+    fn every_refusal_names_its_field_and_code() {
+        let cases: Vec<(ErrorCode, &str, Box<dyn FnOnce(&mut Map<String, Value>)>)> = vec![
+            (ErrorCode::MissingField, "household_id", Box::new(|o| drop(o.remove("household_id")))),
+            (ErrorCode::MissingField, "consent", Box::new(|o| drop(o.insert("consent".into(), Value::Null)))),
+            (ErrorCode::UnknownProduct, "product", Box::new(|o| drop(o.insert("product".into(), "car".into())))),
+            (ErrorCode::UnknownPurpose, "purpose", Box::new(|o| drop(o.insert("purpose".into(), "gambling".into())))),
+            (ErrorCode::OutOfRange, "amount_yuan", Box::new(|o| drop(o.insert("amount_yuan".into(), "999".into())))),
+            (
+                ErrorCode::InvalidField,
+                "amount_yuan",
+                Box::new(|o| drop(o.insert("amount_yuan".into(), "1.001".into()))),
+            ),
+            (ErrorCode::OutOfRange, "term_months", Box::new(|o| drop(o.insert("term_months".into(), 0.into())))),
+            (ErrorCode::InvalidField, "term_months", Box::new(|o| drop(o.insert("term_months".into(), "9".into())))),
+            (
+                ErrorCode::InvalidField,
+                "applied_on",
+                Box::new(|o| drop(o.insert("applied_on".into(), "2025-13-01".into()))),
+            ),
+            (ErrorCode::InvalidField, "consent", Box::new(|o| drop(o.insert("consent".into(), "yes".into())))),
+            (ErrorCode::InvalidField, "request_id", Box::new(|o| drop(o.insert("request_id".into(), "a b".into())))),
+            (ErrorCode::InvalidField, "amonut_yuan", Box::new(|o| drop(o.insert("amonut_yuan".into(), 1.into())))),
+            (
+                ErrorCode::OutOfRange,
+                "land_right_appraised_yuan",
+                Box::new(|o| drop(o.insert("land_right_appraised_yuan".into(), "-5".into()))),
+            ),
+        ];
+        for (code, field, change) in cases {
+            let e = refused(change);
+            assert_eq!((e.code, e.field.as_deref()), (code, Some(field)), "{e}");
+            assert!(e.message.starts_with(field), "{e}");
+        }
+        let e = ApplicationRequest::from_json(b"{\"request_id\": ").expect_err("malformed");
+        assert_eq!(e.code, ErrorCode::MalformedJson);
+        let e = ApplicationRequest::from_json(b"[1]").expect_err("not an object");
+        assert_eq!(e.code, ErrorCode::MalformedJson);
+    }
+}

@@ -1,0 +1,98 @@
+//! What the decider reads about applicants, held in memory: every household's records, the shared market and
+//! environment context, the household heads' birth years and the villages' growing regions, loaded once from the
+//! store. The market snapshot and the portfolio's social summary are computed once per application date and kept.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use domain::{Date, Region};
+use features::input::{BorrowerRecords, Context};
+use features::{Snapshot, Social};
+use integrate::IntegrateError;
+use integrate::history::{Scope, load_borrowers, load_context, load_head_birth_years, load_village_zones};
+use store::{SqliteStore, Versions};
+
+use crate::engine::{Applicant, region_of_zone};
+
+/// The market snapshot and social summary of one date.
+#[derive(Debug)]
+pub struct Market {
+    /// Prices, weather, disease, news as of the date.
+    pub snapshot: Snapshot,
+    /// The portfolio's peers as of the date.
+    pub social: Social,
+}
+
+/// Applicants' records and the context, in memory.
+#[derive(Debug)]
+pub struct World {
+    context: Context,
+    borrowers: Vec<BorrowerRecords>,
+    index: HashMap<String, usize>,
+    heads: HashMap<String, i32>,
+    regions: HashMap<String, Region>,
+    markets: Mutex<HashMap<Date, Arc<Market>>>,
+}
+
+impl World {
+    /// A world from its parts; `zones` maps village codes to agricultural zones (`counties.zone`).
+    pub fn new(
+        context: Context,
+        borrowers: Vec<BorrowerRecords>,
+        heads: HashMap<String, i32>,
+        zones: &HashMap<String, String>,
+    ) -> World {
+        let index = borrowers.iter().enumerate().map(|(i, b)| (b.household.household_id.clone(), i)).collect();
+        let regions = zones.iter().filter_map(|(v, z)| Some((v.clone(), region_of_zone(z)?))).collect();
+        World { context, borrowers, index, heads, regions, markets: Mutex::new(HashMap::new()) }
+    }
+
+    /// Loads the current version of every record from the store.
+    pub async fn load(store: &SqliteStore) -> Result<World, IntegrateError> {
+        let versions = Versions::Current;
+        let context = load_context(store, versions).await?;
+        let borrowers = load_borrowers(store, Scope::All, versions).await?;
+        let heads = load_head_birth_years(store, versions).await?;
+        let zones = load_village_zones(store, versions).await?;
+        Ok(World::new(context, borrowers, heads, &zones))
+    }
+
+    /// Households on file.
+    pub fn households(&self) -> usize {
+        self.borrowers.len()
+    }
+
+    /// Every household's records, in household-id order.
+    pub fn borrowers(&self) -> &[BorrowerRecords] {
+        &self.borrowers
+    }
+
+    /// The shared context.
+    pub fn context(&self) -> &Context {
+        &self.context
+    }
+
+    /// An applicant's records and facts, if the household is on file.
+    pub fn applicant(&self, household_id: &str) -> Option<Applicant<'_>> {
+        let records = &self.borrowers[*self.index.get(household_id)?];
+        Some(Applicant {
+            records,
+            head_birth_year: self.heads.get(household_id).copied(),
+            region: self.regions.get(&records.household.village_code).copied(),
+        })
+    }
+
+    /// The market snapshot and social summary as of `date`, computed on first use.
+    pub fn market(&self, date: Date) -> Arc<Market> {
+        if let Some(market) = self.markets.lock().unwrap_or_else(|p| p.into_inner()).get(&date) {
+            return Arc::clone(market);
+        }
+        // Computed outside the lock: two threads may both compute a new date; either result is the same.
+        let market = Arc::new(Market {
+            snapshot: Snapshot::new(date, &self.context),
+            social: Social::from_borrowers(date, &self.borrowers),
+        });
+        let mut markets = self.markets.lock().unwrap_or_else(|p| p.into_inner());
+        Arc::clone(markets.entry(date).or_insert(market))
+    }
+}
