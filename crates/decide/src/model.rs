@@ -129,11 +129,14 @@ pub async fn train_on_store(
         fingerprint: &fingerprint,
         folds: Some(&folds),
     };
-    let mut config = TrainConfig {
-        name: "decision-scorecard".into(),
-        exclude: vec!["household_id".into(), "as_of".into()],
-        ..TrainConfig::default()
-    };
+    // Identifiers never enter the model; a feature that is constant on this population carries no information.
+    let mut exclude = vec!["household_id".to_owned(), "as_of".to_owned()];
+    for (name, column) in frame.names().iter().zip(frame.columns()) {
+        if column.is_constant() && !exclude.contains(name) {
+            exclude.push(name.clone());
+        }
+    }
+    let mut config = TrainConfig { name: "decision-scorecard".into(), exclude, ..TrainConfig::default() };
     config.scorecard.labels = labels();
     train(data, Kind::Scorecard, &config, created_at, &mut |_| {}).map_err(|e| ModelError::Train(e.to_string()))
 }
