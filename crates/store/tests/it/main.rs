@@ -2,6 +2,7 @@
 
 mod decisions;
 mod policies;
+mod workflow;
 
 use store::{LoanStore, ModelRecord, ModelRegistry, ModelStatus, SqliteStore, StoreError, conformance};
 
