@@ -1,7 +1,7 @@
 //! The market-environment table of the default policy (市场环境: price trend, weather losses, animal disease and
 //! news sentiment for the borrower's segment): every rule is exercised by a variant of a golden applicant, and the
-//! test asserts the rule that matched and the exact outcome, tier, limit and reasons it leads to. Missing market
-//! features never knock anyone out: the outlook stays normal.
+//! test asserts the rule that matched and the exact outcome, tier, limit, product and reasons it leads to. Missing
+//! market features never knock anyone out: the outlook stays normal.
 
 use serde_json::{Value, json};
 
@@ -247,14 +247,22 @@ fn each_market_signal_sets_the_outlook_and_its_effects() {
             field(&decision, "decision.outcome"),
             field(&decision, "decision.tier"),
             field(&decision, "decision.limit_yuan"),
+            field(&decision, "decision.product"),
             field(&decision, "reasons.code"),
         );
+        let product = match (case.outcome, case.golden) {
+            ("decline", _) => Value::Null,
+            (_, PLANTING) => json!("harvest-bullet"),
+            (_, LIVESTOCK) => json!("livestock-batch"),
+            _ => json!("equal-installment"),
+        };
         let want = (
             vec![case.rule.to_owned()],
             json!(case.outlook),
             json!(case.outcome),
             json!(case.tier),
             json!(case.limit_yuan),
+            product,
             json!(case.reasons),
         );
         if got != want {

@@ -1,6 +1,7 @@
 //! Properties of the default policy over generated applicants: evaluation is deterministic (the same input gives
 //! the same decision and trace, from the same or a freshly loaded policy), the outcome is one of the three, the
-//! decided terms respect the policy's bounds, and an adverse market is neither approved nor prime.
+//! decided terms respect the policy's bounds, an adverse market is neither approved nor prime,
+//! and a lending product is named exactly when the decision is not a decline.
 
 use std::sync::LazyLock;
 
@@ -105,6 +106,14 @@ proptest! {
         if decision.get("market.outlook").and_then(Value::as_str) == Some("adverse") {
             prop_assert!(outcome != "approve", "an adverse market is never approved without a review");
             prop_assert_ne!(decision.get("decision.tier").and_then(Value::as_str), Some("prime"));
+        }
+        let product = decision.get("decision.product").and_then(Value::as_str);
+        let interest_every = decision.get("decision.interest_every").and_then(Value::as_str);
+        if outcome == "decline" {
+            prop_assert_eq!((product, interest_every), (None, None), "a declined decision offers no product");
+        } else {
+            prop_assert!(product.is_some(), "every approval or referral names a lending product");
+            prop_assert!(matches!(interest_every, Some("monthly" | "quarterly")), "{:?}", interest_every);
         }
         if outcome == "approve" {
             let limit = number(decision.get("decision.limit_yuan")).expect("a limit");
