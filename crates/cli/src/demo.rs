@@ -389,6 +389,7 @@ pub async fn run(dir: &Path, preset: &str) -> Result<(), CliError> {
     let Demo { app, .. } = demo;
     app.into_store().close().await;
     result?;
+    crate::demo_decide::decisions(dir).await?;
     emit(&format!(
         "\nThe demo database is {}; explore it with e.g.\n  agririsk --data-dir {} loan show L000005 --as-of {AS_OF}\n",
         dir.join(SqliteStore::FILE_NAME).display(),

@@ -8,6 +8,7 @@ pub mod app;
 pub mod args;
 pub mod decide;
 pub mod demo;
+pub mod demo_decide;
 pub mod error;
 pub mod features;
 pub mod ingest;

@@ -136,7 +136,35 @@ pub struct VersionedPolicy {
     features: Vec<(usize, Feature)>,
     /// The slot of each of [`ENGINE_FIELDS`] in the schema, if the schema has it.
     slots: [Option<usize>; ENGINE_FIELDS.len()],
+    /// The position of each of [`OUTPUT_FIELDS`] among the policy's outputs.
+    outputs: [Option<usize>; OUTPUT_FIELDS.len()],
 }
+
+/// The outputs the engine reads, by position in this list.
+const OUTPUT_FIELDS: [&str; 11] = [
+    "decision.outcome",
+    "decision.segment",
+    "decision.tier",
+    "decision.limit_yuan",
+    "decision.term_months",
+    "decision.annual_rate",
+    "decision.product",
+    "decision.interest_every",
+    "reasons.code",
+    "reasons.zh",
+    "reasons.en",
+];
+const OUTCOME: usize = 0;
+const SEGMENT: usize = 1;
+const TIER: usize = 2;
+const LIMIT: usize = 3;
+const TERM: usize = 4;
+const RATE: usize = 5;
+const PRODUCT: usize = 6;
+const INTEREST_EVERY: usize = 7;
+const REASON_CODE: usize = 8;
+const REASON_ZH: usize = 9;
+const REASON_EN: usize = 10;
 
 /// The type of each of [`ENGINE_FIELDS`].
 const ENGINE_TYPES: [policy::Type; 13] = {
@@ -204,7 +232,8 @@ impl VersionedPolicy {
                 return Err(EngineError::UnknownFeature { policy: version, field });
             }
         }
-        Ok(VersionedPolicy { version, policy, features, slots })
+        let outputs = OUTPUT_FIELDS.map(|field| policy.output_position(field));
+        Ok(VersionedPolicy { version, policy, features, slots, outputs })
     }
 }
 
@@ -519,26 +548,27 @@ impl Engine {
         assessment: &Assessment,
         decision: policy::Decision,
     ) -> Decided {
-        let text = |field: &str| decision.get(field).and_then(Value::as_str).map(str::to_owned);
-        let number = |field: &str| decision.get(field).and_then(Value::as_number);
-        let outcome = match text("decision.outcome").as_deref() {
+        let output = |k: usize| policy.outputs[k].map_or(&Value::Null, |position| decision.output(position));
+        let text = |k: usize| output(k).as_str().map(str::to_owned);
+        let number = |k: usize| output(k).as_number();
+        let outcome = match text(OUTCOME).as_deref() {
             Some("approve") => Outcome::Approve,
             Some("refer") => Outcome::Refer,
             // A policy that reaches no outcome declines: nothing is lent on an undecided application.
             _ => Outcome::Decline,
         };
         let lends = outcome != Outcome::Decline;
-        let limit = if lends { number("decision.limit_yuan").map_or(Money::ZERO, fen_of_yuan) } else { Money::ZERO };
+        let limit = if lends { number(LIMIT).map_or(Money::ZERO, fen_of_yuan) } else { Money::ZERO };
         let amount = if lends { request.amount.min(limit) } else { Money::ZERO };
-        let term_months = number("decision.term_months").and_then(|t| t.to_u32()).unwrap_or(request.term_months);
-        let product = if lends { text("decision.product") } else { None };
+        let term_months = number(TERM).and_then(|t| t.to_u32()).unwrap_or(request.term_months);
+        let product = if lends { text(PRODUCT) } else { None };
         let mut terms = Terms {
             limit,
             amount,
             term_months,
-            annual_rate: if lends { number("decision.annual_rate").map(|r| r.normalize()) } else { None },
+            annual_rate: if lends { number(RATE).map(|r| r.normalize()) } else { None },
             product,
-            interest_every: if lends { text("decision.interest_every") } else { None },
+            interest_every: if lends { text(INTEREST_EVERY) } else { None },
             harvest: None,
             batch_months: Vec::new(),
         };
@@ -561,11 +591,16 @@ impl Engine {
             }
             _ => {}
         }
-        let reasons = shown_reasons(&decision, &assessment.scored, &assessment.features);
+        let list = |k: usize| output(k).as_list().unwrap_or(&[]);
+        let reasons = shown_reasons(
+            [list(REASON_CODE), list(REASON_ZH), list(REASON_EN)],
+            &assessment.scored,
+            &assessment.features,
+        );
         Decided {
             outcome,
-            segment: text("decision.segment"),
-            tier: if lends { text("decision.tier") } else { None },
+            segment: text(SEGMENT),
+            tier: if lends { text(TIER) } else { None },
             terms,
             reasons,
             pd: assessment.scored.pd,
@@ -595,15 +630,14 @@ pub struct Assessment {
 /// The reasons shown: the policy's, in its priority order, then, when a score reason is among them, the model's
 /// weightiest reasons (they say why the score is what it is), leaving out those about a value the applicant does
 /// not have (a missing value is the thin file's reason, which the policy gives); at most [`MAX_REASONS`].
-fn shown_reasons(decision: &policy::Decision, scored: &Scored, features: &FeatureRow) -> Vec<ShownReason> {
-    let list = |field: &str| decision.get(field).and_then(Value::as_list).unwrap_or(&[]).to_vec();
-    let (codes, zh, en) = (list("reasons.code"), list("reasons.zh"), list("reasons.en"));
+fn shown_reasons(lists: [&[Value]; 3], scored: &Scored, features: &FeatureRow) -> Vec<ShownReason> {
+    let [codes, zh, en] = lists;
     let mut out = Vec::new();
     let mut score_reason = false;
     for (i, code) in codes.iter().enumerate() {
         let Some(code) = code.as_str() else { continue };
-        let at = |v: &Vec<Value>| v.get(i).and_then(Value::as_str).unwrap_or_default().to_owned();
-        out.push(ShownReason { code: code.to_owned(), zh: at(&zh), en: at(&en), source: "policy" });
+        let at = |v: &[Value]| v.get(i).and_then(Value::as_str).unwrap_or_default().to_owned();
+        out.push(ShownReason { code: code.to_owned(), zh: at(zh), en: at(en), source: "policy" });
         score_reason |= code.starts_with("SCORE_");
     }
     if score_reason {

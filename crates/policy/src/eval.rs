@@ -105,6 +105,13 @@ impl Decision {
         self.program.output_slots.iter().map(|slot| &*self.program.slot_names[*slot]).zip(&self.outputs)
     }
 
+    /// The value of the output at a position given by [`CompiledPolicy::output_position`] of the policy that made
+    /// this decision (null for a position it does not have).
+    pub fn output(&self, position: usize) -> &Value {
+        static NULL: Value = Value::Null;
+        self.outputs.get(position).unwrap_or(&NULL)
+    }
+
     /// The value of one output field.
     pub fn get(&self, field: &str) -> Option<&Value> {
         self.outputs().find(|(name, _)| *name == field).map(|(_, value)| value)

@@ -223,6 +223,12 @@ impl CompiledPolicy {
     pub fn output_fields(&self) -> impl Iterator<Item = &str> {
         self.program.output_slots.iter().map(|slot| &*self.program.slot_names[*slot])
     }
+
+    /// The position of an output field among [`CompiledPolicy::output_fields`], for [`crate::Decision::output`]:
+    /// callers reading many decisions look a field up once.
+    pub fn output_position(&self, field: &str) -> Option<usize> {
+        self.output_fields().position(|name| name == field)
+    }
 }
 
 struct Where<'a> {
