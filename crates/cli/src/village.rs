@@ -174,7 +174,11 @@ pub fn credit_roster(decider: &Decider, village: &str, on: Date) -> Result<Roste
         let policy = decider.lineup.champion(village, &request.product, on).ok_or_else(|| {
             CliError::input(
                 "policy",
-                format!("no active {} version serves village {village}, {} on {on}", crate::decide::POLICY_NAME, request.product),
+                format!(
+                    "no active {} version serves village {village}, {} on {on}",
+                    crate::decide::POLICY_NAME,
+                    request.product
+                ),
             )
         })?;
         versions.insert(policy.version.clone());
@@ -402,10 +406,7 @@ pub fn roster_text(roster: &Roster) -> String {
         t.households, t.approved, t.referred, t.total_line_yuan
     ));
     let v = &roster.rating;
-    out.push_str(&format!(
-        "信用村 credit village: {}\n",
-        if v.credit_village { "yes 是" } else { "no 否" }
-    ));
+    out.push_str(&format!("信用村 credit village: {}\n", if v.credit_village { "yes 是" } else { "no 否" }));
     let mut criteria = Table::new(&[("criterion", Align::Left), ("figure", Align::Right), ("met", Align::Left)]);
     for c in &v.criteria {
         let figure = c.percent.clone().unwrap_or_else(|| "n/a".into());
