@@ -3,7 +3,8 @@
 //! policy submitted, approved and activated by two people.
 
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::process::Output;
+use std::sync::{Mutex, MutexGuard, OnceLock};
 
 use super::{agririsk, ok_json, stderr};
 
@@ -78,4 +79,25 @@ pub fn rows(file: &Path) -> Vec<std::collections::HashMap<String, String>> {
         .records()
         .map(|r| header.iter().cloned().zip(r.expect("record").iter().map(str::to_string)).collect())
         .collect()
+}
+
+/// Held while a command runs on the county, so that a test comparing the data directory before and after a
+/// command sees only its own command's effect.
+pub fn exclusive() -> MutexGuard<'static, ()> {
+    static LOCK: Mutex<()> = Mutex::new(());
+    LOCK.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Runs a command on the county.
+pub fn run(args: &[&str]) -> Output {
+    let c = county();
+    let _guard = exclusive();
+    agririsk(&c.data, args)
+}
+
+/// Runs a command on the county that must succeed with JSON.
+pub fn run_json(args: &[&str]) -> serde_json::Value {
+    let out = run(args);
+    assert!(out.status.success(), "{args:?} failed: {}", stderr(&out));
+    serde_json::from_slice(&out.stdout).expect("valid JSON")
 }

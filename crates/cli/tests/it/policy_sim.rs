@@ -2,7 +2,7 @@
 //! cutoffs) only declines applications the champion approved; a candidate failing its static checks is exit 2;
 //! nothing is written to the store.
 
-use super::county::{DEFAULT_POLICY, county, s};
+use super::county::{DEFAULT_POLICY, county, exclusive, s};
 use super::{agririsk, money, ok_json, snapshot, stderr};
 
 const GAP: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../policy/tests/broken/gap.json");
@@ -11,15 +11,19 @@ const TO: &str = "2026-11-28";
 
 fn simulate(candidate: &str) -> serde_json::Value {
     let c = county();
+    let _guard = exclusive();
     ok_json(&c.data, &["policy", "simulate", "--candidate", candidate, "--from", FROM, "--to", TO, "--json"])
 }
 
 #[test]
 fn a_candidate_identical_to_the_champion_swaps_nobody_and_writes_nothing() {
     let c = county();
-    let before = snapshot(&c.data);
-    let v = simulate(DEFAULT_POLICY);
-    assert!(snapshot(&c.data) == before, "a simulation writes nothing");
+    let args = ["policy", "simulate", "--candidate", DEFAULT_POLICY, "--from", FROM, "--to", TO, "--json"];
+    let (before, v, after) = {
+        let _guard = exclusive();
+        (snapshot(&c.data), ok_json(&c.data, &args), snapshot(&c.data))
+    };
+    assert!(after == before, "a simulation writes nothing");
     assert!(v["replayed"].as_u64().expect("replayed") > 0, "{v}");
     assert_eq!(v["champion"], v["candidate_results"]);
     assert_eq!(v["swap"]["newly_approved"], 0);
@@ -60,6 +64,7 @@ fn a_stricter_candidate_only_declines_and_approves_less() {
 #[test]
 fn a_candidate_failing_its_checks_exits_2_naming_the_file_and_node() {
     let c = county();
+    let _guard = exclusive();
     let out = agririsk(&c.data, &["policy", "simulate", "--candidate", GAP, "--from", FROM, "--to", TO]);
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);

@@ -4,8 +4,8 @@
 
 use serde_json::Value;
 
-use super::county::{county, rows};
-use super::{agririsk, money, ok_json, stderr};
+use super::county::{county, rows, run, run_json};
+use super::{money, stderr};
 
 const ON: &str = "2026-06-30";
 
@@ -18,7 +18,7 @@ fn the_roster_has_one_row_per_household_with_whole_thousand_lines_and_totals() {
         households.iter().filter(|h| h["village_code"] == village).map(|h| h["household_id"].clone()).collect();
     expected.sort();
 
-    let v = ok_json(&c.data, &["village", "credit", &village, "--on", ON, "--json"]);
+    let v = run_json(&["village", "credit", &village, "--on", ON, "--json"]);
     assert_eq!(v["village"], village.as_str());
     assert_eq!(v["on"], ON);
     let roster = v["rows"].as_array().expect("rows");
@@ -66,7 +66,7 @@ fn the_table_names_households_by_id_only_and_shows_each_criterion() {
     let c = county();
     let households = rows(&c.files.join("households.csv"));
     let village = households[0]["village_code"].clone();
-    let out = agririsk(&c.data, &["village", "credit", &village, "--on", ON]);
+    let out = run(&["village", "credit", &village, "--on", ON]);
     assert!(out.status.success(), "{}", stderr(&out));
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.starts_with(&format!("village {village} whole-village pre-credit as of {ON}")), "{text}");
@@ -80,8 +80,7 @@ fn the_table_names_households_by_id_only_and_shows_each_criterion() {
 
 #[test]
 fn an_unknown_village_exits_2_naming_the_code() {
-    let c = county();
-    let out = agririsk(&c.data, &["village", "credit", "999999999999", "--on", ON]);
+    let out = run(&["village", "credit", "999999999999", "--on", ON]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).starts_with("error: village: ") && stderr(&out).contains("999999999999"), "{}", stderr(&out));
 }
