@@ -356,7 +356,7 @@ fn realised_text(g: &Group) -> String {
 
 fn groups_table(title: &str, champion: &BTreeMap<String, Group>, candidate: &BTreeMap<String, Group>) -> String {
     let mut table = Table::new(&[
-        (title, Align::Left),
+        (if title.is_empty() { "scope" } else { title }, Align::Left),
         ("policy", Align::Left),
         ("apps", Align::Right),
         ("approved", Align::Right),

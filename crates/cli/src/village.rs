@@ -439,3 +439,56 @@ pub async fn credit_command(data_dir: &Path, village: &str, on: Date, json: bool
     }
     emit(&roster_text(&roster))
 }
+
+#[cfg(test)]
+mod tests {
+    use features::input::{CollateralCode, LoanClass, Product};
+    use rust_decimal::Decimal;
+
+    use super::*;
+
+    fn date(text: &str) -> Date {
+        domain::parse_date(text).expect("date")
+    }
+
+    fn loan() -> Loan {
+        Loan {
+            loan_id: "L1".into(),
+            household_id: "H1".into(),
+            application_id: "A1".into(),
+            product: Product::HarvestBullet,
+            principal: Money::from_yuan(10_000),
+            annual_rate: Decimal::new(5, 2),
+            start_date: date("2025-01-01"),
+            maturity_date: date("2025-10-31"),
+            collateral: CollateralCode::CreditOnly,
+            crop: None,
+        }
+    }
+
+    fn row(on: &str, due_yuan: i64, dpd: u32) -> Repayment {
+        Repayment {
+            loan_id: "L1".into(),
+            date: date(on),
+            amount_due: Money::from_yuan(due_yuan),
+            amount_paid: Money::ZERO,
+            dpd_after: dpd,
+            class_after: LoanClass::Normal,
+        }
+    }
+
+    #[test]
+    fn a_missed_bullet_ages_into_non_performing_ninety_days_after_it_fell_due() {
+        let (loan, missed) = (loan(), row("2025-10-31", 10_500, 1));
+        let rows = vec![&missed];
+        // Before maturity the loan counts at its principal; after, at what is due capped at the principal.
+        assert_eq!(outstanding(&loan, &[], date("2025-06-30")), Money::from_yuan(10_000));
+        assert_eq!(outstanding(&loan, &rows, date("2025-12-31")), Money::from_yuan(10_000));
+        assert_eq!(dpd_at(&rows, date("2026-01-27")), 89);
+        assert_eq!(non_performing_since(&rows, date("2026-01-27")), None);
+        assert_eq!(non_performing_since(&rows, date("2026-06-30")), Some(date("2026-01-28")));
+        // Repaid after maturity: nothing outstanding.
+        let cleared = row("2025-11-20", 0, 0);
+        assert_eq!(outstanding(&loan, &[&missed, &cleared], date("2025-12-31")), Money::ZERO);
+    }
+}
