@@ -148,7 +148,7 @@ pub struct Simulation {
     /// Last application date replayed.
     pub to: Date,
     /// The candidate's label (its file).
-    pub candidate: String,
+    pub candidate_file: String,
     /// The champion versions that decided, with how many applications each.
     pub champion_versions: BTreeMap<String, u32>,
     /// Applications replayed.
@@ -160,7 +160,7 @@ pub struct Simulation {
     /// Champion results.
     pub champion: Results,
     /// Candidate results.
-    pub challenger: Results,
+    pub candidate_results: Results,
     /// The swap set.
     pub swap: Swap,
 }
@@ -171,14 +171,14 @@ impl Simulation {
         serde_json::json!({
             "from": self.from.to_string(),
             "to": self.to.to_string(),
-            "candidate": self.candidate,
+            "candidate": self.candidate_file,
             "champion_versions": self.champion_versions,
             "replayed": self.replayed,
             "skipped": self.skipped,
             "data_end": self.data_end.map(|d| d.to_string()),
             "outcome_horizon_months": OUTCOME_HORIZON_MONTHS,
             "champion": self.champion.json(),
-            "candidate_results": self.challenger.json(),
+            "candidate_results": self.candidate_results.json(),
             "swap": self.swap,
         })
     }
@@ -308,13 +308,13 @@ pub fn simulate(
     let mut sim = Simulation {
         from,
         to,
-        candidate: candidate_label.to_owned(),
+        candidate_file: candidate_label.to_owned(),
         champion_versions: BTreeMap::new(),
         replayed: 0,
         skipped: BTreeMap::new(),
         data_end,
         champion: Results::default(),
-        challenger: Results::default(),
+        candidate_results: Results::default(),
         swap: Swap::default(),
     };
     for result in replayed {
@@ -328,7 +328,7 @@ pub fn simulate(
         sim.replayed += 1;
         *sim.champion_versions.entry(r.champion.policy_version.clone()).or_default() += 1;
         sim.champion.add(&r.champion, r.outcome);
-        sim.challenger.add(&r.candidate, r.outcome);
+        sim.candidate_results.add(&r.candidate, r.outcome);
         let (was, is) = (r.champion.outcome == Outcome::Approve, r.candidate.outcome == Outcome::Approve);
         let (count, ids) = match (was, is) {
             (false, true) => (&mut sim.swap.newly_approved, &mut sim.swap.newly_approved_ids),
@@ -391,7 +391,7 @@ fn groups_table(title: &str, champion: &BTreeMap<String, Group>, candidate: &BTr
 pub fn simulation_text(sim: &Simulation) -> String {
     let mut out = format!(
         "replay of {} applications from {} to {}; candidate {}\n",
-        sim.replayed, sim.from, sim.to, sim.candidate
+        sim.replayed, sim.from, sim.to, sim.candidate_file
     );
     let versions: Vec<String> = sim.champion_versions.iter().map(|(v, n)| format!("{v} ({n})")).collect();
     out.push_str(&format!("champion: {}\n", if versions.is_empty() { "-".to_owned() } else { versions.join(", ") }));
@@ -407,11 +407,11 @@ pub fn simulation_text(sim: &Simulation) -> String {
     }
     out.push('\n');
     let total = |r: &Results| BTreeMap::from([("all".to_owned(), r.total.clone())]);
-    out.push_str(&groups_table("", &total(&sim.champion), &total(&sim.challenger)));
+    out.push_str(&groups_table("", &total(&sim.champion), &total(&sim.candidate_results)));
     out.push('\n');
-    out.push_str(&groups_table("segment", &sim.champion.by_segment, &sim.challenger.by_segment));
+    out.push_str(&groups_table("segment", &sim.champion.by_segment, &sim.candidate_results.by_segment));
     out.push('\n');
-    out.push_str(&groups_table("tier", &sim.champion.by_tier, &sim.challenger.by_tier));
+    out.push_str(&groups_table("tier", &sim.champion.by_tier, &sim.candidate_results.by_tier));
     out.push('\n');
     let ids = |v: &[String], n: u32| {
         if v.is_empty() {
