@@ -40,8 +40,18 @@ pub enum EngineError {
         /// The field.
         field: &'static str,
     },
-    /// The policy names a feature the catalogue does not have.
-    #[error("policy {policy}: field '{field}' names no feature of the catalogue")]
+    /// A field the engine fills has another type in the policy's schema.
+    #[error("policy {policy}: the input schema declares '{field}' as other than {expected:?}")]
+    FieldType {
+        /// The policy version.
+        policy: String,
+        /// The field.
+        field: &'static str,
+        /// The type the engine provides.
+        expected: policy::Type,
+    },
+    /// The policy names a feature the catalogue does not have, or not as a number.
+    #[error("policy {policy}: field '{field}' names no feature of the catalogue, or not as a number")]
     UnknownFeature {
         /// The policy version.
         policy: String,
@@ -51,26 +61,41 @@ pub enum EngineError {
 }
 
 /// A model that scores one feature row: the artifact and, for each of its input columns, the feature it reads.
+/// A scorecard is scored straight from the row (its card features' values, no frame built); other kinds through a
+/// one-row frame.
 #[derive(Debug, Clone)]
 pub struct Scorer {
     model: Arc<Artifact>,
     names: Vec<String>,
     columns: Vec<Feature>,
+    /// For a scorecard: the feature of each card feature, in card order.
+    card: Option<Vec<Feature>>,
 }
 
 impl Scorer {
     /// A scorer for a model trained on the feature table (its inputs are catalogue feature names).
     pub fn new(model: Arc<Artifact>) -> Result<Scorer, EngineError> {
+        let input_error =
+            |column: &str| EngineError::ModelInput { model: model.content_hash.clone(), column: column.to_owned() };
         let mut names = Vec::new();
         let mut columns = Vec::new();
         for input in &model.inputs {
-            let feature = Feature::by_name(&input.name).filter(|_| input.kind == "numeric").ok_or_else(|| {
-                EngineError::ModelInput { model: model.content_hash.clone(), column: input.name.clone() }
-            })?;
+            let feature = Feature::by_name(&input.name)
+                .filter(|_| input.kind == "numeric")
+                .ok_or_else(|| input_error(&input.name))?;
             names.push(input.name.clone());
             columns.push(feature);
         }
-        Ok(Scorer { model, names, columns })
+        let card = match &model.model {
+            scoring::artifact::Model::Scorecard { card } => Some(
+                card.features()
+                    .iter()
+                    .map(|f| Feature::by_name(f.name()).ok_or_else(|| input_error(f.name())))
+                    .collect::<Result<Vec<_>, _>>()?,
+            ),
+            _ => None,
+        };
+        Ok(Scorer { model, names, columns, card })
     }
 
     /// The model's id (its content hash).
@@ -85,8 +110,12 @@ impl Scorer {
 
     /// PD, points and the model's own reasons for one row.
     pub fn score(&self, row: &FeatureRow) -> Scored {
-        let columns =
-            self.columns.iter().map(|f| Column::Numeric(vec![row.get(*f).unwrap_or(f64::NAN)])).collect::<Vec<_>>();
+        let value = |f: &Feature| row.get(*f).unwrap_or(f64::NAN);
+        if let Some(card) = &self.card {
+            let values: Vec<f64> = card.iter().map(value).collect();
+            return self.model.score_scorecard_values(&values).expect("a scorecard model");
+        }
+        let columns = self.columns.iter().map(|f| Column::Numeric(vec![value(f)])).collect::<Vec<_>>();
         let frame = Frame::new(self.names.clone(), columns).expect("one row per column and distinct catalogue names");
         self.model
             .score(&frame)
@@ -105,7 +134,33 @@ pub struct VersionedPolicy {
     pub policy: Arc<CompiledPolicy>,
     /// Schema fields read from features, with their feature.
     features: Vec<(usize, Feature)>,
+    /// The slot of each of [`ENGINE_FIELDS`] in the schema, if the schema has it.
+    slots: [Option<usize>; ENGINE_FIELDS.len()],
 }
+
+/// The type of each of [`ENGINE_FIELDS`].
+const ENGINE_TYPES: [policy::Type; 13] = {
+    use policy::Type::{Bool, Number, String};
+    [Number, Bool, Bool, Bool, Bool, String, Number, Number, Number, Bool, Number, Number, Number]
+};
+
+/// The fields the engine fills from the application, the score and the market, in the order
+/// `Engine::input` lists their values.
+const ENGINE_FIELDS: [&str; 13] = [
+    "applicant.age",
+    "applicant.consent",
+    "applicant.blacklisted",
+    "applicant.fraud_suspected",
+    "applicant.poverty_registered",
+    "applicant.product",
+    "applicant.requested_amount_yuan",
+    "applicant.term_months",
+    "applicant.land_right_appraised_yuan",
+    "applicant.whole_village_programme",
+    "score.pd",
+    "score.points",
+    "market.lpr_1y",
+];
 
 /// Fields every policy the engine runs must declare.
 const REQUIRED_FIELDS: &[&str] = &[
@@ -137,7 +192,19 @@ impl VersionedPolicy {
                 features.push((slot, feature));
             }
         }
-        Ok(VersionedPolicy { version, policy, features })
+        let slots = ENGINE_FIELDS.map(|field| schema.slot(field));
+        for ((field, slot), ty) in ENGINE_FIELDS.iter().zip(slots).zip(ENGINE_TYPES) {
+            if slot.is_some_and(|slot| schema.fields()[slot].ty != ty) {
+                return Err(EngineError::FieldType { policy: version, field, expected: ty });
+            }
+        }
+        for &(slot, _) in &features {
+            if schema.fields()[slot].ty != policy::Type::Number {
+                let field = schema.fields()[slot].field.clone();
+                return Err(EngineError::UnknownFeature { policy: version, field });
+            }
+        }
+        Ok(VersionedPolicy { version, policy, features, slots })
     }
 }
 
@@ -417,29 +484,29 @@ impl Engine {
         let mut input = schema.empty_input();
         let yuan = |m: Money| Value::Number(m.to_yuan_decimal());
         let pd = decimal_of(assessment.scored.pd).unwrap_or(Decimal::ONE);
-        let fields: [(&str, Value); 13] = [
-            ("applicant.age", Value::Number(Decimal::from(assessment.age))),
-            ("applicant.consent", request.consent.into()),
-            ("applicant.blacklisted", request.blacklisted.into()),
-            ("applicant.fraud_suspected", request.fraud_suspected.into()),
-            ("applicant.poverty_registered", request.poverty_registered.into()),
-            ("applicant.product", request.product.as_str().into()),
-            ("applicant.requested_amount_yuan", yuan(request.amount)),
-            ("applicant.term_months", Value::Number(Decimal::from(request.term_months))),
-            ("applicant.land_right_appraised_yuan", request.land_right_appraised.map_or(Value::Null, yuan)),
-            ("applicant.whole_village_programme", request.whole_village_programme.into()),
-            ("score.pd", Value::Number(pd)),
-            ("score.points", Value::Number(Decimal::from(assessment.scored.score))),
-            ("market.lpr_1y", Value::Number(assessment.lpr_1y)),
+        let values: [Value; ENGINE_FIELDS.len()] = [
+            Value::Number(Decimal::from(assessment.age)),
+            request.consent.into(),
+            request.blacklisted.into(),
+            request.fraud_suspected.into(),
+            request.poverty_registered.into(),
+            request.product.as_str().into(),
+            yuan(request.amount),
+            Value::Number(Decimal::from(request.term_months)),
+            request.land_right_appraised.map_or(Value::Null, yuan),
+            request.whole_village_programme.into(),
+            Value::Number(pd),
+            Value::Number(Decimal::from(assessment.scored.score)),
+            Value::Number(assessment.lpr_1y),
         ];
-        for (field, value) in fields {
-            if schema.slot(field).is_some() {
-                input.set(field, value).expect("the engine's fields have the types of the default schema");
+        for (slot, value) in policy.slots.iter().zip(values) {
+            if let Some(slot) = slot {
+                input.set_at(*slot, value).expect("the engine's fields have the types of the default schema");
             }
         }
         for &(slot, feature) in &policy.features {
             let value = assessment.features.get(feature).and_then(decimal_of).map_or(Value::Null, Value::Number);
-            input.set(&schema.fields()[slot].field, value).expect("feature fields are numbers");
+            input.set_at(slot, value).expect("feature fields are numbers");
         }
         input
     }

@@ -2,7 +2,7 @@
 //! full trace, the feature values, the model's result and the exact policy and model versions, plus what shadow
 //! policies would have decided. Written once; the store refuses to change it.
 
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use crate::engine::{Decided, Terms};
 use crate::request::ApplicationRequest;
@@ -49,44 +49,85 @@ pub struct RecordMeta<'a> {
     pub shadows: &'a [Decided],
 }
 
-/// The whole record as JSON.
-pub fn record_json(request: &ApplicationRequest, decided: &Decided, model_id: &str, meta: &RecordMeta<'_>) -> Value {
-    let mut features = Map::new();
-    for def in features::CATALOGUE {
-        let value = decided.features.get(def.feature);
-        features.insert(def.name.to_owned(), value.map_or(Value::Null, |v| json!(features::format_value(Some(v)))));
+/// Every feature value, as the feature table writes it (missing = null).
+struct FeatureValues<'a>(&'a features::FeatureRow);
+
+impl serde::Serialize for FeatureValues<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(features::CATALOGUE.len()))?;
+        for def in features::CATALOGUE {
+            let value = self.0.get(def.feature).map(|v| features::format_value(Some(v)));
+            map.serialize_entry(def.name, &value)?;
+        }
+        map.end()
     }
-    json!({
-        "format": RECORD_FORMAT,
-        "decision_id": meta.decision_id,
-        "decided_at": meta.decided_at,
-        "request": request.to_json(),
-        "outcome": decided.outcome.code(),
-        "segment": decided.segment,
-        "tier": decided.tier,
-        "terms": terms_json(&decided.terms),
-        "reasons": decided.reasons,
-        "human_review": {
+}
+
+/// The record, serialised field by field (no JSON tree is built: the trace alone has hundreds of values).
+#[derive(serde::Serialize)]
+struct Record<'a> {
+    format: &'static str,
+    decision_id: &'a str,
+    decided_at: &'a str,
+    request: Value,
+    outcome: &'static str,
+    segment: &'a Option<String>,
+    tier: &'a Option<String>,
+    terms: Value,
+    reasons: &'a [crate::engine::ShownReason],
+    human_review: Value,
+    score: Value,
+    market: Value,
+    versions: Value,
+    arm: crate::split::Arm,
+    shadow: Vec<Value>,
+    features: FeatureValues<'a>,
+    policy: &'a policy::Decision,
+}
+
+fn record<'a>(request: &ApplicationRequest, decided: &'a Decided, model_id: &str, meta: &RecordMeta<'a>) -> Record<'a> {
+    Record {
+        format: RECORD_FORMAT,
+        decision_id: meta.decision_id,
+        decided_at: meta.decided_at,
+        request: request.to_json(),
+        outcome: decided.outcome.code(),
+        segment: &decided.segment,
+        tier: &decided.tier,
+        terms: terms_json(&decided.terms),
+        reasons: &decided.reasons,
+        human_review: json!({
             "available": decided.outcome.reviewable(),
             "how": "POST /v1/decisions/{id}/review-requests (PIPL art. 24)",
-        },
-        "score": {
+        }),
+        score: json!({
             "pd": format!("{:.6}", decided.pd),
             "points": decided.score,
             "reasons": decided.model_reasons,
-        },
-        "market": { "lpr_1y": decided.lpr_1y.to_string() },
-        "versions": {
+        }),
+        market: json!({ "lpr_1y": decided.lpr_1y.to_string() }),
+        versions: json!({
             "policy": decided.policy_version,
             "model": model_id,
             "features": features::CATALOGUE.len(),
             "record": RECORD_FORMAT,
-        },
-        "arm": meta.arm,
-        "shadow": meta.shadows.iter().map(summary_json).collect::<Vec<_>>(),
-        "features": features,
-        "policy": decided.policy.to_json(),
-    })
+        }),
+        arm: meta.arm,
+        shadow: meta.shadows.iter().map(summary_json).collect(),
+        features: FeatureValues(&decided.features),
+        policy: &decided.policy,
+    }
+}
+
+/// The whole record as JSON text.
+pub fn record_text(request: &ApplicationRequest, decided: &Decided, model_id: &str, meta: &RecordMeta<'_>) -> String {
+    serde_json::to_string(&record(request, decided, model_id, meta)).expect("a record serialises")
+}
+
+/// The whole record as a JSON value.
+pub fn record_json(request: &ApplicationRequest, decided: &Decided, model_id: &str, meta: &RecordMeta<'_>) -> Value {
+    serde_json::to_value(record(request, decided, model_id, meta)).expect("a record serialises")
 }
 
 /// The record ready for the decision log.
@@ -105,7 +146,7 @@ pub fn to_store_record(
         policy_version: decided.policy_version.clone(),
         model_id: Some(model_id.to_owned()),
         decided_at: meta.decided_at.to_owned(),
-        record_json: record_json(request, decided, model_id, meta).to_string(),
+        record_json: record_text(request, decided, model_id, meta),
     }
 }
 

@@ -143,6 +143,56 @@ impl Decision {
     }
 }
 
+/// Fields as a JSON object, written as they are iterated.
+struct Fields<I>(std::cell::Cell<Option<I>>);
+
+impl<'a, I: Iterator<Item = (&'a str, &'a Value)>> serde::Serialize for Fields<I> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let pairs = self.0.take().into_iter().flatten();
+        let mut map = serializer.serialize_map(None)?;
+        for (name, value) in pairs {
+            map.serialize_entry(name, value)?;
+        }
+        map.end()
+    }
+}
+
+impl serde::Serialize for NodeTrace<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(6))?;
+        map.serialize_entry("id", self.id())?;
+        map.serialize_entry("name", self.name())?;
+        map.serialize_entry("kind", self.kind())?;
+        map.serialize_entry("matched", &self.matched())?;
+        map.serialize_entry("inputs", &Fields(std::cell::Cell::new(Some(self.inputs()))))?;
+        map.serialize_entry("outputs", &Fields(std::cell::Cell::new(Some(self.outputs()))))?;
+        map.end()
+    }
+}
+
+/// Serialises as [`Decision::to_json`] does, without building the JSON tree first.
+impl serde::Serialize for Decision {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{SerializeMap, SerializeSeq};
+        struct Trace<'a>(&'a Decision);
+        impl serde::Serialize for Trace<'_> {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                let mut seq = serializer.serialize_seq(Some(self.0.entries.len()))?;
+                for node in self.0.trace() {
+                    seq.serialize_element(&node)?;
+                }
+                seq.end()
+            }
+        }
+        let mut map = serializer.serialize_map(Some(2))?;
+        map.serialize_entry("outputs", &Fields(std::cell::Cell::new(Some(self.outputs()))))?;
+        map.serialize_entry("trace", &Trace(self))?;
+        map.end()
+    }
+}
+
 /// Evaluates a policy on an input.
 ///
 /// # Panics

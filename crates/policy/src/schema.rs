@@ -174,6 +174,22 @@ impl Input {
         Ok(self)
     }
 
+    /// Sets the field at a slot of the schema ([`Schema::slot`]), checking its type: for callers that look the slots
+    /// up once and fill many inputs.
+    ///
+    /// # Panics
+    /// If the slot is not one of the schema's.
+    pub fn set_at(&mut self, slot: usize, value: Value) -> Result<&mut Self, InputError> {
+        let def = &self.schema.fields[slot];
+        if let Some(ty) = value.ty()
+            && ty != def.ty
+        {
+            return Err(InputError::WrongType { field: def.field.clone(), expected: def.ty, got: ty.to_string() });
+        }
+        self.values[slot] = value;
+        Ok(self)
+    }
+
     /// Checks that every required field has a value.
     pub fn check_required(&self) -> Result<(), InputError> {
         for (def, value) in self.schema.fields.iter().zip(&self.values) {

@@ -92,6 +92,19 @@ impl Value {
     }
 }
 
+/// Serialises as [`Value::to_json`] does.
+impl serde::Serialize for Value {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Value::Null => serializer.serialize_unit(),
+            Value::Bool(flag) => serializer.serialize_bool(*flag),
+            Value::Number(_) => self.to_json().serialize(serializer),
+            Value::String(text) => serializer.serialize_str(text),
+            Value::List(items) => serializer.collect_seq(items.iter()),
+        }
+    }
+}
+
 impl From<Decimal> for Value {
     fn from(number: Decimal) -> Self {
         Value::Number(number)

@@ -371,6 +371,20 @@ impl Artifact {
         Ok(out)
     }
 
+    /// Scores one applicant of a scorecard model given each card feature's value in card order (NaN = missing), as
+    /// [`Artifact::score`] would on a one-row frame; `None` for other model kinds.
+    pub fn score_scorecard_values(&self, values: &[f64]) -> Option<Scored> {
+        let Model::Scorecard { card } = &self.model else { return None };
+        let (bins, pd, score) = card.score_values(values);
+        let reasons = card
+            .reasons_for_bins(&bins)
+            .into_iter()
+            .map(|r| Reason { feature: r.feature, weight: f64::from(r.points_lost), zh: r.zh, en: r.en })
+            .collect();
+        let finish = Finish { calibration: self.calibration.as_ref(), scaling: &self.scaling, labels: &self.labels };
+        Some(Scored { pd: finish.pd(pd), score, reasons })
+    }
+
     /// Probabilities of default only (after calibration).
     pub fn predict_pd(&self, frame: &Frame) -> Result<Vec<f64>, ArtifactError> {
         Ok(self.score(frame)?.into_iter().map(|s| s.pd).collect())

@@ -549,6 +549,27 @@ impl Scorecard {
         Ok(self.lookups(frame)?.iter().map(|l| (0..frame.rows()).map(|i| l.bin(i)).collect()).collect())
     }
 
+    /// Bins, probability of default and points of one applicant given each model feature's value in model order
+    /// (NaN = missing): the single-applicant path, with no frame to build. Agrees with [`Scorecard::predict_pd`],
+    /// [`Scorecard::score`] and [`Scorecard::bin_indices`] on a one-row frame.
+    pub fn score_values(&self, values: &[f64]) -> (Vec<usize>, f64, i32) {
+        assert_eq!(values.len(), self.features.len(), "one value per model feature");
+        let mut eta = self.model.intercept();
+        let mut points = 0i32;
+        let bins: Vec<usize> = self
+            .features
+            .iter()
+            .zip(values)
+            .map(|(f, &x)| {
+                let bin = f.binning.bin_of_value(x);
+                eta += f.coefficient * f.binning.bins()[bin].woe;
+                points += f.points[bin];
+                bin
+            })
+            .collect();
+        (bins, sigmoid(eta), points)
+    }
+
     /// Reason codes of one row of `frame`.
     pub fn reasons(&self, frame: &Frame, row: usize) -> Result<Vec<ReasonCode>, ScorecardError> {
         if row >= frame.rows() {

@@ -1,0 +1,313 @@
+//! The decider on a hand-built village: a household with a clean loan history, the shipped decision scorecard and
+//! the default policy. Checks what a decision must carry (terms in fen, at most four reasons, trace, features,
+//! versions), the knock-outs, the refusals, the champion/challenger split and shadow policies, and that the same
+//! request decides the same way.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use decide::{ApplicationRequest, Arm, Decider, Engine, Entry, ErrorCode, Lineup, Scorer, VersionedPolicy, World};
+use domain::{Date, Money};
+use features::input::{
+    BorrowerRecords, BureauReport, Commodity, Context, FarmCrop, Grade, Household, Loan, Month, PriceRow, Product,
+    Rating, Repayment, Village,
+};
+use rust_decimal::Decimal;
+use store::Outcome;
+
+const VILLAGE: &str = "990101100000";
+
+fn d(text: &str) -> Date {
+    domain::parse_date(text).expect("date")
+}
+
+fn household(id: &str) -> Household {
+    Household {
+        household_id: id.into(),
+        village_code: VILLAGE.into(),
+        size: 4,
+        labourers: 2,
+        dependants: 2,
+        education_years: 9,
+        land_contracted_mu: Decimal::from(12),
+        land_rented_mu: Decimal::ZERO,
+        crops: vec![FarmCrop::WinterWheat, FarmCrop::SummerMaize],
+        sows: 0,
+        fattening_pigs: 0,
+        cattle: 0,
+        migrants: 1,
+        business: false,
+        coop_member: true,
+        insured: false,
+        insurance_cover: None,
+        rcc_shares: Money::from_yuan(2_000),
+        deposits: Money::from_yuan(20_000),
+        house_value: Money::from_yuan(200_000),
+        machinery_value: Money::from_yuan(15_000),
+        debts_other: Money::ZERO,
+        group_id: None,
+    }
+}
+
+/// A household with a rating, a bureau report and a repaid loan.
+fn good_borrower(id: &str) -> BorrowerRecords {
+    let mut b = BorrowerRecords::new(household(id));
+    b.ratings.push(Rating {
+        household_id: id.into(),
+        rated_on: d("2025-01-15"),
+        score: 92,
+        grade: Grade::Aaa,
+        credit_household: true,
+        limit: Money::from_yuan(100_000),
+    });
+    b.bureau_reports.push(BureauReport {
+        household_id: id.into(),
+        report_date: d("2024-10-05"),
+        has_record: true,
+        open_accounts: 0,
+        inquiries_6m: 1,
+        worst_dpd_24m: 0,
+        other_balance: Money::ZERO,
+    });
+    let loan = format!("L-{id}");
+    b.loans.push(Loan {
+        loan_id: loan.clone(),
+        household_id: id.into(),
+        application_id: format!("A-{id}"),
+        product: Product::HarvestBullet,
+        principal: Money::from_yuan(20_000),
+        annual_rate: Decimal::new(55, 3),
+        start_date: d("2024-10-10"),
+        maturity_date: d("2025-07-10"),
+        collateral: features::input::CollateralCode::CreditOnly,
+        crop: Some(FarmCrop::WinterWheat),
+    });
+    b.repayments.push(Repayment {
+        loan_id: loan,
+        date: d("2025-07-10"),
+        amount_due: Money::from_yuan(20_825),
+        amount_paid: Money::from_yuan(20_825),
+        dpd_after: 0,
+        class_after: features::input::LoanClass::Normal,
+    });
+    b
+}
+
+fn context() -> Context {
+    let mut ctx = Context::default();
+    ctx.villages.push(Village {
+        village_code: VILLAGE.into(),
+        county_code: "990101".into(),
+        irrigation_share: Decimal::new(70, 2),
+        credit_village: true,
+        distance_km: Decimal::from(8),
+    });
+    let mut month = Month::new(2024, 1);
+    while month <= Month::new(2025, 12) {
+        for (commodity, price) in [(Commodity::Wheat, Decimal::new(250, 2)), (Commodity::Maize, Decimal::new(230, 2))] {
+            ctx.prices.push(PriceRow {
+                month,
+                commodity,
+                price_yuan_per_kg: price,
+                pig_grain_ratio: None,
+                hog_alert_tier: None,
+            });
+        }
+        month = month.plus(1);
+    }
+    ctx
+}
+
+fn world() -> World {
+    let borrowers =
+        vec![good_borrower("H0000001"), good_borrower("H0000002"), BorrowerRecords::new(household("H0000003"))];
+    let heads = HashMap::from([("H0000001".to_owned(), 1975), ("H0000002".to_owned(), 1955)]);
+    let zones = HashMap::from([(VILLAGE.to_owned(), "hhh".to_owned())]);
+    World::new(context(), borrowers, heads, &zones)
+}
+
+fn model() -> Scorer {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/decision-scorecard.json");
+    let text = std::fs::read_to_string(&path).expect("the shipped model");
+    Scorer::new(Arc::new(scoring::artifact::Artifact::from_json(&text, &path).expect("model reads"))).expect("binds")
+}
+
+fn default_policy(version: &str) -> VersionedPolicy {
+    VersionedPolicy::new(version, Arc::new(policy::default_set::policy().expect("default policy"))).expect("binds")
+}
+
+fn decider(lineup: Lineup) -> Decider {
+    let engine = Engine::new(model(), domain::LprTable::published(), domain::CropCalendar::china_default());
+    Decider { engine: Arc::new(engine), lineup: Arc::new(lineup), world: Arc::new(world()) }
+}
+
+fn request(household: &str, change: impl FnOnce(&mut serde_json::Value)) -> ApplicationRequest {
+    let mut json = serde_json::json!({
+        "request_id": format!("r-{household}"), "application_id": format!("A-new-{household}"),
+        "household_id": household, "applied_on": "2025-09-20", "product": "crop", "purpose": "crop-inputs",
+        "purpose_text": "购买冬小麦种子和化肥", "amount_yuan": "30000", "term_months": 10, "consent": true,
+        "blacklisted": false
+    });
+    change(&mut json);
+    ApplicationRequest::from_value(&json).expect("valid request")
+}
+
+#[test]
+fn a_decision_carries_terms_in_fen_reasons_trace_features_and_versions() {
+    let decider = decider(Lineup::single(default_policy("rural-microcredit@1")));
+    let outcome = decider.decide(&request("H0000001", |_| {}), "2025-09-20T10:00:00+08:00").expect("decided");
+    let decided = &outcome.decided;
+    assert_ne!(decided.outcome, Outcome::Decline, "a clean AAA household is not declined: {:?}", decided.reasons);
+    let t = &decided.terms;
+    assert!(t.limit.fen() > 0 && t.limit.fen() % 100_000 == 0, "limits are whole thousands of yuan: {:?}", t.limit);
+    assert_eq!(t.amount, Money::from_yuan(30_000).min(t.limit));
+    assert_eq!(t.product.as_deref(), Some("harvest-bullet"));
+    // Wheat is harvested in June on the North China plain: from September, principal follows next June's harvest.
+    assert_eq!(t.harvest.map(|(c, r)| (c.code(), r.code())), Some(("winter-wheat", "north-china-plain")));
+    let rate = t.annual_rate.expect("a rate when lending");
+    assert!(rate >= Decimal::new(3, 2), "LPR 3.00% on 2025-09-20 plus a spread: {rate}");
+    // The lending core accepts the terms as decided.
+    let terms_request = t.terms_request(d("2025-09-25")).expect("terms for a loan");
+    let terms = lending::LoanTerms::new(&terms_request, &domain::CropCalendar::china_default()).expect("valid terms");
+    assert_eq!(terms.principal(), t.amount);
+    assert!(decided.reasons.len() <= decide::engine::MAX_REASONS);
+
+    let record: serde_json::Value = serde_json::from_str(&outcome.record.record_json).expect("json");
+    assert_eq!(record["versions"]["policy"], "rural-microcredit@1");
+    assert_eq!(record["versions"]["model"], decider.engine.scorer().model_id());
+    assert_eq!(record["terms"]["limit_fen"], t.limit.fen());
+    assert_eq!(record["features"]["rating_score_points"], "92");
+    assert!(record["policy"]["trace"].as_array().is_some_and(|nodes| nodes.len() > 5), "the full trace");
+    assert_eq!(outcome.record.outcome, decided.outcome);
+    assert_eq!(outcome.record.request_sha256.len(), 64);
+}
+
+#[test]
+fn the_same_request_decides_the_same_way() {
+    let decider = decider(Lineup::single(default_policy("p")));
+    let a = decider.decide(&request("H0000001", |_| {}), "2025-09-20T10:00:00+08:00").expect("decided");
+    let b = decider.decide(&request("H0000001", |_| {}), "2025-09-20T10:00:00+08:00").expect("decided");
+    assert_eq!(a.record, b.record);
+}
+
+#[test]
+fn knock_outs_decline_with_their_reason_and_nothing_lent() {
+    let decider = decider(Lineup::single(default_policy("p")));
+    let cases: [(&str, fn(&mut serde_json::Value), &str); 3] = [
+        ("H0000001", |j| j["consent"] = false.into(), "KO_CONSENT"),
+        ("H0000001", |j| j["blacklisted"] = true.into(), "KO_BLACKLIST"),
+        // Born 1955: 70 in 2025.
+        ("H0000002", |_| {}, "KO_AGE"),
+    ];
+    for (household, change, code) in cases {
+        let decided =
+            decider.decide(&request(household, change), "2025-09-20T10:00:00+08:00").expect("decided").decided;
+        assert_eq!(decided.outcome, Outcome::Decline, "{code}");
+        assert_eq!(decided.reasons.first().map(|r| r.code.as_str()), Some(code));
+        assert_eq!((decided.terms.limit, decided.terms.amount), (Money::ZERO, Money::ZERO));
+        assert_eq!((decided.terms.product.as_deref(), decided.terms.annual_rate), (None, None));
+        assert!(decided.tier.is_none());
+    }
+}
+
+#[test]
+fn unknown_applicants_and_missing_heads_are_refused() {
+    let decider = decider(Lineup::single(default_policy("p")));
+    let e = decider.decide(&request("H9999999", |_| {}), "t").expect_err("unknown");
+    assert_eq!((e.code, e.field.as_deref()), (ErrorCode::UnknownApplicant, Some("household_id")));
+    // H0000003 has no household head on file: the age rule cannot be applied.
+    let e = decider.decide(&request("H0000003", |_| {}), "t").expect_err("no head");
+    assert_eq!(e.code, ErrorCode::UnknownApplicant);
+    // Before the first LPR fixing there is no price.
+    let e = decider.decide(&request("H0000001", |j| j["applied_on"] = "2019-01-10".into()), "t").expect_err("no LPR");
+    assert_eq!((e.code, e.field.as_deref()), (ErrorCode::OutOfRange, Some("applied_on")));
+}
+
+#[test]
+fn dispatch_challenger_and_shadows() {
+    // A longer region prefix wins, then a named product, then the latest effective date; none before it takes
+    // effect (the policy register's dispatch rule).
+    let lineup = Lineup {
+        active: vec![
+            Entry::everywhere(default_policy("national")),
+            Entry {
+                region: "99".into(),
+                segment: "crop".into(),
+                effective_from: d("2025-01-01"),
+                policy: default_policy("province-crop"),
+            },
+            Entry {
+                region: "990101".into(),
+                segment: String::new(),
+                effective_from: d("2025-01-01"),
+                policy: default_policy("county"),
+            },
+            Entry {
+                region: "990101".into(),
+                segment: "livestock".into(),
+                effective_from: d("2025-01-01"),
+                policy: default_policy("livestock"),
+            },
+            Entry {
+                region: "990101".into(),
+                segment: String::new(),
+                effective_from: d("2026-01-01"),
+                policy: default_policy("next-year"),
+            },
+        ],
+        challenger: None,
+        shadows: vec![default_policy("shadow-1")],
+        salt: "s".into(),
+    };
+    let picked = |product: &str, on: &str| lineup.champion(VILLAGE, product, d(on)).map(|p| p.version.clone());
+    assert_eq!(picked("crop", "2025-09-20").as_deref(), Some("county"));
+    assert_eq!(picked("livestock", "2025-09-20").as_deref(), Some("livestock"));
+    assert_eq!(picked("crop", "2024-09-20").as_deref(), Some("national"));
+    assert_eq!(picked("crop", "2026-02-01").as_deref(), Some("next-year"));
+    assert!(Lineup { active: Vec::new(), ..lineup.clone() }.champion(VILLAGE, "crop", d("2025-09-20")).is_none());
+
+    let outcome = decider(lineup.clone()).decide(&request("H0000001", |_| {}), "t").expect("decided");
+    assert_eq!(outcome.arm, Arm::Champion);
+    let record: serde_json::Value = serde_json::from_str(&outcome.record.record_json).expect("json");
+    assert_eq!(record["shadow"][0]["policy_version"], "shadow-1");
+    assert_eq!(record["shadow"][0]["outcome"], outcome.decided.outcome.code());
+
+    // Every applicant in a 100% challenger arm, none in a 0% arm.
+    let all = Lineup { challenger: Some((default_policy("challenger"), 10_000)), ..lineup.clone() };
+    let outcome = decider(all).decide(&request("H0000001", |_| {}), "t").expect("decided");
+    assert_eq!((outcome.arm, outcome.decided.policy_version.as_str()), (Arm::Challenger, "challenger"));
+    let none = Lineup { challenger: Some((default_policy("challenger"), 0)), ..lineup };
+    assert_eq!(decider(none).decide(&request("H0000001", |_| {}), "t").expect("decided").arm, Arm::Champion);
+}
+
+#[test]
+fn the_scorecard_fast_path_and_the_streamed_trace_agree_with_the_general_paths() {
+    let decider = decider(Lineup::single(default_policy("p")));
+    let world = world();
+    for household in ["H0000001", "H0000003"] {
+        let request = request(household, |_| {});
+        let applicant = world.applicant(household).expect("on file");
+        let market = world.market(request.applied_on);
+        let mut applicant = applicant;
+        applicant.head_birth_year = Some(1980);
+        let assessment =
+            decider.engine.assess(&market.snapshot, &market.social, &request, &applicant).expect("assessed");
+        // The general path: a one-row frame of the model's inputs.
+        let model = decider.engine.scorer().model();
+        let names: Vec<String> = model.inputs.iter().map(|i| i.name.clone()).collect();
+        let columns = names
+            .iter()
+            .map(|n| {
+                let feature = features::Feature::by_name(n).expect("a feature");
+                scoring::data::Column::Numeric(vec![assessment.features.get(feature).unwrap_or(f64::NAN)])
+            })
+            .collect();
+        let frame = scoring::data::Frame::new(names, columns).expect("frame");
+        let general = model.score(&frame).expect("scores").remove(0);
+        assert_eq!(assessment.scored, general, "{household}");
+
+        let decided = decider.engine.decide(&default_policy("p"), &request, &applicant, &assessment);
+        assert_eq!(serde_json::to_value(&decided.policy).expect("serialises"), decided.policy.to_json());
+    }
+}
