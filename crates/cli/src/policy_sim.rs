@@ -191,7 +191,7 @@ pub fn replay_request(records: &BorrowerRecords, application: &Application) -> A
         .as_ref()
         .and_then(|id| records.loans.iter().find(|l| &l.loan_id == id))
         .map_or(DEFAULT_TERM_MONTHS, |loan| {
-            let months = (loan.maturity_date.year_month_index() - loan.start_date.year_month_index()).max(1);
+            let months = months_between(loan.start_date, loan.maturity_date).max(1);
             u32::try_from(months).unwrap_or(DEFAULT_TERM_MONTHS)
         });
     ApplicationRequest {
@@ -213,16 +213,11 @@ pub fn replay_request(records: &BorrowerRecords, application: &Application) -> A
     }
 }
 
-/// Months since year 0, for whole-month differences between dates.
-trait MonthIndex {
-    fn year_month_index(&self) -> i32;
-}
-
-impl MonthIndex for Date {
-    fn year_month_index(&self) -> i32 {
-        use chrono::Datelike;
-        self.year() * 12 + i32::try_from(self.month0()).unwrap_or(0)
-    }
+/// Whole calendar months from `start` to `end` (the month of `end` minus the month of `start`).
+fn months_between(start: Date, end: Date) -> i32 {
+    use chrono::Datelike;
+    let index = |d: Date| d.year() * 12 + i32::try_from(d.month0()).unwrap_or(0);
+    index(end) - index(start)
 }
 
 /// The realised outcome of an application: whether its loan went 90+ days past due within the horizon after the
