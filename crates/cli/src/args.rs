@@ -109,6 +109,12 @@ pub enum Command {
         #[command(subcommand)]
         command: PolicyCommand,
     },
+    /// Whole-village credit (整村授信): pre-credit lines for every household of a village and its 信用村 rating.
+    Village {
+        /// The village command.
+        #[command(subcommand)]
+        command: VillageCommand,
+    },
     /// Automated credit decisions: train the decision model, decide an application.
     Decide {
         /// The decide command.
@@ -205,6 +211,24 @@ pub enum DecideCommand {
     },
 }
 
+/// Village commands.
+#[derive(Debug, Subcommand)]
+pub enum VillageCommand {
+    /// Pre-credit every household of a village through the champion policy (a roster of grades, lines, rates and
+    /// reasons by household id) and rate the village against the credit-village (信用村) criteria.
+    Credit {
+        /// The village code.
+        #[arg(value_name = "VILLAGE-CODE")]
+        village: String,
+        /// The date the assessment is as of (default: today).
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        on: Option<String>,
+        /// Print JSON instead of tables.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
 /// Policy commands.
 #[derive(Debug, Subcommand)]
 pub enum PolicyCommand {
@@ -256,6 +280,22 @@ pub enum PolicyCommand {
         /// Why.
         #[arg(long, default_value = "")]
         reason: String,
+    },
+    /// Replay the stored applications of a date range through the champion and a candidate file and compare
+    /// approval rates, the swap set, expected and realised bad rates and volume; nothing is stored.
+    Simulate {
+        /// The candidate JDM file (checked statically first).
+        #[arg(long, value_name = "FILE")]
+        candidate: PathBuf,
+        /// First application date replayed.
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        from: String,
+        /// Last application date replayed.
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        to: String,
+        /// Print JSON instead of tables.
+        #[arg(long)]
+        json: bool,
     },
     /// List the stored versions with their status.
     List {

@@ -15,10 +15,12 @@ pub mod ingest;
 pub mod model;
 pub mod output;
 pub mod policies;
+pub mod policy_sim;
 pub mod profile;
 pub mod report;
 pub mod simulate;
 pub mod table;
+pub mod village;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -31,7 +33,7 @@ use store::SqliteStore;
 use crate::app::App;
 use crate::args::{
     Cli, Command, DecideCommand, FeaturesCommand, Format, KeysCommand, LoanCommand, ModelCommand, ModelKind,
-    PolicyCommand,
+    PolicyCommand, VillageCommand,
 };
 use crate::error::CliError;
 
@@ -134,10 +136,20 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             PolicyCommand::Move { id, to, by, reason } => {
                 policies::move_command(&cli.data_dir, &id, &to, &by, &reason).await
             }
+            PolicyCommand::Simulate { candidate, from, to, json } => {
+                policy_sim::simulate_command(&cli.data_dir, &candidate, &from, &to, json).await
+            }
             PolicyCommand::List { name, format } => {
                 policies::list_command(&cli.data_dir, name.as_deref(), format == Format::Json).await
             }
         },
+        Command::Village { command: VillageCommand::Credit { village: code, on, json } } => {
+            let on = match on {
+                Some(text) => date("on", &text)?,
+                None => SystemClock.today(),
+            };
+            village::credit_command(&cli.data_dir, &code, on, json).await
+        }
         Command::Keys { command } => match command {
             KeysCommand::Generate { out, id } => ingest::keys_generate(&out, &id),
             KeysCommand::Rotate { key_file, id } => ingest::keys_rotate(&key_file, &id),

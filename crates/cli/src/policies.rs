@@ -26,7 +26,7 @@ fn schema(path: Option<&Path>) -> Result<Arc<policy::Schema>, CliError> {
 }
 
 /// Loads and checks a policy file; the error names the file, node, rule and column.
-fn checked(file: &Path, schema_file: Option<&Path>) -> Result<(String, policy::CompiledPolicy), CliError> {
+pub(crate) fn checked(file: &Path, schema_file: Option<&Path>) -> Result<(String, policy::CompiledPolicy), CliError> {
     let text = read(file, "file")?;
     let compiled = policy::load(&file.display().to_string(), &text, &schema(schema_file)?)
         .map_err(|e| CliError::input("policy", e))?;

@@ -574,7 +574,10 @@ fn simulate_is_deterministic_and_rejects_bad_config_before_writing() {
         assert!(!out_dir.exists(), "{json}: nothing is written");
     }
 }
+mod county;
 mod ingest;
 mod model;
 mod policy;
+mod policy_sim;
 mod profile;
+mod village;
