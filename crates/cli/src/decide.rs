@@ -191,16 +191,15 @@ async fn apply(
     }
 }
 
-/// `agririsk decide train`: trains the decision scorecard on the ingested data's feature table and writes it.
-pub async fn train_command(data_dir: &Path, as_of: &str, horizon: u32, out: &Path) -> Result<(), CliError> {
-    let as_of = domain::parse_date(as_of).map_err(|e| CliError::input("as-of", e))?;
+/// `agririsk decide train`: trains the decision scorecard on the ingested applications and writes it.
+pub async fn train_command(data_dir: &Path, up_to: &str, horizon: u32, out: &Path) -> Result<(), CliError> {
+    let up_to = domain::parse_date(up_to).map_err(|e| CliError::input("as-of", e))?;
     let store = SqliteStore::open(data_dir).await?;
-    let trained = decide::model::train_on_store(&store, as_of, horizon, &crate::model::now_rfc3339()).await;
+    let world = World::load(&store).await;
     store.close().await;
-    let artifact = trained.map_err(|e| match e {
-        decide::model::ModelError::Data(e) => CliError::from(e),
-        other => CliError::input("as-of", other),
-    })?;
+    let world = world?;
+    let artifact = decide::model::train_on_applications(&world, up_to, horizon, &crate::model::now_rfc3339())
+        .map_err(|e| CliError::input("as-of", e))?;
     crate::model::write_atomically(out, &artifact.to_json(), "out")?;
     emit(&crate::model::summary(&artifact, out))
 }

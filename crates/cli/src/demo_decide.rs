@@ -129,6 +129,22 @@ async fn run(store: &SqliteStore) -> Result<(), CliError> {
             }
         }
     }
+    // Whole-village pre-credit for the village with the most households, as of the last application date.
+    let last = requests.iter().map(|r| r.applied_on).max();
+    let mut sizes: BTreeMap<&str, usize> = BTreeMap::new();
+    for b in decider.world.borrowers() {
+        *sizes.entry(b.household.village_code.as_str()).or_default() += 1;
+    }
+    if let (Some(on), Some((village, _))) =
+        (last, sizes.iter().max_by_key(|(code, n)| (**n, std::cmp::Reverse(**code))))
+    {
+        let roster = crate::village::credit_roster(&decider, village, on)?;
+        emit(&format!(
+            "   Whole-village pre-credit (整村授信) of village {village} as of {on}, every household through the policy \
+             in one batch:\n\n{}\n",
+            crate::village::roster_text(&roster)
+        ))?;
+    }
     if let Some(id) = declined {
         let review = store.request_review(&id, &at, "branch", "我家去年新增了养殖收入，请人工复核").await?;
         emit(&format!(

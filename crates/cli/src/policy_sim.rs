@@ -25,8 +25,6 @@ use crate::{emit, print_json};
 pub const OUTCOME_HORIZON_MONTHS: u32 = 12;
 /// How many application ids of each swap set are listed.
 pub const SWAP_EXAMPLES: usize = 5;
-/// Term asked for when the application's loan is not on file, months.
-const DEFAULT_TERM_MONTHS: u32 = 12;
 
 /// One group of replayed applications under one policy (everything, a segment or a tier).
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -184,42 +182,6 @@ impl Simulation {
     }
 }
 
-/// The replay request of a stored application.
-pub fn replay_request(records: &BorrowerRecords, application: &Application) -> ApplicationRequest {
-    let term_months = application
-        .loan_id
-        .as_ref()
-        .and_then(|id| records.loans.iter().find(|l| &l.loan_id == id))
-        .map_or(DEFAULT_TERM_MONTHS, |loan| {
-            let months = months_between(loan.start_date, loan.maturity_date).max(1);
-            u32::try_from(months).unwrap_or(DEFAULT_TERM_MONTHS)
-        });
-    ApplicationRequest {
-        request_id: format!("replay-{}", application.application_id),
-        application_id: application.application_id.clone(),
-        household_id: application.household_id.clone(),
-        applied_on: application.applied_on,
-        product: decide::engine::programme_of(application.product, application.stated_purpose).to_owned(),
-        purpose: application.stated_purpose,
-        purpose_text: application.purpose_text.clone(),
-        amount: application.amount_requested,
-        term_months,
-        consent: true,
-        blacklisted: false,
-        fraud_suspected: false,
-        poverty_registered: false,
-        land_right_appraised: None,
-        whole_village_programme: false,
-    }
-}
-
-/// Whole calendar months from `start` to `end` (the month of `end` minus the month of `start`).
-fn months_between(start: Date, end: Date) -> i32 {
-    use chrono::Datelike;
-    let index = |d: Date| d.year() * 12 + i32::try_from(d.month0()).unwrap_or(0);
-    index(end) - index(start)
-}
-
 /// The realised outcome of an application: whether its loan went 90+ days past due within the horizon after the
 /// loan's start, if the application led to a loan and the records reach the end of the horizon.
 fn realised(records: &BorrowerRecords, application: &Application, data_end: Option<Date>) -> Option<bool> {
@@ -273,7 +235,7 @@ pub fn simulate(
         .filter(|(_, a)| (from..=to).contains(&a.applied_on))
         .collect();
     let replay_one = |(records, application): (&BorrowerRecords, &Application)| -> Result<Replayed, String> {
-        let request = replay_request(records, application);
+        let request = ApplicationRequest::replay(application, &records.loans);
         let applicant = world.applicant(&request.household_id).ok_or("unknown_applicant")?;
         let market = world.market(request.applied_on);
         let assessment = decider

@@ -1,18 +1,31 @@
-//! The decision model: a WoE scorecard trained on the point-in-time feature table (features as of a date, label
-//! = 90+ days past due within the horizon), so its inputs are exactly what the engine computes for an applicant.
+//! The decision model: a WoE application scorecard trained on past applications with the features the engine
+//! computes for an applicant as of the application date, so its inputs are exactly what the decider sees.
 //! Reason texts say, in words a farmer can read, which of their facts weighed against them.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use crate::world::World;
 use domain::Date;
 use scoring::artifact::Artifact;
 use scoring::pipeline::{Kind, TrainConfig, TrainData, train};
 use scoring::scorecard::ReasonLabel;
-use store::SqliteStore;
 
 /// Reason texts by feature: `{bin}` becomes the applicant's range.
 pub const LABELS: &[(&str, &str, &str)] = &[
+    ("size_persons", "家庭人口（{bin} 人）", "household size ({bin})"),
+    ("fattening_pigs_head", "生猪养殖规模（{bin} 头）", "fattening pigs per batch ({bin})"),
+    ("sows_head", "能繁母猪数量（{bin} 头）", "sows ({bin})"),
+    ("has_business", "家庭经营情况", "whether the household runs a business"),
+    ("village_irrigation_share", "所在村灌溉条件（{bin}）", "the village's irrigated share ({bin})"),
+    ("is_credit_village", "所在村尚未评为信用村", "the village is not a credit village (信用村)"),
+    ("branch_distance_km", "距网点较远（{bin} 公里）", "far from the branch ({bin} km)"),
+    ("is_group_member", "未加入联保小组", "not in a joint-liability group"),
+    ("insurance_cover_income", "未投保收入保险", "no income insurance cover"),
+    ("main_price_volatility_3m", "主要作物近3个月价格波动（{bin}）", "main crop's 3-month price volatility ({bin})"),
+    ("main_price_volatility_12m", "主要作物近12个月价格波动（{bin}）", "main crop's 12-month price volatility ({bin})"),
+    ("weather_loss_max_6m", "本季受灾减产（{bin}）", "weather loss this season ({bin})"),
+    ("village_borrowers_12m", "所在村借款户数（{bin}）", "borrowers in the village ({bin})"),
     (
         "dpd_current",
         "当前有逾期（{bin} 天）；结清欠款可改善",
@@ -96,52 +109,72 @@ pub const LABELS: &[(&str, &str, &str)] = &[
 /// Why the model could not be trained.
 #[derive(Debug, thiserror::Error)]
 pub enum ModelError {
-    /// The feature table could not be built.
-    #[error(transparent)]
-    Data(#[from] integrate::IntegrateError),
     /// Training failed.
     #[error("training the decision model: {0}")]
     Train(String),
 }
 
-/// Quarterly snapshots stacked into the training data: features as of the given date and of the seven quarter
-/// ends before it, each with its own label (a household appears once per snapshot in which it had a loan open).
-pub const SNAPSHOTS: i32 = 8;
-
-/// Trains the decision scorecard on the store's feature tables as of `as_of` and the [`SNAPSHOTS`]` − 1` quarters
-/// before it, each with a `horizon_months` label. Folds of the cross-validation are by household, so no household
-/// is in the training and the validation part of a fold at once.
-pub async fn train_on_store(
-    store: &SqliteStore,
-    as_of: Date,
+/// Trains the decision scorecard as an application scorecard: one row per past application that led to a loan,
+/// made on or before `up_to`, with the applicant's features as of the application date (what the decider sees)
+/// and the label "90+ days past due within `horizon_months` of the loan's start" — only applications whose
+/// horizon ends within the data are used. First-time borrowers are in this population, so a thin file is scored
+/// from what thin files did, not from a "missing" bin no training row fell in. Folds of the cross-validation are
+/// by household.
+pub fn train_on_applications(
+    world: &World,
+    up_to: Date,
     horizon_months: u32,
     created_at: &str,
 ) -> Result<Artifact, ModelError> {
-    let mut csv = Vec::new();
-    let mut label = String::new();
-    for k in 0..SNAPSHOTS {
-        let date = domain::add_months(as_of, -3 * k);
-        let table = integrate::feature_table::build_training(store, date, horizon_months, 2).await?;
-        let mut part = Vec::new();
-        table.write_csv(&mut part).map_err(|e| ModelError::Train(e.to_string()))?;
-        // Keep the header of the first table only.
-        let body = if k == 0 { &part[..] } else { part.splitn(2, |b| *b == b'\n').nth(1).unwrap_or(&[]) };
-        csv.extend_from_slice(body);
-        label = table.label_name();
+    let horizon = i32::try_from(horizon_months).unwrap_or(12);
+    let data_end = world.borrowers().iter().flat_map(|b| b.repayments.iter().map(|r| r.date)).max();
+    let Some(data_end) = data_end else {
+        return Err(ModelError::Train("no repayments are loaded: no outcome is known".into()));
+    };
+    let mut cases = Vec::new();
+    for records in world.borrowers() {
+        for application in records.applications.iter().filter(|a| a.applied_on <= up_to) {
+            let Some(loan) =
+                application.loan_id.as_ref().and_then(|id| records.loans.iter().find(|l| &l.loan_id == id))
+            else {
+                continue;
+            };
+            if domain::add_months(loan.start_date, horizon) > data_end {
+                continue;
+            }
+            if let Some(bad) = features::label(loan.start_date, horizon_months, records) {
+                cases.push((records, application, bad));
+            }
+        }
     }
-    let source = format!("feature tables as of {as_of} and {} quarter ends before", SNAPSHOTS - 1);
-    let mut frame =
-        scoring::data::read_csv_bytes(&csv, Path::new(&source)).map_err(|e| ModelError::Train(e.to_string()))?;
+    let mut csv = String::from("household_id,as_of");
+    for def in features::CATALOGUE {
+        csv.push(',');
+        csv.push_str(def.name);
+    }
+    let label = format!("default_90dpd_{horizon_months}m");
+    csv.push_str(&format!(",{label}\n"));
+    for (records, application, bad) in &cases {
+        // What the decider saw: the records known that day, nothing booked from the application, and the application.
+        let market = world.market(application.applied_on);
+        let row = features::for_application(&market.snapshot, &market.social, records, application)
+            .map_err(|e| ModelError::Train(e.to_string()))?;
+        csv.push_str(&format!("{},{}", row.household_id, application.applied_on));
+        for value in row.values() {
+            csv.push(',');
+            csv.push_str(&features::format_value(*value));
+        }
+        csv.push_str(if *bad { ",1\n" } else { ",0\n" });
+    }
+    let source = format!("applications to {up_to} with a known {horizon_months}-month outcome");
+    let mut frame = scoring::data::read_csv_bytes(csv.as_bytes(), Path::new(&source))
+        .map_err(|e| ModelError::Train(e.to_string()))?;
     let target = frame.take_target(&label).map_err(|e| ModelError::Train(e.to_string()))?;
-    let households: Vec<String> = csv
-        .split(|b| *b == b'\n')
-        .skip(1)
-        .filter(|line| !line.is_empty())
-        .map(|line| String::from_utf8_lossy(line.split(|b| *b == b',').next().unwrap_or(&[])).into_owned())
+    let folds: Vec<u8> = cases
+        .iter()
+        .map(|(r, _, _)| u8::try_from(crate::split::bucket("folds", &r.household.household_id) % 5).unwrap_or(0))
         .collect();
-    let folds: Vec<u8> =
-        households.iter().map(|h| u8::try_from(crate::split::bucket("folds", h) % 5).unwrap_or(0)).collect();
-    let fingerprint = scoring::artifact::fingerprint(&csv);
+    let fingerprint = scoring::artifact::fingerprint(csv.as_bytes());
     let data = TrainData {
         frame: &frame,
         target: &target,

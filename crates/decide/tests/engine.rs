@@ -311,3 +311,41 @@ fn the_scorecard_fast_path_and_the_streamed_trace_agree_with_the_general_paths()
         assert_eq!(serde_json::to_value(&decided.policy).expect("serialises"), decided.policy.to_json());
     }
 }
+
+#[test]
+fn a_decision_never_sees_the_loan_booked_from_its_own_application() {
+    // Replaying a past application: its loan started on the application date. The decider leaves out whatever was
+    // booked from the application it decides, so the loan neither counts as debt nor changes the decision.
+    let mut borrowers = vec![good_borrower("H0000001")];
+    let mut booked = borrowers[0].clone();
+    booked.loans.push(Loan {
+        loan_id: "L-booked".into(),
+        household_id: "H0000001".into(),
+        application_id: "A-new-H0000001".into(),
+        product: Product::HarvestBullet,
+        principal: Money::from_yuan(30_000),
+        annual_rate: Decimal::new(5, 2),
+        start_date: d("2025-09-20"),
+        maturity_date: d("2026-07-20"),
+        collateral: features::input::CollateralCode::CreditOnly,
+        crop: Some(FarmCrop::WinterWheat),
+    });
+    borrowers.push(booked);
+    let heads = HashMap::from([("H0000001".to_owned(), 1975)]);
+    let zones = HashMap::from([(VILLAGE.to_owned(), "hhh".to_owned())]);
+    let engine = Engine::new(model(), domain::LprTable::published(), domain::CropCalendar::china_default());
+    let decide = |records: BorrowerRecords| {
+        let world = World::new(context(), vec![records], heads.clone(), &zones);
+        let decider = Decider {
+            engine: Arc::new(engine.clone()),
+            lineup: Arc::new(Lineup::single(default_policy("p"))),
+            world: Arc::new(world),
+        };
+        decider.decide(&request("H0000001", |_| {}), "t").expect("decided").record
+    };
+    let [before, after] = [borrowers[0].clone(), borrowers[1].clone()].map(decide);
+    assert_eq!(before, after);
+    let record: serde_json::Value = serde_json::from_str(&after.record_json).expect("json");
+    assert_eq!(record["features"]["loans_open"], "0");
+    assert_eq!(record["features"]["requested_amount_yuan"], "30000", "the application itself is read");
+}

@@ -172,9 +172,11 @@ pub fn for_applicant(
     Ok(row(snapshot, social, &KnownRecords::new(as_of, borrower)))
 }
 
-/// Features of an applicant as of the snapshot's date, with `application` (not yet among the borrower's records) as
-/// the application being decided: the purpose and requested-amount features read it. The application must be dated
-/// on or before the as-of date, or it is ignored (nothing can be known before it is made).
+/// Features of an applicant for a decision on `application`, as of the snapshot's date (the application date):
+/// the records known that day — the bureau report pulled for the application included — except anything booked
+/// from the application itself (its loan, that loan's repayments and movements), which a replay of a past
+/// application would otherwise see; and the application as the latest one (purpose and requested-amount features
+/// read it).
 pub fn for_application(
     snapshot: &Snapshot,
     social: &Social,
@@ -185,10 +187,16 @@ pub fn for_application(
     if social.as_of() != as_of {
         return Err(SocialDateMismatch { summary: social.as_of(), as_of });
     }
+    // The application counts as made on the snapshot date: it is the latest one in every window.
+    let pending = Application { applied_on: application.applied_on.min(as_of), ..application.clone() };
     let mut known = KnownRecords::new(as_of, borrower);
-    if application.applied_on <= as_of {
-        known.applications.push(application);
-    }
+    let own = |loan_id: &str| {
+        borrower.loans.iter().any(|l| l.loan_id == loan_id && l.application_id == application.application_id)
+    };
+    known.loans.retain(|(loan, _)| loan.application_id != application.application_id);
+    known.transactions.retain(|t| !t.loan_id.as_deref().is_some_and(own));
+    known.applications.retain(|a| a.application_id != application.application_id);
+    known.applications.push(&pending);
     Ok(row(snapshot, social, &known))
 }
 
