@@ -334,7 +334,7 @@ pub struct Decided {
     /// The model's own reasons.
     pub model_reasons: Vec<scoring::artifact::Reason>,
     /// The feature values used.
-    pub features: FeatureRow,
+    pub features: Arc<FeatureRow>,
     /// The one-year LPR in force on the application date.
     pub lpr_1y: Decimal,
     /// The policy's outputs and trace.
@@ -492,7 +492,7 @@ impl Engine {
                 format!("household {} has no household head on file (the age rule needs one)", request.household_id),
             ));
         };
-        Ok(Assessment { features, scored, lpr_1y: lpr.annual(), age })
+        Ok(Assessment { features: Arc::new(features), scored, lpr_1y: lpr.annual(), age })
     }
 
     /// Evaluates a policy over an assessment and turns its outputs into a decision.
@@ -606,7 +606,7 @@ impl Engine {
             pd: assessment.scored.pd,
             score: assessment.scored.score,
             model_reasons: assessment.scored.reasons.clone(),
-            features: assessment.features.clone(),
+            features: Arc::clone(&assessment.features),
             lpr_1y: assessment.lpr_1y,
             policy: decision,
             policy_version: policy.version.clone(),
@@ -618,7 +618,7 @@ impl Engine {
 #[derive(Debug, Clone)]
 pub struct Assessment {
     /// Feature values as of the application date.
-    pub features: FeatureRow,
+    pub features: Arc<FeatureRow>,
     /// The model's result.
     pub scored: Scored,
     /// One-year LPR on the application date.

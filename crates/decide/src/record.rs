@@ -154,6 +154,5 @@ pub fn to_store_record(
 pub fn decision_id_of(request_id: &str) -> String {
     use sha2::{Digest, Sha256};
     let digest = Sha256::digest(request_id.as_bytes());
-    let hex: String = digest[..10].iter().map(|b| format!("{b:02x}")).collect();
-    format!("D{hex}")
+    format!("D{}", integrate::schema::hex(&digest[..10]))
 }

@@ -194,8 +194,7 @@ impl ApplicationRequest {
 
     /// SHA-256 of the canonical JSON, lowercase hex: the same application however it was spelled hashes the same.
     pub fn sha256(&self) -> String {
-        let digest = Sha256::digest(self.to_json().to_string().as_bytes());
-        digest.iter().map(|b| format!("{b:02x}")).collect()
+        integrate::schema::hex(&Sha256::digest(self.to_json().to_string().as_bytes()))
     }
 }
 

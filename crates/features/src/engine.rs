@@ -188,15 +188,26 @@ pub fn for_application(
         return Err(SocialDateMismatch { summary: social.as_of(), as_of });
     }
     // The application counts as made on the snapshot date: it is the latest one in every window.
-    let pending = Application { applied_on: application.applied_on.min(as_of), ..application.clone() };
-    let mut known = KnownRecords::new(as_of, borrower);
-    let own = |loan_id: &str| {
-        borrower.loans.iter().any(|l| l.loan_id == loan_id && l.application_id == application.application_id)
+    let moved;
+    let pending = if application.applied_on <= as_of {
+        application
+    } else {
+        moved = Application { applied_on: as_of, ..application.clone() };
+        &moved
     };
-    known.loans.retain(|(loan, _)| loan.application_id != application.application_id);
-    known.transactions.retain(|t| !t.loan_id.as_deref().is_some_and(own));
+    let mut known = KnownRecords::new(as_of, borrower);
+    let own: Vec<&str> = known
+        .loans
+        .iter()
+        .filter(|(loan, _)| loan.application_id == application.application_id)
+        .map(|(loan, _)| loan.loan_id.as_str())
+        .collect();
+    if !own.is_empty() {
+        known.transactions.retain(|t| !t.loan_id.as_deref().is_some_and(|id| own.contains(&id)));
+        known.loans.retain(|(loan, _)| loan.application_id != application.application_id);
+    }
     known.applications.retain(|a| a.application_id != application.application_id);
-    known.applications.push(&pending);
+    known.applications.push(pending);
     Ok(row(snapshot, social, &known))
 }
 

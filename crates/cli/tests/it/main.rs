@@ -575,6 +575,7 @@ fn simulate_is_deterministic_and_rejects_bad_config_before_writing() {
     }
 }
 mod county;
+mod decide;
 mod ingest;
 mod model;
 mod policy;
