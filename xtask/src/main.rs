@@ -20,7 +20,7 @@ commands:
   ci     cargo fmt --check, clippy -D warnings, tidy checks, tests (stops at first failure)
   tidy   run the repository tidy checks only
   fmt    format the whole workspace (cargo fmt --all)
-  bench  run the benchmarks and print their figures (see docs/benchmarks.md); `bench lending|scoring|ingest|data|policy` runs one group";
+  bench  run the benchmarks and print their figures (see docs/benchmarks.md); `bench lending|scoring|ingest|data|policy|decide` runs one group";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -64,9 +64,10 @@ fn bench(root: &Path, only: Option<&str>) -> Result<()> {
         ("ingest", &[&["bench", "-p", "ingest", "--bench", "validate", "--quiet"]]),
         ("data", &[&["bench", "-p", "cli", "--bench", "data", "--quiet"]]),
         ("policy", &[&["bench", "-p", "policy", "--bench", "evaluate", "--quiet"]]),
+        ("decide", &[&["bench", "-p", "cli", "--bench", "decide", "--quiet"]]),
     ];
     if let Some(name) = only.filter(|n| !groups.iter().any(|(g, _)| g == n)) {
-        bail!("unknown benchmark group `{name}` (known: lending, scoring, ingest, data, policy)");
+        bail!("unknown benchmark group `{name}` (known: lending, scoring, ingest, data, policy, decide)");
     }
     for (group, commands) in groups {
         if only.is_none_or(|n| n == group) {

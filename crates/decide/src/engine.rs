@@ -494,7 +494,7 @@ impl Engine {
             }
             _ => {}
         }
-        let reasons = shown_reasons(&decision, &assessment.scored);
+        let reasons = shown_reasons(&decision, &assessment.scored, &assessment.features);
         Decided {
             outcome,
             segment: text("decision.segment"),
@@ -525,25 +525,29 @@ pub struct Assessment {
     pub age: i32,
 }
 
-/// The reasons shown: the policy's, in its priority order, with the model's weightiest reasons right after a score
-/// reason (they say why the score is what it is); at most [`MAX_REASONS`].
-fn shown_reasons(decision: &policy::Decision, scored: &Scored) -> Vec<ShownReason> {
+/// The reasons shown: the policy's, in its priority order, then, when a score reason is among them, the model's
+/// weightiest reasons (they say why the score is what it is), leaving out those about a value the applicant does
+/// not have (a missing value is the thin file's reason, which the policy gives); at most [`MAX_REASONS`].
+fn shown_reasons(decision: &policy::Decision, scored: &Scored, features: &FeatureRow) -> Vec<ShownReason> {
     let list = |field: &str| decision.get(field).and_then(Value::as_list).unwrap_or(&[]).to_vec();
     let (codes, zh, en) = (list("reasons.code"), list("reasons.zh"), list("reasons.en"));
     let mut out = Vec::new();
+    let mut score_reason = false;
     for (i, code) in codes.iter().enumerate() {
         let Some(code) = code.as_str() else { continue };
         let at = |v: &Vec<Value>| v.get(i).and_then(Value::as_str).unwrap_or_default().to_owned();
         out.push(ShownReason { code: code.to_owned(), zh: at(&zh), en: at(&en), source: "policy" });
-        if code.starts_with("SCORE_") {
-            for reason in &scored.reasons {
-                out.push(ShownReason {
-                    code: format!("MODEL_{}", reason.feature.to_ascii_uppercase()),
-                    zh: reason.zh.clone(),
-                    en: reason.en.clone(),
-                    source: "model",
-                });
-            }
+        score_reason |= code.starts_with("SCORE_");
+    }
+    if score_reason {
+        let known = |name: &str| Feature::by_name(name).and_then(|f| features.get(f)).is_some();
+        for reason in scored.reasons.iter().filter(|r| known(&r.feature)) {
+            out.push(ShownReason {
+                code: format!("MODEL_{}", reason.feature.to_ascii_uppercase()),
+                zh: reason.zh.clone(),
+                en: reason.en.clone(),
+                source: "model",
+            });
         }
     }
     out.truncate(MAX_REASONS);

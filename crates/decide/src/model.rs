@@ -104,22 +104,43 @@ pub enum ModelError {
     Train(String),
 }
 
-/// Trains the decision scorecard on the store's feature table as of `as_of` with a `horizon_months` label.
+/// Quarterly snapshots stacked into the training data: features as of the given date and of the seven quarter
+/// ends before it, each with its own label (a household appears once per snapshot in which it had a loan open).
+pub const SNAPSHOTS: i32 = 8;
+
+/// Trains the decision scorecard on the store's feature tables as of `as_of` and the [`SNAPSHOTS`]` − 1` quarters
+/// before it, each with a `horizon_months` label. Folds of the cross-validation are by household, so no household
+/// is in the training and the validation part of a fold at once.
 pub async fn train_on_store(
     store: &SqliteStore,
     as_of: Date,
     horizon_months: u32,
     created_at: &str,
 ) -> Result<Artifact, ModelError> {
-    let table = integrate::feature_table::build_training(store, as_of, horizon_months, 2).await?;
     let mut csv = Vec::new();
-    table.write_csv(&mut csv).map_err(|e| ModelError::Train(e.to_string()))?;
-    let source = format!("feature table as of {as_of}");
+    let mut label = String::new();
+    for k in 0..SNAPSHOTS {
+        let date = domain::add_months(as_of, -3 * k);
+        let table = integrate::feature_table::build_training(store, date, horizon_months, 2).await?;
+        let mut part = Vec::new();
+        table.write_csv(&mut part).map_err(|e| ModelError::Train(e.to_string()))?;
+        // Keep the header of the first table only.
+        let body = if k == 0 { &part[..] } else { part.splitn(2, |b| *b == b'\n').nth(1).unwrap_or(&[]) };
+        csv.extend_from_slice(body);
+        label = table.label_name();
+    }
+    let source = format!("feature tables as of {as_of} and {} quarter ends before", SNAPSHOTS - 1);
     let mut frame =
         scoring::data::read_csv_bytes(&csv, Path::new(&source)).map_err(|e| ModelError::Train(e.to_string()))?;
-    let label = table.label_name();
     let target = frame.take_target(&label).map_err(|e| ModelError::Train(e.to_string()))?;
-    let folds: Vec<u8> = (0..frame.rows()).map(|i| u8::try_from(i % 5).unwrap_or(0)).collect();
+    let households: Vec<String> = csv
+        .split(|b| *b == b'\n')
+        .skip(1)
+        .filter(|line| !line.is_empty())
+        .map(|line| String::from_utf8_lossy(line.split(|b| *b == b',').next().unwrap_or(&[])).into_owned())
+        .collect();
+    let folds: Vec<u8> =
+        households.iter().map(|h| u8::try_from(crate::split::bucket("folds", h) % 5).unwrap_or(0)).collect();
     let fingerprint = scoring::artifact::fingerprint(&csv);
     let data = TrainData {
         frame: &frame,
@@ -129,16 +150,38 @@ pub async fn train_on_store(
         fingerprint: &fingerprint,
         folds: Some(&folds),
     };
-    // Identifiers never enter the model; a feature that is constant on this population carries no information.
+    // Identifiers never enter the model; a feature nearly constant on this population carries no information.
     let mut exclude = vec!["household_id".to_owned(), "as_of".to_owned()];
     for (name, column) in frame.names().iter().zip(frame.columns()) {
-        if column.is_constant() && !exclude.contains(name) {
+        if uninformative(column) && !exclude.contains(name) {
             exclude.push(name.clone());
         }
     }
     let mut config = TrainConfig { name: "decision-scorecard".into(), exclude, ..TrainConfig::default() };
+    // A lean card: features below the textbook information value of 0.02 are dropped.
+    config.scorecard.min_iv = 0.02;
     config.scorecard.labels = labels();
     train(data, Kind::Scorecard, &config, created_at, &mut |_| {}).map_err(|e| ModelError::Train(e.to_string()))
+}
+
+/// Fewest rows that must differ from a feature's most common value for it to be modelled: below this, a fold
+/// of the cross-validation can see it constant, and a bin that small says nothing reliable.
+pub const MIN_MINORITY_ROWS: usize = 30;
+
+/// Whether a column has fewer than [`MIN_MINORITY_ROWS`] present values that differ from its most common one.
+fn uninformative(column: &scoring::data::Column) -> bool {
+    match column {
+        scoring::data::Column::Numeric(values) => {
+            let mut counts: std::collections::HashMap<u64, usize> = std::collections::HashMap::new();
+            for v in values.iter().filter(|v| !v.is_nan()) {
+                *counts.entry(v.to_bits()).or_default() += 1;
+            }
+            let present: usize = counts.values().sum();
+            let mode = counts.values().copied().max().unwrap_or(0);
+            present - mode < MIN_MINORITY_ROWS
+        }
+        other => other.is_constant(),
+    }
 }
 
 /// [`LABELS`] as the scorecard configuration wants them.

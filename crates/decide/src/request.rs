@@ -2,6 +2,7 @@
 //! and the reason, with a stable [`ErrorCode`]. Amounts are yuan with at most two decimals and become whole fen
 //! exactly; nothing is read through a binary float.
 
+use chrono::Datelike;
 use domain::{Date, Money};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
@@ -138,6 +139,36 @@ impl ApplicationRequest {
             land_right_appraised: r.amount("land_right_appraised_yuan")?,
             whole_village_programme: r.flag("whole_village_programme")?.unwrap_or(false),
         })
+    }
+
+    /// A past application as a request, to replay it through a policy (`policy simulate`, benchmarks): the
+    /// programme from its product and purpose, its amount, the term of the loan booked from it (12 months when none
+    /// was), consent given, no list hit, request id `replay-<application id>`.
+    pub fn replay(application: &features::input::Application, loans: &[features::input::Loan]) -> ApplicationRequest {
+        let term_months =
+            application.loan_id.as_ref().and_then(|id| loans.iter().find(|l| &l.loan_id == id)).map_or(12, |loan| {
+                let months = (loan.maturity_date.year() - loan.start_date.year()) * 12
+                    + i32::try_from(loan.maturity_date.month()).unwrap_or(0)
+                    - i32::try_from(loan.start_date.month()).unwrap_or(0);
+                u32::try_from(months).unwrap_or(12).clamp(1, MAX_TERM_MONTHS)
+            });
+        ApplicationRequest {
+            request_id: format!("replay-{}", application.application_id),
+            application_id: application.application_id.clone(),
+            household_id: application.household_id.clone(),
+            applied_on: application.applied_on,
+            product: crate::engine::programme_of(application.product, application.stated_purpose).to_owned(),
+            purpose: application.stated_purpose,
+            purpose_text: application.purpose_text.clone(),
+            amount: application.amount_requested,
+            term_months,
+            consent: true,
+            blacklisted: false,
+            fraud_suspected: false,
+            poverty_registered: false,
+            land_right_appraised: None,
+            whole_village_programme: false,
+        }
     }
 
     /// The request in canonical JSON (fixed field order, amounts in yuan with two decimals).

@@ -10,6 +10,9 @@
 //! hash, registered once, with an append-only history of lifecycle statuses (candidate, champion, challenger,
 //! retired) and at most one champion per model name.
 //!
+//! [`ReviewWorkflow`] records loan officers' review of referred decisions (with maker-checker above an officer's
+//! authority) and the single, idempotent disbursement of an approved decision.
+//!
 //! Boundary: this crate turns domain values into rows and back; it makes no lending decisions. Whether an event
 //! may be appended is decided by `lending::Loan::check_append` before `append` is called.
 
@@ -19,6 +22,7 @@ mod models;
 pub mod policies;
 pub mod records;
 mod sqlite;
+pub mod workflow;
 
 use std::future::Future;
 
@@ -33,6 +37,10 @@ pub use records::{
     Cell, CellType, LoadCounts, LoadInfo, NewRecord, QuarantineRecord, RecordColumn, RecordTable, RecordVersion,
 };
 pub use sqlite::{Filter, LoadWriter, ROWS_PER_STATEMENT, SqliteStore, Versions};
+pub use workflow::{
+    Disbursed, Disbursement, DisbursementRefusal, Officer, QueueItem, ReviewAction, ReviewRefusal, ReviewState,
+    ReviewStep, ReviewWorkflow, Reviewed,
+};
 
 /// Errors from a store.
 #[derive(Debug, thiserror::Error)]
@@ -132,6 +140,38 @@ pub enum StoreError {
         field: &'static str,
         /// What is wrong with it.
         problem: &'static str,
+    },
+    /// No officer with this id.
+    #[error("officer {0} not found")]
+    OfficerNotFound(String),
+    /// An officer id was registered before with a different name, branch, authority or registration time.
+    #[error("officer {0} is registered already with different data")]
+    OfficerClash(String),
+    /// An officer is malformed.
+    #[error("officer {officer}: {field} {problem}")]
+    InvalidOfficer {
+        /// The officer id as given.
+        officer: String,
+        /// The offending field.
+        field: &'static str,
+        /// What is wrong with it.
+        problem: &'static str,
+    },
+    /// The review workflow refuses an action on a decision.
+    #[error("decision {decision}: {refusal}")]
+    Review {
+        /// The decision.
+        decision: String,
+        /// The rule the action breaks.
+        refusal: workflow::ReviewRefusal,
+    },
+    /// A disbursement is refused.
+    #[error("decision {decision}: cannot disburse: {refusal}")]
+    Disbursement {
+        /// The decision.
+        decision: String,
+        /// Why.
+        refusal: workflow::DisbursementRefusal,
     },
     /// A source's record table exists with other columns than its contract now has.
     #[error("source {name}: its stored table has columns {stored}; the contract has changed and needs a migration")]

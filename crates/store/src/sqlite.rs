@@ -23,6 +23,7 @@ mod decisions;
 mod models;
 mod policies;
 mod records;
+mod workflow;
 
 pub use records::{Filter, LoadWriter, ROWS_PER_STATEMENT, Versions};
 
@@ -33,6 +34,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (3, "loads", include_str!("../migrations/sqlite/0003_loads.sql")),
     (4, "decisions", include_str!("../migrations/sqlite/0004_decisions.sql")),
     (5, "policies", include_str!("../migrations/sqlite/0005_policies.sql")),
+    (6, "workflow", include_str!("../migrations/sqlite/0006_workflow.sql")),
 ];
 
 /// The SQLite store.

@@ -1,6 +1,7 @@
 //! Properties of the default policy over generated applicants: evaluation is deterministic (the same input gives
-//! the same decision and trace, from the same or a freshly loaded policy), the outcome is one of the three, and the
-//! decided terms respect the policy's bounds.
+//! the same decision and trace, from the same or a freshly loaded policy), the outcome is one of the three, the
+//! decided terms respect the policy's bounds, an adverse market is neither approved nor prime,
+//! and a lending product is named exactly when the decision is not a decline.
 
 use std::sync::LazyLock;
 
@@ -31,9 +32,19 @@ fn applicant() -> impl Strategy<Value = serde_json::Value> {
         0u32..50,
         prop::option::of(0u32..4),
     );
-    (application, features).prop_map(|(a, f)| {
+    // Market environment, in percent: crop and hog price trends, weather loss, negative news; disease flag.
+    let market = (
+        prop::option::of(-40i32..20),
+        prop::option::of(-40i32..20),
+        prop::option::of(0i32..60),
+        prop::option::of(0i32..100),
+        0u32..2,
+    );
+    (application, features, market).prop_map(|(a, f, m)| {
         let (age, product, flags, amount_k, term, pd_bp) = a;
         let (rating, dpd_24m, bureau_dpd, has_record, income_k, debt_k, assets_10k, diversion_pct, hog) = f;
+        let (price_pct, hog_price_pct, weather_pct, news_pct, disease) = m;
+        let percent = |value: Option<i32>| value.map(|p| f64::from(p) / 100.0);
         let income = income_k.map(|k| u64::from(k) * 1000);
         let debt = u64::from(debt_k) * 1000;
         let dsr = income.filter(|income| *income > 0).map(|income| debt as f64 / income as f64);
@@ -52,7 +63,10 @@ fn applicant() -> impl Strategy<Value = serde_json::Value> {
                 "income_expected_yuan": income, "debt_service_annual_yuan": debt, "debt_service_ratio": dsr,
                 "house_value_yuan": assets_10k * 10000, "machinery_value_yuan": 0, "deposits_yuan": 5000,
                 "rcc_shares_yuan": 0, "diversion_share_max_12m": f64::from(diversion_pct) / 100.0,
-                "hog_alert_level": hog, "disease_active": 0,
+                "hog_alert_level": hog, "disease_active": disease,
+                "main_price_trend_3m": percent(price_pct), "hog_price_trend_3m": percent(hog_price_pct),
+                "weather_loss_max_6m": percent(weather_pct),
+                "news_negative_share_3m": percent(news_pct),
             }
         })
     })
@@ -88,6 +102,18 @@ proptest! {
         }
         if outcome != "approve" {
             prop_assert!(reasons > 0, "a decline or a referral always gives a reason");
+        }
+        if decision.get("market.outlook").and_then(Value::as_str) == Some("adverse") {
+            prop_assert!(outcome != "approve", "an adverse market is never approved without a review");
+            prop_assert_ne!(decision.get("decision.tier").and_then(Value::as_str), Some("prime"));
+        }
+        let product = decision.get("decision.product").and_then(Value::as_str);
+        let interest_every = decision.get("decision.interest_every").and_then(Value::as_str);
+        if outcome == "decline" {
+            prop_assert_eq!((product, interest_every), (None, None), "a declined decision offers no product");
+        } else {
+            prop_assert!(product.is_some(), "every approval or referral names a lending product");
+            prop_assert!(matches!(interest_every, Some("monthly" | "quarterly")), "{:?}", interest_every);
         }
         if outcome == "approve" {
             let limit = number(decision.get("decision.limit_yuan")).expect("a limit");

@@ -1,0 +1,250 @@
+//! [`ReviewWorkflow`] for [`SqliteStore`]: immutable `officers`, the append-only `review_actions` and
+//! `disbursements`, and the `review_states` view that derives each decision's review state from its actions
+//! (migration `0006_workflow`). The workflow is checked here inside the writing transaction; the schema's triggers
+//! repeat it on their own.
+
+use sqlx::sqlite::SqliteRow;
+use sqlx::{Row, SqliteConnection};
+
+use super::{SqliteStore, corrupt, to_u32};
+use crate::StoreError;
+use crate::decisions::Outcome;
+use crate::workflow::{
+    Disbursed, Disbursement, DisbursementRefusal, Officer, QueueItem, ReviewAction, ReviewRefusal, ReviewState,
+    ReviewStep, ReviewWorkflow, Reviewed, check_disbursable, check_disbursement, check_officer,
+};
+
+const STATE_COLUMNS: &str = "decision_id, subject, decided_at, outcome, state, maker, amount_fen, checker";
+
+fn officer_from_row(row: &SqliteRow) -> Result<Officer, StoreError> {
+    Ok(Officer {
+        officer_id: row.try_get("officer_id")?,
+        name: row.try_get("name")?,
+        branch: row.try_get("branch")?,
+        authority_fen: row.try_get("authority_fen")?,
+        registered_at: row.try_get("registered_at")?,
+    })
+}
+
+fn step_from_row(row: &SqliteRow) -> Result<ReviewStep, StoreError> {
+    Ok(ReviewStep {
+        decision_id: row.try_get("decision_id")?,
+        seq: to_u32(row.try_get("seq")?, "review action seq")?,
+        officer_id: row.try_get("officer_id")?,
+        action: ReviewAction::from_columns(&row.try_get::<String, _>("action")?, row.try_get("amount_fen")?)?,
+        reason: row.try_get("reason")?,
+        acted_at: row.try_get("acted_at")?,
+    })
+}
+
+fn disbursement_from_row(row: &SqliteRow) -> Result<Disbursement, StoreError> {
+    Ok(Disbursement {
+        decision_id: row.try_get("decision_id")?,
+        loan_id: row.try_get("loan_id")?,
+        request_id: row.try_get("request_id")?,
+        amount_fen: row.try_get("amount_fen")?,
+        disbursed_at: row.try_get("disbursed_at")?,
+    })
+}
+
+/// A decision's outcome and review state from its `review_states` row.
+fn state_from_row(row: &SqliteRow) -> Result<(Outcome, ReviewState), StoreError> {
+    let decision: String = row.try_get("decision_id")?;
+    let outcome: Outcome = row.try_get::<String, _>("outcome")?.parse()?;
+    let label: String = row.try_get("state")?;
+    let maker: Option<String> = row.try_get("maker")?;
+    let amount_fen: Option<i64> = row.try_get("amount_fen")?;
+    let checker: Option<String> = row.try_get("checker")?;
+    let missing = |what: &str| corrupt(format!("decision {decision}: review state {label} without its {what}"));
+    let state = match label.as_str() {
+        "not-referred" => ReviewState::NotReferred,
+        "pending" => ReviewState::Pending,
+        "awaiting-check" => ReviewState::AwaitingCheck {
+            maker: maker.ok_or_else(|| missing("maker"))?,
+            amount_fen: amount_fen.ok_or_else(|| missing("amount"))?,
+        },
+        "approved" => ReviewState::Approved {
+            amount_fen: amount_fen.ok_or_else(|| missing("amount"))?,
+            by: maker.into_iter().chain(checker).collect(),
+        },
+        "declined" => ReviewState::Declined { by: maker.into_iter().chain(checker).collect() },
+        _ => return Err(corrupt(format!("decision {decision}: '{label}' is not a review state"))),
+    };
+    Ok((outcome, state))
+}
+
+async fn state_in(conn: &mut SqliteConnection, decision_id: &str) -> Result<(Outcome, ReviewState), StoreError> {
+    let sql = format!("SELECT {STATE_COLUMNS} FROM review_states WHERE decision_id = ?");
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(decision_id).fetch_optional(conn).await?;
+    let row = row.ok_or_else(|| StoreError::DecisionNotFound(decision_id.to_string()))?;
+    state_from_row(&row)
+}
+
+async fn officer_in(conn: &mut SqliteConnection, officer_id: &str) -> Result<Option<Officer>, StoreError> {
+    let row = sqlx::query("SELECT * FROM officers WHERE officer_id = ?").bind(officer_id).fetch_optional(conn).await?;
+    row.as_ref().map(officer_from_row).transpose()
+}
+
+async fn disbursement_where(
+    conn: &mut SqliteConnection,
+    column: &'static str,
+    value: &str,
+) -> Result<Option<Disbursement>, StoreError> {
+    let sql = format!("SELECT * FROM disbursements WHERE {column} = ?");
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(value).fetch_optional(conn).await?;
+    row.as_ref().map(disbursement_from_row).transpose()
+}
+
+impl ReviewWorkflow for SqliteStore {
+    async fn register_officer(&self, officer: &Officer) -> Result<(), StoreError> {
+        check_officer(officer)?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        if let Some(existing) = officer_in(&mut tx, &officer.officer_id).await? {
+            if existing == *officer {
+                return Ok(());
+            }
+            return Err(StoreError::OfficerClash(officer.officer_id.clone()));
+        }
+        sqlx::query(
+            "INSERT INTO officers (officer_id, name, branch, authority_fen, registered_at) VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(&officer.officer_id)
+        .bind(&officer.name)
+        .bind(&officer.branch)
+        .bind(officer.authority_fen)
+        .bind(&officer.registered_at)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn officer(&self, officer_id: &str) -> Result<Option<Officer>, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        officer_in(&mut conn, officer_id).await
+    }
+
+    async fn review(
+        &self,
+        decision_id: &str,
+        officer_id: &str,
+        action: ReviewAction,
+        reason: &str,
+        acted_at: &str,
+    ) -> Result<Reviewed, StoreError> {
+        let refuse = |refusal| StoreError::Review { decision: decision_id.to_string(), refusal };
+        if reason.is_empty() {
+            return Err(refuse(ReviewRefusal::EmptyReason));
+        }
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let (_, state) = state_in(&mut tx, decision_id).await?;
+        let officer = officer_in(&mut tx, officer_id)
+            .await?
+            .ok_or_else(|| StoreError::OfficerNotFound(officer_id.to_string()))?;
+        let next = state.after(&officer, action).map_err(refuse)?;
+        let seq: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) + 1 FROM review_actions WHERE decision_id = ?")
+            .bind(decision_id)
+            .fetch_one(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO review_actions (decision_id, seq, officer_id, action, amount_fen, reason, acted_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(decision_id)
+        .bind(seq)
+        .bind(officer_id)
+        .bind(action.code())
+        .bind(action.amount_fen())
+        .bind(reason)
+        .bind(acted_at)
+        .execute(&mut *tx)
+        .await?;
+        // The Rust transition and the schema's view must agree; if they do not, nothing is written.
+        let (_, derived) = state_in(&mut tx, decision_id).await?;
+        if derived != next {
+            return Err(corrupt(format!("decision {decision_id}: review state {derived:?}, expected {next:?}")));
+        }
+        tx.commit().await?;
+        let step = ReviewStep {
+            decision_id: decision_id.to_string(),
+            seq: to_u32(seq, "review action seq")?,
+            officer_id: officer_id.to_string(),
+            action,
+            reason: reason.to_string(),
+            acted_at: acted_at.to_string(),
+        };
+        Ok(Reviewed { step, state: next })
+    }
+
+    async fn review_state(&self, decision_id: &str) -> Result<ReviewState, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        Ok(state_in(&mut conn, decision_id).await?.1)
+    }
+
+    async fn review_actions(&self, decision_id: &str) -> Result<Vec<ReviewStep>, StoreError> {
+        let rows = sqlx::query("SELECT * FROM review_actions WHERE decision_id = ? ORDER BY seq")
+            .bind(decision_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(step_from_row).collect()
+    }
+
+    async fn review_queue(&self, limit: u32) -> Result<Vec<QueueItem>, StoreError> {
+        // `outcome = 'refer'` lets SQLite walk the partial index `decisions_referred` in queue order.
+        let sql = format!(
+            "SELECT {STATE_COLUMNS} FROM review_states
+             WHERE outcome = 'refer' AND state IN ('pending', 'awaiting-check')
+             ORDER BY decided_at, decision_id LIMIT ?"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(i64::from(limit)).fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|row| {
+                Ok(QueueItem {
+                    decision_id: row.try_get("decision_id")?,
+                    subject: row.try_get("subject")?,
+                    decided_at: row.try_get("decided_at")?,
+                    state: state_from_row(row)?.1,
+                })
+            })
+            .collect()
+    }
+
+    async fn record_disbursement(&self, disbursement: &Disbursement) -> Result<Disbursed, StoreError> {
+        check_disbursement(disbursement)?;
+        let decision_id = &disbursement.decision_id;
+        let refuse = |refusal| StoreError::Disbursement { decision: decision_id.clone(), refusal };
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        if let Some(earlier) = disbursement_where(&mut tx, "request_id", &disbursement.request_id).await? {
+            if earlier == *disbursement {
+                return Ok(Disbursed::Existing(earlier));
+            }
+            return Err(StoreError::RequestReused { request_id: disbursement.request_id.clone() });
+        }
+        if let Some(earlier) = disbursement_where(&mut tx, "decision_id", decision_id).await? {
+            return Err(refuse(DisbursementRefusal::AlreadyDisbursed { request_id: earlier.request_id }));
+        }
+        let (outcome, state) = state_in(&mut tx, decision_id).await?;
+        check_disbursable(outcome, &state, disbursement.amount_fen).map_err(refuse)?;
+        if disbursement_where(&mut tx, "loan_id", &disbursement.loan_id).await?.is_some() {
+            return Err(refuse(DisbursementRefusal::LoanTaken { loan_id: disbursement.loan_id.clone() }));
+        }
+        sqlx::query(
+            "INSERT INTO disbursements (decision_id, loan_id, request_id, amount_fen, disbursed_at)
+             VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(decision_id)
+        .bind(&disbursement.loan_id)
+        .bind(&disbursement.request_id)
+        .bind(disbursement.amount_fen)
+        .bind(&disbursement.disbursed_at)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(Disbursed::New)
+    }
+
+    async fn disbursement_of(&self, decision_id: &str) -> Result<Option<Disbursement>, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        disbursement_where(&mut conn, "decision_id", decision_id).await
+    }
+}
