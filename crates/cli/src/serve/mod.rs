@@ -103,9 +103,10 @@ pub fn router(server: Shared) -> Router {
         .route("/v1/policies", get(policies::list))
         .route("/v1/policies/{id}/moves", post(policies::move_policy))
         .fallback(not_found)
-        .layer(axum::middleware::map_response(json_errors))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(BODY_LIMIT_BYTES))
+        // Outermost, so that it also sees the limit's and the timeout's own refusals.
+        .layer(axum::middleware::map_response(json_errors))
         .with_state(server)
 }
 
