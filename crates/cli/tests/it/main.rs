@@ -578,3 +578,4 @@ mod ingest;
 mod model;
 mod policy;
 mod profile;
+mod serve;
