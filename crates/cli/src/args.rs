@@ -115,6 +115,21 @@ pub enum Command {
         #[command(subcommand)]
         command: VillageCommand,
     },
+    /// Serve the HTTP API (decisions, loans, policies; OpenAPI at /openapi.json, docs at /docs).
+    Serve {
+        /// Address to listen on (port 0 picks a free port; the address is printed).
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: String,
+        /// A policy version id deciding a share of applicants beside the active policy.
+        #[arg(long, value_name = "POLICY_ID", requires = "challenger_share")]
+        challenger: Option<String>,
+        /// The challenger's share of applicants, percent (0–100).
+        #[arg(long, value_name = "PERCENT", requires = "challenger")]
+        challenger_share: Option<u32>,
+        /// Salt of the champion/challenger split (a new salt reshuffles applicants).
+        #[arg(long, default_value = "")]
+        salt: String,
+    },
     /// Automated credit decisions: train the decision model, decide an application.
     Decide {
         /// The decide command.

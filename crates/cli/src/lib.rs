@@ -18,6 +18,7 @@ pub mod policies;
 pub mod policy_sim;
 pub mod profile;
 pub mod report;
+pub mod serve;
 pub mod simulate;
 pub mod table;
 pub mod village;
@@ -101,6 +102,10 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
                 Format::Json => print_json(&output::schedule_json(&terms, &schedule)),
                 Format::Table => emit(&output::schedule_table(&terms, &schedule)),
             }
+        }
+        Command::Serve { listen, challenger, challenger_share, salt } => {
+            let args = serve::ServeArgs { listen, challenger: challenger.zip(challenger_share), salt };
+            serve::serve_command(&cli.data_dir, args).await
         }
         Command::Demo { dir, preset } => demo::run(&dir, &preset).await,
         Command::Model { command } => run_model(command, &cli.data_dir).await,

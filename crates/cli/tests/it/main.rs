@@ -581,4 +581,5 @@ mod model;
 mod policy;
 mod policy_sim;
 mod profile;
+mod serve;
 mod village;

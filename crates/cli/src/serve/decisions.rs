@@ -1,0 +1,154 @@
+//! Applications, decisions and review requests: `POST /v1/applications` decides and durably records,
+//! `GET /v1/decisions/{id}`, `GET /v1/households/{id}/decisions`, and `POST /v1/decisions/{id}/review-requests`
+//! (PIPL art. 24: a person reviews a decline or a referral on the applicant's request).
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use decide::ApplicationRequest;
+use serde::Deserialize;
+use store::{DecisionLog, Recorded};
+
+use super::Shared;
+use super::error::{ApiError, ErrorBody, parse_body};
+
+/// A stored record as the response body, byte for byte as it was stored.
+fn record_response(status: StatusCode, record_json: String) -> Response {
+    (status, [(header::CONTENT_TYPE, "application/json")], record_json).into_response()
+}
+
+/// An application, as `decide::ApplicationRequest::from_json` reads it.
+#[allow(dead_code)]
+#[derive(utoipa::ToSchema)]
+pub struct Application {
+    /// Client's id of this request: the same id and content again returns the stored decision.
+    request_id: String,
+    /// The application's id.
+    application_id: String,
+    /// The applying household.
+    household_id: String,
+    /// Application date, YYYY-MM-DD; the decision is made as of it.
+    applied_on: String,
+    /// crop, livestock, business, cooperative or poverty_microcredit.
+    product: String,
+    /// Stated purpose code (crop-inputs, livestock, …).
+    purpose: String,
+    /// The purpose in the applicant's words.
+    purpose_text: Option<String>,
+    /// Amount in yuan, at most two decimals (number or string), 1,000–3,000,000.
+    amount_yuan: String,
+    /// Term in months, 1–60.
+    term_months: u32,
+    /// Consent to the credit check (PIPL).
+    consent: bool,
+    /// On a list of dishonest debtors.
+    blacklisted: bool,
+    /// An open fraud suspicion.
+    fraud_suspected: Option<bool>,
+    /// Registered as lifted out of poverty.
+    poverty_registered: Option<bool>,
+    /// Appraised value of pledged land-management rights, yuan.
+    land_right_appraised_yuan: Option<String>,
+    /// Applying through a whole-village credit programme.
+    whole_village_programme: Option<bool>,
+}
+
+/// A decision record (format `agririsk.decision/1`); the main fields are listed, the record holds more (trace,
+/// features, shadow decisions).
+#[allow(dead_code)]
+#[derive(utoipa::ToSchema)]
+pub struct DecisionRecord {
+    /// The decision's id.
+    decision_id: String,
+    /// When it was decided, RFC 3339.
+    decided_at: String,
+    /// approve, refer or decline.
+    outcome: String,
+    /// Terms in fen: limit_fen, amount_fen, term_months, annual_rate, product, …
+    terms: serde_json::Value,
+    /// At most four reasons (code, zh, en, source).
+    reasons: Vec<serde_json::Value>,
+    /// Policy and model versions.
+    versions: serde_json::Value,
+    /// The policy's outputs and trace.
+    policy: serde_json::Value,
+}
+
+/// POST /v1/applications: decides an application and records the decision durably before answering.
+#[utoipa::path(post, path = "/v1/applications", request_body = Application, responses(
+    (status = 201, description = "Decided and recorded", body = DecisionRecord),
+    (status = 200, description = "Decided before under this request id: the stored decision", body = DecisionRecord),
+    (status = 400, description = "malformed_json", body = ErrorBody),
+    (status = 404, description = "unknown_applicant", body = ErrorBody),
+    (status = 409, description = "request_reused", body = ErrorBody),
+    (status = 413, description = "body_too_large", body = ErrorBody),
+    (status = 422, description = "missing_field, invalid_field, out_of_range, unknown_product, unknown_purpose, no_policy", body = ErrorBody),
+    (status = 503, description = "not_ready", body = ErrorBody)))]
+pub async fn submit(State(server): State<Shared>, body: Bytes) -> Result<Response, ApiError> {
+    let request = ApplicationRequest::from_json(&body)?;
+    let decider = server.decider()?;
+    let outcome = decider.decide(&request, &crate::model::now_rfc3339())?;
+    match server.store.record_decision(&outcome.record).await? {
+        Recorded::New => Ok(record_response(StatusCode::CREATED, outcome.record.record_json)),
+        Recorded::Existing(stored) => Ok(record_response(StatusCode::OK, stored.record_json)),
+    }
+}
+
+/// GET /v1/decisions/{id}.
+#[utoipa::path(get, path = "/v1/decisions/{id}", params(("id" = String, Path, description = "Decision id")), responses(
+    (status = 200, description = "The decision record", body = DecisionRecord),
+    (status = 404, description = "unknown_decision", body = ErrorBody)))]
+pub async fn get_decision(State(server): State<Shared>, Path(id): Path<String>) -> Result<Response, ApiError> {
+    let record = server
+        .store
+        .decision(&id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("unknown_decision", format!("decision {id} not found")))?;
+    Ok(record_response(StatusCode::OK, record.record_json))
+}
+
+/// GET /v1/households/{id}/decisions: a household's decisions, oldest first.
+#[utoipa::path(get, path = "/v1/households/{id}/decisions", params(("id" = String, Path, description = "Household id")), responses(
+    (status = 200, description = "Decision records, oldest first", body = [DecisionRecord])))]
+pub async fn of_household(State(server): State<Shared>, Path(id): Path<String>) -> Result<Response, ApiError> {
+    let records = server.store.decisions_of(&id).await?;
+    let body = format!("[{}]", records.iter().map(|r| r.record_json.as_str()).collect::<Vec<_>>().join(","));
+    Ok(record_response(StatusCode::OK, body))
+}
+
+/// A request for a person to review a decision.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewRequestBody {
+    /// How it was asked: branch, phone, app, …
+    pub channel: String,
+    /// What the applicant said.
+    #[serde(default)]
+    pub note: String,
+}
+
+/// POST /v1/decisions/{id}/review-requests: PIPL art. 24; only a decline or a referral.
+#[utoipa::path(post, path = "/v1/decisions/{id}/review-requests", params(("id" = String, Path, description = "Decision id")),
+    request_body = ReviewRequestBody, responses(
+    (status = 201, description = "Recorded"),
+    (status = 404, description = "unknown_decision", body = ErrorBody),
+    (status = 409, description = "not_reviewable: the decision is an approval", body = ErrorBody),
+    (status = 422, description = "missing_field, invalid_field", body = ErrorBody)))]
+pub async fn request_review(
+    State(server): State<Shared>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let body: ReviewRequestBody = parse_body(&body)?;
+    if body.channel.trim().is_empty() {
+        return Err(ApiError::field(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "missing_field",
+            "channel",
+            "channel: is required",
+        ));
+    }
+    let review = server.store.request_review(&id, &crate::model::now_rfc3339(), &body.channel, &body.note).await?;
+    Ok((StatusCode::CREATED, axum::Json(review)).into_response())
+}

@@ -1,0 +1,78 @@
+//! The policy register over HTTP: `GET /v1/policies` lists the versions, `POST /v1/policies/{id}/moves` moves one
+//! through its lifecycle (activation is a move to `active`; the store enforces maker-checker). After a move the
+//! decider is reloaded, so an activation decides the next application.
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use store::{PolicyRegister, PolicyStatus, PolicySummary};
+
+use super::Shared;
+use super::error::{ApiError, ErrorBody, parse_body};
+
+fn summary_json(s: &PolicySummary) -> Value {
+    let v = &s.version;
+    json!({
+        "policy_id": v.policy_id, "name": v.name, "version": v.version, "region": v.region, "segment": v.segment,
+        "effective_from": v.effective_from, "submitted_by": v.submitted_by, "submitted_at": v.submitted_at,
+        "status": s.status.code(),
+    })
+}
+
+/// GET /v1/policies: every version, oldest first (without the JDM documents).
+#[utoipa::path(get, path = "/v1/policies", responses((status = 200, description = "Policy versions, oldest first")))]
+pub async fn list(State(server): State<Shared>) -> Result<Response, ApiError> {
+    let all = server.store.policies(None).await?;
+    Ok(axum::Json(Value::Array(all.iter().map(summary_json).collect())).into_response())
+}
+
+/// A lifecycle move.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MoveBody {
+    /// approved, shadow, active or retired.
+    pub to: String,
+    /// Who moves it (an approval must not be by the submitter).
+    pub by: String,
+    /// Why.
+    pub reason: String,
+}
+
+/// POST /v1/policies/{id}/moves.
+#[utoipa::path(post, path = "/v1/policies/{id}/moves", params(("id" = String, Path, description = "Policy version id")),
+    request_body = MoveBody, responses(
+    (status = 200, description = "Moved"),
+    (status = 404, description = "unknown_policy", body = ErrorBody),
+    (status = 409, description = "illegal_move (lifecycle or maker-checker)", body = ErrorBody),
+    (status = 422, description = "missing_field, invalid_field", body = ErrorBody)))]
+pub async fn move_policy(
+    State(server): State<Shared>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let body: MoveBody = parse_body(&body)?;
+    let to: PolicyStatus = body.to.parse().map_err(|_| {
+        ApiError::field(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_field",
+            "to",
+            format!("to: '{}' is not a policy status", body.to),
+        )
+    })?;
+    for (field, value) in [("by", &body.by), ("reason", &body.reason)] {
+        if value.trim().is_empty() {
+            return Err(ApiError::field(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "missing_field",
+                field,
+                format!("{field}: is required"),
+            ));
+        }
+    }
+    let moved = server.store.move_policy(&id, to, &body.by, &crate::model::now_rfc3339(), &body.reason).await?;
+    server.reload().await;
+    Ok(axum::Json(summary_json(&moved)).into_response())
+}

@@ -1,0 +1,213 @@
+//! `agririsk serve` end to end: the real binary on 127.0.0.1:0 over a tiny simulated county with the shipped
+//! decision model and the default policy, hit with hand-written HTTP/1.1 requests (no client dependency).
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+
+use serde_json::Value;
+
+use super::{agririsk, stderr};
+
+struct Running {
+    _dir: tempfile::TempDir,
+    addr: String,
+    _child: Killed,
+}
+
+/// The server process, killed when the tests' statics are dropped (or the test binary exits).
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+    }
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().expect("utf-8 path")
+}
+
+fn ok(data: &Path, args: &[&str]) -> String {
+    let out = agririsk(data, args);
+    assert!(out.status.success(), "{args:?} failed: {}", stderr(&out));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn server() -> &'static Running {
+    static RUNNING: OnceLock<Running> = OnceLock::new();
+    RUNNING.get_or_init(|| {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (data, county, keys) = (dir.path().join("data"), dir.path().join("county"), dir.path().join("keys"));
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let model = root.join("models/decision-scorecard.json");
+        let policy = root.join("policies/default/rural-microcredit.json");
+        ok(&data, &["simulate", "--preset", "tiny", "--seed", "1", "--quiet", "--format", "csv", "--out", s(&county)]);
+        ok(&data, &["keys", "generate", "--out", s(&keys)]);
+        ok(&data, &["ingest", "--all", s(&county), "--key-file", s(&keys), "--as-of", "2026-11-28", "--quiet"]);
+        ok(&data, &["model", "register", "--model", s(&model)]);
+        let models: Value = serde_json::from_str(&ok(&data, &["model", "list", "--format", "json"])).expect("json");
+        let model_id = models[0]["id"].as_str().expect("model id").to_owned();
+        ok(&data, &["model", "promote", "--id", &model_id, "--to", "champion", "--reason", "test", "--by", "risk.li"]);
+        let submitted = ok(
+            &data,
+            &["policy", "submit", s(&policy), "--name", "rural-microcredit", "--version", "1"]
+                .into_iter()
+                .chain(["--effective-from", "2020-01-01", "--by", "risk.zhang"])
+                .collect::<Vec<_>>(),
+        );
+        let policy_id = submitted.split(" as ").nth(1).and_then(|t| t.split_whitespace().next()).expect("policy id");
+        for to in ["approved", "active"] {
+            ok(&data, &["policy", "move", policy_id, "--to", to, "--by", "chief.wang", "--reason", "test"]);
+        }
+        let mut child = Command::new(env!("CARGO_BIN_EXE_agririsk"))
+            .args(["--data-dir", s(&data), "serve", "--listen", "127.0.0.1:0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("the server starts");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("the address line");
+        let addr = line.trim().strip_prefix("listening on http://").expect("listening line").to_owned();
+        Running { _dir: dir, addr, _child: Killed(child) }
+    })
+}
+
+/// One request; returns the status and the body.
+fn http(method: &str, path: &str, body: &[u8]) -> (u16, String) {
+    let mut stream = TcpStream::connect(&server().addr).expect("connect");
+    let head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).expect("write head");
+    // A refused oversized body may close the connection before it is all sent.
+    let _ = stream.write_all(body);
+    let mut response = Vec::new();
+    let _ = stream.read_to_end(&mut response);
+    let text = String::from_utf8_lossy(&response).into_owned();
+    let status = text.get(9..12).and_then(|c| c.parse().ok()).expect("a status line");
+    let (_, body) = text.split_once("\r\n\r\n").expect("head and body");
+    // Connection: close responses here are not chunked unless streamed; the JSON is the body.
+    (status, body.to_owned())
+}
+
+fn json(body: &str) -> Value {
+    serde_json::from_str(body).unwrap_or_else(|e| panic!("not JSON ({e}): {body}"))
+}
+
+fn application(request_id: &str, household: &str) -> Value {
+    serde_json::json!({
+        "request_id": request_id, "application_id": "A1", "household_id": household, "applied_on": "2025-10-05",
+        "product": "crop", "purpose": "crop-inputs", "purpose_text": "买化肥", "amount_yuan": "7400.00",
+        "term_months": 9, "consent": true, "blacklisted": false
+    })
+}
+
+fn submit(value: &Value) -> (u16, Value) {
+    let (status, body) = http("POST", "/v1/applications", value.to_string().as_bytes());
+    (status, json(&body))
+}
+
+fn error_of(v: &Value) -> (&str, Option<&str>) {
+    (v["error"]["code"].as_str().expect("an error code"), v["error"]["field"].as_str())
+}
+
+#[test]
+fn a_submitted_application_is_decided_once_and_a_reused_id_is_refused() {
+    let (status, first) = submit(&application("it-serve-1", "H0000002"));
+    assert_eq!(status, 201, "{first}");
+    assert!(first["reasons"].as_array().expect("reasons").len() <= 4);
+    assert!(first["versions"]["policy"].as_str().is_some_and(|p| p.starts_with("rural-microcredit@")));
+    assert_eq!(first["versions"]["model"].as_str().map(str::len), Some(64));
+    let (status, again) = submit(&application("it-serve-1", "H0000002"));
+    assert_eq!(status, 200);
+    assert_eq!(again["decision_id"], first["decision_id"]);
+    let (status, list) = http("GET", "/v1/households/H0000002/decisions", b"");
+    assert_eq!(status, 200);
+    let stored = json(&list);
+    let same: Vec<_> =
+        stored.as_array().expect("list").iter().filter(|d| d["request"]["request_id"] == "it-serve-1").collect();
+    assert_eq!(same.len(), 1, "one row stored");
+    let mut changed = application("it-serve-1", "H0000002");
+    changed["amount_yuan"] = "8000".into();
+    let (status, refused) = submit(&changed);
+    assert_eq!((status, error_of(&refused)), (409, ("request_reused", Some("request_id"))));
+    let (status, got) = http("GET", &format!("/v1/decisions/{}", first["decision_id"].as_str().expect("id")), b"");
+    assert_eq!((status, json(&got)["outcome"].clone()), (200, first["outcome"].clone()));
+}
+
+#[test]
+fn refusals_have_the_json_error_shape_and_store_nothing() {
+    let (status, body) = http("POST", "/v1/applications", b"{\"request_id\": ");
+    assert_eq!((status, error_of(&json(&body)).0), (400, "malformed_json"));
+    let mut missing = application("it-serve-missing", "H0000002");
+    missing.as_object_mut().expect("object").remove("term_months");
+    let (status, v) = submit(&missing);
+    assert_eq!((status, error_of(&v)), (422, ("missing_field", Some("term_months"))));
+    let mut product = application("it-serve-product", "H0000002");
+    product["product"] = "car".into();
+    let (status, v) = submit(&product);
+    assert_eq!((status, error_of(&v)), (422, ("unknown_product", Some("product"))));
+    let (status, v) = submit(&application("it-serve-nobody", "H9999999"));
+    assert_eq!((status, error_of(&v)), (404, ("unknown_applicant", Some("household_id"))));
+    let (status, body) = http("POST", "/v1/applications", &vec![b' '; 70 * 1024]);
+    assert_eq!((status, error_of(&json(&body)).0), (413, "body_too_large"));
+    for id in ["it-serve-missing", "it-serve-product", "it-serve-nobody"] {
+        let (status, _) = http("GET", &format!("/v1/decisions/{}", decide::decision_id_of(id)), b"");
+        assert_eq!(status, 404, "{id} stored nothing");
+    }
+}
+
+#[test]
+fn openapi_document_lists_every_path_and_docs_is_html() {
+    let (status, body) = http("GET", "/openapi.json", b"");
+    assert_eq!(status, 200);
+    let doc = json(&body);
+    assert!(doc["openapi"].as_str().is_some_and(|v| v.starts_with("3.1")));
+    for path in [
+        "/health",
+        "/ready",
+        "/v1/applications",
+        "/v1/decisions/{id}",
+        "/v1/households/{id}/decisions",
+        "/v1/decisions/{id}/review-requests",
+        "/v1/decisions/{id}/disbursement",
+        "/v1/loans/{id}",
+        "/v1/loans/{id}/repayments",
+        "/v1/policies",
+        "/v1/policies/{id}/moves",
+    ] {
+        assert!(doc["paths"].get(path).is_some(), "{path} missing");
+    }
+    assert!(doc["components"]["schemas"].get("ErrorBody").is_some());
+    let (status, page) = http("GET", "/docs", b"");
+    assert_eq!(status, 200);
+    assert!(page.contains("<html") && page.contains("/openapi.json"));
+    assert_eq!(http("GET", "/ready", b"").0, 200);
+}
+
+#[test]
+fn an_approval_cannot_be_put_to_review_and_disburses_once_into_a_loan() {
+    // H0000003 is approved for this application in the tiny county (seed 1).
+    let (status, decision) = submit(&application("it-serve-approve", "H0000003"));
+    assert!(status == 201 || status == 200, "{decision}");
+    assert_eq!(decision["outcome"], "approve");
+    let id = decision["decision_id"].as_str().expect("id");
+    let (status, body) =
+        http("POST", &format!("/v1/decisions/{id}/review-requests"), br#"{"channel": "app", "note": "why"}"#);
+    assert_eq!((status, error_of(&json(&body)).0), (409, "not_reviewable"));
+    let request = br#"{"request_id": "it-disb-1", "disbursed_on": "2025-10-10"}"#;
+    let (status, loan) = http("POST", &format!("/v1/decisions/{id}/disbursement"), request);
+    assert_eq!(status, 201, "{loan}");
+    let loan = json(&loan);
+    let amount_fen = decision["terms"]["amount_fen"].as_i64().expect("amount");
+    assert_eq!(super::money(&loan["terms"]["principal"]), amount_fen);
+    let (status, again) = http("POST", &format!("/v1/decisions/{id}/disbursement"), request);
+    assert_eq!((status, json(&again)["id"].clone()), (200, loan["id"].clone()));
+    let other = br#"{"request_id": "it-disb-2", "disbursed_on": "2025-10-10"}"#;
+    let (status, body) = http("POST", &format!("/v1/decisions/{id}/disbursement"), other);
+    assert_eq!((status, error_of(&json(&body)).0), (409, "already_disbursed"));
+}
