@@ -428,6 +428,10 @@ fn harvest_crop(
 
 /// A decimal from a feature value, to six places (the feature table's precision).
 fn decimal_of(value: f64) -> Option<Decimal> {
+    // Counts, flags and whole amounts (most features) convert exactly without the binary expansion.
+    if value.fract() == 0.0 && value.abs() < 1e15 {
+        return Some(Decimal::from(value as i64));
+    }
     Decimal::from_f64_retain(value).map(|d| d.round_dp(6).normalize())
 }
 

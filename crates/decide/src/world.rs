@@ -28,9 +28,8 @@ pub struct Market {
 pub struct World {
     context: Context,
     borrowers: Vec<BorrowerRecords>,
-    index: HashMap<String, usize>,
-    heads: HashMap<String, i32>,
-    regions: HashMap<String, Region>,
+    /// Position of each household in `borrowers`, with the head's birth year and the village's region.
+    index: HashMap<String, (usize, Option<i32>, Option<Region>)>,
     markets: Mutex<HashMap<Date, Arc<Market>>>,
 }
 
@@ -42,9 +41,16 @@ impl World {
         heads: HashMap<String, i32>,
         zones: &HashMap<String, String>,
     ) -> World {
-        let index = borrowers.iter().enumerate().map(|(i, b)| (b.household.household_id.clone(), i)).collect();
-        let regions = zones.iter().filter_map(|(v, z)| Some((v.clone(), region_of_zone(z)?))).collect();
-        World { context, borrowers, index, heads, regions, markets: Mutex::new(HashMap::new()) }
+        let index = borrowers
+            .iter()
+            .enumerate()
+            .map(|(i, b)| {
+                let id = &b.household.household_id;
+                let region = zones.get(&b.household.village_code).and_then(|z| region_of_zone(z));
+                (id.clone(), (i, heads.get(id).copied(), region))
+            })
+            .collect();
+        World { context, borrowers, index, markets: Mutex::new(HashMap::new()) }
     }
 
     /// Loads the current version of every record from the store.
@@ -74,12 +80,8 @@ impl World {
 
     /// An applicant's records and facts, if the household is on file.
     pub fn applicant(&self, household_id: &str) -> Option<Applicant<'_>> {
-        let records = &self.borrowers[*self.index.get(household_id)?];
-        Some(Applicant {
-            records,
-            head_birth_year: self.heads.get(household_id).copied(),
-            region: self.regions.get(&records.household.village_code).copied(),
-        })
+        let &(i, head_birth_year, region) = self.index.get(household_id)?;
+        Some(Applicant { records: &self.borrowers[i], head_birth_year, region })
     }
 
     /// The market snapshot and social summary as of `date`, computed on first use.
