@@ -4,16 +4,20 @@
 # promoted, the default policy submitted, approved and activated), starts the release binary on loopback and
 # runs wrk with a Lua script that posts a distinct request id per request.
 #
-# Tool: wrk (Debian package) gives saturation throughput and latency percentiles (--latency). It has no fixed
-# request rate (wrk2's -R is not in Debian), so the p99 at 2,000 req/s target is read from a run whose
-# saturation throughput is reported beside it; oha `-q 2000` would give the fixed-rate figure.
+# Tool: wrk (Debian package: apt-get install wrk) with a Lua script, because every request must carry its own
+# request id (oha and ab send one fixed body, which would only measure idempotent replays). Two runs:
+#   1. paced: CONNECTIONS connections, each pausing 1000 * CONNECTIONS / RATE ms after every response (wrk's
+#      delay()), so the offered load is about RATE requests/s while latency stays well under the pause; wrk
+#      prints the rate it achieved and the latency percentiles (--latency);
+#   2. saturation: the same connections with no pause: the throughput the server sustains.
 #
-# usage: xtask/bench-serve.sh [DURATION_SECONDS] [CONNECTIONS]
+# usage: xtask/bench-serve.sh [DURATION_SECONDS] [CONNECTIONS] [RATE]
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 bin=${AGRIRISK_BIN:-${CARGO_TARGET_DIR:-$root/target}/release/agririsk}
 secs=${1:-20}
-conns=${2:-16}
+conns=${2:-20}
+rate=${3:-2000}
 work=$(mktemp -d)
 trap 'kill "$pid" 2>/dev/null || true; rm -rf "$work"' EXIT
 data=$work/data
@@ -37,6 +41,9 @@ wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 local n = 0
 local thread_id = 0
+local pause = 0
+init = function(args) if args[1] then pause = tonumber(args[1]) end end
+delay = function() return pause end
 setup = function(thread) thread:set("tid", thread_id); thread_id = thread_id + 1 end
 request = function()
   n = n + 1
@@ -48,4 +55,8 @@ request = function()
 end
 LUA
 echo "machine: $(nproc) cores, $(uname -sr); $(date -u +%Y-%m-%dT%H:%MZ)"
-wrk -t 2 -c "$conns" -d "${secs}s" --latency -s "$work/post.lua" "$url"
+pause=$((1000 * conns / rate))
+echo "== paced: $conns connections, ${pause} ms pause after each response (offered ~${rate} req/s)"
+wrk -t 2 -c "$conns" -d "${secs}s" --latency -s "$work/post.lua" "$url" -- "$pause"
+echo "== saturation: $conns connections, no pause"
+wrk -t 2 -c "$conns" -d "${secs}s" --latency -s "$work/post.lua" "$url" -- 0

@@ -129,6 +129,10 @@ pub enum Command {
         /// Salt of the champion/challenger split (a new salt reshuffles applicants).
         #[arg(long, default_value = "")]
         salt: String,
+        /// Also stop, gracefully, when standard input closes (for a supervisor or a test harness that owns the
+        /// process).
+        #[arg(long)]
+        stop_on_eof: bool,
     },
     /// Automated credit decisions: train the decision model, decide an application.
     Decide {

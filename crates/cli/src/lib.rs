@@ -103,8 +103,8 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
                 Format::Table => emit(&output::schedule_table(&terms, &schedule)),
             }
         }
-        Command::Serve { listen, challenger, challenger_share, salt } => {
-            let args = serve::ServeArgs { listen, challenger: challenger.zip(challenger_share), salt };
+        Command::Serve { listen, challenger, challenger_share, salt, stop_on_eof } => {
+            let args = serve::ServeArgs { listen, challenger: challenger.zip(challenger_share), salt, stop_on_eof };
             serve::serve_command(&cli.data_dir, args).await
         }
         Command::Demo { dir, preset } => demo::run(&dir, &preset).await,

@@ -296,7 +296,10 @@ impl Terms {
             &rate.normalize().to_string(),
             &start.to_string(),
         );
-        request.interest_every = self.interest_every.clone();
+        // Only the products that pay interest apart from principal take an interest frequency.
+        if matches!(product, "interest-only" | "harvest-bullet" | "livestock-batch") {
+            request.interest_every = self.interest_every.clone();
+        }
         match product {
             "harvest-bullet" => {
                 let (crop, region) = self.harvest?;

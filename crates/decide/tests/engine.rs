@@ -349,3 +349,21 @@ fn a_decision_never_sees_the_loan_booked_from_its_own_application() {
     assert_eq!(record["features"]["loans_open"], "0");
     assert_eq!(record["features"]["requested_amount_yuan"], "30000", "the application itself is read");
 }
+
+#[test]
+fn the_lending_core_accepts_the_terms_of_every_product_the_policy_chooses() {
+    let decider = decider(Lineup::single(default_policy("p")));
+    let calendar = domain::CropCalendar::china_default();
+    let mut seen = std::collections::BTreeSet::new();
+    for product in ["crop", "livestock", "business", "cooperative"] {
+        let request = request("H0000001", |j| j["product"] = product.into());
+        let decided = decider.decide(&request, "t").expect("decided").decided;
+        let Some(chosen) = decided.terms.product.clone() else { continue };
+        let terms_request = decided.terms.terms_request(d("2025-09-25")).expect("terms");
+        if let Err(e) = lending::LoanTerms::new(&terms_request, &calendar) {
+            panic!("{product} → {chosen}: {e}");
+        }
+        seen.insert(chosen);
+    }
+    assert!(seen.len() >= 3, "several products are exercised: {seen:?}");
+}

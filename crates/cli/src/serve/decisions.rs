@@ -89,8 +89,9 @@ pub async fn submit(State(server): State<Shared>, body: Bytes) -> Result<Respons
     let request = ApplicationRequest::from_json(&body)?;
     let decider = server.decider()?;
     let outcome = decider.decide(&request, &crate::model::now_rfc3339())?;
-    match server.store.record_decision(&outcome.record).await? {
-        Recorded::New => Ok(record_response(StatusCode::CREATED, outcome.record.record_json)),
+    let record_json = outcome.record.record_json.clone();
+    match server.journal.record(outcome.record).await? {
+        Recorded::New => Ok(record_response(StatusCode::CREATED, record_json)),
         Recorded::Existing(stored) => Ok(record_response(StatusCode::OK, stored.record_json)),
     }
 }

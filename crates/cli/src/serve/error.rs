@@ -107,6 +107,11 @@ impl From<StoreError> for ApiError {
                 ApiError::field(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", field, message)
             }
             StoreError::KeyConflict { .. } => ApiError::field(StatusCode::CONFLICT, "request_reused", "id", message),
+            StoreError::Review { .. } => ApiError::field(StatusCode::CONFLICT, "review_refused", "action", message),
+            StoreError::Disbursement { .. } => ApiError::whole(StatusCode::CONFLICT, "not_disbursable", message),
+            StoreError::OfficerNotFound(_) => {
+                ApiError::field(StatusCode::NOT_FOUND, "unknown_officer", "officer_id", message)
+            }
             StoreError::Conflict { .. } => ApiError::whole(StatusCode::CONFLICT, "conflict", message),
             other => ApiError::internal(other),
         }

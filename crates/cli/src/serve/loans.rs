@@ -15,7 +15,7 @@ use lending::{DatedEvent, LoanEvent, LoanTerms};
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde_json::Value;
-use store::{DecisionLog, LoanStore, Outcome};
+use store::{DecisionLog, Disbursement, LoanStore, Outcome, ReviewState, ReviewWorkflow};
 
 use super::Shared;
 use super::error::{ApiError, ErrorBody, parse_body};
@@ -96,14 +96,25 @@ pub async fn disburse(State(server): State<Shared>, Path(id): Path<String>, body
         .decision(&id)
         .await?
         .ok_or_else(|| ApiError::not_found("unknown_decision", format!("decision {id} not found")))?;
-    if decision.outcome != Outcome::Approve {
-        return Err(ApiError::field(
-            StatusCode::CONFLICT,
-            "not_approved",
-            "outcome",
-            format!("decision {id} is a {}; only an approval is disbursed", decision.outcome),
-        ));
-    }
+    // An automated approval lends the decided amount; a referral only once a person approved it, for the amount
+    // approved (maker-checker above the officer's authority).
+    let approved_fen = match decision.outcome {
+        Outcome::Approve => None,
+        _ => match server.store.review_state(&id).await? {
+            ReviewState::Approved { amount_fen, .. } => Some(amount_fen),
+            state => {
+                return Err(ApiError::field(
+                    StatusCode::CONFLICT,
+                    "not_approved",
+                    "outcome",
+                    format!(
+                        "decision {id} is a {} (review: {state:?}); only an approval is disbursed",
+                        decision.outcome
+                    ),
+                ));
+            }
+        },
+    };
     let loan = LoanId::parse(&format!("L{}", decision.decision_id)).map_err(ApiError::internal)?;
     if server.store.loan(&loan).await?.is_some() {
         let events = server.store.events(&loan).await?;
@@ -122,7 +133,10 @@ pub async fn disburse(State(server): State<Shared>, Path(id): Path<String>, body
         return Ok((StatusCode::OK, axum::Json(crate::output::loan_json(&position))).into_response());
     }
     let record: Value = serde_json::from_str(&decision.record_json).map_err(ApiError::internal)?;
-    let terms = terms_of(&record)?;
+    let mut terms = terms_of(&record)?;
+    if let Some(fen) = approved_fen {
+        terms.amount = Money::from_fen(fen);
+    }
     let request = terms.terms_request(start).ok_or_else(|| ApiError::internal("approved decision without terms"))?;
     let terms = LoanTerms::new(&request, &CropCalendar::china_default())
         .map_err(|e| unprocessable(e.field, format!("the decided terms cannot start on {start}: {}", e.reason)))?;
@@ -131,6 +145,14 @@ pub async fn disburse(State(server): State<Shared>, Path(id): Path<String>, body
     server.app.create_loan(Some(loan.clone()), borrower, terms, RULES, &format!("decision {id}")).await?;
     let event = DatedEvent { date: start, event: LoanEvent::Disbursed { amount } };
     server.app.post(&loan, event, Some(key.as_str().to_owned())).await?;
+    let disbursement = Disbursement {
+        decision_id: decision.decision_id.clone(),
+        loan_id: loan.as_str().to_owned(),
+        request_id: key.as_str().to_owned(),
+        amount_fen: amount.fen(),
+        disbursed_at: crate::model::now_rfc3339(),
+    };
+    server.store.record_disbursement(&disbursement).await?;
     let position = server.app.position(&loan, start).await?;
     Ok((StatusCode::CREATED, axum::Json(crate::output::loan_json(&position))).into_response())
 }

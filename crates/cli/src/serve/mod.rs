@@ -3,15 +3,19 @@
 //! Thin glue: a request body becomes a domain type at the edge (`decide::ApplicationRequest::from_json` for an
 //! application), the work is done by the same functions the commands use, and every refusal leaves the
 //! `{"error": {...}}` shape of [`error`]. A decision is acknowledged only once its SQLite transaction has committed
-//! (WAL, `synchronous = FULL`). Modules: [`error`] (the error table), [`decisions`] (applications, decisions,
-//! review requests), [`loans`] (disbursement, positions, repayments), [`policies`] (the register), [`openapi`]
+//! (WAL, `synchronous = FULL`), in group commits ([`journal`]). Modules: [`error`] (the error table), [`decisions`] (applications, decisions,
+//! review requests), [`review`] (officers, the review queue, maker-checker review), [`loans`] (disbursement,
+//! positions, repayments), [`policies`] (the register), [`credit`] (policy replay, village rosters), [`openapi`]
 //! (the OpenAPI document and the docs page).
 
+pub mod credit;
 pub mod decisions;
 pub mod error;
+pub mod journal;
 pub mod loans;
 pub mod openapi;
 pub mod policies;
+pub mod review;
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -43,6 +47,8 @@ pub struct Server {
     pub app: App<SqliteStore>,
     /// How the decider is set up (challenger, salt): used again when a policy move reloads it.
     pub setup: Setup,
+    /// Where decisions are recorded, in group commits.
+    pub journal: journal::Journal,
     decider: RwLock<Option<Arc<Decider>>>,
 }
 
@@ -53,7 +59,8 @@ impl Server {
     /// A server over an open store; the decider is loaded from it (a failure is reported and leaves the server
     /// unready, answering 503 to applications, until a policy move reloads it).
     pub async fn new(store: SqliteStore, setup: Setup) -> Server {
-        let server = Server { app: App::new(store.clone()), store, setup, decider: RwLock::new(None) };
+        let journal = journal::Journal::start(store.clone());
+        let server = Server { app: App::new(store.clone()), store, setup, journal, decider: RwLock::new(None) };
         server.reload().await;
         server
     }
@@ -102,6 +109,11 @@ pub fn router(server: Shared) -> Router {
         .route("/v1/loans/{id}/repayments", post(loans::repay))
         .route("/v1/policies", get(policies::list))
         .route("/v1/policies/{id}/moves", post(policies::move_policy))
+        .route("/v1/policies/simulate", post(credit::simulate))
+        .route("/v1/villages/{code}/roster", get(credit::roster))
+        .route("/v1/officers", post(review::register))
+        .route("/v1/review-queue", get(review::queue))
+        .route("/v1/decisions/{id}/review", post(review::review))
         .fallback(not_found)
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(BODY_LIMIT_BYTES))
@@ -168,6 +180,8 @@ pub struct ServeArgs {
     pub challenger: Option<(String, u32)>,
     /// Salt of the champion/challenger split.
     pub salt: String,
+    /// Stop when standard input closes.
+    pub stop_on_eof: bool,
 }
 
 /// `agririsk serve`: opens the store, loads the decider and serves until Ctrl-C.
@@ -180,6 +194,7 @@ pub async fn serve_command(data_dir: &Path, args: ServeArgs) -> Result<(), CliEr
         }
     }
     let setup = Setup { challenger: args.challenger.map(|(id, pct)| (id, pct * 100)), salt: args.salt };
+    let stop_on_eof = args.stop_on_eof;
     let store = SqliteStore::open(data_dir).await?;
     let server = Arc::new(Server::new(store.clone(), setup).await);
     let listener = tokio::net::TcpListener::bind(addr)
@@ -189,8 +204,21 @@ pub async fn serve_command(data_dir: &Path, args: ServeArgs) -> Result<(), CliEr
     // The line tests and scripts wait for: the actual address (port 0 picks a free one).
     crate::emit(&format!("listening on http://{local}\n"))?;
     axum::serve(listener, router(server))
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
+        .with_graceful_shutdown(async move {
+            let eof = async {
+                if stop_on_eof {
+                    use tokio::io::AsyncReadExt;
+                    let mut sink = [0u8; 256];
+                    let mut stdin = tokio::io::stdin();
+                    while stdin.read(&mut sink).await.is_ok_and(|n| n > 0) {}
+                } else {
+                    std::future::pending::<()>().await;
+                }
+            };
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                () = eof => {}
+            }
         })
         .await
         .map_err(|e| CliError::Internal(e.into()))?;

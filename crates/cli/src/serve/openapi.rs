@@ -4,7 +4,7 @@
 use axum::response::{Html, IntoResponse, Response};
 use utoipa::OpenApi;
 
-use super::{decisions, error, loans, policies};
+use super::{credit, decisions, error, loans, policies, review};
 
 /// The API description.
 #[derive(OpenApi)]
@@ -25,6 +25,11 @@ use super::{decisions, error, loans, policies};
         loans::repay,
         policies::list,
         policies::move_policy,
+        credit::simulate,
+        credit::roster,
+        review::register,
+        review::queue,
+        review::review,
     ),
     components(schemas(
         error::ErrorBody,
@@ -35,6 +40,9 @@ use super::{decisions, error, loans, policies};
         loans::DisbursementBody,
         loans::RepaymentBody,
         policies::MoveBody,
+        credit::SimulateBody,
+        review::OfficerBody,
+        review::ReviewBody,
     ))
 )]
 pub struct ApiDoc;

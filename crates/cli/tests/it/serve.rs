@@ -63,7 +63,8 @@ fn server() -> &'static Running {
             ok(&data, &["policy", "move", policy_id, "--to", to, "--by", "chief.wang", "--reason", "test"]);
         }
         let mut child = Command::new(env!("CARGO_BIN_EXE_agririsk"))
-            .args(["--data-dir", s(&data), "serve", "--listen", "127.0.0.1:0"])
+            .args(["--data-dir", s(&data), "serve", "--listen", "127.0.0.1:0", "--stop-on-eof"])
+            .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -179,6 +180,11 @@ fn openapi_document_lists_every_path_and_docs_is_html() {
         "/v1/loans/{id}/repayments",
         "/v1/policies",
         "/v1/policies/{id}/moves",
+        "/v1/policies/simulate",
+        "/v1/villages/{code}/roster",
+        "/v1/officers",
+        "/v1/review-queue",
+        "/v1/decisions/{id}/review",
     ] {
         assert!(doc["paths"].get(path).is_some(), "{path} missing");
     }
@@ -210,4 +216,88 @@ fn an_approval_cannot_be_put_to_review_and_disburses_once_into_a_loan() {
     let other = br#"{"request_id": "it-disb-2", "disbursed_on": "2025-10-10"}"#;
     let (status, body) = http("POST", &format!("/v1/decisions/{id}/disbursement"), other);
     assert_eq!((status, error_of(&json(&body)).0), (409, "already_disbursed"));
+}
+
+#[test]
+fn a_referral_is_reviewed_with_maker_checker_and_then_disbursed() {
+    // The first referred application among the tiny county's households.
+    let referred = (1..=200)
+        .map(|h| format!("H{h:07}"))
+        .find_map(|household| {
+            let (status, decision) = submit(&application(&format!("it-review-{household}"), &household));
+            (status == 201 && decision["outcome"] == "refer").then_some(decision)
+        })
+        .expect("some application is referred");
+    let id = referred["decision_id"].as_str().expect("id");
+    let (status, queue) = http("GET", "/v1/review-queue?limit=1000", b"");
+    assert_eq!(status, 200);
+    assert!(json(&queue).as_array().expect("items").iter().any(|i| i["decision_id"] == id), "queued");
+
+    let officer = |id: &str, authority: &str| {
+        let body =
+            serde_json::json!({"officer_id": id, "name": "officer", "branch": "B01", "authority_yuan": authority});
+        http("POST", "/v1/officers", body.to_string().as_bytes()).0
+    };
+    assert_eq!(officer("it-maker", "10000"), 201);
+    assert_eq!(officer("it-maker", "10000"), 201, "the same officer again is a no-op");
+    assert_eq!(officer("it-maker", "99999"), 409, "another officer under the same id is refused");
+    assert_eq!(officer("it-checker", "500000"), 201);
+
+    let act = |officer: &str, action: &str, amount: Option<&str>| {
+        let mut body = serde_json::json!({"officer_id": officer, "action": action, "reason": "visited the farm"});
+        if let Some(a) = amount {
+            body["amount_yuan"] = a.into();
+        }
+        let (status, body) = http("POST", &format!("/v1/decisions/{id}/review"), body.to_string().as_bytes());
+        (status, json(&body))
+    };
+    // Above the maker's authority: it waits for a second officer.
+    let (status, step) = act("it-maker", "approve", Some("20000"));
+    assert_eq!(status, 201, "{step}");
+    assert_eq!(step["state"]["state"], "awaiting-check");
+    let request = br#"{"request_id": "it-disb-review", "disbursed_on": "2025-10-10"}"#;
+    let (status, body) = http("POST", &format!("/v1/decisions/{id}/disbursement"), request);
+    assert_eq!((status, error_of(&json(&body)).0), (409, "not_approved"), "not disbursed before the check");
+    let (status, body) = act("it-maker", "confirm", None);
+    assert_eq!((status, error_of(&body).0), (409, "review_refused"), "no one checks their own approval");
+    let (status, body) = act("it-nobody", "confirm", None);
+    assert_eq!((status, error_of(&body).0), (404, "unknown_officer"));
+    let (status, body) = act("it-checker", "approve", None);
+    assert_eq!((status, error_of(&body)), (422, ("missing_field", Some("amount_yuan"))));
+    let (status, step) = act("it-checker", "confirm", None);
+    assert_eq!(status, 201, "{step}");
+    assert_eq!(step["state"]["state"], "approved");
+    assert_eq!(act("it-checker", "decline", None).0, 409, "the review is final");
+
+    // Disbursed for the amount the officers approved.
+    let (status, loan) = http("POST", &format!("/v1/decisions/{id}/disbursement"), request);
+    assert_eq!(status, 201, "{loan}");
+    assert_eq!(super::money(&json(&loan)["terms"]["principal"]), 2_000_000);
+}
+
+#[test]
+fn a_village_roster_and_a_policy_replay_over_http() {
+    let (status, body) = http("GET", "/v1/villages/990101100000/roster?on=2025-10-05", b"");
+    assert_eq!(status, 200, "{body}");
+    let roster = json(&body);
+    let rows = roster["rows"].as_array().expect("rows");
+    assert!(!rows.is_empty());
+    assert!(rows.iter().all(|r| r["household_id"].as_str().is_some_and(|h| h.starts_with('H'))));
+    let (status, body) = http("GET", "/v1/villages/990199999999/roster?on=2025-10-05", b"");
+    assert_eq!((status, error_of(&json(&body)).0), (404, "unknown_village"));
+
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let policy: Value = serde_json::from_str(
+        &std::fs::read_to_string(root.join("policies/default/rural-microcredit.json")).expect("policy"),
+    )
+    .expect("json");
+    let body = serde_json::json!({"candidate": policy, "from": "2025-01-01", "to": "2025-12-31"});
+    let (status, body) = http("POST", "/v1/policies/simulate", body.to_string().as_bytes());
+    assert_eq!(status, 200, "{body}");
+    let result = json(&body);
+    assert_eq!(result["swap"]["newly_approved"], 0, "{result}");
+    assert_eq!(result["swap"]["newly_declined"], 0, "{result}");
+    let broken = serde_json::json!({"candidate": {"nodes": [], "edges": []}, "from": "2025-01-01", "to": "2025-12-31"});
+    let (status, body) = http("POST", "/v1/policies/simulate", broken.to_string().as_bytes());
+    assert_eq!((status, error_of(&json(&body)).0), (422, "policy_check_failed"));
 }

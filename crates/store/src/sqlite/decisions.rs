@@ -35,48 +35,83 @@ fn review_from_row(row: &SqliteRow) -> Result<ReviewRequest, StoreError> {
     })
 }
 
+/// Records one decision inside an open transaction (see [`DecisionLog::record_decision`]); a refusal writes nothing.
+async fn record_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    record: &DecisionRecord,
+) -> Result<Recorded, StoreError> {
+    check_record(record)?;
+    let sql = format!("SELECT {COLUMNS} FROM decisions WHERE request_id = ?");
+    let earlier = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(&record.request_id).fetch_optional(&mut **tx).await?;
+    if let Some(row) = earlier {
+        let stored = decision_from_row(&row)?;
+        if stored.request_sha256 == record.request_sha256 {
+            return Ok(Recorded::Existing(stored));
+        }
+        return Err(StoreError::RequestReused { request_id: record.request_id.clone() });
+    }
+    let clash: Option<String> = sqlx::query_scalar("SELECT decision_id FROM decisions WHERE decision_id = ?")
+        .bind(&record.decision_id)
+        .fetch_optional(&mut **tx)
+        .await?;
+    if clash.is_some() {
+        return Err(StoreError::InvalidDecision {
+            decision: record.decision_id.clone(),
+            field: "decision_id",
+            problem: "is taken by another request's decision",
+        });
+    }
+    sqlx::query(
+        "INSERT INTO decisions (decision_id, request_id, request_sha256, subject, outcome, policy_version, model_id,
+                                decided_at, record_json)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&record.decision_id)
+    .bind(&record.request_id)
+    .bind(&record.request_sha256)
+    .bind(&record.subject)
+    .bind(record.outcome.code())
+    .bind(&record.policy_version)
+    .bind(&record.model_id)
+    .bind(&record.decided_at)
+    .bind(&record.record_json)
+    .execute(&mut **tx)
+    .await?;
+    Ok(Recorded::New)
+}
+
+impl SqliteStore {
+    /// Records many decisions in one transaction — one commit, one sync of the journal, for all of them (group
+    /// commit: a server batches the decisions that arrive while the previous batch is being made durable). Each
+    /// record gets the result [`DecisionLog::record_decision`] would give it, in order, as if recorded one after
+    /// another (a request repeated within the batch finds the first); a refused record writes nothing and does not
+    /// stop the others. A database failure fails the whole batch and writes nothing.
+    pub async fn record_decisions(
+        &self,
+        records: &[DecisionRecord],
+    ) -> Result<Vec<Result<Recorded, StoreError>>, StoreError> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut results = Vec::with_capacity(records.len());
+        for record in records {
+            match record_in(&mut tx, record).await {
+                Err(StoreError::Database(e)) => return Err(StoreError::Database(e)),
+                result => results.push(result),
+            }
+        }
+        tx.commit().await?;
+        Ok(results)
+    }
+}
+
 impl DecisionLog for SqliteStore {
     async fn record_decision(&self, record: &DecisionRecord) -> Result<Recorded, StoreError> {
         check_record(record)?;
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let sql = format!("SELECT {COLUMNS} FROM decisions WHERE request_id = ?");
-        let earlier = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(&record.request_id).fetch_optional(&mut *tx).await?;
-        if let Some(row) = earlier {
-            let stored = decision_from_row(&row)?;
-            if stored.request_sha256 == record.request_sha256 {
-                return Ok(Recorded::Existing(stored));
-            }
-            return Err(StoreError::RequestReused { request_id: record.request_id.clone() });
+        let recorded = record_in(&mut tx, record).await?;
+        if recorded == Recorded::New {
+            tx.commit().await?;
         }
-        let clash: Option<String> = sqlx::query_scalar("SELECT decision_id FROM decisions WHERE decision_id = ?")
-            .bind(&record.decision_id)
-            .fetch_optional(&mut *tx)
-            .await?;
-        if clash.is_some() {
-            return Err(StoreError::InvalidDecision {
-                decision: record.decision_id.clone(),
-                field: "decision_id",
-                problem: "is taken by another request's decision",
-            });
-        }
-        sqlx::query(
-            "INSERT INTO decisions (decision_id, request_id, request_sha256, subject, outcome, policy_version, model_id,
-                                    decided_at, record_json)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&record.decision_id)
-        .bind(&record.request_id)
-        .bind(&record.request_sha256)
-        .bind(&record.subject)
-        .bind(record.outcome.code())
-        .bind(&record.policy_version)
-        .bind(&record.model_id)
-        .bind(&record.decided_at)
-        .bind(&record.record_json)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(Recorded::New)
+        Ok(recorded)
     }
 
     async fn decision(&self, decision_id: &str) -> Result<Option<DecisionRecord>, StoreError> {

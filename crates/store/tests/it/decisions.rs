@@ -67,3 +67,35 @@ async fn decisions_are_immutable_and_only_declines_and_referrals_can_be_reviewed
     assert!(store.execute_raw(raw).await.is_err());
     store.close().await;
 }
+
+#[tokio::test]
+async fn a_batch_records_each_decision_as_if_one_after_another_in_one_commit() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = SqliteStore::open(dir.path()).await.expect("store");
+    let earlier = record("D0", "req-0", 'a', Outcome::Approve);
+    store.record_decision(&earlier).await.expect("recorded");
+    let first = record("D1", "req-1", 'b', Outcome::Refer);
+    let batch = vec![
+        first.clone(),
+        // The same request twice in one batch: the second finds the first.
+        DecisionRecord { decision_id: "D1b".into(), ..first.clone() },
+        // A request decided before the batch.
+        DecisionRecord { decision_id: "D0b".into(), ..earlier.clone() },
+        // A reused request id and a malformed record: refused alone, the rest still recorded.
+        record("D2", "req-0", 'c', Outcome::Decline),
+        DecisionRecord { record_json: "{".into(), ..record("D3", "req-3", 'd', Outcome::Refer) },
+        record("D4", "req-4", 'e', Outcome::Decline),
+    ];
+    let results = store.record_decisions(&batch).await.expect("the batch commits");
+    assert_eq!(results.len(), batch.len());
+    assert_eq!(results[0].as_ref().ok(), Some(&Recorded::New));
+    assert_eq!(results[1].as_ref().ok(), Some(&Recorded::Existing(first.clone())));
+    assert_eq!(results[2].as_ref().ok(), Some(&Recorded::Existing(earlier.clone())));
+    assert!(matches!(results[3], Err(StoreError::RequestReused { .. })));
+    assert!(matches!(results[4], Err(StoreError::InvalidDecision { field: "record_json", .. })));
+    assert_eq!(results[5].as_ref().ok(), Some(&Recorded::New));
+    for (id, stored) in [("D1", true), ("D1b", false), ("D0b", false), ("D2", false), ("D3", false), ("D4", true)] {
+        assert_eq!(store.decision(id).await.expect("read").is_some(), stored, "{id}");
+    }
+    store.close().await;
+}

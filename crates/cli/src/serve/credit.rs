@@ -1,0 +1,101 @@
+//! Policy replay and whole-village pre-credit over HTTP: `POST /v1/policies/simulate` replays past applications
+//! through a candidate policy sent in the body (checked statically first) beside the champion, and
+//! `GET /v1/villages/{code}/roster` runs every household of a village through the policy. Both are the commands'
+//! own functions (`policy_sim::simulate`, `village::credit_roster`), run off the async workers; neither writes.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use decide::VersionedPolicy;
+use serde::Deserialize;
+
+use super::Shared;
+use super::error::{ApiError, ErrorBody, parse_body};
+use crate::error::CliError;
+
+fn date(field: &str, text: &str) -> Result<domain::Date, ApiError> {
+    domain::parse_date(text).map_err(|e| {
+        ApiError::field(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", field, format!("{field}: '{text}': {e}"))
+    })
+}
+
+/// Runs CPU-bound work on the blocking pool.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, CliError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(work).await.map_err(ApiError::internal)?.map_err(ApiError::from)
+}
+
+/// A candidate policy and the period to replay.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SimulateBody {
+    /// The candidate JDM graph (the document GoRules' editor saves).
+    #[schema(value_type = Object)]
+    pub candidate: serde_json::Value,
+    /// First application date, YYYY-MM-DD.
+    pub from: String,
+    /// Last application date, YYYY-MM-DD.
+    pub to: String,
+}
+
+/// POST /v1/policies/simulate: the swap set, approval rates, expected and realised bad rates and volume by segment
+/// and tier of the candidate beside the champion, over the stored applications of the period. Nothing is written.
+#[utoipa::path(post, path = "/v1/policies/simulate", request_body = SimulateBody, responses(
+    (status = 200, description = "The comparison"),
+    (status = 422, description = "policy_check_failed (naming node, rule and column), invalid_field", body = ErrorBody),
+    (status = 503, description = "not_ready", body = ErrorBody)))]
+pub async fn simulate(State(server): State<Shared>, body: Bytes) -> Result<Response, ApiError> {
+    let body: SimulateBody = parse_body(&body)?;
+    let (from, to) = (date("from", &body.from)?, date("to", &body.to)?);
+    let schema = policy::default_set::schema().map_err(ApiError::internal)?;
+    let compiled = policy::load("candidate", &body.candidate.to_string(), &schema).map_err(|e| {
+        ApiError::field(StatusCode::UNPROCESSABLE_ENTITY, "policy_check_failed", "candidate", e.to_string())
+    })?;
+    let candidate = VersionedPolicy::new("candidate", Arc::new(compiled)).map_err(|e| {
+        ApiError::field(StatusCode::UNPROCESSABLE_ENTITY, "policy_check_failed", "candidate", e.to_string())
+    })?;
+    let decider = server.decider()?;
+    let result = blocking(move || crate::policy_sim::simulate(&decider, &candidate, "candidate", from, to)).await?;
+    Ok(axum::Json(result.json()).into_response())
+}
+
+/// The date of a roster.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct On {
+    /// YYYY-MM-DD; default today (China Standard Time).
+    pub on: Option<String>,
+}
+
+/// GET /v1/villages/{code}/roster: whole-village pre-credit (整村授信): every household's grade, tier, limit, price,
+/// product and reasons, and the village's 信用村 rating.
+#[utoipa::path(get, path = "/v1/villages/{code}/roster", params(("code" = String, Path, description = "12-digit village code"), On),
+    responses(
+    (status = 200, description = "The roster and the village rating"),
+    (status = 404, description = "unknown_village", body = ErrorBody),
+    (status = 503, description = "not_ready", body = ErrorBody)))]
+pub async fn roster(
+    State(server): State<Shared>,
+    Path(code): Path<String>,
+    Query(on): Query<On>,
+) -> Result<Response, ApiError> {
+    let on = match on.on {
+        Some(text) => date("on", &text)?,
+        None => domain::Clock::today(&crate::SystemClock),
+    };
+    let decider = server.decider()?;
+    let village = code.clone();
+    let roster = tokio::task::spawn_blocking(move || crate::village::credit_roster(&decider, &village, on))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(|e| match e {
+            CliError::Input { field, reason } if field == "village" => {
+                ApiError::field(StatusCode::NOT_FOUND, "unknown_village", "code", reason)
+            }
+            other => ApiError::from(other),
+        })?;
+    Ok(axum::Json(roster).into_response())
+}
