@@ -18,6 +18,29 @@ fn record_response(status: StatusCode, record_json: String) -> Response {
     (status, [(header::CONTENT_TYPE, "application/json")], record_json).into_response()
 }
 
+/// The answer to an application: what the applicant and the officer need (outcome, terms, reasons, versions,
+/// whether a person may review it), with the full record — trace and feature values included — at
+/// `GET /v1/decisions/{id}` (`links.record`).
+fn summary_response(status: StatusCode, record_json: &str) -> Result<Response, ApiError> {
+    let record: serde_json::Value = serde_json::from_str(record_json).map_err(ApiError::internal)?;
+    let pick = |key: &str| record.get(key).cloned().unwrap_or(serde_json::Value::Null);
+    let id = record["decision_id"].as_str().unwrap_or_default();
+    let body = serde_json::json!({
+        "decision_id": id,
+        "decided_at": pick("decided_at"),
+        "outcome": pick("outcome"),
+        "segment": pick("segment"),
+        "tier": pick("tier"),
+        "terms": pick("terms"),
+        "reasons": pick("reasons"),
+        "human_review": pick("human_review"),
+        "versions": pick("versions"),
+        "arm": pick("arm"),
+        "links": { "record": format!("/v1/decisions/{id}") },
+    });
+    Ok((status, axum::Json(body)).into_response())
+}
+
 /// An application, as `decide::ApplicationRequest::from_json` reads it.
 #[allow(dead_code)]
 #[derive(utoipa::ToSchema)]
@@ -55,7 +78,7 @@ pub struct Application {
 }
 
 /// A decision record (format `agririsk.decision/1`); the main fields are listed, the record holds more (trace,
-/// features, shadow decisions).
+/// features, shadow decisions). `POST /v1/applications` answers with these main fields and `links.record`.
 #[allow(dead_code)]
 #[derive(utoipa::ToSchema)]
 pub struct DecisionRecord {
@@ -91,8 +114,8 @@ pub async fn submit(State(server): State<Shared>, body: Bytes) -> Result<Respons
     let outcome = decider.decide(&request, &crate::model::now_rfc3339())?;
     let record_json = outcome.record.record_json.clone();
     match server.journal.record(outcome.record).await? {
-        Recorded::New => Ok(record_response(StatusCode::CREATED, record_json)),
-        Recorded::Existing(stored) => Ok(record_response(StatusCode::OK, stored.record_json)),
+        Recorded::New => summary_response(StatusCode::CREATED, &record_json),
+        Recorded::Existing(stored) => summary_response(StatusCode::OK, &stored.record_json),
     }
 }
 

@@ -136,8 +136,16 @@ fn a_submitted_application_is_decided_once_and_a_reused_id_is_refused() {
     changed["amount_yuan"] = "8000".into();
     let (status, refused) = submit(&changed);
     assert_eq!((status, error_of(&refused)), (409, ("request_reused", Some("request_id"))));
-    let (status, got) = http("GET", &format!("/v1/decisions/{}", first["decision_id"].as_str().expect("id")), b"");
-    assert_eq!((status, json(&got)["outcome"].clone()), (200, first["outcome"].clone()));
+    // The answer links the full record: the trace and every feature value used.
+    let link = first["links"]["record"].as_str().expect("a link to the record");
+    let (status, got) = http("GET", link, b"");
+    let record = json(&got);
+    assert_eq!(
+        (status, record["outcome"].clone(), record["terms"].clone()),
+        (200, first["outcome"].clone(), first["terms"].clone())
+    );
+    assert!(record["policy"]["trace"].as_array().is_some_and(|t| t.len() > 5));
+    assert!(record["features"].as_object().is_some_and(|f| f.len() > 70));
 }
 
 #[test]
