@@ -52,7 +52,7 @@ fn run(args: &[String]) -> Result<()> {
 
 /// The benchmarks, by group; `cargo xtask bench [lending|scoring]` runs one group, no argument runs all.
 fn bench(root: &Path, only: Option<&str>) -> Result<()> {
-    let groups: [(&str, &[&[&str]]); 5] = [
+    let groups: [(&str, &[&[&str]]); 6] = [
         ("lending", &[&["bench", "-p", "lending", "--bench", "servicing", "--quiet"]]),
         (
             "scoring",

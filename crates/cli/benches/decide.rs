@@ -95,60 +95,40 @@ fn main() {
         t.elapsed().as_secs_f64()
     );
 
+    // One decision; with `record`, also its immutable record as JSON.
+    let one = |request: &ApplicationRequest, record: bool| -> bool {
+        let applicant = world.applicant(&request.household_id).expect("on file");
+        let market = world.market(request.applied_on);
+        let assessment = engine.assess(&market.snapshot, &market.social, request, &applicant).expect("assess");
+        let village = &applicant.records.household.village_code;
+        let (policy, arm) =
+            lineup.acting(&request.household_id, village, &request.product, request.applied_on).expect("a policy");
+        let decided = engine.decide(policy, request, &applicant, &assessment);
+        if record {
+            let id = decide::decision_id_of(&request.request_id);
+            let meta = RecordMeta { decision_id: &id, decided_at: "2026-11-29T00:00:00+08:00", arm, shadows: &[] };
+            std::hint::black_box(decide::to_store_record(request, &decided, &model_id, &meta));
+        }
+        std::hint::black_box(&decided).outcome == store::Outcome::Approve
+    };
     let mut approved = 0;
     let (mut rates_core, mut rates_record) = (Vec::new(), Vec::new());
     let (mut lat_core, mut lat_record) = (Vec::new(), Vec::new());
     for _ in 0..3 {
-        // (a) features + score + policy.
-        let mut latencies = Vec::with_capacity(requests.len());
-        let started = Instant::now();
-        for request in &requests {
-            let t = Instant::now();
-            let applicant = world.applicant(&request.household_id).expect("on file");
-            let market = world.market(request.applied_on);
-            let assessment = engine.assess(&market.snapshot, &market.social, request, &applicant).expect("assess");
-            let (policy, _) = lineup
-                .acting(
-                    &request.household_id,
-                    &applicant.records.household.village_code,
-                    &request.product,
-                    request.applied_on,
-                )
-                .expect("a policy");
-            let decided = engine.decide(policy, request, &applicant, &assessment);
-            approved += usize::from(decided.outcome == store::Outcome::Approve);
-            std::hint::black_box(&decided);
-            latencies.push(t.elapsed().as_secs_f64());
+        for (record, rates, lat) in
+            [(false, &mut rates_core, &mut lat_core), (true, &mut rates_record, &mut lat_record)]
+        {
+            let mut latencies = Vec::with_capacity(requests.len());
+            let started = Instant::now();
+            for request in &requests {
+                let t = Instant::now();
+                approved += usize::from(one(request, record));
+                latencies.push(t.elapsed().as_secs_f64());
+            }
+            rates.push(requests.len() as f64 / started.elapsed().as_secs_f64());
+            latencies.sort_by(f64::total_cmp);
+            lat.push((percentile(&latencies, 0.5), percentile(&latencies, 0.99)));
         }
-        rates_core.push(requests.len() as f64 / started.elapsed().as_secs_f64());
-        latencies.sort_by(f64::total_cmp);
-        lat_core.push((percentile(&latencies, 0.5), percentile(&latencies, 0.99)));
-
-        // (b) the same and the record.
-        let mut latencies = Vec::with_capacity(requests.len());
-        let started = Instant::now();
-        for request in &requests {
-            let t = Instant::now();
-            let applicant = world.applicant(&request.household_id).expect("on file");
-            let market = world.market(request.applied_on);
-            let assessment = engine.assess(&market.snapshot, &market.social, request, &applicant).expect("assess");
-            let (policy, arm) = lineup
-                .acting(
-                    &request.household_id,
-                    &applicant.records.household.village_code,
-                    &request.product,
-                    request.applied_on,
-                )
-                .expect("a policy");
-            let decided = engine.decide(policy, request, &applicant, &assessment);
-            let id = decide::decision_id_of(&request.request_id);
-            let meta = RecordMeta { decision_id: &id, decided_at: "2026-11-29T00:00:00+08:00", arm, shadows: &[] };
-            std::hint::black_box(decide::to_store_record(request, &decided, &model_id, &meta));
-            latencies.push(t.elapsed().as_secs_f64());
-        }
-        rates_record.push(requests.len() as f64 / started.elapsed().as_secs_f64());
-        latencies.sort_by(f64::total_cmp);
-        lat_record.push((percentile(&latencies, 0.5), percentile(&latencies, 0.99)));
     }
     println!("approved {} of {} per pass", approved / 6, requests.len());
     let us = |x: f64| x * 1e6;

@@ -25,14 +25,7 @@ fn internal(e: impl std::fmt::Display) -> CliError {
 pub async fn install_defaults(store: &SqliteStore, at: &str) -> Result<(String, String), CliError> {
     let artifact = scoring::artifact::Artifact::from_json(SHIPPED_MODEL, Path::new("models/decision-scorecard.json"))
         .map_err(internal)?;
-    let record = store::ModelRecord {
-        id: artifact.content_hash.clone(),
-        name: artifact.name.clone(),
-        kind: artifact.kind.clone(),
-        format_version: artifact.format_version,
-        created_at: artifact.created_at.clone(),
-        artifact_json: artifact.to_json(),
-    };
+    let record = crate::model::registry_record(&artifact);
     debug_assert_eq!(artifact.name, MODEL_NAME);
     store.register_model(&record, at, "model-builder").await?;
     store.set_model_status(&record.id, ModelStatus::Champion, at, "risk-manager", "shipped model").await?;

@@ -357,18 +357,23 @@ pub fn report_command(model: &Path, labelled: Option<(&Path, &str)>, out: &Path)
     write_atomically(out, &html, "out")
 }
 
-/// `agririsk model register`: the artifact is checked (format, version, hash) before the store is opened.
-pub async fn register_command(data_dir: &Path, model: &Path, by: &str) -> Result<(), CliError> {
-    use store::ModelRegistry;
-    let artifact = load_artifact(model)?;
-    let record = store::ModelRecord {
+/// The registry's record of an artifact.
+pub fn registry_record(artifact: &Artifact) -> store::ModelRecord {
+    store::ModelRecord {
         id: artifact.content_hash.clone(),
         name: artifact.name.clone(),
         kind: artifact.kind.clone(),
         format_version: artifact.format_version,
         created_at: artifact.created_at.clone(),
         artifact_json: artifact.to_json(),
-    };
+    }
+}
+
+/// `agririsk model register`: the artifact is checked (format, version, hash) before the store is opened.
+pub async fn register_command(data_dir: &Path, model: &Path, by: &str) -> Result<(), CliError> {
+    use store::ModelRegistry;
+    let artifact = load_artifact(model)?;
+    let record = registry_record(&artifact);
     let store = store::SqliteStore::open(data_dir).await?;
     let result = store.register_model(&record, &now_rfc3339(), by).await;
     store.close().await;

@@ -312,7 +312,8 @@ mod tests {
 
     #[test]
     fn every_refusal_names_its_field_and_code() {
-        let cases: Vec<(ErrorCode, &str, Box<dyn FnOnce(&mut Map<String, Value>)>)> = vec![
+        type Change = Box<dyn FnOnce(&mut Map<String, Value>)>;
+        let cases: Vec<(ErrorCode, &str, Change)> = vec![
             (ErrorCode::MissingField, "household_id", Box::new(|o| drop(o.remove("household_id")))),
             (ErrorCode::MissingField, "consent", Box::new(|o| drop(o.insert("consent".into(), Value::Null)))),
             (ErrorCode::UnknownProduct, "product", Box::new(|o| drop(o.insert("product".into(), "car".into())))),

@@ -194,7 +194,8 @@ fn the_same_request_decides_the_same_way() {
 #[test]
 fn knock_outs_decline_with_their_reason_and_nothing_lent() {
     let decider = decider(Lineup::single(default_policy("p")));
-    let cases: [(&str, fn(&mut serde_json::Value), &str); 3] = [
+    type Change = fn(&mut serde_json::Value);
+    let cases: [(&str, Change, &str); 3] = [
         ("H0000001", |j| j["consent"] = false.into(), "KO_CONSENT"),
         ("H0000001", |j| j["blacklisted"] = true.into(), "KO_BLACKLIST"),
         // Born 1955: 70 in 2025.

@@ -66,7 +66,8 @@ fn bad_applications_exit_2_naming_code_and_field_and_write_nothing() {
     let malformed = dir.path().join("malformed.json");
     std::fs::write(&malformed, "{\"request_id\": ").expect("write");
     let mut cases = vec![(malformed, "malformed_json", "")];
-    let variants: [(&str, Box<dyn Fn(&mut Value)>, &str, &str); 5] = [
+    type Change = Box<dyn Fn(&mut Value)>;
+    let variants: [(&str, Change, &str, &str); 5] = [
         ("missing", Box::new(|v| drop(v.as_object_mut().map(|o| o.remove("consent")))), "missing_field", "consent"),
         ("product", Box::new(|v| v["product"] = json!("tractor")), "unknown_product", "product"),
         ("amount", Box::new(|v| v["amount_yuan"] = json!("50")), "out_of_range", "amount_yuan"),
