@@ -85,18 +85,77 @@ impl SqliteStore {
     /// commit: a server batches the decisions that arrive while the previous batch is being made durable). Each
     /// record gets the result [`DecisionLog::record_decision`] would give it, in order, as if recorded one after
     /// another (a request repeated within the batch finds the first); a refused record writes nothing and does not
-    /// stop the others. A database failure fails the whole batch and writes nothing.
+    /// stop the others. A database failure fails the whole batch and writes nothing. Three statements serve the
+    /// whole batch: the earlier decisions of its request ids, the decision ids already taken, one insert.
     pub async fn record_decisions(
         &self,
         records: &[DecisionRecord],
     ) -> Result<Vec<Result<Recorded, StoreError>>, StoreError> {
+        use std::collections::{HashMap, HashSet};
+        if records.is_empty() {
+            return Ok(Vec::new());
+        }
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let mut results = Vec::with_capacity(records.len());
+        let marks = |n: usize| vec!["?"; n].join(", ");
+        let sql = format!("SELECT {COLUMNS} FROM decisions WHERE request_id IN ({})", marks(records.len()));
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
         for record in records {
-            match record_in(&mut tx, record).await {
-                Err(StoreError::Database(e)) => return Err(StoreError::Database(e)),
-                result => results.push(result),
+            query = query.bind(&record.request_id);
+        }
+        let mut known: HashMap<String, DecisionRecord> = HashMap::new();
+        for row in query.fetch_all(&mut *tx).await? {
+            let stored = decision_from_row(&row)?;
+            known.insert(stored.request_id.clone(), stored);
+        }
+        let sql = format!("SELECT decision_id FROM decisions WHERE decision_id IN ({})", marks(records.len()));
+        let mut query = sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(sql));
+        for record in records {
+            query = query.bind(&record.decision_id);
+        }
+        let mut taken: HashSet<String> = query.fetch_all(&mut *tx).await?.into_iter().collect();
+        let mut results = Vec::with_capacity(records.len());
+        let mut new = Vec::new();
+        for record in records {
+            let result = match (check_record(record), known.get(&record.request_id)) {
+                (Err(e), _) => Err(e),
+                (Ok(()), Some(stored)) if stored.request_sha256 == record.request_sha256 => {
+                    Ok(Recorded::Existing(stored.clone()))
+                }
+                (Ok(()), Some(_)) => Err(StoreError::RequestReused { request_id: record.request_id.clone() }),
+                (Ok(()), None) if taken.contains(&record.decision_id) => Err(StoreError::InvalidDecision {
+                    decision: record.decision_id.clone(),
+                    field: "decision_id",
+                    problem: "is taken by another request's decision",
+                }),
+                (Ok(()), None) => {
+                    known.insert(record.request_id.clone(), record.clone());
+                    taken.insert(record.decision_id.clone());
+                    new.push(record);
+                    Ok(Recorded::New)
+                }
+            };
+            results.push(result);
+        }
+        // SQLite allows 32,766 variables in one statement: 9 per row.
+        for chunk in new.chunks(3_000) {
+            let sql = format!(
+                "INSERT INTO decisions ({COLUMNS}) VALUES {}",
+                vec!["(?, ?, ?, ?, ?, ?, ?, ?, ?)"; chunk.len()].join(", ")
+            );
+            let mut insert = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for record in chunk {
+                insert = insert
+                    .bind(&record.decision_id)
+                    .bind(&record.request_id)
+                    .bind(&record.request_sha256)
+                    .bind(&record.subject)
+                    .bind(record.outcome.code())
+                    .bind(&record.policy_version)
+                    .bind(&record.model_id)
+                    .bind(&record.decided_at)
+                    .bind(&record.record_json);
             }
+            insert.execute(&mut *tx).await?;
         }
         tx.commit().await?;
         Ok(results)
