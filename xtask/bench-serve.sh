@@ -32,7 +32,7 @@ policy=$(a policy submit "$root/policies/default/rural-microcredit.json" --name 
     --effective-from 2020-01-01 --by risk.zhang | sed -n 's/.* as \([0-9a-f]\{64\}\).*/\1/p')
 a policy move "$policy" --to approved --by chief.wang --reason bench >/dev/null
 a policy move "$policy" --to active --by chief.wang --reason bench >/dev/null
-a serve --listen 127.0.0.1:0 >"$work/serve.log" 2>&1 &
+"$bin" --data-dir "$data" serve --listen 127.0.0.1:0 >"$work/serve.log" 2>&1 &
 pid=$!
 while ! grep -q listening "$work/serve.log"; do sleep 0.1; done
 url=$(sed -n 's/listening on //p' "$work/serve.log")
