@@ -125,11 +125,6 @@ pub fn record_text(request: &ApplicationRequest, decided: &Decided, model_id: &s
     serde_json::to_string(&record(request, decided, model_id, meta)).expect("a record serialises")
 }
 
-/// The whole record as a JSON value.
-pub fn record_json(request: &ApplicationRequest, decided: &Decided, model_id: &str, meta: &RecordMeta<'_>) -> Value {
-    serde_json::to_value(record(request, decided, model_id, meta)).expect("a record serialises")
-}
-
 /// The record ready for the decision log.
 pub fn to_store_record(
     request: &ApplicationRequest,
