@@ -14,13 +14,8 @@ use serde::Deserialize;
 
 use super::Shared;
 use super::error::{ApiError, ErrorBody, parse_body};
+use super::loans::date;
 use crate::error::CliError;
-
-fn date(field: &str, text: &str) -> Result<domain::Date, ApiError> {
-    domain::parse_date(text).map_err(|e| {
-        ApiError::field(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", field, format!("{field}: '{text}': {e}"))
-    })
-}
 
 /// Runs CPU-bound work on the blocking pool.
 async fn blocking<T: Send + 'static>(

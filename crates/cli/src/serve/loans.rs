@@ -28,7 +28,8 @@ fn unprocessable(field: &str, message: impl Into<String>) -> ApiError {
     ApiError::field(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", field, format!("{field}: {message}"))
 }
 
-fn date(field: &str, text: &str) -> Result<Date, ApiError> {
+/// A request field holding a date, YYYY-MM-DD; 422 `invalid_field` naming it otherwise.
+pub(super) fn date(field: &str, text: &str) -> Result<Date, ApiError> {
     domain::parse_date(text).map_err(|e| unprocessable(field, format!("'{text}' is not a date YYYY-MM-DD ({e})")))
 }
 
