@@ -36,7 +36,7 @@ pub use policies::{PolicyRegister, PolicyStatus, PolicySummary, PolicyVersion};
 pub use records::{
     Cell, CellType, LoadCounts, LoadInfo, NewRecord, QuarantineRecord, RecordColumn, RecordTable, RecordVersion,
 };
-pub use sqlite::{Filter, LoadWriter, ROWS_PER_STATEMENT, SqliteStore, Versions};
+pub use sqlite::{Checkpointer, DecisionWriter, Filter, LoadWriter, ROWS_PER_STATEMENT, SqliteStore, Versions};
 pub use workflow::{
     Disbursed, Disbursement, DisbursementRefusal, Officer, QueueItem, ReviewAction, ReviewRefusal, ReviewState,
     ReviewStep, ReviewWorkflow, Reviewed,
@@ -196,6 +196,9 @@ pub enum StoreError {
     /// The database failed.
     #[error("database error")]
     Database(#[from] sqlx::Error),
+    /// The decision writer's connection failed.
+    #[error("database error (decision writer)")]
+    Writer(#[from] rusqlite::Error),
     /// A schema migration failed.
     #[error("migration failed")]
     Migration(#[from] sqlx::migrate::MigrateError),

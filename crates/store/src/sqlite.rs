@@ -24,8 +24,10 @@ mod models;
 mod policies;
 mod records;
 mod workflow;
+mod writer;
 
 pub use records::{Filter, LoadWriter, ROWS_PER_STATEMENT, Versions};
+pub use writer::{Checkpointer, DecisionWriter};
 
 /// Schema migrations, embedded in the binary and applied in order on open.
 const MIGRATIONS: &[(i64, &str, &str)] = &[

@@ -20,25 +20,43 @@ fn record_response(status: StatusCode, record_json: String) -> Response {
 
 /// The answer to an application: what the applicant and the officer need (outcome, terms, reasons, versions,
 /// whether a person may review it), with the full record — trace and feature values included — at
-/// `GET /v1/decisions/{id}` (`links.record`).
+/// `GET /v1/decisions/{id}` (`links.record`). The parts are copied from the stored record as they are (the trace
+/// and the features are skipped unread), so the answer agrees with the record byte for byte.
 fn summary_response(status: StatusCode, record_json: &str) -> Result<Response, ApiError> {
-    let record: serde_json::Value = serde_json::from_str(record_json).map_err(ApiError::internal)?;
-    let pick = |key: &str| record.get(key).cloned().unwrap_or(serde_json::Value::Null);
-    let id = record["decision_id"].as_str().unwrap_or_default();
-    let body = serde_json::json!({
-        "decision_id": id,
-        "decided_at": pick("decided_at"),
-        "outcome": pick("outcome"),
-        "segment": pick("segment"),
-        "tier": pick("tier"),
-        "terms": pick("terms"),
-        "reasons": pick("reasons"),
-        "human_review": pick("human_review"),
-        "versions": pick("versions"),
-        "arm": pick("arm"),
-        "links": { "record": format!("/v1/decisions/{id}") },
-    });
-    Ok((status, axum::Json(body)).into_response())
+    use serde_json::value::RawValue;
+    type Part<'a> = Option<&'a RawValue>;
+    #[derive(Deserialize, serde::Serialize)]
+    struct Summary<'a> {
+        decision_id: &'a str,
+        #[serde(borrow)]
+        decided_at: Part<'a>,
+        #[serde(borrow)]
+        outcome: Part<'a>,
+        #[serde(borrow)]
+        segment: Part<'a>,
+        #[serde(borrow)]
+        tier: Part<'a>,
+        #[serde(borrow)]
+        terms: Part<'a>,
+        #[serde(borrow)]
+        reasons: Part<'a>,
+        #[serde(borrow)]
+        human_review: Part<'a>,
+        #[serde(borrow)]
+        versions: Part<'a>,
+        #[serde(borrow)]
+        arm: Part<'a>,
+        #[serde(skip_deserializing)]
+        links: Links,
+    }
+    #[derive(Default, serde::Serialize)]
+    struct Links {
+        record: String,
+    }
+    let mut summary: Summary<'_> = serde_json::from_str(record_json).map_err(ApiError::internal)?;
+    summary.links.record = format!("/v1/decisions/{}", summary.decision_id);
+    let body = serde_json::to_vec(&summary).map_err(ApiError::internal)?;
+    Ok((status, [(header::CONTENT_TYPE, "application/json")], body).into_response())
 }
 
 /// An application, as `decide::ApplicationRequest::from_json` reads it.

@@ -1,10 +1,14 @@
 //! Group commit of decisions. Every decision is acknowledged only after the SQLite transaction holding it has
 //! committed (WAL, `synchronous = FULL`: the commit syncs the write-ahead log, so a killed process or a power cut
 //! never loses an acknowledged decision). One commit per decision would cap the server at the disk's syncs per
-//! second; instead one writer task takes every decision that arrived while the previous batch was being made
-//! durable and records them in one transaction (`SqliteStore::record_decisions`), then answers each.
+//! second; instead one writer takes every decision that arrived while the previous batch was being made durable
+//! and records them in one transaction ([`store::DecisionWriter::record_decisions`]), then answers each.
+//!
+//! The writer is a thread of its own with a connection of its own, used synchronously: through the async pool a
+//! batch was five round trips to a connection thread, and on the server's runtime each waited its turn behind the
+//! requests being decided, which put several milliseconds into every answer (see docs/benchmarks.md).
 
-use store::{DecisionLog, DecisionRecord, Recorded, SqliteStore, StoreError};
+use store::{DecisionRecord, DecisionWriter, Recorded, SqliteStore, StoreError};
 use tokio::sync::{mpsc, oneshot};
 
 /// Most decisions in one transaction.
@@ -19,29 +23,45 @@ pub struct Journal {
 }
 
 impl Journal {
-    /// Starts the writer task on the current runtime.
-    pub fn start(store: SqliteStore) -> Journal {
-        let (queue, mut incoming) = mpsc::channel::<(DecisionRecord, Reply)>(4 * MAX_BATCH);
-        tokio::spawn(async move {
-            let mut batch = Vec::with_capacity(MAX_BATCH);
-            while incoming.recv_many(&mut batch, MAX_BATCH).await > 0 {
-                let (records, replies): (Vec<DecisionRecord>, Vec<Reply>) = batch.drain(..).unzip();
-                match store.record_decisions(&records).await {
-                    Ok(results) => {
-                        for (reply, result) in replies.into_iter().zip(results) {
-                            let _ = reply.send(result);
+    /// Starts the writer thread on a connection of its own; it stops when the last handle is dropped.
+    pub fn start(store: &SqliteStore) -> Result<Journal, StoreError> {
+        let (queue, incoming) = mpsc::channel::<(DecisionRecord, Reply)>(4 * MAX_BATCH);
+        let writer = store.decision_writer()?;
+        // Only the channel is awaited on this runtime; the writing itself is synchronous.
+        let runtime = tokio::runtime::Builder::new_current_thread().build().map_err(io_error)?;
+        std::thread::Builder::new()
+            .name("decision-writer".into())
+            .spawn(move || runtime.block_on(write_batches(writer, incoming)))
+            .map_err(io_error)?;
+        let checkpointer = store.checkpointer()?;
+        let alive = queue.downgrade();
+        std::thread::Builder::new()
+            .name("wal-checkpointer".into())
+            .spawn(move || {
+                // Copies as long as there is something new to copy, then looks again every 20 ms.
+                let mut copied_before = 0;
+                let mut last_failure = String::new();
+                while alive.upgrade().is_some() {
+                    let copied = match checkpointer.checkpoint() {
+                        Ok((_, copied)) => copied,
+                        Err(e) => {
+                            // Said once, not every 20 ms; the writer's own checkpoints still bound the log.
+                            let failure = e.to_string();
+                            if failure != last_failure {
+                                eprintln!("serve: background checkpoint failed: {failure}");
+                                last_failure = failure;
+                            }
+                            0
                         }
+                    };
+                    if copied <= 0 || copied == copied_before {
+                        std::thread::sleep(std::time::Duration::from_millis(20));
                     }
-                    // The batch wrote nothing: record each alone so each gets its own answer.
-                    Err(_) => {
-                        for (reply, record) in replies.into_iter().zip(&records) {
-                            let _ = reply.send(store.record_decision(record).await);
-                        }
-                    }
+                    copied_before = copied;
                 }
-            }
-        });
-        Journal { queue }
+            })
+            .map_err(io_error)?;
+        Ok(Journal { queue })
     }
 
     /// Records a decision durably; returns once it is committed (or refused).
@@ -50,5 +70,31 @@ impl Journal {
         let stopped = || StoreError::Corrupt("the decision writer has stopped".into());
         self.queue.send((record, reply)).await.map_err(|_| stopped())?;
         answer.await.map_err(|_| stopped())?
+    }
+}
+
+fn io_error(source: std::io::Error) -> StoreError {
+    StoreError::Io { path: "decision writer thread".into(), source }
+}
+
+/// The writer's loop: one transaction for everything that is waiting, then the answers.
+async fn write_batches(mut writer: DecisionWriter, mut incoming: mpsc::Receiver<(DecisionRecord, Reply)>) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while incoming.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        let (records, replies): (Vec<DecisionRecord>, Vec<Reply>) = batch.drain(..).unzip();
+        match writer.record_decisions(&records) {
+            Ok(results) => {
+                for (reply, result) in replies.into_iter().zip(results) {
+                    let _ = reply.send(result);
+                }
+            }
+            // The batch wrote nothing: record each alone so each gets its own answer.
+            Err(_) => {
+                for (reply, record) in replies.into_iter().zip(records) {
+                    let alone = writer.record_decisions(std::slice::from_ref(&record));
+                    let _ = reply.send(alone.and_then(|mut results| results.remove(0)));
+                }
+            }
+        }
     }
 }

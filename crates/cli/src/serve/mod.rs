@@ -58,11 +58,11 @@ pub type Shared = Arc<Server>;
 impl Server {
     /// A server over an open store; the decider is loaded from it (a failure is reported and leaves the server
     /// unready, answering 503 to applications, until a policy move reloads it).
-    pub async fn new(store: SqliteStore, setup: Setup) -> Server {
-        let journal = journal::Journal::start(store.clone());
+    pub async fn new(store: SqliteStore, setup: Setup) -> Result<Server, CliError> {
+        let journal = journal::Journal::start(&store)?;
         let server = Server { app: App::new(store.clone()), store, setup, journal, decider: RwLock::new(None) };
         server.reload().await;
-        server
+        Ok(server)
     }
 
     /// Loads the decider again from the registers.
@@ -196,7 +196,7 @@ pub async fn serve_command(data_dir: &Path, args: ServeArgs) -> Result<(), CliEr
     let setup = Setup { challenger: args.challenger.map(|(id, pct)| (id, pct * 100)), salt: args.salt };
     let stop_on_eof = args.stop_on_eof;
     let store = SqliteStore::open(data_dir).await?;
-    let server = Arc::new(Server::new(store.clone(), setup).await);
+    let server = Arc::new(Server::new(store.clone(), setup).await?);
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| CliError::input("listen", format!("cannot listen on {addr}: {e}")))?;

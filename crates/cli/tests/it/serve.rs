@@ -36,49 +36,66 @@ fn ok(data: &Path, args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// A data directory with a tiny simulated county ingested, the shipped decision model as champion and the default
+/// policy active.
+fn prepared(dir: &Path) -> std::path::PathBuf {
+    let (data, county, keys) = (dir.join("data"), dir.join("county"), dir.join("keys"));
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let model = root.join("models/decision-scorecard.json");
+    let policy = root.join("policies/default/rural-microcredit.json");
+    ok(&data, &["simulate", "--preset", "tiny", "--seed", "1", "--quiet", "--format", "csv", "--out", s(&county)]);
+    ok(&data, &["keys", "generate", "--out", s(&keys)]);
+    ok(&data, &["ingest", "--all", s(&county), "--key-file", s(&keys), "--as-of", "2026-11-28", "--quiet"]);
+    ok(&data, &["model", "register", "--model", s(&model)]);
+    let models: Value = serde_json::from_str(&ok(&data, &["model", "list", "--format", "json"])).expect("json");
+    let model_id = models[0]["id"].as_str().expect("model id").to_owned();
+    ok(&data, &["model", "promote", "--id", &model_id, "--to", "champion", "--reason", "test", "--by", "risk.li"]);
+    let submitted = ok(
+        &data,
+        &["policy", "submit", s(&policy), "--name", "rural-microcredit", "--version", "1"]
+            .into_iter()
+            .chain(["--effective-from", "2020-01-01", "--by", "risk.zhang"])
+            .collect::<Vec<_>>(),
+    );
+    let policy_id = submitted.split(" as ").nth(1).and_then(|t| t.split_whitespace().next()).expect("policy id");
+    for to in ["approved", "active"] {
+        ok(&data, &["policy", "move", policy_id, "--to", to, "--by", "chief.wang", "--reason", "test"]);
+    }
+    data
+}
+
+/// Starts `agririsk serve` on a free port; returns the process and its address.
+fn start(data: &Path) -> (Killed, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_agririsk"))
+        .args(["--data-dir", s(data), "serve", "--listen", "127.0.0.1:0", "--stop-on-eof"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("the server starts");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("the address line");
+    let addr = line.trim().strip_prefix("listening on http://").expect("listening line").to_owned();
+    (Killed(child), addr)
+}
+
 fn server() -> &'static Running {
     static RUNNING: OnceLock<Running> = OnceLock::new();
     RUNNING.get_or_init(|| {
         let dir = tempfile::tempdir().expect("temp dir");
-        let (data, county, keys) = (dir.path().join("data"), dir.path().join("county"), dir.path().join("keys"));
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-        let model = root.join("models/decision-scorecard.json");
-        let policy = root.join("policies/default/rural-microcredit.json");
-        ok(&data, &["simulate", "--preset", "tiny", "--seed", "1", "--quiet", "--format", "csv", "--out", s(&county)]);
-        ok(&data, &["keys", "generate", "--out", s(&keys)]);
-        ok(&data, &["ingest", "--all", s(&county), "--key-file", s(&keys), "--as-of", "2026-11-28", "--quiet"]);
-        ok(&data, &["model", "register", "--model", s(&model)]);
-        let models: Value = serde_json::from_str(&ok(&data, &["model", "list", "--format", "json"])).expect("json");
-        let model_id = models[0]["id"].as_str().expect("model id").to_owned();
-        ok(&data, &["model", "promote", "--id", &model_id, "--to", "champion", "--reason", "test", "--by", "risk.li"]);
-        let submitted = ok(
-            &data,
-            &["policy", "submit", s(&policy), "--name", "rural-microcredit", "--version", "1"]
-                .into_iter()
-                .chain(["--effective-from", "2020-01-01", "--by", "risk.zhang"])
-                .collect::<Vec<_>>(),
-        );
-        let policy_id = submitted.split(" as ").nth(1).and_then(|t| t.split_whitespace().next()).expect("policy id");
-        for to in ["approved", "active"] {
-            ok(&data, &["policy", "move", policy_id, "--to", to, "--by", "chief.wang", "--reason", "test"]);
-        }
-        let mut child = Command::new(env!("CARGO_BIN_EXE_agririsk"))
-            .args(["--data-dir", s(&data), "serve", "--listen", "127.0.0.1:0", "--stop-on-eof"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("the server starts");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("the address line");
-        let addr = line.trim().strip_prefix("listening on http://").expect("listening line").to_owned();
-        Running { _dir: dir, addr, _child: Killed(child) }
+        let (child, addr) = start(&prepared(dir.path()));
+        Running { _dir: dir, addr, _child: child }
     })
 }
 
 /// One request; returns the status and the body.
 fn http(method: &str, path: &str, body: &[u8]) -> (u16, String) {
-    let mut stream = TcpStream::connect(&server().addr).expect("connect");
+    http_at(&server().addr, method, path, body)
+}
+
+/// One request to the server at `addr`.
+fn http_at(addr: &str, method: &str, path: &str, body: &[u8]) -> (u16, String) {
+    let mut stream = TcpStream::connect(addr).expect("connect");
     let head = format!(
         "{method} {path} HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
         body.len()
@@ -308,4 +325,56 @@ fn a_village_roster_and_a_policy_replay_over_http() {
     let broken = serde_json::json!({"candidate": {"nodes": [], "edges": []}, "from": "2025-01-01", "to": "2025-12-31"});
     let (status, body) = http("POST", "/v1/policies/simulate", broken.to_string().as_bytes());
     assert_eq!((status, error_of(&json(&body)).0), (422, "policy_check_failed"));
+}
+
+#[test]
+fn a_killed_server_has_lost_no_acknowledged_decision() {
+    use std::sync::{Arc, Mutex};
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = prepared(dir.path());
+    let (mut child, addr) = start(&data);
+    let acknowledged = Arc::new(Mutex::new(Vec::<String>::new()));
+    // Eight clients submit without pause, so decisions are committed in batches while the process is killed.
+    let clients: Vec<_> = (0..8)
+        .map(|client| {
+            let (addr, acknowledged) = (addr.clone(), Arc::clone(&acknowledged));
+            std::thread::spawn(move || {
+                for n in 0.. {
+                    let request = application(&format!("kill-{client}-{n}"), &format!("H{:07}", 1 + (n % 300)));
+                    let Ok(mut stream) = TcpStream::connect(&addr) else { return };
+                    let body = request.to_string();
+                    let head = format!(
+                        "POST /v1/applications HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n\
+                         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                        body.len()
+                    );
+                    if stream.write_all(head.as_bytes()).is_err() {
+                        return;
+                    }
+                    let mut response = String::new();
+                    if stream.read_to_string(&mut response).is_err() || !response.starts_with("HTTP/1.1 201") {
+                        return;
+                    }
+                    let (_, answer) = response.split_once("\r\n\r\n").expect("head and body");
+                    let id = json(answer)["decision_id"].as_str().expect("a decision id").to_owned();
+                    acknowledged.lock().expect("lock").push(id);
+                }
+            })
+        })
+        .collect();
+    while acknowledged.lock().expect("lock").len() < 200 {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    child.0.kill().expect("SIGKILL");
+    child.0.wait().expect("the server is gone");
+    for client in clients {
+        client.join().expect("client");
+    }
+    let acknowledged = acknowledged.lock().expect("lock").clone();
+    assert!(acknowledged.len() >= 200);
+    let (_again, addr) = start(&data);
+    for id in &acknowledged {
+        let (status, body) = http_at(&addr, "GET", &format!("/v1/decisions/{id}"), b"");
+        assert_eq!(status, 200, "acknowledged decision {id} was lost: {body}");
+    }
 }

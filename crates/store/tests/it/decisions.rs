@@ -86,7 +86,8 @@ async fn a_batch_records_each_decision_as_if_one_after_another_in_one_commit() {
         DecisionRecord { record_json: "{".into(), ..record("D3", "req-3", 'd', Outcome::Refer) },
         record("D4", "req-4", 'e', Outcome::Decline),
     ];
-    let results = store.record_decisions(&batch).await.expect("the batch commits");
+    let mut writer = store.decision_writer().expect("a writer");
+    let results = writer.record_decisions(&batch).expect("the batch commits");
     assert_eq!(results.len(), batch.len());
     assert_eq!(results[0].as_ref().ok(), Some(&Recorded::New));
     assert_eq!(results[1].as_ref().ok(), Some(&Recorded::Existing(first.clone())));
@@ -97,5 +98,24 @@ async fn a_batch_records_each_decision_as_if_one_after_another_in_one_commit() {
     for (id, stored) in [("D1", true), ("D1b", false), ("D0b", false), ("D2", false), ("D3", false), ("D4", true)] {
         assert_eq!(store.decision(id).await.expect("read").is_some(), stored, "{id}");
     }
+    store.close().await;
+}
+
+#[tokio::test]
+async fn the_checkpointer_copies_the_writers_log_into_the_database() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = SqliteStore::open(dir.path()).await.expect("store");
+    let mut writer = store.decision_writer().expect("a writer");
+    let batch: Vec<DecisionRecord> =
+        (0..50).map(|n| record(&format!("D{n}"), &format!("req-{n}"), 'a', Outcome::Refer)).collect();
+    assert!(writer.record_decisions(&batch).expect("committed").iter().all(|r| matches!(r, Ok(Recorded::New))));
+    let checkpointer = store.checkpointer().expect("a checkpointer");
+    let (in_log, copied) = checkpointer.checkpoint().expect("checkpoint");
+    assert!(in_log > 0, "the batch is in the log");
+    assert_eq!(copied, in_log, "nothing reads or writes meanwhile, so every page is copied");
+    // Nothing new: copies nothing more.
+    assert_eq!(checkpointer.checkpoint().expect("checkpoint again"), (in_log, copied));
+    // The pool reads what the writer wrote.
+    assert_eq!(store.decisions_of("A00001-0001").await.expect("read").len(), 50);
     store.close().await;
 }
