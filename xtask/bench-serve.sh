@@ -5,18 +5,19 @@
 # runs wrk with a Lua script that posts a distinct request id per request.
 #
 # Tool: wrk (Debian package: apt-get install wrk) with a Lua script, because every request must carry its own
-# request id (oha and ab send one fixed body, which would only measure idempotent replays). Two runs:
+# request id (oha and ab send one fixed body, which would only measure idempotent replays). Three runs:
 #   1. paced: CONNECTIONS connections, each pausing 1000 * CONNECTIONS / RATE ms after every response (wrk's
-#      delay()), so the offered load is about RATE requests/s while latency stays well under the pause; wrk
-#      prints the rate it achieved and the latency percentiles (--latency);
-#   2. saturation: the same connections with no pause: the throughput the server sustains.
+#      delay()), so at most RATE requests/s are offered (fewer by the response time: each connection waits for
+#      its answer before pausing); wrk prints the rate it achieved and the latency percentiles (--latency);
+#   2. paced with a fifth more connections and the same pause, so that the rate achieved reaches about RATE;
+#   3. saturation: CONNECTIONS connections with no pause: the throughput the server sustains.
 #
 # usage: xtask/bench-serve.sh [DURATION_SECONDS] [CONNECTIONS] [RATE]
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 bin=${AGRIRISK_BIN:-${CARGO_TARGET_DIR:-$root/target}/release/agririsk}
 secs=${1:-20}
-conns=${2:-20}
+conns=${2:-40}
 rate=${3:-2000}
 work=$(mktemp -d)
 trap 'kill "$pid" 2>/dev/null || true; rm -rf "$work"' EXIT
@@ -58,5 +59,8 @@ echo "machine: $(nproc) cores, $(uname -sr); $(date -u +%Y-%m-%dT%H:%MZ)"
 pause=$((1000 * conns / rate))
 echo "== paced: $conns connections, ${pause} ms pause after each response (offered ~${rate} req/s)"
 wrk -t 2 -c "$conns" -d "${secs}s" --latency -s "$work/post.lua" "$url" -- "$pause"
+more=$((conns * 6 / 5))
+echo "== paced: $more connections, ${pause} ms pause after each response"
+wrk -t 2 -c "$more" -d "${secs}s" --latency -s "$work/post.lua" "$url" -- "$pause"
 echo "== saturation: $conns connections, no pause"
 wrk -t 2 -c "$conns" -d "${secs}s" --latency -s "$work/post.lua" "$url" -- 0

@@ -133,6 +133,12 @@ pub enum Command {
         /// process).
         #[arg(long)]
         stop_on_eof: bool,
+        /// What an acknowledged decision survives: power-loss syncs the log at every commit (SQLite WAL,
+        /// synchronous = FULL); process-crash leaves the sync to each checkpoint (synchronous = NORMAL: a killed
+        /// process loses nothing, a power cut can lose the last moments' decisions) and answers sooner. Loans,
+        /// repayments and disbursements are synced at every commit either way.
+        #[arg(long, value_enum, default_value = "power-loss")]
+        decision_durability: DecisionDurability,
     },
     /// Automated credit decisions: train the decision model, decide an application.
     Decide {
@@ -796,4 +802,13 @@ impl TermsArgs {
             penalty_multiplier: self.penalty_multiplier.clone(),
         }
     }
+}
+
+/// What an acknowledged decision survives (`serve --decision-durability`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DecisionDurability {
+    /// A killed process, an operating-system crash and a power cut.
+    PowerLoss,
+    /// A killed or crashed process.
+    ProcessCrash,
 }

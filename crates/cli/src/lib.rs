@@ -103,8 +103,13 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
                 Format::Table => emit(&output::schedule_table(&terms, &schedule)),
             }
         }
-        Command::Serve { listen, challenger, challenger_share, salt, stop_on_eof } => {
-            let args = serve::ServeArgs { listen, challenger: challenger.zip(challenger_share), salt, stop_on_eof };
+        Command::Serve { listen, challenger, challenger_share, salt, stop_on_eof, decision_durability } => {
+            let durability = match decision_durability {
+                args::DecisionDurability::PowerLoss => store::Durability::PowerLoss,
+                args::DecisionDurability::ProcessCrash => store::Durability::ProcessCrash,
+            };
+            let challenger = challenger.zip(challenger_share);
+            let args = serve::ServeArgs { listen, challenger, salt, stop_on_eof, durability };
             serve::serve_command(&cli.data_dir, args).await
         }
         Command::Demo { dir, preset } => demo::run(&dir, &preset).await,

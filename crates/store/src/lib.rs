@@ -36,7 +36,9 @@ pub use policies::{PolicyRegister, PolicyStatus, PolicySummary, PolicyVersion};
 pub use records::{
     Cell, CellType, LoadCounts, LoadInfo, NewRecord, QuarantineRecord, RecordColumn, RecordTable, RecordVersion,
 };
-pub use sqlite::{Checkpointer, DecisionWriter, Filter, LoadWriter, ROWS_PER_STATEMENT, SqliteStore, Versions};
+pub use sqlite::{
+    Checkpointer, DecisionWriter, Durability, Filter, LoadWriter, ROWS_PER_STATEMENT, SqliteStore, Versions,
+};
 pub use workflow::{
     Disbursed, Disbursement, DisbursementRefusal, Officer, QueueItem, ReviewAction, ReviewRefusal, ReviewState,
     ReviewStep, ReviewWorkflow, Reviewed,

@@ -27,7 +27,7 @@ mod workflow;
 mod writer;
 
 pub use records::{Filter, LoadWriter, ROWS_PER_STATEMENT, Versions};
-pub use writer::{Checkpointer, DecisionWriter};
+pub use writer::{Checkpointer, DecisionWriter, Durability};
 
 /// Schema migrations, embedded in the binary and applied in order on open.
 const MIGRATIONS: &[(i64, &str, &str)] = &[

@@ -1,6 +1,7 @@
 //! Group commit of decisions. Every decision is acknowledged only after the SQLite transaction holding it has
-//! committed (WAL, `synchronous = FULL`: the commit syncs the write-ahead log, so a killed process or a power cut
-//! never loses an acknowledged decision). One commit per decision would cap the server at the disk's syncs per
+//! committed (WAL; by default `synchronous = FULL`: the commit syncs the write-ahead log, so a killed process or a
+//! power cut never loses an acknowledged decision; `--decision-durability process-crash` gives `NORMAL`, which a
+//! killed process cannot lose but a power cut can, see [`store::Durability`]). One commit per decision would cap the server at the disk's syncs per
 //! second; instead one writer takes every decision that arrived while the previous batch was being made durable
 //! and records them in one transaction ([`store::DecisionWriter::record_decisions`]), then answers each.
 //!
@@ -8,7 +9,7 @@
 //! batch was five round trips to a connection thread, and on the server's runtime each waited its turn behind the
 //! requests being decided, which put several milliseconds into every answer (see docs/benchmarks.md).
 
-use store::{DecisionRecord, DecisionWriter, Recorded, SqliteStore, StoreError};
+use store::{DecisionRecord, DecisionWriter, Durability, Recorded, SqliteStore, StoreError};
 use tokio::sync::{mpsc, oneshot};
 
 /// Most decisions in one transaction.
@@ -24,9 +25,9 @@ pub struct Journal {
 
 impl Journal {
     /// Starts the writer thread on a connection of its own; it stops when the last handle is dropped.
-    pub fn start(store: &SqliteStore) -> Result<Journal, StoreError> {
+    pub fn start(store: &SqliteStore, durability: Durability) -> Result<Journal, StoreError> {
         let (queue, incoming) = mpsc::channel::<(DecisionRecord, Reply)>(4 * MAX_BATCH);
-        let writer = store.decision_writer()?;
+        let writer = store.decision_writer(durability)?;
         // Only the channel is awaited on this runtime; the writing itself is synchronous.
         let runtime = tokio::runtime::Builder::new_current_thread().build().map_err(io_error)?;
         std::thread::Builder::new()

@@ -58,8 +58,8 @@ pub type Shared = Arc<Server>;
 impl Server {
     /// A server over an open store; the decider is loaded from it (a failure is reported and leaves the server
     /// unready, answering 503 to applications, until a policy move reloads it).
-    pub async fn new(store: SqliteStore, setup: Setup) -> Result<Server, CliError> {
-        let journal = journal::Journal::start(&store)?;
+    pub async fn new(store: SqliteStore, setup: Setup, durability: store::Durability) -> Result<Server, CliError> {
+        let journal = journal::Journal::start(&store, durability)?;
         let server = Server { app: App::new(store.clone()), store, setup, journal, decider: RwLock::new(None) };
         server.reload().await;
         Ok(server)
@@ -182,6 +182,8 @@ pub struct ServeArgs {
     pub salt: String,
     /// Stop when standard input closes.
     pub stop_on_eof: bool,
+    /// What an acknowledged decision survives.
+    pub durability: store::Durability,
 }
 
 /// `agririsk serve`: opens the store, loads the decider and serves until Ctrl-C.
@@ -196,7 +198,7 @@ pub async fn serve_command(data_dir: &Path, args: ServeArgs) -> Result<(), CliEr
     let setup = Setup { challenger: args.challenger.map(|(id, pct)| (id, pct * 100)), salt: args.salt };
     let stop_on_eof = args.stop_on_eof;
     let store = SqliteStore::open(data_dir).await?;
-    let server = Arc::new(Server::new(store.clone(), setup).await?);
+    let server = Arc::new(Server::new(store.clone(), setup, args.durability).await?);
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| CliError::input("listen", format!("cannot listen on {addr}: {e}")))?;

@@ -64,10 +64,11 @@ fn prepared(dir: &Path) -> std::path::PathBuf {
     data
 }
 
-/// Starts `agririsk serve` on a free port; returns the process and its address.
-fn start(data: &Path) -> (Killed, String) {
+/// Starts `agririsk serve` on a free port with these extra options; returns the process and its address.
+fn start(data: &Path, options: &[&str]) -> (Killed, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_agririsk"))
         .args(["--data-dir", s(data), "serve", "--listen", "127.0.0.1:0", "--stop-on-eof"])
+        .args(options)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -83,7 +84,7 @@ fn server() -> &'static Running {
     static RUNNING: OnceLock<Running> = OnceLock::new();
     RUNNING.get_or_init(|| {
         let dir = tempfile::tempdir().expect("temp dir");
-        let (child, addr) = start(&prepared(dir.path()));
+        let (child, addr) = start(&prepared(dir.path()), &[]);
         Running { _dir: dir, addr, _child: child }
     })
 }
@@ -329,10 +330,19 @@ fn a_village_roster_and_a_policy_replay_over_http() {
 
 #[test]
 fn a_killed_server_has_lost_no_acknowledged_decision() {
+    killed_server_keeps_what_it_acknowledged("power-loss");
+}
+
+#[test]
+fn a_killed_server_syncing_only_at_checkpoints_has_lost_no_acknowledged_decision() {
+    killed_server_keeps_what_it_acknowledged("process-crash");
+}
+
+fn killed_server_keeps_what_it_acknowledged(durability: &str) {
     use std::sync::{Arc, Mutex};
     let dir = tempfile::tempdir().expect("temp dir");
     let data = prepared(dir.path());
-    let (mut child, addr) = start(&data);
+    let (mut child, addr) = start(&data, &["--decision-durability", durability]);
     let acknowledged = Arc::new(Mutex::new(Vec::<String>::new()));
     // Eight clients submit without pause, so decisions are committed in batches while the process is killed.
     let clients: Vec<_> = (0..8)
@@ -372,7 +382,7 @@ fn a_killed_server_has_lost_no_acknowledged_decision() {
     }
     let acknowledged = acknowledged.lock().expect("lock").clone();
     assert!(acknowledged.len() >= 200);
-    let (_again, addr) = start(&data);
+    let (_again, addr) = start(&data, &[]);
     for id in &acknowledged {
         let (status, body) = http_at(&addr, "GET", &format!("/v1/decisions/{id}"), b"");
         assert_eq!(status, 200, "acknowledged decision {id} was lost: {body}");

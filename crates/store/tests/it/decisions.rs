@@ -86,7 +86,7 @@ async fn a_batch_records_each_decision_as_if_one_after_another_in_one_commit() {
         DecisionRecord { record_json: "{".into(), ..record("D3", "req-3", 'd', Outcome::Refer) },
         record("D4", "req-4", 'e', Outcome::Decline),
     ];
-    let mut writer = store.decision_writer().expect("a writer");
+    let mut writer = store.decision_writer(store::Durability::PowerLoss).expect("a writer");
     let results = writer.record_decisions(&batch).expect("the batch commits");
     assert_eq!(results.len(), batch.len());
     assert_eq!(results[0].as_ref().ok(), Some(&Recorded::New));
@@ -105,7 +105,7 @@ async fn a_batch_records_each_decision_as_if_one_after_another_in_one_commit() {
 async fn the_checkpointer_copies_the_writers_log_into_the_database() {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = SqliteStore::open(dir.path()).await.expect("store");
-    let mut writer = store.decision_writer().expect("a writer");
+    let mut writer = store.decision_writer(store::Durability::ProcessCrash).expect("a writer");
     let batch: Vec<DecisionRecord> =
         (0..50).map(|n| record(&format!("D{n}"), &format!("req-{n}"), 'a', Outcome::Refer)).collect();
     assert!(writer.record_decisions(&batch).expect("committed").iter().all(|r| matches!(r, Ok(Recorded::New))));
