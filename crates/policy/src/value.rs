@@ -68,13 +68,12 @@ impl Value {
         match self {
             Value::Null => serde_json::Value::Null,
             Value::Bool(flag) => serde_json::Value::Bool(*flag),
-            Value::Number(number) => {
-                let text = number.normalize().to_string();
-                match text.parse::<serde_json::Number>() {
-                    Ok(json) if json.to_string() == text => serde_json::Value::Number(json),
-                    _ => serde_json::Value::String(text),
-                }
-            }
+            Value::Number(number) => match JsonNumber::of(number) {
+                JsonNumber::Int(int) => serde_json::Value::from(int),
+                JsonNumber::UInt(int) => serde_json::Value::from(int),
+                JsonNumber::Float(float) => serde_json::Value::from(float),
+                JsonNumber::Text(text) => serde_json::Value::String(text),
+            },
             Value::String(text) => serde_json::Value::String(text.to_string()),
             Value::List(items) => serde_json::Value::Array(items.iter().map(Value::to_json).collect()),
         }
@@ -92,13 +91,55 @@ impl Value {
     }
 }
 
+/// How an exact number is written in JSON: as a JSON number when reading that number back gives the same digits,
+/// otherwise as a string of its digits (never through a binary float that would change it). Serialisation runs
+/// for every number of every decision's trace, so the common cases take no allocation: an integer is written as
+/// one, and a fraction is formatted once, parsed as a float and compared with how JSON would write that float.
+enum JsonNumber {
+    Int(i64),
+    UInt(u64),
+    Float(f64),
+    Text(String),
+}
+
+impl JsonNumber {
+    fn of(number: &Decimal) -> JsonNumber {
+        let number = number.normalize();
+        if number.scale() == 0 {
+            if let Ok(int) = i64::try_from(number.mantissa()) {
+                return JsonNumber::Int(int);
+            }
+            if let Ok(int) = u64::try_from(number.mantissa()) {
+                return JsonNumber::UInt(int);
+            }
+        }
+        let text = number.to_string();
+        if let Ok(float) = text.parse::<f64>() {
+            let mut written = [0u8; 40];
+            let mut cursor = std::io::Cursor::new(&mut written[..]);
+            if serde_json::to_writer(&mut cursor, &float).is_ok() {
+                let end = usize::try_from(cursor.position()).unwrap_or(0);
+                if written[..end] == *text.as_bytes() {
+                    return JsonNumber::Float(float);
+                }
+            }
+        }
+        JsonNumber::Text(text)
+    }
+}
+
 /// Serialises as [`Value::to_json`] does.
 impl serde::Serialize for Value {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
             Value::Null => serializer.serialize_unit(),
             Value::Bool(flag) => serializer.serialize_bool(*flag),
-            Value::Number(_) => self.to_json().serialize(serializer),
+            Value::Number(number) => match JsonNumber::of(number) {
+                JsonNumber::Int(int) => serializer.serialize_i64(int),
+                JsonNumber::UInt(int) => serializer.serialize_u64(int),
+                JsonNumber::Float(float) => serializer.serialize_f64(float),
+                JsonNumber::Text(text) => serializer.serialize_str(&text),
+            },
             Value::String(text) => serializer.serialize_str(text),
             Value::List(items) => serializer.collect_seq(items.iter()),
         }
@@ -179,6 +220,48 @@ mod tests {
         assert_eq!(value.to_json(), serde_json::json!(0.0345));
         assert_eq!(value.to_string(), "0.0345");
         assert_eq!(Value::Number(Decimal::new(100000, 0)).to_json(), serde_json::json!(100000));
+    }
+
+    #[test]
+    fn numbers_are_json_numbers_with_the_same_digits_or_strings_when_a_float_would_change_them() {
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let (mut as_numbers, mut as_strings) = (0, 0);
+        for _ in 0..20_000 {
+            let digits = u32::try_from(next() % 20).unwrap_or(0);
+            let mantissa = i128::from(next() % 10u64.pow(digits)) * if next() % 7 == 0 { 1_000_000_000 } else { 1 };
+            let signed = if next() % 3 == 0 { -mantissa } else { mantissa };
+            let scale = u32::try_from(next() % 29).unwrap_or(0);
+            let Ok(number) = Decimal::try_from_i128_with_scale(signed, scale) else { continue };
+            let text = number.normalize().to_string();
+            let written = serde_json::to_string(&Value::Number(number)).expect("serialises");
+            assert_eq!(serde_json::to_string(&Value::Number(number).to_json()).expect("json"), written);
+            if written == text {
+                as_numbers += 1;
+            } else {
+                assert_eq!(written, format!("\"{text}\""), "{number}: neither the digits nor a string of them");
+                let float: f64 = text.parse().expect("a float");
+                assert_ne!(serde_json::to_string(&float).expect("json"), text, "{number} needed no string");
+                as_strings += 1;
+            }
+        }
+        assert!(as_numbers > 1_000 && as_strings > 1_000, "{as_numbers} numbers, {as_strings} strings");
+        for (text, expected) in [
+            ("0.1", "0.1"),
+            ("9470871883.338333", "9470871883.338333"),
+            ("123456789012345678901234.5", "\"123456789012345678901234.5\""),
+            ("0.00000001", "\"0.00000001\""),
+            ("18446744073709551615", "18446744073709551615"),
+            ("-0.0", "0"),
+        ] {
+            let number: Decimal = text.parse().expect("decimal");
+            assert_eq!(serde_json::to_string(&Value::Number(number)).expect("serialises"), expected, "{text}");
+        }
     }
 
     #[test]
