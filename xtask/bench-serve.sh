@@ -1,25 +1,31 @@
 #!/bin/sh
-# Benchmark of `agririsk serve`: submit-and-decide with the decision durably stored (WAL, synchronous = FULL).
+# Benchmark of `agririsk serve`: submit-and-decide with the decision durably stored before the answer (SQLite WAL;
+# the decision writer's synchronous mode per --decision-durability: FULL for power-loss, NORMAL for process-crash).
 # Prepares a data directory (tiny simulated county, keys, ingest, the shipped decision model registered and
-# promoted, the default policy submitted, approved and activated), starts the release binary on loopback and
-# runs wrk with a Lua script that posts a distinct request id per request.
+# promoted, the default policy submitted, approved and activated), then for each durability starts the release
+# binary on a fresh copy of it, on loopback, and runs wrk with a Lua script that posts a distinct request id per
+# request.
 #
 # Tool: wrk (Debian package: apt-get install wrk) with a Lua script, because every request must carry its own
-# request id (oha and ab send one fixed body, which would only measure idempotent replays). Three runs:
-#   1. paced: CONNECTIONS connections, each pausing 1000 * CONNECTIONS / RATE ms after every response (wrk's
-#      delay()), so at most RATE requests/s are offered (fewer by the response time: each connection waits for
-#      its answer before pausing); wrk prints the rate it achieved and the latency percentiles (--latency);
-#   2. paced with a fifth more connections and the same pause, so that the rate achieved reaches about RATE;
-#   3. saturation: CONNECTIONS connections with no pause: the throughput the server sustains.
+# request id (oha and ab send one fixed body, which would only measure idempotent replays). Two runs per
+# durability:
+#   1. paced: CONNECTIONS connections, each pausing after every response for a random time, exponentially
+#      distributed with mean PAUSE ms (wrk's delay()), so requests arrive unsynchronised, as from many clients;
+#      the offered rate is about CONNECTIONS / (PAUSE + response time); wrk prints the rate achieved and the
+#      latency percentiles (--latency). The defaults (48 connections, 20 ms) offer about 2,200 requests/s;
+#   2. saturation: CONNECTIONS connections with no pause: the throughput the server sustains.
 #
-# usage: xtask/bench-serve.sh [DURATION_SECONDS] [CONNECTIONS] [RATE]
+# usage: xtask/bench-serve.sh [SECONDS] [CONNECTIONS] [PAUSE_MS] [DURABILITY...]
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 bin=${AGRIRISK_BIN:-${CARGO_TARGET_DIR:-$root/target}/release/agririsk}
-secs=${1:-20}
-conns=${2:-40}
-rate=${3:-2000}
+secs=${1:-15}
+conns=${2:-48}
+pause=${3:-20}
+shift $(($# < 3 ? $# : 3))
+durabilities=${*:-power-loss process-crash}
 work=$(mktemp -d)
+pid=
 trap 'kill "$pid" 2>/dev/null || true; rm -rf "$work"' EXIT
 data=$work/data
 a() { "$bin" --data-dir "$data" "$@"; }
@@ -33,18 +39,21 @@ policy=$(a policy submit "$root/policies/default/rural-microcredit.json" --name 
     --effective-from 2020-01-01 --by risk.zhang | sed -n 's/.* as \([0-9a-f]\{64\}\).*/\1/p')
 a policy move "$policy" --to approved --by chief.wang --reason bench >/dev/null
 a policy move "$policy" --to active --by chief.wang --reason bench >/dev/null
-"$bin" --data-dir "$data" serve --listen 127.0.0.1:0 >"$work/serve.log" 2>&1 &
-pid=$!
-while ! grep -q listening "$work/serve.log"; do sleep 0.1; done
-url=$(sed -n 's/listening on //p' "$work/serve.log")
 cat >"$work/post.lua" <<'LUA'
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 local n = 0
 local thread_id = 0
 local pause = 0
-init = function(args) if args[1] then pause = tonumber(args[1]) end end
-delay = function() return pause end
+init = function(args)
+  if args[1] then pause = tonumber(args[1]) end
+  math.randomseed(os.time() + tid * 7919)
+end
+-- An exponentially distributed pause with the given mean (whole milliseconds; wrk's timer resolution).
+delay = function()
+  if pause == 0 then return 0 end
+  return math.floor(-math.log(1 - math.random()) * pause + 0.5)
+end
 setup = function(thread) thread:set("tid", thread_id); thread_id = thread_id + 1 end
 request = function()
   n = n + 1
@@ -56,11 +65,16 @@ request = function()
 end
 LUA
 echo "machine: $(nproc) cores, $(uname -sr); $(date -u +%Y-%m-%dT%H:%MZ)"
-pause=$((1000 * conns / rate))
-echo "== paced: $conns connections, ${pause} ms pause after each response (offered ~${rate} req/s)"
-wrk -t 2 -c "$conns" -d "${secs}s" --latency -s "$work/post.lua" "$url" -- "$pause"
-more=$((conns * 6 / 5))
-echo "== paced: $more connections, ${pause} ms pause after each response"
-wrk -t 2 -c "$more" -d "${secs}s" --latency -s "$work/post.lua" "$url" -- "$pause"
-echo "== saturation: $conns connections, no pause"
-wrk -t 2 -c "$conns" -d "${secs}s" --latency -s "$work/post.lua" "$url" -- 0
+for durability in $durabilities; do
+    rm -rf "$work/run" && cp -r "$data" "$work/run"
+    "$bin" --data-dir "$work/run" serve --listen 127.0.0.1:0 --decision-durability "$durability" \
+        >"$work/serve.log" 2>&1 &
+    pid=$!
+    while ! grep -q listening "$work/serve.log"; do sleep 0.1; done
+    url=$(sed -n 's/listening on //p' "$work/serve.log")
+    echo "== $durability, paced: $conns connections, exponential pauses of mean ${pause} ms after each response"
+    wrk -t 2 -c "$conns" -d "${secs}s" --latency -s "$work/post.lua" "$url" -- "$pause"
+    echo "== $durability, saturation: $conns connections, no pause"
+    wrk -t 2 -c "$conns" -d "${secs}s" --latency -s "$work/post.lua" "$url" -- 0
+    kill "$pid" && wait "$pid" 2>/dev/null || true
+done
