@@ -140,6 +140,29 @@ pub(crate) fn check_record(record: &DecisionRecord) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// What an earlier decision under the record's request id makes of recording it: that decision again when the
+/// request is the same, a refusal when the id was used for another request, nothing (go on) when there is none.
+/// The one rule of idempotent submission, for every backend and writer.
+pub(crate) fn decided_before(
+    record: &DecisionRecord,
+    earlier: Option<DecisionRecord>,
+) -> Result<Option<Recorded>, StoreError> {
+    match earlier {
+        Some(stored) if stored.request_sha256 == record.request_sha256 => Ok(Some(Recorded::Existing(stored))),
+        Some(_) => Err(StoreError::RequestReused { request_id: record.request_id.clone() }),
+        None => Ok(None),
+    }
+}
+
+/// The refusal of a record whose decision id another request's decision already has.
+pub(crate) fn decision_id_taken(record: &DecisionRecord) -> StoreError {
+    StoreError::InvalidDecision {
+        decision: record.decision_id.clone(),
+        field: "decision_id",
+        problem: "is taken by another request's decision",
+    }
+}
+
 /// The decision log every backend provides. Each method is one transaction.
 pub trait DecisionLog: Send + Sync {
     /// Records a decision, unless its request id was seen: then the stored decision is returned when the request is

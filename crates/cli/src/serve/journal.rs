@@ -1,9 +1,10 @@
 //! Group commit of decisions. Every decision is acknowledged only after the SQLite transaction holding it has
 //! committed (WAL; by default `synchronous = FULL`: the commit syncs the write-ahead log, so a killed process or a
 //! power cut never loses an acknowledged decision; `--decision-durability process-crash` gives `NORMAL`, which a
-//! killed process cannot lose but a power cut can, see [`store::Durability`]). One commit per decision would cap the server at the disk's syncs per
-//! second; instead one writer takes every decision that arrived while the previous batch was being made durable
-//! and records them in one transaction ([`store::DecisionWriter::record_decisions`]), then answers each.
+//! killed process cannot lose but a power cut can, see [`store::Durability`]). One commit per decision would cap
+//! the server at the disk's syncs per second; instead one writer takes every decision that arrived while the
+//! previous batch was being made durable and records them in one transaction
+//! ([`store::DecisionWriter::record_decisions`]), then answers each.
 //!
 //! The writer is a thread of its own with a connection of its own, used synchronously: through the async pool a
 //! batch was five round trips to a connection thread, and on the server's runtime each waited its turn behind the

@@ -6,7 +6,9 @@ use sqlx::sqlite::SqliteRow;
 
 use super::{SqliteStore, to_u32};
 use crate::StoreError;
-use crate::decisions::{DecisionLog, DecisionRecord, Recorded, ReviewRequest, check_record};
+use crate::decisions::{
+    DecisionLog, DecisionRecord, Recorded, ReviewRequest, check_record, decided_before, decision_id_taken,
+};
 
 const COLUMNS: &str =
     "decision_id, request_id, request_sha256, subject, outcome, policy_version, model_id, decided_at, record_json";
@@ -43,23 +45,15 @@ async fn record_in(
     check_record(record)?;
     let sql = format!("SELECT {COLUMNS} FROM decisions WHERE request_id = ?");
     let earlier = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(&record.request_id).fetch_optional(&mut **tx).await?;
-    if let Some(row) = earlier {
-        let stored = decision_from_row(&row)?;
-        if stored.request_sha256 == record.request_sha256 {
-            return Ok(Recorded::Existing(stored));
-        }
-        return Err(StoreError::RequestReused { request_id: record.request_id.clone() });
+    if let Some(recorded) = decided_before(record, earlier.as_ref().map(decision_from_row).transpose()?)? {
+        return Ok(recorded);
     }
     let clash: Option<String> = sqlx::query_scalar("SELECT decision_id FROM decisions WHERE decision_id = ?")
         .bind(&record.decision_id)
         .fetch_optional(&mut **tx)
         .await?;
     if clash.is_some() {
-        return Err(StoreError::InvalidDecision {
-            decision: record.decision_id.clone(),
-            field: "decision_id",
-            problem: "is taken by another request's decision",
-        });
+        return Err(decision_id_taken(record));
     }
     sqlx::query(
         "INSERT INTO decisions (decision_id, request_id, request_sha256, subject, outcome, policy_version, model_id,

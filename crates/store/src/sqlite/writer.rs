@@ -11,7 +11,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, pa
 
 use super::SqliteStore;
 use crate::StoreError;
-use crate::decisions::{DecisionRecord, Recorded, check_record};
+use crate::decisions::{DecisionRecord, Recorded, check_record, decided_before, decision_id_taken};
 
 /// What an acknowledged decision survives. The store's own pool (loans, repayments, disbursements: everything
 /// that moves money) always syncs at every commit; this chooses only for the decision writer.
@@ -36,6 +36,15 @@ impl Durability {
     }
 }
 
+/// A connection of its own to an existing store database, used from one thread, waiting up to 10 s for a lock.
+fn connect(path: &Path, synchronous: &str) -> Result<Connection, StoreError> {
+    let connection =
+        Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
+    connection.pragma_update(None, "synchronous", synchronous)?;
+    connection.busy_timeout(Duration::from_secs(10))?;
+    Ok(connection)
+}
+
 /// Records decisions on a connection of its own; see [`DecisionWriter::record_decisions`].
 #[derive(Debug)]
 pub struct DecisionWriter {
@@ -51,14 +60,12 @@ impl SqliteStore {
 
 impl DecisionWriter {
     fn open(path: &Path, durability: Durability) -> Result<DecisionWriter, StoreError> {
-        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let connection = Connection::open_with_flags(path, flags)?;
+        let connection = connect(path, durability.synchronous())?;
         // WAL is a property of the file, set when the store was created.
         let mode: String = connection.pragma_update_and_check(None, "journal_mode", "wal", |row| row.get(0))?;
         if !mode.eq_ignore_ascii_case("wal") {
             return Err(StoreError::Corrupt(format!("{} is in journal mode {mode}, not WAL", path.display())));
         }
-        connection.pragma_update(None, "synchronous", durability.synchronous())?;
         connection.pragma_update(None, "foreign_keys", "ON")?;
         // The writer's own checkpoint is the one that rewinds the log to its start; with a [`Checkpointer`] copying
         // beside it, it finds the pages already copied and costs little more than its syncs, which stall the
@@ -68,7 +75,6 @@ impl DecisionWriter {
         // SQLite's default page cache (2 MiB) is kept on purpose: the writer needs only the index pages it is
         // inserting into, and with a 64 MiB cache SQLite spent a tenth of the server's time walking the cache at
         // every commit (pcache1TruncateUnsafe).
-        connection.busy_timeout(Duration::from_secs(10))?;
         connection.set_prepared_statement_cache_capacity(8);
         Ok(DecisionWriter { connection })
     }
@@ -105,52 +111,34 @@ impl DecisionWriter {
                 }
                 let stored = earlier
                     .query_row([&record.request_id], |row| {
-                        Ok((
-                            row.get::<_, String>(0)?,
-                            row.get::<_, String>(1)?,
-                            row.get::<_, String>(2)?,
-                            row.get::<_, String>(3)?,
-                            row.get::<_, String>(4)?,
-                            row.get::<_, Option<String>>(5)?,
-                            row.get::<_, String>(6)?,
-                            row.get::<_, String>(7)?,
-                        ))
+                        Ok(DecisionRecord {
+                            decision_id: row.get(0)?,
+                            request_id: record.request_id.clone(),
+                            request_sha256: row.get(1)?,
+                            subject: row.get(2)?,
+                            outcome: row.get::<_, String>(3)?.parse().map_err(|e: StoreError| {
+                                rusqlite::Error::FromSqlConversionFailure(3, rusqlite::types::Type::Text, e.into())
+                            })?,
+                            policy_version: row.get(4)?,
+                            model_id: row.get(5)?,
+                            decided_at: row.get(6)?,
+                            record_json: row.get(7)?,
+                        })
                     })
                     .optional()?;
-                if let Some((
-                    decision_id,
-                    request_sha256,
-                    subject,
-                    outcome,
-                    policy_version,
-                    model_id,
-                    decided_at,
-                    json,
-                )) = stored
-                {
-                    results.push(if request_sha256 == record.request_sha256 {
-                        Ok(Recorded::Existing(DecisionRecord {
-                            decision_id,
-                            request_id: record.request_id.clone(),
-                            request_sha256,
-                            subject,
-                            outcome: outcome.parse()?,
-                            policy_version,
-                            model_id,
-                            decided_at,
-                            record_json: json,
-                        }))
-                    } else {
-                        Err(StoreError::RequestReused { request_id: record.request_id.clone() })
-                    });
-                    continue;
+                match decided_before(record, stored) {
+                    Ok(Some(recorded)) => {
+                        results.push(Ok(recorded));
+                        continue;
+                    }
+                    Err(refused) => {
+                        results.push(Err(refused));
+                        continue;
+                    }
+                    Ok(None) => {}
                 }
                 if taken.exists([&record.decision_id])? {
-                    results.push(Err(StoreError::InvalidDecision {
-                        decision: record.decision_id.clone(),
-                        field: "decision_id",
-                        problem: "is taken by another request's decision",
-                    }));
+                    results.push(Err(decision_id_taken(record)));
                     continue;
                 }
                 insert.execute(params![
@@ -185,11 +173,7 @@ pub struct Checkpointer {
 impl SqliteStore {
     /// A checkpointer on this store's database.
     pub fn checkpointer(&self) -> Result<Checkpointer, StoreError> {
-        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let connection = Connection::open_with_flags(self.path(), flags)?;
-        connection.pragma_update(None, "synchronous", "FULL")?;
-        connection.busy_timeout(Duration::from_secs(10))?;
-        Ok(Checkpointer { connection })
+        Ok(Checkpointer { connection: connect(self.path(), "FULL")? })
     }
 }
 
