@@ -70,6 +70,8 @@ pub struct Scorer {
     columns: Vec<Feature>,
     /// For a scorecard: the feature of each card feature, in card order.
     card: Option<Vec<Feature>>,
+    /// For a scorecard: every reason it can give, by card feature and bin, made once.
+    reasons: Vec<Vec<scoring::artifact::Reason>>,
 }
 
 impl Scorer {
@@ -95,7 +97,8 @@ impl Scorer {
             ),
             _ => None,
         };
-        Ok(Scorer { model, names, columns, card })
+        let reasons = model.scorecard_reasons().unwrap_or_default();
+        Ok(Scorer { model, names, columns, card, reasons })
     }
 
     /// The model's id (its content hash).
@@ -113,7 +116,10 @@ impl Scorer {
         let value = |f: &Feature| row.get(*f).unwrap_or(f64::NAN);
         if let Some(card) = &self.card {
             let values: Vec<f64> = card.iter().map(value).collect();
-            return self.model.score_scorecard_values(&values).expect("a scorecard model");
+            return self
+                .model
+                .score_scorecard_values_with(&values, |_, k, bin| self.reasons[k][bin].clone())
+                .expect("a scorecard model");
         }
         let columns = self.columns.iter().map(|f| Column::Numeric(vec![value(f)])).collect::<Vec<_>>();
         let frame = Frame::new(self.names.clone(), columns).expect("one row per column and distinct catalogue names");

@@ -286,6 +286,7 @@ fn dispatch_challenger_and_shadows() {
 fn the_scorecard_fast_path_and_the_streamed_trace_agree_with_the_general_paths() {
     let decider = decider(Lineup::single(default_policy("p")));
     let world = world();
+    let mut reasons_compared = 0;
     for household in ["H0000001", "H0000003"] {
         let request = request(household, |_| {});
         let applicant = world.applicant(household).expect("on file");
@@ -307,10 +308,13 @@ fn the_scorecard_fast_path_and_the_streamed_trace_agree_with_the_general_paths()
         let frame = scoring::data::Frame::new(names, columns).expect("frame");
         let general = model.score(&frame).expect("scores").remove(0);
         assert_eq!(assessment.scored, general, "{household}");
+        reasons_compared += general.reasons.len();
 
         let decided = decider.engine.decide(&default_policy("p"), &request, &applicant, &assessment);
         assert_eq!(serde_json::to_value(&decided.policy).expect("serialises"), decided.policy.to_json());
     }
+    // The reasons made once per feature and bin are the ones the general path makes for the applicant.
+    assert!(reasons_compared > 0, "the households lose points somewhere");
 }
 
 #[test]

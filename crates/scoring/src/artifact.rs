@@ -18,7 +18,7 @@ use sha2::{Digest, Sha256};
 
 use crate::calibration::{Isotonic, Platt};
 use crate::data::{Column, Frame, MISSING_CODE};
-use crate::scorecard::{MAX_REASONS, ReasonLabel, Scaling, Scorecard, ScorecardError};
+use crate::scorecard::{MAX_REASONS, ReasonCode, ReasonLabel, Scaling, Scorecard, ScorecardError};
 use crate::trees::{EnsembleError, TreeEnsemble};
 
 /// The `format` field of every artifact.
@@ -243,6 +243,12 @@ pub struct Reason {
     pub en: String,
 }
 
+impl From<ReasonCode> for Reason {
+    fn from(code: ReasonCode) -> Reason {
+        Reason { feature: code.feature, weight: f64::from(code.points_lost), zh: code.zh, en: code.en }
+    }
+}
+
 /// The scoring result of one row.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Scored {
@@ -374,15 +380,32 @@ impl Artifact {
     /// Scores one applicant of a scorecard model given each card feature's value in card order (NaN = missing), as
     /// [`Artifact::score`] would on a one-row frame; `None` for other model kinds.
     pub fn score_scorecard_values(&self, values: &[f64]) -> Option<Scored> {
+        self.score_scorecard_values_with(values, |card, k, bin| card.reason_for(k, bin).into())
+    }
+
+    /// As [`Artifact::score_scorecard_values`], with each reason made by `reason(card, feature, bin)` — for a caller
+    /// that made every feature's reason for every bin once ([`Artifact::scorecard_reasons`]).
+    pub fn score_scorecard_values_with(
+        &self,
+        values: &[f64],
+        reason: impl Fn(&Scorecard, usize, usize) -> Reason,
+    ) -> Option<Scored> {
         let Model::Scorecard { card } = &self.model else { return None };
         let (bins, pd, score) = card.score_values(values);
-        let reasons = card
-            .reasons_for_bins(&bins)
-            .into_iter()
-            .map(|r| Reason { feature: r.feature, weight: f64::from(r.points_lost), zh: r.zh, en: r.en })
-            .collect();
+        let reasons = card.reason_features(&bins).into_iter().map(|k| reason(card, k, bins[k])).collect();
         let finish = Finish { calibration: self.calibration.as_ref(), scaling: &self.scaling, labels: &self.labels };
         Some(Scored { pd: finish.pd(pd), score, reasons })
+    }
+
+    /// Every reason a scorecard model can give, by card feature and bin (`None` for other model kinds).
+    pub fn scorecard_reasons(&self) -> Option<Vec<Vec<Reason>>> {
+        let Model::Scorecard { card } = &self.model else { return None };
+        let reasons = card
+            .features()
+            .iter()
+            .enumerate()
+            .map(|(k, f)| (0..f.binning().bins().len()).map(|bin| card.reason_for(k, bin).into()).collect());
+        Some(reasons.collect())
     }
 
     /// Probabilities of default only (after calibration).
@@ -445,11 +468,7 @@ fn score_rows(
             let bins = card.bin_indices(data)?;
             for (k, &row) in rows.iter().enumerate() {
                 let applicant: Vec<usize> = bins.iter().map(|feature| feature[k]).collect();
-                let reasons = card
-                    .reasons_for_bins(&applicant)
-                    .into_iter()
-                    .map(|r| Reason { feature: r.feature, weight: f64::from(r.points_lost), zh: r.zh, en: r.en })
-                    .collect();
+                let reasons = card.reasons_for_bins(&applicant).into_iter().map(Reason::from).collect();
                 out[row] = Scored { pd: finish.pd(pd[k]), score: score[k], reasons };
             }
         }

@@ -582,6 +582,12 @@ impl Scorecard {
     /// Reason codes of an applicant given the bin of each model feature (in model order): at most
     /// [`MAX_REASONS`] features with points lost against their best bin, the largest loss first.
     pub fn reasons_for_bins(&self, bins: &[usize]) -> Vec<ReasonCode> {
+        self.reason_features(bins).into_iter().map(|k| self.reason_for(k, bins[k])).collect()
+    }
+
+    /// The model features (indices, in model order numbering) that give the reasons for these bins: at most
+    /// [`MAX_REASONS`] with points lost against their best bin, the largest loss first, ties in model order.
+    pub fn reason_features(&self, bins: &[usize]) -> Vec<usize> {
         assert_eq!(bins.len(), self.features.len(), "one bin per model feature");
         let mut losses: Vec<(i32, usize)> = self
             .features
@@ -591,23 +597,22 @@ impl Scorecard {
             .map(|(k, (f, &b))| (f.best_points - f.points[b], k))
             .filter(|&(loss, _)| loss > 0)
             .collect();
-        // Largest loss first; ties in model order.
         losses.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-        losses
-            .into_iter()
-            .take(MAX_REASONS)
-            .map(|(points_lost, k)| {
-                let f = &self.features[k];
-                let bin_label = f.binning.bins()[bins[k]].label.clone();
-                let range = plain_range(&bin_label);
-                let name = f.name();
-                let (zh, en) = match &f.label {
-                    Some(l) => (l.zh.replace("{bin}", &range), l.en.replace("{bin}", &range)),
-                    None => (format!("{name} 偏高风险（{range}）"), format!("{name} in a higher-risk range ({range})")),
-                };
-                ReasonCode { feature: name.into(), bin_label, points_lost, zh, en }
-            })
-            .collect()
+        losses.into_iter().take(MAX_REASONS).map(|(_, k)| k).collect()
+    }
+
+    /// The reason model feature `k` gives in bin `bin` (its text depends on nothing else, so a caller scoring many
+    /// applicants can make every one once).
+    pub fn reason_for(&self, k: usize, bin: usize) -> ReasonCode {
+        let f = &self.features[k];
+        let bin_label = f.binning.bins()[bin].label.clone();
+        let range = plain_range(&bin_label);
+        let name = f.name();
+        let (zh, en) = match &f.label {
+            Some(l) => (l.zh.replace("{bin}", &range), l.en.replace("{bin}", &range)),
+            None => (format!("{name} 偏高风险（{range}）"), format!("{name} in a higher-risk range ({range})")),
+        };
+        ReasonCode { feature: name.into(), bin_label, points_lost: f.best_points - f.points[bin], zh, en }
     }
 }
 
