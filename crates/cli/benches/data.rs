@@ -18,43 +18,26 @@
 //!
 //! Run with `cargo bench -p cli --bench data` (or `cargo xtask bench data`). Uses mimalloc, like the binary.
 
+mod common;
+
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::time::Instant;
 
 use integrate::history::{Scope, load_borrowers, load_context};
 use integrate::{Silent, load_file, read_manifest};
-use privacy::{BatchedOsNonces, FieldCipher, Keyring};
 use store::{SqliteStore, Versions};
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
-/// Benchmark-only keys.
-const KEYS: &str =
-    "index:YWdyaXJpc2sgdGVzdCBpbmRleCBrZXksIDMyIGJ5dGU=\nk1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
-
-fn median(mut xs: Vec<f64>) -> f64 {
-    xs.sort_by(f64::total_cmp);
-    xs[xs.len() / 2]
-}
 
 fn main() {
     let runs: usize = std::env::var("AGRIRISK_BENCH_RUNS").ok().and_then(|v| v.parse().ok()).unwrap_or(3);
     let as_of = domain::parse_date(&std::env::var("AGRIRISK_BENCH_AS_OF").unwrap_or_else(|_| "2025-06-30".into()))
         .expect("AGRIRISK_BENCH_AS_OF is a date");
     let scratch = tempfile::tempdir().expect("temp dir");
-    let county: PathBuf = match std::env::var("AGRIRISK_BENCH_DIR") {
-        Ok(dir) => PathBuf::from(dir),
-        Err(_) => {
-            let out = scratch.path().join("county");
-            let config = simulate::Config::preset(simulate::Preset::County);
-            cli::simulate::run(config, 1, &out, cli::simulate::OutputFormat::Csv, 2, true).expect("simulate");
-            out
-        }
-    };
+    let county = common::county(scratch.path());
     let manifest = read_manifest(&county).expect("manifest");
-    let cipher = FieldCipher::new(Keyring::parse("bench", KEYS).expect("keys"), BatchedOsNonces::new());
+    let cipher = common::cipher();
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
 
     // 1. Ingest.
@@ -94,10 +77,10 @@ fn main() {
     println!("ingest ({runs} runs, median), {} rows from {}:", total_rows, county.display());
     println!("| source | rows | s | rows/s |\n|---|---|---|---|");
     for (source, rows, secs) in per_source.into_values() {
-        let s = median(secs);
+        let s = common::median(secs);
         println!("| {source} | {rows} | {s:.2} | {:.0} |", rows as f64 / s);
     }
-    let total = median(totals);
+    let total = common::median(totals);
     println!("| **all** | {total_rows} | {total:.2} | {:.0} |\n", total_rows as f64 / total);
 
     // 2. Features as of one date.
@@ -126,7 +109,7 @@ fn main() {
         builds_1.push(t.elapsed().as_secs_f64());
         assert_eq!(one.rows.len(), borrowers_n);
     }
-    let (read, b2, b1) = (median(reads), median(builds_2), median(builds_1));
+    let (read, b2, b1) = (common::median(reads), common::median(builds_2), common::median(builds_1));
     println!(
         "features as of {as_of} ({runs} runs, median): {borrowers_n} households, {} features, {population} in the \
          labelled population",

@@ -11,44 +11,28 @@
 //! Run with `cargo bench -p cli --bench decide` (or `cargo xtask bench decide`); `AGRIRISK_BENCH_DIR` points it
 //! at an already simulated county directory.
 
+mod common;
+
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
 use decide::{ApplicationRequest, Engine, Lineup, RecordMeta, Scorer, VersionedPolicy, World};
 use integrate::{Silent, load_directory};
-use privacy::{BatchedOsNonces, FieldCipher, Keyring};
 use store::SqliteStore;
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
-/// Benchmark-only keys.
-const KEYS: &str =
-    "index:YWdyaXJpc2sgdGVzdCBpbmRleCBrZXksIDMyIGJ5dGU=\nk1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[i.min(sorted.len() - 1)]
 }
 
-fn median(mut xs: Vec<f64>) -> f64 {
-    xs.sort_by(f64::total_cmp);
-    xs[xs.len() / 2]
-}
-
 fn main() {
     let scratch = tempfile::tempdir().expect("temp dir");
-    let county: PathBuf = match std::env::var("AGRIRISK_BENCH_DIR") {
-        Ok(dir) => PathBuf::from(dir),
-        Err(_) => {
-            let out = scratch.path().join("county");
-            let config = simulate::Config::preset(simulate::Preset::County);
-            cli::simulate::run(config, 1, &out, cli::simulate::OutputFormat::Csv, 2, true).expect("simulate");
-            out
-        }
-    };
-    let cipher = FieldCipher::new(Keyring::parse("bench", KEYS).expect("keys"), BatchedOsNonces::new());
+    let county = common::county(scratch.path());
+    let cipher = common::cipher();
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
     let world = rt.block_on(async {
         let store = SqliteStore::open(&scratch.path().join("data")).await.expect("store");
@@ -133,9 +117,9 @@ fn main() {
     println!("approved {} of {} per pass", approved / 6, requests.len());
     let us = |x: f64| x * 1e6;
     let report = |name: &str, rates: Vec<f64>, lat: Vec<(f64, f64)>| {
-        let p50 = median(lat.iter().map(|l| l.0).collect());
-        let p99 = median(lat.iter().map(|l| l.1).collect());
-        println!("| {name} | {:.0} | {:.1} | {:.1} |", median(rates), us(p50), us(p99));
+        let p50 = common::median(lat.iter().map(|l| l.0).collect());
+        let p99 = common::median(lat.iter().map(|l| l.1).collect());
+        println!("| {name} | {:.0} | {:.1} | {:.1} |", common::median(rates), us(p50), us(p99));
     };
     println!("| one thread | decisions/s | p50 µs | p99 µs |\n|---|---|---|---|");
     report("features + score + policy", rates_core, lat_core);
