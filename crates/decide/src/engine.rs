@@ -441,6 +441,21 @@ fn decimal_of(value: f64) -> Option<Decimal> {
     if value.fract() == 0.0 && value.abs() < 1e15 {
         return Some(Decimal::from(value as i64));
     }
+    // The float's exact value rounded to six places: the millionths are the float times 10^6 rounded to the
+    // nearest integer. The product is off the exact one by at most half a unit in its last place, so when it lies
+    // clearly away from the halfway point between two integers (and is an exact integer's size) both round to the
+    // same integer, and the binary expansion is not needed; at the halfway point (banker's rounding decides) it is.
+    let millionths = value * 1e6;
+    let margin = 4.0 * millionths.abs() * f64::EPSILON;
+    let from_half = (millionths - millionths.floor() - 0.5).abs();
+    if millionths.is_finite() && millionths.abs() < 9e15 && from_half > margin {
+        return Some(Decimal::new(millionths.round() as i64, 6).normalize());
+    }
+    exact_decimal_of(value)
+}
+
+/// [`decimal_of`] by the float's exact binary expansion, rounded half to even to six places.
+fn exact_decimal_of(value: f64) -> Option<Decimal> {
     Decimal::from_f64_retain(value).map(|d| d.round_dp(6).normalize())
 }
 
@@ -666,4 +681,32 @@ fn shown_reasons(lists: [&[Value]; 3], scored: &Scored, features: &FeatureRow) -
     }
     out.truncate(MAX_REASONS);
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn six_places_without_the_binary_expansion_agree_with_it() {
+        let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let mut values = vec![0.5, 0.0000005, 0.0000015, 2.5e-7, 1.0000005, -0.0000025, 160967.878917, 0.074502];
+        for _ in 0..200_000 {
+            let magnitude = 10f64.powi(i32::try_from(next() % 22).unwrap_or(0) - 9);
+            let unit = (next() >> 11) as f64 / (1u64 << 53) as f64;
+            let sign = if next() % 2 == 0 { 1.0 } else { -1.0 };
+            values.push(sign * unit * magnitude);
+            // Halfway points in millionths, where the rounding rule decides.
+            values.push(sign * ((next() % 10_000_000) as f64 + 0.5) / 1e6);
+        }
+        for value in values {
+            assert_eq!(decimal_of(value), exact_decimal_of(value), "{value:e}");
+        }
+    }
 }
