@@ -30,8 +30,16 @@ pub struct World {
     borrowers: Vec<BorrowerRecords>,
     /// Position of each household in `borrowers`, with the head's birth year and the village's region.
     index: HashMap<String, (usize, Option<i32>, Option<Region>)>,
-    markets: Mutex<HashMap<Date, Arc<Market>>>,
+    markets: Mutex<(Markets, u64)>,
 }
+
+/// Markets by date, with when each was last used (the value of a use counter, kept beside the map).
+type Markets = HashMap<Date, (Arc<Market>, u64)>;
+
+/// Most dates whose market snapshot and social summary a world keeps. Each takes a pass over every household to
+/// make (about 70 ms for a county of 50,000) and a server meets a new date every day, so they are kept for the
+/// dates in use and the least recently used is dropped beyond this many.
+pub const MARKET_DATES: usize = 64;
 
 impl World {
     /// A world from its parts; `zones` maps village codes to agricultural zones (`counties.zone`).
@@ -50,7 +58,7 @@ impl World {
                 (id.clone(), (i, heads.get(id).copied(), region))
             })
             .collect();
-        World { context, borrowers, index, markets: Mutex::new(HashMap::new()) }
+        World { context, borrowers, index, markets: Mutex::new((HashMap::new(), 0)) }
     }
 
     /// Loads the current version of every record from the store.
@@ -84,17 +92,39 @@ impl World {
         Some(Applicant { records: &self.borrowers[i], head_birth_year, region })
     }
 
-    /// The market snapshot and social summary as of `date`, computed on first use.
+    /// The market snapshot and social summary as of `date`, computed on first use and kept while in use (see
+    /// [`MARKET_DATES`]).
     pub fn market(&self, date: Date) -> Arc<Market> {
-        if let Some(market) = self.markets.lock().unwrap_or_else(|p| p.into_inner()).get(&date) {
-            return Arc::clone(market);
+        {
+            let mut guard = self.markets.lock().unwrap_or_else(|p| p.into_inner());
+            let (markets, clock) = &mut *guard;
+            *clock += 1;
+            if let Some((market, used)) = markets.get_mut(&date) {
+                *used = *clock;
+                return Arc::clone(market);
+            }
         }
         // Computed outside the lock: two threads may both compute a new date; either result is the same.
         let market = Arc::new(Market {
             snapshot: Snapshot::new(date, &self.context),
             social: Social::from_borrowers(date, &self.borrowers),
         });
-        let mut markets = self.markets.lock().unwrap_or_else(|p| p.into_inner());
-        Arc::clone(markets.entry(date).or_insert(market))
+        let mut guard = self.markets.lock().unwrap_or_else(|p| p.into_inner());
+        let (markets, clock) = &mut *guard;
+        *clock += 1;
+        if !markets.contains_key(&date) && markets.len() >= MARKET_DATES {
+            let oldest = markets.iter().min_by_key(|(_, (_, used))| *used).map(|(date, _)| *date);
+            if let Some(oldest) = oldest {
+                markets.remove(&oldest);
+            }
+        }
+        let entry = markets.entry(date).or_insert((market, *clock));
+        entry.1 = *clock;
+        Arc::clone(&entry.0)
+    }
+
+    /// How many dates' markets are kept now (at most [`MARKET_DATES`]).
+    pub fn markets_kept(&self) -> usize {
+        self.markets.lock().unwrap_or_else(|p| p.into_inner()).0.len()
     }
 }

@@ -372,3 +372,21 @@ fn the_lending_core_accepts_the_terms_of_every_product_the_policy_chooses() {
     }
     assert!(seen.len() >= 3, "several products are exercised: {seen:?}");
 }
+
+#[test]
+fn a_world_keeps_the_markets_of_the_dates_in_use_and_drops_the_least_recently_used() {
+    let world = world();
+    let first = d("2025-01-01");
+    let kept = world.market(first);
+    for day in 1..=u64::try_from(decide::world::MARKET_DATES).expect("fits") + 5 {
+        let date = first.checked_add_days(chrono::Days::new(day)).expect("a date");
+        world.market(date);
+        // The first date stays in use, so it is never the one dropped.
+        assert!(Arc::ptr_eq(&world.market(first), &kept), "day {day}");
+        assert!(world.markets_kept() <= decide::world::MARKET_DATES);
+    }
+    assert_eq!(world.markets_kept(), decide::world::MARKET_DATES);
+    // A dropped date is made again, and equal to what it was.
+    let second = first.checked_add_days(chrono::Days::new(1)).expect("a date");
+    assert_eq!(world.market(second).snapshot.as_of(), second);
+}
