@@ -184,12 +184,7 @@ pub async fn request_review(
 ) -> Result<Response, ApiError> {
     let body: ReviewRequestBody = parse_body(&body)?;
     if body.channel.trim().is_empty() {
-        return Err(ApiError::field(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "missing_field",
-            "channel",
-            "channel: is required",
-        ));
+        return Err(ApiError::unprocessable("missing_field", "channel", "is required"));
     }
     let review = server.store.request_review(&id, &crate::model::now_rfc3339(), &body.channel, &body.note).await?;
     Ok((StatusCode::CREATED, axum::Json(review)).into_response())

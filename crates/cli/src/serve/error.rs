@@ -46,6 +46,12 @@ impl ApiError {
         ApiError { status, code, field: Some(field.to_owned()), message: message.into() }
     }
 
+    /// A 422 for one field, with a stable `code` (`missing_field`, `invalid_field`, `out_of_range`, …) and the
+    /// problem after the field's name: `amount_yuan: is required`.
+    pub fn unprocessable(code: &'static str, field: &str, problem: impl std::fmt::Display) -> ApiError {
+        ApiError::field(StatusCode::UNPROCESSABLE_ENTITY, code, field, format!("{field}: {problem}"))
+    }
+
     /// An error of the whole request.
     pub fn whole(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
         ApiError { status, code, field: None, message: message.into() }
@@ -162,15 +168,8 @@ pub fn parse_body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, Api
         // serde reports a missing field at the enclosing object; name the field itself.
         let missing = inner.strip_prefix("missing field `").and_then(|rest| rest.split('`').next()).map(str::to_owned);
         match missing {
-            Some(field) => ApiError::field(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "missing_field",
-                &field,
-                format!("{field}: is required"),
-            ),
-            None => {
-                ApiError::field(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", &path, format!("{path}: {inner}"))
-            }
+            Some(field) => ApiError::unprocessable("missing_field", &field, "is required"),
+            None => ApiError::unprocessable("invalid_field", &path, inner),
         }
     })
 }

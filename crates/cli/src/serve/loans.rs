@@ -23,14 +23,11 @@ use super::error::{ApiError, ErrorBody, parse_body};
 /// The classification rules loans booked through the API follow.
 const RULES: &str = "cbirc-2023";
 
-fn unprocessable(field: &str, message: impl Into<String>) -> ApiError {
-    let message = message.into();
-    ApiError::field(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", field, format!("{field}: {message}"))
-}
-
 /// A request field holding a date, YYYY-MM-DD; 422 `invalid_field` naming it otherwise.
 pub(super) fn date(field: &str, text: &str) -> Result<Date, ApiError> {
-    domain::parse_date(text).map_err(|e| unprocessable(field, format!("'{text}' is not a date YYYY-MM-DD ({e})")))
+    domain::parse_date(text).map_err(|e| {
+        ApiError::unprocessable("invalid_field", field, format!("'{text}' is not a date YYYY-MM-DD ({e})"))
+    })
 }
 
 fn loan_id(text: &str) -> Result<LoanId, ApiError> {
@@ -90,7 +87,8 @@ pub struct DisbursementBody {
     (status = 422, description = "missing_field, invalid_field", body = ErrorBody)))]
 pub async fn disburse(State(server): State<Shared>, Path(id): Path<String>, body: Bytes) -> Result<Response, ApiError> {
     let body: DisbursementBody = parse_body(&body)?;
-    let key = RepaymentId::parse(&body.request_id).map_err(|e| unprocessable("request_id", e.to_string()))?;
+    let key = RepaymentId::parse(&body.request_id)
+        .map_err(|e| ApiError::unprocessable("invalid_field", "request_id", e.to_string()))?;
     let start = date("disbursed_on", &body.disbursed_on)?;
     let decision = server
         .store
@@ -139,8 +137,13 @@ pub async fn disburse(State(server): State<Shared>, Path(id): Path<String>, body
         terms.amount = Money::from_fen(fen);
     }
     let request = terms.terms_request(start).ok_or_else(|| ApiError::internal("approved decision without terms"))?;
-    let terms = LoanTerms::new(&request, &CropCalendar::china_default())
-        .map_err(|e| unprocessable(e.field, format!("the decided terms cannot start on {start}: {}", e.reason)))?;
+    let terms = LoanTerms::new(&request, &CropCalendar::china_default()).map_err(|e| {
+        ApiError::unprocessable(
+            "invalid_field",
+            e.field,
+            format!("the decided terms cannot start on {start}: {}", e.reason),
+        )
+    })?;
     let borrower = BorrowerId::parse(&decision.subject).map_err(ApiError::internal)?;
     let amount = terms.principal();
     server.app.create_loan(Some(loan.clone()), borrower, terms, RULES, &format!("decision {id}")).await?;
@@ -209,15 +212,12 @@ pub struct RepaymentBody {
 pub async fn repay(State(server): State<Shared>, Path(id): Path<String>, body: Bytes) -> Result<Response, ApiError> {
     let body: RepaymentBody = parse_body(&body)?;
     let loan = loan_id(&id)?;
-    let repayment = RepaymentId::parse(&body.id).map_err(|e| unprocessable("id", e.to_string()))?;
-    let amount = Money::parse_yuan(&body.amount_yuan).map_err(|e| unprocessable("amount_yuan", e.to_string()))?;
+    let repayment =
+        RepaymentId::parse(&body.id).map_err(|e| ApiError::unprocessable("invalid_field", "id", e.to_string()))?;
+    let amount = Money::parse_yuan(&body.amount_yuan)
+        .map_err(|e| ApiError::unprocessable("invalid_field", "amount_yuan", e.to_string()))?;
     if !amount.is_positive() {
-        return Err(ApiError::field(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "out_of_range",
-            "amount_yuan",
-            "amount_yuan: must be greater than zero",
-        ));
+        return Err(ApiError::unprocessable("out_of_range", "amount_yuan", "must be greater than zero"));
     }
     let when = date("date", &body.date)?;
     if server.store.loan(&loan).await?.is_none() {

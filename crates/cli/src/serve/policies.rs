@@ -4,7 +4,6 @@
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -54,22 +53,13 @@ pub async fn move_policy(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let body: MoveBody = parse_body(&body)?;
-    let to: PolicyStatus = body.to.parse().map_err(|_| {
-        ApiError::field(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_field",
-            "to",
-            format!("to: '{}' is not a policy status", body.to),
-        )
-    })?;
+    let to: PolicyStatus = body
+        .to
+        .parse()
+        .map_err(|_| ApiError::unprocessable("invalid_field", "to", format!("'{}' is not a policy status", body.to)))?;
     for (field, value) in [("by", &body.by), ("reason", &body.reason)] {
         if value.trim().is_empty() {
-            return Err(ApiError::field(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "missing_field",
-                field,
-                format!("{field}: is required"),
-            ));
+            return Err(ApiError::unprocessable("missing_field", field, "is required"));
         }
     }
     let moved = server.store.move_policy(&id, to, &body.by, &crate::model::now_rfc3339(), &body.reason).await?;

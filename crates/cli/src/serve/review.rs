@@ -16,16 +16,10 @@ use super::error::{ApiError, ErrorBody, parse_body};
 
 /// Amount in yuan (at most two decimals) to fen, naming the field.
 fn fen(field: &str, text: &str) -> Result<i64, ApiError> {
-    let money = Money::parse_yuan(text).map_err(|e| {
-        ApiError::field(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", field, format!("{field}: '{text}': {e}"))
-    })?;
+    let money = Money::parse_yuan(text)
+        .map_err(|e| ApiError::unprocessable("invalid_field", field, format!("'{text}': {e}")))?;
     if money.is_negative() {
-        return Err(ApiError::field(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "out_of_range",
-            field,
-            format!("{field}: is negative"),
-        ));
+        return Err(ApiError::unprocessable("out_of_range", field, "is negative"));
     }
     Ok(money.fen())
 }
@@ -126,30 +120,19 @@ pub async fn review(State(server): State<Shared>, Path(id): Path<String>, body: 
     let action = match (body.action.as_str(), body.amount_yuan.as_deref()) {
         ("approve", Some(amount)) => ReviewAction::Approve { amount_fen: fen("amount_yuan", amount)? },
         ("approve", None) => {
-            return Err(ApiError::field(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "missing_field",
-                "amount_yuan",
-                "amount_yuan: is required to approve",
-            ));
+            return Err(ApiError::unprocessable("missing_field", "amount_yuan", "is required to approve"));
         }
         (_, Some(_)) => {
-            return Err(ApiError::field(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid_field",
-                "amount_yuan",
-                "amount_yuan: only an approval has an amount",
-            ));
+            return Err(ApiError::unprocessable("invalid_field", "amount_yuan", "only an approval has an amount"));
         }
         ("decline", None) => ReviewAction::Decline,
         ("confirm", None) => ReviewAction::Confirm,
         ("reject", None) => ReviewAction::Reject,
         (other, None) => {
-            return Err(ApiError::field(
-                StatusCode::UNPROCESSABLE_ENTITY,
+            return Err(ApiError::unprocessable(
                 "invalid_field",
                 "action",
-                format!("action: '{other}' is not approve, decline, confirm or reject"),
+                format!("'{other}' is not approve, decline, confirm or reject"),
             ));
         }
     };
