@@ -15,9 +15,9 @@ use lending::{
 };
 use store::SqliteStore;
 
-use crate::app::App;
 use crate::error::CliError;
 use crate::{emit, output};
+use app::loans::Loans as App;
 
 /// Marks a directory as made by the demo, so a rerun may replace it and nothing else is ever deleted.
 const MARKER: &str = ".agririsk-demo";

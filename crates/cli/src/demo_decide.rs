@@ -10,7 +10,9 @@ use store::{
     DecisionLog, ModelRegistry, ModelStatus, Outcome, PolicyRegister, PolicyStatus, PolicyVersion, SqliteStore,
 };
 
-use crate::decide::{MODEL_NAME, POLICY_NAME, Setup, decider, decision_text};
+use app::decisions::{MODEL_NAME, POLICY_NAME, Setup, decider};
+
+use crate::decide::decision_text;
 use crate::emit;
 use crate::error::CliError;
 
@@ -77,7 +79,7 @@ async fn run(store: &SqliteStore) -> Result<(), CliError> {
     let started = std::time::Instant::now();
     let mut outcomes = Vec::with_capacity(requests.len());
     for request in &requests {
-        outcomes.push(decider.decide(request, &at).map_err(crate::decide::refused)?);
+        outcomes.push(decider.decide(request, &at).map_err(|e| crate::decide::refused(e.into()))?);
     }
     let decide_secs = started.elapsed().as_secs_f64();
     let started = std::time::Instant::now();
@@ -131,7 +133,7 @@ async fn run(store: &SqliteStore) -> Result<(), CliError> {
     if let (Some(on), Some((village, _))) =
         (last, sizes.iter().max_by_key(|(code, n)| (**n, std::cmp::Reverse(**code))))
     {
-        let roster = crate::village::credit_roster(&decider, village, on)?;
+        let roster = app::village::credit_roster(&decider, village, on)?;
         emit(&format!(
             "   Whole-village pre-credit (整村授信) of village {village} as of {on}, every household through the policy \
              in one batch:\n\n{}\n",

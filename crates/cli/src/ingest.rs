@@ -16,24 +16,6 @@ use crate::{SystemClock, emit};
 /// The environment variable holding the key text when no key file is given.
 pub const KEYS_VARIABLE: &str = "AGRIRISK_KEYS";
 
-impl From<IntegrateError> for CliError {
-    fn from(e: IntegrateError) -> Self {
-        match e {
-            IntegrateError::Header(h) => CliError::input("file", h),
-            IntegrateError::Manifest { ref path, .. } => CliError::input(path.display().to_string(), e),
-            IntegrateError::UnknownSource(_) => CliError::input("source", e),
-            IntegrateError::HorizonBeyondData { .. } => CliError::input("horizon-months", e),
-            IntegrateError::Input { field, reason } => CliError::input(field, reason),
-            IntegrateError::Unseal { .. } => CliError::input("key-file", e),
-            IntegrateError::Io { ref path, .. } if !path.exists() => {
-                CliError::input(path.display().to_string(), "no such file")
-            }
-            IntegrateError::Store(s) => s.into(),
-            other => CliError::Internal(anyhow::Error::new(other)),
-        }
-    }
-}
-
 /// The key ring from `--key-file` or the [`KEYS_VARIABLE`] variable. Key material never reaches an error message.
 pub fn keyring(key_file: Option<&Path>) -> Result<Keyring, CliError> {
     match key_file {

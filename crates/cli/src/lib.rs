@@ -4,7 +4,6 @@
 //! input leaves the data directory exactly as it was. Errors print as one line, `error: <field>: <reason>`, and
 //! exit with 2 when the user can fix them (see [`error::CliError`]).
 
-pub mod app;
 pub mod args;
 pub mod decide;
 pub mod demo;
@@ -31,12 +30,12 @@ use lending::{
 };
 use store::SqliteStore;
 
-use crate::app::App;
 use crate::args::{
     Cli, Command, DecideCommand, FeaturesCommand, Format, KeysCommand, LoanCommand, ModelCommand, ModelKind,
     PolicyCommand, VillageCommand,
 };
 use crate::error::CliError;
+use app::loans::Loans as App;
 
 /// The system clock, read only here at the edge. "Today" is the calendar day in China Standard Time (UTC+8, no
 /// daylight saving), where the lenders are, whatever the machine's time zone.
@@ -52,6 +51,16 @@ impl Clock for SystemClock {
         let secs = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
         let days = (secs + Self::UTC_OFFSET_SECS) / 86_400;
         Date::from_ymd_opt(1970, 1, 1).unwrap_or_default() + chrono::Duration::days(i64::try_from(days).unwrap_or(0))
+    }
+
+    fn now_rfc3339(&self) -> String {
+        let secs = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        let offset = i32::try_from(Self::UTC_OFFSET_SECS).unwrap_or(0);
+        let cst = chrono::FixedOffset::east_opt(offset).expect("China Standard Time is a valid offset");
+        chrono::DateTime::from_timestamp(i64::try_from(secs).unwrap_or(0), 0)
+            .unwrap_or_default()
+            .with_timezone(&cst)
+            .to_rfc3339()
     }
 }
 
@@ -409,7 +418,7 @@ async fn execute(app: &App<SqliteStore>, prepared: Prepared) -> Result<(), CliEr
         }
         Prepared::List { as_of, format } => {
             let positions = app.portfolio(as_of).await?;
-            let summary = app::summarise(&positions, as_of);
+            let summary = app::loans::summarise(&positions, as_of);
             match format {
                 Format::Json => print_json(&output::portfolio_json(&positions, &summary)),
                 Format::Table => emit(&output::portfolio_text(&positions, &summary)),

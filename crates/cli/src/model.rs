@@ -47,15 +47,10 @@ pub fn write_atomically(out: &Path, text: &str, field: &str) -> Result<(), CliEr
     std::fs::rename(&staging, out).map_err(|e| internal(e, "moving into place"))
 }
 
-/// The current time in China Standard Time, RFC 3339 (for artifacts' `created_at` and registry changes).
+/// The current time in China Standard Time, RFC 3339 (for artifacts' `created_at` and registry changes), from
+/// the binary's one clock.
 pub fn now_rfc3339() -> String {
-    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    let offset = i32::try_from(crate::SystemClock::UTC_OFFSET_SECS).unwrap_or(0);
-    let cst = chrono::FixedOffset::east_opt(offset).expect("China Standard Time is a valid offset");
-    chrono::DateTime::from_timestamp(i64::try_from(secs).unwrap_or(0), 0)
-        .unwrap_or_default()
-        .with_timezone(&cst)
-        .to_rfc3339()
+    domain::Clock::now_rfc3339(&crate::SystemClock)
 }
 
 /// What `model train` was asked.

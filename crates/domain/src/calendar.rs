@@ -104,6 +104,12 @@ impl DayCount {
 pub trait Clock {
     /// The current civil date.
     fn today(&self) -> Date;
+
+    /// The current instant in China Standard Time, RFC 3339 (`2026-12-06T19:33:02+08:00`), for the times records
+    /// are made at. A clock that only knows the date answers its midnight.
+    fn now_rfc3339(&self) -> String {
+        format!("{}T00:00:00+08:00", self.today())
+    }
 }
 
 /// A clock stopped at one date: for tests, replays and "as of" computations.

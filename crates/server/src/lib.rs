@@ -1,8 +1,9 @@
-//! `agririsk serve`: the HTTP API over the decider, the decision log, the lending core and the policy register.
+//! The agririsk HTTP API (`agririsk serve`) over the decider, the decision log, the lending core and the policy
+//! register: axum routes only.
 //!
 //! Thin glue: a request body becomes a domain type at the edge (`decide::ApplicationRequest::from_json` for an
-//! application), the work is done by the same functions the commands use, and every refusal leaves the
-//! `{"error": {...}}` shape of [`error`]. A decision is acknowledged only once its SQLite transaction has committed
+//! application), the work is done by the service layer (`app`) the commands use too, and every refusal leaves the
+//! `{"error": {...}}` shape of [`error`], its status and code from `app::ErrorCode`'s one table. A decision is acknowledged only once its SQLite transaction has committed
 //! (WAL, `synchronous = FULL`), in group commits ([`journal`]). Modules: [`error`] (the error table), [`decisions`] (applications, decisions,
 //! review requests), [`review`] (officers, the review queue, maker-checker review), [`loans`] (disbursement,
 //! positions, repayments), [`policies`] (the register), [`credit`] (policy replay, village rosters), [`openapi`]
@@ -17,8 +18,6 @@ pub mod openapi;
 pub mod policies;
 pub mod review;
 
-use std::net::SocketAddr;
-use std::path::Path;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -27,11 +26,13 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use decide::Decider;
+use domain::Clock;
 use store::{PolicyRegister, SqliteStore};
 
-use crate::app::App;
-use crate::decide::Setup;
-use crate::error::CliError;
+use app::Error as CliError;
+use app::ErrorCode;
+use app::decisions::Setup;
+use app::loans::Loans;
 use error::ApiError;
 
 /// Largest request body accepted, bytes.
@@ -44,7 +45,9 @@ pub struct Server {
     /// The store.
     pub store: SqliteStore,
     /// The lending core over the same store.
-    pub app: App<SqliteStore>,
+    pub app: Loans<SqliteStore>,
+    /// The clock: "today" for defaults, and the times records are made at.
+    pub clock: Arc<dyn Clock + Send + Sync>,
     /// How the decider is set up (challenger, salt): used again when a policy move reloads it.
     pub setup: Setup,
     /// Where decisions are recorded, in group commits.
@@ -58,19 +61,25 @@ pub type Shared = Arc<Server>;
 impl Server {
     /// A server over an open store; the decider is loaded from it (a failure is reported and leaves the server
     /// unready, answering 503 to applications, until a policy move reloads it).
-    pub async fn new(store: SqliteStore, setup: Setup, durability: store::Durability) -> Result<Server, CliError> {
+    pub async fn new(
+        store: SqliteStore,
+        setup: Setup,
+        durability: store::Durability,
+        clock: Arc<dyn Clock + Send + Sync>,
+    ) -> Result<Server, CliError> {
         let journal = journal::Journal::start(&store, durability)?;
-        let server = Server { app: App::new(store.clone()), store, setup, journal, decider: RwLock::new(None) };
+        let server =
+            Server { app: Loans::new(store.clone()), clock, store, setup, journal, decider: RwLock::new(None) };
         server.reload().await;
         Ok(server)
     }
 
     /// Loads the decider again from the registers.
     pub async fn reload(&self) {
-        let loaded = match crate::decide::decider(&self.store, &self.setup).await {
+        let loaded = match app::decisions::decider(&self.store, &self.setup).await {
             Ok(d) => Some(Arc::new(d)),
             Err(e) => {
-                eprintln!("serve: the decider is not loaded: {e}");
+                tracing::warn!(error = %e, "the decider is not loaded");
                 None
             }
         };
@@ -85,8 +94,7 @@ impl Server {
         let slot = self.decider.read().unwrap_or_else(std::sync::PoisonError::into_inner);
         slot.clone().ok_or_else(|| {
             ApiError::whole(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "not_ready",
+                ErrorCode::NotReady,
                 "no decider is loaded: register a champion decision model and activate a policy",
             )
         })
@@ -133,21 +141,30 @@ async fn json_errors(response: Response) -> Response {
     }
     let (code, message) = match status {
         StatusCode::PAYLOAD_TOO_LARGE => {
-            ("body_too_large", format!("the body is larger than {BODY_LIMIT_BYTES} bytes"))
+            (ErrorCode::BodyTooLarge, format!("the body is larger than {BODY_LIMIT_BYTES} bytes"))
         }
         StatusCode::REQUEST_TIMEOUT => {
-            ("timeout", format!("the request took longer than {}s", REQUEST_TIMEOUT.as_secs()))
+            (ErrorCode::Timeout, format!("the request took longer than {}s", REQUEST_TIMEOUT.as_secs()))
         }
-        StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", "this path does not take that method".to_owned()),
-        StatusCode::NOT_FOUND => ("not_found", "no such endpoint".to_owned()),
-        s if s.is_server_error() => ("internal", "the server could not complete the request".to_owned()),
-        _ => ("bad_request", "the request could not be read".to_owned()),
+        StatusCode::METHOD_NOT_ALLOWED => {
+            (ErrorCode::MethodNotAllowed, "this path does not take that method".to_owned())
+        }
+        StatusCode::NOT_FOUND => (ErrorCode::NotFound, "no such endpoint".to_owned()),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+            (ErrorCode::UnsupportedMediaType, "the body must be sent as content-type: application/json".to_owned())
+        }
+        StatusCode::URI_TOO_LONG => (ErrorCode::UriTooLong, "the request target is too long".to_owned()),
+        StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE => {
+            (ErrorCode::HeadersTooLarge, "the request headers are too large".to_owned())
+        }
+        s if s.is_server_error() => (ErrorCode::Internal, "the server could not complete the request".to_owned()),
+        _ => (ErrorCode::BadRequest, "the request could not be read".to_owned()),
     };
-    ApiError::whole(status, code, message).into_response()
+    ApiError::whole(code, message).into_response()
 }
 
 async fn not_found() -> ApiError {
-    ApiError::not_found("not_found", "no such endpoint")
+    ApiError::whole(ErrorCode::NotFound, "no such endpoint")
 }
 
 /// GET /health: the process is alive.
@@ -163,67 +180,22 @@ pub async fn health() -> axum::Json<serde_json::Value> {
 pub async fn ready(
     axum::extract::State(server): axum::extract::State<Shared>,
 ) -> Result<axum::Json<serde_json::Value>, ApiError> {
-    server.store.policies(Some(crate::decide::POLICY_NAME)).await.map_err(|e| {
-        eprintln!("serve: store not ready: {e}");
-        ApiError::whole(StatusCode::SERVICE_UNAVAILABLE, "not_ready", "the store does not answer")
+    server.store.policies(Some(app::decisions::POLICY_NAME)).await.map_err(|e| {
+        tracing::warn!(error = %e, "store not ready");
+        ApiError::whole(ErrorCode::NotReady, "the store does not answer")
     })?;
     server.decider()?;
     Ok(axum::Json(serde_json::json!({"status": "ready"})))
 }
 
-/// Serve options from the command line.
-#[derive(Debug, Clone)]
-pub struct ServeArgs {
-    /// Address to listen on.
-    pub listen: String,
-    /// Challenger policy version and share in percent.
-    pub challenger: Option<(String, u32)>,
-    /// Salt of the champion/challenger split.
-    pub salt: String,
-    /// Stop when standard input closes.
-    pub stop_on_eof: bool,
-    /// What an acknowledged decision survives.
-    pub durability: store::Durability,
-}
-
-/// `agririsk serve`: opens the store, loads the decider and serves until Ctrl-C.
-pub async fn serve_command(data_dir: &Path, args: ServeArgs) -> Result<(), CliError> {
-    let addr: SocketAddr =
-        args.listen.parse().map_err(|e| CliError::input("listen", format!("'{}': {e}", args.listen)))?;
-    if let Some((_, percent)) = &args.challenger {
-        if *percent > 100 {
-            return Err(CliError::input("challenger-share", format!("{percent} is not a percentage (0–100)")));
-        }
-    }
-    let setup = Setup { challenger: args.challenger.map(|(id, pct)| (id, pct * 100)), salt: args.salt };
-    let stop_on_eof = args.stop_on_eof;
-    let store = SqliteStore::open(data_dir).await?;
-    let server = Arc::new(Server::new(store.clone(), setup, args.durability).await?);
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .map_err(|e| CliError::input("listen", format!("cannot listen on {addr}: {e}")))?;
-    let local = listener.local_addr().map_err(|e| CliError::Internal(e.into()))?;
-    // The line tests and scripts wait for: the actual address (port 0 picks a free one).
-    crate::emit(&format!("listening on http://{local}\n"))?;
-    axum::serve(listener, router(server))
-        .with_graceful_shutdown(async move {
-            let eof = async {
-                if stop_on_eof {
-                    use tokio::io::AsyncReadExt;
-                    let mut sink = [0u8; 256];
-                    let mut stdin = tokio::io::stdin();
-                    while stdin.read(&mut sink).await.is_ok_and(|n| n > 0) {}
-                } else {
-                    std::future::pending::<()>().await;
-                }
-            };
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                () = eof => {}
-            }
-        })
-        .await
-        .map_err(|e| CliError::Internal(e.into()))?;
+/// Serves `server` on `listener` until `shutdown` completes, then closes the store.
+pub async fn run(
+    listener: tokio::net::TcpListener,
+    server: Shared,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let store = server.store.clone();
+    let served = axum::serve(listener, router(server)).with_graceful_shutdown(shutdown).await;
     store.close().await;
-    Ok(())
+    served
 }

@@ -5,6 +5,7 @@
 //! One loan per decision: its id is derived from the decision id, so a second disbursement request for the same
 //! decision finds the loan. The same request id again answers 200 with the loan; another request id is refused.
 
+use app::ErrorCode;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -26,12 +27,12 @@ const RULES: &str = "cbirc-2023";
 /// A request field holding a date, YYYY-MM-DD; 422 `invalid_field` naming it otherwise.
 pub(super) fn date(field: &str, text: &str) -> Result<Date, ApiError> {
     domain::parse_date(text).map_err(|e| {
-        ApiError::unprocessable("invalid_field", field, format!("'{text}' is not a date YYYY-MM-DD ({e})"))
+        ApiError::unprocessable(ErrorCode::InvalidField, field, format!("'{text}' is not a date YYYY-MM-DD ({e})"))
     })
 }
 
 fn loan_id(text: &str) -> Result<LoanId, ApiError> {
-    LoanId::parse(text).map_err(|e| ApiError::not_found("unknown_loan", format!("loan {text} not found ({e})")))
+    LoanId::parse(text).map_err(|e| ApiError::whole(ErrorCode::UnknownLoan, format!("loan {text} not found ({e})")))
 }
 
 /// The decided terms read back from a stored record.
@@ -88,13 +89,13 @@ pub struct DisbursementBody {
 pub async fn disburse(State(server): State<Shared>, Path(id): Path<String>, body: Bytes) -> Result<Response, ApiError> {
     let body: DisbursementBody = parse_body(&body)?;
     let key = RepaymentId::parse(&body.request_id)
-        .map_err(|e| ApiError::unprocessable("invalid_field", "request_id", e.to_string()))?;
+        .map_err(|e| ApiError::unprocessable(ErrorCode::InvalidField, "request_id", e.to_string()))?;
     let start = date("disbursed_on", &body.disbursed_on)?;
     let decision = server
         .store
         .decision(&id)
         .await?
-        .ok_or_else(|| ApiError::not_found("unknown_decision", format!("decision {id} not found")))?;
+        .ok_or_else(|| ApiError::whole(ErrorCode::UnknownDecision, format!("decision {id} not found")))?;
     // An automated approval lends the decided amount; a referral only once a person approved it, for the amount
     // approved (maker-checker above the officer's authority).
     let approved_fen = match decision.outcome {
@@ -103,8 +104,7 @@ pub async fn disburse(State(server): State<Shared>, Path(id): Path<String>, body
             ReviewState::Approved { amount_fen, .. } => Some(amount_fen),
             state => {
                 return Err(ApiError::field(
-                    StatusCode::CONFLICT,
-                    "not_approved",
+                    ErrorCode::NotApproved,
                     "outcome",
                     format!(
                         "decision {id} is a {} (review: {state:?}); only an approval is disbursed",
@@ -122,14 +122,13 @@ pub async fn disburse(State(server): State<Shared>, Path(id): Path<String>, body
             .any(|e| e.key.as_deref() == Some(key.as_str()) && matches!(e.dated.event, LoanEvent::Disbursed { .. }));
         if !same {
             return Err(ApiError::field(
-                StatusCode::CONFLICT,
-                "already_disbursed",
+                ErrorCode::AlreadyDisbursed,
                 "request_id",
                 format!("decision {id} was disbursed as loan {loan} under another request id"),
             ));
         }
         let position = server.app.position(&loan, start).await?;
-        return Ok((StatusCode::OK, axum::Json(crate::output::loan_json(&position))).into_response());
+        return Ok((StatusCode::OK, axum::Json(app::views::loan_json(&position))).into_response());
     }
     let record: Value = serde_json::from_str(&decision.record_json).map_err(ApiError::internal)?;
     let mut terms = terms_of(&record)?;
@@ -139,7 +138,7 @@ pub async fn disburse(State(server): State<Shared>, Path(id): Path<String>, body
     let request = terms.terms_request(start).ok_or_else(|| ApiError::internal("approved decision without terms"))?;
     let terms = LoanTerms::new(&request, &CropCalendar::china_default()).map_err(|e| {
         ApiError::unprocessable(
-            "invalid_field",
+            ErrorCode::InvalidField,
             e.field,
             format!("the decided terms cannot start on {start}: {}", e.reason),
         )
@@ -154,11 +153,11 @@ pub async fn disburse(State(server): State<Shared>, Path(id): Path<String>, body
         loan_id: loan.as_str().to_owned(),
         request_id: key.as_str().to_owned(),
         amount_fen: amount.fen(),
-        disbursed_at: crate::model::now_rfc3339(),
+        disbursed_at: server.clock.now_rfc3339(),
     };
     server.store.record_disbursement(&disbursement).await?;
     let position = server.app.position(&loan, start).await?;
-    Ok((StatusCode::CREATED, axum::Json(crate::output::loan_json(&position))).into_response())
+    Ok((StatusCode::CREATED, axum::Json(app::views::loan_json(&position))).into_response())
 }
 
 /// The date a loan is viewed on.
@@ -180,13 +179,13 @@ pub async fn position(
     let loan = loan_id(&id)?;
     let on = match as_of.as_of {
         Some(text) => date("as_of", &text)?,
-        None => domain::Clock::today(&crate::SystemClock),
+        None => server.clock.today(),
     };
     if server.store.loan(&loan).await?.is_none() {
-        return Err(ApiError::not_found("unknown_loan", format!("loan {id} not found")));
+        return Err(ApiError::whole(ErrorCode::UnknownLoan, format!("loan {id} not found")));
     }
     let position = server.app.position(&loan, on).await?;
-    Ok(axum::Json(crate::output::loan_json(&position)).into_response())
+    Ok(axum::Json(app::views::loan_json(&position)).into_response())
 }
 
 /// A repayment.
@@ -212,20 +211,20 @@ pub struct RepaymentBody {
 pub async fn repay(State(server): State<Shared>, Path(id): Path<String>, body: Bytes) -> Result<Response, ApiError> {
     let body: RepaymentBody = parse_body(&body)?;
     let loan = loan_id(&id)?;
-    let repayment =
-        RepaymentId::parse(&body.id).map_err(|e| ApiError::unprocessable("invalid_field", "id", e.to_string()))?;
+    let repayment = RepaymentId::parse(&body.id)
+        .map_err(|e| ApiError::unprocessable(ErrorCode::InvalidField, "id", e.to_string()))?;
     let amount = Money::parse_yuan(&body.amount_yuan)
-        .map_err(|e| ApiError::unprocessable("invalid_field", "amount_yuan", e.to_string()))?;
+        .map_err(|e| ApiError::unprocessable(ErrorCode::InvalidField, "amount_yuan", e.to_string()))?;
     if !amount.is_positive() {
-        return Err(ApiError::unprocessable("out_of_range", "amount_yuan", "must be greater than zero"));
+        return Err(ApiError::unprocessable(ErrorCode::OutOfRange, "amount_yuan", "must be greater than zero"));
     }
     let when = date("date", &body.date)?;
     if server.store.loan(&loan).await?.is_none() {
-        return Err(ApiError::not_found("unknown_loan", format!("loan {id} not found")));
+        return Err(ApiError::whole(ErrorCode::UnknownLoan, format!("loan {id} not found")));
     }
     let key = Some(repayment.as_str().to_owned());
     let event = DatedEvent { date: when, event: LoanEvent::Repaid { id: repayment, amount } };
     let posted = server.app.post(&loan, event, key).await?;
     let status = if posted.duplicate { StatusCode::OK } else { StatusCode::CREATED };
-    Ok((status, axum::Json(crate::output::posted_json(loan.as_str(), &posted))).into_response())
+    Ok((status, axum::Json(app::views::posted_json(loan.as_str(), &posted))).into_response())
 }

@@ -2,6 +2,7 @@
 //! `GET /v1/decisions/{id}`, `GET /v1/households/{id}/decisions`, and `POST /v1/decisions/{id}/review-requests`
 //! (PIPL art. 24: a person reviews a decline or a referral on the applicant's request).
 
+use app::ErrorCode;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
@@ -129,7 +130,7 @@ pub struct DecisionRecord {
 pub async fn submit(State(server): State<Shared>, body: Bytes) -> Result<Response, ApiError> {
     let request = ApplicationRequest::from_json(&body)?;
     let decider = server.decider()?;
-    let outcome = decider.decide(&request, &crate::model::now_rfc3339())?;
+    let outcome = decider.decide(&request, &server.clock.now_rfc3339())?;
     let record_json = outcome.record.record_json.clone();
     match server.journal.record(outcome.record).await? {
         Recorded::New => summary_response(StatusCode::CREATED, &record_json),
@@ -146,7 +147,7 @@ pub async fn get_decision(State(server): State<Shared>, Path(id): Path<String>) 
         .store
         .decision(&id)
         .await?
-        .ok_or_else(|| ApiError::not_found("unknown_decision", format!("decision {id} not found")))?;
+        .ok_or_else(|| ApiError::whole(ErrorCode::UnknownDecision, format!("decision {id} not found")))?;
     Ok(record_response(StatusCode::OK, record.record_json))
 }
 
@@ -184,8 +185,8 @@ pub async fn request_review(
 ) -> Result<Response, ApiError> {
     let body: ReviewRequestBody = parse_body(&body)?;
     if body.channel.trim().is_empty() {
-        return Err(ApiError::unprocessable("missing_field", "channel", "is required"));
+        return Err(ApiError::unprocessable(ErrorCode::MissingField, "channel", "is required"));
     }
-    let review = server.store.request_review(&id, &crate::model::now_rfc3339(), &body.channel, &body.note).await?;
+    let review = server.store.request_review(&id, &server.clock.now_rfc3339(), &body.channel, &body.note).await?;
     Ok((StatusCode::CREATED, axum::Json(review)).into_response())
 }

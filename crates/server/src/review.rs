@@ -3,6 +3,7 @@
 //! (`POST /v1/decisions/{id}/review`: approve with an amount, decline, or, as the second person, confirm or reject
 //! an approval above the first officer's authority). The store enforces every rule (`store::ReviewWorkflow`).
 
+use app::ErrorCode;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -17,9 +18,9 @@ use super::error::{ApiError, ErrorBody, parse_body};
 /// Amount in yuan (at most two decimals) to fen, naming the field.
 fn fen(field: &str, text: &str) -> Result<i64, ApiError> {
     let money = Money::parse_yuan(text)
-        .map_err(|e| ApiError::unprocessable("invalid_field", field, format!("'{text}': {e}")))?;
+        .map_err(|e| ApiError::unprocessable(ErrorCode::InvalidField, field, format!("'{text}': {e}")))?;
     if money.is_negative() {
-        return Err(ApiError::unprocessable("out_of_range", field, "is negative"));
+        return Err(ApiError::unprocessable(ErrorCode::OutOfRange, field, "is negative"));
     }
     Ok(money.fen())
 }
@@ -28,10 +29,8 @@ fn fen(field: &str, text: &str) -> Result<i64, ApiError> {
 fn refusal(e: StoreError) -> ApiError {
     let message = e.to_string();
     match e {
-        StoreError::OfficerClash(_) => ApiError::field(StatusCode::CONFLICT, "officer_exists", "officer_id", message),
-        StoreError::InvalidOfficer { field, .. } => {
-            ApiError::field(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", field, message)
-        }
+        StoreError::OfficerClash(_) => ApiError::field(ErrorCode::OfficerExists, "officer_id", message),
+        StoreError::InvalidOfficer { field, .. } => ApiError::field(ErrorCode::InvalidField, field, message),
         other => other.into(),
     }
 }
@@ -62,7 +61,7 @@ pub async fn register(State(server): State<Shared>, body: Bytes) -> Result<Respo
         name: body.name,
         branch: body.branch,
         authority_fen: fen("authority_yuan", &body.authority_yuan)?,
-        registered_at: crate::model::now_rfc3339(),
+        registered_at: server.clock.now_rfc3339(),
     };
     let existing = server.store.officer(&officer.officer_id).await?;
     let stored = match existing {
@@ -120,17 +119,21 @@ pub async fn review(State(server): State<Shared>, Path(id): Path<String>, body: 
     let action = match (body.action.as_str(), body.amount_yuan.as_deref()) {
         ("approve", Some(amount)) => ReviewAction::Approve { amount_fen: fen("amount_yuan", amount)? },
         ("approve", None) => {
-            return Err(ApiError::unprocessable("missing_field", "amount_yuan", "is required to approve"));
+            return Err(ApiError::unprocessable(ErrorCode::MissingField, "amount_yuan", "is required to approve"));
         }
         (_, Some(_)) => {
-            return Err(ApiError::unprocessable("invalid_field", "amount_yuan", "only an approval has an amount"));
+            return Err(ApiError::unprocessable(
+                ErrorCode::InvalidField,
+                "amount_yuan",
+                "only an approval has an amount",
+            ));
         }
         ("decline", None) => ReviewAction::Decline,
         ("confirm", None) => ReviewAction::Confirm,
         ("reject", None) => ReviewAction::Reject,
         (other, None) => {
             return Err(ApiError::unprocessable(
-                "invalid_field",
+                ErrorCode::InvalidField,
                 "action",
                 format!("'{other}' is not approve, decline, confirm or reject"),
             ));
@@ -138,7 +141,7 @@ pub async fn review(State(server): State<Shared>, Path(id): Path<String>, body: 
     };
     let reviewed = server
         .store
-        .review(&id, &body.officer_id, action, &body.reason, &crate::model::now_rfc3339())
+        .review(&id, &body.officer_id, action, &body.reason, &server.clock.now_rfc3339())
         .await
         .map_err(refusal)?;
     Ok((StatusCode::CREATED, axum::Json(reviewed)).into_response())

@@ -3,19 +3,16 @@
 //! `GET /v1/villages/{code}/roster` runs every household of a village through the policy. Both are the commands'
 //! own functions (`policy_sim::simulate`, `village::credit_roster`), run off the async workers; neither writes.
 
-use std::sync::Arc;
-
+use app::ErrorCode;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use decide::VersionedPolicy;
 use serde::Deserialize;
 
 use super::Shared;
 use super::error::{ApiError, ErrorBody, parse_body};
 use super::loans::date;
-use crate::error::CliError;
+use app::Error as CliError;
 
 /// Runs CPU-bound work on the blocking pool.
 async fn blocking<T: Send + 'static>(
@@ -46,15 +43,9 @@ pub struct SimulateBody {
 pub async fn simulate(State(server): State<Shared>, body: Bytes) -> Result<Response, ApiError> {
     let body: SimulateBody = parse_body(&body)?;
     let (from, to) = (date("from", &body.from)?, date("to", &body.to)?);
-    let schema = policy::default_set::schema().map_err(ApiError::internal)?;
-    let compiled = policy::load("candidate", &body.candidate.to_string(), &schema).map_err(|e| {
-        ApiError::field(StatusCode::UNPROCESSABLE_ENTITY, "policy_check_failed", "candidate", e.to_string())
-    })?;
-    let candidate = VersionedPolicy::new("candidate", Arc::new(compiled)).map_err(|e| {
-        ApiError::field(StatusCode::UNPROCESSABLE_ENTITY, "policy_check_failed", "candidate", e.to_string())
-    })?;
+    let candidate = app::policy_sim::candidate("candidate", &body.candidate.to_string())?;
     let decider = server.decider()?;
-    let result = blocking(move || crate::policy_sim::simulate(&decider, &candidate, "candidate", from, to)).await?;
+    let result = blocking(move || app::policy_sim::simulate(&decider, &candidate, "candidate", from, to)).await?;
     Ok(axum::Json(result.json()).into_response())
 }
 
@@ -79,16 +70,17 @@ pub async fn roster(
 ) -> Result<Response, ApiError> {
     let on = match on.on {
         Some(text) => date("on", &text)?,
-        None => domain::Clock::today(&crate::SystemClock),
+        None => server.clock.today(),
     };
     let decider = server.decider()?;
     let village = code.clone();
-    let roster = tokio::task::spawn_blocking(move || crate::village::credit_roster(&decider, &village, on))
+    let roster = tokio::task::spawn_blocking(move || app::village::credit_roster(&decider, &village, on))
         .await
         .map_err(ApiError::internal)?
         .map_err(|e| match e {
-            CliError::Input { field, reason } if field == "village" => {
-                ApiError::field(StatusCode::NOT_FOUND, "unknown_village", "code", reason)
+            // The village is the path's `code` here.
+            CliError::Refused { code: ErrorCode::UnknownVillage, message, .. } => {
+                ApiError::field(ErrorCode::UnknownVillage, "code", message)
             }
             other => ApiError::from(other),
         })?;

@@ -2,6 +2,7 @@
 //! through its lifecycle (activation is a move to `active`; the store enforces maker-checker). After a move the
 //! decider is reloaded, so an activation decides the next application.
 
+use app::ErrorCode;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
@@ -53,16 +54,15 @@ pub async fn move_policy(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let body: MoveBody = parse_body(&body)?;
-    let to: PolicyStatus = body
-        .to
-        .parse()
-        .map_err(|_| ApiError::unprocessable("invalid_field", "to", format!("'{}' is not a policy status", body.to)))?;
+    let to: PolicyStatus = body.to.parse().map_err(|_| {
+        ApiError::unprocessable(ErrorCode::InvalidField, "to", format!("'{}' is not a policy status", body.to))
+    })?;
     for (field, value) in [("by", &body.by), ("reason", &body.reason)] {
         if value.trim().is_empty() {
-            return Err(ApiError::unprocessable("missing_field", field, "is required"));
+            return Err(ApiError::unprocessable(ErrorCode::MissingField, field, "is required"));
         }
     }
-    let moved = server.store.move_policy(&id, to, &body.by, &crate::model::now_rfc3339(), &body.reason).await?;
+    let moved = server.store.move_policy(&id, to, &body.by, &server.clock.now_rfc3339(), &body.reason).await?;
     server.reload().await;
     Ok(axum::Json(summary_json(&moved)).into_response())
 }

@@ -1,15 +1,20 @@
-//! The operations behind the commands, over any [`LoanStore`]: book a loan, post an event, read a loan's state,
-//! classify the portfolio. The command handlers and the demo both go through here, so they cannot drift apart.
+//! Booking and servicing loans over any [`LoanStore`]: book a loan, post an event, read a loan's state, classify
+//! the portfolio. The commands, the server and the demo all go through here, so they cannot drift apart.
 //!
 //! Posting an event is read → check → write: the loan's events are read, `lending::Loan::check_append` decides
 //! whether the new event is legal and what it posts, and the store appends it only if no other writer got there
-//! first (the expected event count) and its idempotency key is new.
+//! first (the expected event count) and its idempotency key is new. When another writer did get there first, the
+//! post is checked again against the new history, a bounded number of times ([`POST_ATTEMPTS`]), so concurrent
+//! repayments on one loan are serialised instead of refused.
 
 use domain::{BorrowerId, Date, Decimal, LoanId, Money};
 use lending::{ClassificationRules, DatedEvent, FiveCategory, Loan, LoanEvent, LoanState, LoanTerms, Posting};
 use store::{Appended, LoanRecord, LoanStore, NewEvent, NewLoan};
 
-use crate::error::CliError;
+use crate::error::{Error, ErrorCode};
+
+/// How many times a post is checked again when another writer appended to the loan first.
+pub const POST_ATTEMPTS: u32 = 8;
 
 /// The result of posting an event.
 #[derive(Debug)]
@@ -51,13 +56,13 @@ pub struct PortfolioSummary {
 }
 
 /// Storage plus the rules to interpret it.
-pub struct App<S> {
+pub struct Loans<S> {
     store: S,
 }
 
-fn rules_named(name: &str) -> Result<ClassificationRules, CliError> {
+fn rules_named(name: &str) -> Result<ClassificationRules, Error> {
     ClassificationRules::named(name)
-        .ok_or_else(|| CliError::input("rules", format!("unknown rule set '{name}' (known: cbirc-2023, cbrc-2007)")))
+        .ok_or_else(|| Error::input("rules", format!("unknown rule set '{name}' (known: cbirc-2023, cbrc-2007)")))
 }
 
 fn ratio(part: Money, whole: Money) -> Decimal {
@@ -67,10 +72,10 @@ fn ratio(part: Money, whole: Money) -> Decimal {
     (Decimal::from(part.fen()) / Decimal::from(whole.fen())).round_dp(4)
 }
 
-impl<S: LoanStore> App<S> {
+impl<S: LoanStore> Loans<S> {
     /// An app over a store.
-    pub fn new(store: S) -> App<S> {
-        App { store }
+    pub fn new(store: S) -> Loans<S> {
+        Loans { store }
     }
 
     /// The store.
@@ -84,8 +89,11 @@ impl<S: LoanStore> App<S> {
     }
 
     /// A stored loan.
-    pub async fn record(&self, id: &LoanId) -> Result<LoanRecord, CliError> {
-        self.store.loan(id).await?.ok_or_else(|| CliError::input("loan", format!("loan {id} not found")))
+    pub async fn record(&self, id: &LoanId) -> Result<LoanRecord, Error> {
+        self.store
+            .loan(id)
+            .await?
+            .ok_or_else(|| Error::coded(ErrorCode::UnknownLoan, "loan", format!("loan {id} not found")))
     }
 
     /// Books an approved loan; returns its id.
@@ -96,10 +104,10 @@ impl<S: LoanStore> App<S> {
         terms: LoanTerms,
         rules: &str,
         approved_by: &str,
-    ) -> Result<LoanId, CliError> {
+    ) -> Result<LoanId, Error> {
         rules_named(rules)?;
         if approved_by.trim().is_empty() {
-            return Err(CliError::input("approved-by", "is required"));
+            return Err(Error::input("approved-by", "is required"));
         }
         let id = match id {
             Some(id) => id,
@@ -111,7 +119,7 @@ impl<S: LoanStore> App<S> {
         Ok(id)
     }
 
-    async fn load(&self, id: &LoanId) -> Result<(LoanRecord, Loan, Vec<DatedEvent>, Vec<Option<String>>), CliError> {
+    async fn load(&self, id: &LoanId) -> Result<(LoanRecord, Loan, Vec<DatedEvent>, Vec<Option<String>>), Error> {
         let record = self.record(id).await?;
         let loan = Loan::new(record.terms.clone(), rules_named(&record.rules)?);
         let stored = self.store.events(id).await?;
@@ -120,26 +128,39 @@ impl<S: LoanStore> App<S> {
         Ok((record, loan, events, keys))
     }
 
-    /// Posts one event under an idempotency key.
-    pub async fn post(&self, id: &LoanId, dated: DatedEvent, key: Option<String>) -> Result<Posted, CliError> {
+    /// Posts one event under an idempotency key. The same key and event again is a no-op answered with the first
+    /// posting's sequence number; the same key for another event is `request_reused`.
+    pub async fn post(&self, id: &LoanId, dated: DatedEvent, key: Option<String>) -> Result<Posted, Error> {
+        let mut attempt = 1;
+        loop {
+            match self.post_once(id, &dated, &key).await {
+                Err(Error::Refused { code: ErrorCode::Conflict, .. }) if attempt < POST_ATTEMPTS => attempt += 1,
+                other => return other,
+            }
+        }
+    }
+
+    async fn post_once(&self, id: &LoanId, dated: &DatedEvent, key: &Option<String>) -> Result<Posted, Error> {
         let (_, loan, events, keys) = self.load(id).await?;
-        if let Some(key) = &key {
+        if let Some(key) = key {
             if let Some(i) = keys.iter().position(|k| k.as_ref() == Some(key)) {
-                if events[i] != dated {
-                    return Err(CliError::input(
+                if &events[i] != dated {
+                    return Err(Error::coded(
+                        ErrorCode::RequestReused,
                         "id",
                         format!("key {key} was already used on loan {id} for a different posting"),
                     ));
                 }
                 let state = loan.state_as_of(&events, dated.date)?;
-                let seq = u32::try_from(i + 1).map_err(|e| CliError::Internal(e.into()))?;
+                let seq = u32::try_from(i + 1).map_err(|e| Error::Internal(e.into()))?;
                 return Ok(Posted { seq, duplicate: true, postings: Vec::new(), state });
             }
         }
-        let (state, postings) = loan.check_append(&events, &dated)?;
-        let expected = u32::try_from(events.len()).map_err(|e| CliError::Internal(e.into()))?;
+        let (state, postings) = loan.check_append(&events, dated)?;
+        let expected = u32::try_from(events.len()).map_err(|e| Error::Internal(e.into()))?;
         let changes: Vec<_> = state.changes.iter().filter(|c| c.date <= dated.date).cloned().collect();
-        let outcome = self.store.append(id, expected, &NewEvent { dated, key }, &postings, &changes).await?;
+        let event = NewEvent { dated: dated.clone(), key: key.clone() };
+        let outcome = self.store.append(id, expected, &event, &postings, &changes).await?;
         Ok(match outcome {
             Appended::New { seq } => Posted { seq, duplicate: false, postings, state },
             Appended::Duplicate { seq } => Posted { seq, duplicate: true, postings: Vec::new(), state },
@@ -147,14 +168,14 @@ impl<S: LoanStore> App<S> {
     }
 
     /// A loan and its state as of a date.
-    pub async fn position(&self, id: &LoanId, as_of: Date) -> Result<Position, CliError> {
+    pub async fn position(&self, id: &LoanId, as_of: Date) -> Result<Position, Error> {
         let (record, loan, events, _) = self.load(id).await?;
         let state = loan.state_as_of(&events, as_of)?;
         Ok(Position { record, state })
     }
 
     /// Every loan and its state as of a date.
-    pub async fn portfolio(&self, as_of: Date) -> Result<Vec<Position>, CliError> {
+    pub async fn portfolio(&self, as_of: Date) -> Result<Vec<Position>, Error> {
         let mut out = Vec::new();
         for record in self.store.loans().await? {
             out.push(self.position(&record.id, as_of).await?);
@@ -163,7 +184,7 @@ impl<S: LoanStore> App<S> {
     }
 
     /// Classifies every loan as of a date and records every status change up to then (one transaction).
-    pub async fn classify(&self, as_of: Date) -> Result<(Vec<Position>, PortfolioSummary, usize), CliError> {
+    pub async fn classify(&self, as_of: Date) -> Result<(Vec<Position>, PortfolioSummary, usize), Error> {
         let positions = self.portfolio(as_of).await?;
         let changes: Vec<_> =
             positions.iter().flat_map(|p| p.state.changes.iter().map(|c| (p.record.id.clone(), c.clone()))).collect();

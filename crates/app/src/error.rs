@@ -1,0 +1,332 @@
+//! The one table of refusal codes ([`ErrorCode`]): each code's stable text, HTTP status, command-line exit code and
+//! description, declared once in [`error_codes!`]. The server's responses, the OpenAPI document, `docs/api.md` and
+//! the command line's exit codes all read this table (tests in the server and the binary check that they agree).
+//!
+//! [`Error`] is what every use case returns: a refusal the caller can fix (a code, the field at fault and a
+//! message) or an internal failure, whose detail is logged and never shown to a remote caller.
+
+use std::fmt;
+
+use lending::{ServicingError, TermsError};
+use store::StoreError;
+
+/// Declares [`ErrorCode`] and its table from one list: variant, code, HTTP status, exit code, description.
+macro_rules! error_codes {
+    ($( $(#[$doc:meta])* $variant:ident = ($code:literal, $status:literal, $exit:literal, $desc:literal); )*) => {
+        /// A stable refusal code (`snake_case`, never changed once published).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum ErrorCode {
+            $( $(#[$doc])* $variant, )*
+        }
+
+        impl ErrorCode {
+            /// Every code, in table order.
+            pub const ALL: &'static [ErrorCode] = &[ $( ErrorCode::$variant, )* ];
+
+            /// The code as text.
+            pub fn as_str(self) -> &'static str {
+                match self { $( ErrorCode::$variant => $code, )* }
+            }
+
+            /// The HTTP status the server answers with.
+            pub fn status(self) -> u16 {
+                match self { $( ErrorCode::$variant => $status, )* }
+            }
+
+            /// The command line's exit code: 2 for anything the user can fix, 1 for failures of the machine.
+            pub fn exit_code(self) -> u8 {
+                match self { $( ErrorCode::$variant => $exit, )* }
+            }
+
+            /// When the code is given, for people (the text of docs/api.md's table).
+            pub fn description(self) -> &'static str {
+                match self { $( ErrorCode::$variant => $desc, )* }
+            }
+        }
+    };
+}
+
+error_codes! {
+    /// The body is not JSON, not an object, or has a duplicate key.
+    MalformedJson = ("malformed_json", 400, 2, "the body is not JSON, not an object, or repeats a key");
+    /// The request line, a header or the query could not be read.
+    BadRequest = ("bad_request", 400, 2, "the request line, a header or the query string could not be read");
+    /// A required field is absent or null.
+    MissingField = ("missing_field", 422, 2, "a required field is absent or null (`field` names it)");
+    /// A field has the wrong type, an unreadable value or is unknown.
+    InvalidField = ("invalid_field", 422, 2, "wrong type, unreadable value, unknown field, text too long or blank");
+    /// A value is outside its allowed range.
+    OutOfRange = ("out_of_range", 422, 2, "a value outside its bounds: amount, term, date window, authority, list size");
+    /// The product is not one the policy knows.
+    UnknownProduct = ("unknown_product", 422, 2, "product not one of crop, livestock, business, cooperative, poverty_microcredit");
+    /// The stated purpose is not a known purpose code.
+    UnknownPurpose = ("unknown_purpose", 422, 2, "purpose not a known purpose code");
+    /// No policy serves the applicant.
+    NoPolicy = ("no_policy", 422, 2, "no active policy serves the applicant's village and product on the date");
+    /// The candidate policy fails the static checks.
+    PolicyCheckFailed = ("policy_check_failed", 422, 2, "the policy fails the static checks (the message names node, rule and column)");
+    /// No household with this id is on file.
+    UnknownApplicant = ("unknown_applicant", 404, 2, "no household with this id is on file");
+    /// No such decision.
+    UnknownDecision = ("unknown_decision", 404, 2, "no decision with this id");
+    /// No such loan.
+    UnknownLoan = ("unknown_loan", 404, 2, "no loan with this id");
+    /// No such policy version.
+    UnknownPolicy = ("unknown_policy", 404, 2, "no policy version with this id");
+    /// No such officer.
+    UnknownOfficer = ("unknown_officer", 404, 2, "no officer with this id");
+    /// No such village.
+    UnknownVillage = ("unknown_village", 404, 2, "no village with this code is on file");
+    /// No such model.
+    UnknownModel = ("unknown_model", 404, 2, "no model with this id");
+    /// No such endpoint.
+    NotFound = ("not_found", 404, 2, "no such endpoint");
+    /// The path does not take that method.
+    MethodNotAllowed = ("method_not_allowed", 405, 2, "the path does not take that method");
+    /// The request took too long.
+    Timeout = ("timeout", 408, 2, "the request took over 10 s");
+    /// An idempotency key was used before for a different request.
+    RequestReused = ("request_reused", 409, 2, "the request id (or repayment id) was used before for a different body");
+    /// A review request for an approval.
+    NotReviewable = ("not_reviewable", 409, 2, "a review request for an approval");
+    /// A disbursement of a decision that is not approved.
+    NotApproved = ("not_approved", 409, 2, "a disbursement of a decline, or of a referral not (yet) approved on review");
+    /// A disbursement of a decision disbursed under another request id.
+    AlreadyDisbursed = ("already_disbursed", 409, 2, "a disbursement of a decision already disbursed under another request id");
+    /// A review action the workflow does not allow.
+    ReviewRefused = ("review_refused", 409, 2, "a review action the workflow does not allow (not referred, final, awaiting a check, own approval, checker's authority too low)");
+    /// Another officer was registered under this id.
+    OfficerExists = ("officer_exists", 409, 2, "another officer was registered under this id");
+    /// The policy lifecycle forbids the move.
+    IllegalMove = ("illegal_move", 409, 2, "the lifecycle or maker-checker forbids the move, or it would leave a region and segment without an active policy");
+    /// The lending core refuses the event on this loan.
+    LoanRefused = ("loan_refused", 409, 2, "the loan's state does not allow the event (closed, not disbursed, more than it can take)");
+    /// Another writer changed the record first; the request may be sent again.
+    Conflict = ("conflict", 409, 2, "another request changed the record at the same time; send it again");
+    /// A record with this id exists.
+    AlreadyExists = ("already_exists", 409, 2, "a record with this id exists");
+    /// The body is too large.
+    BodyTooLarge = ("body_too_large", 413, 2, "body over 64 KiB");
+    /// The request target is too long.
+    UriTooLong = ("uri_too_long", 414, 2, "the request target is too long");
+    /// The body is not JSON.
+    UnsupportedMediaType = ("unsupported_media_type", 415, 2, "a body without `content-type: application/json`");
+    /// The request headers are too large.
+    HeadersTooLarge = ("headers_too_large", 431, 2, "the request headers are too large");
+    /// The server failed.
+    Internal = ("internal", 500, 1, "the server could not complete the request (the detail is in the server's log)");
+    /// Not ready: no decider, no active policy or the store does not answer.
+    NotReady = ("not_ready", 503, 1, "no decider is loaded (no champion model or no active policy), or the store does not answer");
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl From<decide::ErrorCode> for ErrorCode {
+    fn from(code: decide::ErrorCode) -> ErrorCode {
+        use decide::ErrorCode as D;
+        match code {
+            D::MalformedJson => ErrorCode::MalformedJson,
+            D::MissingField => ErrorCode::MissingField,
+            D::InvalidField => ErrorCode::InvalidField,
+            D::OutOfRange => ErrorCode::OutOfRange,
+            D::UnknownProduct => ErrorCode::UnknownProduct,
+            D::UnknownPurpose => ErrorCode::UnknownPurpose,
+            D::UnknownApplicant => ErrorCode::UnknownApplicant,
+            D::RequestReused => ErrorCode::RequestReused,
+            D::NoPolicy => ErrorCode::NoPolicy,
+        }
+    }
+}
+
+/// Why a use case did not complete.
+#[derive(Debug)]
+pub enum Error {
+    /// A refusal the caller can fix: nothing was written.
+    Refused {
+        /// The stable code.
+        code: ErrorCode,
+        /// The request field or argument at fault, if one is.
+        field: Option<String>,
+        /// What is wrong, for a person.
+        message: String,
+    },
+    /// A failure of the machine (disk, database, a stored record that no longer reads).
+    Internal(anyhow::Error),
+}
+
+impl Error {
+    /// A bad value of `field` (`invalid_field`).
+    pub fn input(field: impl Into<String>, reason: impl fmt::Display) -> Error {
+        Error::coded(ErrorCode::InvalidField, field, reason)
+    }
+
+    /// A refusal with `code` naming `field`.
+    pub fn coded(code: ErrorCode, field: impl Into<String>, reason: impl fmt::Display) -> Error {
+        Error::Refused { code, field: Some(field.into()), message: reason.to_string() }
+    }
+
+    /// A refusal of the whole request, naming no field.
+    pub fn whole(code: ErrorCode, message: impl fmt::Display) -> Error {
+        Error::Refused { code, field: None, message: message.to_string() }
+    }
+
+    /// An internal failure.
+    pub fn internal(detail: impl fmt::Display) -> Error {
+        Error::Internal(anyhow::anyhow!("{detail}"))
+    }
+
+    /// The refusal's code (`internal` for a failure).
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            Error::Refused { code, .. } => *code,
+            Error::Internal(_) => ErrorCode::Internal,
+        }
+    }
+
+    /// The field at fault.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            Error::Refused { field, .. } => field.as_deref(),
+            Error::Internal(_) => None,
+        }
+    }
+
+    /// The process exit code, from the table.
+    pub fn exit_code(&self) -> u8 {
+        self.code().exit_code()
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Refused { field: Some(field), message, .. } => write!(f, "{field}: {message}"),
+            Error::Refused { field: None, message, .. } => f.write_str(message),
+            Error::Internal(e) => write!(f, "{e:#}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<TermsError> for Error {
+    fn from(e: TermsError) -> Self {
+        Error::input(e.field, e.reason)
+    }
+}
+
+impl From<ServicingError> for Error {
+    fn from(e: ServicingError) -> Self {
+        match e {
+            ServicingError::Invalid { date, field, reason } => {
+                Error::coded(ErrorCode::InvalidField, field, format!("{reason} (on {date})"))
+            }
+            ServicingError::Transition { date, source } => {
+                Error::coded(ErrorCode::LoanRefused, "loan", format!("{source} (on {date})"))
+            }
+        }
+    }
+}
+
+impl From<decide::DecideError> for Error {
+    fn from(e: decide::DecideError) -> Self {
+        Error::Refused { code: e.code.into(), field: e.field, message: e.message }
+    }
+}
+
+impl From<StoreError> for Error {
+    fn from(e: StoreError) -> Self {
+        use ErrorCode as C;
+        let (code, field) = match &e {
+            StoreError::DuplicateLoan(_) => (C::AlreadyExists, "id"),
+            StoreError::LoanNotFound(_) => (C::UnknownLoan, "loan"),
+            StoreError::KeyConflict { .. } => (C::RequestReused, "id"),
+            StoreError::Conflict { .. } => (C::Conflict, "loan"),
+            StoreError::ModelNotFound(_) => (C::UnknownModel, "id"),
+            StoreError::ModelClash(_) => (C::AlreadyExists, "model"),
+            StoreError::IllegalModelMove { .. } => (C::IllegalMove, "to"),
+            StoreError::InvalidModel { field, .. } => (C::InvalidField, *field),
+            StoreError::DecisionNotFound(_) => (C::UnknownDecision, "decision"),
+            StoreError::PolicyNotFound(_) => (C::UnknownPolicy, "policy"),
+            StoreError::IllegalPolicyMove { .. } => (C::IllegalMove, "to"),
+            StoreError::InvalidPolicy { field, .. } => (C::InvalidField, *field),
+            StoreError::RequestReused { .. } => (C::RequestReused, "request_id"),
+            StoreError::InvalidDecision { field: "outcome", .. } => (C::NotReviewable, "outcome"),
+            StoreError::InvalidDecision { field, .. } => (C::InvalidField, *field),
+            StoreError::Review { .. } => (C::ReviewRefused, "action"),
+            StoreError::Disbursement { .. } => (C::NotApproved, "outcome"),
+            StoreError::OfficerNotFound(_) => (C::UnknownOfficer, "officer_id"),
+            StoreError::OfficerClash(_) => (C::OfficerExists, "officer_id"),
+            StoreError::InvalidOfficer { field, .. } => (C::InvalidField, *field),
+            _ => return Error::Internal(anyhow::Error::new(e)),
+        };
+        Error::coded(code, field, e)
+    }
+}
+
+impl From<integrate::IntegrateError> for Error {
+    fn from(e: integrate::IntegrateError) -> Self {
+        match e {
+            integrate::IntegrateError::Header(h) => Error::input("file", h),
+            integrate::IntegrateError::Manifest { ref path, .. } => Error::input(path.display().to_string(), e),
+            integrate::IntegrateError::UnknownSource(_) => Error::input("source", e),
+            integrate::IntegrateError::HorizonBeyondData { .. } => Error::input("horizon-months", e),
+            integrate::IntegrateError::Input { field, reason } => Error::input(field, reason),
+            integrate::IntegrateError::Unseal { .. } => Error::input("key-file", e),
+            integrate::IntegrateError::Io { ref path, .. } if !path.exists() => {
+                Error::input(path.display().to_string(), "no such file")
+            }
+            integrate::IntegrateError::Store(s) => s.into(),
+            other => Error::Internal(anyhow::Error::new(other)),
+        }
+    }
+}
+
+impl From<anyhow::Error> for Error {
+    fn from(e: anyhow::Error) -> Self {
+        Error::Internal(e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_snake_case_and_classified() {
+        let mut seen = std::collections::BTreeSet::new();
+        for code in ErrorCode::ALL {
+            let text = code.as_str();
+            assert!(seen.insert(text), "{text} twice");
+            assert!(text.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'), "{text}");
+            assert!((400..600).contains(&code.status()), "{text}");
+            // A refusal the caller can fix exits 2; a failure of the machine 1.
+            assert_eq!(code.exit_code() == 2, code.status() < 500, "{text}");
+            assert!(!code.description().is_empty());
+        }
+    }
+
+    #[test]
+    fn every_decide_code_has_a_client_status() {
+        use decide::ErrorCode as D;
+        for code in [
+            D::MalformedJson,
+            D::MissingField,
+            D::InvalidField,
+            D::OutOfRange,
+            D::UnknownProduct,
+            D::UnknownPurpose,
+            D::UnknownApplicant,
+            D::RequestReused,
+            D::NoPolicy,
+        ] {
+            let ours = ErrorCode::from(code);
+            assert_eq!(ours.as_str(), code.as_str());
+            assert!((400..500).contains(&ours.status()));
+        }
+    }
+}

@@ -1,0 +1,17 @@
+//! The agririsk service layer: the application's use cases over the store's registers, shared by the command line,
+//! the HTTP server and the demo, so none of them keeps a rule of its own.
+//!
+//! Each use case takes typed requests and returns typed results or an [`Error`] carrying a stable [`ErrorCode`]
+//! from the one table in [`error`]. The clock (`domain::Clock`) and the store are passed in: nothing here reads the
+//! system time. Modules: [`loans`] (book, post, position, portfolio, classify), [`decisions`] (the decider from the
+//! registers; decide and record), [`policy_sim`] (replay past applications through a candidate), [`village`]
+//! (whole-village pre-credit and the 信用村 rating), [`views`] (the JSON documents of loans and postings).
+
+pub mod decisions;
+pub mod error;
+pub mod loans;
+pub mod policy_sim;
+pub mod views;
+pub mod village;
+
+pub use error::{Error, ErrorCode};

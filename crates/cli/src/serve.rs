@@ -1,0 +1,65 @@
+//! `agririsk serve`: opens the store, builds the server of the `server` crate with the system clock, binds the
+//! address and serves until Ctrl-C (or, with `--stop-on-eof`, until standard input closes).
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+
+use app::decisions::Setup;
+use store::SqliteStore;
+
+use crate::SystemClock;
+use crate::error::CliError;
+
+/// Serve options from the command line.
+#[derive(Debug, Clone)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    pub listen: String,
+    /// Challenger policy version and share in percent.
+    pub challenger: Option<(String, u32)>,
+    /// Salt of the champion/challenger split.
+    pub salt: String,
+    /// Stop when standard input closes.
+    pub stop_on_eof: bool,
+    /// What an acknowledged decision survives.
+    pub durability: store::Durability,
+}
+
+/// `agririsk serve`.
+pub async fn serve_command(data_dir: &Path, args: ServeArgs) -> Result<(), CliError> {
+    let addr: SocketAddr =
+        args.listen.parse().map_err(|e| CliError::input("listen", format!("'{}': {e}", args.listen)))?;
+    if let Some((_, percent)) = &args.challenger {
+        if *percent > 100 {
+            return Err(CliError::input("challenger-share", format!("{percent} is not a percentage (0–100)")));
+        }
+    }
+    let setup = Setup { challenger: args.challenger.map(|(id, pct)| (id, pct * 100)), salt: args.salt };
+    let stop_on_eof = args.stop_on_eof;
+    let store = SqliteStore::open(data_dir).await?;
+    let server = Arc::new(server::Server::new(store, setup, args.durability, Arc::new(SystemClock)).await?);
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| CliError::input("listen", format!("cannot listen on {addr}: {e}")))?;
+    let local = listener.local_addr().map_err(|e| CliError::Internal(e.into()))?;
+    // The line tests and scripts wait for: the actual address (port 0 picks a free one).
+    crate::emit(&format!("listening on http://{local}\n"))?;
+    let shutdown = async move {
+        let eof = async {
+            if stop_on_eof {
+                use tokio::io::AsyncReadExt;
+                let mut sink = [0u8; 256];
+                let mut stdin = tokio::io::stdin();
+                while stdin.read(&mut sink).await.is_ok_and(|n| n > 0) {}
+            } else {
+                std::future::pending::<()>().await;
+            }
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            () = eof => {}
+        }
+    };
+    server::run(listener, server, shutdown).await.map_err(|e| CliError::Internal(e.into()))
+}
