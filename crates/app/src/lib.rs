@@ -4,13 +4,16 @@
 //! Each use case takes typed requests and returns typed results or an [`Error`] carrying a stable [`ErrorCode`]
 //! from the one table in [`error`]. The clock (`domain::Clock`) and the store are passed in: nothing here reads the
 //! system time. Modules: [`loans`] (book, post, position, portfolio, classify), [`decisions`] (the decider from the
-//! registers; decide and record), [`policy_sim`] (replay past applications through a candidate), [`village`]
+//! registers; decide and record), [`disbursement`] (a decision to a loan, in one transaction), [`policy_sim`] (replay past applications through a candidate), [`review`] (an
+//! officer's bounded action on a referral), [`village`]
 //! (whole-village pre-credit and the 信用村 rating), [`views`] (the JSON documents of loans and postings).
 
 pub mod decisions;
+pub mod disbursement;
 pub mod error;
 pub mod loans;
 pub mod policy_sim;
+pub mod review;
 pub mod views;
 pub mod village;
 

@@ -139,6 +139,13 @@ pub enum Command {
         /// repayments and disbursements are synced at every commit either way.
         #[arg(long, value_enum, default_value = "power-loss")]
         decision_durability: DecisionDurability,
+        /// Serve as if today were this date (YYYY-MM-DD), e.g. over a simulated county's data; the default is the
+        /// calendar day in China Standard Time. Money-moving dates are checked against a window around it.
+        #[arg(long, value_name = "DATE")]
+        today: Option<String>,
+        /// How many days before today a repayment or disbursement date may lie.
+        #[arg(long, value_name = "DAYS", default_value_t = 730)]
+        max_backdate_days: u32,
     },
     /// Automated credit decisions: train the decision model, decide an application.
     Decide {

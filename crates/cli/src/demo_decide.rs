@@ -141,7 +141,9 @@ async fn run(store: &SqliteStore) -> Result<(), CliError> {
         ))?;
     }
     if let Some(id) = declined {
-        let review = store.request_review(&id, &at, "branch", "我家去年新增了养殖收入，请人工复核").await?;
+        let review = store
+            .request_review(&id, &format!("demo-review-{id}"), &at, "branch", "我家去年新增了养殖收入，请人工复核")
+            .await?;
         emit(&format!(
             "   The declined applicant asked for a person to review it (PIPL art. 24): request #{} on {id} is queued.\n\n",
             review.seq

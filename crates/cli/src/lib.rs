@@ -112,13 +112,23 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
                 Format::Table => emit(&output::schedule_table(&terms, &schedule)),
             }
         }
-        Command::Serve { listen, challenger, challenger_share, salt, stop_on_eof, decision_durability } => {
+        Command::Serve {
+            listen,
+            challenger,
+            challenger_share,
+            salt,
+            stop_on_eof,
+            decision_durability,
+            today,
+            max_backdate_days,
+        } => {
             let durability = match decision_durability {
                 args::DecisionDurability::PowerLoss => store::Durability::PowerLoss,
                 args::DecisionDurability::ProcessCrash => store::Durability::ProcessCrash,
             };
             let challenger = challenger.zip(challenger_share);
-            let args = serve::ServeArgs { listen, challenger, salt, stop_on_eof, durability };
+            let today = today.map(|t| date("today", &t)).transpose()?;
+            let args = serve::ServeArgs { listen, challenger, salt, stop_on_eof, durability, today, max_backdate_days };
             serve::serve_command(&cli.data_dir, args).await
         }
         Command::Demo { dir, preset } => demo::run(&dir, &preset).await,

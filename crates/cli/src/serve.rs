@@ -24,6 +24,10 @@ pub struct ServeArgs {
     pub stop_on_eof: bool,
     /// What an acknowledged decision survives.
     pub durability: store::Durability,
+    /// A fixed "today" (serving a simulated county), or the system clock.
+    pub today: Option<domain::Date>,
+    /// How many days before today a money-moving date may lie.
+    pub max_backdate_days: u32,
 }
 
 /// `agririsk serve`.
@@ -38,7 +42,14 @@ pub async fn serve_command(data_dir: &Path, args: ServeArgs) -> Result<(), CliEr
     let setup = Setup { challenger: args.challenger.map(|(id, pct)| (id, pct * 100)), salt: args.salt };
     let stop_on_eof = args.stop_on_eof;
     let store = SqliteStore::open(data_dir).await?;
-    let server = Arc::new(server::Server::new(store, setup, args.durability, Arc::new(SystemClock)).await?);
+    let clock: Arc<dyn domain::Clock + Send + Sync> = match args.today {
+        Some(day) => Arc::new(domain::FixedClock(day)),
+        None => Arc::new(SystemClock),
+    };
+    let mut server = server::Server::new(store, setup, args.durability, clock).await?;
+    server.windows.repayments.back_days = args.max_backdate_days;
+    server.windows.disbursements.back_days = args.max_backdate_days;
+    let server = Arc::new(server);
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| CliError::input("listen", format!("cannot listen on {addr}: {e}")))?;

@@ -164,6 +164,8 @@ pub async fn of_household(State(server): State<Shared>, Path(id): Path<String>) 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReviewRequestBody {
+    /// The client's id of this request (idempotency key): the same request twice is recorded once.
+    pub request_id: String,
     /// How it was asked: branch, phone, app, …
     pub channel: String,
     /// What the applicant said.
@@ -176,8 +178,8 @@ pub struct ReviewRequestBody {
     request_body = ReviewRequestBody, responses(
     (status = 201, description = "Recorded"),
     (status = 404, description = "unknown_decision", body = ErrorBody),
-    (status = 409, description = "not_reviewable: the decision is an approval", body = ErrorBody),
-    (status = 422, description = "missing_field, invalid_field", body = ErrorBody)))]
+    (status = 409, description = "not_reviewable: the decision is an approval; request_reused", body = ErrorBody),
+    (status = 422, description = "missing_field, invalid_field (blank or over-long text)", body = ErrorBody)))]
 pub async fn request_review(
     State(server): State<Shared>,
     Path(id): Path<String>,
@@ -187,6 +189,12 @@ pub async fn request_review(
     if body.channel.trim().is_empty() {
         return Err(ApiError::unprocessable(ErrorCode::MissingField, "channel", "is required"));
     }
-    let review = server.store.request_review(&id, &server.clock.now_rfc3339(), &body.channel, &body.note).await?;
+    app::review::text("channel", &body.channel)?;
+    app::review::text("request_id", &body.request_id)?;
+    if body.note.chars().count() > app::review::MAX_TEXT_CHARS {
+        app::review::text("note", &body.note)?;
+    }
+    let at = server.clock.now_rfc3339();
+    let review = server.store.request_review(&id, &body.request_id, &at, &body.channel, &body.note).await?;
     Ok((StatusCode::CREATED, axum::Json(review)).into_response())
 }

@@ -32,6 +32,7 @@ use store::{PolicyRegister, SqliteStore};
 use app::Error as CliError;
 use app::ErrorCode;
 use app::decisions::Setup;
+use app::disbursement::DateWindow;
 use app::loans::Loans;
 use error::ApiError;
 
@@ -48,11 +49,28 @@ pub struct Server {
     pub app: Loans<SqliteStore>,
     /// The clock: "today" for defaults, and the times records are made at.
     pub clock: Arc<dyn Clock + Send + Sync>,
+    /// How far from today money-moving dates may lie.
+    pub windows: Windows,
     /// How the decider is set up (challenger, salt): used again when a policy move reloads it.
     pub setup: Setup,
     /// Where decisions are recorded, in group commits.
     pub journal: journal::Journal,
     decider: RwLock<Option<Arc<Decider>>>,
+}
+
+/// How far from today the dates of money-moving requests may lie.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Windows {
+    /// Repayment dates.
+    pub repayments: DateWindow,
+    /// Disbursement dates.
+    pub disbursements: DateWindow,
+}
+
+impl Default for Windows {
+    fn default() -> Windows {
+        Windows { repayments: DateWindow::REPAYMENTS, disbursements: DateWindow::DISBURSEMENTS }
+    }
 }
 
 /// Shared state of the handlers.
@@ -68,8 +86,15 @@ impl Server {
         clock: Arc<dyn Clock + Send + Sync>,
     ) -> Result<Server, CliError> {
         let journal = journal::Journal::start(&store, durability)?;
-        let server =
-            Server { app: Loans::new(store.clone()), clock, store, setup, journal, decider: RwLock::new(None) };
+        let server = Server {
+            app: Loans::new(store.clone()),
+            clock,
+            windows: Windows::default(),
+            store,
+            setup,
+            journal,
+            decider: RwLock::new(None),
+        };
         server.reload().await;
         Ok(server)
     }

@@ -6,23 +6,18 @@
 //! decision finds the loan. The same request id again answers 200 with the loan; another request id is refused.
 
 use app::ErrorCode;
+use app::disbursement::{DisbursementRequest, disburse as disburse_decision};
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use decide::Terms;
-use domain::{BorrowerId, Crop, CropCalendar, Date, LoanId, Money, Region, RepaymentId};
-use lending::{DatedEvent, LoanEvent, LoanTerms};
-use rust_decimal::Decimal;
+use domain::{Date, LoanId, Money, RepaymentId};
+use lending::{DatedEvent, LoanEvent};
 use serde::Deserialize;
-use serde_json::Value;
-use store::{DecisionLog, Disbursement, LoanStore, Outcome, ReviewState, ReviewWorkflow};
+use store::LoanStore;
 
 use super::Shared;
 use super::error::{ApiError, ErrorBody, parse_body};
-
-/// The classification rules loans booked through the API follow.
-const RULES: &str = "cbirc-2023";
 
 /// A request field holding a date, YYYY-MM-DD; 422 `invalid_field` naming it otherwise.
 pub(super) fn date(field: &str, text: &str) -> Result<Date, ApiError> {
@@ -33,39 +28,6 @@ pub(super) fn date(field: &str, text: &str) -> Result<Date, ApiError> {
 
 fn loan_id(text: &str) -> Result<LoanId, ApiError> {
     LoanId::parse(text).map_err(|e| ApiError::whole(ErrorCode::UnknownLoan, format!("loan {text} not found ({e})")))
-}
-
-/// The decided terms read back from a stored record.
-fn terms_of(record: &Value) -> Result<Terms, ApiError> {
-    let t = &record["terms"];
-    let bad = |what: &str| ApiError::internal(format!("stored decision record: terms.{what} is unreadable"));
-    let fen = |key: &str| t[key].as_i64().map(Money::from_fen).ok_or_else(|| bad(key));
-    let harvest = match &t["harvest"] {
-        Value::Null => None,
-        h => {
-            let crop: Crop = h["crop"].as_str().and_then(|c| c.parse().ok()).ok_or_else(|| bad("harvest.crop"))?;
-            let region: Region =
-                h["region"].as_str().and_then(|r| r.parse().ok()).ok_or_else(|| bad("harvest.region"))?;
-            Some((crop, region))
-        }
-    };
-    Ok(Terms {
-        limit: fen("limit_fen")?,
-        amount: fen("amount_fen")?,
-        term_months: t["term_months"].as_u64().and_then(|m| u32::try_from(m).ok()).ok_or_else(|| bad("term_months"))?,
-        annual_rate: t["annual_rate"]
-            .as_str()
-            .map(str::parse::<Decimal>)
-            .transpose()
-            .map_err(|_| bad("annual_rate"))?,
-        product: t["product"].as_str().map(str::to_owned),
-        interest_every: t["interest_every"].as_str().map(str::to_owned),
-        harvest,
-        batch_months: t["batch_months"]
-            .as_array()
-            .map(|a| a.iter().filter_map(|m| m.as_u64().and_then(|m| u32::try_from(m).ok())).collect())
-            .unwrap_or_default(),
-    })
 }
 
 /// A disbursement request.
@@ -84,80 +46,21 @@ pub struct DisbursementBody {
     (status = 201, description = "Loan booked and disbursed"),
     (status = 200, description = "Disbursed before under this request id"),
     (status = 404, description = "unknown_decision", body = ErrorBody),
-    (status = 409, description = "not_approved, already_disbursed", body = ErrorBody),
-    (status = 422, description = "missing_field, invalid_field", body = ErrorBody)))]
+    (status = 409, description = "not_approved, already_disbursed, request_reused", body = ErrorBody),
+    (status = 422, description = "missing_field, invalid_field, out_of_range (date outside the decision's validity or the window around today)", body = ErrorBody)))]
 pub async fn disburse(State(server): State<Shared>, Path(id): Path<String>, body: Bytes) -> Result<Response, ApiError> {
     let body: DisbursementBody = parse_body(&body)?;
-    let key = RepaymentId::parse(&body.request_id)
+    RepaymentId::parse(&body.request_id)
         .map_err(|e| ApiError::unprocessable(ErrorCode::InvalidField, "request_id", e.to_string()))?;
-    let start = date("disbursed_on", &body.disbursed_on)?;
-    let decision = server
-        .store
-        .decision(&id)
-        .await?
-        .ok_or_else(|| ApiError::whole(ErrorCode::UnknownDecision, format!("decision {id} not found")))?;
-    // An automated approval lends the decided amount; a referral only once a person approved it, for the amount
-    // approved (maker-checker above the officer's authority).
-    let approved_fen = match decision.outcome {
-        Outcome::Approve => None,
-        _ => match server.store.review_state(&id).await? {
-            ReviewState::Approved { amount_fen, .. } => Some(amount_fen),
-            state => {
-                return Err(ApiError::field(
-                    ErrorCode::NotApproved,
-                    "outcome",
-                    format!(
-                        "decision {id} is a {} (review: {state:?}); only an approval is disbursed",
-                        decision.outcome
-                    ),
-                ));
-            }
-        },
+    let request = DisbursementRequest {
+        decision_id: id,
+        request_id: body.request_id,
+        disbursed_on: date("disbursed_on", &body.disbursed_on)?,
     };
-    let loan = LoanId::parse(&format!("L{}", decision.decision_id)).map_err(ApiError::internal)?;
-    if server.store.loan(&loan).await?.is_some() {
-        let events = server.store.events(&loan).await?;
-        let same = events
-            .iter()
-            .any(|e| e.key.as_deref() == Some(key.as_str()) && matches!(e.dated.event, LoanEvent::Disbursed { .. }));
-        if !same {
-            return Err(ApiError::field(
-                ErrorCode::AlreadyDisbursed,
-                "request_id",
-                format!("decision {id} was disbursed as loan {loan} under another request id"),
-            ));
-        }
-        let position = server.app.position(&loan, start).await?;
-        return Ok((StatusCode::OK, axum::Json(app::views::loan_json(&position))).into_response());
-    }
-    let record: Value = serde_json::from_str(&decision.record_json).map_err(ApiError::internal)?;
-    let mut terms = terms_of(&record)?;
-    if let Some(fen) = approved_fen {
-        terms.amount = Money::from_fen(fen);
-    }
-    let request = terms.terms_request(start).ok_or_else(|| ApiError::internal("approved decision without terms"))?;
-    let terms = LoanTerms::new(&request, &CropCalendar::china_default()).map_err(|e| {
-        ApiError::unprocessable(
-            ErrorCode::InvalidField,
-            e.field,
-            format!("the decided terms cannot start on {start}: {}", e.reason),
-        )
-    })?;
-    let borrower = BorrowerId::parse(&decision.subject).map_err(ApiError::internal)?;
-    let amount = terms.principal();
-    server.app.create_loan(Some(loan.clone()), borrower, terms, RULES, &format!("decision {id}")).await?;
-    let event = DatedEvent { date: start, event: LoanEvent::Disbursed { amount } };
-    server.app.post(&loan, event, Some(key.as_str().to_owned())).await?;
-    let disbursement = Disbursement {
-        decision_id: decision.decision_id.clone(),
-        loan_id: loan.as_str().to_owned(),
-        request_id: key.as_str().to_owned(),
-        amount_fen: amount.fen(),
-        disbursed_at: server.clock.now_rfc3339(),
-    };
-    server.store.record_disbursement(&disbursement).await?;
-    let position = server.app.position(&loan, start).await?;
-    Ok((StatusCode::CREATED, axum::Json(app::views::loan_json(&position))).into_response())
+    let done =
+        disburse_decision(&server.store, server.clock.as_ref(), Some(server.windows.disbursements), &request).await?;
+    let status = if done.new { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((status, axum::Json(app::views::loan_json(&done.position))).into_response())
 }
 
 /// The date a loan is viewed on.
@@ -206,8 +109,8 @@ pub struct RepaymentBody {
     (status = 201, description = "Posted"),
     (status = 200, description = "Posted before under this id"),
     (status = 404, description = "unknown_loan", body = ErrorBody),
-    (status = 409, description = "request_reused", body = ErrorBody),
-    (status = 422, description = "invalid_field", body = ErrorBody)))]
+    (status = 409, description = "request_reused, conflict, loan_refused", body = ErrorBody),
+    (status = 422, description = "invalid_field, out_of_range (amount, or a date outside the window around today)", body = ErrorBody)))]
 pub async fn repay(State(server): State<Shared>, Path(id): Path<String>, body: Bytes) -> Result<Response, ApiError> {
     let body: RepaymentBody = parse_body(&body)?;
     let loan = loan_id(&id)?;
@@ -219,6 +122,7 @@ pub async fn repay(State(server): State<Shared>, Path(id): Path<String>, body: B
         return Err(ApiError::unprocessable(ErrorCode::OutOfRange, "amount_yuan", "must be greater than zero"));
     }
     let when = date("date", &body.date)?;
+    server.windows.repayments.check("date", when, server.clock.today())?;
     if server.store.loan(&loan).await?.is_none() {
         return Err(ApiError::whole(ErrorCode::UnknownLoan, format!("loan {id} not found")));
     }

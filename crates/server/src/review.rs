@@ -113,7 +113,7 @@ pub struct ReviewBody {
     (status = 201, description = "Recorded; the body has the step and the new state"),
     (status = 404, description = "unknown_decision, unknown_officer", body = ErrorBody),
     (status = 409, description = "review_refused: not referred, final, awaiting a check, own approval, authority", body = ErrorBody),
-    (status = 422, description = "missing_field, invalid_field", body = ErrorBody)))]
+    (status = 422, description = "missing_field, invalid_field (blank or over-long reason), out_of_range (an approval above the decision's limit or the product's cap)", body = ErrorBody)))]
 pub async fn review(State(server): State<Shared>, Path(id): Path<String>, body: Bytes) -> Result<Response, ApiError> {
     let body: ReviewBody = parse_body(&body)?;
     let action = match (body.action.as_str(), body.amount_yuan.as_deref()) {
@@ -139,10 +139,14 @@ pub async fn review(State(server): State<Shared>, Path(id): Path<String>, body: 
             ));
         }
     };
-    let reviewed = server
-        .store
-        .review(&id, &body.officer_id, action, &body.reason, &server.clock.now_rfc3339())
-        .await
-        .map_err(refusal)?;
+    let reviewed =
+        app::review::review(&server.store, server.clock.as_ref(), &id, &body.officer_id, action, &body.reason)
+            .await
+            .map_err(|e| match e {
+                app::Error::Refused { code: ErrorCode::OfficerExists, field, message } => {
+                    ApiError { code: ErrorCode::OfficerExists, field, message }
+                }
+                other => other.into(),
+            })?;
     Ok((StatusCode::CREATED, axum::Json(reviewed)).into_response())
 }

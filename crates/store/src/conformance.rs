@@ -16,7 +16,8 @@ use crate::{
     Appended, LoanStore, ModelRecord, ModelRegistry, ModelStatus, ModelStatusChange, NewEvent, NewLoan, StoreError,
 };
 
-fn sample_loan(id: &str) -> NewLoan {
+/// A harvest-bullet loan of 50,000 yuan under `id`, for suites that need one.
+pub fn sample_loan(id: &str) -> NewLoan {
     let request = TermsRequest {
         product: Some("harvest-bullet".into()),
         principal: Some("50000".into()),

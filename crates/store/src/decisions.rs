@@ -107,6 +107,8 @@ pub struct ReviewRequest {
     pub channel: String,
     /// What the applicant said.
     pub note: String,
+    /// The client's request id (idempotency key); none on requests recorded before ids were kept.
+    pub request_id: Option<String>,
 }
 
 /// Checks a record before it is stored; the error names the field.
@@ -182,9 +184,12 @@ pub trait DecisionLog: Send + Sync {
     fn decisions_of(&self, subject: &str) -> impl Future<Output = Result<Vec<DecisionRecord>, StoreError>> + Send;
 
     /// Records a request for human review of a declined or referred decision; returns it with its sequence number.
+    /// A request id seen before answers the stored request when the decision, channel and note are the same, and
+    /// [`StoreError::RequestReused`] when they differ; nothing is written either way.
     fn request_review(
         &self,
         decision_id: &str,
+        request_id: &str,
         requested_at: &str,
         channel: &str,
         note: &str,

@@ -40,8 +40,8 @@ pub use sqlite::{
     Checkpointer, DecisionWriter, Durability, Filter, LoadWriter, ROWS_PER_STATEMENT, SqliteStore, Versions,
 };
 pub use workflow::{
-    Disbursed, Disbursement, DisbursementRefusal, Officer, QueueItem, ReviewAction, ReviewRefusal, ReviewState,
-    ReviewStep, ReviewWorkflow, Reviewed,
+    Booking, Disbursed, Disbursement, DisbursementRefusal, Officer, QueueItem, ReviewAction, ReviewRefusal,
+    ReviewState, ReviewStep, ReviewWorkflow, Reviewed,
 };
 
 /// Errors from a store.

@@ -37,6 +37,8 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (4, "decisions", include_str!("../migrations/sqlite/0004_decisions.sql")),
     (5, "policies", include_str!("../migrations/sqlite/0005_policies.sql")),
     (6, "workflow", include_str!("../migrations/sqlite/0006_workflow.sql")),
+    (7, "disbursement requests", include_str!("../migrations/sqlite/0007_disbursement_requests.sql")),
+    (8, "review request ids", include_str!("../migrations/sqlite/0008_review_request_ids.sql")),
 ];
 
 /// The SQLite store.
@@ -123,7 +125,7 @@ impl SqliteStore {
     }
 }
 
-async fn insert_event(
+pub(crate) async fn insert_event(
     tx: &mut sqlx::SqliteConnection,
     loan: &LoanId,
     seq: u32,
@@ -163,8 +165,38 @@ async fn insert_event(
     Ok(())
 }
 
+/// Inserts a new loan; [`StoreError::DuplicateLoan`] if its id is taken.
+pub(crate) async fn insert_loan(tx: &mut sqlx::SqliteConnection, loan: &NewLoan) -> Result<(), StoreError> {
+    let exists: Option<i64> =
+        sqlx::query_scalar("SELECT 1 FROM loans WHERE id = ?").bind(loan.id.as_str()).fetch_optional(&mut *tx).await?;
+    if exists.is_some() {
+        return Err(StoreError::DuplicateLoan(loan.id.clone()));
+    }
+    let terms_json = serde_json::to_string(&loan.terms).map_err(corrupt)?;
+    sqlx::query(
+        "INSERT INTO loans (id, borrower_id, product, principal_fen, annual_rate, start_date, rules, terms_json, booked_on)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(loan.id.as_str())
+    .bind(loan.borrower.as_str())
+    .bind(loan.terms.product().code())
+    .bind(loan.terms.principal().fen())
+    .bind(loan.terms.annual_rate().to_string())
+    .bind(loan.terms.start().to_string())
+    .bind(&loan.rules)
+    .bind(terms_json)
+    .bind(loan.booked_on.to_string())
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
 /// Inserts a status change unless the same one is recorded already; returns 1 if it was new.
-async fn insert_change(tx: &mut sqlx::SqliteConnection, id: &LoanId, c: &StatusChange) -> Result<usize, StoreError> {
+pub(crate) async fn insert_change(
+    tx: &mut sqlx::SqliteConnection,
+    id: &LoanId,
+    c: &StatusChange,
+) -> Result<usize, StoreError> {
     let (kind, from, to) = change_columns(&c.change);
     let done = sqlx::query(
         "INSERT OR IGNORE INTO status_changes (loan_id, change_date, kind, from_value, to_value, cause)
@@ -184,29 +216,7 @@ async fn insert_change(tx: &mut sqlx::SqliteConnection, id: &LoanId, c: &StatusC
 impl LoanStore for SqliteStore {
     async fn create_loan(&self, loan: &NewLoan, events: &[NewEvent]) -> Result<(), StoreError> {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let exists: Option<i64> = sqlx::query_scalar("SELECT 1 FROM loans WHERE id = ?")
-            .bind(loan.id.as_str())
-            .fetch_optional(&mut *tx)
-            .await?;
-        if exists.is_some() {
-            return Err(StoreError::DuplicateLoan(loan.id.clone()));
-        }
-        let terms_json = serde_json::to_string(&loan.terms).map_err(corrupt)?;
-        sqlx::query(
-            "INSERT INTO loans (id, borrower_id, product, principal_fen, annual_rate, start_date, rules, terms_json, booked_on)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(loan.id.as_str())
-        .bind(loan.borrower.as_str())
-        .bind(loan.terms.product().code())
-        .bind(loan.terms.principal().fen())
-        .bind(loan.terms.annual_rate().to_string())
-        .bind(loan.terms.start().to_string())
-        .bind(&loan.rules)
-        .bind(terms_json)
-        .bind(loan.booked_on.to_string())
-        .execute(&mut *tx)
-        .await?;
+        insert_loan(&mut tx, loan).await?;
         for (i, event) in events.iter().enumerate() {
             let seq = u32::try_from(i + 1).map_err(corrupt)?;
             insert_event(&mut tx, &loan.id, seq, event, &[]).await?;

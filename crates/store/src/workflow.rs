@@ -253,6 +253,20 @@ pub struct Disbursement {
     pub amount_fen: i64,
     /// When (RFC 3339).
     pub disbursed_at: String,
+    /// SHA-256 (hex) of the request's canonical form: the same request id with another request is refused.
+    pub request_sha256: String,
+}
+
+/// The loan a disbursement books, written in the disbursement's own transaction: the loan, its events (approval
+/// and disbursement) with the ledger lines each posts, and the status changes they cause.
+#[derive(Debug, Clone)]
+pub struct Booking {
+    /// The loan.
+    pub loan: crate::NewLoan,
+    /// Its first events in order, each with the ledger lines it posts.
+    pub events: Vec<(crate::NewEvent, Vec<lending::Posting>)>,
+    /// The status changes the events cause.
+    pub changes: Vec<lending::StatusChange>,
 }
 
 /// What recording a disbursement did.
@@ -390,12 +404,15 @@ pub trait ReviewWorkflow: Send + Sync {
     /// At most `limit` referred decisions still pending or awaiting a check, oldest decision first.
     fn review_queue(&self, limit: u32) -> impl Future<Output = Result<Vec<QueueItem>, StoreError>> + Send;
 
-    /// Records a disbursement of an approved decision, unless its request id was seen: then the stored one comes
-    /// back when it is the same ([`Disbursed::Existing`]), and [`StoreError::RequestReused`] when it differs. A
-    /// refusal is [`StoreError::Disbursement`] and writes nothing.
+    /// Books `booking`'s loan and records the disbursement of an approved decision, in one transaction, unless its
+    /// request id was seen: then the stored one comes back when its request hash is the same
+    /// ([`Disbursed::Existing`]), and [`StoreError::RequestReused`] when it differs. A refusal is
+    /// [`StoreError::Disbursement`] (or [`StoreError::DuplicateLoan`]) and writes nothing: there is never a loan
+    /// without its disbursement record, nor a record without its loan.
     fn record_disbursement(
         &self,
         disbursement: &Disbursement,
+        booking: &Booking,
     ) -> impl Future<Output = Result<Disbursed, StoreError>> + Send;
 
     /// A decision's disbursement.

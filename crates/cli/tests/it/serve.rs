@@ -64,6 +64,10 @@ fn prepared(dir: &Path) -> std::path::PathBuf {
     data
 }
 
+/// The servers here serve the tiny county as of a date inside its data, so date checks are stable whenever the
+/// tests run.
+const TODAY: &[&str] = &["--today", "2025-10-12"];
+
 /// Starts `agririsk serve` on a free port with these extra options; returns the process and its address.
 fn start(data: &Path, options: &[&str]) -> (Killed, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_agririsk"))
@@ -84,7 +88,7 @@ fn server() -> &'static Running {
     static RUNNING: OnceLock<Running> = OnceLock::new();
     RUNNING.get_or_init(|| {
         let dir = tempfile::tempdir().expect("temp dir");
-        let (child, addr) = start(&prepared(dir.path()), &[]);
+        let (child, addr) = start(&prepared(dir.path()), TODAY);
         Running { _dir: dir, addr, _child: child }
     })
 }
@@ -228,8 +232,11 @@ fn an_approval_cannot_be_put_to_review_and_disburses_once_into_a_loan() {
     assert!(status == 201 || status == 200, "{decision}");
     assert_eq!(decision["outcome"], "approve");
     let id = decision["decision_id"].as_str().expect("id");
-    let (status, body) =
-        http("POST", &format!("/v1/decisions/{id}/review-requests"), br#"{"channel": "app", "note": "why"}"#);
+    let (status, body) = http(
+        "POST",
+        &format!("/v1/decisions/{id}/review-requests"),
+        br#"{"request_id": "rr-1", "channel": "app", "note": "why"}"#,
+    );
     assert_eq!((status, error_of(&json(&body)).0), (409, "not_reviewable"));
     let request = br#"{"request_id": "it-disb-1", "disbursed_on": "2025-10-10"}"#;
     let (status, loan) = http("POST", &format!("/v1/decisions/{id}/disbursement"), request);
@@ -387,4 +394,120 @@ fn killed_server_keeps_what_it_acknowledged(durability: &str) {
         let (status, body) = http_at(&addr, "GET", &format!("/v1/decisions/{id}"), b"");
         assert_eq!(status, 200, "acknowledged decision {id} was lost: {body}");
     }
+}
+
+/// An approved decision for H0000003 (approved for this application in the tiny county, seed 1) under a request id
+/// of its own; returns the decision.
+fn approved(request_id: &str) -> Value {
+    let (status, decision) = submit(&application(request_id, "H0000003"));
+    assert!(status == 201 || status == 200, "{decision}");
+    assert_eq!(decision["outcome"], "approve", "{decision}");
+    decision
+}
+
+fn disburse_at(addr: &str, decision: &str, request_id: &str, day: &str) -> (u16, Value) {
+    let body = serde_json::json!({"request_id": request_id, "disbursed_on": day});
+    let (status, body) =
+        http_at(addr, "POST", &format!("/v1/decisions/{decision}/disbursement"), body.to_string().as_bytes());
+    (status, json(&body))
+}
+
+fn disburse(decision: &str, request_id: &str, day: &str) -> (u16, Value) {
+    disburse_at(&server().addr, decision, request_id, day)
+}
+
+fn repay(loan: &str, id: &str, amount: &str, day: &str) -> (u16, Value) {
+    let body = serde_json::json!({"id": id, "amount_yuan": amount, "date": day});
+    let (status, body) = http("POST", &format!("/v1/loans/{loan}/repayments"), body.to_string().as_bytes());
+    (status, json(&body))
+}
+
+#[test]
+fn a_disbursement_request_id_is_bound_to_its_decision_and_date_and_dates_are_sane() {
+    let a = approved("it-hard-a");
+    let b = approved("it-hard-b");
+    let (a, b) = (a["decision_id"].as_str().expect("id"), b["decision_id"].as_str().expect("id"));
+    // Before the application, decades before, years ahead: refused, nothing booked.
+    for day in ["2025-10-04", "1995-01-01", "2040-01-01"] {
+        let (status, v) = disburse(a, "it-hard-pay-early", day);
+        assert_eq!((status, error_of(&v)), (422, ("out_of_range", Some("disbursed_on"))), "{day}: {v}");
+    }
+    assert_eq!(http("GET", &format!("/v1/loans/L{a}"), b"").0, 404, "nothing booked by a refused date");
+    let (status, loan) = disburse(a, "it-hard-pay", "2025-10-10");
+    assert_eq!(status, 201, "{loan}");
+    // The same id with another date is another request.
+    let (status, v) = disburse(a, "it-hard-pay", "2025-10-11");
+    assert_eq!((status, error_of(&v)), (409, ("request_reused", Some("request_id"))), "{v}");
+    // The same id on another decision is refused whole: no loan is booked for it.
+    let (status, v) = disburse(b, "it-hard-pay", "2025-10-10");
+    assert_eq!((status, error_of(&v)), (409, ("request_reused", Some("request_id"))), "{v}");
+    assert_eq!(http("GET", &format!("/v1/loans/L{b}"), b"").0, 404, "no loan booked under a reused id");
+    // The same request again answers the loan.
+    let (status, again) = disburse(a, "it-hard-pay", "2025-10-10");
+    assert_eq!((status, again["id"].clone()), (200, loan["id"].clone()));
+}
+
+#[test]
+fn repayments_are_bounded_in_date_keyed_by_id_and_serialised_per_loan() {
+    let decision = approved("it-repay");
+    let id = decision["decision_id"].as_str().expect("id");
+    let (status, loan) = disburse(id, "it-repay-pay", "2025-10-06");
+    assert_eq!(status, 201, "{loan}");
+    let loan = loan["id"].as_str().expect("loan id").to_owned();
+    // Money is not received in the future (today is 2025-10-12 for this server), nor before the window.
+    for day in ["2099-01-01", "2025-10-13", "2020-01-01"] {
+        let (status, v) = repay(&loan, "it-r-date", "100", day);
+        assert_eq!((status, error_of(&v)), (422, ("out_of_range", Some("date"))), "{day}: {v}");
+    }
+    let (status, v) = repay(&loan, "it-r-1", "100", "2025-10-11");
+    assert_eq!(status, 201, "{v}");
+    let (status, v) = repay(&loan, "it-r-1", "100", "2025-10-11");
+    assert_eq!(status, 200, "the same repayment again: {v}");
+    let (status, v) = repay(&loan, "it-r-1", "200", "2025-10-11");
+    assert_eq!((status, error_of(&v).0), (409, "request_reused"), "{v}");
+    // Twenty repayments at once on one loan: every one is posted, none is refused for the race.
+    let threads: Vec<_> = (0..20)
+        .map(|n| {
+            let loan = loan.clone();
+            std::thread::spawn(move || repay(&loan, &format!("it-r-c{n}"), "10", "2025-10-12"))
+        })
+        .collect();
+    for t in threads {
+        let (status, v) = t.join().expect("client");
+        assert_eq!(status, 201, "{v}");
+    }
+    let (status, position) = http("GET", &format!("/v1/loans/{loan}?as_of=2025-10-12"), b"");
+    assert_eq!(status, 200);
+    assert_eq!(json(&position)["repayments"].as_array().map(Vec::len), Some(21), "{position}");
+}
+
+#[test]
+fn a_review_approves_no_more_than_the_decision_allows_and_text_is_bounded() {
+    let referred = (1..=200)
+        .map(|h| format!("H{h:07}"))
+        .find_map(|household| {
+            let (status, decision) = submit(&application(&format!("it-bound-{household}"), &household));
+            (status == 201 && decision["outcome"] == "refer").then_some(decision)
+        })
+        .expect("some application is referred");
+    let id = referred["decision_id"].as_str().expect("id");
+    let body = serde_json::json!({"officer_id": "it-bound", "name": "officer", "branch": "B01", "authority_yuan": "100000000"});
+    assert_eq!(http("POST", "/v1/officers", body.to_string().as_bytes()).0, 201);
+    let act = |amount: &str, reason: &str| {
+        let body =
+            serde_json::json!({"officer_id": "it-bound", "action": "approve", "amount_yuan": amount, "reason": reason});
+        let (status, body) = http("POST", &format!("/v1/decisions/{id}/review"), body.to_string().as_bytes());
+        (status, json(&body))
+    };
+    let (status, v) = act("9999999999", "visited the farm");
+    assert_eq!((status, error_of(&v)), (422, ("out_of_range", Some("amount_yuan"))), "{v}");
+    let (status, v) = act("1000", "   ");
+    assert_eq!((status, error_of(&v)), (422, ("invalid_field", Some("reason"))), "{v}");
+    let (status, v) = act("1000", &"很".repeat(501));
+    assert_eq!((status, error_of(&v)), (422, ("invalid_field", Some("reason"))), "{v}");
+    let (status, state) = http("GET", &format!("/v1/decisions/{id}"), b"");
+    assert_eq!(status, 200, "{state}");
+    let (status, queue) = http("GET", "/v1/review-queue?limit=1000", b"");
+    assert_eq!(status, 200);
+    assert!(json(&queue).as_array().expect("items").iter().any(|i| i["decision_id"] == id), "still pending");
 }

@@ -34,6 +34,7 @@ fn review_from_row(row: &SqliteRow) -> Result<ReviewRequest, StoreError> {
         requested_at: row.try_get("requested_at")?,
         channel: row.try_get("channel")?,
         note: row.try_get("note")?,
+        request_id: row.try_get("request_id")?,
     })
 }
 
@@ -106,6 +107,7 @@ impl DecisionLog for SqliteStore {
     async fn request_review(
         &self,
         decision_id: &str,
+        request_id: &str,
         requested_at: &str,
         channel: &str,
         note: &str,
@@ -117,7 +119,25 @@ impl DecisionLog for SqliteStore {
                 problem: "is empty",
             });
         }
+        if request_id.is_empty() {
+            return Err(StoreError::InvalidDecision {
+                decision: decision_id.to_string(),
+                field: "request_id",
+                problem: "is empty",
+            });
+        }
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let earlier = sqlx::query("SELECT * FROM review_requests WHERE request_id = ?")
+            .bind(request_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if let Some(row) = earlier {
+            let earlier = review_from_row(&row)?;
+            if earlier.decision_id == decision_id && earlier.channel == channel && earlier.note == note {
+                return Ok(earlier);
+            }
+            return Err(StoreError::RequestReused { request_id: request_id.to_string() });
+        }
         let outcome: Option<String> = sqlx::query_scalar("SELECT outcome FROM decisions WHERE decision_id = ?")
             .bind(decision_id)
             .fetch_optional(&mut *tx)
@@ -137,13 +157,15 @@ impl DecisionLog for SqliteStore {
                 .fetch_one(&mut *tx)
                 .await?;
         sqlx::query(
-            "INSERT INTO review_requests (decision_id, seq, requested_at, channel, note) VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO review_requests (decision_id, seq, requested_at, channel, note, request_id)
+             VALUES (?, ?, ?, ?, ?, ?)",
         )
         .bind(decision_id)
         .bind(seq)
         .bind(requested_at)
         .bind(channel)
         .bind(note)
+        .bind(request_id)
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
@@ -153,6 +175,7 @@ impl DecisionLog for SqliteStore {
             requested_at: requested_at.to_string(),
             channel: channel.to_string(),
             note: note.to_string(),
+            request_id: Some(request_id.to_string()),
         })
     }
 

@@ -10,8 +10,8 @@ use super::{SqliteStore, corrupt, to_u32};
 use crate::StoreError;
 use crate::decisions::Outcome;
 use crate::workflow::{
-    Disbursed, Disbursement, DisbursementRefusal, Officer, QueueItem, ReviewAction, ReviewRefusal, ReviewState,
-    ReviewStep, ReviewWorkflow, Reviewed, check_disbursable, check_disbursement, check_officer,
+    Booking, Disbursed, Disbursement, DisbursementRefusal, Officer, QueueItem, ReviewAction, ReviewRefusal,
+    ReviewState, ReviewStep, ReviewWorkflow, Reviewed, check_disbursable, check_disbursement, check_officer,
 };
 
 const STATE_COLUMNS: &str = "decision_id, subject, decided_at, outcome, state, maker, amount_fen, checker";
@@ -44,6 +44,7 @@ fn disbursement_from_row(row: &SqliteRow) -> Result<Disbursement, StoreError> {
         request_id: row.try_get("request_id")?,
         amount_fen: row.try_get("amount_fen")?,
         disbursed_at: row.try_get("disbursed_at")?,
+        request_sha256: row.try_get("request_sha256")?,
     })
 }
 
@@ -209,13 +210,31 @@ impl ReviewWorkflow for SqliteStore {
             .collect()
     }
 
-    async fn record_disbursement(&self, disbursement: &Disbursement) -> Result<Disbursed, StoreError> {
+    async fn record_disbursement(
+        &self,
+        disbursement: &Disbursement,
+        booking: &Booking,
+    ) -> Result<Disbursed, StoreError> {
         check_disbursement(disbursement)?;
         let decision_id = &disbursement.decision_id;
         let refuse = |refusal| StoreError::Disbursement { decision: decision_id.clone(), refusal };
+        if booking.loan.id.as_str() != disbursement.loan_id {
+            return Err(corrupt(format!(
+                "disbursement of {decision_id}: loan {} booked for loan {}",
+                booking.loan.id, disbursement.loan_id
+            )));
+        }
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         if let Some(earlier) = disbursement_where(&mut tx, "request_id", &disbursement.request_id).await? {
-            if earlier == *disbursement {
+            // The same request: the same hash (or, for a record from before request hashes, the same fields).
+            let same = if earlier.request_sha256.is_empty() {
+                earlier.decision_id == disbursement.decision_id
+                    && earlier.loan_id == disbursement.loan_id
+                    && earlier.amount_fen == disbursement.amount_fen
+            } else {
+                earlier.request_sha256 == disbursement.request_sha256
+            };
+            if same {
                 return Ok(Disbursed::Existing(earlier));
             }
             return Err(StoreError::RequestReused { request_id: disbursement.request_id.clone() });
@@ -228,15 +247,24 @@ impl ReviewWorkflow for SqliteStore {
         if disbursement_where(&mut tx, "loan_id", &disbursement.loan_id).await?.is_some() {
             return Err(refuse(DisbursementRefusal::LoanTaken { loan_id: disbursement.loan_id.clone() }));
         }
+        super::insert_loan(&mut tx, &booking.loan).await?;
+        for (i, (event, postings)) in booking.events.iter().enumerate() {
+            let seq = u32::try_from(i + 1).map_err(corrupt)?;
+            super::insert_event(&mut tx, &booking.loan.id, seq, event, postings).await?;
+        }
+        for change in &booking.changes {
+            super::insert_change(&mut tx, &booking.loan.id, change).await?;
+        }
         sqlx::query(
-            "INSERT INTO disbursements (decision_id, loan_id, request_id, amount_fen, disbursed_at)
-             VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO disbursements (decision_id, loan_id, request_id, amount_fen, disbursed_at, request_sha256)
+             VALUES (?, ?, ?, ?, ?, ?)",
         )
         .bind(decision_id)
         .bind(&disbursement.loan_id)
         .bind(&disbursement.request_id)
         .bind(disbursement.amount_fen)
         .bind(&disbursement.disbursed_at)
+        .bind(&disbursement.request_sha256)
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;

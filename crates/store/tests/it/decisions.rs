@@ -47,18 +47,23 @@ async fn decisions_are_immutable_and_only_declines_and_referrals_can_be_reviewed
     assert!(store.execute_raw("UPDATE decisions SET outcome = 'approve' WHERE decision_id = 'D22'").await.is_err());
     assert!(store.execute_raw("DELETE FROM decisions").await.is_err());
 
-    let review = store.request_review("D22", "2026-12-02T09:00:00Z", "branch", "my harvest was insured").await;
+    let review = store.request_review("D22", "rr-1", "2026-12-02T09:00:00Z", "branch", "my harvest was insured").await;
     let review = review.expect("a decline can be reviewed");
     assert_eq!(review.seq, 1);
-    let second = store.request_review("D22", "2026-12-03T09:00:00Z", "phone", "").await.expect("again");
+    let second = store.request_review("D22", "rr-2", "2026-12-03T09:00:00Z", "phone", "").await.expect("again");
     assert_eq!(second.seq, 2);
+    // The same request again is recorded once; its id for another request is refused.
+    let replay = store.request_review("D22", "rr-2", "2026-12-04T09:00:00Z", "phone", "").await.expect("replay");
+    assert_eq!(replay, second);
+    let reused = store.request_review("D22", "rr-2", "2026-12-04T09:00:00Z", "phone", "changed").await;
+    assert!(matches!(reused, Err(StoreError::RequestReused { .. })), "{reused:?}");
     assert_eq!(store.review_requests("D22").await.expect("read").len(), 2);
     assert!(matches!(
-        store.request_review("D1", "2026-12-02T09:00:00Z", "branch", "").await,
+        store.request_review("D1", "rr-3", "2026-12-02T09:00:00Z", "branch", "").await,
         Err(StoreError::InvalidDecision { field: "outcome", .. })
     ));
     assert!(matches!(
-        store.request_review("D404", "2026-12-02T09:00:00Z", "branch", "").await,
+        store.request_review("D404", "rr-4", "2026-12-02T09:00:00Z", "branch", "").await,
         Err(StoreError::DecisionNotFound(_))
     ));
     // The schema refuses a review of an approval even from a raw statement.

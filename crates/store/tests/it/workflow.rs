@@ -1,10 +1,13 @@
 //! The review workflow on SQLite: officers, maker-checker above an officer's authority, final states, the review
 //! queue, idempotent disbursement of approved decisions, and the schema's own guards.
 
+use domain::{LoanId, Money};
+use lending::{DatedEvent, LoanEvent};
 use store::{
-    DecisionLog, DecisionRecord, Disbursed, Disbursement, DisbursementRefusal, Officer, Outcome, ReviewAction,
+    Booking, DecisionLog, DecisionRecord, Disbursed, Disbursement, DisbursementRefusal, Officer, Outcome, ReviewAction,
     ReviewRefusal, ReviewState, ReviewWorkflow, SqliteStore, StoreError,
 };
+use store::{NewEvent, NewLoan};
 
 use super::error_chain;
 
@@ -45,7 +48,27 @@ fn disbursement(decision_id: &str, request_id: &str, amount_fen: i64) -> Disburs
         request_id: request_id.to_string(),
         amount_fen,
         disbursed_at: "2026-12-03T10:00:00Z".to_string(),
+        request_sha256: format!("{:064}", amount_fen),
     }
+}
+
+/// The loan a disbursement books: approved, then disbursed, each event without ledger lines (the store writes what
+/// it is given; what an event posts is the lending core's).
+fn booking(d: &Disbursement) -> Booking {
+    let loan = NewLoan { id: LoanId::parse(&d.loan_id).expect("loan id"), ..store::conformance::sample_loan("L1") };
+    let day = loan.terms.start();
+    let approved =
+        NewEvent { dated: DatedEvent { date: day, event: LoanEvent::Approved { by: "li".into() } }, key: None };
+    let paid = DatedEvent { date: day, event: LoanEvent::Disbursed { amount: Money::from_fen(d.amount_fen) } };
+    Booking {
+        loan,
+        events: vec![(approved, Vec::new()), (NewEvent { dated: paid, key: Some(d.request_id.clone()) }, Vec::new())],
+        changes: Vec::new(),
+    }
+}
+
+async fn disburse(store: &SqliteStore, d: &Disbursement) -> Result<Disbursed, StoreError> {
+    store.record_disbursement(d, &booking(d)).await
 }
 
 /// A store with officers li (authority 50,000 yuan), zhao (30,000) and wang (200,000), and the decisions given.
@@ -200,12 +223,12 @@ async fn the_queue_lists_open_referrals_oldest_first() {
 async fn a_disbursement_is_recorded_once_by_request_id() {
     let (_dir, store) = store_with(&[("D1", Outcome::Approve)]).await;
     let paid = disbursement("D1", "pay-1", 4_000_000);
-    assert_eq!(store.record_disbursement(&paid).await.expect("disburse"), Disbursed::New);
-    assert_eq!(store.record_disbursement(&paid).await.expect("again"), Disbursed::Existing(paid.clone()));
-    let changed = Disbursement { amount_fen: 3_000_000, ..paid.clone() };
-    let reused = store.record_disbursement(&changed).await;
+    assert_eq!(disburse(&store, &paid).await.expect("disburse"), Disbursed::New);
+    assert_eq!(disburse(&store, &paid).await.expect("again"), Disbursed::Existing(paid.clone()));
+    let changed = Disbursement { request_sha256: "b".repeat(64), ..paid.clone() };
+    let reused = disburse(&store, &changed).await;
     assert!(matches!(reused, Err(StoreError::RequestReused { ref request_id }) if request_id == "pay-1"), "{reused:?}");
-    let second = store.record_disbursement(&disbursement("D1", "pay-2", 4_000_000)).await;
+    let second = disburse(&store, &disbursement("D1", "pay-2", 4_000_000)).await;
     assert!(matches!(&second, Err(StoreError::Disbursement { decision, .. }) if decision == "D1"), "{second:?}");
     assert_eq!(disbursement_refusal(second), DisbursementRefusal::AlreadyDisbursed { request_id: "pay-1".to_string() });
     assert_eq!(store.disbursement_of("D1").await.expect("read"), Some(paid));
@@ -226,16 +249,16 @@ async fn only_approved_decisions_are_disbursed_and_reviewed_ones_up_to_the_appro
     store.review("D4", "li", ReviewAction::Decline, "no income proof", AT).await.expect("decline");
     store.review("D5", "li", approve(4_000_000), "fits", AT).await.expect("approve");
     for id in ["D1", "D2", "D3", "D4"] {
-        let refused = disbursement_refusal(store.record_disbursement(&disbursement(id, id, 100)).await);
+        let refused = disbursement_refusal(disburse(&store, &disbursement(id, id, 100)).await);
         assert!(matches!(refused, DisbursementRefusal::NotApproved { .. }), "{id}: {refused:?}");
     }
-    let above = disbursement_refusal(store.record_disbursement(&disbursement("D5", "pay-5", 4_000_001)).await);
+    let above = disbursement_refusal(disburse(&store, &disbursement("D5", "pay-5", 4_000_001)).await);
     assert_eq!(above, DisbursementRefusal::AboveApproved { amount_fen: 4_000_001, approved_fen: 4_000_000 });
-    let zero = disbursement_refusal(store.record_disbursement(&disbursement("D5", "pay-5", 0)).await);
+    let zero = disbursement_refusal(disburse(&store, &disbursement("D5", "pay-5", 0)).await);
     assert_eq!(zero, DisbursementRefusal::AmountNotPositive { amount_fen: 0 });
-    let unknown = store.record_disbursement(&disbursement("D404", "pay-404", 100)).await;
+    let unknown = disburse(&store, &disbursement("D404", "pay-404", 100)).await;
     assert!(matches!(unknown, Err(StoreError::DecisionNotFound(_))), "{unknown:?}");
-    assert_eq!(store.record_disbursement(&disbursement("D5", "pay-5", 4_000_000)).await.expect("ok"), Disbursed::New);
+    assert_eq!(disburse(&store, &disbursement("D5", "pay-5", 4_000_000)).await.expect("ok"), Disbursed::New);
     for id in ["D1", "D2", "D3", "D4"] {
         assert!(store.disbursement_of(id).await.expect("read").is_none(), "{id}: nothing written");
     }
@@ -245,9 +268,9 @@ async fn only_approved_decisions_are_disbursed_and_reviewed_ones_up_to_the_appro
 #[tokio::test]
 async fn a_loan_id_is_disbursed_for_one_decision_only() {
     let (_dir, store) = store_with(&[("D1", Outcome::Approve), ("D2", Outcome::Approve)]).await;
-    store.record_disbursement(&disbursement("D1", "pay-1", 100)).await.expect("disburse");
+    disburse(&store, &disbursement("D1", "pay-1", 100)).await.expect("disburse");
     let taken = Disbursement { loan_id: "L-D1".to_string(), ..disbursement("D2", "pay-2", 100) };
-    let refused = disbursement_refusal(store.record_disbursement(&taken).await);
+    let refused = disbursement_refusal(disburse(&store, &taken).await);
     assert_eq!(refused, DisbursementRefusal::LoanTaken { loan_id: "L-D1".to_string() });
     store.close().await;
 }
@@ -258,7 +281,7 @@ async fn the_schema_refuses_edits_and_workflow_breaches_from_raw_statements() {
     let (_dir, store) = store_with(&decisions).await;
     store.review("D2", "li", approve(8_000_000), "large", AT).await.expect("awaits a check");
     store.review("D3", "li", ReviewAction::Decline, "no", AT).await.expect("declined");
-    store.record_disbursement(&disbursement("D1", "pay-1", 100)).await.expect("disburse");
+    disburse(&store, &disbursement("D1", "pay-1", 100)).await.expect("disburse");
     let insert = |decision: &str, seq: u32, officer: &str, action: &str, amount: &str| {
         format!(
             "INSERT INTO review_actions (decision_id, seq, officer_id, action, amount_fen, reason, acted_at)
@@ -282,7 +305,10 @@ async fn the_schema_refuses_edits_and_workflow_breaches_from_raw_statements() {
         (insert("D4", 1, "wang", "approve", "NULL"), "CHECK"),
         (insert("D4", 1, "wang", "decline", "100"), "CHECK"),
         (insert("D4", 1, "wang", "approve", "0"), "CHECK"),
-        ("INSERT INTO disbursements VALUES ('D2', 'L-D2', 'pay-2', 100, 't')".to_string(), "only an approved decision"),
+        (
+            "INSERT INTO disbursements VALUES ('D2', 'L-D2', 'pay-2', 100, 't', '')".to_string(),
+            "only an approved decision",
+        ),
     ] {
         let err = store.execute_raw(&sql).await.expect_err("the schema refuses it");
         let text = error_chain(&err);
@@ -291,5 +317,20 @@ async fn the_schema_refuses_edits_and_workflow_breaches_from_raw_statements() {
     assert_eq!(store.review_actions("D2").await.expect("actions").len(), 1);
     assert_eq!(store.officer("li").await.expect("read").map(|o| o.authority_fen), Some(5_000_000));
     assert_eq!(store.disbursement_of("D1").await.expect("read").map(|d| d.amount_fen), Some(100));
+    store.close().await;
+}
+
+#[tokio::test]
+async fn a_refused_booking_leaves_neither_loan_nor_disbursement() {
+    let (_dir, store) = store_with(&[("D1", Outcome::Approve)]).await;
+    let paid = disbursement("D1", "pay-1", 4_000_000);
+    // The loan id is taken already (booked some other way): the whole disbursement is refused.
+    let taken = booking(&paid);
+    store::LoanStore::create_loan(&store, &taken.loan, &[]).await.expect("booked elsewhere");
+    let refused = disburse(&store, &paid).await;
+    assert!(matches!(refused, Err(StoreError::DuplicateLoan(_))), "{refused:?}");
+    assert_eq!(store.disbursement_of("D1").await.expect("read"), None, "no disbursement without its loan");
+    let events = store::LoanStore::events(&store, &taken.loan.id).await.expect("events");
+    assert!(events.is_empty(), "the refused booking wrote no event: {events:?}");
     store.close().await;
 }
