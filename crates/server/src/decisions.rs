@@ -4,12 +4,12 @@
 
 use app::ErrorCode;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use decide::ApplicationRequest;
 use serde::Deserialize;
-use store::{DecisionLog, Recorded};
+use store::{Cursor, DecisionLog, Page, Recorded};
 
 use super::Shared;
 use super::error::{ApiError, ErrorBody, parse_body};
@@ -121,13 +121,14 @@ pub struct DecisionRecord {
 #[utoipa::path(post, path = "/v1/applications", request_body = Application, responses(
     (status = 201, description = "Decided and recorded", body = DecisionRecord),
     (status = 200, description = "Decided before under this request id: the stored decision", body = DecisionRecord),
-    (status = 400, description = "malformed_json", body = ErrorBody),
+    (status = 400, description = "malformed_json (not JSON, a repeated key, nested too deep)", body = ErrorBody),
     (status = 404, description = "unknown_applicant", body = ErrorBody),
     (status = 409, description = "request_reused", body = ErrorBody),
     (status = 413, description = "body_too_large", body = ErrorBody),
     (status = 422, description = "missing_field, invalid_field, out_of_range, unknown_product, unknown_purpose, no_policy", body = ErrorBody),
     (status = 503, description = "not_ready", body = ErrorBody)))]
 pub async fn submit(State(server): State<Shared>, body: Bytes) -> Result<Response, ApiError> {
+    crate::limits::strict_json(&body)?;
     let request = ApplicationRequest::from_json(&body)?;
     let decider = server.decider()?;
     let outcome = decider.decide(&request, &server.clock.now_rfc3339())?;
@@ -151,13 +152,60 @@ pub async fn get_decision(State(server): State<Shared>, Path(id): Path<String>) 
     Ok(record_response(StatusCode::OK, record.record_json))
 }
 
-/// GET /v1/households/{id}/decisions: a household's decisions, oldest first.
-#[utoipa::path(get, path = "/v1/households/{id}/decisions", params(("id" = String, Path, description = "Household id")), responses(
-    (status = 200, description = "Decision records, oldest first", body = [DecisionRecord])))]
-pub async fn of_household(State(server): State<Shared>, Path(id): Path<String>) -> Result<Response, ApiError> {
-    let records = server.store.decisions_of(&id).await?;
+/// A page of a list.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct PageQuery {
+    /// At most this many (default 50, at most 200).
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<u32>,
+    /// Where to continue: the `cursor` of the previous page's `Link: <…>; rel="next"` header.
+    #[param(max_length = 512, pattern = "^[0-9a-f]*$")]
+    pub cursor: Option<String>,
+}
+
+/// Default page size of lists.
+pub const PAGE_DEFAULT: u32 = 50;
+/// Largest page of a list.
+pub const PAGE_MAX: u32 = 200;
+
+/// GET /v1/households/{id}/decisions: a household's decisions, oldest first, a page at a time; the next page is named
+/// by the `Link` header (`rel="next"`), absent on the last page.
+#[utoipa::path(get, path = "/v1/households/{id}/decisions", params(("id" = String, Path, description = "Household id"), PageQuery), responses(
+    (status = 200, description = "Decision records, oldest first", body = [DecisionRecord],
+        headers(("link" = String, description = "The next page: `</v1/households/{id}/decisions?limit=N&cursor=…>; rel=\"next\"`"))),
+    (status = 422, description = "out_of_range (limit), invalid_field (cursor)", body = ErrorBody)))]
+pub async fn of_household(
+    State(server): State<Shared>,
+    Path(id): Path<String>,
+    Query(query): Query<PageQuery>,
+) -> Result<Response, ApiError> {
+    let limit = query.limit.unwrap_or(PAGE_DEFAULT);
+    if !(1..=PAGE_MAX).contains(&limit) {
+        return Err(ApiError::unprocessable(
+            ErrorCode::OutOfRange,
+            "limit",
+            format!("{limit} is outside 1–{PAGE_MAX}"),
+        ));
+    }
+    let after = match query.cursor.as_deref() {
+        None => None,
+        Some(token) => Some(Cursor::from_token(token).ok_or_else(|| {
+            ApiError::unprocessable(ErrorCode::InvalidField, "cursor", "is not a cursor this server gave")
+        })?),
+    };
+    let records = server.store.decisions_of(&id, &Page { after, limit }).await?;
     let body = format!("[{}]", records.iter().map(|r| r.record_json.as_str()).collect::<Vec<_>>().join(","));
-    Ok(record_response(StatusCode::OK, body))
+    let mut response = record_response(StatusCode::OK, body);
+    if let Some(last) = records.last().filter(|_| records.len() == limit as usize) {
+        let next = format!(
+            "</v1/households/{id}/decisions?limit={limit}&cursor={}>; rel=\"next\"",
+            Cursor::after(last).token()
+        );
+        if let Ok(value) = header::HeaderValue::from_str(&next) {
+            response.headers_mut().insert(header::LINK, value);
+        }
+    }
+    Ok(response)
 }
 
 /// A request for a person to review a decision.

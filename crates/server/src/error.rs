@@ -100,8 +100,10 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// Reads a JSON body into `T`: 400 `malformed_json` when it is not JSON, 422 naming the field otherwise.
+/// Reads a JSON body into `T`: 400 `malformed_json` when it is not JSON (or repeats a key, or nests too deep), 422
+/// naming the field otherwise.
 pub fn parse_body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    crate::limits::strict_json(bytes)?;
     let value: serde_json::Value = serde_json::from_slice(bytes)
         .map_err(|e| ApiError::whole(ErrorCode::MalformedJson, format!("the body is not valid JSON: {e}")))?;
     if !value.is_object() {

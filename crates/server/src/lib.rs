@@ -13,6 +13,7 @@ pub mod credit;
 pub mod decisions;
 pub mod error;
 pub mod journal;
+pub mod limits;
 pub mod loans;
 pub mod openapi;
 pub mod policies;
@@ -40,6 +41,16 @@ use error::ApiError;
 pub const BODY_LIMIT_BYTES: usize = 64 * 1024;
 /// Longest a request may take before it is answered 408.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+/// Longest a client may take to send a request's headers before the connection is closed.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// Most connections served at once.
+pub const MAX_CONNECTIONS: usize = 4_096;
+/// Longest requests in flight may take to finish once the server is told to stop.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+/// Longest request target accepted (path and query), bytes: longer is 414.
+pub const MAX_URI_BYTES: usize = 4 * 1024;
+/// Most header bytes accepted (names and values), bytes: more is 431.
+pub const MAX_HEADER_BYTES: usize = 16 * 1024;
 
 /// What every handler shares.
 pub struct Server {
@@ -150,6 +161,7 @@ pub fn router(server: Shared) -> Router {
         .fallback(not_found)
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(BODY_LIMIT_BYTES))
+        .layer(axum::middleware::from_fn(limits::check_request))
         // Outermost, so that it also sees the limit's and the timeout's own refusals.
         .layer(axum::middleware::map_response(json_errors))
         .with_state(server)
@@ -198,10 +210,11 @@ pub async fn health() -> axum::Json<serde_json::Value> {
     axum::Json(serde_json::json!({"status": "ok"}))
 }
 
-/// GET /ready: the store answers a query and the decider is loaded.
+/// GET /ready: the store answers a query, the decider is loaded and at least one policy version is active (without
+/// one every application would be refused `no_policy`).
 #[utoipa::path(get, path = "/ready", responses(
     (status = 200, description = "Ready"),
-    (status = 503, description = "Not ready", body = error::ErrorBody)))]
+    (status = 503, description = "not_ready", body = error::ErrorBody)))]
 pub async fn ready(
     axum::extract::State(server): axum::extract::State<Shared>,
 ) -> Result<axum::Json<serde_json::Value>, ApiError> {
@@ -209,18 +222,67 @@ pub async fn ready(
         tracing::warn!(error = %e, "store not ready");
         ApiError::whole(ErrorCode::NotReady, "the store does not answer")
     })?;
-    server.decider()?;
+    if server.decider()?.lineup.active.is_empty() {
+        return Err(ApiError::whole(
+            ErrorCode::NotReady,
+            "no policy version is active: every application would be refused",
+        ));
+    }
     Ok(axum::Json(serde_json::json!({"status": "ready"})))
 }
 
-/// Serves `server` on `listener` until `shutdown` completes, then closes the store.
+/// Serves `server` on `listener` until `shutdown` completes, then lets the requests in flight finish (for at most
+/// [`SHUTDOWN_GRACE`]) and closes the store.
+///
+/// Each connection is served by hyper's HTTP/1.1 server with a [`HEADER_READ_TIMEOUT`]: a client that never finishes
+/// its headers is cut off instead of holding a file descriptor for ever, and at most [`MAX_CONNECTIONS`] are open at
+/// once (the next waits in the listen backlog).
 pub async fn run(
     listener: tokio::net::TcpListener,
     server: Shared,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use hyper_util::service::TowerToHyperService;
+
     let store = server.store.clone();
-    let served = axum::serve(listener, router(server)).with_graceful_shutdown(shutdown).await;
+    let app = router(server);
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
+    tokio::pin!(shutdown);
+    loop {
+        let slot = tokio::select! {
+            slot = Arc::clone(&slots).acquire_owned() => slot.map_err(std::io::Error::other)?,
+            () = &mut shutdown => break,
+        };
+        let (stream, _) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                // Out of descriptors or a connection reset before it was taken: wait a little, go on serving.
+                Err(e) => {
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let service = TowerToHyperService::new(app.clone());
+        let connection = hyper::server::conn::http1::Builder::new()
+            .timer(TokioTimer::new())
+            .header_read_timeout(HEADER_READ_TIMEOUT)
+            .serve_connection(TokioIo::new(stream), service);
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            // A client that goes away mid-request is its own business; nothing to report.
+            let _ = connection.await;
+            drop(slot);
+        });
+    }
+    drop(listener);
+    if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown()).await.is_err() {
+        tracing::warn!("connections still open after the shutdown grace period were dropped");
+    }
     store.close().await;
-    served
+    Ok(())
 }

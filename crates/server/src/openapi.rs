@@ -47,12 +47,116 @@ use super::{credit, decisions, error, loans, policies, review};
 )]
 pub struct ApiDoc;
 
+/// The document: the handlers' annotations, completed with the refusals every operation can meet whatever its
+/// handler says (the edge's and the framework's: 400, 408, 414, 431, 500 everywhere; 413 and 415 where a body is
+/// read), each described by its codes from `app::ErrorCode`'s table.
+pub fn complete() -> utoipa::openapi::OpenApi {
+    use app::ErrorCode as C;
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+    let mut doc = ApiDoc::openapi();
+    let everywhere = [
+        (C::BadRequest, &[C::BadRequest][..]),
+        (C::Timeout, &[C::Timeout]),
+        (C::UriTooLong, &[C::UriTooLong]),
+        (C::HeadersTooLarge, &[C::HeadersTooLarge]),
+        (C::Internal, &[C::Internal]),
+    ];
+    let with_body = [
+        (C::MalformedJson, &[C::MalformedJson, C::BadRequest][..]),
+        (C::BodyTooLarge, &[C::BodyTooLarge]),
+        (C::UnsupportedMediaType, &[C::UnsupportedMediaType]),
+    ];
+    for item in doc.paths.paths.values_mut() {
+        for (operation, takes_body) in [(item.get.as_mut(), false), (item.post.as_mut(), true)] {
+            let Some(operation) = operation else { continue };
+            let extra = everywhere.iter().chain(if takes_body { &with_body[..] } else { &[] });
+            for (status_of, codes) in extra {
+                let status = status_of.status().to_string();
+                if operation.responses.responses.contains_key(&status) {
+                    continue;
+                }
+                let description = codes.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(", ");
+                let content = ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build();
+                let response = ResponseBuilder::new().description(description).content("application/json", content);
+                operation.responses.responses.insert(status, response.build().into());
+            }
+        }
+    }
+    doc
+}
+
 /// GET /openapi.json.
 pub async fn document() -> Response {
-    axum::Json(ApiDoc::openapi()).into_response()
+    axum::Json(complete()).into_response()
 }
 
 /// GET /docs.
 pub async fn page() -> Html<&'static str> {
     Html(include_str!("docs.html"))
+}
+
+#[cfg(test)]
+mod tests {
+    use app::ErrorCode;
+
+    /// The codes a response's description names: the leading `snake_case` words of each comma-separated part.
+    fn codes_in(description: &str) -> Vec<&str> {
+        description
+            .split(',')
+            .filter_map(|part| part.split(|c: char| !(c.is_ascii_lowercase() || c == '_')).find(|w| !w.is_empty()))
+            .filter(|w| w.contains('_') || ErrorCode::ALL.iter().any(|c| c.as_str() == *w))
+            .collect()
+    }
+
+    #[test]
+    fn every_documented_refusal_is_a_code_of_the_table_with_its_status() {
+        let doc = serde_json::to_value(super::complete()).expect("the document serialises");
+        let mut checked = 0;
+        for (path, item) in doc["paths"].as_object().expect("paths") {
+            for (method, operation) in item.as_object().expect("operations") {
+                for (status, response) in operation["responses"].as_object().expect("responses") {
+                    let status: u16 = status.parse().expect("a numeric status");
+                    if status < 400 {
+                        continue;
+                    }
+                    let description = response["description"].as_str().unwrap_or_default();
+                    let codes = codes_in(description);
+                    assert!(!codes.is_empty(), "{method} {path} {status}: no code in '{description}'");
+                    for code in codes {
+                        let known = ErrorCode::ALL.iter().find(|c| c.as_str() == code);
+                        let known = known.unwrap_or_else(|| panic!("{method} {path} {status}: unknown code {code}"));
+                        assert_eq!(
+                            known.status(),
+                            status,
+                            "{method} {path}: {code} is answered with {}",
+                            known.status()
+                        );
+                        checked += 1;
+                    }
+                }
+            }
+        }
+        assert!(checked > 50, "only {checked} codes checked");
+    }
+
+    #[test]
+    fn docs_api_md_lists_exactly_the_code_table() {
+        let docs =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/api.md")).expect("docs/api.md");
+        let expected: Vec<String> = ErrorCode::ALL
+            .iter()
+            .map(|c| format!("| `{}` | {} | {} |", c.as_str(), c.status(), c.description()))
+            .collect();
+        let found: Vec<String> = docs
+            .lines()
+            .filter(|l| l.starts_with("| `") && l.split('|').nth(2).is_some_and(|s| s.trim().parse::<u16>().is_ok()))
+            .map(str::to_owned)
+            .collect();
+        assert_eq!(
+            found,
+            expected,
+            "docs/api.md's code table differs from app::ErrorCode; it should read:\n{}",
+            expected.join("\n")
+        );
+    }
 }

@@ -111,6 +111,48 @@ pub struct ReviewRequest {
     pub request_id: Option<String>,
 }
 
+/// A page of a list ordered by decision time and id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page {
+    /// Start after this row (none: from the first).
+    pub after: Option<Cursor>,
+    /// At most this many rows.
+    pub limit: u32,
+}
+
+/// A position in a list of decisions: the last row of the previous page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cursor {
+    /// Its decision time.
+    pub decided_at: String,
+    /// Its decision id.
+    pub decision_id: String,
+}
+
+impl Cursor {
+    /// The position just after `record`.
+    pub fn after(record: &DecisionRecord) -> Cursor {
+        Cursor { decided_at: record.decided_at.clone(), decision_id: record.decision_id.clone() }
+    }
+
+    /// An opaque token for clients: lowercase hex of the two fields.
+    pub fn token(&self) -> String {
+        format!("{}\n{}", self.decided_at, self.decision_id).bytes().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// The position a token names; `None` for anything [`Cursor::token`] did not make.
+    pub fn from_token(token: &str) -> Option<Cursor> {
+        if token.len() % 2 != 0 || token.len() > 512 {
+            return None;
+        }
+        let bytes: Option<Vec<u8>> =
+            (0..token.len()).step_by(2).map(|i| u8::from_str_radix(token.get(i..i + 2)?, 16).ok()).collect();
+        let text = String::from_utf8(bytes?).ok()?;
+        let (decided_at, decision_id) = text.split_once('\n')?;
+        Some(Cursor { decided_at: decided_at.to_owned(), decision_id: decision_id.to_owned() })
+    }
+}
+
 /// Checks a record before it is stored; the error names the field.
 pub(crate) fn check_record(record: &DecisionRecord) -> Result<(), StoreError> {
     let invalid = |field: &'static str, problem: &'static str| StoreError::InvalidDecision {
@@ -180,8 +222,13 @@ pub trait DecisionLog: Send + Sync {
         request_id: &str,
     ) -> impl Future<Output = Result<Option<DecisionRecord>, StoreError>> + Send;
 
-    /// A subject's decisions, oldest first.
-    fn decisions_of(&self, subject: &str) -> impl Future<Output = Result<Vec<DecisionRecord>, StoreError>> + Send;
+    /// At most `page.limit` of a subject's decisions, oldest first, after `page.after` (keyset pagination: the
+    /// position is the last row's decision time and id, so pages neither skip nor repeat while decisions are added).
+    fn decisions_of(
+        &self,
+        subject: &str,
+        page: &Page,
+    ) -> impl Future<Output = Result<Vec<DecisionRecord>, StoreError>> + Send;
 
     /// Records a request for human review of a declined or referred decision; returns it with its sequence number.
     /// A request id seen before answers the stored request when the decision, channel and note are the same, and

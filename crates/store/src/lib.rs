@@ -30,7 +30,7 @@ use domain::{BorrowerId, Date, LoanId, Money};
 use lending::{DatedEvent, LoanEvent, LoanTerms, Posting, StatusChange};
 use serde::{Deserialize, Serialize};
 
-pub use decisions::{DecisionLog, DecisionRecord, Outcome, Recorded, ReviewRequest};
+pub use decisions::{Cursor, DecisionLog, DecisionRecord, Outcome, Page, Recorded, ReviewRequest};
 pub use models::{ModelRecord, ModelRegistry, ModelStatus, ModelStatusChange, ModelSummary, UnknownModelStatus};
 pub use policies::{PolicyRegister, PolicyStatus, PolicySummary, PolicyVersion};
 pub use records::{

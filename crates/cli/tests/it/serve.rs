@@ -511,3 +511,110 @@ fn a_review_approves_no_more_than_the_decision_allows_and_text_is_bounded() {
     assert_eq!(status, 200);
     assert!(json(&queue).as_array().expect("items").iter().any(|i| i["decision_id"] == id), "still pending");
 }
+
+/// Sends raw bytes and returns the status and body of the answer.
+fn raw_at(addr: &str, request: &[u8]) -> (u16, String) {
+    let mut stream = TcpStream::connect(addr).expect("connect");
+    let _ = stream.write_all(request);
+    let mut response = Vec::new();
+    let _ = stream.read_to_end(&mut response);
+    let text = String::from_utf8_lossy(&response).into_owned();
+    let status = text.get(9..12).and_then(|c| c.parse().ok()).unwrap_or(0);
+    let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
+    (status, body)
+}
+
+#[test]
+fn the_edge_refuses_long_targets_large_headers_other_media_and_repeated_keys_as_json() {
+    let addr = &server().addr;
+    let long = format!("GET /v1/loans/{} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n", "L".repeat(5_000));
+    let (status, body) = raw_at(addr, long.as_bytes());
+    assert_eq!((status, error_of(&json(&body)).0), (414, "uri_too_long"));
+    let big =
+        format!("GET /health HTTP/1.1\r\nHost: t\r\nX-Filler: {}\r\nConnection: close\r\n\r\n", "x".repeat(17_000));
+    let (status, body) = raw_at(addr, big.as_bytes());
+    assert_eq!((status, error_of(&json(&body)).0), (431, "headers_too_large"));
+    let body = application("it-edge-media", "H0000002").to_string();
+    let form = format!(
+        "POST /v1/applications HTTP/1.1\r\nHost: t\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let (status, answer) = raw_at(addr, form.as_bytes());
+    assert_eq!((status, error_of(&json(&answer)).0), (415, "unsupported_media_type"));
+    // An applicant who sends `consent` twice hopes the reader keeps the one that suits them.
+    let twice = br#"{"request_id": "it-edge-twice", "application_id": "A1", "household_id": "H0000002",
+        "applied_on": "2025-10-05", "product": "crop", "purpose": "crop-inputs", "amount_yuan": "7400.00",
+        "term_months": 9, "consent": false, "blacklisted": false, "consent": true}"#;
+    let (status, answer) = http("POST", "/v1/applications", twice);
+    assert_eq!((status, error_of(&json(&answer)).0), (400, "malformed_json"), "{answer}");
+    for id in ["it-edge-media", "it-edge-twice"] {
+        let (status, _) = http("GET", &format!("/v1/decisions/{}", decide::decision_id_of(id)), b"");
+        assert_eq!(status, 404, "{id} stored nothing");
+    }
+}
+
+#[test]
+fn a_client_that_never_finishes_its_headers_is_cut_off() {
+    let mut stream = TcpStream::connect(&server().addr).expect("connect");
+    stream.write_all(b"GET /health HTTP/1.1\r\nHost: t\r\n").expect("half a head");
+    stream.set_read_timeout(Some(std::time::Duration::from_secs(30))).expect("timeout");
+    let started = std::time::Instant::now();
+    let mut rest = Vec::new();
+    // The server closes the connection (with or without a 408) once the header read timeout passes.
+    let _ = stream.read_to_end(&mut rest);
+    let waited = started.elapsed();
+    assert!(waited < std::time::Duration::from_secs(25), "still open after {waited:?}");
+    assert!(waited >= std::time::Duration::from_secs(5), "closed too early ({waited:?})");
+}
+
+#[test]
+fn a_households_decisions_come_a_page_at_a_time() {
+    for n in 0..5 {
+        let (status, v) = submit(&application(&format!("it-page-{n}"), "H0000009"));
+        assert!(status == 201 || status == 200, "{v}");
+    }
+    let mut path = "/v1/households/H0000009/decisions?limit=2".to_owned();
+    let mut seen = Vec::new();
+    for _ in 0..10 {
+        let mut stream = TcpStream::connect(&server().addr).expect("connect");
+        let head = format!("GET {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+        stream.write_all(head.as_bytes()).expect("write");
+        let mut response = String::new();
+        stream.read_to_string(&mut response).expect("read");
+        let (head, body) = response.split_once("\r\n\r\n").expect("head and body");
+        let page = json(body);
+        assert!(page.as_array().expect("a list").len() <= 2);
+        seen.extend(page.as_array().expect("list").iter().map(|d| d["decision_id"].as_str().expect("id").to_owned()));
+        let next = head
+            .lines()
+            .find_map(|l| l.strip_prefix("link: <").and_then(|r| r.split_once('>')).map(|(p, _)| p.to_owned()));
+        match next {
+            Some(p) => path = p,
+            None => break,
+        }
+    }
+    let mut unique = seen.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), seen.len(), "no decision twice: {seen:?}");
+    assert!(seen.len() >= 5, "{seen:?}");
+    let (status, v) = http("GET", "/v1/households/H0000009/decisions?limit=100000", b"");
+    assert_eq!((status, error_of(&json(&v)).0), (422, "out_of_range"));
+    let (status, v) = http("GET", "/v1/households/H0000009/decisions?cursor=zz", b"");
+    assert_eq!((status, error_of(&json(&v)).0), (422, "invalid_field"));
+}
+
+#[test]
+fn a_server_without_an_active_policy_is_not_ready() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path().join("data");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    ok(&data, &["model", "register", "--model", s(&root.join("models/decision-scorecard.json"))]);
+    let models: Value = serde_json::from_str(&ok(&data, &["model", "list", "--format", "json"])).expect("json");
+    let model_id = models[0]["id"].as_str().expect("model id").to_owned();
+    ok(&data, &["model", "promote", "--id", &model_id, "--to", "champion", "--reason", "test", "--by", "risk.li"]);
+    let (_server, addr) = start(&data, TODAY);
+    let (status, body) = http_at(&addr, "GET", "/ready", b"");
+    assert_eq!((status, error_of(&json(&body)).0), (503, "not_ready"), "{body}");
+    assert_eq!(http_at(&addr, "GET", "/health", b"").0, 200);
+}

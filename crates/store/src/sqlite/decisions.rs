@@ -7,7 +7,7 @@ use sqlx::sqlite::SqliteRow;
 use super::{SqliteStore, to_u32};
 use crate::StoreError;
 use crate::decisions::{
-    DecisionLog, DecisionRecord, Recorded, ReviewRequest, check_record, decided_before, decision_id_taken,
+    DecisionLog, DecisionRecord, Page, Recorded, ReviewRequest, check_record, decided_before, decision_id_taken,
 };
 
 const COLUMNS: &str =
@@ -98,9 +98,18 @@ impl DecisionLog for SqliteStore {
         row.as_ref().map(decision_from_row).transpose()
     }
 
-    async fn decisions_of(&self, subject: &str) -> Result<Vec<DecisionRecord>, StoreError> {
-        let sql = format!("SELECT {COLUMNS} FROM decisions WHERE subject = ? ORDER BY decided_at, decision_id");
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(subject).fetch_all(&self.pool).await?;
+    async fn decisions_of(&self, subject: &str, page: &Page) -> Result<Vec<DecisionRecord>, StoreError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM decisions WHERE subject = ?1 AND (?2 IS NULL OR (decided_at, decision_id) > (?2, ?3))
+             ORDER BY decided_at, decision_id LIMIT ?4"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(subject)
+            .bind(page.after.as_ref().map(|c| c.decided_at.as_str()))
+            .bind(page.after.as_ref().map(|c| c.decision_id.as_str()))
+            .bind(i64::from(page.limit))
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter().map(decision_from_row).collect()
     }
 

@@ -121,6 +121,28 @@ impl PolicyRegister for SqliteStore {
                 rule: "a policy is approved by someone other than its author",
             });
         }
+        if current.status == PolicyStatus::Active {
+            // The last active version of its name, region and segment leaves only once a successor is active:
+            // otherwise every application it served would find no policy.
+            let successors: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM policy_summaries AS s JOIN policy_versions AS p ON p.policy_id = s.policy_id
+                 WHERE s.status = 'active' AND p.name = ? AND p.region = ? AND p.segment = ? AND p.policy_id <> ?",
+            )
+            .bind(&current.version.name)
+            .bind(&current.version.region)
+            .bind(&current.version.segment)
+            .bind(policy_id)
+            .fetch_one(&mut *tx)
+            .await?;
+            if successors == 0 {
+                return Err(StoreError::IllegalPolicyMove {
+                    policy: policy_id.to_string(),
+                    from: current.status,
+                    to,
+                    rule: "the last active version of a region and segment leaves only once a successor is active",
+                });
+            }
+        }
         let seq: i64 =
             sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) + 1 FROM policy_status_changes WHERE policy_id = ?")
                 .bind(policy_id)

@@ -1,6 +1,8 @@
 //! The decision log on SQLite: recorded once, idempotent by request id, immutable, reviews only of declines and
 //! referrals.
 
+const ALL: store::Page = store::Page { after: None, limit: 1_000 };
+
 use store::{DecisionLog, DecisionRecord, Outcome, Recorded, SqliteStore, StoreError};
 
 fn record(id: &str, request: &str, request_hash: char, outcome: Outcome) -> DecisionRecord {
@@ -31,7 +33,7 @@ async fn a_request_is_decided_once_and_a_reused_id_for_another_request_is_refuse
     let other = record("D3", "req-1", 'b', Outcome::Approve);
     assert!(matches!(store.record_decision(&other).await, Err(StoreError::RequestReused { .. })));
     assert_eq!(store.decision_for_request("req-1").await.expect("read"), Some(first.clone()));
-    assert_eq!(store.decisions_of("A00001-0001").await.expect("read"), vec![first]);
+    assert_eq!(store.decisions_of("A00001-0001", &ALL).await.expect("read"), vec![first]);
     // Malformed records name the field.
     let bad = DecisionRecord { record_json: "not json".to_string(), ..record("D4", "req-4", 'c', Outcome::Refer) };
     assert!(matches!(store.record_decision(&bad).await, Err(StoreError::InvalidDecision { field: "record_json", .. })));
@@ -121,6 +123,19 @@ async fn the_checkpointer_copies_the_writers_log_into_the_database() {
     // Nothing new: copies nothing more.
     assert_eq!(checkpointer.checkpoint().expect("checkpoint again"), (in_log, copied));
     // The pool reads what the writer wrote.
-    assert_eq!(store.decisions_of("A00001-0001").await.expect("read").len(), 50);
+    let all = store.decisions_of("A00001-0001", &ALL).await.expect("read");
+    assert_eq!(all.len(), 50);
+    // Pages of 7 give every decision once, in the same order.
+    let mut paged = Vec::new();
+    let mut page = store::Page { after: None, limit: 7 };
+    loop {
+        let rows = store.decisions_of("A00001-0001", &page).await.expect("page");
+        let Some(last) = rows.last() else { break };
+        let token = store::Cursor::after(last).token();
+        page.after = Some(store::Cursor::from_token(&token).expect("a token reads back"));
+        paged.extend(rows);
+    }
+    assert_eq!(paged, all);
+    assert_eq!(store::Cursor::from_token("zz"), None);
     store.close().await;
 }

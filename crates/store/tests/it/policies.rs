@@ -48,6 +48,14 @@ async fn a_policy_runs_only_after_a_second_person_approves_it() {
     );
     assert!(store.execute_raw(&raw).await.is_err());
     run(&store, 'a').await;
+    // The last active version of its region and segment does not leave without a successor.
+    let alone = store.move_policy(&id, PolicyStatus::Retired, "chief.wang", "2026-12-01T00:00:00Z", "").await;
+    assert!(matches!(alone, Err(StoreError::IllegalPolicyMove { to: PolicyStatus::Retired, .. })), "{alone:?}");
+    let shadowed = store.move_policy(&id, PolicyStatus::Shadow, "chief.wang", "2026-12-01T00:00:00Z", "").await;
+    assert!(matches!(shadowed, Err(StoreError::IllegalPolicyMove { .. })), "{shadowed:?}");
+    let successor = version('c', "2026.2", "", "", "2026-06-01");
+    store.submit_policy(&successor).await.expect("submit the successor");
+    run(&store, 'c').await;
     store
         .move_policy(&id, PolicyStatus::Retired, "chief.wang", "2026-12-01T00:00:00Z", "replaced")
         .await

@@ -1,0 +1,150 @@
+//! The edge of the server, for callers who lie or fail: the request target and headers are bounded (414, 431), a
+//! body is accepted only as `application/json` (415), and a JSON body is read strictly — a repeated key or nesting
+//! deeper than [`MAX_JSON_DEPTH`] is `malformed_json` — before any handler reads a field from it. Every refusal has
+//! the one JSON error shape.
+
+use std::collections::HashSet;
+use std::fmt;
+
+use app::ErrorCode;
+use axum::extract::Request;
+use axum::http::{Method, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use serde::de::{DeserializeSeed, Deserializer, Error as _, MapAccess, SeqAccess, Visitor};
+
+use crate::error::ApiError;
+use crate::{MAX_HEADER_BYTES, MAX_URI_BYTES};
+
+/// Deepest nesting of arrays and objects accepted in a body.
+pub const MAX_JSON_DEPTH: u32 = 32;
+
+/// Refuses an over-long target, over-large headers and a body that is not declared JSON.
+pub async fn check_request(request: Request, next: Next) -> Response {
+    let target = request.uri().path_and_query().map_or(0, |p| p.as_str().len());
+    if target > MAX_URI_BYTES {
+        let message = format!("the request target is {target} bytes; at most {MAX_URI_BYTES}");
+        return ApiError::whole(ErrorCode::UriTooLong, message).into_response();
+    }
+    let header_bytes: usize = request.headers().iter().map(|(name, value)| name.as_str().len() + value.len()).sum();
+    if header_bytes > MAX_HEADER_BYTES {
+        let message = format!("the headers are {header_bytes} bytes; at most {MAX_HEADER_BYTES}");
+        return ApiError::whole(ErrorCode::HeadersTooLarge, message).into_response();
+    }
+    if matches!(*request.method(), Method::POST | Method::PUT | Method::PATCH) && !declares_json(&request) {
+        let message = "the body must be sent with content-type: application/json";
+        return ApiError::whole(ErrorCode::UnsupportedMediaType, message).into_response();
+    }
+    next.run(request).await
+}
+
+/// `content-type: application/json`, with or without parameters such as `charset=utf-8`.
+fn declares_json(request: &Request) -> bool {
+    request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/json"))
+}
+
+/// Reads `bytes` as one JSON document and refuses a repeated object key or nesting deeper than
+/// [`MAX_JSON_DEPTH`] (`malformed_json`); the document itself is read again by the caller.
+pub fn strict_json(bytes: &[u8]) -> Result<(), ApiError> {
+    let mut reader = serde_json::Deserializer::from_slice(bytes);
+    let checked = Strict { depth: 0 }.deserialize(&mut reader).and_then(|()| reader.end());
+    checked.map_err(|e| ApiError::whole(ErrorCode::MalformedJson, format!("the body is not valid JSON: {e}")))
+}
+
+/// A JSON walk that keeps nothing but checks keys and depth.
+struct Strict {
+    depth: u32,
+}
+
+impl Strict {
+    fn deeper<E: serde::de::Error>(&self) -> Result<Strict, E> {
+        if self.depth >= MAX_JSON_DEPTH {
+            return Err(E::custom(format!("nested deeper than {MAX_JSON_DEPTH} levels")));
+        }
+        Ok(Strict { depth: self.depth + 1 })
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for Strict {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Strict {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while seq.next_element_seed(self.deeper()?)?.is_some() {}
+        Ok(())
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let mut seen = HashSet::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if !seen.insert(key.clone()) {
+                return Err(A::Error::custom(format!("the key `{key}` appears twice")));
+            }
+            map.next_value_seed(self.deeper()?)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repeated_keys_and_deep_nesting_are_malformed_and_plain_json_passes() {
+        assert!(strict_json(br#"{"a": 1, "b": [1, {"c": null}], "d": "x"}"#).is_ok());
+        for bad in [
+            &br#"{"consent": true, "consent": false}"#[..],
+            br#"{"a": {"b": 1, "b": 2}}"#,
+            br#"{"a": 1} trailing"#,
+            br#"{"a": "#,
+        ] {
+            let e = strict_json(bad).expect_err("refused");
+            assert_eq!(e.code, ErrorCode::MalformedJson, "{}", String::from_utf8_lossy(bad));
+        }
+        let deep = format!("{}{}", "[".repeat(40), "]".repeat(40));
+        assert!(strict_json(deep.as_bytes()).expect_err("too deep").message.contains("deeper than 32"));
+        let fine = format!("{}{}", "[".repeat(30), "]".repeat(30));
+        assert!(strict_json(fine.as_bytes()).is_ok());
+    }
+}
