@@ -4,7 +4,6 @@
 //! own functions (`policy_sim::simulate`, `village::credit_roster`), run off the async workers; neither writes.
 
 use app::ErrorCode;
-use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -12,6 +11,7 @@ use serde::Deserialize;
 use super::Shared;
 use super::error::{ApiError, ErrorBody, parse_body};
 use super::loans::date;
+use crate::limits::JsonBody;
 use app::Error as CliError;
 
 /// Runs CPU-bound work on the blocking pool.
@@ -29,8 +29,10 @@ pub struct SimulateBody {
     #[schema(value_type = Object)]
     pub candidate: serde_json::Value,
     /// First application date, YYYY-MM-DD.
+    #[schema(format = Date, pattern = "^(19[0-9]{2}|2[01][0-9]{2})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")]
     pub from: String,
-    /// Last application date, YYYY-MM-DD.
+    /// Last application date, YYYY-MM-DD (not before `from`).
+    #[schema(format = Date, pattern = "^(19[0-9]{2}|2[01][0-9]{2})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")]
     pub to: String,
 }
 
@@ -40,7 +42,7 @@ pub struct SimulateBody {
     (status = 200, description = "The comparison"),
     (status = 422, description = "policy_check_failed (naming node, rule and column), invalid_field", body = ErrorBody),
     (status = 503, description = "not_ready", body = ErrorBody)))]
-pub async fn simulate(State(server): State<Shared>, body: Bytes) -> Result<Response, ApiError> {
+pub async fn simulate(State(server): State<Shared>, JsonBody(body): JsonBody) -> Result<Response, ApiError> {
     let body: SimulateBody = parse_body(&body)?;
     let (from, to) = (date("from", &body.from)?, date("to", &body.to)?);
     let candidate = app::policy_sim::candidate("candidate", &body.candidate.to_string())?;
@@ -51,8 +53,10 @@ pub async fn simulate(State(server): State<Shared>, body: Bytes) -> Result<Respo
 
 /// The date of a roster.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct On {
     /// YYYY-MM-DD; default today (China Standard Time).
+    #[param(format = Date, pattern = "^(19[0-9]{2}|2[01][0-9]{2})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")]
     pub on: Option<String>,
 }
 
@@ -62,6 +66,7 @@ pub struct On {
     responses(
     (status = 200, description = "The roster and the village rating"),
     (status = 404, description = "unknown_village", body = ErrorBody),
+    (status = 422, description = "invalid_field (on)", body = ErrorBody),
     (status = 503, description = "not_ready", body = ErrorBody)))]
 pub async fn roster(
     State(server): State<Shared>,

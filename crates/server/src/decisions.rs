@@ -3,7 +3,6 @@
 //! (PIPL art. 24: a person reviews a decline or a referral on the applicant's request).
 
 use app::ErrorCode;
-use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -13,6 +12,7 @@ use store::{Cursor, DecisionLog, Page, Recorded};
 
 use super::Shared;
 use super::error::{ApiError, ErrorBody, parse_body};
+use crate::limits::JsonBody;
 
 /// A stored record as the response body, byte for byte as it was stored.
 fn record_response(status: StatusCode, record_json: String) -> Response {
@@ -62,37 +62,53 @@ fn summary_response(status: StatusCode, record_json: &str) -> Result<Response, A
 
 /// An application, as `decide::ApplicationRequest::from_json` reads it.
 #[allow(dead_code)]
-#[derive(utoipa::ToSchema)]
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Application {
     /// Client's id of this request: the same id and content again returns the stored decision.
+    #[schema(pattern = "^[A-Za-z0-9._:-]{1,128}$")]
     request_id: String,
     /// The application's id.
+    #[schema(pattern = "^[A-Za-z0-9._:-]{1,64}$")]
     application_id: String,
     /// The applying household.
+    #[schema(pattern = "^[A-Za-z0-9._:-]{1,64}$")]
     household_id: String,
     /// Application date, YYYY-MM-DD; the decision is made as of it.
+    #[schema(format = Date, pattern = "^(19[0-9]{2}|2[01][0-9]{2})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")]
     applied_on: String,
-    /// crop, livestock, business, cooperative or poverty_microcredit.
+    /// The product asked for.
+    #[schema(pattern = "^(crop|livestock|business|cooperative|poverty_microcredit)$")]
     product: String,
-    /// Stated purpose code (crop-inputs, livestock, …).
+    /// Stated purpose code.
+    #[schema(
+        pattern = "^(crop-inputs|land-rent|machinery|livestock|greenhouse|small-business|house-building|wedding|medical|education|debt-repayment)$"
+    )]
     purpose: String,
     /// The purpose in the applicant's words.
+    #[schema(nullable = false, max_length = 2000)]
     purpose_text: Option<String>,
-    /// Amount in yuan, at most two decimals (number or string), 1,000–3,000,000.
+    /// Amount in yuan, at most two decimals, 1,000–3,000,000.
+    #[schema(pattern = "^(([1-9][0-9]{3,5}|[12][0-9]{6})(\\.[0-9]{1,2})?|3000000(\\.00?)?)$")]
     amount_yuan: String,
     /// Term in months, 1–60.
+    #[schema(minimum = 1, maximum = 60)]
     term_months: u32,
     /// Consent to the credit check (PIPL).
     consent: bool,
     /// On a list of dishonest debtors.
     blacklisted: bool,
     /// An open fraud suspicion.
+    #[schema(nullable = false)]
     fraud_suspected: Option<bool>,
     /// Registered as lifted out of poverty.
+    #[schema(nullable = false)]
     poverty_registered: Option<bool>,
     /// Appraised value of pledged land-management rights, yuan.
+    #[schema(nullable = false, pattern = "^(0|[1-9][0-9]{0,9})(\\.[0-9]{1,2})?$")]
     land_right_appraised_yuan: Option<String>,
     /// Applying through a whole-village credit programme.
+    #[schema(nullable = false)]
     whole_village_programme: Option<bool>,
 }
 
@@ -127,7 +143,7 @@ pub struct DecisionRecord {
     (status = 413, description = "body_too_large", body = ErrorBody),
     (status = 422, description = "missing_field, invalid_field, out_of_range, unknown_product, unknown_purpose, no_policy", body = ErrorBody),
     (status = 503, description = "not_ready", body = ErrorBody)))]
-pub async fn submit(State(server): State<Shared>, body: Bytes) -> Result<Response, ApiError> {
+pub async fn submit(State(server): State<Shared>, JsonBody(body): JsonBody) -> Result<Response, ApiError> {
     crate::limits::strict_json(&body)?;
     let request = ApplicationRequest::from_json(&body)?;
     let decider = server.decider()?;
@@ -154,12 +170,14 @@ pub async fn get_decision(State(server): State<Shared>, Path(id): Path<String>) 
 
 /// A page of a list.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PageQuery {
     /// At most this many (default 50, at most 200).
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
-    /// Where to continue: the `cursor` of the previous page's `Link: <…>; rel="next"` header.
-    #[param(max_length = 512, pattern = "^[0-9a-f]*$")]
+    /// Where to continue: the last decision id of the previous page (the `cursor` of its `Link: <…>; rel="next"`
+    /// header).
+    #[param(pattern = "^[A-Za-z0-9._:-]{1,128}$")]
     pub cursor: Option<String>,
 }
 
@@ -173,7 +191,8 @@ pub const PAGE_MAX: u32 = 200;
 #[utoipa::path(get, path = "/v1/households/{id}/decisions", params(("id" = String, Path, description = "Household id"), PageQuery), responses(
     (status = 200, description = "Decision records, oldest first", body = [DecisionRecord],
         headers(("link" = String, description = "The next page: `</v1/households/{id}/decisions?limit=N&cursor=…>; rel=\"next\"`"))),
-    (status = 422, description = "out_of_range (limit), invalid_field (cursor)", body = ErrorBody)))]
+    (status = 404, description = "unknown_decision (the cursor is not one of the household's decisions)", body = ErrorBody),
+    (status = 422, description = "out_of_range (limit)", body = ErrorBody)))]
 pub async fn of_household(
     State(server): State<Shared>,
     Path(id): Path<String>,
@@ -189,18 +208,18 @@ pub async fn of_household(
     }
     let after = match query.cursor.as_deref() {
         None => None,
-        Some(token) => Some(Cursor::from_token(token).ok_or_else(|| {
-            ApiError::unprocessable(ErrorCode::InvalidField, "cursor", "is not a cursor this server gave")
-        })?),
+        Some(last) => {
+            let record = server.store.decision(last).await?.filter(|r| r.subject == id).ok_or_else(|| {
+                ApiError::field(ErrorCode::UnknownDecision, "cursor", format!("household {id} has no decision {last}"))
+            })?;
+            Some(Cursor::after(&record))
+        }
     };
     let records = server.store.decisions_of(&id, &Page { after, limit }).await?;
     let body = format!("[{}]", records.iter().map(|r| r.record_json.as_str()).collect::<Vec<_>>().join(","));
     let mut response = record_response(StatusCode::OK, body);
     if let Some(last) = records.last().filter(|_| records.len() == limit as usize) {
-        let next = format!(
-            "</v1/households/{id}/decisions?limit={limit}&cursor={}>; rel=\"next\"",
-            Cursor::after(last).token()
-        );
+        let next = format!("</v1/households/{id}/decisions?limit={limit}&cursor={}>; rel=\"next\"", last.decision_id);
         if let Ok(value) = header::HeaderValue::from_str(&next) {
             response.headers_mut().insert(header::LINK, value);
         }
@@ -213,11 +232,14 @@ pub async fn of_household(
 #[serde(deny_unknown_fields)]
 pub struct ReviewRequestBody {
     /// The client's id of this request (idempotency key): the same request twice is recorded once.
+    #[schema(pattern = "^[A-Za-z0-9._-]{1,64}$")]
     pub request_id: String,
     /// How it was asked: branch, phone, app, …
+    #[schema(min_length = 1, max_length = 500, pattern = "^\\s*\\S[\\s\\S]*$")]
     pub channel: String,
     /// What the applicant said.
     #[serde(default)]
+    #[schema(max_length = 500)]
     pub note: String,
 }
 
@@ -231,7 +253,7 @@ pub struct ReviewRequestBody {
 pub async fn request_review(
     State(server): State<Shared>,
     Path(id): Path<String>,
-    body: Bytes,
+    JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     let body: ReviewRequestBody = parse_body(&body)?;
     if body.channel.trim().is_empty() {

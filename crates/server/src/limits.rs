@@ -1,5 +1,5 @@
 //! The edge of the server, for callers who lie or fail: the request target and headers are bounded (414, 431), a
-//! body is accepted only as `application/json` (415), and a JSON body is read strictly — a repeated key or nesting
+//! body is accepted only as `application/json` (415, [`JsonBody`]), and a JSON body is read strictly — a repeated key or nesting
 //! deeper than [`MAX_JSON_DEPTH`] is `malformed_json` — before any handler reads a field from it. Every refusal has
 //! the one JSON error shape.
 
@@ -7,8 +7,9 @@ use std::collections::HashSet;
 use std::fmt;
 
 use app::ErrorCode;
-use axum::extract::Request;
-use axum::http::{Method, header};
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
+use axum::http::header;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde::de::{DeserializeSeed, Deserializer, Error as _, MapAccess, SeqAccess, Visitor};
@@ -19,7 +20,7 @@ use crate::{MAX_HEADER_BYTES, MAX_URI_BYTES};
 /// Deepest nesting of arrays and objects accepted in a body.
 pub const MAX_JSON_DEPTH: u32 = 32;
 
-/// Refuses an over-long target, over-large headers and a body that is not declared JSON.
+/// Refuses an over-long target and over-large headers, whatever the route.
 pub async fn check_request(request: Request, next: Next) -> Response {
     let target = request.uri().path_and_query().map_or(0, |p| p.as_str().len());
     if target > MAX_URI_BYTES {
@@ -31,11 +32,34 @@ pub async fn check_request(request: Request, next: Next) -> Response {
         let message = format!("the headers are {header_bytes} bytes; at most {MAX_HEADER_BYTES}");
         return ApiError::whole(ErrorCode::HeadersTooLarge, message).into_response();
     }
-    if matches!(*request.method(), Method::POST | Method::PUT | Method::PATCH) && !declares_json(&request) {
-        let message = "the body must be sent with content-type: application/json";
-        return ApiError::whole(ErrorCode::UnsupportedMediaType, message).into_response();
-    }
     next.run(request).await
+}
+
+/// A request body declared as JSON (`content-type: application/json`), read whole within the body limit. As an
+/// extractor it runs after routing, so a wrong method is still 405 and an unknown path 404; a body of another type
+/// is 415 `unsupported_media_type`.
+pub struct JsonBody(pub Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for JsonBody {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<JsonBody, ApiError> {
+        if !declares_json(&request) {
+            let message = "the body must be sent with content-type: application/json";
+            return Err(ApiError::whole(ErrorCode::UnsupportedMediaType, message));
+        }
+        let bytes = Bytes::from_request(request, state).await.map_err(|e| {
+            if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::whole(
+                    ErrorCode::BodyTooLarge,
+                    format!("the body is larger than {} bytes", crate::BODY_LIMIT_BYTES),
+                )
+            } else {
+                ApiError::whole(ErrorCode::BadRequest, "the body could not be read")
+            }
+        })?;
+        Ok(JsonBody(bytes))
+    }
 }
 
 /// `content-type: application/json`, with or without parameters such as `charset=utf-8`.
@@ -46,6 +70,20 @@ fn declares_json(request: &Request) -> bool {
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(';').next())
         .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/json"))
+}
+
+/// An identifier from a request: 1–64 letters, digits, `.`, `_` or `-` (`invalid_field` naming `field`).
+pub fn identifier(field: &str, value: &str) -> Result<(), ApiError> {
+    let shaped =
+        (1..=64).contains(&value.len()) && value.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
+    if !shaped {
+        return Err(ApiError::unprocessable(
+            ErrorCode::InvalidField,
+            field,
+            "must be 1–64 letters, digits, '.', '_' or '-'",
+        ));
+    }
+    Ok(())
 }
 
 /// Reads `bytes` as one JSON document and refuses a repeated object key or nesting deeper than

@@ -7,7 +7,6 @@
 
 use app::ErrorCode;
 use app::disbursement::{DisbursementRequest, disburse as disburse_decision};
-use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -18,6 +17,7 @@ use store::LoanStore;
 
 use super::Shared;
 use super::error::{ApiError, ErrorBody, parse_body};
+use crate::limits::JsonBody;
 
 /// A request field holding a date, YYYY-MM-DD; 422 `invalid_field` naming it otherwise.
 pub(super) fn date(field: &str, text: &str) -> Result<Date, ApiError> {
@@ -35,8 +35,11 @@ fn loan_id(text: &str) -> Result<LoanId, ApiError> {
 #[serde(deny_unknown_fields)]
 pub struct DisbursementBody {
     /// The client's id of this request (idempotency key).
+    #[schema(pattern = "^[A-Za-z0-9._-]{1,64}$")]
     pub request_id: String,
-    /// The disbursement date, YYYY-MM-DD: the loan starts on it.
+    /// The disbursement date, YYYY-MM-DD: the loan starts on it; on or after the application date, within its
+    /// validity, and within the window around today.
+    #[schema(format = Date, pattern = "^(19[0-9]{2}|2[01][0-9]{2})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")]
     pub disbursed_on: String,
 }
 
@@ -48,7 +51,11 @@ pub struct DisbursementBody {
     (status = 404, description = "unknown_decision", body = ErrorBody),
     (status = 409, description = "not_approved, already_disbursed, request_reused", body = ErrorBody),
     (status = 422, description = "missing_field, invalid_field, out_of_range (date outside the decision's validity or the window around today)", body = ErrorBody)))]
-pub async fn disburse(State(server): State<Shared>, Path(id): Path<String>, body: Bytes) -> Result<Response, ApiError> {
+pub async fn disburse(
+    State(server): State<Shared>,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
     let body: DisbursementBody = parse_body(&body)?;
     RepaymentId::parse(&body.request_id)
         .map_err(|e| ApiError::unprocessable(ErrorCode::InvalidField, "request_id", e.to_string()))?;
@@ -65,15 +72,18 @@ pub async fn disburse(State(server): State<Shared>, Path(id): Path<String>, body
 
 /// The date a loan is viewed on.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AsOf {
     /// YYYY-MM-DD; default today (China Standard Time).
+    #[param(format = Date, pattern = "^(19[0-9]{2}|2[01][0-9]{2})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")]
     pub as_of: Option<String>,
 }
 
 /// GET /v1/loans/{id}: the loan's position.
 #[utoipa::path(get, path = "/v1/loans/{id}", params(("id" = String, Path, description = "Loan id"), AsOf), responses(
     (status = 200, description = "The loan's state"),
-    (status = 404, description = "unknown_loan", body = ErrorBody)))]
+    (status = 404, description = "unknown_loan", body = ErrorBody),
+    (status = 422, description = "invalid_field (as_of)", body = ErrorBody)))]
 pub async fn position(
     State(server): State<Shared>,
     Path(id): Path<String>,
@@ -96,10 +106,14 @@ pub async fn position(
 #[serde(deny_unknown_fields)]
 pub struct RepaymentBody {
     /// The repayment's id (idempotency key).
+    #[schema(pattern = "^[A-Za-z0-9._-]{1,64}$")]
     pub id: String,
-    /// Amount in yuan, at most two decimals.
+    /// Amount in yuan, at most two decimals, greater than zero; at most what the loan can take plus the
+    /// overpayment margin.
+    #[schema(pattern = "^(0\\.(0[1-9]|[1-9][0-9]?)|[1-9][0-9]{0,9}(\\.[0-9]{1,2})?)$")]
     pub amount_yuan: String,
-    /// Date received, YYYY-MM-DD.
+    /// Date received, YYYY-MM-DD; within the window around today (never in the future).
+    #[schema(format = Date, pattern = "^(19[0-9]{2}|2[01][0-9]{2})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")]
     pub date: String,
 }
 
@@ -111,7 +125,11 @@ pub struct RepaymentBody {
     (status = 404, description = "unknown_loan", body = ErrorBody),
     (status = 409, description = "request_reused, conflict, loan_refused", body = ErrorBody),
     (status = 422, description = "invalid_field, out_of_range (amount, or a date outside the window around today)", body = ErrorBody)))]
-pub async fn repay(State(server): State<Shared>, Path(id): Path<String>, body: Bytes) -> Result<Response, ApiError> {
+pub async fn repay(
+    State(server): State<Shared>,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
     let body: RepaymentBody = parse_body(&body)?;
     let loan = loan_id(&id)?;
     let repayment = RepaymentId::parse(&body.id)
@@ -122,10 +140,10 @@ pub async fn repay(State(server): State<Shared>, Path(id): Path<String>, body: B
         return Err(ApiError::unprocessable(ErrorCode::OutOfRange, "amount_yuan", "must be greater than zero"));
     }
     let when = date("date", &body.date)?;
-    server.windows.repayments.check("date", when, server.clock.today())?;
     if server.store.loan(&loan).await?.is_none() {
         return Err(ApiError::whole(ErrorCode::UnknownLoan, format!("loan {id} not found")));
     }
+    server.windows.repayments.check("date", when, server.clock.today())?;
     let key = Some(repayment.as_str().to_owned());
     let event = DatedEvent { date: when, event: LoanEvent::Repaid { id: repayment, amount } };
     let posted = server.app.post(&loan, event, key).await?;

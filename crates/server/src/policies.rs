@@ -3,7 +3,6 @@
 //! decider is reloaded, so an activation decides the next application.
 
 use app::ErrorCode;
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -12,6 +11,7 @@ use store::{PolicyRegister, PolicyStatus, PolicySummary};
 
 use super::Shared;
 use super::error::{ApiError, ErrorBody, parse_body};
+use crate::limits::JsonBody;
 
 fn summary_json(s: &PolicySummary) -> Value {
     let v = &s.version;
@@ -34,10 +34,13 @@ pub async fn list(State(server): State<Shared>) -> Result<Response, ApiError> {
 #[serde(deny_unknown_fields)]
 pub struct MoveBody {
     /// approved, shadow, active or retired.
+    #[schema(pattern = "^(approved|shadow|active|retired)$")]
     pub to: String,
     /// Who moves it (an approval must not be by the submitter).
+    #[schema(pattern = "^[A-Za-z0-9._-]{1,64}$")]
     pub by: String,
     /// Why.
+    #[schema(min_length = 1, max_length = 500, pattern = "^\\s*\\S[\\s\\S]*$")]
     pub reason: String,
 }
 
@@ -51,7 +54,7 @@ pub struct MoveBody {
 pub async fn move_policy(
     State(server): State<Shared>,
     Path(id): Path<String>,
-    body: Bytes,
+    JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     let body: MoveBody = parse_body(&body)?;
     let to: PolicyStatus = body.to.parse().map_err(|_| {
@@ -62,6 +65,8 @@ pub async fn move_policy(
             return Err(ApiError::unprocessable(ErrorCode::MissingField, field, "is required"));
         }
     }
+    crate::limits::identifier("by", &body.by)?;
+    app::review::text("reason", &body.reason)?;
     let moved = server.store.move_policy(&id, to, &body.by, &server.clock.now_rfc3339(), &body.reason).await?;
     server.reload().await;
     Ok(axum::Json(summary_json(&moved)).into_response())

@@ -4,7 +4,6 @@
 //! an approval above the first officer's authority). The store enforces every rule (`store::ReviewWorkflow`).
 
 use app::ErrorCode;
-use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -14,6 +13,7 @@ use store::{Officer, ReviewAction, ReviewWorkflow, StoreError};
 
 use super::Shared;
 use super::error::{ApiError, ErrorBody, parse_body};
+use crate::limits::JsonBody;
 
 /// Amount in yuan (at most two decimals) to fen, naming the field.
 fn fen(field: &str, text: &str) -> Result<i64, ApiError> {
@@ -40,12 +40,16 @@ fn refusal(e: StoreError) -> ApiError {
 #[serde(deny_unknown_fields)]
 pub struct OfficerBody {
     /// The officer's id.
+    #[schema(pattern = "^[A-Za-z0-9._-]{1,64}$")]
     pub officer_id: String,
     /// Their name.
+    #[schema(min_length = 1, max_length = 500, pattern = "^\\s*\\S[\\s\\S]*$")]
     pub name: String,
     /// Their branch.
+    #[schema(pattern = "^[A-Za-z0-9._-]{1,64}$")]
     pub branch: String,
-    /// The largest amount they may approve alone, yuan.
+    /// The largest amount they may approve alone, yuan (at most 10 billion).
+    #[schema(pattern = "^(0|[1-9][0-9]{0,9})(\\.[0-9]{1,2})?$")]
     pub authority_yuan: String,
 }
 
@@ -54,8 +58,11 @@ pub struct OfficerBody {
     (status = 201, description = "Registered"),
     (status = 409, description = "officer_exists", body = ErrorBody),
     (status = 422, description = "missing_field, invalid_field", body = ErrorBody)))]
-pub async fn register(State(server): State<Shared>, body: Bytes) -> Result<Response, ApiError> {
+pub async fn register(State(server): State<Shared>, JsonBody(body): JsonBody) -> Result<Response, ApiError> {
     let body: OfficerBody = parse_body(&body)?;
+    crate::limits::identifier("officer_id", &body.officer_id)?;
+    crate::limits::identifier("branch", &body.branch)?;
+    app::review::text("name", &body.name)?;
     let officer = Officer {
         officer_id: body.officer_id,
         name: body.name,
@@ -78,32 +85,71 @@ pub async fn register(State(server): State<Shared>, body: Bytes) -> Result<Respo
 
 /// How many queue items to list.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct Limit {
     /// At most this many (default 100, at most 1,000).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
 }
 
 /// GET /v1/review-queue: referred decisions awaiting a person (pending, or an approval awaiting its check), oldest
 /// first.
 #[utoipa::path(get, path = "/v1/review-queue", params(Limit), responses(
-    (status = 200, description = "Queue items, oldest first")))]
+    (status = 200, description = "Queue items, oldest first"),
+    (status = 422, description = "out_of_range (limit)", body = ErrorBody)))]
 pub async fn queue(State(server): State<Shared>, Query(limit): Query<Limit>) -> Result<Response, ApiError> {
-    let items = server.store.review_queue(limit.limit.unwrap_or(100).min(1_000)).await?;
+    let limit = limit.limit.unwrap_or(100);
+    if !(1..=1_000).contains(&limit) {
+        return Err(ApiError::unprocessable(ErrorCode::OutOfRange, "limit", format!("{limit} is outside 1–1000")));
+    }
+    let items = server.store.review_queue(limit).await?;
     Ok(axum::Json(items).into_response())
 }
 
-/// An officer's action on a referred decision.
+/// An officer's action on a referred decision, told apart by `action`: an approval names its amount, the others
+/// do not.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ReviewBody {
-    /// The acting officer.
-    pub officer_id: String,
-    /// approve, decline, confirm or reject.
-    pub action: String,
-    /// For approve: the approved amount, yuan.
-    pub amount_yuan: Option<String>,
-    /// Why (required).
-    pub reason: String,
+#[serde(tag = "action", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ReviewBody {
+    /// Approve the amount (above the officer's authority it waits for a second officer).
+    Approve {
+        /// The acting officer.
+        #[schema(pattern = "^[A-Za-z0-9._-]{1,64}$")]
+        officer_id: String,
+        /// The approved amount, yuan: at most the decision's limit and the product's cap.
+        #[schema(pattern = "^(0\\.(0[1-9]|[1-9][0-9]?)|[1-9][0-9]{0,9}(\\.[0-9]{1,2})?)$")]
+        amount_yuan: String,
+        /// Why.
+        #[schema(min_length = 1, max_length = 500, pattern = "^\\s*\\S[\\s\\S]*$")]
+        reason: String,
+    },
+    /// Decline the referral.
+    Decline {
+        /// The acting officer.
+        #[schema(pattern = "^[A-Za-z0-9._-]{1,64}$")]
+        officer_id: String,
+        /// Why.
+        #[schema(min_length = 1, max_length = 500, pattern = "^\\s*\\S[\\s\\S]*$")]
+        reason: String,
+    },
+    /// As the second officer, confirm an approval above the first officer's authority.
+    Confirm {
+        /// The acting officer.
+        #[schema(pattern = "^[A-Za-z0-9._-]{1,64}$")]
+        officer_id: String,
+        /// Why.
+        #[schema(min_length = 1, max_length = 500, pattern = "^\\s*\\S[\\s\\S]*$")]
+        reason: String,
+    },
+    /// As the second officer, reject it.
+    Reject {
+        /// The acting officer.
+        #[schema(pattern = "^[A-Za-z0-9._-]{1,64}$")]
+        officer_id: String,
+        /// Why.
+        #[schema(min_length = 1, max_length = 500, pattern = "^\\s*\\S[\\s\\S]*$")]
+        reason: String,
+    },
 }
 
 /// POST /v1/decisions/{id}/review: an officer approves (above their authority it waits for a second officer),
@@ -114,39 +160,26 @@ pub struct ReviewBody {
     (status = 404, description = "unknown_decision, unknown_officer", body = ErrorBody),
     (status = 409, description = "review_refused: not referred, final, awaiting a check, own approval, authority", body = ErrorBody),
     (status = 422, description = "missing_field, invalid_field (blank or over-long reason), out_of_range (an approval above the decision's limit or the product's cap)", body = ErrorBody)))]
-pub async fn review(State(server): State<Shared>, Path(id): Path<String>, body: Bytes) -> Result<Response, ApiError> {
-    let body: ReviewBody = parse_body(&body)?;
-    let action = match (body.action.as_str(), body.amount_yuan.as_deref()) {
-        ("approve", Some(amount)) => ReviewAction::Approve { amount_fen: fen("amount_yuan", amount)? },
-        ("approve", None) => {
-            return Err(ApiError::unprocessable(ErrorCode::MissingField, "amount_yuan", "is required to approve"));
+pub async fn review(
+    State(server): State<Shared>,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    let (officer_id, action, reason) = match parse_body::<ReviewBody>(&body)? {
+        ReviewBody::Approve { officer_id, amount_yuan, reason } => {
+            (officer_id, ReviewAction::Approve { amount_fen: fen("amount_yuan", &amount_yuan)? }, reason)
         }
-        (_, Some(_)) => {
-            return Err(ApiError::unprocessable(
-                ErrorCode::InvalidField,
-                "amount_yuan",
-                "only an approval has an amount",
-            ));
-        }
-        ("decline", None) => ReviewAction::Decline,
-        ("confirm", None) => ReviewAction::Confirm,
-        ("reject", None) => ReviewAction::Reject,
-        (other, None) => {
-            return Err(ApiError::unprocessable(
-                ErrorCode::InvalidField,
-                "action",
-                format!("'{other}' is not approve, decline, confirm or reject"),
-            ));
-        }
+        ReviewBody::Decline { officer_id, reason } => (officer_id, ReviewAction::Decline, reason),
+        ReviewBody::Confirm { officer_id, reason } => (officer_id, ReviewAction::Confirm, reason),
+        ReviewBody::Reject { officer_id, reason } => (officer_id, ReviewAction::Reject, reason),
     };
-    let reviewed =
-        app::review::review(&server.store, server.clock.as_ref(), &id, &body.officer_id, action, &body.reason)
-            .await
-            .map_err(|e| match e {
-                app::Error::Refused { code: ErrorCode::OfficerExists, field, message } => {
-                    ApiError { code: ErrorCode::OfficerExists, field, message }
-                }
-                other => other.into(),
-            })?;
+    let reviewed = app::review::review(&server.store, server.clock.as_ref(), &id, &officer_id, action, &reason)
+        .await
+        .map_err(|e| match e {
+        app::Error::Refused { code: ErrorCode::OfficerExists, field, message } => {
+            ApiError { code: ErrorCode::OfficerExists, field, message }
+        }
+        other => other.into(),
+    })?;
     Ok((StatusCode::CREATED, axum::Json(reviewed)).into_response())
 }

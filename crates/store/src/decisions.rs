@@ -134,23 +134,6 @@ impl Cursor {
     pub fn after(record: &DecisionRecord) -> Cursor {
         Cursor { decided_at: record.decided_at.clone(), decision_id: record.decision_id.clone() }
     }
-
-    /// An opaque token for clients: lowercase hex of the two fields.
-    pub fn token(&self) -> String {
-        format!("{}\n{}", self.decided_at, self.decision_id).bytes().map(|b| format!("{b:02x}")).collect()
-    }
-
-    /// The position a token names; `None` for anything [`Cursor::token`] did not make.
-    pub fn from_token(token: &str) -> Option<Cursor> {
-        if token.len() % 2 != 0 || token.len() > 512 {
-            return None;
-        }
-        let bytes: Option<Vec<u8>> =
-            (0..token.len()).step_by(2).map(|i| u8::from_str_radix(token.get(i..i + 2)?, 16).ok()).collect();
-        let text = String::from_utf8(bytes?).ok()?;
-        let (decided_at, decision_id) = text.split_once('\n')?;
-        Some(Cursor { decided_at: decided_at.to_owned(), decision_id: decision_id.to_owned() })
-    }
 }
 
 /// Checks a record before it is stored; the error names the field.

@@ -131,11 +131,9 @@ async fn the_checkpointer_copies_the_writers_log_into_the_database() {
     loop {
         let rows = store.decisions_of("A00001-0001", &page).await.expect("page");
         let Some(last) = rows.last() else { break };
-        let token = store::Cursor::after(last).token();
-        page.after = Some(store::Cursor::from_token(&token).expect("a token reads back"));
+        page.after = Some(store::Cursor::after(last));
         paged.extend(rows);
     }
     assert_eq!(paged, all);
-    assert_eq!(store::Cursor::from_token("zz"), None);
     store.close().await;
 }
