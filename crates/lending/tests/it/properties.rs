@@ -319,3 +319,26 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 150, ..ProptestConfig::default() })]
+
+    /// Whatever repayments are offered, the ones check_append accepts never leave more than the margin overpaid,
+    /// and a refused repayment is refused for its amount or date, never by a panic.
+    #[test]
+    fn accepted_repayments_never_hold_more_than_the_margin((loan, events) in serviced(), extra in 0i64..=Money::MAX_INPUT_FEN) {
+        let margin = loan.terms().conventions().overpayment_margin;
+        let last = events.iter().map(|e| e.date).max().expect("events");
+        let s = loan.state_as_of(&events, last).expect("replay");
+        prop_assert!(s.overpaid <= margin, "{} held", s.overpaid);
+        let offer = DatedEvent {
+            date: last,
+            event: LoanEvent::Repaid { id: RepaymentId::parse("offer").expect("id"), amount: s.payoff() + Money::from_fen(extra) },
+        };
+        match loan.check_append(&events, &offer) {
+            Ok((after, _)) => prop_assert!(after.overpaid <= margin),
+            Err(lending::ServicingError::Invalid { field, .. }) => prop_assert!(field == "amount" || field == "date"),
+            Err(lending::ServicingError::Transition { .. }) => prop_assert_eq!(s.status, lending::LoanStatus::Closed),
+        }
+    }
+}
