@@ -430,7 +430,10 @@ mod tests {
         for too_big in ["10000000000.01", "-10000000000.01", "9999999999999.99", "00000099999999999"] {
             let err = Money::parse_yuan(too_big).expect_err(too_big);
             assert!(matches!(err, MoneyError::OutOfRange { .. }), "{too_big}: {err:?}");
-            assert_eq!(err.to_string(), format!("'{too_big}' is out of range (at most 10,000,000,000 yuan either way)"));
+            assert_eq!(
+                err.to_string(),
+                format!("'{too_big}' is out of range (at most 10,000,000,000 yuan either way)")
+            );
         }
         // The documented headroom: more than nine million maximal amounts fit in one sum.
         assert_eq!(i64::MAX / Money::MAX_INPUT_FEN, 9_223_372);
