@@ -8,7 +8,10 @@
 //! repayments on one loan are serialised instead of refused.
 
 use domain::{BorrowerId, Date, Decimal, LoanId, Money};
-use lending::{ClassificationRules, DatedEvent, FiveCategory, Loan, LoanEvent, LoanState, LoanTerms, Posting};
+use lending::{
+    ClassificationRules, DatedEvent, Exposure, FiveCategory, Loan, LoanEvent, LoanState, LoanTerms, PortfolioQuality,
+    Posting,
+};
 use store::{Appended, LoanRecord, LoanStore, NewEvent, NewLoan};
 
 use crate::error::{Error, ErrorCode};
@@ -38,7 +41,7 @@ pub struct Position {
     pub state: LoanState,
 }
 
-/// Portfolio totals on a date.
+/// Portfolio totals on a date, as `lending::PortfolioQuality` defines them.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct PortfolioSummary {
     /// The date.
@@ -51,8 +54,12 @@ pub struct PortfolioSummary {
     pub outstanding_by_class: Vec<(FiveCategory, Money)>,
     /// (次级 + 可疑 + 损失) ÷ outstanding, to 4 decimal places.
     pub npl_ratio: Decimal,
+    /// Outstanding of loans over 1 DPD or restructured ÷ outstanding (CGAP PAR1), to 4 decimal places.
+    pub par1: Decimal,
     /// Outstanding of loans over 30 DPD or restructured ÷ outstanding (CGAP PAR30), to 4 decimal places.
     pub par30: Decimal,
+    /// Outstanding of loans over 90 DPD or restructured ÷ outstanding (CGAP PAR90), to 4 decimal places.
+    pub par90: Decimal,
 }
 
 /// How many locks posts to loans are striped over.
@@ -69,13 +76,6 @@ pub struct Loans<S> {
 fn rules_named(name: &str) -> Result<ClassificationRules, Error> {
     ClassificationRules::named(name)
         .ok_or_else(|| Error::input("rules", format!("unknown rule set '{name}' (known: cbirc-2023, cbrc-2007)")))
-}
-
-fn ratio(part: Money, whole: Money) -> Decimal {
-    if whole.is_zero() {
-        return Decimal::ZERO;
-    }
-    (Decimal::from(part.fen()) / Decimal::from(whole.fen())).round_dp(4)
 }
 
 impl<S: LoanStore> Loans<S> {
@@ -182,12 +182,14 @@ impl<S: LoanStore> Loans<S> {
         Ok(Position { record, state })
     }
 
-    /// Every loan and its state as of a date.
+    /// Every loan and its state as of a date. Refused if the portfolio's totals overflow, so [`summarise`] can
+    /// total what this returns.
     pub async fn portfolio(&self, as_of: Date) -> Result<Vec<Position>, Error> {
         let mut out = Vec::new();
         for record in self.store.loans().await? {
             out.push(self.position(&record.id, as_of).await?);
         }
+        summarise(&out, as_of)?;
         Ok(out)
     }
 
@@ -197,34 +199,24 @@ impl<S: LoanStore> Loans<S> {
         let changes: Vec<_> =
             positions.iter().flat_map(|p| p.state.changes.iter().map(|c| (p.record.id.clone(), c.clone()))).collect();
         let recorded = self.store.record_changes(&changes).await?;
-        let summary = summarise(&positions, as_of);
+        let summary = summarise(&positions, as_of)?;
         Ok((positions, summary, recorded))
     }
 }
 
-/// Portfolio totals: outstanding by class, NPL ratio and PAR30.
-pub fn summarise(positions: &[Position], as_of: Date) -> PortfolioSummary {
-    let outstanding: Money = positions.iter().map(|p| p.state.principal_outstanding).sum();
-    let by_class: Vec<(FiveCategory, Money)> = FiveCategory::ALL
-        .iter()
-        .map(|c| {
-            let sum =
-                positions.iter().filter(|p| p.state.standing.class == *c).map(|p| p.state.principal_outstanding).sum();
-            (*c, sum)
-        })
-        .collect();
-    let npl: Money = by_class.iter().filter(|(c, _)| c.is_non_performing()).map(|(_, m)| *m).sum();
-    let at_risk: Money = positions
-        .iter()
-        .filter(|p| p.state.standing.dpd > 30 || p.state.restructured)
-        .map(|p| p.state.principal_outstanding)
-        .sum();
-    PortfolioSummary {
+/// Portfolio totals: outstanding by class, NPL ratio and PAR1/30/90 (`lending::PortfolioQuality`); an error if a
+/// total overflows.
+pub fn summarise(positions: &[Position], as_of: Date) -> Result<PortfolioSummary, Error> {
+    let exposures: Vec<Exposure> = positions.iter().map(|p| Exposure::of(&p.state)).collect();
+    let q = PortfolioQuality::of(&exposures).map_err(|e| Error::Internal(e.into()))?;
+    Ok(PortfolioSummary {
         as_of,
-        loans: positions.len(),
-        outstanding,
-        outstanding_by_class: by_class,
-        npl_ratio: ratio(npl, outstanding),
-        par30: ratio(at_risk, outstanding),
-    }
+        loans: q.loans(),
+        outstanding: q.outstanding(),
+        outstanding_by_class: q.outstanding_by_class().to_vec(),
+        npl_ratio: q.npl_ratio(),
+        par1: q.par1(),
+        par30: q.par30(),
+        par90: q.par90(),
+    })
 }

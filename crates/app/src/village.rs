@@ -1,14 +1,16 @@
 //! Whole-village pre-credit (整村授信). Every household of a village is run through the
 //! champion policy in one batch as a pre-credit application asking for the product cap, so the policy sets each
 //! household's line; the roster lists households by id only (names are sealed personal data). The village is then
-//! rated against the credit-village (信用村) criteria (`lending::assess_village`) from facts computed as of the date.
+//! rated against the credit-village (信用村) criteria (`lending::assess_village`) from facts computed as of the date;
+//! days past due, the non-performing threshold and the date a loan became non-performing are `lending::arrears`'s,
+//! read from the repayment rows.
 //!
 //! [`credit_roster`] serves the command line and the server alike; nothing is written to the store.
 
 use decide::{ApplicationRequest, Decider};
-use domain::{Date, Money, add_months, days_between};
+use domain::{Date, Money, add_months};
 use features::input::{BorrowerRecords, Loan, Repayment, StatedPurpose};
-use lending::VillageFacts;
+use lending::{NON_PERFORMING_DPD, VillageFacts, crossing_date, dpd_on, is_non_performing};
 use rust_decimal::Decimal;
 use serde::Serialize;
 
@@ -18,8 +20,6 @@ use crate::error::{Error, ErrorCode};
 pub const PRE_CREDIT_AMOUNT_YUAN: i64 = 200_000;
 /// Term of a pre-credit line, months.
 pub const PRE_CREDIT_TERM_MONTHS: u32 = 12;
-/// Days past due from which a loan is non-performing.
-pub const NON_PERFORMING_DPD: u32 = 90;
 
 /// One household's pre-credit line.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -246,33 +246,6 @@ fn rows_of<'a>(records: &'a BorrowerRecords, loan: &Loan, on: Date) -> Vec<&'a R
     rows
 }
 
-/// Days past due on `at` from the rows up to it: the latest row's DPD aged to `at` when past due.
-fn dpd_at(rows: &[&Repayment], at: Date) -> u32 {
-    match rows.iter().rev().find(|r| r.date <= at) {
-        Some(row) if row.dpd_after > 0 => {
-            u32::try_from(i64::from(row.dpd_after) + days_between(row.date, at)).unwrap_or(u32::MAX)
-        }
-        _ => 0,
-    }
-}
-
-/// The first day the loan was 90+ days past due, from its rows up to `on`.
-fn non_performing_since(rows: &[&Repayment], on: Date) -> Option<Date> {
-    for (i, row) in rows.iter().enumerate() {
-        if row.dpd_after >= NON_PERFORMING_DPD {
-            return Some(row.date);
-        }
-        if row.dpd_after > 0 {
-            let crossing = row.date + chrono::Duration::days(i64::from(NON_PERFORMING_DPD - row.dpd_after));
-            let next = rows.get(i + 1).map_or(on, |r| r.date);
-            if crossing <= next && crossing <= on {
-                return Some(crossing);
-            }
-        }
-    }
-    None
-}
-
 /// A loan's outstanding principal on `on`: nothing before its start or once it has matured with nothing past due;
 /// after maturity with arrears, what is due (capped at the principal); otherwise the principal. The records hold
 /// no principal balance, so an amortising loan is counted at its principal until maturity: the ratios err towards
@@ -281,7 +254,7 @@ fn outstanding(loan: &Loan, rows: &[&Repayment], on: Date) -> Money {
     if loan.start_date > on {
         return Money::ZERO;
     }
-    let dpd = dpd_at(rows, on);
+    let dpd = dpd_on(rows, on);
     if loan.maturity_date >= on {
         return loan.principal;
     }
@@ -316,12 +289,12 @@ pub fn village_facts(households: &[&BorrowerRecords], on: Date) -> VillageFacts 
                 continue;
             }
             borrowing = true;
-            let dpd = dpd_at(&rows, on);
+            let dpd = dpd_on(&rows, on);
             arrears |= dpd > 0;
             facts.outstanding = facts.outstanding + balance;
-            if dpd >= NON_PERFORMING_DPD {
+            if is_non_performing(dpd) {
                 facts.non_performing = facts.non_performing + balance;
-                if non_performing_since(&rows, on).is_some_and(|d| d > year_ago) {
+                if crossing_date(&rows, NON_PERFORMING_DPD, on).is_some_and(|d| d > year_ago) {
                     facts.new_non_performing = facts.new_non_performing + balance;
                 }
             }
@@ -406,9 +379,9 @@ mod tests {
         // Before maturity the loan counts at its principal; after, at what is due capped at the principal.
         assert_eq!(outstanding(&loan, &[], date("2025-06-30")), Money::from_yuan(10_000));
         assert_eq!(outstanding(&loan, &rows, date("2025-12-31")), Money::from_yuan(10_000));
-        assert_eq!(dpd_at(&rows, date("2026-01-27")), 89);
-        assert_eq!(non_performing_since(&rows, date("2026-01-27")), None);
-        assert_eq!(non_performing_since(&rows, date("2026-06-30")), Some(date("2026-01-28")));
+        assert_eq!(dpd_on(&rows, date("2026-01-27")), 89);
+        assert_eq!(crossing_date(&rows, NON_PERFORMING_DPD, date("2026-01-27")), None);
+        assert_eq!(crossing_date(&rows, NON_PERFORMING_DPD, date("2026-06-30")), Some(date("2026-01-28")));
         // Repaid after maturity: nothing outstanding.
         let cleared = row("2025-11-20", 0, 0);
         assert_eq!(outstanding(&loan, &[&missed, &cleared], date("2025-12-31")), Money::ZERO);

@@ -428,7 +428,7 @@ async fn execute(app: &App<SqliteStore>, prepared: Prepared) -> Result<(), CliEr
         }
         Prepared::List { as_of, format } => {
             let positions = app.portfolio(as_of).await?;
-            let summary = app::loans::summarise(&positions, as_of);
+            let summary = app::loans::summarise(&positions, as_of)?;
             match format {
                 Format::Json => print_json(&output::portfolio_json(&positions, &summary)),
                 Format::Table => emit(&output::portfolio_text(&positions, &summary)),

@@ -254,7 +254,9 @@ pub fn portfolio_json(positions: &[Position], summary: &PortfolioSummary) -> Val
             "principal_outstanding": summary.outstanding,
             "outstanding_by_class": by_class,
             "npl_ratio": format!("{:.4}", summary.npl_ratio),
+            "par1": format!("{:.4}", summary.par1),
             "par30": format!("{:.4}", summary.par30),
+            "par90": format!("{:.4}", summary.par90),
         },
     })
 }
@@ -295,12 +297,14 @@ pub fn portfolio_text(positions: &[Position], summary: &PortfolioSummary) -> Str
         .map(|(c, m)| format!("{} {}", c.name_zh(), m))
         .collect();
     out.push_str(&format!(
-        "\n{} loans · outstanding {} · {}\nNPL ratio 不良率 {} · PAR30 {}\n",
+        "\n{} loans · outstanding {} · {}\nNPL ratio 不良率 {} · PAR1 {} · PAR30 {} · PAR90 {}\n",
         summary.loans,
         summary.outstanding,
         classes.join(" · "),
         percent(summary.npl_ratio),
-        percent(summary.par30)
+        percent(summary.par1),
+        percent(summary.par30),
+        percent(summary.par90)
     ));
     out
 }

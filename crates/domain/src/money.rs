@@ -27,8 +27,8 @@ pub enum MoneyError {
         /// The rejected text.
         text: String,
     },
-    /// The amount is outside what agririsk accepts as input (±10 trillion yuan).
-    #[error("'{text}' is out of range (at most 10,000,000,000,000 yuan)")]
+    /// The amount is outside what agririsk accepts as input ([`Money::MAX_INPUT`]: ±10 billion yuan).
+    #[error("'{text}' is out of range (at most 10,000,000,000 yuan either way)")]
     OutOfRange {
         /// The rejected text.
         text: String,
@@ -43,17 +43,29 @@ pub enum MoneyError {
 
 /// An amount of Chinese yuan (CNY) held as a signed whole number of fen.
 ///
-/// Invariant: amounts parsed from input are within ±[`Money::MAX_INPUT_FEN`], so sums of the amounts one loan or
-/// one portfolio handles cannot overflow `i64`; the operators still check and panic on overflow as a programmer
-/// error, and [`Money::checked_add`] / [`Money::checked_sub`] return errors for callers that prefer them.
+/// Invariant: amounts parsed from input are within ±[`Money::MAX_INPUT`] (10 billion yuan), so more than nine
+/// million of them sum without overflowing `i64` (see [`Money::MAX_INPUT_FEN`]). The operators check and panic on
+/// overflow as a programmer error; code that sums an unbounded number of amounts (every posting of a loan, every
+/// loan of a portfolio) uses [`Money::checked_add`], [`Money::checked_sub`] or [`Money::checked_sum`], which
+/// return [`MoneyError::Overflow`] instead.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Money(i64);
 
 impl Money {
     /// Zero yuan.
     pub const ZERO: Money = Money(0);
-    /// The largest magnitude accepted from input: 10 trillion yuan, in fen.
-    pub const MAX_INPUT_FEN: i64 = 1_000_000_000_000_000;
+    /// The largest magnitude accepted from input, in fen: 10 billion yuan (100亿元).
+    ///
+    /// Why this figure: no single amount a rural lender handles comes near it (a bank may lend one borrower at
+    /// most 10% of its net capital, which for the largest rural commercial banks is of this order), and it leaves
+    /// room in `i64` for `i64::MAX / MAX_INPUT_FEN` = 9,223,372 maximal amounts in one sum, far more postings than
+    /// one loan or one portfolio view ever adds up. Interest and penalty on a bounded principal stay bounded too:
+    /// at the highest rate a loan can have (below 1000% a year, × 2 for penalty) a maximal principal takes
+    /// thousands of years of accrual to leave `i64`.
+    pub const MAX_INPUT_FEN: i64 = 1_000_000_000_000;
+    /// The largest magnitude accepted from input: 10 billion yuan. Anything larger is refused at parse time with
+    /// [`MoneyError::OutOfRange`].
+    pub const MAX_INPUT: Money = Money(Money::MAX_INPUT_FEN);
 
     /// Money from a whole number of fen.
     pub const fn from_fen(fen: i64) -> Money {
@@ -109,6 +121,16 @@ impl Money {
     /// Difference, or [`MoneyError::Overflow`].
     pub fn checked_sub(self, other: Money) -> Result<Money, MoneyError> {
         self.0.checked_sub(other.0).map(Money).ok_or(MoneyError::Overflow)
+    }
+
+    /// Negation, or [`MoneyError::Overflow`] (only for `i64::MIN` fen).
+    pub fn checked_neg(self) -> Result<Money, MoneyError> {
+        self.0.checked_neg().map(Money).ok_or(MoneyError::Overflow)
+    }
+
+    /// The sum of any number of amounts, or [`MoneyError::Overflow`] instead of a panic.
+    pub fn checked_sum<I: IntoIterator<Item = Money>>(amounts: I) -> Result<Money, MoneyError> {
+        amounts.into_iter().try_fold(Money::ZERO, Money::checked_add)
     }
 
     /// The smaller of two amounts.
@@ -199,6 +221,7 @@ impl Money {
         }
         let out_of_range = || MoneyError::OutOfRange { text: text.to_string() };
         let whole_trimmed = whole.trim_start_matches('0');
+        // More digits than any bounded amount has; the exact bound is checked below.
         if whole_trimmed.len() > 14 {
             return Err(out_of_range());
         }
@@ -210,6 +233,7 @@ impl Money {
         }
         let fen = yuan.checked_mul(100).and_then(|f| f.checked_add(fen_part)).ok_or_else(out_of_range)?;
         if fen > Money::MAX_INPUT_FEN {
+            // The same bound both ways: -10 billion yuan is as far from zero as a reversal of +10 billion.
             return Err(out_of_range());
         }
         Ok(Money(if negative { -fen } else { fen }))
@@ -397,6 +421,35 @@ mod tests {
         }
         assert!(matches!(Money::parse_yuan("12.345"), Err(MoneyError::SubFen { .. })));
         assert!(matches!(Money::parse_yuan("99999999999999999"), Err(MoneyError::OutOfRange { .. })));
+    }
+
+    #[test]
+    fn input_is_bounded_at_ten_billion_yuan_either_way() {
+        assert_eq!(Money::parse_yuan("10000000000"), Ok(Money::MAX_INPUT));
+        assert_eq!(Money::parse_yuan("-10000000000.00"), Ok(Money::from_fen(-Money::MAX_INPUT_FEN)));
+        for too_big in ["10000000000.01", "-10000000000.01", "9999999999999.99", "00000099999999999"] {
+            let err = Money::parse_yuan(too_big).expect_err(too_big);
+            assert!(matches!(err, MoneyError::OutOfRange { .. }), "{too_big}: {err:?}");
+            assert_eq!(
+                err.to_string(),
+                format!("'{too_big}' is out of range (at most 10,000,000,000 yuan either way)")
+            );
+        }
+        // The documented headroom: more than nine million maximal amounts fit in one sum.
+        assert_eq!(i64::MAX / Money::MAX_INPUT_FEN, 9_223_372);
+        let many = std::iter::repeat_n(Money::MAX_INPUT, 9_223_372);
+        assert_eq!(Money::checked_sum(many).map(Money::fen), Ok(9_223_372 * Money::MAX_INPUT_FEN));
+    }
+
+    #[test]
+    fn checked_arithmetic_reports_overflow_instead_of_panicking() {
+        let top = Money::from_fen(i64::MAX);
+        assert_eq!(top.checked_add(Money::from_fen(1)), Err(MoneyError::Overflow));
+        assert_eq!(Money::from_fen(i64::MIN).checked_sub(Money::from_fen(1)), Err(MoneyError::Overflow));
+        assert_eq!(Money::from_fen(i64::MIN).checked_neg(), Err(MoneyError::Overflow));
+        assert_eq!(Money::checked_sum([top, Money::from_fen(1)]), Err(MoneyError::Overflow));
+        assert_eq!(Money::checked_sum([top, Money::from_fen(-1)]), Ok(Money::from_fen(i64::MAX - 1)));
+        assert_eq!(Money::checked_sum([]), Ok(Money::ZERO));
     }
 
     #[test]

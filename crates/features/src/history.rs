@@ -1,11 +1,13 @@
 //! The borrower's own credit history as of D: days past due reconstructed from repayment rows, repayment
 //! behaviour, the latest rating and bureau report, and the debt service of the loans open on D.
 //!
-//! DPD is observed only on the dates of repayment rows (due dates and month-end cure attempts). Between rows a
-//! past-due loan keeps ageing, so a loan's DPD on D is its last row's `dpd_after` plus the days since that row when
-//! that row was past due. Everything here reads only [`KnownRecords`].
+//! DPD is observed only on the dates of repayment rows (due dates and month-end cure attempts). A row is a dated
+//! observation of the lending core's DPD clock (`lending::arrears`): between rows a past-due loan keeps ageing, so
+//! a loan's DPD on D is its last row's `dpd_after` plus the days since that row when that row was past due.
+//! Everything here reads only [`KnownRecords`].
 
 use domain::{Date, Money, add_months, days_between};
+use lending::dpd_on;
 use rust_decimal::prelude::ToPrimitive;
 
 use crate::catalogue::Feature as F;
@@ -27,26 +29,14 @@ fn flag(b: bool) -> f64 {
     if b { 1.0 } else { 0.0 }
 }
 
-/// A loan's DPD on `at` from its rows (in date order): the last row on or before `at`, aged to `at` if past due.
-pub(crate) fn dpd_at(rows: &[&Repayment], at: Date) -> u32 {
-    let last = rows.partition_point(|r| r.date <= at);
-    match last.checked_sub(1).map(|i| rows[i]) {
-        Some(row) if row.dpd_after > 0 => {
-            let aged = i64::from(row.dpd_after) + days_between(row.date, at);
-            u32::try_from(aged).unwrap_or(u32::MAX)
-        }
-        _ => 0,
-    }
-}
-
 /// A loan is open on D if it has started and either has not matured or is still past due.
 pub(crate) fn is_open(loan: &Loan, rows: &[&Repayment], as_of: Date) -> bool {
-    loan.start_date <= as_of && (loan.maturity_date >= as_of || dpd_at(rows, as_of) > 0)
+    loan.start_date <= as_of && (loan.maturity_date >= as_of || dpd_on(rows, as_of) > 0)
 }
 
 /// Worst DPD on D over all loans known by D (`None` without loans).
 pub(crate) fn dpd_now(known: &KnownRecords) -> Option<u32> {
-    known.loans.iter().map(|(_, rows)| dpd_at(rows, known.as_of)).max()
+    known.loans.iter().map(|(_, rows)| dpd_on(rows, known.as_of)).max()
 }
 
 /// Worst DPD reached in (D − months, D]: rows in the window and the DPD on D.
@@ -60,7 +50,7 @@ fn dpd_max(known: &KnownRecords, months: i32) -> Option<u32> {
 pub(crate) fn borrowed_within(known: &KnownRecords, months: i32) -> bool {
     let from = add_months(known.as_of, -months);
     known.loans.iter().any(|(loan, rows)| {
-        loan.maturity_date > from || rows.iter().any(|r| r.date > from) || dpd_at(rows, known.as_of) > 0
+        loan.maturity_date > from || rows.iter().any(|r| r.date > from) || dpd_on(rows, known.as_of) > 0
     })
 }
 
@@ -157,10 +147,10 @@ mod tests {
         let late = row(d(2026, 3, 31), 30);
         let cured = row(d(2026, 4, 30), 0);
         let rows = [&late, &cured];
-        assert_eq!(dpd_at(&rows, d(2026, 3, 30)), 0);
-        assert_eq!(dpd_at(&rows, d(2026, 3, 31)), 30);
-        assert_eq!(dpd_at(&rows, d(2026, 4, 10)), 40);
-        assert_eq!(dpd_at(&rows, d(2026, 5, 1)), 0);
+        assert_eq!(dpd_on(&rows, d(2026, 3, 30)), 0);
+        assert_eq!(dpd_on(&rows, d(2026, 3, 31)), 30);
+        assert_eq!(dpd_on(&rows, d(2026, 4, 10)), 40);
+        assert_eq!(dpd_on(&rows, d(2026, 5, 1)), 0);
     }
 
     #[test]

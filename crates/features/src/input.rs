@@ -583,6 +583,17 @@ pub struct Repayment {
     pub class_after: LoanClass,
 }
 
+impl lending::DpdObservation for Repayment {
+    /// A repayment row is an observation of the loan's DPD at the end of its date, after that day's postings.
+    fn observed_on(&self) -> Date {
+        self.date
+    }
+
+    fn dpd_observed(&self) -> u32 {
+        self.dpd_after
+    }
+}
+
 /// An account movement (`transactions.csv`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Transaction {

@@ -14,18 +14,20 @@ use std::io::{self, Write};
 use domain::{Date, add_months};
 
 use crate::engine::{FeatureRow, FeatureTable, build_parallel, write_csv_with};
-use crate::history::{dpd_at, dpd_now, is_open};
+use lending::{dpd_on, is_non_performing};
+
+use crate::history::{dpd_now, is_open};
 use crate::input::{BorrowerRecords, Context, Repayment};
 use crate::known::KnownRecords;
 
-/// Days past due that count as default.
-pub const DEFAULT_DPD: u32 = 90;
+/// Days past due that count as default: the lending core's non-performing threshold, 90 or more.
+pub const DEFAULT_DPD: u32 = lending::NON_PERFORMING_DPD;
 
 /// Whether the household is in the labelled population as of `as_of` (uses only records known by then).
 pub fn in_population(as_of: Date, records: &BorrowerRecords) -> bool {
     let known = KnownRecords::new(as_of, records);
     let open = known.loans.iter().any(|(loan, rows)| is_open(loan, rows, as_of));
-    open && dpd_now(&known).unwrap_or(0) < DEFAULT_DPD
+    open && !is_non_performing(dpd_now(&known).unwrap_or(0))
 }
 
 /// The default label as of `as_of` over `horizon_months`; `None` outside the population.
@@ -39,7 +41,7 @@ pub fn label(as_of: Date, horizon_months: u32, records: &BorrowerRecords) -> Opt
         let mut rows: Vec<&Repayment> =
             records.repayments.iter().filter(|r| r.loan_id == loan.loan_id && r.date <= end).collect();
         rows.sort_by_key(|r| r.date);
-        rows.iter().any(|r| r.date > as_of && r.dpd_after >= DEFAULT_DPD) || dpd_at(&rows, end) >= DEFAULT_DPD
+        rows.iter().any(|r| r.date > as_of && is_non_performing(r.dpd_after)) || is_non_performing(dpd_on(&rows, end))
     });
     Some(defaulted)
 }

@@ -193,7 +193,8 @@ impl From<Waterfall> for Vec<Component> {
     }
 }
 
-/// Conventions a product fixes for every loan: day count, rounding, repayment order and penalty rate.
+/// Conventions a product fixes for every loan (its servicing configuration): day count, rounding, repayment order,
+/// penalty rate and the overpayment margin.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Conventions {
     /// Day count for daily interest and penalty interest.
@@ -205,6 +206,21 @@ pub struct Conventions {
     /// Penalty rate as a multiple of the contract rate: 1.5 means contract rate + 50%.
     #[serde(with = "rust_decimal_str")]
     pub penalty_multiplier: Decimal,
+    /// The most a loan holds for refund (溢缴款) beyond everything owed: a repayment that would leave more
+    /// overpaid is refused (`Loan::check_append`). Terms stored before the margin existed read the default.
+    #[serde(default = "Conventions::default_overpayment_margin")]
+    pub overpayment_margin: Money,
+}
+
+impl Conventions {
+    /// The default overpayment margin: 1,000 yuan. Enough for a borrower who rounds a payoff up to the next
+    /// hundred or thousand yuan; anything more is a keying error or a payment meant elsewhere, which the cashier
+    /// should refund at the counter rather than the loan hold.
+    pub const DEFAULT_OVERPAYMENT_MARGIN: Money = Money::from_yuan(1_000);
+
+    fn default_overpayment_margin() -> Money {
+        Conventions::DEFAULT_OVERPAYMENT_MARGIN
+    }
 }
 
 impl Default for Conventions {
@@ -214,6 +230,7 @@ impl Default for Conventions {
             rounding: Rounding::HalfEven,
             waterfall: Waterfall::default(),
             penalty_multiplier: Decimal::new(15, 1),
+            overpayment_margin: Conventions::DEFAULT_OVERPAYMENT_MARGIN,
         }
     }
 }
@@ -613,6 +630,15 @@ impl LoanTerms {
     pub fn starting(mut self, start: Date) -> LoanTerms {
         self.start = start;
         self
+    }
+
+    /// The same terms with another overpayment margin (0 refuses any overpayment), at most [`Money::MAX_INPUT`].
+    pub fn with_overpayment_margin(mut self, margin: Money) -> Result<LoanTerms, TermsError> {
+        if margin.is_negative() || margin > Money::MAX_INPUT {
+            return Err(reject("overpayment-margin", format!("{margin} is out of range (0–{})", Money::MAX_INPUT)));
+        }
+        self.conventions.overpayment_margin = margin;
+        Ok(self)
     }
 
     /// The same terms with a new principal and plan, for a restructuring.

@@ -15,7 +15,7 @@
 
 use std::collections::HashSet;
 
-use domain::{Date, Decimal, Money, Rate, RepaymentId, UnroundedMoney, add_months, days_between};
+use domain::{Date, Decimal, Money, MoneyError, Rate, RepaymentId, UnroundedMoney, add_months, days_between};
 use serde::{Deserialize, Serialize};
 
 use crate::classify::{Bucket, ClassificationRules, FiveCategory, IfrsStage, Standing};
@@ -210,6 +210,24 @@ pub enum ServicingError {
 
 fn invalid(date: Date, field: &'static str, reason: impl Into<String>) -> ServicingError {
     ServicingError::Invalid { date, field, reason: reason.into() }
+}
+
+impl ServicingError {
+    /// A running total (`field`: `disbursed`, `overpaid`, …) that no longer fits in 64-bit fen. Reported as
+    /// [`ServicingError::Invalid`] naming the total, so every caller's mapping of invalid events applies.
+    pub fn overflow(date: Date, field: &'static str) -> ServicingError {
+        invalid(date, field, format!("the total overflows 64-bit fen (at most {} yuan)", Money::from_fen(i64::MAX)))
+    }
+
+    /// Whether this is an [`overflow`](ServicingError::overflow) of a running total.
+    pub fn is_overflow(&self) -> bool {
+        matches!(self, ServicingError::Invalid { reason, .. } if reason.starts_with("the total overflows"))
+    }
+}
+
+/// `sum`, or the overflow of the running total `field` on `date`.
+fn total(date: Date, field: &'static str, sum: Result<Money, MoneyError>) -> Result<Money, ServicingError> {
+    sum.map_err(|_| ServicingError::overflow(date, field))
 }
 
 /// One installment and how much of it has been paid.
@@ -523,6 +541,13 @@ impl Loan {
                 return Err(invalid(new.date, "id", format!("{id} is already used by another posting")));
             }
         }
+        if matches!(new.event, LoanEvent::Repaid { .. }) {
+            let disbursed_on =
+                events.iter().filter(|e| matches!(e.event, LoanEvent::Disbursed { .. })).map(|e| e.date).min();
+            if let Some(first) = disbursed_on.filter(|first| new.date < *first) {
+                return Err(invalid(new.date, "date", format!("is before the disbursement on {first}")));
+            }
+        }
         // The loan must be able to take the event on its own date and on every later day already recorded.
         let before = self.state_as_of(events, latest)?;
         if matches!(new.event, LoanEvent::Repaid { .. }) && before.status == LoanStatus::Closed {
@@ -535,6 +560,9 @@ impl Loan {
         all.push(new.clone());
         // Every later event must still apply after the new one is slotted in by date.
         let after = self.state_as_of(&all, latest)?;
+        if let LoanEvent::Repaid { amount, .. } = &new.event {
+            self.check_overpayment(new.date, *amount, &before, &after)?;
+        }
         let at_date = self.state_as_of(&all, new.date)?;
         let (own_id, reversed_id) = match &new.event {
             LoanEvent::Repaid { id, .. } => (Some(id), None),
@@ -567,6 +595,37 @@ impl Loan {
             }
         }
         Ok((at_date, postings))
+    }
+}
+
+impl Loan {
+    /// A repayment may leave at most the overpayment margin held for refund: everything owed to settle the loan in
+    /// full on its date (principal, interest, penalty) is what the loan can take, and the margin is all it may hold
+    /// beyond that. A history already above the margin (posted before the margin existed) may not grow.
+    fn check_overpayment(
+        &self,
+        date: Date,
+        amount: Money,
+        before: &LoanState,
+        after: &LoanState,
+    ) -> Result<(), ServicingError> {
+        let margin = self.terms.conventions().overpayment_margin;
+        if after.overpaid <= margin.max(before.overpaid) {
+            return Ok(());
+        }
+        let added = total(date, "overpaid", after.overpaid.checked_sub(before.overpaid))?;
+        let owed = total(date, "amount", amount.checked_sub(added))?;
+        let room = margin.checked_sub(before.overpaid).unwrap_or(Money::ZERO).max(Money::ZERO);
+        let can_take = owed.checked_add(room).unwrap_or(Money::MAX_INPUT);
+        Err(invalid(
+            date,
+            "amount",
+            format!(
+                "{amount} is more than the loan can take: {owed} settles it in full and at most {room} more may be \
+                 held as overpayment (margin {margin}, {} already held), so at most {can_take}",
+                before.overpaid
+            ),
+        ))
     }
 }
 
@@ -689,6 +748,7 @@ struct Engine {
     standing: Standing,
     line: Option<Line>,
     repayments: Vec<RepaymentRecord>,
+    repayment_ids: HashSet<RepaymentId>,
     reversals_seen: HashSet<RepaymentId>,
     changes: Vec<StatusChange>,
 }
@@ -729,6 +789,7 @@ impl Engine {
             },
             line,
             repayments: Vec::new(),
+            repayment_ids: HashSet::new(),
             reversals_seen: HashSet::new(),
             changes: Vec::new(),
         }
@@ -965,11 +1026,12 @@ impl Engine {
                 if !amount.is_positive() {
                     return Err(invalid(date, "amount", format!("must be greater than zero, got {amount}")));
                 }
-                if self.repayments.iter().any(|r| &r.id == id) {
+                if self.repayment_ids.contains(id) {
                     return Err(invalid(date, "id", format!("{id} was already posted")));
                 }
                 self.status.accept_repayment().map_err(|source| ServicingError::Transition { date, source })?;
-                let breakdown = if reversed.contains(id) { Breakdown::default() } else { self.repay(date, *amount) };
+                let breakdown = if reversed.contains(id) { Breakdown::default() } else { self.repay(date, *amount)? };
+                self.repayment_ids.insert(id.clone());
                 self.repayments.push(RepaymentRecord {
                     id: id.clone(),
                     date,
@@ -980,7 +1042,7 @@ impl Engine {
             }
             LoanEvent::Reversed { of, reason, .. } => {
                 require_text(date, "reason", reason)?;
-                if !self.repayments.iter().any(|r| &r.id == of) {
+                if !self.repayment_ids.contains(of) {
                     return Err(invalid(date, "of", format!("no repayment {of} was posted on or before {date}")));
                 }
                 if !self.reversals_seen.insert(of.clone()) {
@@ -1084,7 +1146,7 @@ impl Engine {
                 });
             }
         }
-        self.disbursed = self.disbursed + amount;
+        self.disbursed = total(date, "disbursed", self.disbursed.checked_add(amount))?;
         Ok(())
     }
 
@@ -1107,8 +1169,9 @@ impl Engine {
     }
 
     /// Splits a repayment by the product's waterfall; what is left prepays principal, then is held as
-    /// overpayment.
-    fn repay(&mut self, date: Date, amount: Money) -> Breakdown {
+    /// overpayment. Each part paid is at most what is unpaid, so only the running totals over repayments (penalty
+    /// settled, overpaid) can grow without bound, and they are checked.
+    fn repay(&mut self, date: Date, amount: Money) -> Result<Breakdown, ServicingError> {
         let mut left = amount;
         let mut b = Breakdown::default();
         let current = self.installments.iter().position(|i| !i.superseded && i.due_date >= date);
@@ -1120,7 +1183,7 @@ impl Engine {
             match component {
                 Component::Penalty => {
                     let pay = left.min(self.penalty_due());
-                    self.penalty_settled = self.penalty_settled + pay;
+                    self.penalty_settled = total(date, "penalty", self.penalty_settled.checked_add(pay))?;
                     b.penalty = pay;
                     left = left - pay;
                 }
@@ -1161,9 +1224,9 @@ impl Engine {
             }
         }
         b.overpayment = left;
-        self.overpaid = self.overpaid + left;
+        self.overpaid = total(date, "overpaid", self.overpaid.checked_add(left))?;
         debug_assert_eq!(b.total(), amount);
-        b
+        Ok(b)
     }
 
     fn pay_one(&mut self, left: &mut Money, index: usize, interest: bool) -> Money {
@@ -1254,15 +1317,16 @@ impl Engine {
             })
             .unwrap_or(Money::ZERO);
         let penalty = self.penalty_due();
-        let arrears = overdue_interest + accrued_current + penalty;
+        let arrears = total(date, "arrears", Money::checked_sum([overdue_interest, accrued_current, penalty]))?;
         if principal.is_zero() && arrears.is_zero() {
             return Err(invalid(date, "terms", "nothing is outstanding to restructure"));
         }
-        self.penalty_settled = self.penalty_settled + penalty;
+        self.penalty_settled = total(date, "penalty", self.penalty_settled.checked_add(penalty))?;
         for i in self.installments.iter_mut().filter(|i| !i.superseded) {
             i.superseded = true;
         }
-        let new_principal = if new.capitalise_arrears { principal + arrears } else { principal };
+        let new_principal =
+            if new.capitalise_arrears { total(date, "principal", principal.checked_add(arrears))? } else { principal };
         let rate = new.annual_rate.unwrap_or(self.terms.annual_rate());
         self.terms = self.terms.restructured(new.plan.clone(), new_principal.max(Money::from_fen(1)), rate, date);
         let sk = skeleton(&self.terms);
@@ -1271,7 +1335,7 @@ impl Engine {
         let mut fresh = amortize(&self.terms, sk.method, new_principal, date, &sk.periods, self.next_seq());
         if !new.capitalise_arrears {
             if let Some(first) = fresh.first_mut() {
-                first.interest = first.interest + arrears;
+                first.interest = total(date, "interest", first.interest.checked_add(arrears))?;
             }
         }
         self.push_schedule(&fresh, &sk.periods);
@@ -1314,7 +1378,7 @@ impl Engine {
                 .simple_interest(principal, extra_days, self.day_count())
                 .round(self.rounding());
             let s = &mut self.installments[first];
-            s.interest = s.interest + extra;
+            s.interest = total(date, "interest", s.interest.checked_add(extra))?;
         }
         Ok(())
     }

@@ -1,5 +1,6 @@
 //! Integration tests of the lending engine: servicing scenarios, property tests and golden schedules.
 
+mod bounds;
 mod golden;
 mod properties;
 mod scenarios;

@@ -257,3 +257,88 @@ proptest! {
         prop_assert_eq!(servicer.into_state(as_of), loan.state_as_of(&ordered, as_of).expect("replay"));
     }
 }
+
+/// The replayed DPD at the end of every day from the first event to `days_after` days after the last one.
+fn replayed_dpd_by_day(loan: &Loan, events: &[DatedEvent], days_after: i64) -> Vec<(domain::Date, u32)> {
+    let mut ordered = events.to_vec();
+    ordered.sort_by_key(|e| e.date);
+    let (first, last) = match (ordered.first(), ordered.last()) {
+        (Some(f), Some(l)) => (f.date, l.date + chrono::Duration::days(days_after)),
+        _ => return Vec::new(),
+    };
+    let mut servicer = loan.servicer();
+    let mut next = ordered.iter().peekable();
+    let mut out = Vec::new();
+    let mut day = first;
+    while day <= last {
+        while let Some(e) = next.next_if(|e| e.date == day) {
+            servicer.apply(e).expect("accepted events apply incrementally");
+        }
+        servicer.advance_to(day);
+        out.push((day, servicer.standing().dpd));
+        day += chrono::Duration::days(1);
+    }
+    out
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 150, ..ProptestConfig::default() })]
+
+    /// One clock: the same history seen as dated DPD observations (`lending::arrears`) gives the replayed DPD on
+    /// every day, when observed on each day the replayed DPD does anything but age by one (plus, harmlessly, any
+    /// other days: here every event date). Observed only on event and due dates, as a loan file records it, the
+    /// DPD reads low between rows (a missed due date shows from the next row), never high.
+    #[test]
+    fn observed_dpd_equals_replayed_dpd_on_every_day((loan, events) in serviced(), days_after in 0i64..400) {
+        use lending::arrears::{Observed, dpd_on};
+        let replayed = replayed_dpd_by_day(&loan, &events, days_after);
+        let event_days: std::collections::BTreeSet<domain::Date> = events.iter().map(|e| e.date).collect();
+        let mut observed = Vec::new();
+        let mut previous = 0u32;
+        for &(day, dpd) in &replayed {
+            let ages = if previous == 0 { dpd == 0 } else { dpd == previous + 1 };
+            if !ages || event_days.contains(&day) {
+                observed.push(Observed { on: day, dpd });
+            }
+            previous = dpd;
+        }
+        for &(day, dpd) in &replayed {
+            prop_assert_eq!(dpd_on(&observed, day), dpd, "on {}", day);
+        }
+        // A loan file's view: rows on event dates and due dates only.
+        let last = replayed.last().map(|(d, _)| *d).expect("days");
+        let state = loan.state_as_of(&events, last).expect("replay");
+        let due_days: std::collections::BTreeSet<domain::Date> = state.installments.iter().map(|i| i.due_date).collect();
+        let rows: Vec<Observed> = replayed
+            .iter()
+            .filter(|(day, _)| event_days.contains(day) || due_days.contains(day))
+            .map(|&(on, dpd)| Observed { on, dpd })
+            .collect();
+        for &(day, dpd) in &replayed {
+            prop_assert!(dpd_on(&rows, day) <= dpd, "on {}", day);
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 150, ..ProptestConfig::default() })]
+
+    /// Whatever repayments are offered, the ones check_append accepts never leave more than the margin overpaid,
+    /// and a refused repayment is refused for its amount or date, never by a panic.
+    #[test]
+    fn accepted_repayments_never_hold_more_than_the_margin((loan, events) in serviced(), extra in 0i64..=Money::MAX_INPUT_FEN) {
+        let margin = loan.terms().conventions().overpayment_margin;
+        let last = events.iter().map(|e| e.date).max().expect("events");
+        let s = loan.state_as_of(&events, last).expect("replay");
+        prop_assert!(s.overpaid <= margin, "{} held", s.overpaid);
+        let offer = DatedEvent {
+            date: last,
+            event: LoanEvent::Repaid { id: RepaymentId::parse("offer").expect("id"), amount: s.payoff() + Money::from_fen(extra) },
+        };
+        match loan.check_append(&events, &offer) {
+            Ok((after, _)) => prop_assert!(after.overpaid <= margin),
+            Err(lending::ServicingError::Invalid { field, .. }) => prop_assert!(field == "amount" || field == "date"),
+            Err(lending::ServicingError::Transition { .. }) => prop_assert_eq!(s.status, lending::LoanStatus::Closed),
+        }
+    }
+}
