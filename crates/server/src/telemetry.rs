@@ -312,7 +312,8 @@ pub async fn track(State(telemetry): State<Arc<Telemetry>>, request: Request, ne
         method = method_label(&method),
         route,
         status,
-        latency_ms = elapsed.as_secs_f64() * 1000.0,
+        // Whole microseconds, so the field prints as a short decimal.
+        latency_ms = elapsed.as_micros() as f64 / 1000.0,
         error_code = response.extensions().get::<ErrorCode>().map(|c| c.as_str()),
         decision_id = decision.map(|d| d.decision_id.as_str()),
         "request"
