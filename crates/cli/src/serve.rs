@@ -1,5 +1,6 @@
 //! `agririsk serve`: opens the store, builds the server of the `server` crate with the system clock, binds the
-//! address and serves until Ctrl-C (or, with `--stop-on-eof`, until standard input closes).
+//! address and serves until Ctrl-C (or, with `--stop-on-eof`, until standard input closes). The server's log —
+//! one JSON line per request and its warnings — goes to standard error, filtered by `RUST_LOG` (default `info`).
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -39,6 +40,7 @@ pub async fn serve_command(data_dir: &Path, args: ServeArgs) -> Result<(), CliEr
             return Err(CliError::input("challenger-share", format!("{percent} is not a percentage (0–100)")));
         }
     }
+    init_log();
     let setup = Setup { challenger: args.challenger.map(|(id, pct)| (id, pct * 100)), salt: args.salt };
     let stop_on_eof = args.stop_on_eof;
     let store = SqliteStore::open(data_dir).await?;
@@ -73,4 +75,31 @@ pub async fn serve_command(data_dir: &Path, args: ServeArgs) -> Result<(), CliEr
         }
     };
     server::run(listener, server, shutdown).await.map_err(|e| CliError::Internal(e.into()))
+}
+
+/// Installs the log subscriber: JSON lines on standard error, one event per line with its fields at the top level,
+/// at the levels `RUST_LOG` asks for (`target=level` directives, e.g. `info,server::telemetry=off`) or `info`.
+fn init_log() {
+    use tracing_subscriber::filter::{LevelFilter, Targets};
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+
+    let asked = std::env::var("RUST_LOG").ok().filter(|v| !v.trim().is_empty());
+    let (filter, unreadable) = match asked.as_deref().map(str::parse::<Targets>) {
+        Some(Ok(targets)) => (targets, None),
+        Some(Err(e)) => (Targets::new().with_default(LevelFilter::INFO), Some(e)),
+        None => (Targets::new().with_default(LevelFilter::INFO), None),
+    };
+    let lines = tracing_subscriber::fmt::layer()
+        .json()
+        .flatten_event(true)
+        .with_current_span(true)
+        .with_span_list(false)
+        .with_writer(std::io::stderr);
+    // Already installed (a second server in one process) is fine: the first one logs.
+    if tracing_subscriber::registry().with(lines).with(filter).try_init().is_ok() {
+        if let Some(e) = unreadable {
+            tracing::warn!(error = %e, "RUST_LOG is not a list of target=level directives; logging at info");
+        }
+    }
 }

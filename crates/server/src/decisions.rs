@@ -12,6 +12,7 @@ use store::{Cursor, DecisionLog, Page, Recorded};
 
 use super::Shared;
 use super::error::{ApiError, ErrorBody, parse_body};
+use super::telemetry::DecisionMark;
 use crate::limits::JsonBody;
 
 /// A stored record as the response body, byte for byte as it was stored.
@@ -149,10 +150,20 @@ pub async fn submit(State(server): State<Shared>, JsonBody(body): JsonBody) -> R
     let decider = server.decider()?;
     let outcome = decider.decide(&request, &server.clock.now_rfc3339())?;
     let record_json = outcome.record.record_json.clone();
-    match server.journal.record(outcome.record).await? {
-        Recorded::New => summary_response(StatusCode::CREATED, &record_json),
-        Recorded::Existing(stored) => summary_response(StatusCode::OK, &stored.record_json),
-    }
+    let made = DecisionMark::made(
+        outcome.record.decision_id.clone(),
+        outcome.decided.outcome.code(),
+        outcome.decided.segment.clone(),
+    );
+    // The decision's id (and, when made now, its outcome and segment) for the request log and the metrics.
+    let (mut response, mark) = match server.journal.record(outcome.record).await? {
+        Recorded::New => (summary_response(StatusCode::CREATED, &record_json)?, made),
+        Recorded::Existing(stored) => {
+            (summary_response(StatusCode::OK, &stored.record_json)?, DecisionMark::returned(stored.decision_id))
+        }
+    };
+    response.extensions_mut().insert(mark);
+    Ok(response)
 }
 
 /// GET /v1/decisions/{id}.

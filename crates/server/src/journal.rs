@@ -9,9 +9,16 @@
 //! The writer is a thread of its own with a connection of its own, used synchronously: through the async pool a
 //! batch was five round trips to a connection thread, and on the server's runtime each waited its turn behind the
 //! requests being decided, which put several milliseconds into every answer (see docs/benchmarks.md).
+//!
+//! The journal reports its queue depth and each batch's commit latency to `GET /metrics` ([`crate::telemetry`]).
+
+use std::sync::Arc;
+use std::time::Instant;
 
 use store::{DecisionRecord, DecisionWriter, Durability, Recorded, SqliteStore, StoreError};
 use tokio::sync::{mpsc, oneshot};
+
+use crate::telemetry::Histogram;
 
 /// Most decisions in one transaction.
 pub const MAX_BATCH: usize = 256;
@@ -22,6 +29,7 @@ type Reply = oneshot::Sender<Result<Recorded, StoreError>>;
 #[derive(Debug, Clone)]
 pub struct Journal {
     queue: mpsc::Sender<(DecisionRecord, Reply)>,
+    commits: Arc<Histogram>,
 }
 
 impl Journal {
@@ -31,9 +39,11 @@ impl Journal {
         let writer = store.decision_writer(durability)?;
         // Only the channel is awaited on this runtime; the writing itself is synchronous.
         let runtime = tokio::runtime::Builder::new_current_thread().build().map_err(io_error)?;
+        let commits = Arc::new(Histogram::default());
+        let timed = Timed { writer, commits: Arc::clone(&commits) };
         std::thread::Builder::new()
             .name("decision-writer".into())
-            .spawn(move || runtime.block_on(write_batches(writer, incoming)))
+            .spawn(move || runtime.block_on(write_batches(timed, incoming)))
             .map_err(io_error)?;
         let checkpointer = store.checkpointer()?;
         let alive = queue.downgrade();
@@ -50,7 +60,7 @@ impl Journal {
                             // Said once, not every 20 ms; the writer's own checkpoints still bound the log.
                             let failure = e.to_string();
                             if failure != last_failure {
-                                eprintln!("serve: background checkpoint failed: {failure}");
+                                tracing::warn!(error = %failure, "background checkpoint failed");
                                 last_failure = failure;
                             }
                             0
@@ -63,7 +73,17 @@ impl Journal {
                 }
             })
             .map_err(io_error)?;
-        Ok(Journal { queue })
+        Ok(Journal { queue, commits })
+    }
+
+    /// Decisions waiting for the writer, not counting the batch it is committing.
+    pub fn queue_depth(&self) -> usize {
+        self.queue.max_capacity().saturating_sub(self.queue.capacity())
+    }
+
+    /// How long the writer's transactions took, one observation per transaction.
+    pub fn commit_durations(&self) -> &Histogram {
+        &self.commits
     }
 
     /// Records a decision durably; returns once it is committed (or refused).
@@ -79,8 +99,26 @@ fn io_error(source: std::io::Error) -> StoreError {
     StoreError::Io { path: "decision writer thread".into(), source }
 }
 
+/// The writer, timing each transaction.
+struct Timed {
+    writer: DecisionWriter,
+    commits: Arc<Histogram>,
+}
+
+impl Timed {
+    fn record_decisions(
+        &mut self,
+        records: &[DecisionRecord],
+    ) -> Result<Vec<Result<Recorded, StoreError>>, StoreError> {
+        let started = Instant::now();
+        let recorded = self.writer.record_decisions(records);
+        self.commits.observe(started.elapsed());
+        recorded
+    }
+}
+
 /// The writer's loop: one transaction for everything that is waiting, then the answers.
-async fn write_batches(mut writer: DecisionWriter, mut incoming: mpsc::Receiver<(DecisionRecord, Reply)>) {
+async fn write_batches(mut writer: Timed, mut incoming: mpsc::Receiver<(DecisionRecord, Reply)>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while incoming.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let (records, replies): (Vec<DecisionRecord>, Vec<Reply>) = batch.drain(..).unzip();

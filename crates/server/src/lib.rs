@@ -18,6 +18,7 @@ pub mod loans;
 pub mod openapi;
 pub mod policies;
 pub mod review;
+pub mod telemetry;
 
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
@@ -66,6 +67,8 @@ pub struct Server {
     pub setup: Setup,
     /// Where decisions are recorded, in group commits.
     pub journal: journal::Journal,
+    /// The request metrics behind `GET /metrics`.
+    pub telemetry: Arc<telemetry::Telemetry>,
     decider: RwLock<Option<Arc<Decider>>>,
 }
 
@@ -104,6 +107,7 @@ impl Server {
             store,
             setup,
             journal,
+            telemetry: Arc::default(),
             decider: RwLock::new(None),
         };
         server.reload().await;
@@ -137,13 +141,14 @@ impl Server {
     }
 }
 
-/// The router with every endpoint, the body limit and the timeout.
+/// The router with every endpoint, the body limit, the timeout and the request log.
 pub fn router(server: Shared) -> Router {
     Router::new()
         .route("/health", get(health))
         .route("/ready", get(ready))
         .route("/openapi.json", get(openapi::document))
         .route("/docs", get(openapi::page))
+        .route("/metrics", get(telemetry::metrics))
         .route("/v1/applications", post(decisions::submit))
         .route("/v1/decisions/{id}", get(decisions::get_decision))
         .route("/v1/households/{id}/decisions", get(decisions::of_household))
@@ -164,6 +169,8 @@ pub fn router(server: Shared) -> Router {
         .layer(axum::middleware::from_fn(limits::check_request))
         // Outermost, so that it also sees the limit's and the timeout's own refusals.
         .layer(axum::middleware::map_response(json_errors))
+        // Outside even that, so the request log sees the final status and error code of every request.
+        .layer(axum::middleware::from_fn_with_state(Arc::clone(&server.telemetry), telemetry::track))
         .with_state(server)
 }
 

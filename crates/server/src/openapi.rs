@@ -4,7 +4,7 @@
 use axum::response::{Html, IntoResponse, Response};
 use utoipa::OpenApi;
 
-use super::{credit, decisions, error, loans, policies, review};
+use super::{credit, decisions, error, loans, policies, review, telemetry};
 
 /// The API description.
 #[derive(OpenApi)]
@@ -16,6 +16,7 @@ use super::{credit, decisions, error, loans, policies, review};
     paths(
         super::health,
         super::ready,
+        telemetry::metrics,
         decisions::submit,
         decisions::get_decision,
         decisions::of_household,

@@ -99,6 +99,11 @@ impl SqliteStore {
         &self.path
     }
 
+    /// The pool's connections now: (open, of which idle); read-only, for the server's metrics.
+    pub fn pool_connections(&self) -> (u32, usize) {
+        (self.pool.size(), self.pool.num_idle())
+    }
+
     /// Closes every connection, checkpointing the WAL so only the database file remains.
     pub async fn close(self) {
         self.pool.close().await;
