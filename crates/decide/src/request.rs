@@ -375,16 +375,13 @@ mod tests {
         assert_eq!(e.code, ErrorCode::MalformedJson);
     }
 
-    /// Reads `json` on a thread with a small stack (1 MiB unoptimised, 256 KiB optimised), quickly.
+    /// Reads `json` on a thread with a small stack (1 MiB unoptimised, 256 KiB optimised).
     fn from_json_small(json: Vec<u8>) -> Result<ApplicationRequest, DecideError> {
         let stack_bytes = if cfg!(debug_assertions) { 1024 * 1024 } else { 256 * 1024 };
         std::thread::scope(|scope| {
-            let read = std::thread::Builder::new().stack_size(stack_bytes).spawn_scoped(scope, move || {
-                let started = std::time::Instant::now();
-                let read = ApplicationRequest::from_json(&json);
-                assert!(started.elapsed() < std::time::Duration::from_secs(2), "took {:?}", started.elapsed());
-                read
-            });
+            let read = std::thread::Builder::new()
+                .stack_size(stack_bytes)
+                .spawn_scoped(scope, move || ApplicationRequest::from_json(&json));
             read.expect("a thread starts").join().expect("no panic")
         })
     }

@@ -547,13 +547,10 @@ mod tests {
         assert!(!mentions_column("\"$\""));
     }
 
-    /// Parses on a small stack, timed: the limits must refuse a pathological text quickly and shallowly.
+    /// Parses on a small stack: the limits must refuse a pathological text before the recursion goes deep.
     fn parse_small(text: String, unary_test: bool) -> Result<(), ParseError> {
         crate::on_small_stack(move || {
-            let started = std::time::Instant::now();
-            let parsed = if unary_test { parse_unary_test(&text).map(drop) } else { parse_expression(&text).map(drop) };
-            assert!(started.elapsed() < std::time::Duration::from_secs(2), "took {:?}", started.elapsed());
-            parsed
+            if unary_test { parse_unary_test(&text).map(drop) } else { parse_expression(&text).map(drop) }
         })
     }
 

@@ -1080,14 +1080,9 @@ mod tests {
         .to_string()
     }
 
-    /// Loads on a small stack, quickly.
+    /// Loads on a small stack.
     fn error_on_small_stack(json: String) -> String {
-        crate::on_small_stack(move || {
-            let started = std::time::Instant::now();
-            let message = error(&json);
-            assert!(started.elapsed() < std::time::Duration::from_secs(5), "took {:?}", started.elapsed());
-            message
-        })
+        crate::on_small_stack(move || error(&json))
     }
 
     #[test]
