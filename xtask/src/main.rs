@@ -4,7 +4,8 @@
 //! - `ci`: formatting check, clippy, tidy checks and tests, stopping at the first failure;
 //! - `tidy`: the repository tidy checks alone (see [`tidy`]);
 //! - `fmt`: format the whole workspace;
-//! - `bench`: run the benchmarks, which print their own figures.
+//! - `bench`: run the benchmarks, which print their own figures;
+//! - `fuzz`: run each cargo-fuzz target of `fuzz/` for a few seconds (see [`fuzz`]).
 
 mod tidy;
 
@@ -20,7 +21,11 @@ commands:
   ci     cargo fmt --check, clippy -D warnings, tidy checks, tests (stops at first failure)
   tidy   run the repository tidy checks only
   fmt    format the whole workspace (cargo fmt --all)
-  bench  run the benchmarks and print their figures (see docs/benchmarks.md); `bench lending|scoring|ingest|data|policy|decide` runs one group";
+  bench  run the benchmarks and print their figures (see docs/benchmarks.md); `bench lending|scoring|ingest|data|policy|decide` runs one group
+  fuzz   run each cargo-fuzz target in fuzz/ (policy_load, policy_expr, decide_request) for 20 seconds, from its
+         committed seeds; `fuzz <seconds> [target...]` sets the time and picks targets. Installs cargo-fuzz if
+         missing and works on stable Rust (RUSTC_BOOTSTRAP=1, no sanitizer); a crash fails the command and leaves
+         its input in fuzz/artifacts/<target>/";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -41,6 +46,7 @@ fn run(args: &[String]) -> Result<()> {
         Some("tidy") => tidy::run(&root),
         Some("fmt") => run_cargo(&root, &["fmt", "--all"]),
         Some("bench") => bench(&root, args.get(1).map(String::as_str)),
+        Some("fuzz") => fuzz(&root, &args[1..]),
         Some("help" | "-h" | "--help") => {
             println!("{USAGE}");
             Ok(())
@@ -75,6 +81,68 @@ fn bench(root: &Path, only: Option<&str>) -> Result<()> {
                 run_cargo(root, args)?;
             }
         }
+    }
+    Ok(())
+}
+
+/// Seconds each fuzz target runs when `cargo xtask fuzz` is given no time.
+const FUZZ_SECONDS: u32 = 20;
+
+/// `cargo xtask fuzz [seconds] [target...]`: builds the cargo-fuzz workspace in `fuzz/` and runs each target (all
+/// of `cargo fuzz list` unless some are named) for the given seconds, reading the committed seeds in
+/// `fuzz/seeds/<target>` and keeping what it generates in `fuzz/corpus/<target>` (ignored by git). cargo-fuzz is
+/// installed from crates.io if missing. libFuzzer needs nightly-only compiler flags: `RUSTC_BOOTSTRAP=1` lets
+/// stable accept them, and `--sanitizer none` avoids AddressSanitizer, which stable cannot build (the workspace
+/// forbids unsafe code, so it would find little). An input running longer than 10 seconds counts as a failure.
+fn fuzz(root: &Path, args: &[String]) -> Result<()> {
+    let (seconds, named) = match args.first().map(|first| first.parse::<u32>()) {
+        Some(Ok(seconds)) if seconds > 0 => (seconds, &args[1..]),
+        Some(Ok(_)) => bail!("fuzz: the time must be at least one second"),
+        _ => (FUZZ_SECONDS, args),
+    };
+    let started = Instant::now();
+    let installed = cargo_command(root).args(["fuzz", "--version"]).output().is_ok_and(|out| out.status.success());
+    if !installed {
+        println!("==> fuzz: installing cargo-fuzz");
+        run_cargo(root, &["install", "cargo-fuzz", "--locked"])?;
+        println!("<== fuzz: cargo-fuzz installed in {:.1}s", started.elapsed().as_secs_f64());
+    }
+    let listed = cargo_command(root).args(["fuzz", "list"]).output().context("failed to spawn `cargo fuzz list`")?;
+    if !listed.status.success() {
+        bail!("`cargo fuzz list` failed ({})", listed.status);
+    }
+    let all: Vec<String> = String::from_utf8_lossy(&listed.stdout).lines().map(str::trim).map(str::to_owned).collect();
+    if let Some(unknown) = named.iter().find(|name| !all.contains(name)) {
+        bail!("unknown fuzz target `{unknown}` (known: {})", all.join(", "));
+    }
+    let targets: Vec<&String> = if named.is_empty() { all.iter().collect() } else { named.iter().collect() };
+    let build = Instant::now();
+    run_fuzz(root, &["build", "--sanitizer", "none"])?;
+    println!("<== fuzz: targets built in {:.1}s", build.elapsed().as_secs_f64());
+    let max_time = format!("-max_total_time={seconds}");
+    for target in targets {
+        let corpus = root.join("fuzz/corpus").join(target);
+        std::fs::create_dir_all(&corpus).with_context(|| format!("creating {}", corpus.display()))?;
+        let (corpus, seeds) = (format!("fuzz/corpus/{target}"), format!("fuzz/seeds/{target}"));
+        println!("==> fuzz {target} for {seconds}s");
+        let run = Instant::now();
+        run_fuzz(root, &["run", target, "--sanitizer", "none", &corpus, &seeds, "--", &max_time, "-timeout=10"])?;
+        println!("<== fuzz {target}: no failure in {:.1}s", run.elapsed().as_secs_f64());
+    }
+    println!("fuzz: done in {:.1}s", started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+/// Runs `cargo fuzz <args>` in the workspace root with `RUSTC_BOOTSTRAP=1`, failing on a non-zero exit.
+fn run_fuzz(root: &Path, args: &[&str]) -> Result<()> {
+    let status = cargo_command(root)
+        .arg("fuzz")
+        .args(args)
+        .env("RUSTC_BOOTSTRAP", "1")
+        .status()
+        .with_context(|| format!("failed to spawn `cargo fuzz {}`", args.join(" ")))?;
+    if !status.success() {
+        bail!("`cargo fuzz {}` failed ({status}); a crashing input is kept under fuzz/artifacts/", args.join(" "));
     }
     Ok(())
 }

@@ -1,6 +1,8 @@
 //! An application as submitted: read from JSON field by field, so that every refusal names the field, its value
 //! and the reason, with a stable [`ErrorCode`]. Amounts are yuan with at most two decimals and become whole fen
-//! exactly; nothing is read through a binary float.
+//! exactly; nothing is read through a binary float. Every text is bounded in length and every refusal quotes at
+//! most [`QUOTED_CHARS`] characters of what it refuses, so a large or deeply nested value cannot make a large
+//! error; serde_json refuses JSON nested deeper than 128 levels before any of this runs.
 
 use chrono::Datelike;
 use domain::{Date, Money};
@@ -18,6 +20,10 @@ pub const MIN_AMOUNT_YUAN: i64 = 1_000;
 pub const MAX_AMOUNT_YUAN: i64 = 3_000_000;
 /// Longest term that can be asked for, months.
 pub const MAX_TERM_MONTHS: u32 = 60;
+/// Longest amount text, characters (`3000000.00` is ten).
+pub const MAX_AMOUNT_CHARS: usize = 40;
+/// Most characters of a refused value or field name an error quotes.
+pub const QUOTED_CHARS: usize = 64;
 
 /// A validated application.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,7 +94,7 @@ impl ApplicationRequest {
         if let Some(unknown) = object.keys().find(|k| !FIELDS.contains(&k.as_str())) {
             return Err(DecideError::field(
                 ErrorCode::InvalidField,
-                unknown,
+                &quoted(unknown),
                 format!("is not a field of an application (fields: {})", FIELDS.join(", ")),
             ));
         }
@@ -206,6 +212,19 @@ fn invalid(field: &str, message: impl Into<String>) -> DecideError {
     DecideError::field(ErrorCode::InvalidField, field, message)
 }
 
+/// A text as an error quotes it: its first [`QUOTED_CHARS`] characters, `…` marking a cut.
+fn quoted(text: &str) -> String {
+    match text.char_indices().nth(QUOTED_CHARS) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text.to_owned(),
+    }
+}
+
+/// A JSON value as an error quotes it, cut as [`quoted`] cuts a text.
+fn quoted_json(value: &Value) -> String {
+    quoted(&value.to_string())
+}
+
 /// Field-by-field access to the request object.
 struct Reader<'a>(&'a Map<String, Value>);
 
@@ -219,7 +238,7 @@ impl Reader<'_> {
             None => Ok(None),
             Some(Value::String(text)) if text.chars().count() <= max_chars => Ok(Some(text.clone())),
             Some(Value::String(_)) => Err(invalid(field, format!("is longer than {max_chars} characters"))),
-            Some(other) => Err(invalid(field, format!("must be a string, found {other}"))),
+            Some(other) => Err(invalid(field, format!("must be a string, found {}", quoted_json(other)))),
         }
     }
 
@@ -245,7 +264,7 @@ impl Reader<'_> {
         match self.get(field) {
             None => Ok(None),
             Some(Value::Bool(flag)) => Ok(Some(*flag)),
-            Some(other) => Err(invalid(field, format!("must be true or false, found {other}"))),
+            Some(other) => Err(invalid(field, format!("must be true or false, found {}", quoted_json(other)))),
         }
     }
 
@@ -253,7 +272,7 @@ impl Reader<'_> {
         match self.get(field) {
             None => Err(missing(field)),
             Some(Value::Number(n)) => n.as_i64().ok_or_else(|| invalid(field, format!("{n} is not a whole number"))),
-            Some(other) => Err(invalid(field, format!("must be a whole number, found {other}"))),
+            Some(other) => Err(invalid(field, format!("must be a whole number, found {}", quoted_json(other)))),
         }
     }
 
@@ -263,8 +282,13 @@ impl Reader<'_> {
             None => return Ok(None),
             Some(Value::Number(n)) => n.to_string(),
             Some(Value::String(s)) => s.clone(),
-            Some(other) => return Err(invalid(field, format!("must be an amount of yuan, found {other}"))),
+            Some(other) => {
+                return Err(invalid(field, format!("must be an amount of yuan, found {}", quoted_json(other))));
+            }
         };
+        if text.chars().count() > MAX_AMOUNT_CHARS {
+            return Err(invalid(field, format!("'{}' is longer than {MAX_AMOUNT_CHARS} characters", quoted(&text))));
+        }
         let money = Money::parse_yuan(&text).map_err(|e| invalid(field, format!("'{text}': {e}")))?;
         if money.is_negative() {
             return Err(DecideError::field(ErrorCode::OutOfRange, field, format!("{money} is negative")));
@@ -349,5 +373,73 @@ mod tests {
         assert_eq!(e.code, ErrorCode::MalformedJson);
         let e = ApplicationRequest::from_json(b"[1]").expect_err("not an object");
         assert_eq!(e.code, ErrorCode::MalformedJson);
+    }
+
+    /// Reads `json` on a thread with a small stack (1 MiB unoptimised, 256 KiB optimised).
+    fn from_json_small(json: Vec<u8>) -> Result<ApplicationRequest, DecideError> {
+        let stack_bytes = if cfg!(debug_assertions) { 1024 * 1024 } else { 256 * 1024 };
+        std::thread::scope(|scope| {
+            let read = std::thread::Builder::new()
+                .stack_size(stack_bytes)
+                .spawn_scoped(scope, move || ApplicationRequest::from_json(&json));
+            read.expect("a thread starts").join().expect("no panic")
+        })
+    }
+
+    fn with(field: &str, raw: &str) -> Vec<u8> {
+        let mut object = valid();
+        object[field] = Value::Null;
+        object.to_string().replacen(&format!("\"{field}\":null"), &format!("\"{field}\":{raw}"), 1).into_bytes()
+    }
+
+    #[test]
+    fn nesting_past_serde_jsons_limit_is_malformed_json_not_a_stack_overflow() {
+        for raw in ["[".repeat(60_000), "{\"a\":".repeat(60_000) + "1" + &"}".repeat(60_000)] {
+            let e = from_json_small(with("consent", &raw)).expect_err("too deep");
+            assert_eq!(e.code, ErrorCode::MalformedJson);
+            assert!(e.message.contains("recursion limit exceeded"), "{e}");
+        }
+        // Within the limit, the value is read and refused for its type, quoted in part.
+        let e = from_json_small(with("consent", &("[".repeat(100) + &"]".repeat(100)))).expect_err("not a flag");
+        assert_eq!((e.code, e.field.as_deref()), (ErrorCode::InvalidField, Some("consent")));
+        assert_eq!(e.message, format!("consent: must be true or false, found {}…", "[".repeat(QUOTED_CHARS)));
+    }
+
+    #[test]
+    fn refusals_quote_long_values_and_names_in_part() {
+        let long = "稻".repeat(100_000);
+        let cases = [
+            with("consent", &format!("\"{long}\"")),
+            with("term_months", &format!("[\"{long}\"]")),
+            with("purpose_text", &format!("{{\"a\": \"{long}\"}}")),
+            with("purpose_text", &format!("\"{long}\"")),
+            with("amount_yuan", &format!("\"{}\"", "1".repeat(100_000))),
+            with("amount_yuan", &format!("{{\"{long}\": 1}}")),
+            with(&long, "1"),
+        ];
+        for json in cases {
+            let e = from_json_small(json).expect_err("refused");
+            assert_eq!(e.code, ErrorCode::InvalidField, "{e}");
+            assert!(e.message.chars().count() < 400, "{e}");
+            assert!(e.field.as_deref().is_some_and(|field| field.chars().count() <= QUOTED_CHARS + 1), "{e}");
+        }
+        let e = from_json_small(with("amount_yuan", &format!("\"{}\"", "9".repeat(41)))).expect_err("too long");
+        assert_eq!(e.message, format!("amount_yuan: '{}' is longer than 40 characters", "9".repeat(41)));
+        let padded = format!("\"{}7400.00\"", "0".repeat(MAX_AMOUNT_CHARS - 7));
+        let request = from_json_small(with("amount_yuan", &padded)).expect("40 characters are read");
+        assert_eq!(request.amount, Money::from_fen(740_000));
+    }
+
+    #[test]
+    fn the_canonical_form_reads_back_as_the_same_request() {
+        let mut full = valid();
+        full["land_right_appraised_yuan"] = serde_json::json!(12000.5);
+        full["poverty_registered"] = Value::Bool(true);
+        for value in [valid(), full] {
+            let request = ApplicationRequest::from_value(&value).expect("valid");
+            let again = ApplicationRequest::from_json(request.to_json().to_string().as_bytes()).expect("canonical");
+            assert_eq!(again, request);
+            assert_eq!(again.sha256(), request.sha256());
+        }
     }
 }

@@ -3,13 +3,16 @@
 //! hashes names nor meets a type error. Semantics of missing values: arithmetic with null (or division by zero, or
 //! an overflow) gives null; a comparison with null is false, except `== null` and `!= null`; a condition that is
 //! null counts as false.
+//!
+//! Typing and evaluation recurse over the trees, so a compiled tree is at most [`MAX_NESTING`] deep, whatever
+//! built the untyped one.
 
 use std::borrow::Cow;
 use std::cmp::Ordering;
 
 use rust_decimal::{Decimal, RoundingStrategy};
 
-use crate::expr::{Ast, BinOp, TestItem};
+use crate::expr::{Ast, BinOp, MAX_NESTING, TestItem};
 use crate::value::{Type, Value};
 
 /// Why a parsed expression does not type-check.
@@ -40,6 +43,9 @@ pub enum TypeError {
     /// `round`'s second argument must be a whole-number literal from 0 to 28.
     #[error("round(x, n) needs n to be a whole number from 0 to 28")]
     RoundDigits,
+    /// The typed tree would be deeper than [`MAX_NESTING`]: evaluation recurses over it.
+    #[error("nested deeper than {MAX_NESTING} levels (min and max of n values count n - 1 levels)")]
+    Nesting,
 }
 
 /// How names in an expression are resolved.
@@ -115,12 +121,27 @@ pub enum Item {
     Equals(Compiled),
 }
 
-/// Types an expression; the result type is `None` only for the literal `null`.
+/// Types an expression; the result type is `None` only for the literal `null`. The compiled tree is at most
+/// [`MAX_NESTING`] levels deep ([`TypeError::Nesting`] otherwise).
 pub fn compile(
     ast: &Ast,
     scope: &dyn Scope,
     column: Option<Option<Type>>,
 ) -> Result<(Compiled, Option<Type>), TypeError> {
+    compile_at(ast, scope, column, 1)
+}
+
+/// [`compile`] for a subtree whose root lands at `depth` in the compiled tree (the root of all is at 1).
+fn compile_at(
+    ast: &Ast,
+    scope: &dyn Scope,
+    column: Option<Option<Type>>,
+    depth: usize,
+) -> Result<(Compiled, Option<Type>), TypeError> {
+    if depth > MAX_NESTING {
+        return Err(TypeError::Nesting);
+    }
+    let compile = |ast: &Ast, scope: &dyn Scope, column| compile_at(ast, scope, column, depth + 1);
     Ok(match ast {
         Ast::Number(number) => (Compiled::Const(Value::Number(*number)), Some(Type::Number)),
         Ast::String(text) => (Compiled::Const(Value::from(text.as_str())), Some(Type::String)),
@@ -213,8 +234,11 @@ pub fn compile(
             };
             let operands = if matches!((name, args), ("min" | "max", [_, _])) { args } else { operands };
             let mut typed = Vec::with_capacity(operands.len());
-            for operand in operands {
-                let (operand, ty) = compile(operand, scope, column)?;
+            for (index, operand) in operands.iter().enumerate() {
+                // min and max fold into a chain of pairs: the i-th operand sits i levels further down (the last
+                // two side by side); a function of one operand takes one level.
+                let below = if matches!(name, "min" | "max") { index.min(operands.len().saturating_sub(2)) } else { 0 };
+                let (operand, ty) = compile_at(operand, scope, column, depth + 1 + below)?;
                 want(ty, Type::Number, name)?;
                 typed.push(operand);
             }
@@ -535,6 +559,46 @@ mod tests {
         assert!(matches!(check("max([a, s])"), Err(TypeError::Mismatch { .. })));
         assert_eq!(check("round(a, b)"), Err(TypeError::RoundDigits));
         assert_eq!(check("$ > 1"), Err(TypeError::NoColumn));
+    }
+
+    #[test]
+    fn trees_at_the_nesting_limit_type_and_evaluate_on_a_small_stack() {
+        let deepest = [
+            ("-".repeat(MAX_NESTING - 1) + "a", dec("-1.5")),
+            ("a + ".repeat(MAX_NESTING - 1) + "a", dec("96")),
+            ("not ".repeat(MAX_NESTING - 3) + "(a > 1)", Value::Bool(false)),
+            ("abs(".repeat(MAX_NESTING - 1) + "a" + &")".repeat(MAX_NESTING - 1), dec("1.5")),
+            (format!("max([{}])", vec!["a"; MAX_NESTING].join(", ")), dec("1.5")),
+            ("b > 1 ? 0 : ".repeat(MAX_NESTING - 2) + "a", dec("1.5")),
+        ];
+        for (text, expected) in deepest {
+            let value = crate::on_small_stack(|| eval(&text));
+            assert_eq!(value, expected, "{}", &text[..20]);
+        }
+    }
+
+    #[test]
+    fn typed_trees_deeper_than_the_limit_are_refused() {
+        let check = |text: String| compile(&parse_expression(&text).expect("parses"), &Fields, None).map(drop);
+        // min and max of n values fold into n - 1 levels of pairs.
+        let many = |n: usize| format!("min([{}])", vec!["a"; n].join(", "));
+        assert_eq!(check(many(MAX_NESTING + 1)), Err(TypeError::Nesting));
+        assert_eq!(check(many(2_000)), Err(TypeError::Nesting));
+        // Below 61 minus signs, `min([a, a, a])` is 3 levels as parsed (call, list, value) and as typed (two pairs,
+        // values); `min([a, a, a, a])` parses in 3 levels too but types into 4.
+        assert_eq!(check("-".repeat(MAX_NESTING - 3) + &many(3)), Ok(()));
+        assert_eq!(check("-".repeat(MAX_NESTING - 3) + &many(4)), Err(TypeError::Nesting));
+        // A tree built by hand, not by the parser, is bounded too.
+        let mut ast = Ast::Path("a".into());
+        for _ in 0..1_000 {
+            ast = Ast::Neg(Box::new(ast));
+        }
+        let refused = crate::on_small_stack(move || compile(&ast, &Fields, None).map(drop));
+        assert_eq!(refused, Err(TypeError::Nesting));
+        assert_eq!(
+            TypeError::Nesting.to_string(),
+            "nested deeper than 64 levels (min and max of n values count n - 1 levels)"
+        );
     }
 
     #[test]

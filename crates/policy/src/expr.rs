@@ -6,10 +6,23 @@
 //! `abs(x)`, `floor(x)`, `ceil(x)`, `round(x)` and `round(x, n)`. Unary tests (decision-table input cells) are a
 //! comma-separated list of alternatives, each a comparison with the column value (`> 600`, `!= 0`), an interval
 //! (`[18..65]`, `(0..0.5]`) or a value the column must equal (`"planting"`, `true`, `null`).
+//!
+//! Parsing is recursive, and so are typing, evaluation and dropping the trees: a text is refused when it is longer
+//! than [`MAX_TEXT_CHARS`] or nests deeper than [`MAX_NESTING`], so no policy file can exhaust the stack.
 
 use rust_decimal::Decimal;
 
 use crate::schema::parse_decimal;
+
+/// How deeply an expression may nest. Every operator, unary minus or `not`, parenthesis, function call and list
+/// opens a level around its operands, and a value is one level: `-(a + b)` is four deep, and a chain `a + b + c`
+/// is three, as its tree is. The default policy's deepest expression is 7 levels (`floor(min([…]) * f / 1000) *
+/// 1000`). Parsing, typing and evaluating take under 1 KiB of stack a level in an optimised build, so at this
+/// limit a few dozen KiB, and an expression of 60,000 minus signs is an error instead of a stack overflow.
+pub const MAX_NESTING: usize = 64;
+
+/// Longest expression or cell text, in characters (the default policy's longest is 267).
+pub const MAX_TEXT_CHARS: usize = 10_000;
 
 /// Why a piece of text is not in the supported syntax.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -120,14 +133,22 @@ struct Parser<'a> {
     text: &'a str,
     tokens: Vec<(Token, usize)>,
     at: usize,
+    /// `expression` calls under way: bounded by [`MAX_NESTING`] before the tree that would be too deep is built.
+    open: usize,
+}
+
+/// A parsed subtree and its depth (a value alone is 1).
+struct Tree {
+    ast: Ast,
+    depth: usize,
 }
 
 /// Parses a whole expression.
 pub fn parse_expression(text: &str) -> Result<Ast, ParseError> {
     let mut parser = Parser::new(text)?;
-    let ast = parser.expression(0)?;
+    let tree = parser.expression(0)?;
     parser.finish()?;
-    Ok(ast)
+    Ok(tree.ast)
 }
 
 /// Parses a unary test: a comma-separated list of alternatives (the text must not be empty).
@@ -153,7 +174,16 @@ pub fn mentions_column(text: &str) -> bool {
 
 impl<'a> Parser<'a> {
     fn new(text: &'a str) -> Result<Self, ParseError> {
-        Ok(Self { text, tokens: lex(text)?, at: 0 })
+        Ok(Self { text, tokens: lex(text)?, at: 0, open: 0 })
+    }
+
+    /// A tree of `depth` levels, or the error naming the limit if that is too deep.
+    fn tree(&self, ast: Ast, depth: usize) -> Result<Tree, ParseError> {
+        if depth > MAX_NESTING { Err(self.too_deep()) } else { Ok(Tree { ast, depth }) }
+    }
+
+    fn too_deep(&self) -> ParseError {
+        self.error(format!("nested deeper than {MAX_NESTING} levels"))
     }
 
     fn error(&self, message: impl Into<String>) -> ParseError {
@@ -187,32 +217,32 @@ impl<'a> Parser<'a> {
             Some(Token::Op(op)) if is_comparison(*op) => {
                 let op = *op;
                 self.at += 1;
-                Ok(TestItem::Compare(op, self.expression(3)?))
+                Ok(TestItem::Compare(op, self.expression(3)?.ast))
             }
             Some(Token::LBracket) => {
                 self.at += 1;
-                let low = self.expression(0)?;
+                let low = self.expression(0)?.ast;
                 self.range(low, true)
             }
             Some(Token::LParen) => {
                 let start = self.at;
                 self.at += 1;
                 // `(a..b]` is an interval; `(a + b) * 2` an ordinary value, parsed again from the parenthesis.
-                let low = self.expression(0)?;
+                let low = self.expression(0)?.ast;
                 if self.peek() == Some(&Token::DotDot) {
                     self.range(low, false)
                 } else {
                     self.at = start;
-                    Ok(TestItem::Equals(self.expression(0)?))
+                    Ok(TestItem::Equals(self.expression(0)?.ast))
                 }
             }
-            _ => Ok(TestItem::Equals(self.expression(0)?)),
+            _ => Ok(TestItem::Equals(self.expression(0)?.ast)),
         }
     }
 
     fn range(&mut self, low: Ast, low_closed: bool) -> Result<TestItem, ParseError> {
         self.expect(&Token::DotDot, "`..` in an interval")?;
-        let high = self.expression(0)?;
+        let high = self.expression(0)?.ast;
         let high_closed = match self.peek() {
             Some(Token::RBracket) => true,
             Some(Token::RParen) => false,
@@ -222,8 +252,21 @@ impl<'a> Parser<'a> {
         Ok(TestItem::Range { low, low_closed, high, high_closed })
     }
 
-    /// Precedence climbing: 1 `or`, 2 `and`, 3 comparisons, 4 `+ -`, 5 `* /`.
-    fn expression(&mut self, min_level: u8) -> Result<Ast, ParseError> {
+    /// Precedence climbing: 1 `or`, 2 `and`, 3 comparisons, 4 `+ -`, 5 `* /`. Every call parses a subtree one
+    /// level below its caller's, so counting the calls under way refuses a text nested too deep before the
+    /// recursion can exhaust the stack; a chain `a + b + c`, parsed in a loop, deepens the tree it builds instead,
+    /// which [`Parser::tree`] bounds.
+    fn expression(&mut self, min_level: u8) -> Result<Tree, ParseError> {
+        if self.open >= MAX_NESTING {
+            return Err(self.too_deep());
+        }
+        self.open += 1;
+        let tree = self.climb(min_level);
+        self.open -= 1;
+        tree
+    }
+
+    fn climb(&mut self, min_level: u8) -> Result<Tree, ParseError> {
         let mut left = self.prefix()?;
         while let Some(Token::Op(op)) = self.peek() {
             let op = *op;
@@ -234,61 +277,79 @@ impl<'a> Parser<'a> {
             self.at += 1;
             let right = self.expression(level)?;
             if is_comparison(op)
-                && let Ast::Binary(inner, ..) = &left
+                && let Ast::Binary(inner, ..) = &left.ast
                 && is_comparison(*inner)
             {
                 return Err(self.error("comparisons do not chain; use `and`"));
             }
-            left = Ast::Binary(op, Box::new(left), Box::new(right));
+            let depth = 1 + left.depth.max(right.depth);
+            left = self.tree(Ast::Binary(op, Box::new(left.ast), Box::new(right.ast)), depth)?;
         }
         if min_level == 0 && self.eat(&Token::Question) {
             let then = self.expression(0)?;
             self.expect(&Token::Colon, "`:` in `condition ? a : b`")?;
             let otherwise = self.expression(0)?;
-            left = Ast::If(Box::new(left), Box::new(then), Box::new(otherwise));
+            let depth = 1 + left.depth.max(then.depth).max(otherwise.depth);
+            let ast = Ast::If(Box::new(left.ast), Box::new(then.ast), Box::new(otherwise.ast));
+            left = self.tree(ast, depth)?;
         }
         Ok(left)
     }
 
-    fn prefix(&mut self) -> Result<Ast, ParseError> {
+    /// A comma-separated list of expressions up to `close`, which the caller has checked is not next.
+    fn items(&mut self, close: &Token, what: &str) -> Result<(Vec<Ast>, usize), ParseError> {
+        let mut items = Vec::new();
+        let mut depth = 0;
+        loop {
+            let item = self.expression(0)?;
+            depth = depth.max(item.depth);
+            items.push(item.ast);
+            if !self.eat(&Token::Comma) {
+                break;
+            }
+        }
+        self.expect(close, what)?;
+        Ok((items, depth))
+    }
+
+    fn prefix(&mut self) -> Result<Tree, ParseError> {
         let Some((token, _)) = self.tokens.get(self.at).cloned() else {
             return Err(self.error("expected a value"));
         };
         self.at += 1;
         match token {
-            Token::Number(number) => Ok(Ast::Number(number)),
-            Token::String(text) => Ok(Ast::String(text)),
-            Token::Op(BinOp::Sub) => Ok(Ast::Neg(Box::new(self.expression(5)?))),
-            Token::Not => Ok(Ast::Not(Box::new(self.expression(2)?))),
+            Token::Number(number) => self.tree(Ast::Number(number), 1),
+            Token::String(text) => self.tree(Ast::String(text), 1),
+            Token::Op(BinOp::Sub) => {
+                let inner = self.expression(5)?;
+                self.tree(Ast::Neg(Box::new(inner.ast)), inner.depth + 1)
+            }
+            Token::Not => {
+                let inner = self.expression(2)?;
+                self.tree(Ast::Not(Box::new(inner.ast)), inner.depth + 1)
+            }
             Token::LParen => {
                 let inner = self.expression(0)?;
                 self.expect(&Token::RParen, "`)`")?;
-                Ok(inner)
+                self.tree(inner.ast, inner.depth + 1)
             }
             Token::LBracket => {
-                let mut items = vec![self.expression(0)?];
-                while self.eat(&Token::Comma) {
-                    items.push(self.expression(0)?);
-                }
-                self.expect(&Token::RBracket, "`]` closing the list")?;
-                Ok(Ast::List(items))
+                let (items, depth) = self.items(&Token::RBracket, "`]` closing the list")?;
+                self.tree(Ast::List(items), depth + 1)
             }
             Token::Ident(name) => match name.as_str() {
-                "true" => Ok(Ast::Bool(true)),
-                "false" => Ok(Ast::Bool(false)),
-                "null" => Ok(Ast::Null),
+                "true" => self.tree(Ast::Bool(true), 1),
+                "false" => self.tree(Ast::Bool(false), 1),
+                "null" => self.tree(Ast::Null, 1),
                 _ if self.eat(&Token::LParen) => {
-                    let mut args = Vec::new();
-                    if !self.eat(&Token::RParen) {
-                        args.push(self.expression(0)?);
-                        while self.eat(&Token::Comma) {
-                            args.push(self.expression(0)?);
-                        }
-                        self.expect(&Token::RParen, "`)` closing the arguments")?;
-                    }
-                    Ok(Ast::Call(name, args))
+                    let (args, depth) = if self.eat(&Token::RParen) {
+                        (Vec::new(), 0)
+                    } else {
+                        self.items(&Token::RParen, "`)` closing the arguments")?
+                    };
+                    self.tree(Ast::Call(name, args), depth + 1)
                 }
-                _ => Ok(Ast::Path(name)),
+                _ => self.tree(Ast::Path(name), 1),
             },
             _ => {
                 self.at -= 1;
@@ -313,6 +374,15 @@ fn level(op: BinOp) -> u8 {
 }
 
 fn lex(text: &str) -> Result<Vec<(Token, usize)>, ParseError> {
+    if text.chars().nth(MAX_TEXT_CHARS).is_some() {
+        // The error quotes the beginning only: the message must stay readable.
+        let beginning: String = text.chars().take(40).collect();
+        return Err(ParseError {
+            message: format!("longer than {MAX_TEXT_CHARS} characters"),
+            position: MAX_TEXT_CHARS,
+            text: format!("{beginning}…"),
+        });
+    }
     let chars: Vec<char> = text.chars().collect();
     let error =
         |message: &str, position: usize| ParseError { message: message.to_owned(), position, text: text.to_owned() };
@@ -475,6 +545,83 @@ mod tests {
         let ast = parse_expression("a > 1 ? b : c ? 1 : 2").expect("parses");
         assert!(matches!(ast, Ast::If(_, _, ref otherwise) if matches!(**otherwise, Ast::If(..))));
         assert!(!mentions_column("\"$\""));
+    }
+
+    /// Parses on a small stack: the limits must refuse a pathological text before the recursion goes deep.
+    fn parse_small(text: String, unary_test: bool) -> Result<(), ParseError> {
+        crate::on_small_stack(move || {
+            if unary_test { parse_unary_test(&text).map(drop) } else { parse_expression(&text).map(drop) }
+        })
+    }
+
+    fn too_deep(text: String, unary_test: bool) {
+        let shown: String = text.chars().take(30).collect();
+        let error = parse_small(text, unary_test).expect_err("refused");
+        assert_eq!(error.message, format!("nested deeper than {MAX_NESTING} levels"), "{shown}");
+    }
+
+    #[test]
+    fn sixty_thousand_minus_signs_or_parentheses_are_refused_not_a_stack_overflow() {
+        for text in ["-".repeat(60_000) + "1", "(".repeat(60_000) + "1" + &")".repeat(60_000)] {
+            let error = parse_small(text, false).expect_err("refused");
+            assert_eq!(error.message, format!("longer than {MAX_TEXT_CHARS} characters"));
+            assert!(error.to_string().len() < 200, "{error}");
+        }
+        let just_short_enough = "-".repeat(MAX_TEXT_CHARS - 1) + "1";
+        too_deep(just_short_enough, false);
+        too_deep("(".repeat(4_000) + "1" + &")".repeat(4_000), false);
+        too_deep("(".repeat(9_999), false);
+    }
+
+    #[test]
+    fn every_kind_of_nesting_is_bounded() {
+        let n = 1_000;
+        too_deep("abs(".repeat(n) + "1" + &")".repeat(n), false);
+        too_deep("max([".repeat(n) + "1" + &"])".repeat(n), false);
+        too_deep("[".repeat(n) + "1" + &"]".repeat(n), false);
+        too_deep("not ".repeat(n) + "true", false);
+        too_deep("! ".repeat(n) + "true", false);
+        too_deep("a ? b : ".repeat(n) + "c", false);
+        too_deep("1 + ".repeat(n) + "1", false);
+        too_deep("a or ".repeat(n) + "b", false);
+        too_deep("2 * -".repeat(n) + "1", false);
+        // Unary tests: each alternative's value, the bounds of an interval, a parenthesised value.
+        too_deep("> ".to_owned() + &"-".repeat(n) + "1", true);
+        too_deep("[".repeat(n) + "1..2]", true);
+        too_deep("(".repeat(n) + "1..2]", true);
+        too_deep("[1..".to_owned() + &"(".repeat(n) + "2", true);
+        too_deep("1, ".to_owned() + &"-".repeat(n) + "1", true);
+    }
+
+    #[test]
+    fn nesting_up_to_the_limit_parses() {
+        // A value is one level, each minus sign one more.
+        let deepest = "-".repeat(MAX_NESTING - 1) + "1";
+        parse_small(deepest, false).expect("exactly at the limit");
+        too_deep("-".repeat(MAX_NESTING) + "1", false);
+        let sum = "1 + ".repeat(MAX_NESTING - 1) + "1";
+        parse_small(sum, false).expect("a chain of 63 additions is 64 deep");
+        too_deep("1 + ".repeat(MAX_NESTING) + "1", false);
+        // A parenthesis is a level: 62 of them around `-1`.
+        let parenthesised = "(".repeat(MAX_NESTING - 2) + "-1" + &")".repeat(MAX_NESTING - 2);
+        parse_small(parenthesised, false).expect("at the limit");
+        too_deep("(".repeat(MAX_NESTING - 1) + "-1" + &")".repeat(MAX_NESTING - 1), false);
+        parse_small("[".repeat(MAX_NESTING - 1) + "1" + &"]".repeat(MAX_NESTING - 1), false).expect("at the limit");
+        parse_small("[0..".to_owned() + &"-".repeat(MAX_NESTING - 1) + "1]", true).expect("at the limit");
+    }
+
+    #[test]
+    fn long_texts_are_refused_with_their_beginning_quoted() {
+        let list = vec!["\"x\""; MAX_TEXT_CHARS / 4].join(", ");
+        let error = parse_unary_test(&list).expect_err("too long");
+        assert_eq!(
+            error.to_string(),
+            format!("longer than {MAX_TEXT_CHARS} characters at character {MAX_TEXT_CHARS} of `{}…`", &list[..40])
+        );
+        let fits = "1".repeat(MAX_TEXT_CHARS);
+        assert_eq!(parse_expression(&fits).map_err(|e| e.message), Err("number out of range".to_owned()));
+        let multibyte = "\"".to_owned() + &"稻".repeat(MAX_TEXT_CHARS - 2) + "\"";
+        assert!(parse_unary_test(&multibyte).is_ok(), "characters, not bytes, are counted");
     }
 
     #[test]

@@ -6,7 +6,7 @@
 //! upstream; every output field has one type and is not an input; cells parse and type-check; and decision tables
 //! pass the interval checks of `check`.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::sync::Arc;
 
@@ -144,6 +144,12 @@ pub enum LoadErrorKind {
         /// The other cells' values, if the gap is within a group of rules.
         context: String,
     },
+    /// The cells of the other columns combine into more groups than the gap check looks at.
+    #[error(
+        "the other columns' values combine into more than {MAX_GAP_GROUPS} groups, too many to check for gaps; \
+         split the table"
+    )]
+    GapGroups,
 }
 
 /// A policy checked and compiled against a schema, ready to evaluate. Cloning it is cheap (one shared program).
@@ -781,6 +787,10 @@ fn collect_slots(compiled: &Compiled, out: &mut Vec<usize>) {
     }
 }
 
+/// Most groups of rules the gap check of one table looks at: the combinations of single values the cells of the
+/// columns other than the numeric one name (a table of segments and products has a few dozen).
+pub const MAX_GAP_GROUPS: usize = 4_096;
+
 /// Empty intervals, unreachable rules (`first`, `unique`), overlaps (`unique`) and gaps (`first`, `unique`, when
 /// exactly one numeric column is constrained: rules are grouped by their other cells and each group must cover
 /// every number, rules whose other cells are empty belonging to every group).
@@ -871,12 +881,17 @@ fn check_intervals(at: &Where<'_>, table: &jdm::DecisionTable, compiled: &CTable
         .collect();
     let [column] = numeric[..] else { return Ok(()) };
     // Groups: every combination of single values the other columns' cells name ("" where a cell is empty).
+    // Their number is a product over the columns: bounded, so that a small file cannot make the check run for hours.
     let mut groups: Vec<Vec<String>> = Vec::new();
-    for rule in &atoms {
+    let mut seen: HashSet<Vec<String>> = HashSet::new();
+    for (index, rule) in atoms.iter().enumerate() {
         let mut keys: Vec<Vec<String>> = vec![Vec::new()];
         for (c, cell_atoms) in rule.iter().enumerate() {
             let choices: Vec<String> =
                 if c == column || cell_atoms.is_empty() { vec![String::new()] } else { cell_atoms.clone() };
+            if keys.len().saturating_mul(choices.len()) > MAX_GAP_GROUPS {
+                return Err(at.at(Some(rule_name(index)), None, LoadErrorKind::GapGroups));
+            }
             keys = keys
                 .into_iter()
                 .flat_map(|key| {
@@ -889,9 +904,12 @@ fn check_intervals(at: &Where<'_>, table: &jdm::DecisionTable, compiled: &CTable
                 .collect();
         }
         for key in keys {
-            if !groups.contains(&key) {
+            if seen.insert(key.clone()) {
                 groups.push(key);
             }
+        }
+        if groups.len() > MAX_GAP_GROUPS {
+            return Err(at.at(Some(rule_name(index)), None, LoadErrorKind::GapGroups));
         }
     }
     for key in &groups {
@@ -1044,6 +1062,97 @@ mod tests {
         let with_null =
             one_table("first", &inputs, &[("a", &["< 0.1"], "1"), ("b", &[">= 0.1"], "2"), ("c", &["null"], "3")]);
         load("t.json", &with_null, &schema()).expect("null is not covered by number rules");
+    }
+
+    /// A graph of one expression node and one switch between input and output.
+    fn expression_and_switch(assignment: &str, condition: &str) -> String {
+        serde_json::json!({
+            "nodes": [
+                {"id": "in", "name": "In", "type": "inputNode"},
+                {"id": "x", "name": "Calc", "type": "expressionNode",
+                    "content": {"expressions": [{"id": "e1", "key": "k", "value": assignment}]}},
+                {"id": "s", "name": "Route", "type": "switchNode",
+                    "content": {"statements": [{"id": "yes", "condition": condition}]}},
+                {"id": "out", "name": "Out", "type": "outputNode"}],
+            "edges": [{"id": "a", "sourceId": "in", "targetId": "x"}, {"id": "b", "sourceId": "x", "targetId": "s"},
+                {"id": "c", "sourceId": "s", "targetId": "out", "sourceHandle": "yes"}]
+        })
+        .to_string()
+    }
+
+    /// Loads on a small stack.
+    fn error_on_small_stack(json: String) -> String {
+        crate::on_small_stack(move || error(&json))
+    }
+
+    #[test]
+    fn nesting_too_deep_is_refused_naming_node_rule_and_column() {
+        let deep = "-".repeat(5_000) + "pd";
+        let message = error_on_small_stack(expression_and_switch(&deep, "true"));
+        assert!(message.starts_with("t.json: node \"Calc\" (x), rule \"e1\" (#1), column \"k\": nested deeper than 64 levels at character 64 of `----"), "{message}");
+        let message = error_on_small_stack(expression_and_switch("1", &"(".repeat(5_000)));
+        assert!(
+            message.starts_with("t.json: node \"Route\" (s), rule \"yes\" (#1): nested deeper than 64 levels"),
+            "{message}"
+        );
+        let sixty_thousand = "-".repeat(60_000) + "pd";
+        let message = error_on_small_stack(expression_and_switch(&sixty_thousand, "true"));
+        assert!(message.ends_with("column \"k\": longer than 10000 characters at character 10000 of `----------------------------------------…`"), "{message}");
+        let cell = "< ".to_owned() + &"abs(".repeat(1_500) + &")".repeat(1_500);
+        let table = one_table("first", &[("PD", "pd")], &[("a", &[""], "1"), ("b", &[&cell], "2")]);
+        let message = error_on_small_stack(table);
+        assert!(
+            message.contains("node \"Table\" (t), rule \"b\" (#2), column \"PD\": nested deeper than 64"),
+            "{message}"
+        );
+        let output = "max([".to_owned() + &vec!["pd"; 100].join(", ") + "])";
+        let table = one_table("first", &[("PD", "pd")], &[("a", &[""], &output)]);
+        let message = error_on_small_stack(table);
+        assert!(
+            message.contains("rule \"a\" (#1), column \"Out\": nested deeper than 64 levels (min and max"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn json_nested_deeper_than_serde_json_allows_is_refused() {
+        // A node's content is read into a `serde_json::Value`, and serde_json stops at 128 levels of arrays and
+        // objects (it refuses the 128th level), before any recursion of ours; a key the graph does not have is skipped without recursion.
+        let with = |value: String| {
+            let mut graph: serde_json::Value =
+                serde_json::from_str(&one_table("first", &[("PD", "pd")], &[("a", &[""], "1")])).expect("json");
+            graph["nodes"][1]["content"]["editor"] = serde_json::Value::Null;
+            graph["editor"] = serde_json::Value::Null;
+            graph.to_string().replacen("\"editor\":null", &format!("\"editor\":{value}"), 1)
+        };
+        let arrays = |levels: usize| "[".repeat(levels) + &"]".repeat(levels);
+        let objects = |levels: usize| "{\"a\":".repeat(levels) + "1" + &"}".repeat(levels);
+        crate::on_small_stack(move || {
+            let graph = with(arrays(123));
+            assert!(graph.find("\"editor\":[") > graph.find("\"content\""), "in a node's content");
+            load("t.json", &graph, &schema()).expect("graph, nodes, node, content and 123 arrays: 127 levels");
+            for value in [arrays(124), arrays(60_000), objects(60_000)] {
+                let message = error(&with(value));
+                assert!(message.starts_with("t.json: not a JDM graph: recursion limit exceeded"), "{message}");
+            }
+            let skipped = format!("{{\"editor\": {}, \"nodes\": []}}", objects(60_000));
+            assert_eq!(error(&skipped), "t.json: a graph needs exactly one inputNode, found 0");
+        });
+    }
+
+    #[test]
+    fn gap_check_groups_are_bounded() {
+        // 13 string columns of two values each: 8,192 groups, each once the product of the cells.
+        let inputs: Vec<(&str, &str)> = (0..13).map(|_| ("Segment", "segment")).chain([("PD", "pd")]).collect();
+        let mut cells = vec!["\"x\", \"y\""; 13];
+        cells.push("< 0.1");
+        let table = one_table("first", &inputs, &[("a", &cells, "1"), ("b", &[""; 14], "2")]);
+        let message = error_on_small_stack(table);
+        assert!(message.ends_with("rule \"a\" (#1): the other columns' values combine into more than 4096 groups, too many to check for gaps; split the table"), "{message}");
+        // 11 such columns: 2,048 groups, and the one of rule "b" whose cells are all empty.
+        let fewer: Vec<&str> = cells[2..].to_vec();
+        let table = one_table("first", &inputs[2..], &[("a", &fewer, "1"), ("b", &[""; 12], "2")]);
+        load("t.json", &table, &schema()).expect("2,049 groups are checked");
     }
 
     #[test]
