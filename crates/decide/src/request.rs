@@ -271,7 +271,14 @@ impl Reader<'_> {
     fn integer(&self, field: &str) -> Result<i64, DecideError> {
         match self.get(field) {
             None => Err(missing(field)),
-            Some(Value::Number(n)) => n.as_i64().ok_or_else(|| invalid(field, format!("{n} is not a whole number"))),
+            // JSON does not tell 8 from 8.0: a number with no fraction is a whole number, as JSON Schema's
+            // `integer` says. Anything else, or beyond ±2^53 where floats skip whole numbers, is refused.
+            Some(Value::Number(n)) => n
+                .as_i64()
+                .or_else(|| {
+                    n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() <= 9_007_199_254_740_992.0).map(|f| f as i64)
+                })
+                .ok_or_else(|| invalid(field, format!("{n} is not a whole number"))),
             Some(other) => Err(invalid(field, format!("must be a whole number, found {}", quoted_json(other)))),
         }
     }
@@ -332,6 +339,15 @@ mod tests {
         let mut changed = valid();
         changed["amount_yuan"] = serde_json::json!(7401);
         assert_ne!(ApplicationRequest::from_value(&changed).expect("valid").sha256(), request.sha256());
+    }
+
+    #[test]
+    fn a_whole_number_written_with_a_zero_fraction_is_a_whole_number() {
+        let mut eight = valid();
+        eight["term_months"] = serde_json::json!(8.0);
+        assert_eq!(ApplicationRequest::from_value(&eight).expect("8.0 is 8").term_months, 8);
+        let half = refused(|o| drop(o.insert("term_months".into(), serde_json::json!(8.5))));
+        assert_eq!((half.code, half.field.as_deref()), (ErrorCode::InvalidField, Some("term_months")));
     }
 
     #[test]

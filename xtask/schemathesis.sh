@@ -1,0 +1,49 @@
+#!/bin/sh
+# schemathesis (PyPI) against a running `agririsk serve`: every operation of `/openapi.json` is fed requests
+# generated from the document, with all of schemathesis's checks (enabled in schemathesis.toml) (valid requests accepted, invalid ones refused,
+# every status and body as documented, undeclared methods answered 405). The exceptions are in schemathesis.toml
+# at the repository root, each with its reason.
+#
+# Prepares a data directory like the end-to-end tests (tiny simulated county, keys, ingest, the shipped decision
+# model promoted, the default policy active), serves it on loopback as of 2025-10-12 (inside the county's data) and
+# stops the server when done. The seed is fixed so a run is reproducible; exit status is schemathesis's.
+#
+# usage: xtask/schemathesis.sh [MAX_EXAMPLES] [SEED]     (AGRIRISK_BIN overrides the binary; default debug build)
+set -eu
+root=$(cd "$(dirname "$0")/.." && pwd)
+bin=${AGRIRISK_BIN:-${CARGO_TARGET_DIR:-$root/target}/debug/agririsk}
+examples=${1:-40}
+seed=${2:-20261206}
+command -v st >/dev/null 2>&1 || { echo "schemathesis.sh: st (schemathesis) is not installed" >&2; exit 1; }
+work=$(mktemp -d)
+pid=
+trap 'kill "$pid" 2>/dev/null || true; rm -rf "$work"' EXIT
+data=$work/data
+a() { "$bin" --data-dir "$data" "$@"; }
+a simulate --preset tiny --seed 1 --quiet --format csv --out "$work/county" >/dev/null
+a keys generate --out "$work/keys" >/dev/null
+a ingest --all "$work/county" --key-file "$work/keys" --as-of 2026-11-28 --quiet >/dev/null
+a model register --model "$root/models/decision-scorecard.json" >/dev/null
+model=$(a model list --format json | sed -n 's/.*"id": *"\([0-9a-f]\{64\}\)".*/\1/p' | head -1)
+a model promote --id "$model" --to champion --reason schemathesis --by risk.li >/dev/null
+policy=$(a policy submit "$root/policies/default/rural-microcredit.json" --name rural-microcredit --version 1 \
+    --effective-from 2020-01-01 --by risk.zhang | sed -n 's/.* as \([0-9a-f]\{64\}\).*/\1/p')
+a policy move "$policy" --to approved --by chief.wang --reason schemathesis >/dev/null
+a policy move "$policy" --to active --by chief.wang --reason schemathesis >/dev/null
+# The server's stdin stays open on a pipe that the EXIT trap's kill ends; its first line is the address.
+mkfifo "$work/in"
+sleep 100000 >"$work/in" &
+holder=$!
+RUST_LOG=warn "$bin" --data-dir "$data" serve --listen 127.0.0.1:0 --today 2025-10-12 --stop-on-eof \
+    <"$work/in" >"$work/out" 2>"$work/log" &
+pid=$!
+trap 'kill "$pid" "$holder" 2>/dev/null || true; rm -rf "$work"' EXIT
+for _ in $(seq 1 100); do
+    addr=$(sed -n 's|^listening on \(http://.*\)$|\1|p' "$work/out")
+    [ -n "$addr" ] && break
+    sleep 0.1
+done
+[ -n "${addr:-}" ] || { echo "schemathesis.sh: the server did not start" >&2; cat "$work/log" >&2; exit 1; }
+cd "$root"
+st run "$addr/openapi.json" --max-examples "$examples" --seed "$seed" --workers 1 \
+    --generation-deterministic --no-color
