@@ -769,3 +769,75 @@ fn each_request_is_one_json_log_line_without_personal_data() {
         assert!(!log.contains(personal), "{personal} in the log: {log}");
     }
 }
+
+#[test]
+fn a_server_killed_mid_disbursement_leaves_every_loan_whole_or_absent() {
+    use std::sync::{Arc, Mutex};
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = prepared(dir.path());
+    let (mut child, addr) = start(&data, TODAY);
+    // Sixty approved decisions (H0000003 is approved for this application), then four clients disbursing them.
+    let decisions: Vec<String> = (0..60)
+        .map(|n| {
+            let body = application(&format!("kill-disb-{n}"), "H0000003").to_string();
+            let (status, answer) = http_at(&addr, "POST", "/v1/applications", body.as_bytes());
+            assert_eq!(status, 201, "{answer}");
+            let answer = json(&answer);
+            assert_eq!(answer["outcome"], "approve");
+            answer["decision_id"].as_str().expect("id").to_owned()
+        })
+        .collect();
+    let acknowledged = Arc::new(Mutex::new(Vec::<String>::new()));
+    let clients: Vec<_> = (0..4)
+        .map(|client| {
+            let (addr, acknowledged) = (addr.clone(), Arc::clone(&acknowledged));
+            let mine: Vec<String> = decisions.iter().skip(client).step_by(4).cloned().collect();
+            std::thread::spawn(move || {
+                for id in mine {
+                    let body = serde_json::json!({"request_id": format!("pay-{id}"), "disbursed_on": "2025-10-10"});
+                    let Ok(mut stream) = TcpStream::connect(&addr) else { return };
+                    let body = body.to_string();
+                    let head = format!(
+                        "POST /v1/decisions/{id}/disbursement HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n\
+                         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                        body.len()
+                    );
+                    if stream.write_all(head.as_bytes()).is_err() {
+                        return;
+                    }
+                    let mut response = String::new();
+                    if stream.read_to_string(&mut response).is_err() || !response.starts_with("HTTP/1.1 201") {
+                        return;
+                    }
+                    acknowledged.lock().expect("lock").push(id);
+                }
+            })
+        })
+        .collect();
+    while acknowledged.lock().expect("lock").len() < 10 {
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    child.0.kill().expect("SIGKILL");
+    child.0.wait().expect("the server is gone");
+    for client in clients {
+        client.join().expect("client");
+    }
+    let acknowledged = acknowledged.lock().expect("lock").clone();
+    let (_again, addr) = start(&data, TODAY);
+    for id in &decisions {
+        let (status, loan) = http_at(&addr, "GET", &format!("/v1/loans/L{id}?as_of=2025-10-10"), b"");
+        if acknowledged.contains(id) {
+            assert_eq!(status, 200, "acknowledged disbursement of {id} was lost: {loan}");
+        }
+        if status == 200 {
+            let disbursed = super::money(&json(&loan)["balances"]["disbursed"]);
+            assert!(disbursed > 0, "loan L{id} exists without its disbursement: {loan}");
+        }
+        // Whatever the kill left, the same request completes now: once, never half.
+        let body = serde_json::json!({"request_id": format!("pay-{id}"), "disbursed_on": "2025-10-10"});
+        let (again, answer) =
+            http_at(&addr, "POST", &format!("/v1/decisions/{id}/disbursement"), body.to_string().as_bytes());
+        let expected = if status == 200 { 200 } else { 201 };
+        assert_eq!(again, expected, "{id}: {answer}");
+    }
+}
