@@ -111,7 +111,9 @@ pub async fn apply(
     clock: &dyn Clock,
 ) -> Result<(store::DecisionRecord, Decided, bool), Error> {
     let decider = decider(store, &Setup::default()).await?;
-    let outcome = decider.decide(request, &clock.now_rfc3339())?;
+    let screening = crate::screening::screening_of(store, &request.household_id, request.applied_on).await?;
+    let request = request.clone().screened(screening);
+    let outcome = decider.decide(&request, &clock.now_rfc3339())?;
     match store.record_decision(&outcome.record).await {
         Ok(Recorded::New) => Ok((outcome.record, outcome.decided, false)),
         Ok(Recorded::Existing(stored)) => Ok((stored, outcome.decided, true)),

@@ -5,7 +5,7 @@
 //! from the one table in [`error`]. The clock (`domain::Clock`) and the store are passed in: nothing here reads the
 //! system time. Modules: [`loans`] (book, post, position, portfolio, classify), [`decisions`] (the decider from the
 //! registers; decide and record), [`disbursement`] (a decision to a loan, in one transaction), [`policy_sim`] (replay past applications through a candidate), [`review`] (an
-//! officer's bounded action on a referral), [`village`]
+//! officer's bounded action on a referral), [`screening`] (consents, list hits and fraud cases on file), [`village`]
 //! (whole-village pre-credit and the 信用村 rating), [`views`] (the JSON documents of loans and postings).
 
 pub mod decisions;
@@ -14,6 +14,7 @@ pub mod error;
 pub mod loans;
 pub mod policy_sim;
 pub mod review;
+pub mod screening;
 pub mod views;
 pub mod village;
 

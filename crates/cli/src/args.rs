@@ -109,6 +109,13 @@ pub enum Command {
         #[command(subcommand)]
         command: PolicyCommand,
     },
+    /// The lender's screening register: consents, list hits and fraud cases, which decisions read and applicants
+    /// never assert.
+    Screening {
+        /// The screening command.
+        #[command(subcommand)]
+        command: ScreeningCommand,
+    },
     /// Whole-village credit (整村授信): pre-credit lines for every household of a village and its 信用村 rating.
     Village {
         /// The village command.
@@ -258,6 +265,21 @@ pub enum VillageCommand {
         /// Print JSON instead of tables.
         #[arg(long)]
         json: bool,
+    },
+}
+
+/// Screening-register commands.
+#[derive(Debug, Subcommand)]
+pub enum ScreeningCommand {
+    /// Record entries from a CSV file with the header `household_id,kind,effective_on,source,note` (kind: consent,
+    /// consent_withdrawn, blacklisted, blacklist_cleared, fraud_case, fraud_case_closed); all or nothing, and an
+    /// entry recorded before is skipped.
+    Load {
+        /// The CSV file.
+        file: PathBuf,
+        /// Who records them.
+        #[arg(long)]
+        by: String,
     },
 }
 

@@ -17,6 +17,7 @@ pub mod policies;
 pub mod policy_sim;
 pub mod profile;
 pub mod report;
+pub mod screening;
 pub mod serve;
 pub mod simulate;
 pub mod table;
@@ -172,6 +173,9 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
                 policies::list_command(&cli.data_dir, name.as_deref(), format == Format::Json).await
             }
         },
+        Command::Screening { command: args::ScreeningCommand::Load { file, by } } => {
+            screening::load_command(&cli.data_dir, &file, &by).await
+        }
         Command::Village { command: VillageCommand::Credit { village: code, on, json } } => {
             let on = match on {
                 Some(text) => date("on", &text)?,

@@ -21,7 +21,7 @@ use std::sync::Arc;
 pub use engine::{Applicant, Assessment, Decided, Engine, EngineError, Scorer, ShownReason, Terms, VersionedPolicy};
 pub use error::{DecideError, ErrorCode};
 pub use record::{RecordMeta, decision_id_of, record_text, to_store_record};
-pub use request::ApplicationRequest;
+pub use request::{ApplicationRequest, Screening};
 pub use split::{Arm, Entry, Lineup};
 pub use world::{Market, World};
 

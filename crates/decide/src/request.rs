@@ -46,11 +46,13 @@ pub struct ApplicationRequest {
     pub amount: Money,
     /// Term asked for, months.
     pub term_months: u32,
-    /// Consent to the credit check and the use of the applicant's data (PIPL).
+    /// Consent to the credit check and the use of the applicant's data (PIPL) on file: from the lender's screening
+    /// register, set by the caller ([`ApplicationRequest::screened`]); never read from the application.
     pub consent: bool,
-    /// Hit on the lender's or a court's list of dishonest debtors.
+    /// Hit on the lender's or a court's list of dishonest debtors: from the screening register, never from the
+    /// application.
     pub blacklisted: bool,
-    /// An open fraud suspicion on file.
+    /// An open fraud case on file: from the screening register, never from the application.
     pub fraud_suspected: bool,
     /// Registered as lifted out of poverty (脱贫户).
     pub poverty_registered: bool,
@@ -58,6 +60,20 @@ pub struct ApplicationRequest {
     pub land_right_appraised: Option<Money>,
     /// Applying through a whole-village credit programme (整村授信).
     pub whole_village_programme: bool,
+}
+
+/// What the lender's own records say and an applicant must not assert: refused in an application.
+pub const SCREENING_FIELDS: &[&str] = &["consent", "blacklisted", "fraud_suspected"];
+
+/// The screening of an applicant on the application date, from the lender's register.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Screening {
+    /// A consent to the credit check is on file and not withdrawn.
+    pub consent: bool,
+    /// On a list of dishonest debtors or the lender's blacklist.
+    pub blacklisted: bool,
+    /// A fraud case is open.
+    pub fraud_suspected: bool,
 }
 
 const FIELDS: &[&str] = &[
@@ -70,9 +86,6 @@ const FIELDS: &[&str] = &[
     "purpose_text",
     "amount_yuan",
     "term_months",
-    "consent",
-    "blacklisted",
-    "fraud_suspected",
     "poverty_registered",
     "land_right_appraised_yuan",
     "whole_village_programme",
@@ -91,6 +104,13 @@ impl ApplicationRequest {
         let Value::Object(object) = value else {
             return Err(DecideError::whole(ErrorCode::MalformedJson, "the request must be a JSON object"));
         };
+        if let Some(asserted) = object.keys().find(|k| SCREENING_FIELDS.contains(&k.as_str())) {
+            return Err(DecideError::field(
+                ErrorCode::InvalidField,
+                asserted,
+                "comes from the lender's screening register (list hits, fraud cases, consents), not from the application",
+            ));
+        }
         if let Some(unknown) = object.keys().find(|k| !FIELDS.contains(&k.as_str())) {
             return Err(DecideError::field(
                 ErrorCode::InvalidField,
@@ -138,9 +158,10 @@ impl ApplicationRequest {
             purpose_text: r.optional_text("purpose_text", 2_000)?.unwrap_or_default(),
             amount,
             term_months,
-            consent: r.flag("consent")?.ok_or_else(|| missing("consent"))?,
-            blacklisted: r.flag("blacklisted")?.ok_or_else(|| missing("blacklisted"))?,
-            fraud_suspected: r.flag("fraud_suspected")?.unwrap_or(false),
+            // Nothing on file until the caller screens the applicant: no consent, so a forgotten screening declines.
+            consent: false,
+            blacklisted: false,
+            fraud_suspected: false,
             poverty_registered: r.flag("poverty_registered")?.unwrap_or(false),
             land_right_appraised: r.amount("land_right_appraised_yuan")?,
             whole_village_programme: r.flag("whole_village_programme")?.unwrap_or(false),
@@ -177,7 +198,16 @@ impl ApplicationRequest {
         }
     }
 
-    /// The request in canonical JSON (fixed field order, amounts in yuan with two decimals).
+    /// The request with the applicant's screening on the application date.
+    pub fn screened(mut self, screening: Screening) -> ApplicationRequest {
+        self.consent = screening.consent;
+        self.blacklisted = screening.blacklisted;
+        self.fraud_suspected = screening.fraud_suspected;
+        self
+    }
+
+    /// The request in canonical JSON (fixed field order, amounts in yuan with two decimals), with the screening it
+    /// was decided on (`consent`, `blacklisted`, `fraud_suspected`) for the record.
     pub fn to_json(&self) -> Value {
         serde_json::json!({
             "request_id": self.request_id,
@@ -198,9 +228,21 @@ impl ApplicationRequest {
         })
     }
 
-    /// SHA-256 of the canonical JSON, lowercase hex: the same application however it was spelled hashes the same.
+    /// What the applicant sent, in canonical JSON: [`ApplicationRequest::to_json`] without the screening.
+    pub fn applicant_json(&self) -> Value {
+        let mut canonical = self.to_json();
+        if let Value::Object(fields) = &mut canonical {
+            for field in SCREENING_FIELDS {
+                fields.shift_remove(*field);
+            }
+        }
+        canonical
+    }
+
+    /// SHA-256 of [`ApplicationRequest::applicant_json`], lowercase hex: the same application however it was
+    /// spelled hashes the same, whatever the register said when it came in.
     pub fn sha256(&self) -> String {
-        integrate::schema::hex(&Sha256::digest(self.to_json().to_string().as_bytes()))
+        integrate::schema::hex(&Sha256::digest(self.applicant_json().to_string().as_bytes()))
     }
 }
 
@@ -312,7 +354,7 @@ mod tests {
         serde_json::json!({
             "request_id": "r-1", "application_id": "A1", "household_id": "H0000002", "applied_on": "2025-10-05",
             "product": "crop", "purpose": "crop-inputs", "purpose_text": "买化肥", "amount_yuan": "7400.00",
-            "term_months": 9, "consent": true, "blacklisted": false
+            "term_months": 9, "whole_village_programme": false
         })
     }
 
@@ -355,7 +397,13 @@ mod tests {
         type Change = Box<dyn FnOnce(&mut Map<String, Value>)>;
         let cases: Vec<(ErrorCode, &str, Change)> = vec![
             (ErrorCode::MissingField, "household_id", Box::new(|o| drop(o.remove("household_id")))),
-            (ErrorCode::MissingField, "consent", Box::new(|o| drop(o.insert("consent".into(), Value::Null)))),
+            (ErrorCode::InvalidField, "consent", Box::new(|o| drop(o.insert("consent".into(), true.into())))),
+            (ErrorCode::InvalidField, "blacklisted", Box::new(|o| drop(o.insert("blacklisted".into(), false.into())))),
+            (
+                ErrorCode::InvalidField,
+                "fraud_suspected",
+                Box::new(|o| drop(o.insert("fraud_suspected".into(), false.into()))),
+            ),
             (ErrorCode::UnknownProduct, "product", Box::new(|o| drop(o.insert("product".into(), "car".into())))),
             (ErrorCode::UnknownPurpose, "purpose", Box::new(|o| drop(o.insert("purpose".into(), "gambling".into())))),
             (ErrorCode::OutOfRange, "amount_yuan", Box::new(|o| drop(o.insert("amount_yuan".into(), "999".into())))),
@@ -371,7 +419,11 @@ mod tests {
                 "applied_on",
                 Box::new(|o| drop(o.insert("applied_on".into(), "2025-13-01".into()))),
             ),
-            (ErrorCode::InvalidField, "consent", Box::new(|o| drop(o.insert("consent".into(), "yes".into())))),
+            (
+                ErrorCode::InvalidField,
+                "whole_village_programme",
+                Box::new(|o| drop(o.insert("whole_village_programme".into(), "yes".into()))),
+            ),
             (ErrorCode::InvalidField, "request_id", Box::new(|o| drop(o.insert("request_id".into(), "a b".into())))),
             (ErrorCode::InvalidField, "amonut_yuan", Box::new(|o| drop(o.insert("amonut_yuan".into(), 1.into())))),
             (
@@ -411,21 +463,25 @@ mod tests {
     #[test]
     fn nesting_past_serde_jsons_limit_is_malformed_json_not_a_stack_overflow() {
         for raw in ["[".repeat(60_000), "{\"a\":".repeat(60_000) + "1" + &"}".repeat(60_000)] {
-            let e = from_json_small(with("consent", &raw)).expect_err("too deep");
+            let e = from_json_small(with("whole_village_programme", &raw)).expect_err("too deep");
             assert_eq!(e.code, ErrorCode::MalformedJson);
             assert!(e.message.contains("recursion limit exceeded"), "{e}");
         }
         // Within the limit, the value is read and refused for its type, quoted in part.
-        let e = from_json_small(with("consent", &("[".repeat(100) + &"]".repeat(100)))).expect_err("not a flag");
-        assert_eq!((e.code, e.field.as_deref()), (ErrorCode::InvalidField, Some("consent")));
-        assert_eq!(e.message, format!("consent: must be true or false, found {}…", "[".repeat(QUOTED_CHARS)));
+        let e = from_json_small(with("whole_village_programme", &("[".repeat(100) + &"]".repeat(100))))
+            .expect_err("not a flag");
+        assert_eq!((e.code, e.field.as_deref()), (ErrorCode::InvalidField, Some("whole_village_programme")));
+        assert_eq!(
+            e.message,
+            format!("whole_village_programme: must be true or false, found {}…", "[".repeat(QUOTED_CHARS))
+        );
     }
 
     #[test]
     fn refusals_quote_long_values_and_names_in_part() {
         let long = "稻".repeat(100_000);
         let cases = [
-            with("consent", &format!("\"{long}\"")),
+            with("whole_village_programme", &format!("\"{long}\"")),
             with("term_months", &format!("[\"{long}\"]")),
             with("purpose_text", &format!("{{\"a\": \"{long}\"}}")),
             with("purpose_text", &format!("\"{long}\"")),
@@ -451,11 +507,17 @@ mod tests {
         let mut full = valid();
         full["land_right_appraised_yuan"] = serde_json::json!(12000.5);
         full["poverty_registered"] = Value::Bool(true);
+        let screening = Screening { consent: true, blacklisted: false, fraud_suspected: true };
         for value in [valid(), full] {
-            let request = ApplicationRequest::from_value(&value).expect("valid");
-            let again = ApplicationRequest::from_json(request.to_json().to_string().as_bytes()).expect("canonical");
+            let request = ApplicationRequest::from_value(&value).expect("valid").screened(screening);
+            let again = ApplicationRequest::from_json(request.applicant_json().to_string().as_bytes())
+                .expect("canonical")
+                .screened(screening);
             assert_eq!(again, request);
             assert_eq!(again.sha256(), request.sha256());
+            // The record shows the screening the decision used; the hash does not depend on it.
+            assert_eq!(request.to_json()["fraud_suspected"], Value::Bool(true));
+            assert_eq!(request.clone().screened(Screening::default()).sha256(), request.sha256());
         }
     }
 }

@@ -7,7 +7,9 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use decide::{ApplicationRequest, Arm, Decider, Engine, Entry, ErrorCode, Lineup, Scorer, VersionedPolicy, World};
+use decide::{
+    ApplicationRequest, Arm, Decider, Engine, Entry, ErrorCode, Lineup, Scorer, Screening, VersionedPolicy, World,
+};
 use domain::{Date, Money};
 use features::input::{
     BorrowerRecords, BureauReport, Commodity, Context, FarmCrop, Grade, Household, Loan, Month, PriceRow, Product,
@@ -142,21 +144,22 @@ fn decider(lineup: Lineup) -> Decider {
     Decider { engine: Arc::new(engine), lineup: Arc::new(lineup), world: Arc::new(world()) }
 }
 
-fn request(household: &str, change: impl FnOnce(&mut serde_json::Value)) -> ApplicationRequest {
+/// An application of `household`, screened with a consent on file and no list hit, then changed by `change`.
+fn request(household: &str, change: impl FnOnce(&mut serde_json::Value, &mut Screening)) -> ApplicationRequest {
     let mut json = serde_json::json!({
         "request_id": format!("r-{household}"), "application_id": format!("A-new-{household}"),
         "household_id": household, "applied_on": "2025-09-20", "product": "crop", "purpose": "crop-inputs",
-        "purpose_text": "购买冬小麦种子和化肥", "amount_yuan": "30000", "term_months": 10, "consent": true,
-        "blacklisted": false
+        "purpose_text": "购买冬小麦种子和化肥", "amount_yuan": "30000", "term_months": 10
     });
-    change(&mut json);
-    ApplicationRequest::from_value(&json).expect("valid request")
+    let mut screening = Screening { consent: true, blacklisted: false, fraud_suspected: false };
+    change(&mut json, &mut screening);
+    ApplicationRequest::from_value(&json).expect("valid request").screened(screening)
 }
 
 #[test]
 fn a_decision_carries_terms_in_fen_reasons_trace_features_and_versions() {
     let decider = decider(Lineup::single(default_policy("rural-microcredit@1")));
-    let outcome = decider.decide(&request("H0000001", |_| {}), "2025-09-20T10:00:00+08:00").expect("decided");
+    let outcome = decider.decide(&request("H0000001", |_, _| {}), "2025-09-20T10:00:00+08:00").expect("decided");
     let decided = &outcome.decided;
     assert_ne!(decided.outcome, Outcome::Decline, "a clean AAA household is not declined: {:?}", decided.reasons);
     let t = &decided.terms;
@@ -186,20 +189,20 @@ fn a_decision_carries_terms_in_fen_reasons_trace_features_and_versions() {
 #[test]
 fn the_same_request_decides_the_same_way() {
     let decider = decider(Lineup::single(default_policy("p")));
-    let a = decider.decide(&request("H0000001", |_| {}), "2025-09-20T10:00:00+08:00").expect("decided");
-    let b = decider.decide(&request("H0000001", |_| {}), "2025-09-20T10:00:00+08:00").expect("decided");
+    let a = decider.decide(&request("H0000001", |_, _| {}), "2025-09-20T10:00:00+08:00").expect("decided");
+    let b = decider.decide(&request("H0000001", |_, _| {}), "2025-09-20T10:00:00+08:00").expect("decided");
     assert_eq!(a.record, b.record);
 }
 
 #[test]
 fn knock_outs_decline_with_their_reason_and_nothing_lent() {
     let decider = decider(Lineup::single(default_policy("p")));
-    type Change = fn(&mut serde_json::Value);
+    type Change = fn(&mut serde_json::Value, &mut Screening);
     let cases: [(&str, Change, &str); 3] = [
-        ("H0000001", |j| j["consent"] = false.into(), "KO_CONSENT"),
-        ("H0000001", |j| j["blacklisted"] = true.into(), "KO_BLACKLIST"),
+        ("H0000001", |_, s| s.consent = false, "KO_CONSENT"),
+        ("H0000001", |_, s| s.blacklisted = true, "KO_BLACKLIST"),
         // Born 1955: 70 in 2025.
-        ("H0000002", |_| {}, "KO_AGE"),
+        ("H0000002", |_, _| {}, "KO_AGE"),
     ];
     for (household, change, code) in cases {
         let decided =
@@ -215,13 +218,14 @@ fn knock_outs_decline_with_their_reason_and_nothing_lent() {
 #[test]
 fn unknown_applicants_and_missing_heads_are_refused() {
     let decider = decider(Lineup::single(default_policy("p")));
-    let e = decider.decide(&request("H9999999", |_| {}), "t").expect_err("unknown");
+    let e = decider.decide(&request("H9999999", |_, _| {}), "t").expect_err("unknown");
     assert_eq!((e.code, e.field.as_deref()), (ErrorCode::UnknownApplicant, Some("household_id")));
     // H0000003 has no household head on file: the age rule cannot be applied.
-    let e = decider.decide(&request("H0000003", |_| {}), "t").expect_err("no head");
+    let e = decider.decide(&request("H0000003", |_, _| {}), "t").expect_err("no head");
     assert_eq!(e.code, ErrorCode::UnknownApplicant);
     // Before the first LPR fixing there is no price.
-    let e = decider.decide(&request("H0000001", |j| j["applied_on"] = "2019-01-10".into()), "t").expect_err("no LPR");
+    let e =
+        decider.decide(&request("H0000001", |j, _| j["applied_on"] = "2019-01-10".into()), "t").expect_err("no LPR");
     assert_eq!((e.code, e.field.as_deref()), (ErrorCode::OutOfRange, Some("applied_on")));
 }
 
@@ -268,7 +272,7 @@ fn dispatch_challenger_and_shadows() {
     assert_eq!(picked("crop", "2026-02-01").as_deref(), Some("next-year"));
     assert!(Lineup { active: Vec::new(), ..lineup.clone() }.champion(VILLAGE, "crop", d("2025-09-20")).is_none());
 
-    let outcome = decider(lineup.clone()).decide(&request("H0000001", |_| {}), "t").expect("decided");
+    let outcome = decider(lineup.clone()).decide(&request("H0000001", |_, _| {}), "t").expect("decided");
     assert_eq!(outcome.arm, Arm::Champion);
     let record: serde_json::Value = serde_json::from_str(&outcome.record.record_json).expect("json");
     assert_eq!(record["shadow"][0]["policy_version"], "shadow-1");
@@ -276,10 +280,10 @@ fn dispatch_challenger_and_shadows() {
 
     // Every applicant in a 100% challenger arm, none in a 0% arm.
     let all = Lineup { challenger: Some((default_policy("challenger"), 10_000)), ..lineup.clone() };
-    let outcome = decider(all).decide(&request("H0000001", |_| {}), "t").expect("decided");
+    let outcome = decider(all).decide(&request("H0000001", |_, _| {}), "t").expect("decided");
     assert_eq!((outcome.arm, outcome.decided.policy_version.as_str()), (Arm::Challenger, "challenger"));
     let none = Lineup { challenger: Some((default_policy("challenger"), 0)), ..lineup };
-    assert_eq!(decider(none).decide(&request("H0000001", |_| {}), "t").expect("decided").arm, Arm::Champion);
+    assert_eq!(decider(none).decide(&request("H0000001", |_, _| {}), "t").expect("decided").arm, Arm::Champion);
 }
 
 #[test]
@@ -288,7 +292,7 @@ fn the_scorecard_fast_path_and_the_streamed_trace_agree_with_the_general_paths()
     let world = world();
     let mut reasons_compared = 0;
     for household in ["H0000001", "H0000003"] {
-        let request = request(household, |_| {});
+        let request = request(household, |_, _| {});
         let applicant = world.applicant(household).expect("on file");
         let market = world.market(request.applied_on);
         let mut applicant = applicant;
@@ -346,7 +350,7 @@ fn a_decision_never_sees_the_loan_booked_from_its_own_application() {
             lineup: Arc::new(Lineup::single(default_policy("p"))),
             world: Arc::new(world),
         };
-        decider.decide(&request("H0000001", |_| {}), "t").expect("decided").record
+        decider.decide(&request("H0000001", |_, _| {}), "t").expect("decided").record
     };
     let [before, after] = [borrowers[0].clone(), borrowers[1].clone()].map(decide);
     assert_eq!(before, after);
@@ -361,7 +365,7 @@ fn the_lending_core_accepts_the_terms_of_every_product_the_policy_chooses() {
     let calendar = domain::CropCalendar::china_default();
     let mut seen = std::collections::BTreeSet::new();
     for product in ["crop", "livestock", "business", "cooperative"] {
-        let request = request("H0000001", |j| j["product"] = product.into());
+        let request = request("H0000001", |j, _| j["product"] = product.into());
         let decided = decider.decide(&request, "t").expect("decided").decided;
         let Some(chosen) = decided.terms.product.clone() else { continue };
         let terms_request = decided.terms.terms_request(d("2025-09-25")).expect("terms");

@@ -61,7 +61,9 @@ fn summary_response(status: StatusCode, record_json: &str) -> Result<Response, A
     Ok((status, [(header::CONTENT_TYPE, "application/json")], body).into_response())
 }
 
-/// An application, as `decide::ApplicationRequest::from_json` reads it.
+/// An application, as `decide::ApplicationRequest::from_json` reads it. Consent, list hits and fraud cases are not
+/// part of it: they come from the lender's screening register (`POST /v1/screening`), and an application that
+/// asserts them is refused.
 #[allow(dead_code)]
 #[derive(serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -95,13 +97,6 @@ pub struct Application {
     /// Term in months, 1–60.
     #[schema(minimum = 1, maximum = 60)]
     term_months: u32,
-    /// Consent to the credit check (PIPL).
-    consent: bool,
-    /// On a list of dishonest debtors.
-    blacklisted: bool,
-    /// An open fraud suspicion.
-    #[schema(nullable = false)]
-    fraud_suspected: Option<bool>,
     /// Registered as lifted out of poverty.
     #[schema(nullable = false)]
     poverty_registered: Option<bool>,
@@ -148,6 +143,9 @@ pub async fn submit(State(server): State<Shared>, JsonBody(body): JsonBody) -> R
     crate::limits::strict_json(&body)?;
     let request = ApplicationRequest::from_json(&body)?;
     let decider = server.decider()?;
+    // Consent, list hits and fraud cases come from the lender's register as of the application date.
+    let screening = app::screening::screening_of(&server.store, &request.household_id, request.applied_on).await?;
+    let request = request.screened(screening);
     let outcome = decider.decide(&request, &server.clock.now_rfc3339())?;
     let record_json = outcome.record.record_json.clone();
     let made = DecisionMark::made(

@@ -18,6 +18,7 @@ pub mod loans;
 pub mod openapi;
 pub mod policies;
 pub mod review;
+pub mod screening;
 pub mod telemetry;
 
 use std::sync::{Arc, RwLock};
@@ -163,6 +164,8 @@ pub fn router(server: Shared) -> Router {
         .route("/v1/officers", post(review::register))
         .route("/v1/review-queue", get(review::queue))
         .route("/v1/decisions/{id}/review", post(review::review))
+        .route("/v1/screening", post(screening::record))
+        .route("/v1/households/{id}/screening", get(screening::of_household))
         .fallback(not_found)
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(BODY_LIMIT_BYTES))

@@ -4,7 +4,7 @@
 use axum::response::{Html, IntoResponse, Response};
 use utoipa::OpenApi;
 
-use super::{credit, decisions, error, loans, policies, review, telemetry};
+use super::{credit, decisions, error, loans, policies, review, screening, telemetry};
 
 /// The API description.
 #[derive(OpenApi)]
@@ -31,6 +31,8 @@ use super::{credit, decisions, error, loans, policies, review, telemetry};
         review::register,
         review::queue,
         review::review,
+        screening::record,
+        screening::of_household,
     ),
     components(schemas(
         error::ErrorBody,
@@ -44,6 +46,8 @@ use super::{credit, decisions, error, loans, policies, review, telemetry};
         credit::SimulateBody,
         review::OfficerBody,
         review::ReviewBody,
+        screening::ScreeningBody,
+        screening::EntryBody,
     ))
 )]
 pub struct ApiDoc;

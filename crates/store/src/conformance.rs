@@ -506,3 +506,50 @@ pub async fn unknown_models_are_reported<S: ModelRegistry>(store: S) {
     assert!(matches!(&err, Err(StoreError::ModelNotFound(id)) if *id == ghost), "moving a ghost must fail: {err:?}");
     assert_eq!(err.expect_err("ghost").to_string(), format!("model {ghost} not found"));
 }
+
+fn screening(household: &str, kind: crate::ScreeningKind, on: &str, source: &str) -> crate::ScreeningEntry {
+    crate::ScreeningEntry {
+        household_id: household.to_owned(),
+        kind,
+        effective_on: parse_date(on).expect("date"),
+        source: source.to_owned(),
+        recorded_by: "risk.li".to_owned(),
+        recorded_at: "2026-12-01T09:00:00+08:00".to_owned(),
+        note: String::new(),
+    }
+}
+
+/// Runs every screening-register check, each on a fresh store from `fresh`.
+pub async fn check_screening<S, F, Fut>(fresh: F)
+where
+    S: crate::ScreeningRegister,
+    F: Fn() -> Fut,
+    Fut: Future<Output = S>,
+{
+    screening_entries_round_trip_in_day_order(fresh().await).await;
+    screening_entries_are_recorded_once(fresh().await).await;
+}
+
+/// Entries come back per household, oldest effective day first, exactly as recorded.
+pub async fn screening_entries_round_trip_in_day_order<S: crate::ScreeningRegister>(store: S) {
+    use crate::ScreeningKind as K;
+    let late = screening("H1", K::ConsentWithdrawn, "2026-05-01", "branch-01");
+    let early = screening("H1", K::Consent, "2026-01-10", "branch-01");
+    let other = screening("H2", K::Blacklisted, "2026-02-01", "pboc-dishonest-list");
+    let new = store.record_screening(&[late.clone(), early.clone(), other.clone()]).await.expect("record");
+    assert_eq!(new, 3);
+    assert_eq!(store.screening_of("H1").await.expect("read"), vec![early, late]);
+    assert_eq!(store.screening_of("H2").await.expect("read"), vec![other]);
+    assert!(store.screening_of("H3").await.expect("read").is_empty());
+}
+
+/// The same entry again (household, kind, day and source) is not recorded twice; another source is another entry.
+pub async fn screening_entries_are_recorded_once<S: crate::ScreeningRegister>(store: S) {
+    use crate::ScreeningKind as K;
+    let entry = screening("H1", K::FraudCase, "2026-03-01", "fraud-team");
+    assert_eq!(store.record_screening(std::slice::from_ref(&entry)).await.expect("first"), 1);
+    assert_eq!(store.record_screening(std::slice::from_ref(&entry)).await.expect("again"), 0);
+    let second = crate::ScreeningEntry { source: "branch-02".to_owned(), ..entry.clone() };
+    assert_eq!(store.record_screening(&[entry, second]).await.expect("mixed"), 1);
+    assert_eq!(store.screening_of("H1").await.expect("read").len(), 2);
+}

@@ -21,6 +21,7 @@ pub mod decisions;
 mod models;
 pub mod policies;
 pub mod records;
+pub mod screening;
 mod sqlite;
 pub mod workflow;
 
@@ -36,6 +37,7 @@ pub use policies::{PolicyRegister, PolicyStatus, PolicySummary, PolicyVersion};
 pub use records::{
     Cell, CellType, LoadCounts, LoadInfo, NewRecord, QuarantineRecord, RecordColumn, RecordTable, RecordVersion,
 };
+pub use screening::{ScreeningEntry, ScreeningKind, ScreeningRegister};
 pub use sqlite::{
     Checkpointer, DecisionWriter, Durability, Filter, LoadWriter, ROWS_PER_STATEMENT, SqliteStore, Versions,
 };

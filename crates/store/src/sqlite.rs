@@ -23,6 +23,7 @@ mod decisions;
 mod models;
 mod policies;
 mod records;
+mod screening;
 mod workflow;
 mod writer;
 
@@ -39,6 +40,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (6, "workflow", include_str!("../migrations/sqlite/0006_workflow.sql")),
     (7, "disbursement requests", include_str!("../migrations/sqlite/0007_disbursement_requests.sql")),
     (8, "review request ids", include_str!("../migrations/sqlite/0008_review_request_ids.sql")),
+    (9, "screening", include_str!("../migrations/sqlite/0009_screening.sql")),
 ];
 
 /// The SQLite store.

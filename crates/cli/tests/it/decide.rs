@@ -13,8 +13,7 @@ fn application(household: &str, request_id: &str) -> Value {
     json!({
         "request_id": request_id, "application_id": format!("A-{request_id}"), "household_id": household,
         "applied_on": "2026-03-05", "product": "crop", "purpose": "crop-inputs",
-        "purpose_text": "购买玉米种子和复合肥", "amount_yuan": "20000", "term_months": 9,
-        "consent": true, "blacklisted": false
+        "purpose_text": "购买玉米种子和复合肥", "amount_yuan": "20000", "term_months": 9
     })
 }
 
@@ -67,8 +66,15 @@ fn bad_applications_exit_2_naming_code_and_field_and_write_nothing() {
     std::fs::write(&malformed, "{\"request_id\": ").expect("write");
     let mut cases = vec![(malformed, "malformed_json", "")];
     type Change = Box<dyn Fn(&mut Value)>;
-    let variants: [(&str, Change, &str, &str); 5] = [
-        ("missing", Box::new(|v| drop(v.as_object_mut().map(|o| o.remove("consent")))), "missing_field", "consent"),
+    let variants: [(&str, Change, &str, &str); 6] = [
+        (
+            "missing",
+            Box::new(|v| drop(v.as_object_mut().map(|o| o.remove("term_months")))),
+            "missing_field",
+            "term_months",
+        ),
+        // An applicant does not assert its own consent: that is the lender's screening register.
+        ("asserted", Box::new(|v| v["consent"] = json!(true)), "invalid_field", "consent"),
         ("product", Box::new(|v| v["product"] = json!("tractor")), "unknown_product", "product"),
         ("amount", Box::new(|v| v["amount_yuan"] = json!("50")), "out_of_range", "amount_yuan"),
         ("household", Box::new(|v| v["household_id"] = json!("H9999999")), "unknown_applicant", "household_id"),

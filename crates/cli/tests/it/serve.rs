@@ -46,6 +46,7 @@ fn prepared(dir: &Path) -> std::path::PathBuf {
     ok(&data, &["simulate", "--preset", "tiny", "--seed", "1", "--quiet", "--format", "csv", "--out", s(&county)]);
     ok(&data, &["keys", "generate", "--out", s(&keys)]);
     ok(&data, &["ingest", "--all", s(&county), "--key-file", s(&keys), "--as-of", "2026-11-28", "--quiet"]);
+    ok(&data, &["screening", "load", s(&super::county::consents(dir)), "--by", "branch.clerk"]);
     ok(&data, &["model", "register", "--model", s(&model)]);
     let models: Value = serde_json::from_str(&ok(&data, &["model", "list", "--format", "json"])).expect("json");
     let model_id = models[0]["id"].as_str().expect("model id").to_owned();
@@ -125,7 +126,7 @@ fn application(request_id: &str, household: &str) -> Value {
     serde_json::json!({
         "request_id": request_id, "application_id": "A1", "household_id": household, "applied_on": "2025-10-05",
         "product": "crop", "purpose": "crop-inputs", "purpose_text": "买化肥", "amount_yuan": "7400.00",
-        "term_months": 9, "consent": true, "blacklisted": false
+        "term_months": 9
     })
 }
 
@@ -541,10 +542,10 @@ fn the_edge_refuses_long_targets_large_headers_other_media_and_repeated_keys_as_
     );
     let (status, answer) = raw_at(addr, form.as_bytes());
     assert_eq!((status, error_of(&json(&answer)).0), (415, "unsupported_media_type"));
-    // An applicant who sends `consent` twice hopes the reader keeps the one that suits them.
+    // An applicant who sends an amount twice hopes the reader keeps the one that suits them.
     let twice = br#"{"request_id": "it-edge-twice", "application_id": "A1", "household_id": "H0000002",
-        "applied_on": "2025-10-05", "product": "crop", "purpose": "crop-inputs", "amount_yuan": "7400.00",
-        "term_months": 9, "consent": false, "blacklisted": false, "consent": true}"#;
+        "applied_on": "2025-10-05", "product": "crop", "purpose": "crop-inputs", "amount_yuan": "1000.00",
+        "term_months": 9, "amount_yuan": "3000000.00"}"#;
     let (status, answer) = http("POST", "/v1/applications", twice);
     assert_eq!((status, error_of(&json(&answer)).0), (400, "malformed_json"), "{answer}");
     for id in ["it-edge-media", "it-edge-twice"] {
@@ -840,4 +841,61 @@ fn a_server_killed_mid_disbursement_leaves_every_loan_whole_or_absent() {
         let expected = if status == 200 { 200 } else { 201 };
         assert_eq!(again, expected, "{id}: {answer}");
     }
+}
+
+#[test]
+fn consent_list_hits_and_fraud_cases_come_from_the_register_never_from_the_applicant() {
+    // An application that asserts its own screening is refused whole.
+    for (field, value) in [("consent", true), ("blacklisted", false), ("fraud_suspected", false)] {
+        let mut asserted = application(&format!("it-screen-assert-{field}"), "H0000003");
+        asserted[field] = value.into();
+        let (status, v) = submit(&asserted);
+        assert_eq!((status, error_of(&v)), (422, ("invalid_field", Some(field))), "{v}");
+    }
+    // A household approved with its consent on file (H0000003 aside: other tests lend to it) is declined once a list
+    // hit is recorded as of the application date, and a later clearance does not reach back to that date.
+    let (household, before) = (4..=200)
+        .map(|h| format!("H{h:07}"))
+        .find_map(|household| {
+            let (status, decision) = submit(&application(&format!("it-screen-before-{household}"), &household));
+            (status == 201 && decision["outcome"] == "approve").then_some((household, decision))
+        })
+        .expect("another household is approved");
+    assert_eq!(before["outcome"], "approve");
+    let entries = serde_json::json!({"by": "risk.feed", "entries": [
+        {"household_id": household, "kind": "blacklisted", "effective_on": "2025-10-01", "source": "court-list"},
+        {"household_id": household, "kind": "blacklist_cleared", "effective_on": "2025-10-08", "source": "court-list"}
+    ]});
+    let (status, v) = http("POST", "/v1/screening", entries.to_string().as_bytes());
+    assert_eq!((status, json(&v)["recorded"].as_u64()), (201, Some(2)), "{v}");
+    let (status, v) = http("POST", "/v1/screening", entries.to_string().as_bytes());
+    assert_eq!((status, json(&v)["recorded"].as_u64()), (201, Some(0)), "recorded once: {v}");
+    let (status, listed) = submit(&application("it-screen-listed", &household));
+    assert_eq!((status, listed["outcome"].as_str()), (201, Some("decline")), "{listed}");
+    assert_eq!(listed["reasons"][0]["code"], "KO_BLACKLIST", "{listed}");
+    let (status, register) = http("GET", &format!("/v1/households/{household}/screening"), b"");
+    let register = json(&register);
+    assert_eq!(status, 200);
+    assert_eq!(register["today"]["blacklisted"], false, "cleared by 2025-10-12: {register}");
+    assert_eq!(register["today"]["consent"], true);
+    // Another approved household withdraws its consent: declined for it from that day, whatever it would say.
+    let other = (4..=200)
+        .map(|h| format!("H{h:07}"))
+        .filter(|h| *h != household)
+        .find(|h| {
+            let (status, decision) = submit(&application(&format!("it-screen-other-{h}"), h));
+            status == 201 && decision["outcome"] == "approve"
+        })
+        .expect("a second household is approved");
+    let withdrawn = serde_json::json!({"by": "branch.clerk", "entries": [
+        {"household_id": other, "kind": "consent_withdrawn", "effective_on": "2025-10-02", "source": "branch-forms"}]});
+    assert_eq!(http("POST", "/v1/screening", withdrawn.to_string().as_bytes()).0, 201);
+    let (status, refused) = submit(&application("it-screen-withdrawn", &other));
+    assert_eq!((status, refused["outcome"].as_str()), (201, Some("decline")), "{refused}");
+    assert_eq!(refused["reasons"][0]["code"], "KO_CONSENT", "{refused}");
+    // A day after today is refused.
+    let future = serde_json::json!({"by": "risk.feed", "entries": [
+        {"household_id": "H0000004", "kind": "fraud_case", "effective_on": "2025-10-13", "source": "fraud-team"}]});
+    let (status, v) = http("POST", "/v1/screening", future.to_string().as_bytes());
+    assert_eq!((status, error_of(&json(&v)).0), (422, "out_of_range"), "{v}");
 }

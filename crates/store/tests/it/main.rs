@@ -22,6 +22,28 @@ async fn sqlite_passes_the_model_registry_suite() {
     conformance::check_registry(fresh).await;
 }
 
+#[tokio::test]
+async fn sqlite_passes_the_screening_register_suite() {
+    conformance::check_screening(fresh).await;
+}
+
+#[tokio::test]
+async fn screening_entries_are_append_only() {
+    let store = fresh().await;
+    let entry = store::ScreeningEntry {
+        household_id: "H1".into(),
+        kind: store::ScreeningKind::Consent,
+        effective_on: domain::parse_date("2026-01-01").expect("date"),
+        source: "branch-01".into(),
+        recorded_by: "risk.li".into(),
+        recorded_at: "2026-01-01T09:00:00+08:00".into(),
+        note: String::new(),
+    };
+    store::ScreeningRegister::record_screening(&store, &[entry]).await.expect("record");
+    assert!(store.execute_raw("UPDATE screening_entries SET kind = 'consent_withdrawn'").await.is_err());
+    assert!(store.execute_raw("DELETE FROM screening_entries").await.is_err());
+}
+
 /// The error's message with its whole source chain, where SQLite puts a trigger's message.
 fn error_chain(err: &StoreError) -> String {
     let mut text = err.to_string();
@@ -209,6 +231,6 @@ async fn migrations_apply_on_a_database_from_before_the_model_registry() {
     let db = connect().await.expect("database");
     let versions: Vec<i64> =
         sqlx::query_scalar("SELECT version FROM _sqlx_migrations ORDER BY version").fetch_all(&db).await.expect("read");
-    assert_eq!(versions, [1, 2, 3, 4, 5, 6, 7, 8], "each migration applied once, in order");
+    assert_eq!(versions, [1, 2, 3, 4, 5, 6, 7, 8, 9], "each migration applied once, in order");
     db.close().await;
 }

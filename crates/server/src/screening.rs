@@ -1,0 +1,91 @@
+//! The lender's screening register over HTTP, for the systems that hold the facts (the consent forms' register,
+//! the dishonest-debtor list feed, the fraud team's cases): `POST /v1/screening` records entries, and
+//! `GET /v1/households/{id}/screening` shows a household's entries and what they say today. An applicant never
+//! asserts these in an application; who may post them is the identity issue's roles (a system key).
+
+use app::ErrorCode;
+use app::screening::NewEntry;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use store::{ScreeningKind, ScreeningRegister};
+
+use super::Shared;
+use super::error::{ApiError, ErrorBody, parse_body};
+use super::loans::date;
+use crate::limits::JsonBody;
+
+/// One entry.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EntryBody {
+    /// The household.
+    #[schema(pattern = "^[A-Za-z0-9._:-]{1,64}$")]
+    pub household_id: String,
+    /// What it says.
+    #[schema(pattern = "^(blacklisted|blacklist_cleared|fraud_case|fraud_case_closed|consent|consent_withdrawn)$")]
+    pub kind: String,
+    /// From which day, YYYY-MM-DD, not after today.
+    #[schema(format = Date, pattern = "^(19[0-9]{2}|2[01][0-9]{2})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")]
+    pub effective_on: String,
+    /// Who asserted it: a list, a team, a branch, a system.
+    #[schema(pattern = "^[A-Za-z0-9._:-]{1,64}$")]
+    pub source: String,
+    /// Free text.
+    #[serde(default)]
+    #[schema(max_length = 500, pattern = "^(|\\s*\\S[\\s\\S]*)$")]
+    pub note: String,
+}
+
+/// Entries to record, and who records them.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScreeningBody {
+    /// Who records them (a person or a system).
+    #[schema(pattern = "^[A-Za-z0-9._-]{1,64}$")]
+    pub by: String,
+    /// The entries, at most 1,000.
+    #[schema(min_items = 1, max_items = 1000)]
+    pub entries: Vec<EntryBody>,
+}
+
+/// Most entries one request records.
+pub const MAX_ENTRIES: usize = 1_000;
+
+/// POST /v1/screening: records entries in one transaction; an entry recorded before is skipped.
+#[utoipa::path(post, path = "/v1/screening", request_body = ScreeningBody, responses(
+    (status = 201, description = "Recorded; the body says how many were new"),
+    (status = 422, description = "missing_field, invalid_field, out_of_range (a day after today, too many entries)", body = ErrorBody)))]
+pub async fn record(State(server): State<Shared>, JsonBody(body): JsonBody) -> Result<Response, ApiError> {
+    let body: ScreeningBody = parse_body(&body)?;
+    crate::limits::identifier("by", &body.by)?;
+    if body.entries.is_empty() || body.entries.len() > MAX_ENTRIES {
+        let message = format!("{} entries; between 1 and {MAX_ENTRIES}", body.entries.len());
+        return Err(ApiError::unprocessable(ErrorCode::OutOfRange, "entries", message));
+    }
+    let mut entries = Vec::with_capacity(body.entries.len());
+    for (i, e) in body.entries.into_iter().enumerate() {
+        let kind: ScreeningKind = e.kind.parse().map_err(|problem| {
+            ApiError::unprocessable(ErrorCode::InvalidField, &format!("entries[{i}].kind"), problem)
+        })?;
+        let effective_on = date(&format!("entries[{i}].effective_on"), &e.effective_on)?;
+        entries.push(NewEntry { household_id: e.household_id, kind, effective_on, source: e.source, note: e.note });
+    }
+    let new = app::screening::record(&server.store, server.clock.as_ref(), &body.by, entries).await?;
+    Ok((StatusCode::CREATED, axum::Json(serde_json::json!({"recorded": new}))).into_response())
+}
+
+/// GET /v1/households/{id}/screening: the household's entries, oldest first, and what they say today.
+#[utoipa::path(get, path = "/v1/households/{id}/screening", params(("id" = String, Path, description = "Household id")),
+    responses((status = 200, description = "Entries and today's screening")))]
+pub async fn of_household(State(server): State<Shared>, Path(id): Path<String>) -> Result<Response, ApiError> {
+    let entries = server.store.screening_of(&id).await?;
+    let today = app::screening::as_of(&entries, server.clock.today());
+    let body = serde_json::json!({
+        "household_id": id,
+        "today": {"consent": today.consent, "blacklisted": today.blacklisted, "fraud_suspected": today.fraud_suspected},
+        "entries": entries,
+    });
+    Ok(axum::Json(body).into_response())
+}

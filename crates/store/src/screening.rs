@@ -1,0 +1,101 @@
+//! The lender's screening register: list hits, fraud cases and credit-check consents per household, each with the
+//! day it took effect and the source that asserted it (a dishonest-debtor list, the fraud team, the branch that took
+//! the signed consent). What the entries mean on a date — the latest entry of each pair decides — is the service
+//! layer's (`app::screening`); a backend stores rows.
+
+use std::fmt;
+use std::future::Future;
+use std::str::FromStr;
+
+use domain::Date;
+use serde::{Deserialize, Serialize};
+
+use crate::StoreError;
+
+/// What an entry says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ScreeningKind {
+    /// The household is on a list of dishonest debtors or the lender's blacklist.
+    Blacklisted,
+    /// It has left that list.
+    BlacklistCleared,
+    /// A fraud case is open against it.
+    FraudCase,
+    /// The case is closed without a finding.
+    FraudCaseClosed,
+    /// It consented to the credit check and the use of its data for the decision (PIPL art. 13–14).
+    Consent,
+    /// It withdrew that consent (PIPL art. 15).
+    ConsentWithdrawn,
+}
+
+impl ScreeningKind {
+    /// Every kind.
+    pub const ALL: [ScreeningKind; 6] = [
+        ScreeningKind::Blacklisted,
+        ScreeningKind::BlacklistCleared,
+        ScreeningKind::FraudCase,
+        ScreeningKind::FraudCaseClosed,
+        ScreeningKind::Consent,
+        ScreeningKind::ConsentWithdrawn,
+    ];
+
+    /// The stored code.
+    pub fn code(self) -> &'static str {
+        match self {
+            ScreeningKind::Blacklisted => "blacklisted",
+            ScreeningKind::BlacklistCleared => "blacklist_cleared",
+            ScreeningKind::FraudCase => "fraud_case",
+            ScreeningKind::FraudCaseClosed => "fraud_case_closed",
+            ScreeningKind::Consent => "consent",
+            ScreeningKind::ConsentWithdrawn => "consent_withdrawn",
+        }
+    }
+}
+
+impl fmt::Display for ScreeningKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+impl FromStr for ScreeningKind {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<ScreeningKind, String> {
+        ScreeningKind::ALL.into_iter().find(|k| k.code() == s).ok_or_else(|| {
+            let known: Vec<&str> = ScreeningKind::ALL.iter().map(|k| k.code()).collect();
+            format!("'{s}' is not a screening kind (known: {})", known.join(", "))
+        })
+    }
+}
+
+/// One entry of the register.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScreeningEntry {
+    /// The household.
+    pub household_id: String,
+    /// What it says.
+    pub kind: ScreeningKind,
+    /// From which day.
+    pub effective_on: Date,
+    /// Who asserted it: a list, a team, a branch, a system.
+    pub source: String,
+    /// Who recorded it.
+    pub recorded_by: String,
+    /// When (RFC 3339).
+    pub recorded_at: String,
+    /// Free text.
+    pub note: String,
+}
+
+/// The screening register.
+pub trait ScreeningRegister {
+    /// Records entries in one transaction; an entry already recorded (same household, kind, day and source) is
+    /// skipped. Returns how many were new.
+    fn record_screening(&self, entries: &[ScreeningEntry]) -> impl Future<Output = Result<usize, StoreError>> + Send;
+
+    /// A household's entries, oldest effective day first.
+    fn screening_of(&self, household_id: &str) -> impl Future<Output = Result<Vec<ScreeningEntry>, StoreError>> + Send;
+}

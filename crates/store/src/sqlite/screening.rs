@@ -1,0 +1,56 @@
+//! [`ScreeningRegister`] for [`SqliteStore`]: the append-only `screening_entries` table (migration `0009_screening`).
+
+use sqlx::Row;
+use sqlx::sqlite::SqliteRow;
+
+use super::{SqliteStore, corrupt};
+use crate::StoreError;
+use crate::screening::{ScreeningEntry, ScreeningRegister};
+
+fn entry_from_row(row: &SqliteRow) -> Result<ScreeningEntry, StoreError> {
+    let effective_on: String = row.try_get("effective_on")?;
+    Ok(ScreeningEntry {
+        household_id: row.try_get("household_id")?,
+        kind: row.try_get::<String, _>("kind")?.parse().map_err(corrupt)?,
+        effective_on: domain::parse_date(&effective_on).map_err(corrupt)?,
+        source: row.try_get("source")?,
+        recorded_by: row.try_get("recorded_by")?,
+        recorded_at: row.try_get("recorded_at")?,
+        note: row.try_get("note")?,
+    })
+}
+
+impl ScreeningRegister for SqliteStore {
+    async fn record_screening(&self, entries: &[ScreeningEntry]) -> Result<usize, StoreError> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut new = 0;
+        for e in entries {
+            let done = sqlx::query(
+                "INSERT INTO screening_entries
+                 (household_id, kind, effective_on, source, recorded_by, recorded_at, note)
+                 VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            )
+            .bind(&e.household_id)
+            .bind(e.kind.code())
+            .bind(e.effective_on.to_string())
+            .bind(&e.source)
+            .bind(&e.recorded_by)
+            .bind(&e.recorded_at)
+            .bind(&e.note)
+            .execute(&mut *tx)
+            .await?;
+            new += usize::try_from(done.rows_affected()).map_err(corrupt)?;
+        }
+        tx.commit().await?;
+        Ok(new)
+    }
+
+    async fn screening_of(&self, household_id: &str) -> Result<Vec<ScreeningEntry>, StoreError> {
+        let rows =
+            sqlx::query("SELECT * FROM screening_entries WHERE household_id = ? ORDER BY effective_on, kind, source")
+                .bind(household_id)
+                .fetch_all(&self.pool)
+                .await?;
+        rows.iter().map(entry_from_row).collect()
+    }
+}
