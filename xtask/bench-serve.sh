@@ -32,6 +32,12 @@ a() { "$bin" --data-dir "$data" "$@"; }
 a simulate --preset tiny --seed 1 --quiet --format csv --out "$work/county" >/dev/null
 a keys generate --out "$work/keys" >/dev/null
 a ingest --all "$work/county" --key-file "$work/keys" --as-of 2026-11-28 --quiet >/dev/null
+# Consent comes from the lender's screening register, never from the application: one signed consent per household.
+{
+    echo "household_id,kind,effective_on,source,note"
+    for h in $(seq 1 400); do printf 'H%07d,consent,2020-01-01,branch-forms,\n' "$h"; done
+} >"$work/consents.csv"
+a screening load "$work/consents.csv" --by bench >/dev/null
 a model register --model "$root/models/decision-scorecard.json" >/dev/null
 model=$(a model list --format json | sed -n 's/.*"id": *"\([0-9a-f]\{64\}\)".*/\1/p' | head -1)
 a model promote --id "$model" --to champion --reason bench --by risk.li >/dev/null
@@ -60,7 +66,7 @@ request = function()
   local household = string.format("H%07d", (n % 400) + 1)
   local body = string.format('{"request_id": "bench-%d-%d", "application_id": "A%d", "household_id": "%s", '
     .. '"applied_on": "2025-10-05", "product": "crop", "purpose": "crop-inputs", "amount_yuan": "7400.00", '
-    .. '"term_months": 9, "consent": true, "blacklisted": false}', tid, n, n, household)
+    .. '"term_months": 9}', tid, n, n, household)
   return wrk.format(nil, "/v1/applications", nil, body)
 end
 LUA
@@ -68,7 +74,7 @@ echo "machine: $(nproc) cores, $(uname -sr); $(date -u +%Y-%m-%dT%H:%MZ)"
 for durability in $durabilities; do
     rm -rf "$work/run" && cp -r "$data" "$work/run"
     "$bin" --data-dir "$work/run" serve --listen 127.0.0.1:0 --decision-durability "$durability" \
-        >"$work/serve.log" 2>&1 &
+        >"$work/serve.log" 2>"$work/requests.log" &
     pid=$!
     while ! grep -q listening "$work/serve.log"; do sleep 0.1; done
     url=$(sed -n 's/listening on //p' "$work/serve.log")
