@@ -19,17 +19,8 @@ work=$(mktemp -d)
 pid=
 trap 'kill "$pid" 2>/dev/null || true; rm -rf "$work"' EXIT
 data=$work/data
-a() { "$bin" --data-dir "$data" "$@"; }
-a simulate --preset tiny --seed 1 --quiet --format csv --out "$work/county" >/dev/null
-a keys generate --out "$work/keys" >/dev/null
-a ingest --all "$work/county" --key-file "$work/keys" --as-of 2026-11-28 --quiet >/dev/null
-a model register --model "$root/models/decision-scorecard.json" >/dev/null
-model=$(a model list --format json | sed -n 's/.*"id": *"\([0-9a-f]\{64\}\)".*/\1/p' | head -1)
-a model promote --id "$model" --to champion --reason schemathesis --by risk.li >/dev/null
-policy=$(a policy submit "$root/policies/default/rural-microcredit.json" --name rural-microcredit --version 1 \
-    --effective-from 2020-01-01 --by risk.zhang | sed -n 's/.* as \([0-9a-f]\{64\}\).*/\1/p')
-a policy move "$policy" --to approved --by chief.wang --reason schemathesis >/dev/null
-a policy move "$policy" --to active --by chief.wang --reason schemathesis >/dev/null
+. "$root/xtask/prepare-county.sh"
+prepare_county "$bin" "$data" "$work" "$root"
 # The server's stdin stays open on a pipe that the EXIT trap's kill ends; its first line is the address.
 mkfifo "$work/in"
 sleep 100000 >"$work/in" &

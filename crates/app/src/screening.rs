@@ -66,7 +66,7 @@ pub struct NewEntry {
 }
 
 /// Records entries in one transaction after checking each (an id-shaped household and source, a note of at most
-/// 500 characters, a day no later than today); returns how many were new. `by` is who records them.
+/// 500 characters); a later day is recorded and counts from then. Returns how many were new. `by` is who records them.
 pub async fn record<S: ScreeningRegister>(
     store: &S,
     clock: &(dyn Clock + Send + Sync),
@@ -80,7 +80,6 @@ pub async fn record<S: ScreeningRegister>(
             format!("{} entries in one call; at most {MAX_ENTRIES}", entries.len()),
         ));
     }
-    let today = clock.today();
     let at = clock.now_rfc3339();
     let mut rows = Vec::with_capacity(entries.len());
     for (i, e) in entries.into_iter().enumerate() {
@@ -94,13 +93,6 @@ pub async fn record<S: ScreeningRegister>(
         }
         if !e.note.is_empty() {
             text(&field("note"), &e.note)?;
-        }
-        if e.effective_on > today {
-            return Err(Error::coded(
-                ErrorCode::OutOfRange,
-                field("effective_on"),
-                format!("{} is after today ({today}): the register records what is so", e.effective_on),
-            ));
         }
         rows.push(ScreeningEntry {
             household_id: e.household_id,

@@ -168,7 +168,7 @@ pub fn router(server: Shared) -> Router {
         .route("/v1/households/{id}/screening", get(screening::of_household))
         .fallback(not_found)
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
-        .layer(tower_http::limit::RequestBodyLimitLayer::new(BODY_LIMIT_BYTES))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(screening::BODY_LIMIT_BYTES))
         .layer(axum::middleware::from_fn(limits::check_request))
         // Outermost, so that it also sees the limit's and the timeout's own refusals.
         .layer(axum::middleware::map_response(json_errors))
@@ -188,7 +188,7 @@ async fn json_errors(response: Response) -> Response {
     }
     let (code, message) = match status {
         StatusCode::PAYLOAD_TOO_LARGE => {
-            (ErrorCode::BodyTooLarge, format!("the body is larger than {BODY_LIMIT_BYTES} bytes"))
+            (ErrorCode::BodyTooLarge, format!("the body is larger than {} bytes", screening::BODY_LIMIT_BYTES))
         }
         StatusCode::REQUEST_TIMEOUT => {
             (ErrorCode::Timeout, format!("the request took longer than {}s", REQUEST_TIMEOUT.as_secs()))

@@ -38,25 +38,32 @@ pub async fn check_request(request: Request, next: Next) -> Response {
 /// A request body declared as JSON (`content-type: application/json`), read whole within the body limit. As an
 /// extractor it runs after routing, so a wrong method is still 405 and an unknown path 404; a body of another type
 /// is 415 `unsupported_media_type`.
-pub struct JsonBody(pub Bytes);
+/// `MAX` is the largest body it reads, bytes: [`crate::BODY_LIMIT_BYTES`] unless a route says otherwise.
+pub struct JsonBody<const MAX: usize = { crate::BODY_LIMIT_BYTES }>(pub Bytes);
 
-impl<S: Send + Sync> FromRequest<S> for JsonBody {
+impl<S: Send + Sync, const MAX: usize> FromRequest<S> for JsonBody<MAX> {
     type Rejection = ApiError;
 
-    async fn from_request(request: Request, state: &S) -> Result<JsonBody, ApiError> {
+    async fn from_request(request: Request, _state: &S) -> Result<JsonBody<MAX>, ApiError> {
         if !declares_json(&request) {
             let message = "the body must be sent with content-type: application/json";
             return Err(ApiError::whole(ErrorCode::UnsupportedMediaType, message));
         }
-        let bytes = Bytes::from_request(request, state).await.map_err(|e| {
-            if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::whole(
-                    ErrorCode::BodyTooLarge,
-                    format!("the body is larger than {} bytes", crate::BODY_LIMIT_BYTES),
-                )
-            } else {
-                ApiError::whole(ErrorCode::BadRequest, "the body could not be read")
+        let too_large = || ApiError::whole(ErrorCode::BodyTooLarge, format!("the body is larger than {MAX} bytes"));
+        let declared = request.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+        if declared.is_some_and(|n| n > MAX as u64) {
+            return Err(too_large());
+        }
+        let bytes = axum::body::to_bytes(request.into_body(), MAX).await.map_err(|e| {
+            // The outer layer's limit, or this one's, stops a body sent without a length.
+            let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&e);
+            while let Some(s) = source {
+                if s.is::<http_body_util::LengthLimitError>() {
+                    return too_large();
+                }
+                source = s.source();
             }
+            ApiError::whole(ErrorCode::BadRequest, "the body could not be read")
         })?;
         Ok(JsonBody(bytes))
     }

@@ -26,7 +26,7 @@ pub struct EntryBody {
     /// What it says.
     #[schema(pattern = "^(blacklisted|blacklist_cleared|fraud_case|fraud_case_closed|consent|consent_withdrawn)$")]
     pub kind: String,
-    /// From which day, YYYY-MM-DD, not after today.
+    /// From which day, YYYY-MM-DD (a later day is recorded and counts from then).
     #[schema(format = Date, pattern = "^(19[0-9]{2}|2[01][0-9]{2})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")]
     pub effective_on: String,
     /// Who asserted it: a list, a team, a branch, a system.
@@ -45,19 +45,25 @@ pub struct ScreeningBody {
     /// Who records them (a person or a system).
     #[schema(pattern = "^[A-Za-z0-9._-]{1,64}$")]
     pub by: String,
-    /// The entries, at most 1,000.
-    #[schema(min_items = 1, max_items = 1000)]
+    /// The entries, at most 100.
+    #[schema(min_items = 1, max_items = 100)]
     pub entries: Vec<EntryBody>,
 }
 
 /// Most entries one request records.
-pub const MAX_ENTRIES: usize = 1_000;
+pub const MAX_ENTRIES: usize = 100;
+/// Largest body of a screening request, bytes: room for [`MAX_ENTRIES`] + 1 entries with the longest notes, so an
+/// over-long list is refused for its length (422), not its size.
+pub const BODY_LIMIT_BYTES: usize = 1024 * 1024;
 
 /// POST /v1/screening: records entries in one transaction; an entry recorded before is skipped.
 #[utoipa::path(post, path = "/v1/screening", request_body = ScreeningBody, responses(
     (status = 201, description = "Recorded; the body says how many were new"),
-    (status = 422, description = "missing_field, invalid_field, out_of_range (a day after today, too many entries)", body = ErrorBody)))]
-pub async fn record(State(server): State<Shared>, JsonBody(body): JsonBody) -> Result<Response, ApiError> {
+    (status = 422, description = "missing_field, invalid_field, out_of_range (too many entries)", body = ErrorBody)))]
+pub async fn record(
+    State(server): State<Shared>,
+    JsonBody(body): JsonBody<BODY_LIMIT_BYTES>,
+) -> Result<Response, ApiError> {
     let body: ScreeningBody = parse_body(&body)?;
     crate::limits::identifier("by", &body.by)?;
     if body.entries.is_empty() || body.entries.len() > MAX_ENTRIES {

@@ -893,9 +893,16 @@ fn consent_list_hits_and_fraud_cases_come_from_the_register_never_from_the_appli
     let (status, refused) = submit(&application("it-screen-withdrawn", &other));
     assert_eq!((status, refused["outcome"].as_str()), (201, Some("decline")), "{refused}");
     assert_eq!(refused["reasons"][0]["code"], "KO_CONSENT", "{refused}");
-    // A day after today is refused.
+    // An entry from a later day is kept and counts from that day only.
     let future = serde_json::json!({"by": "risk.feed", "entries": [
         {"household_id": "H0000004", "kind": "fraud_case", "effective_on": "2025-10-13", "source": "fraud-team"}]});
-    let (status, v) = http("POST", "/v1/screening", future.to_string().as_bytes());
-    assert_eq!((status, error_of(&json(&v)).0), (422, "out_of_range"), "{v}");
+    assert_eq!(http("POST", "/v1/screening", future.to_string().as_bytes()).0, 201);
+    let (_, register) = http("GET", "/v1/households/H0000004/screening", b"");
+    assert_eq!(json(&register)["today"]["fraud_suspected"], false, "not yet on 2025-10-12: {register}");
+    // Too many entries in one request are refused whole.
+    let entry =
+        serde_json::json!({"household_id": "H0000004", "kind": "consent", "effective_on": "2020-01-01", "source": "s"});
+    let many = serde_json::json!({"by": "risk.feed", "entries": vec![entry; 101]});
+    let (status, v) = http("POST", "/v1/screening", many.to_string().as_bytes());
+    assert_eq!((status, error_of(&json(&v))), (422, ("out_of_range", Some("entries"))), "{v}");
 }

@@ -1,0 +1,25 @@
+#!/bin/sh
+# Sourced by xtask/bench-serve.sh and xtask/schemathesis.sh: `prepare_county BIN DATA WORK ROOT` makes a data
+# directory DATA a server can decide on — the tiny simulated county (seed 1) ingested with a key file, a signed
+# consent on file for each household in the screening register (consent is the lender's record, never the
+# applicant's claim), the shipped decision model registered and promoted, the default policy submitted, approved
+# and activated by a second person. WORK holds the county's files and the keys.
+prepare_county() {
+    bin=$1 data=$2 work=$3 root=$4
+    a() { "$bin" --data-dir "$data" "$@"; }
+    a simulate --preset tiny --seed 1 --quiet --format csv --out "$work/county" >/dev/null
+    a keys generate --out "$work/keys" >/dev/null
+    a ingest --all "$work/county" --key-file "$work/keys" --as-of 2026-11-28 --quiet >/dev/null
+    {
+        echo "household_id,kind,effective_on,source,note"
+        for h in $(seq 1 400); do printf 'H%07d,consent,2020-01-01,branch-forms,\n' "$h"; done
+    } >"$work/consents.csv"
+    a screening load "$work/consents.csv" --by branch.clerk >/dev/null
+    a model register --model "$root/models/decision-scorecard.json" >/dev/null
+    model=$(a model list --format json | sed -n 's/.*"id": *"\([0-9a-f]\{64\}\)".*/\1/p' | head -1)
+    a model promote --id "$model" --to champion --reason prepared --by risk.li >/dev/null
+    policy=$(a policy submit "$root/policies/default/rural-microcredit.json" --name rural-microcredit --version 1 \
+        --effective-from 2020-01-01 --by risk.zhang | sed -n 's/.* as \([0-9a-f]\{64\}\).*/\1/p')
+    a policy move "$policy" --to approved --by chief.wang --reason prepared >/dev/null
+    a policy move "$policy" --to active --by chief.wang --reason prepared >/dev/null
+}
