@@ -70,7 +70,7 @@ impl DisbursementRequest {
     /// SHA-256 (hex) of the canonical form: every field, in order, one per line.
     pub fn sha256(&self) -> String {
         let text = format!("{}\n{}\n{}", self.decision_id, self.request_id, self.disbursed_on);
-        Sha256::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+        domain::hex(&Sha256::digest(text.as_bytes()))
     }
 }
 

@@ -7,6 +7,7 @@
 
 pub mod calendar;
 pub mod crop;
+pub mod digest;
 pub mod ids;
 pub mod lpr;
 pub mod money;
@@ -15,6 +16,7 @@ pub mod rate;
 
 pub use calendar::{Clock, Date, DateError, DayCount, FixedClock, add_months, days_between, end_of_month, parse_date};
 pub use crop::{Crop, CropCalendar, CropSeason, NoSeason, Region, UnknownCode};
+pub use digest::hex;
 pub use ids::{
     ApplicationId, BorrowerId, CollateralId, GroupId, HouseholdId, IdError, InstallmentId, LoanId, MobileNumber,
     NationalId, ProductId, RepaymentId, ScheduleId, VillageCode, gb11643_check_char,

@@ -7,6 +7,7 @@
 //! The index key is separate from the encryption keys: rotating encryption keys leaves indexes and pseudonyms
 //! unchanged, and replacing the index key changes all of them (every stored index must be recomputed).
 
+use domain::hex;
 use std::fmt;
 
 use hmac::{Hmac, Mac};
@@ -93,12 +94,6 @@ impl Keyring {
         }
         mac.finalize().into_bytes().into()
     }
-}
-
-/// Lower-case hex of `bytes`.
-fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    bytes.iter().flat_map(|b| [DIGITS[usize::from(b >> 4)], DIGITS[usize::from(b & 0x0f)]]).map(char::from).collect()
 }
 
 #[cfg(test)]
