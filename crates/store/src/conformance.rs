@@ -3,7 +3,7 @@
 //! A backend's tests call one runner per register with a function that makes a fresh, empty store; each check
 //! gets its own: [`check_all`] ([`LoanStore`]), [`check_registry`] ([`ModelRegistry`]), [`check_screening`]
 //! ([`crate::ScreeningRegister`]), [`check_decisions`] ([`DecisionLog`]), [`check_policies`] ([`PolicyRegister`])
-//! and [`check_workflow`] ([`ReviewWorkflow`]). The record builders here ([`sample_loan`], [`decision`],
+//! [`check_workflow`] ([`ReviewWorkflow`]) and [`check_records`] ([`RecordStore`]). The record builders here ([`sample_loan`], [`decision`],
 //! [`officer`], [`disbursement`], [`booking`], …) are public so a backend's own tests can set up the same data.
 //! Checks panic with a message naming the broken promise, like any test assertion.
 
@@ -14,11 +14,13 @@ use lending::{
     Bucket, Change, DatedEvent, FiveCategory, LoanEvent, LoanStatus, LoanTerms, Posting, StatusChange, TermsRequest,
 };
 
+use crate::records::{Filter, Versions};
 use crate::{
-    Appended, Booking, Cursor, DecisionLog, DecisionRecord, Disbursed, Disbursement, DisbursementRefusal, LoanStore,
-    ModelRecord, ModelRegistry, ModelStatus, ModelStatusChange, NewEvent, NewLoan, Officer, Outcome, Page,
-    PolicyRegister, PolicyStatus, PolicyVersion, Recorded, ReviewAction, ReviewRefusal, ReviewState, ReviewWorkflow,
-    Reviewed, StoreError,
+    Appended, Booking, Cell, CellType, Cursor, DecisionLog, DecisionRecord, Disbursed, Disbursement,
+    DisbursementRefusal, LoadCounts, LoadInfo, LoanStore, ModelRecord, ModelRegistry, ModelStatus, ModelStatusChange,
+    NewEvent, NewLoan, NewRecord, Officer, Outcome, Page, PolicyRegister, PolicyStatus, PolicyVersion,
+    QuarantineRecord, RecordColumn, RecordLoad, RecordStore, RecordTable, Recorded, ReviewAction, ReviewRefusal,
+    ReviewState, ReviewWorkflow, Reviewed, StoreError,
 };
 
 /// A harvest-bullet loan of 50,000 yuan under `id`, for suites that need one.
@@ -1134,4 +1136,363 @@ pub async fn a_refused_booking_leaves_neither_loan_nor_disbursement<S: ReviewWor
     assert_eq!(store.disbursement_of("D1").await.expect("read"), None, "no disbursement without its loan");
     let events = store.events(&taken.loan.id).await.expect("events");
     assert!(events.is_empty(), "the refused booking wrote no event: {events:?}");
+}
+
+/// The record table of a `households` source: id and village (both looked up by) and deposits in fen.
+pub fn households_table() -> RecordTable {
+    let column = |name: &str, ty, indexed| RecordColumn { name: name.to_string(), ty, indexed };
+    RecordTable {
+        source: "households".to_string(),
+        columns: vec![
+            column("household_id", CellType::Text, true),
+            column("village_code", CellType::Text, true),
+            column("deposits_fen", CellType::Integer, false),
+        ],
+    }
+}
+
+/// A row of [`households_table`] keyed by its id, whose content hash spells out its content.
+pub fn household(id: &str, village: &str, deposits_fen: Option<i64>) -> NewRecord {
+    NewRecord {
+        key: id.to_string(),
+        hash: format!("{id}/{village}/{deposits_fen:?}"),
+        cells: vec![
+            Cell::Text(id.to_string()),
+            Cell::Text(village.to_string()),
+            deposits_fen.map_or(Cell::Null, Cell::Int),
+        ],
+    }
+}
+
+/// The SHA-256 of file number `n`, as 64 hex digits.
+pub fn file_sha(n: u64) -> String {
+    format!("{n:064x}")
+}
+
+/// A quarantined row at `line`.
+pub fn quarantined(line: u64, reason: &str) -> QuarantineRecord {
+    QuarantineRecord {
+        line,
+        field: "deposits".to_string(),
+        value: "-1".to_string(),
+        reason: reason.to_string(),
+        detail: format!("line {line}: {reason}"),
+    }
+}
+
+/// The load record of a file `file_sha256` of `source` whose corrections are in force from `as_of`.
+pub fn load_info(load_id: i64, source: &str, file_sha256: &str, as_of: &str, counts: LoadCounts) -> LoadInfo {
+    LoadInfo {
+        load_id,
+        source: source.to_string(),
+        file_name: format!("{source}.csv"),
+        file_sha256: file_sha256.to_string(),
+        contract_version: 1,
+        format: "csv".to_string(),
+        encoding: "UTF-8".to_string(),
+        as_of: as_of.to_string(),
+        loaded_at: format!("{as_of}T18:00:00+08:00"),
+        counts,
+    }
+}
+
+/// Loads `rows` (each a record, its version and the date it is in force from) and `quarantine` into `table` as one
+/// committed load of the file `file_sha256`; returns its record.
+pub async fn load_rows<S: RecordStore>(
+    store: &S,
+    table: &RecordTable,
+    file_sha256: &str,
+    as_of: &str,
+    rows: Vec<(NewRecord, u32, Option<String>)>,
+    quarantine: Vec<QuarantineRecord>,
+) -> LoadInfo {
+    store.ensure_record_table(table).await.expect("record table");
+    let mut load = store.begin_load(table).await.expect("begin load");
+    let mut counts = LoadCounts::default();
+    for (record, version, valid_from) in rows {
+        counts.read += 1;
+        if version == 1 {
+            counts.new += 1
+        } else {
+            counts.corrected += 1
+        }
+        load.write(record, version, valid_from).await.expect("write");
+    }
+    for q in quarantine {
+        counts.read += 1;
+        counts.quarantined += 1;
+        load.quarantine(q);
+    }
+    let info = load_info(load.load_id(), &table.source, file_sha256, as_of, counts);
+    load.commit(&info).await.expect("commit");
+    info
+}
+
+/// First versions of `records`, as a new file's rows are written.
+fn first_versions(records: Vec<NewRecord>) -> Vec<(NewRecord, u32, Option<String>)> {
+    records.into_iter().map(|r| (r, 1, None)).collect()
+}
+
+/// Reads id and deposits of the households `filter` selects, as `versions` says, ordered by id.
+async fn deposits<S: RecordStore>(store: &S, filter: Filter<'_>, versions: Versions<'_>) -> Vec<(String, Option<i64>)> {
+    let rows = store
+        .scan_records(&households_table(), &["household_id", "deposits_fen"], filter, versions, Some("household_id"))
+        .await
+        .expect("scan");
+    rows.into_iter()
+        .map(|cells| match &cells[..] {
+            [Cell::Text(id), Cell::Int(fen)] => (id.clone(), Some(*fen)),
+            [Cell::Text(id), Cell::Null] => (id.clone(), None),
+            other => panic!("unexpected cells {other:?}"),
+        })
+        .collect()
+}
+
+/// Runs every check of the ingested-records register, each on a fresh store from `fresh`.
+pub async fn check_records<S, F, Fut>(fresh: F)
+where
+    S: RecordStore,
+    F: Fn() -> Fut,
+    Fut: Future<Output = S>,
+{
+    a_load_commits_whole_or_not_at_all(fresh().await).await;
+    a_file_loaded_before_is_recognised(fresh().await).await;
+    reads_give_the_versions_in_force_on_a_date(fresh().await).await;
+    rows_come_back_in_file_order_or_by_a_column(fresh().await).await;
+    quarantined_rows_are_kept_with_their_load(fresh().await).await;
+    record_tables_keep_their_columns(fresh().await).await;
+}
+
+/// Nothing of a load is visible before its commit; a load dropped, or whose commit is refused, leaves no row,
+/// quarantine or load record; a committed one leaves all of them.
+pub async fn a_load_commits_whole_or_not_at_all<S: RecordStore>(store: S) {
+    let table = households_table();
+    store.ensure_record_table(&table).await.expect("record table");
+    let all = || deposits(&store, Filter::All, Versions::Current);
+    {
+        let mut load = store.begin_load(&table).await.expect("begin");
+        for n in 0..600 {
+            load.write(household(&format!("H{n:04}"), "V1", Some(n)), 1, None).await.expect("write");
+        }
+        load.quarantine(quarantined(2, "negative"));
+        assert!(all().await.is_empty(), "rows of an open load are not visible");
+        assert!(store.loads().await.expect("loads").is_empty(), "nor is its load");
+        // Dropped without its commit: what a killed process or an error half-way through a file amounts to.
+    }
+    assert!(all().await.is_empty(), "no row of the abandoned load is visible");
+    assert!(store.loads().await.expect("loads").is_empty(), "and no load is recorded");
+    assert!(store.record_keys("households").await.expect("keys").is_empty());
+
+    let mut load = store.begin_load(&table).await.expect("the write lock was released");
+    let short = NewRecord { cells: vec![Cell::Text("H1".into())], ..household("H1", "V1", Some(1)) };
+    assert!(load.write(short, 1, None).await.is_err(), "a row that does not fit the table is refused");
+    load.write(household("H1", "V1", Some(1)), 1, None).await.expect("write");
+    let counts = LoadCounts { read: 2, new: 1, ..LoadCounts::default() };
+    let inconsistent = load_info(load.load_id(), "households", &file_sha(1), "2026-12-01", counts);
+    assert!(load.commit(&inconsistent).await.is_err(), "counts that do not add up are refused");
+    assert!(all().await.is_empty(), "the refused commit wrote nothing");
+    assert!(store.loads().await.expect("loads").is_empty());
+
+    let mut load = store.begin_load(&table).await.expect("begin");
+    let wrong_id = load_info(load.load_id() + 1, "households", &file_sha(1), "2026-12-01", LoadCounts::default());
+    load.write(household("H1", "V1", Some(1)), 1, None).await.expect("write");
+    assert!(load.commit(&wrong_id).await.is_err(), "another load's id is refused");
+    assert!(all().await.is_empty(), "the refused commit wrote nothing");
+
+    let rows = (0..600).map(|n| household(&format!("H{n:04}"), "V1", Some(n))).collect();
+    let info =
+        load_rows(&store, &table, &file_sha(1), "2026-12-01", first_versions(rows), vec![quarantined(2, "negative")])
+            .await;
+    assert_eq!(all().await.len(), 600, "every row of the committed load, across many statements");
+    assert_eq!(store.loads().await.expect("loads"), vec![info.clone()]);
+    assert_eq!(store.load_quarantine(info.load_id).await.expect("quarantine"), vec![quarantined(2, "negative")]);
+}
+
+/// A committed file is found by source and content hash; a later load is handed the latest version of every key
+/// (so an unchanged row is recognised), once; load ids grow and loads list oldest first.
+pub async fn a_file_loaded_before_is_recognised<S: RecordStore>(store: S) {
+    let table = households_table();
+    assert_eq!(store.load_of_file("households", &file_sha(1)).await.expect("read"), None);
+    let rows = vec![household("H1", "V1", Some(100)), household("H2", "V1", Some(200))];
+    let first = load_rows(&store, &table, &file_sha(1), "2026-12-01", first_versions(rows), Vec::new()).await;
+    assert_eq!(
+        store.load_of_file("households", &file_sha(1)).await.expect("read"),
+        Some(first.clone()),
+        "whole record"
+    );
+    assert_eq!(store.load_of_file("households", &file_sha(2)).await.expect("read"), None, "other bytes");
+    assert_eq!(store.load_of_file("villages", &file_sha(1)).await.expect("read"), None, "another source");
+
+    let mut load = store.begin_load(&table).await.expect("begin");
+    assert!(load.load_id() > first.load_id, "load ids grow");
+    let latest = load.take_latest();
+    assert_eq!(latest.len(), 2);
+    let h1 = &latest["H1"];
+    assert_eq!(
+        (h1.version, h1.hash.as_str(), h1.valid_from.as_deref()),
+        (1, household("H1", "V1", Some(100)).hash.as_str(), None)
+    );
+    assert!(load.take_latest().is_empty(), "the latest versions are handed over once");
+    drop(load);
+
+    let corrected = vec![(household("H1", "V1", Some(150)), 2, Some("2026-12-15".to_string()))];
+    let second = load_rows(&store, &table, &file_sha(2), "2026-12-15", corrected, Vec::new()).await;
+    assert!(second.load_id > first.load_id);
+    assert_eq!(store.loads().await.expect("loads"), vec![first.clone(), second.clone()], "oldest first");
+    assert_eq!(store.load_of_file("households", &file_sha(1)).await.expect("read"), Some(first));
+    let mut load = store.begin_load(&table).await.expect("begin");
+    let latest = load.take_latest();
+    let h1 = &latest["H1"];
+    assert_eq!((h1.version, h1.hash.as_str()), (2, household("H1", "V1", Some(150)).hash.as_str()));
+    assert_eq!(h1.valid_from.as_deref(), Some("2026-12-15"));
+    assert_eq!(latest["H2"].version, 1);
+}
+
+/// The current read gives every key's latest version; a read as of a date gives the latest version in force then
+/// (first versions always, corrections from their date); filters select by column; each key counts once.
+pub async fn reads_give_the_versions_in_force_on_a_date<S: RecordStore>(store: S) {
+    let table = households_table();
+    let rows = vec![household("H1", "V1", Some(100)), household("H2", "V1", Some(200)), household("H3", "V2", None)];
+    load_rows(&store, &table, &file_sha(1), "2026-12-01", first_versions(rows), Vec::new()).await;
+    let second = vec![
+        (household("H1", "V1", Some(150)), 2, Some("2026-12-15".to_string())),
+        (household("H4", "V2", Some(400)), 1, None),
+    ];
+    load_rows(&store, &table, &file_sha(2), "2026-12-15", second, Vec::new()).await;
+    let third = vec![(household("H1", "V1", Some(175)), 3, Some("2027-01-10".to_string()))];
+    load_rows(&store, &table, &file_sha(3), "2027-01-10", third, Vec::new()).await;
+
+    let entry = |id: &str, fen: Option<i64>| (id.to_string(), fen);
+    let current = deposits(&store, Filter::All, Versions::Current).await;
+    assert_eq!(current, [entry("H1", Some(175)), entry("H2", Some(200)), entry("H3", None), entry("H4", Some(400))]);
+    assert_eq!(
+        deposits(&store, Filter::All, Versions::AsOf("2026-12-14")).await,
+        [entry("H1", Some(100)), entry("H2", Some(200)), entry("H3", None), entry("H4", Some(400))],
+        "before the correction; a first version is in force whenever it was loaded"
+    );
+    assert_eq!(
+        deposits(&store, Filter::Eq("household_id", "H1"), Versions::AsOf("2026-12-15")).await,
+        [entry("H1", Some(150))]
+    );
+    assert_eq!(
+        deposits(&store, Filter::Eq("household_id", "H1"), Versions::AsOf("2027-01-09")).await,
+        [entry("H1", Some(150))]
+    );
+    assert_eq!(deposits(&store, Filter::All, Versions::AsOf("2027-01-10")).await, current, "every correction in force");
+    let h2_h4 = ["H2".to_string(), "H4".to_string(), "H9".to_string()];
+    assert_eq!(
+        deposits(&store, Filter::In("household_id", &h2_h4), Versions::Current).await,
+        [entry("H2", Some(200)), entry("H4", Some(400))]
+    );
+    assert!(deposits(&store, Filter::In("household_id", &[]), Versions::Current).await.is_empty());
+    assert_eq!(
+        deposits(&store, Filter::Eq("village_code", "V2"), Versions::AsOf("2026-12-14")).await,
+        [entry("H3", None), entry("H4", Some(400))]
+    );
+    assert!(deposits(&store, Filter::Eq("village_code", "V9"), Versions::Current).await.is_empty());
+    let mut keys = store.record_keys("households").await.expect("keys");
+    keys.sort();
+    assert_eq!(keys, ["H1", "H2", "H3", "H4"], "each key once, whatever its versions");
+    let unknown = store.scan_records(&table, &["no_such_column"], Filter::All, Versions::Current, None).await;
+    assert!(unknown.is_err(), "a column the table does not have is refused: {unknown:?}");
+}
+
+/// Without an order, rows come back in the file's order (load after load); ordered by a column, ties keep it.
+pub async fn rows_come_back_in_file_order_or_by_a_column<S: RecordStore>(store: S) {
+    let table = households_table();
+    let rows = vec![household("H3", "V2", Some(5)), household("H1", "V1", Some(5)), household("H2", "V1", Some(1))];
+    load_rows(&store, &table, &file_sha(1), "2026-12-01", first_versions(rows), Vec::new()).await;
+    load_rows(
+        &store,
+        &table,
+        &file_sha(2),
+        "2026-12-02",
+        first_versions(vec![household("H0", "V1", Some(5))]),
+        Vec::new(),
+    )
+    .await;
+    let ids = |rows: Vec<Vec<Cell>>| -> Vec<String> {
+        rows.into_iter()
+            .map(|cells| match cells.first() {
+                Some(Cell::Text(id)) => id.clone(),
+                other => panic!("unexpected cell {other:?}"),
+            })
+            .collect()
+    };
+    let scan = |order_by| store.scan_records(&table, &["household_id"], Filter::All, Versions::Current, order_by);
+    assert_eq!(ids(scan(None).await.expect("scan")), ["H3", "H1", "H2", "H0"], "file order, then the next load");
+    assert_eq!(ids(scan(Some("household_id")).await.expect("scan")), ["H0", "H1", "H2", "H3"]);
+    assert_eq!(ids(scan(Some("deposits_fen")).await.expect("scan")), ["H2", "H3", "H1", "H0"], "ties in file order");
+    let all = store
+        .scan_records(
+            &table,
+            &["deposits_fen", "village_code"],
+            Filter::Eq("household_id", "H3"),
+            Versions::Current,
+            None,
+        )
+        .await
+        .expect("scan");
+    assert_eq!(all, [vec![Cell::Int(5), Cell::Text("V2".into())]], "the columns asked for, in the order asked");
+}
+
+/// A load's quarantine comes back with it in line order, every field intact; other loads have their own.
+pub async fn quarantined_rows_are_kept_with_their_load<S: RecordStore>(store: S) {
+    let table = households_table();
+    let set_aside = vec![quarantined(7, "bad_date"), quarantined(3, "negative"), quarantined(12, "unknown_village")];
+    let first = load_rows(
+        &store,
+        &table,
+        &file_sha(1),
+        "2026-12-01",
+        first_versions(vec![household("H1", "V1", Some(1))]),
+        set_aside,
+    )
+    .await;
+    assert_eq!(first.counts.quarantined, 3);
+    let second =
+        load_rows(&store, &table, &file_sha(2), "2026-12-02", Vec::new(), vec![quarantined(2, "bad_id")]).await;
+    assert_eq!(
+        store.load_quarantine(first.load_id).await.expect("quarantine"),
+        [quarantined(3, "negative"), quarantined(7, "bad_date"), quarantined(12, "unknown_village")]
+    );
+    assert_eq!(store.load_quarantine(second.load_id).await.expect("quarantine"), [quarantined(2, "bad_id")]);
+    assert!(store.load_quarantine(second.load_id + 100).await.expect("quarantine").is_empty());
+    assert_eq!(store.loads().await.expect("loads")[1].counts, second.counts, "a load of only quarantine is recorded");
+    assert_eq!(deposits(&store, Filter::All, Versions::Current).await.len(), 1, "quarantined rows are not records");
+}
+
+/// A source's table is created once and then checked against its columns; sources never loaded read as empty.
+pub async fn record_tables_keep_their_columns<S: RecordStore>(store: S) {
+    let table = households_table();
+    assert!(store.record_sources().await.expect("sources").is_empty());
+    assert!(store.record_keys("households").await.expect("keys").is_empty(), "a source never loaded has no keys");
+    let never = store.scan_records(&table, &["household_id"], Filter::All, Versions::Current, None).await;
+    assert!(never.expect("scan").is_empty(), "a source never loaded reads as empty");
+    store.ensure_record_table(&table).await.expect("create");
+    store.ensure_record_table(&table).await.expect("the same columns again");
+    let villages = RecordTable {
+        source: "villages".to_string(),
+        columns: vec![RecordColumn { name: "village_code".to_string(), ty: CellType::Text, indexed: true }],
+    };
+    store.ensure_record_table(&villages).await.expect("create");
+    assert_eq!(store.record_sources().await.expect("sources"), ["households", "villages"]);
+    assert!(deposits(&store, Filter::All, Versions::Current).await.is_empty(), "created but empty");
+    let mut changed = households_table();
+    changed.columns[2].ty = CellType::Text;
+    let refused = store.ensure_record_table(&changed).await;
+    assert!(matches!(&refused, Err(StoreError::SchemaChanged { name, .. }) if name == "households"), "{refused:?}");
+    let mut more = households_table();
+    more.columns.push(RecordColumn { name: "members".to_string(), ty: CellType::Integer, indexed: false });
+    assert!(matches!(store.ensure_record_table(&more).await, Err(StoreError::SchemaChanged { .. })));
+    load_rows(
+        &store,
+        &table,
+        &file_sha(1),
+        "2026-12-01",
+        first_versions(vec![household("H1", "V1", Some(1))]),
+        Vec::new(),
+    )
+    .await;
+    assert_eq!(deposits(&store, Filter::All, Versions::Current).await.len(), 1, "the table still has its columns");
 }

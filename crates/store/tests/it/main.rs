@@ -43,6 +43,11 @@ async fn sqlite_passes_the_review_workflow_suite() {
 }
 
 #[tokio::test]
+async fn sqlite_passes_the_records_suite() {
+    conformance::check_records(fresh).await;
+}
+
+#[tokio::test]
 async fn screening_entries_are_append_only() {
     let store = fresh().await;
     let entry = store::ScreeningEntry {
