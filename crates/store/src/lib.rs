@@ -35,9 +35,11 @@ pub use decisions::{Cursor, DecisionLog, DecisionRecord, Outcome, Page, Recorded
 pub use models::{ModelRecord, ModelRegistry, ModelStatus, ModelStatusChange, ModelSummary, UnknownModelStatus};
 pub use policies::{PolicyRegister, PolicyStatus, PolicySummary, PolicyVersion};
 pub use records::{
-    Cell, CellType, LoadCounts, LoadInfo, NewRecord, QuarantineRecord, RecordColumn, RecordTable, RecordVersion,
+    Cell, CellType, LoadCounts, LoadInfo, NewRecord, QuarantineRecord, RecordColumn, RecordLoad, RecordStore,
+    RecordTable, RecordVersion,
 };
 pub use screening::{ScreeningEntry, ScreeningKind, ScreeningRegister};
+// `Filter` and `Versions` are defined in `records`; `sqlite` re-exports them for its own callers.
 pub use sqlite::{
     Checkpointer, DecisionWriter, Durability, Filter, LoadWriter, ROWS_PER_STATEMENT, SqliteStore, Versions,
 };

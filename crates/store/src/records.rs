@@ -7,10 +7,18 @@
 //! `as_of` date. Nothing is updated or deleted: the current state of a record is its latest version, and the state
 //! as of a date is its latest version in force then ([`RecordVersion::valid_from`]).
 //!
+//! [`RecordStore`] is the contract every backend fulfils for this register (record tables, loads and the reads
+//! the features use), and [`RecordLoad`] one file's load in progress; `conformance::check_records` is its suite.
+//!
 //! **Invariant:** a load is one transaction: its rows, its quarantine and its `loads` row commit together or not at
 //! all, so a killed process never leaves half a file behind.
 
+use std::collections::HashMap;
+use std::future::Future;
+
 use serde::{Deserialize, Serialize};
+
+use crate::StoreError;
 
 /// The storage class of a record column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -144,4 +152,99 @@ impl LoadCounts {
     pub fn is_consistent(&self) -> bool {
         self.read == self.new + self.corrected + self.unchanged + self.duplicate + self.quarantined
     }
+}
+
+/// Which rows a [`RecordStore::scan_records`] reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Filter<'a> {
+    /// Every row.
+    All,
+    /// Rows whose column equals the text.
+    Eq(&'a str, &'a str),
+    /// Rows whose column is one of the texts.
+    In(&'a str, &'a [String]),
+}
+
+/// Which versions a [`RecordStore::scan_records`] reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Versions<'a> {
+    /// The latest version of every key.
+    Current,
+    /// The latest version of every key in force on that date (`YYYY-MM-DD`): first versions always, corrections
+    /// from their load's `as_of`.
+    AsOf(&'a str),
+}
+
+/// One file's load in progress, holding the write lock of its source. Nothing it writes is visible to others
+/// until [`RecordLoad::commit`]; dropping it without a commit writes nothing.
+pub trait RecordLoad: Send {
+    /// The id this load will be recorded under; ids grow from load to load.
+    fn load_id(&self) -> i64;
+
+    /// The latest stored version of every key of the source, as read when the load began (under the write lock),
+    /// handed to the caller once (later calls return an empty map).
+    fn take_latest(&mut self) -> HashMap<String, RecordVersion>;
+
+    /// Queues a row as `version` of its key (in force from `valid_from` for versions after the first). A row whose
+    /// cells do not match the table's columns is refused.
+    fn write(
+        &mut self,
+        record: NewRecord,
+        version: u32,
+        valid_from: Option<String>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Records a row set aside by validation.
+    fn quarantine(&mut self, record: QuarantineRecord);
+
+    /// Writes the queued rows, the quarantine and the load record, and commits, all or nothing. `info.load_id`
+    /// must be this load's id and its counts must add up.
+    fn commit(self, info: &LoadInfo) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// The register of ingested records every backend provides: one record table per source with every version of
+/// every record, the loads that wrote them with their quarantine, and the reads the features use.
+pub trait RecordStore: Send + Sync {
+    /// A load in progress.
+    type Load: RecordLoad;
+
+    /// Creates the record table of a source on first use; afterwards checks that it still has the same columns
+    /// ([`StoreError::SchemaChanged`] otherwise).
+    fn ensure_record_table(&self, table: &RecordTable) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The committed load of exactly these bytes for this source, if any.
+    fn load_of_file(
+        &self,
+        source: &str,
+        file_sha256: &str,
+    ) -> impl Future<Output = Result<Option<LoadInfo>, StoreError>> + Send;
+
+    /// Every committed load, oldest first.
+    fn loads(&self) -> impl Future<Output = Result<Vec<LoadInfo>, StoreError>> + Send;
+
+    /// The rows a load set aside, in line order.
+    fn load_quarantine(&self, load_id: i64) -> impl Future<Output = Result<Vec<QuarantineRecord>, StoreError>> + Send;
+
+    /// Every stored key of a source (each key once, whatever its versions), or nothing when the source was never
+    /// loaded: what references to the source are checked against.
+    fn record_keys(&self, source: &str) -> impl Future<Output = Result<Vec<String>, StoreError>> + Send;
+
+    /// The sources that have a record table, by name.
+    fn record_sources(&self) -> impl Future<Output = Result<Vec<String>, StoreError>> + Send;
+
+    /// Reads `columns` of a source's records, the latest version of each key as `versions` says, the rows
+    /// `filter` selects, ordered by `order_by` (a column name) then insertion order, or in insertion order (within
+    /// a load, the file's row order). Returns nothing when the source was never loaded.
+    fn scan_records(
+        &self,
+        table: &RecordTable,
+        columns: &[&str],
+        filter: Filter<'_>,
+        versions: Versions<'_>,
+        order_by: Option<&str>,
+    ) -> impl Future<Output = Result<Vec<Vec<Cell>>, StoreError>> + Send;
+
+    /// Starts a load of one file into `table` (which must exist: [`RecordStore::ensure_record_table`]), taking the
+    /// source's write lock and reading the latest version of every stored key.
+    fn begin_load(&self, table: &RecordTable) -> impl Future<Output = Result<Self::Load, StoreError>> + Send;
 }

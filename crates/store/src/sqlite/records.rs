@@ -1,4 +1,4 @@
-//! Source records and loads for [`SqliteStore`]: `rec_<source>` tables created from a [`RecordTable`], each with a
+//! [`RecordStore`] for [`SqliteStore`]: `rec_<source>` tables created from a [`RecordTable`], each with a
 //! `cur_<source>` view of the latest versions, append-only triggers, and a [`LoadWriter`] that writes one file's
 //! rows, quarantine and `loads` row in a single `BEGIN IMMEDIATE` transaction.
 //!
@@ -14,8 +14,10 @@ use sqlx::{Row, Sqlite, Transaction};
 use super::{SqliteStore, corrupt, to_u32};
 use crate::StoreError;
 use crate::records::{
-    Cell, CellType, LoadCounts, LoadInfo, NewRecord, QuarantineRecord, RecordColumn, RecordTable, RecordVersion,
+    Cell, CellType, LoadCounts, LoadInfo, NewRecord, QuarantineRecord, RecordColumn, RecordLoad, RecordStore,
+    RecordTable, RecordVersion,
 };
+pub use crate::records::{Filter, Versions};
 
 /// Most rows per `INSERT` statement.
 pub const ROWS_PER_STATEMENT: usize = 256;
@@ -122,30 +124,10 @@ fn cell_from(row: &SqliteRow, index: usize, ty: CellType) -> Result<Cell, StoreE
     })
 }
 
-/// Which rows a [`SqliteStore::scan_records`] reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Filter<'a> {
-    /// Every row.
-    All,
-    /// Rows whose column equals the text.
-    Eq(&'a str, &'a str),
-    /// Rows whose column is one of the texts.
-    In(&'a str, &'a [String]),
-}
+impl RecordStore for SqliteStore {
+    type Load = LoadWriter;
 
-/// Which versions a [`SqliteStore::scan_records`] reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Versions<'a> {
-    /// The latest version of every key.
-    Current,
-    /// The latest version of every key in force on that date (`YYYY-MM-DD`): first versions always, corrections
-    /// from their load's `as_of`.
-    AsOf(&'a str),
-}
-
-impl SqliteStore {
-    /// Creates the record table of a source on first use; afterwards checks that it still has the same columns.
-    pub async fn ensure_record_table(&self, table: &RecordTable) -> Result<(), StoreError> {
+    async fn ensure_record_table(&self, table: &RecordTable) -> Result<(), StoreError> {
         check_name(&table.source)?;
         for column in &table.columns {
             check_name(&column.name)?;
@@ -179,8 +161,7 @@ impl SqliteStore {
         Ok(())
     }
 
-    /// The committed load of exactly these bytes for this source, if any.
-    pub async fn load_of_file(&self, source: &str, file_sha256: &str) -> Result<Option<LoadInfo>, StoreError> {
+    async fn load_of_file(&self, source: &str, file_sha256: &str) -> Result<Option<LoadInfo>, StoreError> {
         let row = sqlx::query("SELECT * FROM loads WHERE source = ? AND file_sha256 = ? ORDER BY load_id LIMIT 1")
             .bind(source)
             .bind(file_sha256)
@@ -189,14 +170,12 @@ impl SqliteStore {
         row.as_ref().map(load_from_row).transpose()
     }
 
-    /// Every committed load, oldest first.
-    pub async fn loads(&self) -> Result<Vec<LoadInfo>, StoreError> {
+    async fn loads(&self) -> Result<Vec<LoadInfo>, StoreError> {
         let rows = sqlx::query("SELECT * FROM loads ORDER BY load_id").fetch_all(&self.pool).await?;
         rows.iter().map(load_from_row).collect()
     }
 
-    /// The rows a load set aside, in line order.
-    pub async fn load_quarantine(&self, load_id: i64) -> Result<Vec<QuarantineRecord>, StoreError> {
+    async fn load_quarantine(&self, load_id: i64) -> Result<Vec<QuarantineRecord>, StoreError> {
         let rows = sqlx::query(
             "SELECT line, field, value, reason, detail FROM load_quarantine WHERE load_id = ? ORDER BY line",
         )
@@ -216,9 +195,7 @@ impl SqliteStore {
             .collect()
     }
 
-    /// Every stored key of a source (each key once, whatever its versions), or nothing when the source was never
-    /// loaded: what references to the source are checked against.
-    pub async fn record_keys(&self, source: &str) -> Result<Vec<String>, StoreError> {
+    async fn record_keys(&self, source: &str) -> Result<Vec<String>, StoreError> {
         check_name(source)?;
         if !self.record_sources().await?.iter().any(|s| s == source) {
             return Ok(Vec::new());
@@ -227,15 +204,11 @@ impl SqliteStore {
         Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_all(&self.pool).await?)
     }
 
-    /// The sources that have a record table.
-    pub async fn record_sources(&self) -> Result<Vec<String>, StoreError> {
+    async fn record_sources(&self) -> Result<Vec<String>, StoreError> {
         Ok(sqlx::query_scalar("SELECT source FROM record_tables ORDER BY source").fetch_all(&self.pool).await?)
     }
 
-    /// Reads `columns` of a source's records, the latest version of each key as `versions` says, the rows
-    /// `filter` selects, ordered by `order_by` (a column name) then insertion order, or in insertion order. Returns nothing when the source was never
-    /// loaded.
-    pub async fn scan_records(
+    async fn scan_records(
         &self,
         table: &RecordTable,
         columns: &[&str],
@@ -324,11 +297,7 @@ impl SqliteStore {
         Ok(out)
     }
 
-    /// Starts a load of one file into `table` (which must exist: [`Self::ensure_record_table`]): takes the write lock
-    /// (`BEGIN IMMEDIATE`), reads the latest version of every stored key, and hands the transaction to a writer task
-    /// so that SQLite inserts one batch while the caller prepares the next. Nothing is visible to others until
-    /// [`LoadWriter::commit`]; dropping the writer rolls everything back.
-    pub async fn begin_load(&self, table: &RecordTable) -> Result<LoadWriter, StoreError> {
+    async fn begin_load(&self, table: &RecordTable) -> Result<LoadWriter, StoreError> {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let load_id: i64 =
             sqlx::query_scalar("SELECT COALESCE(MAX(load_id), 0) + 1 FROM loads").fetch_one(&mut *tx).await?;
@@ -371,6 +340,57 @@ impl SqliteStore {
             sender: Some(sender),
             handle: Some(handle),
         })
+    }
+}
+
+/// The [`RecordStore`] methods, callable without importing the trait (as `integrate` does).
+impl SqliteStore {
+    /// See [`RecordStore::ensure_record_table`].
+    pub async fn ensure_record_table(&self, table: &RecordTable) -> Result<(), StoreError> {
+        RecordStore::ensure_record_table(self, table).await
+    }
+
+    /// See [`RecordStore::load_of_file`].
+    pub async fn load_of_file(&self, source: &str, file_sha256: &str) -> Result<Option<LoadInfo>, StoreError> {
+        RecordStore::load_of_file(self, source, file_sha256).await
+    }
+
+    /// See [`RecordStore::loads`].
+    pub async fn loads(&self) -> Result<Vec<LoadInfo>, StoreError> {
+        RecordStore::loads(self).await
+    }
+
+    /// See [`RecordStore::load_quarantine`].
+    pub async fn load_quarantine(&self, load_id: i64) -> Result<Vec<QuarantineRecord>, StoreError> {
+        RecordStore::load_quarantine(self, load_id).await
+    }
+
+    /// See [`RecordStore::record_keys`].
+    pub async fn record_keys(&self, source: &str) -> Result<Vec<String>, StoreError> {
+        RecordStore::record_keys(self, source).await
+    }
+
+    /// See [`RecordStore::record_sources`].
+    pub async fn record_sources(&self) -> Result<Vec<String>, StoreError> {
+        RecordStore::record_sources(self).await
+    }
+
+    /// See [`RecordStore::scan_records`].
+    pub async fn scan_records(
+        &self,
+        table: &RecordTable,
+        columns: &[&str],
+        filter: Filter<'_>,
+        versions: Versions<'_>,
+        order_by: Option<&str>,
+    ) -> Result<Vec<Vec<Cell>>, StoreError> {
+        RecordStore::scan_records(self, table, columns, filter, versions, order_by).await
+    }
+
+    /// See [`RecordStore::begin_load`]: SQLite takes the write lock with `BEGIN IMMEDIATE` and hands the
+    /// transaction to a writer task, so that it inserts one batch while the caller prepares the next.
+    pub async fn begin_load(&self, table: &RecordTable) -> Result<LoadWriter, StoreError> {
+        RecordStore::begin_load(self, table).await
     }
 }
 
@@ -512,25 +532,16 @@ impl std::fmt::Debug for LoadWriter {
     }
 }
 
-impl LoadWriter {
-    /// The id this load will be recorded under.
-    pub fn load_id(&self) -> i64 {
+impl RecordLoad for LoadWriter {
+    fn load_id(&self) -> i64 {
         self.load_id
     }
 
-    /// The latest stored version of every key of the source, as read when the load began (under the write lock),
-    /// handed to the caller once (later calls return an empty map).
-    pub fn take_latest(&mut self) -> HashMap<String, RecordVersion> {
+    fn take_latest(&mut self) -> HashMap<String, RecordVersion> {
         std::mem::take(&mut self.latest)
     }
 
-    /// Queues a row as `version` of its key (in force from `valid_from` for versions after the first).
-    pub async fn write(
-        &mut self,
-        record: NewRecord,
-        version: u32,
-        valid_from: Option<String>,
-    ) -> Result<(), StoreError> {
+    async fn write(&mut self, record: NewRecord, version: u32, valid_from: Option<String>) -> Result<(), StoreError> {
         if record.cells.len() != self.width {
             return Err(corrupt(format!(
                 "{}: row {} has {} cells for {} columns",
@@ -549,9 +560,51 @@ impl LoadWriter {
         Ok(())
     }
 
-    /// Records a row set aside by validation.
-    pub fn quarantine(&mut self, record: QuarantineRecord) {
+    fn quarantine(&mut self, record: QuarantineRecord) {
         self.quarantine.push(record);
+    }
+
+    async fn commit(mut self, info: &LoadInfo) -> Result<(), StoreError> {
+        if info.load_id != self.load_id || !info.counts.is_consistent() {
+            return Err(corrupt(format!("load {}: inconsistent load record", self.load_id)));
+        }
+        self.send_pending().await?;
+        let quarantine = std::mem::take(&mut self.quarantine);
+        self.send(Command::Commit(Box::new(info.clone()), quarantine)).await?;
+        self.finish_task().await
+    }
+}
+
+/// The [`RecordLoad`] methods, callable without importing the trait.
+impl LoadWriter {
+    /// See [`RecordLoad::load_id`].
+    pub fn load_id(&self) -> i64 {
+        RecordLoad::load_id(self)
+    }
+
+    /// See [`RecordLoad::take_latest`].
+    pub fn take_latest(&mut self) -> HashMap<String, RecordVersion> {
+        RecordLoad::take_latest(self)
+    }
+
+    /// See [`RecordLoad::write`].
+    pub async fn write(
+        &mut self,
+        record: NewRecord,
+        version: u32,
+        valid_from: Option<String>,
+    ) -> Result<(), StoreError> {
+        RecordLoad::write(self, record, version, valid_from).await
+    }
+
+    /// See [`RecordLoad::quarantine`].
+    pub fn quarantine(&mut self, record: QuarantineRecord) {
+        RecordLoad::quarantine(self, record);
+    }
+
+    /// See [`RecordLoad::commit`].
+    pub async fn commit(self, info: &LoadInfo) -> Result<(), StoreError> {
+        RecordLoad::commit(self, info).await
     }
 
     async fn send_pending(&mut self) -> Result<(), StoreError> {
@@ -577,18 +630,6 @@ impl LoadWriter {
             Some(handle) => handle.await.map_err(|e| corrupt(format!("load writer task: {e}")))?,
             None => Ok(()),
         }
-    }
-
-    /// Writes the queued rows, the quarantine and the `loads` row, and commits. `info.load_id` must be this
-    /// load's id and its counts must add up.
-    pub async fn commit(mut self, info: &LoadInfo) -> Result<(), StoreError> {
-        if info.load_id != self.load_id || !info.counts.is_consistent() {
-            return Err(corrupt(format!("load {}: inconsistent load record", self.load_id)));
-        }
-        self.send_pending().await?;
-        let quarantine = std::mem::take(&mut self.quarantine);
-        self.send(Command::Commit(Box::new(info.clone()), quarantine)).await?;
-        self.finish_task().await
     }
 }
 

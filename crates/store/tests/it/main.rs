@@ -28,6 +28,26 @@ async fn sqlite_passes_the_screening_register_suite() {
 }
 
 #[tokio::test]
+async fn sqlite_passes_the_decision_log_suite() {
+    conformance::check_decisions(fresh).await;
+}
+
+#[tokio::test]
+async fn sqlite_passes_the_policy_register_suite() {
+    conformance::check_policies(fresh).await;
+}
+
+#[tokio::test]
+async fn sqlite_passes_the_review_workflow_suite() {
+    conformance::check_workflow(fresh).await;
+}
+
+#[tokio::test]
+async fn sqlite_passes_the_records_suite() {
+    conformance::check_records(fresh).await;
+}
+
+#[tokio::test]
 async fn screening_entries_are_append_only() {
     let store = fresh().await;
     let entry = store::ScreeningEntry {
