@@ -7,6 +7,8 @@
 //! 3. Every Rust source file starts with a `//!` module doc comment.
 //! 4. No debugging or placeholder macros are left in the code.
 //! 5. Every crate folder matches its package name and is described in ARCHITECTURE.md.
+//! 6. Workspace crates depend on one another in the layer order of ARCHITECTURE.md ([`LAYERS`]): a crate's
+//!    `[dependencies]` name only workspace crates of lower layers, and ARCHITECTURE.md states the same order.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::fs;
@@ -32,6 +34,27 @@ const FORBIDDEN_DEPS: &[&str] = &[
 /// Calls that read the clock or an ambient RNG; pure crates get these injected instead.
 const FORBIDDEN_CALLS: &[&str] = &["Utc::now", "Local::now", "SystemTime::now", "Instant::now", "thread_rng"];
 
+/// The layers of the workspace, lowest first. A crate's `[dependencies]` may name only workspace crates of lower
+/// layers, so dependencies point downwards: the pure vocabulary at the bottom, then the lending core and the edges
+/// of data (keys, contracts), what is computed from loans (features, the simulator), the store, loading, deciding,
+/// the service layer, the HTTP server and the binary on top. ARCHITECTURE.md's code map states this order in the
+/// words of [`layer_sentence`]. `xtask` is tooling, outside the layers.
+#[rustfmt::skip]
+const LAYERS: &[&[&str]] = &[
+    &["domain", "policy", "scoring"],
+    &["lending", "ingest", "privacy"],
+    &["features", "simulate"],
+    &["store"],
+    &["integrate"],
+    &["decide"],
+    &["app"],
+    &["server"],
+    &["cli"],
+];
+
+/// Workspace members that are not layered crates.
+const OUTSIDE_LAYERS: &[&str] = &["xtask"];
+
 /// Macros that must not be committed.
 const FORBIDDEN_MACROS: &[&str] = &["dbg!(", "todo!("];
 
@@ -52,9 +75,13 @@ pub fn run(root: &Path) -> Result<()> {
 pub fn check(root: &Path) -> Result<Vec<String>> {
     let mut out = Vec::new();
     match cargo_metadata(root) {
-        Ok(meta) => check_dependency_boundary(&meta, &mut out),
+        Ok(meta) => {
+            check_dependency_boundary(&meta, &mut out);
+            check_layers(&meta, &mut out);
+        }
         Err(err) => out.push(format!("dependency boundary: {err:#}")),
     }
+    check_layer_sentence(root, &mut out)?;
     let crates = crate_dirs(root)?;
     let mut sources = rust_files(&root.join("xtask/src"))?;
     for dir in &crates {
@@ -150,6 +177,67 @@ fn check_dependency_boundary(meta: &Value, out: &mut Vec<String>) {
             }
         }
     }
+}
+
+/// The layer of a workspace crate (0 is the lowest), if it has one.
+fn layer_of(name: &str) -> Option<usize> {
+    LAYERS.iter().position(|layer| layer.contains(&name))
+}
+
+/// Check 6: every workspace crate's normal dependencies on other workspace crates point to lower layers; a crate
+/// missing from [`LAYERS`] is reported too, so a new crate gets its place in the order before it gets a dependency.
+fn check_layers(meta: &Value, out: &mut Vec<String>) {
+    let empty = Vec::new();
+    let members: HashSet<&str> =
+        meta["workspace_members"].as_array().unwrap_or(&empty).iter().filter_map(Value::as_str).collect();
+    let packages = meta["packages"].as_array().unwrap_or(&empty).iter();
+    let workspace: Vec<&Value> = packages.filter(|p| p["id"].as_str().is_some_and(|id| members.contains(id))).collect();
+    let names: HashSet<&str> = workspace.iter().filter_map(|p| p["name"].as_str()).collect();
+    for package in &workspace {
+        let Some(name) = package["name"].as_str() else { continue };
+        if OUTSIDE_LAYERS.contains(&name) {
+            continue;
+        }
+        let Some(layer) = layer_of(name) else {
+            out.push(format!(
+                "layers: crate `{name}` has no layer (add it to LAYERS in xtask/src/tidy.rs and to ARCHITECTURE.md)"
+            ));
+            continue;
+        };
+        let deps = package["dependencies"].as_array().unwrap_or(&empty).iter();
+        // `[dependencies]` only: dev- and build-dependencies have a `kind`.
+        for dep in deps.filter(|d| d["kind"].is_null()) {
+            let Some(dep_name) = dep["name"].as_str().filter(|n| names.contains(n) && *n != name) else { continue };
+            match layer_of(dep_name) {
+                Some(below) if below < layer => {}
+                Some(_) => out.push(format!(
+                    "layers: `{name}` depends on `{dep_name}`, which is not in a lower layer (ARCHITECTURE.md: {})",
+                    layer_sentence()
+                )),
+                None => {} // Reported above as a crate without a layer.
+            }
+        }
+    }
+}
+
+/// The layer order as ARCHITECTURE.md's code map states it: crates of one layer side by side, `<` between layers.
+fn layer_sentence() -> String {
+    let layers: Vec<String> =
+        LAYERS.iter().map(|layer| layer.iter().map(|name| format!("`{name}`")).collect::<Vec<_>>().join(" ")).collect();
+    layers.join(" < ")
+}
+
+/// Check 6, the words: ARCHITECTURE.md states the layer order of [`LAYERS`] (line breaks and runs of spaces aside).
+fn check_layer_sentence(root: &Path, out: &mut Vec<String>) -> Result<()> {
+    let arch = root.join("ARCHITECTURE.md");
+    if !arch.is_file() {
+        return Ok(()); // Reported by check 5.
+    }
+    let text = read(&arch)?.split_whitespace().collect::<Vec<_>>().join(" ");
+    if !text.contains(&layer_sentence()) {
+        out.push(format!("ARCHITECTURE.md: the code map does not state the layer order {}", layer_sentence()));
+    }
+    Ok(())
 }
 
 /// Whether `pkg`'s resolved dependency edge `edge` (its crate name, `-` as `_`) is enabled:
@@ -347,6 +435,59 @@ mod tests {
         out.clear();
         check_dependency_boundary(&meta(&["std", "dice"]), &mut out);
         assert_eq!(out, [tokio, rand]);
+    }
+
+    /// Metadata of a workspace whose members and their `[dependencies]` are given as (name, deps).
+    fn workspace(crates: &[(&str, &[&str])]) -> Value {
+        let packages: Vec<Value> = crates
+            .iter()
+            .map(|(name, deps)| {
+                let deps: Vec<Value> =
+                    deps.iter().map(|d| serde_json::json!({"name": d, "kind": null, "path": "/w"})).collect();
+                serde_json::json!({"id": name, "name": name, "dependencies": deps})
+            })
+            .collect();
+        let members: Vec<&str> = crates.iter().map(|(name, _)| *name).collect();
+        serde_json::json!({"packages": packages, "workspace_members": members})
+    }
+
+    #[test]
+    fn a_dependency_upwards_or_sideways_is_reported() {
+        let mut out = Vec::new();
+        let tidy: &[(&str, &[&str])] =
+            &[("domain", &[]), ("lending", &["domain"]), ("store", &["domain", "lending"]), ("cli", &["store"])];
+        check_layers(&workspace(tidy), &mut out);
+        assert_eq!(out, Vec::<String>::new());
+
+        let upwards: &[(&str, &[&str])] = &[("lending", &["domain", "store"]), ("store", &["lending"])];
+        check_layers(&workspace(upwards), &mut out);
+        assert_eq!(out.len(), 1, "{out:?}");
+        assert!(out[0].starts_with("layers: `lending` depends on `store`"), "{out:?}");
+
+        out.clear();
+        let sideways: &[(&str, &[&str])] = &[("lending", &["privacy"]), ("privacy", &[])];
+        check_layers(&workspace(sideways), &mut out);
+        assert!(out.len() == 1 && out[0].starts_with("layers: `lending` depends on `privacy`"), "{out:?}");
+
+        out.clear();
+        let below_app: &[(&str, &[&str])] = &[("store", &["app"]), ("server", &["cli"]), ("app", &[]), ("cli", &[])];
+        check_layers(&workspace(below_app), &mut out);
+        assert_eq!(out.len(), 2, "{out:?}");
+    }
+
+    #[test]
+    fn a_crate_without_a_layer_is_reported_and_tooling_is_not() {
+        let mut out = Vec::new();
+        let crates: &[(&str, &[&str])] = &[("monitor", &["domain"]), ("xtask", &[]), ("domain", &[])];
+        check_layers(&workspace(crates), &mut out);
+        assert!(out.len() == 1 && out[0].contains("`monitor` has no layer"), "{out:?}");
+    }
+
+    #[test]
+    fn the_layer_sentence_names_every_layer_in_order() {
+        let sentence = layer_sentence();
+        assert!(sentence.starts_with("`domain` `policy` `scoring` < `lending`"), "{sentence}");
+        assert!(sentence.ends_with("< `app` < `server` < `cli`"), "{sentence}");
     }
 
     #[test]

@@ -4,17 +4,29 @@
 //! Each use case takes typed requests and returns typed results or an [`Error`] carrying a stable [`ErrorCode`]
 //! from the one table in [`error`]. The clock (`domain::Clock`) and the store are passed in: nothing here reads the
 //! system time. Modules: [`loans`] (book, post, position, portfolio, classify), [`decisions`] (the decider from the
-//! registers; decide and record), [`disbursement`] (a decision to a loan, in one transaction), [`policy_sim`] (replay past applications through a candidate), [`review`] (an
-//! officer's bounded action on a referral), [`screening`] (consents, list hits and fraud cases on file), [`village`]
-//! (whole-village pre-credit and the 信用村 rating), [`views`] (the JSON documents of loans and postings).
+//! registers; decide and record), [`disbursement`] (a decision to a loan, in one transaction), [`policy_sim`]
+//! (replay past applications through a candidate), [`review`] (an officer's bounded action on a referral), [`screening`] (consents, list hits and
+//! fraud cases on file),
+//! [`village`] (whole-village pre-credit and the 信用村 rating), [`views`] (the JSON documents of loans and
+//! postings), [`policies`] (static checks and the policy lifecycle), [`models`] (train, evaluate, score, report,
+//! import and register credit models), [`ingest`] (loading files; key files), [`profile`] (a borrower's profile
+//! and the pseudonymised export), [`features`] (the point-in-time feature table), [`simulation`] (writing a
+//! simulated county) and [`files`] (outputs that arrive whole).
 
 pub mod decisions;
 pub mod disbursement;
 pub mod error;
+pub mod features;
+pub mod files;
+pub mod ingest;
 pub mod loans;
+pub mod models;
+pub mod policies;
 pub mod policy_sim;
+pub mod profile;
 pub mod review;
 pub mod screening;
+pub mod simulation;
 pub mod views;
 pub mod village;
 

@@ -175,6 +175,21 @@ impl<S: LoanStore> Loans<S> {
         })
     }
 
+    /// Disburses a booked loan: `amount` defaults to the principal (a draw on a revolving line must name it),
+    /// `date` to the loan's start.
+    pub async fn disburse(&self, id: &LoanId, date: Option<Date>, amount: Option<Money>) -> Result<Posted, Error> {
+        let terms = self.record(id).await?.terms;
+        let amount = match amount {
+            Some(a) => a,
+            None if terms.product() == lending::ProductKind::Revolving => {
+                return Err(Error::input("amount", "is required for a draw on a revolving line"));
+            }
+            None => terms.principal(),
+        };
+        let event = DatedEvent { date: date.unwrap_or(terms.start()), event: LoanEvent::Disbursed { amount } };
+        self.post(id, event, None).await
+    }
+
     /// A loan and its state as of a date.
     pub async fn position(&self, id: &LoanId, as_of: Date) -> Result<Position, Error> {
         let (record, loan, events, _) = self.load(id).await?;

@@ -65,6 +65,29 @@ pub struct NewEntry {
     pub note: String,
 }
 
+/// Reads entries from a CSV file with the header `household_id,kind,effective_on,source,note`; an error names the
+/// file, line and field.
+pub fn read_file(file: &std::path::Path) -> Result<Vec<NewEntry>, Error> {
+    let shown = file.display().to_string();
+    let mut reader = csv::Reader::from_path(file).map_err(|e| Error::input("file", format!("{shown}: {e}")))?;
+    let expected = ["household_id", "kind", "effective_on", "source", "note"];
+    let header = reader.headers().map_err(|e| Error::input("file", format!("{shown}: {e}")))?.clone();
+    if header.iter().collect::<Vec<_>>() != expected {
+        return Err(Error::input("file", format!("{shown}: the header must be {}", expected.join(","))));
+    }
+    let mut entries = Vec::new();
+    for (i, row) in reader.records().enumerate() {
+        let line = i + 2;
+        let row = row.map_err(|e| Error::input("file", format!("{shown} line {line}: {e}")))?;
+        let field = |n: usize| row.get(n).unwrap_or_default().to_owned();
+        let at = |name: &str| format!("{shown} line {line}: {name}");
+        let kind = field(1).parse().map_err(|e| Error::input(at("kind"), e))?;
+        let effective_on = domain::parse_date(&field(2)).map_err(|e| Error::input(at("effective_on"), e))?;
+        entries.push(NewEntry { household_id: field(0), kind, effective_on, source: field(3), note: field(4) });
+    }
+    Ok(entries)
+}
+
 /// Records entries in one transaction after checking each (an id-shaped household and source, a note of at most
 /// 500 characters); a later day is recorded and counts from then. Returns how many were new. `by` is who records them.
 pub async fn record<S: ScreeningRegister>(

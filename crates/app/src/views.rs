@@ -9,7 +9,7 @@ use lending::{Change, LoanState, LoanTerms, Posting, Schedule};
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::loans::{Position, Posted};
+use crate::loans::{PortfolioSummary, Position, Posted};
 
 /// The JSON document of a schedule.
 pub fn schedule_json(terms: &LoanTerms, schedule: &Schedule) -> Value {
@@ -134,5 +134,44 @@ pub fn loan_json(p: &Position) -> Value {
         "installments": s.installments,
         "repayments": s.repayments,
         "history": history(s),
+    })
+}
+
+/// The JSON document of a portfolio view.
+pub fn portfolio_json(positions: &[Position], summary: &PortfolioSummary) -> Value {
+    let loans: Vec<Value> = positions
+        .iter()
+        .map(|p| {
+            let s = &p.state;
+            json!({
+                "id": p.record.id,
+                "borrower": p.record.borrower,
+                "product": p.record.terms.product().code(),
+                "principal": p.record.terms.principal(),
+                "status": s.status,
+                "dpd": s.standing.dpd,
+                "bucket": s.standing.bucket,
+                "class": s.standing.class,
+                "class_zh": s.standing.class.name_zh(),
+                "stage": s.standing.stage,
+                "restructured": s.restructured,
+                "principal_outstanding": s.principal_outstanding,
+            })
+        })
+        .collect();
+    let by_class: serde_json::Map<String, Value> =
+        summary.outstanding_by_class.iter().map(|(c, m)| (c.code().to_string(), json!(m))).collect();
+    json!({
+        "as_of": summary.as_of,
+        "loans": loans,
+        "summary": {
+            "loans": summary.loans,
+            "principal_outstanding": summary.outstanding,
+            "outstanding_by_class": by_class,
+            "npl_ratio": format!("{:.4}", summary.npl_ratio),
+            "par1": format!("{:.4}", summary.par1),
+            "par30": format!("{:.4}", summary.par30),
+            "par90": format!("{:.4}", summary.par90),
+        },
     })
 }

@@ -54,8 +54,8 @@ pub enum Command {
         #[arg(long, value_name = "DIR")]
         report: Option<PathBuf>,
         /// File formats to write.
-        #[arg(long, value_enum, default_value_t = crate::simulate::OutputFormat::Both)]
-        format: crate::simulate::OutputFormat,
+        #[arg(long, value_enum, default_value_t = FileFormat::Both)]
+        format: FileFormat,
         /// Worker threads.
         #[arg(long, default_value_t = 2)]
         threads: usize,
@@ -71,32 +71,7 @@ pub enum Command {
     },
     /// Load source files into the store: validate every row against its data contract, quarantine bad rows, seal
     /// personal data, record the load.
-    Ingest {
-        /// The source (contract name) the files belong to, e.g. households; omit with --all.
-        #[arg(required_unless_present = "all", conflicts_with = "all")]
-        source: Option<String>,
-        /// The files to load, in order.
-        #[arg(required_unless_present = "all", conflicts_with = "all")]
-        files: Vec<PathBuf>,
-        /// Load every file of a directory (such as the simulator's output) in its manifest's dependency order.
-        #[arg(long, value_name = "DIR")]
-        all: Option<PathBuf>,
-        /// The files' text encoding; detected when not given.
-        #[arg(long, value_enum)]
-        encoding: Option<EncodingArg>,
-        /// The date corrections in these files are in force from (default: today).
-        #[arg(long, value_name = "YYYY-MM-DD")]
-        as_of: Option<String>,
-        /// The privacy key file (else the key text in the AGRIRISK_KEYS environment variable).
-        #[arg(long, value_name = "FILE")]
-        key_file: Option<PathBuf>,
-        /// Output format of the load summary.
-        #[arg(long, value_enum, default_value_t = Format::Table)]
-        format: Format,
-        /// No progress bar.
-        #[arg(long)]
-        quiet: bool,
-    },
+    Ingest(IngestArgs),
     /// Point-in-time feature tables from the ingested records.
     Features {
         /// The features command.
@@ -123,37 +98,7 @@ pub enum Command {
         command: VillageCommand,
     },
     /// Serve the HTTP API (decisions, loans, policies; OpenAPI at /openapi.json, docs at /docs).
-    Serve {
-        /// Address to listen on (port 0 picks a free port; the address is printed).
-        #[arg(long, default_value = "127.0.0.1:8080")]
-        listen: String,
-        /// A policy version id deciding a share of applicants beside the active policy.
-        #[arg(long, value_name = "POLICY_ID", requires = "challenger_share")]
-        challenger: Option<String>,
-        /// The challenger's share of applicants, percent (0–100).
-        #[arg(long, value_name = "PERCENT", requires = "challenger")]
-        challenger_share: Option<u32>,
-        /// Salt of the champion/challenger split (a new salt reshuffles applicants).
-        #[arg(long, default_value = "")]
-        salt: String,
-        /// Also stop, gracefully, when standard input closes (for a supervisor or a test harness that owns the
-        /// process).
-        #[arg(long)]
-        stop_on_eof: bool,
-        /// What an acknowledged decision survives: power-loss syncs the log at every commit (SQLite WAL,
-        /// synchronous = FULL); process-crash leaves the sync to each checkpoint (synchronous = NORMAL: a killed
-        /// process loses nothing, a power cut can lose the last moments' decisions) and answers sooner. Loans,
-        /// repayments and disbursements are synced at every commit either way.
-        #[arg(long, value_enum, default_value = "power-loss")]
-        decision_durability: DecisionDurability,
-        /// Serve as if today were this date (YYYY-MM-DD), e.g. over a simulated county's data; the default is the
-        /// calendar day in China Standard Time. Money-moving dates are checked against a window around it.
-        #[arg(long, value_name = "DATE")]
-        today: Option<String>,
-        /// How many days before today a repayment or disbursement date may lie.
-        #[arg(long, value_name = "DAYS", default_value_t = 730)]
-        max_backdate_days: u32,
-    },
+    Serve(ServeArgs),
     /// Automated credit decisions: train the decision model, decide an application.
     Decide {
         /// The decide command.
@@ -169,38 +114,9 @@ pub enum Command {
     /// Show one borrower's 360° profile as of a date: household and members (masked), village, farm, income,
     /// assets and debts, insurance, bureau, rating, loans and repayment behaviour, transactions, group peers and
     /// the current features.
-    Profile {
-        /// A household id (H0000001), an 18-character national ID, a phone number, or a 64-hex blind index.
-        #[arg(value_name = "ID-OR-HASH")]
-        id: String,
-        /// The date the profile is as of: only what was known then is shown (default: today).
-        #[arg(long, value_name = "YYYY-MM-DD")]
-        as_of: Option<String>,
-        /// Output format.
-        #[arg(long, value_enum, default_value_t = Format::Table)]
-        format: Format,
-        /// The privacy key file (else the key text in the AGRIRISK_KEYS environment variable).
-        #[arg(long, value_name = "FILE")]
-        key_file: Option<PathBuf>,
-    },
+    Profile(ProfileArgs),
     /// Export the loaded sources for model training, personal data and household ids replaced by pseudonyms.
-    Export {
-        /// Required: only pseudonymised exports are offered.
-        #[arg(long)]
-        pseudonymised: bool,
-        /// The directory to create (refused if it exists and is not empty).
-        #[arg(long, value_name = "DIR")]
-        out: PathBuf,
-        /// The pseudonym scope: exports of one scope join with each other, of two scopes do not.
-        #[arg(long, value_name = "NAME", default_value = "training")]
-        scope: String,
-        /// Export the record versions in force on this date (default: the current versions).
-        #[arg(long, value_name = "YYYY-MM-DD")]
-        as_of: Option<String>,
-        /// The privacy key file (else the key text in the AGRIRISK_KEYS environment variable).
-        #[arg(long, value_name = "FILE")]
-        key_file: Option<PathBuf>,
-    },
+    Export(ExportArgs),
     /// Run the demonstration: books loans of every product, posts repayments and classifies the portfolio.
     Demo {
         /// Where to put the demo database (replaced if it holds an earlier demo).
@@ -244,9 +160,9 @@ pub enum DecideCommand {
     Apply {
         /// The application JSON.
         file: PathBuf,
-        /// Print the whole decision record (reasons, trace, features, versions) as JSON.
-        #[arg(long)]
-        json: bool,
+        /// Output format (`json`: the whole decision record with reasons, trace, features and versions).
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
     },
 }
 
@@ -262,9 +178,9 @@ pub enum VillageCommand {
         /// The date the assessment is as of (default: today).
         #[arg(long, value_name = "YYYY-MM-DD")]
         on: Option<String>,
-        /// Print JSON instead of tables.
-        #[arg(long)]
-        json: bool,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
     },
 }
 
@@ -296,31 +212,7 @@ pub enum PolicyCommand {
         schema: Option<PathBuf>,
     },
     /// Check a policy file and store it as a submitted version awaiting a second person's approval.
-    Submit {
-        /// The JDM file.
-        file: PathBuf,
-        /// The policy's name (its versions replace one another).
-        #[arg(long)]
-        name: String,
-        /// The version label.
-        #[arg(long)]
-        version: String,
-        /// County-code prefix it serves (default: every region).
-        #[arg(long, default_value = "")]
-        region: String,
-        /// Segment it serves (default: every segment).
-        #[arg(long, default_value = "")]
-        segment: String,
-        /// The date it takes effect.
-        #[arg(long, value_name = "YYYY-MM-DD")]
-        effective_from: String,
-        /// Who submits it.
-        #[arg(long)]
-        by: String,
-        /// The input schema (default: the shipped one).
-        #[arg(long, value_name = "FILE")]
-        schema: Option<PathBuf>,
-    },
+    Submit(SubmitArgs),
     /// Move a version: approved (by someone other than its author), shadow, active or retired.
     Move {
         /// The version's id (its content hash).
@@ -347,9 +239,9 @@ pub enum PolicyCommand {
         /// Last application date replayed.
         #[arg(long, value_name = "YYYY-MM-DD")]
         to: String,
-        /// Print JSON instead of tables.
-        #[arg(long)]
-        json: bool,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
     },
     /// List the stored versions with their status.
     List {
@@ -562,6 +454,27 @@ pub enum ModelCommand {
         #[arg(long, value_name = "MODEL.json")]
         out: PathBuf,
     },
+}
+
+/// The file formats of a simulated run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FileFormat {
+    /// CSV (UTF-8, header row).
+    Csv,
+    /// JSON Lines.
+    Jsonl,
+    /// Both.
+    Both,
+}
+
+impl From<FileFormat> for app::simulation::OutputFormat {
+    fn from(format: FileFormat) -> Self {
+        match format {
+            FileFormat::Csv => app::simulation::OutputFormat::Csv,
+            FileFormat::Jsonl => app::simulation::OutputFormat::Jsonl,
+            FileFormat::Both => app::simulation::OutputFormat::Both,
+        }
+    }
 }
 
 /// Output format.
@@ -840,4 +753,132 @@ pub enum DecisionDurability {
     PowerLoss,
     /// A killed or crashed process.
     ProcessCrash,
+}
+
+/// The arguments of `agririsk ingest`.
+#[derive(Debug, Args)]
+pub struct IngestArgs {
+    /// The source (contract name) the files belong to, e.g. households; omit with --all.
+    #[arg(required_unless_present = "all", conflicts_with = "all")]
+    pub source: Option<String>,
+    /// The files to load, in order.
+    #[arg(required_unless_present = "all", conflicts_with = "all")]
+    pub files: Vec<PathBuf>,
+    /// Load every file of a directory (such as the simulator's output) in its manifest's dependency order.
+    #[arg(long, value_name = "DIR")]
+    pub all: Option<PathBuf>,
+    /// The files' text encoding; detected when not given.
+    #[arg(long, value_enum)]
+    pub encoding: Option<EncodingArg>,
+    /// The date corrections in these files are in force from (default: today).
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub as_of: Option<String>,
+    /// The privacy key file (else the key text in the AGRIRISK_KEYS environment variable).
+    #[arg(long, value_name = "FILE")]
+    pub key_file: Option<PathBuf>,
+    /// Output format of the load summary.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// No progress bar.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+/// The arguments of `agririsk profile`.
+#[derive(Debug, Args)]
+pub struct ProfileArgs {
+    /// A household id (H0000001), an 18-character national ID, a phone number, or a 64-hex blind index.
+    #[arg(value_name = "ID-OR-HASH")]
+    pub id: String,
+    /// The date the profile is as of: only what was known then is shown (default: today).
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub as_of: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// The privacy key file (else the key text in the AGRIRISK_KEYS environment variable).
+    #[arg(long, value_name = "FILE")]
+    pub key_file: Option<PathBuf>,
+}
+
+/// The arguments of `agririsk export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Required: only pseudonymised exports are offered.
+    #[arg(long)]
+    pub pseudonymised: bool,
+    /// The directory to create (refused if it exists and is not empty).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// The pseudonym scope: exports of one scope join with each other, of two scopes do not.
+    #[arg(long, value_name = "NAME", default_value = "training")]
+    pub scope: String,
+    /// Export the record versions in force on this date (default: the current versions).
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub as_of: Option<String>,
+    /// The privacy key file (else the key text in the AGRIRISK_KEYS environment variable).
+    #[arg(long, value_name = "FILE")]
+    pub key_file: Option<PathBuf>,
+}
+
+/// The arguments of `agririsk policy submit`.
+#[derive(Debug, Args)]
+pub struct SubmitArgs {
+    /// The JDM file.
+    pub file: PathBuf,
+    /// The policy's name (its versions replace one another).
+    #[arg(long)]
+    pub name: String,
+    /// The version label.
+    #[arg(long)]
+    pub version: String,
+    /// County-code prefix it serves (default: every region).
+    #[arg(long, default_value = "")]
+    pub region: String,
+    /// Segment it serves (default: every segment).
+    #[arg(long, default_value = "")]
+    pub segment: String,
+    /// The date it takes effect.
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub effective_from: String,
+    /// Who submits it.
+    #[arg(long)]
+    pub by: String,
+    /// The input schema (default: the shipped one).
+    #[arg(long, value_name = "FILE")]
+    pub schema: Option<PathBuf>,
+}
+
+/// The arguments of `agririsk serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on (port 0 picks a free port; the address is printed).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    /// A policy version id deciding a share of applicants beside the active policy.
+    #[arg(long, value_name = "POLICY_ID", requires = "challenger_share")]
+    pub challenger: Option<String>,
+    /// The challenger's share of applicants, percent (0–100).
+    #[arg(long, value_name = "PERCENT", requires = "challenger")]
+    pub challenger_share: Option<u32>,
+    /// Salt of the champion/challenger split (a new salt reshuffles applicants).
+    #[arg(long, default_value = "")]
+    pub salt: String,
+    /// Also stop, gracefully, when standard input closes (for a supervisor or a test harness that owns the
+    /// process).
+    #[arg(long)]
+    pub stop_on_eof: bool,
+    /// What an acknowledged decision survives: power-loss syncs the log at every commit (SQLite WAL,
+    /// synchronous = FULL); process-crash leaves the sync to each checkpoint (synchronous = NORMAL: a killed
+    /// process loses nothing, a power cut can lose the last moments' decisions) and answers sooner. Loans,
+    /// repayments and disbursements are synced at every commit either way.
+    #[arg(long, value_enum, default_value = "power-loss")]
+    pub decision_durability: DecisionDurability,
+    /// Serve as if today were this date (YYYY-MM-DD), e.g. over a simulated county's data; the default is the
+    /// calendar day in China Standard Time. Money-moving dates are checked against a window around it.
+    #[arg(long, value_name = "DATE")]
+    pub today: Option<String>,
+    /// How many days before today a repayment or disbursement date may lie.
+    #[arg(long, value_name = "DAYS", default_value_t = 730)]
+    pub max_backdate_days: u32,
 }

@@ -3,12 +3,11 @@
 use std::path::Path;
 
 use app::decisions::apply;
-use decide::{ApplicationRequest, Decided, World};
-use store::SqliteStore;
+use decide::{ApplicationRequest, Decided};
 
-use crate::SystemClock;
-use crate::emit;
+use crate::args::Format;
 use crate::error::CliError;
+use crate::{SystemClock, emit, with_store};
 
 /// A refused application as a command-line error (exit 2) naming the field and, in brackets, the code.
 pub fn refused(e: CliError) -> CliError {
@@ -63,15 +62,13 @@ pub fn decision_text(decision_id: &str, household: &str, decided: &Decided) -> S
 
 /// `agririsk decide apply FILE`: decides one application (JSON) and records the decision; the same request id
 /// again returns the recorded decision.
-pub async fn apply_command(data_dir: &Path, file: &Path, json: bool) -> Result<(), CliError> {
+pub async fn apply_command(data_dir: &Path, file: &Path, format: Format) -> Result<(), CliError> {
     let bytes =
         std::fs::read(file).map_err(|e| CliError::input("file", format!("{}: cannot read: {e}", file.display())))?;
     let request = ApplicationRequest::from_json(&bytes).map_err(|e| refused(e.into()))?;
-    let store = SqliteStore::open(data_dir).await?;
-    let result = apply(&store, &request, &SystemClock).await.map_err(refused);
-    store.close().await;
-    let (record, decided, existing) = result?;
-    if json {
+    let (record, decided, existing) =
+        with_store(data_dir, async |store| apply(store, &request, &SystemClock).await.map_err(refused)).await?;
+    if format == Format::Json {
         let value: serde_json::Value =
             serde_json::from_str(&record.record_json).map_err(|e| CliError::Internal(e.into()))?;
         return crate::print_json(&value);
@@ -86,13 +83,9 @@ pub async fn apply_command(data_dir: &Path, file: &Path, json: bool) -> Result<(
 /// `agririsk decide train`: trains the decision scorecard on the ingested applications and writes it.
 pub async fn train_command(data_dir: &Path, up_to: &str, horizon: u32, out: &Path) -> Result<(), CliError> {
     let up_to = domain::parse_date(up_to).map_err(|e| CliError::input("as-of", e))?;
-    let store = SqliteStore::open(data_dir).await?;
-    let world = World::load(&store).await;
-    store.close().await;
-    let world = world?;
-    let artifact =
-        decide::model::train_on_applications(&world, up_to, horizon, &domain::Clock::now_rfc3339(&SystemClock))
-            .map_err(|e| CliError::input("as-of", e))?;
-    crate::model::write_atomically(out, &artifact.to_json(), "out")?;
+    let artifact = with_store(data_dir, async |store| {
+        app::models::train_decision_scorecard(store, up_to, horizon, out, &SystemClock).await
+    })
+    .await?;
     emit(&crate::model::summary(&artifact, out))
 }

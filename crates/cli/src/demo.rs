@@ -139,14 +139,14 @@ impl Demo {
 
 /// Simulates the county the demo starts from and shows what it produced.
 fn simulated_county(dir: &Path, preset: &str) -> Result<(), CliError> {
-    let config = crate::simulate::load_config(preset, None)?;
+    let config = app::simulation::load_config(preset, None)?;
     emit(&format!(
         "1. A simulated county ({preset} preset: {} villages, {} households, {} months, seed 1)\n",
         config.villages, config.households, config.months
     ))?;
     let out = dir.join("county");
-    crate::simulate::run(config, 1, &out, crate::simulate::OutputFormat::Both, 2, false)?;
-    emit(&crate::simulate::report_of(&out)?)?;
+    crate::simulate::run(config, 1, &out, app::simulation::OutputFormat::Both, 2, false)?;
+    emit(&app::simulation::report_of(&out)?)?;
     let sample = |file: &str, rows: usize| -> Result<String, CliError> {
         let text = std::fs::read_to_string(out.join(file)).map_err(|e| CliError::Internal(e.into()))?;
         Ok(text.lines().take(rows + 1).map(|l| format!("    {l}\n")).collect())
@@ -174,7 +174,7 @@ async fn data_integration(dir: &Path) -> Result<(), CliError> {
     let options = integrate::LoadOptions {
         encoding: None,
         as_of: d(AS_OF)?,
-        loaded_at: crate::model::now_rfc3339(),
+        loaded_at: domain::Clock::now_rfc3339(&crate::SystemClock),
         quarantine_dir: dir.join("quarantine"),
     };
     let store = SqliteStore::open(dir).await?;
@@ -203,7 +203,7 @@ async fn data_integration(dir: &Path) -> Result<(), CliError> {
     let mut csv = Vec::new();
     table.write_csv(&mut csv).map_err(|e| CliError::Internal(e.into()))?;
     let features_file = dir.join("features.csv");
-    crate::model::write_atomically(&features_file, &String::from_utf8_lossy(&csv), "features")?;
+    app::files::write_atomically(&features_file, &String::from_utf8_lossy(&csv), "features")?;
     let text = String::from_utf8_lossy(&csv).into_owned();
     let shown = ["household_id", "dpd_max_12m", "on_time_ratio_12m", "debt_service_ratio", "village_default_rate_12m"];
     let header: Vec<&str> = text.lines().next().unwrap_or_default().split(',').collect();
@@ -267,7 +267,7 @@ fn credit_models(dir: &Path, preset: &str) -> Result<(), CliError> {
     // The tiny county's two years leave about 130 matured loans with a handful of defaults: too few to learn
     // from, so the models learn on the county preset whatever the demo's scale.
     let model_preset = if preset == "tiny" { "county" } else { preset };
-    let config = crate::simulate::load_config(model_preset, None)?;
+    let config = app::simulation::load_config(model_preset, None)?;
     emit(&format!(
         "2. Credit models on the simulated loans ({model_preset} preset, seed 1; what a lender sees at application, \
          and whether the loan reached 90 days past due)\n"
@@ -301,7 +301,7 @@ fn credit_models(dir: &Path, preset: &str) -> Result<(), CliError> {
         fingerprint: &fingerprint,
         folds: Some(&folds),
     };
-    let created = crate::model::now_rfc3339();
+    let created = domain::Clock::now_rfc3339(&crate::SystemClock);
     let mut artifacts = Vec::new();
     for (kind, file) in [(Kind::Scorecard, "scorecard.json"), (Kind::Gbdt, "gbdt.json")] {
         let mut config = TrainConfig { name: "demo-county".into(), exclude: exclude.clone(), ..TrainConfig::default() };
@@ -313,13 +313,13 @@ fn credit_models(dir: &Path, preset: &str) -> Result<(), CliError> {
             .collect();
         let artifact = train(data, kind, &config, &created, &mut |_| {}).map_err(internal)?;
         let path = models.join(file);
-        crate::model::write_atomically(&path, &artifact.to_json(), "out")?;
+        app::files::write_atomically(&path, &artifact.to_json(), "out")?;
         emit(&crate::model::summary(&artifact, &path))?;
         let pd = artifact.predict_pd(&frame).map_err(internal)?;
         let html =
-            crate::report::render(&artifact, Some(("loans.csv (training, in-sample)".into(), pd, target.clone())));
+            app::models::report_html(&artifact, Some(("loans.csv (training, in-sample)".into(), pd, target.clone())));
         let report = path.with_extension("html");
-        crate::model::write_atomically(&report, &html, "out")?;
+        app::files::write_atomically(&report, &html, "out")?;
         emit(&format!("  report {}\n", report.display()))?;
         artifacts.push(artifact);
     }
@@ -377,7 +377,7 @@ fn fairness_line(
 /// Runs the demo in `dir`, starting from a simulated county of the given preset.
 pub async fn run(dir: &Path, preset: &str) -> Result<(), CliError> {
     // Reject a bad preset before anything is written.
-    crate::simulate::load_config(preset, None)?;
+    app::simulation::load_config(preset, None)?;
     fresh_dir(dir)?;
     emit("agririsk demo\n=============\n\n")?;
     simulated_county(dir, preset)?;

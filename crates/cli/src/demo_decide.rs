@@ -27,7 +27,7 @@ fn internal(e: impl std::fmt::Display) -> CliError {
 pub async fn install_defaults(store: &SqliteStore, at: &str) -> Result<(String, String), CliError> {
     let artifact = scoring::artifact::Artifact::from_json(SHIPPED_MODEL, Path::new("models/decision-scorecard.json"))
         .map_err(internal)?;
-    let record = crate::model::registry_record(&artifact);
+    let record = app::models::registry_record(&artifact);
     debug_assert_eq!(artifact.name, MODEL_NAME);
     store.register_model(&record, at, "model-builder").await?;
     store.set_model_status(&record.id, ModelStatus::Champion, at, "risk-manager", "shipped model").await?;
@@ -61,7 +61,7 @@ pub async fn decisions(dir: &Path) -> Result<(), CliError> {
 }
 
 async fn run(store: &SqliteStore) -> Result<(), CliError> {
-    let at = crate::model::now_rfc3339();
+    let at = domain::Clock::now_rfc3339(&crate::SystemClock);
     let (model_id, policy_id) = install_defaults(store, &at).await?;
     emit(&format!(
         "   champion model {MODEL_NAME} {} (registered by model-builder, promoted by risk-manager)\n   \

@@ -1,35 +1,20 @@
-//! `agririsk ingest` and `agririsk keys`: the command-line face of data integration. The loading itself is in the
-//! `integrate` crate; this module opens the key ring and the store, draws the progress bar and prints summaries.
+//! `agririsk ingest` and `agririsk keys`: the command-line face of the service layer's `app::ingest`. This module
+//! reads the key ring's location, opens the store, draws the progress bar and prints summaries.
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
+use app::ingest::{IngestRequest, KEYS_VARIABLE, Sources};
 use domain::Clock;
-use integrate::{DirectoryReport, IntegrateError, LoadOptions, LoadReport, Progress};
-use privacy::{BatchedOsNonces, FieldCipher, Keyring};
-use store::SqliteStore;
+use integrate::{DirectoryReport, LoadReport, Progress};
+use privacy::Keyring;
 
-use crate::args::{EncodingArg, Format};
+use crate::args::{EncodingArg, Format, IngestArgs};
 use crate::error::CliError;
-use crate::{SystemClock, emit};
+use crate::{SystemClock, emit, with_store};
 
-/// The environment variable holding the key text when no key file is given.
-pub const KEYS_VARIABLE: &str = "AGRIRISK_KEYS";
-
-/// The key ring from `--key-file` or the [`KEYS_VARIABLE`] variable. Key material never reaches an error message.
+/// The key ring from `--key-file` or the `AGRIRISK_KEYS` variable. Key material never reaches an error message.
 pub fn keyring(key_file: Option<&Path>) -> Result<Keyring, CliError> {
-    match key_file {
-        Some(path) => Keyring::load(path).map_err(|e| CliError::input("key-file", e)),
-        None => match std::env::var(KEYS_VARIABLE) {
-            Ok(text) => Keyring::parse(KEYS_VARIABLE, &text).map_err(|e| CliError::input(KEYS_VARIABLE, e)),
-            Err(_) => Err(CliError::input(
-                "key-file",
-                format!(
-                    "personal data is sealed at rest: pass --key-file FILE or set {KEYS_VARIABLE} (agririsk keys generate --out FILE makes one)"
-                ),
-            )),
-        },
-    }
+    app::ingest::keyring(key_file, std::env::var(KEYS_VARIABLE).ok().as_deref())
 }
 
 /// A progress bar on standard error, or nothing.
@@ -62,75 +47,29 @@ impl Progress for Bar {
     }
 }
 
-/// What `agririsk ingest` was asked.
-#[derive(Debug)]
-pub struct IngestArgs {
-    /// The source of `files`.
-    pub source: Option<String>,
-    /// Files of that source.
-    pub files: Vec<PathBuf>,
-    /// A directory with a manifest.
-    pub all: Option<PathBuf>,
-    /// Declared encoding.
-    pub encoding: Option<EncodingArg>,
-    /// `--as-of` as given.
-    pub as_of: Option<String>,
-    /// `--key-file`.
-    pub key_file: Option<PathBuf>,
-    /// Output format.
-    pub format: Format,
-    /// No progress bar.
-    pub quiet: bool,
-}
-
 /// `agririsk ingest`.
 pub async fn ingest_command(data_dir: &Path, args: IngestArgs) -> Result<(), CliError> {
     let as_of = match &args.as_of {
         Some(text) => domain::parse_date(text).map_err(|e| CliError::input("as-of", e))?,
         None => SystemClock.today(),
     };
-    let contract = match (&args.source, &args.all) {
-        (Some(name), None) => Some(ingest::contracts::by_name(name).ok_or_else(|| {
-            let known: Vec<&str> = ingest::contracts::ALL.iter().map(|c| c.name).collect();
-            CliError::input("source", format!("unknown source `{name}` (known: {})", known.join(", ")))
-        })?),
-        _ => None,
-    };
-    for file in &args.files {
-        if !file.is_file() {
-            return Err(CliError::input(file.display().to_string(), "no such file"));
-        }
-    }
-    let cipher = FieldCipher::new(keyring(args.key_file.as_deref())?, BatchedOsNonces::new());
-    let options = LoadOptions {
+    let request = IngestRequest {
+        sources: Sources::new(args.source.as_deref(), args.files, args.all)?,
         encoding: args.encoding.map(|e| match e {
             EncodingArg::Utf8 => ingest::TextEncoding::Utf8,
             EncodingArg::Gb18030 => ingest::TextEncoding::Gb18030,
         }),
         as_of,
-        loaded_at: crate::model::now_rfc3339(),
         quarantine_dir: data_dir.join("quarantine"),
     };
-    let store = SqliteStore::open(data_dir).await?;
+    let keys = keyring(args.key_file.as_deref())?;
     let mut bar = Bar::new(args.quiet);
     let started = std::time::Instant::now();
-    let result = async {
-        match (contract, &args.all) {
-            (Some(contract), _) => {
-                let mut loads = Vec::new();
-                for file in &args.files {
-                    loads.push(integrate::load_file(&store, &cipher, contract, file, &options, &mut bar).await?);
-                }
-                Ok(DirectoryReport { loads, skipped: Vec::new(), dangling: Vec::new() })
-            }
-            (None, Some(dir)) => integrate::load_directory(&store, &cipher, dir, &options, &mut bar).await,
-            (None, None) => Err(IntegrateError::UnknownSource(String::new())),
-        }
-    }
-    .await;
+    let report =
+        with_store(data_dir, async |store| app::ingest::load(store, keys, &request, &SystemClock, &mut bar).await)
+            .await;
     bar.bar.finish_and_clear();
-    store.close().await;
-    let report = result?;
+    let report = report?;
     let seconds = started.elapsed().as_secs_f64();
     match args.format {
         Format::Json => crate::print_json(&report_json(&report)),
@@ -222,21 +161,7 @@ pub fn report_table(report: &DirectoryReport, seconds: f64) -> String {
 
 /// `agririsk keys generate`: a new key file readable by its owner only.
 pub fn keys_generate(out: &Path, id: &str) -> Result<(), CliError> {
-    let text = privacy::generate_key_text(id).map_err(|e| CliError::input("id", e))?;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options.open(out).map_err(|e| match e.kind() {
-        std::io::ErrorKind::AlreadyExists => {
-            CliError::input("out", format!("{} exists; keys are never overwritten", out.display()))
-        }
-        _ => CliError::Internal(anyhow::Error::new(e).context(format!("creating {}", out.display()))),
-    })?;
-    file.write_all(text.as_bytes()).map_err(|e| CliError::Internal(e.into()))?;
+    app::ingest::generate_keys(out, id)?;
     emit(&format!(
         "wrote key file {} (mode 600; keep a copy in a safe place: without it sealed data cannot be read)\n",
         out.display()
@@ -245,27 +170,7 @@ pub fn keys_generate(out: &Path, id: &str) -> Result<(), CliError> {
 
 /// `agririsk keys rotate`: appends a new current key.
 pub fn keys_rotate(key_file: &Path, id: &str) -> Result<(), CliError> {
-    let ring = Keyring::load(key_file).map_err(|e| CliError::input("key-file", e))?;
-    if ring.contains(id) {
-        return Err(CliError::input("id", format!("key `{id}` is in the file already")));
-    }
-    let entry = privacy::generate_rotation_entry(id).map_err(|e| CliError::input("id", e))?;
-    let mut text = std::fs::read_to_string(key_file).map_err(|e| CliError::Internal(e.into()))?;
-    // A previous `current:` line is superseded; drop it so the file stays valid (one `current` entry).
-    text = text.lines().filter(|l| !l.trim_start().starts_with("current:")).map(|l| format!("{l}\n")).collect();
-    text.push_str(&entry);
-    Keyring::parse(&key_file.display().to_string(), &text).map_err(|e| CliError::input("key-file", e))?;
-    let partial = key_file.with_extension("rotating");
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options.open(&partial).map_err(|e| CliError::Internal(e.into()))?;
-    file.write_all(text.as_bytes()).map_err(|e| CliError::Internal(e.into()))?;
-    std::fs::rename(&partial, key_file).map_err(|e| CliError::Internal(e.into()))?;
+    app::ingest::rotate_keys(key_file, id)?;
     emit(&format!(
         "key `{id}` added to {} and made current; tokens sealed with older keys stay readable\n",
         key_file.display()

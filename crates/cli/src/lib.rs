@@ -16,13 +16,13 @@ pub mod output;
 pub mod policies;
 pub mod policy_sim;
 pub mod profile;
-pub mod report;
 pub mod screening;
 pub mod serve;
 pub mod simulate;
 pub mod table;
 pub mod village;
 
+use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use domain::{BorrowerId, Clock, CropCalendar, Date, LoanId, Money, Rate, RepaymentId};
@@ -37,6 +37,7 @@ use crate::args::{
 };
 use crate::error::CliError;
 use app::loans::Loans as App;
+use app::models::ImportFormat;
 
 /// The system clock, read only here at the edge. "Today" is the calendar day in China Standard Time (UTC+8, no
 /// daylight saving), where the lenders are, whatever the machine's time zone.
@@ -96,9 +97,22 @@ pub fn emit(text: &str) -> Result<(), CliError> {
     }
 }
 
-pub(crate) fn print_json(value: &serde_json::Value) -> Result<(), CliError> {
+/// Prints a value as pretty JSON and a newline.
+pub(crate) fn print_json(value: &impl serde::Serialize) -> Result<(), CliError> {
     let text = serde_json::to_string_pretty(value).map_err(|e| CliError::Internal(e.into()))?;
     emit(&format!("{text}\n"))
+}
+
+/// Opens the data directory's store, runs `work` on it and closes the store whatever happened, so the WAL is
+/// checkpointed and only the database file remains.
+pub(crate) async fn with_store<T>(
+    data_dir: &Path,
+    work: impl AsyncFnOnce(&SqliteStore) -> Result<T, CliError>,
+) -> Result<T, CliError> {
+    let store = SqliteStore::open(data_dir).await?;
+    let result = work(&store).await;
+    store.close().await;
+    result
 }
 
 /// Runs a parsed command line.
@@ -113,61 +127,32 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
                 Format::Table => emit(&output::schedule_table(&terms, &schedule)),
             }
         }
-        Command::Serve {
-            listen,
-            challenger,
-            challenger_share,
-            salt,
-            stop_on_eof,
-            decision_durability,
-            today,
-            max_backdate_days,
-        } => {
-            let durability = match decision_durability {
-                args::DecisionDurability::PowerLoss => store::Durability::PowerLoss,
-                args::DecisionDurability::ProcessCrash => store::Durability::ProcessCrash,
-            };
-            let challenger = challenger.zip(challenger_share);
-            let today = today.map(|t| date("today", &t)).transpose()?;
-            let args = serve::ServeArgs { listen, challenger, salt, stop_on_eof, durability, today, max_backdate_days };
-            serve::serve_command(&cli.data_dir, args).await
-        }
+        Command::Serve(args) => serve::serve_command(&cli.data_dir, args).await,
         Command::Demo { dir, preset } => demo::run(&dir, &preset).await,
         Command::Model { command } => run_model(command, &cli.data_dir).await,
         Command::Decide { command } => match command {
             DecideCommand::Train { as_of, horizon_months, out } => {
                 decide::train_command(&cli.data_dir, &as_of, horizon_months, &out).await
             }
-            DecideCommand::Apply { file, json } => decide::apply_command(&cli.data_dir, &file, json).await,
+            DecideCommand::Apply { file, format } => decide::apply_command(&cli.data_dir, &file, format).await,
         },
-        Command::Ingest { source, files, all, encoding, as_of, key_file, format, quiet } => {
-            let args = ingest::IngestArgs { source, files, all, encoding, as_of, key_file, format, quiet };
-            ingest::ingest_command(&cli.data_dir, args).await
-        }
+        Command::Ingest(args) => ingest::ingest_command(&cli.data_dir, args).await,
         Command::Features { command } => match command {
             FeaturesCommand::Build { as_of, out, horizon_months, no_label, threads, quiet } => {
                 let label = (!no_label).then_some(horizon_months);
                 features::build_command(&cli.data_dir, &as_of, &out, label, threads, quiet).await
             }
         },
-        Command::Profile { id, as_of, format, key_file } => {
-            profile::profile_command(&cli.data_dir, profile::ProfileArgs { id, as_of, format, key_file }).await
-        }
-        Command::Export { pseudonymised, out, scope, as_of, key_file } => {
-            let args = profile::ExportArgs { pseudonymised, out, scope, as_of, key_file };
-            profile::export_command(&cli.data_dir, args).await
-        }
+        Command::Profile(args) => profile::profile_command(&cli.data_dir, args).await,
+        Command::Export(args) => profile::export_command(&cli.data_dir, args).await,
         Command::Policy { command } => match command {
             PolicyCommand::Check { file, schema } => policies::check_command(&file, schema.as_deref()),
-            PolicyCommand::Submit { file, name, version, region, segment, effective_from, by, schema } => {
-                let args = policies::SubmitArgs { file, name, version, region, segment, effective_from, by, schema };
-                policies::submit_command(&cli.data_dir, args).await
-            }
+            PolicyCommand::Submit(args) => policies::submit_command(&cli.data_dir, args).await,
             PolicyCommand::Move { id, to, by, reason } => {
                 policies::move_command(&cli.data_dir, &id, &to, &by, &reason).await
             }
-            PolicyCommand::Simulate { candidate, from, to, json } => {
-                policy_sim::simulate_command(&cli.data_dir, &candidate, &from, &to, json).await
+            PolicyCommand::Simulate { candidate, from, to, format } => {
+                policy_sim::simulate_command(&cli.data_dir, &candidate, &from, &to, format).await
             }
             PolicyCommand::List { name, format } => {
                 policies::list_command(&cli.data_dir, name.as_deref(), format == Format::Json).await
@@ -176,22 +161,22 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Screening { command: args::ScreeningCommand::Load { file, by } } => {
             screening::load_command(&cli.data_dir, &file, &by).await
         }
-        Command::Village { command: VillageCommand::Credit { village: code, on, json } } => {
+        Command::Village { command: VillageCommand::Credit { village: code, on, format } } => {
             let on = match on {
                 Some(text) => date("on", &text)?,
                 None => SystemClock.today(),
             };
-            village::credit_command(&cli.data_dir, &code, on, json).await
+            village::credit_command(&cli.data_dir, &code, on, format).await
         }
         Command::Keys { command } => match command {
             KeysCommand::Generate { out, id } => ingest::keys_generate(&out, &id),
             KeysCommand::Rotate { key_file, id } => ingest::keys_rotate(&key_file, &id),
         },
         Command::Simulate { preset, seed, config, out, report, format, threads, quiet } => match (out, report) {
-            (_, Some(dir)) => emit(&simulate::report_of(&dir)?),
+            (_, Some(dir)) => emit(&app::simulation::report_of(&dir)?),
             (Some(out), None) => {
-                let config = simulate::load_config(&preset, config.as_deref())?;
-                simulate::run(config, seed, &out, format, threads, quiet)
+                let config = app::simulation::load_config(&preset, config.as_deref())?;
+                simulate::run(config, seed, &out, format.into(), threads, quiet)
             }
             (None, None) => Err(CliError::input("out", "is required")),
         },
@@ -206,7 +191,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
     }
 }
 
-async fn run_model(command: ModelCommand, data_dir: &std::path::Path) -> Result<(), CliError> {
+async fn run_model(command: ModelCommand, data_dir: &Path) -> Result<(), CliError> {
     match command {
         ModelCommand::Register { model: m, by } => model::register_command(data_dir, &m, &by).await,
         ModelCommand::List { name, format } => {
@@ -221,22 +206,22 @@ async fn run_model(command: ModelCommand, data_dir: &std::path::Path) -> Result<
                 ModelKind::Scorecard => scoring::pipeline::Kind::Scorecard,
                 ModelKind::Gbdt => scoring::pipeline::Kind::Gbdt,
             };
-            model::train_command(&model::TrainArgs { data, target, kind, folds, config, name, out, quiet })
+            model::train_command(&app::models::TrainRequest { data, target, kind, folds, config, name, out }, quiet)
         }
         ModelCommand::Evaluate { model: m, data, target, protected, cutoff, format } => {
-            let fairness = protected.map(|column| (column, cutoff));
+            let fairness = protected.map(|column| app::models::Fairness { column, cutoff });
             model::evaluate_command(&m, &data, &target, fairness, format == Format::Json)
         }
-        ModelCommand::Score { model: m, data, out } => model::score_command(&m, &data, &out),
+        ModelCommand::Score { model: m, data, out } => app::models::score(&m, &data, &out),
         ModelCommand::Stability { model: m, expected, actual, format } => {
             model::stability_command(&m, &expected, &actual, format == Format::Json)
         }
         ModelCommand::Report { model: m, data, target, out } => {
-            model::report_command(&m, data.as_deref().zip(target.as_deref()), &out)
+            app::models::report(&m, data.as_deref().zip(target.as_deref()), &out)
         }
         ModelCommand::Import { lightgbm, xgboost, name, out } => match (lightgbm, xgboost) {
-            (Some(file), None) => model::import_command(&file, "lightgbm", name.as_deref(), &out),
-            (None, Some(file)) => model::import_command(&file, "xgboost", name.as_deref(), &out),
+            (Some(file), None) => model::import_command(&file, ImportFormat::LightGbm, name.as_deref(), &out),
+            (None, Some(file)) => model::import_command(&file, ImportFormat::XgBoost, name.as_deref(), &out),
             _ => Err(CliError::input("import", "give exactly one of --lightgbm FILE and --xgboost FILE")),
         },
     }
@@ -404,17 +389,7 @@ async fn execute(app: &App<SqliteStore>, prepared: Prepared) -> Result<(), CliEr
             }
         }
         Prepared::Disburse { loan, date, amount } => {
-            let terms = app.record(&loan).await?.terms;
-            let amount = match amount {
-                Some(a) => a,
-                None if terms.product() == ProductKind::Revolving => {
-                    return Err(CliError::input("amount", "is required for a draw on a revolving line"));
-                }
-                None => terms.principal(),
-            };
-            let event = DatedEvent { date: date.unwrap_or(terms.start()), event: LoanEvent::Disbursed { amount } };
-            let posted = app.post(&loan, event, None).await?;
-            emit(&output::posted_text(loan.as_str(), &posted))
+            emit(&output::posted_text(loan.as_str(), &app.disburse(&loan, date, amount).await?))
         }
         Prepared::Post { loan, event, key, format } => {
             let posted = app.post(&loan, event, key).await?;

@@ -4,11 +4,10 @@
 //! dates `YYYY-MM-DD`. Field names only ever get added, never renamed.
 
 use lending::{LoanTerms, Plan, Schedule};
-use serde_json::{Value, json};
 
 use crate::table::{Align, Table};
 use app::loans::{PortfolioSummary, Position, Posted};
-pub use app::views::{history, loan_json, posted_json, schedule_json};
+pub use app::views::{history, loan_json, portfolio_json, posted_json, schedule_json};
 
 /// One line describing terms, e.g. `harvest-bullet 季节性收获还本 50000.00 at 0.05 from 2026-03-10`.
 pub fn terms_line(terms: &LoanTerms) -> String {
@@ -220,45 +219,6 @@ pub fn loan_text(p: &Position) -> String {
         out.push_str(&h.render());
     }
     out
-}
-
-/// The JSON document of a portfolio view.
-pub fn portfolio_json(positions: &[Position], summary: &PortfolioSummary) -> Value {
-    let loans: Vec<Value> = positions
-        .iter()
-        .map(|p| {
-            let s = &p.state;
-            json!({
-                "id": p.record.id,
-                "borrower": p.record.borrower,
-                "product": p.record.terms.product().code(),
-                "principal": p.record.terms.principal(),
-                "status": s.status,
-                "dpd": s.standing.dpd,
-                "bucket": s.standing.bucket,
-                "class": s.standing.class,
-                "class_zh": s.standing.class.name_zh(),
-                "stage": s.standing.stage,
-                "restructured": s.restructured,
-                "principal_outstanding": s.principal_outstanding,
-            })
-        })
-        .collect();
-    let by_class: serde_json::Map<String, Value> =
-        summary.outstanding_by_class.iter().map(|(c, m)| (c.code().to_string(), json!(m))).collect();
-    json!({
-        "as_of": summary.as_of,
-        "loans": loans,
-        "summary": {
-            "loans": summary.loans,
-            "principal_outstanding": summary.outstanding,
-            "outstanding_by_class": by_class,
-            "npl_ratio": format!("{:.4}", summary.npl_ratio),
-            "par1": format!("{:.4}", summary.par1),
-            "par30": format!("{:.4}", summary.par30),
-            "par90": format!("{:.4}", summary.par90),
-        },
-    })
 }
 
 /// A portfolio view as text.

@@ -3,15 +3,14 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::Arc;
 
+use app::decisions::{Setup, decider};
 use app::policy_sim::{Group, OUTCOME_HORIZON_MONTHS, Results, Simulation, simulate};
-use decide::VersionedPolicy;
-use store::SqliteStore;
 
+use crate::args::Format;
 use crate::error::CliError;
 use crate::table::{Align, Table};
-use crate::{emit, print_json};
+use crate::{emit, print_json, with_store};
 
 fn percent(rate: Option<f64>) -> String {
     rate.map_or("unknown".to_owned(), |r| format!("{:.2}%", r * 100.0))
@@ -101,19 +100,20 @@ pub fn simulation_text(sim: &Simulation) -> String {
 }
 
 /// `agririsk policy simulate`.
-pub async fn simulate_command(data_dir: &Path, file: &Path, from: &str, to: &str, json: bool) -> Result<(), CliError> {
+pub async fn simulate_command(
+    data_dir: &Path,
+    file: &Path,
+    from: &str,
+    to: &str,
+    format: Format,
+) -> Result<(), CliError> {
     let from = domain::parse_date(from).map_err(|e| CliError::input("from", e))?;
     let to = domain::parse_date(to).map_err(|e| CliError::input("to", e))?;
-    let (_, compiled) = crate::policies::checked(file, None)?;
-    let candidate_policy = VersionedPolicy::new(format!("candidate {}", file.display()), Arc::new(compiled))
-        .map_err(|e| CliError::input("policy", format!("{}: {e}", file.display())))?;
-    let store = SqliteStore::open(data_dir).await?;
-    let decider = app::decisions::decider(&store, &app::decisions::Setup::default()).await;
-    store.close().await;
-    let decider = decider?;
+    let candidate_policy = app::policies::candidate(file)?;
+    let decider = with_store(data_dir, async |store| Ok(decider(store, &Setup::default()).await?)).await?;
     let sim = simulate(&decider, &candidate_policy, &file.display().to_string(), from, to)?;
-    if json {
-        return print_json(&sim.json());
+    match format {
+        Format::Json => print_json(&sim.json()),
+        Format::Table => emit(&simulation_text(&sim)),
     }
-    emit(&simulation_text(&sim))
 }

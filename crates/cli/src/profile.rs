@@ -1,48 +1,18 @@
-//! `agririsk profile` and `agririsk export`: the command-line face of the borrower profile and the pseudonymised
-//! export. The work is in `integrate::profile` and `integrate::export`; this module parses the arguments, opens the
-//! key ring and the store, and prints.
+//! `agririsk profile` and `agririsk export`: the command-line face of the service layer's `app::profile`. This
+//! module parses the arguments, opens the key ring and the store, and prints.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
+use app::profile::{ExportRequest, ProfileRequest};
 use domain::{Clock, Date};
-use integrate::export::{ExportOptions, export_pseudonymised};
-use integrate::profile::{Profile, Query, profile};
-use privacy::{FieldCipher, OsNonces};
+use integrate::profile::Profile;
 use store::SqliteStore;
 
-use crate::args::Format;
+use crate::args::{ExportArgs, Format, ProfileArgs};
 use crate::error::CliError;
 use crate::ingest::keyring;
 use crate::table::{Align, Table};
-use crate::{SystemClock, emit, print_json};
-
-/// What `agririsk profile` was asked.
-#[derive(Debug)]
-pub struct ProfileArgs {
-    /// Household id, national ID, phone or blind index, as typed.
-    pub id: String,
-    /// `--as-of` as given.
-    pub as_of: Option<String>,
-    /// Output format.
-    pub format: Format,
-    /// `--key-file`.
-    pub key_file: Option<PathBuf>,
-}
-
-/// What `agririsk export` was asked.
-#[derive(Debug)]
-pub struct ExportArgs {
-    /// `--pseudonymised` given.
-    pub pseudonymised: bool,
-    /// `--out`.
-    pub out: PathBuf,
-    /// `--scope`.
-    pub scope: String,
-    /// `--as-of` as given.
-    pub as_of: Option<String>,
-    /// `--key-file`.
-    pub key_file: Option<PathBuf>,
-}
+use crate::{SystemClock, emit, print_json, with_store};
 
 fn as_of(text: Option<&str>) -> Result<Date, CliError> {
     match text {
@@ -51,50 +21,36 @@ fn as_of(text: Option<&str>) -> Result<Date, CliError> {
     }
 }
 
-/// The store of a data directory that holds one: these commands only read, so they never create a database.
-async fn existing_store(data_dir: &Path) -> Result<SqliteStore, CliError> {
+/// Refuses a data directory without a database: these commands only read, so they never create one.
+fn require_data(data_dir: &Path) -> Result<(), CliError> {
     if !data_dir.join(SqliteStore::FILE_NAME).is_file() {
         return Err(CliError::input(
             "data-dir",
             format!("{} holds no data (load some with `agririsk ingest`)", data_dir.display()),
         ));
     }
-    Ok(SqliteStore::open(data_dir).await?)
+    Ok(())
 }
 
 /// `agririsk profile`.
 pub async fn profile_command(data_dir: &Path, args: ProfileArgs) -> Result<(), CliError> {
-    let date = as_of(args.as_of.as_deref())?;
-    let query = Query::parse(&args.id)?;
-    let cipher = FieldCipher::new(keyring(args.key_file.as_deref())?, OsNonces);
-    let store = existing_store(data_dir).await?;
-    let result = profile(&store, &cipher, &query, date).await;
-    store.close().await;
-    let profile = result?;
+    let request = ProfileRequest::new(&args.id, as_of(args.as_of.as_deref())?)?;
+    let keys = keyring(args.key_file.as_deref())?;
+    require_data(data_dir)?;
+    let profile = with_store(data_dir, async |store| app::profile::profile(store, keys, &request).await).await?;
     match args.format {
-        Format::Json => {
-            print_json(&serde_json::to_value(&profile).map_err(|e| CliError::Internal(anyhow::Error::new(e)))?)
-        }
+        Format::Json => print_json(&profile),
         Format::Table => emit(&profile_text(&profile)),
     }
 }
 
 /// `agririsk export`.
 pub async fn export_command(data_dir: &Path, args: ExportArgs) -> Result<(), CliError> {
-    if !args.pseudonymised {
-        return Err(CliError::input(
-            "pseudonymised",
-            "only pseudonymised exports are offered: add --pseudonymised (personal data and household ids are \
-             replaced by pseudonyms)",
-        ));
-    }
-    let date = args.as_of.as_deref().map(|t| as_of(Some(t))).transpose()?;
-    let cipher = FieldCipher::new(keyring(args.key_file.as_deref())?, OsNonces);
-    let store = existing_store(data_dir).await?;
-    let options = ExportOptions { scope: args.scope, as_of: date, out: args.out.clone() };
-    let result = export_pseudonymised(&store, &cipher, &options).await;
-    store.close().await;
-    let manifest = result?;
+    let request = ExportRequest::new(args.pseudonymised, args.scope, args.out.clone())?
+        .as_of(args.as_of.as_deref().map(|t| as_of(Some(t))).transpose()?);
+    let keys = keyring(args.key_file.as_deref())?;
+    require_data(data_dir)?;
+    let manifest = with_store(data_dir, async |store| app::profile::export(store, keys, &request).await).await?;
     let mut table = Table::new(&[("source", Align::Left), ("file", Align::Left), ("rows", Align::Right)]);
     for s in &manifest.sources {
         table.row(vec![s.source.clone(), s.file.clone(), s.rows.to_string()]);

@@ -10,45 +10,33 @@ use app::decisions::Setup;
 use store::SqliteStore;
 
 use crate::SystemClock;
+use crate::args::{DecisionDurability, ServeArgs};
 use crate::error::CliError;
-
-/// Serve options from the command line.
-#[derive(Debug, Clone)]
-pub struct ServeArgs {
-    /// Address to listen on.
-    pub listen: String,
-    /// Challenger policy version and share in percent.
-    pub challenger: Option<(String, u32)>,
-    /// Salt of the champion/challenger split.
-    pub salt: String,
-    /// Stop when standard input closes.
-    pub stop_on_eof: bool,
-    /// What an acknowledged decision survives.
-    pub durability: store::Durability,
-    /// A fixed "today" (serving a simulated county), or the system clock.
-    pub today: Option<domain::Date>,
-    /// How many days before today a money-moving date may lie.
-    pub max_backdate_days: u32,
-}
 
 /// `agririsk serve`.
 pub async fn serve_command(data_dir: &Path, args: ServeArgs) -> Result<(), CliError> {
+    let today = args.today.map(|t| crate::date("today", &t)).transpose()?;
+    let durability = match args.decision_durability {
+        DecisionDurability::PowerLoss => store::Durability::PowerLoss,
+        DecisionDurability::ProcessCrash => store::Durability::ProcessCrash,
+    };
     let addr: SocketAddr =
         args.listen.parse().map_err(|e| CliError::input("listen", format!("'{}': {e}", args.listen)))?;
-    if let Some((_, percent)) = &args.challenger {
+    let challenger = args.challenger.zip(args.challenger_share);
+    if let Some((_, percent)) = &challenger {
         if *percent > 100 {
             return Err(CliError::input("challenger-share", format!("{percent} is not a percentage (0–100)")));
         }
     }
     init_log();
-    let setup = Setup { challenger: args.challenger.map(|(id, pct)| (id, pct * 100)), salt: args.salt };
+    let setup = Setup { challenger: challenger.map(|(id, pct)| (id, pct * 100)), salt: args.salt };
     let stop_on_eof = args.stop_on_eof;
     let store = SqliteStore::open(data_dir).await?;
-    let clock: Arc<dyn domain::Clock + Send + Sync> = match args.today {
+    let clock: Arc<dyn domain::Clock + Send + Sync> = match today {
         Some(day) => Arc::new(domain::FixedClock(day)),
         None => Arc::new(SystemClock),
     };
-    let mut server = server::Server::new(store, setup, args.durability, clock).await?;
+    let mut server = server::Server::new(store, setup, durability, clock).await?;
     server.windows.repayments.back_days = args.max_backdate_days;
     server.windows.disbursements.back_days = args.max_backdate_days;
     let server = Arc::new(server);

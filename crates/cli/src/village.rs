@@ -3,14 +3,15 @@
 
 use std::path::Path;
 
+use app::decisions::{Setup, decider};
 use app::village::{Roster, credit_roster};
 use domain::Date;
 use rust_decimal::Decimal;
-use store::SqliteStore;
 
+use crate::args::Format;
 use crate::error::CliError;
 use crate::table::{Align, Table};
-use crate::{emit, print_json};
+use crate::{emit, print_json, with_store};
 
 /// The roster and rating as text.
 pub fn roster_text(roster: &Roster) -> String {
@@ -74,14 +75,11 @@ pub fn roster_text(roster: &Roster) -> String {
 }
 
 /// `agririsk village credit`.
-pub async fn credit_command(data_dir: &Path, village: &str, on: Date, json: bool) -> Result<(), CliError> {
-    let store = SqliteStore::open(data_dir).await?;
-    let decider = app::decisions::decider(&store, &app::decisions::Setup::default()).await;
-    store.close().await;
-    let roster = credit_roster(&decider?, village, on)?;
-    if json {
-        let value = serde_json::to_value(&roster).map_err(|e| CliError::Internal(e.into()))?;
-        return print_json(&value);
+pub async fn credit_command(data_dir: &Path, village: &str, on: Date, format: Format) -> Result<(), CliError> {
+    let decider = with_store(data_dir, async |store| Ok(decider(store, &Setup::default()).await?)).await?;
+    let roster = credit_roster(&decider, village, on)?;
+    match format {
+        Format::Json => print_json(&roster),
+        Format::Table => emit(&roster_text(&roster)),
     }
-    emit(&roster_text(&roster))
 }

@@ -20,7 +20,7 @@ pub fn county(scratch: &Path) -> PathBuf {
         Err(_) => {
             let out = scratch.join("county");
             let config = simulate::Config::preset(simulate::Preset::County);
-            cli::simulate::run(config, 1, &out, cli::simulate::OutputFormat::Csv, 2, true).expect("simulate");
+            app::simulation::write(&config, 1, &out, app::simulation::OutputFormat::Csv, 2, &|_| {}).expect("simulate");
             out
         }
     }

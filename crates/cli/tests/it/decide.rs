@@ -29,7 +29,7 @@ fn an_application_is_decided_once_with_reasons_and_versions() {
     let dir = tempfile::tempdir().expect("temp dir");
     let file = write(dir.path(), "a.json", &application("H0000003", "cli-apply-1"));
     let _guard = exclusive();
-    let first = agririsk(&c.data, &["decide", "apply", s(&file), "--json"]);
+    let first = agririsk(&c.data, &["decide", "apply", s(&file), "--format", "json"]);
     assert!(first.status.success(), "{}", stderr(&first));
     let record: Value = serde_json::from_slice(&first.stdout).expect("json");
     assert!(["approve", "refer", "decline"].contains(&record["outcome"].as_str().unwrap_or_default()));
@@ -43,7 +43,7 @@ fn an_application_is_decided_once_with_reasons_and_versions() {
 
     // The same request again: the stored decision, nothing new written.
     let before = snapshot(&c.data);
-    let again = agririsk(&c.data, &["decide", "apply", s(&file), "--json"]);
+    let again = agririsk(&c.data, &["decide", "apply", s(&file), "--format", "json"]);
     assert!(again.status.success(), "{}", stderr(&again));
     assert_eq!(serde_json::from_slice::<Value>(&again.stdout).expect("json"), record);
     assert!(snapshot(&c.data) == before, "a repeated request writes nothing");

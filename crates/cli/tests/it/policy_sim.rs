@@ -12,13 +12,13 @@ const TO: &str = "2026-11-28";
 fn simulate(candidate: &str) -> serde_json::Value {
     let c = county();
     let _guard = exclusive();
-    ok_json(&c.data, &["policy", "simulate", "--candidate", candidate, "--from", FROM, "--to", TO, "--json"])
+    ok_json(&c.data, &["policy", "simulate", "--candidate", candidate, "--from", FROM, "--to", TO, "--format", "json"])
 }
 
 #[test]
 fn a_candidate_identical_to_the_champion_swaps_nobody_and_writes_nothing() {
     let c = county();
-    let args = ["policy", "simulate", "--candidate", DEFAULT_POLICY, "--from", FROM, "--to", TO, "--json"];
+    let args = ["policy", "simulate", "--candidate", DEFAULT_POLICY, "--from", FROM, "--to", TO, "--format", "json"];
     let (before, v, after) = {
         let _guard = exclusive();
         (snapshot(&c.data), ok_json(&c.data, &args), snapshot(&c.data))

@@ -18,7 +18,7 @@ fn the_roster_has_one_row_per_household_with_whole_thousand_lines_and_totals() {
         households.iter().filter(|h| h["village_code"] == village).map(|h| h["household_id"].clone()).collect();
     expected.sort();
 
-    let v = run_json(&["village", "credit", &village, "--on", ON, "--json"]);
+    let v = run_json(&["village", "credit", &village, "--on", ON, "--format", "json"]);
     assert_eq!(v["village"], village.as_str());
     assert_eq!(v["on"], ON);
     let roster = v["rows"].as_array().expect("rows");
