@@ -7,9 +7,9 @@
 //! The index key is separate from the encryption keys: rotating encryption keys leaves indexes and pseudonyms
 //! unchanged, and replacing the index key changes all of them (every stored index must be recomputed).
 
-use domain::hex;
 use std::fmt;
 
+use domain::hex;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
