@@ -66,6 +66,12 @@ impl ProductKind {
         }
     }
 
+    /// True for products that pay interest apart from principal, at an [`InterestFrequency`] (interest-only,
+    /// harvest-bullet, livestock-batch); the others take no interest frequency.
+    pub fn pays_interest_apart(self) -> bool {
+        matches!(self, ProductKind::InterestOnly | ProductKind::HarvestBullet | ProductKind::LivestockBatch)
+    }
+
     /// True for products whose interest accrues by actual days at a daily rate (all but the two amortising ones,
     /// which charge the monthly rate per month as Chinese banks do for 等额本息 and 等额本金).
     pub fn daily_interest(self) -> bool {
@@ -697,7 +703,7 @@ impl LoanTerms {
         if product != ProductKind::Revolving {
             refuse(draw_term_months.is_some(), "draw-term-months")?;
         }
-        if !matches!(product, ProductKind::InterestOnly | ProductKind::HarvestBullet | ProductKind::LivestockBatch) {
+        if !product.pays_interest_apart() {
             refuse(interest_every.is_some(), "interest-every")?;
         }
         let interest_every = interest_every.unwrap_or(match product {
