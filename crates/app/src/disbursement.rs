@@ -7,9 +7,8 @@
 //! `request_reused`; another request id for a decision disbursed already is `already_disbursed`. Dates are checked
 //! against the decision ([`DECISION_VALID_DAYS`]) and a window around today ([`DateWindow`]).
 
-use domain::{BorrowerId, Clock, Crop, CropCalendar, Date, LoanId, Money, Region};
+use domain::{BorrowerId, Clock, CropCalendar, Date, LoanId, Money};
 use lending::{DatedEvent, Loan, LoanEvent, LoanTerms};
-use rust_decimal::Decimal;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use store::{
@@ -83,49 +82,10 @@ pub struct Disbursal {
     pub new: bool,
 }
 
-/// A decided loan's terms as the record stores them.
-#[derive(Debug, Clone, PartialEq)]
-pub struct DecidedTerms {
-    /// The credit line granted.
-    pub limit: Money,
-    /// The amount decided.
-    pub amount: Money,
-    /// The decided terms as the decision engine states them.
-    pub terms: decide::Terms,
-}
-
-/// The decided terms read back from a stored record.
-pub fn decided_terms(record: &Value) -> Result<DecidedTerms, Error> {
-    let t = &record["terms"];
-    let bad = |what: &str| Error::internal(format!("stored decision record: terms.{what} is unreadable"));
-    let fen = |key: &str| t[key].as_i64().map(Money::from_fen).ok_or_else(|| bad(key));
-    let harvest = match &t["harvest"] {
-        Value::Null => None,
-        h => {
-            let crop: Crop = h["crop"].as_str().and_then(|c| c.parse().ok()).ok_or_else(|| bad("harvest.crop"))?;
-            let region: Region =
-                h["region"].as_str().and_then(|r| r.parse().ok()).ok_or_else(|| bad("harvest.region"))?;
-            Some((crop, region))
-        }
-    };
-    let terms = decide::Terms {
-        limit: fen("limit_fen")?,
-        amount: fen("amount_fen")?,
-        term_months: t["term_months"].as_u64().and_then(|m| u32::try_from(m).ok()).ok_or_else(|| bad("term_months"))?,
-        annual_rate: t["annual_rate"]
-            .as_str()
-            .map(str::parse::<Decimal>)
-            .transpose()
-            .map_err(|_| bad("annual_rate"))?,
-        product: t["product"].as_str().map(str::to_owned),
-        interest_every: t["interest_every"].as_str().map(str::to_owned),
-        harvest,
-        batch_months: t["batch_months"]
-            .as_array()
-            .map(|a| a.iter().filter_map(|m| m.as_u64().and_then(|m| u32::try_from(m).ok())).collect())
-            .unwrap_or_default(),
-    };
-    Ok(DecidedTerms { limit: terms.limit, amount: terms.amount, terms })
+/// The decided terms read back from a stored record: the record's `terms`, typed ([`decide::Terms`]).
+pub fn decided_terms(record: &Value) -> Result<decide::Terms, Error> {
+    decide::terms_of(record)
+        .map_err(|e| Error::internal(format!("stored decision record: the terms are unreadable: {e}")))
 }
 
 /// The application date of a stored record.
@@ -190,7 +150,7 @@ where
     let mut decided = decided_terms(&record)?;
     if decision.outcome != Outcome::Approve {
         match store.review_state(id).await? {
-            ReviewState::Approved { amount_fen, .. } => decided.terms.amount = Money::from_fen(amount_fen),
+            ReviewState::Approved { amount_fen, .. } => decided.amount = Money::from_fen(amount_fen),
             state => {
                 return Err(Error::coded(
                     ErrorCode::NotApproved,
@@ -203,17 +163,16 @@ where
             }
         }
     }
-    let terms_request = decided
-        .terms
-        .terms_request(start)
-        .ok_or_else(|| Error::internal(format!("approved decision {id} without terms")))?;
-    let terms = LoanTerms::new(&terms_request, &CropCalendar::china_default()).map_err(|e| {
-        Error::coded(
-            ErrorCode::InvalidField,
-            e.field,
-            format!("the decided terms cannot start on {start}: {}", e.reason),
-        )
-    })?;
+    let terms = decided
+        .loan_terms(start, &CropCalendar::china_default())
+        .ok_or_else(|| Error::internal(format!("approved decision {id} without terms")))?
+        .map_err(|e| {
+            Error::coded(
+                ErrorCode::InvalidField,
+                e.field,
+                format!("the decided terms cannot start on {start}: {}", e.reason),
+            )
+        })?;
     let loan_id = LoanId::parse(&format!("L{}", decision.decision_id)).map_err(Error::internal)?;
     let borrower = BorrowerId::parse(&decision.subject).map_err(Error::internal)?;
     let amount = terms.principal();

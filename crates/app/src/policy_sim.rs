@@ -198,6 +198,12 @@ struct Replayed {
     outcome: Option<bool>,
 }
 
+/// What became of one application: replayed, or skipped with the reason code of why it could not be assessed.
+enum Replay {
+    Done(Box<Replayed>),
+    Skipped(String),
+}
+
 /// The shipped default policy, for villages no active version serves.
 fn default_policy() -> Result<VersionedPolicy, Error> {
     let compiled = policy::default_set::policy().map_err(|e| Error::Internal(e.into()))?;
@@ -233,27 +239,38 @@ pub fn simulate(
         .flat_map(|b| b.applications.iter().map(move |a| (b, a)))
         .filter(|(_, a)| (from..=to).contains(&a.applied_on))
         .collect();
-    let replay_one = |(records, application): (&BorrowerRecords, &Application)| -> Result<Replayed, String> {
+    // An application that cannot be assessed is skipped (counted by reason code); a policy that decides terms the
+    // lending core cannot take stops the replay: the candidate is refused, a champion has a defect.
+    let replay_one = |(records, application): (&BorrowerRecords, &Application)| -> Result<Replay, Error> {
         let request = ApplicationRequest::replay(application, &records.loans);
-        let applicant = world.applicant(&request.household_id).ok_or("unknown_applicant")?;
+        let Some(applicant) = world.applicant(&request.household_id) else {
+            return Ok(Replay::Skipped("unknown_applicant".to_owned()));
+        };
         let market = world.market(request.applied_on);
-        let assessment = decider
-            .engine
-            .assess(&market.snapshot, &market.social, &request, &applicant)
-            .map_err(|e| e.code.as_str().to_owned())?;
+        let assessment = match decider.engine.assess(&market.snapshot, &market.social, &request, &applicant) {
+            Ok(assessment) => assessment,
+            Err(e) => return Ok(Replay::Skipped(e.code.as_str().to_owned())),
+        };
         let village = &records.household.village_code;
         let champion_policy =
             decider.lineup.champion(village, &request.product, request.applied_on).unwrap_or(&fallback);
-        Ok(Replayed {
+        let champion = decider.engine.decide(champion_policy, &request, &applicant, &assessment).map_err(|e| {
+            Error::coded(ErrorCode::NoPolicy, "policy", format!("the champion policy cannot decide: {e}"))
+        })?;
+        let candidate = decider
+            .engine
+            .decide(candidate, &request, &applicant, &assessment)
+            .map_err(|e| Error::coded(ErrorCode::PolicyCheckFailed, "candidate", e))?;
+        Ok(Replay::Done(Box::new(Replayed {
             application_id: application.application_id.clone(),
-            champion: decider.engine.decide(champion_policy, &request, &applicant, &assessment),
-            candidate: decider.engine.decide(candidate, &request, &applicant, &assessment),
+            champion,
+            candidate,
             outcome: realised(records, application, data_end),
-        })
+        })))
     };
     // Two halves on two threads; the results keep the input order.
     let half = work.len().div_ceil(2).max(1);
-    let replayed: Vec<Result<Replayed, String>> = std::thread::scope(|scope| {
+    let replayed: Vec<Result<Replay, Error>> = std::thread::scope(|scope| {
         let handles: Vec<_> = work
             .chunks(half)
             .map(|chunk| scope.spawn(|| chunk.iter().copied().map(replay_one).collect::<Vec<_>>()))
@@ -274,9 +291,9 @@ pub fn simulate(
         swap: Swap::default(),
     };
     for result in replayed {
-        let r = match result {
-            Ok(r) => r,
-            Err(code) => {
+        let r = match result? {
+            Replay::Done(r) => r,
+            Replay::Skipped(code) => {
                 *sim.skipped.entry(code).or_default() += 1;
                 continue;
             }

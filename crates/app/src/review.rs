@@ -33,9 +33,9 @@ pub fn text(field: &str, value: &str) -> Result<(), Error> {
 /// The most a review may approve on a decision: its limit, or without one the amount asked for, and never more
 /// than the product's cap.
 pub fn approval_ceiling(record: &Value) -> Result<Money, Error> {
-    let decided = decided_terms(record)?;
+    let limit = decided_terms(record)?.limit;
     let asked = record["request"]["amount_yuan"].as_str().and_then(|a| Money::parse_yuan(a).ok());
-    let allowed = if decided.limit.is_positive() { decided.limit } else { asked.unwrap_or(Money::ZERO) };
+    let allowed = if limit.is_positive() { limit } else { asked.unwrap_or(Money::ZERO) };
     Ok(allowed.min(Money::from_yuan(decide::request::MAX_AMOUNT_YUAN)))
 }
 
@@ -68,4 +68,34 @@ pub async fn review<S: DecisionLog + ReviewWorkflow>(
         }
     }
     Ok(store.review(decision_id, officer_id, action, reason, &clock.now_rfc3339()).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(limit_fen: i64, product: Value) -> Value {
+        serde_json::json!({
+            "format": "agririsk.decision/1",
+            "request": { "amount_yuan": "30000.00" },
+            "terms": {
+                "limit_fen": limit_fen, "amount_fen": limit_fen.min(3_000_000), "term_months": 10,
+                "annual_rate": "0.04", "product": product, "interest_every": "monthly", "harvest": null,
+                "batch_months": []
+            }
+        })
+    }
+
+    #[test]
+    fn the_ceiling_is_the_typed_limit_or_else_the_amount_asked() {
+        let equal_installment = serde_json::to_value(lending::ProductKind::EqualInstallment).expect("a code");
+        let ceiling = approval_ceiling(&record(2_800_000, equal_installment.clone())).expect("readable");
+        assert_eq!(ceiling, Money::from_yuan(28_000));
+        assert_eq!(approval_ceiling(&record(0, Value::Null)).expect("readable"), Money::from_yuan(30_000));
+        // Terms the typed contract cannot read are the store's fault, not the officer's.
+        let err = approval_ceiling(&record(-5, equal_installment)).expect_err("a negative limit");
+        assert!(matches!(err, Error::Internal(_)), "{err:?}");
+        let err = approval_ceiling(&record(2_800_000, "balloon".into())).expect_err("an unknown product");
+        assert!(matches!(err, Error::Internal(_)), "{err:?}");
+    }
 }

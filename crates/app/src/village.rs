@@ -203,12 +203,14 @@ pub fn credit_roster(decider: &Decider, village: &str, on: Date) -> Result<Roste
         match assessed {
             Err(code) => row.reasons.push(code.to_ascii_uppercase()),
             Ok((applicant, assessment)) => {
-                let decided = decider.engine.decide(policy, &request, &applicant, &assessment);
+                let decided = decider.engine.decide(policy, &request, &applicant, &assessment).map_err(|e| {
+                    Error::coded(ErrorCode::NoPolicy, "policy", format!("the champion policy cannot decide: {e}"))
+                })?;
                 row.outcome = decided.outcome.code().to_owned();
                 row.tier = decided.tier.clone();
                 row.limit_yuan = decided.terms.limit;
-                row.annual_rate = decided.terms.annual_rate;
-                row.product = decided.terms.product.clone();
+                row.annual_rate = decided.terms.annual_rate.map(domain::Rate::annual);
+                row.product = decided.terms.product.map(|p| p.code().to_owned());
                 row.reasons = decided.reasons.iter().map(|r| r.code.clone()).collect();
                 match decided.outcome {
                     store::Outcome::Approve => {

@@ -87,7 +87,7 @@ fn main() {
         let village = &applicant.records.household.village_code;
         let (policy, arm) =
             lineup.acting(&request.household_id, village, &request.product, request.applied_on).expect("a policy");
-        let decided = engine.decide(policy, request, &applicant, &assessment);
+        let decided = engine.decide(policy, request, &applicant, &assessment).expect("the policy decides");
         if record {
             let id = decide::decision_id_of(&request.request_id);
             let meta = RecordMeta { decision_id: &id, decided_at: "2026-11-29T00:00:00+08:00", arm, shadows: &[] };

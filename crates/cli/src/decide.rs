@@ -38,14 +38,15 @@ pub fn decision_text(decision_id: &str, household: &str, decided: &Decided) -> S
     }
     out.push('\n');
     if decided.outcome != store::Outcome::Decline {
-        let rate = t.annual_rate.map_or("-".into(), |r| format!("{:.2}%", r * rust_decimal::Decimal::ONE_HUNDRED));
+        let rate =
+            t.annual_rate.map_or("-".into(), |r| format!("{:.2}%", r.annual() * rust_decimal::Decimal::ONE_HUNDRED));
         out.push_str(&format!(
             "  limit {} yuan, amount {} yuan, {} months at {rate}, product {}{}\n",
             yuan(t.limit),
             yuan(t.amount),
             t.term_months,
-            t.product.as_deref().unwrap_or("-"),
-            t.harvest.map_or(String::new(), |(c, r)| format!(" (harvest of {} in {})", c.code(), r.code())),
+            t.product.map_or("-", lending::ProductKind::code),
+            t.harvest.map_or(String::new(), |h| format!(" (harvest of {} in {})", h.crop.code(), h.region.code())),
         ));
     }
     out.push_str(&format!(

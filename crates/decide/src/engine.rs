@@ -8,14 +8,16 @@ use std::sync::Arc;
 use chrono::Datelike;
 
 use domain::lpr::{LprTable, LprTenor};
-use domain::{Crop, CropCalendar, Date, Money, Region};
+use domain::{Crop, CropCalendar, Date, Money, Rate, Region};
 use features::input::{Application, BorrowerRecords, FarmCrop, Product};
 use features::{Feature, FeatureRow, Snapshot, Social};
+use lending::{InterestFrequency, LoanTerms, ProductKind, TermsError, TermsParts};
 use policy::{CompiledPolicy, Input, Value};
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::{Decimal, RoundingStrategy};
 use scoring::artifact::{Artifact, Scored};
 use scoring::data::{Column, Frame};
+use serde::{Deserialize, Serialize};
 use store::Outcome;
 
 use crate::error::{DecideError, ErrorCode};
@@ -57,6 +59,18 @@ pub enum EngineError {
         policy: String,
         /// The field.
         field: String,
+    },
+    /// The policy decided a value the lending core cannot take: a product it does not offer, a rate out of range,
+    /// an unknown interest frequency. Found when a decision reaches that output, since the policy's outputs are
+    /// computed.
+    #[error("policy {policy}: output '{field}': {reason}")]
+    Output {
+        /// The policy version.
+        policy: String,
+        /// The output field (`decision.product`, `decision.annual_rate`, `decision.interest_every`).
+        field: &'static str,
+        /// Why the lending core refuses the value.
+        reason: String,
     },
 }
 
@@ -270,56 +284,83 @@ pub struct ShownReason {
 /// The most reasons an applicant is shown.
 pub const MAX_REASONS: usize = 4;
 
-/// The decided terms, in fen and exact rates.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+/// The crop and region whose calendar sets a harvest-aligned loan's principal date (its harvest month).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HarvestOf {
+    /// The crop.
+    pub crop: Crop,
+    /// The growing region.
+    pub region: Region,
+}
+
+/// The decided terms: the typed contract from a decision to a loan. They serialise with serde into the record's
+/// `terms` (format `agririsk.decision/1`: amounts as whole fen, the rate as a decimal string, the product and the
+/// interest frequency as their codes) and read back from it; [`Terms::loan_terms`] makes the lending core's
+/// [`LoanTerms`] from them for a start date.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Terms {
     /// The credit line granted (0 when declined).
+    #[serde(rename = "limit_fen", with = "fen")]
     pub limit: Money,
     /// The amount to lend: the request capped by the limit (0 when declined).
+    #[serde(rename = "amount_fen", with = "fen")]
     pub amount: Money,
     /// Term in months.
     pub term_months: u32,
-    /// Annual rate, exact decimal fraction; `None` when declined.
-    pub annual_rate: Option<Decimal>,
-    /// Lending-core product code; `None` when declined.
-    pub product: Option<String>,
-    /// How often interest falls due (`monthly`, `quarterly`).
-    pub interest_every: Option<String>,
+    /// Annual rate; `None` when declined.
+    pub annual_rate: Option<Rate>,
+    /// The lending product; `None` when declined.
+    pub product: Option<ProductKind>,
+    /// How often interest falls due, as the policy set it (the loan takes it only for a product that pays interest
+    /// apart from principal).
+    pub interest_every: Option<InterestFrequency>,
     /// For a harvest-aligned loan: the crop and region whose calendar sets the principal date.
-    pub harvest: Option<(Crop, Region)>,
+    pub harvest: Option<HarvestOf>,
     /// For a livestock loan: months after the start at which each batch is sold.
     pub batch_months: Vec<u32>,
 }
 
 impl Terms {
-    /// The lending core's request for these terms, starting on `start` (the disbursement date).
-    pub fn terms_request(&self, start: Date) -> Option<lending::TermsRequest> {
-        let product = self.product.as_deref()?;
-        let rate = self.annual_rate?;
-        let mut request = lending::TermsRequest::new(
-            product,
-            &self.amount.to_yuan_decimal().to_string(),
-            &rate.normalize().to_string(),
-            &start.to_string(),
-        );
-        // Only the products that pay interest apart from principal take an interest frequency.
-        if matches!(product, "interest-only" | "harvest-bullet" | "livestock-batch") {
-            request.interest_every = self.interest_every.clone();
+    /// The lending core's terms for a loan of these terms starting on `start` (the disbursement date), validated
+    /// by [`LoanTerms::from_parts`]; `None` when nothing is lent (no product or rate).
+    pub fn loan_terms(&self, start: Date, calendar: &CropCalendar) -> Option<Result<LoanTerms, TermsError>> {
+        let (product, rate) = (self.product?, self.annual_rate?);
+        let mut parts = TermsParts::new(product, self.amount, rate, start);
+        if product.pays_interest_apart() {
+            parts.interest_every = self.interest_every;
         }
         match product {
-            "harvest-bullet" => {
-                let (crop, region) = self.harvest?;
-                request.crop = Some(crop.code().to_owned());
-                request.region = Some(region.code().to_owned());
+            ProductKind::HarvestBullet => {
+                parts.harvest = self.harvest.map(|h| lending::Harvest::Calendar { crop: h.crop, region: h.region });
             }
-            "livestock-batch" => request.batch_months = Some(self.batch_months.iter().map(|&m| i64::from(m)).collect()),
-            "revolving" => {
-                request.term_months = Some(i64::from(self.term_months));
-                request.draw_term_months = Some(i64::from(self.term_months.min(12)));
+            ProductKind::LivestockBatch => parts.batch_months = Some(self.batch_months.clone()),
+            ProductKind::Revolving => {
+                parts.term_months = Some(self.term_months);
+                parts.draw_term_months = Some(self.term_months.min(12));
             }
-            _ => request.term_months = Some(i64::from(self.term_months)),
+            ProductKind::EqualInstallment | ProductKind::EqualPrincipal | ProductKind::InterestOnly => {
+                parts.term_months = Some(self.term_months);
+            }
         }
-        Some(request)
+        Some(LoanTerms::from_parts(parts, calendar))
+    }
+}
+
+/// Money as whole fen in the record (`limit_fen`, `amount_fen`): never negative, at most [`Money::MAX_INPUT`].
+mod fen {
+    use domain::Money;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(value: &Money, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_i64(value.fen())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Money, D::Error> {
+        let fen = i64::deserialize(deserializer)?;
+        if !(0..=Money::MAX_INPUT_FEN).contains(&fen) {
+            return Err(serde::de::Error::custom(format!("{fen} fen is out of range (0–{})", Money::MAX_INPUT_FEN)));
+        }
+        Ok(Money::from_fen(fen))
     }
 }
 
@@ -523,14 +564,15 @@ impl Engine {
         Ok(Assessment { features: Arc::new(features), scored, lpr_1y: lpr.annual(), age })
     }
 
-    /// Evaluates a policy over an assessment and turns its outputs into a decision.
+    /// Evaluates a policy over an assessment and turns its outputs into a decision; refuses a policy whose
+    /// outputs the lending core cannot take ([`EngineError::Output`]).
     pub fn decide(
         &self,
         policy: &VersionedPolicy,
         request: &ApplicationRequest,
         applicant: &Applicant<'_>,
         assessment: &Assessment,
-    ) -> Decided {
+    ) -> Result<Decided, EngineError> {
         let input = self.input(policy, request, assessment);
         let decision = policy.policy.evaluate(&input);
         self.finish(policy, request, applicant, assessment, decision)
@@ -575,7 +617,7 @@ impl Engine {
         applicant: &Applicant<'_>,
         assessment: &Assessment,
         decision: policy::Decision,
-    ) -> Decided {
+    ) -> Result<Decided, EngineError> {
         let output = |k: usize| policy.outputs[k].map_or(&Value::Null, |position| decision.output(position));
         let text = |k: usize| output(k).as_str().map(str::to_owned);
         let number = |k: usize| output(k).as_number();
@@ -589,27 +631,47 @@ impl Engine {
         let limit = if lends { number(LIMIT).map_or(Money::ZERO, fen_of_yuan) } else { Money::ZERO };
         let amount = if lends { request.amount.min(limit) } else { Money::ZERO };
         let term_months = number(TERM).and_then(|t| t.to_u32()).unwrap_or(request.term_months);
-        let product = if lends { text(PRODUCT) } else { None };
+        // The policy's outputs are text and numbers: they become the lending core's types here, once.
+        let refused =
+            |field: &'static str, reason: String| EngineError::Output { policy: policy.version.clone(), field, reason };
+        let product = match text(PRODUCT) {
+            Some(code) if lends => {
+                Some(code.parse::<ProductKind>().map_err(|e| refused("decision.product", e.to_string()))?)
+            }
+            _ => None,
+        };
+        let interest_every = match text(INTEREST_EVERY) {
+            Some(code) if lends => {
+                Some(code.parse::<InterestFrequency>().map_err(|reason| refused("decision.interest_every", reason))?)
+            }
+            _ => None,
+        };
+        let annual_rate = match number(RATE) {
+            Some(rate) if lends => {
+                Some(Rate::from_annual(rate).map_err(|e| refused("decision.annual_rate", e.to_string()))?)
+            }
+            _ => None,
+        };
         let mut terms = Terms {
             limit,
             amount,
             term_months,
-            annual_rate: if lends { number(RATE).map(|r| r.normalize()) } else { None },
+            annual_rate,
             product,
-            interest_every: if lends { text(INTEREST_EVERY) } else { None },
+            interest_every,
             harvest: None,
             batch_months: Vec::new(),
         };
-        match terms.product.as_deref() {
-            Some("harvest-bullet") => {
+        match terms.product {
+            Some(ProductKind::HarvestBullet) => {
                 if let Some((crop, region, ahead)) =
                     harvest_crop(&self.calendar, applicant.records, applicant.region, request.applied_on)
                 {
-                    terms.harvest = Some((crop, region));
+                    terms.harvest = Some(HarvestOf { crop, region });
                     terms.term_months = ahead + 1;
                 }
             }
-            Some("livestock-batch") => {
+            Some(ProductKind::LivestockBatch) => {
                 // A fattening batch takes about five months (shared/domain/products.md); sell at each one inside
                 // the term, the last at maturity.
                 let term = terms.term_months.max(1);
@@ -625,7 +687,7 @@ impl Engine {
             &assessment.scored,
             &assessment.features,
         );
-        Decided {
+        Ok(Decided {
             outcome,
             segment: text(SEGMENT),
             tier: if lends { text(TIER) } else { None },
@@ -638,7 +700,7 @@ impl Engine {
             lpr_1y: assessment.lpr_1y,
             policy: decision,
             policy_version: policy.version.clone(),
-        }
+        })
     }
 }
 

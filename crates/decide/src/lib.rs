@@ -18,9 +18,11 @@ pub mod world;
 
 use std::sync::Arc;
 
-pub use engine::{Applicant, Assessment, Decided, Engine, EngineError, Scorer, ShownReason, Terms, VersionedPolicy};
+pub use engine::{
+    Applicant, Assessment, Decided, Engine, EngineError, HarvestOf, Scorer, ShownReason, Terms, VersionedPolicy,
+};
 pub use error::{DecideError, ErrorCode};
-pub use record::{RecordMeta, decision_id_of, record_text, to_store_record};
+pub use record::{RecordMeta, decision_id_of, record_text, terms_of, to_store_record};
 pub use request::{ApplicationRequest, Screening};
 pub use split::{Arm, Entry, Lineup};
 pub use world::{Market, World};
@@ -48,8 +50,10 @@ pub struct Outcome {
 }
 
 impl Decider {
-    /// Decides an application; `decided_at` is the decision time (RFC 3339). Refuses an unknown applicant or a
-    /// date without a rate or market data; otherwise every application gets a decision.
+    /// Decides an application; `decided_at` is the decision time (RFC 3339). Refuses an unknown applicant, a
+    /// date without a rate or market data, and (`no_policy`) an acting policy that decides terms the lending core
+    /// cannot take; otherwise every application gets a decision. A shadow policy that cannot decide is left out of
+    /// the record: it only watches, and must not stop a real decision.
     pub fn decide(&self, request: &ApplicationRequest, decided_at: &str) -> Result<Outcome, DecideError> {
         let applicant = self.world.applicant(&request.household_id).ok_or_else(|| {
             DecideError::field(
@@ -73,9 +77,15 @@ impl Decider {
                     ),
                 )
             })?;
-        let decided = self.engine.decide(policy, request, &applicant, &assessment);
-        let shadows: Vec<Decided> =
-            self.lineup.shadows.iter().map(|p| self.engine.decide(p, request, &applicant, &assessment)).collect();
+        let decided = self.engine.decide(policy, request, &applicant, &assessment).map_err(|e| {
+            DecideError::whole(ErrorCode::NoPolicy, format!("the acting policy cannot decide this application: {e}"))
+        })?;
+        let shadows: Vec<Decided> = self
+            .lineup
+            .shadows
+            .iter()
+            .filter_map(|p| self.engine.decide(p, request, &applicant, &assessment).ok())
+            .collect();
         let decision_id = decision_id_of(&request.request_id);
         let meta = RecordMeta { decision_id: &decision_id, decided_at, arm, shadows: &shadows };
         let record = to_store_record(request, &decided, self.engine.scorer().model_id(), &meta);

@@ -165,14 +165,14 @@ fn a_decision_carries_terms_in_fen_reasons_trace_features_and_versions() {
     let t = &decided.terms;
     assert!(t.limit.fen() > 0 && t.limit.fen() % 100_000 == 0, "limits are whole thousands of yuan: {:?}", t.limit);
     assert_eq!(t.amount, Money::from_yuan(30_000).min(t.limit));
-    assert_eq!(t.product.as_deref(), Some("harvest-bullet"));
+    assert_eq!(t.product, Some(lending::ProductKind::HarvestBullet));
     // Wheat is harvested in June on the North China plain: from September, principal follows next June's harvest.
-    assert_eq!(t.harvest.map(|(c, r)| (c.code(), r.code())), Some(("winter-wheat", "north-china-plain")));
+    assert_eq!(t.harvest.map(|h| (h.crop.code(), h.region.code())), Some(("winter-wheat", "north-china-plain")));
     let rate = t.annual_rate.expect("a rate when lending");
-    assert!(rate >= Decimal::new(3, 2), "LPR 3.00% on 2025-09-20 plus a spread: {rate}");
+    assert!(rate.annual() >= Decimal::new(3, 2), "LPR 3.00% on 2025-09-20 plus a spread: {rate}");
     // The lending core accepts the terms as decided.
-    let terms_request = t.terms_request(d("2025-09-25")).expect("terms for a loan");
-    let terms = lending::LoanTerms::new(&terms_request, &domain::CropCalendar::china_default()).expect("valid terms");
+    let calendar = domain::CropCalendar::china_default();
+    let terms = t.loan_terms(d("2025-09-25"), &calendar).expect("terms for a loan").expect("valid terms");
     assert_eq!(terms.principal(), t.amount);
     assert!(decided.reasons.len() <= decide::engine::MAX_REASONS);
 
@@ -210,7 +210,7 @@ fn knock_outs_decline_with_their_reason_and_nothing_lent() {
         assert_eq!(decided.outcome, Outcome::Decline, "{code}");
         assert_eq!(decided.reasons.first().map(|r| r.code.as_str()), Some(code));
         assert_eq!((decided.terms.limit, decided.terms.amount), (Money::ZERO, Money::ZERO));
-        assert_eq!((decided.terms.product.as_deref(), decided.terms.annual_rate), (None, None));
+        assert_eq!((decided.terms.product, decided.terms.annual_rate), (None, None));
         assert!(decided.tier.is_none());
     }
 }
@@ -314,7 +314,7 @@ fn the_scorecard_fast_path_and_the_streamed_trace_agree_with_the_general_paths()
         assert_eq!(assessment.scored, general, "{household}");
         reasons_compared += general.reasons.len();
 
-        let decided = decider.engine.decide(&default_policy("p"), &request, &applicant, &assessment);
+        let decided = decider.engine.decide(&default_policy("p"), &request, &applicant, &assessment).expect("decides");
         assert_eq!(serde_json::to_value(&decided.policy).expect("serialises"), decided.policy.to_json());
     }
     // The reasons made once per feature and bin are the ones the general path makes for the applicant.
@@ -367,12 +367,11 @@ fn the_lending_core_accepts_the_terms_of_every_product_the_policy_chooses() {
     for product in ["crop", "livestock", "business", "cooperative"] {
         let request = request("H0000001", |j, _| j["product"] = product.into());
         let decided = decider.decide(&request, "t").expect("decided").decided;
-        let Some(chosen) = decided.terms.product.clone() else { continue };
-        let terms_request = decided.terms.terms_request(d("2025-09-25")).expect("terms");
-        if let Err(e) = lending::LoanTerms::new(&terms_request, &calendar) {
+        let Some(chosen) = decided.terms.product else { continue };
+        if let Err(e) = decided.terms.loan_terms(d("2025-09-25"), &calendar).expect("terms") {
             panic!("{product} → {chosen}: {e}");
         }
-        seen.insert(chosen);
+        seen.insert(chosen.code());
     }
     assert!(seen.len() >= 3, "several products are exercised: {seen:?}");
 }
@@ -393,4 +392,26 @@ fn a_world_keeps_the_markets_of_the_dates_in_use_and_drops_the_least_recently_us
     // A dropped date is made again, and equal to what it was.
     let second = first.checked_add_days(chrono::Days::new(1)).expect("a date");
     assert_eq!(world.market(second).snapshot.as_of(), second);
+}
+
+#[test]
+fn a_policy_that_names_a_product_the_lending_core_does_not_offer_cannot_decide() {
+    let graph = policy::default_set::GRAPH_JSON.replace(r#""\"livestock-batch\"""#, r#""\"balloon\"""#);
+    assert_ne!(graph, policy::default_set::GRAPH_JSON, "the livestock product is in the default policy");
+    let schema = policy::default_set::schema().expect("schema");
+    let compiled = policy::load("balloon.json", &graph, &schema).expect("loads: the product is only text to it");
+    let balloon = VersionedPolicy::new("balloon@1", Arc::new(compiled)).expect("binds");
+    // Every other product is decided as before; the one the policy misnames is refused, naming it.
+    let crop = decider(Lineup::single(balloon.clone())).decide(&request("H0000001", |_, _| {}), "t");
+    assert_eq!(crop.expect("decided").decided.terms.product, Some(lending::ProductKind::HarvestBullet));
+    let livestock = request("H0000001", |j, _| j["product"] = "livestock".into());
+    let e = decider(Lineup::single(balloon.clone())).decide(&livestock, "t").expect_err("unknown product");
+    assert_eq!(e.code, ErrorCode::NoPolicy);
+    assert!(e.message.contains("balloon@1") && e.message.contains("unknown product 'balloon'"), "{}", e.message);
+    // As a shadow it is left out of the record and stops nothing.
+    let lineup = Lineup { shadows: vec![balloon, default_policy("shadow")], ..Lineup::single(default_policy("p")) };
+    let outcome = decider(lineup).decide(&livestock, "t").expect("decided");
+    let record: serde_json::Value = serde_json::from_str(&outcome.record.record_json).expect("json");
+    let shadows = record["shadow"].as_array().map(|s| s.iter().map(|s| s["policy_version"].clone()).collect());
+    assert_eq!(shadows, Some(vec![serde_json::json!("shadow")]));
 }

@@ -18,7 +18,8 @@ pub use arrears::{DpdObservation, NON_PERFORMING_DPD, Observed, crossing_date, d
 pub use classify::{Bucket, ClassificationRules, FiveCategory, IfrsStage, Standing};
 pub use portfolio::{Exposure, ParWindow, PortfolioError, PortfolioQuality};
 pub use product::{
-    Component, Conventions, InterestFrequency, LoanTerms, Plan, ProductKind, TermsError, TermsRequest, Waterfall,
+    Component, Conventions, Harvest, InterestFrequency, LoanTerms, Plan, ProductKind, TermsError, TermsParts,
+    TermsRequest, UnknownProduct, Waterfall,
 };
 pub use schedule::{Installment, Schedule};
 pub use servicing::{

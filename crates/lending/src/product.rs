@@ -1,8 +1,10 @@
 //! Loan products and the validated terms of one loan.
 //!
 //! Raw terms arrive as a [`TermsRequest`] (every field optional, as a form or the command line gives them) and
-//! become [`LoanTerms`] through [`LoanTerms::new`], which checks every field against the product and names the
-//! field it rejects. Everything downstream (schedules, servicing) takes `LoanTerms` and can rely on it.
+//! become [`LoanTerms`] through [`LoanTerms::new`], which parses the text into [`TermsParts`] and checks every
+//! field against the product, naming the field it rejects. A caller already holding typed values (a decision's
+//! terms) passes [`TermsParts`] to [`LoanTerms::from_parts`], the same checks without the text. Everything
+//! downstream (schedules, servicing) takes `LoanTerms` and can rely on it.
 
 use std::fmt;
 use std::str::FromStr;
@@ -62,6 +64,12 @@ impl ProductKind {
             ProductKind::LivestockBatch => "养殖分批还本",
             ProductKind::Revolving => "随借随还循环额度",
         }
+    }
+
+    /// True for products that pay interest apart from principal, at an [`InterestFrequency`] (interest-only,
+    /// harvest-bullet, livestock-batch); the others take no interest frequency.
+    pub fn pays_interest_apart(self) -> bool {
+        matches!(self, ProductKind::InterestOnly | ProductKind::HarvestBullet | ProductKind::LivestockBatch)
     }
 
     /// True for products whose interest accrues by actual days at a daily rate (all but the two amortising ones,
@@ -396,12 +404,26 @@ fn conventions(request: &TermsRequest) -> Result<Conventions, TermsError> {
     if let Some(text) = &request.penalty_multiplier {
         let m = Decimal::from_str_exact(text.trim())
             .map_err(|_| reject("penalty-multiplier", format!("'{text}' is not a decimal number")))?;
-        if m < Decimal::ONE || m > Decimal::TWO {
-            return Err(reject("penalty-multiplier", format!("{m} is out of range (1–2: contract rate + 0–100%)")));
-        }
         c.penalty_multiplier = m;
     }
     Ok(c)
+}
+
+/// Checks conventions given as values: the penalty multiplier and the overpayment margin within their bounds.
+fn check_conventions(c: &Conventions) -> Result<(), TermsError> {
+    let m = c.penalty_multiplier;
+    if m < Decimal::ONE || m > Decimal::TWO {
+        return Err(reject("penalty-multiplier", format!("{m} is out of range (1–2: contract rate + 0–100%)")));
+    }
+    check_margin(c.overpayment_margin)
+}
+
+/// The overpayment margin: 0 (refuse any overpayment) to [`Money::MAX_INPUT`].
+fn check_margin(margin: Money) -> Result<(), TermsError> {
+    if margin.is_negative() || margin > Money::MAX_INPUT {
+        return Err(reject("overpayment-margin", format!("{margin} is out of range (0–{})", Money::MAX_INPUT)));
+    }
+    Ok(())
 }
 
 impl TermsRequest {
@@ -451,16 +473,100 @@ pub const MAX_TERM_MONTHS: u32 = 120;
 /// Longest grace period, in months.
 pub const MAX_GRACE_MONTHS: u32 = 24;
 
-fn whole(field: &'static str, value: i64, min: i64, max: i64) -> Result<u32, TermsError> {
-    if value < min || value > max {
-        return Err(reject(field, format!("{value} is out of range (allowed {min}–{max})")));
-    }
-    u32::try_from(value).map_err(|_| reject(field, "out of range"))
+/// Longest validity of a revolving line, in months.
+pub const MAX_VALIDITY_MONTHS: u32 = 36;
+
+/// A whole number from text input. Whatever a `u32` holds goes on to [`LoanTerms::from_parts`], which checks the
+/// product's bounds; anything else is out of range for every product (`min`–`max` are the field's widest bounds).
+fn whole(field: &'static str, value: i64, min: u32, max: u32) -> Result<u32, TermsError> {
+    u32::try_from(value).map_err(|_| out_of_range(field, value, min, max))
 }
 
-impl LoanTerms {
-    /// Validates a request. The crop calendar resolves `crop` + `region` to a harvest month.
-    pub fn new(request: &TermsRequest, calendar: &CropCalendar) -> Result<LoanTerms, TermsError> {
+/// A whole number within `min..=max`.
+fn within(field: &'static str, value: u32, min: u32, max: u32) -> Result<u32, TermsError> {
+    if value < min || value > max {
+        return Err(out_of_range(field, i64::from(value), min, max));
+    }
+    Ok(value)
+}
+
+fn out_of_range(field: &'static str, value: i64, min: u32, max: u32) -> TermsError {
+    reject(field, format!("{value} is out of range (allowed {min}–{max})"))
+}
+
+/// How a seasonal loan's harvest month is given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Harvest {
+    /// The month harvest ends (1–12), given explicitly.
+    Month(u32),
+    /// A crop and region whose season in the crop calendar gives the month.
+    Calendar {
+        /// The crop.
+        crop: Crop,
+        /// The region.
+        region: Region,
+    },
+}
+
+/// Terms as typed values, before the product's rules are checked: what a caller that already holds domain types
+/// (a decision, a restructuring) gives the lending core instead of text. [`LoanTerms::from_parts`] validates them,
+/// and [`LoanTerms::new`] parses a [`TermsRequest`] into them, so text and typed callers meet the same rules.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TermsParts {
+    /// The product.
+    pub product: ProductKind,
+    /// Principal (for revolving lines: the limit).
+    pub principal: Money,
+    /// Annual contract rate.
+    pub annual_rate: Rate,
+    /// Start (value) date.
+    pub start: Date,
+    /// Term in months (for `livestock-batch` the last sale month, for `revolving` the line's validity).
+    pub term_months: Option<u32>,
+    /// The harvest month of a seasonal loan.
+    pub harvest: Option<Harvest>,
+    /// Days after the harvest month when principal falls due (default 30).
+    pub days_after_harvest: Option<u32>,
+    /// Months at the start with nothing due.
+    pub grace_months: u32,
+    /// Days from the start on which no interest accrues.
+    pub interest_free_days: u32,
+    /// How often interest falls due, for the products that pay it apart from principal.
+    pub interest_every: Option<InterestFrequency>,
+    /// Sale-batch months of a livestock loan.
+    pub batch_months: Option<Vec<u32>>,
+    /// Longest draw of a revolving line, in months.
+    pub draw_term_months: Option<u32>,
+    /// Accept an annual rate above 36%.
+    pub allow_high_rate: bool,
+    /// Day count, rounding, waterfall, penalty, overpayment margin.
+    pub conventions: Conventions,
+}
+
+impl TermsParts {
+    /// Parts with the four values every product needs and the defaults for the rest; set the others with struct
+    /// update syntax.
+    pub fn new(product: ProductKind, principal: Money, annual_rate: Rate, start: Date) -> TermsParts {
+        TermsParts {
+            product,
+            principal,
+            annual_rate,
+            start,
+            term_months: None,
+            harvest: None,
+            days_after_harvest: None,
+            grace_months: 0,
+            interest_free_days: 0,
+            interest_every: None,
+            batch_months: None,
+            draw_term_months: None,
+            allow_high_rate: false,
+            conventions: Conventions::default(),
+        }
+    }
+
+    /// Parses the text of a request into typed parts, naming the field it cannot read.
+    pub fn parse(request: &TermsRequest) -> Result<TermsParts, TermsError> {
         let product: ProductKind = request
             .product
             .as_deref()
@@ -469,27 +575,103 @@ impl LoanTerms {
             .map_err(|e: UnknownProduct| reject("product", e.to_string()))?;
         let principal_text = request.principal.as_deref().ok_or_else(|| reject("principal", "is required"))?;
         let principal = Money::parse_yuan(principal_text).map_err(|e| reject("principal", e.to_string()))?;
+        let rate_text = request.annual_rate.as_deref().ok_or_else(|| reject("annual-rate", "is required"))?;
+        let annual_rate = Rate::parse(rate_text).map_err(|e| reject("annual-rate", e.to_string()))?;
+        let start_text = request.start.as_deref().ok_or_else(|| reject("start", "is required"))?;
+        let start = domain::parse_date(start_text).map_err(|e| reject("start", e.to_string()))?;
+        let count = |field: &'static str, value: Option<i64>, min: u32, max: u32| -> Result<Option<u32>, TermsError> {
+            value.map(|v| whole(field, v, min, max)).transpose()
+        };
+        let term_max = if product == ProductKind::Revolving { MAX_VALIDITY_MONTHS } else { MAX_TERM_MONTHS };
+        let harvest_given = request.harvest_month.is_some() || request.crop.is_some() || request.region.is_some();
+        if product != ProductKind::HarvestBullet && harvest_given {
+            let field = if request.harvest_month.is_some() { "harvest-month" } else { "crop" };
+            return Err(not_for(product, field));
+        }
+        let harvest = match (request.harvest_month, &request.crop, &request.region) {
+            (None, None, None) => None,
+            (Some(m), None, None) => Some(Harvest::Month(whole("harvest-month", m, 1, 12)?)),
+            (Some(_), _, _) => {
+                return Err(reject("harvest-month", "give either --harvest-month or --crop with --region"));
+            }
+            (None, Some(crop), Some(region)) => Some(Harvest::Calendar {
+                crop: crop.parse().map_err(|e: domain::UnknownCode| reject("crop", e.to_string()))?,
+                region: region.parse().map_err(|e: domain::UnknownCode| reject("region", e.to_string()))?,
+            }),
+            (None, Some(_), None) => return Err(reject("region", "is required with --crop")),
+            (None, None, Some(_)) => return Err(reject("crop", "is required with --region")),
+        };
+        Ok(TermsParts {
+            product,
+            principal,
+            annual_rate,
+            start,
+            term_months: count("term-months", request.term_months, 1, term_max)?,
+            harvest,
+            days_after_harvest: count("days-after-harvest", request.days_after_harvest, 0, 120)?,
+            grace_months: count("grace-months", request.grace_months, 0, MAX_GRACE_MONTHS)?.unwrap_or(0),
+            interest_free_days: count("interest-free-days", request.interest_free_days, 0, 366)?.unwrap_or(0),
+            interest_every: request
+                .interest_every
+                .as_deref()
+                .map(|text| text.parse().map_err(|e: String| reject("interest-every", e)))
+                .transpose()?,
+            batch_months: request
+                .batch_months
+                .as_ref()
+                .map(|list| list.iter().map(|m| whole("batch-months", *m, 1, MAX_TERM_MONTHS)).collect())
+                .transpose()?,
+            draw_term_months: count("draw-term-months", request.draw_term_months, 1, MAX_VALIDITY_MONTHS)?,
+            allow_high_rate: request.allow_high_rate,
+            conventions: conventions(request)?,
+        })
+    }
+}
+
+fn not_for(product: ProductKind, field: &'static str) -> TermsError {
+    reject(field, format!("does not apply to {product}"))
+}
+
+impl LoanTerms {
+    /// Validates a request: parses its text ([`TermsParts::parse`]), then checks the parts against the product
+    /// ([`LoanTerms::from_parts`]). The crop calendar resolves `crop` + `region` to a harvest month.
+    pub fn new(request: &TermsRequest, calendar: &CropCalendar) -> Result<LoanTerms, TermsError> {
+        LoanTerms::from_parts(TermsParts::parse(request)?, calendar)
+    }
+
+    /// Validates typed parts against the product, naming the field it rejects with the names [`LoanTerms::new`]
+    /// uses. The crop calendar resolves a [`Harvest::Calendar`] to a harvest month.
+    pub fn from_parts(parts: TermsParts, calendar: &CropCalendar) -> Result<LoanTerms, TermsError> {
+        let TermsParts {
+            product,
+            principal,
+            annual_rate,
+            start,
+            term_months,
+            harvest,
+            days_after_harvest,
+            grace_months,
+            interest_free_days,
+            interest_every,
+            batch_months,
+            draw_term_months,
+            allow_high_rate,
+            conventions,
+        } = parts;
         if !principal.is_positive() {
             return Err(reject("principal", format!("must be greater than zero, got {principal}")));
         }
-        let rate_text = request.annual_rate.as_deref().ok_or_else(|| reject("annual-rate", "is required"))?;
-        let annual_rate = Rate::parse(rate_text).map_err(|e| reject("annual-rate", e.to_string()))?;
-        if annual_rate > Rate::standard_ceiling() && !request.allow_high_rate {
+        if principal > Money::MAX_INPUT {
+            return Err(reject("principal", format!("{principal} is out of range (at most {})", Money::MAX_INPUT)));
+        }
+        if annual_rate > Rate::standard_ceiling() && !allow_high_rate {
             return Err(reject(
                 "annual-rate",
                 format!("{annual_rate} is above the 0.36 ceiling (pass --allow-high-rate if this is intended)"),
             ));
         }
-        let start_text = request.start.as_deref().ok_or_else(|| reject("start", "is required"))?;
-        let start = domain::parse_date(start_text).map_err(|e| reject("start", e.to_string()))?;
-        let grace_months = match request.grace_months {
-            Some(g) => whole("grace-months", g, 0, i64::from(MAX_GRACE_MONTHS))?,
-            None => 0,
-        };
-        let interest_free_days = match request.interest_free_days {
-            Some(d) => whole("interest-free-days", d, 0, 366)?,
-            None => 0,
-        };
+        let grace_months = within("grace-months", grace_months, 0, MAX_GRACE_MONTHS)?;
+        let interest_free_days = within("interest-free-days", interest_free_days, 0, 366)?;
         if interest_free_days > 0 && !product.daily_interest() {
             return Err(reject(
                 "interest-free-days",
@@ -498,84 +680,71 @@ impl LoanTerms {
                 ),
             ));
         }
-        let interest_every = match request.interest_every.as_deref() {
-            Some(text) => text.parse().map_err(|e: String| reject("interest-every", e))?,
-            None => match product {
-                ProductKind::LivestockBatch => InterestFrequency::Quarterly,
-                _ => InterestFrequency::Monthly,
-            },
-        };
         let term = |default: Option<u32>| -> Result<u32, TermsError> {
-            match (request.term_months, default) {
-                (Some(t), _) => whole("term-months", t, 1, i64::from(MAX_TERM_MONTHS)),
+            match (term_months, default) {
+                (Some(t), _) => within("term-months", t, 1, MAX_TERM_MONTHS),
                 (None, Some(d)) => Ok(d),
                 (None, None) => Err(reject("term-months", format!("is required for {product}"))),
             }
         };
         let refuse = |present: bool, field: &'static str| -> Result<(), TermsError> {
-            if present { Err(reject(field, format!("does not apply to {product}"))) } else { Ok(()) }
+            if present { Err(not_for(product, field)) } else { Ok(()) }
         };
-        let harvest_given = request.harvest_month.is_some() || request.crop.is_some() || request.region.is_some();
         if product != ProductKind::HarvestBullet {
-            refuse(harvest_given, if request.harvest_month.is_some() { "harvest-month" } else { "crop" })?;
-            refuse(request.days_after_harvest.is_some(), "days-after-harvest")?;
+            refuse(
+                harvest.is_some(),
+                if matches!(harvest, Some(Harvest::Month(_))) { "harvest-month" } else { "crop" },
+            )?;
+            refuse(days_after_harvest.is_some(), "days-after-harvest")?;
         }
         if product != ProductKind::LivestockBatch {
-            refuse(request.batch_months.is_some(), "batch-months")?;
+            refuse(batch_months.is_some(), "batch-months")?;
         }
         if product != ProductKind::Revolving {
-            refuse(request.draw_term_months.is_some(), "draw-term-months")?;
+            refuse(draw_term_months.is_some(), "draw-term-months")?;
         }
-        if !matches!(product, ProductKind::InterestOnly | ProductKind::HarvestBullet | ProductKind::LivestockBatch) {
-            refuse(request.interest_every.is_some(), "interest-every")?;
+        if !product.pays_interest_apart() {
+            refuse(interest_every.is_some(), "interest-every")?;
         }
+        let interest_every = interest_every.unwrap_or(match product {
+            ProductKind::LivestockBatch => InterestFrequency::Quarterly,
+            _ => InterestFrequency::Monthly,
+        });
         let plan = match product {
             ProductKind::EqualInstallment => Plan::EqualInstallment { term_months: term(None)? },
             ProductKind::EqualPrincipal => Plan::EqualPrincipal { term_months: term(None)? },
             ProductKind::InterestOnly => Plan::InterestOnly { term_months: term(None)?, interest_every },
             ProductKind::HarvestBullet => {
-                if request.term_months.is_some() {
+                if term_months.is_some() {
                     return Err(reject("term-months", "a harvest-bullet loan's term is set by its harvest month"));
                 }
-                let (harvest_month, harvest_source) = match (request.harvest_month, &request.crop, &request.region) {
-                    (Some(m), None, None) => (whole("harvest-month", m, 1, 12)?, HarvestSource::Explicit),
-                    (Some(_), _, _) => {
-                        return Err(reject("harvest-month", "give either --harvest-month or --crop with --region"));
-                    }
-                    (None, Some(crop), Some(region)) => {
-                        let crop: Crop =
-                            crop.parse().map_err(|e: domain::UnknownCode| reject("crop", e.to_string()))?;
-                        let region: Region =
-                            region.parse().map_err(|e: domain::UnknownCode| reject("region", e.to_string()))?;
+                let (harvest_month, harvest_source) = match harvest {
+                    Some(Harvest::Month(m)) => (within("harvest-month", m, 1, 12)?, HarvestSource::Explicit),
+                    Some(Harvest::Calendar { crop, region }) => {
                         let season = calendar.season(crop, region).map_err(|e| reject("crop", e.to_string()))?;
                         (season.harvest_month, HarvestSource::CropCalendar { crop, region })
                     }
-                    (None, Some(_), None) => return Err(reject("region", "is required with --crop")),
-                    (None, None, Some(_)) => return Err(reject("crop", "is required with --region")),
-                    (None, None, None) => {
-                        return Err(reject("harvest-month", "is required (or --crop with --region)"));
-                    }
+                    None => return Err(reject("harvest-month", "is required (or --crop with --region)")),
                 };
-                let days_after_harvest = match request.days_after_harvest {
-                    Some(d) => whole("days-after-harvest", d, 0, 120)?,
+                let days_after_harvest = match days_after_harvest {
+                    Some(d) => within("days-after-harvest", d, 0, 120)?,
                     None => 30,
                 };
                 Plan::HarvestBullet { harvest_month, days_after_harvest, interest_every, harvest_source }
             }
             ProductKind::LivestockBatch => {
-                let batch_months = match &request.batch_months {
-                    Some(list) => {
-                        if list.is_empty() {
+                let batch_months = match batch_months {
+                    Some(months) => {
+                        if months.is_empty() {
                             return Err(reject("batch-months", "needs at least one sale month"));
                         }
-                        let months = list
-                            .iter()
-                            .map(|m| whole("batch-months", *m, 1, i64::from(MAX_TERM_MONTHS)))
-                            .collect::<Result<Vec<u32>, _>>()?;
+                        for m in &months {
+                            within("batch-months", *m, 1, MAX_TERM_MONTHS)?;
+                        }
                         if months.windows(2).any(|w| w[0] >= w[1]) {
                             return Err(reject("batch-months", "sale months must be strictly increasing"));
                         }
-                        if request.term_months.is_some_and(|t| i64::from(months[months.len() - 1]) != t) {
+                        if term_months.is_some_and(|t| months[months.len() - 1] != t) {
                             return Err(reject("term-months", "must equal the last sale month"));
                         }
                         months
@@ -591,23 +760,16 @@ impl LoanTerms {
                 Plan::LivestockBatch { batch_months, interest_every }
             }
             ProductKind::Revolving => {
-                let validity_months = whole("term-months", request.term_months.unwrap_or(12), 1, 36)?;
-                let draw_term_months = match request.draw_term_months {
-                    Some(d) => whole("draw-term-months", d, 1, i64::from(validity_months))?,
+                let validity_months = within("term-months", term_months.unwrap_or(12), 1, MAX_VALIDITY_MONTHS)?;
+                let draw_term_months = match draw_term_months {
+                    Some(d) => within("draw-term-months", d, 1, validity_months)?,
                     None => validity_months.min(12),
                 };
                 Plan::Revolving { validity_months, draw_term_months }
             }
         };
-        let terms = LoanTerms {
-            plan,
-            principal,
-            annual_rate,
-            start,
-            grace_months,
-            interest_free_days,
-            conventions: conventions(request)?,
-        };
+        check_conventions(&conventions)?;
+        let terms = LoanTerms { plan, principal, annual_rate, start, grace_months, interest_free_days, conventions };
         if grace_months > 0 && grace_months >= terms.maturity_months_hint() {
             return Err(reject("grace-months", format!("{grace_months} months of grace leave no repayment period")));
         }
@@ -634,9 +796,7 @@ impl LoanTerms {
 
     /// The same terms with another overpayment margin (0 refuses any overpayment), at most [`Money::MAX_INPUT`].
     pub fn with_overpayment_margin(mut self, margin: Money) -> Result<LoanTerms, TermsError> {
-        if margin.is_negative() || margin > Money::MAX_INPUT {
-            return Err(reject("overpayment-margin", format!("{margin} is out of range (0–{})", Money::MAX_INPUT)));
-        }
+        check_margin(margin)?;
         self.conventions.overpayment_margin = margin;
         Ok(self)
     }
@@ -833,6 +993,79 @@ mod tests {
         );
         let bad = TermsRequest { batch_months: Some(vec![6, 6]), term_months: None, ..request("livestock-batch") };
         assert_eq!(field_of(&bad), "batch-months");
+    }
+
+    #[test]
+    fn typed_parts_meet_the_same_rules_as_text() {
+        let cal = CropCalendar::china_default();
+        let start = domain::parse_date("2026-03-01").expect("date");
+        let rate = Rate::parse("0.0435").expect("rate");
+        let parts = |product| TermsParts::new(product, Money::from_yuan(100_000), rate, start);
+        let harvest = TermsParts {
+            harvest: Some(Harvest::Calendar { crop: Crop::SummerMaize, region: Region::NorthChinaPlain }),
+            ..parts(ProductKind::HarvestBullet)
+        };
+        let text = TermsRequest {
+            crop: Some("summer-maize".into()),
+            region: Some("north-china-plain".into()),
+            ..TermsRequest::new("harvest-bullet", "100000", "0.0435", "2026-03-01")
+        };
+        assert_eq!(LoanTerms::from_parts(harvest, &cal), LoanTerms::new(&text, &cal));
+        let livestock = TermsParts { batch_months: Some(vec![5, 10]), ..parts(ProductKind::LivestockBatch) };
+        let text = TermsRequest { batch_months: Some(vec![5, 10]), ..request("livestock-batch") };
+        let text = TermsRequest { term_months: None, ..text };
+        assert_eq!(LoanTerms::from_parts(livestock, &cal), LoanTerms::new(&text, &cal));
+        for product in ProductKind::ALL {
+            let typed = TermsParts {
+                term_months: (product != ProductKind::HarvestBullet).then_some(12),
+                harvest: (product == ProductKind::HarvestBullet).then_some(Harvest::Month(10)),
+                ..parts(product)
+            };
+            let terms = LoanTerms::from_parts(typed, &cal).expect("valid");
+            assert_eq!(terms.product(), product);
+        }
+        let field = |parts: TermsParts| LoanTerms::from_parts(parts, &cal).expect_err("rejected").field;
+        let installment = || TermsParts { term_months: Some(12), ..parts(ProductKind::EqualInstallment) };
+        assert_eq!(field(TermsParts { principal: Money::ZERO, ..installment() }), "principal");
+        assert_eq!(
+            field(TermsParts { annual_rate: Rate::parse("0.5").expect("rate"), ..installment() }),
+            "annual-rate"
+        );
+        assert_eq!(field(TermsParts { term_months: Some(0), ..installment() }), "term-months");
+        assert_eq!(field(TermsParts { term_months: None, ..installment() }), "term-months");
+        assert_eq!(
+            field(TermsParts { interest_every: Some(InterestFrequency::Monthly), ..installment() }),
+            "interest-every"
+        );
+        assert_eq!(field(TermsParts { batch_months: Some(vec![12]), ..installment() }), "batch-months");
+        assert_eq!(field(TermsParts { harvest: Some(Harvest::Month(6)), ..installment() }), "harvest-month");
+        assert_eq!(
+            field(TermsParts { harvest: Some(Harvest::Month(13)), ..parts(ProductKind::HarvestBullet) }),
+            "harvest-month"
+        );
+        let penalty = Conventions { penalty_multiplier: Decimal::from(3), ..Conventions::default() };
+        assert_eq!(field(TermsParts { conventions: penalty, ..installment() }), "penalty-multiplier");
+        let margin = Conventions { overpayment_margin: Money::from_fen(-1), ..Conventions::default() };
+        assert_eq!(field(TermsParts { conventions: margin, ..installment() }), "overpayment-margin");
+        let revolving = || TermsParts { term_months: Some(12), ..parts(ProductKind::Revolving) };
+        assert_eq!(field(TermsParts { draw_term_months: Some(13), ..revolving() }), "draw-term-months");
+        assert_eq!(field(TermsParts { term_months: Some(37), ..revolving() }), "term-months");
+    }
+
+    #[test]
+    fn text_out_of_every_range_names_the_widest_bounds() {
+        let err = LoanTerms::new(
+            &TermsRequest { term_months: Some(-3), ..request("equal-installment") },
+            &CropCalendar::china_default(),
+        )
+        .expect_err("negative");
+        assert_eq!(err.to_string(), "term-months: -3 is out of range (allowed 1–120)");
+        let err = LoanTerms::new(
+            &TermsRequest { term_months: Some(0), ..request("equal-installment") },
+            &CropCalendar::china_default(),
+        )
+        .expect_err("zero");
+        assert_eq!(err.to_string(), "term-months: 0 is out of range (allowed 1–120)");
     }
 
     #[test]
