@@ -73,6 +73,8 @@ fn init_log() {
     use tracing_subscriber::util::SubscriberInitExt;
 
     let asked = std::env::var("RUST_LOG").ok().filter(|v| !v.trim().is_empty());
+    // Lines are written by a thread of their own, so a request never waits on standard error.
+    let Ok(sink) = server::log::LogSink::start(std::io::stderr()) else { return };
     let (filter, unreadable) = match asked.as_deref().map(str::parse::<Targets>) {
         Some(Ok(targets)) => (targets, None),
         Some(Err(e)) => (Targets::new().with_default(LevelFilter::INFO), Some(e)),
@@ -83,7 +85,7 @@ fn init_log() {
         .flatten_event(true)
         .with_current_span(true)
         .with_span_list(false)
-        .with_writer(std::io::stderr);
+        .with_writer(move || sink.line());
     // Already installed (a second server in one process) is fine: the first one logs.
     if tracing_subscriber::registry().with(lines).with(filter).try_init().is_ok() {
         if let Some(e) = unreadable {

@@ -15,6 +15,7 @@ pub mod error;
 pub mod journal;
 pub mod limits;
 pub mod loans;
+pub mod log;
 pub mod openapi;
 pub mod policies;
 pub mod review;
