@@ -164,6 +164,27 @@ fn simulated_county(dir: &Path, preset: &str) -> Result<(), CliError> {
 /// enough that the 12-month default label is known.
 const FEATURES_AS_OF: &str = "2025-09-30";
 
+/// The branch's signed consent forms: one consent per household in the screening register, which decisions read as
+/// of their application date (an application never claims its own consent).
+async fn consents_on_file(store: &SqliteStore, households: &Path) -> Result<(), CliError> {
+    let mut reader = csv::Reader::from_path(households).map_err(|e| CliError::Internal(e.into()))?;
+    let mut entries = Vec::new();
+    for row in reader.records() {
+        let row = row.map_err(|e| CliError::Internal(e.into()))?;
+        entries.push(app::screening::NewEntry {
+            household_id: row.get(0).unwrap_or_default().to_owned(),
+            kind: store::ScreeningKind::Consent,
+            effective_on: d("2020-01-01")?,
+            source: "branch-forms".to_owned(),
+            note: "signed at the branch".to_owned(),
+        });
+    }
+    let new = app::screening::record(store, &crate::SystemClock, "branch.clerk", entries).await?;
+    emit(&format!(
+        "{new} signed consents recorded in the screening register (decisions read them; applicants never claim them)\n\n"
+    ))
+}
+
 /// Ingests the simulated county into the demo database with personal data sealed, then shows a borrower's 360°
 /// profile and the point-in-time feature table.
 async fn data_integration(dir: &Path) -> Result<(), CliError> {
@@ -189,6 +210,11 @@ async fn data_integration(dir: &Path) -> Result<(), CliError> {
         }
     };
     emit(&crate::ingest::report_table(&report, started.elapsed().as_secs_f64()))?;
+    let consents = consents_on_file(&store, &dir.join("county").join("households.csv")).await;
+    if let Err(e) = consents {
+        store.close().await;
+        return Err(e);
+    }
 
     // The feature table as of a date, with the 12-month default label.
     let as_of = d(FEATURES_AS_OF)?;
