@@ -279,14 +279,19 @@ pub async fn run(
             () = &mut shutdown => break,
         };
         let service = TowerToHyperService::new(app.clone());
-        let connection = hyper::server::conn::http1::Builder::new()
-            .timer(TokioTimer::new())
-            .header_read_timeout(HEADER_READ_TIMEOUT)
-            .serve_connection(TokioIo::new(stream), service);
-        let connection = graceful.watch(connection);
+        let watcher = graceful.watcher();
         tokio::spawn(async move {
+            // A request line hyper would refuse with a bare 400 is refused here in the JSON shape.
+            if limits::refuse_malformed_request_line(&stream, HEADER_READ_TIMEOUT).await {
+                drop(slot);
+                return;
+            }
+            let connection = hyper::server::conn::http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(HEADER_READ_TIMEOUT)
+                .serve_connection(TokioIo::new(stream), service);
             // A client that goes away mid-request is its own business; nothing to report.
-            let _ = connection.await;
+            let _ = watcher.watch(connection).await;
             drop(slot);
         });
     }

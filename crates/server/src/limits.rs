@@ -69,6 +69,76 @@ impl<S: Send + Sync, const MAX: usize> FromRequest<S> for JsonBody<MAX> {
     }
 }
 
+/// Longest request line looked at before the connection is handed to hyper, bytes.
+const REQUEST_LINE_BYTES: usize = 8 * 1024;
+
+/// Looks at a new connection's first request line without taking it (`peek`), and when it is not
+/// `METHOD SP TARGET SP HTTP/1.0|1.1` answers 400 `bad_request` in the JSON shape and closes the connection
+/// (returns true). A connection whose line has not arrived within `timeout` is closed too (true, no answer), as
+/// hyper's header-read timeout would; a line longer than the limit is left to hyper (false), whose 414 applies.
+pub async fn refuse_malformed_request_line(stream: &tokio::net::TcpStream, timeout: std::time::Duration) -> bool {
+    let mut buf = vec![0u8; REQUEST_LINE_BYTES];
+    let deadline = tokio::time::Instant::now() + timeout;
+    let mut pause = std::time::Duration::from_millis(1);
+    let line = loop {
+        let seen = match tokio::time::timeout_at(deadline, stream.peek(&mut buf)).await {
+            Err(_) => return true,
+            Ok(Ok(0) | Err(_)) => return false,
+            Ok(Ok(n)) => n,
+        };
+        if let Some(end) = buf[..seen].windows(2).position(|w| w == b"\r\n") {
+            break &buf[..end];
+        }
+        if seen == buf.len() {
+            return false;
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return true;
+        }
+        // The bytes stay in the socket, so readiness stays set: wait a little before looking again.
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(std::time::Duration::from_millis(50));
+    };
+    if request_line_is_well_formed(line) {
+        return false;
+    }
+    let body = serde_json::json!({"error": {"code": ErrorCode::BadRequest.as_str(), "field": null,
+        "message": "the request line is not METHOD TARGET HTTP/1.1"}})
+    .to_string();
+    let answer = format!(
+        "HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    // Best effort: the client may be gone already.
+    let mut written = 0;
+    while written < answer.len() {
+        if stream.writable().await.is_err() {
+            break;
+        }
+        match stream.try_write(&answer.as_bytes()[written..]) {
+            Ok(n) => written += n,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
+            Err(_) => break,
+        }
+    }
+    true
+}
+
+/// `METHOD SP TARGET SP HTTP/1.x`: a token method, a target of visible ASCII, a version hyper serves.
+fn request_line_is_well_formed(line: &[u8]) -> bool {
+    let mut parts = line.split(|&b| b == b' ');
+    let (Some(method), Some(target), Some(version), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return false;
+    };
+    let token = |b: &u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(b);
+    !method.is_empty()
+        && method.iter().all(token)
+        && !target.is_empty()
+        && target.iter().all(|b| b.is_ascii_graphic())
+        && (version == b"HTTP/1.1" || version == b"HTTP/1.0")
+}
+
 /// `content-type: application/json`, with or without parameters such as `charset=utf-8`.
 fn declares_json(request: &Request) -> bool {
     request
@@ -174,6 +244,25 @@ impl<'de> Visitor<'de> for Strict {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn request_lines_are_told_apart() {
+        for good in [&b"GET /health HTTP/1.1"[..], b"POST /v1/applications?x=1 HTTP/1.0", b"PUT * HTTP/1.1"] {
+            assert!(request_line_is_well_formed(good), "{}", String::from_utf8_lossy(good));
+        }
+        for bad in [
+            &b"GET /health"[..],
+            b"GET  /health HTTP/1.1",
+            b"GET /health HTTP/2.0",
+            b"G\x01T /health HTTP/1.1",
+            b"GET /he\x7fth HTTP/1.1",
+            b"GET /health HTTP/1.1 extra",
+            b"",
+            b"\x16\x03\x01\x02\x00",
+        ] {
+            assert!(!request_line_is_well_formed(bad), "{}", String::from_utf8_lossy(bad));
+        }
+    }
 
     #[test]
     fn repeated_keys_and_deep_nesting_are_malformed_and_plain_json_passes() {

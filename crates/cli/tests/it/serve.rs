@@ -906,3 +906,14 @@ fn consent_list_hits_and_fraud_cases_come_from_the_register_never_from_the_appli
     let (status, v) = http("POST", "/v1/screening", many.to_string().as_bytes());
     assert_eq!((status, error_of(&json(&v))), (422, ("out_of_range", Some("entries"))), "{v}");
 }
+
+#[test]
+fn a_malformed_request_line_is_answered_in_the_json_shape() {
+    for line in ["GARBAGE\r\n\r\n", "GET /health HTTP/9.9\r\nHost: t\r\n\r\n", "GET  /health HTTP/1.1\r\n\r\n"] {
+        let (status, body) = raw_at(&server().addr, line.as_bytes());
+        assert_eq!((status, error_of(&json(&body)).0), (400, "bad_request"), "{line:?}: {body}");
+    }
+    // A well-formed line still reaches the routes.
+    let (status, _) = raw_at(&server().addr, b"GET /health HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+    assert_eq!(status, 200);
+}
