@@ -41,7 +41,8 @@ pub use records::{
 pub use screening::{ScreeningEntry, ScreeningKind, ScreeningRegister};
 // `Filter` and `Versions` are defined in `records`; `sqlite` re-exports them for its own callers.
 pub use sqlite::{
-    Checkpointer, DecisionWriter, Durability, Filter, LoadWriter, ROWS_PER_STATEMENT, SqliteStore, Versions,
+    Checkpointer, DecisionWriter, Durability, Filter, LoadWriter, QuickReader, ROWS_PER_STATEMENT, SqliteStore,
+    Versions,
 };
 pub use workflow::{
     Booking, Disbursed, Disbursement, DisbursementRefusal, Officer, QueueItem, ReviewAction, ReviewRefusal,

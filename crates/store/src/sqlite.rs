@@ -22,11 +22,13 @@ use crate::{
 mod decisions;
 mod models;
 mod policies;
+mod reader;
 mod records;
 mod screening;
 mod workflow;
 mod writer;
 
+pub use reader::QuickReader;
 pub use records::{Filter, LoadWriter, ROWS_PER_STATEMENT, Versions};
 pub use writer::{Checkpointer, DecisionWriter, Durability};
 

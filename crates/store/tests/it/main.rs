@@ -254,3 +254,32 @@ async fn migrations_apply_on_a_database_from_before_the_model_registry() {
     assert_eq!(versions, [1, 2, 3, 4, 5, 6, 7, 8, 9], "each migration applied once, in order");
     db.close().await;
 }
+
+#[tokio::test]
+async fn the_quick_reader_reads_the_screening_register_as_the_pool_does() {
+    let store = fresh().await;
+    let reader = store.quick_reader();
+    assert!(reader.screening_of("H1").expect("empty").is_empty());
+    let entry = |kind, on: &str| store::ScreeningEntry {
+        household_id: "H1".into(),
+        kind,
+        effective_on: domain::parse_date(on).expect("date"),
+        source: "branch-01".into(),
+        recorded_by: "risk.li".into(),
+        recorded_at: "2026-01-01T09:00:00+08:00".into(),
+        note: "signed".into(),
+    };
+    let entries = [
+        entry(store::ScreeningKind::ConsentWithdrawn, "2026-03-01"),
+        entry(store::ScreeningKind::Consent, "2026-01-01"),
+    ];
+    store::ScreeningRegister::record_screening(&store, &entries).await.expect("record");
+    let pooled = store::ScreeningRegister::screening_of(&store, "H1").await.expect("pool");
+    assert_eq!(reader.screening_of("H1").expect("quick"), pooled);
+    assert_eq!(pooled.len(), 2);
+    // A write after the reader's connection was opened is seen by its next read.
+    store::ScreeningRegister::record_screening(&store, &[entry(store::ScreeningKind::Blacklisted, "2026-04-01")])
+        .await
+        .expect("record");
+    assert_eq!(reader.screening_of("H1").expect("quick").len(), 3);
+}
