@@ -346,6 +346,25 @@ fn a_killed_server_syncing_only_at_checkpoints_has_lost_no_acknowledged_decision
     killed_server_keeps_what_it_acknowledged("process-crash");
 }
 
+/// SIGKILLs the server once `acknowledged` holds `at_least` ids, waits for it and for the clients (which stop at
+/// their first refused connection), and returns every id acknowledged before the kill.
+fn kill_when(
+    child: &mut Killed,
+    clients: Vec<std::thread::JoinHandle<()>>,
+    acknowledged: &std::sync::Mutex<Vec<String>>,
+    at_least: usize,
+) -> Vec<String> {
+    while acknowledged.lock().expect("lock").len() < at_least {
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    child.0.kill().expect("SIGKILL");
+    child.0.wait().expect("the server is gone");
+    for client in clients {
+        client.join().expect("client");
+    }
+    acknowledged.lock().expect("lock").clone()
+}
+
 fn killed_server_keeps_what_it_acknowledged(durability: &str) {
     use std::sync::{Arc, Mutex};
     let dir = tempfile::tempdir().expect("temp dir");
@@ -380,15 +399,7 @@ fn killed_server_keeps_what_it_acknowledged(durability: &str) {
             })
         })
         .collect();
-    while acknowledged.lock().expect("lock").len() < 200 {
-        std::thread::sleep(std::time::Duration::from_millis(5));
-    }
-    child.0.kill().expect("SIGKILL");
-    child.0.wait().expect("the server is gone");
-    for client in clients {
-        client.join().expect("client");
-    }
-    let acknowledged = acknowledged.lock().expect("lock").clone();
+    let acknowledged = kill_when(&mut child, clients, &acknowledged, 200);
     assert!(acknowledged.len() >= 200);
     let (_again, addr) = start(&data, &[]);
     for id in &acknowledged {
@@ -815,15 +826,7 @@ fn a_server_killed_mid_disbursement_leaves_every_loan_whole_or_absent() {
             })
         })
         .collect();
-    while acknowledged.lock().expect("lock").len() < 10 {
-        std::thread::sleep(std::time::Duration::from_millis(2));
-    }
-    child.0.kill().expect("SIGKILL");
-    child.0.wait().expect("the server is gone");
-    for client in clients {
-        client.join().expect("client");
-    }
-    let acknowledged = acknowledged.lock().expect("lock").clone();
+    let acknowledged = kill_when(&mut child, clients, &acknowledged, 10);
     let (_again, addr) = start(&data, TODAY);
     for id in &decisions {
         let (status, loan) = http_at(&addr, "GET", &format!("/v1/loans/L{id}?as_of=2025-10-10"), b"");
