@@ -135,6 +135,19 @@ fn submit(value: &Value) -> (u16, Value) {
     (status, json(&body))
 }
 
+/// The first household from H`from` to H0000200 (but those in `skip`) whose application under `prefix-<household>` is
+/// newly decided with `outcome`; returns it with the decision.
+fn first_decided(prefix: &str, outcome: &str, from: u32, skip: &[&str]) -> (String, Value) {
+    (from..=200)
+        .map(|h| format!("H{h:07}"))
+        .filter(|h| !skip.contains(&h.as_str()))
+        .find_map(|household| {
+            let (status, decision) = submit(&application(&format!("{prefix}-{household}"), &household));
+            (status == 201 && decision["outcome"] == outcome).then_some((household, decision))
+        })
+        .unwrap_or_else(|| panic!("some application is decided {outcome}"))
+}
+
 fn error_of(v: &Value) -> (&str, Option<&str>) {
     (v["error"]["code"].as_str().expect("an error code"), v["error"]["field"].as_str())
 }
@@ -255,13 +268,7 @@ fn an_approval_cannot_be_put_to_review_and_disburses_once_into_a_loan() {
 #[test]
 fn a_referral_is_reviewed_with_maker_checker_and_then_disbursed() {
     // The first referred application among the tiny county's households.
-    let referred = (1..=200)
-        .map(|h| format!("H{h:07}"))
-        .find_map(|household| {
-            let (status, decision) = submit(&application(&format!("it-review-{household}"), &household));
-            (status == 201 && decision["outcome"] == "refer").then_some(decision)
-        })
-        .expect("some application is referred");
+    let (_, referred) = first_decided("it-review", "refer", 1, &[]);
     let id = referred["decision_id"].as_str().expect("id");
     let (status, queue) = http("GET", "/v1/review-queue?limit=1000", b"");
     assert_eq!(status, 200);
@@ -495,13 +502,7 @@ fn repayments_are_bounded_in_date_keyed_by_id_and_serialised_per_loan() {
 
 #[test]
 fn a_review_approves_no_more_than_the_decision_allows_and_text_is_bounded() {
-    let referred = (1..=200)
-        .map(|h| format!("H{h:07}"))
-        .find_map(|household| {
-            let (status, decision) = submit(&application(&format!("it-bound-{household}"), &household));
-            (status == 201 && decision["outcome"] == "refer").then_some(decision)
-        })
-        .expect("some application is referred");
+    let (_, referred) = first_decided("it-bound", "refer", 1, &[]);
     let id = referred["decision_id"].as_str().expect("id");
     let body = serde_json::json!({"officer_id": "it-bound", "name": "officer", "branch": "B01", "authority_yuan": "100000000"});
     assert_eq!(http("POST", "/v1/officers", body.to_string().as_bytes()).0, 201);
@@ -857,13 +858,7 @@ fn consent_list_hits_and_fraud_cases_come_from_the_register_never_from_the_appli
     }
     // A household approved with its consent on file (H0000003 aside: other tests lend to it) is declined once a list
     // hit is recorded as of the application date, and a later clearance does not reach back to that date.
-    let (household, before) = (4..=200)
-        .map(|h| format!("H{h:07}"))
-        .find_map(|household| {
-            let (status, decision) = submit(&application(&format!("it-screen-before-{household}"), &household));
-            (status == 201 && decision["outcome"] == "approve").then_some((household, decision))
-        })
-        .expect("another household is approved");
+    let (household, before) = first_decided("it-screen-before", "approve", 4, &[]);
     assert_eq!(before["outcome"], "approve");
     let entries = serde_json::json!({"by": "risk.feed", "entries": [
         {"household_id": household, "kind": "blacklisted", "effective_on": "2025-10-01", "source": "court-list"},
@@ -882,14 +877,7 @@ fn consent_list_hits_and_fraud_cases_come_from_the_register_never_from_the_appli
     assert_eq!(register["today"]["blacklisted"], false, "cleared by 2025-10-12: {register}");
     assert_eq!(register["today"]["consent"], true);
     // Another approved household withdraws its consent: declined for it from that day, whatever it would say.
-    let other = (4..=200)
-        .map(|h| format!("H{h:07}"))
-        .filter(|h| *h != household)
-        .find(|h| {
-            let (status, decision) = submit(&application(&format!("it-screen-other-{h}"), h));
-            status == 201 && decision["outcome"] == "approve"
-        })
-        .expect("a second household is approved");
+    let (other, _) = first_decided("it-screen-other", "approve", 4, &[&household]);
     let withdrawn = serde_json::json!({"by": "branch.clerk", "entries": [
         {"household_id": other, "kind": "consent_withdrawn", "effective_on": "2025-10-02", "source": "branch-forms"}]});
     assert_eq!(http("POST", "/v1/screening", withdrawn.to_string().as_bytes()).0, 201);
