@@ -25,16 +25,6 @@ fn fen(field: &str, text: &str) -> Result<i64, ApiError> {
     Ok(money.fen())
 }
 
-/// The workflow's refusals: 404 for an unknown officer, 409 for a move the workflow does not allow.
-fn refusal(e: StoreError) -> ApiError {
-    let message = e.to_string();
-    match e {
-        StoreError::OfficerClash(_) => ApiError::field(ErrorCode::OfficerExists, "officer_id", message),
-        StoreError::InvalidOfficer { field, .. } => ApiError::field(ErrorCode::InvalidField, field, message),
-        other => other.into(),
-    }
-}
-
 /// An officer to register.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -74,9 +64,9 @@ pub async fn register(State(server): State<Shared>, JsonBody(body): JsonBody) ->
     let stored = match existing {
         // Registered before: the same officer is a no-op, whenever it was registered.
         Some(o) if Officer { registered_at: o.registered_at.clone(), ..officer.clone() } == o => o,
-        Some(_) => return Err(refusal(StoreError::OfficerClash(officer.officer_id))),
+        Some(_) => return Err(StoreError::OfficerClash(officer.officer_id).into()),
         None => {
-            server.store.register_officer(&officer).await.map_err(refusal)?;
+            server.store.register_officer(&officer).await?;
             officer
         }
     };
@@ -173,13 +163,6 @@ pub async fn review(
         ReviewBody::Confirm { officer_id, reason } => (officer_id, ReviewAction::Confirm, reason),
         ReviewBody::Reject { officer_id, reason } => (officer_id, ReviewAction::Reject, reason),
     };
-    let reviewed = app::review::review(&server.store, server.clock.as_ref(), &id, &officer_id, action, &reason)
-        .await
-        .map_err(|e| match e {
-        app::Error::Refused { code: ErrorCode::OfficerExists, field, message } => {
-            ApiError { code: ErrorCode::OfficerExists, field, message }
-        }
-        other => other.into(),
-    })?;
+    let reviewed = app::review::review(&server.store, server.clock.as_ref(), &id, &officer_id, action, &reason).await?;
     Ok((StatusCode::CREATED, axum::Json(reviewed)).into_response())
 }

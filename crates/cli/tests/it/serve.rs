@@ -353,6 +353,21 @@ fn a_killed_server_syncing_only_at_checkpoints_has_lost_no_acknowledged_decision
     killed_server_keeps_what_it_acknowledged("process-crash");
 }
 
+/// One POST on a connection of its own: the answer's body when it is 201, `None` once the server is gone (or refused).
+fn post_201(addr: &str, path: &str, body: &str) -> Option<String> {
+    let mut stream = TcpStream::connect(addr).ok()?;
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\
+         Connection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    let (head, answer) = response.split_once("\r\n\r\n")?;
+    head.starts_with("HTTP/1.1 201").then(|| answer.to_owned())
+}
+
 /// SIGKILLs the server once `acknowledged` holds `at_least` ids, waits for it and for the clients (which stop at
 /// their first refused connection), and returns every id acknowledged before the kill.
 fn kill_when(
@@ -385,22 +400,8 @@ fn killed_server_keeps_what_it_acknowledged(durability: &str) {
             std::thread::spawn(move || {
                 for n in 0.. {
                     let request = application(&format!("kill-{client}-{n}"), &format!("H{:07}", 1 + (n % 300)));
-                    let Ok(mut stream) = TcpStream::connect(&addr) else { return };
-                    let body = request.to_string();
-                    let head = format!(
-                        "POST /v1/applications HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n\
-                         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                        body.len()
-                    );
-                    if stream.write_all(head.as_bytes()).is_err() {
-                        return;
-                    }
-                    let mut response = String::new();
-                    if stream.read_to_string(&mut response).is_err() || !response.starts_with("HTTP/1.1 201") {
-                        return;
-                    }
-                    let (_, answer) = response.split_once("\r\n\r\n").expect("head and body");
-                    let id = json(answer)["decision_id"].as_str().expect("a decision id").to_owned();
+                    let Some(answer) = post_201(&addr, "/v1/applications", &request.to_string()) else { return };
+                    let id = json(&answer)["decision_id"].as_str().expect("a decision id").to_owned();
                     acknowledged.lock().expect("lock").push(id);
                 }
             })
@@ -808,18 +809,8 @@ fn a_server_killed_mid_disbursement_leaves_every_loan_whole_or_absent() {
             std::thread::spawn(move || {
                 for id in mine {
                     let body = serde_json::json!({"request_id": format!("pay-{id}"), "disbursed_on": "2025-10-10"});
-                    let Ok(mut stream) = TcpStream::connect(&addr) else { return };
-                    let body = body.to_string();
-                    let head = format!(
-                        "POST /v1/decisions/{id}/disbursement HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n\
-                         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                        body.len()
-                    );
-                    if stream.write_all(head.as_bytes()).is_err() {
-                        return;
-                    }
-                    let mut response = String::new();
-                    if stream.read_to_string(&mut response).is_err() || !response.starts_with("HTTP/1.1 201") {
+                    let path = format!("/v1/decisions/{id}/disbursement");
+                    if post_201(&addr, &path, &body.to_string()).is_none() {
                         return;
                     }
                     acknowledged.lock().expect("lock").push(id);
