@@ -36,7 +36,8 @@ const FORBIDDEN_CALLS: &[&str] = &["Utc::now", "Local::now", "SystemTime::now", 
 
 /// The layers of the workspace, lowest first. A crate's `[dependencies]` may name only workspace crates of lower
 /// layers, so dependencies point downwards: the pure vocabulary at the bottom, then the lending core and the edges
-/// of data (keys, contracts), what is computed from loans (features, the simulator), the store, loading, deciding,
+/// of data (keys, contracts), what is computed from loans (features, the simulator), loading (with the record register's contract), the store
+/// that implements the registers, deciding,
 /// the service layer, the HTTP server and the binary on top. ARCHITECTURE.md's code map states this order in the
 /// words of [`layer_sentence`]. `xtask` is tooling, outside the layers.
 #[rustfmt::skip]
@@ -44,8 +45,8 @@ const LAYERS: &[&[&str]] = &[
     &["domain", "policy"],
     &["lending", "ingest", "privacy", "scoring"],
     &["features", "simulate"],
-    &["store"],
     &["integrate"],
+    &["store"],
     &["decide"],
     &["app"],
     &["server"],

@@ -268,6 +268,19 @@ impl From<StoreError> for Error {
     }
 }
 
+impl From<integrate::RegisterError> for Error {
+    /// A backend's own error keeps the classification it has when it comes straight from the store.
+    fn from(e: integrate::RegisterError) -> Self {
+        match e {
+            integrate::RegisterError::Backend(source) => match source.downcast::<StoreError>() {
+                Ok(store) => (*store).into(),
+                Err(other) => Error::Internal(anyhow::anyhow!(other)),
+            },
+            schema => Error::Internal(anyhow::Error::new(schema)),
+        }
+    }
+}
+
 impl From<integrate::IntegrateError> for Error {
     fn from(e: integrate::IntegrateError) -> Self {
         match e {

@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use domain::Date;
-use store::SqliteStore;
+use integrate::RecordStore;
 
 use crate::error::Error;
 use crate::files::write_atomically;
@@ -51,7 +51,7 @@ impl LabelHorizon {
 /// Builds the table as of `as_of` on `threads` threads and writes it to `out`. With a label horizon, only the
 /// labelled population with its label; without, every household.
 pub async fn build(
-    store: &SqliteStore,
+    store: &impl RecordStore,
     as_of: Date,
     label_horizon: Option<LabelHorizon>,
     threads: usize,

@@ -10,9 +10,9 @@ use std::path::{Path, PathBuf};
 use domain::{Clock, Date};
 use ingest::Contract;
 use ingest::TextEncoding;
+use integrate::RecordStore;
 use integrate::{DirectoryReport, IntegrateError, LoadOptions, Progress};
 use privacy::{BatchedOsNonces, FieldCipher, Keyring};
-use store::SqliteStore;
 
 use crate::error::Error;
 
@@ -89,7 +89,7 @@ pub struct IngestRequest {
 
 /// Loads the request's files into the store, sealing personal data under `keys`; `progress` hears of every source.
 pub async fn load(
-    store: &SqliteStore,
+    store: &impl RecordStore,
     keys: Keyring,
     request: &IngestRequest,
     clock: &dyn Clock,

@@ -5,10 +5,10 @@
 use std::path::PathBuf;
 
 use domain::Date;
+use integrate::RecordStore;
 use integrate::export::{ExportManifest, ExportOptions, export_pseudonymised};
 use integrate::profile::{Profile, Query};
 use privacy::{FieldCipher, Keyring, OsNonces};
-use store::SqliteStore;
 
 use crate::error::Error;
 
@@ -28,7 +28,7 @@ impl ProfileRequest {
 }
 
 /// The profile the request asks for, the sealed fields opened with `keys`.
-pub async fn profile(store: &SqliteStore, keys: Keyring, request: &ProfileRequest) -> Result<Profile, Error> {
+pub async fn profile(store: &impl RecordStore, keys: Keyring, request: &ProfileRequest) -> Result<Profile, Error> {
     let cipher = FieldCipher::new(keys, OsNonces);
     Ok(integrate::profile::profile(store, &cipher, &request.query, request.as_of).await?)
 }
@@ -62,7 +62,7 @@ impl ExportRequest {
 }
 
 /// Exports every loaded source, pseudonymised, as the request says.
-pub async fn export(store: &SqliteStore, keys: Keyring, request: &ExportRequest) -> Result<ExportManifest, Error> {
+pub async fn export(store: &impl RecordStore, keys: Keyring, request: &ExportRequest) -> Result<ExportManifest, Error> {
     let cipher = FieldCipher::new(keys, OsNonces);
     Ok(export_pseudonymised(store, &cipher, &request.options).await?)
 }

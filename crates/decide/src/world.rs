@@ -10,7 +10,7 @@ use features::input::{BorrowerRecords, Context};
 use features::{Snapshot, Social};
 use integrate::IntegrateError;
 use integrate::history::{Scope, load_borrowers, load_context, load_head_birth_years, load_village_zones};
-use store::{SqliteStore, Versions};
+use integrate::register::{RecordStore, Versions};
 
 use crate::engine::{Applicant, region_of_zone};
 
@@ -62,7 +62,7 @@ impl World {
     }
 
     /// Loads the current version of every record from the store.
-    pub async fn load(store: &SqliteStore) -> Result<World, IntegrateError> {
+    pub async fn load(store: &impl RecordStore) -> Result<World, IntegrateError> {
         let versions = Versions::Current;
         let context = load_context(store, versions).await?;
         let borrowers = load_borrowers(store, Scope::All, versions).await?;

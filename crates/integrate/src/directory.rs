@@ -8,10 +8,10 @@
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
+use crate::register::{Cell, Filter, RecordStore, Versions};
 use ingest::CONTRACT_VERSION;
 use privacy::{FieldCipher, NonceSource};
 use serde::Deserialize;
-use store::{Cell, Filter, SqliteStore, Versions};
 
 use crate::IntegrateError;
 use crate::load::{LoadOptions, LoadReport, Progress, load_file};
@@ -103,7 +103,7 @@ fn entity_file(dir: &Path, entity: &str) -> Option<PathBuf> {
 
 /// Loads every model-facing file of `dir` in manifest order, then checks deferred references.
 pub async fn load_directory<N: NonceSource>(
-    store: &SqliteStore,
+    store: &impl RecordStore,
     cipher: &FieldCipher<N>,
     dir: &Path,
     options: &LoadOptions,
@@ -135,7 +135,7 @@ pub async fn load_directory<N: NonceSource>(
 }
 
 /// Every deferred reference of every loaded source that names no current row.
-pub async fn deferred_dangling(store: &SqliteStore) -> Result<Vec<Dangling>, IntegrateError> {
+pub async fn deferred_dangling(store: &impl RecordStore) -> Result<Vec<Dangling>, IntegrateError> {
     let loaded = store.record_sources().await?;
     let mut out = Vec::new();
     for contract in ingest::contracts::ALL.iter().filter(|c| loaded.iter().any(|s| s == c.name)) {

@@ -21,11 +21,11 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::register::{Cell, Filter, RecordStore, Versions};
 use domain::{Date, Money};
 use ingest::{ColumnType, Contract};
 use privacy::{FieldCipher, FieldKind, NonceSource};
 use serde::Serialize;
-use store::{Cell, Filter, SqliteStore, Versions};
 
 use crate::IntegrateError;
 use crate::load::csv_field;
@@ -199,7 +199,7 @@ fn render<N: NonceSource>(
 
 /// Writes one source's CSV file into `dir`; returns its row count.
 async fn export_source<N: NonceSource>(
-    store: &SqliteStore,
+    store: &impl RecordStore,
     cipher: &FieldCipher<N>,
     scope: &str,
     contract: &'static Contract,
@@ -234,7 +234,7 @@ async fn export_source<N: NonceSource>(
 
 /// Exports every loaded source, pseudonymised, into `options.out`.
 pub async fn export_pseudonymised<N: NonceSource>(
-    store: &SqliteStore,
+    store: &impl RecordStore,
     cipher: &FieldCipher<N>,
     options: &ExportOptions,
 ) -> Result<ExportManifest, IntegrateError> {
@@ -273,7 +273,7 @@ pub async fn export_pseudonymised<N: NonceSource>(
 }
 
 async fn write_all<N: NonceSource>(
-    store: &SqliteStore,
+    store: &impl RecordStore,
     cipher: &FieldCipher<N>,
     options: &ExportOptions,
     dir: &Path,

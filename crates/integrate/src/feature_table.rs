@@ -4,15 +4,19 @@
 //! The versions read are those in force on the as-of date, so a correction loaded later cannot change a feature
 //! of that date; the engine's known-on rules do the same for records dated after it.
 
+use crate::register::{RecordStore, Versions};
 use domain::Date;
 use features::{FeatureTable, TrainingTable};
-use store::{SqliteStore, Versions};
 
 use crate::IntegrateError;
 use crate::history::{Scope, load_borrowers, load_context};
 
 /// Features of every stored household as of `as_of`, on `threads` worker threads.
-pub async fn build_features(store: &SqliteStore, as_of: Date, threads: usize) -> Result<FeatureTable, IntegrateError> {
+pub async fn build_features(
+    store: &impl RecordStore,
+    as_of: Date,
+    threads: usize,
+) -> Result<FeatureTable, IntegrateError> {
     let day = as_of.format("%Y-%m-%d").to_string();
     let context = load_context(store, Versions::AsOf(&day)).await?;
     let borrowers = load_borrowers(store, Scope::All, Versions::AsOf(&day)).await?;
@@ -22,7 +26,7 @@ pub async fn build_features(store: &SqliteStore, as_of: Date, threads: usize) ->
 /// The training table as of `as_of`: features of the labelled population and the 90+ DPD label over
 /// `horizon_months`.
 pub async fn build_training(
-    store: &SqliteStore,
+    store: &impl RecordStore,
     as_of: Date,
     horizon_months: u32,
     threads: usize,

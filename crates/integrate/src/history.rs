@@ -10,6 +10,7 @@
 
 use std::collections::HashMap;
 
+use crate::register::{Cell, Filter, RecordStore, Versions};
 use domain::{Date, Money};
 use features::input::{
     Application, BorrowerRecords, BureauReport, CollateralCode, Commodity, Context, Counterparty, Decision,
@@ -18,7 +19,6 @@ use features::input::{
     Transaction, Village, WeatherEvent, WeatherType,
 };
 use rust_decimal::Decimal;
-use store::{Cell, Filter, SqliteStore, Versions};
 
 use crate::IntegrateError;
 use crate::schema::record_table;
@@ -117,7 +117,7 @@ impl Row<'_> {
 
 /// Reads the given columns of a source's records and maps each row.
 pub(crate) async fn read<T>(
-    store: &SqliteStore,
+    store: &impl RecordStore,
     source: &'static str,
     columns: &[&'static str],
     filter: Filter<'_>,
@@ -130,7 +130,7 @@ pub(crate) async fn read<T>(
 }
 
 /// The shared context as of the versions given.
-pub async fn load_context(store: &SqliteStore, versions: Versions<'_>) -> Result<Context, IntegrateError> {
+pub async fn load_context(store: &impl RecordStore, versions: Versions<'_>) -> Result<Context, IntegrateError> {
     let all = Filter::All;
     let villages = read(
         store,
@@ -287,7 +287,7 @@ fn household(r: &Row<'_>) -> Result<Household, IntegrateError> {
 /// The household head's year of birth by household id, from the KYC file (`members`, member 1 is the head). The
 /// year is enough for the age rule of a credit policy; the birth date itself stays inside the sealed ID number.
 pub async fn load_head_birth_years(
-    store: &SqliteStore,
+    store: &impl RecordStore,
     versions: Versions<'_>,
 ) -> Result<HashMap<String, i32>, IntegrateError> {
     let heads = read(store, "members", &["household_id", "member_no", "birth_year"], Filter::All, versions, |r| {
@@ -301,7 +301,7 @@ pub async fn load_head_birth_years(
 
 /// The agricultural zone (`counties.zone`) of every village, by village code.
 pub async fn load_village_zones(
-    store: &SqliteStore,
+    store: &impl RecordStore,
     versions: Versions<'_>,
 ) -> Result<HashMap<String, String>, IntegrateError> {
     let zones: HashMap<String, String> =
@@ -318,7 +318,7 @@ pub async fn load_village_zones(
 
 /// The record bundles of the households in `scope`, as of the versions given, in household-id order.
 pub async fn load_borrowers(
-    store: &SqliteStore,
+    store: &impl RecordStore,
     scope: Scope<'_>,
     versions: Versions<'_>,
 ) -> Result<Vec<BorrowerRecords>, IntegrateError> {

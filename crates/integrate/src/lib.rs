@@ -8,7 +8,10 @@
 //! [`export`] writes the loaded sources for model training with every personal value and household id replaced
 //! by a scoped pseudonym.
 //!
-//! Boundary: no SQL here (that is `store`'s), no validation rules (that is `ingest`'s), no clock reads (the caller
+//! [`register`] is the contract of the record register this crate loads into and reads from ([`RecordStore`]);
+//! every function here takes any implementation of it (`store::SqliteStore` is one).
+//!
+//! Boundary: no SQL and no database crate here (that is `store`'s, which implements [`RecordStore`]), no validation rules (that is `ingest`'s), no clock reads (the caller
 //! passes the load's date and time).
 
 pub mod directory;
@@ -17,12 +20,14 @@ pub mod feature_table;
 pub mod history;
 pub mod load;
 pub mod profile;
+pub mod register;
 pub mod schema;
 
 use std::path::PathBuf;
 
 pub use directory::{Dangling, DirectoryReport, Manifest, Skipped, load_directory, read_manifest};
 pub use load::{LoadOptions, LoadReport, Progress, Silent, load_file};
+pub use register::{RecordLoad, RecordStore, RegisterError};
 
 /// Errors of data integration.
 #[derive(Debug, thiserror::Error)]
@@ -97,9 +102,9 @@ pub enum IntegrateError {
         #[source]
         source: privacy::SealError,
     },
-    /// The store failed.
+    /// The record register failed.
     #[error(transparent)]
-    Store(#[from] store::StoreError),
+    Store(#[from] register::RegisterError),
 }
 
 impl IntegrateError {
@@ -113,7 +118,7 @@ impl IntegrateError {
                 | IntegrateError::HorizonBeyondData { .. }
                 | IntegrateError::Input { .. }
                 | IntegrateError::Unseal { .. }
-                | IntegrateError::Store(store::StoreError::SchemaChanged { .. })
+                | IntegrateError::Store(register::RegisterError::SchemaChanged { .. })
         )
     }
 }

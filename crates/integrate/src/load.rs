@@ -9,10 +9,10 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use crate::register::{LoadCounts, LoadInfo, QuarantineRecord, RecordLoad, RecordStore};
 use ingest::{Contract, Format, KnownKeys, Outcome, TextEncoding};
 use privacy::{FieldCipher, NonceSource, mask};
 use sha2::{Digest, Sha256};
-use store::{LoadCounts, LoadInfo, QuarantineRecord, SqliteStore};
 
 use crate::IntegrateError;
 use crate::schema::{Encoder, hex, personal_kind, record_table};
@@ -72,7 +72,7 @@ impl Progress for Silent {
 
 /// The keys of every source `contract` refers to, read from the store. A deferred reference is checked only when
 /// its source has been loaded already (its file comes later in a first load).
-pub async fn referenced_keys(store: &SqliteStore, contract: &Contract) -> Result<KnownKeys, IntegrateError> {
+pub async fn referenced_keys(store: &impl RecordStore, contract: &Contract) -> Result<KnownKeys, IntegrateError> {
     let loaded = store.record_sources().await?;
     let mut keys = KnownKeys::new();
     for fk in contract.foreign_keys {
@@ -89,7 +89,7 @@ pub async fn referenced_keys(store: &SqliteStore, contract: &Contract) -> Result
 
 /// Loads one file of `contract` into the store.
 pub async fn load_file<N: NonceSource>(
-    store: &SqliteStore,
+    store: &impl RecordStore,
     cipher: &FieldCipher<N>,
     contract: &'static Contract,
     path: &Path,

@@ -16,13 +16,13 @@
 
 use std::collections::BTreeMap;
 
+use crate::register::{Cell, Filter, RecordStore, Versions};
 use domain::{Date, Money, add_months};
 use features::input::{BorrowerRecords, Counterparty, FarmCrop, InsuranceCover, LoanClass, Month};
 use features::{CATALOGUE, PeerState, Snapshot, Social};
 use privacy::{FieldCipher, FieldKind, NonceSource, mask};
 use rust_decimal::Decimal;
 use serde::Serialize;
-use store::{Cell, Filter, SqliteStore, Versions};
 
 use crate::IntegrateError;
 use crate::history::{Row, Scope, load_borrowers, load_context, read};
@@ -455,7 +455,7 @@ fn cell_text(cell: &Cell) -> Option<String> {
 
 /// The household a query names, as of `as_of`: found by id, or through the members' blind indexes.
 pub async fn resolve<N: NonceSource>(
-    store: &SqliteStore,
+    store: &impl RecordStore,
     cipher: &FieldCipher<N>,
     query: &Query,
     as_of: Date,
@@ -516,7 +516,7 @@ fn masked<N: NonceSource>(
 }
 
 async fn members<N: NonceSource>(
-    store: &SqliteStore,
+    store: &impl RecordStore,
     cipher: &FieldCipher<N>,
     household_id: &str,
     versions: Versions<'_>,
@@ -545,7 +545,7 @@ async fn members<N: NonceSource>(
 }
 
 async fn village(
-    store: &SqliteStore,
+    store: &impl RecordStore,
     village_code: &str,
     versions: Versions<'_>,
 ) -> Result<VillageView, IntegrateError> {
@@ -582,7 +582,7 @@ async fn village(
 
 /// Plots of seasons harvested in the 12 months to D (a season is known once its harvest month has ended).
 async fn plots(
-    store: &SqliteStore,
+    store: &impl RecordStore,
     household_id: &str,
     as_of: Date,
     versions: Versions<'_>,
@@ -627,7 +627,7 @@ async fn plots(
 
 /// The latest count of each species whose month has ended by D.
 async fn livestock(
-    store: &SqliteStore,
+    store: &impl RecordStore,
     household_id: &str,
     as_of: Date,
     versions: Versions<'_>,
@@ -667,7 +667,7 @@ async fn livestock(
 
 /// Policies whose cover started by D.
 async fn policies(
-    store: &SqliteStore,
+    store: &impl RecordStore,
     household_id: &str,
     as_of: Date,
     versions: Versions<'_>,
@@ -773,7 +773,7 @@ fn crops(crops: &[FarmCrop]) -> Vec<String> {
 
 /// The profile of the household `query` names, as of `as_of`.
 pub async fn profile<N: NonceSource>(
-    store: &SqliteStore,
+    store: &impl RecordStore,
     cipher: &FieldCipher<N>,
     query: &Query,
     as_of: Date,

@@ -13,10 +13,10 @@ use std::collections::HashMap;
 
 use chrono::Datelike;
 
+use crate::register::{Cell, CellType, NewRecord, RecordColumn, RecordTable};
 use ingest::{ColumnType, Contract, ValidRow, Value, join_key};
 use privacy::{FieldCipher, FieldKind, NonceSource};
 use sha2::{Digest, Sha256};
-use store::{Cell, CellType, NewRecord, RecordColumn, RecordTable};
 
 use crate::IntegrateError;
 

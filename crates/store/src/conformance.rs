@@ -14,7 +14,6 @@ use lending::{
     Bucket, Change, DatedEvent, FiveCategory, LoanEvent, LoanStatus, LoanTerms, Posting, StatusChange, TermsRequest,
 };
 
-use crate::records::{Filter, Versions};
 use crate::{
     Appended, Booking, Cell, CellType, Cursor, DecisionLog, DecisionRecord, Disbursed, Disbursement,
     DisbursementRefusal, LoadCounts, LoadInfo, LoanStore, ModelRecord, ModelRegistry, ModelStatus, ModelStatusChange,
@@ -22,6 +21,7 @@ use crate::{
     QuarantineRecord, RecordColumn, RecordLoad, RecordStore, RecordTable, Recorded, ReviewAction, ReviewRefusal,
     ReviewState, ReviewWorkflow, Reviewed, StoreError,
 };
+use integrate::register::{Filter, RegisterError, Versions};
 
 /// A harvest-bullet loan of 50,000 yuan under `id`, for suites that need one.
 pub fn sample_loan(id: &str) -> NewLoan {
@@ -1481,10 +1481,10 @@ pub async fn record_tables_keep_their_columns<S: RecordStore>(store: S) {
     let mut changed = households_table();
     changed.columns[2].ty = CellType::Text;
     let refused = store.ensure_record_table(&changed).await;
-    assert!(matches!(&refused, Err(StoreError::SchemaChanged { name, .. }) if name == "households"), "{refused:?}");
+    assert!(matches!(&refused, Err(RegisterError::SchemaChanged { name, .. }) if name == "households"), "{refused:?}");
     let mut more = households_table();
     more.columns.push(RecordColumn { name: "members".to_string(), ty: CellType::Integer, indexed: false });
-    assert!(matches!(store.ensure_record_table(&more).await, Err(StoreError::SchemaChanged { .. })));
+    assert!(matches!(store.ensure_record_table(&more).await, Err(RegisterError::SchemaChanged { .. })));
     load_rows(
         &store,
         &table,

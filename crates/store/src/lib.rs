@@ -20,7 +20,6 @@ pub mod conformance;
 pub mod decisions;
 mod models;
 pub mod policies;
-pub mod records;
 pub mod screening;
 mod sqlite;
 pub mod workflow;
@@ -34,9 +33,10 @@ use serde::{Deserialize, Serialize};
 pub use decisions::{Cursor, DecisionLog, DecisionRecord, Outcome, Page, Recorded, ReviewRequest};
 pub use models::{ModelRecord, ModelRegistry, ModelStatus, ModelStatusChange, ModelSummary, UnknownModelStatus};
 pub use policies::{PolicyRegister, PolicyStatus, PolicySummary, PolicyVersion};
-pub use records::{
+// The record register's contract is `integrate`'s; re-exported for this crate's callers.
+pub use integrate::register::{
     Cell, CellType, LoadCounts, LoadInfo, NewRecord, QuarantineRecord, RecordColumn, RecordLoad, RecordStore,
-    RecordTable, RecordVersion,
+    RecordTable, RecordVersion, RegisterError,
 };
 pub use screening::{ScreeningEntry, ScreeningKind, ScreeningRegister};
 // `Filter` and `Versions` are defined in `records`; `sqlite` re-exports them for its own callers.
@@ -209,6 +209,15 @@ pub enum StoreError {
     /// A schema migration failed.
     #[error("migration failed")]
     Migration(#[from] sqlx::migrate::MigrateError),
+}
+
+impl From<StoreError> for RegisterError {
+    fn from(e: StoreError) -> RegisterError {
+        match e {
+            StoreError::SchemaChanged { name, stored } => RegisterError::SchemaChanged { name, stored },
+            other => RegisterError::Backend(Box::new(other)),
+        }
+    }
 }
 
 /// A loan to create.

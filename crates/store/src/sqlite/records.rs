@@ -13,11 +13,11 @@ use sqlx::{Row, Sqlite, Transaction};
 
 use super::{SqliteStore, corrupt, to_u32};
 use crate::StoreError;
-use crate::records::{
+use integrate::register::{
     Cell, CellType, LoadCounts, LoadInfo, NewRecord, QuarantineRecord, RecordColumn, RecordLoad, RecordStore,
-    RecordTable, RecordVersion,
+    RecordTable, RecordVersion, RegisterError,
 };
-pub use crate::records::{Filter, Versions};
+pub use integrate::register::{Filter, Versions};
 
 /// Most rows per `INSERT` statement.
 pub const ROWS_PER_STATEMENT: usize = 256;
@@ -124,10 +124,10 @@ fn cell_from(row: &SqliteRow, index: usize, ty: CellType) -> Result<Cell, StoreE
     })
 }
 
-impl RecordStore for SqliteStore {
-    type Load = LoadWriter;
-
-    async fn ensure_record_table(&self, table: &RecordTable) -> Result<(), StoreError> {
+/// The record register on SQLite; [`RecordStore`] is these methods with the register's error type.
+impl SqliteStore {
+    /// See [`RecordStore::ensure_record_table`].
+    pub async fn ensure_record_table(&self, table: &RecordTable) -> Result<(), StoreError> {
         check_name(&table.source)?;
         for column in &table.columns {
             check_name(&column.name)?;
@@ -161,7 +161,8 @@ impl RecordStore for SqliteStore {
         Ok(())
     }
 
-    async fn load_of_file(&self, source: &str, file_sha256: &str) -> Result<Option<LoadInfo>, StoreError> {
+    /// See [`RecordStore::load_of_file`].
+    pub async fn load_of_file(&self, source: &str, file_sha256: &str) -> Result<Option<LoadInfo>, StoreError> {
         let row = sqlx::query("SELECT * FROM loads WHERE source = ? AND file_sha256 = ? ORDER BY load_id LIMIT 1")
             .bind(source)
             .bind(file_sha256)
@@ -170,12 +171,14 @@ impl RecordStore for SqliteStore {
         row.as_ref().map(load_from_row).transpose()
     }
 
-    async fn loads(&self) -> Result<Vec<LoadInfo>, StoreError> {
+    /// See [`RecordStore::loads`].
+    pub async fn loads(&self) -> Result<Vec<LoadInfo>, StoreError> {
         let rows = sqlx::query("SELECT * FROM loads ORDER BY load_id").fetch_all(&self.pool).await?;
         rows.iter().map(load_from_row).collect()
     }
 
-    async fn load_quarantine(&self, load_id: i64) -> Result<Vec<QuarantineRecord>, StoreError> {
+    /// See [`RecordStore::load_quarantine`].
+    pub async fn load_quarantine(&self, load_id: i64) -> Result<Vec<QuarantineRecord>, StoreError> {
         let rows = sqlx::query(
             "SELECT line, field, value, reason, detail FROM load_quarantine WHERE load_id = ? ORDER BY line",
         )
@@ -195,7 +198,8 @@ impl RecordStore for SqliteStore {
             .collect()
     }
 
-    async fn record_keys(&self, source: &str) -> Result<Vec<String>, StoreError> {
+    /// See [`RecordStore::record_keys`].
+    pub async fn record_keys(&self, source: &str) -> Result<Vec<String>, StoreError> {
         check_name(source)?;
         if !self.record_sources().await?.iter().any(|s| s == source) {
             return Ok(Vec::new());
@@ -204,11 +208,13 @@ impl RecordStore for SqliteStore {
         Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_all(&self.pool).await?)
     }
 
-    async fn record_sources(&self) -> Result<Vec<String>, StoreError> {
+    /// See [`RecordStore::record_sources`].
+    pub async fn record_sources(&self) -> Result<Vec<String>, StoreError> {
         Ok(sqlx::query_scalar("SELECT source FROM record_tables ORDER BY source").fetch_all(&self.pool).await?)
     }
 
-    async fn scan_records(
+    /// See [`RecordStore::scan_records`].
+    pub async fn scan_records(
         &self,
         table: &RecordTable,
         columns: &[&str],
@@ -297,7 +303,9 @@ impl RecordStore for SqliteStore {
         Ok(out)
     }
 
-    async fn begin_load(&self, table: &RecordTable) -> Result<LoadWriter, StoreError> {
+    /// See [`RecordStore::begin_load`]: SQLite takes the write lock with `BEGIN IMMEDIATE` and hands the
+    /// transaction to a writer task, so that it inserts one batch while the caller prepares the next.
+    pub async fn begin_load(&self, table: &RecordTable) -> Result<LoadWriter, StoreError> {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let load_id: i64 =
             sqlx::query_scalar("SELECT COALESCE(MAX(load_id), 0) + 1 FROM loads").fetch_one(&mut *tx).await?;
@@ -343,54 +351,46 @@ impl RecordStore for SqliteStore {
     }
 }
 
-/// The [`RecordStore`] methods, callable without importing the trait (as `integrate` does).
-impl SqliteStore {
-    /// See [`RecordStore::ensure_record_table`].
-    pub async fn ensure_record_table(&self, table: &RecordTable) -> Result<(), StoreError> {
-        RecordStore::ensure_record_table(self, table).await
+impl RecordStore for SqliteStore {
+    type Load = LoadWriter;
+
+    async fn ensure_record_table(&self, table: &RecordTable) -> Result<(), RegisterError> {
+        Ok(self.ensure_record_table(table).await?)
     }
 
-    /// See [`RecordStore::load_of_file`].
-    pub async fn load_of_file(&self, source: &str, file_sha256: &str) -> Result<Option<LoadInfo>, StoreError> {
-        RecordStore::load_of_file(self, source, file_sha256).await
+    async fn load_of_file(&self, source: &str, file_sha256: &str) -> Result<Option<LoadInfo>, RegisterError> {
+        Ok(self.load_of_file(source, file_sha256).await?)
     }
 
-    /// See [`RecordStore::loads`].
-    pub async fn loads(&self) -> Result<Vec<LoadInfo>, StoreError> {
-        RecordStore::loads(self).await
+    async fn loads(&self) -> Result<Vec<LoadInfo>, RegisterError> {
+        Ok(self.loads().await?)
     }
 
-    /// See [`RecordStore::load_quarantine`].
-    pub async fn load_quarantine(&self, load_id: i64) -> Result<Vec<QuarantineRecord>, StoreError> {
-        RecordStore::load_quarantine(self, load_id).await
+    async fn load_quarantine(&self, load_id: i64) -> Result<Vec<QuarantineRecord>, RegisterError> {
+        Ok(self.load_quarantine(load_id).await?)
     }
 
-    /// See [`RecordStore::record_keys`].
-    pub async fn record_keys(&self, source: &str) -> Result<Vec<String>, StoreError> {
-        RecordStore::record_keys(self, source).await
+    async fn record_keys(&self, source: &str) -> Result<Vec<String>, RegisterError> {
+        Ok(self.record_keys(source).await?)
     }
 
-    /// See [`RecordStore::record_sources`].
-    pub async fn record_sources(&self) -> Result<Vec<String>, StoreError> {
-        RecordStore::record_sources(self).await
+    async fn record_sources(&self) -> Result<Vec<String>, RegisterError> {
+        Ok(self.record_sources().await?)
     }
 
-    /// See [`RecordStore::scan_records`].
-    pub async fn scan_records(
+    async fn scan_records(
         &self,
         table: &RecordTable,
         columns: &[&str],
         filter: Filter<'_>,
         versions: Versions<'_>,
         order_by: Option<&str>,
-    ) -> Result<Vec<Vec<Cell>>, StoreError> {
-        RecordStore::scan_records(self, table, columns, filter, versions, order_by).await
+    ) -> Result<Vec<Vec<Cell>>, RegisterError> {
+        Ok(self.scan_records(table, columns, filter, versions, order_by).await?)
     }
 
-    /// See [`RecordStore::begin_load`]: SQLite takes the write lock with `BEGIN IMMEDIATE` and hands the
-    /// transaction to a writer task, so that it inserts one batch while the caller prepares the next.
-    pub async fn begin_load(&self, table: &RecordTable) -> Result<LoadWriter, StoreError> {
-        RecordStore::begin_load(self, table).await
+    async fn begin_load(&self, table: &RecordTable) -> Result<LoadWriter, RegisterError> {
+        Ok(self.begin_load(table).await?)
     }
 }
 
@@ -541,7 +541,43 @@ impl RecordLoad for LoadWriter {
         std::mem::take(&mut self.latest)
     }
 
-    async fn write(&mut self, record: NewRecord, version: u32, valid_from: Option<String>) -> Result<(), StoreError> {
+    async fn write(
+        &mut self,
+        record: NewRecord,
+        version: u32,
+        valid_from: Option<String>,
+    ) -> Result<(), RegisterError> {
+        Ok(LoadWriter::write(self, record, version, valid_from).await?)
+    }
+
+    fn quarantine(&mut self, record: QuarantineRecord) {
+        self.quarantine.push(record);
+    }
+
+    async fn commit(self, info: &LoadInfo) -> Result<(), RegisterError> {
+        Ok(LoadWriter::commit(self, info).await?)
+    }
+}
+
+/// One file's load on SQLite; [`RecordLoad`] is these methods with the register's error type.
+impl LoadWriter {
+    /// See [`RecordLoad::load_id`].
+    pub fn load_id(&self) -> i64 {
+        self.load_id
+    }
+
+    /// See [`RecordLoad::take_latest`].
+    pub fn take_latest(&mut self) -> HashMap<String, RecordVersion> {
+        std::mem::take(&mut self.latest)
+    }
+
+    /// See [`RecordLoad::write`].
+    pub async fn write(
+        &mut self,
+        record: NewRecord,
+        version: u32,
+        valid_from: Option<String>,
+    ) -> Result<(), StoreError> {
         if record.cells.len() != self.width {
             return Err(corrupt(format!(
                 "{}: row {} has {} cells for {} columns",
@@ -560,11 +596,13 @@ impl RecordLoad for LoadWriter {
         Ok(())
     }
 
-    fn quarantine(&mut self, record: QuarantineRecord) {
+    /// See [`RecordLoad::quarantine`].
+    pub fn quarantine(&mut self, record: QuarantineRecord) {
         self.quarantine.push(record);
     }
 
-    async fn commit(mut self, info: &LoadInfo) -> Result<(), StoreError> {
+    /// See [`RecordLoad::commit`].
+    pub async fn commit(mut self, info: &LoadInfo) -> Result<(), StoreError> {
         if info.load_id != self.load_id || !info.counts.is_consistent() {
             return Err(corrupt(format!("load {}: inconsistent load record", self.load_id)));
         }
@@ -572,39 +610,6 @@ impl RecordLoad for LoadWriter {
         let quarantine = std::mem::take(&mut self.quarantine);
         self.send(Command::Commit(Box::new(info.clone()), quarantine)).await?;
         self.finish_task().await
-    }
-}
-
-/// The [`RecordLoad`] methods, callable without importing the trait.
-impl LoadWriter {
-    /// See [`RecordLoad::load_id`].
-    pub fn load_id(&self) -> i64 {
-        RecordLoad::load_id(self)
-    }
-
-    /// See [`RecordLoad::take_latest`].
-    pub fn take_latest(&mut self) -> HashMap<String, RecordVersion> {
-        RecordLoad::take_latest(self)
-    }
-
-    /// See [`RecordLoad::write`].
-    pub async fn write(
-        &mut self,
-        record: NewRecord,
-        version: u32,
-        valid_from: Option<String>,
-    ) -> Result<(), StoreError> {
-        RecordLoad::write(self, record, version, valid_from).await
-    }
-
-    /// See [`RecordLoad::quarantine`].
-    pub fn quarantine(&mut self, record: QuarantineRecord) {
-        RecordLoad::quarantine(self, record);
-    }
-
-    /// See [`RecordLoad::commit`].
-    pub async fn commit(self, info: &LoadInfo) -> Result<(), StoreError> {
-        RecordLoad::commit(self, info).await
     }
 
     async fn send_pending(&mut self) -> Result<(), StoreError> {

@@ -8,7 +8,9 @@
 //! as of a date is its latest version in force then ([`RecordVersion::valid_from`]).
 //!
 //! [`RecordStore`] is the contract every backend fulfils for this register (record tables, loads and the reads
-//! the features use), and [`RecordLoad`] one file's load in progress; `conformance::check_records` is its suite.
+//! the features use), and [`RecordLoad`] one file's load in progress. The contract belongs here, with the code
+//! that loads and reads records; `store` implements it (`store::SqliteStore`) and holds its conformance suite
+//! (`store::conformance::check_records`), so this crate names no database.
 //!
 //! **Invariant:** a load is one transaction: its rows, its quarantine and its `loads` row commit together or not at
 //! all, so a killed process never leaves half a file behind.
@@ -18,7 +20,21 @@ use std::future::Future;
 
 use serde::{Deserialize, Serialize};
 
-use crate::StoreError;
+/// Why a record register refused or failed an operation.
+#[derive(Debug, thiserror::Error)]
+pub enum RegisterError {
+    /// A source's record table exists with other columns than its contract now has.
+    #[error("source {name}: its stored table has columns {stored}; the contract has changed and needs a migration")]
+    SchemaChanged {
+        /// The source.
+        name: String,
+        /// The stored columns.
+        stored: String,
+    },
+    /// The backend failed (its own error, kept as the source).
+    #[error("record store: {0}")]
+    Backend(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
 
 /// The storage class of a record column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -192,14 +208,14 @@ pub trait RecordLoad: Send {
         record: NewRecord,
         version: u32,
         valid_from: Option<String>,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    ) -> impl Future<Output = Result<(), RegisterError>> + Send;
 
     /// Records a row set aside by validation.
     fn quarantine(&mut self, record: QuarantineRecord);
 
     /// Writes the queued rows, the quarantine and the load record, and commits, all or nothing. `info.load_id`
     /// must be this load's id and its counts must add up.
-    fn commit(self, info: &LoadInfo) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn commit(self, info: &LoadInfo) -> impl Future<Output = Result<(), RegisterError>> + Send;
 }
 
 /// The register of ingested records every backend provides: one record table per source with every version of
@@ -209,28 +225,31 @@ pub trait RecordStore: Send + Sync {
     type Load: RecordLoad;
 
     /// Creates the record table of a source on first use; afterwards checks that it still has the same columns
-    /// ([`StoreError::SchemaChanged`] otherwise).
-    fn ensure_record_table(&self, table: &RecordTable) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// ([`RegisterError::SchemaChanged`] otherwise).
+    fn ensure_record_table(&self, table: &RecordTable) -> impl Future<Output = Result<(), RegisterError>> + Send;
 
     /// The committed load of exactly these bytes for this source, if any.
     fn load_of_file(
         &self,
         source: &str,
         file_sha256: &str,
-    ) -> impl Future<Output = Result<Option<LoadInfo>, StoreError>> + Send;
+    ) -> impl Future<Output = Result<Option<LoadInfo>, RegisterError>> + Send;
 
     /// Every committed load, oldest first.
-    fn loads(&self) -> impl Future<Output = Result<Vec<LoadInfo>, StoreError>> + Send;
+    fn loads(&self) -> impl Future<Output = Result<Vec<LoadInfo>, RegisterError>> + Send;
 
     /// The rows a load set aside, in line order.
-    fn load_quarantine(&self, load_id: i64) -> impl Future<Output = Result<Vec<QuarantineRecord>, StoreError>> + Send;
+    fn load_quarantine(
+        &self,
+        load_id: i64,
+    ) -> impl Future<Output = Result<Vec<QuarantineRecord>, RegisterError>> + Send;
 
     /// Every stored key of a source (each key once, whatever its versions), or nothing when the source was never
     /// loaded: what references to the source are checked against.
-    fn record_keys(&self, source: &str) -> impl Future<Output = Result<Vec<String>, StoreError>> + Send;
+    fn record_keys(&self, source: &str) -> impl Future<Output = Result<Vec<String>, RegisterError>> + Send;
 
     /// The sources that have a record table, by name.
-    fn record_sources(&self) -> impl Future<Output = Result<Vec<String>, StoreError>> + Send;
+    fn record_sources(&self) -> impl Future<Output = Result<Vec<String>, RegisterError>> + Send;
 
     /// Reads `columns` of a source's records, the latest version of each key as `versions` says, the rows
     /// `filter` selects, ordered by `order_by` (a column name) then insertion order, or in insertion order (within
@@ -242,9 +261,9 @@ pub trait RecordStore: Send + Sync {
         filter: Filter<'_>,
         versions: Versions<'_>,
         order_by: Option<&str>,
-    ) -> impl Future<Output = Result<Vec<Vec<Cell>>, StoreError>> + Send;
+    ) -> impl Future<Output = Result<Vec<Vec<Cell>>, RegisterError>> + Send;
 
     /// Starts a load of one file into `table` (which must exist: [`RecordStore::ensure_record_table`]), taking the
     /// source's write lock and reading the latest version of every stored key.
-    fn begin_load(&self, table: &RecordTable) -> impl Future<Output = Result<Self::Load, StoreError>> + Send;
+    fn begin_load(&self, table: &RecordTable) -> impl Future<Output = Result<Self::Load, RegisterError>> + Send;
 }
