@@ -1,9 +1,12 @@
 //! The engine's input: one owned struct per model-facing source file of `docs/data-contracts.md` (version 2),
 //! field for field, already parsed.
 //!
-//! These types are the seam between storage and feature computation: the store's adapter parses each stored row
-//! once into these types (ids as `String`, dates as [`Date`], calendar months as [`Month`], amounts as [`Money`] in
-//! fen, shares and prices as [`Decimal`], closed code lists as enums) and the engine never sees text again.
+//! These types are the seam between storage and feature computation: each stored row is parsed once into these
+//! types (ids as `String`, dates as [`Date`], calendar months as [`Month`], amounts as [`Money`] in fen, shares and
+//! prices as [`Decimal`], closed code lists as enums) and the engine never sees text again. Each record type is
+//! declared once, through [`crate::record`]'s `records!`: the declaration is the struct, the source it comes from,
+//! the columns it reads (its field names, in order) and the reader of a stored row, so the integration layer has no
+//! column list or mapper of its own; [`RECORD_SHAPES`] lists them for the check against the data contracts.
 //!
 //! What is deliberately *absent* is as important as what is here:
 //! - the audit-only and protected columns (`households.head_gender`, `households.minority`, `households.head_age`,
@@ -18,6 +21,8 @@ use std::fmt;
 use chrono::Datelike;
 use domain::{Date, Money};
 use rust_decimal::Decimal;
+
+use crate::record::{FromValue, OrEmpty, Stored, Value, records};
 
 /// A code outside its closed code list, or a malformed month.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -70,6 +75,14 @@ macro_rules! code_list {
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.pad(self.code())
+            }
+        }
+
+        impl FromValue for $name {
+            const STORED: Stored = Stored::Text;
+
+            fn from_value(value: Value<'_>) -> Result<$name, String> {
+                $name::parse(&String::from_value(value)?).map_err(|e| e.to_string())
             }
         }
     };
@@ -409,178 +422,296 @@ impl Month {
     }
 }
 
+impl FromValue for Month {
+    const STORED: Stored = Stored::Text;
+
+    fn from_value(value: Value<'_>) -> Result<Month, String> {
+        Month::parse(&String::from_value(value)?).map_err(|e| e.to_string())
+    }
+}
+
+/// A `;`-joined list of crop seasons (`households.crops`), main season first.
+impl FromValue for Vec<FarmCrop> {
+    const STORED: Stored = Stored::Text;
+
+    fn from_value(value: Value<'_>) -> Result<Vec<FarmCrop>, String> {
+        String::from_value(value)?.split(';').map(|c| FarmCrop::parse(c).map_err(|e| e.to_string())).collect()
+    }
+}
+
 impl fmt::Display for Month {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{:04}-{:02}", self.year(), self.month())
     }
 }
 
-/// A village (`villages.csv` without the audit-only `minority_share` and the display-only `name`).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Village {
-    /// 12-digit village code.
-    pub village_code: String,
-    /// 6-digit county code: the key of county-level context (disease, employment shocks, news).
-    pub county_code: String,
-    /// Irrigated share of the village's land, 0–1.
-    pub irrigation_share: Decimal,
-    /// Holds the 信用村 title at the start.
-    pub credit_village: bool,
-    /// Distance to the branch, km.
-    pub distance_km: Decimal,
-}
+records! {
+    /// A village (`villages.csv` without the audit-only `minority_share` and the display-only `name`).
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct Village from "villages" {
+        /// 12-digit village code.
+        pub village_code: String,
+        /// 6-digit county code: the key of county-level context (disease, employment shocks, news).
+        pub county_code: String,
+        /// Irrigated share of the village's land, 0–1.
+        pub irrigation_share: Decimal,
+        /// Holds the 信用村 title at the start.
+        pub credit_village: bool,
+        /// Distance to the branch, km.
+        pub distance_km: Decimal,
+    }
 
-/// A household's static file (`households.csv`), without the protected columns `head_age`, `head_gender` and
-/// `minority`, which must never be features.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Household {
-    /// `H` + 7 digits.
-    pub household_id: String,
-    /// The household's village.
-    pub village_code: String,
-    /// Members, persons.
-    pub size: u32,
-    /// Working-age labourers, persons.
-    pub labourers: u32,
-    /// Children under 16 and elderly over 65, persons.
-    pub dependants: u32,
-    /// The head's years of schooling.
-    pub education_years: u32,
-    /// Contracted land, mu.
-    pub land_contracted_mu: Decimal,
-    /// Land rented in, mu.
-    pub land_rented_mu: Decimal,
-    /// Crop seasons farmed, main season first.
-    pub crops: Vec<FarmCrop>,
-    /// Sows, head.
-    pub sows: u32,
-    /// Fattening pigs per batch, head.
-    pub fattening_pigs: u32,
-    /// Cattle, head.
-    pub cattle: u32,
-    /// Members working away, persons.
-    pub migrants: u32,
-    /// Has a small business.
-    pub business: bool,
-    /// Cooperative member.
-    pub coop_member: bool,
-    /// Has crop insurance.
-    pub insured: bool,
-    /// The insurance cover; `None` iff not insured.
-    pub insurance_cover: Option<InsuranceCover>,
-    /// Shares in the rural credit cooperative.
-    pub rcc_shares: Money,
-    /// Deposits at the start.
-    pub deposits: Money,
-    /// House value.
-    pub house_value: Money,
-    /// Machinery value.
-    pub machinery_value: Money,
-    /// Debts to other lenders.
-    pub debts_other: Money,
-    /// Joint-liability (联保) group, if any.
-    pub group_id: Option<String>,
-}
+    /// A household's static file (`households.csv`), without the protected columns `head_age`, `head_gender` and
+    /// `minority`, which must never be features.
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct Household from "households" {
+        /// `H` + 7 digits.
+        pub household_id: String,
+        /// The household's village.
+        pub village_code: String,
+        /// Members, persons.
+        pub size: u32,
+        /// Working-age labourers, persons.
+        pub labourers: u32,
+        /// Children under 16 and elderly over 65, persons.
+        pub dependants: u32,
+        /// The head's years of schooling.
+        pub education_years: u32,
+        /// Contracted land, mu.
+        pub land_contracted_mu: Decimal,
+        /// Land rented in, mu.
+        pub land_rented_mu: Decimal,
+        /// Crop seasons farmed, main season first.
+        pub crops: Vec<FarmCrop>,
+        /// Sows, head.
+        pub sows: u32,
+        /// Fattening pigs per batch, head.
+        pub fattening_pigs: u32,
+        /// Cattle, head.
+        pub cattle: u32,
+        /// Members working away, persons.
+        pub migrants: u32,
+        /// Has a small business.
+        pub business: bool,
+        /// Cooperative member.
+        pub coop_member: bool,
+        /// Has crop insurance.
+        pub insured: bool,
+        /// The insurance cover; `None` iff not insured.
+        pub insurance_cover: Option<InsuranceCover>,
+        /// Shares in the rural credit cooperative.
+        pub rcc_shares: Money,
+        /// Deposits at the start.
+        pub deposits: Money,
+        /// House value.
+        pub house_value: Money,
+        /// Machinery value.
+        pub machinery_value: Money,
+        /// Debts to other lenders.
+        pub debts_other: Money,
+        /// Joint-liability (联保) group, if any.
+        pub group_id: Option<String>,
+    }
 
-/// A rating on the 100-point card (`ratings.csv`).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Rating {
-    /// The household rated.
-    pub household_id: String,
-    /// Rating date.
-    pub rated_on: Date,
-    /// Card score, 0–100 points.
-    pub score: u32,
-    /// Grade.
-    pub grade: Grade,
-    /// 信用户.
-    pub credit_household: bool,
-    /// Credit-only limit.
-    pub limit: Money,
-}
+    /// A rating on the 100-point card (`ratings.csv`).
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct Rating from "ratings" {
+        /// The household rated.
+        pub household_id: String,
+        /// Rating date.
+        pub rated_on: Date,
+        /// Card score, 0–100 points.
+        pub score: u32,
+        /// Grade.
+        pub grade: Grade,
+        /// 信用户.
+        pub credit_household: bool,
+        /// Credit-only limit.
+        pub limit: Money,
+    }
 
-/// A credit-bureau-style report (`bureau_reports.csv`).
-#[derive(Debug, Clone, PartialEq)]
-pub struct BureauReport {
-    /// The household.
-    pub household_id: String,
-    /// Report date (= the application date).
-    pub report_date: Date,
-    /// Has a central-bank credit record (`false`: thin file).
-    pub has_record: bool,
-    /// Open accounts elsewhere.
-    pub open_accounts: u32,
-    /// Inquiries in the 6 months before the report.
-    pub inquiries_6m: u32,
-    /// Worst DPD in the 24 months before the report, days.
-    pub worst_dpd_24m: u32,
-    /// Outstanding balance elsewhere.
-    pub other_balance: Money,
-}
+    /// A credit-bureau-style report (`bureau_reports.csv`).
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct BureauReport from "bureau_reports" {
+        /// The household.
+        pub household_id: String,
+        /// Report date (= the application date).
+        pub report_date: Date,
+        /// Has a central-bank credit record (`false`: thin file).
+        pub has_record: bool,
+        /// Open accounts elsewhere.
+        pub open_accounts: u32,
+        /// Inquiries in the 6 months before the report.
+        pub inquiries_6m: u32,
+        /// Worst DPD in the 24 months before the report, days.
+        pub worst_dpd_24m: u32,
+        /// Outstanding balance elsewhere.
+        pub other_balance: Money,
+    }
 
-/// A loan application with its free-text purpose (`applications.csv`).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Application {
-    /// Application id.
-    pub application_id: String,
-    /// The applicant.
-    pub household_id: String,
-    /// Application date.
-    pub applied_on: Date,
-    /// Product asked for.
-    pub product: Product,
-    /// Amount asked for (the limit for a revolving line).
-    pub amount_requested: Money,
-    /// Purpose code on the form.
-    pub stated_purpose: StatedPurpose,
-    /// Purpose in the applicant's words (Chinese).
-    pub purpose_text: String,
-    /// The decision; `None` while pending (an applicant being scored).
-    pub decision: Option<Decision>,
-    /// The loan booked, when approved.
-    pub loan_id: Option<String>,
-}
+    /// A loan application with its free-text purpose (`applications.csv`).
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct Application from "applications" {
+        /// Application id.
+        pub application_id: String,
+        /// The applicant.
+        pub household_id: String,
+        /// Application date.
+        pub applied_on: Date,
+        /// Product asked for.
+        pub product: Product,
+        /// Amount asked for (the limit for a revolving line).
+        pub amount_requested: Money,
+        /// Purpose code on the form.
+        pub stated_purpose: StatedPurpose,
+        /// Purpose in the applicant's words (Chinese).
+        pub purpose_text: String as OrEmpty,
+        /// The decision; `None` while pending (an applicant being scored).
+        pub decision: Option<Decision>,
+        /// The loan booked, when approved.
+        pub loan_id: Option<String>,
+    }
 
-/// A loan's booked terms (`loans.csv` without its end-of-horizon outcome columns, which are labels).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Loan {
-    /// Loan id.
-    pub loan_id: String,
-    /// The borrower.
-    pub household_id: String,
-    /// The application it was booked from.
-    pub application_id: String,
-    /// Product.
-    pub product: Product,
-    /// Principal (the line limit for a revolving line).
-    pub principal: Money,
-    /// Contract annual rate, a decimal fraction (0.055 = 5.5%).
-    pub annual_rate: Decimal,
-    /// Value date.
-    pub start_date: Date,
-    /// Last scheduled due date at booking.
-    pub maturity_date: Date,
-    /// Security.
-    pub collateral: CollateralCode,
-    /// Crop financed (harvest-bullet loans).
-    pub crop: Option<FarmCrop>,
-}
+    /// A loan's booked terms (`loans.csv` without its end-of-horizon outcome columns, which are labels).
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct Loan from "loans" {
+        /// Loan id.
+        pub loan_id: String,
+        /// The borrower.
+        pub household_id: String,
+        /// The application it was booked from.
+        pub application_id: String,
+        /// Product.
+        pub product: Product,
+        /// Principal (the line limit for a revolving line).
+        pub principal: Money,
+        /// Contract annual rate, a decimal fraction (0.055 = 5.5%).
+        pub annual_rate: Decimal,
+        /// Value date.
+        pub start_date: Date,
+        /// Last scheduled due date at booking.
+        pub maturity_date: Date,
+        /// Security.
+        pub collateral: CollateralCode,
+        /// Crop financed (harvest-bullet loans).
+        pub crop: Option<FarmCrop>,
+    }
 
-/// One dated repayment attempt on a loan (`repayments.csv`).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Repayment {
-    /// The loan.
-    pub loan_id: String,
-    /// The payment date, or the date of a missed due.
-    pub date: Date,
-    /// Everything due and unpaid at that date, penalty included.
-    pub amount_due: Money,
-    /// Paid.
-    pub amount_paid: Money,
-    /// Days past due after the day's postings.
-    pub dpd_after: u32,
-    /// Five-category class after the day's postings.
-    pub class_after: LoanClass,
+    /// One dated repayment attempt on a loan (`repayments.csv`).
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct Repayment from "repayments" {
+        /// The loan.
+        pub loan_id: String,
+        /// The payment date, or the date of a missed due.
+        pub date: Date,
+        /// Everything due and unpaid at that date, penalty included.
+        pub amount_due: Money,
+        /// Paid.
+        pub amount_paid: Money,
+        /// Days past due after the day's postings.
+        pub dpd_after: u32,
+        /// Five-category class after the day's postings.
+        pub class_after: LoanClass,
+    }
+
+    /// An account movement (`transactions.csv`).
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct Transaction from "transactions" {
+        /// Account holder.
+        pub household_id: String,
+        /// Value date.
+        pub date: Date,
+        /// Signed amount: inflows positive.
+        pub amount: Money,
+        /// Kind of counterparty.
+        pub counterparty_type: Counterparty,
+        /// Opaque counterparty id (`RCC`, `AG-nnn`, `CP-nnnnn`).
+        pub counterparty_id: String,
+        /// The loan the money came from or went to.
+        pub loan_id: Option<String>,
+    }
+
+    /// A crop-insurance indemnity (`insurance_claims.csv`).
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct InsuranceClaim from "insurance_claims" {
+        /// The insured household.
+        pub household_id: String,
+        /// Harvest month of the poor harvest.
+        pub harvest_month: Month,
+        /// The crop.
+        pub crop: FarmCrop,
+        /// Indemnity paid.
+        pub indemnity: Money,
+    }
+
+    /// A monthly commodity price (`prices.csv`).
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct PriceRow from "prices" {
+        /// Calendar month.
+        pub month: Month,
+        /// Commodity.
+        pub commodity: Commodity,
+        /// Price, yuan/kg.
+        pub price_yuan_per_kg: Decimal,
+        /// Hog price ÷ maize price (hog rows only).
+        pub pig_grain_ratio: Option<Decimal>,
+        /// NDRC hog-price alert tier, 1 most severe (hog rows with a ratio below 6 only).
+        pub hog_alert_tier: Option<u8>,
+    }
+
+    /// A weather loss in a village's harvest month (`weather_events.csv`).
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct WeatherEvent from "weather_events" {
+        /// The village hit.
+        pub village_code: String,
+        /// The harvest month hit.
+        pub harvest_month: Month,
+        /// Event type.
+        pub event_type: WeatherType,
+        /// Yield loss share, 0–1.
+        pub loss_share: Decimal,
+    }
+
+    /// An animal-disease outbreak with its movement ban (`disease_events.csv`).
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct DiseaseEvent from "disease_events" {
+        /// The county.
+        pub county_code: String,
+        /// Species.
+        pub species: Species,
+        /// First month.
+        pub start_month: Month,
+        /// Last month of the movement ban.
+        pub end_month: Month,
+        /// Share of herds culled, 0–1.
+        pub cull_rate: Decimal,
+    }
+
+    /// A regional off-farm employment shock (`employment_shocks.csv`).
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct EmploymentShock from "employment_shocks" {
+        /// The county.
+        pub county_code: String,
+        /// First month.
+        pub start_month: Month,
+        /// Last month.
+        pub end_month: Month,
+        /// Share of migrant income lost, 0–1.
+        pub income_drop: Decimal,
+    }
+
+    /// A news headline about a county (`news.csv`; the headline text itself is not an input).
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct NewsItem from "news" {
+        /// Publication date.
+        pub date: Date,
+        /// The county.
+        pub county_code: String,
+        /// Topic.
+        pub topic: NewsTopic,
+        /// Tone for borrowers.
+        pub sentiment: Sentiment,
+    }
 }
 
 impl lending::DpdObservation for Repayment {
@@ -592,105 +723,6 @@ impl lending::DpdObservation for Repayment {
     fn dpd_observed(&self) -> u32 {
         self.dpd_after
     }
-}
-
-/// An account movement (`transactions.csv`).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Transaction {
-    /// Account holder.
-    pub household_id: String,
-    /// Value date.
-    pub date: Date,
-    /// Signed amount: inflows positive.
-    pub amount: Money,
-    /// Kind of counterparty.
-    pub counterparty_type: Counterparty,
-    /// Opaque counterparty id (`RCC`, `AG-nnn`, `CP-nnnnn`).
-    pub counterparty_id: String,
-    /// The loan the money came from or went to.
-    pub loan_id: Option<String>,
-}
-
-/// A crop-insurance indemnity (`insurance_claims.csv`).
-#[derive(Debug, Clone, PartialEq)]
-pub struct InsuranceClaim {
-    /// The insured household.
-    pub household_id: String,
-    /// Harvest month of the poor harvest.
-    pub harvest_month: Month,
-    /// The crop.
-    pub crop: FarmCrop,
-    /// Indemnity paid.
-    pub indemnity: Money,
-}
-
-/// A monthly commodity price (`prices.csv`).
-#[derive(Debug, Clone, PartialEq)]
-pub struct PriceRow {
-    /// Calendar month.
-    pub month: Month,
-    /// Commodity.
-    pub commodity: Commodity,
-    /// Price, yuan/kg.
-    pub price_yuan_per_kg: Decimal,
-    /// Hog price ÷ maize price (hog rows only).
-    pub pig_grain_ratio: Option<Decimal>,
-    /// NDRC hog-price alert tier, 1 most severe (hog rows with a ratio below 6 only).
-    pub hog_alert_tier: Option<u8>,
-}
-
-/// A weather loss in a village's harvest month (`weather_events.csv`).
-#[derive(Debug, Clone, PartialEq)]
-pub struct WeatherEvent {
-    /// The village hit.
-    pub village_code: String,
-    /// The harvest month hit.
-    pub harvest_month: Month,
-    /// Event type.
-    pub event_type: WeatherType,
-    /// Yield loss share, 0–1.
-    pub loss_share: Decimal,
-}
-
-/// An animal-disease outbreak with its movement ban (`disease_events.csv`).
-#[derive(Debug, Clone, PartialEq)]
-pub struct DiseaseEvent {
-    /// The county.
-    pub county_code: String,
-    /// Species.
-    pub species: Species,
-    /// First month.
-    pub start_month: Month,
-    /// Last month of the movement ban.
-    pub end_month: Month,
-    /// Share of herds culled, 0–1.
-    pub cull_rate: Decimal,
-}
-
-/// A regional off-farm employment shock (`employment_shocks.csv`).
-#[derive(Debug, Clone, PartialEq)]
-pub struct EmploymentShock {
-    /// The county.
-    pub county_code: String,
-    /// First month.
-    pub start_month: Month,
-    /// Last month.
-    pub end_month: Month,
-    /// Share of migrant income lost, 0–1.
-    pub income_drop: Decimal,
-}
-
-/// A news headline about a county (`news.csv`; the headline text itself is not an input).
-#[derive(Debug, Clone, PartialEq)]
-pub struct NewsItem {
-    /// Publication date.
-    pub date: Date,
-    /// The county.
-    pub county_code: String,
-    /// Topic.
-    pub topic: NewsTopic,
-    /// Tone for borrowers.
-    pub sentiment: Sentiment,
 }
 
 /// Everything the lender holds about one household, over any span of time: the engine keeps only what was known

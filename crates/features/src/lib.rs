@@ -19,6 +19,7 @@ pub mod input;
 pub mod known;
 pub mod label;
 pub mod purpose;
+pub mod record;
 mod snapshot;
 pub mod social;
 pub mod transactions;

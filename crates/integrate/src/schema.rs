@@ -186,3 +186,62 @@ pub fn short_hash(digest: &[u8]) -> String {
 }
 
 pub use domain::hex;
+
+/// Where a feature-input record type disagrees with its data contract: columns it reads that the source's record
+/// table lacks or stores as another class. Empty when they agree.
+pub fn shape_mismatches(shape: &features::record::Shape) -> Vec<String> {
+    use features::record::Stored;
+    let Some(contract) = ingest::contracts::by_name(shape.source) else {
+        return vec![format!("{}: no such source", shape.source)];
+    };
+    let table = record_table(contract);
+    shape
+        .columns
+        .iter()
+        .zip(shape.stored)
+        .filter_map(|(column, stored)| {
+            let expected = match stored {
+                Stored::Int => CellType::Integer,
+                Stored::Text => CellType::Text,
+            };
+            match table.columns.iter().find(|c| c.name == *column) {
+                None => Some(format!("{}.{column} is not in the contract", shape.source)),
+                Some(found) if found.ty != expected => {
+                    Some(format!("{}.{column} is stored as {:?}, read as {expected:?}", shape.source, found.ty))
+                }
+                Some(_) => None,
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use features::record::{Shape, Stored};
+
+    use super::*;
+
+    /// The feature inputs declare their columns once (`features::record`); here each declaration meets its data
+    /// contract: every column a record type reads exists in its source's record table, stored as the type reads it.
+    #[test]
+    fn record_shapes_match_their_contracts() {
+        for shape in features::input::RECORD_SHAPES {
+            assert_eq!(shape.columns.len(), shape.stored.len());
+            assert_eq!(shape_mismatches(shape), Vec::<String>::new());
+        }
+        assert_eq!(features::input::RECORD_SHAPES.len(), 14, "every feature input is a record type");
+    }
+
+    /// The check can fail: a column the contract lacks, one stored otherwise, or an unknown source is caught.
+    #[test]
+    fn a_shape_out_of_step_with_its_contract_is_seen() {
+        let shape = |source, columns, stored| Shape { source, columns, stored };
+        let good = shape("households", &["household_id", "deposits"], &[Stored::Text, Stored::Int]);
+        assert!(shape_mismatches(&good).is_empty());
+        let misspelt = shape("households", &["household_id", "deposit"], &[Stored::Text, Stored::Int]);
+        assert_eq!(shape_mismatches(&misspelt), ["households.deposit is not in the contract"]);
+        let retyped = shape("households", &["deposits"], &[Stored::Text]);
+        assert_eq!(shape_mismatches(&retyped), ["households.deposits is stored as Integer, read as Text"]);
+        assert_eq!(shape_mismatches(&shape("harvests", &[], &[])), ["harvests: no such source"]);
+    }
+}

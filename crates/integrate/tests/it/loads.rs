@@ -202,3 +202,16 @@ fn a_deferred_reference_left_dangling_is_reported_after_the_directory_loads() {
         );
     });
 }
+
+/// The simulator's row structs and the data contracts name the same columns in the same order, file by file (the
+/// header is what the validator checks first; this says where they part, column by column).
+#[test]
+fn the_simulators_rows_have_their_contracts_columns() {
+    for (entity, bytes) in crate::fixtures::files() {
+        let contract = ingest::contracts::by_name(entity).expect("a model-facing file has a contract");
+        let text = String::from_utf8(bytes).expect("utf-8");
+        let header: Vec<&str> = text.lines().next().expect("header").split(',').collect();
+        let columns: Vec<&str> = contract.columns.iter().map(|c| c.name).collect();
+        assert_eq!(header, columns, "{entity}");
+    }
+}
