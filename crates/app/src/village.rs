@@ -10,7 +10,7 @@
 use decide::{ApplicationRequest, Decider};
 use domain::{Date, Money, add_months};
 use features::input::{BorrowerRecords, Loan, Repayment, StatedPurpose};
-use lending::{NON_PERFORMING_DPD, VillageFacts, crossing_date, dpd_on, is_non_performing};
+use lending::{NON_PERFORMING_DPD, ProductKind, VillageFacts, crossing_date, dpd_on, is_non_performing};
 use rust_decimal::Decimal;
 use serde::Serialize;
 
@@ -39,7 +39,7 @@ pub struct RosterRow {
     /// Annual rate as an exact decimal fraction.
     pub annual_rate: Option<Decimal>,
     /// The lending product the policy chose.
-    pub product: Option<String>,
+    pub product: Option<ProductKind>,
     /// Up to four reason codes, the most important first.
     pub reasons: Vec<String>,
 }
@@ -210,7 +210,7 @@ pub fn credit_roster(decider: &Decider, village: &str, on: Date) -> Result<Roste
                 row.tier = decided.tier.clone();
                 row.limit_yuan = decided.terms.limit;
                 row.annual_rate = decided.terms.annual_rate.map(domain::Rate::annual);
-                row.product = decided.terms.product.map(|p| p.code().to_owned());
+                row.product = decided.terms.product;
                 row.reasons = decided.reasons.iter().map(|r| r.code.clone()).collect();
                 match decided.outcome {
                     store::Outcome::Approve => {
@@ -339,7 +339,7 @@ fn view(facts: &VillageFacts) -> VillageView {
 
 #[cfg(test)]
 mod tests {
-    use features::input::{CollateralCode, LoanClass, Product};
+    use features::input::{CollateralCode, LoanClass};
     use rust_decimal::Decimal;
 
     use super::*;
@@ -353,7 +353,7 @@ mod tests {
             loan_id: "L1".into(),
             household_id: "H1".into(),
             application_id: "A1".into(),
-            product: Product::HarvestBullet,
+            product: ProductKind::HarvestBullet,
             principal: Money::from_yuan(10_000),
             annual_rate: Decimal::new(5, 2),
             start_date: date("2025-01-01"),
