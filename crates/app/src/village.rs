@@ -15,6 +15,7 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use crate::error::{Error, ErrorCode};
+use crate::page::PageRequest;
 
 /// The amount a pre-credit application asks for: the product cap, so the policy sets the line.
 pub const PRE_CREDIT_AMOUNT_YUAN: i64 = 200_000;
@@ -108,7 +109,7 @@ pub struct Roster {
     pub policy_versions: Vec<String>,
     /// The model that scored.
     pub model: String,
-    /// One row per household, in household-id order.
+    /// One row per household, in household-id order (one page of them through [`Roster::page`]).
     pub rows: Vec<RosterRow>,
     /// Totals.
     pub totals: Totals,
@@ -234,6 +235,16 @@ pub fn credit_roster(decider: &Decider, village: &str, on: Date) -> Result<Roste
         totals,
         rating: view(&facts),
     })
+}
+
+impl Roster {
+    /// The roster with one page of its rows (the cursor is a household id, `unknown_applicant` if not on the
+    /// roster) and the cursor of the next page; the totals and the rating stay the whole village's.
+    pub fn page(self, request: &PageRequest) -> Result<(Roster, Option<String>), Error> {
+        let Roster { village, on, policy_versions, model, rows, totals, rating } = self;
+        let page = request.of(rows, |r| r.household_id.as_str(), ErrorCode::UnknownApplicant)?;
+        Ok((Roster { village, on, policy_versions, model, rows: page.items, totals, rating }, page.next))
+    }
 }
 
 fn latest_rating(records: &BorrowerRecords, on: Date) -> Option<&features::input::Rating> {

@@ -17,6 +17,7 @@ pub mod limits;
 pub mod loans;
 pub mod log;
 pub mod openapi;
+pub mod page;
 pub mod policies;
 pub mod review;
 pub mod screening;
