@@ -1013,3 +1013,41 @@ fn a_village_roster_comes_a_page_at_a_time_with_the_whole_village_totals() {
         assert_eq!((answered, error_of(&body).0), (status, code), "{path}: {body}");
     }
 }
+
+/// Reads one response (head and a `content-length` body) from a kept-alive connection.
+fn read_one_response(stream: &mut TcpStream) -> (u16, String) {
+    let mut bytes = Vec::new();
+    let mut byte = [0u8; 1];
+    while !bytes.ends_with(b"\r\n\r\n") {
+        stream.read_exact(&mut byte).expect("a response head");
+        bytes.push(byte[0]);
+    }
+    let head = String::from_utf8_lossy(&bytes).to_ascii_lowercase();
+    let length: usize = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .and_then(|n| n.trim().parse().ok())
+        .expect("a content-length");
+    let mut body = vec![0u8; length];
+    stream.read_exact(&mut body).expect("the body");
+    let status = head.get(9..12).and_then(|c| c.parse().ok()).expect("a status line");
+    (status, String::from_utf8_lossy(&body).into_owned())
+}
+
+#[test]
+fn a_malformed_request_after_a_good_one_on_a_kept_alive_connection_is_answered_in_the_json_shape_and_closed() {
+    for line in ["GARBAGE\r\n\r\n", "GET /health HTTP/9.9\r\nHost: t\r\n\r\n", "GET  /health HTTP/1.1\r\n\r\n"] {
+        let mut stream = TcpStream::connect(&server().addr).expect("connect");
+        stream.set_read_timeout(Some(std::time::Duration::from_secs(30))).expect("timeout");
+        stream.write_all(b"GET /health HTTP/1.1\r\nHost: t\r\n\r\n").expect("a good request");
+        assert_eq!(read_one_response(&mut stream).0, 200);
+        stream.write_all(line.as_bytes()).expect("a malformed request");
+        let mut rest = Vec::new();
+        let _ = stream.read_to_end(&mut rest);
+        let text = String::from_utf8_lossy(&rest).into_owned();
+        let status: u16 = text.get(9..12).and_then(|c| c.parse().ok()).unwrap_or(0);
+        let (head, body) = text.split_once("\r\n\r\n").unwrap_or_default();
+        assert_eq!((status, error_of(&json(body)).0), (400, "bad_request"), "{line:?}: {text}");
+        assert!(head.to_ascii_lowercase().contains("connection: close"), "{head}");
+    }
+}
