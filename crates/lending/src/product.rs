@@ -1081,6 +1081,14 @@ mod tests {
     }
 
     #[test]
+    fn the_products_a_loan_restructures_into_are_those_restructuring_accepts() {
+        for product in ProductKind::ALL {
+            let terms = crate::servicing::RestructureTerms::new(product, Some(12), Some(10), None, false);
+            assert_eq!(terms.is_ok(), product.restructures_into(), "{product}");
+        }
+    }
+
+    #[test]
     fn waterfall_must_name_every_component_once() {
         assert!(Waterfall::new(vec![Component::Penalty]).is_err());
         let json = serde_json::to_string(&Waterfall::default()).expect("serialise");
