@@ -35,16 +35,16 @@ const FORBIDDEN_DEPS: &[&str] = &[
 const FORBIDDEN_CALLS: &[&str] = &["Utc::now", "Local::now", "SystemTime::now", "Instant::now", "thread_rng"];
 
 /// The layers of the workspace, lowest first. A crate's `[dependencies]` may name only workspace crates of lower
-/// layers, so dependencies point downwards: the pure vocabulary at the bottom, then the lending core and the edges
-/// of data (keys, contracts), what is computed from loans (features, the simulator), loading (with the record register's contract), the store
-/// that implements the registers, deciding,
+/// layers, so dependencies point downwards: the pure vocabulary at the bottom, then the lending core, keys and
+/// scoring, what is built on loans (features, the data contracts, which name the core's products, the simulator),
+/// loading (which owns the record register's contract), the store that implements the registers, deciding,
 /// the service layer, the HTTP server and the binary on top. ARCHITECTURE.md's code map states this order in the
 /// words of [`layer_sentence`]. `xtask` is tooling, outside the layers.
 #[rustfmt::skip]
 const LAYERS: &[&[&str]] = &[
     &["domain", "policy"],
-    &["lending", "ingest", "privacy", "scoring"],
-    &["features", "simulate"],
+    &["lending", "privacy", "scoring"],
+    &["features", "ingest", "simulate"],
     &["integrate"],
     &["store"],
     &["decide"],

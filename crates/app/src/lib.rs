@@ -11,7 +11,8 @@
 //! postings), [`policies`] (static checks and the policy lifecycle), [`models`] (train, evaluate, score, report,
 //! import and register credit models), [`ingest`] (loading files; key files), [`profile`] (a borrower's profile
 //! and the pseudonymised export), [`features`] (the point-in-time feature table), [`simulation`] (writing a
-//! simulated county) and [`files`] (outputs that arrive whole).
+//! simulated county), [`files`] (outputs that arrive whole) and [`page`] (a page of an ordered list, for the lists
+//! the store cannot page itself).
 
 pub mod decisions;
 pub mod disbursement;
@@ -21,6 +22,7 @@ pub mod files;
 pub mod ingest;
 pub mod loans;
 pub mod models;
+pub mod page;
 pub mod policies;
 pub mod policy_sim;
 pub mod profile;

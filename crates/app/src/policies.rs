@@ -12,7 +12,8 @@ use policy::{CompiledPolicy, Schema};
 use sha2::{Digest, Sha256};
 use store::{PolicyRegister, PolicyStatus, PolicySummary, PolicyVersion};
 
-use crate::error::Error;
+use crate::error::{Error, ErrorCode};
+use crate::page::{Page, PageRequest};
 
 fn read(path: &Path, field: &str) -> Result<String, Error> {
     std::fs::read_to_string(path).map_err(|e| Error::input(field, format!("{}: {e}", path.display())))
@@ -125,6 +126,12 @@ pub async fn move_version<S: PolicyRegister>(
 /// The stored versions (of one name, if given) with their status.
 pub async fn list<S: PolicyRegister>(store: &S, name: Option<&str>) -> Result<Vec<PolicySummary>, Error> {
     Ok(store.policies(name).await?)
+}
+
+/// A page of every stored version, oldest first; the cursor is a policy version id (`unknown_policy` if none).
+pub async fn page<S: PolicyRegister>(store: &S, request: &PageRequest) -> Result<Page<PolicySummary>, Error> {
+    let all = store.policies(None).await?;
+    request.of(all, |s| s.version.policy_id.as_str(), ErrorCode::UnknownPolicy)
 }
 
 #[cfg(test)]

@@ -10,11 +10,12 @@
 use decide::{ApplicationRequest, Decider};
 use domain::{Date, Money, add_months};
 use features::input::{BorrowerRecords, Loan, Repayment, StatedPurpose};
-use lending::{NON_PERFORMING_DPD, VillageFacts, crossing_date, dpd_on, is_non_performing};
+use lending::{NON_PERFORMING_DPD, ProductKind, VillageFacts, crossing_date, dpd_on, is_non_performing};
 use rust_decimal::Decimal;
 use serde::Serialize;
 
 use crate::error::{Error, ErrorCode};
+use crate::page::PageRequest;
 
 /// The amount a pre-credit application asks for: the product cap, so the policy sets the line.
 pub const PRE_CREDIT_AMOUNT_YUAN: i64 = 200_000;
@@ -39,7 +40,7 @@ pub struct RosterRow {
     /// Annual rate as an exact decimal fraction.
     pub annual_rate: Option<Decimal>,
     /// The lending product the policy chose.
-    pub product: Option<String>,
+    pub product: Option<ProductKind>,
     /// Up to four reason codes, the most important first.
     pub reasons: Vec<String>,
 }
@@ -108,7 +109,7 @@ pub struct Roster {
     pub policy_versions: Vec<String>,
     /// The model that scored.
     pub model: String,
-    /// One row per household, in household-id order.
+    /// One row per household, in household-id order (one page of them through [`Roster::page`]).
     pub rows: Vec<RosterRow>,
     /// Totals.
     pub totals: Totals,
@@ -210,7 +211,7 @@ pub fn credit_roster(decider: &Decider, village: &str, on: Date) -> Result<Roste
                 row.tier = decided.tier.clone();
                 row.limit_yuan = decided.terms.limit;
                 row.annual_rate = decided.terms.annual_rate.map(domain::Rate::annual);
-                row.product = decided.terms.product.map(|p| p.code().to_owned());
+                row.product = decided.terms.product;
                 row.reasons = decided.reasons.iter().map(|r| r.code.clone()).collect();
                 match decided.outcome {
                     store::Outcome::Approve => {
@@ -234,6 +235,16 @@ pub fn credit_roster(decider: &Decider, village: &str, on: Date) -> Result<Roste
         totals,
         rating: view(&facts),
     })
+}
+
+impl Roster {
+    /// The roster with one page of its rows (the cursor is a household id, `unknown_applicant` if not on the
+    /// roster) and the cursor of the next page; the totals and the rating stay the whole village's.
+    pub fn page(self, request: &PageRequest) -> Result<(Roster, Option<String>), Error> {
+        let Roster { village, on, policy_versions, model, rows, totals, rating } = self;
+        let page = request.of(rows, |r| r.household_id.as_str(), ErrorCode::UnknownApplicant)?;
+        Ok((Roster { village, on, policy_versions, model, rows: page.items, totals, rating }, page.next))
+    }
 }
 
 fn latest_rating(records: &BorrowerRecords, on: Date) -> Option<&features::input::Rating> {
@@ -339,7 +350,7 @@ fn view(facts: &VillageFacts) -> VillageView {
 
 #[cfg(test)]
 mod tests {
-    use features::input::{CollateralCode, LoanClass, Product};
+    use features::input::{CollateralCode, LoanClass};
     use rust_decimal::Decimal;
 
     use super::*;
@@ -353,7 +364,7 @@ mod tests {
             loan_id: "L1".into(),
             household_id: "H1".into(),
             application_id: "A1".into(),
-            product: Product::HarvestBullet,
+            product: ProductKind::HarvestBullet,
             principal: Money::from_yuan(10_000),
             annual_rate: Decimal::new(5, 2),
             start_date: date("2025-01-01"),

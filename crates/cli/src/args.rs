@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use lending::TermsRequest;
+use lending::{ProductKind, TermsRequest};
 
 /// agririsk: risk control for rural microcredit.
 #[derive(Debug, Parser)]
@@ -582,14 +582,14 @@ pub enum LoanCommand {
         /// Effective date.
         #[arg(long)]
         date: String,
-        /// New product: equal-installment, equal-principal, interest-only or harvest-bullet.
-        #[arg(long)]
+        /// New product: one a loan can be restructured into.
+        #[arg(long, help = format!("New product: {}", codes(ProductKind::restructures_into)))]
         product: String,
         /// New term in months.
         #[arg(long)]
         term_months: Option<i64>,
-        /// Harvest month, for harvest-bullet.
-        #[arg(long)]
+        /// Harvest month, for a harvest loan.
+        #[arg(long, help = format!("Harvest month, for {}", ProductKind::HarvestBullet))]
         harvest_month: Option<i64>,
         /// New annual rate (default: unchanged).
         #[arg(long)]
@@ -660,8 +660,8 @@ pub enum LoanCommand {
 /// Loan terms as given on the command line.
 #[derive(Debug, Clone, Args)]
 pub struct TermsArgs {
-    /// equal-installment, equal-principal, interest-only, harvest-bullet, livestock-batch or revolving.
-    #[arg(long)]
+    /// The product's code.
+    #[arg(long, help = codes(|_| true))]
     pub product: String,
     /// Principal in yuan (the limit, for revolving lines).
     #[arg(long, allow_hyphen_values = true)]
@@ -672,11 +672,11 @@ pub struct TermsArgs {
     /// Start (value) date, YYYY-MM-DD.
     #[arg(long)]
     pub start: String,
-    /// Term in months (line validity, for revolving).
-    #[arg(long, allow_hyphen_values = true)]
+    /// Term in months (line validity, for a revolving line).
+    #[arg(long, allow_hyphen_values = true, help = format!("Term in months (line validity, for {})", ProductKind::Revolving))]
     pub term_months: Option<i64>,
-    /// Month harvest ends (1–12), for harvest-bullet.
-    #[arg(long, allow_hyphen_values = true)]
+    /// Month harvest ends (1–12), for a harvest loan.
+    #[arg(long, allow_hyphen_values = true, help = format!("Month harvest ends (1–12), for {}", ProductKind::HarvestBullet))]
     pub harvest_month: Option<i64>,
     /// Crop, to take the harvest month from the crop calendar (with --region).
     #[arg(long)]
@@ -696,8 +696,13 @@ pub struct TermsArgs {
     /// Interest frequency: monthly or quarterly.
     #[arg(long)]
     pub interest_every: Option<String>,
-    /// Sale-batch months for livestock-batch, e.g. 6,12.
-    #[arg(long, value_delimiter = ',', allow_hyphen_values = true)]
+    /// Sale-batch months for a livestock loan, e.g. 6,12.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        allow_hyphen_values = true,
+        help = format!("Sale-batch months for {}, e.g. 6,12", ProductKind::LivestockBatch)
+    )]
     pub batch_months: Option<Vec<i64>>,
     /// Longest draw, in months, for revolving lines.
     #[arg(long, allow_hyphen_values = true)]
@@ -881,4 +886,14 @@ pub struct ServeArgs {
     /// How many days before today a repayment or disbursement date may lie.
     #[arg(long, value_name = "DAYS", default_value_t = 730)]
     pub max_backdate_days: u32,
+}
+
+/// The codes of the products that pass `keep`, as "a, b or c": help texts name products through `lending`.
+fn codes(keep: fn(ProductKind) -> bool) -> String {
+    let codes: Vec<&str> = ProductKind::ALL.into_iter().filter(|p| keep(*p)).map(ProductKind::code).collect();
+    match codes.split_last() {
+        Some((last, [])) => (*last).to_string(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+        None => String::new(),
+    }
 }

@@ -58,7 +58,7 @@ struct Demo {
 
 struct Spec<'a> {
     borrower: &'a str,
-    product: &'a str,
+    product: ProductKind,
     principal: &'a str,
     rate: &'a str,
     start: &'a str,
@@ -69,7 +69,7 @@ struct Spec<'a> {
 impl Demo {
     async fn book(&mut self, spec: Spec<'_>) -> Result<(LoanId, LoanTerms), CliError> {
         let mut request = TermsRequest {
-            product: Some(spec.product.into()),
+            product: Some(spec.product.code().into()),
             principal: Some(spec.principal.into()),
             annual_rate: Some(spec.rate.into()),
             start: Some(spec.start.into()),
@@ -430,7 +430,7 @@ async fn script(demo: &mut Demo) -> Result<(), CliError> {
     let (l1, t1) = demo
         .book(Spec {
             borrower: "HH-0101",
-            product: "equal-installment",
+            product: ProductKind::EqualInstallment,
             principal: "100000",
             rate: "0.0435",
             start: "2026-01-15",
@@ -441,7 +441,7 @@ async fn script(demo: &mut Demo) -> Result<(), CliError> {
     let (l2, _) = demo
         .book(Spec {
             borrower: "HH-0102",
-            product: "equal-principal",
+            product: ProductKind::EqualPrincipal,
             principal: "60000",
             rate: "0.052",
             start: "2026-02-01",
@@ -452,7 +452,7 @@ async fn script(demo: &mut Demo) -> Result<(), CliError> {
     let (l3, _) = demo
         .book(Spec {
             borrower: "HH-0103",
-            product: "interest-only",
+            product: ProductKind::InterestOnly,
             principal: "80000",
             rate: "0.048",
             start: "2026-03-01",
@@ -463,7 +463,7 @@ async fn script(demo: &mut Demo) -> Result<(), CliError> {
     let (l4, t4) = demo
         .book(Spec {
             borrower: "HH-0104",
-            product: "harvest-bullet",
+            product: ProductKind::HarvestBullet,
             principal: "50000",
             rate: "0.05",
             start: "2026-03-10",
@@ -477,7 +477,7 @@ async fn script(demo: &mut Demo) -> Result<(), CliError> {
     let (l5, _) = demo
         .book(Spec {
             borrower: "HH-0105",
-            product: "harvest-bullet",
+            product: ProductKind::HarvestBullet,
             principal: "30000",
             rate: "0.055",
             start: "2025-10-20",
@@ -492,7 +492,7 @@ async fn script(demo: &mut Demo) -> Result<(), CliError> {
     let (l6, _) = demo
         .book(Spec {
             borrower: "HH-0106",
-            product: "livestock-batch",
+            product: ProductKind::LivestockBatch,
             principal: "90000",
             rate: "0.055",
             start: "2025-10-10",
@@ -503,7 +503,7 @@ async fn script(demo: &mut Demo) -> Result<(), CliError> {
     let (l7, _) = demo
         .book(Spec {
             borrower: "HH-0107",
-            product: "revolving",
+            product: ProductKind::Revolving,
             principal: "50000",
             rate: "0.0365",
             start: "2026-01-05",
@@ -514,7 +514,7 @@ async fn script(demo: &mut Demo) -> Result<(), CliError> {
     let (l8, _) = demo
         .book(Spec {
             borrower: "HH-0108",
-            product: "equal-installment",
+            product: ProductKind::EqualInstallment,
             principal: "40000",
             rate: "0.06",
             start: "2026-01-20",
@@ -525,7 +525,7 @@ async fn script(demo: &mut Demo) -> Result<(), CliError> {
     let (l9, _) = demo
         .book(Spec {
             borrower: "HH-0109",
-            product: "harvest-bullet",
+            product: ProductKind::HarvestBullet,
             principal: "20000",
             rate: "0.045",
             start: "2026-03-15",

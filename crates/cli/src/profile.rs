@@ -223,7 +223,7 @@ pub fn profile_text(p: &Profile) -> String {
     for l in &p.loans {
         loans.row(vec![
             l.loan_id.clone(),
-            l.product.clone(),
+            l.product.code().to_owned(),
             l.principal.to_string(),
             l.start_date.to_string(),
             l.maturity_date.to_string(),

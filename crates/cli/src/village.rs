@@ -42,7 +42,7 @@ pub fn roster_text(roster: &Roster) -> String {
             r.outcome.clone(),
             r.limit_yuan.to_string(),
             r.annual_rate.map_or("-".into(), |x| format!("{:.2}%", x * Decimal::ONE_HUNDRED)),
-            r.product.clone().unwrap_or_else(|| "-".into()),
+            r.product.map_or("-", lending::ProductKind::code).to_owned(),
             r.reasons.join(" "),
         ]);
     }

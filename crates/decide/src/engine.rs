@@ -9,7 +9,7 @@ use chrono::Datelike;
 
 use domain::lpr::{LprTable, LprTenor};
 use domain::{Crop, CropCalendar, Date, Money, Rate, Region};
-use features::input::{Application, BorrowerRecords, FarmCrop, Product};
+use features::input::{Application, BorrowerRecords, FarmCrop};
 use features::{Feature, FeatureRow, Snapshot, Social};
 use lending::{InterestFrequency, LoanTerms, ProductKind, TermsError, TermsParts};
 use policy::{CompiledPolicy, Input, Value};
@@ -396,25 +396,25 @@ pub struct Decided {
 /// The policy's product for a lending product and purpose, for replaying applications recorded with a lending
 /// product code (the simulator's and the core's files): livestock and business purposes keep their programme,
 /// otherwise the lending product says which programme the loan came from.
-pub fn programme_of(product: Product, purpose: features::input::StatedPurpose) -> &'static str {
+pub fn programme_of(product: ProductKind, purpose: features::input::StatedPurpose) -> &'static str {
     use features::input::StatedPurpose as P;
     match (purpose, product) {
-        (P::Livestock, _) | (_, Product::LivestockBatch) => "livestock",
+        (P::Livestock, _) | (_, ProductKind::LivestockBatch) => "livestock",
         (P::SmallBusiness, _) => "business",
-        (_, Product::Revolving) => "cooperative",
-        (_, Product::EqualInstallment | Product::EqualPrincipal) => "business",
-        (_, Product::HarvestBullet | Product::InterestOnly) => "crop",
+        (_, ProductKind::Revolving) => "cooperative",
+        (_, ProductKind::EqualInstallment | ProductKind::EqualPrincipal) => "business",
+        (_, ProductKind::HarvestBullet | ProductKind::InterestOnly) => "crop",
     }
 }
 
 /// The lending product a programme's application is booked as for the feature engine, before the policy chooses.
-fn provisional_product(programme: &str) -> Product {
+fn provisional_product(programme: &str) -> ProductKind {
     match programme {
-        "livestock" => Product::LivestockBatch,
-        "business" => Product::EqualInstallment,
-        "cooperative" => Product::Revolving,
-        "poverty_microcredit" => Product::InterestOnly,
-        _ => Product::HarvestBullet,
+        "livestock" => ProductKind::LivestockBatch,
+        "business" => ProductKind::EqualInstallment,
+        "cooperative" => ProductKind::Revolving,
+        "poverty_microcredit" => ProductKind::InterestOnly,
+        _ => ProductKind::HarvestBullet,
     }
 }
 

@@ -12,8 +12,8 @@ use decide::{
 };
 use domain::{Date, Money};
 use features::input::{
-    BorrowerRecords, BureauReport, Commodity, Context, FarmCrop, Grade, Household, Loan, Month, PriceRow, Product,
-    Rating, Repayment, Village,
+    BorrowerRecords, BureauReport, Commodity, Context, FarmCrop, Grade, Household, Loan, Month, PriceRow, Rating,
+    Repayment, Village,
 };
 use rust_decimal::Decimal;
 use store::Outcome;
@@ -77,7 +77,7 @@ fn good_borrower(id: &str) -> BorrowerRecords {
         loan_id: loan.clone(),
         household_id: id.into(),
         application_id: format!("A-{id}"),
-        product: Product::HarvestBullet,
+        product: lending::ProductKind::HarvestBullet,
         principal: Money::from_yuan(20_000),
         annual_rate: Decimal::new(55, 3),
         start_date: d("2024-10-10"),
@@ -331,7 +331,7 @@ fn a_decision_never_sees_the_loan_booked_from_its_own_application() {
         loan_id: "L-booked".into(),
         household_id: "H0000001".into(),
         application_id: "A-new-H0000001".into(),
-        product: Product::HarvestBullet,
+        product: lending::ProductKind::HarvestBullet,
         principal: Money::from_yuan(30_000),
         annual_rate: Decimal::new(5, 2),
         start_date: d("2025-09-20"),

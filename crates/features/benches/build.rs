@@ -13,9 +13,10 @@ use std::time::Instant;
 use domain::{Date, Money};
 use features::input::{
     Application, BorrowerRecords, BureauReport, CollateralCode, Commodity, Context, Counterparty, DiseaseEvent,
-    FarmCrop, Grade, Household, Loan, LoanClass, Month, NewsItem, NewsTopic, PriceRow, Product, Rating, Repayment,
-    Sentiment, Species, StatedPurpose, Transaction, Village, WeatherEvent, WeatherType,
+    FarmCrop, Grade, Household, Loan, LoanClass, Month, NewsItem, NewsTopic, PriceRow, Rating, Repayment, Sentiment,
+    Species, StatedPurpose, Transaction, Village, WeatherEvent, WeatherType,
 };
+use lending::ProductKind;
 use rust_decimal::Decimal;
 
 const RUNS: usize = 5;
@@ -133,7 +134,7 @@ fn borrower(i: usize, g: &mut Gen) -> BorrowerRecords {
             loan_id: loan_id.clone(),
             household_id: id.clone(),
             application_id: format!("A{i:07}-{k}"),
-            product: Product::HarvestBullet,
+            product: ProductKind::HarvestBullet,
             principal: Money::from_yuan(10_000 + 100 * g.below(400)),
             annual_rate: Decimal::new(5, 2),
             start_date: start,
@@ -145,7 +146,7 @@ fn borrower(i: usize, g: &mut Gen) -> BorrowerRecords {
             application_id: format!("A{i:07}-{k}"),
             household_id: id.clone(),
             applied_on: start,
-            product: Product::HarvestBullet,
+            product: ProductKind::HarvestBullet,
             amount_requested: Money::from_yuan(20_000),
             stated_purpose: StatedPurpose::CropInputs,
             purpose_text: "购买小麦种子和复合肥，准备秋种".to_owned(),

@@ -20,6 +20,7 @@ use std::fmt;
 
 use chrono::Datelike;
 use domain::{Date, Money};
+use lending::ProductKind;
 use rust_decimal::Decimal;
 
 use crate::record::{FromValue, OrEmpty, Stored, Value, records};
@@ -152,21 +153,19 @@ code_list! {
     }
 }
 
-code_list! {
-    /// A loan product (`applications.product`, `loans.product`).
-    Product, "product" {
-        /// Equal monthly installments.
-        EqualInstallment => "equal-installment",
-        /// Equal principal parts.
-        EqualPrincipal => "equal-principal",
-        /// Interest periodically, principal at maturity.
-        InterestOnly => "interest-only",
-        /// Principal after the harvest.
-        HarvestBullet => "harvest-bullet",
-        /// Principal after each sale batch.
-        LivestockBatch => "livestock-batch",
-        /// A revolving line (随借随还).
-        Revolving => "revolving",
+// A loan product (`applications.product`, `loans.product`) is the lending core's [`ProductKind`], whose codes are
+// the contract's.
+impl From<lending::UnknownProduct> for InputError {
+    fn from(e: lending::UnknownProduct) -> InputError {
+        InputError::UnknownCode { kind: "product", text: e.0 }
+    }
+}
+
+impl FromValue for ProductKind {
+    const STORED: Stored = Stored::Text;
+
+    fn from_value(value: Value<'_>) -> Result<ProductKind, String> {
+        ProductKind::parse::<InputError>(&String::from_value(value)?).map_err(|e| e.to_string())
     }
 }
 
@@ -559,7 +558,7 @@ records! {
         /// Application date.
         pub applied_on: Date,
         /// Product asked for.
-        pub product: Product,
+        pub product: ProductKind,
         /// Amount asked for (the limit for a revolving line).
         pub amount_requested: Money,
         /// Purpose code on the form.
@@ -582,7 +581,7 @@ records! {
         /// The application it was booked from.
         pub application_id: String,
         /// Product.
-        pub product: Product,
+        pub product: ProductKind,
         /// Principal (the line limit for a revolving line).
         pub principal: Money,
         /// Contract annual rate, a decimal fraction (0.055 = 5.5%).
@@ -786,9 +785,13 @@ mod tests {
 
     #[test]
     fn codes_round_trip_and_unknown_codes_are_errors() {
-        for p in Product::ALL {
-            assert_eq!(Product::parse(p.code()), Ok(*p));
+        for p in ProductKind::ALL {
+            assert_eq!(ProductKind::parse::<InputError>(p.code()), Ok(p));
         }
+        assert_eq!(
+            ProductKind::parse::<InputError>("balloon"),
+            Err(InputError::UnknownCode { kind: "product", text: "balloon".into() })
+        );
         assert_eq!(FarmCrop::parse("fruit"), Ok(FarmCrop::Fruit));
         assert!(matches!(Counterparty::parse("bank"), Err(InputError::UnknownCode { kind: "counterparty type", .. })));
         assert!(StatedPurpose::SmallBusiness.is_productive());

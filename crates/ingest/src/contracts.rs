@@ -4,6 +4,8 @@
 //! are the rules between columns of a row ("`insurance_cover` empty iff not `insured`", "`village_code` starts with
 //! its `county_code`") as [`Rule`]s. Rules across rows or files ("`size` equals its rows in members") are not.
 
+use lending::ProductKind;
+
 use crate::contract::{
     CONTRACT_VERSION, Column, ColumnType, Condition, Contract, DecimalRange, ForeignKey, IntRange, Rule,
 };
@@ -23,9 +25,18 @@ pub const RELATIONS: &[&str] = &["户主", "配偶", "子女", "父母"];
 pub const COVERS: &[&str] = &["cost", "income"];
 /// Rating grades on the 100-point card.
 pub const GRADES: &[&str] = &["AAA", "AA", "A", "B", "-"];
-/// Loan products.
-pub const PRODUCTS: &[&str] =
-    &["equal-installment", "equal-principal", "interest-only", "harvest-bullet", "livestock-batch", "revolving"];
+/// Loan products: the lending core's codes ([`ProductKind::ALL`]), never a copy of them.
+pub const PRODUCTS: &[&str] = &{
+    let mut codes = [""; ProductKind::ALL.len()];
+    let mut i = 0;
+    while i < codes.len() {
+        codes[i] = ProductKind::ALL[i].code();
+        i += 1;
+    }
+    codes
+};
+/// The one product whose loans name a crop.
+const CROP_PRODUCTS: &[&str] = &[ProductKind::HarvestBullet.code()];
 /// Loan purposes (`Purpose::code`).
 pub const PURPOSES: &[&str] = &[
     "crop-inputs",
@@ -404,7 +415,7 @@ pub const LOANS: Contract = Contract {
     foreign_keys: &[fk(&["household_id"], "households"), fk(&["application_id"], "applications")],
     rules: &[
         Rule::NotGreater { a: "start_date", b: "maturity_date" },
-        Rule::Iff(Condition::Present("crop"), is("product", &["harvest-bullet"])),
+        Rule::Iff(Condition::Present("crop"), is("product", CROP_PRODUCTS)),
         Rule::Iff(Condition::Positive("dpd_at_end"), is("status_at_end", &["overdue", "written-off"])),
         Rule::NotGreater { a: "dpd_at_end", b: "max_dpd" },
         Rule::NotGreater { a: "principal_outstanding_at_end", b: "principal" },

@@ -20,6 +20,7 @@ use crate::register::{Cell, Filter, RecordStore, Versions};
 use domain::{Date, Money, add_months};
 use features::input::{BorrowerRecords, Counterparty, FarmCrop, InsuranceCover, LoanClass, Month};
 use features::{CATALOGUE, PeerState, Snapshot, Social};
+use lending::ProductKind;
 use privacy::{FieldCipher, FieldKind, NonceSource, mask};
 use rust_decimal::Decimal;
 use serde::Serialize;
@@ -315,7 +316,7 @@ pub struct LoanView {
     /// Loan id.
     pub loan_id: String,
     /// Product.
-    pub product: String,
+    pub product: ProductKind,
     /// Principal (the line limit of a revolving line).
     pub principal: Money,
     /// Contract annual rate.
@@ -723,7 +724,7 @@ fn loans(known: &BorrowerRecords, as_of: Date) -> Vec<LoanView> {
             let last = rows.last();
             LoanView {
                 loan_id: loan.loan_id.clone(),
-                product: loan.product.code().to_string(),
+                product: loan.product,
                 principal: loan.principal,
                 annual_rate: loan.annual_rate,
                 start_date: loan.start_date,

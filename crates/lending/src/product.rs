@@ -42,8 +42,14 @@ impl ProductKind {
         ProductKind::Revolving,
     ];
 
+    /// The product with this code; the error is whichever of the caller's types can hold an [`UnknownProduct`], so
+    /// `ProductKind::parse` serves where a reader of code lists expects `fn(&str) -> Result<T, ItsError>`.
+    pub fn parse<E: From<UnknownProduct>>(code: &str) -> Result<ProductKind, E> {
+        code.parse::<ProductKind>().map_err(E::from)
+    }
+
     /// The code used on the command line and in files.
-    pub fn code(self) -> &'static str {
+    pub const fn code(self) -> &'static str {
         match self {
             ProductKind::EqualInstallment => "equal-installment",
             ProductKind::EqualPrincipal => "equal-principal",
@@ -70,6 +76,12 @@ impl ProductKind {
     /// harvest-bullet, livestock-batch); the others take no interest frequency.
     pub fn pays_interest_apart(self) -> bool {
         matches!(self, ProductKind::InterestOnly | ProductKind::HarvestBullet | ProductKind::LivestockBatch)
+    }
+
+    /// True for products a term loan in difficulty can be restructured into (not a livestock loan, whose batches
+    /// are the farm's, nor a revolving line).
+    pub fn restructures_into(self) -> bool {
+        !matches!(self, ProductKind::LivestockBatch | ProductKind::Revolving)
     }
 
     /// True for products whose interest accrues by actual days at a daily rate (all but the two amortising ones,
@@ -1066,6 +1078,14 @@ mod tests {
         )
         .expect_err("zero");
         assert_eq!(err.to_string(), "term-months: 0 is out of range (allowed 1–120)");
+    }
+
+    #[test]
+    fn the_products_a_loan_restructures_into_are_those_restructuring_accepts() {
+        for product in ProductKind::ALL {
+            let terms = crate::servicing::RestructureTerms::new(product, Some(12), Some(10), None, false);
+            assert_eq!(terms.is_ok(), product.restructures_into(), "{product}");
+        }
     }
 
     #[test]

@@ -174,6 +174,7 @@ impl RestructureTerms {
                 _ => return Err(TermsError { field: "harvest-month", reason: "a month 1–12 is required".into() }),
             },
             ProductKind::LivestockBatch | ProductKind::Revolving => {
+                debug_assert!(!product.restructures_into());
                 return Err(TermsError {
                     field: "product",
                     reason: format!("a loan cannot be restructured into {product}"),

@@ -12,6 +12,7 @@ use super::Shared;
 use super::error::{ApiError, ErrorBody, parse_body};
 use super::loans::date;
 use crate::limits::JsonBody;
+use crate::page::{PageQuery, link_next};
 use app::Error as CliError;
 
 /// Runs CPU-bound work on the blocking pool.
@@ -61,18 +62,22 @@ pub struct On {
 }
 
 /// GET /v1/villages/{code}/roster: whole-village pre-credit (整村授信): every household's grade, tier, limit, price,
-/// product and reasons, and the village's 信用村 rating.
-#[utoipa::path(get, path = "/v1/villages/{code}/roster", params(("code" = String, Path, description = "12-digit village code"), On),
+/// product and reasons, in household-id order a page of `rows` at a time (the next page named by the `Link` header,
+/// `rel="next"`, absent on the last page), with the whole village's totals and 信用村 rating on every page.
+#[utoipa::path(get, path = "/v1/villages/{code}/roster", params(("code" = String, Path, description = "12-digit village code"), On, PageQuery),
     responses(
-    (status = 200, description = "The roster and the village rating"),
-    (status = 404, description = "unknown_village", body = ErrorBody),
-    (status = 422, description = "invalid_field (on)", body = ErrorBody),
+    (status = 200, description = "The roster (one page of rows) and the village rating",
+        headers(("link" = String, description = "The next page: `</v1/villages/{code}/roster?on=YYYY-MM-DD&limit=N&cursor=…>; rel=\"next\"`, the date of the first page"))),
+    (status = 404, description = "unknown_village, unknown_applicant (the cursor is not a household of the roster)", body = ErrorBody),
+    (status = 422, description = "invalid_field (on), out_of_range (limit)", body = ErrorBody),
     (status = 503, description = "not_ready", body = ErrorBody)))]
 pub async fn roster(
     State(server): State<Shared>,
     Path(code): Path<String>,
     Query(on): Query<On>,
+    Query(page): Query<PageQuery>,
 ) -> Result<Response, ApiError> {
+    let page = page.request()?;
     let on = match on.on {
         Some(text) => date("on", &text)?,
         None => server.clock.today(),
@@ -89,5 +94,10 @@ pub async fn roster(
             }
             other => ApiError::from(other),
         })?;
-    Ok(axum::Json(roster).into_response())
+    let (roster, next) = roster.page(&page)?;
+    let mut response = axum::Json(roster).into_response();
+    if let Some(last) = &next {
+        link_next(&mut response, &format!("/v1/villages/{code}/roster?on={on}"), page.limit(), last);
+    }
+    Ok(response)
 }

@@ -14,6 +14,7 @@ use super::Shared;
 use super::error::{ApiError, ErrorBody, parse_body};
 use super::telemetry::DecisionMark;
 use crate::limits::JsonBody;
+use crate::page::{PageQuery, link_next};
 
 /// A stored record as the response body, byte for byte as it was stored.
 fn record_response(status: StatusCode, record_json: String) -> Response {
@@ -178,24 +179,6 @@ pub async fn get_decision(State(server): State<Shared>, Path(id): Path<String>) 
     Ok(record_response(StatusCode::OK, record.record_json))
 }
 
-/// A page of a list.
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct PageQuery {
-    /// At most this many (default 50, at most 200).
-    #[param(minimum = 1, maximum = 200)]
-    pub limit: Option<u32>,
-    /// Where to continue: the last decision id of the previous page (the `cursor` of its `Link: <…>; rel="next"`
-    /// header).
-    #[param(pattern = "^[A-Za-z0-9._:-]{1,128}$")]
-    pub cursor: Option<String>,
-}
-
-/// Default page size of lists.
-pub const PAGE_DEFAULT: u32 = 50;
-/// Largest page of a list.
-pub const PAGE_MAX: u32 = 200;
-
 /// GET /v1/households/{id}/decisions: a household's decisions, oldest first, a page at a time; the next page is named
 /// by the `Link` header (`rel="next"`), absent on the last page.
 #[utoipa::path(get, path = "/v1/households/{id}/decisions", params(("id" = String, Path, description = "Household id"), PageQuery), responses(
@@ -208,15 +191,9 @@ pub async fn of_household(
     Path(id): Path<String>,
     Query(query): Query<PageQuery>,
 ) -> Result<Response, ApiError> {
-    let limit = query.limit.unwrap_or(PAGE_DEFAULT);
-    if !(1..=PAGE_MAX).contains(&limit) {
-        return Err(ApiError::unprocessable(
-            ErrorCode::OutOfRange,
-            "limit",
-            format!("{limit} is outside 1–{PAGE_MAX}"),
-        ));
-    }
-    let after = match query.cursor.as_deref() {
+    let page = query.request()?;
+    let limit = page.limit();
+    let after = match page.after() {
         None => None,
         Some(last) => {
             let record = server.store.decision(last).await?.filter(|r| r.subject == id).ok_or_else(|| {
@@ -225,14 +202,14 @@ pub async fn of_household(
             Some(Cursor::after(&record))
         }
     };
-    let records = server.store.decisions_of(&id, &Page { after, limit }).await?;
+    // One more than the page, to know whether a next page exists: the last page names none.
+    let mut records = server.store.decisions_of(&id, &Page { after, limit: limit + 1 }).await?;
+    let more = records.len() > limit as usize;
+    records.truncate(limit as usize);
     let body = format!("[{}]", records.iter().map(|r| r.record_json.as_str()).collect::<Vec<_>>().join(","));
     let mut response = record_response(StatusCode::OK, body);
-    if let Some(last) = records.last().filter(|_| records.len() == limit as usize) {
-        let next = format!("</v1/households/{id}/decisions?limit={limit}&cursor={}>; rel=\"next\"", last.decision_id);
-        if let Ok(value) = header::HeaderValue::from_str(&next) {
-            response.headers_mut().insert(header::LINK, value);
-        }
+    if let Some(last) = records.last().filter(|_| more) {
+        link_next(&mut response, &format!("/v1/households/{id}/decisions"), limit, &last.decision_id);
     }
     Ok(response)
 }

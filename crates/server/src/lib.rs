@@ -17,6 +17,7 @@ pub mod limits;
 pub mod loans;
 pub mod log;
 pub mod openapi;
+pub mod page;
 pub mod policies;
 pub mod review;
 pub mod screening;
@@ -284,7 +285,8 @@ pub async fn run(
         let service = TowerToHyperService::new(app.clone());
         let watcher = graceful.watcher();
         tokio::spawn(async move {
-            // A request line hyper would refuse with a bare 400 is refused here in the JSON shape.
+            // A first request line hyper would refuse with a bare 400 is refused here in the JSON shape; hyper's bare
+            // refusals of later requests on the connection are rewritten into it as they are written.
             if limits::refuse_malformed_request_line(&stream, HEADER_READ_TIMEOUT).await {
                 drop(slot);
                 return;
@@ -292,7 +294,7 @@ pub async fn run(
             let connection = hyper::server::conn::http1::Builder::new()
                 .timer(TokioTimer::new())
                 .header_read_timeout(HEADER_READ_TIMEOUT)
-                .serve_connection(TokioIo::new(stream), service);
+                .serve_connection(TokioIo::new(limits::JsonParseRefusals::new(stream)), service);
             // A client that goes away mid-request is its own business; nothing to report.
             let _ = watcher.watch(connection).await;
             drop(slot);

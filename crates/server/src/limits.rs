@@ -102,13 +102,7 @@ pub async fn refuse_malformed_request_line(stream: &tokio::net::TcpStream, timeo
     if request_line_is_well_formed(line) {
         return false;
     }
-    let body = serde_json::json!({"error": {"code": ErrorCode::BadRequest.as_str(), "field": null,
-        "message": "the request line is not METHOD TARGET HTTP/1.1"}})
-    .to_string();
-    let answer = format!(
-        "HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-        body.len()
-    );
+    let answer = closing_refusal(ErrorCode::BadRequest, "the request line is not METHOD TARGET HTTP/1.1");
     // Best effort: the client may be gone already.
     let mut written = 0;
     while written < answer.len() {
@@ -122,6 +116,146 @@ pub async fn refuse_malformed_request_line(stream: &tokio::net::TcpStream, timeo
         }
     }
     true
+}
+
+/// A whole response refusing a request in the JSON shape and closing the connection, for the refusals made below
+/// the router (which answers everything else).
+fn closing_refusal(code: ErrorCode, message: &str) -> String {
+    let body = serde_json::json!({"error": {"code": code.as_str(), "field": null, "message": message}}).to_string();
+    let status = axum::http::StatusCode::from_u16(code.status()).unwrap_or(axum::http::StatusCode::BAD_REQUEST);
+    format!(
+        "HTTP/1.1 {} {}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        status.as_str(),
+        status.canonical_reason().unwrap_or(""),
+        body.len()
+    )
+}
+
+/// A connection's stream as hyper sees it, with hyper's own answers to a request it cannot parse (400, 414, 431:
+/// a status line and `content-length: 0`, which hyper writes and then closes the connection) rewritten into the
+/// JSON shape. [`refuse_malformed_request_line`] sees only a connection's first request line; this covers every
+/// later request of a kept-alive connection, which only hyper's parser delimits. An answer of the router is never
+/// touched: every one of those carries an `x-request-id`.
+pub struct JsonParseRefusals<S> {
+    inner: S,
+    replacing: Option<Replacing>,
+}
+
+/// A refusal being written in place of hyper's: the bytes, how many are out, and how many of hyper's they stand for.
+struct Replacing {
+    answer: Vec<u8>,
+    written: usize,
+    stands_for: usize,
+}
+
+impl<S> JsonParseRefusals<S> {
+    /// Wraps a connection's stream.
+    pub fn new(inner: S) -> JsonParseRefusals<S> {
+        JsonParseRefusals { inner, replacing: None }
+    }
+}
+
+/// The JSON refusal for `bytes` when they are exactly one of hyper's bare parse-error answers.
+fn json_for_bare_refusal(bytes: &[u8]) -> Option<Vec<u8>> {
+    let head = std::str::from_utf8(bytes).ok()?;
+    let status = head.strip_prefix("HTTP/1.1 ")?.get(..3)?;
+    let (code, message) = match status {
+        "400" => (ErrorCode::BadRequest, "the request could not be read: its request line or a header is malformed"),
+        "414" => (ErrorCode::UriTooLong, "the request target is too long"),
+        "431" => (ErrorCode::HeadersTooLarge, "the headers are too large"),
+        _ => return None,
+    };
+    let lower = head.to_ascii_lowercase();
+    let bare = lower.ends_with("\r\n\r\n")
+        && lower.matches("\r\n\r\n").count() == 1
+        && lower.contains("\r\ncontent-length: 0\r\n")
+        && !lower.contains(&format!("\r\n{}:", crate::telemetry::REQUEST_ID.as_str()));
+    bare.then(|| closing_refusal(code, message).into_bytes())
+}
+
+impl<S: tokio::io::AsyncWrite + Unpin> JsonParseRefusals<S> {
+    /// Writes the replacement under way; ready with the length of hyper's answer once all of it is out.
+    fn poll_replacing(&mut self, cx: &mut std::task::Context<'_>) -> std::task::Poll<std::io::Result<usize>> {
+        use std::task::Poll;
+        let Some(r) = self.replacing.as_mut() else { return Poll::Ready(Ok(0)) };
+        while r.written < r.answer.len() {
+            match std::pin::Pin::new(&mut self.inner).poll_write(cx, &r.answer[r.written..]) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Ok(0)) => return Poll::Ready(Err(std::io::ErrorKind::WriteZero.into())),
+                Poll::Ready(Ok(n)) => r.written += n,
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+            }
+        }
+        let stands_for = r.stands_for;
+        self.replacing = None;
+        Poll::Ready(Ok(stands_for))
+    }
+}
+
+impl<S: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for JsonParseRefusals<S> {
+    fn poll_read(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.get_mut().inner).poll_read(cx, buf)
+    }
+}
+
+impl<S: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for JsonParseRefusals<S> {
+    fn poll_write(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        let this = self.get_mut();
+        if this.replacing.is_none() {
+            match json_for_bare_refusal(buf) {
+                Some(answer) => this.replacing = Some(Replacing { answer, written: 0, stands_for: buf.len() }),
+                None => return std::pin::Pin::new(&mut this.inner).poll_write(cx, buf),
+            }
+        }
+        this.poll_replacing(cx)
+    }
+
+    fn poll_write_vectored(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        let this = self.get_mut();
+        if this.replacing.is_none() {
+            // hyper's bare answer is a head alone: one non-empty slice.
+            let mut filled = bufs.iter().filter(|b| !b.is_empty());
+            let answer = match (filled.next(), filled.next()) {
+                (Some(only), None) => json_for_bare_refusal(only).map(|a| (a, only.len())),
+                _ => None,
+            };
+            match answer {
+                Some((answer, stands_for)) => this.replacing = Some(Replacing { answer, written: 0, stands_for }),
+                None => return std::pin::Pin::new(&mut this.inner).poll_write_vectored(cx, bufs),
+            }
+        }
+        this.poll_replacing(cx)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.get_mut().inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
+    }
 }
 
 /// `METHOD SP TARGET SP HTTP/1.x`: a token method, a target of visible ASCII, a version hyper serves.
@@ -244,6 +378,29 @@ impl<'de> Visitor<'de> for Strict {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_hypers_bare_parse_refusals_are_rewritten() {
+        let date = "date: Sun, 06 Dec 2026 22:00:00 GMT\r\n";
+        for (status, code) in [("400 Bad Request", "bad_request"), ("414 URI Too Long", "uri_too_long")] {
+            let bare = format!("HTTP/1.1 {status}\r\ncontent-length: 0\r\n{date}\r\n");
+            let answer = String::from_utf8(json_for_bare_refusal(bare.as_bytes()).expect("rewritten")).expect("utf-8");
+            assert!(answer.starts_with(&format!("HTTP/1.1 {status}\r\n")), "{answer}");
+            let body: serde_json::Value =
+                serde_json::from_str(answer.split_once("\r\n\r\n").expect("body").1).expect("json");
+            assert_eq!(body["error"]["code"], code);
+        }
+        for kept in [
+            // The router's answers: an id, a body.
+            format!("HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nx-request-id: r1\r\n{date}\r\n"),
+            format!("HTTP/1.1 400 Bad Request\r\ncontent-length: 2\r\n{date}\r\n{{}}"),
+            format!("HTTP/1.1 200 OK\r\ncontent-length: 0\r\n{date}\r\n"),
+            format!("HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n{date}\r\nHTTP/1.1 200 OK\r\n\r\n"),
+            "HTTP/1.1 400 Bad Req".to_owned(),
+        ] {
+            assert_eq!(json_for_bare_refusal(kept.as_bytes()), None, "{kept}");
+        }
+    }
 
     #[test]
     fn request_lines_are_told_apart() {

@@ -3,7 +3,7 @@
 //! decider is reloaded, so an activation decides the next application.
 
 use app::ErrorCode;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -12,6 +12,7 @@ use store::{PolicyRegister, PolicyStatus, PolicySummary};
 use super::Shared;
 use super::error::{ApiError, ErrorBody, parse_body};
 use crate::limits::JsonBody;
+use crate::page::{PageQuery, link_next};
 
 fn summary_json(s: &PolicySummary) -> Value {
     let v = &s.version;
@@ -22,11 +23,21 @@ fn summary_json(s: &PolicySummary) -> Value {
     })
 }
 
-/// GET /v1/policies: every version, oldest first (without the JDM documents).
-#[utoipa::path(get, path = "/v1/policies", responses((status = 200, description = "Policy versions, oldest first")))]
-pub async fn list(State(server): State<Shared>) -> Result<Response, ApiError> {
-    let all = server.store.policies(None).await?;
-    Ok(axum::Json(Value::Array(all.iter().map(summary_json).collect())).into_response())
+/// GET /v1/policies: the versions, oldest first (without the JDM documents), a page at a time; the next page is named
+/// by the `Link` header (`rel="next"`), absent on the last page.
+#[utoipa::path(get, path = "/v1/policies", params(PageQuery), responses(
+    (status = 200, description = "Policy versions, oldest first",
+        headers(("link" = String, description = "The next page: `</v1/policies?limit=N&cursor=…>; rel=\"next\"`"))),
+    (status = 404, description = "unknown_policy (the cursor is not a policy version id)", body = ErrorBody),
+    (status = 422, description = "out_of_range (limit)", body = ErrorBody)))]
+pub async fn list(State(server): State<Shared>, Query(query): Query<PageQuery>) -> Result<Response, ApiError> {
+    let request = query.request()?;
+    let page = app::policies::page(&server.store, &request).await?;
+    let mut response = axum::Json(Value::Array(page.items.iter().map(summary_json).collect())).into_response();
+    if let Some(last) = &page.next {
+        link_next(&mut response, "/v1/policies", request.limit(), last);
+    }
+    Ok(response)
 }
 
 /// A lifecycle move.

@@ -8,6 +8,8 @@
 
 use std::collections::{HashMap, HashSet};
 
+use lending::ProductKind;
+
 use crate::Simulation;
 use crate::report::outcome_known;
 
@@ -199,9 +201,9 @@ pub fn loan_table(sim: &Simulation, truth: bool) -> ModelTable {
         let Some(v) = villages.get(h.village_code.as_str()) else { continue };
         let segment = if !b.has_record {
             "thin-file"
-        } else if loan.product == "livestock-batch" {
+        } else if loan.product == ProductKind::LivestockBatch {
             "livestock"
-        } else if h.business || loan.product == "equal-installment" {
+        } else if h.business || loan.product == ProductKind::EqualInstallment {
             "merchant"
         } else {
             "planting"
@@ -210,7 +212,7 @@ pub fn loan_table(sim: &Simulation, truth: bool) -> ModelTable {
         let mut row = vec![
             loan.loan_id.clone(),
             segment.into(),
-            loan.product.into(),
+            loan.product.code().into(),
             loan.principal.clone(),
             loan.annual_rate.clone(),
             a.stated_purpose.into(),

@@ -2,6 +2,7 @@
 
 use std::collections::HashSet;
 
+use lending::ProductKind;
 use serde::Serialize;
 
 use crate::run::Simulation;
@@ -111,7 +112,7 @@ pub fn report(sim: &Simulation) -> Report {
     let limits: std::collections::HashMap<&str, f64> = t
         .loans
         .iter()
-        .filter(|l| l.product == "revolving")
+        .filter(|l| l.product == ProductKind::Revolving)
         .map(|l| (l.loan_id.as_str(), amount(&l.principal)))
         .collect();
     let mut drawn: std::collections::HashMap<&str, f64> = std::collections::HashMap::new();

@@ -11,7 +11,9 @@ use std::sync::Arc;
 
 use chrono::Datelike;
 use domain::{CropCalendar, Date, Money, RepaymentId};
-use lending::{ClassificationRules, DatedEvent, Loan, LoanEvent, LoanStatus, LoanTerms, Servicer, TermsRequest};
+use lending::{
+    ClassificationRules, DatedEvent, Loan, LoanEvent, LoanStatus, LoanTerms, ProductKind, Servicer, TermsRequest,
+};
 
 use crate::config::Config;
 use crate::market::{self, Commodity, HogCrash, MarketPrices, MarketShocks};
@@ -892,21 +894,21 @@ fn originate(
     let approved = (rating.credit_household || in_group) && !rng.chance(bias);
     let cap = if rating.credit_household { rating.limit_yuan as f64 } else { 50_000.0 };
     let (product, crop) = if h.fattening_pigs >= 20 {
-        ("livestock-batch", None)
+        (ProductKind::LivestockBatch, None)
     } else if h.business {
-        ("equal-installment", None)
+        (ProductKind::EqualInstallment, None)
     } else if rng.chance(config.lending.revolving_share) && rating.credit_household {
-        ("revolving", None)
+        (ProductKind::Revolving, None)
     } else {
         match season.and_then(|s| s.crop.map(|c| (c, s.region))) {
-            Some((c, r)) if ctx.calendar.season(c, r).is_ok() => ("harvest-bullet", Some((c, r))),
-            _ => ("interest-only", None),
+            Some((c, r)) if ctx.calendar.season(c, r).is_ok() => (ProductKind::HarvestBullet, Some((c, r))),
+            _ => (ProductKind::InterestOnly, None),
         }
     };
     let wanted = match product {
-        "livestock-batch" => f64::from(h.fattening_pigs) * rng.range(1_000.0, 1_500.0),
-        "equal-installment" => rng.range(20_000.0, 80_000.0),
-        "revolving" => cap.max(10_000.0),
+        ProductKind::LivestockBatch => f64::from(h.fattening_pigs) * rng.range(1_000.0, 1_500.0),
+        ProductKind::EqualInstallment => rng.range(20_000.0, 80_000.0),
+        ProductKind::Revolving => cap.max(10_000.0),
         // Seasonal loans cover 60–100% of the season's inputs.
         _ => input_cost * rng.range(0.6, 1.0),
     };
@@ -925,8 +927,8 @@ fn originate(
         + if h.character < -1.0 { 0.05 } else { 0.0 };
     let diverting = in_ring || rng.chance(p_div);
     let productive = match product {
-        "livestock-batch" => text::Purpose::Livestock,
-        "equal-installment" => text::Purpose::SmallBusiness,
+        ProductKind::LivestockBatch => text::Purpose::Livestock,
+        ProductKind::EqualInstallment => text::Purpose::SmallBusiness,
         _ => text::Purpose::CropInputs,
     };
     let true_purpose = if diverting && !in_ring {
@@ -954,21 +956,25 @@ fn originate(
         other_balance: yuan(h.debts_other_yuan),
         synthetic: true,
     });
-    let mut request =
-        TermsRequest::new(product, &format!("{amount:.0}"), &format!("{:.4}", lpr + spread(rating)), &date.to_string());
+    let mut request = TermsRequest::new(
+        product.code(),
+        &format!("{amount:.0}"),
+        &format!("{:.4}", lpr + spread(rating)),
+        &date.to_string(),
+    );
     match product {
-        "harvest-bullet" => {
+        ProductKind::HarvestBullet => {
             if let Some((c, r)) = crop {
                 request.crop = Some(c.code().into());
                 request.region = Some(r.code().into());
             }
         }
-        "livestock-batch" => {
+        ProductKind::LivestockBatch => {
             // Batches are sold five and eleven months after sowing; principal is due the month after each sale.
             request.term_months = Some(12);
             request.batch_months = Some(vec![6, 12]);
         }
-        "revolving" => {
+        ProductKind::Revolving => {
             request.term_months = Some(36);
             request.draw_term_months = Some(11);
         }
@@ -994,7 +1000,7 @@ fn originate(
     let (Ok(terms), true) = (terms, approved) else { return };
     let loan = Loan::new(terms.clone(), ClassificationRules::CBIRC_2023);
     let mut servicer = loan.servicer();
-    let draw = if product == "revolving" {
+    let draw = if product == ProductKind::Revolving {
         // A line is the household's working capital: it draws the year's inputs and three months of spending.
         let year_inputs: f64 = h.seasons.iter().map(|s| s.area_mu * s.cost_per_mu).sum();
         let need = year_inputs * rng.range(0.6, 1.0) + 0.25 * h.expected_income() * 0.75;

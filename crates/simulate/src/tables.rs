@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use domain::{Date, Money};
+use lending::ProductKind;
 use serde::Serialize;
 
 use crate::market::PriceRow;
@@ -169,7 +170,7 @@ pub struct RatingRow {
 }
 
 /// A loan application with its free-text purpose.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct ApplicationRow {
     /// Application id.
     pub application_id: String,
@@ -178,7 +179,7 @@ pub struct ApplicationRow {
     /// Date.
     pub applied_on: String,
     /// Product asked for.
-    pub product: &'static str,
+    pub product: ProductKind,
     /// Amount asked for, yuan.
     pub amount_requested: String,
     /// Stated purpose code.
@@ -194,7 +195,7 @@ pub struct ApplicationRow {
 }
 
 /// A loan booked through the lending core.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct LoanRow {
     /// Loan id.
     pub loan_id: String,
@@ -203,7 +204,7 @@ pub struct LoanRow {
     /// Application.
     pub application_id: String,
     /// Product code.
-    pub product: &'static str,
+    pub product: ProductKind,
     /// Principal (limit for revolving lines), yuan.
     pub principal: String,
     /// Annual rate.
@@ -228,6 +229,48 @@ pub struct LoanRow {
     pub principal_outstanding_at_end: String,
     /// Always true.
     pub synthetic: bool,
+}
+
+/// Empty rows for the two tables whose product has no natural default: the file writer derives a table's column
+/// names from its default row, so the product here is only a placeholder (the first of [`ProductKind::ALL`]).
+impl Default for ApplicationRow {
+    fn default() -> Self {
+        ApplicationRow {
+            application_id: String::new(),
+            household_id: String::new(),
+            applied_on: String::new(),
+            product: ProductKind::ALL[0],
+            amount_requested: String::new(),
+            stated_purpose: "",
+            purpose_text: String::new(),
+            decision: "",
+            loan_id: String::new(),
+            synthetic: false,
+        }
+    }
+}
+
+impl Default for LoanRow {
+    fn default() -> Self {
+        LoanRow {
+            loan_id: String::new(),
+            household_id: String::new(),
+            application_id: String::new(),
+            product: ProductKind::ALL[0],
+            principal: String::new(),
+            annual_rate: String::new(),
+            start_date: String::new(),
+            maturity_date: String::new(),
+            collateral: "",
+            crop: String::new(),
+            status_at_end: "",
+            dpd_at_end: 0,
+            class_at_end: "",
+            max_dpd: 0,
+            principal_outstanding_at_end: String::new(),
+            synthetic: false,
+        }
+    }
 }
 
 /// A repayment due date and what happened.

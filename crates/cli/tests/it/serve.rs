@@ -899,3 +899,155 @@ fn a_malformed_request_line_is_answered_in_the_json_shape() {
     let (status, _) = raw_at(&server().addr, b"GET /health HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
     assert_eq!(status, 200);
 }
+
+/// One GET of a page of a list from the server at `addr`: the status, the next page's target from the `Link` header
+/// (`rel="next"`, its case kept) and the body as JSON.
+fn page_at(addr: &str, path: &str) -> (u16, Option<String>, Value) {
+    let mut stream = TcpStream::connect(addr).expect("connect");
+    let head = format!("GET {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n");
+    stream.write_all(head.as_bytes()).expect("write head");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("read the response");
+    let status = response.get(9..12).and_then(|c| c.parse().ok()).expect("a status line");
+    let (head, body) = response.split_once("\r\n\r\n").expect("head and body");
+    let next = head.lines().find_map(|line| {
+        let (name, value) = line.split_once(':')?;
+        let target = value.trim().strip_prefix('<')?.split_once(">; rel=\"next\"")?.0;
+        name.eq_ignore_ascii_case("link").then(|| target.to_owned())
+    });
+    (status, next, json(body))
+}
+
+/// Walks a list from `first` by its `Link` headers: every page's items (by `items` of the page's JSON), never more
+/// than `limit` a page, and the number of pages; a page without a next link must be the last.
+fn walk(addr: &str, first: &str, limit: usize, items: impl Fn(&Value) -> Vec<Value>) -> (Vec<Value>, usize) {
+    let (mut seen, mut pages, mut path) = (Vec::new(), 0, first.to_owned());
+    loop {
+        let (status, next, page) = page_at(addr, &path);
+        assert_eq!(status, 200, "{path}: {page}");
+        let page = items(&page);
+        assert!(page.len() <= limit, "{path}: {} items over the limit {limit}", page.len());
+        seen.extend(page);
+        pages += 1;
+        assert!(pages <= 1_000, "the walk does not end");
+        match next {
+            Some(next) => path = next,
+            None => return (seen, pages),
+        }
+    }
+}
+
+#[test]
+fn policy_versions_come_a_page_at_a_time() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = prepared(dir.path());
+    // Four more versions: the same graph with trailing blank lines, so each text (and id) is its own.
+    let policy = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policies/default/rural-microcredit.json");
+    let text = std::fs::read_to_string(&policy).expect("policy");
+    for n in 2..=5 {
+        let file = dir.path().join(format!("policy-{n}.json"));
+        std::fs::write(&file, format!("{text}{}", "\n".repeat(n))).expect("write policy");
+        let version = n.to_string();
+        let args = ["policy", "submit", s(&file), "--name", "rural-microcredit", "--version", &version];
+        ok(
+            &data,
+            &args.into_iter().chain(["--effective-from", "2020-01-01", "--by", "risk.zhang"]).collect::<Vec<_>>(),
+        );
+    }
+    let listed: Value = serde_json::from_str(&ok(&data, &["policy", "list", "--format", "json"])).expect("json");
+    let ids = |list: &[Value]| -> Vec<String> {
+        list.iter().map(|p| p["policy_id"].as_str().expect("policy id").to_owned()).collect()
+    };
+    // The command line's list names the id `id`; the API's `policy_id`.
+    let all: Vec<String> =
+        listed.as_array().expect("a list").iter().map(|p| p["id"].as_str().expect("id").to_owned()).collect();
+    assert_eq!(all.len(), 5);
+    let (_server, addr) = start(&data, TODAY);
+    for limit in [1, 2, 5, 200] {
+        let (seen, pages) =
+            walk(&addr, &format!("/v1/policies?limit={limit}"), limit, |p| p.as_array().expect("a list").clone());
+        assert_eq!(ids(&seen), all, "limit {limit}: every version once, oldest first");
+        assert_eq!(pages, all.len().div_ceil(limit), "limit {limit}: no empty last page");
+    }
+    let (status, next, page) = page_at(&addr, "/v1/policies");
+    assert_eq!((status, next, ids(page.as_array().expect("a list"))), (200, None, all.clone()), "default limit 50");
+    for (path, status, code) in [
+        ("/v1/policies?limit=0", 422, "out_of_range"),
+        ("/v1/policies?limit=201", 422, "out_of_range"),
+        ("/v1/policies?limit=many", 400, "bad_request"),
+        ("/v1/policies?cursor=no-such-policy", 404, "unknown_policy"),
+    ] {
+        let (answered, _, body) = page_at(&addr, path);
+        assert_eq!((answered, error_of(&body).0), (status, code), "{path}: {body}");
+    }
+}
+
+#[test]
+fn a_village_roster_comes_a_page_at_a_time_with_the_whole_village_totals() {
+    let addr = &server().addr;
+    let rows = |p: &Value| p["rows"].as_array().expect("rows").clone();
+    let (status, _, whole) = page_at(addr, "/v1/villages/990101100000/roster?on=2025-10-05&limit=200");
+    assert_eq!(status, 200, "{whole}");
+    let households = whole["totals"]["households"].as_u64().expect("households");
+    assert!(households > 60, "a village large enough to walk: {households}");
+    assert_eq!(rows(&whole).len() as u64, households, "one page of 200 holds the village");
+    let (seen, pages) = walk(addr, "/v1/villages/990101100000/roster?on=2025-10-05&limit=30", 30, |p| {
+        assert_eq!((&p["totals"], &p["rating"], &p["on"]), (&whole["totals"], &whole["rating"], &whole["on"]));
+        rows(p)
+    });
+    assert_eq!(seen, rows(&whole), "every household once, in order, on the first page's date");
+    assert_eq!(pages, (households as usize).div_ceil(30));
+    let (_, next, _) = page_at(addr, "/v1/villages/990101100000/roster?on=2025-10-05&limit=30");
+    let next = next.expect("a next page");
+    assert!(next.starts_with("/v1/villages/990101100000/roster?on=2025-10-05&limit=30&cursor=H"), "{next}");
+    let (_, _, default) = page_at(addr, "/v1/villages/990101100000/roster?on=2025-10-05");
+    assert_eq!(rows(&default).len(), households.min(50) as usize, "default limit 50");
+    for (query, status, code) in [
+        ("limit=0", 422, "out_of_range"),
+        ("limit=201", 422, "out_of_range"),
+        ("limit=-1", 400, "bad_request"),
+        ("cursor=H9999999", 404, "unknown_applicant"),
+    ] {
+        let path = format!("/v1/villages/990101100000/roster?on=2025-10-05&{query}");
+        let (answered, _, body) = page_at(addr, &path);
+        assert_eq!((answered, error_of(&body).0), (status, code), "{path}: {body}");
+    }
+}
+
+/// Reads one response (head and a `content-length` body) from a kept-alive connection.
+fn read_one_response(stream: &mut TcpStream) -> (u16, String) {
+    let mut bytes = Vec::new();
+    let mut byte = [0u8; 1];
+    while !bytes.ends_with(b"\r\n\r\n") {
+        stream.read_exact(&mut byte).expect("a response head");
+        bytes.push(byte[0]);
+    }
+    let head = String::from_utf8_lossy(&bytes).to_ascii_lowercase();
+    let length: usize = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .and_then(|n| n.trim().parse().ok())
+        .expect("a content-length");
+    let mut body = vec![0u8; length];
+    stream.read_exact(&mut body).expect("the body");
+    let status = head.get(9..12).and_then(|c| c.parse().ok()).expect("a status line");
+    (status, String::from_utf8_lossy(&body).into_owned())
+}
+
+#[test]
+fn a_malformed_request_after_a_good_one_on_a_kept_alive_connection_is_answered_in_the_json_shape_and_closed() {
+    for line in ["GARBAGE\r\n\r\n", "GET /health HTTP/9.9\r\nHost: t\r\n\r\n", "GET  /health HTTP/1.1\r\n\r\n"] {
+        let mut stream = TcpStream::connect(&server().addr).expect("connect");
+        stream.set_read_timeout(Some(std::time::Duration::from_secs(30))).expect("timeout");
+        stream.write_all(b"GET /health HTTP/1.1\r\nHost: t\r\n\r\n").expect("a good request");
+        assert_eq!(read_one_response(&mut stream).0, 200);
+        stream.write_all(line.as_bytes()).expect("a malformed request");
+        let mut rest = Vec::new();
+        let _ = stream.read_to_end(&mut rest);
+        let text = String::from_utf8_lossy(&rest).into_owned();
+        let status: u16 = text.get(9..12).and_then(|c| c.parse().ok()).unwrap_or(0);
+        let (head, body) = text.split_once("\r\n\r\n").unwrap_or_default();
+        assert_eq!((status, error_of(&json(body)).0), (400, "bad_request"), "{line:?}: {text}");
+        assert!(head.to_ascii_lowercase().contains("connection: close"), "{head}");
+    }
+}

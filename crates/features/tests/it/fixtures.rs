@@ -3,8 +3,9 @@
 use domain::{Date, Money};
 use features::input::{
     Application, BorrowerRecords, BureauReport, CollateralCode, Commodity, Counterparty, FarmCrop, Household, Loan,
-    LoanClass, Month, PriceRow, Product, Repayment, StatedPurpose, Transaction, Village,
+    LoanClass, Month, PriceRow, Repayment, StatedPurpose, Transaction, Village,
 };
+use lending::ProductKind;
 use rust_decimal::Decimal;
 
 pub const VILLAGE: &str = "990101100000";
@@ -60,7 +61,7 @@ pub fn loan(id: &str, household: &str, start: &str, maturity: &str, principal_yu
         loan_id: id.into(),
         household_id: household.into(),
         application_id: format!("A{}", &id[1..]),
-        product: Product::HarvestBullet,
+        product: ProductKind::HarvestBullet,
         principal: Money::from_yuan(principal_yuan),
         annual_rate: dec("0.05"),
         start_date: d(start),
@@ -99,7 +100,7 @@ pub fn application(household: &str, date: &str, purpose: StatedPurpose, text: &s
         application_id: format!("A-{household}-{date}"),
         household_id: household.into(),
         applied_on: d(date),
-        product: Product::HarvestBullet,
+        product: ProductKind::HarvestBullet,
         amount_requested: Money::from_yuan(20_000),
         stated_purpose: purpose,
         purpose_text: text.into(),

@@ -5,10 +5,11 @@
 use domain::{Date, Money};
 use features::input::{
     Application, BorrowerRecords, BureauReport, Commodity, Context, Counterparty, DiseaseEvent, EmploymentShock,
-    FarmCrop, Grade, InsuranceClaim, LoanClass, Month, NewsItem, NewsTopic, PriceRow, Product, Rating, Repayment,
-    Sentiment, Species, StatedPurpose, Transaction, WeatherEvent, WeatherType,
+    FarmCrop, Grade, InsuranceClaim, LoanClass, Month, NewsItem, NewsTopic, PriceRow, Rating, Repayment, Sentiment,
+    Species, StatedPurpose, Transaction, WeatherEvent, WeatherType,
 };
 use features::{build, format_value};
+use lending::ProductKind;
 use proptest::prelude::*;
 use rust_decimal::Decimal;
 
@@ -109,7 +110,7 @@ fn history(g: &mut Gen, i: usize) -> BorrowerRecords {
             application_id: format!("A{i}-{date}"),
             household_id: id.clone(),
             applied_on: date,
-            product: g.pick(Product::ALL),
+            product: g.pick(&ProductKind::ALL),
             amount_requested: Money::from_yuan(3_000 + i64::try_from(g.below(40_000)).expect("small")),
             stated_purpose: g.pick(StatedPurpose::ALL),
             purpose_text: g.pick(&TEXTS).to_owned(),

@@ -7,7 +7,7 @@ use domain::{Date, Money, parse_date};
 use features::input::{
     Application, BorrowerRecords, BureauReport, CollateralCode, Commodity, Context, Counterparty, Decision,
     DiseaseEvent, EmploymentShock, FarmCrop, Grade, Household, InsuranceClaim, InsuranceCover, Loan, LoanClass, Month,
-    NewsItem, NewsTopic, PriceRow, Product, Rating, Repayment, Sentiment, Species, StatedPurpose, Transaction, Village,
+    NewsItem, NewsTopic, PriceRow, Rating, Repayment, Sentiment, Species, StatedPurpose, Transaction, Village,
     WeatherEvent, WeatherType,
 };
 use features::{Feature, Snapshot, Social, build, for_applicant, training_table};
@@ -153,7 +153,7 @@ pub fn load(t: &Tables) -> (Context, Vec<BorrowerRecords>) {
             application_id: a.application_id.clone(),
             household_id: a.household_id.clone(),
             applied_on: date(&a.applied_on),
-            product: Product::parse(a.product).expect("known product"),
+            product: a.product,
             amount_requested: money(&a.amount_requested),
             stated_purpose: StatedPurpose::parse(a.stated_purpose).expect("known purpose"),
             purpose_text: a.purpose_text.clone(),
@@ -168,7 +168,7 @@ pub fn load(t: &Tables) -> (Context, Vec<BorrowerRecords>) {
             loan_id: l.loan_id.clone(),
             household_id: l.household_id.clone(),
             application_id: l.application_id.clone(),
-            product: Product::parse(l.product).expect("known product"),
+            product: l.product,
             principal: money(&l.principal),
             annual_rate: dec(&l.annual_rate),
             start_date: date(&l.start_date),
