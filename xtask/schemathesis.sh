@@ -23,6 +23,8 @@ data=$work/data
 prepare_county "$bin" "$data" "$work" "$root"
 # The server's stdin stays open on a pipe that the EXIT trap's kill ends; its first line is the address.
 mkfifo "$work/in"
+# Made before the server starts, so the loop below never reads a file the server's shell has not opened yet.
+: >"$work/out"
 sleep 100000 >"$work/in" &
 holder=$!
 RUST_LOG=warn "$bin" --data-dir "$data" serve --listen 127.0.0.1:0 --today 2025-10-12 --stop-on-eof \
