@@ -157,15 +157,18 @@ impl<S> JsonParseRefusals<S> {
 
 /// The JSON refusal for `bytes` when they are exactly one of hyper's bare parse-error answers.
 fn json_for_bare_refusal(bytes: &[u8]) -> Option<Vec<u8>> {
-    let head = std::str::from_utf8(bytes).ok()?;
-    let status = head.strip_prefix("HTTP/1.1 ")?.get(..3)?;
-    let (code, message) = match status {
-        "400" => (ErrorCode::BadRequest, "the request could not be read: its request line or a header is malformed"),
-        "414" => (ErrorCode::UriTooLong, "the request target is too long"),
-        "431" => (ErrorCode::HeadersTooLarge, "the headers are too large"),
+    // Every write of a response passes here: the status is looked at before anything else is.
+    let (code, message) = match bytes.strip_prefix(b"HTTP/1.1 ")?.get(..3)? {
+        b"400" => (ErrorCode::BadRequest, "the request could not be read: its request line or a header is malformed"),
+        b"414" => (ErrorCode::UriTooLong, "the request target is too long"),
+        b"431" => (ErrorCode::HeadersTooLarge, "the headers are too large"),
         _ => return None,
     };
-    let lower = head.to_ascii_lowercase();
+    // A bare answer is a short head alone; anything longer carries a body and is the router's.
+    if bytes.len() > 512 {
+        return None;
+    }
+    let lower = std::str::from_utf8(bytes).ok()?.to_ascii_lowercase();
     let bare = lower.ends_with("\r\n\r\n")
         && lower.matches("\r\n\r\n").count() == 1
         && lower.contains("\r\ncontent-length: 0\r\n")
