@@ -18,8 +18,8 @@ pub use calendar::{Clock, Date, DateError, DayCount, FixedClock, add_months, day
 pub use crop::{Crop, CropCalendar, CropSeason, NoSeason, Region, UnknownCode};
 pub use digest::hex;
 pub use ids::{
-    ApplicationId, BorrowerId, CollateralId, GroupId, HouseholdId, IdError, InstallmentId, LoanId, MobileNumber,
-    NationalId, ProductId, RepaymentId, ScheduleId, VillageCode, gb11643_check_char,
+    ApplicationId, BorrowerId, CollateralId, DecisionId, GroupId, HouseholdId, IdError, InstallmentId, LoanId,
+    MobileNumber, NationalId, OfficerId, ProductId, RepaymentId, ScheduleId, VillageCode, gb11643_check_char,
 };
 pub use lpr::{LprError, LprFixing, LprTable, LprTenor};
 pub use money::{Allocation, Money, MoneyError, Rounding, UnroundedMoney};
