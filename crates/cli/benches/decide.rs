@@ -93,7 +93,7 @@ fn main() {
             let meta = RecordMeta { decision_id: &id, decided_at: "2026-11-29T00:00:00+08:00", arm, shadows: &[] };
             std::hint::black_box(decide::to_store_record(request, &decided, &model_id, &meta));
         }
-        std::hint::black_box(&decided).outcome == store::Outcome::Approve
+        std::hint::black_box(&decided).outcome == workflow::Outcome::Approve
     };
     let mut approved = 0;
     let (mut rates_core, mut rates_record) = (Vec::new(), Vec::new());

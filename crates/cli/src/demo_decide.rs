@@ -6,9 +6,10 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use decide::ApplicationRequest;
-use store::{
-    DecisionLog, ModelRegistry, ModelStatus, Outcome, PolicyRegister, PolicyStatus, PolicyVersion, SqliteStore,
-};
+use policy::lifecycle::PolicyStatus;
+use scoring::lifecycle::ModelStatus;
+use store::{DecisionLog, ModelRegistry, PolicyRegister, PolicyVersion, SqliteStore};
+use workflow::Outcome;
 
 use app::decisions::{MODEL_NAME, POLICY_NAME, Setup, decider};
 
@@ -117,7 +118,7 @@ async fn run(store: &SqliteStore) -> Result<(), CliError> {
     let mut declined = None;
     for wanted in Outcome::ALL {
         if let Some(o) = outcomes.iter().find(|o| o.decided.outcome == wanted) {
-            let text = decision_text(&o.record.decision_id, &o.record.subject, &o.decided);
+            let text = decision_text(o.record.decision_id.as_str(), &o.record.subject, &o.decided);
             emit(&format!("{}\n", text.lines().map(|l| format!("   {l}")).collect::<Vec<_>>().join("\n")))?;
             if wanted == Outcome::Decline {
                 declined = Some(o.record.decision_id.clone());
@@ -142,7 +143,13 @@ async fn run(store: &SqliteStore) -> Result<(), CliError> {
     }
     if let Some(id) = declined {
         let review = store
-            .request_review(&id, &format!("demo-review-{id}"), &at, "branch", "我家去年新增了养殖收入，请人工复核")
+            .request_review(
+                id.as_str(),
+                &format!("demo-review-{id}"),
+                &at,
+                "branch",
+                "我家去年新增了养殖收入，请人工复核",
+            )
             .await?;
         emit(&format!(
             "   The declined applicant asked for a person to review it (PIPL art. 24): request #{} on {id} is queued.\n\n",

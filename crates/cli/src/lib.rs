@@ -198,7 +198,7 @@ async fn run_model(command: ModelCommand, data_dir: &Path) -> Result<(), CliErro
             model::list_command(data_dir, name.as_deref(), format == Format::Json).await
         }
         ModelCommand::Promote { id, to, reason, by } => {
-            let to: store::ModelStatus = to.parse().map_err(|e| CliError::input("to", e))?;
+            let to: scoring::lifecycle::ModelStatus = to.parse().map_err(|e| CliError::input("to", e))?;
             model::promote_command(data_dir, &id, to, &reason, &by).await
         }
         ModelCommand::Train { data, target, kind, folds, config, name, out, quiet } => {

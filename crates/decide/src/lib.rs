@@ -42,7 +42,7 @@ pub struct Decider {
 #[derive(Debug, Clone)]
 pub struct Outcome {
     /// The record for the decision log.
-    pub record: store::DecisionRecord,
+    pub record: workflow::DecisionRecord,
     /// The acting policy's decision.
     pub decided: Decided,
     /// The arm that decided.

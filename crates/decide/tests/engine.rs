@@ -16,7 +16,7 @@ use features::input::{
     Rating, Repayment, Village,
 };
 use rust_decimal::Decimal;
-use store::Outcome;
+use workflow::Outcome;
 
 const VILLAGE: &str = "990101100000";
 

@@ -150,7 +150,7 @@ pub async fn submit(State(server): State<Shared>, JsonBody(body): JsonBody) -> R
     let outcome = decider.decide(&request, &server.clock.now_rfc3339())?;
     let record_json = outcome.record.record_json.clone();
     let made = DecisionMark::made(
-        outcome.record.decision_id.clone(),
+        outcome.record.decision_id.to_string(),
         outcome.decided.outcome.code(),
         outcome.decided.segment.clone(),
     );
@@ -158,7 +158,7 @@ pub async fn submit(State(server): State<Shared>, JsonBody(body): JsonBody) -> R
     let (mut response, mark) = match server.journal.record(outcome.record).await? {
         Recorded::New => (summary_response(StatusCode::CREATED, &record_json)?, made),
         Recorded::Existing(stored) => {
-            (summary_response(StatusCode::OK, &stored.record_json)?, DecisionMark::returned(stored.decision_id))
+            (summary_response(StatusCode::OK, &stored.record_json)?, DecisionMark::returned(stored.decision_id.into()))
         }
     };
     response.extensions_mut().insert(mark);
