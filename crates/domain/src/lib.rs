@@ -13,6 +13,7 @@ pub mod lpr;
 pub mod money;
 pub mod party;
 pub mod rate;
+pub mod timestamp;
 
 pub use calendar::{Clock, Date, DateError, DayCount, FixedClock, add_months, days_between, end_of_month, parse_date};
 pub use crop::{Crop, CropCalendar, CropSeason, NoSeason, Region, UnknownCode};
@@ -26,3 +27,4 @@ pub use money::{Allocation, Money, MoneyError, Rounding, UnroundedMoney};
 pub use party::{Borrower, Collateral, CollateralKind, Household, JointLiabilityGroup, PartyError, Village};
 pub use rate::{Rate, RateError};
 pub use rust_decimal::Decimal;
+pub use timestamp::{Timestamp, TimestampError, china_standard_time};
