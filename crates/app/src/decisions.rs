@@ -114,7 +114,7 @@ pub async fn apply(
     let decider = decider(store, &Setup::default()).await?;
     let screening = crate::screening::screening_of(store, &request.household_id, request.applied_on).await?;
     let request = request.clone().screened(screening);
-    let outcome = decider.decide(&request, &clock.now_rfc3339())?;
+    let outcome = decider.decide(&request, &clock.now())?;
     match store.record_decision(&outcome.record).await {
         Ok(Recorded::New) => Ok((outcome.record, outcome.decided, false)),
         Ok(Recorded::Existing(stored)) => Ok((stored, outcome.decided, true)),

@@ -181,7 +181,7 @@ where
         loan_id: loan_id.as_str().to_owned(),
         request_id: request.request_id.clone(),
         amount,
-        disbursed_at: clock.now_rfc3339(),
+        disbursed_at: clock.now(),
         request_sha256: hash,
     };
     let new = match store.record_disbursement(&disbursement, &booking).await {

@@ -69,7 +69,7 @@ pub async fn review<S: DecisionLog + ReviewWorkflow>(
             ));
         }
     }
-    Ok(store.review(decision_id, officer_id, action, reason, &clock.now_rfc3339()).await?)
+    Ok(store.review(decision_id, officer_id, action, reason, &clock.now()).await?)
 }
 
 #[cfg(test)]

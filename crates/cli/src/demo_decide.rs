@@ -62,7 +62,8 @@ pub async fn decisions(dir: &Path) -> Result<(), CliError> {
 }
 
 async fn run(store: &SqliteStore) -> Result<(), CliError> {
-    let at = domain::Clock::now_rfc3339(&crate::SystemClock);
+    let now = domain::Clock::now(&crate::SystemClock);
+    let at = now.to_string();
     let (model_id, policy_id) = install_defaults(store, &at).await?;
     emit(&format!(
         "   champion model {MODEL_NAME} {} (registered by model-builder, promoted by risk-manager)\n   \
@@ -80,7 +81,7 @@ async fn run(store: &SqliteStore) -> Result<(), CliError> {
     let started = std::time::Instant::now();
     let mut outcomes = Vec::with_capacity(requests.len());
     for request in &requests {
-        outcomes.push(decider.decide(request, &at).map_err(|e| crate::decide::refused(e.into()))?);
+        outcomes.push(decider.decide(request, &now).map_err(|e| crate::decide::refused(e.into()))?);
     }
     let decide_secs = started.elapsed().as_secs_f64();
     let started = std::time::Instant::now();
@@ -146,7 +147,7 @@ async fn run(store: &SqliteStore) -> Result<(), CliError> {
             .request_review(
                 id.as_str(),
                 &format!("demo-review-{id}"),
-                &at,
+                &now,
                 "branch",
                 "我家去年新增了养殖收入，请人工复核",
             )

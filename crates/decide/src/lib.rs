@@ -18,6 +18,8 @@ pub mod world;
 
 use std::sync::Arc;
 
+use domain::Timestamp;
+
 pub use engine::{
     Applicant, Assessment, Decided, Engine, EngineError, HarvestOf, Scorer, ShownReason, Terms, VersionedPolicy,
 };
@@ -50,11 +52,11 @@ pub struct Outcome {
 }
 
 impl Decider {
-    /// Decides an application; `decided_at` is the decision time (RFC 3339). Refuses an unknown applicant, a
+    /// Decides an application; `decided_at` is the decision time. Refuses an unknown applicant, a
     /// date without a rate or market data, and (`no_policy`) an acting policy that decides terms the lending core
     /// cannot take; otherwise every application gets a decision. A shadow policy that cannot decide is left out of
     /// the record: it only watches, and must not stop a real decision.
-    pub fn decide(&self, request: &ApplicationRequest, decided_at: &str) -> Result<Outcome, DecideError> {
+    pub fn decide(&self, request: &ApplicationRequest, decided_at: &Timestamp) -> Result<Outcome, DecideError> {
         let applicant = self.world.applicant(&request.household_id).ok_or_else(|| {
             DecideError::field(
                 ErrorCode::UnknownApplicant,

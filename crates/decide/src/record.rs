@@ -2,7 +2,7 @@
 //! full trace, the feature values, the model's result and the exact policy and model versions, plus what shadow
 //! policies would have decided. Written once; the store refuses to change it.
 
-use domain::DecisionId;
+use domain::{DecisionId, Timestamp};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -30,8 +30,8 @@ pub fn summary_json(decided: &Decided) -> Value {
 pub struct RecordMeta<'a> {
     /// The decision id.
     pub decision_id: &'a DecisionId,
-    /// When it was decided, RFC 3339.
-    pub decided_at: &'a str,
+    /// When it was decided.
+    pub decided_at: &'a Timestamp,
     /// The arm of the champion/challenger split that decided.
     pub arm: Arm,
     /// The shadow policies' decisions.
@@ -58,7 +58,7 @@ impl serde::Serialize for FeatureValues<'_> {
 struct Record<'a> {
     format: &'static str,
     decision_id: &'a DecisionId,
-    decided_at: &'a str,
+    decided_at: &'a Timestamp,
     request: Value,
     outcome: &'static str,
     segment: &'a Option<String>,
@@ -129,7 +129,7 @@ pub fn to_store_record(
         outcome: decided.outcome,
         policy_version: decided.policy_version.clone(),
         model_id: Some(model_id.to_owned()),
-        decided_at: meta.decided_at.to_owned(),
+        decided_at: *meta.decided_at,
         record_json: record_text(request, decided, model_id, meta),
     }
 }

@@ -147,7 +147,7 @@ pub async fn submit(State(server): State<Shared>, JsonBody(body): JsonBody) -> R
     let entries = server.reader.screening_of(&request.household_id)?;
     let screening = app::screening::as_of(&entries, request.applied_on);
     let request = request.screened(screening);
-    let outcome = decider.decide(&request, &server.clock.now_rfc3339())?;
+    let outcome = decider.decide(&request, &server.clock.now())?;
     let record_json = outcome.record.record_json.clone();
     let made = DecisionMark::made(
         outcome.record.decision_id.to_string(),
@@ -274,7 +274,7 @@ pub async fn request_review(
     if body.note.chars().count() > app::review::MAX_TEXT_CHARS {
         app::review::text("note", &body.note)?;
     }
-    let at = server.clock.now_rfc3339();
+    let at = server.clock.now();
     let review = server.store.request_review(&id, &body.request_id, &at, &body.channel, &body.note).await?;
     Ok((StatusCode::CREATED, axum::Json(review)).into_response())
 }

@@ -62,12 +62,12 @@ pub async fn register(State(server): State<Shared>, JsonBody(body): JsonBody) ->
         name: body.name,
         branch: body.branch,
         authority: amount("authority_yuan", &body.authority_yuan)?,
-        registered_at: server.clock.now_rfc3339(),
+        registered_at: server.clock.now(),
     };
     let existing = server.store.officer(officer.officer_id.as_str()).await?;
     let stored = match existing {
         // Registered before: the same officer is a no-op, whenever it was registered.
-        Some(o) if Officer { registered_at: o.registered_at.clone(), ..officer.clone() } == o => o,
+        Some(o) if Officer { registered_at: o.registered_at, ..officer.clone() } == o => o,
         Some(_) => return Err(StoreError::OfficerClash(officer.officer_id.to_string()).into()),
         None => {
             server.store.register_officer(&officer).await?;

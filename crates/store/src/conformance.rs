@@ -19,7 +19,7 @@ use ::workflow::{
     DecisionRecord, Disbursement, DisbursementRefusal, Invalid, Officer, Outcome, ReviewAction, ReviewRefusal,
     ReviewState, Reviewed,
 };
-use domain::{DecisionId, OfficerId};
+use domain::{DecisionId, OfficerId, Timestamp};
 use policy::lifecycle::PolicyStatus;
 use scoring::lifecycle::ModelStatus;
 
@@ -575,7 +575,7 @@ pub fn decision_record(decision_id: &str, request_id: &str, request_hash: char, 
         outcome,
         policy_version: "rural-default@2026-12-01".to_string(),
         model_id: Some("a".repeat(64)),
-        decided_at: format!("2026-12-01T08:00:0{}Z", decision_id.len() % 10),
+        decided_at: ts(&format!("2026-12-01T08:00:0{}Z", decision_id.len() % 10)),
         record_json: format!(r#"{{"outcome":"{}","reasons":[]}}"#, outcome.code()),
     }
 }
@@ -635,7 +635,7 @@ pub async fn decisions_page_without_gaps_or_repeats<S: DecisionLog>(store: S) {
     }
     let all = store.decisions_of("A00001-0001", &ALL).await.expect("read");
     assert_eq!(all.len(), 30);
-    let order: Vec<(&str, &str)> = all.iter().map(|d| (d.decided_at.as_str(), d.decision_id.as_str())).collect();
+    let order: Vec<(String, &str)> = all.iter().map(|d| (d.decided_at.to_string(), d.decision_id.as_str())).collect();
     let mut sorted = order.clone();
     sorted.sort_unstable();
     assert_eq!(order, sorted, "oldest first, then by id");
@@ -658,14 +658,15 @@ pub async fn only_declines_and_referrals_can_be_reviewed<S: DecisionLog>(store: 
     store.record_decision(&decision_record("D1", "req-1", 'a', Outcome::Approve)).await.expect("approve");
     store.record_decision(&decision_record("D22", "req-2", 'b', Outcome::Decline)).await.expect("decline");
     store.record_decision(&decision_record("D333", "req-3", 'c', Outcome::Refer)).await.expect("refer");
-    let review = store.request_review("D22", "rr-1", "2026-12-02T09:00:00Z", "branch", "my harvest was insured").await;
+    let review =
+        store.request_review("D22", "rr-1", &ts("2026-12-02T09:00:00Z"), "branch", "my harvest was insured").await;
     let review = review.expect("a decline can be reviewed");
     assert_eq!(review.seq, 1);
-    let referred = store.request_review("D333", "rr-9", "2026-12-02T09:00:00Z", "phone", "").await;
+    let referred = store.request_review("D333", "rr-9", &ts("2026-12-02T09:00:00Z"), "phone", "").await;
     assert_eq!(referred.expect("a referral can be reviewed").seq, 1, "sequence numbers are per decision");
-    let approved = store.request_review("D1", "rr-3", "2026-12-02T09:00:00Z", "branch", "").await;
+    let approved = store.request_review("D1", "rr-3", &ts("2026-12-02T09:00:00Z"), "branch", "").await;
     assert!(matches!(approved, Err(StoreError::Invalid(Invalid::NotReviewable { .. }))), "{approved:?}");
-    let unknown = store.request_review("D404", "rr-4", "2026-12-02T09:00:00Z", "branch", "").await;
+    let unknown = store.request_review("D404", "rr-4", &ts("2026-12-02T09:00:00Z"), "branch", "").await;
     assert!(matches!(unknown, Err(StoreError::DecisionNotFound(_))), "{unknown:?}");
     assert!(store.review_requests("D1").await.expect("read").is_empty(), "the refused request is not stored");
     assert_eq!(store.review_requests("D22").await.expect("read"), vec![review]);
@@ -675,14 +676,14 @@ pub async fn only_declines_and_referrals_can_be_reviewed<S: DecisionLog>(store: 
 /// the id for a different request is refused.
 pub async fn review_requests_are_idempotent_by_request_id<S: DecisionLog>(store: S) {
     store.record_decision(&decision_record("D22", "req-2", 'b', Outcome::Decline)).await.expect("decline");
-    let first = store.request_review("D22", "rr-1", "2026-12-02T09:00:00Z", "branch", "insured").await;
+    let first = store.request_review("D22", "rr-1", &ts("2026-12-02T09:00:00Z"), "branch", "insured").await;
     let first = first.expect("a decline can be reviewed");
-    let second = store.request_review("D22", "rr-2", "2026-12-03T09:00:00Z", "phone", "").await.expect("again");
+    let second = store.request_review("D22", "rr-2", &ts("2026-12-03T09:00:00Z"), "phone", "").await.expect("again");
     assert_eq!(second.seq, 2);
     // The same request again is recorded once; its id for another request is refused.
-    let replay = store.request_review("D22", "rr-2", "2026-12-04T09:00:00Z", "phone", "").await.expect("replay");
+    let replay = store.request_review("D22", "rr-2", &ts("2026-12-04T09:00:00Z"), "phone", "").await.expect("replay");
     assert_eq!(replay, second);
-    let reused = store.request_review("D22", "rr-2", "2026-12-04T09:00:00Z", "phone", "changed").await;
+    let reused = store.request_review("D22", "rr-2", &ts("2026-12-04T09:00:00Z"), "phone", "changed").await;
     assert!(matches!(reused, Err(StoreError::RequestReused { .. })), "{reused:?}");
     assert_eq!(store.review_requests("D22").await.expect("read"), vec![first, second]);
 }
@@ -843,7 +844,7 @@ pub fn decision(id: &str, outcome: Outcome, decided_at: &str) -> DecisionRecord 
         outcome,
         policy_version: "rural-default@2026-12-01".to_string(),
         model_id: None,
-        decided_at: decided_at.to_string(),
+        decided_at: ts(decided_at),
         record_json: format!(r#"{{"outcome":"{}"}}"#, outcome.code()),
     }
 }
@@ -855,7 +856,7 @@ pub fn officer(id: &str, authority_fen: i64) -> Officer {
         name: format!("Officer {id}"),
         branch: "990101".to_string(),
         authority: Money::from_fen(authority_fen),
-        registered_at: "2026-12-01T00:00:00Z".to_string(),
+        registered_at: ts("2026-12-01T00:00:00Z"),
     }
 }
 
@@ -866,7 +867,7 @@ pub fn disbursement(decision_id: &str, request_id: &str, amount_fen: i64) -> Dis
         loan_id: format!("L-{decision_id}"),
         request_id: request_id.to_string(),
         amount: Money::from_fen(amount_fen),
-        disbursed_at: "2026-12-03T10:00:00Z".to_string(),
+        disbursed_at: ts("2026-12-03T10:00:00Z"),
         request_sha256: format!("{amount_fen:064}"),
     }
 }
@@ -902,10 +903,18 @@ pub async fn disburse<S: ReviewWorkflow>(store: &S, d: &Disbursement) -> Result<
     store.record_disbursement(d, &booking(d)).await
 }
 
-const AT: &str = "2026-12-02T09:00:00Z";
+/// When the review actions are taken.
+fn at() -> Timestamp {
+    ts("2026-12-02T09:00:00Z")
+}
 
 fn approve(amount_fen: i64) -> ReviewAction {
     ReviewAction::Approve { amount: fen(amount_fen) }
+}
+
+/// A timestamp.
+pub fn ts(text: &str) -> Timestamp {
+    Timestamp::parse(text).expect("valid timestamp")
 }
 
 /// A decision id.
@@ -977,7 +986,7 @@ pub async fn officers_are_registered_once<S: ReviewWorkflow + DecisionLog>(store
 pub async fn an_approval_within_the_officers_authority_is_final_at_once<S: ReviewWorkflow + DecisionLog>(store: S) {
     with_officers_and_decisions(&store, &[("D1", Outcome::Refer)]).await;
     assert_eq!(store.review_state("D1").await.expect("state"), ReviewState::Pending);
-    let done = store.review("D1", "li", approve(5_000_000), "harvest insured", AT).await.expect("approve");
+    let done = store.review("D1", "li", approve(5_000_000), "harvest insured", &at()).await.expect("approve");
     let approved = ReviewState::Approved { amount: fen(5_000_000), by: vec![oid("li")] };
     assert_eq!((done.step.seq, &done.state), (1, &approved));
     assert_eq!(store.review_state("D1").await.expect("state"), approved);
@@ -993,21 +1002,21 @@ pub async fn an_approval_above_authority_needs_a_second_officer_with_enough_auth
     store: S,
 ) {
     with_officers_and_decisions(&store, &[("D1", Outcome::Refer)]).await;
-    let made = store.review("D1", "li", approve(8_000_000), "two greenhouses", AT).await.expect("approve");
+    let made = store.review("D1", "li", approve(8_000_000), "two greenhouses", &at()).await.expect("approve");
     let awaiting = ReviewState::AwaitingCheck { maker: oid("li"), amount: fen(8_000_000) };
     assert_eq!(made.state, awaiting);
     assert_eq!(store.review_queue(10).await.expect("queue")[0].state, awaiting);
 
-    let own = refusal(store.review("D1", "li", ReviewAction::Confirm, "looks right", AT).await);
+    let own = refusal(store.review("D1", "li", ReviewAction::Confirm, "looks right", &at()).await);
     assert_eq!(own, ReviewRefusal::OwnApproval { officer: oid("li") });
-    let weak = refusal(store.review("D1", "zhao", ReviewAction::Confirm, "looks right", AT).await);
+    let weak = refusal(store.review("D1", "zhao", ReviewAction::Confirm, "looks right", &at()).await);
     assert!(matches!(weak, ReviewRefusal::CheckerAuthority { amount, .. } if amount == fen(8_000_000)), "{weak:?}");
-    let again = refusal(store.review("D1", "wang", approve(1_000), "smaller", AT).await);
+    let again = refusal(store.review("D1", "wang", approve(1_000), "smaller", &at()).await);
     assert_eq!(again, ReviewRefusal::AwaitingCheck);
     assert_eq!(store.review_actions("D1").await.expect("actions").len(), 1, "refusals write nothing");
     assert_eq!(store.review_state("D1").await.expect("state"), awaiting);
 
-    let checked = store.review("D1", "wang", ReviewAction::Confirm, "collateral verified", AT).await.expect("ok");
+    let checked = store.review("D1", "wang", ReviewAction::Confirm, "collateral verified", &at()).await.expect("ok");
     let approved = ReviewState::Approved { amount: fen(8_000_000), by: vec![oid("li"), oid("wang")] };
     assert_eq!((checked.step.seq, &checked.state), (2, &approved));
     assert_eq!(store.review_state("D1").await.expect("state"), approved);
@@ -1017,19 +1026,19 @@ pub async fn an_approval_above_authority_needs_a_second_officer_with_enough_auth
 pub async fn a_rejected_check_declines_and_declined_and_approved_are_final<S: ReviewWorkflow + DecisionLog>(store: S) {
     with_officers_and_decisions(&store, &[("D1", Outcome::Refer), ("D2", Outcome::Refer), ("D3", Outcome::Refer)])
         .await;
-    store.review("D1", "li", approve(8_000_000), "two greenhouses", AT).await.expect("approve");
-    let rejected = store.review("D1", "wang", ReviewAction::Reject, "debt too high", AT).await.expect("reject");
+    store.review("D1", "li", approve(8_000_000), "two greenhouses", &at()).await.expect("approve");
+    let rejected = store.review("D1", "wang", ReviewAction::Reject, "debt too high", &at()).await.expect("reject");
     assert_eq!(rejected.state, ReviewState::Declined { by: vec![oid("li"), oid("wang")] });
-    let declined = store.review("D2", "zhao", ReviewAction::Decline, "no income proof", AT).await.expect("decline");
+    let declined = store.review("D2", "zhao", ReviewAction::Decline, "no income proof", &at()).await.expect("decline");
     assert_eq!(declined.state, ReviewState::Declined { by: vec![oid("zhao")] });
     for (id, action) in
         [("D1", ReviewAction::Confirm), ("D1", approve(1)), ("D2", approve(1)), ("D2", ReviewAction::Reject)]
     {
-        assert_eq!(refusal(store.review(id, "wang", action, "second thoughts", AT).await), ReviewRefusal::Final);
+        assert_eq!(refusal(store.review(id, "wang", action, "second thoughts", &at()).await), ReviewRefusal::Final);
     }
     // Approved is final too.
-    store.review("D3", "wang", approve(100), "small", AT).await.expect("approve");
-    assert_eq!(refusal(store.review("D3", "li", ReviewAction::Decline, "no", AT).await), ReviewRefusal::Final);
+    store.review("D3", "wang", approve(100), "small", &at()).await.expect("approve");
+    assert_eq!(refusal(store.review("D3", "li", ReviewAction::Decline, "no", &at()).await), ReviewRefusal::Final);
     assert_eq!(store.review_actions("D3").await.expect("actions").len(), 1);
     assert_eq!(store.review_actions("D1").await.expect("actions").len(), 2, "refusals write nothing");
     assert_eq!(store.review_actions("D2").await.expect("actions").len(), 1, "refusals write nothing");
@@ -1044,19 +1053,19 @@ pub async fn only_referred_decisions_are_reviewed_and_malformed_actions_are_refu
         .await;
     for id in ["D1", "D2"] {
         assert_eq!(store.review_state(id).await.expect("state"), ReviewState::NotReferred);
-        let refused = refusal(store.review(id, "wang", ReviewAction::Decline, "policy exception", AT).await);
+        let refused = refusal(store.review(id, "wang", ReviewAction::Decline, "policy exception", &at()).await);
         assert_eq!(refused, ReviewRefusal::NotReferred);
     }
-    let zero = refusal(store.review("D3", "li", approve(0), "nothing", AT).await);
+    let zero = refusal(store.review("D3", "li", approve(0), "nothing", &at()).await);
     assert_eq!(zero, ReviewRefusal::AmountNotPositive { amount: fen(0) });
-    assert_eq!(refusal(store.review("D3", "li", ReviewAction::Decline, "", AT).await), ReviewRefusal::EmptyReason);
+    assert_eq!(refusal(store.review("D3", "li", ReviewAction::Decline, "", &at()).await), ReviewRefusal::EmptyReason);
     assert_eq!(
-        refusal(store.review("D3", "wang", ReviewAction::Confirm, "nothing to confirm", AT).await),
+        refusal(store.review("D3", "wang", ReviewAction::Confirm, "nothing to confirm", &at()).await),
         ReviewRefusal::NothingToCheck
     );
-    let unknown = store.review("D404", "li", ReviewAction::Decline, "who?", AT).await;
+    let unknown = store.review("D404", "li", ReviewAction::Decline, "who?", &at()).await;
     assert!(matches!(unknown, Err(StoreError::DecisionNotFound(_))), "{unknown:?}");
-    let stranger = store.review("D3", "nobody", ReviewAction::Decline, "who?", AT).await;
+    let stranger = store.review("D3", "nobody", ReviewAction::Decline, "who?", &at()).await;
     assert!(matches!(stranger, Err(StoreError::OfficerNotFound(_))), "{stranger:?}");
     assert!(matches!(store.review_state("D404").await, Err(StoreError::DecisionNotFound(_))));
     for id in ["D1", "D2", "D3"] {
@@ -1076,13 +1085,14 @@ pub async fn the_queue_lists_open_referrals_oldest_first<S: ReviewWorkflow + Dec
         ("D6", Outcome::Decline),
     ];
     with_officers_and_decisions(&store, &decisions).await;
-    store.review("D3", "li", approve(100), "small", AT).await.expect("approved at once");
-    store.review("D4", "li", approve(9_000_000), "large", AT).await.expect("awaits a check");
+    store.review("D3", "li", approve(100), "small", &at()).await.expect("approved at once");
+    store.review("D4", "li", approve(9_000_000), "large", &at()).await.expect("awaits a check");
     let queue = store.review_queue(10).await.expect("queue");
     let listed: Vec<(&str, &ReviewState)> = queue.iter().map(|q| (q.decision_id.as_str(), &q.state)).collect();
     let awaiting = ReviewState::AwaitingCheck { maker: oid("li"), amount: fen(9_000_000) };
     assert_eq!(listed, [("D1", &ReviewState::Pending), ("D4", &awaiting), ("D5", &ReviewState::Pending)]);
-    assert_eq!((queue[0].subject.as_str(), queue[0].decided_at.as_str()), ("A00001-D1", "2026-12-01T08:00:00Z"));
+    let first_item = (queue[0].subject.as_str(), queue[0].decided_at.to_string());
+    assert_eq!(first_item, ("A00001-D1", "2026-12-01T08:00:00Z".to_string()));
     let first: Vec<String> =
         store.review_queue(2).await.expect("queue").into_iter().map(|q| q.decision_id.to_string()).collect();
     assert_eq!(first, ["D1", "D4"]);
@@ -1123,9 +1133,9 @@ pub async fn only_approved_decisions_are_disbursed_and_reviewed_ones_up_to_the_a
         ("D5", Outcome::Refer),
     ];
     with_officers_and_decisions(&store, &decisions).await;
-    store.review("D3", "li", approve(9_000_000), "large", AT).await.expect("awaits a check");
-    store.review("D4", "li", ReviewAction::Decline, "no income proof", AT).await.expect("decline");
-    store.review("D5", "li", approve(4_000_000), "fits", AT).await.expect("approve");
+    store.review("D3", "li", approve(9_000_000), "large", &at()).await.expect("awaits a check");
+    store.review("D4", "li", ReviewAction::Decline, "no income proof", &at()).await.expect("decline");
+    store.review("D5", "li", approve(4_000_000), "fits", &at()).await.expect("approve");
     for id in ["D1", "D2", "D3", "D4"] {
         let refused = disbursement_refusal(disburse(&store, &disbursement(id, id, 100)).await);
         assert!(matches!(refused, DisbursementRefusal::NotApproved { .. }), "{id}: {refused:?}");

@@ -35,7 +35,7 @@ pub struct Page {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cursor {
     /// Its decision time.
-    pub decided_at: String,
+    pub decided_at: domain::Timestamp,
     /// Its decision id.
     pub decision_id: domain::DecisionId,
 }
@@ -43,7 +43,7 @@ pub struct Cursor {
 impl Cursor {
     /// The position just after `record`.
     pub fn after(record: &DecisionRecord) -> Cursor {
-        Cursor { decided_at: record.decided_at.clone(), decision_id: record.decision_id.clone() }
+        Cursor { decided_at: record.decided_at, decision_id: record.decision_id.clone() }
     }
 }
 
@@ -96,7 +96,7 @@ pub trait DecisionLog: Send + Sync {
         &self,
         decision_id: &str,
         request_id: &str,
-        requested_at: &str,
+        requested_at: &domain::Timestamp,
         channel: &str,
         note: &str,
     ) -> impl Future<Output = Result<ReviewRequest, StoreError>> + Send;

@@ -50,7 +50,7 @@ pub trait ReviewWorkflow: Send + Sync {
         officer_id: &str,
         action: ReviewAction,
         reason: &str,
-        acted_at: &str,
+        acted_at: &domain::Timestamp,
     ) -> impl Future<Output = Result<Reviewed, StoreError>> + Send;
 
     /// A decision's review state.

@@ -8,7 +8,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use domain::DecisionId;
+use domain::{DecisionId, Timestamp};
 use serde::{Deserialize, Serialize};
 
 /// What a decision says.
@@ -83,8 +83,8 @@ pub struct DecisionRecord {
     pub policy_version: String,
     /// The model artifact's id (content hash), when a model scored the applicant.
     pub model_id: Option<String>,
-    /// When it was decided (RFC 3339).
-    pub decided_at: String,
+    /// When it was decided.
+    pub decided_at: Timestamp,
     /// The whole record: terms, reasons, trace, features, versions. Stored and returned byte for byte.
     pub record_json: String,
 }
@@ -125,8 +125,8 @@ pub struct ReviewRequest {
     pub decision_id: DecisionId,
     /// Position in the decision's requests, from 1.
     pub seq: u32,
-    /// When it was asked (RFC 3339).
-    pub requested_at: String,
+    /// When it was asked.
+    pub requested_at: Timestamp,
     /// How it was asked (e.g. `branch`, `phone`, `app`).
     pub channel: String,
     /// What the applicant said.
@@ -219,7 +219,7 @@ mod tests {
             outcome: Outcome::Refer,
             policy_version: "p".into(),
             model_id: None,
-            decided_at: "2026-12-01T08:00:00+08:00".into(),
+            decided_at: Timestamp::parse("2026-12-01T08:00:00+08:00").expect("timestamp"),
             record_json: "{}".into(),
         }
     }

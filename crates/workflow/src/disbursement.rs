@@ -2,7 +2,7 @@
 //! ([`check_disbursable`]). A decision approved automatically or by review is disbursed once, a reviewed one at
 //! most at the approved amount; the client's request id makes that idempotent.
 
-use domain::{DecisionId, Money};
+use domain::{DecisionId, Money, Timestamp};
 use serde::{Deserialize, Serialize};
 
 use crate::decision::Outcome;
@@ -20,8 +20,8 @@ pub struct Disbursement {
     /// The amount paid out (whole fen in JSON, as `amount_fen`).
     #[serde(rename = "amount_fen", with = "domain::money::as_fen")]
     pub amount: Money,
-    /// When (RFC 3339).
-    pub disbursed_at: String,
+    /// When.
+    pub disbursed_at: Timestamp,
     /// SHA-256 (hex) of the request's canonical form: the same request id with another request is refused.
     pub request_sha256: String,
 }
@@ -142,7 +142,7 @@ mod tests {
             loan_id: "L-D1".into(),
             request_id: "r".into(),
             amount: Money::from_fen(1),
-            disbursed_at: "2026-12-01T08:00:00+08:00".into(),
+            disbursed_at: Timestamp::parse("2026-12-01T08:00:00+08:00").expect("timestamp"),
             request_sha256: String::new(),
         };
         assert_eq!(d.check(), Ok(()));

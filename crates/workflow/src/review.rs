@@ -8,7 +8,7 @@
 
 use std::fmt;
 
-use domain::{DecisionId, Money, OfficerId};
+use domain::{DecisionId, Money, OfficerId, Timestamp};
 use serde::{Deserialize, Serialize};
 
 use crate::decision::{Invalid, Subject};
@@ -25,8 +25,8 @@ pub struct Officer {
     /// The largest amount they may approve alone (whole fen in JSON, as `authority_fen`).
     #[serde(rename = "authority_fen", with = "domain::money::as_fen")]
     pub authority: Money,
-    /// When they were registered (RFC 3339).
-    pub registered_at: String,
+    /// When they were registered.
+    pub registered_at: Timestamp,
 }
 
 impl Officer {
@@ -117,8 +117,8 @@ pub struct ReviewStep {
     pub action: ReviewAction,
     /// Why, in their words.
     pub reason: String,
-    /// When (RFC 3339).
-    pub acted_at: String,
+    /// When.
+    pub acted_at: Timestamp,
 }
 
 /// Where a decision stands in manual review.
@@ -257,8 +257,8 @@ pub struct QueueItem {
     pub decision_id: DecisionId,
     /// Who or what was decided on.
     pub subject: String,
-    /// When it was decided (RFC 3339).
-    pub decided_at: String,
+    /// When it was decided.
+    pub decided_at: Timestamp,
     /// [`ReviewState::Pending`] or [`ReviewState::AwaitingCheck`].
     pub state: ReviewState,
 }
@@ -277,7 +277,7 @@ mod tests {
             name: officer_id.into(),
             branch: "990101".into(),
             authority: Money::from_fen(authority_fen),
-            registered_at: "2026-12-01T08:00:00Z".into(),
+            registered_at: Timestamp::parse("2026-12-01T08:00:00Z").expect("timestamp"),
         }
     }
 

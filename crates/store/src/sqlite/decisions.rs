@@ -7,7 +7,7 @@ use sqlx::sqlite::SqliteRow;
 use domain::DecisionId;
 use workflow::{DecisionRecord, Outcome, ReviewRequest};
 
-use super::{SqliteStore, corrupt, to_u32};
+use super::{SqliteStore, corrupt, timestamp, to_u32};
 use crate::StoreError;
 use crate::decisions::{DecisionLog, Page, Recorded, decided_before, decision_id_taken};
 
@@ -33,7 +33,7 @@ fn decision_from_row(row: &SqliteRow) -> Result<DecisionRecord, StoreError> {
         outcome: outcome(&row.try_get::<String, _>("outcome")?)?,
         policy_version: row.try_get("policy_version")?,
         model_id: row.try_get("model_id")?,
-        decided_at: row.try_get("decided_at")?,
+        decided_at: timestamp(&row.try_get::<String, _>("decided_at")?)?,
         record_json: row.try_get("record_json")?,
     })
 }
@@ -42,7 +42,7 @@ fn review_from_row(row: &SqliteRow) -> Result<ReviewRequest, StoreError> {
     Ok(ReviewRequest {
         decision_id: decision_id(&row.try_get::<String, _>("decision_id")?)?,
         seq: to_u32(row.try_get("seq")?, "review request seq")?,
-        requested_at: row.try_get("requested_at")?,
+        requested_at: timestamp(&row.try_get::<String, _>("requested_at")?)?,
         channel: row.try_get("channel")?,
         note: row.try_get("note")?,
         request_id: row.try_get("request_id")?,
@@ -79,7 +79,7 @@ async fn record_in(
     .bind(record.outcome.code())
     .bind(&record.policy_version)
     .bind(&record.model_id)
-    .bind(&record.decided_at)
+    .bind(record.decided_at.to_string())
     .bind(&record.record_json)
     .execute(&mut **tx)
     .await?;
@@ -116,7 +116,7 @@ impl DecisionLog for SqliteStore {
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(subject)
-            .bind(page.after.as_ref().map(|c| c.decided_at.as_str()))
+            .bind(page.after.as_ref().map(|c| c.decided_at.to_string()))
             .bind(page.after.as_ref().map(|c| c.decision_id.as_str()))
             .bind(i64::from(page.limit))
             .fetch_all(&self.pool)
@@ -128,7 +128,7 @@ impl DecisionLog for SqliteStore {
         &self,
         decision_id: &str,
         request_id: &str,
-        requested_at: &str,
+        requested_at: &domain::Timestamp,
         channel: &str,
         note: &str,
     ) -> Result<ReviewRequest, StoreError> {
@@ -163,7 +163,7 @@ impl DecisionLog for SqliteStore {
         )
         .bind(decision_id)
         .bind(seq)
-        .bind(requested_at)
+        .bind(requested_at.to_string())
         .bind(channel)
         .bind(note)
         .bind(request_id)
@@ -173,7 +173,7 @@ impl DecisionLog for SqliteStore {
         Ok(ReviewRequest {
             decision_id: decision,
             seq: to_u32(seq, "review request seq")?,
-            requested_at: requested_at.to_string(),
+            requested_at: *requested_at,
             channel: channel.to_string(),
             note: note.to_string(),
             request_id: Some(request_id.to_string()),

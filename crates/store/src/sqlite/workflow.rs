@@ -13,7 +13,7 @@ use workflow::{
 };
 
 use super::decisions::{decision_id, outcome};
-use super::{SqliteStore, corrupt, to_u32};
+use super::{SqliteStore, corrupt, timestamp, to_u32};
 use crate::StoreError;
 use crate::workflow::{Booking, Disbursed, ReviewWorkflow};
 
@@ -36,7 +36,7 @@ fn officer_from_row(row: &SqliteRow) -> Result<Officer, StoreError> {
         name: row.try_get("name")?,
         branch: row.try_get("branch")?,
         authority: Money::from_fen(row.try_get("authority_fen")?),
-        registered_at: row.try_get("registered_at")?,
+        registered_at: timestamp(&row.try_get::<String, _>("registered_at")?)?,
     })
 }
 
@@ -47,7 +47,7 @@ fn step_from_row(row: &SqliteRow) -> Result<ReviewStep, StoreError> {
         officer_id: officer_id(&row.try_get::<String, _>("officer_id")?)?,
         action: action_from_columns(&row.try_get::<String, _>("action")?, row.try_get("amount_fen")?)?,
         reason: row.try_get("reason")?,
-        acted_at: row.try_get("acted_at")?,
+        acted_at: timestamp(&row.try_get::<String, _>("acted_at")?)?,
     })
 }
 
@@ -57,7 +57,7 @@ fn disbursement_from_row(row: &SqliteRow) -> Result<Disbursement, StoreError> {
         loan_id: row.try_get("loan_id")?,
         request_id: row.try_get("request_id")?,
         amount: Money::from_fen(row.try_get("amount_fen")?),
-        disbursed_at: row.try_get("disbursed_at")?,
+        disbursed_at: timestamp(&row.try_get::<String, _>("disbursed_at")?)?,
         request_sha256: row.try_get("request_sha256")?,
     })
 }
@@ -136,7 +136,7 @@ impl ReviewWorkflow for SqliteStore {
         .bind(&officer.name)
         .bind(&officer.branch)
         .bind(officer.authority.fen())
-        .bind(&officer.registered_at)
+        .bind(officer.registered_at.to_string())
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
@@ -154,7 +154,7 @@ impl ReviewWorkflow for SqliteStore {
         officer_id: &str,
         action: ReviewAction,
         reason: &str,
-        acted_at: &str,
+        acted_at: &domain::Timestamp,
     ) -> Result<Reviewed, StoreError> {
         let refuse = |refusal| StoreError::Review { decision: decision_id.to_string(), refusal };
         check_reason(reason).map_err(refuse)?;
@@ -178,7 +178,7 @@ impl ReviewWorkflow for SqliteStore {
         .bind(action.code())
         .bind(action.amount().map(Money::fen))
         .bind(reason)
-        .bind(acted_at)
+        .bind(acted_at.to_string())
         .execute(&mut *tx)
         .await?;
         // The Rust transition and the schema's view must agree; if they do not, nothing is written.
@@ -194,7 +194,7 @@ impl ReviewWorkflow for SqliteStore {
             officer_id: officer.officer_id,
             action,
             reason: reason.to_string(),
-            acted_at: acted_at.to_string(),
+            acted_at: *acted_at,
         };
         Ok(Reviewed { step, state: next })
     }
@@ -225,7 +225,7 @@ impl ReviewWorkflow for SqliteStore {
                 Ok(QueueItem {
                     decision_id: decision_id(&row.try_get::<String, _>("decision_id")?)?,
                     subject: row.try_get("subject")?,
-                    decided_at: row.try_get("decided_at")?,
+                    decided_at: timestamp(&row.try_get::<String, _>("decided_at")?)?,
                     state: state_from_row(row)?.1,
                 })
             })
@@ -285,7 +285,7 @@ impl ReviewWorkflow for SqliteStore {
         .bind(&disbursement.loan_id)
         .bind(&disbursement.request_id)
         .bind(disbursement.amount.fen())
-        .bind(&disbursement.disbursed_at)
+        .bind(disbursement.disbursed_at.to_string())
         .bind(&disbursement.request_sha256)
         .execute(&mut *tx)
         .await?;

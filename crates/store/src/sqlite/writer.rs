@@ -125,7 +125,9 @@ impl DecisionWriter {
                             })?,
                             policy_version: row.get(4)?,
                             model_id: row.get(5)?,
-                            decided_at: row.get(6)?,
+                            decided_at: row.get::<_, String>(6)?.parse().map_err(|e: domain::TimestampError| {
+                                rusqlite::Error::FromSqlConversionFailure(6, rusqlite::types::Type::Text, e.into())
+                            })?,
                             record_json: row.get(7)?,
                         })
                     })
@@ -153,7 +155,7 @@ impl DecisionWriter {
                     record.outcome.code(),
                     record.policy_version,
                     record.model_id,
-                    record.decided_at,
+                    record.decided_at.to_string(),
                     record.record_json,
                 ])?;
                 results.push(Ok(Recorded::New));
