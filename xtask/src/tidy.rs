@@ -19,7 +19,7 @@ use serde_json::Value;
 
 /// Crates holding domain logic only: no I/O, no clock, no randomness of their own.
 const PURE_CRATES: &[&str] =
-    &["domain", "lending", "scoring", "policy", "features", "ingest", "monitor", "simulate", "text"];
+    &["domain", "lending", "scoring", "policy", "features", "ingest", "monitor", "simulate", "text", "workflow"];
 
 /// Packages that must never be in a pure crate's normal dependency closure.
 ///
@@ -35,19 +35,19 @@ const FORBIDDEN_DEPS: &[&str] = &[
 const FORBIDDEN_CALLS: &[&str] = &["Utc::now", "Local::now", "SystemTime::now", "Instant::now", "thread_rng"];
 
 /// The layers of the workspace, lowest first. A crate's `[dependencies]` may name only workspace crates of lower
-/// layers, so dependencies point downwards: the pure vocabulary at the bottom, then the lending core, keys and
-/// scoring, what is built on loans (features, the data contracts, which name the core's products, the simulator),
-/// loading (which owns the record register's contract), the store that implements the registers, deciding,
+/// layers, so dependencies point downwards: the pure vocabulary at the bottom, then the lending core, keys, scoring
+/// and the credit workflow's rules, what is built on loans (features, the data contracts, which name the core's
+/// products, the simulator), loading (which owns the record register's contract), then deciding and the store that
+/// implements the registers side by side,
 /// the service layer, the HTTP server and the binary on top. ARCHITECTURE.md's code map states this order in the
 /// words of [`layer_sentence`]. `xtask` is tooling, outside the layers.
 #[rustfmt::skip]
 const LAYERS: &[&[&str]] = &[
     &["domain", "policy"],
-    &["lending", "privacy", "scoring"],
+    &["lending", "privacy", "scoring", "workflow"],
     &["features", "ingest", "simulate"],
     &["integrate"],
-    &["store"],
-    &["decide"],
+    &["decide", "store"],
     &["app"],
     &["server"],
     &["cli"],

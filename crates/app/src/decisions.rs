@@ -8,7 +8,8 @@ use std::sync::Arc;
 
 use decide::{ApplicationRequest, Decided, Decider, Engine, Entry, Lineup, Scorer, VersionedPolicy, World};
 use domain::{Clock, CropCalendar, LprTable};
-use store::{DecisionLog, ModelRegistry, PolicyRegister, PolicyStatus, PolicySummary, Recorded, SqliteStore};
+use policy::lifecycle::PolicyStatus;
+use store::{DecisionLog, ModelRegistry, PolicyRegister, PolicySummary, Recorded, SqliteStore};
 
 use crate::error::{Error, ErrorCode};
 
@@ -109,11 +110,11 @@ pub async fn apply(
     store: &SqliteStore,
     request: &ApplicationRequest,
     clock: &dyn Clock,
-) -> Result<(store::DecisionRecord, Decided, bool), Error> {
+) -> Result<(workflow::DecisionRecord, Decided, bool), Error> {
     let decider = decider(store, &Setup::default()).await?;
     let screening = crate::screening::screening_of(store, &request.household_id, request.applied_on).await?;
     let request = request.clone().screened(screening);
-    let outcome = decider.decide(&request, &clock.now_rfc3339())?;
+    let outcome = decider.decide(&request, &clock.now())?;
     match store.record_decision(&outcome.record).await {
         Ok(Recorded::New) => Ok((outcome.record, outcome.decided, false)),
         Ok(Recorded::Existing(stored)) => Ok((stored, outcome.decided, true)),

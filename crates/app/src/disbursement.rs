@@ -11,9 +11,8 @@ use domain::{BorrowerId, Clock, CropCalendar, Date, LoanId, Money};
 use lending::{DatedEvent, Loan, LoanEvent, LoanTerms};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
-use store::{
-    Booking, DecisionLog, Disbursed, Disbursement, LoanStore, NewEvent, NewLoan, Outcome, ReviewState, ReviewWorkflow,
-};
+use store::{Booking, DecisionLog, Disbursed, LoanStore, NewEvent, NewLoan, ReviewWorkflow};
+use workflow::{Disbursement, DisbursementRefusal, Outcome, ReviewState};
 
 use crate::error::{Error, ErrorCode};
 use crate::loans::{Loans, Position};
@@ -150,7 +149,7 @@ where
     let mut decided = decided_terms(&record)?;
     if decision.outcome != Outcome::Approve {
         match store.review_state(id).await? {
-            ReviewState::Approved { amount_fen, .. } => decided.amount = Money::from_fen(amount_fen),
+            ReviewState::Approved { amount, .. } => decided.amount = amount,
             state => {
                 return Err(Error::coded(
                     ErrorCode::NotApproved,
@@ -181,8 +180,8 @@ where
         decision_id: decision.decision_id.clone(),
         loan_id: loan_id.as_str().to_owned(),
         request_id: request.request_id.clone(),
-        amount_fen: amount.fen(),
-        disbursed_at: clock.now_rfc3339(),
+        amount,
+        disbursed_at: clock.now(),
         request_sha256: hash,
     };
     let new = match store.record_disbursement(&disbursement, &booking).await {
@@ -191,8 +190,7 @@ where
         Ok(Disbursed::Existing(_)) => false,
         Err(store::StoreError::RequestReused { request_id }) => return Err(reused(&request_id)),
         Err(store::StoreError::Disbursement {
-            refusal: store::DisbursementRefusal::AlreadyDisbursed { request_id },
-            ..
+            refusal: DisbursementRefusal::AlreadyDisbursed { request_id }, ..
         }) => {
             return Err(Error::coded(
                 ErrorCode::AlreadyDisbursed,

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use domain::{Clock, Date};
 use scoring::artifact::{Artifact, InputColumn, Model, fingerprint};
 use scoring::data::{Column, Frame, read_folds};
+use scoring::lifecycle::ModelStatus;
 use scoring::metrics::{
     CalibrationBand, FairnessReport, LiftRow, Stability, auc, brier, calibration_table, csi, fairness_report, gini, ks,
     lift_table, log_loss, psi, quantile_edges,
@@ -17,7 +18,7 @@ use scoring::pipeline::{Kind, Step, TrainConfig, TrainData};
 use scoring::report::{FeatureSection, ModelInfo, ReportInput, feature_sections};
 use scoring::trees::FeatureKind;
 use serde::Serialize;
-use store::{ModelRecord, ModelRegistry, ModelStatus, ModelStatusChange, ModelSummary, SqliteStore};
+use store::{ModelRecord, ModelRegistry, ModelStatusChange, ModelSummary, SqliteStore};
 
 use crate::error::Error;
 use crate::files::write_atomically;

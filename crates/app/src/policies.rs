@@ -8,9 +8,10 @@ use std::sync::Arc;
 
 use decide::VersionedPolicy;
 use domain::Clock;
+use policy::lifecycle::PolicyStatus;
 use policy::{CompiledPolicy, Schema};
 use sha2::{Digest, Sha256};
-use store::{PolicyRegister, PolicyStatus, PolicySummary, PolicyVersion};
+use store::{PolicyRegister, PolicySummary, PolicyVersion};
 
 use crate::error::{Error, ErrorCode};
 use crate::page::{Page, PageRequest};

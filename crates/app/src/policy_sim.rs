@@ -14,7 +14,7 @@ use decide::{ApplicationRequest, Decided, Decider, VersionedPolicy};
 use domain::{Date, Money, add_months};
 use features::input::{Application, BorrowerRecords};
 use serde::Serialize;
-use store::Outcome;
+use workflow::Outcome;
 
 use crate::error::{Error, ErrorCode};
 

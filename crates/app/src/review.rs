@@ -1,12 +1,14 @@
 //! The manual review of referred decisions: an officer's action, bounded before the store's workflow sees it. An
 //! approval lends at most what the decision allowed — its limit, or where the policy set none the amount asked for
 //! — and never more than the product's cap (`decide::request::MAX_AMOUNT_YUAN`): more needs a new decision. Reasons and notes
-//! are required, not blank, and at most [`MAX_TEXT_CHARS`] characters. The maker-checker rules themselves are the
-//! store's (`store::ReviewWorkflow`).
+//! are required, not blank, and at most [`MAX_TEXT_CHARS`] characters. The maker-checker rules themselves are
+//! `workflow`'s (`workflow::ReviewState::after`), applied by the store in the recording transaction
+//! (`store::ReviewWorkflow`).
 
 use domain::{Clock, Money};
 use serde_json::Value;
-use store::{DecisionLog, ReviewAction, ReviewWorkflow, Reviewed};
+use store::{DecisionLog, ReviewWorkflow};
+use workflow::{ReviewAction, Reviewed};
 
 use crate::disbursement::decided_terms;
 use crate::error::{Error, ErrorCode};
@@ -49,25 +51,25 @@ pub async fn review<S: DecisionLog + ReviewWorkflow>(
     reason: &str,
 ) -> Result<Reviewed, Error> {
     text("reason", reason)?;
-    if let ReviewAction::Approve { amount_fen } = action {
+    if let ReviewAction::Approve { amount } = action {
         let decision = store.decision(decision_id).await?.ok_or_else(|| {
             Error::coded(ErrorCode::UnknownDecision, "decision", format!("decision {decision_id} not found"))
         })?;
         let record: Value = serde_json::from_str(&decision.record_json).map_err(Error::internal)?;
         let ceiling = approval_ceiling(&record)?;
-        if amount_fen <= 0 || amount_fen > ceiling.fen() {
+        if !amount.is_positive() || amount > ceiling {
             return Err(Error::coded(
                 ErrorCode::OutOfRange,
                 "amount_yuan",
                 format!(
                     "{} yuan is outside 0.01–{ceiling} yuan: the decision's limit and the product's cap (more needs a \
                      new decision)",
-                    Money::from_fen(amount_fen)
+                    amount
                 ),
             ));
         }
     }
-    Ok(store.review(decision_id, officer_id, action, reason, &clock.now_rfc3339()).await?)
+    Ok(store.review(decision_id, officer_id, action, reason, &clock.now()).await?)
 }
 
 #[cfg(test)]

@@ -214,12 +214,12 @@ pub fn credit_roster(decider: &Decider, village: &str, on: Date) -> Result<Roste
                 row.product = decided.terms.product;
                 row.reasons = decided.reasons.iter().map(|r| r.code.clone()).collect();
                 match decided.outcome {
-                    store::Outcome::Approve => {
+                    workflow::Outcome::Approve => {
                         totals.approved += 1;
                         totals.total_line_yuan = totals.total_line_yuan + decided.terms.limit;
                     }
-                    store::Outcome::Refer => totals.referred += 1,
-                    store::Outcome::Decline => {}
+                    workflow::Outcome::Refer => totals.referred += 1,
+                    workflow::Outcome::Decline => {}
                 }
             }
         }

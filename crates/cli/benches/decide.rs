@@ -80,6 +80,7 @@ fn main() {
     );
 
     // One decision; with `record`, also its immutable record as JSON.
+    let decided_at = domain::Timestamp::parse("2026-11-29T00:00:00+08:00").expect("a timestamp");
     let one = |request: &ApplicationRequest, record: bool| -> bool {
         let applicant = world.applicant(&request.household_id).expect("on file");
         let market = world.market(request.applied_on);
@@ -90,10 +91,10 @@ fn main() {
         let decided = engine.decide(policy, request, &applicant, &assessment).expect("the policy decides");
         if record {
             let id = decide::decision_id_of(&request.request_id);
-            let meta = RecordMeta { decision_id: &id, decided_at: "2026-11-29T00:00:00+08:00", arm, shadows: &[] };
-            std::hint::black_box(decide::to_store_record(request, &decided, &model_id, &meta));
+            let meta = RecordMeta { decision_id: &id, decided_at: &decided_at, arm, shadows: &[] };
+            std::hint::black_box(decide::decision_record(request, &decided, &model_id, &meta));
         }
-        std::hint::black_box(&decided).outcome == store::Outcome::Approve
+        std::hint::black_box(&decided).outcome == workflow::Outcome::Approve
     };
     let mut approved = 0;
     let (mut rates_core, mut rates_record) = (Vec::new(), Vec::new());

@@ -37,7 +37,7 @@ pub fn decision_text(decision_id: &str, household: &str, decided: &Decided) -> S
         out.push_str(&format!("  tier {tier}"));
     }
     out.push('\n');
-    if decided.outcome != store::Outcome::Decline {
+    if decided.outcome != workflow::Outcome::Decline {
         let rate =
             t.annual_rate.map_or("-".into(), |r| format!("{:.2}%", r.annual() * rust_decimal::Decimal::ONE_HUNDRED));
         out.push_str(&format!(
@@ -74,7 +74,7 @@ pub async fn apply_command(data_dir: &Path, file: &Path, format: Format) -> Resu
             serde_json::from_str(&record.record_json).map_err(|e| CliError::Internal(e.into()))?;
         return crate::print_json(&value);
     }
-    let mut text = decision_text(&record.decision_id, &record.subject, &decided);
+    let mut text = decision_text(record.decision_id.as_str(), &record.subject, &decided);
     if existing {
         text.push_str("  (decided before under this request id; nothing new was recorded)\n");
     }

@@ -6,9 +6,10 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use decide::ApplicationRequest;
-use store::{
-    DecisionLog, ModelRegistry, ModelStatus, Outcome, PolicyRegister, PolicyStatus, PolicyVersion, SqliteStore,
-};
+use policy::lifecycle::PolicyStatus;
+use scoring::lifecycle::ModelStatus;
+use store::{DecisionLog, ModelRegistry, PolicyRegister, PolicyVersion, SqliteStore};
+use workflow::Outcome;
 
 use app::decisions::{MODEL_NAME, POLICY_NAME, Setup, decider};
 
@@ -61,7 +62,8 @@ pub async fn decisions(dir: &Path) -> Result<(), CliError> {
 }
 
 async fn run(store: &SqliteStore) -> Result<(), CliError> {
-    let at = domain::Clock::now_rfc3339(&crate::SystemClock);
+    let now = domain::Clock::now(&crate::SystemClock);
+    let at = now.to_string();
     let (model_id, policy_id) = install_defaults(store, &at).await?;
     emit(&format!(
         "   champion model {MODEL_NAME} {} (registered by model-builder, promoted by risk-manager)\n   \
@@ -79,7 +81,7 @@ async fn run(store: &SqliteStore) -> Result<(), CliError> {
     let started = std::time::Instant::now();
     let mut outcomes = Vec::with_capacity(requests.len());
     for request in &requests {
-        outcomes.push(decider.decide(request, &at).map_err(|e| crate::decide::refused(e.into()))?);
+        outcomes.push(decider.decide(request, &now).map_err(|e| crate::decide::refused(e.into()))?);
     }
     let decide_secs = started.elapsed().as_secs_f64();
     let started = std::time::Instant::now();
@@ -117,7 +119,7 @@ async fn run(store: &SqliteStore) -> Result<(), CliError> {
     let mut declined = None;
     for wanted in Outcome::ALL {
         if let Some(o) = outcomes.iter().find(|o| o.decided.outcome == wanted) {
-            let text = decision_text(&o.record.decision_id, &o.record.subject, &o.decided);
+            let text = decision_text(o.record.decision_id.as_str(), &o.record.subject, &o.decided);
             emit(&format!("{}\n", text.lines().map(|l| format!("   {l}")).collect::<Vec<_>>().join("\n")))?;
             if wanted == Outcome::Decline {
                 declined = Some(o.record.decision_id.clone());
@@ -142,7 +144,13 @@ async fn run(store: &SqliteStore) -> Result<(), CliError> {
     }
     if let Some(id) = declined {
         let review = store
-            .request_review(&id, &format!("demo-review-{id}"), &at, "branch", "我家去年新增了养殖收入，请人工复核")
+            .request_review(
+                id.as_str(),
+                &format!("demo-review-{id}"),
+                &now,
+                "branch",
+                "我家去年新增了养殖收入，请人工复核",
+            )
             .await?;
         emit(&format!(
             "   The declined applicant asked for a person to review it (PIPL art. 24): request #{} on {id} is queued.\n\n",

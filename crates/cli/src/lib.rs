@@ -55,14 +55,10 @@ impl Clock for SystemClock {
         Date::from_ymd_opt(1970, 1, 1).unwrap_or_default() + chrono::Duration::days(i64::try_from(days).unwrap_or(0))
     }
 
-    fn now_rfc3339(&self) -> String {
+    fn now(&self) -> domain::Timestamp {
         let secs = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
-        let offset = i32::try_from(Self::UTC_OFFSET_SECS).unwrap_or(0);
-        let cst = chrono::FixedOffset::east_opt(offset).expect("China Standard Time is a valid offset");
-        chrono::DateTime::from_timestamp(i64::try_from(secs).unwrap_or(0), 0)
-            .unwrap_or_default()
-            .with_timezone(&cst)
-            .to_rfc3339()
+        let instant = chrono::DateTime::from_timestamp(i64::try_from(secs).unwrap_or(0), 0).unwrap_or_default();
+        domain::Timestamp::from_instant(instant.with_timezone(&domain::china_standard_time()))
     }
 }
 
@@ -198,7 +194,7 @@ async fn run_model(command: ModelCommand, data_dir: &Path) -> Result<(), CliErro
             model::list_command(data_dir, name.as_deref(), format == Format::Json).await
         }
         ModelCommand::Promote { id, to, reason, by } => {
-            let to: store::ModelStatus = to.parse().map_err(|e| CliError::input("to", e))?;
+            let to: scoring::lifecycle::ModelStatus = to.parse().map_err(|e| CliError::input("to", e))?;
             model::promote_command(data_dir, &id, to, &reason, &by).await
         }
         ModelCommand::Train { data, target, kind, folds, config, name, out, quiet } => {

@@ -150,7 +150,7 @@ pub async fn list_command(data_dir: &Path, name: Option<&str>, json: bool) -> Re
 pub async fn promote_command(
     data_dir: &Path,
     id: &str,
-    to: store::ModelStatus,
+    to: scoring::lifecycle::ModelStatus,
     reason: &str,
     by: &str,
 ) -> Result<(), CliError> {

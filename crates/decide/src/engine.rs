@@ -18,7 +18,7 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use scoring::artifact::{Artifact, Scored};
 use scoring::data::{Column, Frame};
 use serde::{Deserialize, Serialize};
-use store::Outcome;
+use workflow::Outcome;
 
 use crate::error::{DecideError, ErrorCode};
 use crate::request::ApplicationRequest;

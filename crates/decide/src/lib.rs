@@ -18,11 +18,13 @@ pub mod world;
 
 use std::sync::Arc;
 
+use domain::Timestamp;
+
 pub use engine::{
     Applicant, Assessment, Decided, Engine, EngineError, HarvestOf, Scorer, ShownReason, Terms, VersionedPolicy,
 };
 pub use error::{DecideError, ErrorCode};
-pub use record::{RecordMeta, decision_id_of, record_text, terms_of, to_store_record};
+pub use record::{RecordMeta, decision_id_of, decision_record, record_text, terms_of};
 pub use request::{ApplicationRequest, Screening};
 pub use split::{Arm, Entry, Lineup};
 pub use world::{Market, World};
@@ -42,7 +44,7 @@ pub struct Decider {
 #[derive(Debug, Clone)]
 pub struct Outcome {
     /// The record for the decision log.
-    pub record: store::DecisionRecord,
+    pub record: workflow::DecisionRecord,
     /// The acting policy's decision.
     pub decided: Decided,
     /// The arm that decided.
@@ -50,11 +52,11 @@ pub struct Outcome {
 }
 
 impl Decider {
-    /// Decides an application; `decided_at` is the decision time (RFC 3339). Refuses an unknown applicant, a
+    /// Decides an application; `decided_at` is the decision time. Refuses an unknown applicant, a
     /// date without a rate or market data, and (`no_policy`) an acting policy that decides terms the lending core
     /// cannot take; otherwise every application gets a decision. A shadow policy that cannot decide is left out of
     /// the record: it only watches, and must not stop a real decision.
-    pub fn decide(&self, request: &ApplicationRequest, decided_at: &str) -> Result<Outcome, DecideError> {
+    pub fn decide(&self, request: &ApplicationRequest, decided_at: &Timestamp) -> Result<Outcome, DecideError> {
         let applicant = self.world.applicant(&request.household_id).ok_or_else(|| {
             DecideError::field(
                 ErrorCode::UnknownApplicant,
@@ -88,7 +90,7 @@ impl Decider {
             .collect();
         let decision_id = decision_id_of(&request.request_id);
         let meta = RecordMeta { decision_id: &decision_id, decided_at, arm, shadows: &shadows };
-        let record = to_store_record(request, &decided, self.engine.scorer().model_id(), &meta);
+        let record = decision_record(request, &decided, self.engine.scorer().model_id(), &meta);
         Ok(Outcome { record, decided, arm })
     }
 }

@@ -2,6 +2,7 @@
 //! full trace, the feature values, the model's result and the exact policy and model versions, plus what shadow
 //! policies would have decided. Written once; the store refuses to change it.
 
+use domain::{DecisionId, Timestamp};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -28,9 +29,9 @@ pub fn summary_json(decided: &Decided) -> Value {
 #[derive(Debug, Clone)]
 pub struct RecordMeta<'a> {
     /// The decision id.
-    pub decision_id: &'a str,
-    /// When it was decided, RFC 3339.
-    pub decided_at: &'a str,
+    pub decision_id: &'a DecisionId,
+    /// When it was decided.
+    pub decided_at: &'a Timestamp,
     /// The arm of the champion/challenger split that decided.
     pub arm: Arm,
     /// The shadow policies' decisions.
@@ -56,8 +57,8 @@ impl serde::Serialize for FeatureValues<'_> {
 #[derive(serde::Serialize)]
 struct Record<'a> {
     format: &'static str,
-    decision_id: &'a str,
-    decided_at: &'a str,
+    decision_id: &'a DecisionId,
+    decided_at: &'a Timestamp,
     request: Value,
     outcome: &'static str,
     segment: &'a Option<String>,
@@ -114,21 +115,21 @@ pub fn record_text(request: &ApplicationRequest, decided: &Decided, model_id: &s
 }
 
 /// The record ready for the decision log.
-pub fn to_store_record(
+pub fn decision_record(
     request: &ApplicationRequest,
     decided: &Decided,
     model_id: &str,
     meta: &RecordMeta<'_>,
-) -> store::DecisionRecord {
-    store::DecisionRecord {
-        decision_id: meta.decision_id.to_owned(),
+) -> workflow::DecisionRecord {
+    workflow::DecisionRecord {
+        decision_id: meta.decision_id.clone(),
         request_id: request.request_id.clone(),
         request_sha256: request.sha256(),
         subject: request.household_id.clone(),
         outcome: decided.outcome,
         policy_version: decided.policy_version.clone(),
         model_id: Some(model_id.to_owned()),
-        decided_at: meta.decided_at.to_owned(),
+        decided_at: *meta.decided_at,
         record_json: record_text(request, decided, model_id, meta),
     }
 }
@@ -139,10 +140,11 @@ pub fn terms_of(record: &Value) -> Result<Terms, serde_json::Error> {
 }
 
 /// A decision id derived from the request id: the same request always gets the same id.
-pub fn decision_id_of(request_id: &str) -> String {
+pub fn decision_id_of(request_id: &str) -> DecisionId {
     use sha2::{Digest, Sha256};
     let digest = Sha256::digest(request_id.as_bytes());
-    format!("D{}", integrate::schema::hex(&digest[..10]))
+    DecisionId::parse(&format!("D{}", integrate::schema::hex(&digest[..10])))
+        .expect("'D' and 20 hex digits is a valid decision id")
 }
 
 #[cfg(test)]

@@ -10,13 +10,18 @@ use std::sync::Arc;
 use decide::{
     ApplicationRequest, Arm, Decider, Engine, Entry, ErrorCode, Lineup, Scorer, Screening, VersionedPolicy, World,
 };
-use domain::{Date, Money};
+use domain::{Date, Money, Timestamp};
 use features::input::{
     BorrowerRecords, BureauReport, Commodity, Context, FarmCrop, Grade, Household, Loan, Month, PriceRow, Rating,
     Repayment, Village,
 };
 use rust_decimal::Decimal;
-use store::Outcome;
+use workflow::Outcome;
+
+/// When the tests decide.
+fn at() -> Timestamp {
+    Timestamp::parse("2025-09-20T10:00:00+08:00").expect("a timestamp")
+}
 
 const VILLAGE: &str = "990101100000";
 
@@ -159,7 +164,7 @@ fn request(household: &str, change: impl FnOnce(&mut serde_json::Value, &mut Scr
 #[test]
 fn a_decision_carries_terms_in_fen_reasons_trace_features_and_versions() {
     let decider = decider(Lineup::single(default_policy("rural-microcredit@1")));
-    let outcome = decider.decide(&request("H0000001", |_, _| {}), "2025-09-20T10:00:00+08:00").expect("decided");
+    let outcome = decider.decide(&request("H0000001", |_, _| {}), &at()).expect("decided");
     let decided = &outcome.decided;
     assert_ne!(decided.outcome, Outcome::Decline, "a clean AAA household is not declined: {:?}", decided.reasons);
     let t = &decided.terms;
@@ -189,8 +194,8 @@ fn a_decision_carries_terms_in_fen_reasons_trace_features_and_versions() {
 #[test]
 fn the_same_request_decides_the_same_way() {
     let decider = decider(Lineup::single(default_policy("p")));
-    let a = decider.decide(&request("H0000001", |_, _| {}), "2025-09-20T10:00:00+08:00").expect("decided");
-    let b = decider.decide(&request("H0000001", |_, _| {}), "2025-09-20T10:00:00+08:00").expect("decided");
+    let a = decider.decide(&request("H0000001", |_, _| {}), &at()).expect("decided");
+    let b = decider.decide(&request("H0000001", |_, _| {}), &at()).expect("decided");
     assert_eq!(a.record, b.record);
 }
 
@@ -205,8 +210,7 @@ fn knock_outs_decline_with_their_reason_and_nothing_lent() {
         ("H0000002", |_, _| {}, "KO_AGE"),
     ];
     for (household, change, code) in cases {
-        let decided =
-            decider.decide(&request(household, change), "2025-09-20T10:00:00+08:00").expect("decided").decided;
+        let decided = decider.decide(&request(household, change), &at()).expect("decided").decided;
         assert_eq!(decided.outcome, Outcome::Decline, "{code}");
         assert_eq!(decided.reasons.first().map(|r| r.code.as_str()), Some(code));
         assert_eq!((decided.terms.limit, decided.terms.amount), (Money::ZERO, Money::ZERO));
@@ -218,14 +222,14 @@ fn knock_outs_decline_with_their_reason_and_nothing_lent() {
 #[test]
 fn unknown_applicants_and_missing_heads_are_refused() {
     let decider = decider(Lineup::single(default_policy("p")));
-    let e = decider.decide(&request("H9999999", |_, _| {}), "t").expect_err("unknown");
+    let e = decider.decide(&request("H9999999", |_, _| {}), &at()).expect_err("unknown");
     assert_eq!((e.code, e.field.as_deref()), (ErrorCode::UnknownApplicant, Some("household_id")));
     // H0000003 has no household head on file: the age rule cannot be applied.
-    let e = decider.decide(&request("H0000003", |_, _| {}), "t").expect_err("no head");
+    let e = decider.decide(&request("H0000003", |_, _| {}), &at()).expect_err("no head");
     assert_eq!(e.code, ErrorCode::UnknownApplicant);
     // Before the first LPR fixing there is no price.
     let e =
-        decider.decide(&request("H0000001", |j, _| j["applied_on"] = "2019-01-10".into()), "t").expect_err("no LPR");
+        decider.decide(&request("H0000001", |j, _| j["applied_on"] = "2019-01-10".into()), &at()).expect_err("no LPR");
     assert_eq!((e.code, e.field.as_deref()), (ErrorCode::OutOfRange, Some("applied_on")));
 }
 
@@ -272,7 +276,7 @@ fn dispatch_challenger_and_shadows() {
     assert_eq!(picked("crop", "2026-02-01").as_deref(), Some("next-year"));
     assert!(Lineup { active: Vec::new(), ..lineup.clone() }.champion(VILLAGE, "crop", d("2025-09-20")).is_none());
 
-    let outcome = decider(lineup.clone()).decide(&request("H0000001", |_, _| {}), "t").expect("decided");
+    let outcome = decider(lineup.clone()).decide(&request("H0000001", |_, _| {}), &at()).expect("decided");
     assert_eq!(outcome.arm, Arm::Champion);
     let record: serde_json::Value = serde_json::from_str(&outcome.record.record_json).expect("json");
     assert_eq!(record["shadow"][0]["policy_version"], "shadow-1");
@@ -280,10 +284,10 @@ fn dispatch_challenger_and_shadows() {
 
     // Every applicant in a 100% challenger arm, none in a 0% arm.
     let all = Lineup { challenger: Some((default_policy("challenger"), 10_000)), ..lineup.clone() };
-    let outcome = decider(all).decide(&request("H0000001", |_, _| {}), "t").expect("decided");
+    let outcome = decider(all).decide(&request("H0000001", |_, _| {}), &at()).expect("decided");
     assert_eq!((outcome.arm, outcome.decided.policy_version.as_str()), (Arm::Challenger, "challenger"));
     let none = Lineup { challenger: Some((default_policy("challenger"), 0)), ..lineup };
-    assert_eq!(decider(none).decide(&request("H0000001", |_, _| {}), "t").expect("decided").arm, Arm::Champion);
+    assert_eq!(decider(none).decide(&request("H0000001", |_, _| {}), &at()).expect("decided").arm, Arm::Champion);
 }
 
 #[test]
@@ -350,7 +354,7 @@ fn a_decision_never_sees_the_loan_booked_from_its_own_application() {
             lineup: Arc::new(Lineup::single(default_policy("p"))),
             world: Arc::new(world),
         };
-        decider.decide(&request("H0000001", |_, _| {}), "t").expect("decided").record
+        decider.decide(&request("H0000001", |_, _| {}), &at()).expect("decided").record
     };
     let [before, after] = [borrowers[0].clone(), borrowers[1].clone()].map(decide);
     assert_eq!(before, after);
@@ -366,7 +370,7 @@ fn the_lending_core_accepts_the_terms_of_every_product_the_policy_chooses() {
     let mut seen = std::collections::BTreeSet::new();
     for product in ["crop", "livestock", "business", "cooperative"] {
         let request = request("H0000001", |j, _| j["product"] = product.into());
-        let decided = decider.decide(&request, "t").expect("decided").decided;
+        let decided = decider.decide(&request, &at()).expect("decided").decided;
         let Some(chosen) = decided.terms.product else { continue };
         if let Err(e) = decided.terms.loan_terms(d("2025-09-25"), &calendar).expect("terms") {
             panic!("{product} → {chosen}: {e}");
@@ -402,15 +406,15 @@ fn a_policy_that_names_a_product_the_lending_core_does_not_offer_cannot_decide()
     let compiled = policy::load("balloon.json", &graph, &schema).expect("loads: the product is only text to it");
     let balloon = VersionedPolicy::new("balloon@1", Arc::new(compiled)).expect("binds");
     // Every other product is decided as before; the one the policy misnames is refused, naming it.
-    let crop = decider(Lineup::single(balloon.clone())).decide(&request("H0000001", |_, _| {}), "t");
+    let crop = decider(Lineup::single(balloon.clone())).decide(&request("H0000001", |_, _| {}), &at());
     assert_eq!(crop.expect("decided").decided.terms.product, Some(lending::ProductKind::HarvestBullet));
     let livestock = request("H0000001", |j, _| j["product"] = "livestock".into());
-    let e = decider(Lineup::single(balloon.clone())).decide(&livestock, "t").expect_err("unknown product");
+    let e = decider(Lineup::single(balloon.clone())).decide(&livestock, &at()).expect_err("unknown product");
     assert_eq!(e.code, ErrorCode::NoPolicy);
     assert!(e.message.contains("balloon@1") && e.message.contains("unknown product 'balloon'"), "{}", e.message);
     // As a shadow it is left out of the record and stops nothing.
     let lineup = Lineup { shadows: vec![balloon, default_policy("shadow")], ..Lineup::single(default_policy("p")) };
-    let outcome = decider(lineup).decide(&livestock, "t").expect("decided");
+    let outcome = decider(lineup).decide(&livestock, &at()).expect("decided");
     let record: serde_json::Value = serde_json::from_str(&outcome.record.record_json).expect("json");
     let shadows = record["shadow"].as_array().map(|s| s.iter().map(|s| s["policy_version"].clone()).collect());
     assert_eq!(shadows, Some(vec![serde_json::json!("shadow")]));

@@ -105,10 +105,15 @@ pub trait Clock {
     /// The current civil date.
     fn today(&self) -> Date;
 
-    /// The current instant in China Standard Time, RFC 3339 (`2026-12-06T19:33:02+08:00`), for the times records
-    /// are made at. A clock that only knows the date answers its midnight.
+    /// The current instant in China Standard Time (`2026-12-06T19:33:02+08:00`), for the times records are made
+    /// at. A clock that only knows the date answers its midnight.
+    fn now(&self) -> crate::Timestamp {
+        crate::Timestamp::midnight_cst(self.today())
+    }
+
+    /// [`Clock::now`] as RFC 3339 text.
     fn now_rfc3339(&self) -> String {
-        format!("{}T00:00:00+08:00", self.today())
+        self.now().to_string()
     }
 }
 

@@ -327,6 +327,16 @@ record_id!(
     RepaymentId,
     "repayment id"
 );
+record_id!(
+    /// An automated credit decision (e.g. `D04a3444af0cc0c1014b8`), derived from the client's request id.
+    DecisionId,
+    "decision id"
+);
+record_id!(
+    /// A loan officer (信贷员) who reviews referred decisions.
+    OfficerId,
+    "officer id"
+);
 
 #[cfg(test)]
 mod tests {

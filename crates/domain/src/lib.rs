@@ -13,16 +13,18 @@ pub mod lpr;
 pub mod money;
 pub mod party;
 pub mod rate;
+pub mod timestamp;
 
 pub use calendar::{Clock, Date, DateError, DayCount, FixedClock, add_months, days_between, end_of_month, parse_date};
 pub use crop::{Crop, CropCalendar, CropSeason, NoSeason, Region, UnknownCode};
 pub use digest::hex;
 pub use ids::{
-    ApplicationId, BorrowerId, CollateralId, GroupId, HouseholdId, IdError, InstallmentId, LoanId, MobileNumber,
-    NationalId, ProductId, RepaymentId, ScheduleId, VillageCode, gb11643_check_char,
+    ApplicationId, BorrowerId, CollateralId, DecisionId, GroupId, HouseholdId, IdError, InstallmentId, LoanId,
+    MobileNumber, NationalId, OfficerId, ProductId, RepaymentId, ScheduleId, VillageCode, gb11643_check_char,
 };
 pub use lpr::{LprError, LprFixing, LprTable, LprTenor};
 pub use money::{Allocation, Money, MoneyError, Rounding, UnroundedMoney};
 pub use party::{Borrower, Collateral, CollateralKind, Household, JointLiabilityGroup, PartyError, Village};
 pub use rate::{Rate, RateError};
 pub use rust_decimal::Decimal;
+pub use timestamp::{Timestamp, TimestampError, china_standard_time};

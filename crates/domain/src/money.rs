@@ -270,6 +270,24 @@ impl<'de> Deserialize<'de> for Money {
     }
 }
 
+/// Serde for money held as whole fen (an integer) rather than yuan text, for the formats that store and show
+/// `*_fen` integers (review actions, officers' authority, disbursements): `#[serde(with = "domain::money::as_fen")]`.
+pub mod as_fen {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use super::Money;
+
+    /// Writes the amount as its whole fen.
+    pub fn serialize<S: Serializer>(value: &Money, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_i64(value.fen())
+    }
+
+    /// Reads whole fen.
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Money, D::Error> {
+        i64::deserialize(deserializer).map(Money::from_fen)
+    }
+}
+
 impl Add for Money {
     type Output = Money;
     fn add(self, rhs: Money) -> Money {

@@ -6,7 +6,9 @@
 //! compiled graph over an [`Input`] and returns a [`Decision`]: the output fields and a trace of every node that ran
 //! (its inputs, its outputs, the rules or statements that matched). Evaluation is pure and deterministic.
 //!
-//! [`default_set`] holds the default rural-microcredit policy set shipped under `policies/default/`.
+//! [`default_set`] holds the default rural-microcredit policy set shipped under `policies/default/`; [`lifecycle`]
+//! the status of a stored policy version and its legal moves (maker-checker, no active version leaving without a
+//! successor).
 //! `docs/policies.md` describes the supported JDM subset.
 
 pub mod check;
@@ -15,6 +17,7 @@ pub mod default_set;
 pub mod eval;
 pub mod expr;
 pub mod jdm;
+pub mod lifecycle;
 pub mod load;
 pub mod schema;
 pub mod value;

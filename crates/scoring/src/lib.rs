@@ -11,12 +11,15 @@
 //! (gradient-boosted trees trained here, or LightGBM and XGBoost models imported, all scored and explained by
 //! one flat `TreeEnsemble` with exact TreeSHAP).
 //!
+//! [`lifecycle`] is a registered model's status and its legal moves (one champion per name).
+//!
 //! The crate is pure: no clock, no ambient randomness, no I/O beyond reading the files it is given.
 
 pub mod artifact;
 pub mod binning;
 pub mod calibration;
 pub mod data;
+pub mod lifecycle;
 pub mod logistic;
 pub mod metrics;
 pub mod pipeline;

@@ -148,10 +148,10 @@ pub async fn submit(State(server): State<Shared>, JsonBody(body): JsonBody) -> R
     let entries = server.reader.screening_of(&request.household_id)?;
     let screening = app::screening::as_of(&entries, request.applied_on);
     let request = request.screened(screening);
-    let outcome = decider.decide(&request, &server.clock.now_rfc3339())?;
+    let outcome = decider.decide(&request, &server.clock.now())?;
     let record_json = outcome.record.record_json.clone();
     let made = DecisionMark::made(
-        outcome.record.decision_id.clone(),
+        outcome.record.decision_id.to_string(),
         outcome.decided.outcome.code(),
         outcome.decided.segment.clone(),
     );
@@ -159,7 +159,7 @@ pub async fn submit(State(server): State<Shared>, JsonBody(body): JsonBody) -> R
     let (mut response, mark) = match server.journal.record(outcome.record).await? {
         Recorded::New => (summary_response(StatusCode::CREATED, &record_json)?, made),
         Recorded::Existing(stored) => {
-            (summary_response(StatusCode::OK, &stored.record_json)?, DecisionMark::returned(stored.decision_id))
+            (summary_response(StatusCode::OK, &stored.record_json)?, DecisionMark::returned(stored.decision_id.into()))
         }
     };
     response.extensions_mut().insert(mark);
@@ -209,7 +209,7 @@ pub async fn of_household(
     let body = format!("[{}]", records.iter().map(|r| r.record_json.as_str()).collect::<Vec<_>>().join(","));
     let mut response = record_response(StatusCode::OK, body);
     if let Some(last) = records.last().filter(|_| more) {
-        link_next(&mut response, &format!("/v1/households/{id}/decisions"), limit, &last.decision_id);
+        link_next(&mut response, &format!("/v1/households/{id}/decisions"), limit, last.decision_id.as_str());
     }
     Ok(response)
 }
@@ -251,7 +251,7 @@ pub async fn request_review(
     if body.note.chars().count() > app::review::MAX_TEXT_CHARS {
         app::review::text("note", &body.note)?;
     }
-    let at = server.clock.now_rfc3339();
+    let at = server.clock.now();
     let review = server.store.request_review(&id, &body.request_id, &at, &body.channel, &body.note).await?;
     Ok((StatusCode::CREATED, axum::Json(review)).into_response())
 }

@@ -15,8 +15,9 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use store::{DecisionRecord, DecisionWriter, Durability, Recorded, SqliteStore, StoreError};
+use store::{DecisionWriter, Durability, Recorded, SqliteStore, StoreError};
 use tokio::sync::{mpsc, oneshot};
+use workflow::DecisionRecord;
 
 use crate::telemetry::Histogram;
 

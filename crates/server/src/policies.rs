@@ -5,9 +5,10 @@
 use app::ErrorCode;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
+use policy::lifecycle::PolicyStatus;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use store::{PolicyRegister, PolicyStatus, PolicySummary};
+use store::{PolicyRegister, PolicySummary};
 
 use super::Shared;
 use super::error::{ApiError, ErrorBody, parse_body};

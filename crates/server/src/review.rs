@@ -1,28 +1,30 @@
 //! The manual-review workflow over HTTP: loan officers with their authority (`POST /v1/officers`), the queue of
 //! referred decisions awaiting a person (`GET /v1/review-queue`), and an officer's action on one
 //! (`POST /v1/decisions/{id}/review`: approve with an amount, decline, or, as the second person, confirm or reject
-//! an approval above the first officer's authority). The store enforces every rule (`store::ReviewWorkflow`).
+//! an approval above the first officer's authority). The rules are `workflow`'s; the store applies them in its
+//! transactions (`store::ReviewWorkflow`).
 
 use app::ErrorCode;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use domain::Money;
+use domain::{Money, OfficerId};
 use serde::Deserialize;
-use store::{Officer, ReviewAction, ReviewWorkflow, StoreError};
+use store::{ReviewWorkflow, StoreError};
+use workflow::{Officer, ReviewAction};
 
 use super::Shared;
 use super::error::{ApiError, ErrorBody, parse_body};
 use crate::limits::JsonBody;
 
-/// Amount in yuan (at most two decimals) to fen, naming the field.
-fn fen(field: &str, text: &str) -> Result<i64, ApiError> {
+/// Amount in yuan (at most two decimals), naming the field.
+fn amount(field: &str, text: &str) -> Result<Money, ApiError> {
     let money = Money::parse_yuan(text)
         .map_err(|e| ApiError::unprocessable(ErrorCode::InvalidField, field, format!("'{text}': {e}")))?;
     if money.is_negative() {
         return Err(ApiError::unprocessable(ErrorCode::OutOfRange, field, "is negative"));
     }
-    Ok(money.fen())
+    Ok(money)
 }
 
 /// An officer to register.
@@ -53,18 +55,20 @@ pub async fn register(State(server): State<Shared>, JsonBody(body): JsonBody) ->
     crate::limits::identifier("officer_id", &body.officer_id)?;
     crate::limits::identifier("branch", &body.branch)?;
     app::review::text("name", &body.name)?;
+    let officer_id = OfficerId::parse(&body.officer_id)
+        .map_err(|e| ApiError::unprocessable(ErrorCode::InvalidField, "officer_id", e))?;
     let officer = Officer {
-        officer_id: body.officer_id,
+        officer_id,
         name: body.name,
         branch: body.branch,
-        authority_fen: fen("authority_yuan", &body.authority_yuan)?,
-        registered_at: server.clock.now_rfc3339(),
+        authority: amount("authority_yuan", &body.authority_yuan)?,
+        registered_at: server.clock.now(),
     };
-    let existing = server.store.officer(&officer.officer_id).await?;
+    let existing = server.store.officer(officer.officer_id.as_str()).await?;
     let stored = match existing {
         // Registered before: the same officer is a no-op, whenever it was registered.
-        Some(o) if Officer { registered_at: o.registered_at.clone(), ..officer.clone() } == o => o,
-        Some(_) => return Err(StoreError::OfficerClash(officer.officer_id).into()),
+        Some(o) if Officer { registered_at: o.registered_at, ..officer.clone() } == o => o,
+        Some(_) => return Err(StoreError::OfficerClash(officer.officer_id.to_string()).into()),
         None => {
             server.store.register_officer(&officer).await?;
             officer
@@ -157,7 +161,7 @@ pub async fn review(
 ) -> Result<Response, ApiError> {
     let (officer_id, action, reason) = match parse_body::<ReviewBody>(&body)? {
         ReviewBody::Approve { officer_id, amount_yuan, reason } => {
-            (officer_id, ReviewAction::Approve { amount_fen: fen("amount_yuan", &amount_yuan)? }, reason)
+            (officer_id, ReviewAction::Approve { amount: amount("amount_yuan", &amount_yuan)? }, reason)
         }
         ReviewBody::Decline { officer_id, reason } => (officer_id, ReviewAction::Decline, reason),
         ReviewBody::Confirm { officer_id, reason } => (officer_id, ReviewAction::Confirm, reason),

@@ -14,12 +14,18 @@ use lending::{
     Bucket, Change, DatedEvent, FiveCategory, LoanEvent, LoanStatus, LoanTerms, Posting, StatusChange, TermsRequest,
 };
 
+use ::workflow::{
+    DecisionRecord, Disbursement, DisbursementRefusal, Invalid, Officer, Outcome, ReviewAction, ReviewRefusal,
+    ReviewState, Reviewed,
+};
+use domain::{DecisionId, OfficerId, Timestamp};
+use policy::lifecycle::PolicyStatus;
+use scoring::lifecycle::ModelStatus;
+
 use crate::{
-    Appended, Booking, Cell, CellType, Cursor, DecisionLog, DecisionRecord, Disbursed, Disbursement,
-    DisbursementRefusal, LoadCounts, LoadInfo, LoanStore, ModelRecord, ModelRegistry, ModelStatus, ModelStatusChange,
-    NewEvent, NewLoan, NewRecord, Officer, Outcome, Page, PolicyRegister, PolicyStatus, PolicyVersion,
-    QuarantineRecord, RecordColumn, RecordLoad, RecordStore, RecordTable, Recorded, ReviewAction, ReviewRefusal,
-    ReviewState, ReviewWorkflow, Reviewed, StoreError,
+    Appended, Booking, Cell, CellType, Cursor, DecisionLog, Disbursed, LoadCounts, LoadInfo, LoanStore, ModelRecord,
+    ModelRegistry, ModelStatusChange, NewEvent, NewLoan, NewRecord, Page, PolicyRegister, PolicyVersion,
+    QuarantineRecord, RecordColumn, RecordLoad, RecordStore, RecordTable, Recorded, ReviewWorkflow, StoreError,
 };
 use integrate::register::{Filter, RegisterError, Versions};
 
@@ -393,16 +399,14 @@ pub async fn the_lifecycle_allows_only_legal_moves<S: ModelRegistry>(store: S) {
     assert_eq!(changes, std::slice::from_ref(&expected));
     assert!(move_to(&store, id, ModelStatus::Challenger).await.is_empty(), "staying put changes nothing");
     let err = store.set_model_status(id, ModelStatus::Candidate, "2026-05-04T00:00:00Z", "committee", "x").await;
-    let Err(err @ StoreError::IllegalModelMove { .. }) = err else {
-        panic!("challenger -> candidate must fail: {err:?}")
-    };
+    let Err(err @ StoreError::ModelMove { .. }) = err else { panic!("challenger -> candidate must fail: {err:?}") };
     assert_eq!(
         err.to_string(),
         format!("model {id}: no model returns to candidate; cannot move from challenger to candidate")
     );
     assert_eq!(move_to(&store, id, ModelStatus::Champion).await.len(), 1, "challenger -> champion");
     let err = store.set_model_status(id, ModelStatus::Candidate, "2026-05-04T00:00:00Z", "committee", "x").await;
-    assert!(matches!(err, Err(StoreError::IllegalModelMove { .. })), "champion -> candidate must fail: {err:?}");
+    assert!(matches!(err, Err(StoreError::ModelMove { .. })), "champion -> candidate must fail: {err:?}");
     assert_eq!(move_to(&store, id, ModelStatus::Challenger).await.len(), 1, "champion -> challenger (demoted)");
     assert_eq!(move_to(&store, id, ModelStatus::Retired).await.len(), 1, "challenger -> retired");
     let steps: Vec<(Option<ModelStatus>, ModelStatus)> =
@@ -494,7 +498,7 @@ pub async fn retired_is_final<S: ModelRegistry>(store: S) {
     move_to(&store, &record.id, ModelStatus::Retired).await;
     for to in [ModelStatus::Candidate, ModelStatus::Champion, ModelStatus::Challenger] {
         let err = store.set_model_status(&record.id, to, "2026-07-01T00:00:00Z", "committee", "revive").await;
-        let Err(err @ StoreError::IllegalModelMove { .. }) = err else { panic!("retired -> {to} must fail: {err:?}") };
+        let Err(err @ StoreError::ModelMove { .. }) = err else { panic!("retired -> {to} must fail: {err:?}") };
         assert_eq!(err.to_string(), format!("model {}: retired is final; cannot move from retired to {to}", record.id));
     }
     assert!(move_to(&store, &record.id, ModelStatus::Retired).await.is_empty(), "retiring again changes nothing");
@@ -564,14 +568,14 @@ pub async fn screening_entries_are_recorded_once<S: crate::ScreeningRegister>(st
 /// A decision about subject `A00001-0001` under `request_id`, whose request hash is `request_hash` 64 times.
 pub fn decision_record(decision_id: &str, request_id: &str, request_hash: char, outcome: Outcome) -> DecisionRecord {
     DecisionRecord {
-        decision_id: decision_id.to_string(),
+        decision_id: did(decision_id),
         request_id: request_id.to_string(),
         request_sha256: request_hash.to_string().repeat(64),
         subject: "A00001-0001".to_string(),
         outcome,
         policy_version: "rural-default@2026-12-01".to_string(),
         model_id: Some("a".repeat(64)),
-        decided_at: format!("2026-12-01T08:00:0{}Z", decision_id.len() % 10),
+        decided_at: ts(&format!("2026-12-01T08:00:0{}Z", decision_id.len() % 10)),
         record_json: format!(r#"{{"outcome":"{}","reasons":[]}}"#, outcome.code()),
     }
 }
@@ -599,7 +603,7 @@ pub async fn a_request_is_decided_once<S: DecisionLog>(store: S) {
     assert_eq!(store.record_decision(&first).await.expect("recorded"), Recorded::New);
     assert_eq!(store.decision("D1").await.expect("read"), Some(first.clone()));
     // The same request again, even with another decision computed for it: the stored one comes back.
-    let again = DecisionRecord { decision_id: "D2".to_string(), outcome: Outcome::Decline, ..first.clone() };
+    let again = DecisionRecord { decision_id: did("D2"), outcome: Outcome::Decline, ..first.clone() };
     assert_eq!(store.record_decision(&again).await.expect("idempotent"), Recorded::Existing(first.clone()));
     assert!(store.decision("D2").await.expect("read").is_none(), "no second decision");
     // The same id for a different request: refused.
@@ -618,7 +622,7 @@ pub async fn malformed_decisions_are_refused<S: DecisionLog>(store: S) {
     let bad =
         DecisionRecord { record_json: "not json".to_string(), ..decision_record("D4", "req-4", 'c', Outcome::Refer) };
     let refused = store.record_decision(&bad).await;
-    assert!(matches!(refused, Err(StoreError::InvalidDecision { field: "record_json", .. })), "{refused:?}");
+    assert!(matches!(refused, Err(StoreError::Invalid(Invalid::Field { field: "record_json", .. }))), "{refused:?}");
     assert!(store.decision("D4").await.expect("read").is_none());
     assert!(store.decision_for_request("req-4").await.expect("read").is_none());
 }
@@ -631,7 +635,7 @@ pub async fn decisions_page_without_gaps_or_repeats<S: DecisionLog>(store: S) {
     }
     let all = store.decisions_of("A00001-0001", &ALL).await.expect("read");
     assert_eq!(all.len(), 30);
-    let order: Vec<(&str, &str)> = all.iter().map(|d| (d.decided_at.as_str(), d.decision_id.as_str())).collect();
+    let order: Vec<(String, &str)> = all.iter().map(|d| (d.decided_at.to_string(), d.decision_id.as_str())).collect();
     let mut sorted = order.clone();
     sorted.sort_unstable();
     assert_eq!(order, sorted, "oldest first, then by id");
@@ -654,14 +658,15 @@ pub async fn only_declines_and_referrals_can_be_reviewed<S: DecisionLog>(store: 
     store.record_decision(&decision_record("D1", "req-1", 'a', Outcome::Approve)).await.expect("approve");
     store.record_decision(&decision_record("D22", "req-2", 'b', Outcome::Decline)).await.expect("decline");
     store.record_decision(&decision_record("D333", "req-3", 'c', Outcome::Refer)).await.expect("refer");
-    let review = store.request_review("D22", "rr-1", "2026-12-02T09:00:00Z", "branch", "my harvest was insured").await;
+    let review =
+        store.request_review("D22", "rr-1", &ts("2026-12-02T09:00:00Z"), "branch", "my harvest was insured").await;
     let review = review.expect("a decline can be reviewed");
     assert_eq!(review.seq, 1);
-    let referred = store.request_review("D333", "rr-9", "2026-12-02T09:00:00Z", "phone", "").await;
+    let referred = store.request_review("D333", "rr-9", &ts("2026-12-02T09:00:00Z"), "phone", "").await;
     assert_eq!(referred.expect("a referral can be reviewed").seq, 1, "sequence numbers are per decision");
-    let approved = store.request_review("D1", "rr-3", "2026-12-02T09:00:00Z", "branch", "").await;
-    assert!(matches!(approved, Err(StoreError::InvalidDecision { field: "outcome", .. })), "{approved:?}");
-    let unknown = store.request_review("D404", "rr-4", "2026-12-02T09:00:00Z", "branch", "").await;
+    let approved = store.request_review("D1", "rr-3", &ts("2026-12-02T09:00:00Z"), "branch", "").await;
+    assert!(matches!(approved, Err(StoreError::Invalid(Invalid::NotReviewable { .. }))), "{approved:?}");
+    let unknown = store.request_review("D404", "rr-4", &ts("2026-12-02T09:00:00Z"), "branch", "").await;
     assert!(matches!(unknown, Err(StoreError::DecisionNotFound(_))), "{unknown:?}");
     assert!(store.review_requests("D1").await.expect("read").is_empty(), "the refused request is not stored");
     assert_eq!(store.review_requests("D22").await.expect("read"), vec![review]);
@@ -671,14 +676,14 @@ pub async fn only_declines_and_referrals_can_be_reviewed<S: DecisionLog>(store: 
 /// the id for a different request is refused.
 pub async fn review_requests_are_idempotent_by_request_id<S: DecisionLog>(store: S) {
     store.record_decision(&decision_record("D22", "req-2", 'b', Outcome::Decline)).await.expect("decline");
-    let first = store.request_review("D22", "rr-1", "2026-12-02T09:00:00Z", "branch", "insured").await;
+    let first = store.request_review("D22", "rr-1", &ts("2026-12-02T09:00:00Z"), "branch", "insured").await;
     let first = first.expect("a decline can be reviewed");
-    let second = store.request_review("D22", "rr-2", "2026-12-03T09:00:00Z", "phone", "").await.expect("again");
+    let second = store.request_review("D22", "rr-2", &ts("2026-12-03T09:00:00Z"), "phone", "").await.expect("again");
     assert_eq!(second.seq, 2);
     // The same request again is recorded once; its id for another request is refused.
-    let replay = store.request_review("D22", "rr-2", "2026-12-04T09:00:00Z", "phone", "").await.expect("replay");
+    let replay = store.request_review("D22", "rr-2", &ts("2026-12-04T09:00:00Z"), "phone", "").await.expect("replay");
     assert_eq!(replay, second);
-    let reused = store.request_review("D22", "rr-2", "2026-12-04T09:00:00Z", "phone", "changed").await;
+    let reused = store.request_review("D22", "rr-2", &ts("2026-12-04T09:00:00Z"), "phone", "changed").await;
     assert!(matches!(reused, Err(StoreError::RequestReused { .. })), "{reused:?}");
     assert_eq!(store.review_requests("D22").await.expect("read"), vec![first, second]);
 }
@@ -738,9 +743,9 @@ pub async fn a_policy_runs_only_after_a_second_person_approves_it<S: PolicyRegis
     assert_eq!(store.submit_policy(&v).await.expect("same again").status, PolicyStatus::Submitted);
     assert_eq!(store.policies(None).await.expect("list").len(), 1, "submitting again stores nothing");
     let early = store.move_policy(&id, PolicyStatus::Active, "chief.wang", "2026-11-10T09:00:00Z", "").await;
-    assert!(matches!(early, Err(StoreError::IllegalPolicyMove { .. })), "{early:?}");
+    assert!(matches!(early, Err(StoreError::PolicyMove { .. })), "{early:?}");
     let self_approved = store.move_policy(&id, PolicyStatus::Approved, "risk.li", "2026-11-10T09:00:00Z", "").await;
-    assert!(matches!(self_approved, Err(StoreError::IllegalPolicyMove { .. })), "{self_approved:?}");
+    assert!(matches!(self_approved, Err(StoreError::PolicyMove { .. })), "{self_approved:?}");
     assert_eq!(policy_status(&store, &id).await, Some(PolicyStatus::Submitted), "refused moves write nothing");
     run_policy(&store, 'a').await;
     assert_eq!(policy_status(&store, &id).await, Some(PolicyStatus::Active));
@@ -756,9 +761,18 @@ pub async fn an_active_version_leaves_only_for_a_successor_and_retired_is_final<
     store.submit_policy(&v).await.expect("submit");
     run_policy(&store, 'a').await;
     let alone = store.move_policy(&id, PolicyStatus::Retired, "chief.wang", "2026-12-01T00:00:00Z", "").await;
-    assert!(matches!(alone, Err(StoreError::IllegalPolicyMove { to: PolicyStatus::Retired, .. })), "{alone:?}");
+    assert!(
+        matches!(
+            alone,
+            Err(StoreError::PolicyMove {
+                refusal: policy::lifecycle::IllegalPolicyMove { to: PolicyStatus::Retired, .. },
+                ..
+            })
+        ),
+        "{alone:?}"
+    );
     let shadowed = store.move_policy(&id, PolicyStatus::Shadow, "chief.wang", "2026-12-01T00:00:00Z", "").await;
-    assert!(matches!(shadowed, Err(StoreError::IllegalPolicyMove { .. })), "{shadowed:?}");
+    assert!(matches!(shadowed, Err(StoreError::PolicyMove { .. })), "{shadowed:?}");
     assert_eq!(policy_status(&store, &id).await, Some(PolicyStatus::Active));
     let successor = policy_version('c', "2026.2", "", "", "2026-06-01");
     store.submit_policy(&successor).await.expect("submit the successor");
@@ -769,7 +783,7 @@ pub async fn an_active_version_leaves_only_for_a_successor_and_retired_is_final<
         .expect("retire");
     assert_eq!(retired.status, PolicyStatus::Retired);
     let back = store.move_policy(&id, PolicyStatus::Active, "chief.wang", "2026-12-02T00:00:00Z", "").await;
-    assert!(matches!(back, Err(StoreError::IllegalPolicyMove { .. })), "retired is final: {back:?}");
+    assert!(matches!(back, Err(StoreError::PolicyMove { .. })), "retired is final: {back:?}");
     assert_eq!(policy_status(&store, &id).await, Some(PolicyStatus::Retired));
 }
 
@@ -823,14 +837,14 @@ pub async fn dispatch_picks_the_most_specific_active_version_in_effect<S: Policy
 /// A decision about subject `A00001-<id>` under request `req-<id>`, decided at `decided_at`.
 pub fn decision(id: &str, outcome: Outcome, decided_at: &str) -> DecisionRecord {
     DecisionRecord {
-        decision_id: id.to_string(),
+        decision_id: did(id),
         request_id: format!("req-{id}"),
         request_sha256: "a".repeat(64),
         subject: format!("A00001-{id}"),
         outcome,
         policy_version: "rural-default@2026-12-01".to_string(),
         model_id: None,
-        decided_at: decided_at.to_string(),
+        decided_at: ts(decided_at),
         record_json: format!(r#"{{"outcome":"{}"}}"#, outcome.code()),
     }
 }
@@ -838,22 +852,22 @@ pub fn decision(id: &str, outcome: Outcome, decided_at: &str) -> DecisionRecord 
 /// An officer of branch 990101 who may approve up to `authority_fen` alone.
 pub fn officer(id: &str, authority_fen: i64) -> Officer {
     Officer {
-        officer_id: id.to_string(),
+        officer_id: oid(id),
         name: format!("Officer {id}"),
         branch: "990101".to_string(),
-        authority_fen,
-        registered_at: "2026-12-01T00:00:00Z".to_string(),
+        authority: Money::from_fen(authority_fen),
+        registered_at: ts("2026-12-01T00:00:00Z"),
     }
 }
 
 /// The disbursement of `amount_fen` for a decision as loan `L-<decision_id>`, whose request hash is the amount.
 pub fn disbursement(decision_id: &str, request_id: &str, amount_fen: i64) -> Disbursement {
     Disbursement {
-        decision_id: decision_id.to_string(),
+        decision_id: did(decision_id),
         loan_id: format!("L-{decision_id}"),
         request_id: request_id.to_string(),
-        amount_fen,
-        disbursed_at: "2026-12-03T10:00:00Z".to_string(),
+        amount: Money::from_fen(amount_fen),
+        disbursed_at: ts("2026-12-03T10:00:00Z"),
         request_sha256: format!("{amount_fen:064}"),
     }
 }
@@ -865,7 +879,7 @@ pub fn booking(d: &Disbursement) -> Booking {
     let day = loan.terms.start();
     let approved =
         NewEvent { dated: DatedEvent { date: day, event: LoanEvent::Approved { by: "li".into() } }, key: None };
-    let paid = DatedEvent { date: day, event: LoanEvent::Disbursed { amount: Money::from_fen(d.amount_fen) } };
+    let paid = DatedEvent { date: day, event: LoanEvent::Disbursed { amount: d.amount } };
     Booking {
         loan,
         events: vec![(approved, Vec::new()), (NewEvent { dated: paid, key: Some(d.request_id.clone()) }, Vec::new())],
@@ -889,10 +903,32 @@ pub async fn disburse<S: ReviewWorkflow>(store: &S, d: &Disbursement) -> Result<
     store.record_disbursement(d, &booking(d)).await
 }
 
-const AT: &str = "2026-12-02T09:00:00Z";
+/// When the review actions are taken.
+fn at() -> Timestamp {
+    ts("2026-12-02T09:00:00Z")
+}
 
 fn approve(amount_fen: i64) -> ReviewAction {
-    ReviewAction::Approve { amount_fen }
+    ReviewAction::Approve { amount: fen(amount_fen) }
+}
+
+/// A timestamp.
+pub fn ts(text: &str) -> Timestamp {
+    Timestamp::parse(text).expect("valid timestamp")
+}
+
+/// A decision id.
+pub fn did(id: &str) -> DecisionId {
+    DecisionId::parse(id).expect("valid decision id")
+}
+
+/// An officer id.
+pub fn oid(id: &str) -> OfficerId {
+    OfficerId::parse(id).expect("valid officer id")
+}
+
+fn fen(fen: i64) -> Money {
+    Money::from_fen(fen)
 }
 
 fn refusal(result: Result<Reviewed, StoreError>) -> ReviewRefusal {
@@ -939,7 +975,10 @@ pub async fn officers_are_registered_once<S: ReviewWorkflow + DecisionLog>(store
     assert!(matches!(raised, Err(StoreError::OfficerClash(ref id)) if id == "li"), "{raised:?}");
     assert_eq!(store.officer("li").await.expect("read"), Some(officer("li", 5_000_000)), "unchanged");
     let negative = store.register_officer(&officer("sun", -1)).await;
-    assert!(matches!(negative, Err(StoreError::InvalidOfficer { field: "authority_fen", .. })), "{negative:?}");
+    assert!(
+        matches!(negative, Err(StoreError::Invalid(Invalid::Field { field: "authority_fen", .. }))),
+        "{negative:?}"
+    );
     assert!(store.officer("sun").await.expect("read").is_none(), "the refused officer is not stored");
 }
 
@@ -947,8 +986,8 @@ pub async fn officers_are_registered_once<S: ReviewWorkflow + DecisionLog>(store
 pub async fn an_approval_within_the_officers_authority_is_final_at_once<S: ReviewWorkflow + DecisionLog>(store: S) {
     with_officers_and_decisions(&store, &[("D1", Outcome::Refer)]).await;
     assert_eq!(store.review_state("D1").await.expect("state"), ReviewState::Pending);
-    let done = store.review("D1", "li", approve(5_000_000), "harvest insured", AT).await.expect("approve");
-    let approved = ReviewState::Approved { amount_fen: 5_000_000, by: vec!["li".to_string()] };
+    let done = store.review("D1", "li", approve(5_000_000), "harvest insured", &at()).await.expect("approve");
+    let approved = ReviewState::Approved { amount: fen(5_000_000), by: vec![oid("li")] };
     assert_eq!((done.step.seq, &done.state), (1, &approved));
     assert_eq!(store.review_state("D1").await.expect("state"), approved);
     assert_eq!(store.review_actions("D1").await.expect("actions"), vec![done.step]);
@@ -963,22 +1002,22 @@ pub async fn an_approval_above_authority_needs_a_second_officer_with_enough_auth
     store: S,
 ) {
     with_officers_and_decisions(&store, &[("D1", Outcome::Refer)]).await;
-    let made = store.review("D1", "li", approve(8_000_000), "two greenhouses", AT).await.expect("approve");
-    let awaiting = ReviewState::AwaitingCheck { maker: "li".to_string(), amount_fen: 8_000_000 };
+    let made = store.review("D1", "li", approve(8_000_000), "two greenhouses", &at()).await.expect("approve");
+    let awaiting = ReviewState::AwaitingCheck { maker: oid("li"), amount: fen(8_000_000) };
     assert_eq!(made.state, awaiting);
     assert_eq!(store.review_queue(10).await.expect("queue")[0].state, awaiting);
 
-    let own = refusal(store.review("D1", "li", ReviewAction::Confirm, "looks right", AT).await);
-    assert_eq!(own, ReviewRefusal::OwnApproval { officer: "li".to_string() });
-    let weak = refusal(store.review("D1", "zhao", ReviewAction::Confirm, "looks right", AT).await);
-    assert!(matches!(weak, ReviewRefusal::CheckerAuthority { amount_fen: 8_000_000, .. }), "{weak:?}");
-    let again = refusal(store.review("D1", "wang", approve(1_000), "smaller", AT).await);
+    let own = refusal(store.review("D1", "li", ReviewAction::Confirm, "looks right", &at()).await);
+    assert_eq!(own, ReviewRefusal::OwnApproval { officer: oid("li") });
+    let weak = refusal(store.review("D1", "zhao", ReviewAction::Confirm, "looks right", &at()).await);
+    assert!(matches!(weak, ReviewRefusal::CheckerAuthority { amount, .. } if amount == fen(8_000_000)), "{weak:?}");
+    let again = refusal(store.review("D1", "wang", approve(1_000), "smaller", &at()).await);
     assert_eq!(again, ReviewRefusal::AwaitingCheck);
     assert_eq!(store.review_actions("D1").await.expect("actions").len(), 1, "refusals write nothing");
     assert_eq!(store.review_state("D1").await.expect("state"), awaiting);
 
-    let checked = store.review("D1", "wang", ReviewAction::Confirm, "collateral verified", AT).await.expect("ok");
-    let approved = ReviewState::Approved { amount_fen: 8_000_000, by: vec!["li".to_string(), "wang".to_string()] };
+    let checked = store.review("D1", "wang", ReviewAction::Confirm, "collateral verified", &at()).await.expect("ok");
+    let approved = ReviewState::Approved { amount: fen(8_000_000), by: vec![oid("li"), oid("wang")] };
     assert_eq!((checked.step.seq, &checked.state), (2, &approved));
     assert_eq!(store.review_state("D1").await.expect("state"), approved);
 }
@@ -987,19 +1026,19 @@ pub async fn an_approval_above_authority_needs_a_second_officer_with_enough_auth
 pub async fn a_rejected_check_declines_and_declined_and_approved_are_final<S: ReviewWorkflow + DecisionLog>(store: S) {
     with_officers_and_decisions(&store, &[("D1", Outcome::Refer), ("D2", Outcome::Refer), ("D3", Outcome::Refer)])
         .await;
-    store.review("D1", "li", approve(8_000_000), "two greenhouses", AT).await.expect("approve");
-    let rejected = store.review("D1", "wang", ReviewAction::Reject, "debt too high", AT).await.expect("reject");
-    assert_eq!(rejected.state, ReviewState::Declined { by: vec!["li".to_string(), "wang".to_string()] });
-    let declined = store.review("D2", "zhao", ReviewAction::Decline, "no income proof", AT).await.expect("decline");
-    assert_eq!(declined.state, ReviewState::Declined { by: vec!["zhao".to_string()] });
+    store.review("D1", "li", approve(8_000_000), "two greenhouses", &at()).await.expect("approve");
+    let rejected = store.review("D1", "wang", ReviewAction::Reject, "debt too high", &at()).await.expect("reject");
+    assert_eq!(rejected.state, ReviewState::Declined { by: vec![oid("li"), oid("wang")] });
+    let declined = store.review("D2", "zhao", ReviewAction::Decline, "no income proof", &at()).await.expect("decline");
+    assert_eq!(declined.state, ReviewState::Declined { by: vec![oid("zhao")] });
     for (id, action) in
         [("D1", ReviewAction::Confirm), ("D1", approve(1)), ("D2", approve(1)), ("D2", ReviewAction::Reject)]
     {
-        assert_eq!(refusal(store.review(id, "wang", action, "second thoughts", AT).await), ReviewRefusal::Final);
+        assert_eq!(refusal(store.review(id, "wang", action, "second thoughts", &at()).await), ReviewRefusal::Final);
     }
     // Approved is final too.
-    store.review("D3", "wang", approve(100), "small", AT).await.expect("approve");
-    assert_eq!(refusal(store.review("D3", "li", ReviewAction::Decline, "no", AT).await), ReviewRefusal::Final);
+    store.review("D3", "wang", approve(100), "small", &at()).await.expect("approve");
+    assert_eq!(refusal(store.review("D3", "li", ReviewAction::Decline, "no", &at()).await), ReviewRefusal::Final);
     assert_eq!(store.review_actions("D3").await.expect("actions").len(), 1);
     assert_eq!(store.review_actions("D1").await.expect("actions").len(), 2, "refusals write nothing");
     assert_eq!(store.review_actions("D2").await.expect("actions").len(), 1, "refusals write nothing");
@@ -1014,19 +1053,19 @@ pub async fn only_referred_decisions_are_reviewed_and_malformed_actions_are_refu
         .await;
     for id in ["D1", "D2"] {
         assert_eq!(store.review_state(id).await.expect("state"), ReviewState::NotReferred);
-        let refused = refusal(store.review(id, "wang", ReviewAction::Decline, "policy exception", AT).await);
+        let refused = refusal(store.review(id, "wang", ReviewAction::Decline, "policy exception", &at()).await);
         assert_eq!(refused, ReviewRefusal::NotReferred);
     }
-    let zero = refusal(store.review("D3", "li", approve(0), "nothing", AT).await);
-    assert_eq!(zero, ReviewRefusal::AmountNotPositive { amount_fen: 0 });
-    assert_eq!(refusal(store.review("D3", "li", ReviewAction::Decline, "", AT).await), ReviewRefusal::EmptyReason);
+    let zero = refusal(store.review("D3", "li", approve(0), "nothing", &at()).await);
+    assert_eq!(zero, ReviewRefusal::AmountNotPositive { amount: fen(0) });
+    assert_eq!(refusal(store.review("D3", "li", ReviewAction::Decline, "", &at()).await), ReviewRefusal::EmptyReason);
     assert_eq!(
-        refusal(store.review("D3", "wang", ReviewAction::Confirm, "nothing to confirm", AT).await),
+        refusal(store.review("D3", "wang", ReviewAction::Confirm, "nothing to confirm", &at()).await),
         ReviewRefusal::NothingToCheck
     );
-    let unknown = store.review("D404", "li", ReviewAction::Decline, "who?", AT).await;
+    let unknown = store.review("D404", "li", ReviewAction::Decline, "who?", &at()).await;
     assert!(matches!(unknown, Err(StoreError::DecisionNotFound(_))), "{unknown:?}");
-    let stranger = store.review("D3", "nobody", ReviewAction::Decline, "who?", AT).await;
+    let stranger = store.review("D3", "nobody", ReviewAction::Decline, "who?", &at()).await;
     assert!(matches!(stranger, Err(StoreError::OfficerNotFound(_))), "{stranger:?}");
     assert!(matches!(store.review_state("D404").await, Err(StoreError::DecisionNotFound(_))));
     for id in ["D1", "D2", "D3"] {
@@ -1046,14 +1085,16 @@ pub async fn the_queue_lists_open_referrals_oldest_first<S: ReviewWorkflow + Dec
         ("D6", Outcome::Decline),
     ];
     with_officers_and_decisions(&store, &decisions).await;
-    store.review("D3", "li", approve(100), "small", AT).await.expect("approved at once");
-    store.review("D4", "li", approve(9_000_000), "large", AT).await.expect("awaits a check");
+    store.review("D3", "li", approve(100), "small", &at()).await.expect("approved at once");
+    store.review("D4", "li", approve(9_000_000), "large", &at()).await.expect("awaits a check");
     let queue = store.review_queue(10).await.expect("queue");
     let listed: Vec<(&str, &ReviewState)> = queue.iter().map(|q| (q.decision_id.as_str(), &q.state)).collect();
-    let awaiting = ReviewState::AwaitingCheck { maker: "li".to_string(), amount_fen: 9_000_000 };
+    let awaiting = ReviewState::AwaitingCheck { maker: oid("li"), amount: fen(9_000_000) };
     assert_eq!(listed, [("D1", &ReviewState::Pending), ("D4", &awaiting), ("D5", &ReviewState::Pending)]);
-    assert_eq!((queue[0].subject.as_str(), queue[0].decided_at.as_str()), ("A00001-D1", "2026-12-01T08:00:00Z"));
-    let first: Vec<String> = store.review_queue(2).await.expect("queue").into_iter().map(|q| q.decision_id).collect();
+    let first_item = (queue[0].subject.as_str(), queue[0].decided_at.to_string());
+    assert_eq!(first_item, ("A00001-D1", "2026-12-01T08:00:00Z".to_string()));
+    let first: Vec<String> =
+        store.review_queue(2).await.expect("queue").into_iter().map(|q| q.decision_id.to_string()).collect();
     assert_eq!(first, ["D1", "D4"]);
 }
 
@@ -1092,17 +1133,17 @@ pub async fn only_approved_decisions_are_disbursed_and_reviewed_ones_up_to_the_a
         ("D5", Outcome::Refer),
     ];
     with_officers_and_decisions(&store, &decisions).await;
-    store.review("D3", "li", approve(9_000_000), "large", AT).await.expect("awaits a check");
-    store.review("D4", "li", ReviewAction::Decline, "no income proof", AT).await.expect("decline");
-    store.review("D5", "li", approve(4_000_000), "fits", AT).await.expect("approve");
+    store.review("D3", "li", approve(9_000_000), "large", &at()).await.expect("awaits a check");
+    store.review("D4", "li", ReviewAction::Decline, "no income proof", &at()).await.expect("decline");
+    store.review("D5", "li", approve(4_000_000), "fits", &at()).await.expect("approve");
     for id in ["D1", "D2", "D3", "D4"] {
         let refused = disbursement_refusal(disburse(&store, &disbursement(id, id, 100)).await);
         assert!(matches!(refused, DisbursementRefusal::NotApproved { .. }), "{id}: {refused:?}");
     }
     let above = disbursement_refusal(disburse(&store, &disbursement("D5", "pay-5", 4_000_001)).await);
-    assert_eq!(above, DisbursementRefusal::AboveApproved { amount_fen: 4_000_001, approved_fen: 4_000_000 });
+    assert_eq!(above, DisbursementRefusal::AboveApproved { amount: fen(4_000_001), approved: fen(4_000_000) });
     let zero = disbursement_refusal(disburse(&store, &disbursement("D5", "pay-5", 0)).await);
-    assert_eq!(zero, DisbursementRefusal::AmountNotPositive { amount_fen: 0 });
+    assert_eq!(zero, DisbursementRefusal::AmountNotPositive { amount: fen(0) });
     let unknown = disburse(&store, &disbursement("D404", "pay-404", 100)).await;
     assert!(matches!(unknown, Err(StoreError::DecisionNotFound(_))), "{unknown:?}");
     assert!(store.loans().await.expect("loans").is_empty(), "no refused disbursement booked a loan");

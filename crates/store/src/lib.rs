@@ -7,14 +7,15 @@
 //! checks every backend must pass, so a PostgreSQL backend runs the very same suite.
 //!
 //! [`ModelRegistry`] is the same kind of contract for credit-model artifacts: opaque JSON keyed by its content
-//! hash, registered once, with an append-only history of lifecycle statuses (candidate, champion, challenger,
-//! retired) and at most one champion per model name.
+//! hash, registered once, with an append-only history of lifecycle statuses (`scoring::lifecycle`) and at most one
+//! champion per model name. [`PolicyRegister`] keeps credit-policy versions and their history
+//! (`policy::lifecycle`), [`DecisionLog`] the decisions and [`ReviewWorkflow`] loan officers' reviews and
+//! disbursements (`workflow`).
 //!
-//! [`ReviewWorkflow`] records loan officers' review of referred decisions (with maker-checker above an officer's
-//! authority) and the single, idempotent disbursement of an approved decision.
-//!
-//! Boundary: this crate turns domain values into rows and back; it makes no lending decisions. Whether an event
-//! may be appended is decided by `lending::Loan::check_append` before `append` is called.
+//! Boundary: this crate turns domain values into rows and back and runs transactions; it owns no business rule.
+//! Whether an event may be appended is decided by `lending::Loan::check_append` before `append` is called; which
+//! status moves, review actions and disbursements are legal is decided by the pure functions of `workflow`,
+//! `scoring::lifecycle` and `policy::lifecycle`, which the store calls inside its transactions.
 
 pub mod conformance;
 pub mod decisions;
@@ -26,32 +27,32 @@ pub mod workflow;
 
 use std::future::Future;
 
-use domain::{BorrowerId, Date, LoanId, Money};
+use domain::{BorrowerId, Date, DecisionId, LoanId, Money};
 use lending::{DatedEvent, LoanEvent, LoanTerms, Posting, StatusChange};
 use serde::{Deserialize, Serialize};
 
-pub use decisions::{Cursor, DecisionLog, DecisionRecord, Outcome, Page, Recorded, ReviewRequest};
-pub use models::{ModelRecord, ModelRegistry, ModelStatus, ModelStatusChange, ModelSummary, UnknownModelStatus};
-pub use policies::{PolicyRegister, PolicyStatus, PolicySummary, PolicyVersion};
+pub use decisions::{Cursor, DecisionLog, Page, Recorded};
+pub use models::{ModelRecord, ModelRegistry, ModelStatusChange, ModelSummary};
+pub use policies::{PolicyRegister, PolicySummary, PolicyVersion};
 // The record register's contract is `integrate`'s; re-exported for this crate's callers.
 pub use integrate::register::{
     Cell, CellType, LoadCounts, LoadInfo, NewRecord, QuarantineRecord, RecordColumn, RecordLoad, RecordStore,
     RecordTable, RecordVersion, RegisterError,
 };
 pub use screening::{ScreeningEntry, ScreeningKind, ScreeningRegister};
-// `Filter` and `Versions` are defined in `records`; `sqlite` re-exports them for its own callers.
+// `Filter` and `Versions` are `integrate::register`'s; `sqlite` re-exports them for its own callers.
 pub use sqlite::{
     Checkpointer, DecisionWriter, Durability, Filter, LoadWriter, QuickReader, ROWS_PER_STATEMENT, SqliteStore,
     Versions,
 };
-pub use workflow::{
-    Booking, Disbursed, Disbursement, DisbursementRefusal, Officer, QueueItem, ReviewAction, ReviewRefusal,
-    ReviewState, ReviewStep, ReviewWorkflow, Reviewed,
-};
+pub use workflow::{Booking, Disbursed, ReviewWorkflow};
 
-/// Errors from a store.
+/// Errors from a store, by concern: what is or is not stored (not found, taken, changed meanwhile, reused), a
+/// value refused before it is stored (a malformed row, or a rule of the crate that owns it: `workflow`,
+/// `scoring::lifecycle`, `policy::lifecycle`), and the storage itself failing.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    // What is stored.
     /// A loan with this id exists already.
     #[error("loan {0} already exists")]
     DuplicateLoan(LoanId),
@@ -82,18 +83,37 @@ pub enum StoreError {
     /// A model id was registered before with a different name, kind, format version, creation time or artifact.
     #[error("model {0} is registered already with different metadata or a different artifact")]
     ModelClash(String),
-    /// The model lifecycle does not allow the move.
-    #[error("model {model}: {rule}; cannot move from {from} to {to}")]
-    IllegalModelMove {
-        /// The model.
-        model: String,
-        /// Its current status.
-        from: ModelStatus,
-        /// The status asked for.
-        to: ModelStatus,
-        /// The lifecycle rule the move breaks.
-        rule: &'static str,
+    /// No policy version with this id.
+    #[error("policy {0} not found")]
+    PolicyNotFound(String),
+    /// No decision with this id.
+    #[error("decision {0} not found")]
+    DecisionNotFound(String),
+    /// The decision id is taken by another request's decision.
+    #[error("decision {0}: decision_id is taken by another request's decision")]
+    DecisionTaken(DecisionId),
+    /// A client request id was used before for a different request.
+    #[error("request id {request_id} was used before for a different request")]
+    RequestReused {
+        /// The request id.
+        request_id: String,
     },
+    /// No officer with this id.
+    #[error("officer {0} not found")]
+    OfficerNotFound(String),
+    /// An officer id was registered before with a different name, branch, authority or registration time.
+    #[error("officer {0} is registered already with different data")]
+    OfficerClash(String),
+    /// A source's record table exists with other columns than its contract now has.
+    #[error("source {name}: its stored table has columns {stored}; the contract has changed and needs a migration")]
+    SchemaChanged {
+        /// The source.
+        name: String,
+        /// The stored columns.
+        stored: String,
+    },
+
+    // Values refused before they are stored.
     /// A model record or status change is malformed.
     #[error("model {model}: {field} {problem}")]
     InvalidModel {
@@ -104,22 +124,7 @@ pub enum StoreError {
         /// What is wrong with it.
         problem: &'static str,
     },
-    /// No policy version with this id.
-    #[error("policy {0} not found")]
-    PolicyNotFound(String),
-    /// The policy lifecycle does not allow the move.
-    #[error("policy {policy}: {rule}; cannot move from {from} to {to}")]
-    IllegalPolicyMove {
-        /// The version.
-        policy: String,
-        /// Its current status.
-        from: policies::PolicyStatus,
-        /// The status asked for.
-        to: policies::PolicyStatus,
-        /// The lifecycle rule the move breaks.
-        rule: &'static str,
-    },
-    /// A policy version is malformed.
+    /// A policy version is malformed, or its id or version label is stored already with other content.
     #[error("policy {policy}: {field} {problem}")]
     InvalidPolicy {
         /// The policy name as given.
@@ -129,40 +134,24 @@ pub enum StoreError {
         /// What is wrong with it.
         problem: &'static str,
     },
-    /// No decision with this id.
-    #[error("decision {0} not found")]
-    DecisionNotFound(String),
-    /// A client request id was used before for a different request.
-    #[error("request id {request_id} was used before for a different request")]
-    RequestReused {
-        /// The request id.
-        request_id: String,
+    /// A decision record, review request or officer the workflow refuses.
+    #[error(transparent)]
+    Invalid(#[from] ::workflow::Invalid),
+    /// The model lifecycle does not allow the move.
+    #[error("model {model}: {refusal}")]
+    ModelMove {
+        /// The model.
+        model: String,
+        /// The lifecycle rule the move breaks.
+        refusal: scoring::lifecycle::IllegalModelMove,
     },
-    /// A decision record or review request is malformed or not allowed.
-    #[error("decision {decision}: {field} {problem}")]
-    InvalidDecision {
-        /// The decision id as given.
-        decision: String,
-        /// The offending field.
-        field: &'static str,
-        /// What is wrong with it.
-        problem: &'static str,
-    },
-    /// No officer with this id.
-    #[error("officer {0} not found")]
-    OfficerNotFound(String),
-    /// An officer id was registered before with a different name, branch, authority or registration time.
-    #[error("officer {0} is registered already with different data")]
-    OfficerClash(String),
-    /// An officer is malformed.
-    #[error("officer {officer}: {field} {problem}")]
-    InvalidOfficer {
-        /// The officer id as given.
-        officer: String,
-        /// The offending field.
-        field: &'static str,
-        /// What is wrong with it.
-        problem: &'static str,
+    /// The policy lifecycle does not allow the move.
+    #[error("policy {policy}: {refusal}")]
+    PolicyMove {
+        /// The version.
+        policy: String,
+        /// The lifecycle rule the move breaks.
+        refusal: policy::lifecycle::IllegalPolicyMove,
     },
     /// The review workflow refuses an action on a decision.
     #[error("decision {decision}: {refusal}")]
@@ -170,7 +159,7 @@ pub enum StoreError {
         /// The decision.
         decision: String,
         /// The rule the action breaks.
-        refusal: workflow::ReviewRefusal,
+        refusal: ::workflow::ReviewRefusal,
     },
     /// A disbursement is refused.
     #[error("decision {decision}: cannot disburse: {refusal}")]
@@ -178,16 +167,10 @@ pub enum StoreError {
         /// The decision.
         decision: String,
         /// Why.
-        refusal: workflow::DisbursementRefusal,
+        refusal: ::workflow::DisbursementRefusal,
     },
-    /// A source's record table exists with other columns than its contract now has.
-    #[error("source {name}: its stored table has columns {stored}; the contract has changed and needs a migration")]
-    SchemaChanged {
-        /// The source.
-        name: String,
-        /// The stored columns.
-        stored: String,
-    },
+
+    // The storage itself.
     /// The data directory could not be created or read.
     #[error("data directory {path}")]
     Io {

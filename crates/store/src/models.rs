@@ -1,81 +1,18 @@
 //! The registry of credit-model artifacts: what a backend stores about a model and the lifecycle of its status.
 //!
 //! The store treats an artifact as opaque text keyed by its content hash; fitting, serialising and scoring belong
-//! to the `scoring` crate. A model is registered as [`ModelStatus::Candidate`] and moves through the lifecycle of
-//! [`ModelStatus::check_move`]; every move is a row of an append-only history, and the current status is the last
-//! row of that history. At most one model per name is champion: promoting one demotes the other to challenger in
-//! the same transaction.
+//! to the `scoring` crate, and so does the lifecycle (`scoring::lifecycle`): a model is registered as
+//! [`ModelStatus::Candidate`] and moves as [`ModelStatus::check_move`] allows. Here every move is a row of an
+//! append-only history, and the current status is the last row of that history. At most one model per name is
+//! champion: promoting one demotes the other ([`ModelStatus::demotes_champion`]) in the same transaction.
 
-use std::fmt;
 use std::future::Future;
-use std::str::FromStr;
 
 use domain::{Date, days_between};
+use scoring::lifecycle::ModelStatus;
 use serde::{Deserialize, Serialize};
 
 use crate::StoreError;
-
-/// Where a model stands in its lifecycle.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum ModelStatus {
-    /// Registered, not yet used for decisions.
-    Candidate,
-    /// The model decisions are made with; at most one per name.
-    Champion,
-    /// Scored alongside the champion for comparison.
-    Challenger,
-    /// Out of use for good.
-    Retired,
-}
-
-impl ModelStatus {
-    /// Every status, in lifecycle order.
-    pub const ALL: [ModelStatus; 4] =
-        [ModelStatus::Candidate, ModelStatus::Champion, ModelStatus::Challenger, ModelStatus::Retired];
-
-    /// The stable code, as stored and shown.
-    pub fn code(self) -> &'static str {
-        match self {
-            ModelStatus::Candidate => "candidate",
-            ModelStatus::Champion => "champion",
-            ModelStatus::Challenger => "challenger",
-            ModelStatus::Retired => "retired",
-        }
-    }
-
-    /// Whether the lifecycle allows a move from `self` to `to`; the error is the rule the move breaks.
-    ///
-    /// Allowed: candidate → champion, challenger or retired; challenger → champion or retired; champion →
-    /// challenger (demoted) or retired. Staying where one is counts as allowed: the store makes it a no-op.
-    pub fn check_move(self, to: ModelStatus) -> Result<(), &'static str> {
-        match (self, to) {
-            (from, to) if from == to => Ok(()),
-            (ModelStatus::Retired, _) => Err("retired is final"),
-            (_, ModelStatus::Candidate) => Err("no model returns to candidate"),
-            _ => Ok(()),
-        }
-    }
-}
-
-impl fmt::Display for ModelStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.code())
-    }
-}
-
-/// A text that is not a model status code.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("'{0}' is not a model status (expected candidate, champion, challenger or retired)")]
-pub struct UnknownModelStatus(pub String);
-
-impl FromStr for ModelStatus {
-    type Err = UnknownModelStatus;
-
-    fn from_str(text: &str) -> Result<ModelStatus, UnknownModelStatus> {
-        ModelStatus::ALL.into_iter().find(|s| s.code() == text).ok_or_else(|| UnknownModelStatus(text.to_string()))
-    }
-}
 
 /// A model artifact to register.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -258,37 +195,6 @@ fn two_digits(text: &str, max: i64) -> Option<(i64, &str)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_lifecycle_allows_exactly_the_documented_moves() {
-        use ModelStatus::*;
-        let allowed = [
-            (Candidate, Champion),
-            (Candidate, Challenger),
-            (Candidate, Retired),
-            (Challenger, Champion),
-            (Challenger, Retired),
-            (Champion, Challenger),
-            (Champion, Retired),
-        ];
-        for from in ModelStatus::ALL {
-            for to in ModelStatus::ALL {
-                let expected = from == to || allowed.contains(&(from, to));
-                assert_eq!(from.check_move(to).is_ok(), expected, "{from} -> {to}");
-            }
-        }
-        assert_eq!(Retired.check_move(Champion), Err("retired is final"));
-        assert_eq!(Champion.check_move(Candidate), Err("no model returns to candidate"));
-    }
-
-    #[test]
-    fn status_codes_round_trip() {
-        for status in ModelStatus::ALL {
-            assert_eq!(status.code().parse::<ModelStatus>(), Ok(status));
-            assert_eq!(serde_json::to_string(&status).expect("json"), format!("\"{}\"", status.code()));
-        }
-        assert_eq!("Champion".parse::<ModelStatus>(), Err(UnknownModelStatus("Champion".into())));
-    }
 
     #[test]
     fn timestamps_order_by_the_instant_they_name() {

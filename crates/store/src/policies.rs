@@ -1,87 +1,17 @@
-//! Credit-policy versions and their lifecycle: what a backend stores about a policy and which moves are allowed.
+//! Credit-policy versions and their history: what a backend stores about a policy version.
 //!
 //! A version is an opaque JDM document keyed by its content hash (evaluating it belongs to the `policy` crate),
-//! with the region and segment it serves and the date it takes effect. Its status moves
-//! submitted → approved → shadow | active → retired (shadow ↔ active allowed, retired final); approval needs a
-//! second person (maker-checker), and only an approved version can run. Dispatch picks, for a region, a segment and a
-//! date, the active version of a policy name with the most specific match and the latest effective date.
+//! with the region and segment it serves and the date it takes effect. Its lifecycle is `policy::lifecycle`'s
+//! (submitted → approved → shadow | active → retired, maker-checker on approval, no leaving active without an
+//! active successor); the store keeps the history and applies `policy::lifecycle::check_move` inside the moving
+//! transaction. Dispatch picks, for a region, a segment and a date, the active version of a policy name with the most specific match and the latest effective date.
 
-use std::fmt;
 use std::future::Future;
-use std::str::FromStr;
 
+use policy::lifecycle::PolicyStatus;
 use serde::{Deserialize, Serialize};
 
 use crate::StoreError;
-
-/// Where a policy version stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum PolicyStatus {
-    /// Stored, awaiting a second person's approval.
-    Submitted,
-    /// Approved; not yet running.
-    Approved,
-    /// Evaluated beside the active version and recorded, never deciding.
-    Shadow,
-    /// Deciding.
-    Active,
-    /// Out of use for good.
-    Retired,
-}
-
-impl PolicyStatus {
-    /// Every status, in lifecycle order.
-    pub const ALL: [PolicyStatus; 5] = [
-        PolicyStatus::Submitted,
-        PolicyStatus::Approved,
-        PolicyStatus::Shadow,
-        PolicyStatus::Active,
-        PolicyStatus::Retired,
-    ];
-
-    /// The stable code, as stored.
-    pub fn code(self) -> &'static str {
-        match self {
-            PolicyStatus::Submitted => "submitted",
-            PolicyStatus::Approved => "approved",
-            PolicyStatus::Shadow => "shadow",
-            PolicyStatus::Active => "active",
-            PolicyStatus::Retired => "retired",
-        }
-    }
-
-    /// Whether the lifecycle allows `self` → `to`; the error is the rule the move breaks.
-    pub fn check_move(self, to: PolicyStatus) -> Result<(), &'static str> {
-        use PolicyStatus::*;
-        match (self, to) {
-            (Retired, _) => Err("retired is final"),
-            (_, Submitted) => Err("no version returns to submitted"),
-            (Submitted, Approved) | (Submitted, Retired) => Ok(()),
-            (Submitted, _) => Err("a version runs only once a second person has approved it"),
-            (Approved, Shadow | Active | Retired) => Ok(()),
-            (Shadow, Active | Retired) | (Active, Shadow | Retired) => Ok(()),
-            _ => Err("that move is not in the lifecycle"),
-        }
-    }
-}
-
-impl fmt::Display for PolicyStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.code())
-    }
-}
-
-impl FromStr for PolicyStatus {
-    type Err = StoreError;
-
-    fn from_str(text: &str) -> Result<PolicyStatus, StoreError> {
-        PolicyStatus::ALL
-            .into_iter()
-            .find(|s| s.code() == text)
-            .ok_or_else(|| StoreError::Corrupt(format!("'{text}' is not a policy status")))
-    }
-}
 
 /// A policy version to submit.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -187,27 +117,6 @@ pub trait PolicyRegister: Send + Sync {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_lifecycle_allows_exactly_the_documented_moves() {
-        use PolicyStatus::*;
-        let allowed = [
-            (Submitted, Approved),
-            (Submitted, Retired),
-            (Approved, Shadow),
-            (Approved, Active),
-            (Approved, Retired),
-            (Shadow, Active),
-            (Shadow, Retired),
-            (Active, Shadow),
-            (Active, Retired),
-        ];
-        for from in PolicyStatus::ALL {
-            for to in PolicyStatus::ALL.into_iter().filter(|to| *to != from) {
-                assert_eq!(from.check_move(to).is_ok(), allowed.contains(&(from, to)), "{from} -> {to}");
-            }
-        }
-    }
 
     #[test]
     fn specificity_prefers_longer_regions_and_named_segments() {

@@ -60,6 +60,11 @@ fn parse_date(text: &str) -> Result<Date, StoreError> {
     domain::parse_date(text).map_err(corrupt)
 }
 
+/// A stored timestamp.
+fn timestamp(text: &str) -> Result<domain::Timestamp, StoreError> {
+    domain::Timestamp::parse(text).map_err(corrupt)
+}
+
 fn to_u32(value: i64, what: &str) -> Result<u32, StoreError> {
     u32::try_from(value).map_err(|_| corrupt(format!("{what} {value} out of range")))
 }

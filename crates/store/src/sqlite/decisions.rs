@@ -4,34 +4,45 @@
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
 
-use super::{SqliteStore, to_u32};
+use domain::DecisionId;
+use workflow::{DecisionRecord, Outcome, ReviewRequest};
+
+use super::{SqliteStore, corrupt, timestamp, to_u32};
 use crate::StoreError;
-use crate::decisions::{
-    DecisionLog, DecisionRecord, Page, Recorded, ReviewRequest, check_record, decided_before, decision_id_taken,
-};
+use crate::decisions::{DecisionLog, Page, Recorded, decided_before, decision_id_taken};
 
 const COLUMNS: &str =
     "decision_id, request_id, request_sha256, subject, outcome, policy_version, model_id, decided_at, record_json";
 
+/// A stored decision id.
+pub(super) fn decision_id(text: &str) -> Result<DecisionId, StoreError> {
+    DecisionId::parse(text).map_err(|e| corrupt(format!("decision id {text:?}: {e}")))
+}
+
+/// A stored outcome.
+pub(super) fn outcome(text: &str) -> Result<Outcome, StoreError> {
+    text.parse().map_err(corrupt)
+}
+
 fn decision_from_row(row: &SqliteRow) -> Result<DecisionRecord, StoreError> {
     Ok(DecisionRecord {
-        decision_id: row.try_get("decision_id")?,
+        decision_id: decision_id(&row.try_get::<String, _>("decision_id")?)?,
         request_id: row.try_get("request_id")?,
         request_sha256: row.try_get("request_sha256")?,
         subject: row.try_get("subject")?,
-        outcome: row.try_get::<String, _>("outcome")?.parse()?,
+        outcome: outcome(&row.try_get::<String, _>("outcome")?)?,
         policy_version: row.try_get("policy_version")?,
         model_id: row.try_get("model_id")?,
-        decided_at: row.try_get("decided_at")?,
+        decided_at: timestamp(&row.try_get::<String, _>("decided_at")?)?,
         record_json: row.try_get("record_json")?,
     })
 }
 
 fn review_from_row(row: &SqliteRow) -> Result<ReviewRequest, StoreError> {
     Ok(ReviewRequest {
-        decision_id: row.try_get("decision_id")?,
+        decision_id: decision_id(&row.try_get::<String, _>("decision_id")?)?,
         seq: to_u32(row.try_get("seq")?, "review request seq")?,
-        requested_at: row.try_get("requested_at")?,
+        requested_at: timestamp(&row.try_get::<String, _>("requested_at")?)?,
         channel: row.try_get("channel")?,
         note: row.try_get("note")?,
         request_id: row.try_get("request_id")?,
@@ -43,14 +54,14 @@ async fn record_in(
     tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
     record: &DecisionRecord,
 ) -> Result<Recorded, StoreError> {
-    check_record(record)?;
+    record.check()?;
     let sql = format!("SELECT {COLUMNS} FROM decisions WHERE request_id = ?");
     let earlier = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(&record.request_id).fetch_optional(&mut **tx).await?;
     if let Some(recorded) = decided_before(record, earlier.as_ref().map(decision_from_row).transpose()?)? {
         return Ok(recorded);
     }
     let clash: Option<String> = sqlx::query_scalar("SELECT decision_id FROM decisions WHERE decision_id = ?")
-        .bind(&record.decision_id)
+        .bind(record.decision_id.as_str())
         .fetch_optional(&mut **tx)
         .await?;
     if clash.is_some() {
@@ -61,14 +72,14 @@ async fn record_in(
                                 decided_at, record_json)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
-    .bind(&record.decision_id)
+    .bind(record.decision_id.as_str())
     .bind(&record.request_id)
     .bind(&record.request_sha256)
     .bind(&record.subject)
     .bind(record.outcome.code())
     .bind(&record.policy_version)
     .bind(&record.model_id)
-    .bind(&record.decided_at)
+    .bind(record.decided_at.to_string())
     .bind(&record.record_json)
     .execute(&mut **tx)
     .await?;
@@ -77,7 +88,7 @@ async fn record_in(
 
 impl DecisionLog for SqliteStore {
     async fn record_decision(&self, record: &DecisionRecord) -> Result<Recorded, StoreError> {
-        check_record(record)?;
+        record.check()?;
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let recorded = record_in(&mut tx, record).await?;
         if recorded == Recorded::New {
@@ -105,7 +116,7 @@ impl DecisionLog for SqliteStore {
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(subject)
-            .bind(page.after.as_ref().map(|c| c.decided_at.as_str()))
+            .bind(page.after.as_ref().map(|c| c.decided_at.to_string()))
             .bind(page.after.as_ref().map(|c| c.decision_id.as_str()))
             .bind(i64::from(page.limit))
             .fetch_all(&self.pool)
@@ -117,24 +128,11 @@ impl DecisionLog for SqliteStore {
         &self,
         decision_id: &str,
         request_id: &str,
-        requested_at: &str,
+        requested_at: &domain::Timestamp,
         channel: &str,
         note: &str,
     ) -> Result<ReviewRequest, StoreError> {
-        if channel.is_empty() {
-            return Err(StoreError::InvalidDecision {
-                decision: decision_id.to_string(),
-                field: "channel",
-                problem: "is empty",
-            });
-        }
-        if request_id.is_empty() {
-            return Err(StoreError::InvalidDecision {
-                decision: decision_id.to_string(),
-                field: "request_id",
-                problem: "is empty",
-            });
-        }
+        ReviewRequest::check_fields(decision_id, request_id, channel)?;
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let earlier = sqlx::query("SELECT * FROM review_requests WHERE request_id = ?")
             .bind(request_id)
@@ -142,24 +140,18 @@ impl DecisionLog for SqliteStore {
             .await?;
         if let Some(row) = earlier {
             let earlier = review_from_row(&row)?;
-            if earlier.decision_id == decision_id && earlier.channel == channel && earlier.note == note {
+            if earlier.decision_id.as_str() == decision_id && earlier.channel == channel && earlier.note == note {
                 return Ok(earlier);
             }
             return Err(StoreError::RequestReused { request_id: request_id.to_string() });
         }
-        let outcome: Option<String> = sqlx::query_scalar("SELECT outcome FROM decisions WHERE decision_id = ?")
+        let stored = sqlx::query("SELECT decision_id, outcome FROM decisions WHERE decision_id = ?")
             .bind(decision_id)
             .fetch_optional(&mut *tx)
-            .await?;
-        let outcome: crate::decisions::Outcome =
-            outcome.ok_or_else(|| StoreError::DecisionNotFound(decision_id.to_string()))?.parse()?;
-        if !outcome.reviewable() {
-            return Err(StoreError::InvalidDecision {
-                decision: decision_id.to_string(),
-                field: "outcome",
-                problem: "is an approval; only a decline or a referral can be put to a person",
-            });
-        }
+            .await?
+            .ok_or_else(|| StoreError::DecisionNotFound(decision_id.to_string()))?;
+        let decision = self::decision_id(&stored.try_get::<String, _>("decision_id")?)?;
+        outcome(&stored.try_get::<String, _>("outcome")?)?.check_reviewable(&decision)?;
         let seq: i64 =
             sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) + 1 FROM review_requests WHERE decision_id = ?")
                 .bind(decision_id)
@@ -171,7 +163,7 @@ impl DecisionLog for SqliteStore {
         )
         .bind(decision_id)
         .bind(seq)
-        .bind(requested_at)
+        .bind(requested_at.to_string())
         .bind(channel)
         .bind(note)
         .bind(request_id)
@@ -179,9 +171,9 @@ impl DecisionLog for SqliteStore {
         .await?;
         tx.commit().await?;
         Ok(ReviewRequest {
-            decision_id: decision_id.to_string(),
+            decision_id: decision,
             seq: to_u32(seq, "review request seq")?,
-            requested_at: requested_at.to_string(),
+            requested_at: *requested_at,
             channel: channel.to_string(),
             note: note.to_string(),
             request_id: Some(request_id.to_string()),

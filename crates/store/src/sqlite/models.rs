@@ -1,7 +1,7 @@
 //! [`ModelRegistry`] for [`SqliteStore`]: the `models` table, the append-only `model_status_changes` history, and
 //! the `model_summaries` view that reads each model's current status off its latest history row.
 //!
-//! The lifecycle is checked here, inside the writing transaction; the schema's triggers repeat the two rules a
+//! The lifecycle (`scoring::lifecycle`) is checked here, inside the writing transaction; the schema's triggers repeat the two rules a
 //! database can state on its own (a change continues its model's chain; one champion per name), so that even a raw
 //! statement cannot break them.
 
@@ -10,7 +10,8 @@ use sqlx::{Row, SqliteConnection};
 
 use super::{SqliteStore, corrupt, to_u32};
 use crate::models::{check_change, check_record, instant};
-use crate::{ModelRecord, ModelRegistry, ModelStatus, ModelStatusChange, ModelSummary, StoreError};
+use crate::{ModelRecord, ModelRegistry, ModelStatusChange, ModelSummary, StoreError};
+use scoring::lifecycle::ModelStatus;
 
 const SUMMARY_COLUMNS: &str = "s.id, s.name, s.kind, s.format_version, s.created_at, s.status";
 
@@ -183,12 +184,12 @@ impl ModelRegistry for SqliteStore {
         if from == to {
             return Ok(Vec::new());
         }
-        from.check_move(to).map_err(|rule| StoreError::IllegalModelMove { model: id.to_string(), from, to, rule })?;
+        from.check_move(to).map_err(|refusal| StoreError::ModelMove { model: id.to_string(), refusal })?;
         let mut changes = Vec::new();
-        let replaced = if to == ModelStatus::Champion { find_champion(&mut tx, &model.name).await? } else { None };
-        if let Some(current) = replaced {
+        let demotion = ModelStatus::demotes_champion(to);
+        let replaced = if demotion.is_some() { find_champion(&mut tx, &model.name).await? } else { None };
+        if let (Some(current), Some(demoted)) = (replaced, demotion) {
             let why = format!("replaced as champion by model {id}: {reason}");
-            let demoted = ModelStatus::Challenger;
             changes.push(insert_change(&mut tx, &current.id, Some(current.status), demoted, at, by, &why).await?);
         }
         changes.push(insert_change(&mut tx, id, Some(from), to, at, by, reason).await?);

@@ -1,13 +1,14 @@
 //! [`PolicyRegister`] for [`SqliteStore`]: immutable `policy_versions`, the append-only `policy_status_changes`
-//! history and the `policy_summaries` view (migration `0005_policies`). The lifecycle is checked here inside the
-//! writing transaction; the schema repeats maker-checker on its own.
+//! history and the `policy_summaries` view (migration `0005_policies`). The lifecycle (`policy::lifecycle`) is
+//! checked here inside the writing transaction; the schema repeats maker-checker on its own.
 
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
 
 use super::SqliteStore;
 use crate::StoreError;
-use crate::policies::{PolicyRegister, PolicyStatus, PolicySummary, PolicyVersion, check_version, specificity};
+use crate::policies::{PolicyRegister, PolicySummary, PolicyVersion, check_version, specificity};
+use policy::lifecycle::{self, PolicyStatus};
 
 const COLUMNS: &str = "s.policy_id, s.name, s.version, s.region, s.segment, s.effective_from, s.submitted_by, \
                        s.submitted_at, s.status, p.jdm_json";
@@ -25,7 +26,7 @@ fn summary_from_row(row: &SqliteRow) -> Result<PolicySummary, StoreError> {
             submitted_at: row.try_get("submitted_at")?,
             jdm_json: row.try_get("jdm_json")?,
         },
-        status: row.try_get::<String, _>("status")?.parse()?,
+        status: row.try_get::<String, _>("status")?.parse().map_err(super::corrupt)?,
     })
 }
 
@@ -107,42 +108,22 @@ impl PolicyRegister for SqliteStore {
         if current.status == to {
             return Ok(current);
         }
-        current.status.check_move(to).map_err(|rule| StoreError::IllegalPolicyMove {
-            policy: policy_id.to_string(),
-            from: current.status,
-            to,
-            rule,
-        })?;
-        if to == PolicyStatus::Approved && by == current.version.submitted_by {
-            return Err(StoreError::IllegalPolicyMove {
-                policy: policy_id.to_string(),
-                from: current.status,
-                to,
-                rule: "a policy is approved by someone other than its author",
-            });
-        }
-        if current.status == PolicyStatus::Active {
-            // The last active version of its name, region and segment leaves only once a successor is active:
-            // otherwise every application it served would find no policy.
-            let successors: i64 = sqlx::query_scalar(
-                "SELECT COUNT(*) FROM policy_summaries AS s JOIN policy_versions AS p ON p.policy_id = s.policy_id
-                 WHERE s.status = 'active' AND p.name = ? AND p.region = ? AND p.segment = ? AND p.policy_id <> ?",
-            )
-            .bind(&current.version.name)
-            .bind(&current.version.region)
-            .bind(&current.version.segment)
-            .bind(policy_id)
-            .fetch_one(&mut *tx)
-            .await?;
-            if successors == 0 {
-                return Err(StoreError::IllegalPolicyMove {
-                    policy: policy_id.to_string(),
-                    from: current.status,
-                    to,
-                    rule: "the last active version of a region and segment leaves only once a successor is active",
-                });
-            }
-        }
+        // The other versions of its name, region and segment, for the rule that the last active one leaves only
+        // once a successor is active.
+        let others: Vec<String> = sqlx::query_scalar(
+            "SELECT s.status FROM policy_summaries AS s JOIN policy_versions AS p ON p.policy_id = s.policy_id
+             WHERE p.name = ? AND p.region = ? AND p.segment = ? AND p.policy_id <> ?",
+        )
+        .bind(&current.version.name)
+        .bind(&current.version.region)
+        .bind(&current.version.segment)
+        .bind(policy_id)
+        .fetch_all(&mut *tx)
+        .await?;
+        let others =
+            others.iter().map(|s| s.parse().map_err(super::corrupt)).collect::<Result<Vec<PolicyStatus>, _>>()?;
+        lifecycle::check_move(current.status, to, by, &current.version.submitted_by, &others)
+            .map_err(|refusal| StoreError::PolicyMove { policy: policy_id.to_string(), refusal })?;
         let seq: i64 =
             sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) + 1 FROM policy_status_changes WHERE policy_id = ?")
                 .bind(policy_id)

@@ -1,49 +1,63 @@
 //! [`ReviewWorkflow`] for [`SqliteStore`]: immutable `officers`, the append-only `review_actions` and
 //! `disbursements`, and the `review_states` view that derives each decision's review state from its actions
-//! (migration `0006_workflow`). The workflow is checked here inside the writing transaction; the schema's triggers
-//! repeat it on their own.
+//! (migration `0006_workflow`). The workflow's rules (`workflow`) are applied here inside the writing transaction;
+//! the schema's triggers repeat them on their own.
 
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqliteConnection};
 
-use super::{SqliteStore, corrupt, to_u32};
-use crate::StoreError;
-use crate::decisions::Outcome;
-use crate::workflow::{
-    Booking, Disbursed, Disbursement, DisbursementRefusal, Officer, QueueItem, ReviewAction, ReviewRefusal,
-    ReviewState, ReviewStep, ReviewWorkflow, Reviewed, check_disbursable, check_disbursement, check_officer,
+use domain::{Money, OfficerId};
+use workflow::{
+    Disbursement, DisbursementRefusal, Officer, Outcome, QueueItem, ReviewAction, ReviewState, ReviewStep, Reviewed,
+    check_disbursable, check_reason,
 };
+
+use super::decisions::{decision_id, outcome};
+use super::{SqliteStore, corrupt, timestamp, to_u32};
+use crate::StoreError;
+use crate::workflow::{Booking, Disbursed, ReviewWorkflow};
 
 const STATE_COLUMNS: &str = "decision_id, subject, decided_at, outcome, state, maker, amount_fen, checker";
 
+/// A stored officer id.
+fn officer_id(text: &str) -> Result<OfficerId, StoreError> {
+    OfficerId::parse(text).map_err(|e| corrupt(format!("officer id {text:?}: {e}")))
+}
+
+/// A review action from its stored code and amount in fen.
+fn action_from_columns(code: &str, amount_fen: Option<i64>) -> Result<ReviewAction, StoreError> {
+    ReviewAction::from_parts(code, amount_fen.map(Money::from_fen))
+        .ok_or_else(|| corrupt(format!("review action '{code}' with amount {amount_fen:?}")))
+}
+
 fn officer_from_row(row: &SqliteRow) -> Result<Officer, StoreError> {
     Ok(Officer {
-        officer_id: row.try_get("officer_id")?,
+        officer_id: officer_id(&row.try_get::<String, _>("officer_id")?)?,
         name: row.try_get("name")?,
         branch: row.try_get("branch")?,
-        authority_fen: row.try_get("authority_fen")?,
-        registered_at: row.try_get("registered_at")?,
+        authority: Money::from_fen(row.try_get("authority_fen")?),
+        registered_at: timestamp(&row.try_get::<String, _>("registered_at")?)?,
     })
 }
 
 fn step_from_row(row: &SqliteRow) -> Result<ReviewStep, StoreError> {
     Ok(ReviewStep {
-        decision_id: row.try_get("decision_id")?,
+        decision_id: decision_id(&row.try_get::<String, _>("decision_id")?)?,
         seq: to_u32(row.try_get("seq")?, "review action seq")?,
-        officer_id: row.try_get("officer_id")?,
-        action: ReviewAction::from_columns(&row.try_get::<String, _>("action")?, row.try_get("amount_fen")?)?,
+        officer_id: officer_id(&row.try_get::<String, _>("officer_id")?)?,
+        action: action_from_columns(&row.try_get::<String, _>("action")?, row.try_get("amount_fen")?)?,
         reason: row.try_get("reason")?,
-        acted_at: row.try_get("acted_at")?,
+        acted_at: timestamp(&row.try_get::<String, _>("acted_at")?)?,
     })
 }
 
 fn disbursement_from_row(row: &SqliteRow) -> Result<Disbursement, StoreError> {
     Ok(Disbursement {
-        decision_id: row.try_get("decision_id")?,
+        decision_id: decision_id(&row.try_get::<String, _>("decision_id")?)?,
         loan_id: row.try_get("loan_id")?,
         request_id: row.try_get("request_id")?,
-        amount_fen: row.try_get("amount_fen")?,
-        disbursed_at: row.try_get("disbursed_at")?,
+        amount: Money::from_fen(row.try_get("amount_fen")?),
+        disbursed_at: timestamp(&row.try_get::<String, _>("disbursed_at")?)?,
         request_sha256: row.try_get("request_sha256")?,
     })
 }
@@ -51,21 +65,21 @@ fn disbursement_from_row(row: &SqliteRow) -> Result<Disbursement, StoreError> {
 /// A decision's outcome and review state from its `review_states` row.
 fn state_from_row(row: &SqliteRow) -> Result<(Outcome, ReviewState), StoreError> {
     let decision: String = row.try_get("decision_id")?;
-    let outcome: Outcome = row.try_get::<String, _>("outcome")?.parse()?;
+    let outcome = outcome(&row.try_get::<String, _>("outcome")?)?;
     let label: String = row.try_get("state")?;
-    let maker: Option<String> = row.try_get("maker")?;
-    let amount_fen: Option<i64> = row.try_get("amount_fen")?;
-    let checker: Option<String> = row.try_get("checker")?;
+    let maker = row.try_get::<Option<String>, _>("maker")?.as_deref().map(officer_id).transpose()?;
+    let amount = row.try_get::<Option<i64>, _>("amount_fen")?.map(Money::from_fen);
+    let checker = row.try_get::<Option<String>, _>("checker")?.as_deref().map(officer_id).transpose()?;
     let missing = |what: &str| corrupt(format!("decision {decision}: review state {label} without its {what}"));
     let state = match label.as_str() {
         "not-referred" => ReviewState::NotReferred,
         "pending" => ReviewState::Pending,
         "awaiting-check" => ReviewState::AwaitingCheck {
             maker: maker.ok_or_else(|| missing("maker"))?,
-            amount_fen: amount_fen.ok_or_else(|| missing("amount"))?,
+            amount: amount.ok_or_else(|| missing("amount"))?,
         },
         "approved" => ReviewState::Approved {
-            amount_fen: amount_fen.ok_or_else(|| missing("amount"))?,
+            amount: amount.ok_or_else(|| missing("amount"))?,
             by: maker.into_iter().chain(checker).collect(),
         },
         "declined" => ReviewState::Declined { by: maker.into_iter().chain(checker).collect() },
@@ -79,6 +93,15 @@ async fn state_in(conn: &mut SqliteConnection, decision_id: &str) -> Result<(Out
     let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(decision_id).fetch_optional(conn).await?;
     let row = row.ok_or_else(|| StoreError::DecisionNotFound(decision_id.to_string()))?;
     state_from_row(&row)
+}
+
+/// A decision's id as stored (the one the caller named, typed).
+async fn decision_id_in(conn: &mut SqliteConnection, text: &str) -> Result<domain::DecisionId, StoreError> {
+    let stored: Option<String> = sqlx::query_scalar("SELECT decision_id FROM decisions WHERE decision_id = ?")
+        .bind(text)
+        .fetch_optional(conn)
+        .await?;
+    decision_id(&stored.ok_or_else(|| StoreError::DecisionNotFound(text.to_string()))?)
 }
 
 async fn officer_in(conn: &mut SqliteConnection, officer_id: &str) -> Result<Option<Officer>, StoreError> {
@@ -98,22 +121,22 @@ async fn disbursement_where(
 
 impl ReviewWorkflow for SqliteStore {
     async fn register_officer(&self, officer: &Officer) -> Result<(), StoreError> {
-        check_officer(officer)?;
+        officer.check()?;
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        if let Some(existing) = officer_in(&mut tx, &officer.officer_id).await? {
+        if let Some(existing) = officer_in(&mut tx, officer.officer_id.as_str()).await? {
             if existing == *officer {
                 return Ok(());
             }
-            return Err(StoreError::OfficerClash(officer.officer_id.clone()));
+            return Err(StoreError::OfficerClash(officer.officer_id.to_string()));
         }
         sqlx::query(
             "INSERT INTO officers (officer_id, name, branch, authority_fen, registered_at) VALUES (?, ?, ?, ?, ?)",
         )
-        .bind(&officer.officer_id)
+        .bind(officer.officer_id.as_str())
         .bind(&officer.name)
         .bind(&officer.branch)
-        .bind(officer.authority_fen)
-        .bind(&officer.registered_at)
+        .bind(officer.authority.fen())
+        .bind(officer.registered_at.to_string())
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
@@ -131,12 +154,10 @@ impl ReviewWorkflow for SqliteStore {
         officer_id: &str,
         action: ReviewAction,
         reason: &str,
-        acted_at: &str,
+        acted_at: &domain::Timestamp,
     ) -> Result<Reviewed, StoreError> {
         let refuse = |refusal| StoreError::Review { decision: decision_id.to_string(), refusal };
-        if reason.is_empty() {
-            return Err(refuse(ReviewRefusal::EmptyReason));
-        }
+        check_reason(reason).map_err(refuse)?;
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let (_, state) = state_in(&mut tx, decision_id).await?;
         let officer = officer_in(&mut tx, officer_id)
@@ -155,24 +176,25 @@ impl ReviewWorkflow for SqliteStore {
         .bind(seq)
         .bind(officer_id)
         .bind(action.code())
-        .bind(action.amount_fen())
+        .bind(action.amount().map(Money::fen))
         .bind(reason)
-        .bind(acted_at)
+        .bind(acted_at.to_string())
         .execute(&mut *tx)
         .await?;
         // The Rust transition and the schema's view must agree; if they do not, nothing is written.
         let (_, derived) = state_in(&mut tx, decision_id).await?;
+        let stored_id = decision_id_in(&mut tx, decision_id).await?;
         if derived != next {
             return Err(corrupt(format!("decision {decision_id}: review state {derived:?}, expected {next:?}")));
         }
         tx.commit().await?;
         let step = ReviewStep {
-            decision_id: decision_id.to_string(),
+            decision_id: stored_id,
             seq: to_u32(seq, "review action seq")?,
-            officer_id: officer_id.to_string(),
+            officer_id: officer.officer_id,
             action,
             reason: reason.to_string(),
-            acted_at: acted_at.to_string(),
+            acted_at: *acted_at,
         };
         Ok(Reviewed { step, state: next })
     }
@@ -201,9 +223,9 @@ impl ReviewWorkflow for SqliteStore {
         rows.iter()
             .map(|row| {
                 Ok(QueueItem {
-                    decision_id: row.try_get("decision_id")?,
+                    decision_id: decision_id(&row.try_get::<String, _>("decision_id")?)?,
                     subject: row.try_get("subject")?,
-                    decided_at: row.try_get("decided_at")?,
+                    decided_at: timestamp(&row.try_get::<String, _>("decided_at")?)?,
                     state: state_from_row(row)?.1,
                 })
             })
@@ -215,9 +237,9 @@ impl ReviewWorkflow for SqliteStore {
         disbursement: &Disbursement,
         booking: &Booking,
     ) -> Result<Disbursed, StoreError> {
-        check_disbursement(disbursement)?;
-        let decision_id = &disbursement.decision_id;
-        let refuse = |refusal| StoreError::Disbursement { decision: decision_id.clone(), refusal };
+        let decision_id = disbursement.decision_id.as_str();
+        let refuse = |refusal| StoreError::Disbursement { decision: decision_id.to_string(), refusal };
+        disbursement.check().map_err(refuse)?;
         if booking.loan.id.as_str() != disbursement.loan_id {
             return Err(corrupt(format!(
                 "disbursement of {decision_id}: loan {} booked for loan {}",
@@ -230,7 +252,7 @@ impl ReviewWorkflow for SqliteStore {
             let same = if earlier.request_sha256.is_empty() {
                 earlier.decision_id == disbursement.decision_id
                     && earlier.loan_id == disbursement.loan_id
-                    && earlier.amount_fen == disbursement.amount_fen
+                    && earlier.amount == disbursement.amount
             } else {
                 earlier.request_sha256 == disbursement.request_sha256
             };
@@ -243,7 +265,7 @@ impl ReviewWorkflow for SqliteStore {
             return Err(refuse(DisbursementRefusal::AlreadyDisbursed { request_id: earlier.request_id }));
         }
         let (outcome, state) = state_in(&mut tx, decision_id).await?;
-        check_disbursable(outcome, &state, disbursement.amount_fen).map_err(refuse)?;
+        check_disbursable(outcome, &state, disbursement.amount).map_err(refuse)?;
         if disbursement_where(&mut tx, "loan_id", &disbursement.loan_id).await?.is_some() {
             return Err(refuse(DisbursementRefusal::LoanTaken { loan_id: disbursement.loan_id.clone() }));
         }
@@ -262,8 +284,8 @@ impl ReviewWorkflow for SqliteStore {
         .bind(decision_id)
         .bind(&disbursement.loan_id)
         .bind(&disbursement.request_id)
-        .bind(disbursement.amount_fen)
-        .bind(&disbursement.disbursed_at)
+        .bind(disbursement.amount.fen())
+        .bind(disbursement.disbursed_at.to_string())
         .bind(&disbursement.request_sha256)
         .execute(&mut *tx)
         .await?;

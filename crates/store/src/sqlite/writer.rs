@@ -11,7 +11,8 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, pa
 
 use super::SqliteStore;
 use crate::StoreError;
-use crate::decisions::{DecisionRecord, Recorded, check_record, decided_before, decision_id_taken};
+use crate::decisions::{Recorded, decided_before, decision_id_taken};
+use workflow::DecisionRecord;
 
 /// What an acknowledged decision survives. The store's own pool (loans, repayments, disbursements: everything
 /// that moves money) always syncs at every commit; this chooses only for the decision writer.
@@ -106,23 +107,27 @@ impl DecisionWriter {
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             )?;
             for record in records {
-                if let Err(refused) = check_record(record) {
-                    results.push(Err(refused));
+                if let Err(refused) = record.check() {
+                    results.push(Err(refused.into()));
                     continue;
                 }
                 let stored = earlier
                     .query_row([&record.request_id], |row| {
                         Ok(DecisionRecord {
-                            decision_id: row.get(0)?,
+                            decision_id: row.get::<_, String>(0)?.parse().map_err(|e: domain::IdError| {
+                                rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, e.into())
+                            })?,
                             request_id: record.request_id.clone(),
                             request_sha256: row.get(1)?,
                             subject: row.get(2)?,
-                            outcome: row.get::<_, String>(3)?.parse().map_err(|e: StoreError| {
+                            outcome: row.get::<_, String>(3)?.parse().map_err(|e: workflow::UnknownOutcome| {
                                 rusqlite::Error::FromSqlConversionFailure(3, rusqlite::types::Type::Text, e.into())
                             })?,
                             policy_version: row.get(4)?,
                             model_id: row.get(5)?,
-                            decided_at: row.get(6)?,
+                            decided_at: row.get::<_, String>(6)?.parse().map_err(|e: domain::TimestampError| {
+                                rusqlite::Error::FromSqlConversionFailure(6, rusqlite::types::Type::Text, e.into())
+                            })?,
                             record_json: row.get(7)?,
                         })
                     })
@@ -138,19 +143,19 @@ impl DecisionWriter {
                     }
                     Ok(None) => {}
                 }
-                if taken.exists([&record.decision_id])? {
+                if taken.exists([record.decision_id.as_str()])? {
                     results.push(Err(decision_id_taken(record)));
                     continue;
                 }
                 insert.execute(params![
-                    record.decision_id,
+                    record.decision_id.as_str(),
                     record.request_id,
                     record.request_sha256,
                     record.subject,
                     record.outcome.code(),
                     record.policy_version,
                     record.model_id,
-                    record.decided_at,
+                    record.decided_at.to_string(),
                     record.record_json,
                 ])?;
                 results.push(Ok(Recorded::New));

@@ -4,7 +4,9 @@
 const ALL: store::Page = store::Page { after: None, limit: 1_000 };
 
 use store::conformance::decision_record as record;
-use store::{DecisionLog, DecisionRecord, Outcome, Recorded, SqliteStore, StoreError};
+use store::conformance::did;
+use store::{DecisionLog, Recorded, SqliteStore, StoreError};
+use workflow::{DecisionRecord, Invalid, Outcome};
 
 #[tokio::test]
 async fn decisions_are_immutable_and_a_review_of_an_approval_is_refused_even_from_raw_statements() {
@@ -33,9 +35,9 @@ async fn a_batch_records_each_decision_as_if_one_after_another_in_one_commit() {
     let batch = vec![
         first.clone(),
         // The same request twice in one batch: the second finds the first.
-        DecisionRecord { decision_id: "D1b".into(), ..first.clone() },
+        DecisionRecord { decision_id: did("D1b"), ..first.clone() },
         // A request decided before the batch.
-        DecisionRecord { decision_id: "D0b".into(), ..earlier.clone() },
+        DecisionRecord { decision_id: did("D0b"), ..earlier.clone() },
         // A reused request id and a malformed record: refused alone, the rest still recorded.
         record("D2", "req-0", 'c', Outcome::Decline),
         DecisionRecord { record_json: "{".into(), ..record("D3", "req-3", 'd', Outcome::Refer) },
@@ -48,7 +50,7 @@ async fn a_batch_records_each_decision_as_if_one_after_another_in_one_commit() {
     assert_eq!(results[1].as_ref().ok(), Some(&Recorded::Existing(first.clone())));
     assert_eq!(results[2].as_ref().ok(), Some(&Recorded::Existing(earlier.clone())));
     assert!(matches!(results[3], Err(StoreError::RequestReused { .. })));
-    assert!(matches!(results[4], Err(StoreError::InvalidDecision { field: "record_json", .. })));
+    assert!(matches!(results[4], Err(StoreError::Invalid(Invalid::Field { field: "record_json", .. }))));
     assert_eq!(results[5].as_ref().ok(), Some(&Recorded::New));
     for (id, stored) in [("D1", true), ("D1b", false), ("D0b", false), ("D2", false), ("D3", false), ("D4", true)] {
         assert_eq!(store.decision(id).await.expect("read").is_some(), stored, "{id}");

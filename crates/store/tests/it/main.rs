@@ -4,7 +4,8 @@ mod decisions;
 mod policies;
 mod workflow;
 
-use store::{LoanStore, ModelRecord, ModelRegistry, ModelStatus, SqliteStore, StoreError, conformance};
+use scoring::lifecycle::ModelStatus;
+use store::{LoanStore, ModelRecord, ModelRegistry, SqliteStore, StoreError, conformance};
 
 async fn fresh() -> SqliteStore {
     // Each store lives in its own temporary directory, kept for the life of the test process.

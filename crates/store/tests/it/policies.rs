@@ -1,8 +1,9 @@
 //! The policy register on SQLite beyond the conformance suite: the schema refuses a self-approval and an edited
 //! version even from raw statements.
 
+use policy::lifecycle::PolicyStatus;
 use store::conformance::{policy_version, run_policy};
-use store::{PolicyRegister, PolicyStatus, SqliteStore};
+use store::{PolicyRegister, SqliteStore};
 
 #[tokio::test]
 async fn the_schema_refuses_a_self_approval_and_edits_from_raw_statements() {

@@ -1,8 +1,11 @@
 //! The review workflow on SQLite beyond the conformance suite: the schema's own guards refuse edits and workflow
 //! breaches from raw statements.
 
+use domain::Money;
+use store::conformance::ts;
 use store::conformance::{disburse, disbursement, with_officers_and_decisions};
-use store::{Outcome, ReviewAction, ReviewWorkflow, SqliteStore};
+use store::{ReviewWorkflow, SqliteStore};
+use workflow::{Outcome, ReviewAction};
 
 use super::error_chain;
 
@@ -21,10 +24,10 @@ async fn the_schema_refuses_edits_and_workflow_breaches_from_raw_statements() {
     let decisions = [("D1", Outcome::Approve), ("D2", Outcome::Refer), ("D3", Outcome::Refer), ("D4", Outcome::Refer)];
     let (_dir, store) = store_with(&decisions).await;
     store
-        .review("D2", "li", ReviewAction::Approve { amount_fen: 8_000_000 }, "large", AT)
+        .review("D2", "li", ReviewAction::Approve { amount: Money::from_fen(8_000_000) }, "large", &ts(AT))
         .await
         .expect("awaits a check");
-    store.review("D3", "li", ReviewAction::Decline, "no", AT).await.expect("declined");
+    store.review("D3", "li", ReviewAction::Decline, "no", &ts(AT)).await.expect("declined");
     disburse(&store, &disbursement("D1", "pay-1", 100)).await.expect("disburse");
     let insert = |decision: &str, seq: u32, officer: &str, action: &str, amount: &str| {
         format!(
@@ -59,7 +62,7 @@ async fn the_schema_refuses_edits_and_workflow_breaches_from_raw_statements() {
         assert!(text.contains(refusal), "{sql}: {text}");
     }
     assert_eq!(store.review_actions("D2").await.expect("actions").len(), 1);
-    assert_eq!(store.officer("li").await.expect("read").map(|o| o.authority_fen), Some(5_000_000));
-    assert_eq!(store.disbursement_of("D1").await.expect("read").map(|d| d.amount_fen), Some(100));
+    assert_eq!(store.officer("li").await.expect("read").map(|o| o.authority), Some(Money::from_fen(5_000_000)));
+    assert_eq!(store.disbursement_of("D1").await.expect("read").map(|d| d.amount), Some(Money::from_fen(100)));
     store.close().await;
 }

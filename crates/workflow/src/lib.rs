@@ -1,0 +1,18 @@
+//! The credit workflow after the automated decision, as pure types with their state machines.
+//!
+//! [`decision`] holds what a decision says ([`Outcome`]) and the record kept of it ([`DecisionRecord`]), with the
+//! checks a record passes before it is kept; [`review`] the loan officers ([`Officer`]) and the manual review of
+//! referred decisions ([`ReviewState::after`]: approve or decline, and above the maker's authority a second
+//! officer's confirm or reject); [`disbursement`] when an approved decision may be paid out
+//! ([`check_disbursable`]).
+//!
+//! Boundary: pure — no I/O, no clock, no database. The store keeps these values as rows and calls these rules inside
+//! its transactions; its refusals carry this crate's error types.
+
+pub mod decision;
+pub mod disbursement;
+pub mod review;
+
+pub use decision::{DecisionRecord, Invalid, Outcome, ReviewRequest, Subject, UnknownOutcome};
+pub use disbursement::{Disbursement, DisbursementRefusal, check_disbursable};
+pub use review::{Officer, QueueItem, ReviewAction, ReviewRefusal, ReviewState, ReviewStep, Reviewed, check_reason};
