@@ -8,8 +8,9 @@ use std::sync::Arc;
 
 use decide::{ApplicationRequest, Decided, Decider, Engine, Entry, Lineup, Scorer, VersionedPolicy, World};
 use domain::{Clock, CropCalendar, LprTable};
+use integrate::RecordStore;
 use policy::lifecycle::PolicyStatus;
-use store::{DecisionLog, ModelRegistry, PolicyRegister, PolicySummary, Recorded, SqliteStore};
+use store::{DecisionLog, ModelRegistry, PolicyRegister, PolicySummary, Recorded, ScreeningRegister};
 
 use crate::error::{Error, ErrorCode};
 
@@ -37,7 +38,7 @@ fn compile(summary: &PolicySummary) -> Result<VersionedPolicy, Error> {
 }
 
 /// The policies in play from the register.
-pub async fn lineup(store: &SqliteStore, setup: &Setup) -> Result<Lineup, Error> {
+pub async fn lineup(store: &impl PolicyRegister, setup: &Setup) -> Result<Lineup, Error> {
     let versions = store.policies(Some(POLICY_NAME)).await?;
     let mut active = Vec::new();
     let mut shadows = Vec::new();
@@ -77,7 +78,7 @@ pub async fn lineup(store: &SqliteStore, setup: &Setup) -> Result<Lineup, Error>
 }
 
 /// The champion decision model.
-pub async fn scorer(store: &SqliteStore) -> Result<Scorer, Error> {
+pub async fn scorer(store: &impl ModelRegistry) -> Result<Scorer, Error> {
     let champion = store.champion(MODEL_NAME).await?.ok_or_else(|| {
         Error::input(
             "model",
@@ -96,7 +97,10 @@ pub async fn scorer(store: &SqliteStore) -> Result<Scorer, Error> {
 }
 
 /// The decider of a data directory's store.
-pub async fn decider(store: &SqliteStore, setup: &Setup) -> Result<Decider, Error> {
+pub async fn decider<S: ModelRegistry + PolicyRegister + RecordStore>(
+    store: &S,
+    setup: &Setup,
+) -> Result<Decider, Error> {
     let scorer = scorer(store).await?;
     let lineup = lineup(store, setup).await?;
     let world = World::load(store).await?;
@@ -106,8 +110,8 @@ pub async fn decider(store: &SqliteStore, setup: &Setup) -> Result<Decider, Erro
 
 /// Decides one application with the registers' champion model and active policies, and records the decision; the
 /// same request again answers the recorded decision (`true`: nothing new was recorded).
-pub async fn apply(
-    store: &SqliteStore,
+pub async fn apply<S: ModelRegistry + PolicyRegister + RecordStore + DecisionLog + ScreeningRegister>(
+    store: &S,
     request: &ApplicationRequest,
     clock: &dyn Clock,
 ) -> Result<(workflow::DecisionRecord, Decided, bool), Error> {

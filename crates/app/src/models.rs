@@ -18,7 +18,7 @@ use scoring::pipeline::{Kind, Step, TrainConfig, TrainData};
 use scoring::report::{FeatureSection, ModelInfo, ReportInput, feature_sections};
 use scoring::trees::FeatureKind;
 use serde::Serialize;
-use store::{ModelRecord, ModelRegistry, ModelStatusChange, ModelSummary, SqliteStore};
+use store::{ModelRecord, ModelRegistry, ModelStatusChange, ModelSummary};
 
 use crate::error::Error;
 use crate::files::write_atomically;
@@ -348,7 +348,7 @@ pub fn registry_record(artifact: &Artifact) -> ModelRecord {
 /// Trains the decision scorecard on the stacked quarterly feature tables of the ingested applications up to
 /// `up_to`, labelled over `horizon_months`, and writes it to `out`.
 pub async fn train_decision_scorecard(
-    store: &SqliteStore,
+    store: &impl integrate::RecordStore,
     up_to: Date,
     horizon_months: u32,
     out: &Path,

@@ -32,7 +32,7 @@ use integrate::register::{Filter, RegisterError, Versions};
 /// A harvest-bullet loan of 50,000 yuan under `id`, for suites that need one.
 pub fn sample_loan(id: &str) -> NewLoan {
     let request = TermsRequest {
-        product: Some("harvest-bullet".into()),
+        product: Some(lending::ProductKind::HarvestBullet.code().into()),
         principal: Some("50000".into()),
         annual_rate: Some("0.05".into()),
         start: Some("2026-03-10".into()),

@@ -214,7 +214,7 @@ async fn migrations_apply_on_a_database_from_before_the_model_registry() {
     let first = Migration::new(1, "loans".into(), MigrationType::Simple, loans_sql.into_sql_str(), false);
     Migrator::with_migrations(vec![first]).run(&old).await.expect("migration 0001");
     let request = lending::TermsRequest {
-        product: Some("harvest-bullet".into()),
+        product: Some(lending::ProductKind::HarvestBullet.code().into()),
         principal: Some("50000".into()),
         annual_rate: Some("0.05".into()),
         start: Some("2026-03-10".into()),
