@@ -128,7 +128,7 @@ where
         let position = loans.position(&loan, request.disbursed_on).await?;
         return Ok(Disbursal { position, new: false });
     }
-    let record: Value = serde_json::from_str(&decision.record_json).map_err(Error::internal)?;
+    let record: Value = serde_json::from_str(decision.record_json.as_str()).map_err(Error::internal)?;
     let applied = applied_on(&record)?;
     let start = request.disbursed_on;
     if start < applied || start > applied + chrono::Duration::days(DECISION_VALID_DAYS) {

@@ -55,7 +55,7 @@ pub async fn review<S: DecisionLog + ReviewWorkflow>(
         let decision = store.decision(decision_id).await?.ok_or_else(|| {
             Error::coded(ErrorCode::UnknownDecision, "decision", format!("decision {decision_id} not found"))
         })?;
-        let record: Value = serde_json::from_str(&decision.record_json).map_err(Error::internal)?;
+        let record: Value = serde_json::from_str(decision.record_json.as_str()).map_err(Error::internal)?;
         let ceiling = approval_ceiling(&record)?;
         if !amount.is_positive() || amount > ceiling {
             return Err(Error::coded(

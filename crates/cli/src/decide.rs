@@ -71,7 +71,7 @@ pub async fn apply_command(data_dir: &Path, file: &Path, format: Format) -> Resu
         with_store(data_dir, async |store| apply(store, &request, &SystemClock).await.map_err(refused)).await?;
     if format == Format::Json {
         let value: serde_json::Value =
-            serde_json::from_str(&record.record_json).map_err(|e| CliError::Internal(e.into()))?;
+            serde_json::from_str(record.record_json.as_str()).map_err(|e| CliError::Internal(e.into()))?;
         return crate::print_json(&value);
     }
     let mut text = decision_text(record.decision_id.as_str(), &record.subject, &decided);

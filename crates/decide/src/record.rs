@@ -130,7 +130,7 @@ pub fn decision_record(
         policy_version: decided.policy_version.clone(),
         model_id: Some(model_id.to_owned()),
         decided_at: *meta.decided_at,
-        record_json: record_text(request, decided, model_id, meta),
+        record_json: workflow::RecordJson::of(&record(request, decided, model_id, meta)).expect("a record serialises"),
     }
 }
 

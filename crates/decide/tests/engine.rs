@@ -181,7 +181,7 @@ fn a_decision_carries_terms_in_fen_reasons_trace_features_and_versions() {
     assert_eq!(terms.principal(), t.amount);
     assert!(decided.reasons.len() <= decide::engine::MAX_REASONS);
 
-    let record: serde_json::Value = serde_json::from_str(&outcome.record.record_json).expect("json");
+    let record: serde_json::Value = serde_json::from_str(outcome.record.record_json.as_str()).expect("json");
     assert_eq!(record["versions"]["policy"], "rural-microcredit@1");
     assert_eq!(record["versions"]["model"], decider.engine.scorer().model_id());
     assert_eq!(record["terms"]["limit_fen"], t.limit.fen());
@@ -278,7 +278,7 @@ fn dispatch_challenger_and_shadows() {
 
     let outcome = decider(lineup.clone()).decide(&request("H0000001", |_, _| {}), &at()).expect("decided");
     assert_eq!(outcome.arm, Arm::Champion);
-    let record: serde_json::Value = serde_json::from_str(&outcome.record.record_json).expect("json");
+    let record: serde_json::Value = serde_json::from_str(outcome.record.record_json.as_str()).expect("json");
     assert_eq!(record["shadow"][0]["policy_version"], "shadow-1");
     assert_eq!(record["shadow"][0]["outcome"], outcome.decided.outcome.code());
 
@@ -358,7 +358,7 @@ fn a_decision_never_sees_the_loan_booked_from_its_own_application() {
     };
     let [before, after] = [borrowers[0].clone(), borrowers[1].clone()].map(decide);
     assert_eq!(before, after);
-    let record: serde_json::Value = serde_json::from_str(&after.record_json).expect("json");
+    let record: serde_json::Value = serde_json::from_str(after.record_json.as_str()).expect("json");
     assert_eq!(record["features"]["loans_open"], "0");
     assert_eq!(record["features"]["requested_amount_yuan"], "30000", "the application itself is read");
 }
@@ -415,7 +415,7 @@ fn a_policy_that_names_a_product_the_lending_core_does_not_offer_cannot_decide()
     // As a shadow it is left out of the record and stops nothing.
     let lineup = Lineup { shadows: vec![balloon, default_policy("shadow")], ..Lineup::single(default_policy("p")) };
     let outcome = decider(lineup).decide(&livestock, &at()).expect("decided");
-    let record: serde_json::Value = serde_json::from_str(&outcome.record.record_json).expect("json");
+    let record: serde_json::Value = serde_json::from_str(outcome.record.record_json.as_str()).expect("json");
     let shadows = record["shadow"].as_array().map(|s| s.iter().map(|s| s["policy_version"].clone()).collect());
     assert_eq!(shadows, Some(vec![serde_json::json!("shadow")]));
 }

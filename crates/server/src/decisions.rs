@@ -157,10 +157,11 @@ pub async fn submit(State(server): State<Shared>, JsonBody(body): JsonBody) -> R
     );
     // The decision's id (and, when made now, its outcome and segment) for the request log and the metrics.
     let (mut response, mark) = match server.journal.record(outcome.record).await? {
-        Recorded::New => (summary_response(StatusCode::CREATED, &record_json)?, made),
-        Recorded::Existing(stored) => {
-            (summary_response(StatusCode::OK, &stored.record_json)?, DecisionMark::returned(stored.decision_id.into()))
-        }
+        Recorded::New => (summary_response(StatusCode::CREATED, record_json.as_str())?, made),
+        Recorded::Existing(stored) => (
+            summary_response(StatusCode::OK, stored.record_json.as_str())?,
+            DecisionMark::returned(stored.decision_id.into()),
+        ),
     };
     response.extensions_mut().insert(mark);
     Ok(response)
@@ -176,7 +177,7 @@ pub async fn get_decision(State(server): State<Shared>, Path(id): Path<String>) 
         .decision(&id)
         .await?
         .ok_or_else(|| ApiError::whole(ErrorCode::UnknownDecision, format!("decision {id} not found")))?;
-    Ok(record_response(StatusCode::OK, record.record_json))
+    Ok(record_response(StatusCode::OK, record.record_json.into_string()))
 }
 
 /// GET /v1/households/{id}/decisions: a household's decisions, oldest first, a page at a time; the next page is named

@@ -15,8 +15,8 @@ use lending::{
 };
 
 use ::workflow::{
-    DecisionRecord, Disbursement, DisbursementRefusal, Invalid, Officer, Outcome, ReviewAction, ReviewRefusal,
-    ReviewState, Reviewed,
+    DecisionRecord, Disbursement, DisbursementRefusal, Invalid, Officer, Outcome, RecordJson, ReviewAction,
+    ReviewRefusal, ReviewState, Reviewed,
 };
 use domain::{DecisionId, OfficerId, Timestamp};
 use policy::lifecycle::PolicyStatus;
@@ -576,7 +576,7 @@ pub fn decision_record(decision_id: &str, request_id: &str, request_hash: char, 
         policy_version: "rural-default@2026-12-01".to_string(),
         model_id: Some("a".repeat(64)),
         decided_at: ts(&format!("2026-12-01T08:00:0{}Z", decision_id.len() % 10)),
-        record_json: format!(r#"{{"outcome":"{}","reasons":[]}}"#, outcome.code()),
+        record_json: RecordJson::parse(format!(r#"{{"outcome":"{}","reasons":[]}}"#, outcome.code())).expect("JSON"),
     }
 }
 
@@ -617,12 +617,12 @@ pub async fn a_request_is_decided_once<S: DecisionLog>(store: S) {
     assert!(store.decisions_of("A00001-0404", &ALL).await.expect("read").is_empty());
 }
 
-/// A malformed record is refused naming the field, and nothing is stored.
+/// A malformed record is refused naming the field, and nothing is stored. (A record body that is not JSON cannot
+/// be built: `workflow::RecordJson` is well-formed by construction.)
 pub async fn malformed_decisions_are_refused<S: DecisionLog>(store: S) {
-    let bad =
-        DecisionRecord { record_json: "not json".to_string(), ..decision_record("D4", "req-4", 'c', Outcome::Refer) };
+    let bad = DecisionRecord { subject: String::new(), ..decision_record("D4", "req-4", 'c', Outcome::Refer) };
     let refused = store.record_decision(&bad).await;
-    assert!(matches!(refused, Err(StoreError::Invalid(Invalid::Field { field: "record_json", .. }))), "{refused:?}");
+    assert!(matches!(refused, Err(StoreError::Invalid(Invalid::Field { field: "subject", .. }))), "{refused:?}");
     assert!(store.decision("D4").await.expect("read").is_none());
     assert!(store.decision_for_request("req-4").await.expect("read").is_none());
 }
@@ -845,7 +845,7 @@ pub fn decision(id: &str, outcome: Outcome, decided_at: &str) -> DecisionRecord 
         policy_version: "rural-default@2026-12-01".to_string(),
         model_id: None,
         decided_at: ts(decided_at),
-        record_json: format!(r#"{{"outcome":"{}"}}"#, outcome.code()),
+        record_json: RecordJson::parse(format!(r#"{{"outcome":"{}"}}"#, outcome.code())).expect("JSON"),
     }
 }
 

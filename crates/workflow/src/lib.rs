@@ -13,6 +13,6 @@ pub mod decision;
 pub mod disbursement;
 pub mod review;
 
-pub use decision::{DecisionRecord, Invalid, Outcome, ReviewRequest, Subject, UnknownOutcome};
+pub use decision::{DecisionRecord, Invalid, NotJson, Outcome, RecordJson, ReviewRequest, Subject, UnknownOutcome};
 pub use disbursement::{Disbursement, DisbursementRefusal, check_disbursable};
 pub use review::{Officer, QueueItem, ReviewAction, ReviewRefusal, ReviewState, ReviewStep, Reviewed, check_reason};

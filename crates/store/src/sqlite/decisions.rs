@@ -34,7 +34,7 @@ fn decision_from_row(row: &SqliteRow) -> Result<DecisionRecord, StoreError> {
         policy_version: row.try_get("policy_version")?,
         model_id: row.try_get("model_id")?,
         decided_at: timestamp(&row.try_get::<String, _>("decided_at")?)?,
-        record_json: row.try_get("record_json")?,
+        record_json: workflow::RecordJson::stored(row.try_get("record_json")?),
     })
 }
 
@@ -80,7 +80,7 @@ async fn record_in(
     .bind(&record.policy_version)
     .bind(&record.model_id)
     .bind(record.decided_at.to_string())
-    .bind(&record.record_json)
+    .bind(record.record_json.as_str())
     .execute(&mut **tx)
     .await?;
     Ok(Recorded::New)

@@ -128,7 +128,7 @@ impl DecisionWriter {
                             decided_at: row.get::<_, String>(6)?.parse().map_err(|e: domain::TimestampError| {
                                 rusqlite::Error::FromSqlConversionFailure(6, rusqlite::types::Type::Text, e.into())
                             })?,
-                            record_json: row.get(7)?,
+                            record_json: workflow::RecordJson::stored(row.get(7)?),
                         })
                     })
                     .optional()?;
@@ -156,7 +156,7 @@ impl DecisionWriter {
                     record.policy_version,
                     record.model_id,
                     record.decided_at.to_string(),
-                    record.record_json,
+                    record.record_json.as_str(),
                 ])?;
                 results.push(Ok(Recorded::New));
             }

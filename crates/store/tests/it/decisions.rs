@@ -40,7 +40,7 @@ async fn a_batch_records_each_decision_as_if_one_after_another_in_one_commit() {
         DecisionRecord { decision_id: did("D0b"), ..earlier.clone() },
         // A reused request id and a malformed record: refused alone, the rest still recorded.
         record("D2", "req-0", 'c', Outcome::Decline),
-        DecisionRecord { record_json: "{".into(), ..record("D3", "req-3", 'd', Outcome::Refer) },
+        DecisionRecord { policy_version: String::new(), ..record("D3", "req-3", 'd', Outcome::Refer) },
         record("D4", "req-4", 'e', Outcome::Decline),
     ];
     let mut writer = store.decision_writer(store::Durability::PowerLoss).expect("a writer");
@@ -50,7 +50,7 @@ async fn a_batch_records_each_decision_as_if_one_after_another_in_one_commit() {
     assert_eq!(results[1].as_ref().ok(), Some(&Recorded::Existing(first.clone())));
     assert_eq!(results[2].as_ref().ok(), Some(&Recorded::Existing(earlier.clone())));
     assert!(matches!(results[3], Err(StoreError::RequestReused { .. })));
-    assert!(matches!(results[4], Err(StoreError::Invalid(Invalid::Field { field: "record_json", .. }))));
+    assert!(matches!(results[4], Err(StoreError::Invalid(Invalid::Field { field: "policy_version", .. }))));
     assert_eq!(results[5].as_ref().ok(), Some(&Recorded::New));
     for (id, stored) in [("D1", true), ("D1b", false), ("D0b", false), ("D2", false), ("D3", false), ("D4", true)] {
         assert_eq!(store.decision(id).await.expect("read").is_some(), stored, "{id}");
