@@ -79,6 +79,8 @@ error_codes! {
     UnknownVillage = ("unknown_village", 404, 2, "no village with this code is on file");
     /// No such model.
     UnknownModel = ("unknown_model", 404, 2, "no model with this id");
+    /// No such screening entry (a page's cursor).
+    UnknownEntry = ("unknown_entry", 404, 2, "no screening entry of the household with this key");
     /// No such endpoint.
     NotFound = ("not_found", 404, 2, "no such endpoint");
     /// The path does not take that method.

@@ -5,16 +5,17 @@
 
 use app::ErrorCode;
 use app::screening::NewEntry;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use store::{ScreeningKind, ScreeningRegister};
+use store::{ScreeningEntry, ScreeningKind, ScreeningRegister};
 
 use super::Shared;
 use super::error::{ApiError, ErrorBody, parse_body};
 use super::loans::date;
 use crate::limits::JsonBody;
+use crate::page::{PageQuery, link_next};
 
 /// One entry.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -82,16 +83,41 @@ pub async fn record(
     Ok((StatusCode::CREATED, axum::Json(serde_json::json!({"recorded": new}))).into_response())
 }
 
-/// GET /v1/households/{id}/screening: the household's entries, oldest first, and what they say today.
-#[utoipa::path(get, path = "/v1/households/{id}/screening", params(("id" = String, Path, description = "Household id")),
-    responses((status = 200, description = "Entries and today's screening")))]
-pub async fn of_household(State(server): State<Shared>, Path(id): Path<String>) -> Result<Response, ApiError> {
+/// An entry's key in its household's list (the register keeps one entry per household, day, kind and source, in
+/// that order): the cursor of a page of entries.
+fn entry_key(entry: &ScreeningEntry) -> String {
+    format!("{}:{}:{}", entry.effective_on, entry.kind, entry.source)
+}
+
+/// GET /v1/households/{id}/screening: what the household's entries say today, and a page of the entries, in the
+/// register's order (day, kind, source).
+#[utoipa::path(get, path = "/v1/households/{id}/screening",
+    params(("id" = String, Path, description = "Household id"), PageQuery),
+    responses(
+        (status = 200, description = "Today's screening (over every entry) and one page of the entries",
+            headers(("link" = String, description = "The next page: `</v1/households/{id}/screening?limit=N&cursor=…>; rel=\"next\"`"))),
+        (status = 404, description = "unknown_entry (the cursor is not an entry's key)", body = ErrorBody),
+        (status = 422, description = "out_of_range (limit)", body = ErrorBody)))]
+pub async fn of_household(
+    State(server): State<Shared>,
+    Path(id): Path<String>,
+    Query(page): Query<PageQuery>,
+) -> Result<Response, ApiError> {
+    let page = page.request()?;
     let entries = server.store.screening_of(&id).await?;
     let today = app::screening::as_of(&entries, server.clock.today());
+    let keyed: Vec<(String, ScreeningEntry)> = entries.into_iter().map(|e| (entry_key(&e), e)).collect();
+    let limit = page.limit();
+    let page = page.of(keyed, |(key, _)| key, ErrorCode::UnknownEntry)?;
+    let entries: Vec<ScreeningEntry> = page.items.into_iter().map(|(_, entry)| entry).collect();
     let body = serde_json::json!({
         "household_id": id,
         "today": {"consent": today.consent, "blacklisted": today.blacklisted, "fraud_suspected": today.fraud_suspected},
         "entries": entries,
     });
-    Ok(axum::Json(body).into_response())
+    let mut response = axum::Json(body).into_response();
+    if let Some(last) = &page.next {
+        link_next(&mut response, &format!("/v1/households/{id}/screening"), limit, last);
+    }
+    Ok(response)
 }

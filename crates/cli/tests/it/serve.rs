@@ -1051,3 +1051,34 @@ fn a_malformed_request_after_a_good_one_on_a_kept_alive_connection_is_answered_i
         assert!(head.to_ascii_lowercase().contains("connection: close"), "{head}");
     }
 }
+
+#[test]
+fn a_households_screening_entries_come_a_page_at_a_time_with_todays_view_over_all() {
+    let addr = &server().addr;
+    // Twelve entries of one household on twelve days (H0000009: no other test screens it).
+    let entries: Vec<Value> = (1..=12)
+        .map(|day| {
+            serde_json::json!({"household_id": "H0000009", "kind": "consent", "source": "branch-forms",
+                "effective_on": format!("2020-01-{day:02}")})
+        })
+        .collect();
+    let body = serde_json::json!({"by": "branch.clerk", "entries": entries});
+    assert_eq!(http_at(addr, "POST", "/v1/screening", body.to_string().as_bytes()).0, 201);
+    let (status, _, whole) = page_at(addr, "/v1/households/H0000009/screening?limit=200");
+    assert_eq!(status, 200, "{whole}");
+    let all = whole["entries"].as_array().expect("entries").clone();
+    assert!(all.len() >= 12, "{whole}");
+    let (seen, pages) = walk(addr, "/v1/households/H0000009/screening?limit=5", 5, |p| {
+        assert_eq!(p["today"], whole["today"], "today's view is over every entry, on every page");
+        p["entries"].as_array().expect("entries").clone()
+    });
+    assert_eq!(seen, all, "every entry once, in the register's order");
+    assert_eq!(pages, all.len().div_ceil(5));
+    for (path, status, code) in [
+        ("/v1/households/H0000009/screening?limit=0", 422, "out_of_range"),
+        ("/v1/households/H0000009/screening?cursor=2020-01-01:consent:nobody", 404, "unknown_entry"),
+    ] {
+        let (answered, _, body) = page_at(addr, path);
+        assert_eq!((answered, error_of(&body).0), (status, code), "{path}: {body}");
+    }
+}
