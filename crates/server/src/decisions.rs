@@ -145,8 +145,7 @@ pub async fn submit(State(server): State<Shared>, JsonBody(body): JsonBody) -> R
     let request = ApplicationRequest::from_json(&body)?;
     let decider = server.decider()?;
     // Consent, list hits and fraud cases come from the lender's register as of the application date.
-    let entries = server.reader.screening_of(&request.household_id)?;
-    let screening = app::screening::as_of(&entries, request.applied_on);
+    let screening = server.screening.as_of(&request.household_id, request.applied_on);
     let request = request.screened(screening);
     let outcome = decider.decide(&request, &server.clock.now())?;
     let record_json = outcome.record.record_json.clone();

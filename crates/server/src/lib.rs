@@ -66,8 +66,8 @@ pub struct Server {
     pub clock: Arc<dyn Clock + Send + Sync>,
     /// How far from today money-moving dates may lie.
     pub windows: Windows,
-    /// Synchronous reads on the hot path (an applicant's screening).
-    pub reader: store::QuickReader,
+    /// The screening register in memory, for the hot path (an applicant's consent, list hits, fraud cases).
+    pub screening: Arc<screening::Cache>,
     /// How the decider is set up (challenger, salt): used again when a policy move reloads it.
     pub setup: Setup,
     /// Where decisions are recorded, in group commits.
@@ -109,7 +109,7 @@ impl Server {
             app: Loans::new(store.clone()),
             clock,
             windows: Windows::default(),
-            reader: store.quick_reader(),
+            screening: screening::Cache::start(store.quick_reader())?,
             store,
             setup,
             journal,

@@ -2,14 +2,26 @@
 //! the dishonest-debtor list feed, the fraud team's cases): `POST /v1/screening` records entries, and
 //! `GET /v1/households/{id}/screening` shows a household's entries and what they say today. An applicant never
 //! asserts these in an application; who may post them is the identity issue's roles (a system key).
+//!
+//! Every application reads its applicant's screening, so the server holds the register in memory ([`Cache`]) rather
+//! than read it per application (a read per application, on a database whose every decision commit empties a
+//! reader's page cache, cost about a sixth of the server's throughput). The register is append-only, so a number
+//! that only grows tells whether the copy is whole ([`store::QuickReader::screening_version`]): an entry posted here
+//! is in the copy before `POST /v1/screening` answers; one recorded by another process (`agririsk screening load`)
+//! within [`POLL`], when a thread of the cache's own looks again.
 
 use app::ErrorCode;
 use app::screening::NewEntry;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use std::collections::HashMap;
+use std::sync::{Arc, PoisonError, RwLock, Weak};
+use std::time::Duration;
+
+use domain::Date;
 use serde::Deserialize;
-use store::{ScreeningEntry, ScreeningKind, ScreeningRegister};
+use store::{QuickReader, ScreeningEntry, ScreeningKind, ScreeningRegister, StoreError};
 
 use super::Shared;
 use super::error::{ApiError, ErrorBody, parse_body};
@@ -80,6 +92,8 @@ pub async fn record(
         entries.push(NewEntry { household_id: e.household_id, kind, effective_on, source: e.source, note: e.note });
     }
     let new = app::screening::record(&server.store, server.clock.as_ref(), &body.by, entries).await?;
+    // The next application sees these entries: the copy is renewed before the answer.
+    server.screening.refresh()?;
     Ok((StatusCode::CREATED, axum::Json(serde_json::json!({"recorded": new}))).into_response())
 }
 
@@ -120,4 +134,77 @@ pub async fn of_household(
         link_next(&mut response, &format!("/v1/households/{id}/screening"), limit, last);
     }
     Ok(response)
+}
+
+/// How often the cache looks for entries other processes recorded.
+pub const POLL: Duration = Duration::from_millis(100);
+
+/// The screening register as the server last read it whole.
+#[derive(Debug, Default)]
+struct Held {
+    /// The register's version when read ([`QuickReader::screening_version`]).
+    version: i64,
+    /// Entries by household, in the register's order.
+    entries: HashMap<String, Vec<ScreeningEntry>>,
+}
+
+/// The screening register held in memory, renewed when it grows.
+#[derive(Debug)]
+pub struct Cache {
+    reader: QuickReader,
+    copy: RwLock<Arc<Held>>,
+}
+
+impl Cache {
+    /// The register read whole, with a thread that looks for new entries every [`POLL`] while the cache lives.
+    pub fn start(reader: QuickReader) -> Result<Arc<Cache>, StoreError> {
+        let cache = Arc::new(Cache { reader, copy: RwLock::default() });
+        cache.refresh()?;
+        let weak = Arc::downgrade(&cache);
+        std::thread::Builder::new()
+            .name("screening-cache".into())
+            .spawn(move || poll(&weak))
+            .map_err(|source| StoreError::Io { path: "screening cache thread".into(), source })?;
+        Ok(cache)
+    }
+
+    /// Reads the register again if it grew since the copy was made.
+    pub fn refresh(&self) -> Result<(), StoreError> {
+        let version = self.reader.screening_version()?;
+        if version == self.current().version {
+            return Ok(());
+        }
+        // Read after the version: the copy holds at least everything up to it.
+        let mut entries: HashMap<String, Vec<ScreeningEntry>> = HashMap::new();
+        for entry in self.reader.all_screening()? {
+            entries.entry(entry.household_id.clone()).or_default().push(entry);
+        }
+        let mut copy = self.copy.write().unwrap_or_else(PoisonError::into_inner);
+        // Two renewals at once (the poller and a POST): the later version stays.
+        if version > copy.version {
+            *copy = Arc::new(Held { version, entries });
+        }
+        Ok(())
+    }
+
+    /// What a household's entries say on a date.
+    pub fn as_of(&self, household_id: &str, on: Date) -> decide::Screening {
+        let copy = self.current();
+        app::screening::as_of(copy.entries.get(household_id).map_or(&[][..], Vec::as_slice), on)
+    }
+
+    fn current(&self) -> Arc<Held> {
+        self.copy.read().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+}
+
+/// The cache's thread: renews it every [`POLL`] until the server drops it.
+fn poll(cache: &Weak<Cache>) {
+    loop {
+        std::thread::sleep(POLL);
+        let Some(cache) = cache.upgrade() else { return };
+        if let Err(e) = cache.refresh() {
+            tracing::warn!(error = %e, "the screening register could not be read again; the last copy stays");
+        }
+    }
 }

@@ -1082,3 +1082,38 @@ fn a_households_screening_entries_come_a_page_at_a_time_with_todays_view_over_al
         assert_eq!((answered, error_of(&body).0), (status, code), "{path}: {body}");
     }
 }
+
+#[test]
+fn a_consent_withdrawn_by_another_process_counts_within_the_screening_caches_poll() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = prepared(dir.path());
+    let (_server, addr) = start(&data, TODAY);
+    let decide = |request_id: &str, household: &str| {
+        let body = application(request_id, household).to_string();
+        let (status, answer) = http_at(&addr, "POST", "/v1/applications", body.as_bytes());
+        assert_eq!(status, 201, "{answer}");
+        json(&answer)
+    };
+    let household = (1..=200)
+        .map(|h| format!("H{h:07}"))
+        .find(|h| decide(&format!("it-cache-{h}"), h)["outcome"] == "approve")
+        .expect("an approved household");
+    // The command line records the withdrawal while the server runs: a process of its own, the server's copy of
+    // the register is renewed by its poll.
+    let file = dir.path().join("withdrawn.csv");
+    let row = format!("{household},consent_withdrawn,2025-10-01,branch-forms,withdrawn at the branch\n");
+    std::fs::write(&file, format!("household_id,kind,effective_on,source,note\n{row}")).expect("write");
+    ok(&data, &["screening", "load", s(&file), "--by", "branch.clerk"]);
+    let started = std::time::Instant::now();
+    let declined = (0..40).find_map(|n| {
+        let answer = decide(&format!("it-cache-after-{n}"), &household);
+        if answer["outcome"] == "decline" {
+            return Some(answer);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        None
+    });
+    let declined = declined.expect("declined once the withdrawal is seen");
+    assert_eq!(declined["reasons"][0]["code"], "KO_CONSENT", "{declined}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(2), "seen within the poll: {:?}", started.elapsed());
+}

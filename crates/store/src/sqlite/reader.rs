@@ -56,35 +56,54 @@ impl QuickReader {
     /// A household's screening entries, oldest effective day first (as [`crate::ScreeningRegister::screening_of`]).
     pub fn screening_of(&self, household_id: &str) -> Result<Vec<ScreeningEntry>, StoreError> {
         self.with_connection(|connection| {
-            let mut statement = connection.prepare_cached(
-                "SELECT household_id, kind, effective_on, source, recorded_by, recorded_at, note
-                 FROM screening_entries WHERE household_id = ?1 ORDER BY effective_on, kind, source",
-            )?;
-            let rows = statement.query_map([household_id], |row| {
-                Ok((
-                    row.get::<_, String>(0)?,
-                    row.get::<_, String>(1)?,
-                    row.get::<_, String>(2)?,
-                    row.get::<_, String>(3)?,
-                    row.get::<_, String>(4)?,
-                    row.get::<_, String>(5)?,
-                    row.get::<_, String>(6)?,
-                ))
-            })?;
-            let mut entries = Vec::new();
-            for row in rows {
-                let (household_id, kind, effective_on, source, recorded_by, recorded_at, note) = row?;
-                entries.push(ScreeningEntry {
-                    household_id,
-                    kind: kind.parse().map_err(super::corrupt)?,
-                    effective_on: domain::parse_date(&effective_on).map_err(super::corrupt)?,
-                    source,
-                    recorded_by,
-                    recorded_at,
-                    note,
-                });
-            }
-            Ok(entries)
+            let mut statement = connection.prepare_cached(&format!(
+                "SELECT {ENTRY_COLUMNS} FROM screening_entries WHERE household_id = ?1 ORDER BY effective_on, kind, source"
+            ))?;
+            let rows = statement.query_map([household_id], entry_columns)?;
+            rows.map(|row| entry_of(row?)).collect()
         })
     }
+
+    /// Every screening entry, by household then as [`QuickReader::screening_of`] orders them: what a server holds in
+    /// memory to screen applicants without a read per application.
+    pub fn all_screening(&self) -> Result<Vec<ScreeningEntry>, StoreError> {
+        self.with_connection(|connection| {
+            let mut statement = connection.prepare_cached(&format!(
+                "SELECT {ENTRY_COLUMNS} FROM screening_entries ORDER BY household_id, effective_on, kind, source"
+            ))?;
+            let rows = statement.query_map([], entry_columns)?;
+            rows.map(|row| entry_of(row?)).collect()
+        })
+    }
+
+    /// A number that grows whenever an entry is added to the screening register, by any process (the register is
+    /// append-only, so its largest row id only grows): whether what was read before is still the whole register.
+    pub fn screening_version(&self) -> Result<i64, StoreError> {
+        self.with_connection(|connection| {
+            let mut statement = connection.prepare_cached("SELECT COALESCE(MAX(rowid), 0) FROM screening_entries")?;
+            Ok(statement.query_row([], |row| row.get(0))?)
+        })
+    }
+}
+
+/// The columns of an entry, in the order [`entry_columns`] reads them.
+const ENTRY_COLUMNS: &str = "household_id, kind, effective_on, source, recorded_by, recorded_at, note";
+
+type EntryColumns = (String, String, String, String, String, String, String);
+
+fn entry_columns(row: &rusqlite::Row<'_>) -> rusqlite::Result<EntryColumns> {
+    Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?, row.get(5)?, row.get(6)?))
+}
+
+fn entry_of(columns: EntryColumns) -> Result<ScreeningEntry, StoreError> {
+    let (household_id, kind, effective_on, source, recorded_by, recorded_at, note) = columns;
+    Ok(ScreeningEntry {
+        household_id,
+        kind: kind.parse().map_err(super::corrupt)?,
+        effective_on: domain::parse_date(&effective_on).map_err(super::corrupt)?,
+        source,
+        recorded_by,
+        recorded_at,
+        note,
+    })
 }
