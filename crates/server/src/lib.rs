@@ -21,6 +21,7 @@ pub mod page;
 pub mod policies;
 pub mod review;
 pub mod screening;
+pub mod security;
 pub mod telemetry;
 
 use std::sync::{Arc, RwLock};
@@ -154,6 +155,8 @@ pub fn router(server: Shared) -> Router {
         .route("/ready", get(ready))
         .route("/openapi.json", get(openapi::document))
         .route("/docs", get(openapi::page))
+        .route("/docs.css", get(openapi::page_style))
+        .route("/docs.js", get(openapi::page_script))
         .route("/metrics", get(telemetry::metrics))
         .route("/v1/applications", post(decisions::submit))
         .route("/v1/decisions/{id}", get(decisions::get_decision))
@@ -177,6 +180,8 @@ pub fn router(server: Shared) -> Router {
         .layer(axum::middleware::from_fn(limits::check_request))
         // Outermost, so that it also sees the limit's and the timeout's own refusals.
         .layer(axum::middleware::map_response(json_errors))
+        // Every answer, refusals included, carries the security headers.
+        .layer(axum::middleware::map_response(security::headers))
         // Outside even that, so the request log sees the final status and error code of every request.
         .layer(axum::middleware::from_fn_with_state(Arc::clone(&server.telemetry), telemetry::track))
         .with_state(server)

@@ -124,10 +124,11 @@ fn closing_refusal(code: ErrorCode, message: &str) -> String {
     let body = serde_json::json!({"error": {"code": code.as_str(), "field": null, "message": message}}).to_string();
     let status = axum::http::StatusCode::from_u16(code.status()).unwrap_or(axum::http::StatusCode::BAD_REQUEST);
     format!(
-        "HTTP/1.1 {} {}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        "HTTP/1.1 {} {}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n{}\r\n{body}",
         status.as_str(),
         status.canonical_reason().unwrap_or(""),
-        body.len()
+        body.len(),
+        crate::security::head_lines()
     )
 }
 

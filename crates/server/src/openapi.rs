@@ -102,9 +102,20 @@ pub async fn document() -> Response {
     axum::Json(complete()).into_response()
 }
 
-/// GET /docs.
+/// GET /docs: the page, its style sheet and its script are served apart, so the content security policy allows no
+/// inline script or style (`crate::security`).
 pub async fn page() -> Html<&'static str> {
     Html(include_str!("docs.html"))
+}
+
+/// GET /docs.css.
+pub async fn page_style() -> Response {
+    ([(axum::http::header::CONTENT_TYPE, "text/css; charset=utf-8")], include_str!("docs.css")).into_response()
+}
+
+/// GET /docs.js.
+pub async fn page_script() -> Response {
+    ([(axum::http::header::CONTENT_TYPE, "text/javascript; charset=utf-8")], include_str!("docs.js")).into_response()
 }
 
 #[cfg(test)]

@@ -1117,3 +1117,38 @@ fn a_consent_withdrawn_by_another_process_counts_within_the_screening_caches_pol
     assert_eq!(declined["reasons"][0]["code"], "KO_CONSENT", "{declined}");
     assert!(started.elapsed() < std::time::Duration::from_secs(2), "seen within the poll: {:?}", started.elapsed());
 }
+
+/// The whole head of an answer to a raw request, lower-cased.
+fn head_at(addr: &str, request: &[u8]) -> String {
+    let mut stream = TcpStream::connect(addr).expect("connect");
+    let _ = stream.write_all(request);
+    let mut response = Vec::new();
+    let _ = stream.read_to_end(&mut response);
+    let text = String::from_utf8_lossy(&response).to_ascii_lowercase();
+    text.split_once("\r\n\r\n").map(|(head, _)| head.to_owned()).unwrap_or(text)
+}
+
+#[test]
+fn every_answer_carries_the_security_headers() {
+    let addr = &server().addr;
+    let get = |path: &str| format!("GET {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+    let answers = [
+        ("a JSON answer", get("/health")),
+        ("a refusal", get("/v1/no-such-thing")),
+        ("the docs page", get("/docs")),
+        ("its script", get("/docs.js")),
+        ("a request hyper cannot parse", "GARBAGE\r\n\r\n".to_owned()),
+    ];
+    for (what, request) in answers {
+        let head = head_at(addr, request.as_bytes());
+        for (name, value) in server::security::HEADERS {
+            let line = format!("\r\n{name}: {}", value.to_ascii_lowercase());
+            assert!(head.contains(&line), "{what}: no `{name}: {value}` in\n{head}");
+        }
+    }
+    // The page runs no inline script: its script and style sheet are files of their own.
+    let (status, page) = raw_at(addr, get("/docs").as_bytes());
+    assert_eq!(status, 200);
+    assert!(page.contains("<script src=\"/docs.js\"></script>") && !page.contains("<style>"), "{page}");
+    assert!(head_at(addr, get("/docs.js").as_bytes()).contains("content-type: text/javascript"));
+}
