@@ -69,6 +69,39 @@ fn to_u32(value: i64, what: &str) -> Result<u32, StoreError> {
     u32::try_from(value).map_err(|_| corrupt(format!("{what} {value} out of range")))
 }
 
+/// The data directory and the database file readable by their owner only: a directory this makes is mode 700; the
+/// database file is made mode 600 before SQLite opens it (SQLite gives its `-wal` and `-shm` files the database
+/// file's mode), and a database file or log found readable by others is narrowed to 600. A directory that exists
+/// already is left as it is: it may be one the user keeps other things in.
+fn private_files(data_dir: &Path, database: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+        if !data_dir.exists() {
+            std::fs::DirBuilder::new().recursive(true).mode(0o700).create(data_dir)?;
+        }
+        match std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(database) {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(e),
+        }
+        for suffix in ["", "-wal", "-shm"] {
+            let file = PathBuf::from(format!("{}{suffix}", database.display()));
+            if let Ok(meta) = std::fs::metadata(&file)
+                && meta.permissions().mode() & 0o077 != 0
+            {
+                std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))?;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = database;
+        std::fs::create_dir_all(data_dir)?;
+    }
+    Ok(())
+}
+
 impl SqliteStore {
     /// The database file name inside a data directory.
     pub const FILE_NAME: &'static str = "agririsk.sqlite";
@@ -76,9 +109,9 @@ impl SqliteStore {
     /// Opens the store under `data_dir`, creating the directory and database on first use and applying pending
     /// migrations.
     pub async fn open(data_dir: &Path) -> Result<SqliteStore, StoreError> {
-        std::fs::create_dir_all(data_dir)
-            .map_err(|source| StoreError::Io { path: data_dir.display().to_string(), source })?;
         let path = data_dir.join(Self::FILE_NAME);
+        private_files(data_dir, &path)
+            .map_err(|source| StoreError::Io { path: data_dir.display().to_string(), source })?;
         let options = SqliteConnectOptions::new()
             .filename(&path)
             .create_if_missing(true)

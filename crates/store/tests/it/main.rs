@@ -284,3 +284,26 @@ async fn the_quick_reader_reads_the_screening_register_as_the_pool_does() {
         .expect("record");
     assert_eq!(reader.screening_of("H1").expect("quick").len(), 3);
 }
+
+/// The data directory the store makes is its owner's alone (700), and so are the database and its log (600), the
+/// log taking the database file's mode; a database found readable by others is narrowed.
+#[cfg(unix)]
+#[tokio::test]
+async fn the_database_and_its_directory_are_readable_by_their_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |path: &std::path::Path| std::fs::metadata(path).expect("metadata").permissions().mode() & 0o777;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("made").join("data");
+    let store = SqliteStore::open(&data).await.expect("open");
+    store.create_loan(&conformance::sample_loan("L-modes"), &[]).await.expect("a write, so the log exists");
+    let database = data.join(SqliteStore::FILE_NAME);
+    assert_eq!(mode(&data), 0o700, "the data directory");
+    assert_eq!(mode(&database), 0o600, "the database");
+    let wal = data.join(format!("{}-wal", SqliteStore::FILE_NAME));
+    assert_eq!(mode(&wal), 0o600, "the write-ahead log");
+    store.close().await;
+    std::fs::set_permissions(&database, std::fs::Permissions::from_mode(0o644)).expect("loosen");
+    let store = SqliteStore::open(&data).await.expect("open again");
+    assert_eq!(mode(&database), 0o600, "narrowed on opening");
+    store.close().await;
+}
