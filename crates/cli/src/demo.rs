@@ -45,7 +45,12 @@ fn fresh_dir(dir: &Path) -> Result<(), CliError> {
         }
         std::fs::remove_dir_all(dir).map_err(|e| CliError::Internal(e.into()))?;
     }
-    std::fs::create_dir_all(dir).map_err(|e| CliError::Internal(e.into()))?;
+    // Its database and key file are the user's alone, as a data directory the store makes.
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir).map_err(|e| CliError::Internal(e.into()))?;
     std::fs::write(dir.join(MARKER), "made by `agririsk demo`; safe to delete\n")
         .map_err(|e| CliError::Internal(e.into()))
 }
