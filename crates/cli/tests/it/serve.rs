@@ -528,11 +528,7 @@ fn a_review_approves_no_more_than_the_decision_allows_and_text_is_bounded() {
 
 /// Sends raw bytes and returns the status and body of the answer.
 fn raw_at(addr: &str, request: &[u8]) -> (u16, String) {
-    let mut stream = TcpStream::connect(addr).expect("connect");
-    let _ = stream.write_all(request);
-    let mut response = Vec::new();
-    let _ = stream.read_to_end(&mut response);
-    let text = String::from_utf8_lossy(&response).into_owned();
+    let text = exchange(addr, request);
     let status = text.get(9..12).and_then(|c| c.parse().ok()).unwrap_or(0);
     let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
     (status, body)
@@ -1118,13 +1114,18 @@ fn a_consent_withdrawn_by_another_process_counts_within_the_screening_caches_pol
     assert!(started.elapsed() < std::time::Duration::from_secs(2), "seen within the poll: {:?}", started.elapsed());
 }
 
-/// The whole head of an answer to a raw request, lower-cased.
-fn head_at(addr: &str, request: &[u8]) -> String {
+/// The whole answer to raw bytes sent on a connection of their own (read until the server closes it).
+fn exchange(addr: &str, request: &[u8]) -> String {
     let mut stream = TcpStream::connect(addr).expect("connect");
     let _ = stream.write_all(request);
     let mut response = Vec::new();
     let _ = stream.read_to_end(&mut response);
-    let text = String::from_utf8_lossy(&response).to_ascii_lowercase();
+    String::from_utf8_lossy(&response).into_owned()
+}
+
+/// The whole head of an answer to a raw request, lower-cased.
+fn head_at(addr: &str, request: &[u8]) -> String {
+    let text = exchange(addr, request).to_ascii_lowercase();
     text.split_once("\r\n\r\n").map(|(head, _)| head.to_owned()).unwrap_or(text)
 }
 
