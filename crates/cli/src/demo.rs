@@ -32,6 +32,12 @@ fn internal(e: impl std::fmt::Display) -> CliError {
     CliError::Internal(anyhow::anyhow!("demo data is inconsistent: {e}"))
 }
 
+/// The demo's data directory: `data` inside its directory, so the key file (`keys`, beside it) is kept apart from
+/// the database and a copy of the data directory carries no key.
+pub(crate) fn data_dir(dir: &Path) -> std::path::PathBuf {
+    dir.join("data")
+}
+
 /// Prepares the demo directory: a new one, or one an earlier demo made.
 fn fresh_dir(dir: &Path) -> Result<(), CliError> {
     if dir.exists() {
@@ -203,7 +209,7 @@ async fn data_integration(dir: &Path) -> Result<(), CliError> {
         loaded_at: domain::Clock::now_rfc3339(&crate::SystemClock),
         quarantine_dir: dir.join("quarantine"),
     };
-    let store = SqliteStore::open(dir).await?;
+    let store = SqliteStore::open(&data_dir(dir)).await?;
     let started = std::time::Instant::now();
     let loaded =
         integrate::load_directory(&store, &cipher, &dir.join("county"), &options, &mut integrate::Silent).await;
@@ -286,7 +292,7 @@ async fn data_integration(dir: &Path) -> Result<(), CliError> {
     }
     emit(&format!(
         "\nTry: agririsk --data-dir {} profile <household id, national ID or phone> --key-file {}\n\n",
-        dir.display(),
+        data_dir(dir).display(),
         keys.display()
     ))
 }
@@ -414,7 +420,7 @@ pub async fn run(dir: &Path, preset: &str) -> Result<(), CliError> {
     simulated_county(dir, preset)?;
     data_integration(dir).await?;
     emit("4. The lending core on a branch's year\n\n")?;
-    let store = SqliteStore::open(dir).await?;
+    let store = SqliteStore::open(&data_dir(dir)).await?;
     let mut demo = Demo { app: App::new(store), calendar: CropCalendar::china_default(), log: Vec::new() };
     let result = script(&mut demo).await;
     let Demo { app, .. } = demo;
@@ -423,8 +429,8 @@ pub async fn run(dir: &Path, preset: &str) -> Result<(), CliError> {
     crate::demo_decide::decisions(dir).await?;
     emit(&format!(
         "\nThe demo database is {}; explore it with e.g.\n  agririsk --data-dir {} loan show L000005 --as-of {AS_OF}\n",
-        dir.join(SqliteStore::FILE_NAME).display(),
-        dir.display()
+        data_dir(dir).join(SqliteStore::FILE_NAME).display(),
+        data_dir(dir).display()
     ))
 }
 

@@ -55,7 +55,7 @@ pub async fn install_defaults(store: &SqliteStore, at: &str) -> Result<(String, 
 /// Step 5 of the demo.
 pub async fn decisions(dir: &Path) -> Result<(), CliError> {
     emit("5. Automated decisions: rules plus model, explained and recorded\n\n")?;
-    let store = SqliteStore::open(dir).await?;
+    let store = SqliteStore::open(&crate::demo::data_dir(dir)).await?;
     let result = run(&store).await;
     store.close().await;
     result

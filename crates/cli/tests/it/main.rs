@@ -425,6 +425,21 @@ fn the_demo_runs_and_classifies_the_portfolio() {
     ] {
         assert!(text.contains(needle), "demo output lacks {needle:?}");
     }
+    // The key file is kept apart from the database, and both are their owner's alone.
+    let (data, keys) = (demo.join("data"), demo.join("keys"));
+    assert!(data.join("agririsk.sqlite").exists() && keys.exists(), "the database in data/, the key file beside it");
+    let in_data: Vec<String> = std::fs::read_dir(&data)
+        .expect("data")
+        .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+        .collect();
+    assert!(in_data.iter().all(|name| name.starts_with("agririsk.sqlite")), "only the database: {in_data:?}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &std::path::Path| std::fs::metadata(p).expect("metadata").permissions().mode() & 0o777;
+        assert_eq!((mode(&demo), mode(&data), mode(&keys)), (0o700, 0o700, 0o600));
+        assert_eq!(mode(&data.join("agririsk.sqlite")), 0o600);
+    }
     // A rerun replaces its own directory; a foreign non-empty directory is refused.
     assert!(
         Command::new(env!("CARGO_BIN_EXE_agririsk"))
