@@ -143,6 +143,14 @@ impl<T: FromValue> FromValue for Option<T> {
     }
 }
 
+impl FromValue for i64 {
+    const STORED: Stored = Stored::Int;
+
+    fn from_value(value: Value<'_>) -> Result<i64, String> {
+        int(value)
+    }
+}
+
 impl FromValue for u32 {
     const STORED: Stored = Stored::Int;
 

@@ -71,11 +71,7 @@ impl Row<'_> {
     }
 
     pub(crate) fn int(&self, i: usize) -> Result<i64, IntegrateError> {
-        match &self.cells[i] {
-            Cell::Int(v) => Ok(*v),
-            Cell::Null => Err(self.bad(i, "is empty")),
-            Cell::Text(_) => Err(self.bad(i, "is text, an integer was expected")),
-        }
+        self.get(i)
     }
 
     pub(crate) fn u32(&self, i: usize) -> Result<u32, IntegrateError> {
