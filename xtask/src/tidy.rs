@@ -44,7 +44,7 @@ const FORBIDDEN_CALLS: &[&str] = &["Utc::now", "Local::now", "SystemTime::now", 
 #[rustfmt::skip]
 const LAYERS: &[&[&str]] = &[
     &["domain", "policy"],
-    &["lending", "privacy", "scoring", "workflow"],
+    &["identity", "lending", "privacy", "scoring", "workflow"],
     &["features", "ingest", "simulate"],
     &["integrate"],
     &["decide", "store"],

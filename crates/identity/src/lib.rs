@@ -1,0 +1,11 @@
+//! Identity and authorisation, as pure types: the [`Role`]s people and systems hold, the [`Permission`]s each route
+//! needs and the table of which role is granted which ([`Role::grants`]), the [`Branches`] a caller's queries are
+//! scoped to, and the authenticated [`Principal`] every action is taken by.
+//!
+//! Boundary: pure — no I/O, no clock, no randomness (callers pass random bytes in). The store keeps users, keys and
+//! sessions as rows; the service layer authenticates; the server asks [`Principal::may`] and [`Branches::covers`]
+//! before any handler runs.
+
+pub mod role;
+
+pub use role::{Actor, BranchCode, Branches, Permission, Principal, Role, UnknownCode};
