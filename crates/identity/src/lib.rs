@@ -6,6 +6,12 @@
 //! sessions as rows; the service layer authenticates; the server asks [`Principal::may`] and [`Branches::covers`]
 //! before any handler runs.
 
+pub mod password;
 pub mod role;
+pub mod token;
+pub mod username;
 
+pub use password::{PasswordRefusal, check_password, hash_password, verify_dummy, verify_password};
 pub use role::{Actor, BranchCode, Branches, Permission, Principal, Role, UnknownCode};
+pub use token::{ApiKeyToken, SessionToken, digest_matches, secret_digest};
+pub use username::{Username, UsernameRefusal};
