@@ -19,6 +19,7 @@
 
 pub mod conformance;
 pub mod decisions;
+pub mod identity;
 mod models;
 pub mod policies;
 pub mod screening;
@@ -32,6 +33,7 @@ use lending::{DatedEvent, LoanEvent, LoanTerms, Posting, StatusChange};
 use serde::{Deserialize, Serialize};
 
 pub use decisions::{Cursor, DecisionLog, Page, Recorded};
+pub use identity::{ApiKeyRow, IdentityStore, LoginAttempt, LoginFailures, SessionRow, UserRow};
 pub use models::{ModelRecord, ModelRegistry, ModelStatusChange, ModelSummary};
 pub use policies::{PolicyRegister, PolicySummary, PolicyVersion};
 // The record register's contract is `integrate`'s; re-exported for this crate's callers.
@@ -104,6 +106,26 @@ pub enum StoreError {
     /// An officer id was registered before with a different name, branch, authority or registration time.
     #[error("officer {0} is registered already with different data")]
     OfficerClash(String),
+    /// A username is taken.
+    #[error("user {0} already exists")]
+    UserExists(String),
+    /// A username looks like an existing one (the same `identity::Username::skeleton`).
+    #[error("user {username}: username looks like an existing account ({existing})")]
+    UserLooksLike {
+        /// The username refused.
+        username: String,
+        /// The existing account it could be taken for.
+        existing: String,
+    },
+    /// No user with this username.
+    #[error("user {0} not found")]
+    UserNotFound(String),
+    /// An API key id is taken.
+    #[error("api key {0} already exists")]
+    KeyExists(String),
+    /// No API key with this id.
+    #[error("api key {0} not found")]
+    KeyNotFound(String),
     /// A source's record table exists with other columns than its contract now has.
     #[error("source {name}: its stored table has columns {stored}; the contract has changed and needs a migration")]
     SchemaChanged {

@@ -20,6 +20,7 @@ use crate::{
 };
 
 mod decisions;
+mod identity;
 mod models;
 mod policies;
 mod reader;
@@ -43,6 +44,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (7, "disbursement requests", include_str!("../migrations/sqlite/0007_disbursement_requests.sql")),
     (8, "review request ids", include_str!("../migrations/sqlite/0008_review_request_ids.sql")),
     (9, "screening", include_str!("../migrations/sqlite/0009_screening.sql")),
+    (11, "identity", include_str!("../migrations/sqlite/0011_identity.sql")),
 ];
 
 /// The SQLite store.
