@@ -115,6 +115,23 @@ error_codes! {
     UnsupportedMediaType = ("unsupported_media_type", 415, 2, "a body without `content-type: application/json`");
     /// The request headers are too large.
     HeadersTooLarge = ("headers_too_large", 431, 2, "the request headers are too large");
+    /// No valid credentials: a wrong or unknown username or password, a disabled account, or a missing, expired,
+    /// forged or revoked session or key (one answer for all, so it tells nothing).
+    Unauthenticated = ("unauthenticated", 401, 2, "no valid credentials: wrong username or password, disabled account, or a missing, expired, ended or revoked session or key");
+    /// Too many failed sign-ins for the account.
+    AccountLocked = ("account_locked", 429, 2, "5 failed sign-ins for the account within 15 minutes: locked for 15 minutes (`Retry-After` says how long)");
+    /// Too many failed sign-ins from the address.
+    TooManyAttempts = ("too_many_attempts", 429, 2, "20 failed sign-ins from the address within 15 minutes (`Retry-After` says how long)");
+    /// The username is taken, or looks like an existing one.
+    UserExists = ("user_exists", 409, 2, "the username is taken, or looks like an existing account");
+    /// No such user.
+    UnknownUser = ("unknown_user", 404, 2, "no user with this username");
+    /// No such API key.
+    UnknownKey = ("unknown_key", 404, 2, "no API key with this id");
+    /// The password breaks a rule.
+    WeakPassword = ("weak_password", 422, 2, "the password is under 12 or over 128 characters, or contains the username");
+    /// The username is not a valid one.
+    InvalidUsername = ("invalid_username", 422, 2, "the username is not 3 to 32 characters of a-z, 0-9, '.', '_', '-', or has an invisible or look-alike character");
     /// The server failed.
     Internal = ("internal", 500, 1, "the server could not complete the request (the detail is in the server's log)");
     /// Not ready: no decider, no active policy or the store does not answer.
@@ -264,6 +281,10 @@ impl From<StoreError> for Error {
             StoreError::Disbursement { .. } => (C::NotApproved, "outcome"),
             StoreError::OfficerNotFound(_) => (C::UnknownOfficer, "officer_id"),
             StoreError::OfficerClash(_) => (C::OfficerExists, "officer_id"),
+            StoreError::UserExists(_) | StoreError::UserLooksLike { .. } => (C::UserExists, "username"),
+            StoreError::UserNotFound(_) => (C::UnknownUser, "username"),
+            StoreError::KeyExists(_) => (C::AlreadyExists, "id"),
+            StoreError::KeyNotFound(_) => (C::UnknownKey, "id"),
             _ => return Error::Internal(anyhow::Error::new(e)),
         };
         Error::coded(code, field, e)

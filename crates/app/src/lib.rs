@@ -19,6 +19,7 @@ pub mod disbursement;
 pub mod error;
 pub mod features;
 pub mod files;
+pub mod identity;
 pub mod ingest;
 pub mod loans;
 pub mod models;
