@@ -117,6 +117,20 @@ pub enum Command {
     Profile(ProfileArgs),
     /// Export the loaded sources for model training, personal data and household ids replaced by pseudonyms.
     Export(ExportArgs),
+    /// Make the first administrator (only while no user exists); the password comes from a file or the terminal.
+    Init(InitArgs),
+    /// Users who sign in: add, disable, enable, reset a password, list.
+    User {
+        /// The user command.
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// API keys for other systems: create (the token is shown once), revoke, list.
+    Apikey {
+        /// The API key command.
+        #[command(subcommand)]
+        command: ApiKeyCommand,
+    },
     /// Run the demonstration: books loans of every product, posts repayments and classifies the portfolio.
     Demo {
         /// Where to put the demo database (replaced if it holds an earlier demo).
@@ -896,4 +910,98 @@ fn codes(keep: fn(ProductKind) -> bool) -> String {
         Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
         None => String::new(),
     }
+}
+
+/// `agririsk init`.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The administrator's username.
+    #[arg(long, value_name = "NAME")]
+    pub admin: String,
+    /// The name shown (default: the username).
+    #[arg(long, value_name = "TEXT")]
+    pub display_name: Option<String>,
+    /// Read the password from this file (its first line) instead of the terminal.
+    #[arg(long, value_name = "FILE")]
+    pub password_file: Option<PathBuf>,
+}
+
+/// User commands.
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a user with a role and branches; the password comes from a file or the terminal.
+    Add {
+        /// The username (3 to 32 of a-z, 0-9, '.', '_', '-').
+        name: String,
+        /// loan_officer, branch_manager, risk_manager, model_builder, auditor or admin.
+        #[arg(long)]
+        role: String,
+        /// Branch codes separated by commas, or `*` for every branch.
+        #[arg(long, value_name = "CODES")]
+        branches: String,
+        /// The name shown (default: the username).
+        #[arg(long, value_name = "TEXT")]
+        display_name: Option<String>,
+        /// Read the password from this file (its first line) instead of the terminal.
+        #[arg(long, value_name = "FILE")]
+        password_file: Option<PathBuf>,
+    },
+    /// Disable a user (they can no longer sign in; their sessions end).
+    Disable {
+        /// The username.
+        name: String,
+    },
+    /// Enable a disabled user again.
+    Enable {
+        /// The username.
+        name: String,
+    },
+    /// Set a new password (their sessions end).
+    Reset {
+        /// The username.
+        name: String,
+        /// Read the password from this file (its first line) instead of the terminal.
+        #[arg(long, value_name = "FILE")]
+        password_file: Option<PathBuf>,
+    },
+    /// List users (never their password hashes).
+    List {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+}
+
+/// API key commands.
+#[derive(Debug, Subcommand)]
+pub enum ApiKeyCommand {
+    /// Create a key and print its token once; only its digest is kept.
+    Create {
+        /// What the key is for.
+        #[arg(long)]
+        name: String,
+        /// Its role (`system` for another system, which must list --only).
+        #[arg(long)]
+        role: String,
+        /// The permissions it is narrowed to, separated by commas.
+        #[arg(long, value_name = "PERM,PERM")]
+        only: Option<String>,
+        /// Branch codes separated by commas, or `*` for every branch.
+        #[arg(long, value_name = "CODES")]
+        branches: String,
+        /// Days until it expires (1 to 400).
+        #[arg(long, value_name = "N")]
+        expires_in_days: String,
+    },
+    /// Revoke a key by id.
+    Revoke {
+        /// The key's id (12 hex digits).
+        id: String,
+    },
+    /// List keys (never their secrets).
+    List {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
 }

@@ -10,6 +10,7 @@ pub mod demo;
 pub mod demo_decide;
 pub mod error;
 pub mod features;
+pub mod identity;
 pub mod ingest;
 pub mod model;
 pub mod output;
@@ -168,6 +169,9 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             KeysCommand::Generate { out, id } => ingest::keys_generate(&out, &id),
             KeysCommand::Rotate { key_file, id } => ingest::keys_rotate(&key_file, &id),
         },
+        Command::Init(args) => identity::init_command(&cli.data_dir, args).await,
+        Command::User { command } => identity::user_command(&cli.data_dir, command).await,
+        Command::Apikey { command } => identity::apikey_command(&cli.data_dir, command).await,
         Command::Simulate { preset, seed, config, out, report, format, threads, quiet } => match (out, report) {
             (_, Some(dir)) => emit(&app::simulation::report_of(&dir)?),
             (Some(out), None) => {

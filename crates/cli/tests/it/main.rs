@@ -591,6 +591,7 @@ fn simulate_is_deterministic_and_rejects_bad_config_before_writing() {
 }
 mod county;
 mod decide;
+mod identity;
 mod ingest;
 mod model;
 mod policy;
