@@ -441,7 +441,8 @@ pub async fn list_keys<S: IdentityStore>(store: &S) -> Result<Vec<KeyView>, Erro
 /// revoked and not expired. Pure, so a server may keep the rows in memory.
 pub fn key_principal(row: &ApiKeyRow, secret: &[u8; 32], now: Timestamp) -> Result<Principal, AuthError> {
     let matches = digest_matches(&row.secret_digest, &secret_digest(secret));
-    if !matches || row.revoked_at.is_some_and(|at| at <= now) || now >= row.expires_at {
+    // A revoked key is refused whatever its revocation time says (a clock behind the revoker's must not revive it).
+    if !matches || row.revoked_at.is_some() || now >= row.expires_at {
         return Err(AuthError::Unauthenticated);
     }
     Ok(Principal {

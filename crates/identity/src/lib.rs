@@ -2,6 +2,9 @@
 //! needs and the table of which role is granted which ([`Role::grants`]), the [`Branches`] a caller's queries are
 //! scoped to, and the authenticated [`Principal`] every action is taken by.
 //!
+//! Credentials, as pure functions: [`Username`]s that cannot look alike ([`username`]), argon2id password hashes
+//! ([`password`]), and the bearer tokens of API keys and sessions with their digests and CSRF tokens ([`token`]).
+//!
 //! Boundary: pure — no I/O, no clock, no randomness (callers pass random bytes in). The store keeps users, keys and
 //! sessions as rows; the service layer authenticates; the server asks [`Principal::may`] and [`Branches::covers`]
 //! before any handler runs.
