@@ -4,9 +4,10 @@
 //! hashes passwords and makes tokens. Times and random bytes come in as arguments: the edges read the clock and
 //! the operating system's random source.
 //!
-//! Sign-in: 5 failures for one account within the last 15 minutes lock it; 20 failures from one address within
-//! the last 15 minutes refuse that address. An attempt refused by a lock counts as a failure, so a lock lasts until
-//! 15 minutes pass with fewer failures, and `Retry-After` names that longest wait (15 minutes). A disabled account, an unknown username and a wrong password get the one
+//! Sign-in: 5 failures for one account within 15 minutes lock it for 15 minutes from the fifth; 20 failures from
+//! one address within 15 minutes refuse that address for 15 minutes from the twentieth. An attempt refused by a
+//! lock is recorded as a failure too, so guessing on through a lock keeps it locked. The refusal says how many
+//! seconds remain (`Retry-After`). A disabled account, an unknown username and a wrong password get the one
 //! answer, `unauthenticated`, after the same work (an unknown username is checked against a dummy hash). Every
 //! attempt is recorded. A session lasts 30 minutes from its last use and 12 hours at most; every sign-in makes a
 //! new token.
@@ -29,6 +30,8 @@ pub const ACCOUNT_FAILURES: u32 = 5;
 pub const ADDRESS_FAILURES: u32 = 20;
 /// The window failures are counted in, and how long a lock lasts.
 pub const FAILURE_WINDOW_SECS: i64 = 15 * 60;
+/// The most recent failures read per sign-in: enough to find every lock still running.
+const RECENT_FAILURES: u32 = 64;
 /// A session ends this long after its last use.
 pub const SESSION_IDLE_SECS: i64 = 30 * 60;
 /// A session ends this long after sign-in, however busy.
@@ -466,6 +469,19 @@ pub async fn authenticate_key<S: IdentityStore>(
     Ok(principal)
 }
 
+/// Seconds left of the latest lock that `failures` (oldest first) set at `now`: any `count` of them within one
+/// window lock for a window from the last of them. `None` when no lock runs.
+fn lock_remaining(failures: &[Timestamp], count: u32, now: Timestamp) -> Option<u64> {
+    let count = usize::try_from(count).ok().filter(|c| *c > 0)?;
+    let until = failures
+        .windows(count)
+        .filter(|w| w[count - 1] <= plus_secs(w[0], FAILURE_WINDOW_SECS))
+        .map(|w| plus_secs(w[count - 1], FAILURE_WINDOW_SECS))
+        .max()?;
+    let left = (until.instant() - now.instant()).num_seconds();
+    u64::try_from(left).ok().filter(|s| *s > 0)
+}
+
 /// Signs in with a username and password from `address`, under the throttling and lockout rules, and opens a
 /// session from 32 random bytes.
 pub async fn login<S: IdentityStore>(
@@ -480,13 +496,14 @@ pub async fn login<S: IdentityStore>(
     // An invalid username is recorded (and throttled) as typed, cut short.
     let recorded = name.as_ref().map_or_else(|| username_text.chars().take(64).collect(), Username::to_string);
     let failed = LoginAttempt { username: recorded.clone(), address: address.to_owned(), at: now, succeeded: false };
-    let failures = store.login_failures(&recorded, address, plus_secs(now, -FAILURE_WINDOW_SECS)).await?;
-    let retry_after_secs = FAILURE_WINDOW_SECS.unsigned_abs();
-    if failures.address >= ADDRESS_FAILURES {
+    // A lock set up to one window ago may still run; the failures that set it lie within two windows.
+    let since = plus_secs(now, -2 * FAILURE_WINDOW_SECS);
+    let recent = store.recent_failures(&recorded, address, since, RECENT_FAILURES).await?;
+    if let Some(retry_after_secs) = lock_remaining(&recent.address, ADDRESS_FAILURES, now) {
         store.record_login(&failed).await?;
         return Err(AuthError::TooManyAttempts { retry_after_secs });
     }
-    if failures.account >= ACCOUNT_FAILURES {
+    if let Some(retry_after_secs) = lock_remaining(&recent.account, ACCOUNT_FAILURES, now) {
         store.record_login(&failed).await?;
         return Err(AuthError::AccountLocked { retry_after_secs });
     }
@@ -722,18 +739,48 @@ mod tests {
             let r = login(&store, "bob", "wrong password!", "10.0.0.7", plus_secs(now(), i * 60), [1; 32]).await;
             assert!(matches!(r, Err(AuthError::Unauthenticated)));
         }
-        // Even the right password is refused while locked, from any address.
+        // Even the right password is refused while locked, from any address: 15 minutes from the fifth failure.
         let locked = login(&store, "bob", PASSWORD, "10.9.9.9", plus_secs(now(), 5 * 60), [1; 32]).await;
         let e = locked.expect_err("locked");
         assert!(matches!(e, AuthError::AccountLocked { .. }), "{e:?}");
-        assert_eq!(e.retry_after_secs(), Some(900));
+        assert_eq!(e.retry_after_secs(), Some(14 * 60));
         assert_eq!(Error::from(e).code(), ErrorCode::AccountLocked);
         // Another account from the same address is not locked.
         add_user(&store, &officer("amy"), &os(), now(), [1; 16]).await.expect("add");
         assert!(login(&store, "amy", PASSWORD, "10.0.0.7", plus_secs(now(), 5 * 60), [2; 32]).await.is_ok());
-        // Fifteen minutes after the last failure the window is clear again.
-        let later = plus_secs(now(), 5 * 60 + 15 * 60 + 1);
+        // The refused attempt at 5 minutes was a failure too: the lock runs 15 minutes from it, then ends.
+        let during = login(&store, "bob", PASSWORD, "10.0.0.7", plus_secs(now(), 19 * 60), [3; 32]).await;
+        assert_eq!(during.expect_err("still locked").retry_after_secs(), Some(60));
+        let later = plus_secs(now(), 19 * 60 + 15 * 60);
         assert!(login(&store, "bob", PASSWORD, "10.0.0.7", later, [3; 32]).await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_lock_lasts_fifteen_minutes_from_the_fifth_failure_and_spread_failures_set_none() {
+        let store = with_officer("bob").await;
+        // Five failures over 16 minutes: never five within 15, so no lock.
+        for minute in [0, 4, 8, 12, 16] {
+            let r = login(&store, "bob", "wrong password!", "10.0.0.7", plus_secs(now(), minute * 60), [1; 32]).await;
+            assert!(matches!(r, Err(AuthError::Unauthenticated)), "{minute}: {r:?}");
+        }
+        // The fifth within 15 minutes of the second (4, 8, 12, 16, 17) locks until 17 + 15 minutes, even after
+        // the failure at 4 minutes has left the window.
+        let r = login(&store, "bob", "wrong password!", "10.0.0.7", plus_secs(now(), 17 * 60), [1; 32]).await;
+        assert!(matches!(r, Err(AuthError::Unauthenticated)), "{r:?}");
+        let locked = login(&store, "bob", PASSWORD, "10.0.0.8", plus_secs(now(), 25 * 60), [1; 32]).await;
+        assert_eq!(locked.expect_err("locked").retry_after_secs(), Some(7 * 60));
+    }
+
+    #[test]
+    fn locks_are_found_in_any_window_of_the_failures() {
+        let at = |m: i64| plus_secs(now(), m * 60);
+        let failures: Vec<Timestamp> = [0, 1, 2, 3, 4].into_iter().map(at).collect();
+        assert_eq!(lock_remaining(&failures, 5, at(4)), Some(15 * 60));
+        assert_eq!(lock_remaining(&failures, 5, at(19)), None);
+        assert_eq!(lock_remaining(&failures[..4], 5, at(4)), None);
+        let spread: Vec<Timestamp> = [0, 4, 8, 12, 16].into_iter().map(at).collect();
+        assert_eq!(lock_remaining(&spread, 5, at(16)), None);
+        assert_eq!(lock_remaining(&spread, 0, at(16)), None);
     }
 
     #[tokio::test]
@@ -745,7 +792,7 @@ mod tests {
         }
         let refused = login(&store, "bob", PASSWORD, "10.6.6.6", plus_secs(now(), 30), [1; 32]).await;
         let e = refused.expect_err("address refused");
-        assert!(matches!(e, AuthError::TooManyAttempts { retry_after_secs: 900 }), "{e:?}");
+        assert!(matches!(e, AuthError::TooManyAttempts { retry_after_secs: 889 }), "15 minutes from the 20th: {e:?}");
         assert!(login(&store, "bob", PASSWORD, "10.0.0.7", plus_secs(now(), 30), [1; 32]).await.is_ok());
     }
 

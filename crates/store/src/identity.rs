@@ -105,6 +105,16 @@ pub struct LoginFailures {
     pub address: u32,
 }
 
+/// The times of recent failed sign-ins, oldest first, for rules that need more than a count (a lock that lasts a
+/// fixed time from the failure that set it).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RecentFailures {
+    /// The account's failures since the later of `since` and its last success.
+    pub account: Vec<Timestamp>,
+    /// The address's failures since `since`, whatever the account.
+    pub address: Vec<Timestamp>,
+}
+
 /// The identity register. Each method is one transaction.
 pub trait IdentityStore: Send + Sync {
     /// Adds a user. Refused with [`StoreError::UserExists`] if the username is taken and
@@ -147,6 +157,16 @@ pub trait IdentityStore: Send + Sync {
         address: &str,
         since: Timestamp,
     ) -> impl Future<Output = Result<LoginFailures, StoreError>> + Send;
+
+    /// The times of the same failures as [`IdentityStore::login_failures`] counts, oldest first, at most the latest
+    /// `limit` of each.
+    fn recent_failures(
+        &self,
+        username: &str,
+        address: &str,
+        since: Timestamp,
+        limit: u32,
+    ) -> impl Future<Output = Result<RecentFailures, StoreError>> + Send;
 
     /// Opens a session.
     fn create_session(&self, session: &SessionRow) -> impl Future<Output = Result<(), StoreError>> + Send;

@@ -33,7 +33,7 @@ use lending::{DatedEvent, LoanEvent, LoanTerms, Posting, StatusChange};
 use serde::{Deserialize, Serialize};
 
 pub use decisions::{Cursor, DecisionLog, Page, Recorded};
-pub use identity::{ApiKeyRow, IdentityStore, LoginAttempt, LoginFailures, SessionRow, UserRow};
+pub use identity::{ApiKeyRow, IdentityStore, LoginAttempt, LoginFailures, RecentFailures, SessionRow, UserRow};
 pub use models::{ModelRecord, ModelRegistry, ModelStatusChange, ModelSummary};
 pub use policies::{PolicyRegister, PolicySummary, PolicyVersion};
 // The record register's contract is `integrate`'s; re-exported for this crate's callers.

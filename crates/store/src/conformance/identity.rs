@@ -8,7 +8,7 @@ use domain::Timestamp;
 use identity::{Branches, Permission, Role, Username};
 
 use crate::StoreError;
-use crate::identity::{ApiKeyRow, IdentityStore, LoginAttempt, LoginFailures, SessionRow, UserRow};
+use crate::identity::{ApiKeyRow, IdentityStore, LoginAttempt, LoginFailures, RecentFailures, SessionRow, UserRow};
 
 /// `2026-12-07T09:MM:SS+08:00`: a minute and second of one morning.
 pub fn at(minute: u32, second: u32) -> Timestamp {
@@ -190,6 +190,20 @@ pub async fn failures_count_per_account_since_its_last_success_and_per_address<S
     assert_eq!(f, LoginFailures { account: 1, address: 1 }, "instants, not texts, are compared");
     let f = store.login_failures("amy", "10.0.0.9", at(4, 1)).await.expect("count");
     assert_eq!(f, LoginFailures::default());
+
+    let recent = store.recent_failures("bob", "10.0.0.7", at(0, 0), 10).await.expect("times");
+    assert_eq!(
+        recent,
+        RecentFailures {
+            account: vec![at(3, 0), at(3, 1)],
+            address: vec![at(1, 0), at(1, 1), at(1, 2), at(3, 0), at(3, 1), at(3, 30)]
+        },
+        "the same failures as counted, oldest first"
+    );
+    let latest = store.recent_failures("bob", "10.0.0.7", at(0, 0), 2).await.expect("times");
+    assert_eq!(latest.address, vec![at(3, 1), at(3, 30)], "the latest `limit`");
+    let recent = store.recent_failures("amy", "10.0.0.9", at(4, 0), 10).await.expect("times");
+    assert_eq!(recent.account, vec![utc]);
 }
 
 /// A key comes back field for field; ids are unique; revoking keeps the first time; unknown ids are named.

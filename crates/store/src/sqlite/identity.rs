@@ -9,7 +9,7 @@ use sqlx::{Row, Sqlite, Transaction};
 
 use super::{SqliteStore, corrupt, timestamp};
 use crate::StoreError;
-use crate::identity::{ApiKeyRow, IdentityStore, LoginAttempt, LoginFailures, SessionRow, UserRow};
+use crate::identity::{ApiKeyRow, IdentityStore, LoginAttempt, LoginFailures, RecentFailures, SessionRow, UserRow};
 
 fn optional_timestamp(text: Option<String>) -> Result<Option<Timestamp>, StoreError> {
     text.as_deref().map(timestamp).transpose()
@@ -211,6 +211,43 @@ impl IdentityStore for SqliteStore {
         let count =
             |name: &str| -> Result<u32, StoreError> { u32::try_from(row.try_get::<i64, _>(name)?).map_err(corrupt) };
         Ok(LoginFailures { account: count("account")?, address: count("address")? })
+    }
+
+    async fn recent_failures(
+        &self,
+        username: &str,
+        address: &str,
+        since: Timestamp,
+        limit: u32,
+    ) -> Result<RecentFailures, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let account: Vec<String> = sqlx::query_scalar(
+            "SELECT at FROM login_attempts
+              WHERE username = ?1 AND succeeded = 0 AND at_unix >= ?2
+                AND seq > coalesce((SELECT max(seq) FROM login_attempts WHERE username = ?1 AND succeeded = 1), 0)
+              ORDER BY seq DESC LIMIT ?3",
+        )
+        .bind(username)
+        .bind(unix(since))
+        .bind(i64::from(limit))
+        .fetch_all(&mut *tx)
+        .await?;
+        let address: Vec<String> = sqlx::query_scalar(
+            "SELECT at FROM login_attempts WHERE address = ? AND succeeded = 0 AND at_unix >= ?
+              ORDER BY seq DESC LIMIT ?",
+        )
+        .bind(address)
+        .bind(unix(since))
+        .bind(i64::from(limit))
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        let times = |texts: Vec<String>| -> Result<Vec<Timestamp>, StoreError> {
+            let mut times = texts.iter().map(|t| timestamp(t)).collect::<Result<Vec<_>, _>>()?;
+            times.sort();
+            Ok(times)
+        };
+        Ok(RecentFailures { account: times(account)?, address: times(address)? })
     }
 
     async fn create_session(&self, session: &SessionRow) -> Result<(), StoreError> {
