@@ -282,6 +282,7 @@ impl From<StoreError> for Error {
             StoreError::OfficerNotFound(_) => (C::UnknownOfficer, "officer_id"),
             StoreError::OfficerClash(_) => (C::OfficerExists, "officer_id"),
             StoreError::UserExists(_) | StoreError::UserLooksLike { .. } => (C::UserExists, "username"),
+            StoreError::UsersExist => (C::UserExists, "admin"),
             StoreError::UserNotFound(_) => (C::UnknownUser, "username"),
             StoreError::KeyExists(_) => (C::AlreadyExists, "id"),
             StoreError::KeyNotFound(_) => (C::UnknownKey, "id"),

@@ -300,12 +300,16 @@ pub async fn init<S: IdentityStore>(
     now: Timestamp,
     salt: [u8; 16],
 ) -> Result<UserView, Error> {
-    if store.user_count().await? > 0 {
-        return Err(Error::coded(
+    let exist = || {
+        Error::coded(
             ErrorCode::UserExists,
             "admin",
             "users exist already; init makes only the first administrator (use `user add`)",
-        ));
+        )
+    };
+    // Checked first so a second init is refused before any hashing; checked again in the store's transaction.
+    if store.user_count().await? > 0 {
+        return Err(exist());
     }
     let user = NewUser {
         username: username_text.to_owned(),
@@ -314,7 +318,12 @@ pub async fn init<S: IdentityStore>(
         branches: Branches::All,
         password: password.to_owned(),
     };
-    add_user(store, &user, by, now, salt).await
+    let row = user_row(&user, by, now, salt)?;
+    match store.add_first_user(&row).await {
+        Err(StoreError::UsersExist) => Err(exist()),
+        other => other.map_err(Error::from),
+    }?;
+    Ok(UserView::from(&row))
 }
 
 /// Adds a user.
@@ -325,6 +334,13 @@ pub async fn add_user<S: IdentityStore>(
     now: Timestamp,
     salt: [u8; 16],
 ) -> Result<UserView, Error> {
+    let row = user_row(user, by, now, salt)?;
+    store.add_user(&row).await?;
+    Ok(UserView::from(&row))
+}
+
+/// A new user's row, every rule checked and the password hashed.
+fn user_row(user: &NewUser, by: &Actor, now: Timestamp, salt: [u8; 16]) -> Result<UserRow, Error> {
     let name = username(&user.username)?;
     let display_name = if user.display_name.trim().is_empty() {
         name.to_string()
@@ -348,8 +364,7 @@ pub async fn add_user<S: IdentityStore>(
         created_by: by.to_string(),
         updated_at: now,
     };
-    store.add_user(&row).await?;
-    Ok(UserView::from(&row))
+    Ok(row)
 }
 
 /// Disables a user and ends their sessions.

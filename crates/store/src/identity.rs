@@ -121,6 +121,10 @@ pub trait IdentityStore: Send + Sync {
     /// [`StoreError::UserLooksLike`] if an existing one has the same skeleton.
     fn add_user(&self, user: &UserRow) -> impl Future<Output = Result<(), StoreError>> + Send;
 
+    /// Adds the first user: like [`IdentityStore::add_user`], but refused with [`StoreError::UsersExist`] when any
+    /// user exists, checked in the same transaction, so two first administrators cannot both be made.
+    fn add_first_user(&self, user: &UserRow) -> impl Future<Output = Result<(), StoreError>> + Send;
+
     /// A user by username.
     fn user(&self, username: &Username) -> impl Future<Output = Result<Option<UserRow>, StoreError>> + Send;
 

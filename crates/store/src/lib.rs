@@ -117,6 +117,9 @@ pub enum StoreError {
         /// The existing account it could be taken for.
         existing: String,
     },
+    /// The first user can be added only while there is none.
+    #[error("users exist already")]
+    UsersExist,
     /// No user with this username.
     #[error("user {0} not found")]
     UserNotFound(String),

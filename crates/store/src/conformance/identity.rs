@@ -73,6 +73,7 @@ where
 {
     users_round_trip(fresh().await).await;
     taken_and_look_alike_usernames_are_refused(fresh().await).await;
+    the_first_user_is_added_only_to_an_empty_register(fresh().await).await;
     disabling_and_new_passwords_end_sessions(fresh().await).await;
     sessions_touch_within_their_absolute_expiry_and_end_once(fresh().await).await;
     failures_count_per_account_since_its_last_success_and_per_address(fresh().await).await;
@@ -113,6 +114,19 @@ pub async fn taken_and_look_alike_usernames_are_refused<S: IdentityStore>(store:
     assert_eq!(store.user_count().await.expect("count"), 1, "nothing was written");
     let kept = store.user(&Username::parse("modern").expect("valid")).await.expect("read").expect("exists");
     assert_eq!(kept.role, Role::LoanOfficer);
+}
+
+/// The first user is added once; after that, and after any other user, it is refused and nothing is written.
+pub async fn the_first_user_is_added_only_to_an_empty_register<S: IdentityStore>(store: S) {
+    let admin = user_row("admin", Role::Admin);
+    store.add_first_user(&admin).await.expect("the first");
+    let second = store.add_first_user(&user_row("root", Role::Admin)).await;
+    assert!(matches!(second, Err(StoreError::UsersExist)), "{second:?}");
+    assert_eq!(store.users().await.expect("list"), vec![admin]);
+    // The skeleton rule holds for the first user's path too, against a user added meanwhile.
+    store.add_user(&user_row("bob", Role::LoanOfficer)).await.expect("add");
+    assert!(matches!(store.add_first_user(&user_row("b0b", Role::Admin)).await, Err(StoreError::UsersExist)));
+    assert_eq!(store.user_count().await.expect("count"), 2);
 }
 
 /// Disabling a user or setting a password ends their open sessions; others' sessions stay open.

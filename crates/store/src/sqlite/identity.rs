@@ -86,41 +86,58 @@ async fn end_sessions_of(
     Ok(())
 }
 
-impl IdentityStore for SqliteStore {
-    async fn add_user(&self, user: &UserRow) -> Result<(), StoreError> {
-        let skeleton = user.username.skeleton();
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let clash: Option<String> = sqlx::query_scalar("SELECT username FROM users WHERE username = ? OR skeleton = ?")
-            .bind(user.username.as_str())
-            .bind(&skeleton)
-            .fetch_optional(&mut *tx)
-            .await?;
-        match clash {
-            Some(existing) if existing == user.username.as_str() => {
-                return Err(StoreError::UserExists(existing));
-            }
-            Some(existing) => {
-                return Err(StoreError::UserLooksLike { username: user.username.to_string(), existing });
-            }
-            None => {}
-        }
-        sqlx::query(
-            "INSERT INTO users (username, skeleton, display_name, role, branches, password_hash, enabled, created_at,
-                                created_by, updated_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
+/// Inserts a user inside the caller's transaction unless the username or its skeleton is taken.
+async fn insert_user(tx: &mut Transaction<'_, Sqlite>, user: &UserRow) -> Result<(), StoreError> {
+    let skeleton = user.username.skeleton();
+    let clash: Option<String> = sqlx::query_scalar("SELECT username FROM users WHERE username = ? OR skeleton = ?")
         .bind(user.username.as_str())
         .bind(&skeleton)
-        .bind(&user.display_name)
-        .bind(user.role.code())
-        .bind(user.branches.to_string())
-        .bind(&user.password_hash)
-        .bind(i64::from(user.enabled))
-        .bind(user.created_at.to_string())
-        .bind(&user.created_by)
-        .bind(user.updated_at.to_string())
-        .execute(&mut *tx)
+        .fetch_optional(&mut **tx)
         .await?;
+    match clash {
+        Some(existing) if existing == user.username.as_str() => {
+            return Err(StoreError::UserExists(existing));
+        }
+        Some(existing) => {
+            return Err(StoreError::UserLooksLike { username: user.username.to_string(), existing });
+        }
+        None => {}
+    }
+    sqlx::query(
+        "INSERT INTO users (username, skeleton, display_name, role, branches, password_hash, enabled, created_at,
+                                created_by, updated_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(user.username.as_str())
+    .bind(&skeleton)
+    .bind(&user.display_name)
+    .bind(user.role.code())
+    .bind(user.branches.to_string())
+    .bind(&user.password_hash)
+    .bind(i64::from(user.enabled))
+    .bind(user.created_at.to_string())
+    .bind(&user.created_by)
+    .bind(user.updated_at.to_string())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+impl IdentityStore for SqliteStore {
+    async fn add_user(&self, user: &UserRow) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        insert_user(&mut tx, user).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn add_first_user(&self, user: &UserRow) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let any: Option<i64> = sqlx::query_scalar("SELECT 1 FROM users LIMIT 1").fetch_optional(&mut *tx).await?;
+        if any.is_some() {
+            return Err(StoreError::UsersExist);
+        }
+        insert_user(&mut tx, user).await?;
         tx.commit().await?;
         Ok(())
     }
