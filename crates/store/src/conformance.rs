@@ -7,6 +7,8 @@
 //! [`officer`], [`disbursement`], [`booking`], …) are public so a backend's own tests can set up the same data.
 //! Checks panic with a message naming the broken promise, like any test assertion.
 
+pub mod audit;
+
 use std::future::Future;
 
 use domain::{BorrowerId, CropCalendar, LoanId, Money, RepaymentId, parse_date};
