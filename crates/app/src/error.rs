@@ -264,6 +264,7 @@ impl From<StoreError> for Error {
             StoreError::Disbursement { .. } => (C::NotApproved, "outcome"),
             StoreError::OfficerNotFound(_) => (C::UnknownOfficer, "officer_id"),
             StoreError::OfficerClash(_) => (C::OfficerExists, "officer_id"),
+            StoreError::InvalidAudit(refused) => (C::InvalidField, refused.field),
             _ => return Error::Internal(anyhow::Error::new(e)),
         };
         Error::coded(code, field, e)
