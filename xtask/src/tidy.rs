@@ -18,8 +18,9 @@ use anyhow::{Context, Result, bail};
 use serde_json::Value;
 
 /// Crates holding domain logic only: no I/O, no clock, no randomness of their own.
-const PURE_CRATES: &[&str] =
-    &["domain", "lending", "scoring", "policy", "features", "ingest", "monitor", "simulate", "text", "workflow"];
+const PURE_CRATES: &[&str] = &[
+    "audit", "domain", "lending", "scoring", "policy", "features", "ingest", "monitor", "simulate", "text", "workflow",
+];
 
 /// Packages that must never be in a pure crate's normal dependency closure.
 ///
@@ -44,7 +45,7 @@ const FORBIDDEN_CALLS: &[&str] = &["Utc::now", "Local::now", "SystemTime::now", 
 #[rustfmt::skip]
 const LAYERS: &[&[&str]] = &[
     &["domain", "policy"],
-    &["identity", "lending", "privacy", "scoring", "workflow"],
+    &["audit", "identity", "lending", "privacy", "scoring", "workflow"],
     &["features", "ingest", "simulate"],
     &["integrate"],
     &["decide", "store"],

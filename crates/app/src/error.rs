@@ -286,6 +286,7 @@ impl From<StoreError> for Error {
             StoreError::UserNotFound(_) => (C::UnknownUser, "username"),
             StoreError::KeyExists(_) => (C::AlreadyExists, "id"),
             StoreError::KeyNotFound(_) => (C::UnknownKey, "id"),
+            StoreError::InvalidAudit(refused) => (C::InvalidField, refused.field),
             _ => return Error::Internal(anyhow::Error::new(e)),
         };
         Error::coded(code, field, e)

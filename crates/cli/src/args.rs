@@ -105,6 +105,12 @@ pub enum Command {
         #[command(subcommand)]
         command: DecideCommand,
     },
+    /// The tamper-evident audit trail: verify it, export it for an inspector, sign checkpoints of its head.
+    Audit {
+        /// The audit command.
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
     /// Manage the privacy key file that seals personal data.
     Keys {
         /// The key command.
@@ -315,6 +321,48 @@ pub enum KeysCommand {
         /// The new key's id.
         #[arg(long)]
         id: String,
+    },
+}
+
+/// `agririsk audit` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Verify the whole chain, the signed checkpoints if a public key is given, and every loan, loan event and
+    /// decision the entries vouch for; exit 1 naming the first entry found wrong.
+    Verify {
+        /// The checkpoints file (default: agririsk-checkpoints.jsonl beside the data directory).
+        #[arg(long, value_name = "FILE")]
+        checkpoints: Option<PathBuf>,
+        /// The public key, as its text or a file holding it.
+        #[arg(long, value_name = "KEYTEXT|FILE")]
+        public_key: Option<String>,
+    },
+    /// Write the entries of a span of days, as stored, one JSON line each, for an inspector to re-verify.
+    Export {
+        /// The first day (China Standard Time).
+        #[arg(long, value_name = "DATE")]
+        from: String,
+        /// The last day, included.
+        #[arg(long, value_name = "DATE")]
+        to: String,
+        /// The file to write (default: standard output).
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// Sign the chain head with the audit key and append the checkpoint to the checkpoints file (mode 600).
+    Checkpoint {
+        /// The signing key file (from `audit keygen`).
+        #[arg(long, value_name = "FILE")]
+        key: PathBuf,
+        /// The checkpoints file (default: agririsk-checkpoints.jsonl beside the data directory).
+        #[arg(long, value_name = "FILE")]
+        checkpoints: Option<PathBuf>,
+    },
+    /// Write a new audit signing key (mode 600; refused if the file exists) and print its public key.
+    Keygen {
+        /// Where to write it.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
     },
 }
 

@@ -5,6 +5,7 @@
 //! exit with 2 when the user can fix them (see [`error::CliError`]).
 
 pub mod args;
+pub mod audit;
 pub mod decide;
 pub mod demo;
 pub mod demo_decide;
@@ -106,7 +107,7 @@ pub(crate) async fn with_store<T>(
     data_dir: &Path,
     work: impl AsyncFnOnce(&SqliteStore) -> Result<T, CliError>,
 ) -> Result<T, CliError> {
-    let store = SqliteStore::open(data_dir).await?;
+    let store = audit::as_os_user(&SqliteStore::open(data_dir).await?);
     let result = work(&store).await;
     store.close().await;
     result
@@ -165,6 +166,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             };
             village::credit_command(&cli.data_dir, &code, on, format).await
         }
+        Command::Audit { command } => audit::run(command, &cli.data_dir).await,
         Command::Keys { command } => match command {
             KeysCommand::Generate { out, id } => ingest::keys_generate(&out, &id),
             KeysCommand::Rotate { key_file, id } => ingest::keys_rotate(&key_file, &id),
@@ -182,7 +184,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         },
         Command::Loan { command } => {
             let prepared = prepare(command, &calendar)?;
-            let app = App::new(SqliteStore::open(&cli.data_dir).await?);
+            let app = App::new(audit::as_os_user(&SqliteStore::open(&cli.data_dir).await?));
             let result = execute(&app, prepared).await;
             // Close whatever happened, so the WAL is checkpointed and only the database file remains.
             app.into_store().close().await;

@@ -7,6 +7,7 @@
 //! [`officer`], [`disbursement`], [`booking`], …) are public so a backend's own tests can set up the same data.
 //! Checks panic with a message naming the broken promise, like any test assertion.
 
+pub mod audit;
 pub mod identity;
 
 use std::future::Future;

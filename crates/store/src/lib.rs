@@ -17,6 +17,7 @@
 //! status moves, review actions and disbursements are legal is decided by the pure functions of `workflow`,
 //! `scoring::lifecycle` and `policy::lifecycle`, which the store calls inside its transactions.
 
+pub mod audit;
 pub mod conformance;
 pub mod decisions;
 pub mod identity;
@@ -32,6 +33,7 @@ use domain::{BorrowerId, Date, DecisionId, LoanId, Money};
 use lending::{DatedEvent, LoanEvent, LoanTerms, Posting, StatusChange};
 use serde::{Deserialize, Serialize};
 
+pub use audit::AuditLog;
 pub use decisions::{Cursor, DecisionLog, Page, Recorded};
 pub use identity::{ApiKeyRow, IdentityStore, LoginAttempt, LoginFailures, RecentFailures, SessionRow, UserRow};
 pub use models::{ModelRecord, ModelRegistry, ModelStatusChange, ModelSummary};
@@ -44,7 +46,7 @@ pub use integrate::register::{
 pub use screening::{ScreeningEntry, ScreeningKind, ScreeningRegister};
 // `Filter` and `Versions` are `integrate::register`'s; `sqlite` re-exports them for its own callers.
 pub use sqlite::{
-    Checkpointer, DecisionWriter, Durability, Filter, LoadWriter, QuickReader, ROWS_PER_STATEMENT, SqliteStore,
+    Acting, Checkpointer, DecisionWriter, Durability, Filter, LoadWriter, QuickReader, ROWS_PER_STATEMENT, SqliteStore,
     Versions,
 };
 pub use workflow::{Booking, Disbursed, ReviewWorkflow};
@@ -186,6 +188,9 @@ pub enum StoreError {
         /// The rule the action breaks.
         refusal: ::workflow::ReviewRefusal,
     },
+    /// An audit entry out of its bounds.
+    #[error(transparent)]
+    InvalidAudit(#[from] ::audit::EntryError),
     /// A disbursement is refused.
     #[error("decision {decision}: cannot disburse: {refusal}")]
     Disbursement {

@@ -19,6 +19,7 @@ use crate::{
     change_from_columns, event_columns,
 };
 
+mod audit;
 mod decisions;
 mod identity;
 mod models;
@@ -29,6 +30,8 @@ mod screening;
 mod workflow;
 mod writer;
 
+pub use audit::Acting;
+pub(crate) use audit::{Chain, append_in};
 pub use reader::QuickReader;
 pub use records::{Filter, LoadWriter, ROWS_PER_STATEMENT, Versions};
 pub use writer::{Checkpointer, DecisionWriter, Durability};
@@ -44,6 +47,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (7, "disbursement requests", include_str!("../migrations/sqlite/0007_disbursement_requests.sql")),
     (8, "review request ids", include_str!("../migrations/sqlite/0008_review_request_ids.sql")),
     (9, "screening", include_str!("../migrations/sqlite/0009_screening.sql")),
+    (10, "audit", include_str!("../migrations/sqlite/0010_audit.sql")),
     (11, "identity", include_str!("../migrations/sqlite/0011_identity.sql")),
 ];
 
@@ -52,6 +56,8 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
 pub struct SqliteStore {
     pool: SqlitePool,
     path: PathBuf,
+    /// Who its writes are recorded as in the audit trail ([`SqliteStore::acting`]).
+    context: audit::Context,
 }
 
 fn corrupt(what: impl std::fmt::Display) -> StoreError {
@@ -135,7 +141,7 @@ impl SqliteStore {
             })
             .collect();
         Migrator::with_migrations(migrations).run(&pool).await?;
-        Ok(SqliteStore { pool, path })
+        Ok(SqliteStore { pool, path, context: audit::Context::default() })
     }
 
     /// The database file.
@@ -174,15 +180,22 @@ impl SqliteStore {
     }
 }
 
+/// Inserts event `seq` of a loan with its ledger lines; returns the audit entry that records it (action
+/// `loan.<kind>`, detail `{"event":seq}`, after digest [`crate::audit::event_digest`]) for the caller to append.
 pub(crate) async fn insert_event(
+    store: &SqliteStore,
     tx: &mut sqlx::SqliteConnection,
     loan: &LoanId,
     seq: u32,
     event: &NewEvent,
     postings: &[Posting],
-) -> Result<(), StoreError> {
+) -> Result<::audit::NewEntry, StoreError> {
     let (kind, amount) = event_columns(&event.dated.event);
     let payload = serde_json::to_string(&event.dated.event).map_err(corrupt)?;
+    let digest = crate::audit::event_digest(seq, event.dated.date, event.key.as_deref(), &payload);
+    let mut entry =
+        store.audit_entry(&format!("loan.{}", kind.replace('-', "_")), format!("loan:{loan}"), Some(digest));
+    entry.detail = serde_json::json!({ "event": seq }).to_string();
     sqlx::query(
         "INSERT INTO loan_events (loan_id, seq, effective_date, kind, amount_fen, idempotency_key, payload_json)
          VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -211,7 +224,22 @@ pub(crate) async fn insert_event(
         .execute(&mut *tx)
         .await?;
     }
-    Ok(())
+    Ok(entry)
+}
+
+/// The audit entry of a loan booked: action `loan.create`, after digest [`crate::audit::loan_digest`].
+pub(crate) fn loan_entry(store: &SqliteStore, loan: &NewLoan) -> Result<::audit::NewEntry, StoreError> {
+    Ok(store.audit_entry("loan.create", format!("loan:{}", loan.id), Some(crate::audit::loan_digest(loan)?)))
+}
+
+/// The audit entry of a status change recorded: action `loan.change`, the change's columns digested.
+pub(crate) fn change_entry(store: &SqliteStore, id: &LoanId, c: &StatusChange) -> ::audit::NewEntry {
+    let (kind, from, to) = change_columns(&c.change);
+    let date = c.date.to_string();
+    let digest = crate::audit::record_digest(&[id.as_str(), &date, kind, &from, &to, &c.cause]);
+    let mut entry = store.audit_entry("loan.change", format!("loan:{id}"), Some(digest));
+    entry.detail = serde_json::json!({ "kind": kind, "date": date }).to_string();
+    entry
 }
 
 /// Inserts a new loan; [`StoreError::DuplicateLoan`] if its id is taken.
@@ -266,10 +294,12 @@ impl LoanStore for SqliteStore {
     async fn create_loan(&self, loan: &NewLoan, events: &[NewEvent]) -> Result<(), StoreError> {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         insert_loan(&mut tx, loan).await?;
+        let mut entries = vec![loan_entry(self, loan)?];
         for (i, event) in events.iter().enumerate() {
             let seq = u32::try_from(i + 1).map_err(corrupt)?;
-            insert_event(&mut tx, &loan.id, seq, event, &[]).await?;
+            entries.push(insert_event(self, &mut tx, &loan.id, seq, event, &[]).await?);
         }
+        append_in(&mut tx, &entries).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -364,10 +394,13 @@ impl LoanStore for SqliteStore {
             return Err(StoreError::Conflict { loan: id.clone(), expected, found });
         }
         let seq = expected + 1;
-        insert_event(&mut tx, id, seq, event, postings).await?;
+        let mut entries = vec![insert_event(self, &mut tx, id, seq, event, postings).await?];
         for change in changes {
-            insert_change(&mut tx, id, change).await?;
+            if insert_change(&mut tx, id, change).await? == 1 {
+                entries.push(change_entry(self, id, change));
+            }
         }
+        append_in(&mut tx, &entries).await?;
         tx.commit().await?;
         Ok(Appended::New { seq })
     }
@@ -396,9 +429,14 @@ impl LoanStore for SqliteStore {
     async fn record_changes(&self, changes: &[(LoanId, StatusChange)]) -> Result<usize, StoreError> {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let mut added = 0;
+        let mut entries = Vec::new();
         for (id, change) in changes {
-            added += insert_change(&mut tx, id, change).await?;
+            if insert_change(&mut tx, id, change).await? == 1 {
+                added += 1;
+                entries.push(change_entry(self, id, change));
+            }
         }
+        append_in(&mut tx, &entries).await?;
         tx.commit().await?;
         Ok(added)
     }

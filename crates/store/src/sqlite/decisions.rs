@@ -49,8 +49,35 @@ fn review_from_row(row: &SqliteRow) -> Result<ReviewRequest, StoreError> {
     })
 }
 
+/// The audit entry of a decision recorded by `store`'s actor: action `decision.record`, after digest
+/// [`crate::audit::decision_digest`].
+pub(super) fn decision_entry(store: &SqliteStore, record: &DecisionRecord) -> ::audit::NewEntry {
+    let acting = store.acting_as();
+    decision_entry_by(&acting.actor, &acting.origin, store.audit_clock().now(), record)
+}
+
+/// The audit entry of a decision recorded by `actor` from `origin` at `at` (see [`decision_entry`]).
+pub(super) fn decision_entry_by(
+    actor: &str,
+    origin: &str,
+    at: domain::Timestamp,
+    record: &DecisionRecord,
+) -> ::audit::NewEntry {
+    let mut entry = ::audit::NewEntry::new(
+        at,
+        actor,
+        origin,
+        "decision.record",
+        format!("decision:{}", record.decision_id.as_str()),
+    );
+    entry.after = Some(crate::audit::decision_digest(record));
+    entry.detail = format!(r#"{{"outcome":"{}"}}"#, record.outcome.code());
+    entry
+}
+
 /// Records one decision inside an open transaction (see [`DecisionLog::record_decision`]); a refusal writes nothing.
 async fn record_in(
+    store: &SqliteStore,
     tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
     record: &DecisionRecord,
 ) -> Result<Recorded, StoreError> {
@@ -83,6 +110,7 @@ async fn record_in(
     .bind(record.record_json.as_str())
     .execute(&mut **tx)
     .await?;
+    super::append_in(tx, &[decision_entry(store, record)]).await?;
     Ok(Recorded::New)
 }
 
@@ -90,7 +118,7 @@ impl DecisionLog for SqliteStore {
     async fn record_decision(&self, record: &DecisionRecord) -> Result<Recorded, StoreError> {
         record.check()?;
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let recorded = record_in(&mut tx, record).await?;
+        let recorded = record_in(self, &mut tx, record).await?;
         if recorded == Recorded::New {
             tx.commit().await?;
         }
@@ -169,6 +197,17 @@ impl DecisionLog for SqliteStore {
         .bind(request_id)
         .execute(&mut *tx)
         .await?;
+        let digest = crate::audit::record_digest(&[
+            decision_id,
+            &seq.to_string(),
+            &requested_at.to_string(),
+            channel,
+            note,
+            request_id,
+        ]);
+        let mut entry = self.audit_entry("decision.review_request", format!("decision:{decision_id}"), Some(digest));
+        entry.detail = serde_json::json!({ "seq": seq }).to_string();
+        super::append_in(&mut tx, &[entry]).await?;
         tx.commit().await?;
         Ok(ReviewRequest {
             decision_id: decision,

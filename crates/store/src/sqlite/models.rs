@@ -58,6 +58,16 @@ async fn find_champion(conn: &mut SqliteConnection, name: &str) -> Result<Option
     rows.first().map(summary_from_row).transpose()
 }
 
+/// The audit entry of a row of a model's history: action `model.move`, the row's columns digested.
+fn move_entry(store: &SqliteStore, change: &ModelStatusChange) -> ::audit::NewEntry {
+    let (seq, from, to) = (change.seq.to_string(), change.from.map_or("", ModelStatus::code), change.to.code());
+    let digest =
+        crate::audit::record_digest(&[&change.model_id, &seq, from, to, &change.at, &change.by, &change.reason]);
+    let mut entry = store.audit_entry("model.move", format!("model:{}", change.model_id), Some(digest));
+    entry.detail = serde_json::json!({ "seq": change.seq, "from": from, "to": to }).to_string();
+    entry
+}
+
 /// Appends the next row of a model's history and returns it.
 async fn insert_change(
     conn: &mut SqliteConnection,
@@ -131,7 +141,18 @@ impl ModelRegistry for SqliteStore {
         .bind(&record.artifact_json)
         .execute(&mut *tx)
         .await?;
-        insert_change(&mut tx, &record.id, None, ModelStatus::Candidate, at, by, "registered").await?;
+        let first = insert_change(&mut tx, &record.id, None, ModelStatus::Candidate, at, by, "registered").await?;
+        let format_version = record.format_version.to_string();
+        let digest = crate::audit::record_digest(&[
+            &record.id,
+            &record.name,
+            &record.kind,
+            &format_version,
+            &record.created_at,
+            &record.artifact_json,
+        ]);
+        let registered = self.audit_entry("model.register", format!("model:{}", record.id), Some(digest));
+        super::append_in(&mut tx, &[registered, move_entry(self, &first)]).await?;
         tx.commit().await?;
         Ok(ModelSummary {
             id: record.id.clone(),
@@ -193,6 +214,8 @@ impl ModelRegistry for SqliteStore {
             changes.push(insert_change(&mut tx, &current.id, Some(current.status), demoted, at, by, &why).await?);
         }
         changes.push(insert_change(&mut tx, id, Some(from), to, at, by, reason).await?);
+        let entries: Vec<_> = changes.iter().map(|change| move_entry(self, change)).collect();
+        super::append_in(&mut tx, &entries).await?;
         tx.commit().await?;
         Ok(changes)
     }

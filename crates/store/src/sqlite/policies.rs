@@ -87,6 +87,19 @@ impl PolicyRegister for SqliteStore {
         .execute(&mut *tx)
         .await?;
         let summary = find(&mut tx, &version.policy_id).await?.ok_or_else(|| StoreError::Corrupt("lost".into()))?;
+        let digest = crate::audit::record_digest(&[
+            &version.policy_id,
+            &version.name,
+            &version.version,
+            &version.region,
+            &version.segment,
+            &version.effective_from,
+            &version.submitted_by,
+            &version.submitted_at,
+            &version.jdm_json,
+        ]);
+        let entry = self.audit_entry("policy.submit", format!("policy:{}", version.policy_id), Some(digest));
+        super::append_in(&mut tx, &[entry]).await?;
         tx.commit().await?;
         Ok(summary)
     }
@@ -142,6 +155,10 @@ impl PolicyRegister for SqliteStore {
         .execute(&mut *tx)
         .await?;
         let summary = find(&mut tx, policy_id).await?.ok_or_else(|| StoreError::Corrupt("lost".into()))?;
+        let digest = crate::audit::record_digest(&[policy_id, &seq.to_string(), to.code(), by, at, reason]);
+        let mut entry = self.audit_entry("policy.move", format!("policy:{policy_id}"), Some(digest));
+        entry.detail = serde_json::json!({ "seq": seq, "from": current.status.code(), "to": to.code() }).to_string();
+        super::append_in(&mut tx, &[entry]).await?;
         tx.commit().await?;
         Ok(summary)
     }

@@ -157,6 +157,9 @@ impl SqliteStore {
             .bind(&wanted)
             .execute(&mut *tx)
             .await?;
+        let digest = crate::audit::record_digest(&[&table.source, &wanted]);
+        let entry = self.audit_entry("records.table", format!("source:{}", table.source), Some(digest));
+        super::append_in(&mut tx, &[entry]).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -329,6 +332,7 @@ impl SqliteStore {
         let per_statement = ROWS_PER_STATEMENT.min(MAX_PARAMETERS / width).max(1);
         let (sender, receiver) = tokio::sync::mpsc::channel(4);
         let task = BatchTask {
+            store: self.clone(),
             full_sql: insert_sql(table, per_statement),
             table: table.clone(),
             tx,
@@ -425,6 +429,8 @@ enum Command {
 
 /// The task that owns a load's transaction and executes its statements.
 struct BatchTask {
+    /// The store whose acting context the load's audit entry records.
+    store: SqliteStore,
     table: RecordTable,
     tx: Transaction<'static, Sqlite>,
     load_id: i64,
@@ -508,6 +514,17 @@ impl BatchTask {
             .execute(&mut *self.tx)
             .await?;
         }
+        // The file's SHA-256 is the load's identity; its counts go in the detail.
+        let after = audit::Digest::parse(&info.file_sha256).ok();
+        let mut entry = self.store.audit_entry("records.load", format!("load:{}", info.load_id), after);
+        entry.detail = serde_json::json!({
+            "source": info.source,
+            "rows_new": c.new,
+            "rows_corrected": c.corrected,
+            "rows_quarantined": c.quarantined,
+        })
+        .to_string();
+        super::append_in(&mut self.tx, &[entry]).await?;
         self.tx.commit().await?;
         Ok(())
     }

@@ -24,6 +24,7 @@ impl ScreeningRegister for SqliteStore {
     async fn record_screening(&self, entries: &[ScreeningEntry]) -> Result<usize, StoreError> {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let mut new = 0;
+        let mut audited = Vec::new();
         for e in entries {
             let done = sqlx::query(
                 "INSERT INTO screening_entries
@@ -40,7 +41,24 @@ impl ScreeningRegister for SqliteStore {
             .execute(&mut *tx)
             .await?;
             new += usize::try_from(done.rows_affected()).map_err(corrupt)?;
+            if done.rows_affected() == 1 {
+                let effective_on = e.effective_on.to_string();
+                let digest = crate::audit::record_digest(&[
+                    &e.household_id,
+                    e.kind.code(),
+                    &effective_on,
+                    &e.source,
+                    &e.recorded_by,
+                    &e.recorded_at,
+                    &e.note,
+                ]);
+                let mut entry =
+                    self.audit_entry("screening.record", format!("household:{}", e.household_id), Some(digest));
+                entry.detail = serde_json::json!({ "kind": e.kind.code(), "effective_on": effective_on }).to_string();
+                audited.push(entry);
+            }
         }
+        super::append_in(&mut tx, &audited).await?;
         tx.commit().await?;
         Ok(new)
     }

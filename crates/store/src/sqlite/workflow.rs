@@ -3,6 +3,7 @@
 //! (migration `0006_workflow`). The workflow's rules (`workflow`) are applied here inside the writing transaction;
 //! the schema's triggers repeat them on their own.
 
+use crate::audit::record_digest;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqliteConnection};
 
@@ -139,6 +140,16 @@ impl ReviewWorkflow for SqliteStore {
         .bind(officer.registered_at.to_string())
         .execute(&mut *tx)
         .await?;
+        let digest = record_digest(&[
+            officer.officer_id.as_str(),
+            &officer.name,
+            &officer.branch,
+            &officer.authority.fen().to_string(),
+            &officer.registered_at.to_string(),
+        ]);
+        let entry =
+            self.audit_entry("officer.register", format!("officer:{}", officer.officer_id.as_str()), Some(digest));
+        super::append_in(&mut tx, &[entry]).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -187,6 +198,13 @@ impl ReviewWorkflow for SqliteStore {
         if derived != next {
             return Err(corrupt(format!("decision {decision_id}: review state {derived:?}, expected {next:?}")));
         }
+        let amount = action.amount().map(|a| a.fen().to_string()).unwrap_or_default();
+        let acted = acted_at.to_string();
+        let digest =
+            record_digest(&[decision_id, &seq.to_string(), officer_id, action.code(), &amount, reason, &acted]);
+        let mut entry = self.audit_entry("decision.review", format!("decision:{decision_id}"), Some(digest));
+        entry.detail = serde_json::json!({ "seq": seq, "action": action.code() }).to_string();
+        super::append_in(&mut tx, &[entry]).await?;
         tx.commit().await?;
         let step = ReviewStep {
             decision_id: stored_id,
@@ -270,12 +288,15 @@ impl ReviewWorkflow for SqliteStore {
             return Err(refuse(DisbursementRefusal::LoanTaken { loan_id: disbursement.loan_id.clone() }));
         }
         super::insert_loan(&mut tx, &booking.loan).await?;
+        let mut entries = vec![super::loan_entry(self, &booking.loan)?];
         for (i, (event, postings)) in booking.events.iter().enumerate() {
             let seq = u32::try_from(i + 1).map_err(corrupt)?;
-            super::insert_event(&mut tx, &booking.loan.id, seq, event, postings).await?;
+            entries.push(super::insert_event(self, &mut tx, &booking.loan.id, seq, event, postings).await?);
         }
         for change in &booking.changes {
-            super::insert_change(&mut tx, &booking.loan.id, change).await?;
+            if super::insert_change(&mut tx, &booking.loan.id, change).await? == 1 {
+                entries.push(super::change_entry(self, &booking.loan.id, change));
+            }
         }
         sqlx::query(
             "INSERT INTO disbursements (decision_id, loan_id, request_id, amount_fen, disbursed_at, request_sha256)
@@ -289,6 +310,18 @@ impl ReviewWorkflow for SqliteStore {
         .bind(&disbursement.request_sha256)
         .execute(&mut *tx)
         .await?;
+        let digest = record_digest(&[
+            decision_id,
+            &disbursement.loan_id,
+            &disbursement.request_id,
+            &disbursement.amount.fen().to_string(),
+            &disbursement.disbursed_at.to_string(),
+            &disbursement.request_sha256,
+        ]);
+        let mut entry = self.audit_entry("decision.disburse", format!("decision:{decision_id}"), Some(digest));
+        entry.detail = serde_json::json!({ "loan": disbursement.loan_id }).to_string();
+        entries.push(entry);
+        super::append_in(&mut tx, &entries).await?;
         tx.commit().await?;
         Ok(Disbursed::New)
     }

@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
 
-use super::SqliteStore;
+use super::decisions::decision_entry_by;
+use super::{Acting, Chain, SqliteStore};
 use crate::StoreError;
 use crate::decisions::{Recorded, decided_before, decision_id_taken};
 use workflow::DecisionRecord;
@@ -47,15 +48,27 @@ fn connect(path: &Path, synchronous: &str) -> Result<Connection, StoreError> {
 }
 
 /// Records decisions on a connection of its own; see [`DecisionWriter::record_decisions`].
-#[derive(Debug)]
 pub struct DecisionWriter {
     connection: Connection,
+    /// Who decisions recorded without an actor of their own are recorded as (the store's acting context).
+    acting: Acting,
+    /// The clock audit entries are stamped with, read once per batch.
+    clock: std::sync::Arc<dyn domain::Clock + Send + Sync>,
+}
+
+impl std::fmt::Debug for DecisionWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DecisionWriter").field("acting", &self.acting).finish_non_exhaustive()
+    }
 }
 
 impl SqliteStore {
     /// A decision writer on this store's database (already migrated by [`SqliteStore::open`]).
     pub fn decision_writer(&self, durability: Durability) -> Result<DecisionWriter, StoreError> {
-        DecisionWriter::open(self.path(), durability)
+        let mut writer = DecisionWriter::open(self.path(), durability)?;
+        writer.acting = self.acting_as().clone();
+        writer.clock = self.audit_clock();
+        Ok(writer)
     }
 }
 
@@ -78,22 +91,47 @@ impl DecisionWriter {
         // inserting into, and with a 64 MiB cache SQLite spent a tenth of the server's time walking the cache at
         // every commit (pcache1TruncateUnsafe).
         connection.set_prepared_statement_cache_capacity(8);
-        Ok(DecisionWriter { connection })
+        let clock = SqliteStore::default_clock();
+        Ok(DecisionWriter { connection, acting: Acting::default(), clock })
     }
 
     /// Records many decisions in one transaction — one commit, one sync of the journal, for all of them. Each
     /// record gets the result [`crate::DecisionLog::record_decision`] would give it, in order, as if recorded one
     /// after another (a request repeated within the batch finds the first); a refused record writes nothing and
     /// does not stop the others. A database failure fails the whole batch and writes nothing.
+    ///
+    /// Each decision recorded appends its audit entry (`decision.record`) in the same transaction, as the acting
+    /// context of the store the writer was made from; [`DecisionWriter::record_decisions_as`] names one per record.
     pub fn record_decisions(
         &mut self,
         records: &[DecisionRecord],
     ) -> Result<Vec<Result<Recorded, StoreError>>, StoreError> {
-        if records.is_empty() {
+        let acting = self.acting.clone();
+        self.record_batch(records.iter().map(|record| (record, &acting)), records.len())
+    }
+
+    /// [`DecisionWriter::record_decisions`], each record with who recorded it and from where (the caller that
+    /// queued it), for its audit entry.
+    pub fn record_decisions_as(
+        &mut self,
+        records: &[(DecisionRecord, Acting)],
+    ) -> Result<Vec<Result<Recorded, StoreError>>, StoreError> {
+        self.record_batch(records.iter().map(|(record, acting)| (record, acting)), records.len())
+    }
+
+    fn record_batch<'a>(
+        &mut self,
+        records: impl Iterator<Item = (&'a DecisionRecord, &'a Acting)>,
+        count: usize,
+    ) -> Result<Vec<Result<Recorded, StoreError>>, StoreError> {
+        if count == 0 {
             return Ok(Vec::new());
         }
+        // One clock read and one read of the chain's head per batch; entries are chained in memory.
+        let at = self.clock.now();
         let tx = self.connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let mut results = Vec::with_capacity(records.len());
+        let mut chain: Option<Chain> = None;
+        let mut results = Vec::with_capacity(count);
         {
             let mut earlier = tx.prepare_cached(
                 "SELECT decision_id, request_sha256, subject, outcome, policy_version, model_id, decided_at,
@@ -106,7 +144,7 @@ impl DecisionWriter {
                                         model_id, decided_at, record_json)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             )?;
-            for record in records {
+            for (record, acting) in records {
                 if let Err(refused) = record.check() {
                     results.push(Err(refused.into()));
                     continue;
@@ -158,6 +196,11 @@ impl DecisionWriter {
                     record.decided_at.to_string(),
                     record.record_json.as_str(),
                 ])?;
+                let chain = match &mut chain {
+                    Some(chain) => chain,
+                    None => chain.insert(Chain::read_rusqlite(&tx)?),
+                };
+                chain.append_rusqlite(&tx, decision_entry_by(&acting.actor, &acting.origin, at, record))?;
                 results.push(Ok(Recorded::New));
             }
         }

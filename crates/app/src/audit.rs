@@ -1,0 +1,414 @@
+//! The audit trail's use cases: verify the whole chain and the records it vouches for, export a span of it for an
+//! inspector, sign a checkpoint of its head into a file outside the database, and make the signing key.
+//!
+//! [`verify`] reads the chain in pages of [`PAGE`] entries (never all of it in memory) through `audit::Verifier`,
+//! with the signed checkpoints if given, and **recomputes** what the entries vouch for: every audited loan, loan
+//! event and decision record is read back and digested as the store digested it when it wrote it
+//! (`store::audit::{loan_digest, event_digest, decision_digest}`), so a repayment or a decision edited behind the
+//! product's back — triggers dropped, row updated — is found and the entry that recorded it named.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::io::Write;
+use std::path::Path;
+
+use audit::{AuditKey, Break, Checkpoint, Entry, PublicKey, Summary, Verifier};
+use domain::{Date, Timestamp};
+use store::{AuditLog, DecisionLog, LoanRecord, LoanStore, StoredEvent};
+
+use crate::error::{Error, ErrorCode};
+
+/// Entries read per page.
+pub const PAGE: u32 = 10_000;
+
+/// A chain that verified, with what was recomputed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verified {
+    /// The chain: entries, head and checkpoints matched.
+    pub summary: Summary,
+    /// Loans and loan events whose stored form was recomputed and matched their entry.
+    pub loan_records: u64,
+    /// Decision records recomputed and matched.
+    pub decisions: u64,
+}
+
+impl fmt::Display for Verified {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}; {} loan records and {} decision records match their entries",
+            self.summary, self.loan_records, self.decisions
+        )
+    }
+}
+
+/// What verification found wrong: a break of the chain, or a record that no longer is what its entry recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Finding {
+    /// The chain or a checkpoint is broken.
+    Chain(Break),
+    /// A record differs from (or is missing since) the entry that recorded it.
+    Record {
+        /// The entry.
+        seq: u64,
+        /// Its action.
+        action: String,
+        /// The record, as the entry names it (`loan:L000001 event 2`, `decision:D1`).
+        record: String,
+        /// What is wrong.
+        problem: &'static str,
+    },
+}
+
+impl fmt::Display for Finding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Finding::Chain(found) => write!(f, "{found}"),
+            Finding::Record { seq, action, record, problem } => {
+                write!(f, "{record} {problem}: audit entry {seq} ({action}) recorded it otherwise")
+            }
+        }
+    }
+}
+
+/// The signed checkpoints to check, and the key that must have signed them.
+#[derive(Debug, Clone)]
+pub struct Checkpoints {
+    /// The checkpoints, as read from their file.
+    pub checkpoints: Vec<Checkpoint>,
+    /// The public key.
+    pub key: PublicKey,
+}
+
+/// A loan event entry's detail: `{"event": seq}`.
+#[derive(serde::Deserialize)]
+struct EventDetail {
+    event: u32,
+}
+
+/// Loans read back for one page: the loan and its events, by id.
+type LoanCache = HashMap<String, (Option<LoanRecord>, Vec<StoredEvent>)>;
+
+async fn loan_of<'c, S: LoanStore>(
+    store: &S,
+    cache: &'c mut LoanCache,
+    id: &str,
+) -> Result<&'c (Option<LoanRecord>, Vec<StoredEvent>), Error> {
+    if !cache.contains_key(id) {
+        let parsed = domain::LoanId::parse(id).ok();
+        let (loan, events) = match &parsed {
+            Some(loan_id) => (store.loan(loan_id).await?, store.events(loan_id).await?),
+            None => (None, Vec::new()),
+        };
+        cache.insert(id.to_string(), (loan, events));
+    }
+    cache.get(id).ok_or_else(|| Error::internal("a loan just read is cached"))
+}
+
+/// Recomputes the record one entry vouches for; `Ok(None)` if it matches (or the entry vouches for no record this
+/// verifies), `Ok(Some(..))` naming the mismatch.
+async fn recompute<S: LoanStore + DecisionLog>(
+    store: &S,
+    entry: &Entry,
+    loans: &mut LoanCache,
+    counts: &mut (u64, u64),
+) -> Result<Option<Finding>, Error> {
+    let e = &entry.entry;
+    let finding =
+        |record: String, problem| Some(Finding::Record { seq: entry.seq, action: e.action.clone(), record, problem });
+    if let (Some(id), Some(after)) = (e.target.strip_prefix("loan:"), e.after) {
+        if e.action == "loan.create" {
+            let (loan, _) = loan_of(store, loans, id).await?;
+            counts.0 += 1;
+            return Ok(match loan {
+                None => finding(format!("loan {id}"), "is missing"),
+                Some(loan) if store::audit::loan_digest(loan)? != after => finding(format!("loan {id}"), "was changed"),
+                Some(_) => None,
+            });
+        }
+        if let Ok(EventDetail { event: seq }) = serde_json::from_str::<EventDetail>(&e.detail) {
+            let (_, events) = loan_of(store, loans, id).await?;
+            counts.0 += 1;
+            let record = format!("loan {id} event {seq}");
+            let Some(stored) = events.iter().find(|s| s.seq == seq) else {
+                return Ok(finding(record, "is missing"));
+            };
+            let payload = serde_json::to_string(&stored.dated.event).map_err(Error::internal)?;
+            let digest = store::audit::event_digest(seq, stored.dated.date, stored.key.as_deref(), &payload);
+            return Ok(if digest == after { None } else { finding(record, "was changed") });
+        }
+    }
+    if e.action == "decision.record"
+        && let (Some(id), Some(after)) = (e.target.strip_prefix("decision:"), e.after)
+    {
+        counts.1 += 1;
+        let record = format!("decision {id}");
+        return Ok(match store.decision(id).await? {
+            None => finding(record, "is missing"),
+            Some(stored) if store::audit::decision_digest(&stored) != after => finding(record, "was changed"),
+            Some(_) => None,
+        });
+    }
+    Ok(None)
+}
+
+/// Verifies the whole chain from genesis, the checkpoints if given, and every loan, loan event and decision record
+/// the entries vouch for. `Ok(Err(finding))` names the first entry found wrong; `Err` is a failure to read.
+pub async fn verify<S: AuditLog + LoanStore + DecisionLog>(
+    store: &S,
+    checkpoints: Option<&Checkpoints>,
+) -> Result<Result<Verified, Finding>, Error> {
+    let mut verifier = Verifier::new();
+    if let Some(given) = checkpoints {
+        verifier = match verifier.with_checkpoints(&given.checkpoints, &given.key) {
+            Ok(verifier) => verifier,
+            Err(found) => return Ok(Err(Finding::Chain(found))),
+        };
+    }
+    let mut counts = (0, 0);
+    let mut after = 0;
+    loop {
+        let page = store.audit_entries(after, PAGE).await?;
+        let Some(last) = page.last() else { break };
+        after = last.seq;
+        let mut loans = LoanCache::new();
+        for entry in &page {
+            if let Err(found) = verifier.push(entry) {
+                return Ok(Err(Finding::Chain(found)));
+            }
+            if let Some(found) = recompute(store, entry, &mut loans, &mut counts).await? {
+                return Ok(Err(found));
+            }
+        }
+    }
+    Ok(match verifier.finish() {
+        Ok(summary) => Ok(Verified { summary, loan_records: counts.0, decisions: counts.1 }),
+        Err(found) => Err(Finding::Chain(found)),
+    })
+}
+
+/// Reads a checkpoints file: one JSON checkpoint a line, blank lines skipped; a line that is not one is refused
+/// naming the file and line.
+pub fn read_checkpoints(path: &Path) -> Result<Vec<Checkpoint>, Error> {
+    let field = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| Error::input(&field, e))?;
+    text.lines()
+        .enumerate()
+        .filter(|(_, line)| !line.trim().is_empty())
+        .map(|(i, line)| serde_json::from_str(line).map_err(|e| Error::input(format!("{field} line {}", i + 1), e)))
+        .collect()
+}
+
+/// Reads a public key given as its text or as a file holding it.
+pub fn public_key(text_or_file: &str) -> Result<PublicKey, Error> {
+    if let Ok(key) = PublicKey::parse(text_or_file) {
+        return Ok(key);
+    }
+    let text = std::fs::read_to_string(text_or_file)
+        .map_err(|e| Error::input("public-key", format!("neither a public key nor a readable file: {e}")))?;
+    PublicKey::parse(&text).map_err(|e| Error::input("public-key", e))
+}
+
+/// Reads the signing key from its key file.
+pub fn signing_key(path: &Path) -> Result<AuditKey, Error> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::input("key", format!("{}: {e}", path.display())))?;
+    AuditKey::parse(&text).map_err(|e| Error::input("key", format!("{}: {e}", path.display())))
+}
+
+/// Opens `path` for appending, creating it readable and writable by its owner only (600).
+fn private_append(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.append(true).create(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path)
+}
+
+/// Signs the chain head now with `key` and appends the checkpoint as one JSON line to `file` (created mode 600),
+/// which should live outside the data directory. An empty chain has nothing to sign.
+pub async fn checkpoint<S: AuditLog>(
+    store: &S,
+    key: &AuditKey,
+    file: &Path,
+    now: Timestamp,
+) -> Result<Checkpoint, Error> {
+    let head = store
+        .audit_head()
+        .await?
+        .ok_or_else(|| Error::whole(ErrorCode::OutOfRange, "the audit trail is empty: there is no head to sign"))?;
+    let checkpoint = key.checkpoint(head.seq, head.hash, now);
+    let mut line = serde_json::to_string(&checkpoint).map_err(Error::internal)?;
+    line.push('\n');
+    let field = file.display().to_string();
+    let mut out = private_append(file).map_err(|e| Error::input(&field, e))?;
+    out.write_all(line.as_bytes()).and_then(|()| out.sync_all()).map_err(|e| Error::input(&field, e))?;
+    Ok(checkpoint)
+}
+
+/// Writes a new signing key made from `seed` (32 random bytes from the operating system) to `out`, mode 600,
+/// refusing to overwrite a file; returns its public key.
+pub fn keygen(out: &Path, seed: [u8; 32]) -> Result<PublicKey, Error> {
+    let key = AuditKey::from_seed(seed);
+    let field = out.display().to_string();
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(out).map_err(|e| Error::input(&field, e))?;
+    let text = format!("{}\n", key.to_text());
+    file.write_all(text.as_bytes()).and_then(|()| file.sync_all()).map_err(|e| Error::input(&field, e))?;
+    Ok(key.public())
+}
+
+/// Writes the entries made from the start of `from` to the end of `to` (days in China Standard Time), as stored,
+/// one JSON line each, to `out`, page by page; returns how many. An inspector re-verifies them as a segment
+/// (`audit::Verifier::segment`).
+pub async fn export<S: AuditLog>(store: &S, from: Date, to: Date, out: &mut impl Write) -> Result<u64, Error> {
+    if to < from {
+        return Err(Error::coded(ErrorCode::OutOfRange, "to", format!("{to} is before --from {from}")));
+    }
+    let start = Timestamp::midnight_cst(from);
+    let end = Timestamp::midnight_cst(to.succ_opt().ok_or_else(|| Error::input("to", "has no next day"))?);
+    let (mut after, mut count) = (0, 0);
+    loop {
+        let page = store.audit_between(&start, &end, after, PAGE).await?;
+        let Some(last) = page.last() else { break };
+        after = last.seq;
+        for entry in &page {
+            serde_json::to_writer(&mut *out, entry).map_err(Error::internal)?;
+            out.write_all(b"\n").map_err(Error::internal)?;
+            count += 1;
+        }
+    }
+    out.flush().map_err(Error::internal)?;
+    Ok(count)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use domain::{Money, RepaymentId, parse_date};
+    use lending::{DatedEvent, LoanEvent};
+    use store::{NewEvent, SqliteStore, conformance};
+    use workflow::Outcome;
+
+    fn now() -> Timestamp {
+        Timestamp::parse("2026-12-07T09:00:00+08:00").expect("timestamp")
+    }
+
+    /// A store with a loan repaid twice and a decision, all audited.
+    async fn store() -> (tempfile::TempDir, SqliteStore) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let opened = SqliteStore::open(dir.path()).await.expect("open");
+        let store = opened.with_clock(std::sync::Arc::new(Stopped)).acting("os:jdoe", "cli");
+        let loan = conformance::sample_loan("L000001");
+        store.create_loan(&loan, &[]).await.expect("create");
+        for (i, id) in ["R1", "R2"].into_iter().enumerate() {
+            let event = NewEvent::keyed_by_id(DatedEvent {
+                date: parse_date("2026-04-10").expect("date"),
+                event: LoanEvent::Repaid { id: RepaymentId::parse(id).expect("id"), amount: Money::from_fen(100) },
+            });
+            store.append(&loan.id, u32::try_from(i).expect("small"), &event, &[], &[]).await.expect("append");
+        }
+        let decision = conformance::decision("D1", Outcome::Approve, "2026-12-01T09:00:00+08:00");
+        store.record_decision(&decision).await.expect("decision");
+        (dir, store)
+    }
+
+    #[tokio::test]
+    async fn an_intact_trail_verifies_and_recomputes_its_records() {
+        let (_dir, store) = store().await;
+        let verified = verify(&store, None).await.expect("read").expect("intact");
+        assert_eq!(verified.summary.entries, 4);
+        assert_eq!((verified.loan_records, verified.decisions), (3, 1));
+    }
+
+    #[tokio::test]
+    async fn a_repayment_edited_behind_the_products_back_is_named() {
+        let (_dir, store) = store().await;
+        store.execute_raw("DROP TRIGGER loan_events_no_update").await.expect("drop the guard");
+        store
+            .execute_raw(
+                r#"UPDATE loan_events SET payload_json = replace(payload_json, '"1.00"', '"0.01"') WHERE seq = 2"#,
+            )
+            .await
+            .expect("forge");
+        let found = verify(&store, None).await.expect("read").expect_err("found");
+        assert!(matches!(&found, Finding::Record { seq: 3, .. }), "{found}");
+        assert_eq!(
+            found.to_string(),
+            "loan L000001 event 2 was changed: audit entry 3 (loan.repaid) recorded it otherwise"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_decision_edited_or_deleted_behind_the_products_back_is_named() {
+        let (_dir, store) = store().await;
+        store.execute_raw("DROP TRIGGER decisions_no_update").await.expect("drop the guard");
+        store.execute_raw("UPDATE decisions SET outcome = 'decline'").await.expect("forge");
+        let found = verify(&store, None).await.expect("read").expect_err("found");
+        assert!(found.to_string().starts_with("decision D1 was changed: audit entry 4"), "{found}");
+    }
+
+    #[tokio::test]
+    async fn checkpoints_are_written_privately_and_checked() {
+        let (dir, store) = store().await;
+        let key_file = dir.path().join("audit.key");
+        let public = keygen(&key_file, [9; 32]).expect("keygen");
+        assert!(keygen(&key_file, [9; 32]).is_err(), "a key file is never overwritten");
+        let key = signing_key(&key_file).expect("read key");
+        assert_eq!(key.public(), public);
+        let file = dir.path().join("checkpoints.jsonl");
+        let signed = checkpoint(&store, &key, &file, now()).await.expect("checkpoint");
+        assert_eq!(signed.seq, 4);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            for path in [&key_file, &file] {
+                assert_eq!(std::fs::metadata(path).expect("meta").permissions().mode() & 0o777, 0o600);
+            }
+        }
+        let given = Checkpoints { checkpoints: read_checkpoints(&file).expect("read"), key: public };
+        let verified = verify(&store, Some(&given)).await.expect("read").expect("intact");
+        assert_eq!(verified.summary.checkpoints, 1);
+        let other = Checkpoints { key: AuditKey::from_seed([1; 32]).public(), ..given };
+        let found = verify(&store, Some(&other)).await.expect("read").expect_err("another key");
+        assert!(matches!(found, Finding::Chain(Break { seq: 4, .. })), "{found}");
+    }
+
+    #[tokio::test]
+    async fn an_export_holds_the_days_entries_as_stored() {
+        let (_dir, store) = store().await;
+        let today = parse_date("2026-12-07").expect("date");
+        let mut out = Vec::new();
+        let count = export(&store, today, today, &mut out).await.expect("export");
+        assert_eq!(count, 4);
+        let mut verifier = Verifier::segment();
+        for line in String::from_utf8(out).expect("utf-8").lines() {
+            verifier.push(&serde_json::from_str(line).expect("an entry")).expect("chained");
+        }
+        assert_eq!(verifier.finish().expect("segment").entries, 4);
+        let yesterday = today.pred_opt().expect("a day before");
+        assert_eq!(export(&store, yesterday, yesterday, &mut Vec::new()).await.expect("export"), 0);
+        assert!(export(&store, today, yesterday, &mut Vec::new()).await.is_err(), "to before from");
+    }
+
+    /// A clock stopped at [`now`], for the store to stamp entries with.
+    struct Stopped;
+
+    impl domain::Clock for Stopped {
+        fn today(&self) -> Date {
+            now().instant().date_naive()
+        }
+
+        fn now(&self) -> Timestamp {
+            now()
+        }
+    }
+}

@@ -1,0 +1,332 @@
+//! [`AuditLog`] for [`SqliteStore`] (table `audit_log`, migration `0010_audit`), the acting context every write is
+//! recorded under ([`Acting`], [`SqliteStore::acting`]) and the helpers that chain entries inside another write's
+//! transaction: [`append_in`] on an sqlx connection, [`Chain`] on the decision writer's rusqlite one. Each reads the
+//! head once inside the transaction (which holds the write lock from `BEGIN IMMEDIATE`) and chains in memory.
+
+use std::sync::Arc;
+
+use ::audit::{Digest, Entry, NewEntry};
+use domain::{Clock, Date, Timestamp};
+use sqlx::Row;
+use sqlx::sqlite::SqliteRow;
+
+use super::{SqliteStore, corrupt};
+use crate::StoreError;
+use crate::audit::AuditLog;
+
+/// The columns of `audit_log`, in the order [`entry_from_row`] and the inserts use.
+const COLUMNS: &str =
+    "seq, at, actor, origin, action, target, outcome, before_sha256, after_sha256, detail, prev, hash";
+
+const INSERT: &str = "INSERT INTO audit_log (seq, at, actor, origin, action, target, outcome, before_sha256,
+                                             after_sha256, detail, prev, hash)
+                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
+
+/// Who a store's writes are recorded as, and from where: `user:alice` from `10.0.0.7`, `os:jdoe` from `cli`. A
+/// store just opened acts as `system` from `local`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Acting {
+    /// The actor, as `audit::NewEntry::actor`.
+    pub actor: String,
+    /// The origin, as `audit::NewEntry::origin`.
+    pub origin: String,
+}
+
+impl Default for Acting {
+    fn default() -> Acting {
+        Acting { actor: "system".into(), origin: "local".into() }
+    }
+}
+
+/// The wall clock the store stamps audit entries with unless given another ([`SqliteStore::with_clock`]): the
+/// store is an edge, like the binary, and an entry's time is when it was written.
+#[derive(Debug, Clone, Copy)]
+struct WallClock;
+
+impl Clock for WallClock {
+    fn today(&self) -> Date {
+        self.now().instant().date_naive()
+    }
+
+    fn now(&self) -> Timestamp {
+        let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        let instant = chrono::DateTime::from_timestamp(i64::try_from(secs).unwrap_or(0), 0).unwrap_or_default();
+        Timestamp::from_instant(instant.with_timezone(&domain::china_standard_time()))
+    }
+}
+
+/// The acting context a store carries: who, from where, and the clock entries are stamped with.
+#[derive(Clone)]
+pub(super) struct Context {
+    pub(super) acting: Acting,
+    clock: Arc<dyn Clock + Send + Sync>,
+}
+
+impl Default for Context {
+    fn default() -> Context {
+        Context { acting: Acting::default(), clock: Arc::new(WallClock) }
+    }
+}
+
+impl std::fmt::Debug for Context {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Context").field("acting", &self.acting).finish_non_exhaustive()
+    }
+}
+
+impl SqliteStore {
+    /// This store acting as `actor` from `origin`: a cheap clone (the same pool) whose writes record them in the
+    /// audit trail.
+    pub fn acting(&self, actor: impl Into<String>, origin: impl Into<String>) -> SqliteStore {
+        let mut store = self.clone();
+        store.context.acting = Acting { actor: actor.into(), origin: origin.into() };
+        store
+    }
+
+    /// This store stamping audit entries with `clock` (by default the wall clock).
+    pub fn with_clock(&self, clock: Arc<dyn Clock + Send + Sync>) -> SqliteStore {
+        let mut store = self.clone();
+        store.context.clock = clock;
+        store
+    }
+
+    /// The clock audit entries are stamped with unless a store is given another.
+    pub(crate) fn default_clock() -> Arc<dyn Clock + Send + Sync> {
+        Arc::new(WallClock)
+    }
+
+    /// Who this store's writes are recorded as.
+    pub fn acting_as(&self) -> &Acting {
+        &self.context.acting
+    }
+
+    /// An audit entry of this store's actor and origin, now, with outcome `ok`.
+    pub(crate) fn audit_entry(&self, action: &str, target: String, after: Option<Digest>) -> NewEntry {
+        let acting = &self.context.acting;
+        let mut entry = NewEntry::new(self.context.clock.now(), &acting.actor, &acting.origin, action, target);
+        entry.after = after;
+        entry
+    }
+
+    /// The clock audit entries are stamped with.
+    pub(crate) fn audit_clock(&self) -> Arc<dyn Clock + Send + Sync> {
+        self.context.clock.clone()
+    }
+}
+
+/// Where the next entry goes: its number and the hash it chains to. Read once per transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Chain {
+    next: u64,
+    prev: Digest,
+}
+
+fn digest(text: &str, seq: i64, column: &str) -> Result<Digest, StoreError> {
+    Digest::parse(text).map_err(|e| corrupt(format!("audit entry {seq}: {column}: {e}")))
+}
+
+fn seq_from(value: i64) -> Result<u64, StoreError> {
+    u64::try_from(value).map_err(|_| corrupt(format!("audit entry number {value}")))
+}
+
+fn seq_to(value: u64) -> Result<i64, StoreError> {
+    i64::try_from(value).map_err(|_| corrupt(format!("audit entry number {value} out of range")))
+}
+
+impl Chain {
+    fn from_head(head: Option<(i64, String)>) -> Result<Chain, StoreError> {
+        Ok(match head {
+            None => Chain { next: 1, prev: Digest::GENESIS },
+            Some((seq, hash)) => Chain { next: seq_from(seq)? + 1, prev: digest(&hash, seq, "hash")? },
+        })
+    }
+
+    /// The head, read inside the transaction of `conn`.
+    pub(crate) async fn read(conn: &mut sqlx::SqliteConnection) -> Result<Chain, StoreError> {
+        let head: Option<(i64, String)> =
+            sqlx::query_as("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetch_optional(conn).await?;
+        Chain::from_head(head)
+    }
+
+    /// The head, read inside the decision writer's transaction.
+    pub(crate) fn read_rusqlite(tx: &rusqlite::Transaction<'_>) -> Result<Chain, StoreError> {
+        use rusqlite::OptionalExtension;
+        let head = tx
+            .prepare_cached("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")?
+            .query_row([], |row| Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?)))
+            .optional()?;
+        Chain::from_head(head)
+    }
+
+    /// Chains `entry` (checked) as the next entry.
+    pub(crate) fn link(&mut self, entry: NewEntry) -> Result<Entry, StoreError> {
+        entry.check()?;
+        let chained = Entry::chain(self.prev, self.next, entry);
+        self.next += 1;
+        self.prev = chained.hash;
+        Ok(chained)
+    }
+
+    /// Chains `entry` and inserts it on the decision writer's transaction.
+    pub(crate) fn append_rusqlite(
+        &mut self,
+        tx: &rusqlite::Transaction<'_>,
+        entry: NewEntry,
+    ) -> Result<Entry, StoreError> {
+        let mut probe = *self;
+        let chained = probe.link(entry)?;
+        let e = &chained.entry;
+        tx.prepare_cached(INSERT)?.execute(rusqlite::params![
+            seq_to(chained.seq)?,
+            e.at.to_string(),
+            e.actor,
+            e.origin,
+            e.action,
+            e.target,
+            e.outcome,
+            e.before.map(|d| d.to_string()),
+            e.after.map(|d| d.to_string()),
+            e.detail,
+            chained.prev.to_string(),
+            chained.hash.to_string(),
+        ])?;
+        *self = probe;
+        Ok(chained)
+    }
+}
+
+async fn insert(conn: &mut sqlx::SqliteConnection, chained: &Entry) -> Result<(), StoreError> {
+    let e = &chained.entry;
+    sqlx::query(INSERT)
+        .bind(seq_to(chained.seq)?)
+        .bind(e.at.to_string())
+        .bind(&e.actor)
+        .bind(&e.origin)
+        .bind(&e.action)
+        .bind(&e.target)
+        .bind(&e.outcome)
+        .bind(e.before.map(|d| d.to_string()))
+        .bind(e.after.map(|d| d.to_string()))
+        .bind(&e.detail)
+        .bind(chained.prev.to_string())
+        .bind(chained.hash.to_string())
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Appends `entries` after the head inside the open write transaction of `conn` (one query for the head, one insert
+/// per entry); every entry is checked before any is written.
+pub(crate) async fn append_in(
+    conn: &mut sqlx::SqliteConnection,
+    entries: &[NewEntry],
+) -> Result<Vec<Entry>, StoreError> {
+    for entry in entries {
+        entry.check()?;
+    }
+    if entries.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut chain = Chain::read(&mut *conn).await?;
+    let mut chained = Vec::with_capacity(entries.len());
+    for entry in entries {
+        let linked = chain.link(entry.clone())?;
+        insert(&mut *conn, &linked).await?;
+        chained.push(linked);
+    }
+    Ok(chained)
+}
+
+/// Appends `entries` inside the decision writer's open transaction; see [`append_in`].
+#[allow(dead_code, reason = "the rusqlite counterpart of append_in, for a rusqlite write path's several entries")]
+pub(crate) fn append_in_rusqlite(
+    tx: &rusqlite::Transaction<'_>,
+    entries: &[NewEntry],
+) -> Result<Vec<Entry>, StoreError> {
+    for entry in entries {
+        entry.check()?;
+    }
+    if entries.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut chain = Chain::read_rusqlite(tx)?;
+    entries.iter().map(|entry| chain.append_rusqlite(tx, entry.clone())).collect()
+}
+
+fn optional_digest(text: Option<String>, seq: i64, column: &str) -> Result<Option<Digest>, StoreError> {
+    text.map(|t| digest(&t, seq, column)).transpose()
+}
+
+/// A stored entry, exactly as stored; a value that cannot be read names the entry.
+fn entry_from_row(row: &SqliteRow) -> Result<Entry, StoreError> {
+    let seq: i64 = row.try_get("seq")?;
+    let at: String = row.try_get("at")?;
+    let entry = NewEntry {
+        at: Timestamp::parse(&at).map_err(|e| corrupt(format!("audit entry {seq}: at: {e}")))?,
+        actor: row.try_get("actor")?,
+        origin: row.try_get("origin")?,
+        action: row.try_get("action")?,
+        target: row.try_get("target")?,
+        outcome: row.try_get("outcome")?,
+        before: optional_digest(row.try_get("before_sha256")?, seq, "before_sha256")?,
+        after: optional_digest(row.try_get("after_sha256")?, seq, "after_sha256")?,
+        detail: row.try_get("detail")?,
+    };
+    Ok(Entry {
+        seq: seq_from(seq)?,
+        entry,
+        prev: digest(&row.try_get::<String, _>("prev")?, seq, "prev")?,
+        hash: digest(&row.try_get::<String, _>("hash")?, seq, "hash")?,
+    })
+}
+
+/// A timestamp as stored text in China Standard Time, so text order is time order.
+fn stored_instant(at: &Timestamp) -> String {
+    Timestamp::from_instant(at.instant().with_timezone(&domain::china_standard_time())).to_string()
+}
+
+impl AuditLog for SqliteStore {
+    async fn append_audit(&self, entries: &[NewEntry]) -> Result<Vec<Entry>, StoreError> {
+        for entry in entries {
+            entry.check()?;
+        }
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let chained = append_in(&mut tx, entries).await?;
+        tx.commit().await?;
+        Ok(chained)
+    }
+
+    async fn audit_entries(&self, after_seq: u64, limit: u32) -> Result<Vec<Entry>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(seq_to(after_seq)?)
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(entry_from_row).collect()
+    }
+
+    async fn audit_head(&self) -> Result<Option<Entry>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM audit_log ORDER BY seq DESC LIMIT 1");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_optional(&self.pool).await?;
+        row.as_ref().map(entry_from_row).transpose()
+    }
+
+    async fn audit_between(
+        &self,
+        from: &Timestamp,
+        to: &Timestamp,
+        after_seq: u64,
+        limit: u32,
+    ) -> Result<Vec<Entry>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM audit_log WHERE at >= ? AND at < ? AND seq > ? ORDER BY seq LIMIT ?");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(stored_instant(from))
+            .bind(stored_instant(to))
+            .bind(seq_to(after_seq)?)
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(entry_from_row).collect()
+    }
+}
