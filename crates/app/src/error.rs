@@ -81,6 +81,10 @@ error_codes! {
     UnknownModel = ("unknown_model", 404, 2, "no model with this id");
     /// No such screening entry (a page's cursor).
     UnknownEntry = ("unknown_entry", 404, 2, "no screening entry of the household with this key");
+    /// The caller's role or key does not grant the route.
+    Forbidden = ("forbidden", 403, 2, "the caller's role (or the API key's list of permissions) does not grant this route");
+    /// A cookie session's unsafe request without its CSRF token.
+    CsrfFailed = ("csrf_failed", 403, 2, "a request signed in by cookie that changes something must carry the session's token in `x-csrf-token`");
     /// No such endpoint.
     NotFound = ("not_found", 404, 2, "no such endpoint");
     /// The path does not take that method.
@@ -132,6 +136,8 @@ error_codes! {
     WeakPassword = ("weak_password", 422, 2, "the password is under 12 or over 128 characters, or contains the username");
     /// The username is not a valid one.
     InvalidUsername = ("invalid_username", 422, 2, "the username is not 3 to 32 characters of a-z, 0-9, '.', '_', '-', or has an invisible or look-alike character");
+    /// Too many requests from this key, user or address.
+    RateLimited = ("rate_limited", 429, 2, "too many requests from this key, user or address; wait `Retry-After` seconds");
     /// The server failed.
     Internal = ("internal", 500, 1, "the server could not complete the request (the detail is in the server's log)");
     /// Not ready: no decider, no active policy or the store does not answer.

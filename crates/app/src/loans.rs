@@ -84,6 +84,12 @@ impl<S: LoanStore> Loans<S> {
         Loans { store, locks: (0..LOCK_STRIPES).map(|_| tokio::sync::Mutex::new(())).collect() }
     }
 
+    /// The same lending core over another handle on the store (e.g. one acting as a caller, for the audit trail),
+    /// sharing this one's locks so posts to one loan still wait for each other.
+    pub fn with_store(&self, store: S) -> Loans<S> {
+        Loans { store, locks: std::sync::Arc::clone(&self.locks) }
+    }
+
     /// The store.
     pub fn store(&self) -> &S {
         &self.store

@@ -948,6 +948,21 @@ pub struct ServeArgs {
     /// How many days before today a repayment or disbursement date may lie.
     #[arg(long, value_name = "DAYS", default_value_t = 730)]
     pub max_backdate_days: u32,
+    /// Serve HTTPS with this certificate chain (PEM); needs --tls-key.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The certificate's private key (PEM).
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Serve plain HTTP on an address other machines reach (without TLS the server listens on loopback only).
+    #[arg(long)]
+    pub insecure_remote_http: bool,
+    /// Requests a second per API key or signed-in user (bursts of twice that); 0 turns the limit off.
+    #[arg(long, value_name = "N", default_value_t = 200)]
+    pub rate_limit: u32,
+    /// Requests a second per client address without valid credentials; 0 turns the limit off.
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    pub address_rate_limit: u32,
 }
 
 /// The codes of the products that pass `keep`, as "a, b or c": help texts name products through `lending`.

@@ -22,6 +22,24 @@ pub async fn serve_command(data_dir: &Path, args: ServeArgs) -> Result<(), CliEr
     };
     let addr: SocketAddr =
         args.listen.parse().map_err(|e| CliError::input("listen", format!("'{}': {e}", args.listen)))?;
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => {
+            Some(server::tls::acceptor(cert, key).map_err(|e| CliError::input("tls-cert", e.to_string()))?)
+        }
+        _ => None,
+    };
+    if tls.is_none() && !server::tls::loopback_only(&addr) && !args.insecure_remote_http {
+        return Err(CliError::input(
+            "listen",
+            format!(
+                "{addr} is reachable from other machines: give --tls-cert and --tls-key to serve HTTPS, or \
+                 --insecure-remote-http to serve plain HTTP there anyway"
+            ),
+        ));
+    }
+    let rate = |n: u32| (n > 0).then(|| server::throttle::Rate::per_second(n));
+    let limits =
+        server::throttle::Limits { per_caller: rate(args.rate_limit), per_address: rate(args.address_rate_limit) };
     let challenger = args.challenger.zip(args.challenger_share);
     if let Some((_, percent)) = &challenger {
         if *percent > 100 {
@@ -39,13 +57,20 @@ pub async fn serve_command(data_dir: &Path, args: ServeArgs) -> Result<(), CliEr
     let mut server = server::Server::new(store, setup, durability, clock).await?;
     server.windows.repayments.back_days = args.max_backdate_days;
     server.windows.disbursements.back_days = args.max_backdate_days;
+    server.limits = limits;
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    server.tls = tls;
     let server = Arc::new(server);
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| CliError::input("listen", format!("cannot listen on {addr}: {e}")))?;
     let local = listener.local_addr().map_err(|e| CliError::Internal(e.into()))?;
     // The line tests and scripts wait for: the actual address (port 0 picks a free one).
-    crate::emit(&format!("listening on http://{local}\n"))?;
+    crate::emit(&format!("listening on {scheme}://{local}\n"))?;
+    if scheme == "http" {
+        let reach = if local.ip().is_loopback() { "this machine only (loopback)" } else { "the network, unencrypted" };
+        tracing::warn!(address = %local, "serving plain HTTP to {reach}; give --tls-cert and --tls-key to serve HTTPS");
+    }
     let shutdown = async move {
         let eof = async {
             if stop_on_eof {

@@ -73,11 +73,13 @@ pub struct On {
     (status = 503, description = "not_ready", body = ErrorBody)))]
 pub async fn roster(
     State(server): State<Shared>,
+    axum::Extension(principal): axum::Extension<identity::Principal>,
     Path(code): Path<String>,
     Query(on): Query<On>,
     Query(page): Query<PageQuery>,
 ) -> Result<Response, ApiError> {
     let page = page.request()?;
+    crate::scope::village(&principal, &code)?;
     let on = match on.on {
         Some(text) => date("on", &text)?,
         None => server.clock.today(),

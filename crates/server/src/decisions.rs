@@ -140,9 +140,15 @@ pub struct DecisionRecord {
     (status = 413, description = "body_too_large", body = ErrorBody),
     (status = 422, description = "missing_field, invalid_field, out_of_range, unknown_product, unknown_purpose, no_policy", body = ErrorBody),
     (status = 503, description = "not_ready", body = ErrorBody)))]
-pub async fn submit(State(server): State<Shared>, JsonBody(body): JsonBody) -> Result<Response, ApiError> {
+pub async fn submit(
+    State(server): State<Shared>,
+    axum::Extension(principal): axum::Extension<identity::Principal>,
+    addr: crate::auth::ClientAddr,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
     crate::limits::strict_json(&body)?;
     let request = ApplicationRequest::from_json(&body)?;
+    crate::scope::household(&server, &principal, &request.household_id, ErrorCode::UnknownApplicant)?;
     let decider = server.decider()?;
     // Consent, list hits and fraud cases come from the lender's register as of the application date.
     let screening = server.screening.as_of(&request.household_id, request.applied_on);
@@ -155,13 +161,14 @@ pub async fn submit(State(server): State<Shared>, JsonBody(body): JsonBody) -> R
         outcome.decided.segment.clone(),
     );
     // The decision's id (and, when made now, its outcome and segment) for the request log and the metrics.
-    let (mut response, mark) = match server.journal.record(outcome.record).await? {
-        Recorded::New => (summary_response(StatusCode::CREATED, record_json.as_str())?, made),
-        Recorded::Existing(stored) => (
-            summary_response(StatusCode::OK, stored.record_json.as_str())?,
-            DecisionMark::returned(stored.decision_id.into()),
-        ),
-    };
+    let (mut response, mark) =
+        match server.journal.record(outcome.record, crate::auth::acting(&principal, addr)).await? {
+            Recorded::New => (summary_response(StatusCode::CREATED, record_json.as_str())?, made),
+            Recorded::Existing(stored) => (
+                summary_response(StatusCode::OK, stored.record_json.as_str())?,
+                DecisionMark::returned(stored.decision_id.into()),
+            ),
+        };
     response.extensions_mut().insert(mark);
     Ok(response)
 }
@@ -170,11 +177,16 @@ pub async fn submit(State(server): State<Shared>, JsonBody(body): JsonBody) -> R
 #[utoipa::path(get, path = "/v1/decisions/{id}", params(("id" = String, Path, description = "Decision id")), responses(
     (status = 200, description = "The decision record", body = DecisionRecord),
     (status = 404, description = "unknown_decision", body = ErrorBody)))]
-pub async fn get_decision(State(server): State<Shared>, Path(id): Path<String>) -> Result<Response, ApiError> {
+pub async fn get_decision(
+    State(server): State<Shared>,
+    axum::Extension(principal): axum::Extension<identity::Principal>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
     let record = server
         .store
         .decision(&id)
         .await?
+        .filter(|record| crate::scope::covers_household(&server, &principal, &record.subject))
         .ok_or_else(|| ApiError::whole(ErrorCode::UnknownDecision, format!("decision {id} not found")))?;
     Ok(record_response(StatusCode::OK, record.record_json.into_string()))
 }
@@ -188,10 +200,12 @@ pub async fn get_decision(State(server): State<Shared>, Path(id): Path<String>) 
     (status = 422, description = "out_of_range (limit)", body = ErrorBody)))]
 pub async fn of_household(
     State(server): State<Shared>,
+    axum::Extension(principal): axum::Extension<identity::Principal>,
     Path(id): Path<String>,
     Query(query): Query<PageQuery>,
 ) -> Result<Response, ApiError> {
     let page = query.request()?;
+    crate::scope::household(&server, &principal, &id, ErrorCode::UnknownApplicant)?;
     let limit = page.limit();
     let after = match page.after() {
         None => None,
@@ -239,9 +253,12 @@ pub struct ReviewRequestBody {
     (status = 422, description = "missing_field, invalid_field (blank or over-long text)", body = ErrorBody)))]
 pub async fn request_review(
     State(server): State<Shared>,
+    axum::Extension(principal): axum::Extension<identity::Principal>,
+    addr: crate::auth::ClientAddr,
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
+    crate::scope::decision(&server, &principal, &id).await?;
     let body: ReviewRequestBody = parse_body(&body)?;
     if body.channel.trim().is_empty() {
         return Err(ApiError::unprocessable(ErrorCode::MissingField, "channel", "is required"));
@@ -252,6 +269,8 @@ pub async fn request_review(
         app::review::text("note", &body.note)?;
     }
     let at = server.clock.now();
-    let review = server.store.request_review(&id, &body.request_id, &at, &body.channel, &body.note).await?;
+    let review = crate::auth::store_as(&server, &principal, addr)
+        .request_review(&id, &body.request_id, &at, &body.channel, &body.note)
+        .await?;
     Ok((StatusCode::CREATED, axum::Json(review)).into_response())
 }

@@ -15,7 +15,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use store::{DecisionWriter, Durability, Recorded, SqliteStore, StoreError};
+use store::{Acting, DecisionWriter, Durability, Recorded, SqliteStore, StoreError};
 use tokio::sync::{mpsc, oneshot};
 use workflow::DecisionRecord;
 
@@ -29,14 +29,14 @@ type Reply = oneshot::Sender<Result<Recorded, StoreError>>;
 /// The handle handlers record decisions through.
 #[derive(Debug, Clone)]
 pub struct Journal {
-    queue: mpsc::Sender<(DecisionRecord, Reply)>,
+    queue: mpsc::Sender<((DecisionRecord, Acting), Reply)>,
     commits: Arc<Histogram>,
 }
 
 impl Journal {
     /// Starts the writer thread on a connection of its own; it stops when the last handle is dropped.
     pub fn start(store: &SqliteStore, durability: Durability) -> Result<Journal, StoreError> {
-        let (queue, incoming) = mpsc::channel::<(DecisionRecord, Reply)>(4 * MAX_BATCH);
+        let (queue, incoming) = mpsc::channel::<((DecisionRecord, Acting), Reply)>(4 * MAX_BATCH);
         let writer = store.decision_writer(durability)?;
         // Only the channel is awaited on this runtime; the writing itself is synchronous.
         let runtime = tokio::runtime::Builder::new_current_thread().build().map_err(io_error)?;
@@ -87,11 +87,12 @@ impl Journal {
         &self.commits
     }
 
-    /// Records a decision durably; returns once it is committed (or refused).
-    pub async fn record(&self, record: DecisionRecord) -> Result<Recorded, StoreError> {
+    /// Records a decision durably, with its audit entry naming who asked and from where; returns once it is
+    /// committed (or refused).
+    pub async fn record(&self, record: DecisionRecord, acting: Acting) -> Result<Recorded, StoreError> {
         let (reply, answer) = oneshot::channel();
         let stopped = || StoreError::Corrupt("the decision writer has stopped".into());
-        self.queue.send((record, reply)).await.map_err(|_| stopped())?;
+        self.queue.send(((record, acting), reply)).await.map_err(|_| stopped())?;
         answer.await.map_err(|_| stopped())?
     }
 }
@@ -109,20 +110,20 @@ struct Timed {
 impl Timed {
     fn record_decisions(
         &mut self,
-        records: &[DecisionRecord],
+        records: &[(DecisionRecord, Acting)],
     ) -> Result<Vec<Result<Recorded, StoreError>>, StoreError> {
         let started = Instant::now();
-        let recorded = self.writer.record_decisions(records);
+        let recorded = self.writer.record_decisions_as(records);
         self.commits.observe(started.elapsed());
         recorded
     }
 }
 
 /// The writer's loop: one transaction for everything that is waiting, then the answers.
-async fn write_batches(mut writer: Timed, mut incoming: mpsc::Receiver<(DecisionRecord, Reply)>) {
+async fn write_batches(mut writer: Timed, mut incoming: mpsc::Receiver<((DecisionRecord, Acting), Reply)>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while incoming.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        let (records, replies): (Vec<DecisionRecord>, Vec<Reply>) = batch.drain(..).unzip();
+        let (records, replies): (Vec<(DecisionRecord, Acting)>, Vec<Reply>) = batch.drain(..).unzip();
         match writer.record_decisions(&records) {
             Ok(results) => {
                 for (reply, result) in replies.into_iter().zip(results) {

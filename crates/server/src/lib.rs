@@ -9,6 +9,7 @@
 //! positions, repayments), [`policies`] (the register), [`credit`] (policy replay, village rosters), [`openapi`]
 //! (the OpenAPI document and the docs page).
 
+pub mod auth;
 pub mod credit;
 pub mod decisions;
 pub mod error;
@@ -20,9 +21,13 @@ pub mod openapi;
 pub mod page;
 pub mod policies;
 pub mod review;
+pub mod scope;
 pub mod screening;
 pub mod security;
+pub mod session;
 pub mod telemetry;
+pub mod throttle;
+pub mod tls;
 
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
@@ -30,7 +35,6 @@ use std::time::Duration;
 use axum::Router;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use decide::Decider;
 use domain::Clock;
 use store::{PolicyRegister, SqliteStore};
@@ -75,6 +79,14 @@ pub struct Server {
     pub journal: journal::Journal,
     /// The request metrics behind `GET /metrics`.
     pub telemetry: Arc<telemetry::Telemetry>,
+    /// The API keys, in memory.
+    pub keys: auth::KeyCache,
+    /// The rate limits.
+    pub limits: throttle::Limits,
+    /// The callers' token buckets.
+    pub buckets: throttle::Buckets,
+    /// The TLS acceptor when served over TLS (answers then carry HSTS and session cookies are `Secure`).
+    pub tls: Option<tokio_rustls::TlsAcceptor>,
     decider: RwLock<Option<Arc<Decider>>>,
 }
 
@@ -115,8 +127,13 @@ impl Server {
             setup,
             journal,
             telemetry: Arc::default(),
+            keys: auth::KeyCache::default(),
+            limits: throttle::Limits::default(),
+            buckets: throttle::Buckets::default(),
+            tls: None,
             decider: RwLock::new(None),
         };
+        server.keys.load(&server.store).await?;
         server.reload().await;
         Ok(server)
     }
@@ -148,32 +165,11 @@ impl Server {
     }
 }
 
-/// The router with every endpoint, the body limit, the timeout and the request log.
+/// The router with every endpoint (each behind its access rule, [`auth::table`]), the body limit, the timeout and the
+/// request log.
 pub fn router(server: Shared) -> Router {
-    Router::new()
-        .route("/health", get(health))
-        .route("/ready", get(ready))
-        .route("/openapi.json", get(openapi::document))
-        .route("/docs", get(openapi::page))
-        .route("/docs.css", get(openapi::page_style))
-        .route("/docs.js", get(openapi::page_script))
-        .route("/metrics", get(telemetry::metrics))
-        .route("/v1/applications", post(decisions::submit))
-        .route("/v1/decisions/{id}", get(decisions::get_decision))
-        .route("/v1/households/{id}/decisions", get(decisions::of_household))
-        .route("/v1/decisions/{id}/review-requests", post(decisions::request_review))
-        .route("/v1/decisions/{id}/disbursement", post(loans::disburse))
-        .route("/v1/loans/{id}", get(loans::position))
-        .route("/v1/loans/{id}/repayments", post(loans::repay))
-        .route("/v1/policies", get(policies::list))
-        .route("/v1/policies/{id}/moves", post(policies::move_policy))
-        .route("/v1/policies/simulate", post(credit::simulate))
-        .route("/v1/villages/{code}/roster", get(credit::roster))
-        .route("/v1/officers", post(review::register))
-        .route("/v1/review-queue", get(review::queue))
-        .route("/v1/decisions/{id}/review", post(review::review))
-        .route("/v1/screening", post(screening::record))
-        .route("/v1/households/{id}/screening", get(screening::of_household))
+    let tls = server.tls.is_some();
+    let router = auth::routes(&server)
         .fallback(not_found)
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(screening::BODY_LIMIT_BYTES))
@@ -184,7 +180,9 @@ pub fn router(server: Shared) -> Router {
         .layer(axum::middleware::map_response(security::headers))
         // Outside even that, so the request log sees the final status and error code of every request.
         .layer(axum::middleware::from_fn_with_state(Arc::clone(&server.telemetry), telemetry::track))
-        .with_state(server)
+        .with_state(server);
+    // Under TLS every answer tells the browser to come back only over TLS.
+    if tls { router.layer(axum::middleware::map_response(tls::hsts)) } else { router }
 }
 
 /// Rewrites the layers' and axum's own plain-text refusals (413, 408, 405, extractor rejections) into the JSON
@@ -266,6 +264,8 @@ pub async fn run(
     use hyper_util::service::TowerToHyperService;
 
     let store = server.store.clone();
+    let acceptor = server.tls.clone();
+    auth::watch_keys(&server, Duration::from_millis(200));
     let app = router(server);
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
@@ -275,7 +275,7 @@ pub async fn run(
             slot = Arc::clone(&slots).acquire_owned() => slot.map_err(std::io::Error::other)?,
             () = &mut shutdown => break,
         };
-        let (stream, _) = tokio::select! {
+        let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(accepted) => accepted,
                 // Out of descriptors or a connection reset before it was taken: wait a little, go on serving.
@@ -287,9 +287,32 @@ pub async fn run(
             },
             () = &mut shutdown => break,
         };
-        let service = TowerToHyperService::new(app.clone());
+        // Each request carries the address its connection came from (rate limits, the audit trail).
+        let client = auth::ClientAddr(peer.ip());
+        let service = TowerToHyperService::new(tower::ServiceExt::map_request(
+            app.clone(),
+            move |mut request: axum::http::Request<hyper::body::Incoming>| {
+                request.extensions_mut().insert(client);
+                request
+            },
+        ));
         let watcher = graceful.watcher();
+        let acceptor = acceptor.clone();
         tokio::spawn(async move {
+            if let Some(acceptor) = acceptor {
+                // The handshake within the header-read timeout, or the connection is dropped.
+                let Ok(Ok(stream)) = tokio::time::timeout(HEADER_READ_TIMEOUT, acceptor.accept(stream)).await else {
+                    drop(slot);
+                    return;
+                };
+                let connection = hyper::server::conn::http1::Builder::new()
+                    .timer(TokioTimer::new())
+                    .header_read_timeout(HEADER_READ_TIMEOUT)
+                    .serve_connection(TokioIo::new(limits::JsonParseRefusals::new(stream)), service);
+                let _ = watcher.watch(connection).await;
+                drop(slot);
+                return;
+            }
             // A first request line hyper would refuse with a bare 400 is refused here in the JSON shape; hyper's bare
             // refusals of later requests on the connection are rewritten into it as they are written.
             if limits::refuse_malformed_request_line(&stream, HEADER_READ_TIMEOUT).await {

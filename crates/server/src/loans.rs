@@ -13,7 +13,6 @@ use axum::response::{IntoResponse, Response};
 use domain::{Date, LoanId, Money, RepaymentId};
 use lending::{DatedEvent, LoanEvent};
 use serde::Deserialize;
-use store::LoanStore;
 
 use super::Shared;
 use super::error::{ApiError, ErrorBody, parse_body};
@@ -53,9 +52,12 @@ pub struct DisbursementBody {
     (status = 422, description = "missing_field, invalid_field, out_of_range (date outside the decision's validity or the window around today)", body = ErrorBody)))]
 pub async fn disburse(
     State(server): State<Shared>,
+    axum::Extension(principal): axum::Extension<identity::Principal>,
+    addr: crate::auth::ClientAddr,
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
+    crate::scope::decision(&server, &principal, &id).await?;
     let body: DisbursementBody = parse_body(&body)?;
     RepaymentId::parse(&body.request_id)
         .map_err(|e| ApiError::unprocessable(ErrorCode::InvalidField, "request_id", e.to_string()))?;
@@ -64,8 +66,13 @@ pub async fn disburse(
         request_id: body.request_id,
         disbursed_on: date("disbursed_on", &body.disbursed_on)?,
     };
-    let done =
-        disburse_decision(&server.store, server.clock.as_ref(), Some(server.windows.disbursements), &request).await?;
+    let done = disburse_decision(
+        &crate::auth::store_as(&server, &principal, addr),
+        server.clock.as_ref(),
+        Some(server.windows.disbursements),
+        &request,
+    )
+    .await?;
     let status = if done.new { StatusCode::CREATED } else { StatusCode::OK };
     Ok((status, axum::Json(app::views::loan_json(&done.position))).into_response())
 }
@@ -86,6 +93,7 @@ pub struct AsOf {
     (status = 422, description = "invalid_field (as_of)", body = ErrorBody)))]
 pub async fn position(
     State(server): State<Shared>,
+    axum::Extension(principal): axum::Extension<identity::Principal>,
     Path(id): Path<String>,
     Query(as_of): Query<AsOf>,
 ) -> Result<Response, ApiError> {
@@ -94,9 +102,7 @@ pub async fn position(
         Some(text) => date("as_of", &text)?,
         None => server.clock.today(),
     };
-    if server.store.loan(&loan).await?.is_none() {
-        return Err(ApiError::whole(ErrorCode::UnknownLoan, format!("loan {id} not found")));
-    }
+    crate::scope::loan(&server, &principal, &loan).await?;
     let position = server.app.position(&loan, on).await?;
     Ok(axum::Json(app::views::loan_json(&position)).into_response())
 }
@@ -127,11 +133,15 @@ pub struct RepaymentBody {
     (status = 422, description = "invalid_field, out_of_range (amount, or a date outside the window around today)", body = ErrorBody)))]
 pub async fn repay(
     State(server): State<Shared>,
+    axum::Extension(principal): axum::Extension<identity::Principal>,
+    addr: crate::auth::ClientAddr,
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
-    let body: RepaymentBody = parse_body(&body)?;
     let loan = loan_id(&id)?;
+    // Another branch's loan is unknown whatever the body says.
+    crate::scope::loan(&server, &principal, &loan).await?;
+    let body: RepaymentBody = parse_body(&body)?;
     let repayment = RepaymentId::parse(&body.id)
         .map_err(|e| ApiError::unprocessable(ErrorCode::InvalidField, "id", e.to_string()))?;
     let amount = Money::parse_yuan(&body.amount_yuan)
@@ -140,13 +150,11 @@ pub async fn repay(
         return Err(ApiError::unprocessable(ErrorCode::OutOfRange, "amount_yuan", "must be greater than zero"));
     }
     let when = date("date", &body.date)?;
-    if server.store.loan(&loan).await?.is_none() {
-        return Err(ApiError::whole(ErrorCode::UnknownLoan, format!("loan {id} not found")));
-    }
     server.windows.repayments.check("date", when, server.clock.today())?;
     let key = Some(repayment.as_str().to_owned());
     let event = DatedEvent { date: when, event: LoanEvent::Repaid { id: repayment, amount } };
-    let posted = server.app.post(&loan, event, key).await?;
+    let posted =
+        server.app.with_store(crate::auth::store_as(&server, &principal, addr)).post(&loan, event, key).await?;
     let status = if posted.duplicate { StatusCode::OK } else { StatusCode::CREATED };
     Ok((status, axum::Json(app::views::posted_json(loan.as_str(), &posted))).into_response())
 }

@@ -4,7 +4,7 @@
 use axum::response::{Html, IntoResponse, Response};
 use utoipa::OpenApi;
 
-use super::{credit, decisions, error, loans, policies, review, screening, telemetry};
+use super::{auth, credit, decisions, error, loans, policies, review, screening, session, telemetry};
 
 /// The API description.
 #[derive(OpenApi)]
@@ -33,6 +33,9 @@ use super::{credit, decisions, error, loans, policies, review, screening, teleme
         review::review,
         screening::record,
         screening::of_household,
+        session::login,
+        session::logout,
+        session::me,
     ),
     components(schemas(
         error::ErrorBody,
@@ -48,6 +51,7 @@ use super::{credit, decisions, error, loans, policies, review, screening, teleme
         review::ReviewBody,
         screening::ScreeningBody,
         screening::EntryBody,
+        session::LoginBody,
     ))
 )]
 pub struct ApiDoc;
@@ -71,10 +75,30 @@ pub fn complete() -> serde_json::Value {
         (C::BodyTooLarge, &[C::BodyTooLarge]),
         (C::UnsupportedMediaType, &[C::UnsupportedMediaType]),
     ];
-    for item in doc.paths.paths.values_mut() {
-        for (operation, takes_body) in [(item.get.as_mut(), false), (item.post.as_mut(), true)] {
+    // What every route behind credentials can meet: no or bad credentials, a role without the permission, a caller
+    // over its rate (and a cookie session's write without its CSRF token).
+    let guarded = [
+        (C::Unauthenticated, &[C::Unauthenticated][..]),
+        (C::Forbidden, &[C::Forbidden, C::CsrfFailed]),
+        (C::RateLimited, &[C::RateLimited]),
+    ];
+    let access: std::collections::HashMap<(String, String), auth::Access> = auth::table()
+        .into_iter()
+        .map(|r| ((r.method.as_str().to_ascii_lowercase(), r.path.to_owned()), r.access))
+        .collect();
+    for (path, item) in doc.paths.paths.iter_mut() {
+        for (method, operation, takes_body) in [
+            ("get", item.get.as_mut(), false),
+            ("post", item.post.as_mut(), true),
+            ("delete", item.delete.as_mut(), false),
+        ] {
             let Some(operation) = operation else { continue };
-            let extra = everywhere.iter().chain(if takes_body { &with_body[..] } else { &[] });
+            let public = access.get(&(method.to_owned(), path.clone())) == Some(&auth::Access::Public);
+            let extra = everywhere.iter().chain(if takes_body { &with_body[..] } else { &[] }).chain(if public {
+                &[][..]
+            } else {
+                &guarded[..]
+            });
             for (status_of, codes) in extra {
                 let status = status_of.status().to_string();
                 if operation.responses.responses.contains_key(&status) {
@@ -88,6 +112,21 @@ pub fn complete() -> serde_json::Value {
         }
     }
     let mut doc = serde_json::to_value(doc).unwrap_or_default();
+    // How callers prove who they are: an API key as a bearer token, or a person's session cookie.
+    doc["components"]["securitySchemes"] = serde_json::json!({
+        "api_key": {"type": "http", "scheme": "bearer", "description": "An API key from `agririsk apikey create`"},
+        "session": {"type": "apiKey", "in": "cookie", "name": auth::SESSION_COOKIE,
+            "description": "A person's session from POST /v1/session; writes also carry `x-csrf-token`"},
+    });
+    for ((method, path), rule) in &access {
+        if *rule != auth::Access::Public {
+            if let Some(operation) =
+                doc.pointer_mut(&format!("/paths/{}/{method}", path.replace('~', "~0").replace('/', "~1")))
+            {
+                operation["security"] = serde_json::json!([{"api_key": []}, {"session": []}]);
+            }
+        }
+    }
     // A review body is one of four shapes told apart by `action`; none takes fields of another.
     if let Some(shapes) = doc.pointer_mut("/components/schemas/ReviewBody/oneOf").and_then(|v| v.as_array_mut()) {
         for shape in shapes {

@@ -1,6 +1,7 @@
 //! The policy register over HTTP: `GET /v1/policies` lists the versions, `POST /v1/policies/{id}/moves` moves one
 //! through its lifecycle (activation is a move to `active`; the store enforces maker-checker). After a move the
-//! decider is reloaded, so an activation decides the next application.
+//! decider is reloaded, so an activation decides the next application. The mover is the authenticated caller, never
+//! a name in the body.
 
 use app::ErrorCode;
 use axum::extract::{Path, Query, State};
@@ -48,9 +49,6 @@ pub struct MoveBody {
     /// approved, shadow, active or retired.
     #[schema(pattern = "^(approved|shadow|active|retired)$")]
     pub to: String,
-    /// Who moves it (an approval must not be by the submitter).
-    #[schema(pattern = "^[A-Za-z0-9._-]{1,64}$")]
-    pub by: String,
     /// Why.
     #[schema(min_length = 1, max_length = 500, pattern = "^\\s*\\S[\\s\\S]*$")]
     pub reason: String,
@@ -65,6 +63,8 @@ pub struct MoveBody {
     (status = 422, description = "missing_field, invalid_field", body = ErrorBody)))]
 pub async fn move_policy(
     State(server): State<Shared>,
+    axum::Extension(principal): axum::Extension<identity::Principal>,
+    addr: crate::auth::ClientAddr,
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
@@ -72,14 +72,15 @@ pub async fn move_policy(
     let to: PolicyStatus = body.to.parse().map_err(|_| {
         ApiError::unprocessable(ErrorCode::InvalidField, "to", format!("'{}' is not a policy status", body.to))
     })?;
-    for (field, value) in [("by", &body.by), ("reason", &body.reason)] {
-        if value.trim().is_empty() {
-            return Err(ApiError::unprocessable(ErrorCode::MissingField, field, "is required"));
-        }
+    if body.reason.trim().is_empty() {
+        return Err(ApiError::unprocessable(ErrorCode::MissingField, "reason", "is required"));
     }
-    crate::limits::identifier("by", &body.by)?;
     app::review::text("reason", &body.reason)?;
-    let moved = server.store.move_policy(&id, to, &body.by, &server.clock.now_rfc3339(), &body.reason).await?;
+    // The mover is the authenticated caller (an approval must not be by the submitter: maker-checker between people).
+    let by = principal.actor.to_string();
+    let moved = crate::auth::store_as(&server, &principal, addr)
+        .move_policy(&id, to, &by, &server.clock.now_rfc3339(), &body.reason)
+        .await?;
     server.reload().await;
     Ok(axum::Json(summary_json(&moved)).into_response())
 }

@@ -50,7 +50,12 @@ pub struct OfficerBody {
     (status = 201, description = "Registered"),
     (status = 409, description = "officer_exists", body = ErrorBody),
     (status = 422, description = "missing_field, invalid_field", body = ErrorBody)))]
-pub async fn register(State(server): State<Shared>, JsonBody(body): JsonBody) -> Result<Response, ApiError> {
+pub async fn register(
+    State(server): State<Shared>,
+    axum::Extension(principal): axum::Extension<identity::Principal>,
+    addr: crate::auth::ClientAddr,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
     let body: OfficerBody = parse_body(&body)?;
     crate::limits::identifier("officer_id", &body.officer_id)?;
     crate::limits::identifier("branch", &body.branch)?;
@@ -70,7 +75,7 @@ pub async fn register(State(server): State<Shared>, JsonBody(body): JsonBody) ->
         Some(o) if Officer { registered_at: o.registered_at, ..officer.clone() } == o => o,
         Some(_) => return Err(StoreError::OfficerClash(officer.officer_id.to_string()).into()),
         None => {
-            server.store.register_officer(&officer).await?;
+            crate::auth::store_as(&server, &principal, addr).register_officer(&officer).await?;
             officer
         }
     };
@@ -91,12 +96,21 @@ pub struct Limit {
 #[utoipa::path(get, path = "/v1/review-queue", params(Limit), responses(
     (status = 200, description = "Queue items, oldest first"),
     (status = 422, description = "out_of_range (limit)", body = ErrorBody)))]
-pub async fn queue(State(server): State<Shared>, Query(limit): Query<Limit>) -> Result<Response, ApiError> {
+pub async fn queue(
+    State(server): State<Shared>,
+    axum::Extension(principal): axum::Extension<identity::Principal>,
+    Query(limit): Query<Limit>,
+) -> Result<Response, ApiError> {
     let limit = limit.limit.unwrap_or(100);
     if !(1..=1_000).contains(&limit) {
         return Err(ApiError::unprocessable(ErrorCode::OutOfRange, "limit", format!("{limit} is outside 1–1000")));
     }
-    let items = server.store.review_queue(limit).await?;
+    // Only the caller's branches' items. The queue is read whole-page and filtered; a branch with few referrals among
+    // many of others' sees fewer than `limit` (the queue is short: it holds only decisions awaiting a person).
+    let all = principal.branches == identity::Branches::All;
+    let mut items = server.store.review_queue(if all { limit } else { 1_000 }).await?;
+    items.retain(|item| crate::scope::covers_household(&server, &principal, &item.subject));
+    items.truncate(limit as usize);
     Ok(axum::Json(items).into_response())
 }
 
@@ -107,9 +121,6 @@ pub async fn queue(State(server): State<Shared>, Query(limit): Query<Limit>) -> 
 pub enum ReviewBody {
     /// Approve the amount (above the officer's authority it waits for a second officer).
     Approve {
-        /// The acting officer.
-        #[schema(pattern = "^[A-Za-z0-9._-]{1,64}$")]
-        officer_id: String,
         /// The approved amount, yuan: at most the decision's limit and the product's cap.
         #[schema(pattern = "^(0\\.(0[1-9]|[1-9][0-9]?)|[1-9][0-9]{0,9}(\\.[0-9]{1,2})?)$")]
         amount_yuan: String,
@@ -119,27 +130,18 @@ pub enum ReviewBody {
     },
     /// Decline the referral.
     Decline {
-        /// The acting officer.
-        #[schema(pattern = "^[A-Za-z0-9._-]{1,64}$")]
-        officer_id: String,
         /// Why.
         #[schema(min_length = 1, max_length = 500, pattern = "^\\s*\\S[\\s\\S]*$")]
         reason: String,
     },
     /// As the second officer, confirm an approval above the first officer's authority.
     Confirm {
-        /// The acting officer.
-        #[schema(pattern = "^[A-Za-z0-9._-]{1,64}$")]
-        officer_id: String,
         /// Why.
         #[schema(min_length = 1, max_length = 500, pattern = "^\\s*\\S[\\s\\S]*$")]
         reason: String,
     },
     /// As the second officer, reject it.
     Reject {
-        /// The acting officer.
-        #[schema(pattern = "^[A-Za-z0-9._-]{1,64}$")]
-        officer_id: String,
         /// Why.
         #[schema(min_length = 1, max_length = 500, pattern = "^\\s*\\S[\\s\\S]*$")]
         reason: String,
@@ -156,17 +158,32 @@ pub enum ReviewBody {
     (status = 422, description = "missing_field, invalid_field (blank or over-long reason), out_of_range (an approval above the decision's limit or the product's cap)", body = ErrorBody)))]
 pub async fn review(
     State(server): State<Shared>,
+    axum::Extension(principal): axum::Extension<identity::Principal>,
+    addr: crate::auth::ClientAddr,
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
-    let (officer_id, action, reason) = match parse_body::<ReviewBody>(&body)? {
-        ReviewBody::Approve { officer_id, amount_yuan, reason } => {
-            (officer_id, ReviewAction::Approve { amount: amount("amount_yuan", &amount_yuan)? }, reason)
+    // The acting officer is the signed-in person: maker and checker are two authenticated people, never two names.
+    let officer_id = principal.officer_id().ok_or_else(|| {
+        ApiError::whole(ErrorCode::Forbidden, format!("{} is not a person who reviews decisions", principal.actor))
+    })?;
+    crate::scope::decision(&server, &principal, &id).await?;
+    let (action, reason) = match parse_body::<ReviewBody>(&body)? {
+        ReviewBody::Approve { amount_yuan, reason } => {
+            (ReviewAction::Approve { amount: amount("amount_yuan", &amount_yuan)? }, reason)
         }
-        ReviewBody::Decline { officer_id, reason } => (officer_id, ReviewAction::Decline, reason),
-        ReviewBody::Confirm { officer_id, reason } => (officer_id, ReviewAction::Confirm, reason),
-        ReviewBody::Reject { officer_id, reason } => (officer_id, ReviewAction::Reject, reason),
+        ReviewBody::Decline { reason } => (ReviewAction::Decline, reason),
+        ReviewBody::Confirm { reason } => (ReviewAction::Confirm, reason),
+        ReviewBody::Reject { reason } => (ReviewAction::Reject, reason),
     };
-    let reviewed = app::review::review(&server.store, server.clock.as_ref(), &id, &officer_id, action, &reason).await?;
+    let reviewed = app::review::review(
+        &crate::auth::store_as(&server, &principal, addr),
+        server.clock.as_ref(),
+        &id,
+        officer_id.as_str(),
+        action,
+        &reason,
+    )
+    .await?;
     Ok((StatusCode::CREATED, axum::Json(reviewed)).into_response())
 }

@@ -51,13 +51,10 @@ pub struct EntryBody {
     pub note: String,
 }
 
-/// Entries to record, and who records them.
+/// Entries to record (who records them is the authenticated caller).
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScreeningBody {
-    /// Who records them (a person or a system).
-    #[schema(pattern = "^[A-Za-z0-9._-]{1,64}$")]
-    pub by: String,
     /// The entries, at most 100.
     #[schema(min_items = 1, max_items = 100)]
     pub entries: Vec<EntryBody>,
@@ -75,10 +72,11 @@ pub const BODY_LIMIT_BYTES: usize = 1024 * 1024;
     (status = 422, description = "missing_field, invalid_field, out_of_range (too many entries)", body = ErrorBody)))]
 pub async fn record(
     State(server): State<Shared>,
+    axum::Extension(principal): axum::Extension<identity::Principal>,
+    addr: crate::auth::ClientAddr,
     JsonBody(body): JsonBody<BODY_LIMIT_BYTES>,
 ) -> Result<Response, ApiError> {
     let body: ScreeningBody = parse_body(&body)?;
-    crate::limits::identifier("by", &body.by)?;
     if body.entries.is_empty() || body.entries.len() > MAX_ENTRIES {
         let message = format!("{} entries; between 1 and {MAX_ENTRIES}", body.entries.len());
         return Err(ApiError::unprocessable(ErrorCode::OutOfRange, "entries", message));
@@ -89,9 +87,17 @@ pub async fn record(
             ApiError::unprocessable(ErrorCode::InvalidField, &format!("entries[{i}].kind"), problem)
         })?;
         let effective_on = date(&format!("entries[{i}].effective_on"), &e.effective_on)?;
+        crate::scope::household(&server, &principal, &e.household_id, ErrorCode::UnknownApplicant)
+            .map_err(|error| ApiError { field: Some(format!("entries[{i}].household_id")), ..error })?;
         entries.push(NewEntry { household_id: e.household_id, kind, effective_on, source: e.source, note: e.note });
     }
-    let new = app::screening::record(&server.store, server.clock.as_ref(), &body.by, entries).await?;
+    let new = app::screening::record(
+        &crate::auth::store_as(&server, &principal, addr),
+        server.clock.as_ref(),
+        &principal.actor.to_string(),
+        entries,
+    )
+    .await?;
     // The next application sees these entries: the copy is renewed before the answer.
     server.screening.refresh()?;
     Ok((StatusCode::CREATED, axum::Json(serde_json::json!({"recorded": new}))).into_response())
@@ -114,10 +120,12 @@ fn entry_key(entry: &ScreeningEntry) -> String {
         (status = 422, description = "out_of_range (limit)", body = ErrorBody)))]
 pub async fn of_household(
     State(server): State<Shared>,
+    axum::Extension(principal): axum::Extension<identity::Principal>,
     Path(id): Path<String>,
     Query(page): Query<PageQuery>,
 ) -> Result<Response, ApiError> {
     let page = page.request()?;
+    crate::scope::household(&server, &principal, &id, ErrorCode::UnknownApplicant)?;
     let entries = server.store.screening_of(&id).await?;
     let today = app::screening::as_of(&entries, server.clock.today());
     let keyed: Vec<(String, ScreeningEntry)> = entries.into_iter().map(|e| (entry_key(&e), e)).collect();

@@ -589,6 +589,7 @@ fn simulate_is_deterministic_and_rejects_bad_config_before_writing() {
         assert!(!out_dir.exists(), "{json}: nothing is written");
     }
 }
+mod access;
 mod audit;
 mod county;
 mod decide;

@@ -1,11 +1,12 @@
 //! `agririsk serve` end to end: the real binary on 127.0.0.1:0 over a tiny simulated county with the shipped
 //! decision model and the default policy, hit with hand-written HTTP/1.1 requests (no client dependency).
 
+use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 
 use serde_json::Value;
 
@@ -18,7 +19,7 @@ struct Running {
 }
 
 /// The server process, killed when the tests' statics are dropped (or the test binary exits).
-struct Killed(Child);
+pub(super) struct Killed(Child);
 
 impl Drop for Killed {
     fn drop(&mut self) {
@@ -26,11 +27,11 @@ impl Drop for Killed {
     }
 }
 
-fn s(p: &Path) -> &str {
+pub(super) fn s(p: &Path) -> &str {
     p.to_str().expect("utf-8 path")
 }
 
-fn ok(data: &Path, args: &[&str]) -> String {
+pub(super) fn ok(data: &Path, args: &[&str]) -> String {
     let out = agririsk(data, args);
     assert!(out.status.success(), "{args:?} failed: {}", stderr(&out));
     String::from_utf8_lossy(&out.stdout).into_owned()
@@ -38,7 +39,7 @@ fn ok(data: &Path, args: &[&str]) -> String {
 
 /// A data directory with a tiny simulated county ingested, the shipped decision model as champion and the default
 /// policy active.
-fn prepared(dir: &Path) -> std::path::PathBuf {
+pub(super) fn prepared(dir: &Path) -> std::path::PathBuf {
     let (data, county, keys) = (dir.join("data"), dir.join("county"), dir.join("keys"));
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let model = root.join("models/decision-scorecard.json");
@@ -62,7 +63,125 @@ fn prepared(dir: &Path) -> std::path::PathBuf {
     for to in ["approved", "active"] {
         ok(&data, &["policy", "move", policy_id, "--to", to, "--by", "chief.wang", "--reason", "test"]);
     }
+    let creds = credentials(dir, &data);
+    std::fs::write(dir.join("creds.json"), serde_json::to_string(&creds).expect("json")).expect("write creds");
     data
+}
+
+/// The password of every user the tests make.
+pub(super) const PASSWORD: &str = "correct horse battery staple";
+
+/// The users the tests sign in as: two loan officers and a branch manager of the tiny county (990101).
+const USERS: [(&str, &str); 3] =
+    [("it-maker", "loan_officer"), ("it-checker", "branch_manager"), ("it-bound", "loan_officer")];
+
+/// API keys by role, made for one data directory.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+struct Creds {
+    /// A core banking system's key.
+    system: String,
+    /// A risk manager's key.
+    risk: String,
+    /// An administrator's key.
+    admin: String,
+}
+
+/// The token an `apikey create` printed.
+pub(super) fn token_of(out: &str) -> String {
+    out.split_whitespace().find(|w| w.starts_with("agr_")).unwrap_or_else(|| panic!("no key in: {out}")).to_owned()
+}
+
+/// Makes the first administrator, the test users and a key for each role the tests call as.
+fn credentials(dir: &Path, data: &Path) -> Creds {
+    let password = dir.join("password");
+    std::fs::write(&password, PASSWORD).expect("password file");
+    ok(data, &["init", "--admin", "it-admin", "--password-file", s(&password)]);
+    for (user, role) in USERS {
+        ok(data, &["user", "add", user, "--role", role, "--branches", "990101", "--password-file", s(&password)]);
+    }
+    let key = |name: &str, role: &str, only: &str| {
+        token_of(&ok(
+            data,
+            &["apikey", "create", "--name", name, "--role", role, "--only", only, "--branches", "*"]
+                .into_iter()
+                .chain(["--expires-in-days", "30"])
+                .collect::<Vec<_>>(),
+        ))
+    };
+    Creds {
+        system: key(
+            "it-core",
+            "system",
+            "submit_application,read_decisions,request_review,disburse,read_loans,post_repayments,record_screening,read_screening,read_metrics",
+        ),
+        risk: key(
+            "it-risk",
+            "risk_manager",
+            "read_decisions,read_review_queue,read_loans,read_policies,move_policies,simulate_policies,read_rosters,record_screening,read_screening,read_metrics",
+        ),
+        admin: key("it-admin-key", "admin", "manage_officers,manage_users,read_metrics,read_audit"),
+    }
+}
+
+/// A session's cookie and CSRF token, by server address and username.
+type Sessions = HashMap<(String, String), (String, String)>;
+
+/// The credentials of every server the tests started, by address; the users' sessions by address and username.
+fn registry() -> &'static Mutex<(HashMap<String, Creds>, Sessions)> {
+    static REGISTRY: OnceLock<Mutex<(HashMap<String, Creds>, Sessions)>> = OnceLock::new();
+    REGISTRY.get_or_init(Mutex::default)
+}
+
+/// The `Authorization` header a test sends to `path` on the server at `addr`: the key of a role the route grants.
+pub(super) fn authorization(addr: &str, path: &str) -> Option<String> {
+    let creds = registry().lock().expect("registry").0.get(addr).cloned()?;
+    let key = match path {
+        p if ["/health", "/ready", "/openapi.json", "/docs"].iter().any(|open| p.starts_with(open)) => return None,
+        p if p.starts_with("/v1/policies") || p.starts_with("/v1/villages/") || p.starts_with("/v1/review-queue") => {
+            creds.risk
+        }
+        p if p.starts_with("/metrics") => creds.risk,
+        p if p.starts_with("/v1/officers") => creds.admin,
+        _ => creds.system,
+    };
+    Some(format!("Authorization: Bearer {key}"))
+}
+
+/// The system key of the server at `addr` (every branch).
+pub(super) fn system_key(addr: &str) -> String {
+    registry().lock().expect("registry").0.get(addr).expect("a server the tests started").system.clone()
+}
+
+/// Signs `user` in at `addr` (once per server); returns the session's cookie and CSRF header lines.
+fn session(addr: &str, user: &str) -> [String; 2] {
+    let known = registry().lock().expect("registry").1.get(&(addr.to_owned(), user.to_owned())).cloned();
+    let (cookie, csrf) = known.unwrap_or_else(|| {
+        let body = serde_json::json!({"username": user, "password": PASSWORD}).to_string();
+        let (status, head, answer) = http_with(addr, "POST", "/v1/session", &[], body.as_bytes());
+        assert_eq!(status, 200, "{user} signs in: {answer}");
+        let cookie = head
+            .lines()
+            .find_map(|l| l.strip_prefix("set-cookie: "))
+            .and_then(|c| c.split(';').next())
+            .expect("a session cookie")
+            .to_owned();
+        let csrf = json(&answer)["csrf_token"].as_str().expect("csrf token").to_owned();
+        registry()
+            .lock()
+            .expect("registry")
+            .1
+            .insert((addr.to_owned(), user.to_owned()), (cookie.clone(), csrf.clone()));
+        (cookie, csrf)
+    });
+    [format!("Cookie: {cookie}"), format!("x-csrf-token: {csrf}")]
+}
+
+/// One request as the signed-in `user` to the shared server.
+fn http_as(user: &str, method: &str, path: &str, body: &[u8]) -> (u16, String) {
+    let addr = &server().addr;
+    let lines = session(addr, user);
+    let (status, _, body) = http_with(addr, method, path, &[&lines[0], &lines[1]], body);
+    (status, body)
 }
 
 /// The servers here serve the tiny county as of a date inside its data, so date checks are stable whenever the
@@ -70,7 +189,7 @@ fn prepared(dir: &Path) -> std::path::PathBuf {
 const TODAY: &[&str] = &["--today", "2025-10-12"];
 
 /// Starts `agririsk serve` on a free port with these extra options; returns the process and its address.
-fn start(data: &Path, options: &[&str]) -> (Killed, String) {
+pub(super) fn start(data: &Path, options: &[&str]) -> (Killed, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_agririsk"))
         .args(["--data-dir", s(data), "serve", "--listen", "127.0.0.1:0", "--stop-on-eof"])
         .args(options)
@@ -82,7 +201,17 @@ fn start(data: &Path, options: &[&str]) -> (Killed, String) {
     let mut line = String::new();
     BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("the address line");
     let addr = line.trim().strip_prefix("listening on http://").expect("listening line").to_owned();
+    register(data, &addr);
     (Killed(child), addr)
+}
+
+/// Notes the keys `prepared` made for `data` as those of the server at `addr`.
+fn register(data: &Path, addr: &str) {
+    let creds = data.parent().map(|dir| dir.join("creds.json")).filter(|f| f.exists());
+    if let Some(file) = creds {
+        let creds: Creds = serde_json::from_slice(&std::fs::read(file).expect("creds")).expect("creds json");
+        registry().lock().expect("registry").0.insert(addr.to_owned(), creds);
+    }
 }
 
 fn server() -> &'static Running {
@@ -99,11 +228,12 @@ fn http(method: &str, path: &str, body: &[u8]) -> (u16, String) {
     http_at(&server().addr, method, path, body)
 }
 
-/// One request to the server at `addr`.
+/// One request to the server at `addr`, with the key of a role the route grants.
 fn http_at(addr: &str, method: &str, path: &str, body: &[u8]) -> (u16, String) {
     let mut stream = TcpStream::connect(addr).expect("connect");
+    let auth = authorization(addr, path).map(|line| format!("{line}\r\n")).unwrap_or_default();
     let head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        "{method} {path} HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\nContent-Length: {}\r\n{auth}Connection: close\r\n\r\n",
         body.len()
     );
     stream.write_all(head.as_bytes()).expect("write head");
@@ -284,14 +414,20 @@ fn a_referral_is_reviewed_with_maker_checker_and_then_disbursed() {
     assert_eq!(officer("it-maker", "99999"), 409, "another officer under the same id is refused");
     assert_eq!(officer("it-checker", "500000"), 201);
 
+    // Each action is the signed-in officer's: the body names nobody.
     let act = |officer: &str, action: &str, amount: Option<&str>| {
-        let mut body = serde_json::json!({"officer_id": officer, "action": action, "reason": "visited the farm"});
+        let mut body = serde_json::json!({"action": action, "reason": "visited the farm"});
         if let Some(a) = amount {
             body["amount_yuan"] = a.into();
         }
-        let (status, body) = http("POST", &format!("/v1/decisions/{id}/review"), body.to_string().as_bytes());
+        let (status, body) =
+            http_as(officer, "POST", &format!("/v1/decisions/{id}/review"), body.to_string().as_bytes());
         (status, json(&body))
     };
+    // A body that names an officer is refused: identity is never taken from a body.
+    let named = serde_json::json!({"officer_id": "it-checker", "action": "decline", "reason": "x"}).to_string();
+    let (status, _) = http_as("it-maker", "POST", &format!("/v1/decisions/{id}/review"), named.as_bytes());
+    assert_eq!(status, 422, "officer_id is no longer a field");
     // Above the maker's authority: it waits for a second officer.
     let (status, step) = act("it-maker", "approve", Some("20000"));
     assert_eq!(status, 201, "{step}");
@@ -301,7 +437,8 @@ fn a_referral_is_reviewed_with_maker_checker_and_then_disbursed() {
     assert_eq!((status, error_of(&json(&body)).0), (409, "not_approved"), "not disbursed before the check");
     let (status, body) = act("it-maker", "confirm", None);
     assert_eq!((status, error_of(&body).0), (409, "review_refused"), "no one checks their own approval");
-    let (status, body) = act("it-nobody", "confirm", None);
+    // A signed-in user never registered as an officer has no authority to act with.
+    let (status, body) = act("it-bound", "confirm", None);
     assert_eq!((status, error_of(&body).0), (404, "unknown_officer"));
     let (status, body) = act("it-checker", "approve", None);
     assert_eq!((status, error_of(&body)), (422, ("missing_field", Some("amount_yuan"))));
@@ -356,9 +493,10 @@ fn a_killed_server_syncing_only_at_checkpoints_has_lost_no_acknowledged_decision
 /// One POST on a connection of its own: the answer's body when it is 201, `None` once the server is gone (or refused).
 fn post_201(addr: &str, path: &str, body: &str) -> Option<String> {
     let mut stream = TcpStream::connect(addr).ok()?;
+    let auth = authorization(addr, path).map(|line| format!("{line}\r\n")).unwrap_or_default();
     let head = format!(
         "POST {path} HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\
-         Connection: close\r\n\r\n{body}",
+         {auth}Connection: close\r\n\r\n{body}",
         body.len()
     );
     stream.write_all(head.as_bytes()).ok()?;
@@ -508,9 +646,9 @@ fn a_review_approves_no_more_than_the_decision_allows_and_text_is_bounded() {
     let body = serde_json::json!({"officer_id": "it-bound", "name": "officer", "branch": "B01", "authority_yuan": "100000000"});
     assert_eq!(http("POST", "/v1/officers", body.to_string().as_bytes()).0, 201);
     let act = |amount: &str, reason: &str| {
-        let body =
-            serde_json::json!({"officer_id": "it-bound", "action": "approve", "amount_yuan": amount, "reason": reason});
-        let (status, body) = http("POST", &format!("/v1/decisions/{id}/review"), body.to_string().as_bytes());
+        let body = serde_json::json!({"action": "approve", "amount_yuan": amount, "reason": reason});
+        let (status, body) =
+            http_as("it-bound", "POST", &format!("/v1/decisions/{id}/review"), body.to_string().as_bytes());
         (status, json(&body))
     };
     let (status, v) = act("9999999999", "visited the farm");
@@ -545,8 +683,9 @@ fn the_edge_refuses_long_targets_large_headers_other_media_and_repeated_keys_as_
     let (status, body) = raw_at(addr, big.as_bytes());
     assert_eq!((status, error_of(&json(&body)).0), (431, "headers_too_large"));
     let body = application("it-edge-media", "H0000002").to_string();
+    let auth = authorization(addr, "/v1/applications").expect("a key");
     let form = format!(
-        "POST /v1/applications HTTP/1.1\r\nHost: t\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        "POST /v1/applications HTTP/1.1\r\nHost: t\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n{auth}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     );
     let (status, answer) = raw_at(addr, form.as_bytes());
@@ -587,7 +726,8 @@ fn a_households_decisions_come_a_page_at_a_time() {
     let mut seen = Vec::new();
     for _ in 0..10 {
         let mut stream = TcpStream::connect(&server().addr).expect("connect");
-        let head = format!("GET {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+        let auth = authorization(&server().addr, &path).expect("a key");
+        let head = format!("GET {path} HTTP/1.1\r\nHost: t\r\n{auth}\r\nConnection: close\r\n\r\n");
         stream.write_all(head.as_bytes()).expect("write");
         let mut response = String::new();
         stream.read_to_string(&mut response).expect("read");
@@ -631,9 +771,17 @@ fn a_server_without_an_active_policy_is_not_ready() {
 
 /// One request with extra header lines (`name: value`) to the server at `addr`; returns the status, the response's
 /// head (lower-cased) and its body.
-fn http_with(addr: &str, method: &str, path: &str, headers: &[&str], body: &[u8]) -> (u16, String, String) {
+pub(super) fn http_with(addr: &str, method: &str, path: &str, headers: &[&str], body: &[u8]) -> (u16, String, String) {
     let mut stream = TcpStream::connect(addr).expect("connect");
-    let extra: String = headers.iter().map(|h| format!("{h}\r\n")).collect();
+    let mut extra: String = headers.iter().map(|h| format!("{h}\r\n")).collect();
+    // Without credentials of its own, a request carries the key of a role its route grants.
+    let own = headers
+        .iter()
+        .map(|h| h.to_ascii_lowercase())
+        .any(|h| h.starts_with("authorization:") || h.starts_with("cookie:"));
+    if !own {
+        extra.extend(authorization(addr, path).map(|line| format!("{line}\r\n")));
+    }
     let head = format!(
         "{method} {path} HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\nContent-Length: {}\r\n{extra}Connection: close\r\n\r\n",
         body.len()
@@ -740,6 +888,7 @@ fn each_request_is_one_json_log_line_without_personal_data() {
     let mut line = String::new();
     BufReader::new(child.0.stdout.take().expect("stdout")).read_line(&mut line).expect("the address line");
     let addr = line.trim().strip_prefix("listening on http://").expect("listening line").to_owned();
+    register(&data, &addr);
 
     let path = "/v1/households/H0000002/decisions?phone=13800138000";
     let (status, _, _) = http_with(&addr, "GET", path, &["x-request-id: it-log-list"], b"");
@@ -847,7 +996,7 @@ fn consent_list_hits_and_fraud_cases_come_from_the_register_never_from_the_appli
     // hit is recorded as of the application date, and a later clearance does not reach back to that date.
     let (household, before) = first_decided("it-screen-before", "approve", 4, &[]);
     assert_eq!(before["outcome"], "approve");
-    let entries = serde_json::json!({"by": "risk.feed", "entries": [
+    let entries = serde_json::json!({"entries": [
         {"household_id": household, "kind": "blacklisted", "effective_on": "2025-10-01", "source": "court-list"},
         {"household_id": household, "kind": "blacklist_cleared", "effective_on": "2025-10-08", "source": "court-list"}
     ]});
@@ -865,14 +1014,14 @@ fn consent_list_hits_and_fraud_cases_come_from_the_register_never_from_the_appli
     assert_eq!(register["today"]["consent"], true);
     // Another approved household withdraws its consent: declined for it from that day, whatever it would say.
     let (other, _) = first_decided("it-screen-other", "approve", 4, &[&household]);
-    let withdrawn = serde_json::json!({"by": "branch.clerk", "entries": [
+    let withdrawn = serde_json::json!({"entries": [
         {"household_id": other, "kind": "consent_withdrawn", "effective_on": "2025-10-02", "source": "branch-forms"}]});
     assert_eq!(http("POST", "/v1/screening", withdrawn.to_string().as_bytes()).0, 201);
     let (status, refused) = submit(&application("it-screen-withdrawn", &other));
     assert_eq!((status, refused["outcome"].as_str()), (201, Some("decline")), "{refused}");
     assert_eq!(refused["reasons"][0]["code"], "KO_CONSENT", "{refused}");
     // An entry from a later day is kept and counts from that day only.
-    let future = serde_json::json!({"by": "risk.feed", "entries": [
+    let future = serde_json::json!({"entries": [
         {"household_id": "H0000004", "kind": "fraud_case", "effective_on": "2025-10-13", "source": "fraud-team"}]});
     assert_eq!(http("POST", "/v1/screening", future.to_string().as_bytes()).0, 201);
     let (_, register) = http("GET", "/v1/households/H0000004/screening", b"");
@@ -880,7 +1029,7 @@ fn consent_list_hits_and_fraud_cases_come_from_the_register_never_from_the_appli
     // Too many entries in one request are refused whole.
     let entry =
         serde_json::json!({"household_id": "H0000004", "kind": "consent", "effective_on": "2020-01-01", "source": "s"});
-    let many = serde_json::json!({"by": "risk.feed", "entries": vec![entry; 101]});
+    let many = serde_json::json!({"entries": vec![entry; 101]});
     let (status, v) = http("POST", "/v1/screening", many.to_string().as_bytes());
     assert_eq!((status, error_of(&json(&v))), (422, ("out_of_range", Some("entries"))), "{v}");
 }
@@ -900,7 +1049,8 @@ fn a_malformed_request_line_is_answered_in_the_json_shape() {
 /// (`rel="next"`, its case kept) and the body as JSON.
 fn page_at(addr: &str, path: &str) -> (u16, Option<String>, Value) {
     let mut stream = TcpStream::connect(addr).expect("connect");
-    let head = format!("GET {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n");
+    let auth = authorization(addr, path).map(|line| format!("{line}\r\n")).unwrap_or_default();
+    let head = format!("GET {path} HTTP/1.1\r\nHost: test\r\n{auth}Connection: close\r\n\r\n");
     stream.write_all(head.as_bytes()).expect("write head");
     let mut response = String::new();
     stream.read_to_string(&mut response).expect("read the response");
@@ -1058,7 +1208,7 @@ fn a_households_screening_entries_come_a_page_at_a_time_with_todays_view_over_al
                 "effective_on": format!("2020-01-{day:02}")})
         })
         .collect();
-    let body = serde_json::json!({"by": "branch.clerk", "entries": entries});
+    let body = serde_json::json!({"entries": entries});
     assert_eq!(http_at(addr, "POST", "/v1/screening", body.to_string().as_bytes()).0, 201);
     let (status, _, whole) = page_at(addr, "/v1/households/H0000009/screening?limit=200");
     assert_eq!(status, 200, "{whole}");
