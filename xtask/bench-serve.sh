@@ -4,7 +4,7 @@
 # Prepares a data directory (tiny simulated county, keys, ingest, the shipped decision model registered and
 # promoted, the default policy submitted, approved and activated), then for each durability starts the release
 # binary on a fresh copy of it, on loopback, and runs wrk with a Lua script that posts a distinct request id per
-# request.
+# request, each with the API key of a core banking system (`Authorization: Bearer`), as a caller must.
 #
 # Tool: wrk (Debian package: apt-get install wrk) with a Lua script, because every request must carry its own
 # request id (oha and ab send one fixed body, which would only measure idempotent replays). Two runs per
@@ -30,9 +30,10 @@ trap 'kill "$pid" 2>/dev/null || true; rm -rf "$work"' EXIT
 data=$work/data
 . "$root/xtask/prepare-county.sh"
 prepare_county "$bin" "$data" "$work" "$root"
-cat >"$work/post.lua" <<'LUA'
+cat >"$work/post.lua" <<LUA
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer $(cat "$work/key-system")"
 local n = 0
 local thread_id = 0
 local pause = 0
@@ -58,7 +59,9 @@ LUA
 echo "machine: $(nproc) cores, $(uname -sr); $(date -u +%Y-%m-%dT%H:%MZ)"
 for durability in $durabilities; do
     rm -rf "$work/run" && cp -r "$data" "$work/run"
+    # One core banking system's key from one address: the rate limits are off, as they would be for it.
     "$bin" --data-dir "$work/run" serve --listen 127.0.0.1:0 --decision-durability "$durability" \
+        --rate-limit 0 --address-rate-limit 0 \
         >"$work/serve.log" 2>"$work/requests.log" &
     pid=$!
     while ! grep -q listening "$work/serve.log"; do sleep 0.1; done

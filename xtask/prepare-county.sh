@@ -3,7 +3,11 @@
 # directory DATA a server can decide on — the tiny simulated county (seed 1) ingested with a key file, a signed
 # consent on file for each household in the screening register (consent is the lender's record, never the
 # applicant's claim), the shipped decision model registered and promoted, the default policy submitted, approved
-# and activated by a second person. WORK holds the county's files and the keys.
+# and activated by a second person; the first administrator (password in WORK/password) and API keys for the
+# callers the scripts act as: WORK/key-system (a core banking system: applications, decisions, disbursements,
+# loans, repayments, screening, metrics), WORK/key-risk (a risk manager: policies, replay, rosters, the review
+# queue) and WORK/key-admin (officers); and the loan officer `officer.li` (the same password). WORK holds the
+# county's files and the keys.
 prepare_county() {
     bin=$1 data=$2 work=$3 root=$4
     a() { "$bin" --data-dir "$data" "$@"; }
@@ -22,4 +26,14 @@ prepare_county() {
         --effective-from 2020-01-01 --by risk.zhang | sed -n 's/.* as \([0-9a-f]\{64\}\).*/\1/p')
     a policy move "$policy" --to approved --by chief.wang --reason prepared >/dev/null
     a policy move "$policy" --to active --by chief.wang --reason prepared >/dev/null
+    printf 'prepared county passphrase\n' >"$work/password"
+    a init --admin admin --password-file "$work/password" >/dev/null
+    key() { a apikey create --name "$1" --role "$2" --only "$3" --branches '*' --expires-in-days 30 2>/dev/null; }
+    key core system submit_application,read_decisions,request_review,disburse,read_loans,post_repayments,record_screening,read_screening,read_metrics \
+        >"$work/key-system"
+    key risk risk_manager read_decisions,read_review_queue,read_loans,read_policies,move_policies,simulate_policies,read_rosters,record_screening,read_screening,read_metrics \
+        >"$work/key-risk"
+    key officers admin manage_officers,read_metrics >"$work/key-admin"
+    # A loan officer of the county, who signs in for the review route (a person's act, never a key's).
+    a user add officer.li --role loan_officer --branches 990101 --password-file "$work/password" >/dev/null
 }

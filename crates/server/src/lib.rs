@@ -117,6 +117,8 @@ impl Server {
         durability: store::Durability,
         clock: Arc<dyn Clock + Send + Sync>,
     ) -> Result<Server, CliError> {
+        // The audit trail's entries are stamped by the server's clock, like everything else it records.
+        let store = store.with_clock(Arc::clone(&clock));
         let journal = journal::Journal::start(&store, durability)?;
         let server = Server {
             app: Loans::new(store.clone()),

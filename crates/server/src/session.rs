@@ -36,6 +36,7 @@ pub struct LoginBody {
 #[utoipa::path(post, path = "/v1/session", request_body = LoginBody, responses(
     (status = 200, description = "Signed in: the session cookie is set; the body names the user and the CSRF token"),
     (status = 401, description = "unauthenticated (unknown user, wrong password or disabled: one answer)", body = ErrorBody),
+    (status = 422, description = "missing_field, invalid_field (an unknown field)", body = ErrorBody),
     (status = 429, description = "account_locked, too_many_attempts (with Retry-After)", body = ErrorBody)))]
 pub async fn login(
     State(server): State<Shared>,

@@ -237,3 +237,178 @@ fn every_route_answers_every_role_by_its_rule_and_branch() {
         .collect();
     assert_eq!(documented, routed, "every route is documented and every documented route exists");
 }
+
+/// The `Retry-After` seconds of an answer's head (lower-cased), if any.
+fn retry_after(head: &str) -> Option<u64> {
+    head.lines().find_map(|l| l.strip_prefix("retry-after: ")).and_then(|v| v.trim().parse().ok())
+}
+
+#[test]
+fn credentials_are_checked_sessions_need_their_csrf_token_and_every_refusal_is_audited() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = prepared(dir.path());
+    let password = dir.path().join("password");
+    ok(
+        &data,
+        &["user", "add", "acc-locked", "--role", "auditor", "--branches", "*", "--password-file", serve::s(&password)],
+    );
+    let (_server, addr) = start(&data, &["--today", "2025-10-12", "--rate-limit", "3", "--address-rate-limit", "0"]);
+    let error = |answer: &str| -> String {
+        let v: Value = serde_json::from_str(answer).unwrap_or_else(|e| panic!("{e}: {answer}"));
+        v["error"]["code"].as_str().unwrap_or_else(|| panic!("no error code: {answer}")).to_owned()
+    };
+
+    // No credentials, a forged key, a malformed header: 401, and nothing else is told.
+    let (status, answer) = serve::raw_at(&addr, b"GET /v1/policies HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+    assert_eq!((status, error(&answer)), (401, "unauthenticated".to_owned()), "no credentials");
+    let forged = format!("Authorization: Bearer agr_000000000000_{}", "0".repeat(64));
+    for header in [forged.as_str(), "Authorization: Basic YWRtaW46YWRtaW4=", "Cookie: agririsk_session=00"] {
+        let (status, _, answer) = http_with(&addr, "GET", "/v1/policies", &[header], b"");
+        assert_eq!((status, error(&answer)), (401, "unauthenticated".to_owned()), "{header}");
+    }
+
+    // A revoked key stops working within the key cache's reload.
+    let key = token_of(&ok(
+        &data,
+        &[
+            "apikey",
+            "create",
+            "--name",
+            "acc-short",
+            "--role",
+            "system",
+            "--only",
+            "read_loans",
+            "--branches",
+            "*",
+            "--expires-in-days",
+            "1",
+        ],
+    ));
+    let auth = format!("Authorization: Bearer {key}");
+    // The server's key cache takes a new key within its reload (every 200 ms).
+    let works = (0..50).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        http_with(&addr, "GET", "/v1/loans/L404", &[&auth], b"").0 == 404
+    });
+    assert!(works, "a new key works within 5 s");
+    let (status, _, answer) = http_with(&addr, "GET", "/v1/policies", &[&auth], b"");
+    assert_eq!((status, error(&answer)), (403, "forbidden".to_owned()), "narrowed to read_loans");
+    let id = key.split('_').nth(1).expect("key id");
+    ok(&data, &["apikey", "revoke", id]);
+    let refused = (0..50).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        http_with(&addr, "GET", "/v1/loans/L404", &[&auth], b"").0 == 401
+    });
+    assert!(refused, "a revoked key is refused within 5 s");
+
+    // Sign-in: five wrong passwords lock the account, even against the right one, with Retry-After.
+    let login = |user: &str, password: &str| {
+        let body = serde_json::json!({"username": user, "password": password}).to_string();
+        http_with(&addr, "POST", "/v1/session", &[], body.as_bytes())
+    };
+    for _ in 0..5 {
+        let (status, _, answer) = login("acc-locked", "wrong password, long enough");
+        assert_eq!((status, error(&answer)), (401, "unauthenticated".to_owned()));
+    }
+    let (status, head, answer) = login("acc-locked", PASSWORD);
+    assert_eq!((status, error(&answer)), (429, "account_locked".to_owned()));
+    assert!(retry_after(&head).is_some_and(|s| s > 0 && s <= 900), "{head}");
+    // An unknown user answers as a wrong password does.
+    let (status, _, answer) = login("acc-nobody", PASSWORD);
+    assert_eq!((status, error(&answer)), (401, "unauthenticated".to_owned()));
+
+    // A session: reads need the cookie; writes also its CSRF token; signing out ends it.
+    let (status, head, answer) = login("it-maker", PASSWORD);
+    assert_eq!(status, 200, "{answer}");
+    let cookie = head.lines().find_map(|l| l.strip_prefix("set-cookie: ")).expect("cookie");
+    assert!(cookie.contains("httponly") && cookie.contains("samesite=strict") && cookie.contains("path=/"), "{cookie}");
+    assert!(!cookie.contains("secure"), "plain HTTP: not Secure");
+    let cookie = format!("Cookie: {}", cookie.split(';').next().expect("pair"));
+    let csrf: Value = serde_json::from_str(&answer).expect("json");
+    let csrf = format!("x-csrf-token: {}", csrf["csrf_token"].as_str().expect("token"));
+    let (status, _, me) = http_with(&addr, "GET", "/v1/me", &[&cookie], b"");
+    assert_eq!(status, 200);
+    let me: Value = serde_json::from_str(&me).expect("json");
+    assert_eq!((me["actor"].as_str(), me["role"].as_str()), (Some("user:it-maker"), Some("loan_officer")));
+    let request = serde_json::json!({"request_id": "acc-rr", "channel": "app", "note": ""}).to_string();
+    let path = "/v1/decisions/Dnone/review-requests";
+    let (status, _, answer) = http_with(&addr, "POST", path, &[&cookie], request.as_bytes());
+    assert_eq!((status, error(&answer)), (403, "csrf_failed".to_owned()), "a write without the token");
+    let (status, _, answer) = http_with(&addr, "POST", path, &[&cookie, "x-csrf-token: 00"], request.as_bytes());
+    assert_eq!((status, error(&answer)), (403, "csrf_failed".to_owned()), "a wrong token");
+    let (status, _, answer) = http_with(&addr, "POST", path, &[&cookie, &csrf], request.as_bytes());
+    assert_eq!((status, error(&answer)), (404, "unknown_decision".to_owned()), "with the token it is served");
+    let (status, _, _) = http_with(&addr, "DELETE", "/v1/session", &[&cookie, &csrf], b"");
+    assert_eq!(status, 204);
+    let (status, _, _) = http_with(&addr, "GET", "/v1/me", &[&cookie], b"");
+    assert_eq!(status, 401, "a session signed out is over");
+
+    // Over the caller's rate (3 a second, bursts of 6): 429 with Retry-After.
+    let system = format!("Authorization: Bearer {}", serve::system_key(&addr));
+    let answers: Vec<(u16, String)> = (0..12)
+        .map(|_| {
+            let (status, head, _) = http_with(&addr, "GET", "/v1/loans/L404", &[&system], b"");
+            (status, head)
+        })
+        .collect();
+    let limited = answers.iter().find(|(status, _)| *status == 429).expect("the rate limit answers 429");
+    assert!(retry_after(&limited.1).is_some_and(|s| s >= 1), "{}", limited.1);
+
+    // Every refusal and sign-in is in the audit trail, and the trail verifies.
+    let exported = ok(&data, &["audit", "export", "--from", "2020-01-01", "--to", "2030-12-31"]);
+    let entries: Vec<Value> = exported.lines().map(|l| serde_json::from_str(l).expect("json line")).collect();
+    let count = |action: &str, outcome: &str| {
+        entries
+            .iter()
+            .filter(|e| {
+                let e = if e.get("entry").is_some() { &e["entry"] } else { e };
+                e["action"] == action && e["outcome"] == outcome
+            })
+            .count()
+    };
+    assert!(count("api.refused", "unauthenticated") >= 4, "401s audited");
+    assert!(count("api.refused", "forbidden") >= 1, "403s audited");
+    assert!(count("api.refused", "csrf_failed") >= 2, "CSRF refusals audited");
+    assert!(count("auth.login", "unauthenticated") >= 6, "failed sign-ins audited");
+    assert!(count("auth.login", "account_locked") >= 1, "refused sign-ins of a locked account audited");
+    assert!(count("auth.login", "ok") >= 1, "sign-ins audited");
+    let verified = ok(&data, &["audit", "verify"]);
+    assert!(verified.contains("intact"), "{verified}");
+}
+
+#[test]
+fn https_with_a_certificate_and_plain_http_only_on_loopback() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = prepared(dir.path());
+    // Plain HTTP on an address others reach is refused unless asked for.
+    let out = super::agririsk(&data, &["serve", "--listen", "0.0.0.0:0"]);
+    assert_eq!(out.status.code(), Some(2), "{}", super::stderr(&out));
+    assert!(super::stderr(&out).contains("--tls-cert"), "{}", super::stderr(&out));
+
+    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    let made = std::process::Command::new("openssl")
+        .args(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2"])
+        .args(["-subj", "/CN=localhost", "-keyout", serve::s(&key), "-out", serve::s(&cert)])
+        .output()
+        .expect("openssl runs (.ci/run installs it)");
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    // A key that is not a key is refused naming the file.
+    let out = super::agririsk(&data, &["serve", "--tls-cert", serve::s(&cert), "--tls-key", serve::s(&cert)]);
+    assert_eq!(out.status.code(), Some(2), "{}", super::stderr(&out));
+
+    let (_server, addr) = serve::start_tls(&data, &cert, &key);
+    let answer = std::process::Command::new("curl")
+        .args(["--silent", "--show-error", "--include", "--insecure", &format!("https://{addr}/health")])
+        .output()
+        .expect("curl runs (.ci/run installs it)");
+    let text = String::from_utf8_lossy(&answer.stdout).to_ascii_lowercase();
+    assert!(text.starts_with("http/1.1 200"), "{text} {}", String::from_utf8_lossy(&answer.stderr));
+    assert!(text.contains("strict-transport-security: max-age=31536000"), "{text}");
+    // Plain HTTP to the TLS port gets no answer.
+    let plain = std::process::Command::new("curl")
+        .args(["--silent", "--max-time", "5", &format!("http://{addr}/health")])
+        .output()
+        .expect("curl runs");
+    assert!(!String::from_utf8_lossy(&plain.stdout).contains("ok"));
+}

@@ -205,6 +205,23 @@ pub(super) fn start(data: &Path, options: &[&str]) -> (Killed, String) {
     (Killed(child), addr)
 }
 
+/// Starts `agririsk serve` over HTTPS with this certificate and key on a free loopback port; returns the process and
+/// its address.
+pub(super) fn start_tls(data: &Path, cert: &Path, key: &Path) -> (Killed, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_agririsk"))
+        .args(["--data-dir", s(data), "serve", "--listen", "127.0.0.1:0", "--stop-on-eof"])
+        .args(["--tls-cert", s(cert), "--tls-key", s(key)])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("the server starts");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("the address line");
+    let addr = line.trim().strip_prefix("listening on https://").expect("listening line").to_owned();
+    (Killed(child), addr)
+}
+
 /// Notes the keys `prepared` made for `data` as those of the server at `addr`.
 fn register(data: &Path, addr: &str) {
     let creds = data.parent().map(|dir| dir.join("creds.json")).filter(|f| f.exists());
@@ -665,7 +682,7 @@ fn a_review_approves_no_more_than_the_decision_allows_and_text_is_bounded() {
 }
 
 /// Sends raw bytes and returns the status and body of the answer.
-fn raw_at(addr: &str, request: &[u8]) -> (u16, String) {
+pub(super) fn raw_at(addr: &str, request: &[u8]) -> (u16, String) {
     let text = exchange(addr, request);
     let status = text.get(9..12).and_then(|c| c.parse().ok()).unwrap_or(0);
     let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
