@@ -488,7 +488,7 @@ mod tests {
     #[test]
     fn the_layer_sentence_names_every_layer_in_order() {
         let sentence = layer_sentence();
-        assert!(sentence.starts_with("`domain` `policy` < `lending`"), "{sentence}");
+        assert!(sentence.starts_with("`domain` `policy` < `audit` `identity` `lending`"), "{sentence}");
         assert!(sentence.ends_with("< `app` < `server` < `cli`"), "{sentence}");
     }
 

@@ -373,6 +373,10 @@ fn credentials_are_checked_sessions_need_their_csrf_token_and_every_refusal_is_a
     assert!(count("auth.login", "unauthenticated") >= 6, "failed sign-ins audited");
     assert!(count("auth.login", "account_locked") >= 1, "refused sign-ins of a locked account audited");
     assert!(count("auth.login", "ok") >= 1, "sign-ins audited");
+    assert!(count("user.add", "ok") >= 1 && count("key.create", "ok") >= 1, "users and keys made are audited");
+    assert_eq!(count("key.revoke", "ok"), 1, "the revocation is audited");
+    let by_os = entries.iter().find(|e| e["action"] == "key.revoke").expect("revocation");
+    assert!(by_os["actor"].as_str().is_some_and(|a| a.starts_with("os:")), "the command line acts as the OS user");
     let verified = ok(&data, &["audit", "verify"]);
     assert!(verified.contains("intact"), "{verified}");
 }

@@ -7,7 +7,7 @@ use identity::{Branches, Permission, Role, Username};
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, Sqlite, Transaction};
 
-use super::{SqliteStore, corrupt, timestamp};
+use super::{SqliteStore, append_in, corrupt, timestamp};
 use crate::StoreError;
 use crate::identity::{ApiKeyRow, IdentityStore, LoginAttempt, LoginFailures, RecentFailures, SessionRow, UserRow};
 
@@ -123,10 +123,39 @@ async fn insert_user(tx: &mut Transaction<'_, Sqlite>, user: &UserRow) -> Result
     Ok(())
 }
 
+/// The digest an audit entry records of a user: who they are and what they may do (never the password hash).
+fn user_digest(user: &UserRow) -> ::audit::Digest {
+    let text = format!("{}\n{}\n{}\n{}", user.username, user.role, user.branches, user.enabled);
+    ::audit::Digest::of(text.as_bytes())
+}
+
+/// The digest an audit entry records of an API key: its scope and expiry (never its secret's digest).
+fn key_digest(key: &ApiKeyRow) -> ::audit::Digest {
+    let text =
+        format!("{}\n{}\n{}\n{}\n{}", key.id, key.role, permissions_text(&key.only), key.branches, key.expires_at);
+    ::audit::Digest::of(text.as_bytes())
+}
+
+impl SqliteStore {
+    /// Appends the audit entry of an identity change inside its transaction.
+    async fn audit_identity(
+        &self,
+        tx: &mut Transaction<'_, Sqlite>,
+        action: &str,
+        target: String,
+        after: Option<::audit::Digest>,
+    ) -> Result<(), StoreError> {
+        let entry = self.audit_entry(action, target, after);
+        append_in(tx, &[entry]).await?;
+        Ok(())
+    }
+}
+
 impl IdentityStore for SqliteStore {
     async fn add_user(&self, user: &UserRow) -> Result<(), StoreError> {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         insert_user(&mut tx, user).await?;
+        self.audit_identity(&mut tx, "user.add", format!("user:{}", user.username), Some(user_digest(user))).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -138,6 +167,7 @@ impl IdentityStore for SqliteStore {
             return Err(StoreError::UsersExist);
         }
         insert_user(&mut tx, user).await?;
+        self.audit_identity(&mut tx, "user.init", format!("user:{}", user.username), Some(user_digest(user))).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -174,6 +204,8 @@ impl IdentityStore for SqliteStore {
         if !enabled {
             end_sessions_of(&mut tx, username, at).await?;
         }
+        let action = if enabled { "user.enable" } else { "user.disable" };
+        self.audit_identity(&mut tx, action, format!("user:{username}"), None).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -190,6 +222,7 @@ impl IdentityStore for SqliteStore {
             return Err(StoreError::UserNotFound(username.to_string()));
         }
         end_sessions_of(&mut tx, username, at).await?;
+        self.audit_identity(&mut tx, "user.password", format!("user:{username}"), None).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -320,6 +353,7 @@ impl IdentityStore for SqliteStore {
     }
 
     async fn add_key(&self, key: &ApiKeyRow) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let done = sqlx::query(
             "INSERT INTO api_keys (id, name, secret_digest, role, only_perms, branches, created_at, created_by,
                                    expires_at, revoked_at, last_used_at)
@@ -336,11 +370,13 @@ impl IdentityStore for SqliteStore {
         .bind(key.expires_at.to_string())
         .bind(key.revoked_at.map(|t| t.to_string()))
         .bind(key.last_used_at.map(|t| t.to_string()))
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::KeyExists(key.id.clone()));
         }
+        self.audit_identity(&mut tx, "key.create", format!("key:{}", key.id), Some(key_digest(key))).await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -364,11 +400,14 @@ impl IdentityStore for SqliteStore {
         if exists.is_none() {
             return Err(StoreError::KeyNotFound(id.to_owned()));
         }
-        sqlx::query("UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL")
+        let done = sqlx::query("UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL")
             .bind(at.to_string())
             .bind(id)
             .execute(&mut *tx)
             .await?;
+        if done.rows_affected() > 0 {
+            self.audit_identity(&mut tx, "key.revoke", format!("key:{id}"), None).await?;
+        }
         tx.commit().await?;
         Ok(())
     }
