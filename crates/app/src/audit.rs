@@ -12,9 +12,10 @@ use std::fmt;
 use std::io::Write;
 use std::path::Path;
 
-use audit::{AuditKey, Break, Checkpoint, Entry, PublicKey, Summary, Verifier};
+use audit::{AuditKey, Break, Checkpoint, Digest, Entry, PublicKey, Summary, Verifier};
 use domain::{Date, Timestamp};
-use store::{AuditLog, DecisionLog, LoanRecord, LoanStore, StoredEvent};
+use store::audit::LineDigest;
+use store::{AuditLog, DecisionLog, LedgerLine, LoanRecord, LoanStore, StoredEvent};
 
 use crate::error::{Error, ErrorCode};
 
@@ -58,6 +59,15 @@ pub enum Finding {
         /// What is wrong.
         problem: &'static str,
     },
+    /// A loan event stored with no entry recording it: written behind the product's back.
+    Unaudited {
+        /// The loan.
+        loan: String,
+        /// The event's number.
+        event: u32,
+        /// The last audit entry that recorded an event of the loan.
+        last_entry: u64,
+    },
 }
 
 impl fmt::Display for Finding {
@@ -67,6 +77,11 @@ impl fmt::Display for Finding {
             Finding::Record { seq, action, record, problem } => {
                 write!(f, "{record} {problem}: audit entry {seq} ({action}) recorded it otherwise")
             }
+            Finding::Unaudited { loan, event, last_entry } => write!(
+                f,
+                "loan {loan} event {event} has no audit entry (the loan's last is entry {last_entry}): it was \
+                 written behind the product's back"
+            ),
         }
     }
 }
@@ -86,23 +101,51 @@ struct EventDetail {
     event: u32,
 }
 
-/// Loans read back for one page: the loan and its events, by id.
-type LoanCache = HashMap<String, (Option<LoanRecord>, Vec<StoredEvent>)>;
+/// A loan as read back: the loan, its events and its ledger lines.
+#[derive(Default)]
+struct LoanRead {
+    loan: Option<LoanRecord>,
+    events: Vec<StoredEvent>,
+    ledger: Vec<LedgerLine>,
+}
 
-async fn loan_of<'c, S: LoanStore>(
-    store: &S,
-    cache: &'c mut LoanCache,
-    id: &str,
-) -> Result<&'c (Option<LoanRecord>, Vec<StoredEvent>), Error> {
+/// Loans read back for one page, by id.
+type LoanCache = HashMap<String, LoanRead>;
+
+/// Per loan whose events the chain records: the highest event number an entry recorded, that entry, and how many
+/// events the loan had when it was read for that entry.
+type Tracked = HashMap<String, (u32, u64, usize)>;
+
+async fn loan_of<'c, S: LoanStore>(store: &S, cache: &'c mut LoanCache, id: &str) -> Result<&'c LoanRead, Error> {
     if !cache.contains_key(id) {
-        let parsed = domain::LoanId::parse(id).ok();
-        let (loan, events) = match &parsed {
-            Some(loan_id) => (store.loan(loan_id).await?, store.events(loan_id).await?),
-            None => (None, Vec::new()),
+        let read = match domain::LoanId::parse(id) {
+            Ok(loan_id) => LoanRead {
+                loan: store.loan(&loan_id).await?,
+                events: store.events(&loan_id).await?,
+                ledger: store.ledger(&loan_id).await?,
+            },
+            Err(_) => LoanRead::default(),
         };
-        cache.insert(id.to_string(), (loan, events));
+        cache.insert(id.to_string(), read);
     }
     cache.get(id).ok_or_else(|| Error::internal("a loan just read is cached"))
+}
+
+/// The digest of event `seq` of a loan as read back, with its ledger lines.
+fn event_digest(read: &LoanRead, stored: &StoredEvent) -> Result<Digest, Error> {
+    let payload = serde_json::to_string(&stored.dated.event).map_err(Error::internal)?;
+    let lines: Vec<LineDigest<'_>> = read
+        .ledger
+        .iter()
+        .filter(|line| line.event_seq == stored.seq)
+        .map(|line| LineDigest {
+            date: line.date,
+            component: &line.component,
+            amount: line.amount,
+            reallocates: line.reallocates.as_deref(),
+        })
+        .collect();
+    Ok(store::audit::event_digest(stored.seq, stored.dated.date, stored.key.as_deref(), &payload, &lines))
 }
 
 /// Recomputes the record one entry vouches for; `Ok(None)` if it matches (or the entry vouches for no record this
@@ -111,6 +154,7 @@ async fn recompute<S: LoanStore + DecisionLog>(
     store: &S,
     entry: &Entry,
     loans: &mut LoanCache,
+    tracked: &mut Tracked,
     counts: &mut (u64, u64),
 ) -> Result<Option<Finding>, Error> {
     let e = &entry.entry;
@@ -118,24 +162,26 @@ async fn recompute<S: LoanStore + DecisionLog>(
         |record: String, problem| Some(Finding::Record { seq: entry.seq, action: e.action.clone(), record, problem });
     if let (Some(id), Some(after)) = (e.target.strip_prefix("loan:"), e.after) {
         if e.action == "loan.create" {
-            let (loan, _) = loan_of(store, loans, id).await?;
+            let read = loan_of(store, loans, id).await?;
             counts.0 += 1;
-            return Ok(match loan {
+            return Ok(match &read.loan {
                 None => finding(format!("loan {id}"), "is missing"),
                 Some(loan) if store::audit::loan_digest(loan)? != after => finding(format!("loan {id}"), "was changed"),
                 Some(_) => None,
             });
         }
         if let Ok(EventDetail { event: seq }) = serde_json::from_str::<EventDetail>(&e.detail) {
-            let (_, events) = loan_of(store, loans, id).await?;
+            let read = loan_of(store, loans, id).await?;
             counts.0 += 1;
+            let seen = tracked.entry(id.to_string()).or_insert((0, 0, 0));
+            if seq >= seen.0 {
+                *seen = (seq, entry.seq, read.events.len());
+            }
             let record = format!("loan {id} event {seq}");
-            let Some(stored) = events.iter().find(|s| s.seq == seq) else {
+            let Some(stored) = read.events.iter().find(|s| s.seq == seq) else {
                 return Ok(finding(record, "is missing"));
             };
-            let payload = serde_json::to_string(&stored.dated.event).map_err(Error::internal)?;
-            let digest = store::audit::event_digest(seq, stored.dated.date, stored.key.as_deref(), &payload);
-            return Ok(if digest == after { None } else { finding(record, "was changed") });
+            return Ok(if event_digest(read, stored)? == after { None } else { finding(record, "was changed") });
         }
     }
     if e.action == "decision.record"
@@ -153,7 +199,8 @@ async fn recompute<S: LoanStore + DecisionLog>(
 }
 
 /// Verifies the whole chain from genesis, the checkpoints if given, and every loan, loan event and decision record
-/// the entries vouch for. `Ok(Err(finding))` names the first entry found wrong; `Err` is a failure to read.
+/// the entries vouch for; a loan whose events the chain records holds no event it does not. `Ok(Err(finding))`
+/// names the first entry (or record) found wrong; `Err` is a failure to read.
 pub async fn verify<S: AuditLog + LoanStore + DecisionLog>(
     store: &S,
     checkpoints: Option<&Checkpoints>,
@@ -166,6 +213,7 @@ pub async fn verify<S: AuditLog + LoanStore + DecisionLog>(
         };
     }
     let mut counts = (0, 0);
+    let mut tracked = Tracked::new();
     let mut after = 0;
     loop {
         let page = store.audit_entries(after, PAGE).await?;
@@ -176,15 +224,24 @@ pub async fn verify<S: AuditLog + LoanStore + DecisionLog>(
             if let Err(found) = verifier.push(entry) {
                 return Ok(Err(Finding::Chain(found)));
             }
-            if let Some(found) = recompute(store, entry, &mut loans, &mut counts).await? {
+            if let Some(found) = recompute(store, entry, &mut loans, &mut tracked, &mut counts).await? {
                 return Ok(Err(found));
             }
         }
     }
-    Ok(match verifier.finish() {
-        Ok(summary) => Ok(Verified { summary, loan_records: counts.0, decisions: counts.1 }),
-        Err(found) => Err(Finding::Chain(found)),
-    })
+    let summary = match verifier.finish() {
+        Ok(summary) => summary,
+        Err(found) => return Ok(Err(Finding::Chain(found))),
+    };
+    // Events are numbered without gaps: a loan read with more events than the last one recorded holds one that no
+    // entry records.
+    let mut unaudited: Vec<(&String, &(u32, u64, usize))> =
+        tracked.iter().filter(|(_, (seq, _, stored))| *stored > *seq as usize).collect();
+    unaudited.sort();
+    if let Some((loan, (seq, last_entry, _))) = unaudited.first() {
+        return Ok(Err(Finding::Unaudited { loan: (*loan).clone(), event: seq + 1, last_entry: *last_entry }));
+    }
+    Ok(Ok(Verified { summary, loan_records: counts.0, decisions: counts.1 }))
 }
 
 /// Reads a checkpoints file: one JSON checkpoint a line, blank lines skipped; a line that is not one is refused
@@ -345,6 +402,37 @@ mod tests {
             found.to_string(),
             "loan L000001 event 2 was changed: audit entry 3 (loan.repaid) recorded it otherwise"
         );
+    }
+
+    #[tokio::test]
+    async fn a_ledger_line_edited_or_an_event_inserted_behind_the_products_back_is_named() {
+        let (_dir, store) = store().await;
+        let loan = domain::LoanId::parse("L000001").expect("id");
+        // The store's own append, with a ledger line, audited; then the line's amount forged.
+        let event = NewEvent::keyed_by_id(DatedEvent {
+            date: parse_date("2026-04-11").expect("date"),
+            event: LoanEvent::Repaid { id: RepaymentId::parse("R3").expect("id"), amount: Money::from_fen(300) },
+        });
+        let line = lending::Posting { component: "current-interest", amount: Money::from_fen(300), reallocates: None };
+        store.append(&loan, 2, &event, &[line], &[]).await.expect("append");
+        verify(&store, None).await.expect("read").expect("intact with its ledger line");
+        store.execute_raw("DROP TRIGGER ledger_postings_no_update").await.expect("drop the guard");
+        store.execute_raw("UPDATE ledger_postings SET amount_fen = 3 WHERE event_seq = 3").await.expect("forge");
+        let found = verify(&store, None).await.expect("read").expect_err("found");
+        assert!(found.to_string().starts_with("loan L000001 event 3 was changed: audit entry 5"), "{found}");
+
+        let (_other, fresh) = self::store().await;
+        fresh
+            .execute_raw(
+                "INSERT INTO loan_events (loan_id, seq, effective_date, kind, amount_fen, idempotency_key, payload_json)
+                 SELECT loan_id, 3, effective_date, kind, amount_fen, 'forged', payload_json FROM loan_events
+                 WHERE seq = 2",
+            )
+            .await
+            .expect("forge");
+        let found = verify(&fresh, None).await.expect("read").expect_err("found");
+        assert_eq!(found, Finding::Unaudited { loan: "L000001".into(), event: 3, last_entry: 3 });
+        assert!(found.to_string().contains("has no audit entry"), "{found}");
     }
 
     #[tokio::test]

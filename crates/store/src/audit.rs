@@ -59,15 +59,45 @@ pub fn loan_digest(loan: &NewLoan) -> Result<Digest, StoreError> {
     ]))
 }
 
-/// The digest of a loan event as stored: its number, effective date, idempotency key and JSON.
-pub fn event_digest(seq: u32, date: domain::Date, key: Option<&str>, payload_json: &str) -> Digest {
-    digest_of(&[
-        &seq.to_be_bytes(),
-        date.to_string().as_bytes(),
-        key.unwrap_or("").as_bytes(),
-        &[u8::from(key.is_some())],
-        payload_json.as_bytes(),
-    ])
+/// One ledger line as an event's digest covers it: posting date, component, amount in fen, and the repayment a
+/// reallocation line reallocates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LineDigest<'a> {
+    /// The posting date.
+    pub date: domain::Date,
+    /// The component.
+    pub component: &'a str,
+    /// The signed amount.
+    pub amount: domain::Money,
+    /// On a reallocation line, the repayment.
+    pub reallocates: Option<&'a str>,
+}
+
+/// The digest of a loan event as stored: its number, effective date, idempotency key, JSON and the ledger lines it
+/// posted, in order — so a repayment's amount edited in its event or in its ledger lines no longer matches.
+pub fn event_digest(
+    seq: u32,
+    date: domain::Date,
+    key: Option<&str>,
+    payload_json: &str,
+    lines: &[LineDigest<'_>],
+) -> Digest {
+    let mut fields: Vec<Vec<u8>> = vec![
+        seq.to_be_bytes().to_vec(),
+        date.to_string().into_bytes(),
+        key.unwrap_or("").as_bytes().to_vec(),
+        vec![u8::from(key.is_some())],
+        payload_json.as_bytes().to_vec(),
+    ];
+    for line in lines {
+        fields.push(line.date.to_string().into_bytes());
+        fields.push(line.component.as_bytes().to_vec());
+        fields.push(line.amount.fen().to_be_bytes().to_vec());
+        fields.push(line.reallocates.unwrap_or("").as_bytes().to_vec());
+        fields.push(vec![u8::from(line.reallocates.is_some())]);
+    }
+    let refs: Vec<&[u8]> = fields.iter().map(Vec::as_slice).collect();
+    digest_of(&refs)
 }
 
 /// The digest of a decision record as stored: every column.

@@ -192,7 +192,16 @@ pub(crate) async fn insert_event(
 ) -> Result<::audit::NewEntry, StoreError> {
     let (kind, amount) = event_columns(&event.dated.event);
     let payload = serde_json::to_string(&event.dated.event).map_err(corrupt)?;
-    let digest = crate::audit::event_digest(seq, event.dated.date, event.key.as_deref(), &payload);
+    let lines: Vec<crate::audit::LineDigest<'_>> = postings
+        .iter()
+        .map(|p| crate::audit::LineDigest {
+            date: event.dated.date,
+            component: p.component,
+            amount: p.amount,
+            reallocates: p.reallocates.as_ref().map(|r| r.as_str()),
+        })
+        .collect();
+    let digest = crate::audit::event_digest(seq, event.dated.date, event.key.as_deref(), &payload, &lines);
     let mut entry =
         store.audit_entry(&format!("loan.{}", kind.replace('-', "_")), format!("loan:{loan}"), Some(digest));
     entry.detail = serde_json::json!({ "event": seq }).to_string();

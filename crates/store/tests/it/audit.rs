@@ -124,7 +124,7 @@ async fn every_write_appends_its_entry_under_the_acting_context() {
     );
     let stored = &store.events(&loan.id).await.expect("events")[0];
     let payload = serde_json::to_string(&stored.dated.event).expect("json");
-    let digest = store::audit::event_digest(stored.seq, stored.dated.date, stored.key.as_deref(), &payload);
+    let digest = store::audit::event_digest(stored.seq, stored.dated.date, stored.key.as_deref(), &payload, &[]);
     assert_eq!(entries[1].entry.after, Some(digest), "the event's digest as stored");
     assert_eq!(entries[1].entry.detail, r#"{"event":1}"#);
     let d2 = store.decision("D2").await.expect("read").expect("stored");
