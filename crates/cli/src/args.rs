@@ -963,6 +963,16 @@ pub struct ServeArgs {
     /// Requests a second per client address without valid credentials; 0 turns the limit off.
     #[arg(long, value_name = "N", default_value_t = 20)]
     pub address_rate_limit: u32,
+    /// Sign a checkpoint of the audit trail's head with this key (from `audit keygen`) every
+    /// --checkpoint-every seconds, and once at start.
+    #[arg(long, value_name = "FILE")]
+    pub audit_key: Option<PathBuf>,
+    /// Where the signed checkpoints go (default: agririsk-checkpoints.jsonl beside the data directory).
+    #[arg(long, value_name = "FILE", requires = "audit_key")]
+    pub checkpoints: Option<PathBuf>,
+    /// Seconds between signed checkpoints (a new one only when the trail has grown).
+    #[arg(long, value_name = "SECONDS", default_value_t = 300, requires = "audit_key")]
+    pub checkpoint_every: u64,
 }
 
 /// The codes of the products that pass `keep`, as "a, b or c": help texts name products through `lending`.

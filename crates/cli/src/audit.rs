@@ -23,7 +23,7 @@ pub(crate) fn as_os_user(store: &SqliteStore) -> SqliteStore {
 }
 
 /// Where checkpoints go unless named: `agririsk-checkpoints.jsonl` beside the data directory, outside it.
-fn default_checkpoints(data_dir: &Path) -> PathBuf {
+pub(crate) fn default_checkpoints(data_dir: &Path) -> PathBuf {
     let parent = data_dir.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     parent.join("agririsk-checkpoints.jsonl")
 }

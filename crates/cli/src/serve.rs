@@ -61,6 +61,12 @@ pub async fn serve_command(data_dir: &Path, args: ServeArgs) -> Result<(), CliEr
     let scheme = if tls.is_some() { "https" } else { "http" };
     server.tls = tls;
     let server = Arc::new(server);
+    if let Some(key) = &args.audit_key {
+        let key = app::audit::signing_key(key)?;
+        let file = args.checkpoints.clone().unwrap_or_else(|| crate::audit::default_checkpoints(data_dir));
+        let every = std::time::Duration::from_secs(args.checkpoint_every.clamp(1, 86_400));
+        sign_checkpoints(Arc::clone(&server), key, file, every);
+    }
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| CliError::input("listen", format!("cannot listen on {addr}: {e}")))?;
@@ -88,6 +94,32 @@ pub async fn serve_command(data_dir: &Path, args: ServeArgs) -> Result<(), CliEr
         }
     };
     server::run(listener, server, shutdown).await.map_err(|e| CliError::Internal(e.into()))
+}
+
+/// Signs a checkpoint of the audit trail's head into `file` now and then every `every`, whenever the trail has grown
+/// since the last one; a failure is logged and tried again at the next turn.
+fn sign_checkpoints(
+    server: server::Shared,
+    key: audit::AuditKey,
+    file: std::path::PathBuf,
+    every: std::time::Duration,
+) {
+    tokio::spawn(async move {
+        let mut signed: Option<u64> = None;
+        loop {
+            match store::AuditLog::audit_head(&server.store).await {
+                Ok(Some(head)) if signed != Some(head.seq) => {
+                    match app::audit::checkpoint(&server.store, &key, &file, server.clock.now()).await {
+                        Ok(checkpoint) => signed = Some(checkpoint.seq),
+                        Err(e) => tracing::error!(error = %e, "the audit checkpoint could not be written"),
+                    }
+                }
+                Ok(_) => {}
+                Err(e) => tracing::error!(error = %e, "the audit trail's head could not be read"),
+            }
+            tokio::time::sleep(every).await;
+        }
+    });
 }
 
 /// Installs the log subscriber: JSON lines on standard error, one event per line with its fields at the top level,

@@ -416,3 +416,32 @@ fn https_with_a_certificate_and_plain_http_only_on_loopback() {
         .expect("curl runs");
     assert!(!String::from_utf8_lossy(&plain.stdout).contains("ok"));
 }
+
+#[test]
+fn a_serving_server_signs_checkpoints_of_the_audit_trail_that_verify_checks() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = prepared(dir.path());
+    let (key, checkpoints) = (dir.path().join("audit.key"), dir.path().join("checkpoints.jsonl"));
+    let public = ok(&data, &["audit", "keygen", "--out", serve::s(&key)]);
+    let public = public.split_whitespace().last().expect("the public key").to_owned();
+    let options = ["--today", "2025-10-12", "--audit-key", serve::s(&key), "--checkpoints", serve::s(&checkpoints)];
+    let (_server, addr) = start(&data, &[&options[..], &["--checkpoint-every", "1"]].concat());
+    let auth = serve::authorization(&addr, "/v1/applications").expect("a key");
+    let body = application("acc-checkpoint", "H0000002").to_string();
+    let (status, _, answer) = http_with(&addr, "POST", "/v1/applications", &[&auth], body.as_bytes());
+    assert!(status == 201, "{answer}");
+    // The decision's entry is signed within the next turn or two.
+    let signed = (0..60).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        std::fs::read_to_string(&checkpoints).is_ok_and(|text| text.lines().count() >= 2)
+    });
+    assert!(signed, "a checkpoint at start and one after the decision");
+    let verified = ok(&data, &["audit", "verify", "--checkpoints", serve::s(&checkpoints), "--public-key", &public]);
+    assert!(verified.contains("intact"), "{verified}");
+    // Another key's signature is refused.
+    let other = ok(&data, &["audit", "keygen", "--out", serve::s(&dir.path().join("other.key"))]);
+    let other = other.split_whitespace().last().expect("the public key").to_owned();
+    let out =
+        super::agririsk(&data, &["audit", "verify", "--checkpoints", serve::s(&checkpoints), "--public-key", &other]);
+    assert_eq!(out.status.code(), Some(1), "{}", super::stderr(&out));
+}
