@@ -31,7 +31,7 @@ fn amount(field: &str, text: &str) -> Result<Money, ApiError> {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OfficerBody {
-    /// The officer's id.
+    /// The officer's id: the username of a user whose role reviews decisions (a loan officer or branch manager).
     #[schema(pattern = "^[A-Za-z0-9._-]{1,64}$")]
     pub officer_id: String,
     /// Their name.
@@ -62,6 +62,18 @@ pub async fn register(
     app::review::text("name", &body.name)?;
     let officer_id = OfficerId::parse(&body.officer_id)
         .map_err(|e| ApiError::unprocessable(ErrorCode::InvalidField, "officer_id", e))?;
+    // An officer is a person who signs in and reviews: their id is the username of a user whose role reviews.
+    let user = match identity::Username::parse(&body.officer_id) {
+        Ok(name) => store::IdentityStore::user(&server.store, &name).await?,
+        Err(_) => None,
+    };
+    if !user.is_some_and(|u| u.role.grants(identity::Permission::ReviewDecisions)) {
+        return Err(ApiError::unprocessable(
+            ErrorCode::InvalidField,
+            "officer_id",
+            format!("'{}' is not the username of a user whose role reviews decisions", body.officer_id),
+        ));
+    }
     let officer = Officer {
         officer_id,
         name: body.name,

@@ -430,6 +430,8 @@ fn a_referral_is_reviewed_with_maker_checker_and_then_disbursed() {
     assert_eq!(officer("it-maker", "10000"), 201, "the same officer again is a no-op");
     assert_eq!(officer("it-maker", "99999"), 409, "another officer under the same id is refused");
     assert_eq!(officer("it-checker", "500000"), 201);
+    assert_eq!(officer("it-nobody", "500000"), 422, "an officer is a user who signs in");
+    assert_eq!(officer("it-admin", "500000"), 422, "an administrator does not review");
 
     // Each action is the signed-in officer's: the body names nobody.
     let act = |officer: &str, action: &str, amount: Option<&str>| {
