@@ -251,6 +251,13 @@ pub async fn ready(
     Ok(axum::Json(serde_json::json!({"status": "ready"})))
 }
 
+/// hyper's HTTP/1.1 connection builder with the header-read timeout.
+fn http1() -> hyper::server::conn::http1::Builder {
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder.timer(hyper_util::rt::TokioTimer::new()).header_read_timeout(HEADER_READ_TIMEOUT);
+    builder
+}
+
 /// Serves `server` on `listener` until `shutdown` completes, then lets the requests in flight finish (for at most
 /// [`SHUTDOWN_GRACE`]) and closes the store.
 ///
@@ -262,7 +269,7 @@ pub async fn run(
     server: Shared,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    use hyper_util::rt::{TokioIo, TokioTimer};
+    use hyper_util::rt::TokioIo;
     use hyper_util::service::TowerToHyperService;
 
     let store = server.store.clone();
@@ -303,30 +310,19 @@ pub async fn run(
         tokio::spawn(async move {
             if let Some(acceptor) = acceptor {
                 // The handshake within the header-read timeout, or the connection is dropped.
-                let Ok(Ok(stream)) = tokio::time::timeout(HEADER_READ_TIMEOUT, acceptor.accept(stream)).await else {
-                    drop(slot);
-                    return;
-                };
-                let connection = hyper::server::conn::http1::Builder::new()
-                    .timer(TokioTimer::new())
-                    .header_read_timeout(HEADER_READ_TIMEOUT)
-                    .serve_connection(TokioIo::new(limits::JsonParseRefusals::new(stream)), service);
-                let _ = watcher.watch(connection).await;
-                drop(slot);
-                return;
-            }
+                if let Ok(Ok(stream)) = tokio::time::timeout(HEADER_READ_TIMEOUT, acceptor.accept(stream)).await {
+                    let connection =
+                        http1().serve_connection(TokioIo::new(limits::JsonParseRefusals::new(stream)), service);
+                    let _ = watcher.watch(connection).await;
+                }
             // A first request line hyper would refuse with a bare 400 is refused here in the JSON shape; hyper's bare
             // refusals of later requests on the connection are rewritten into it as they are written.
-            if limits::refuse_malformed_request_line(&stream, HEADER_READ_TIMEOUT).await {
-                drop(slot);
-                return;
+            } else if !limits::refuse_malformed_request_line(&stream, HEADER_READ_TIMEOUT).await {
+                let connection =
+                    http1().serve_connection(TokioIo::new(limits::JsonParseRefusals::new(stream)), service);
+                // A client that goes away mid-request is its own business; nothing to report.
+                let _ = watcher.watch(connection).await;
             }
-            let connection = hyper::server::conn::http1::Builder::new()
-                .timer(TokioTimer::new())
-                .header_read_timeout(HEADER_READ_TIMEOUT)
-                .serve_connection(TokioIo::new(limits::JsonParseRefusals::new(stream)), service);
-            // A client that goes away mid-request is its own business; nothing to report.
-            let _ = watcher.watch(connection).await;
             drop(slot);
         });
     }

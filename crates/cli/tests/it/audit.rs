@@ -10,30 +10,7 @@ use super::{agririsk, ok_json, stderr};
 /// changes (4, 5) and a repayment (6, event 3), all by the command line.
 fn data_with_a_loan(dir: &Path) -> std::path::PathBuf {
     let data = dir.join("data");
-    ok_json(
-        &data,
-        &[
-            "loan",
-            "create",
-            "--borrower",
-            "B1",
-            "--id",
-            "L1",
-            "--product",
-            "equal-installment",
-            "--principal",
-            "1200",
-            "--annual-rate",
-            "0.06",
-            "--term-months",
-            "2",
-            "--start",
-            "2026-01-01",
-            "--format",
-            "json",
-        ],
-    );
-    assert!(agririsk(&data, &["loan", "disburse", "L1"]).status.success());
+    super::disbursed_l1(&data);
     ok_json(&data, &["loan", "repay", "L1", "--amount", "100", "--date", "2026-01-10", "--format", "json"]);
     data
 }

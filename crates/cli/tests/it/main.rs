@@ -22,6 +22,15 @@ fn ok_json(data_dir: &Path, args: &[&str]) -> Value {
     serde_json::from_slice(&out.stdout).expect("valid JSON")
 }
 
+/// Books and disburses loan L1 (1,200 yuan to B1, equal installments over two months from 2026-01-01).
+fn disbursed_l1(data: &Path) {
+    let terms =
+        ["--product", "equal-installment", "--principal", "1200", "--annual-rate", "0.06", "--term-months", "2"];
+    let create = [&["loan", "create", "--borrower", "B1", "--id", "L1"][..], &terms, &["--start", "2026-01-01"]];
+    ok_json(data, &[&create.concat()[..], &["--format", "json"]].concat());
+    assert!(agririsk(data, &["loan", "disburse", "L1"]).status.success());
+}
+
 fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
@@ -125,30 +134,7 @@ fn bad_input_exits_2_names_the_field_and_writes_nothing() {
     let dir = tempfile::tempdir().expect("temp dir");
     let data = dir.path().join("data");
     // A data directory with a loan in it, closed by full repayment.
-    ok_json(
-        &data,
-        &[
-            "loan",
-            "create",
-            "--borrower",
-            "B1",
-            "--id",
-            "L1",
-            "--product",
-            "equal-installment",
-            "--principal",
-            "1200",
-            "--annual-rate",
-            "0.06",
-            "--term-months",
-            "2",
-            "--start",
-            "2026-01-01",
-            "--format",
-            "json",
-        ],
-    );
-    assert!(agririsk(&data, &["loan", "disburse", "L1"]).status.success());
+    disbursed_l1(&data);
     let payoff =
         ok_json(&data, &["loan", "show", "L1", "--as-of", "2026-01-10", "--format", "json"])["balances"]["payoff"]
             .as_str()

@@ -190,6 +190,14 @@ const TODAY: &[&str] = &["--today", "2025-10-12"];
 
 /// Starts `agririsk serve` on a free port with these extra options; returns the process and its address.
 pub(super) fn start(data: &Path, options: &[&str]) -> (Killed, String) {
+    let (child, addr) = spawn_serving(data, options, "http");
+    register(data, &addr);
+    (child, addr)
+}
+
+/// `agririsk serve` on a free loopback port with these options; returns it and the address its first line names
+/// after `listening on SCHEME://`.
+fn spawn_serving(data: &Path, options: &[&str], scheme: &str) -> (Killed, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_agririsk"))
         .args(["--data-dir", s(data), "serve", "--listen", "127.0.0.1:0", "--stop-on-eof"])
         .args(options)
@@ -200,26 +208,15 @@ pub(super) fn start(data: &Path, options: &[&str]) -> (Killed, String) {
         .expect("the server starts");
     let mut line = String::new();
     BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("the address line");
-    let addr = line.trim().strip_prefix("listening on http://").expect("listening line").to_owned();
-    register(data, &addr);
+    let prefix = format!("listening on {scheme}://");
+    let addr = line.trim().strip_prefix(prefix.as_str()).expect("listening line").to_owned();
     (Killed(child), addr)
 }
 
 /// Starts `agririsk serve` over HTTPS with this certificate and key on a free loopback port; returns the process and
 /// its address.
 pub(super) fn start_tls(data: &Path, cert: &Path, key: &Path) -> (Killed, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_agririsk"))
-        .args(["--data-dir", s(data), "serve", "--listen", "127.0.0.1:0", "--stop-on-eof"])
-        .args(["--tls-cert", s(cert), "--tls-key", s(key)])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("the server starts");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("the address line");
-    let addr = line.trim().strip_prefix("listening on https://").expect("listening line").to_owned();
-    (Killed(child), addr)
+    spawn_serving(data, &["--tls-cert", s(cert), "--tls-key", s(key)], "https")
 }
 
 /// Notes the keys `prepared` made for `data` as those of the server at `addr`.
