@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use domain::Date;
 use integrate::RecordStore;
 use integrate::export::{ExportManifest, ExportOptions, export_pseudonymised};
-use integrate::profile::{Profile, Query};
+use integrate::profile::{Profile, Query, Reveal};
 use privacy::{FieldCipher, Keyring, OsNonces};
 
 use crate::error::Error;
@@ -17,20 +17,27 @@ use crate::error::Error;
 pub struct ProfileRequest {
     query: Query,
     as_of: Date,
+    reveal: Reveal,
 }
 
 impl ProfileRequest {
     /// The profile, as of `as_of`, of the household `id` names: a household id, a national ID, a phone number or
     /// a blind index, as typed. A malformed id is refused here, before any key is read.
     pub fn new(id: &str, as_of: Date) -> Result<ProfileRequest, Error> {
-        Ok(ProfileRequest { query: Query::parse(id)?, as_of })
+        Ok(ProfileRequest { query: Query::parse(id)?, as_of, reveal: Reveal::Masked })
+    }
+
+    /// The same request with the members' personal data shown in the clear: for a caller who may unmask, with a
+    /// stated purpose, and audited by that caller (the HTTP API's `unmask`).
+    pub fn unmasked(self) -> ProfileRequest {
+        ProfileRequest { reveal: Reveal::Plain, ..self }
     }
 }
 
 /// The profile the request asks for, the sealed fields opened with `keys`.
 pub async fn profile(store: &impl RecordStore, keys: Keyring, request: &ProfileRequest) -> Result<Profile, Error> {
     let cipher = FieldCipher::new(keys, OsNonces);
-    Ok(integrate::profile::profile(store, &cipher, &request.query, request.as_of).await?)
+    Ok(integrate::profile::profile_revealing(store, &cipher, &request.query, request.as_of, request.reveal).await?)
 }
 
 /// An export: only pseudonymised exports are offered.

@@ -970,6 +970,10 @@ pub struct ServeArgs {
     /// Where the signed checkpoints go (default: agririsk-checkpoints.jsonl beside the data directory).
     #[arg(long, value_name = "FILE", requires = "audit_key")]
     pub checkpoints: Option<PathBuf>,
+    /// The privacy key file that opens borrowers' sealed personal data for `GET /v1/households/{id}/profile`
+    /// (without it that route answers 503).
+    #[arg(long, value_name = "FILE")]
+    pub key_file: Option<PathBuf>,
     /// Seconds between signed checkpoints (a new one only when the trail has grown).
     #[arg(long, value_name = "SECONDS", default_value_t = 300, requires = "audit_key")]
     pub checkpoint_every: u64,

@@ -58,6 +58,11 @@ pub async fn serve_command(data_dir: &Path, args: ServeArgs) -> Result<(), CliEr
     server.windows.repayments.back_days = args.max_backdate_days;
     server.windows.disbursements.back_days = args.max_backdate_days;
     server.limits = limits;
+    if let Some(file) = &args.key_file {
+        // Read once now so a wrong file is refused at start, not at the first profile.
+        privacy::Keyring::load(file).map_err(|e| CliError::input("key-file", e.to_string()))?;
+        server.privacy_keys = Some(file.clone());
+    }
     let scheme = if tls.is_some() { "https" } else { "http" };
     server.tls = tls;
     let server = Arc::new(server);

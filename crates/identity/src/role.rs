@@ -130,6 +130,8 @@ code_enum! {
         RecordScreening => "record_screening",
         /// Read a household's screening entries.
         ReadScreening => "read_screening",
+        /// Read a borrower's profile (personal data masked).
+        ReadProfiles => "read_profiles",
         /// Register loan officers and set their authority.
         ManageOfficers => "manage_officers",
         /// Manage users and API keys.
@@ -160,6 +162,7 @@ impl Role {
                     | P::ReadRosters
                     | P::RecordScreening
                     | P::ReadScreening
+                    | P::ReadProfiles
             ),
             Role::BranchManager => matches!(
                 permission,
@@ -175,6 +178,7 @@ impl Role {
                     | P::ReadRosters
                     | P::RecordScreening
                     | P::ReadScreening
+                    | P::ReadProfiles
                     | P::Unmask
             ),
             Role::RiskManager => matches!(
@@ -188,6 +192,7 @@ impl Role {
                     | P::ReadRosters
                     | P::RecordScreening
                     | P::ReadScreening
+                    | P::ReadProfiles
                     | P::ReadMetrics
             ),
             Role::ModelBuilder => {
@@ -201,6 +206,7 @@ impl Role {
                     | P::ReadPolicies
                     | P::ReadRosters
                     | P::ReadScreening
+                    | P::ReadProfiles
                     | P::ReadMetrics
                     | P::ReadAudit
             ),

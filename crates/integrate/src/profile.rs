@@ -500,18 +500,33 @@ pub async fn resolve<N: NonceSource>(
     })
 }
 
-/// Opens a sealed cell and masks it at once.
-fn masked<N: NonceSource>(
+/// How a profile shows personal data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reveal {
+    /// Masked (`段**`, `110101********123X`, `180****1999`): the default everywhere.
+    Masked,
+    /// In the clear: only for a caller allowed to unmask, with a stated purpose, and audited by the caller.
+    Plain,
+}
+
+/// Opens a sealed cell and masks it at once, unless `reveal` says to show it.
+fn opened<N: NonceSource>(
     cipher: &FieldCipher<N>,
     row: &Row<'_>,
     i: usize,
     kind: FieldKind,
+    reveal: Reveal,
 ) -> Result<Option<String>, IntegrateError> {
     match row.opt_text(i)? {
         None => Ok(None),
         Some(token) => cipher
             .open(kind, token)
-            .map(|secret| Some(secret.masked()))
+            .map(|secret| {
+                Some(match reveal {
+                    Reveal::Masked => secret.masked(),
+                    Reveal::Plain => secret.expose().to_owned(),
+                })
+            })
             .map_err(|source| IntegrateError::Unseal { table: row.source, column: row.columns[i], source }),
     }
 }
@@ -521,6 +536,7 @@ async fn members<N: NonceSource>(
     cipher: &FieldCipher<N>,
     household_id: &str,
     versions: Versions<'_>,
+    reveal: Reveal,
 ) -> Result<Vec<MemberView>, IntegrateError> {
     let mut members = read(
         store,
@@ -534,9 +550,9 @@ async fn members<N: NonceSource>(
                 member_no: r.u32(0)?,
                 relation: r.text(1)?,
                 birth_year: i32::try_from(birth_year).map_err(|_| r.bad(2, "out of range"))?,
-                name: masked(cipher, r, 3, FieldKind::Name)?.unwrap_or_default(),
-                national_id: masked(cipher, r, 4, FieldKind::NationalId)?.unwrap_or_default(),
-                phone: masked(cipher, r, 5, FieldKind::Phone)?,
+                name: opened(cipher, r, 3, FieldKind::Name, reveal)?.unwrap_or_default(),
+                national_id: opened(cipher, r, 4, FieldKind::NationalId, reveal)?.unwrap_or_default(),
+                phone: opened(cipher, r, 5, FieldKind::Phone, reveal)?,
             })
         },
     )
@@ -779,6 +795,17 @@ pub async fn profile<N: NonceSource>(
     query: &Query,
     as_of: Date,
 ) -> Result<Profile, IntegrateError> {
+    profile_revealing(store, cipher, query, as_of, Reveal::Masked).await
+}
+
+/// [`profile`], the members' personal data shown as `reveal` says.
+pub async fn profile_revealing<N: NonceSource>(
+    store: &impl RecordStore,
+    cipher: &FieldCipher<N>,
+    query: &Query,
+    as_of: Date,
+    reveal: Reveal,
+) -> Result<Profile, IntegrateError> {
     let household_id = resolve(store, cipher, query, as_of).await?;
     let date = as_of.to_string();
     let versions = Versions::AsOf(&date);
@@ -863,7 +890,7 @@ pub async fn profile<N: NonceSource>(
             education_years: h.education_years,
             group_id: h.group_id.clone(),
         },
-        members: members(store, cipher, &household_id, versions).await?,
+        members: members(store, cipher, &household_id, versions, reveal).await?,
         village: village(store, &village_code, versions).await?,
         farm: FarmView {
             crops: crops(&h.crops),

@@ -25,7 +25,7 @@ use store::{ApiKeyRow, IdentityStore};
 
 use crate::error::ApiError;
 use crate::throttle::retry_after_secs;
-use crate::{Shared, credit, decisions, loans, openapi, policies, review, screening, session, telemetry};
+use crate::{Shared, credit, decisions, loans, openapi, policies, profiles, review, screening, session, telemetry};
 
 /// The name of the session cookie.
 pub const SESSION_COOKIE: &str = "agririsk_session";
@@ -116,7 +116,8 @@ pub fn table() -> Vec<Route> {
         route(g.clone(), "/v1/review-queue", Needs(P::ReadReviewQueue), get(review::queue)),
         route(p.clone(), "/v1/decisions/{id}/review", Needs(P::ReviewDecisions), post(review::review)),
         route(p, "/v1/screening", Needs(P::RecordScreening), post(screening::record)),
-        route(g, "/v1/households/{id}/screening", Needs(P::ReadScreening), get(screening::of_household)),
+        route(g.clone(), "/v1/households/{id}/screening", Needs(P::ReadScreening), get(screening::of_household)),
+        route(g, "/v1/households/{id}/profile", Needs(P::ReadProfiles), get(profiles::profile)),
     ]
 }
 

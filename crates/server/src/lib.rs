@@ -20,6 +20,7 @@ pub mod log;
 pub mod openapi;
 pub mod page;
 pub mod policies;
+pub mod profiles;
 pub mod review;
 pub mod scope;
 pub mod screening;
@@ -85,6 +86,8 @@ pub struct Server {
     pub limits: throttle::Limits,
     /// The callers' token buckets.
     pub buckets: throttle::Buckets,
+    /// The privacy key file that opens sealed personal data (`serve --key-file`), read per profile request.
+    pub privacy_keys: Option<std::path::PathBuf>,
     /// The TLS acceptor when served over TLS (answers then carry HSTS and session cookies are `Secure`).
     pub tls: Option<tokio_rustls::TlsAcceptor>,
     decider: RwLock<Option<Arc<Decider>>>,
@@ -133,6 +136,7 @@ impl Server {
             limits: throttle::Limits::default(),
             buckets: throttle::Buckets::default(),
             tls: None,
+            privacy_keys: None,
             decider: RwLock::new(None),
         };
         server.keys.load(&server.store).await?;

@@ -4,7 +4,7 @@
 use axum::response::{Html, IntoResponse, Response};
 use utoipa::OpenApi;
 
-use super::{auth, credit, decisions, error, loans, policies, review, screening, session, telemetry};
+use super::{auth, credit, decisions, error, loans, policies, profiles, review, screening, session, telemetry};
 
 /// The API description.
 #[derive(OpenApi)]
@@ -36,6 +36,7 @@ use super::{auth, credit, decisions, error, loans, policies, review, screening, 
         session::login,
         session::logout,
         session::me,
+        profiles::profile,
     ),
     components(schemas(
         error::ErrorBody,

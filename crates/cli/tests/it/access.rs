@@ -445,3 +445,53 @@ fn a_serving_server_signs_checkpoints_of_the_audit_trail_that_verify_checks() {
         super::agririsk(&data, &["audit", "verify", "--checkpoints", serve::s(&checkpoints), "--public-key", &other]);
     assert_eq!(out.status.code(), Some(1), "{}", super::stderr(&out));
 }
+
+#[test]
+fn a_profile_is_masked_and_unmasking_needs_the_permission_a_purpose_and_leaves_an_audit_entry() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = prepared(dir.path());
+    let keys = dir.path().join("keys");
+    let (_server, addr) = start(&data, &["--today", "2025-10-12", "--key-file", serve::s(&keys)]);
+    let officer = serve::session(&addr, "it-maker");
+    let manager = serve::session(&addr, "it-checker");
+    let lines = |s: &[String; 2]| -> Vec<String> { s.to_vec() };
+    let get = |who: &[String; 2], path: &str| {
+        let headers = lines(who);
+        let refs: Vec<&str> = headers.iter().map(String::as_str).collect();
+        let (status, _, body) = http_with(&addr, "GET", path, &refs, b"");
+        (status, serde_json::from_str::<Value>(&body).unwrap_or_else(|e| panic!("{e}: {body}")))
+    };
+    let path = "/v1/households/H0000002/profile?as_of=2025-10-01";
+    let (status, masked) = get(&officer, path);
+    assert_eq!(status, 200, "{masked}");
+    let ids: Vec<&str> =
+        masked["members"].as_array().expect("members").iter().filter_map(|m| m["national_id"].as_str()).collect();
+    assert!(!ids.is_empty() && ids.iter().all(|id| id.contains('*')), "masked by default: {ids:?}");
+
+    // A loan officer may not unmask; a branch manager must say why; with a purpose the data is in the clear.
+    let (status, answer) = get(&officer, &format!("{path}&unmask=loan%20visit"));
+    assert_eq!((status, answer["error"]["code"].as_str()), (403, Some("forbidden")), "{answer}");
+    let (status, answer) = get(&manager, &format!("{path}&unmask=%20%20"));
+    assert_eq!((status, answer["error"]["field"].as_str()), (422, Some("unmask")), "{answer}");
+    let (status, clear) = get(&manager, &format!("{path}&unmask=verify%20identity%20at%20disbursement"));
+    assert_eq!(status, 200, "{clear}");
+    let ids: Vec<&str> =
+        clear["members"].as_array().expect("members").iter().filter_map(|m| m["national_id"].as_str()).collect();
+    assert!(!ids.is_empty() && ids.iter().all(|id| id.len() == 18 && !id.contains('*')), "{ids:?}");
+
+    // The unmasking is in the audit trail: who, whose and why; the masked reads and the refusal are not unmaskings.
+    let exported = ok(&data, &["audit", "export", "--from", "2020-01-01", "--to", "2030-12-31"]);
+    let unmaskings: Vec<Value> = exported
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).expect("json line"))
+        .filter(|e| e["action"] == "pii.unmask")
+        .collect();
+    assert_eq!(unmaskings.len(), 1, "{unmaskings:?}");
+    let entry = &unmaskings[0];
+    assert_eq!(
+        (entry["actor"].as_str(), entry["target"].as_str()),
+        (Some("user:it-checker"), Some("household:H0000002"))
+    );
+    let detail: Value = serde_json::from_str(entry["detail"].as_str().expect("detail")).expect("json");
+    assert_eq!(detail["purpose"], "verify identity at disbursement");
+}

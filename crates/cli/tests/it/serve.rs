@@ -153,7 +153,7 @@ pub(super) fn system_key(addr: &str) -> String {
 }
 
 /// Signs `user` in at `addr` (once per server); returns the session's cookie and CSRF header lines.
-fn session(addr: &str, user: &str) -> [String; 2] {
+pub(super) fn session(addr: &str, user: &str) -> [String; 2] {
     let known = registry().lock().expect("registry").1.get(&(addr.to_owned(), user.to_owned())).cloned();
     let (cookie, csrf) = known.unwrap_or_else(|| {
         let body = serde_json::json!({"username": user, "password": PASSWORD}).to_string();
