@@ -156,7 +156,11 @@ pub async fn gate(State(gate): State<Gate>, mut request: Request, next: Next) ->
         Err(refusal) => {
             // No valid credentials: the address's bucket, so a guesser is slowed whatever key or cookie it forges.
             if let Some(rate) = server.limits.per_address {
-                if let Err(wait) = server.buckets.take(&format!("addr:{}", addr.0), rate, Instant::now()) {
+                let caller = format!("addr:{}", addr.0);
+                if let Err(wait) = server.buckets.take(&caller, rate, Instant::now()) {
+                    if server.buckets.first_refusal_in_a_while(&caller, Instant::now()) {
+                        audit_refusal(server, "anonymous", addr, &what, ErrorCode::RateLimited).await;
+                    }
                     return too_many(wait);
                 }
             }
@@ -165,7 +169,11 @@ pub async fn gate(State(gate): State<Gate>, mut request: Request, next: Next) ->
         }
     };
     if let Some(rate) = server.limits.per_caller {
-        if let Err(wait) = server.buckets.take(&principal.actor.to_string(), rate, Instant::now()) {
+        let caller = principal.actor.to_string();
+        if let Err(wait) = server.buckets.take(&caller, rate, Instant::now()) {
+            if server.buckets.first_refusal_in_a_while(&caller, Instant::now()) {
+                audit_refusal(server, &caller, addr, &what, ErrorCode::RateLimited).await;
+            }
             return too_many(wait);
         }
     }

@@ -1,6 +1,8 @@
 //! Rate limits per caller: a token bucket per API key or user, and one per client address for requests that carry
 //! no valid credentials. A caller over its rate is answered 429 `rate_limited` with `Retry-After` (whole seconds,
-//! rounded up) before any work is done for it.
+//! rounded up) before any work is done for it. The audit trail records a caller's first refusal and then at most one
+//! a minute ([`Buckets::first_refusal_in_a_while`]): auditing every refusal would let a flood write the trail as fast
+//! as it is refused.
 //!
 //! The buckets live in one map behind a mutex (a lookup is a hash and two float operations, far below the cost of
 //! a request); the map is bounded: past [`MAX_BUCKETS`] the full buckets — callers at rest, which a new bucket would
@@ -52,10 +54,14 @@ struct Bucket {
     at: Instant,
 }
 
+/// How often one caller's rate-limit refusals are written to the audit trail, at most.
+pub const REFUSAL_AUDIT_EVERY: Duration = Duration::from_secs(60);
+
 /// Token buckets by caller.
 #[derive(Debug, Default)]
 pub struct Buckets {
     buckets: Mutex<HashMap<String, Bucket>>,
+    audited: Mutex<HashMap<String, Instant>>,
 }
 
 impl Buckets {
@@ -76,6 +82,26 @@ impl Buckets {
         } else {
             *bucket = Bucket { tokens, at: now };
             Err(Duration::from_secs_f64((1.0 - tokens) / rate.per_second.max(f64::MIN_POSITIVE)))
+        }
+    }
+}
+
+impl Buckets {
+    /// Whether a refusal of `caller` at `now` is the first in [`REFUSAL_AUDIT_EVERY`] (and so to be audited); the
+    /// map is bounded like the buckets, forgetting callers refused long ago.
+    pub fn first_refusal_in_a_while(&self, caller: &str, now: Instant) -> bool {
+        let mut audited = self.audited.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if audited.len() >= MAX_BUCKETS {
+            audited.retain(|_, at| now.saturating_duration_since(*at) < REFUSAL_AUDIT_EVERY);
+        }
+        match audited.get(caller) {
+            Some(at) if now.saturating_duration_since(*at) < REFUSAL_AUDIT_EVERY => false,
+            _ => {
+                if audited.len() < MAX_BUCKETS {
+                    audited.insert(caller.to_owned(), now);
+                }
+                true
+            }
         }
     }
 }
@@ -110,6 +136,16 @@ mod tests {
         let t1 = t0 + Duration::from_millis(100);
         assert_eq!(buckets.take("k", rate, t1), Ok(()));
         assert!(buckets.take("k", rate, t1).is_err());
+    }
+
+    #[test]
+    fn a_callers_refusals_are_audited_once_a_minute() {
+        let buckets = Buckets::default();
+        let t0 = Instant::now();
+        assert!(buckets.first_refusal_in_a_while("k", t0));
+        assert!(!buckets.first_refusal_in_a_while("k", t0 + Duration::from_secs(59)));
+        assert!(buckets.first_refusal_in_a_while("other", t0));
+        assert!(buckets.first_refusal_in_a_while("k", t0 + Duration::from_secs(61)));
     }
 
     #[test]

@@ -373,6 +373,7 @@ fn credentials_are_checked_sessions_need_their_csrf_token_and_every_refusal_is_a
     assert!(count("auth.login", "unauthenticated") >= 6, "failed sign-ins audited");
     assert!(count("auth.login", "account_locked") >= 1, "refused sign-ins of a locked account audited");
     assert!(count("auth.login", "ok") >= 1, "sign-ins audited");
+    assert_eq!(count("api.refused", "rate_limited"), 1, "the first 429 of a caller in a minute is audited, once");
     assert!(count("user.add", "ok") >= 1 && count("key.create", "ok") >= 1, "users and keys made are audited");
     assert_eq!(count("key.revoke", "ok"), 1, "the revocation is audited");
     let by_os = entries.iter().find(|e| e["action"] == "key.revoke").expect("revocation");
