@@ -15,7 +15,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use store::{Acting, DecisionWriter, Durability, Recorded, SqliteStore, StoreError};
+use store::{Acting, DecisionWriter, Durability, Queued, Recorded, SqliteStore, StoreError};
 use tokio::sync::{mpsc, oneshot};
 use workflow::DecisionRecord;
 
@@ -29,14 +29,14 @@ type Reply = oneshot::Sender<Result<Recorded, StoreError>>;
 /// The handle handlers record decisions through.
 #[derive(Debug, Clone)]
 pub struct Journal {
-    queue: mpsc::Sender<((DecisionRecord, Acting), Reply)>,
+    queue: mpsc::Sender<(Queued, Reply)>,
     commits: Arc<Histogram>,
 }
 
 impl Journal {
     /// Starts the writer thread on a connection of its own; it stops when the last handle is dropped.
     pub fn start(store: &SqliteStore, durability: Durability) -> Result<Journal, StoreError> {
-        let (queue, incoming) = mpsc::channel::<((DecisionRecord, Acting), Reply)>(4 * MAX_BATCH);
+        let (queue, incoming) = mpsc::channel::<(Queued, Reply)>(4 * MAX_BATCH);
         let writer = store.decision_writer(durability)?;
         // Only the channel is awaited on this runtime; the writing itself is synchronous.
         let runtime = tokio::runtime::Builder::new_current_thread().build().map_err(io_error)?;
@@ -92,7 +92,8 @@ impl Journal {
     pub async fn record(&self, record: DecisionRecord, acting: Acting) -> Result<Recorded, StoreError> {
         let (reply, answer) = oneshot::channel();
         let stopped = || StoreError::Corrupt("the decision writer has stopped".into());
-        self.queue.send(((record, acting), reply)).await.map_err(|_| stopped())?;
+        // The record's digest for its audit entry is made here, on the request's thread, not the writer's.
+        self.queue.send((Queued::new(record, acting), reply)).await.map_err(|_| stopped())?;
         answer.await.map_err(|_| stopped())?
     }
 }
@@ -108,10 +109,7 @@ struct Timed {
 }
 
 impl Timed {
-    fn record_decisions(
-        &mut self,
-        records: &[(DecisionRecord, Acting)],
-    ) -> Result<Vec<Result<Recorded, StoreError>>, StoreError> {
+    fn record_decisions(&mut self, records: &[Queued]) -> Result<Vec<Result<Recorded, StoreError>>, StoreError> {
         let started = Instant::now();
         let recorded = self.writer.record_decisions_as(records);
         self.commits.observe(started.elapsed());
@@ -120,10 +118,10 @@ impl Timed {
 }
 
 /// The writer's loop: one transaction for everything that is waiting, then the answers.
-async fn write_batches(mut writer: Timed, mut incoming: mpsc::Receiver<((DecisionRecord, Acting), Reply)>) {
+async fn write_batches(mut writer: Timed, mut incoming: mpsc::Receiver<(Queued, Reply)>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while incoming.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        let (records, replies): (Vec<(DecisionRecord, Acting)>, Vec<Reply>) = batch.drain(..).unzip();
+        let (records, replies): (Vec<Queued>, Vec<Reply>) = batch.drain(..).unzip();
         match writer.record_decisions(&records) {
             Ok(results) => {
                 for (reply, result) in replies.into_iter().zip(results) {

@@ -47,8 +47,8 @@ pub use integrate::register::{
 pub use screening::{ScreeningEntry, ScreeningKind, ScreeningRegister};
 // `Filter` and `Versions` are `integrate::register`'s; `sqlite` re-exports them for its own callers.
 pub use sqlite::{
-    Acting, Checkpointer, DecisionWriter, Durability, Filter, LoadWriter, QuickReader, ROWS_PER_STATEMENT, SqliteStore,
-    Versions,
+    Acting, Checkpointer, DecisionWriter, Durability, Filter, LoadWriter, Queued, QuickReader, ROWS_PER_STATEMENT,
+    SqliteStore, Versions,
 };
 pub use workflow::{Booking, Disbursed, ReviewWorkflow};
 

@@ -34,7 +34,7 @@ pub use audit::Acting;
 pub(crate) use audit::{Chain, append_in};
 pub use reader::QuickReader;
 pub use records::{Filter, LoadWriter, ROWS_PER_STATEMENT, Versions};
-pub use writer::{Checkpointer, DecisionWriter, Durability};
+pub use writer::{Checkpointer, DecisionWriter, Durability, Queued};
 
 /// Schema migrations, embedded in the binary and applied in order on open.
 const MIGRATIONS: &[(i64, &str, &str)] = &[

@@ -53,15 +53,23 @@ fn review_from_row(row: &SqliteRow) -> Result<ReviewRequest, StoreError> {
 /// [`crate::audit::decision_digest`].
 pub(super) fn decision_entry(store: &SqliteStore, record: &DecisionRecord) -> ::audit::NewEntry {
     let acting = store.acting_as();
-    decision_entry_by(&acting.actor, &acting.origin, store.audit_clock().now(), record)
+    decision_entry_by(
+        &acting.actor,
+        &acting.origin,
+        store.audit_clock().now(),
+        record,
+        crate::audit::decision_digest(record),
+    )
 }
 
-/// The audit entry of a decision recorded by `actor` from `origin` at `at` (see [`decision_entry`]).
+/// The audit entry of a decision recorded by `actor` from `origin` at `at`, its digest `digest` (see
+/// [`decision_entry`]).
 pub(super) fn decision_entry_by(
     actor: &str,
     origin: &str,
     at: domain::Timestamp,
     record: &DecisionRecord,
+    digest: ::audit::Digest,
 ) -> ::audit::NewEntry {
     let mut entry = ::audit::NewEntry::new(
         at,
@@ -70,7 +78,7 @@ pub(super) fn decision_entry_by(
         "decision.record",
         format!("decision:{}", record.decision_id.as_str()),
     );
-    entry.after = Some(crate::audit::decision_digest(record));
+    entry.after = Some(digest);
     entry.detail = format!(r#"{{"outcome":"{}"}}"#, record.outcome.code());
     entry
 }

@@ -15,6 +15,27 @@ use crate::StoreError;
 use crate::decisions::{Recorded, decided_before, decision_id_taken};
 use workflow::DecisionRecord;
 
+/// A decision queued for the writer: the record, who asked for it and from where, and the digest its audit entry
+/// records — made by the caller's thread when it is queued ([`Queued::new`]), so the single writer thread does not
+/// hash every record's ten kilobytes of JSON itself.
+#[derive(Debug, Clone)]
+pub struct Queued {
+    /// The decision.
+    pub record: DecisionRecord,
+    /// Who recorded it, from where.
+    pub acting: Acting,
+    /// `store::audit::decision_digest` of the record.
+    digest: ::audit::Digest,
+}
+
+impl Queued {
+    /// A decision to queue, its digest made now.
+    pub fn new(record: DecisionRecord, acting: Acting) -> Queued {
+        let digest = crate::audit::decision_digest(&record);
+        Queued { record, acting, digest }
+    }
+}
+
 /// What an acknowledged decision survives. The store's own pool (loans, repayments, disbursements: everything
 /// that moves money) always syncs at every commit; this chooses only for the decision writer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -107,21 +128,18 @@ impl DecisionWriter {
         records: &[DecisionRecord],
     ) -> Result<Vec<Result<Recorded, StoreError>>, StoreError> {
         let acting = self.acting.clone();
-        self.record_batch(records.iter().map(|record| (record, &acting)), records.len())
+        self.record_batch(records.iter().map(|r| (r, &acting, crate::audit::decision_digest(r))), records.len())
     }
 
     /// [`DecisionWriter::record_decisions`], each record with who recorded it and from where (the caller that
-    /// queued it), for its audit entry.
-    pub fn record_decisions_as(
-        &mut self,
-        records: &[(DecisionRecord, Acting)],
-    ) -> Result<Vec<Result<Recorded, StoreError>>, StoreError> {
-        self.record_batch(records.iter().map(|(record, acting)| (record, acting)), records.len())
+    /// queued it) and its digest made beforehand, for its audit entry.
+    pub fn record_decisions_as(&mut self, records: &[Queued]) -> Result<Vec<Result<Recorded, StoreError>>, StoreError> {
+        self.record_batch(records.iter().map(|q| (&q.record, &q.acting, q.digest)), records.len())
     }
 
     fn record_batch<'a>(
         &mut self,
-        records: impl Iterator<Item = (&'a DecisionRecord, &'a Acting)>,
+        records: impl Iterator<Item = (&'a DecisionRecord, &'a Acting, ::audit::Digest)>,
         count: usize,
     ) -> Result<Vec<Result<Recorded, StoreError>>, StoreError> {
         if count == 0 {
@@ -144,7 +162,7 @@ impl DecisionWriter {
                                         model_id, decided_at, record_json)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             )?;
-            for (record, acting) in records {
+            for (record, acting, digest) in records {
                 if let Err(refused) = record.check() {
                     results.push(Err(refused.into()));
                     continue;
@@ -200,7 +218,7 @@ impl DecisionWriter {
                     Some(chain) => chain,
                     None => chain.insert(Chain::read_rusqlite(&tx)?),
                 };
-                chain.append_rusqlite(&tx, decision_entry_by(&acting.actor, &acting.origin, at, record))?;
+                chain.append_rusqlite(&tx, decision_entry_by(&acting.actor, &acting.origin, at, record, digest))?;
                 results.push(Ok(Recorded::New));
             }
         }

@@ -89,11 +89,11 @@ async fn every_write_appends_its_entry_under_the_acting_context() {
     store.record_decision(&first).await.expect("again");
     let mut writer = base.decision_writer(store::Durability::PowerLoss).expect("writer");
     let queued = [
-        (
+        store::Queued::new(
             conformance::decision("D2", Outcome::Approve, "2026-12-01T09:00:01+08:00"),
             Acting { actor: "key:AB12".into(), origin: "10.0.0.9".into() },
         ),
-        (
+        store::Queued::new(
             conformance::decision("D3", Outcome::Decline, "2026-12-01T09:00:02+08:00"),
             Acting { actor: "key:CD34".into(), origin: "10.0.0.8".into() },
         ),
