@@ -150,7 +150,6 @@ pub async fn gate(State(gate): State<Gate>, mut request: Request, next: Next) ->
     if gate.access == Access::Public {
         return next.run(request).await;
     }
-    let what = Attempt { method: request.method().as_str().to_owned(), path: bounded(request.uri().path(), 256) };
     let principal = match authenticate(server, request.method(), request.headers()).await {
         Ok(principal) => principal,
         Err(refusal) => {
@@ -159,12 +158,12 @@ pub async fn gate(State(gate): State<Gate>, mut request: Request, next: Next) ->
                 let caller = format!("addr:{}", addr.0);
                 if let Err(wait) = server.buckets.take(&caller, rate, Instant::now()) {
                     if server.buckets.first_refusal_in_a_while(&caller, Instant::now()) {
-                        audit_refusal(server, "anonymous", addr, &what, ErrorCode::RateLimited).await;
+                        audit_refusal(server, "anonymous", addr, &Attempt::of(&request), ErrorCode::RateLimited).await;
                     }
                     return too_many(wait);
                 }
             }
-            audit_refusal(server, "anonymous", addr, &what, refusal.code).await;
+            audit_refusal(server, "anonymous", addr, &Attempt::of(&request), refusal.code).await;
             return refusal.into_response();
         }
     };
@@ -172,7 +171,7 @@ pub async fn gate(State(gate): State<Gate>, mut request: Request, next: Next) ->
         let caller = principal.actor.to_string();
         if let Err(wait) = server.buckets.take(&caller, rate, Instant::now()) {
             if server.buckets.first_refusal_in_a_while(&caller, Instant::now()) {
-                audit_refusal(server, &caller, addr, &what, ErrorCode::RateLimited).await;
+                audit_refusal(server, &caller, addr, &Attempt::of(&request), ErrorCode::RateLimited).await;
             }
             return too_many(wait);
         }
@@ -181,7 +180,7 @@ pub async fn gate(State(gate): State<Gate>, mut request: Request, next: Next) ->
         if !principal.may(permission) {
             let refusal =
                 ApiError::whole(ErrorCode::Forbidden, format!("role {} does not grant {permission}", principal.role));
-            audit_refusal(server, &principal.actor.to_string(), addr, &what, refusal.code).await;
+            audit_refusal(server, &principal.actor.to_string(), addr, &Attempt::of(&request), refusal.code).await;
             return refusal.into_response();
         }
     }
@@ -250,12 +249,20 @@ pub fn session_cookie(headers: &HeaderMap) -> Option<&str> {
         .map(|(_, value)| value)
 }
 
-/// A request as the audit trail names it.
+/// A request as the audit trail names it (made only for a refusal, owning its text so no borrow of the request is
+/// held across the audit write).
 pub struct Attempt {
     /// The method.
     pub method: String,
     /// The path (at most 256 characters).
     pub path: String,
+}
+
+impl Attempt {
+    /// The request's method and path.
+    pub fn of(request: &Request) -> Attempt {
+        Attempt { method: request.method().as_str().to_owned(), path: bounded(request.uri().path(), 256) }
+    }
 }
 
 /// Appends an audit entry for a refused request; a failure to write it is logged, not answered (the refusal stands).
