@@ -10,7 +10,6 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use sha2::{Digest as _, Sha256};
 
 use crate::Digest;
-use crate::digest::{decode_hex, encode_hex};
 
 /// Tag that starts every signed message, so a checkpoint signature can never be taken for a signature of anything
 /// else made with the same key.
@@ -60,7 +59,7 @@ impl AuditKey {
         let malformed = KeyError::Malformed { what: "signing", prefix: SECRET_PREFIX };
         let hex = text.trim().strip_prefix(SECRET_PREFIX).ok_or(malformed.clone())?;
         let mut seed = [0; 32];
-        decode_hex(hex, &mut seed).ok_or(malformed)?;
+        domain::unhex(hex, &mut seed).ok_or(malformed)?;
         let key = AuditKey::from_seed(seed);
         seed.fill(0);
         Ok(key)
@@ -68,7 +67,7 @@ impl AuditKey {
 
     /// The text form for a key file: a prefix naming what it is, then the secret as hex.
     pub fn to_text(&self) -> String {
-        format!("{SECRET_PREFIX}{}", encode_hex(self.signing.as_bytes()))
+        format!("{SECRET_PREFIX}{}", domain::hex(self.signing.as_bytes()))
     }
 
     /// The public key.
@@ -98,20 +97,20 @@ impl PublicKey {
             .strip_prefix(PUBLIC_PREFIX)
             .ok_or(KeyError::Malformed { what: "public", prefix: PUBLIC_PREFIX })?;
         let mut bytes = [0; 32];
-        decode_hex(hex, &mut bytes).ok_or(KeyError::Malformed { what: "public", prefix: PUBLIC_PREFIX })?;
+        domain::unhex(hex, &mut bytes).ok_or(KeyError::Malformed { what: "public", prefix: PUBLIC_PREFIX })?;
         let key = VerifyingKey::from_bytes(&bytes).map_err(|_| KeyError::InvalidPoint)?;
         Ok(PublicKey { key })
     }
 
     /// A short name of the key, written in each checkpoint: the first 8 bytes of the SHA-256 of the key, as hex.
     pub fn key_id(&self) -> String {
-        encode_hex(&Sha256::digest(self.key.as_bytes())[..8])
+        domain::hex(&Sha256::digest(self.key.as_bytes())[..8])
     }
 }
 
 impl fmt::Display for PublicKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{PUBLIC_PREFIX}{}", encode_hex(self.key.as_bytes()))
+        write!(f, "{PUBLIC_PREFIX}{}", domain::hex(self.key.as_bytes()))
     }
 }
 
@@ -151,13 +150,13 @@ pub struct Checkpoint {
 }
 
 fn signature_hex<S: Serializer>(signature: &[u8; 64], serializer: S) -> Result<S::Ok, S::Error> {
-    serializer.serialize_str(&encode_hex(signature))
+    serializer.serialize_str(&domain::hex(signature))
 }
 
 fn signature_from_hex<'de, D: Deserializer<'de>>(deserializer: D) -> Result<[u8; 64], D::Error> {
     let text = String::deserialize(deserializer)?;
     let mut bytes = [0; 64];
-    decode_hex(&text, &mut bytes).ok_or_else(|| serde::de::Error::custom("a signature is 128 hex digits"))?;
+    domain::unhex(&text, &mut bytes).ok_or_else(|| serde::de::Error::custom("a signature is 128 hex digits"))?;
     Ok(bytes)
 }
 

@@ -40,39 +40,14 @@ impl Digest {
     /// Parses 64 hex digits (either case).
     pub fn parse(text: &str) -> Result<Digest, DigestError> {
         let mut bytes = [0; 32];
-        decode_hex(text, &mut bytes).ok_or_else(|| DigestError { text: text.chars().take(80).collect() })?;
+        domain::unhex(text, &mut bytes).ok_or_else(|| DigestError { text: text.chars().take(80).collect() })?;
         Ok(Digest(bytes))
     }
 }
 
-/// Lower-case hex of `bytes`.
-pub(crate) fn encode_hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut text = String::with_capacity(bytes.len() * 2);
-    for byte in bytes {
-        text.push(char::from(DIGITS[usize::from(byte >> 4)]));
-        text.push(char::from(DIGITS[usize::from(byte & 0x0f)]));
-    }
-    text
-}
-
-/// Fills `out` from exactly `2 × out.len()` hex digits; `None` if the text is anything else.
-pub(crate) fn decode_hex(text: &str, out: &mut [u8]) -> Option<()> {
-    let text = text.as_bytes();
-    if text.len() != out.len() * 2 {
-        return None;
-    }
-    for (byte, pair) in out.iter_mut().zip(text.chunks_exact(2)) {
-        let high = char::from(pair[0]).to_digit(16)?;
-        let low = char::from(pair[1]).to_digit(16)?;
-        *byte = u8::try_from(high * 16 + low).ok()?;
-    }
-    Some(())
-}
-
 impl fmt::Display for Digest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&encode_hex(&self.0))
+        f.write_str(&domain::hex(&self.0))
     }
 }
 

@@ -17,7 +17,7 @@ pub mod timestamp;
 
 pub use calendar::{Clock, Date, DateError, DayCount, FixedClock, add_months, days_between, end_of_month, parse_date};
 pub use crop::{Crop, CropCalendar, CropSeason, NoSeason, Region, UnknownCode};
-pub use digest::hex;
+pub use digest::{hex, unhex};
 pub use ids::{
     ApplicationId, BorrowerId, CollateralId, DecisionId, GroupId, HouseholdId, IdError, InstallmentId, LoanId,
     MobileNumber, NationalId, OfficerId, ProductId, RepaymentId, ScheduleId, VillageCode, gb11643_check_char,

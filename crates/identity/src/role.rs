@@ -164,23 +164,11 @@ impl Role {
                     | P::ReadScreening
                     | P::ReadProfiles
             ),
-            Role::BranchManager => matches!(
-                permission,
-                P::SubmitApplication
-                    | P::ReadDecisions
-                    | P::RequestReview
-                    | P::ReviewDecisions
-                    | P::ReadReviewQueue
-                    | P::Disburse
-                    | P::ReadLoans
-                    | P::PostRepayments
-                    | P::ReadPolicies
-                    | P::ReadRosters
-                    | P::RecordScreening
-                    | P::ReadScreening
-                    | P::ReadProfiles
-                    | P::Unmask
-            ),
+            // A loan officer's rights, and the branch's money and its people's data.
+            Role::BranchManager => {
+                Role::LoanOfficer.grants(permission)
+                    || matches!(permission, P::Disburse | P::PostRepayments | P::ReadPolicies | P::Unmask)
+            }
             Role::RiskManager => matches!(
                 permission,
                 P::ReadDecisions

@@ -61,7 +61,7 @@ impl ApiKeyToken {
         if !id.bytes().all(is_lower_hex) {
             return None;
         }
-        let secret: [u8; 32] = unhex(secret)?.try_into().ok()?;
+        let secret = lower_hex_32(secret)?;
         Some((id.to_owned(), secret))
     }
 }
@@ -77,18 +77,14 @@ fn is_lower_hex(b: u8) -> bool {
     matches!(b, b'0'..=b'9' | b'a'..=b'f')
 }
 
-/// Lowercase hex to bytes; `None` for anything else.
-fn unhex(text: &str) -> Option<Vec<u8>> {
-    let bytes = text.as_bytes();
-    if bytes.len() % 2 != 0 {
+/// Exactly 64 lowercase hex digits to 32 bytes; `None` for anything else.
+fn lower_hex_32(text: &str) -> Option<[u8; 32]> {
+    if !text.bytes().all(is_lower_hex) {
         return None;
     }
-    let digit = |b: u8| match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        _ => None,
-    };
-    bytes.chunks(2).map(|pair| Some(digit(pair[0])? << 4 | digit(pair[1])?)).collect()
+    let mut bytes = [0; 32];
+    domain::unhex(text, &mut bytes)?;
+    Some(bytes)
 }
 
 /// The SHA-256 of a secret, lowercase hex: what the store keeps of a key's secret or a session token.
@@ -114,7 +110,7 @@ impl SessionToken {
 
     /// Reads a presented token: exactly 64 lowercase hex digits.
     pub fn parse(text: &str) -> Option<SessionToken> {
-        let bytes: [u8; 32] = unhex(text)?.try_into().ok()?;
+        let bytes = lower_hex_32(text)?;
         Some(SessionToken(bytes))
     }
 

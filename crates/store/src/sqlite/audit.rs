@@ -235,22 +235,6 @@ pub(crate) async fn append_in(
     Ok(chained)
 }
 
-/// Appends `entries` inside the decision writer's open transaction; see [`append_in`].
-#[allow(dead_code, reason = "the rusqlite counterpart of append_in, for a rusqlite write path's several entries")]
-pub(crate) fn append_in_rusqlite(
-    tx: &rusqlite::Transaction<'_>,
-    entries: &[NewEntry],
-) -> Result<Vec<Entry>, StoreError> {
-    for entry in entries {
-        entry.check()?;
-    }
-    if entries.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut chain = Chain::read_rusqlite(tx)?;
-    entries.iter().map(|entry| chain.append_rusqlite(tx, entry.clone())).collect()
-}
-
 fn optional_digest(text: Option<String>, seq: i64, column: &str) -> Result<Option<Digest>, StoreError> {
     text.map(|t| digest(&t, seq, column)).transpose()
 }
