@@ -3,6 +3,9 @@
 //! ([`Keyring::blind_index`]), exported under pseudonyms ([`Keyring::pseudonym`]) and shown masked ([`mask()`],
 //! [`Secret`]), as PIPL art. 51 and JR/T 0171-2020 (C2 data encrypted at rest, masked on display) require.
 //!
+//! Which of a borrower's sources a decision may read, by the borrower's consent per source and purpose, is
+//! [`consent`]'s.
+//!
 //! Keys come from a key file or an environment variable's value ([`Keyring`]); nonces from an injected
 //! [`NonceSource`] ([`OsNonces`] in production). Nothing here reads the clock or the environment; [`Keyring::load`]
 //! reads the key file and [`OsNonces`] the operating system's random number generator.
@@ -21,6 +24,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub mod consent;
 pub mod field;
 pub mod index;
 pub mod keys;
