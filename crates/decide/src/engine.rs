@@ -10,6 +10,7 @@ use chrono::Datelike;
 use domain::lpr::{LprTable, LprTenor};
 use domain::{Crop, CropCalendar, Date, Money, Rate, Region};
 use features::input::{Application, BorrowerRecords, FarmCrop};
+use privacy::consent::{DataSource, Sources};
 use features::{Feature, FeatureRow, Snapshot, Social};
 use lending::{InterestFrequency, LoanTerms, ProductKind, TermsError, TermsParts};
 use policy::{CompiledPolicy, Input, Value};
@@ -546,7 +547,16 @@ impl Engine {
             decision: None,
             loan_id: None,
         };
-        let features = features::for_application(snapshot, social, applicant.records, &application).map_err(|e| {
+        // A source without the applicant's consent is not read: its records are gone before any feature is computed,
+        // so its features are missing, as for a thin file.
+        let cleared;
+        let records = if request.withheld.is_empty() {
+            applicant.records
+        } else {
+            cleared = withhold(applicant.records, request.withheld);
+            &cleared
+        };
+        let features = features::for_application(snapshot, social, records, &application).map_err(|e| {
             DecideError::field(ErrorCode::OutOfRange, "applied_on", format!("no market snapshot for the date: {e}"))
         })?;
         let scored = self.scorer.score(&features);
@@ -702,6 +712,20 @@ impl Engine {
             policy_version: policy.version.clone(),
         })
     }
+}
+
+/// A household's records without those of the withheld sources (`privacy::consent::CLASSIFICATION` names the
+/// records each source covers).
+pub fn withhold(records: &BorrowerRecords, withheld: Sources) -> BorrowerRecords {
+    let mut kept = records.clone();
+    for source in withheld.iter() {
+        match source {
+            DataSource::BureauReports => kept.bureau_reports.clear(),
+            DataSource::Transactions => kept.transactions.clear(),
+            DataSource::InsuranceClaims => kept.insurance_claims.clear(),
+        }
+    }
+    kept
 }
 
 /// What is known of an applicant before a policy runs.

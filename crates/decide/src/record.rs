@@ -60,6 +60,9 @@ struct Record<'a> {
     decision_id: &'a DecisionId,
     decided_at: &'a Timestamp,
     request: Value,
+    /// The sources not read for want of consent; absent when every source was read, so earlier records are unchanged.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    withheld_sources: Vec<&'static str>,
     outcome: &'static str,
     segment: &'a Option<String>,
     tier: &'a Option<String>,
@@ -81,6 +84,7 @@ fn record<'a>(request: &ApplicationRequest, decided: &'a Decided, model_id: &str
         decision_id: meta.decision_id,
         decided_at: meta.decided_at,
         request: request.to_json(),
+        withheld_sources: request.withheld.codes(),
         outcome: decided.outcome.code(),
         segment: &decided.segment,
         tier: &decided.tier,

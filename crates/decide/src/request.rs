@@ -6,6 +6,7 @@
 
 use chrono::Datelike;
 use domain::{Date, Money};
+use privacy::consent::Sources;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
@@ -60,13 +61,16 @@ pub struct ApplicationRequest {
     pub land_right_appraised: Option<Money>,
     /// Applying through a whole-village credit programme (整村授信).
     pub whole_village_programme: bool,
+    /// The sources the decision must not read, for want of the applicant's consent to them for credit assessment
+    /// on the application date: from the screening register, set by the caller ([`ApplicationRequest::screened`]).
+    pub withheld: Sources,
 }
 
 /// What the lender's own records say and an applicant must not assert: refused in an application.
 pub const SCREENING_FIELDS: &[&str] = &["consent", "blacklisted", "fraud_suspected"];
 
 /// The screening of an applicant on the application date, from the lender's register.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Screening {
     /// A consent to the credit check is on file and not withdrawn.
     pub consent: bool,
@@ -74,6 +78,16 @@ pub struct Screening {
     pub blacklisted: bool,
     /// A fraud case is open.
     pub fraud_suspected: bool,
+    /// The sources needing a separate consent (`privacy::consent::CLASSIFICATION`) with none in force for credit
+    /// assessment: the decision does not read them.
+    pub withheld: Sources,
+}
+
+impl Default for Screening {
+    /// Nothing on file: no consent of any kind, so every separately consented source is withheld.
+    fn default() -> Screening {
+        Screening { consent: false, blacklisted: false, fraud_suspected: false, withheld: Sources::ALL }
+    }
 }
 
 const FIELDS: &[&str] = &[
@@ -165,12 +179,15 @@ impl ApplicationRequest {
             poverty_registered: r.flag("poverty_registered")?.unwrap_or(false),
             land_right_appraised: r.amount("land_right_appraised_yuan")?,
             whole_village_programme: r.flag("whole_village_programme")?.unwrap_or(false),
+            // Nor any source's consent: an unscreened request reads none of them.
+            withheld: Sources::ALL,
         })
     }
 
     /// A past application as a request, to replay it through a policy (`policy simulate`, benchmarks): the
     /// programme from its product and purpose, its amount, the term of the loan booked from it (12 months when none
-    /// was), consent given, no list hit, request id `replay-<application id>`.
+    /// was), consent given (to the credit check and to every source), no list hit, request id
+    /// `replay-<application id>`.
     pub fn replay(application: &features::input::Application, loans: &[features::input::Loan]) -> ApplicationRequest {
         let term_months =
             application.loan_id.as_ref().and_then(|id| loans.iter().find(|l| &l.loan_id == id)).map_or(12, |loan| {
@@ -195,6 +212,7 @@ impl ApplicationRequest {
             poverty_registered: false,
             land_right_appraised: None,
             whole_village_programme: false,
+            withheld: Sources::NONE,
         }
     }
 
@@ -203,6 +221,7 @@ impl ApplicationRequest {
         self.consent = screening.consent;
         self.blacklisted = screening.blacklisted;
         self.fraud_suspected = screening.fraud_suspected;
+        self.withheld = screening.withheld;
         self
     }
 
@@ -507,7 +526,7 @@ mod tests {
         let mut full = valid();
         full["land_right_appraised_yuan"] = serde_json::json!(12000.5);
         full["poverty_registered"] = Value::Bool(true);
-        let screening = Screening { consent: true, blacklisted: false, fraud_suspected: true };
+        let screening = Screening { consent: true, blacklisted: false, fraud_suspected: true, withheld: Sources::NONE };
         for value in [valid(), full] {
             let request = ApplicationRequest::from_value(&value).expect("valid").screened(screening);
             let again = ApplicationRequest::from_json(request.applicant_json().to_string().as_bytes())

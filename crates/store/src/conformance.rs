@@ -531,6 +531,20 @@ fn screening(household: &str, kind: crate::ScreeningKind, on: &str, source: &str
         recorded_by: "risk.li".to_owned(),
         recorded_at: "2026-12-01T09:00:00+08:00".to_owned(),
         note: String::new(),
+        scope: None,
+    }
+}
+
+/// A consent entry scoped to a data source and purpose.
+fn scoped(
+    kind: crate::ScreeningKind,
+    on: &str,
+    data_source: privacy::consent::DataSource,
+    purpose: privacy::consent::Purpose,
+) -> crate::ScreeningEntry {
+    crate::ScreeningEntry {
+        scope: Some(crate::ConsentScope { data_source, purpose }),
+        ..screening("H1", kind, on, "branch-01")
     }
 }
 
@@ -543,6 +557,40 @@ where
 {
     screening_entries_round_trip_in_day_order(fresh().await).await;
     screening_entries_are_recorded_once(fresh().await).await;
+    scoped_consents_round_trip_and_their_scope_is_part_of_the_key(fresh().await).await;
+    a_scope_on_an_entry_that_is_not_a_consent_is_refused(fresh().await).await;
+}
+
+/// A consent's scope (data source and purpose) comes back as recorded; the same form's consents to two sources the
+/// same day, or to one source for two purposes, are separate entries; the same scoped entry again is skipped.
+pub async fn scoped_consents_round_trip_and_their_scope_is_part_of_the_key<S: crate::ScreeningRegister>(store: S) {
+    use crate::ScreeningKind as K;
+    use privacy::consent::{DataSource as D, Purpose as P};
+    let general = screening("H1", K::Consent, "2026-01-10", "branch-01");
+    let bureau = scoped(K::Consent, "2026-01-10", D::BureauReports, P::CreditAssessment);
+    let claims = scoped(K::Consent, "2026-01-10", D::InsuranceClaims, P::CreditAssessment);
+    let models = scoped(K::Consent, "2026-01-10", D::BureauReports, P::ModelDevelopment);
+    let withdrawn = scoped(K::ConsentWithdrawn, "2026-04-01", D::BureauReports, P::CreditAssessment);
+    let all = [withdrawn.clone(), models.clone(), claims.clone(), bureau.clone(), general.clone()];
+    assert_eq!(store.record_screening(&all).await.expect("record"), 5);
+    assert_eq!(store.record_screening(&all).await.expect("again"), 0, "each scoped entry is recorded once");
+    let read = store.screening_of("H1").await.expect("read");
+    assert_eq!(read.len(), 5);
+    for entry in &all {
+        assert!(read.contains(entry), "{entry:?} comes back as recorded");
+    }
+    assert_eq!(read.last(), Some(&withdrawn), "oldest effective day first");
+    assert_eq!(read.iter().filter(|e| e.scope.is_none()).count(), 1, "the general consent stays unscoped");
+}
+
+/// A list hit or fraud case carries no scope: the whole call is refused and nothing of it is recorded.
+pub async fn a_scope_on_an_entry_that_is_not_a_consent_is_refused<S: crate::ScreeningRegister>(store: S) {
+    use crate::ScreeningKind as K;
+    use privacy::consent::{DataSource as D, Purpose as P};
+    let fine = screening("H1", K::Consent, "2026-01-10", "branch-01");
+    let listed = scoped(K::Blacklisted, "2026-01-10", D::Transactions, P::CreditAssessment);
+    assert!(store.record_screening(&[fine, listed]).await.is_err(), "a scoped list hit is refused");
+    assert!(store.screening_of("H1").await.expect("read").is_empty(), "nothing of the call is recorded");
 }
 
 /// Entries come back per household, oldest effective day first, exactly as recorded.

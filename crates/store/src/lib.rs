@@ -44,7 +44,7 @@ pub use integrate::register::{
     Cell, CellType, LoadCounts, LoadInfo, NewRecord, QuarantineRecord, RecordColumn, RecordLoad, RecordStore,
     RecordTable, RecordVersion, RegisterError,
 };
-pub use screening::{ScreeningEntry, ScreeningKind, ScreeningRegister};
+pub use screening::{ConsentScope, ScreeningEntry, ScreeningKind, ScreeningRegister};
 // `Filter` and `Versions` are `integrate::register`'s; `sqlite` re-exports them for its own callers.
 pub use sqlite::{
     Acting, Checkpointer, DecisionWriter, Durability, Filter, LoadWriter, Queued, QuickReader, ROWS_PER_STATEMENT,

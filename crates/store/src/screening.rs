@@ -2,12 +2,16 @@
 //! day it took effect and the source that asserted it (a dishonest-debtor list, the fraud team, the branch that took
 //! the signed consent). What the entries mean on a date — the latest entry of each pair decides — is the service
 //! layer's (`app::screening`); a backend stores rows.
+//!
+//! A consent entry may carry a [`ConsentScope`]: the data source it covers and the purpose it is given for
+//! (`privacy::consent`). Without one it is the general credit-check consent.
 
 use std::fmt;
 use std::future::Future;
 use std::str::FromStr;
 
 use domain::Date;
+use privacy::consent::{DataSource, Purpose};
 use serde::{Deserialize, Serialize};
 
 use crate::StoreError;
@@ -88,12 +92,67 @@ pub struct ScreeningEntry {
     pub recorded_at: String,
     /// Free text.
     pub note: String,
+    /// The source and purpose a consent entry covers; `None`: the general credit-check consent, or not a consent.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<ConsentScope>,
+}
+
+/// What a scoped consent entry covers: one data source, for one purpose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ConsentScope {
+    /// The source.
+    #[serde(with = "codes::data_source")]
+    pub data_source: DataSource,
+    /// The purpose.
+    #[serde(with = "codes::purpose")]
+    pub purpose: Purpose,
+}
+
+impl ConsentScope {
+    /// The scope of a stored row's two columns (both empty: none); an error says which value is wrong.
+    pub fn from_columns(data_source: &str, purpose: &str) -> Result<Option<ConsentScope>, String> {
+        match (data_source, purpose) {
+            ("", "") => Ok(None),
+            ("", _) | (_, "") => Err(format!("a scope needs both a data source and a purpose: '{data_source}', '{purpose}'")),
+            (d, p) => Ok(Some(ConsentScope {
+                data_source: d.parse().map_err(|e: privacy::consent::UnknownCode| e.to_string())?,
+                purpose: p.parse().map_err(|e: privacy::consent::UnknownCode| e.to_string())?,
+            })),
+        }
+    }
+
+    /// The stored columns of an optional scope (empty when none).
+    pub fn columns(scope: Option<ConsentScope>) -> (&'static str, &'static str) {
+        scope.map_or(("", ""), |s| (s.data_source.code(), s.purpose.code()))
+    }
+}
+
+/// Serde by code for the consent vocabulary, which has no serde of its own (`privacy` is pure).
+mod codes {
+    macro_rules! by_code {
+        ($name:ident, $ty:ty) => {
+            pub mod $name {
+                use serde::{Deserialize, Deserializer, Serializer};
+
+                pub fn serialize<S: Serializer>(value: &$ty, serializer: S) -> Result<S::Ok, S::Error> {
+                    serializer.serialize_str(value.code())
+                }
+
+                pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<$ty, D::Error> {
+                    let text = String::deserialize(deserializer)?;
+                    text.parse().map_err(serde::de::Error::custom)
+                }
+            }
+        };
+    }
+    by_code!(data_source, privacy::consent::DataSource);
+    by_code!(purpose, privacy::consent::Purpose);
 }
 
 /// The screening register.
 pub trait ScreeningRegister {
-    /// Records entries in one transaction; an entry already recorded (same household, kind, day and source) is
-    /// skipped. Returns how many were new.
+    /// Records entries in one transaction; an entry already recorded (same household, kind, day, source and scope)
+    /// is skipped; a scope on an entry that is not a consent is refused. Returns how many were new.
     fn record_screening(&self, entries: &[ScreeningEntry]) -> impl Future<Output = Result<usize, StoreError>> + Send;
 
     /// A household's entries, oldest effective day first.

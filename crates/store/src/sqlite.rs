@@ -49,6 +49,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (9, "screening", include_str!("../migrations/sqlite/0009_screening.sql")),
     (10, "audit", include_str!("../migrations/sqlite/0010_audit.sql")),
     (11, "identity", include_str!("../migrations/sqlite/0011_identity.sql")),
+    (12, "consent scope", include_str!("../migrations/sqlite/0012_consent_scope.sql")),
 ];
 
 /// The SQLite store.

@@ -57,7 +57,7 @@ impl QuickReader {
     pub fn screening_of(&self, household_id: &str) -> Result<Vec<ScreeningEntry>, StoreError> {
         self.with_connection(|connection| {
             let mut statement = connection.prepare_cached(&format!(
-                "SELECT {ENTRY_COLUMNS} FROM screening_entries WHERE household_id = ?1 ORDER BY effective_on, kind, source"
+                "SELECT {ENTRY_COLUMNS} FROM screening_entries WHERE household_id = ?1 ORDER BY effective_on, kind, source, data_source, purpose"
             ))?;
             let rows = statement.query_map([household_id], entry_columns)?;
             rows.map(|row| entry_of(row?)).collect()
@@ -69,7 +69,7 @@ impl QuickReader {
     pub fn all_screening(&self) -> Result<Vec<ScreeningEntry>, StoreError> {
         self.with_connection(|connection| {
             let mut statement = connection.prepare_cached(&format!(
-                "SELECT {ENTRY_COLUMNS} FROM screening_entries ORDER BY household_id, effective_on, kind, source"
+                "SELECT {ENTRY_COLUMNS} FROM screening_entries ORDER BY household_id, effective_on, kind, source, data_source, purpose"
             ))?;
             let rows = statement.query_map([], entry_columns)?;
             rows.map(|row| entry_of(row?)).collect()
@@ -87,16 +87,27 @@ impl QuickReader {
 }
 
 /// The columns of an entry, in the order [`entry_columns`] reads them.
-const ENTRY_COLUMNS: &str = "household_id, kind, effective_on, source, recorded_by, recorded_at, note";
+const ENTRY_COLUMNS: &str =
+    "household_id, kind, effective_on, source, recorded_by, recorded_at, note, data_source, purpose";
 
-type EntryColumns = (String, String, String, String, String, String, String);
+type EntryColumns = (String, String, String, String, String, String, String, String, String);
 
 fn entry_columns(row: &rusqlite::Row<'_>) -> rusqlite::Result<EntryColumns> {
-    Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?, row.get(5)?, row.get(6)?))
+    Ok((
+        row.get(0)?,
+        row.get(1)?,
+        row.get(2)?,
+        row.get(3)?,
+        row.get(4)?,
+        row.get(5)?,
+        row.get(6)?,
+        row.get(7)?,
+        row.get(8)?,
+    ))
 }
 
 fn entry_of(columns: EntryColumns) -> Result<ScreeningEntry, StoreError> {
-    let (household_id, kind, effective_on, source, recorded_by, recorded_at, note) = columns;
+    let (household_id, kind, effective_on, source, recorded_by, recorded_at, note, data_source, purpose) = columns;
     Ok(ScreeningEntry {
         household_id,
         kind: kind.parse().map_err(super::corrupt)?,
@@ -105,5 +116,6 @@ fn entry_of(columns: EntryColumns) -> Result<ScreeningEntry, StoreError> {
         recorded_by,
         recorded_at,
         note,
+        scope: crate::ConsentScope::from_columns(&data_source, &purpose).map_err(super::corrupt)?,
     })
 }

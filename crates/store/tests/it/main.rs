@@ -61,6 +61,7 @@ async fn screening_entries_are_append_only() {
         recorded_by: "risk.li".into(),
         recorded_at: "2026-01-01T09:00:00+08:00".into(),
         note: String::new(),
+        scope: None,
     };
     store::ScreeningRegister::record_screening(&store, &[entry]).await.expect("record");
     assert!(store.execute_raw("UPDATE screening_entries SET kind = 'consent_withdrawn'").await.is_err());
@@ -254,7 +255,7 @@ async fn migrations_apply_on_a_database_from_before_the_model_registry() {
     let db = connect().await.expect("database");
     let versions: Vec<i64> =
         sqlx::query_scalar("SELECT version FROM _sqlx_migrations ORDER BY version").fetch_all(&db).await.expect("read");
-    assert_eq!(versions, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11], "each migration applied once, in order");
+    assert_eq!(versions, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12], "each migration applied once, in order");
     db.close().await;
 }
 
@@ -271,20 +272,28 @@ async fn the_quick_reader_reads_the_screening_register_as_the_pool_does() {
         recorded_by: "risk.li".into(),
         recorded_at: "2026-01-01T09:00:00+08:00".into(),
         note: "signed".into(),
+        scope: None,
+    };
+    let scope = store::ConsentScope {
+        data_source: privacy::consent::DataSource::Transactions,
+        purpose: privacy::consent::Purpose::CreditAssessment,
     };
     let entries = [
         entry(store::ScreeningKind::ConsentWithdrawn, "2026-03-01"),
         entry(store::ScreeningKind::Consent, "2026-01-01"),
+        store::ScreeningEntry { scope: Some(scope), ..entry(store::ScreeningKind::Consent, "2026-01-01") },
     ];
     store::ScreeningRegister::record_screening(&store, &entries).await.expect("record");
     let pooled = store::ScreeningRegister::screening_of(&store, "H1").await.expect("pool");
     assert_eq!(reader.screening_of("H1").expect("quick"), pooled);
-    assert_eq!(pooled.len(), 2);
+    assert_eq!(reader.all_screening().expect("quick"), pooled);
+    assert_eq!(pooled.len(), 3);
+    assert_eq!(pooled.iter().filter(|e| e.scope == Some(scope)).count(), 1, "the scope is read back");
     // A write after the reader's connection was opened is seen by its next read.
     store::ScreeningRegister::record_screening(&store, &[entry(store::ScreeningKind::Blacklisted, "2026-04-01")])
         .await
         .expect("record");
-    assert_eq!(reader.screening_of("H1").expect("quick").len(), 3);
+    assert_eq!(reader.screening_of("H1").expect("quick").len(), 4);
 }
 
 /// The data directory the store makes is its owner's alone (700), and so are the database and its log (600), the
@@ -308,4 +317,44 @@ async fn the_database_and_its_directory_are_readable_by_their_owner_only() {
     let store = SqliteStore::open(&data).await.expect("open again");
     assert_eq!(mode(&database), 0o600, "narrowed on opening");
     store.close().await;
+}
+
+/// Migration 0012 rebuilds the screening table to put the consent scope in its key: entries recorded before it stay,
+/// unscoped (general credit-check consents), with their row ids, which the server's copy counts by.
+#[tokio::test]
+async fn screening_entries_from_before_consent_scopes_survive_migration_0012_unscoped() {
+    use sqlx::SqlSafeStr;
+    use sqlx::migrate::{Migration, MigrationType, Migrator};
+    use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let options =
+        SqliteConnectOptions::new().filename(dir.path().join(SqliteStore::FILE_NAME)).create_if_missing(true);
+    let old = SqlitePoolOptions::new().max_connections(1).connect_with(options).await.expect("old database");
+    let sql = include_str!("../../migrations/sqlite/0009_screening.sql");
+    let screening = Migration::new(9, "screening".into(), MigrationType::Simple, sql.into_sql_str(), false);
+    Migrator::with_migrations(vec![screening]).run(&old).await.expect("migration 0009");
+    sqlx::query(
+        "INSERT INTO screening_entries (rowid, household_id, kind, effective_on, source, recorded_by, recorded_at, note)
+         VALUES (41, 'H1', 'consent', '2020-01-01', 'branch-forms', 'clerk', '2020-01-01T09:00:00+08:00', 'signed')",
+    )
+    .execute(&old)
+    .await
+    .expect("old entry");
+    old.close().await;
+
+    let store = SqliteStore::open(dir.path()).await.expect("open applies the rest");
+    let entries = store::ScreeningRegister::screening_of(&store, "H1").await.expect("read");
+    assert_eq!(entries.len(), 1, "the old entry is kept");
+    assert_eq!((entries[0].kind, entries[0].scope, entries[0].note.as_str()), (store::ScreeningKind::Consent, None, "signed"));
+    assert_eq!(store.quick_reader().screening_version().expect("version"), 41, "its row id is kept");
+    assert!(store.execute_raw("DELETE FROM screening_entries").await.is_err(), "still append-only");
+    let scoped = store::ScreeningEntry {
+        scope: Some(store::ConsentScope {
+            data_source: privacy::consent::DataSource::BureauReports,
+            purpose: privacy::consent::Purpose::CreditAssessment,
+        }),
+        ..entries[0].clone()
+    };
+    assert_eq!(store::ScreeningRegister::record_screening(&store, &[scoped]).await.expect("scoped"), 1);
 }
