@@ -15,6 +15,7 @@ use features::input::{
     BorrowerRecords, BureauReport, Commodity, Context, FarmCrop, Grade, Household, Loan, Month, PriceRow, Rating,
     Repayment, Village,
 };
+use privacy::consent::{DataSource, Sources};
 use rust_decimal::Decimal;
 use workflow::Outcome;
 
@@ -156,7 +157,8 @@ fn request(household: &str, change: impl FnOnce(&mut serde_json::Value, &mut Scr
         "household_id": household, "applied_on": "2025-09-20", "product": "crop", "purpose": "crop-inputs",
         "purpose_text": "购买冬小麦种子和化肥", "amount_yuan": "30000", "term_months": 10
     });
-    let mut screening = Screening { consent: true, blacklisted: false, fraud_suspected: false };
+    let mut screening =
+        Screening { consent: true, blacklisted: false, fraud_suspected: false, withheld: Sources::NONE };
     change(&mut json, &mut screening);
     ApplicationRequest::from_value(&json).expect("valid request").screened(screening)
 }
@@ -418,4 +420,81 @@ fn a_policy_that_names_a_product_the_lending_core_does_not_offer_cannot_decide()
     let record: serde_json::Value = serde_json::from_str(outcome.record.record_json.as_str()).expect("json");
     let shadows = record["shadow"].as_array().map(|s| s.iter().map(|s| s["policy_version"].clone()).collect());
     assert_eq!(shadows, Some(vec![serde_json::json!("shadow")]));
+}
+
+/// A feature of a source that was not read: missing, or a count of its records that counts none (the engine counts
+/// the pulls of a household with no report as zero, as for a household never reported on).
+fn unread(value: &serde_json::Value) -> bool {
+    value.is_null() || value == "0"
+}
+
+#[test]
+fn a_source_without_consent_is_not_read_and_the_record_says_so() {
+    let decider = decider(Lineup::single(default_policy("p")));
+    let record = |withheld: Sources| {
+        let request = request("H0000001", |_, s| s.withheld = withheld);
+        let outcome = decider.decide(&request, &at()).expect("decided");
+        serde_json::from_str::<serde_json::Value>(outcome.record.record_json.as_str()).expect("json")
+    };
+    let read = record(Sources::NONE);
+    assert!(read.get("withheld_sources").is_none(), "every source read: the record is as before");
+    assert_eq!(read["features"]["bureau_has_record"], "1", "the bureau report is read");
+    let bureau: Sources = [DataSource::BureauReports].into_iter().collect();
+    let withheld = record(bureau);
+    assert_eq!(withheld["withheld_sources"], serde_json::json!(["bureau_reports"]));
+    for def in features::CATALOGUE.iter().filter(|d| d.sources == [features::catalogue::Source::BureauReports]) {
+        assert!(unread(&withheld["features"][def.name]), "{} is not read without the bureau consent", def.name);
+    }
+    assert!(withheld["features"]["bureau_has_record"].is_null());
+    assert_eq!(withheld["features"]["rating_score_points"], "92", "the lender's own records are still read");
+    assert_eq!(withheld["request"], read["request"], "the request is the same; only what was read differs");
+}
+
+#[test]
+fn withholding_every_source_leaves_every_feature_of_those_sources_missing() {
+    let separate: Vec<&str> = privacy::consent::CLASSIFICATION
+        .iter()
+        .filter(|c| matches!(c.needs, privacy::consent::Needs::SeparateConsent(_)))
+        .map(|c| c.source)
+        .collect();
+    let decider = decider(Lineup::single(default_policy("p")));
+    let request = request("H0000001", |_, s| s.withheld = Sources::ALL);
+    let outcome = decider.decide(&request, &at()).expect("decided");
+    let record: serde_json::Value = serde_json::from_str(outcome.record.record_json.as_str()).expect("json");
+    assert_eq!(record["withheld_sources"], serde_json::json!(separate));
+    let only_withheld = features::CATALOGUE
+        .iter()
+        .filter(|d| !d.sources.is_empty() && d.sources.iter().all(|s| separate.contains(&s.name())));
+    let mut checked = 0;
+    for def in only_withheld {
+        assert!(unread(&record["features"][def.name]), "{} reads only withheld sources", def.name);
+        checked += 1;
+    }
+    assert!(checked >= 7, "the bureau's features at least: {checked}");
+}
+
+#[test]
+fn the_classification_names_every_per_borrower_source_the_features_read() {
+    use features::catalogue::Source;
+    // The sources `BorrowerRecords` holds: each must be classified, so none is read without a rule.
+    let per_borrower = [
+        Source::Households,
+        Source::Ratings,
+        Source::BureauReports,
+        Source::Applications,
+        Source::Loans,
+        Source::Repayments,
+        Source::Transactions,
+        Source::InsuranceClaims,
+    ];
+    let classified: Vec<&str> = privacy::consent::CLASSIFICATION.iter().map(|c| c.source).collect();
+    for source in per_borrower {
+        assert!(classified.contains(&source.name()), "{} is classified", source.name());
+    }
+    assert_eq!(classified.len(), per_borrower.len(), "and nothing else");
+    // Clearing a withheld source empties exactly its records.
+    let records = good_borrower("H0000001");
+    let cleared = decide::engine::withhold(&records, Sources::ALL);
+    assert!(cleared.bureau_reports.is_empty() && cleared.transactions.is_empty() && cleared.insurance_claims.is_empty());
+    assert_eq!((cleared.loans, cleared.ratings, cleared.repayments), (records.loans, records.ratings, records.repayments));
 }
