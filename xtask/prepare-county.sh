@@ -1,7 +1,7 @@
 #!/bin/sh
 # Sourced by xtask/bench-serve.sh and xtask/schemathesis.sh: `prepare_county BIN DATA WORK ROOT` makes a data
-# directory DATA a server can decide on — the tiny simulated county (seed 1) ingested with a key file, a signed
-# consent on file for each household in the screening register (consent is the lender's record, never the
+# directory DATA a server can decide on — the tiny simulated county (seed 1) ingested with a key file, signed
+# consents (to the credit check and to each data source) on file for each household in the screening register (consent is the lender's record, never the
 # applicant's claim), the shipped decision model registered and promoted, the default policy submitted, approved
 # and activated by a second person; the first administrator (password in WORK/password) and API keys for the
 # callers the scripts act as: WORK/key-system (a core banking system: applications, decisions, disbursements,
@@ -15,10 +15,15 @@ prepare_county() {
     a keys generate --out "$work/keys" >/dev/null
     a ingest --all "$work/county" --key-file "$work/keys" --as-of 2026-11-28 --quiet >/dev/null
     {
-        echo "household_id,kind,effective_on,source,note"
-        for h in $(seq 1 400); do printf 'H%07d,consent,2020-01-01,branch-forms,\n' "$h"; done
+        echo "household_id,kind,effective_on,source,note,data_source,purpose"
+        for h in $(seq 1 400); do
+            printf 'H%07d,consent,2020-01-01,branch-forms,,,\n' "$h"
+            for source in bureau_reports transactions insurance_claims; do
+                printf 'H%07d,consent,2020-01-01,branch-forms,,%s,credit_assessment\n' "$h" "$source"
+            done
+        done
     } >"$work/consents.csv"
-    a screening load "$work/consents.csv" --by branch.clerk >/dev/null
+    a screening load "$work/consents.csv" >/dev/null
     a model register --model "$root/models/decision-scorecard.json" >/dev/null
     model=$(a model list --format json | sed -n 's/.*"id": *"\([0-9a-f]\{64\}\)".*/\1/p' | head -1)
     a model promote --id "$model" --to champion --reason prepared --by risk.li >/dev/null

@@ -4,7 +4,9 @@
 //! realised bad rate where the outcome is known, and the approved volume, overall, by segment and by tier.
 //!
 //! Each application is assessed once (features as of its date, the model's PD) and both policies run over the same
-//! assessment, so the comparison isolates the policy. Nothing is written to the store. [`simulate`] serves the
+//! assessment, so the comparison isolates the policy. Each replay reads only the sources its household had
+//! consented to for credit assessment on the application date, as the register had it then: a source a decision
+//! could not have read that day is not read in its replay either. Nothing is written to the store. [`simulate`] serves the
 //! command line and the server alike.
 
 use std::collections::BTreeMap;
@@ -219,13 +221,15 @@ pub fn candidate(label: &str, jdm_json: &str) -> Result<VersionedPolicy, Error> 
     VersionedPolicy::new(label.to_owned(), Arc::new(compiled)).map_err(|e| failed(&e))
 }
 
-/// Replays every stored application with a date in `[from, to]` through the champion and `candidate`.
+/// Replays every stored application with a date in `[from, to]` through the champion and `candidate`, neither
+/// reading the sources `withheld` gives for the household on the application date.
 pub fn simulate(
     decider: &Decider,
     candidate: &VersionedPolicy,
     candidate_label: &str,
     from: Date,
     to: Date,
+    withheld: crate::screening::WithheldOn<'_>,
 ) -> Result<Simulation, Error> {
     if from > to {
         return Err(Error::input("from", format!("{from} is after --to {to}")));
@@ -242,7 +246,8 @@ pub fn simulate(
     // An application that cannot be assessed is skipped (counted by reason code); a policy that decides terms the
     // lending core cannot take stops the replay: the candidate is refused, a champion has a defect.
     let replay_one = |(records, application): (&BorrowerRecords, &Application)| -> Result<Replay, Error> {
-        let request = ApplicationRequest::replay(application, &records.loans);
+        let mut request = ApplicationRequest::replay(application, &records.loans);
+        request.withheld = withheld(&request.household_id, request.applied_on);
         let Some(applicant) = world.applicant(&request.household_id) else {
             return Ok(Replay::Skipped("unknown_applicant".to_owned()));
         };

@@ -9,6 +9,7 @@
 
 use decide::{ApplicationRequest, Decider};
 use domain::{Date, Money, add_months};
+use privacy::consent::Sources;
 use features::input::{BorrowerRecords, Loan, Repayment, StatedPurpose};
 use lending::{NON_PERFORMING_DPD, ProductKind, VillageFacts, crossing_date, dpd_on, is_non_performing};
 use rust_decimal::Decimal;
@@ -129,8 +130,9 @@ fn programme(records: &BorrowerRecords) -> (&'static str, StatedPurpose) {
     }
 }
 
-/// The pre-credit application of a household.
-pub fn pre_credit_request(village: &str, on: Date, records: &BorrowerRecords) -> ApplicationRequest {
+/// The pre-credit application of a household, reading none of `withheld` (the sources it has not consented to for
+/// credit assessment on `on`).
+pub fn pre_credit_request(village: &str, on: Date, records: &BorrowerRecords, withheld: Sources) -> ApplicationRequest {
     let (product, purpose) = programme(records);
     let household = &records.household.household_id;
     ApplicationRequest {
@@ -149,11 +151,20 @@ pub fn pre_credit_request(village: &str, on: Date, records: &BorrowerRecords) ->
         poverty_registered: false,
         land_right_appraised: None,
         whole_village_programme: true,
+        withheld,
     }
 }
 
 /// Pre-credits every household of `village` through the champion policy and rates the village, as of `on`.
-pub fn credit_roster(decider: &Decider, village: &str, on: Date) -> Result<Roster, Error> {
+/// Pre-credit is a credit assessment of each household: `withheld` gives, per household id, the sources it has not
+/// consented to for credit assessment on `on` ([`crate::screening::Register::withheld`]), which its assessment does
+/// not read.
+pub fn credit_roster(
+    decider: &Decider,
+    village: &str,
+    on: Date,
+    withheld: crate::screening::WithheldOn<'_>,
+) -> Result<Roster, Error> {
     let world = &decider.world;
     let known = world.context().villages.iter().any(|v| v.village_code == village);
     let households: Vec<&BorrowerRecords> =
@@ -166,7 +177,7 @@ pub fn credit_roster(decider: &Decider, village: &str, on: Date) -> Result<Roste
     let mut totals = Totals::default();
     let mut versions = std::collections::BTreeSet::new();
     for records in &households {
-        let request = pre_credit_request(village, on, records);
+        let request = pre_credit_request(village, on, records, withheld(&records.household.household_id, on));
         let policy = decider.lineup.champion(village, &request.product, on).ok_or_else(|| {
             Error::coded(
                 ErrorCode::NoPolicy,

@@ -208,14 +208,13 @@ pub enum VillageCommand {
 #[derive(Debug, Subcommand)]
 pub enum ScreeningCommand {
     /// Record entries from a CSV file with the header `household_id,kind,effective_on,source,note` (kind: consent,
-    /// consent_withdrawn, blacklisted, blacklist_cleared, fraud_case, fraud_case_closed); all or nothing, and an
-    /// entry recorded before is skipped.
+    /// consent_withdrawn, blacklisted, blacklist_cleared, fraud_case, fraud_case_closed), or that header and
+    /// `,data_source,purpose` to scope consents to a data source (bureau_reports, transactions, insurance_claims)
+    /// and purpose (credit_assessment, post_loan_monitoring, model_development); all or nothing, an entry recorded
+    /// before is skipped, and the operating-system user records them.
     Load {
         /// The CSV file.
         file: PathBuf,
-        /// Who records them.
-        #[arg(long)]
-        by: String,
     },
 }
 

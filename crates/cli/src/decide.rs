@@ -55,6 +55,12 @@ pub fn decision_text(decision_id: &str, household: &str, decided: &Decided) -> S
         decided.score,
         decided.policy_version
     ));
+    if !decided.withheld.is_empty() {
+        out.push_str(&format!(
+            "  not read, for want of the applicant's consent to them for credit assessment: {}\n",
+            decided.withheld.codes().join(", ")
+        ));
+    }
     for r in &decided.reasons {
         out.push_str(&format!("  · {} {} / {}\n", r.code, r.zh, r.en));
     }

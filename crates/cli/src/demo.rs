@@ -175,24 +175,36 @@ fn simulated_county(dir: &Path, preset: &str) -> Result<(), CliError> {
 /// enough that the 12-month default label is known.
 const FEATURES_AS_OF: &str = "2025-09-30";
 
-/// The branch's signed consent forms: one consent per household in the screening register, which decisions read as
-/// of their application date (an application never claims its own consent).
+/// The branch's signed consent forms: per household, the consent to the credit check and a consent to each data
+/// source for credit assessment (`privacy::consent`), in the screening register, which decisions read as of their
+/// application date (an application never claims its own consent).
 async fn consents_on_file(store: &SqliteStore, households: &Path) -> Result<(), CliError> {
     let mut reader = csv::Reader::from_path(households).map_err(|e| CliError::Internal(e.into()))?;
     let mut entries = Vec::new();
+    let scopes = std::iter::once(None).chain(privacy::consent::DataSource::ALL.into_iter().map(|data_source| {
+        Some(store::ConsentScope { data_source, purpose: privacy::consent::Purpose::CreditAssessment })
+    }));
+    let scopes: Vec<Option<store::ConsentScope>> = scopes.collect();
     for row in reader.records() {
         let row = row.map_err(|e| CliError::Internal(e.into()))?;
-        entries.push(app::screening::NewEntry {
-            household_id: row.get(0).unwrap_or_default().to_owned(),
-            kind: store::ScreeningKind::Consent,
-            effective_on: d("2020-01-01")?,
-            source: "branch-forms".to_owned(),
-            note: "signed at the branch".to_owned(),
-        });
+        for scope in &scopes {
+            entries.push(app::screening::NewEntry {
+                household_id: row.get(0).unwrap_or_default().to_owned(),
+                kind: store::ScreeningKind::Consent,
+                effective_on: d("2020-01-01")?,
+                source: "branch-forms".to_owned(),
+                note: "signed at the branch".to_owned(),
+                scope: *scope,
+            });
+        }
     }
-    let new = app::screening::record(store, &crate::SystemClock, "branch.clerk", entries).await?;
+    let mut new = 0;
+    for chunk in entries.chunks(app::screening::MAX_ENTRIES) {
+        new += app::screening::record(store, &crate::SystemClock, "branch.clerk", chunk.to_vec()).await?;
+    }
     emit(&format!(
-        "{new} signed consents recorded in the screening register (decisions read them; applicants never claim them)\n\n"
+        "{new} signed consents (to the credit check and to each data source) recorded in the screening register \
+         (decisions read them; applicants never claim them)\n\n"
     ))
 }
 

@@ -135,7 +135,9 @@ async fn run(store: &SqliteStore) -> Result<(), CliError> {
     if let (Some(on), Some((village, _))) =
         (last, sizes.iter().max_by_key(|(code, n)| (**n, std::cmp::Reverse(**code))))
     {
-        let roster = app::village::credit_roster(&decider, village, on)?;
+        let register = app::screening::Register::new(store.quick_reader().all_screening()?);
+        let roster =
+            app::village::credit_roster(&decider, village, on, &|household, on| register.withheld(household, on))?;
         emit(&format!(
             "   Whole-village pre-credit (整村授信) of village {village} as of {on}, every household through the policy \
              in one batch:\n\n{}\n",

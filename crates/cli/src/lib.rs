@@ -156,8 +156,8 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
                 policies::list_command(&cli.data_dir, name.as_deref(), format == Format::Json).await
             }
         },
-        Command::Screening { command: args::ScreeningCommand::Load { file, by } } => {
-            screening::load_command(&cli.data_dir, &file, &by).await
+        Command::Screening { command: args::ScreeningCommand::Load { file } } => {
+            screening::load_command(&cli.data_dir, &file).await
         }
         Command::Village { command: VillageCommand::Credit { village: code, on, format } } => {
             let on = match on {

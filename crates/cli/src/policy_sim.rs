@@ -110,8 +110,13 @@ pub async fn simulate_command(
     let from = domain::parse_date(from).map_err(|e| CliError::input("from", e))?;
     let to = domain::parse_date(to).map_err(|e| CliError::input("to", e))?;
     let candidate_policy = app::policies::candidate(file)?;
-    let decider = with_store(data_dir, async |store| Ok(decider(store, &Setup::default()).await?)).await?;
-    let sim = simulate(&decider, &candidate_policy, &file.display().to_string(), from, to)?;
+    let (decider, register) = with_store(data_dir, async |store| {
+        let register = app::screening::Register::new(store.quick_reader().all_screening()?);
+        Ok((decider(store, &Setup::default()).await?, register))
+    })
+    .await?;
+    let withheld = |household: &str, on| register.withheld(household, on);
+    let sim = simulate(&decider, &candidate_policy, &file.display().to_string(), from, to, &withheld)?;
     match format {
         Format::Json => print_json(&sim.json()),
         Format::Table => emit(&simulation_text(&sim)),

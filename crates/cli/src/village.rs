@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use app::decisions::{Setup, decider};
+use app::screening::Register;
 use app::village::{Roster, credit_roster};
 use domain::Date;
 use rust_decimal::Decimal;
@@ -76,8 +77,11 @@ pub fn roster_text(roster: &Roster) -> String {
 
 /// `agririsk village credit`.
 pub async fn credit_command(data_dir: &Path, village: &str, on: Date, format: Format) -> Result<(), CliError> {
-    let decider = with_store(data_dir, async |store| Ok(decider(store, &Setup::default()).await?)).await?;
-    let roster = credit_roster(&decider, village, on)?;
+    let (decider, register) = with_store(data_dir, async |store| {
+        Ok((decider(store, &Setup::default()).await?, Register::new(store.quick_reader().all_screening()?)))
+    })
+    .await?;
+    let roster = credit_roster(&decider, village, on, &|household, on| register.withheld(household, on))?;
     match format {
         Format::Json => print_json(&roster),
         Format::Table => emit(&roster_text(&roster)),

@@ -392,6 +392,8 @@ pub struct Decided {
     pub policy: policy::Decision,
     /// The version of the policy that decided.
     pub policy_version: String,
+    /// The sources not read for want of the applicant's consent (the request's [`ApplicationRequest::withheld`]).
+    pub withheld: Sources,
 }
 
 /// The policy's product for a lending product and purpose, for replaying applications recorded with a lending
@@ -710,6 +712,7 @@ impl Engine {
             lpr_1y: assessment.lpr_1y,
             policy: decision,
             policy_version: policy.version.clone(),
+            withheld: request.withheld,
         })
     }
 }

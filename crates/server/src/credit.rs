@@ -48,7 +48,10 @@ pub async fn simulate(State(server): State<Shared>, JsonBody(body): JsonBody) ->
     let (from, to) = (date("from", &body.from)?, date("to", &body.to)?);
     let candidate = app::policy_sim::candidate("candidate", &body.candidate.to_string())?;
     let decider = server.decider()?;
-    let result = blocking(move || app::policy_sim::simulate(&decider, &candidate, "candidate", from, to)).await?;
+    let screening = std::sync::Arc::clone(&server.screening);
+    let withheld = move |household: &str, on| screening.as_of(household, on).withheld;
+    let result =
+        blocking(move || app::policy_sim::simulate(&decider, &candidate, "candidate", from, to, &withheld)).await?;
     Ok(axum::Json(result.json()).into_response())
 }
 
@@ -86,7 +89,9 @@ pub async fn roster(
     };
     let decider = server.decider()?;
     let village = code.clone();
-    let roster = tokio::task::spawn_blocking(move || app::village::credit_roster(&decider, &village, on))
+    let screening = std::sync::Arc::clone(&server.screening);
+    let withheld = move |household: &str, on| screening.as_of(household, on).withheld;
+    let roster = tokio::task::spawn_blocking(move || app::village::credit_roster(&decider, &village, on, &withheld))
         .await
         .map_err(ApiError::internal)?
         .map_err(|e| match e {

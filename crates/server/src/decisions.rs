@@ -49,6 +49,9 @@ fn summary_response(status: StatusCode, record_json: &str) -> Result<Response, A
         versions: Part<'a>,
         #[serde(borrow)]
         arm: Part<'a>,
+        // The sources not read for want of consent: shown to the officer and the applicant when there are any.
+        #[serde(borrow, skip_serializing_if = "Option::is_none")]
+        withheld_sources: Part<'a>,
         #[serde(skip_deserializing)]
         links: Links,
     }
@@ -128,6 +131,11 @@ pub struct DecisionRecord {
     versions: serde_json::Value,
     /// The policy's outputs and trace.
     policy: serde_json::Value,
+    /// The data sources the decision did not read for want of the applicant's consent to them for credit
+    /// assessment on the application date (`bureau_reports`, `transactions`, `insurance_claims`); absent when it
+    /// read them all.
+    #[schema(nullable = false)]
+    withheld_sources: Option<Vec<String>>,
 }
 
 /// POST /v1/applications: decides an application and records the decision durably before answering.
@@ -150,7 +158,8 @@ pub async fn submit(
     let request = ApplicationRequest::from_json(&body)?;
     crate::scope::household(&server, &principal, &request.household_id, ErrorCode::UnknownApplicant)?;
     let decider = server.decider()?;
-    // Consent, list hits and fraud cases come from the lender's register as of the application date.
+    // Consent (to the credit check and to each source), list hits and fraud cases come from the lender's register as
+    // of the application date.
     let screening = server.screening.as_of(&request.household_id, request.applied_on);
     let request = request.screened(screening);
     let outcome = decider.decide(&request, &server.clock.now())?;

@@ -49,6 +49,16 @@ pub struct EntryBody {
     #[serde(default)]
     #[schema(max_length = 500, pattern = "^(|\\s*\\S[\\s\\S]*)$")]
     pub note: String,
+    /// The data source a `consent` or `consent_withdrawn` entry covers; given with `purpose`, or neither (the
+    /// credit-check consent). On another kind, or without `purpose`, the entry is refused (422 `invalid_field` /
+    /// `missing_field` naming the field).
+    #[serde(default)]
+    #[schema(nullable = false, pattern = "^(bureau_reports|transactions|insurance_claims)$")]
+    pub data_source: Option<String>,
+    /// The purpose the consent is given for; given with `data_source`, or neither.
+    #[serde(default)]
+    #[schema(nullable = false, pattern = "^(credit_assessment|post_loan_monitoring|model_development)$")]
+    pub purpose: Option<String>,
 }
 
 /// Entries to record (who records them is the authenticated caller).
@@ -69,7 +79,7 @@ pub const BODY_LIMIT_BYTES: usize = 1024 * 1024;
 /// POST /v1/screening: records entries in one transaction; an entry recorded before is skipped.
 #[utoipa::path(post, path = "/v1/screening", request_body = ScreeningBody, responses(
     (status = 201, description = "Recorded; the body says how many were new"),
-    (status = 422, description = "missing_field, invalid_field, out_of_range (too many entries)", body = ErrorBody)))]
+    (status = 422, description = "missing_field (a data_source without its purpose or the reverse), invalid_field (an unknown kind, data source or purpose, a scope on an entry that is not a consent), out_of_range (too many entries)", body = ErrorBody)))]
 pub async fn record(
     State(server): State<Shared>,
     axum::Extension(principal): axum::Extension<identity::Principal>,
@@ -87,9 +97,18 @@ pub async fn record(
             ApiError::unprocessable(ErrorCode::InvalidField, &format!("entries[{i}].kind"), problem)
         })?;
         let effective_on = date(&format!("entries[{i}].effective_on"), &e.effective_on)?;
+        let scope =
+            app::screening::scope_of(&format!("entries[{i}]"), kind, e.data_source.as_deref(), e.purpose.as_deref())?;
         crate::scope::household(&server, &principal, &e.household_id, ErrorCode::UnknownApplicant)
             .map_err(|error| ApiError { field: Some(format!("entries[{i}].household_id")), ..error })?;
-        entries.push(NewEntry { household_id: e.household_id, kind, effective_on, source: e.source, note: e.note });
+        entries.push(NewEntry {
+            household_id: e.household_id,
+            kind,
+            effective_on,
+            source: e.source,
+            note: e.note,
+            scope,
+        });
     }
     let new = app::screening::record(
         &crate::auth::store_as(&server, &principal, addr),
@@ -103,18 +122,25 @@ pub async fn record(
     Ok((StatusCode::CREATED, axum::Json(serde_json::json!({"recorded": new}))).into_response())
 }
 
-/// An entry's key in its household's list (the register keeps one entry per household, day, kind and source, in
-/// that order): the cursor of a page of entries.
+/// An entry's key in its household's list (the register keeps one entry per household, day, kind, source and
+/// scope, in that order): the cursor of a page of entries. An unscoped entry's key is what it was before scopes.
 fn entry_key(entry: &ScreeningEntry) -> String {
-    format!("{}:{}:{}", entry.effective_on, entry.kind, entry.source)
+    match entry.scope {
+        None => format!("{}:{}:{}", entry.effective_on, entry.kind, entry.source),
+        Some(scope) => format!(
+            "{}:{}:{}:{}:{}",
+            entry.effective_on, entry.kind, entry.source, scope.data_source, scope.purpose
+        ),
+    }
 }
 
-/// GET /v1/households/{id}/screening: what the household's entries say today, and a page of the entries, in the
-/// register's order (day, kind, source).
+/// GET /v1/households/{id}/screening: what the household's entries say today (the credit-check consent, list hits,
+/// fraud cases, the sources consented to per purpose and those a decision today would withhold), and a page of the
+/// entries, in the register's order (day, kind, source, scope).
 #[utoipa::path(get, path = "/v1/households/{id}/screening",
     params(("id" = String, Path, description = "Household id"), PageQuery),
     responses(
-        (status = 200, description = "Today's screening (over every entry) and one page of the entries",
+        (status = 200, description = "Today's screening (over every entry: `consent`, `blacklisted`, `fraud_suspected`, `consents` — the data sources consented to per purpose — and `withheld_sources` — those a credit decision today would not read) and one page of the entries (a scoped consent with its `data_source` and `purpose`)",
             headers(("link" = String, description = "The next page: `</v1/households/{id}/screening?limit=N&cursor=…>; rel=\"next\"`"))),
         (status = 404, description = "unknown_entry (the cursor is not an entry's key)", body = ErrorBody),
         (status = 422, description = "out_of_range (limit)", body = ErrorBody)))]
@@ -127,14 +153,25 @@ pub async fn of_household(
     let page = page.request()?;
     crate::scope::household(&server, &principal, &id, ErrorCode::UnknownApplicant)?;
     let entries = server.store.screening_of(&id).await?;
-    let today = app::screening::as_of(&entries, server.clock.today());
+    let on = server.clock.today();
+    let today = app::screening::as_of(&entries, on);
+    let consents: serde_json::Map<String, serde_json::Value> = app::screening::consents_in_force(&entries, on)
+        .into_iter()
+        .map(|(purpose, sources)| (purpose.code().to_owned(), sources.codes().into()))
+        .collect();
     let keyed: Vec<(String, ScreeningEntry)> = entries.into_iter().map(|e| (entry_key(&e), e)).collect();
     let limit = page.limit();
     let page = page.of(keyed, |(key, _)| key, ErrorCode::UnknownEntry)?;
     let entries: Vec<ScreeningEntry> = page.items.into_iter().map(|(_, entry)| entry).collect();
     let body = serde_json::json!({
         "household_id": id,
-        "today": {"consent": today.consent, "blacklisted": today.blacklisted, "fraud_suspected": today.fraud_suspected},
+        "today": {
+            "consent": today.consent,
+            "blacklisted": today.blacklisted,
+            "fraud_suspected": today.fraud_suspected,
+            "consents": consents,
+            "withheld_sources": today.withheld.codes(),
+        },
         "entries": entries,
     });
     let mut response = axum::Json(body).into_response();

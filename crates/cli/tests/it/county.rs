@@ -32,13 +32,20 @@ fn ok(data: &Path, args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-/// A screening file with a signed consent on file for each of the tiny county's households (H0000001–H0000500),
-/// effective 2020-01-01: consent comes from the lender's register, never from an application.
+/// The data sources a decision reads only with a consent to them (`privacy::consent`).
+pub const SOURCES: [&str; 3] = ["bureau_reports", "transactions", "insurance_claims"];
+
+/// A screening file with the signed consent forms of each of the tiny county's households (H0000001–H0000500),
+/// effective 2020-01-01: the credit-check consent and a consent to each data source for credit assessment. Consent
+/// comes from the lender's register, never from an application.
 pub fn consents(dir: &Path) -> std::path::PathBuf {
     let path = dir.join("consents.csv");
-    let mut text = String::from("household_id,kind,effective_on,source,note\n");
+    let mut text = String::from("household_id,kind,effective_on,source,note,data_source,purpose\n");
     for h in 1..=500 {
-        text.push_str(&format!("H{h:07},consent,2020-01-01,branch-forms,signed at the branch\n"));
+        text.push_str(&format!("H{h:07},consent,2020-01-01,branch-forms,signed at the branch,,\n"));
+        for source in SOURCES {
+            text.push_str(&format!("H{h:07},consent,2020-01-01,branch-forms,signed at the branch,{source},credit_assessment\n"));
+        }
     }
     std::fs::write(&path, text).expect("write the consent file");
     path
@@ -54,7 +61,7 @@ pub fn county() -> &'static County {
         ok(&data, &["simulate", "--preset", "tiny", "--seed", "1", "--quiet", "--format", "csv", "--out", s(&files)]);
         ok(&data, &["keys", "generate", "--out", s(&keys)]);
         ok(&data, &["ingest", "--all", s(&files), "--key-file", s(&keys), "--as-of", "2026-11-28", "--quiet"]);
-        ok(&data, &["screening", "load", s(&consents(dir.path())), "--by", "branch.clerk"]);
+        ok(&data, &["screening", "load", s(&consents(dir.path()))]);
         ok(&data, &["model", "register", "--model", MODEL, "--by", "alice"]);
         let models = ok_json(&data, &["model", "list", "--format", "json"]);
         let model = models[0]["id"].as_str().expect("model id").to_owned();

@@ -577,6 +577,7 @@ fn simulate_is_deterministic_and_rejects_bad_config_before_writing() {
 }
 mod access;
 mod audit;
+mod consent;
 mod county;
 mod decide;
 mod identity;

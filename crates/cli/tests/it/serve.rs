@@ -47,7 +47,7 @@ pub(super) fn prepared(dir: &Path) -> std::path::PathBuf {
     ok(&data, &["simulate", "--preset", "tiny", "--seed", "1", "--quiet", "--format", "csv", "--out", s(&county)]);
     ok(&data, &["keys", "generate", "--out", s(&keys)]);
     ok(&data, &["ingest", "--all", s(&county), "--key-file", s(&keys), "--as-of", "2026-11-28", "--quiet"]);
-    ok(&data, &["screening", "load", s(&super::county::consents(dir)), "--by", "branch.clerk"]);
+    ok(&data, &["screening", "load", s(&super::county::consents(dir))]);
     ok(&data, &["model", "register", "--model", s(&model)]);
     let models: Value = serde_json::from_str(&ok(&data, &["model", "list", "--format", "json"])).expect("json");
     let model_id = models[0]["id"].as_str().expect("model id").to_owned();
@@ -1265,7 +1265,7 @@ fn a_consent_withdrawn_by_another_process_counts_within_the_screening_caches_pol
     let file = dir.path().join("withdrawn.csv");
     let row = format!("{household},consent_withdrawn,2025-10-01,branch-forms,withdrawn at the branch\n");
     std::fs::write(&file, format!("household_id,kind,effective_on,source,note\n{row}")).expect("write");
-    ok(&data, &["screening", "load", s(&file), "--by", "branch.clerk"]);
+    ok(&data, &["screening", "load", s(&file)]);
     let started = std::time::Instant::now();
     let declined = (0..40).find_map(|n| {
         let answer = decide(&format!("it-cache-after-{n}"), &household);
@@ -1318,4 +1318,101 @@ fn every_answer_carries_the_security_headers() {
     assert_eq!(status, 200);
     assert!(page.contains("<script src=\"/docs.js\"></script>") && !page.contains("<style>"), "{page}");
     assert!(head_at(addr, get("/docs.js").as_bytes()).contains("content-type: text/javascript"));
+}
+
+#[test]
+fn a_source_without_consent_is_not_read_over_http_and_the_decision_says_so() {
+    let record_of = |decision: &Value| {
+        let id = decision["decision_id"].as_str().expect("a decision id");
+        let (status, record) = http("GET", &format!("/v1/decisions/{id}"), b"");
+        assert_eq!(status, 200, "{record}");
+        json(&record)
+    };
+    let post = |entries: Value| {
+        let (status, v) = http("POST", "/v1/screening", serde_json::json!({"entries": entries}).to_string().as_bytes());
+        assert_eq!(status, 201, "{v}");
+    };
+    // A household no other test screens (H0000150 on) whose decision reads a bureau report.
+    let (household, read) = (150..=200)
+        .map(|h| format!("H{h:07}"))
+        .find_map(|h| {
+            let (status, decision) = submit(&application(&format!("it-consent-read-{h}"), &h));
+            let record = (status == 201).then(|| record_of(&decision))?;
+            (!record["features"]["bureau_has_record"].is_null()).then_some((h, record))
+        })
+        .expect("a household with a bureau report");
+    assert!(read.get("withheld_sources").is_none(), "every consent on file: the record is as before");
+    let scoped = |kind: &str, on: &str, data_source: &str, purpose: &str| {
+        serde_json::json!({"household_id": household, "kind": kind, "effective_on": on, "source": "branch-forms",
+            "data_source": data_source, "purpose": purpose})
+    };
+    // Withdrawn the day after the application date (2025-10-05): that application still reads the bureau.
+    post(serde_json::json!([scoped("consent_withdrawn", "2025-10-06", "bureau_reports", "credit_assessment")]));
+    let (status, after) = submit(&application(&format!("it-consent-after-{household}"), &household));
+    assert_eq!(status, 201, "{after}");
+    assert!(after.get("withheld_sources").is_none(), "{after}");
+    assert_eq!(record_of(&after)["features"], read["features"]);
+    // A consent for model development does not count for credit assessment; withdrawn on the application date, the
+    // bureau is not read and the answer and the record say so.
+    post(serde_json::json!([
+        scoped("consent", "2025-10-01", "bureau_reports", "model_development"),
+        scoped("consent_withdrawn", "2025-10-05", "bureau_reports", "credit_assessment"),
+    ]));
+    let (status, withheld) = submit(&application(&format!("it-consent-withheld-{household}"), &household));
+    assert_eq!(status, 201, "{withheld}");
+    assert_eq!(withheld["withheld_sources"], serde_json::json!(["bureau_reports"]), "{withheld}");
+    let record = record_of(&withheld);
+    assert_eq!(record["withheld_sources"], serde_json::json!(["bureau_reports"]));
+    assert!(record["features"]["bureau_has_record"].is_null(), "not read");
+    assert_eq!(record["features"]["rating_score_points"], read["features"]["rating_score_points"]);
+    // The register's view of today shows the consents in force per purpose and what a decision would withhold.
+    let (status, register) = http("GET", &format!("/v1/households/{household}/screening?limit=200"), b"");
+    assert_eq!(status, 200, "{register}");
+    let today = &json(&register)["today"];
+    assert_eq!(today["consent"], true, "the credit-check consent stands: {today}");
+    assert_eq!(today["consents"]["credit_assessment"], serde_json::json!(["transactions", "insurance_claims"]));
+    assert_eq!(today["consents"]["model_development"], serde_json::json!(["bureau_reports"]));
+    assert_eq!(today["withheld_sources"], serde_json::json!(["bureau_reports"]));
+    let entries = json(&register)["entries"].as_array().expect("entries").clone();
+    assert!(entries.iter().any(|e| e["data_source"] == "bureau_reports" && e["purpose"] == "model_development"));
+}
+
+#[test]
+fn a_bad_consent_scope_is_refused_with_the_field_named_and_nothing_recorded() {
+    let entry = |kind: &str, scope: Value| {
+        let mut e = serde_json::json!({"household_id": "H0000199", "kind": kind, "effective_on": "2020-01-02",
+            "source": "branch-forms"});
+        for (k, v) in scope.as_object().expect("an object") {
+            e[k] = v.clone();
+        }
+        e
+    };
+    let (_, before) = http("GET", "/v1/households/H0000199/screening?limit=200", b"");
+    let cases = [
+        (entry("consent", serde_json::json!({"data_source": "bureau_reports"})), "missing_field", "entries[1].purpose"),
+        (entry("consent", serde_json::json!({"purpose": "credit_assessment"})), "missing_field", "entries[1].data_source"),
+        (
+            entry("blacklisted", serde_json::json!({"data_source": "bureau_reports", "purpose": "credit_assessment"})),
+            "invalid_field",
+            "entries[1].data_source",
+        ),
+        (
+            entry("consent", serde_json::json!({"data_source": "gps_traces", "purpose": "credit_assessment"})),
+            "invalid_field",
+            "entries[1].data_source",
+        ),
+        (
+            entry("consent", serde_json::json!({"data_source": "transactions", "purpose": "marketing"})),
+            "invalid_field",
+            "entries[1].purpose",
+        ),
+    ];
+    let fine = entry("consent", serde_json::json!({"data_source": "transactions", "purpose": "model_development"}));
+    for (bad, code, field) in cases {
+        let body = serde_json::json!({"entries": [fine, bad]});
+        let (status, v) = http("POST", "/v1/screening", body.to_string().as_bytes());
+        assert_eq!((status, error_of(&json(&v))), (422, (code, Some(field))), "{bad}: {v}");
+    }
+    let (_, after) = http("GET", "/v1/households/H0000199/screening?limit=200", b"");
+    assert_eq!(json(&after)["entries"], json(&before)["entries"], "nothing of a refused request is recorded");
 }

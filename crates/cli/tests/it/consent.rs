@@ -1,0 +1,120 @@
+//! Consent per data source and purpose on the command-line path: `agririsk screening load` with the scoped header
+//! and `agririsk decide apply` withholding a source whose consent for credit assessment is not in force on the
+//! application date, saying so in the record and the text; bad scopes refused with exit 2 and nothing written.
+
+use std::path::Path;
+
+use serde_json::{Value, json};
+
+use super::county::{county, exclusive, rows, s};
+use super::{agririsk, snapshot, stderr};
+
+/// The application date of these tests.
+const APPLIED_ON: &str = "2026-03-05";
+
+/// The household with the highest id that has a bureau report before the application date: no other test screens
+/// it.
+fn reported_household(files: &Path) -> String {
+    rows(&files.join("bureau_reports.csv"))
+        .into_iter()
+        .filter(|r| r["report_date"].as_str() < APPLIED_ON)
+        .map(|r| r["household_id"].clone())
+        .max()
+        .expect("a household with a bureau report")
+}
+
+fn decide(data: &Path, dir: &Path, household: &str, request_id: &str, format: &str) -> std::process::Output {
+    let application = json!({
+        "request_id": request_id, "application_id": format!("A-{request_id}"), "household_id": household,
+        "applied_on": APPLIED_ON, "product": "crop", "purpose": "crop-inputs",
+        "purpose_text": "购买玉米种子和复合肥", "amount_yuan": "20000", "term_months": 9
+    });
+    let file = dir.join(format!("{request_id}.json"));
+    std::fs::write(&file, application.to_string()).expect("write application");
+    agririsk(data, &["decide", "apply", s(&file), "--format", format])
+}
+
+fn record(out: &std::process::Output) -> Value {
+    assert!(out.status.success(), "{}", stderr(out));
+    serde_json::from_slice(&out.stdout).expect("json")
+}
+
+fn load(data: &Path, dir: &Path, name: &str, text: &str) -> std::process::Output {
+    let file = dir.join(name);
+    std::fs::write(&file, text).expect("write screening file");
+    agririsk(data, &["screening", "load", s(&file)])
+}
+
+const HEADER: &str = "household_id,kind,effective_on,source,note,data_source,purpose\n";
+
+#[test]
+fn a_source_whose_consent_is_withdrawn_by_the_application_date_is_not_read_on_the_command_line() {
+    let c = county();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let h = reported_household(&c.files);
+    let _guard = exclusive();
+    let read = record(&decide(&c.data, dir.path(), &h, "cli-consent-read", "json"));
+    assert!(read.get("withheld_sources").is_none(), "every consent on file: {read}");
+    assert!(!read["features"]["bureau_has_record"].is_null(), "the bureau report is read");
+
+    // A withdrawal dated after the application, and a consent for another purpose, change nothing for it.
+    let later = format!(
+        "{HEADER}{h},consent_withdrawn,2026-03-06,branch-forms,,bureau_reports,credit_assessment\n\
+         {h},consent,2026-01-01,branch-forms,,transactions,model_development\n"
+    );
+    let out = load(&c.data, dir.path(), "later.csv", &later);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let after = record(&decide(&c.data, dir.path(), &h, "cli-consent-after", "json"));
+    assert!(after.get("withheld_sources").is_none(), "{after}");
+    assert_eq!(after["features"], read["features"]);
+
+    // Withdrawn on the application date: the bureau is not read, and the record and the text say so.
+    let withdrawn = format!("{HEADER}{h},consent_withdrawn,{APPLIED_ON},branch-forms,,bureau_reports,credit_assessment\n");
+    let out = load(&c.data, dir.path(), "withdrawn.csv", &withdrawn);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let withheld = record(&decide(&c.data, dir.path(), &h, "cli-consent-withheld", "json"));
+    assert_eq!(withheld["withheld_sources"], json!(["bureau_reports"]), "{withheld}");
+    assert!(withheld["features"]["bureau_has_record"].is_null());
+    assert_eq!(withheld["features"]["rating_score_points"], read["features"]["rating_score_points"]);
+    let text = decide(&c.data, dir.path(), &h, "cli-consent-withheld-text", "table");
+    assert!(text.status.success(), "{}", stderr(&text));
+    let shown = String::from_utf8_lossy(&text.stdout);
+    assert!(shown.contains("not read, for want of the applicant's consent") && shown.contains("bureau_reports"), "{shown}");
+
+    // The entries were recorded by the operating-system user the command ran as, not by a name it was given.
+    let entries = tokio::runtime::Runtime::new().expect("runtime").block_on(async {
+        let store = store::SqliteStore::open(&c.data).await.expect("open");
+        let entries = store::ScreeningRegister::screening_of(&store, &h).await.expect("read");
+        store.close().await;
+        entries
+    });
+    let loaded: Vec<&store::ScreeningEntry> = entries.iter().filter(|e| e.effective_on.to_string().as_str() >= "2026-01-01").collect();
+    assert_eq!(loaded.len(), 3, "{entries:?}");
+    assert!(loaded.iter().all(|e| e.recorded_by.starts_with("os:") && e.scope.is_some()), "{loaded:?}");
+}
+
+#[test]
+fn a_bad_scope_in_a_screening_file_is_refused_whole_naming_line_and_field() {
+    let c = county();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let fine = "H0000499,consent,2020-01-01,branch-forms,,transactions,credit_assessment\n";
+    let cases = [
+        ("H0000499,consent,2020-01-01,branch-forms,,bureau_reports,\n", "line 3.purpose", "missing_field"),
+        ("H0000499,consent,2020-01-01,branch-forms,,,credit_assessment\n", "line 3.data_source", "missing_field"),
+        ("H0000499,fraud_case,2020-01-01,fraud-team,,bureau_reports,credit_assessment\n", "line 3.data_source", "invalid_field"),
+        ("H0000499,consent,2020-01-01,branch-forms,,gps_traces,credit_assessment\n", "line 3.data_source", "invalid_field"),
+        ("H0000499,consent,2020-01-01,branch-forms,,bureau_reports,marketing\n", "line 3.purpose", "invalid_field"),
+    ];
+    let _guard = exclusive();
+    let before = snapshot(&c.data);
+    for (row, field, code) in cases {
+        let out = load(&c.data, dir.path(), "bad.csv", &format!("{HEADER}{fine}{row}"));
+        assert_eq!(out.status.code(), Some(2), "{row}: {}", stderr(&out));
+        let err = stderr(&out);
+        assert!(err.contains(field) && err.contains(code), "{row}: {err}");
+    }
+    let out = load(&c.data, dir.path(), "header.csv", "household_id,kind,effective_on,source,note,data_source\n");
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("data_source,purpose"), "the header names both forms: {}", stderr(&out));
+    assert!(snapshot(&c.data) == before, "a refused file writes nothing");
+}
