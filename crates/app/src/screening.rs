@@ -56,7 +56,12 @@ fn scoped(entries: &[ScreeningEntry]) -> impl Iterator<Item = ConsentEntry> + '_
             ScreeningKind::ConsentWithdrawn => false,
             _ => return None,
         };
-        Some(ConsentEntry { data_source: scope.data_source, purpose: scope.purpose, effective_on: e.effective_on, given })
+        Some(ConsentEntry {
+            data_source: scope.data_source,
+            purpose: scope.purpose,
+            effective_on: e.effective_on,
+            given,
+        })
     })
 }
 
@@ -195,11 +200,8 @@ pub fn read_file(file: &std::path::Path) -> Result<Vec<NewEntry>, Error> {
         let at = |name: &str| format!("{shown} line {line}: {name}");
         let kind = field(1).parse().map_err(|e| Error::input(at("kind"), e))?;
         let effective_on = domain::parse_date(&field(2)).map_err(|e| Error::input(at("effective_on"), e))?;
-        let scope = if with_scope {
-            scope_of(&format!("{shown} line {line}"), kind, row.get(5), row.get(6))?
-        } else {
-            None
-        };
+        let scope =
+            if with_scope { scope_of(&format!("{shown} line {line}"), kind, row.get(5), row.get(6))? } else { None };
         entries.push(NewEntry { household_id: field(0), kind, effective_on, source: field(3), note: field(4), scope });
     }
     Ok(entries)

@@ -9,9 +9,9 @@
 
 use decide::{ApplicationRequest, Decider};
 use domain::{Date, Money, add_months};
-use privacy::consent::Sources;
 use features::input::{BorrowerRecords, Loan, Repayment, StatedPurpose};
 use lending::{NON_PERFORMING_DPD, ProductKind, VillageFacts, crossing_date, dpd_on, is_non_performing};
+use privacy::consent::Sources;
 use rust_decimal::Decimal;
 use serde::Serialize;
 

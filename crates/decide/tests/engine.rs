@@ -495,6 +495,11 @@ fn the_classification_names_every_per_borrower_source_the_features_read() {
     // Clearing a withheld source empties exactly its records.
     let records = good_borrower("H0000001");
     let cleared = decide::engine::withhold(&records, Sources::ALL);
-    assert!(cleared.bureau_reports.is_empty() && cleared.transactions.is_empty() && cleared.insurance_claims.is_empty());
-    assert_eq!((cleared.loans, cleared.ratings, cleared.repayments), (records.loans, records.ratings, records.repayments));
+    assert!(
+        cleared.bureau_reports.is_empty() && cleared.transactions.is_empty() && cleared.insurance_claims.is_empty()
+    );
+    assert_eq!(
+        (cleared.loans, cleared.ratings, cleared.repayments),
+        (records.loans, records.ratings, records.repayments)
+    );
 }

@@ -86,7 +86,12 @@ pub struct UnknownCode {
     pub known: String,
 }
 
-fn parse_code<T: Copy>(text: &str, all: &[T], code: fn(T) -> &'static str, kind: &'static str) -> Result<T, UnknownCode> {
+fn parse_code<T: Copy>(
+    text: &str,
+    all: &[T],
+    code: fn(T) -> &'static str,
+    kind: &'static str,
+) -> Result<T, UnknownCode> {
     all.iter().copied().find(|v| code(*v) == text).ok_or_else(|| UnknownCode {
         kind,
         text: text.chars().take(64).collect(),
@@ -265,7 +270,12 @@ pub fn consented(entries: impl IntoIterator<Item = ConsentEntry>, purpose: Purpo
             _ => Some((e.effective_on, e.given)),
         };
     }
-    DataSource::ALL.into_iter().zip(latest).filter(|(_, state)| state.is_some_and(|(_, given)| given)).map(|(s, _)| s).collect()
+    DataSource::ALL
+        .into_iter()
+        .zip(latest)
+        .filter(|(_, state)| state.is_some_and(|(_, given)| given))
+        .map(|(s, _)| s)
+        .collect()
 }
 
 /// The sources a decision for `purpose` on `on` must not read: every source needing a separate consent that the
@@ -343,7 +353,10 @@ mod tests {
             assert_eq!(p.code().parse::<Purpose>(), Ok(p));
         }
         let refused = "bank_statements".parse::<DataSource>().expect_err("unknown");
-        assert_eq!(refused.to_string(), "'bank_statements' is not a data source (known: bureau_reports, transactions, insurance_claims)");
+        assert_eq!(
+            refused.to_string(),
+            "'bank_statements' is not a data source (known: bureau_reports, transactions, insurance_claims)"
+        );
         assert!("marketing".parse::<Purpose>().is_err());
     }
 

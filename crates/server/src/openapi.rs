@@ -134,6 +134,10 @@ pub fn complete() -> serde_json::Value {
             shape["additionalProperties"] = serde_json::Value::Bool(false);
         }
     }
+    // A screening entry's scope is a data source and a purpose together, on a consent or its withdrawal only.
+    if let Some(entry) = doc.pointer_mut("/components/schemas/EntryBody").and_then(|v| v.as_object_mut()) {
+        entry.insert("anyOf".into(), crate::screening::scope_rule());
+    }
     doc
 }
 

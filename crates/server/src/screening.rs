@@ -61,6 +61,15 @@ pub struct EntryBody {
     pub purpose: Option<String>,
 }
 
+/// What [`EntryBody`]'s schema cannot say field by field, as JSON Schema for the OpenAPI document: `data_source`
+/// and `purpose` come together and only on a consent or its withdrawal, or neither comes.
+pub fn scope_rule() -> serde_json::Value {
+    serde_json::json!([
+        {"required": ["data_source", "purpose"], "properties": {"kind": {"pattern": "^(consent|consent_withdrawn)$"}}},
+        {"not": {"anyOf": [{"required": ["data_source"]}, {"required": ["purpose"]}]}}
+    ])
+}
+
 /// Entries to record (who records them is the authenticated caller).
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -127,10 +136,9 @@ pub async fn record(
 fn entry_key(entry: &ScreeningEntry) -> String {
     match entry.scope {
         None => format!("{}:{}:{}", entry.effective_on, entry.kind, entry.source),
-        Some(scope) => format!(
-            "{}:{}:{}:{}:{}",
-            entry.effective_on, entry.kind, entry.source, scope.data_source, scope.purpose
-        ),
+        Some(scope) => {
+            format!("{}:{}:{}:{}:{}", entry.effective_on, entry.kind, entry.source, scope.data_source, scope.purpose)
+        }
     }
 }
 
@@ -250,6 +258,55 @@ fn poll(cache: &Weak<Cache>) {
         let Some(cache) = cache.upgrade() else { return };
         if let Err(e) = cache.refresh() {
             tracing::warn!(error = %e, "the screening register could not be read again; the last copy stays");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Whether an entry satisfies [`scope_rule`], read as JSON Schema (`required`, a `kind` pattern that is a list
+    /// of alternatives, `not`, `anyOf`: the keywords it uses).
+    fn satisfies(rule: &serde_json::Value, entry: &serde_json::Value) -> bool {
+        if let Some(any) = rule.as_array() {
+            return any.iter().any(|r| satisfies(r, entry));
+        }
+        if let Some(any) = rule.get("anyOf") {
+            return satisfies(any, entry);
+        }
+        if let Some(not) = rule.get("not") {
+            return !satisfies(not, entry);
+        }
+        let required = rule["required"].as_array().expect("required").iter();
+        let present = required.clone().all(|f| entry.get(f.as_str().expect("a name")).is_some());
+        let kind = rule.pointer("/properties/kind/pattern").and_then(|p| p.as_str()).is_none_or(|pattern| {
+            let alternatives = pattern.trim_start_matches("^(").trim_end_matches(")$");
+            alternatives.split('|').any(|k| entry["kind"] == k)
+        });
+        present && kind
+    }
+
+    #[test]
+    fn the_documented_scope_rule_accepts_exactly_the_scopes_the_handler_accepts() {
+        let rule = scope_rule();
+        for kind in ScreeningKind::ALL {
+            for (data_source, purpose) in [
+                (None, None),
+                (Some("bureau_reports"), None),
+                (None, Some("credit_assessment")),
+                (Some("bureau_reports"), Some("credit_assessment")),
+            ] {
+                let mut entry = serde_json::json!({"kind": kind.code()});
+                if let Some(d) = data_source {
+                    entry["data_source"] = d.into();
+                }
+                if let Some(p) = purpose {
+                    entry["purpose"] = p.into();
+                }
+                let handler = app::screening::scope_of("e", kind, data_source, purpose).is_ok();
+                assert_eq!(satisfies(&rule, &entry), handler, "{entry}");
+            }
         }
     }
 }

@@ -113,7 +113,9 @@ impl ConsentScope {
     pub fn from_columns(data_source: &str, purpose: &str) -> Result<Option<ConsentScope>, String> {
         match (data_source, purpose) {
             ("", "") => Ok(None),
-            ("", _) | (_, "") => Err(format!("a scope needs both a data source and a purpose: '{data_source}', '{purpose}'")),
+            ("", _) | (_, "") => {
+                Err(format!("a scope needs both a data source and a purpose: '{data_source}', '{purpose}'"))
+            }
             (d, p) => Ok(Some(ConsentScope {
                 data_source: d.parse().map_err(|e: privacy::consent::UnknownCode| e.to_string())?,
                 purpose: p.parse().map_err(|e: privacy::consent::UnknownCode| e.to_string())?,

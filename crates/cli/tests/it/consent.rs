@@ -69,7 +69,8 @@ fn a_source_whose_consent_is_withdrawn_by_the_application_date_is_not_read_on_th
     assert_eq!(after["features"], read["features"]);
 
     // Withdrawn on the application date: the bureau is not read, and the record and the text say so.
-    let withdrawn = format!("{HEADER}{h},consent_withdrawn,{APPLIED_ON},branch-forms,,bureau_reports,credit_assessment\n");
+    let withdrawn =
+        format!("{HEADER}{h},consent_withdrawn,{APPLIED_ON},branch-forms,,bureau_reports,credit_assessment\n");
     let out = load(&c.data, dir.path(), "withdrawn.csv", &withdrawn);
     assert!(out.status.success(), "{}", stderr(&out));
     let withheld = record(&decide(&c.data, dir.path(), &h, "cli-consent-withheld", "json"));
@@ -79,7 +80,10 @@ fn a_source_whose_consent_is_withdrawn_by_the_application_date_is_not_read_on_th
     let text = decide(&c.data, dir.path(), &h, "cli-consent-withheld-text", "table");
     assert!(text.status.success(), "{}", stderr(&text));
     let shown = String::from_utf8_lossy(&text.stdout);
-    assert!(shown.contains("not read, for want of the applicant's consent") && shown.contains("bureau_reports"), "{shown}");
+    assert!(
+        shown.contains("not read, for want of the applicant's consent") && shown.contains("bureau_reports"),
+        "{shown}"
+    );
 
     // The entries were recorded by the operating-system user the command ran as, not by a name it was given.
     let entries = tokio::runtime::Runtime::new().expect("runtime").block_on(async {
@@ -88,7 +92,8 @@ fn a_source_whose_consent_is_withdrawn_by_the_application_date_is_not_read_on_th
         store.close().await;
         entries
     });
-    let loaded: Vec<&store::ScreeningEntry> = entries.iter().filter(|e| e.effective_on.to_string().as_str() >= "2026-01-01").collect();
+    let loaded: Vec<&store::ScreeningEntry> =
+        entries.iter().filter(|e| e.effective_on.to_string().as_str() >= "2026-01-01").collect();
     assert_eq!(loaded.len(), 3, "{entries:?}");
     assert!(loaded.iter().all(|e| e.recorded_by.starts_with("os:") && e.scope.is_some()), "{loaded:?}");
 }
@@ -101,8 +106,16 @@ fn a_bad_scope_in_a_screening_file_is_refused_whole_naming_line_and_field() {
     let cases = [
         ("H0000499,consent,2020-01-01,branch-forms,,bureau_reports,\n", "line 3.purpose", "names the purpose"),
         ("H0000499,consent,2020-01-01,branch-forms,,,credit_assessment\n", "line 3.data_source", "names the data"),
-        ("H0000499,fraud_case,2020-01-01,fraud-team,,bureau_reports,credit_assessment\n", "line 3.data_source", "only a consent"),
-        ("H0000499,consent,2020-01-01,branch-forms,,gps_traces,credit_assessment\n", "line 3.data_source", "not a data source"),
+        (
+            "H0000499,fraud_case,2020-01-01,fraud-team,,bureau_reports,credit_assessment\n",
+            "line 3.data_source",
+            "only a consent",
+        ),
+        (
+            "H0000499,consent,2020-01-01,branch-forms,,gps_traces,credit_assessment\n",
+            "line 3.data_source",
+            "not a data source",
+        ),
         ("H0000499,consent,2020-01-01,branch-forms,,bureau_reports,marketing\n", "line 3.purpose", "not a purpose"),
     ];
     let _guard = exclusive();

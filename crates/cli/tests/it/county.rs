@@ -44,7 +44,9 @@ pub fn consents(dir: &Path) -> std::path::PathBuf {
     for h in 1..=500 {
         text.push_str(&format!("H{h:07},consent,2020-01-01,branch-forms,signed at the branch,,\n"));
         for source in SOURCES {
-            text.push_str(&format!("H{h:07},consent,2020-01-01,branch-forms,signed at the branch,{source},credit_assessment\n"));
+            text.push_str(&format!(
+                "H{h:07},consent,2020-01-01,branch-forms,signed at the branch,{source},credit_assessment\n"
+            ));
         }
     }
     std::fs::write(&path, text).expect("write the consent file");

@@ -1390,7 +1390,11 @@ fn a_bad_consent_scope_is_refused_with_the_field_named_and_nothing_recorded() {
     let (_, before) = http("GET", "/v1/households/H0000199/screening?limit=200", b"");
     let cases = [
         (entry("consent", serde_json::json!({"data_source": "bureau_reports"})), "missing_field", "entries[1].purpose"),
-        (entry("consent", serde_json::json!({"purpose": "credit_assessment"})), "missing_field", "entries[1].data_source"),
+        (
+            entry("consent", serde_json::json!({"purpose": "credit_assessment"})),
+            "missing_field",
+            "entries[1].data_source",
+        ),
         (
             entry("blacklisted", serde_json::json!({"data_source": "bureau_reports", "purpose": "credit_assessment"})),
             "invalid_field",

@@ -18,8 +18,11 @@ fn entry_from_row(row: &SqliteRow) -> Result<ScreeningEntry, StoreError> {
         recorded_by: row.try_get("recorded_by")?,
         recorded_at: row.try_get("recorded_at")?,
         note: row.try_get("note")?,
-        scope: ConsentScope::from_columns(&row.try_get::<String, _>("data_source")?, &row.try_get::<String, _>("purpose")?)
-            .map_err(corrupt)?,
+        scope: ConsentScope::from_columns(
+            &row.try_get::<String, _>("data_source")?,
+            &row.try_get::<String, _>("purpose")?,
+        )
+        .map_err(corrupt)?,
     })
 }
 

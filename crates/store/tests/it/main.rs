@@ -328,8 +328,7 @@ async fn screening_entries_from_before_consent_scopes_survive_migration_0012_uns
     use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
 
     let dir = tempfile::tempdir().expect("temp dir");
-    let options =
-        SqliteConnectOptions::new().filename(dir.path().join(SqliteStore::FILE_NAME)).create_if_missing(true);
+    let options = SqliteConnectOptions::new().filename(dir.path().join(SqliteStore::FILE_NAME)).create_if_missing(true);
     let old = SqlitePoolOptions::new().max_connections(1).connect_with(options).await.expect("old database");
     let sql = include_str!("../../migrations/sqlite/0009_screening.sql");
     let screening = Migration::new(9, "screening".into(), MigrationType::Simple, sql.into_sql_str(), false);
@@ -346,7 +345,10 @@ async fn screening_entries_from_before_consent_scopes_survive_migration_0012_uns
     let store = SqliteStore::open(dir.path()).await.expect("open applies the rest");
     let entries = store::ScreeningRegister::screening_of(&store, "H1").await.expect("read");
     assert_eq!(entries.len(), 1, "the old entry is kept");
-    assert_eq!((entries[0].kind, entries[0].scope, entries[0].note.as_str()), (store::ScreeningKind::Consent, None, "signed"));
+    assert_eq!(
+        (entries[0].kind, entries[0].scope, entries[0].note.as_str()),
+        (store::ScreeningKind::Consent, None, "signed")
+    );
     assert_eq!(store.quick_reader().screening_version().expect("version"), 41, "its row id is kept");
     assert!(store.execute_raw("DELETE FROM screening_entries").await.is_err(), "still append-only");
     let scoped = store::ScreeningEntry {
