@@ -44,6 +44,9 @@ pub struct RosterRow {
     pub product: Option<ProductKind>,
     /// Up to four reason codes, the most important first.
     pub reasons: Vec<String>,
+    /// The data sources not read for want of the household's consent to them (absent when every source was read).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub withheld_sources: Vec<&'static str>,
 }
 
 /// Totals of a roster.
@@ -201,6 +204,7 @@ pub fn credit_roster(
             annual_rate: None,
             product: None,
             reasons: Vec::new(),
+            withheld_sources: request.withheld.codes(),
         };
         totals.households += 1;
         let assessed = world.applicant(&request.household_id).ok_or_else(|| "unknown_applicant".to_owned()).and_then(

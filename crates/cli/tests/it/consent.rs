@@ -131,3 +131,38 @@ fn a_bad_scope_in_a_screening_file_is_refused_whole_naming_line_and_field() {
     assert!(stderr(&out).contains("data_source,purpose"), "the header names both forms: {}", stderr(&out));
     assert!(snapshot(&c.data) == before, "a refused file writes nothing");
 }
+
+#[test]
+fn whole_village_pre_credit_withholds_per_household_what_the_register_withholds_on_its_date() {
+    let c = county();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let households = rows(&c.files.join("households.csv"));
+    let reported = reported_household(&c.files);
+    let chosen = households
+        .iter()
+        .filter(|r| r["household_id"].as_str() <= "H0000500" && r["household_id"] != reported)
+        .max_by_key(|r| r["household_id"].clone())
+        .expect("a household with consents on file");
+    let (household, village) = (chosen["household_id"].clone(), chosen["village_code"].clone());
+    let on = "2026-03-04";
+    let _guard = exclusive();
+    let withdrawn =
+        format!("{HEADER}{household},consent_withdrawn,2026-03-01,branch-forms,,transactions,credit_assessment\n");
+    let out = load(&c.data, dir.path(), "village.csv", &withdrawn);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = agririsk(&c.data, &["village", "credit", &village, "--on", on, "--format", "json"]);
+    let roster = record(&out);
+    let rows = roster["rows"].as_array().expect("rows");
+    let row_of = |id: &str| rows.iter().find(|r| r["household_id"] == id).expect("a row");
+    assert_eq!(row_of(&household)["withheld_sources"], json!(["transactions"]), "{}", row_of(&household));
+    for row in rows {
+        let id = row["household_id"].as_str().expect("id");
+        if id == household {
+            continue;
+        }
+        // The county's households up to H0000500 have every consent on file; the others none.
+        let expected =
+            if id <= "H0000500" { Value::Null } else { json!(["bureau_reports", "transactions", "insurance_claims"]) };
+        assert_eq!(row.get("withheld_sources").cloned().unwrap_or(Value::Null), expected, "{row}");
+    }
+}
