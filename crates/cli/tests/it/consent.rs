@@ -166,3 +166,57 @@ fn whole_village_pre_credit_withholds_per_household_what_the_register_withholds_
         assert_eq!(row.get("withheld_sources").cloned().unwrap_or(Value::Null), expected, "{row}");
     }
 }
+
+/// Copies a data directory (the county's, under [`exclusive`], so nothing writes it meanwhile).
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("create");
+    for entry in std::fs::read_dir(from).expect("read dir") {
+        let entry = entry.expect("entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("type").is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy");
+        }
+    }
+}
+
+#[test]
+fn a_policy_replay_does_not_read_a_source_withdrawn_before_the_replayed_application() {
+    let c = county();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path().join("data");
+    {
+        let _guard = exclusive();
+        copy_dir(&c.data, &data);
+    }
+    let simulate = || {
+        let args = [
+            "policy",
+            "simulate",
+            "--candidate",
+            super::county::DEFAULT_POLICY,
+            "--from",
+            "2020-01-01",
+            "--to",
+            "2026-11-28",
+            "--format",
+            "json",
+        ];
+        record(&agririsk(&data, &args))
+    };
+    let before = simulate();
+    // Every household with consents on file withdraws its bureau consent the day after giving it: every replayed
+    // application comes later, so none of them reads a bureau report.
+    let mut text = String::from(HEADER);
+    for h in 1..=500 {
+        text.push_str(&format!(
+            "H{h:07},consent_withdrawn,2020-01-02,branch-forms,,bureau_reports,credit_assessment\n"
+        ));
+    }
+    let out = load(&data, dir.path(), "withdrawn.csv", &text);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let after = simulate();
+    assert_eq!(after["replayed"], before["replayed"], "the same applications are replayed");
+    assert_ne!(after["champion"], before["champion"], "without the bureau, the replayed decisions differ");
+}
