@@ -15,7 +15,6 @@ use app::screening::NewEntry;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use std::collections::HashMap;
 use std::sync::{Arc, PoisonError, RwLock, Weak};
 use std::time::Duration;
 
@@ -198,7 +197,7 @@ struct Held {
     /// The register's version when read ([`QuickReader::screening_version`]).
     version: i64,
     /// Entries by household, in the register's order.
-    entries: HashMap<String, Vec<ScreeningEntry>>,
+    register: app::screening::Register,
 }
 
 /// The screening register held in memory, renewed when it grows.
@@ -228,22 +227,18 @@ impl Cache {
             return Ok(());
         }
         // Read after the version: the copy holds at least everything up to it.
-        let mut entries: HashMap<String, Vec<ScreeningEntry>> = HashMap::new();
-        for entry in self.reader.all_screening()? {
-            entries.entry(entry.household_id.clone()).or_default().push(entry);
-        }
+        let register = app::screening::Register::new(self.reader.all_screening()?);
         let mut copy = self.copy.write().unwrap_or_else(PoisonError::into_inner);
         // Two renewals at once (the poller and a POST): the later version stays.
         if version > copy.version {
-            *copy = Arc::new(Held { version, entries });
+            *copy = Arc::new(Held { version, register });
         }
         Ok(())
     }
 
     /// What a household's entries say on a date.
     pub fn as_of(&self, household_id: &str, on: Date) -> decide::Screening {
-        let copy = self.current();
-        app::screening::as_of(copy.entries.get(household_id).map_or(&[][..], Vec::as_slice), on)
+        self.current().register.as_of(household_id, on)
     }
 
     fn current(&self) -> Arc<Held> {
