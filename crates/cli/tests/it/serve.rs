@@ -1375,6 +1375,10 @@ fn a_source_without_consent_is_not_read_over_http_and_the_decision_says_so() {
     assert_eq!(today["withheld_sources"], serde_json::json!(["bureau_reports"]));
     let entries = json(&register)["entries"].as_array().expect("entries").clone();
     assert!(entries.iter().any(|e| e["data_source"] == "bureau_reports" && e["purpose"] == "model_development"));
+    // A scoped entry's key (its cursor) names its scope: paging two at a time sees every entry once.
+    let path = format!("/v1/households/{household}/screening?limit=2");
+    let (seen, _) = walk(&server().addr, &path, 2, |p| p["entries"].as_array().expect("entries").clone());
+    assert_eq!(seen, entries, "every entry once, in the register's order");
 }
 
 #[test]
