@@ -59,11 +59,18 @@ pub fn record_table(contract: &Contract) -> RecordTable {
     let mut columns = Vec::with_capacity(contract.columns.len() + 2);
     for column in contract.columns {
         let indexed = JOIN_COLUMNS.contains(&column.name) || contract.key.first() == Some(&column.name);
-        columns.push(RecordColumn { name: column.name.to_string(), ty: cell_type(&column.ty), indexed });
-        if let Some(kind) = personal_kind(contract, column.name)
+        let kind = personal_kind(contract, column.name);
+        let personal = kind.is_some();
+        columns.push(RecordColumn { name: column.name.to_string(), ty: cell_type(&column.ty), indexed, personal });
+        if let Some(kind) = kind
             && indexed_kind(kind)
         {
-            columns.push(RecordColumn { name: index_column(column.name), ty: CellType::Text, indexed: true });
+            columns.push(RecordColumn {
+                name: index_column(column.name),
+                ty: CellType::Text,
+                indexed: true,
+                personal: true,
+            });
         }
     }
     RecordTable { source: contract.name.to_string(), columns }

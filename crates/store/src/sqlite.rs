@@ -21,6 +21,7 @@ use crate::{
 
 mod audit;
 mod decisions;
+mod erasure;
 mod identity;
 mod models;
 mod policies;
@@ -49,6 +50,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (9, "screening", include_str!("../migrations/sqlite/0009_screening.sql")),
     (10, "audit", include_str!("../migrations/sqlite/0010_audit.sql")),
     (11, "identity", include_str!("../migrations/sqlite/0011_identity.sql")),
+    (13, "erasures", include_str!("../migrations/sqlite/0013_erasures.sql")),
 ];
 
 /// The SQLite store.
