@@ -34,8 +34,8 @@ fn household_id(text: &str) -> Result<String, Error> {
     if t.len() == 8 && t.starts_with('H') && t[1..].bytes().all(|b| b.is_ascii_digit()) {
         Ok(t.to_string())
     } else {
-        let shown: String = t.chars().take(8).collect();
-        Err(Error::input("household", format!("`{shown}…` is not a household id (H and 7 digits, e.g. H0000001)")))
+        // Not echoed: it may be an ID number or a phone typed by mistake.
+        Err(Error::input("household", "is not a household id (H and 7 digits, e.g. H0000001)"))
     }
 }
 

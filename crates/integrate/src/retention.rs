@@ -1,6 +1,8 @@
 //! What retention needs to know from the ingested records: each household's loans (open, or closed on a day and
-//! whether they were ever overdue or written off), its last application or loan start, and whether any personal
-//! value of it is still on file. The rules themselves are `privacy::retention`'s; loans booked by the product are
+//! whether they were ever overdue or written off), its last record date — the latest application, loan start,
+//! rating or bureau report, or the `as_of` of the latest load of the households file —, and whether any personal
+//! value of it is still on file. A load does not say which households an unchanged file listed, so a household
+//! the lender stopped sending is dated by the latest file too: the reading errs towards keeping. The rules themselves are `privacy::retention`'s; loans booked by the product are
 //! the service layer's to add (`app::privacy`).
 
 use std::collections::{BTreeMap, HashMap};
@@ -35,11 +37,21 @@ pub async fn on_file(store: &impl RecordStore, scope: Scope<'_>) -> Result<BTree
     for id in read(store, "households", &["household_id"], filter, versions, |r| r.text(0)).await? {
         out.entry(id).or_default();
     }
-    let applications =
-        read(store, "applications", &["household_id", "applied_on"], filter, versions, |r| Ok((r.text(0)?, r.date(1)?)))
-            .await?;
-    for (id, applied_on) in applications {
-        touch(&mut out, &id, applied_on);
+    // The households file lists the households the lender keeps: its latest load dates them all.
+    let listed = store.loads().await?.into_iter().filter(|l| l.source == "households").filter_map(|l| {
+        domain::parse_date(&l.as_of).ok()
+    });
+    if let Some(latest) = listed.max() {
+        for entry in out.values_mut() {
+            entry.facts.last_activity = Some(latest);
+        }
+    }
+    for (source, column) in [("applications", "applied_on"), ("ratings", "rated_on"), ("bureau_reports", "report_date")] {
+        let dated =
+            read(store, source, &["household_id", column], filter, versions, |r| Ok((r.text(0)?, r.date(1)?))).await?;
+        for (id, on) in dated {
+            touch(&mut out, &id, on);
+        }
     }
     let columns = ["loan_id", "household_id", "status_at_end", "start_date", "maturity_date", "max_dpd"];
     let loans = read(store, "loans", &columns, filter, versions, |r| {

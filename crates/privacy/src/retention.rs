@@ -6,8 +6,9 @@
 //! Anti-Money Laundering Law and is kept [`AML_IDENTITY_YEARS`] after the business relationship ends. A household
 //! with a negative credit record (a loan overdue or written off) keeps it attributable for
 //! [`NEGATIVE_RECORD_YEARS`] after the event ends (征信业管理条例 art. 16). An open loan always holds it: the
-//! contract is still being performed (PIPL art. 13 (2)). A household that never borrowed is kept
-//! [`APPLICANT_YEARS`] after its last application or record.
+//! contract is still being performed (PIPL art. 13 (2)). A household that never borrowed (an applicant
+//! declined, or one surveyed for whole-village credit) is kept [`NEVER_BORROWED_YEARS`] after its last
+//! application or record.
 //!
 //! Everything else ingested about a household (its farm, its loans' terms and outcomes, its ratings) is keyed by
 //! the household id, a pseudonymous internal id, and stays: it is what anonymous aggregates, features and the
@@ -21,9 +22,10 @@ use domain::{Date, add_months};
 pub const AML_IDENTITY_YEARS: i32 = 10;
 /// Years a negative credit record is kept from the end of the event (征信业管理条例 art. 16).
 pub const NEGATIVE_RECORD_YEARS: i32 = 5;
-/// Years an applicant who never borrowed is kept after the last application or record. Our assumption (no law
-/// sets a minimum for a declined application; a year covers a complaint or a review of the decision).
-pub const APPLICANT_YEARS: i32 = 1;
+/// Years a household that never borrowed is kept after its last application or record. Our assumption (no law
+/// sets a minimum for a declined application or a survey; a year covers a complaint, a review of the decision
+/// or the next season's credit granting).
+pub const NEVER_BORROWED_YEARS: i32 = 1;
 
 /// A rule that keeps personal data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -34,13 +36,13 @@ pub enum Rule {
     AmlIdentity,
     /// A negative credit record kept from the end of the event (credit reporting).
     NegativeRecord,
-    /// An applicant who never borrowed, kept after the last application (our assumption).
-    Applicant,
+    /// A household that never borrowed, kept after its last application or record (our assumption).
+    NeverBorrowed,
 }
 
 impl Rule {
     /// Every rule.
-    pub const ALL: [Rule; 4] = [Rule::OpenLoan, Rule::AmlIdentity, Rule::NegativeRecord, Rule::Applicant];
+    pub const ALL: [Rule; 4] = [Rule::OpenLoan, Rule::AmlIdentity, Rule::NegativeRecord, Rule::NeverBorrowed];
 
     /// The stable code shown and stored.
     pub fn code(self) -> &'static str {
@@ -48,7 +50,7 @@ impl Rule {
             Rule::OpenLoan => "open_loan",
             Rule::AmlIdentity => "aml_identity",
             Rule::NegativeRecord => "negative_record",
-            Rule::Applicant => "applicant",
+            Rule::NeverBorrowed => "never_borrowed",
         }
     }
 
@@ -62,7 +64,9 @@ impl Rule {
             Rule::NegativeRecord => {
                 "a negative credit record kept 5 years from the end of the event (征信业管理条例 art. 16)"
             }
-            Rule::Applicant => "an applicant who never borrowed kept 1 year after the last application (our policy)",
+            Rule::NeverBorrowed => {
+                "a household that never borrowed kept 1 year after its last application or record (our policy)"
+            }
         }
     }
 
@@ -72,7 +76,7 @@ impl Rule {
             Rule::OpenLoan => None,
             Rule::AmlIdentity => Some(AML_IDENTITY_YEARS),
             Rule::NegativeRecord => Some(NEGATIVE_RECORD_YEARS),
-            Rule::Applicant => Some(APPLICANT_YEARS),
+            Rule::NeverBorrowed => Some(NEVER_BORROWED_YEARS),
         }
     }
 }
@@ -93,12 +97,12 @@ pub const SOURCES: &[SourceRetention] = &[
     SourceRetention {
         source: "members",
         columns: &["name", "national_id", "phone"],
-        rules: &[Rule::AmlIdentity, Rule::NegativeRecord, Rule::Applicant],
+        rules: &[Rule::AmlIdentity, Rule::NegativeRecord, Rule::NeverBorrowed],
     },
     SourceRetention {
         source: "accounts",
         columns: &["account_no"],
-        rules: &[Rule::AmlIdentity, Rule::NegativeRecord, Rule::Applicant],
+        rules: &[Rule::AmlIdentity, Rule::NegativeRecord, Rule::NeverBorrowed],
     },
 ];
 
@@ -164,7 +168,7 @@ pub fn rules_of(facts: &Facts) -> Vec<Hold> {
     let last_adverse = ended.filter(|(_, adverse)| *adverse).map(|(on, _)| on).max();
     if facts.loans.is_empty() {
         if let Some(last) = facts.last_activity {
-            holds.push(Hold { rule: Rule::Applicant, until: Some(years_after(last, APPLICANT_YEARS)) });
+            holds.push(Hold { rule: Rule::NeverBorrowed, until: Some(years_after(last, NEVER_BORROWED_YEARS)) });
         }
     } else {
         // The relationship ends with its last loan or its last application, whichever is later.
@@ -230,11 +234,11 @@ mod tests {
     }
 
     #[test]
-    fn an_applicant_who_never_borrowed_is_kept_a_year() {
+    fn a_household_that_never_borrowed_is_kept_a_year() {
         let facts = Facts { loans: Vec::new(), last_activity: Some(d("2024-02-29")) };
         assert_eq!(
             assess(&facts, d("2025-02-27")),
-            Retention::Held(Hold { rule: Rule::Applicant, until: Some(d("2025-02-28")) })
+            Retention::Held(Hold { rule: Rule::NeverBorrowed, until: Some(d("2025-02-28")) })
         );
         assert_eq!(assess(&facts, d("2025-02-28")), Retention::Past { since: Some(d("2025-02-28")) });
     }
