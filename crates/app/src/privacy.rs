@@ -13,10 +13,10 @@
 use std::collections::BTreeMap;
 
 use domain::{Date, LoanId};
+use integrate::RecordStore;
 use integrate::history::Scope;
 use integrate::profile::{ErasureNote, Profile};
 use integrate::schema::record_table;
-use integrate::RecordStore;
 use lending::{Change, LoanStatus};
 use privacy::retention::{self, Facts, Hold, LoanFact, Retention, Rule};
 use serde::Serialize;
@@ -42,7 +42,10 @@ fn household_id(text: &str) -> Result<String, Error> {
 fn reason(field: &str, text: &str) -> Result<String, Error> {
     let chars = text.chars().count();
     if text.trim().is_empty() || chars > MAX_REASON_CHARS {
-        return Err(Error::input(field, format!("must be 1 to {MAX_REASON_CHARS} characters, not blank (got {chars})")));
+        return Err(Error::input(
+            field,
+            format!("must be 1 to {MAX_REASON_CHARS} characters, not blank (got {chars})"),
+        ));
     }
     Ok(text.trim().to_string())
 }

@@ -26,7 +26,8 @@ pub async fn run(command: PrivacyCommand, data_dir: &Path) -> Result<(), CliErro
         PrivacyCommand::Retention { as_of: on, format } => {
             let on = as_of(on.as_deref())?;
             require_data(data_dir)?;
-            let report = with_store(data_dir, async |store| Ok(app::privacy::retention_report(store, on).await?)).await?;
+            let report =
+                with_store(data_dir, async |store| Ok(app::privacy::retention_report(store, on).await?)).await?;
             match format {
                 Format::Json => print_json(&report),
                 Format::Table => emit(&retention_text(&report)),

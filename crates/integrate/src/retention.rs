@@ -38,15 +38,19 @@ pub async fn on_file(store: &impl RecordStore, scope: Scope<'_>) -> Result<BTree
         out.entry(id).or_default();
     }
     // The households file lists the households the lender keeps: its latest load dates them all.
-    let listed = store.loads().await?.into_iter().filter(|l| l.source == "households").filter_map(|l| {
-        domain::parse_date(&l.as_of).ok()
-    });
+    let listed = store
+        .loads()
+        .await?
+        .into_iter()
+        .filter(|l| l.source == "households")
+        .filter_map(|l| domain::parse_date(&l.as_of).ok());
     if let Some(latest) = listed.max() {
         for entry in out.values_mut() {
             entry.facts.last_activity = Some(latest);
         }
     }
-    for (source, column) in [("applications", "applied_on"), ("ratings", "rated_on"), ("bureau_reports", "report_date")] {
+    for (source, column) in [("applications", "applied_on"), ("ratings", "rated_on"), ("bureau_reports", "report_date")]
+    {
         let dated =
             read(store, source, &["household_id", column], filter, versions, |r| Ok((r.text(0)?, r.date(1)?))).await?;
         for (id, on) in dated {
@@ -66,9 +70,14 @@ pub async fn on_file(store: &impl RecordStore, scope: Scope<'_>) -> Result<BTree
     // A closed loan ends at its maturity or its last payment, whichever is later (one repaid late ends late).
     let mut last_paid: HashMap<String, Date> = HashMap::new();
     if !closed.is_empty() {
-        let paid = read(store, "repayments", &["loan_id", "date", "amount_paid"], Filter::In("loan_id", &closed), versions, |r| {
-            Ok((r.text(0)?, r.date(1)?, r.int(2)?))
-        })
+        let paid = read(
+            store,
+            "repayments",
+            &["loan_id", "date", "amount_paid"],
+            Filter::In("loan_id", &closed),
+            versions,
+            |r| Ok((r.text(0)?, r.date(1)?, r.int(2)?)),
+        )
         .await?;
         for (loan, date, _) in paid.into_iter().filter(|(_, _, amount)| *amount > 0) {
             let latest = last_paid.entry(loan).or_insert(date);

@@ -69,7 +69,11 @@ pub trait ErasureRegister {
     /// table without a `household_id` column is refused), records the erasure and its audit entry, all in one
     /// transaction; afterwards the old values are gone from the files too (SQLite: `secure_delete`, then the WAL
     /// checkpointed and truncated). With no personal value left, writes nothing.
-    fn erase(&self, erasure: &Erasure, tables: &[RecordTable]) -> impl Future<Output = Result<Erased, StoreError>> + Send;
+    fn erase(
+        &self,
+        erasure: &Erasure,
+        tables: &[RecordTable],
+    ) -> impl Future<Output = Result<Erased, StoreError>> + Send;
 
     /// The household's erasures, oldest first.
     fn erasures_of(&self, household_id: &str) -> impl Future<Output = Result<Vec<ErasureRecord>, StoreError>> + Send;

@@ -127,7 +127,8 @@ fn an_erasure_removes_the_households_personal_data_and_nothing_else() {
     let others: Vec<(String, Vec<Cell>)> = members.iter().filter(|(id, _)| *id != target).cloned().collect();
 
     // A booked loan of the held household, repaid once: the portfolio and its ledger must not move.
-    let terms = ["--product", "equal-installment", "--principal", "1200", "--annual-rate", "0.06", "--term-months", "2"];
+    let terms =
+        ["--product", "equal-installment", "--principal", "1200", "--annual-rate", "0.06", "--term-months", "2"];
     let create = [&["loan", "create", "--borrower", &held, "--id", "L1"][..], &terms, &["--start", "2026-01-01"]];
     ok_json(&c.data, &[&create.concat()[..], &["--format", "json"]].concat());
     assert!(agririsk(&c.data, &["loan", "disburse", "L1"]).status.success());
@@ -170,11 +171,15 @@ fn an_erasure_removes_the_households_personal_data_and_nothing_else() {
 
     // The retention report lists the household as past retention in 2040, and the held one under open_loan.
     let report = ok_json(&c.data, &["privacy", "retention", "--as-of", "2040-01-01", "--format", "json"]);
-    let past: Vec<&str> = report["past"].as_array().expect("past").iter().filter_map(|p| p["household_id"].as_str()).collect();
+    let past: Vec<&str> =
+        report["past"].as_array().expect("past").iter().filter_map(|p| p["household_id"].as_str()).collect();
     assert!(past.contains(&target.as_str()) && !past.contains(&held.as_str()), "{report}");
     assert!(report["held"]["open_loan"].as_u64().expect("count") >= 1, "{report}");
 
-    let (code, out, err) = run(&c.data, &["privacy", "erase", &target, "--reason", "borrower's request (PIPL art. 47)", "--as-of", "2040-01-01"]);
+    let (code, out, err) = run(
+        &c.data,
+        &["privacy", "erase", &target, "--reason", "borrower's request (PIPL art. 47)", "--as-of", "2040-01-01"],
+    );
     assert_eq!(code, Some(0), "{err}");
     assert!(out.contains("personal data erased") && out.contains("members"), "{out}");
 
@@ -232,7 +237,17 @@ fn an_erasure_removes_the_households_personal_data_and_nothing_else() {
     assert_eq!(snapshot(&c.data), before, "nothing written the second time");
 
     // An override sets the open loan's hold aside, recorded with its reason.
-    let args = ["privacy", "erase", &held, "--reason", "court order", "--override-hold", "court order 2039-17", "--format", "json"];
+    let args = [
+        "privacy",
+        "erase",
+        &held,
+        "--reason",
+        "court order",
+        "--override-hold",
+        "court order 2039-17",
+        "--format",
+        "json",
+    ];
     let done = ok_json(&c.data, &args);
     assert_eq!(done["outcome"], "erased");
     assert_eq!(done["overridden"], "open_loan");

@@ -146,10 +146,7 @@ pub async fn a_refused_erasure_changes_nothing<S: RecordStore + ErasureRegister>
     let before = all_members(&store).await;
     let blank = store.erase(&erasure("H1", "  "), &[members_table()]).await;
     assert!(matches!(blank, Err(StoreError::InvalidErasure { field: "reason", .. })), "{blank:?}");
-    let headless = RecordTable {
-        source: "cards".to_string(),
-        columns: vec![column("card_no", CellType::Text, true)],
-    };
+    let headless = RecordTable { source: "cards".to_string(), columns: vec![column("card_no", CellType::Text, true)] };
     let refused = store.erase(&erasure("H1", "asked"), &[members_table(), headless]).await;
     assert!(matches!(refused, Err(StoreError::InvalidErasure { field: "table", .. })), "{refused:?}");
     assert_eq!(all_members(&store).await, before, "nothing cleared");
