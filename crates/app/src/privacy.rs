@@ -278,3 +278,37 @@ pub async fn note_erasure<S: ErasureRegister>(store: &S, profile: &mut Profile, 
     profile.erasure = Some(ErasureNote { erased_at: latest.erased_at, note: note.to_string() });
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day() -> Date {
+        domain::parse_date("2040-01-01").expect("date")
+    }
+
+    #[test]
+    fn an_erase_request_names_the_field_at_fault() {
+        assert!(EraseRequest::new(" H0000001 ", "asked", day(), None).is_ok());
+        for (household, why, hold, field) in [
+            ("H000001", "asked", None, "household"),
+            ("110101199001011234", "asked", None, "household"),
+            ("H0000001", "  ", None, "reason"),
+            ("H0000001", "asked", Some(""), "override-hold"),
+        ] {
+            let e = EraseRequest::new(household, why, day(), hold).expect_err(household);
+            assert_eq!((e.code(), e.field()), (ErrorCode::InvalidField, Some(field)), "{e}");
+            assert!(!e.to_string().contains("19900101"), "an ID number is not echoed: {e}");
+        }
+        let long = "x".repeat(MAX_REASON_CHARS + 1);
+        assert_eq!(EraseRequest::new("H0000001", &long, day(), None).expect_err("long").field(), Some("reason"));
+    }
+
+    #[test]
+    fn every_retention_source_has_a_record_table_with_personal_columns() {
+        let tables = personal_tables().expect("tables");
+        assert_eq!(tables.len(), retention::SOURCES.len());
+        assert!(tables.iter().all(|t| t.columns.iter().any(|c| c.personal)));
+        assert!(tables.iter().all(|t| t.columns.iter().any(|c| c.name == "household_id")));
+    }
+}
