@@ -122,7 +122,9 @@ pub struct RetentionReport {
     pub households: usize,
     /// Those past retention with personal data still stored: the ones `privacy erase` may clear.
     pub past: Vec<PastRetention>,
-    /// Households held, by the rule holding each longest (rule code → count).
+    /// Households some rule still holds, with personal data stored.
+    pub held_households: usize,
+    /// Households each rule holds (rule code → count; a household held by several rules counts under each).
     pub held: BTreeMap<&'static str, usize>,
     /// Households with no personal value left (erased, or never given one).
     pub nothing_left: usize,
@@ -138,6 +140,7 @@ where
         as_of,
         households: all.len(),
         past: Vec::new(),
+        held_households: 0,
         held: Rule::ALL.iter().map(|r| (r.code(), 0)).collect(),
         nothing_left: 0,
     };
@@ -145,7 +148,15 @@ where
         match standing.retention {
             _ if !standing.personal_left => report.nothing_left += 1,
             Retention::Past { since } => report.past.push(PastRetention { household_id, since }),
-            Retention::Held(hold) => *report.held.entry(hold.rule.code()).or_default() += 1,
+            Retention::Held(_) => {
+                report.held_households += 1;
+                let holding = retention::rules_of(&standing.facts)
+                    .into_iter()
+                    .filter(|h| h.until.is_none_or(|until| as_of < until));
+                for hold in holding {
+                    *report.held.entry(hold.rule.code()).or_default() += 1;
+                }
+            }
         }
     }
     Ok(report)

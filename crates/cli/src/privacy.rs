@@ -47,10 +47,12 @@ pub async fn run(command: PrivacyCommand, data_dir: &Path) -> Result<(), CliErro
 
 fn retention_text(r: &RetentionReport) -> String {
     let mut out = format!(
-        "retention as of {}: {} households on file, {} past retention with personal data stored, {} with none left\n",
+        "retention as of {}: {} households on file, {} past retention with personal data stored, {} held, {} with \
+         none left\n",
         r.as_of,
         r.households,
         r.past.len(),
+        r.held_households,
         r.nothing_left
     );
     let mut held = Table::new(&[("held by", Align::Left), ("households", Align::Right)]);

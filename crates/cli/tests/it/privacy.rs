@@ -198,6 +198,10 @@ fn an_erasure_removes_the_households_personal_data_and_nothing_else() {
     let table = profile(&target, &["--format", "table"]);
     assert!(String::from_utf8_lossy(&table.stdout).contains("personal data erased"));
 
+    let report = ok_json(&c.data, &["privacy", "retention", "--as-of", "2040-01-01", "--format", "json"]);
+    assert!(!report["past"].as_array().expect("past").iter().any(|p| p["household_id"] == target.as_str()));
+    assert_eq!(report["nothing_left"], 1, "{report}");
+
     // (b) Loans, ledgers, the portfolio and the household's features are unchanged.
     assert_eq!(portfolio(), portfolio_before);
     assert_eq!(loan(), loan_before);
