@@ -172,9 +172,26 @@ pub struct EraseRequest {
 }
 
 impl EraseRequest {
-    /// Erase the personal data of `household` (an id, `H` and 7 digits) for `reason`, judging retention on `as_of`;
+    /// Erase the personal data of `household` (an id, `H` and 7 digits) for `reason`, judging retention on `as_of`
+    /// (default `today`; never a later day, which would let a hold run out early without an override);
     /// `override_hold` states why a rule still holding it is set aside. Texts are checked here.
-    pub fn new(household: &str, why: &str, as_of: Date, override_hold: Option<&str>) -> Result<EraseRequest, Error> {
+    pub fn new(
+        household: &str,
+        why: &str,
+        as_of: Option<Date>,
+        today: Date,
+        override_hold: Option<&str>,
+    ) -> Result<EraseRequest, Error> {
+        let as_of = as_of.unwrap_or(today);
+        if as_of > today {
+            return Err(Error::input(
+                "as-of",
+                format!(
+                    "retention is judged on today ({today}) or an earlier day, not {as_of}: a later day would let a \
+                     hold run out early"
+                ),
+            ));
+        }
         Ok(EraseRequest {
             household_id: household_id(household)?,
             reason: reason("reason", why)?,
@@ -300,19 +317,23 @@ mod tests {
 
     #[test]
     fn an_erase_request_names_the_field_at_fault() {
-        assert!(EraseRequest::new(" H0000001 ", "asked", day(), None).is_ok());
+        assert!(EraseRequest::new(" H0000001 ", "asked", None, day(), None).is_ok());
+        let later = domain::parse_date("2040-01-02").expect("date");
+        let e = EraseRequest::new("H0000001", "asked", Some(later), day(), None).expect_err("a later day");
+        assert_eq!(e.field(), Some("as-of"));
         for (household, why, hold, field) in [
             ("H000001", "asked", None, "household"),
             ("110101199001011234", "asked", None, "household"),
             ("H0000001", "  ", None, "reason"),
             ("H0000001", "asked", Some(""), "override-hold"),
         ] {
-            let e = EraseRequest::new(household, why, day(), hold).expect_err(household);
+            let e = EraseRequest::new(household, why, Some(day()), day(), hold).expect_err(household);
             assert_eq!((e.code(), e.field()), (ErrorCode::InvalidField, Some(field)), "{e}");
             assert!(!e.to_string().contains("19900101"), "an ID number is not echoed: {e}");
         }
         let long = "x".repeat(MAX_REASON_CHARS + 1);
-        assert_eq!(EraseRequest::new("H0000001", &long, day(), None).expect_err("long").field(), Some("reason"));
+        let e = EraseRequest::new("H0000001", &long, None, day(), None).expect_err("long");
+        assert_eq!(e.field(), Some("reason"));
     }
 
     #[test]

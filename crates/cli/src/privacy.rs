@@ -34,7 +34,8 @@ pub async fn run(command: PrivacyCommand, data_dir: &Path) -> Result<(), CliErro
             }
         }
         PrivacyCommand::Erase { household, reason, as_of: on, override_hold, format } => {
-            let request = EraseRequest::new(&household, &reason, as_of(on.as_deref())?, override_hold.as_deref())?;
+            let on = on.as_deref().map(|text| as_of(Some(text))).transpose()?;
+            let request = EraseRequest::new(&household, &reason, on, SystemClock.today(), override_hold.as_deref())?;
             require_data(data_dir)?;
             let outcome = with_store(data_dir, async |store| Ok(app::privacy::erase(store, &request).await?)).await?;
             match format {

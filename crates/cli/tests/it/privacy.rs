@@ -16,7 +16,8 @@ fn s(p: &Path) -> &str {
     p.to_str().expect("utf-8 path")
 }
 
-/// A fresh county of its own (erasing changes it), its files and key file.
+/// A fresh county of its own (erasing changes it), its files and key file: simulated from 2012 and loaded as of
+/// 2014-06-30, so that anti-money-laundering's ten years have run out today for households whose loans are closed.
 struct County {
     _dir: tempfile::TempDir,
     data: PathBuf,
@@ -27,10 +28,16 @@ struct County {
 fn county() -> County {
     let dir = tempfile::tempdir().expect("temp dir");
     let (data, files, keys) = (dir.path().join("data"), dir.path().join("county"), dir.path().join("keys"));
+    let config = dir.path().join("config.json");
+    std::fs::write(&config, r#"{"start_year": 2012}"#).expect("write the configuration");
+    let (config, out) = (s(&config), s(&files));
     for args in [
-        vec!["simulate", "--preset", "tiny", "--seed", "1", "--quiet", "--format", "csv", "--out", s(&files)],
+        vec![
+            "simulate", "--preset", "tiny", "--config", config, "--seed", "1", "--quiet", "--format", "csv", "--out",
+            out,
+        ],
         vec!["keys", "generate", "--out", s(&keys)],
-        vec!["ingest", "--all", s(&files), "--key-file", s(&keys), "--as-of", "2026-11-28", "--quiet"],
+        vec!["ingest", "--all", s(&files), "--key-file", s(&keys), "--as-of", "2014-06-30", "--quiet"],
     ] {
         let out = agririsk(&data, &args);
         assert!(out.status.success(), "{args:?} failed: {}", stderr(&out));
@@ -150,18 +157,19 @@ fn an_erasure_removes_the_households_personal_data_and_nothing_else() {
 
     // (d) An open loan holds the data: exit 2 naming the rule, nothing changed.
     let before = snapshot(&c.data);
-    let (code, _, err) = run(&c.data, &["privacy", "erase", &held, "--reason", "asked", "--as-of", "2040-01-01"]);
+    let (code, _, err) = run(&c.data, &["privacy", "erase", &held, "--reason", "asked"]);
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("open_loan"), "the rule is named: {err}");
     assert_eq!(snapshot(&c.data), before, "a refused erasure changes nothing");
     // A legal minimum not yet passed holds it too; an unknown household or a malformed id is bad input.
-    let (code, _, err) = run(&c.data, &["privacy", "erase", &target, "--reason", "asked", "--as-of", "2027-01-01"]);
+    let (code, _, err) = run(&c.data, &["privacy", "erase", &target, "--reason", "asked", "--as-of", "2020-01-01"]);
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("aml_identity"), "{err}");
     for args in [
         vec!["privacy", "erase", "H9999999", "--reason", "asked"],
         vec!["privacy", "erase", &national_id, "--reason", "asked"],
         vec!["privacy", "erase", &target, "--reason", " "],
+        vec!["privacy", "erase", &target, "--reason", "asked", "--as-of", "2099-01-01"],
     ] {
         let (code, _, err) = run(&c.data, &args);
         assert_eq!(code, Some(2), "{args:?}: {err}");
@@ -169,17 +177,15 @@ fn an_erasure_removes_the_households_personal_data_and_nothing_else() {
     }
     assert_eq!(snapshot(&c.data), before, "refusals change nothing");
 
-    // The retention report lists the household as past retention in 2040, and the held one under open_loan.
-    let report = ok_json(&c.data, &["privacy", "retention", "--as-of", "2040-01-01", "--format", "json"]);
+    // The retention report lists the household as past retention today, and the held one under open_loan.
+    let report = ok_json(&c.data, &["privacy", "retention", "--format", "json"]);
     let past: Vec<&str> =
         report["past"].as_array().expect("past").iter().filter_map(|p| p["household_id"].as_str()).collect();
     assert!(past.contains(&target.as_str()) && !past.contains(&held.as_str()), "{report}");
     assert!(report["held"]["open_loan"].as_u64().expect("count") >= 1, "{report}");
 
-    let (code, out, err) = run(
-        &c.data,
-        &["privacy", "erase", &target, "--reason", "borrower's request (PIPL art. 47)", "--as-of", "2040-01-01"],
-    );
+    let (code, out, err) =
+        run(&c.data, &["privacy", "erase", &target, "--reason", "borrower's request (PIPL art. 47)"]);
     assert_eq!(code, Some(0), "{err}");
     assert!(out.contains("personal data erased") && out.contains("members"), "{out}");
 
@@ -198,7 +204,7 @@ fn an_erasure_removes_the_households_personal_data_and_nothing_else() {
     let table = profile(&target, &["--format", "table"]);
     assert!(String::from_utf8_lossy(&table.stdout).contains("personal data erased"));
 
-    let report = ok_json(&c.data, &["privacy", "retention", "--as-of", "2040-01-01", "--format", "json"]);
+    let report = ok_json(&c.data, &["privacy", "retention", "--format", "json"]);
     assert!(!report["past"].as_array().expect("past").iter().any(|p| p["household_id"] == target.as_str()));
     assert_eq!(report["nothing_left"], 1, "{report}");
 
@@ -235,7 +241,7 @@ fn an_erasure_removes_the_households_personal_data_and_nothing_else() {
 
     // Erasing twice is a no-op that says so.
     let before = snapshot(&c.data);
-    let (code, out, _) = run(&c.data, &["privacy", "erase", &target, "--reason", "again", "--as-of", "2040-01-01"]);
+    let (code, out, _) = run(&c.data, &["privacy", "erase", &target, "--reason", "again"]);
     assert_eq!(code, Some(0));
     assert!(out.contains("no personal data left"), "{out}");
     assert_eq!(snapshot(&c.data), before, "nothing written the second time");
