@@ -265,3 +265,27 @@ fn an_erasure_removes_the_households_personal_data_and_nothing_else() {
     assert_eq!(portfolio(), portfolio_before, "the loan itself is untouched");
     assert!(agririsk(&c.data, &["audit", "verify"]).status.success());
 }
+
+/// Over HTTP, the profile of an erased household answers with the erasure note instead of failing, masked or
+/// unmasked; unmasking finds nothing left to show.
+#[test]
+fn an_erased_profile_over_http_says_nothing_is_left_to_unmask() {
+    use super::serve::{http_with, prepared, session, start};
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = prepared(dir.path());
+    let keys = dir.path().join("keys");
+    let (code, _, err) = run(&data, &["privacy", "erase", "H0000002", "--reason", "asked", "--override-hold", "test"]);
+    assert_eq!(code, Some(0), "{err}");
+    let (_server, addr) = start(&data, &["--today", "2025-10-12", "--key-file", s(&keys)]);
+    let manager = session(&addr, "it-checker");
+    let headers: Vec<&str> = manager.iter().map(String::as_str).collect();
+    let path = "/v1/households/H0000002/profile?as_of=2025-10-01";
+    for (query, says) in [("", "no longer stored"), ("&unmask=identity%20check", "left to unmask")] {
+        let (status, _, body) = http_with(&addr, "GET", &format!("{path}{query}"), &headers, b"");
+        assert_eq!(status, 200, "{body}");
+        let profile: Value = serde_json::from_str(&body).expect("json");
+        assert!(profile["erasure"]["note"].as_str().expect("a note").contains(says), "{profile}");
+        let members = profile["members"].as_array().expect("members");
+        assert!(!members.is_empty() && members.iter().all(|m| m["national_id"] == "" && m["name"] == ""), "{profile}");
+    }
+}
