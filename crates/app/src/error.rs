@@ -138,6 +138,8 @@ error_codes! {
     InvalidUsername = ("invalid_username", 422, 2, "the username is not 3 to 32 characters of a-z, 0-9, '.', '_', '-', or has an invisible or look-alike character");
     /// Too many requests from this key, user or address.
     RateLimited = ("rate_limited", 429, 2, "too many requests from this key, user or address; wait `Retry-After` seconds");
+    /// A retention rule holds the personal data an erasure asked to clear.
+    RetentionHold = ("retention_hold", 409, 2, "a retention rule holds the household's personal data (an open loan, or a legal minimum keeping period not yet over); the message names the rule");
     /// The server failed.
     Internal = ("internal", 500, 1, "the server could not complete the request (the detail is in the server's log)");
     /// Not ready: no decider, no active policy or the store does not answer.
@@ -293,6 +295,7 @@ impl From<StoreError> for Error {
             StoreError::KeyExists(_) => (C::AlreadyExists, "id"),
             StoreError::KeyNotFound(_) => (C::UnknownKey, "id"),
             StoreError::InvalidAudit(refused) => (C::InvalidField, refused.field),
+            StoreError::InvalidErasure { field, .. } => (C::InvalidField, *field),
             _ => return Error::Internal(anyhow::Error::new(e)),
         };
         Error::coded(code, field, e)

@@ -10,7 +10,7 @@
 //! [`village`] (whole-village pre-credit and the 信用村 rating), [`views`] (the JSON documents of loans and
 //! postings), [`policies`] (static checks and the policy lifecycle), [`models`] (train, evaluate, score, report,
 //! import and register credit models), [`ingest`] (loading files; key files), [`profile`] (a borrower's profile
-//! and the pseudonymised export), [`features`] (the point-in-time feature table), [`simulation`] (writing a
+//! and the pseudonymised export), [`privacy`] (retention and erasure of personal data), [`features`] (the point-in-time feature table), [`simulation`] (writing a
 //! simulated county), [`files`] (outputs that arrive whole) and [`page`] (a page of an ordered list, for the lists
 //! the store cannot page itself).
 
@@ -27,6 +27,7 @@ pub mod models;
 pub mod page;
 pub mod policies;
 pub mod policy_sim;
+pub mod privacy;
 pub mod profile;
 pub mod review;
 pub mod screening;

@@ -9,6 +9,7 @@ use integrate::RecordStore;
 use integrate::export::{ExportManifest, ExportOptions, export_pseudonymised};
 use integrate::profile::{Profile, Query, Reveal};
 use privacy::{FieldCipher, Keyring, OsNonces};
+use store::ErasureRegister;
 
 use crate::error::Error;
 
@@ -34,10 +35,18 @@ impl ProfileRequest {
     }
 }
 
-/// The profile the request asks for, the sealed fields opened with `keys`.
-pub async fn profile(store: &impl RecordStore, keys: Keyring, request: &ProfileRequest) -> Result<Profile, Error> {
+/// The profile the request asks for, the sealed fields opened with `keys`; a household whose personal data was
+/// erased is answered with its members' other data and a note saying so ([`crate::privacy::note_erasure`]).
+pub async fn profile<S: RecordStore + ErasureRegister>(
+    store: &S,
+    keys: Keyring,
+    request: &ProfileRequest,
+) -> Result<Profile, Error> {
     let cipher = FieldCipher::new(keys, OsNonces);
-    Ok(integrate::profile::profile_revealing(store, &cipher, &request.query, request.as_of, request.reveal).await?)
+    let mut profile =
+        integrate::profile::profile_revealing(store, &cipher, &request.query, request.as_of, request.reveal).await?;
+    crate::privacy::note_erasure(store, &mut profile, request.reveal == Reveal::Plain).await?;
+    Ok(profile)
 }
 
 /// An export: only pseudonymised exports are offered.

@@ -137,6 +137,12 @@ pub enum Command {
         #[command(subcommand)]
         command: ApiKeyCommand,
     },
+    /// Retention of borrowers' personal data: who is past it, and erasing one household's.
+    Privacy {
+        /// The privacy command.
+        #[command(subcommand)]
+        command: PrivacyCommand,
+    },
     /// Run the demonstration: books loans of every product, posts repayments and classifies the portfolio.
     Demo {
         /// Where to put the demo database (replaced if it holds an earlier demo).
@@ -1076,6 +1082,39 @@ pub enum ApiKeyCommand {
     },
     /// List keys (never their secrets).
     List {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+}
+
+/// Retention and erasure of personal data.
+#[derive(Debug, Subcommand)]
+pub enum PrivacyCommand {
+    /// Households past retention on a date (personal data still stored, no rule holding it) and how many
+    /// households each rule still holds.
+    Retention {
+        /// The date retention is judged on (YYYY-MM-DD; default: today).
+        #[arg(long)]
+        as_of: Option<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Erase one household's personal data (members' names, ID numbers and phones, account numbers), keeping
+    /// everything keyed by its pseudonymous id; refused while a retention rule holds it.
+    Erase {
+        /// The household id (H0000001).
+        household: String,
+        /// Why (e.g. the borrower's request under PIPL art. 47); recorded with the erasure and in the audit trail.
+        #[arg(long)]
+        reason: String,
+        /// The date retention is judged on (YYYY-MM-DD; default: today).
+        #[arg(long)]
+        as_of: Option<String>,
+        /// Erase although a rule holds the data, for this stated reason (recorded).
+        #[arg(long, value_name = "REASON")]
+        override_hold: Option<String>,
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,

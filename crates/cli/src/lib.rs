@@ -17,6 +17,7 @@ pub mod model;
 pub mod output;
 pub mod policies;
 pub mod policy_sim;
+pub mod privacy;
 pub mod profile;
 pub mod screening;
 pub mod serve;
@@ -167,6 +168,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             village::credit_command(&cli.data_dir, &code, on, format).await
         }
         Command::Audit { command } => audit::run(command, &cli.data_dir).await,
+        Command::Privacy { command } => privacy::run(command, &cli.data_dir).await,
         Command::Keys { command } => match command {
             KeysCommand::Generate { out, id } => ingest::keys_generate(&out, &id),
             KeysCommand::Rotate { key_file, id } => ingest::keys_rotate(&key_file, &id),

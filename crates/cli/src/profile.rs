@@ -22,7 +22,7 @@ fn as_of(text: Option<&str>) -> Result<Date, CliError> {
 }
 
 /// Refuses a data directory without a database: these commands only read, so they never create one.
-fn require_data(data_dir: &Path) -> Result<(), CliError> {
+pub(crate) fn require_data(data_dir: &Path) -> Result<(), CliError> {
     if !data_dir.join(SqliteStore::FILE_NAME).is_file() {
         return Err(CliError::input(
             "data-dir",
@@ -105,6 +105,9 @@ pub fn profile_text(p: &Profile) -> String {
         ]);
     }
     out.push_str(&members.render());
+    if let Some(erasure) = &p.erasure {
+        out.push_str(&format!("{} (erased at {})\n", erasure.note, erasure.erased_at));
+    }
     let v = &p.village;
     out.push_str(&format!(
         "\nvillage {} {} (county {}, zone {}): credit village {}, irrigation {}, {} km to the branch\n",

@@ -6,7 +6,7 @@
 //! contract to its record table and a validated row to its stored cells. [`history`] reads the records back as
 //! the feature engine's input; [`profile`] assembles one borrower's 360° view as of a date, personal data masked;
 //! [`export`] writes the loaded sources for model training with every personal value and household id replaced
-//! by a scoped pseudonym.
+//! by a scoped pseudonym; [`retention`] reads what `privacy::retention` needs to judge a household's personal data.
 //!
 //! [`register`] is the contract of the record register this crate loads into and reads from ([`RecordStore`]);
 //! every function here takes any implementation of it (`store::SqliteStore` is one).
@@ -21,6 +21,7 @@ pub mod history;
 pub mod load;
 pub mod profile;
 pub mod register;
+pub mod retention;
 pub mod schema;
 
 use std::path::PathBuf;

@@ -442,6 +442,19 @@ pub struct Profile {
     pub features: Vec<FeatureValue>,
     /// Monitoring alerts.
     pub alerts: AlertsView,
+    /// Set when the members' personal data was erased (by the caller that keeps the erasures register): the members
+    /// are then listed without names, ID numbers or phones.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub erasure: Option<ErasureNote>,
+}
+
+/// That a household's personal data was erased, and when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ErasureNote {
+    /// When the latest erasure was made (RFC 3339).
+    pub erased_at: String,
+    /// What it means for this answer.
+    pub note: String,
 }
 
 /// The note shown while post-loan monitoring does not exist.
@@ -925,5 +938,6 @@ pub async fn profile_revealing<N: NonceSource>(
         group_peers,
         features,
         alerts: AlertsView { items: Vec::new(), note: ALERTS_NOTE },
+        erasure: None,
     })
 }

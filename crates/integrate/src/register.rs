@@ -55,6 +55,10 @@ pub struct RecordColumn {
     pub ty: CellType,
     /// Whether queries look rows up by it (an index is created).
     pub indexed: bool,
+    /// Whether it holds personal data (a sealed token or its blind index): the one kind of column an erasure may
+    /// set to NULL. Left out of the stored column list when false, so tables without personal data keep theirs.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub personal: bool,
 }
 
 /// The shape of one source's record table.

@@ -59,11 +59,18 @@ pub fn record_table(contract: &Contract) -> RecordTable {
     let mut columns = Vec::with_capacity(contract.columns.len() + 2);
     for column in contract.columns {
         let indexed = JOIN_COLUMNS.contains(&column.name) || contract.key.first() == Some(&column.name);
-        columns.push(RecordColumn { name: column.name.to_string(), ty: cell_type(&column.ty), indexed });
-        if let Some(kind) = personal_kind(contract, column.name)
+        let kind = personal_kind(contract, column.name);
+        let personal = kind.is_some();
+        columns.push(RecordColumn { name: column.name.to_string(), ty: cell_type(&column.ty), indexed, personal });
+        if let Some(kind) = kind
             && indexed_kind(kind)
         {
-            columns.push(RecordColumn { name: index_column(column.name), ty: CellType::Text, indexed: true });
+            columns.push(RecordColumn {
+                name: index_column(column.name),
+                ty: CellType::Text,
+                indexed: true,
+                personal: true,
+            });
         }
     }
     RecordTable { source: contract.name.to_string(), columns }
@@ -230,6 +237,23 @@ mod tests {
             assert_eq!(shape_mismatches(shape), Vec::<String>::new());
         }
         assert_eq!(features::input::RECORD_SHAPES.len(), 14, "every feature input is a record type");
+    }
+
+    /// The retention table names exactly the columns the contracts seal, source by source, and every one of them
+    /// (with its blind index) is marked personal in its record table, so an erasure clears them all.
+    #[test]
+    fn the_retention_table_names_every_sealed_column() {
+        for contract in ingest::contracts::ALL {
+            let sealed: Vec<&str> =
+                contract.columns.iter().map(|c| c.name).filter(|c| personal_kind(contract, c).is_some()).collect();
+            let listed = privacy::retention::SOURCES.iter().find(|s| s.source == contract.name).map(|s| s.columns);
+            assert_eq!(listed.unwrap_or(&[]), &sealed[..], "{}", contract.name);
+            let table = record_table(contract);
+            for column in &table.columns {
+                let base = column.name.strip_suffix("_bidx").unwrap_or(&column.name);
+                assert_eq!(column.personal, sealed.contains(&base), "{}.{}", contract.name, column.name);
+            }
+        }
     }
 
     /// The check can fail: a column the contract lacks, one stored otherwise, or an unknown source is caught.

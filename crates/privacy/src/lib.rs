@@ -30,6 +30,7 @@ pub mod index;
 pub mod keys;
 pub mod mask;
 pub mod nonce;
+pub mod retention;
 pub mod seal;
 
 pub use field::{FieldKind, normalise, normalise_national_id, normalise_phone, normalise_text};

@@ -3,12 +3,13 @@
 //! A backend's tests call one runner per register with a function that makes a fresh, empty store; each check
 //! gets its own: [`check_all`] ([`LoanStore`]), [`check_registry`] ([`ModelRegistry`]), [`check_screening`]
 //! ([`crate::ScreeningRegister`]), [`check_decisions`] ([`DecisionLog`]), [`check_policies`] ([`PolicyRegister`])
-//! [`check_workflow`] ([`ReviewWorkflow`]), [`check_records`] ([`RecordStore`]) and [`audit::check_audit`]
-//! ([`crate::AuditLog`]). The record builders here ([`sample_loan`], [`decision`],
-//! [`officer`], [`disbursement`], [`booking`], …) are public so a backend's own tests can set up the same data.
+//! [`check_workflow`] ([`ReviewWorkflow`]), [`check_records`] ([`RecordStore`]), [`audit::check_audit`]
+//! ([`crate::AuditLog`]) and [`erasure::check_erasures`] ([`crate::ErasureRegister`]). The record builders here
+//! ([`sample_loan`], [`decision`], [`officer`], [`disbursement`], [`booking`], …) are public so a backend's own tests can set up the same data.
 //! Checks panic with a message naming the broken promise, like any test assertion.
 
 pub mod audit;
+pub mod erasure;
 pub mod identity;
 
 use std::future::Future;
@@ -1233,7 +1234,7 @@ pub async fn a_refused_booking_leaves_neither_loan_nor_disbursement<S: ReviewWor
 
 /// The record table of a `households` source: id and village (both looked up by) and deposits in fen.
 pub fn households_table() -> RecordTable {
-    let column = |name: &str, ty, indexed| RecordColumn { name: name.to_string(), ty, indexed };
+    let column = |name: &str, ty, indexed| RecordColumn { name: name.to_string(), ty, indexed, personal: false };
     RecordTable {
         source: "households".to_string(),
         columns: vec![
@@ -1566,7 +1567,12 @@ pub async fn record_tables_keep_their_columns<S: RecordStore>(store: S) {
     store.ensure_record_table(&table).await.expect("the same columns again");
     let villages = RecordTable {
         source: "villages".to_string(),
-        columns: vec![RecordColumn { name: "village_code".to_string(), ty: CellType::Text, indexed: true }],
+        columns: vec![RecordColumn {
+            name: "village_code".to_string(),
+            ty: CellType::Text,
+            indexed: true,
+            personal: false,
+        }],
     };
     store.ensure_record_table(&villages).await.expect("create");
     assert_eq!(store.record_sources().await.expect("sources"), ["households", "villages"]);
@@ -1576,7 +1582,12 @@ pub async fn record_tables_keep_their_columns<S: RecordStore>(store: S) {
     let refused = store.ensure_record_table(&changed).await;
     assert!(matches!(&refused, Err(RegisterError::SchemaChanged { name, .. }) if name == "households"), "{refused:?}");
     let mut more = households_table();
-    more.columns.push(RecordColumn { name: "members".to_string(), ty: CellType::Integer, indexed: false });
+    more.columns.push(RecordColumn {
+        name: "members".to_string(),
+        ty: CellType::Integer,
+        indexed: false,
+        personal: false,
+    });
     assert!(matches!(store.ensure_record_table(&more).await, Err(RegisterError::SchemaChanged { .. })));
     load_rows(
         &store,

@@ -21,6 +21,7 @@
 pub mod audit;
 pub mod conformance;
 pub mod decisions;
+pub mod erasure;
 pub mod identity;
 mod models;
 pub mod policies;
@@ -36,6 +37,7 @@ use serde::{Deserialize, Serialize};
 
 pub use audit::AuditLog;
 pub use decisions::{Cursor, DecisionLog, Page, Recorded};
+pub use erasure::{Erased, Erasure, ErasureRecord, ErasureRegister};
 pub use identity::{ApiKeyRow, IdentityStore, LoginAttempt, LoginFailures, RecentFailures, SessionRow, UserRow};
 pub use models::{ModelRecord, ModelRegistry, ModelStatusChange, ModelSummary};
 pub use policies::{PolicyRegister, PolicySummary, PolicyVersion};
@@ -188,6 +190,16 @@ pub enum StoreError {
         decision: String,
         /// The rule the action breaks.
         refusal: ::workflow::ReviewRefusal,
+    },
+    /// An erasure with a field out of its bounds, or of a table it cannot erase from.
+    #[error("erasure of household {household}: {field} {problem}")]
+    InvalidErasure {
+        /// The household as given.
+        household: String,
+        /// The offending field.
+        field: &'static str,
+        /// What is wrong with it.
+        problem: String,
     },
     /// An audit entry out of its bounds.
     #[error(transparent)]

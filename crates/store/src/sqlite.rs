@@ -21,6 +21,7 @@ use crate::{
 
 mod audit;
 mod decisions;
+mod erasure;
 mod identity;
 mod models;
 mod policies;
@@ -50,6 +51,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (10, "audit", include_str!("../migrations/sqlite/0010_audit.sql")),
     (11, "identity", include_str!("../migrations/sqlite/0011_identity.sql")),
     (12, "consent scope", include_str!("../migrations/sqlite/0012_consent_scope.sql")),
+    (13, "erasures", include_str!("../migrations/sqlite/0013_erasures.sql")),
 ];
 
 /// The SQLite store.

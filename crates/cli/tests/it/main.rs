@@ -585,6 +585,7 @@ mod ingest;
 mod model;
 mod policy;
 mod policy_sim;
+mod privacy;
 mod profile;
 mod serve;
 mod village;

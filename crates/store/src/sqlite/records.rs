@@ -72,9 +72,7 @@ fn table_ddl(table: &RecordTable) -> Vec<String> {
             "CREATE VIEW cur_{source} AS SELECT * FROM {name} AS r
              WHERE r._version = (SELECT MAX(_version) FROM {name} WHERE _key = r._key)"
         ),
-        format!(
-            "CREATE TRIGGER {name}_no_update BEFORE UPDATE ON {name} BEGIN SELECT RAISE(ABORT, '{name} is append-only'); END"
-        ),
+        update_trigger(table),
         format!(
             "CREATE TRIGGER {name}_no_delete BEFORE DELETE ON {name} BEGIN SELECT RAISE(ABORT, '{name} is append-only'); END"
         ),
@@ -83,6 +81,63 @@ fn table_ddl(table: &RecordTable) -> Vec<String> {
         ddl.push(format!("CREATE INDEX {name}_by_{} ON {name} ({})", column.name, quoted(&column.name)));
     }
     ddl
+}
+
+/// The trigger that keeps a record table append-only but for one kind of update, an erasure: personal columns
+/// (sealed tokens and their blind indexes) set to NULL, every other column and the row id unchanged. Generated from
+/// the table's columns, so a column added to a contract is guarded without anyone remembering to.
+fn update_trigger(table: &RecordTable) -> String {
+    let name = table.table_name();
+    let mut kept: Vec<String> = vec!["NEW.rowid IS OLD.rowid".to_string()];
+    kept.extend(META_COLUMNS.iter().map(|c| format!("NEW.{c} IS OLD.{c}")));
+    for column in &table.columns {
+        let c = quoted(&column.name);
+        kept.push(if column.personal {
+            format!("(NEW.{c} IS OLD.{c} OR NEW.{c} IS NULL)")
+        } else {
+            format!("NEW.{c} IS OLD.{c}")
+        });
+    }
+    format!(
+        "CREATE TRIGGER {name}_no_update BEFORE UPDATE ON {name} WHEN NOT ({})
+         BEGIN SELECT RAISE(ABORT, '{name} is append-only: only its personal data may be erased'); END",
+        kept.join("\n             AND ")
+    )
+}
+
+/// Whether two column lists are the same but for which columns are marked personal: a table made before columns
+/// were marked has none marked in `record_tables`, and its contract has not changed for that.
+fn same_columns(stored: &[RecordColumn], wanted: &[RecordColumn]) -> bool {
+    stored.len() == wanted.len()
+        && stored.iter().zip(wanted).all(|(a, b)| a.name == b.name && a.ty == b.ty && a.indexed == b.indexed)
+}
+
+/// Re-creates a record table's update trigger from `table`, whose columns must be the stored ones (personal
+/// columns marked): a database made before erasure existed has the trigger that refuses every update.
+pub(super) async fn renew_update_trigger(
+    tx: &mut sqlx::SqliteConnection,
+    table: &RecordTable,
+) -> Result<bool, StoreError> {
+    check_name(&table.source)?;
+    for column in &table.columns {
+        check_name(&column.name)?;
+    }
+    let stored: Option<String> = sqlx::query_scalar("SELECT columns_json FROM record_tables WHERE source = ?")
+        .bind(&table.source)
+        .fetch_optional(&mut *tx)
+        .await?;
+    let Some(stored) = stored else { return Ok(false) };
+    let had: Vec<RecordColumn> = serde_json::from_str(&stored).map_err(corrupt)?;
+    if !same_columns(&had, &table.columns) {
+        return Err(StoreError::SchemaChanged {
+            name: table.source.clone(),
+            stored: had.iter().map(|c| c.name.clone()).collect::<Vec<_>>().join(","),
+        });
+    }
+    let name = table.table_name();
+    sqlx::query(sqlx::AssertSqlSafe(format!("DROP TRIGGER IF EXISTS {name}_no_update"))).execute(&mut *tx).await?;
+    sqlx::query(sqlx::AssertSqlSafe(update_trigger(table))).execute(&mut *tx).await?;
+    Ok(true)
 }
 
 fn insert_sql(table: &RecordTable, rows: usize) -> String {
@@ -142,6 +197,9 @@ impl SqliteStore {
             Some(existing) if existing == wanted => return Ok(()),
             Some(existing) => {
                 let had: Vec<RecordColumn> = serde_json::from_str(&existing).map_err(corrupt)?;
+                if same_columns(&had, &table.columns) {
+                    return Ok(());
+                }
                 return Err(StoreError::SchemaChanged {
                     name: table.source.clone(),
                     stored: had.iter().map(|c| c.name.clone()).collect::<Vec<_>>().join(","),
