@@ -131,7 +131,10 @@ impl<'a, N: NonceSource> Encoder<'a, N> {
         let mut hasher = Sha256::new();
         hasher.update(self.contract.name.as_bytes());
         let mut cells = Vec::with_capacity(row.values().len() + 2);
-        for (value, kind) in row.values().iter().zip(&self.personal) {
+        // A key column's text as hashed: a personal value's blind index, never its plain text, so a key such as
+        // (provider, account number) does not keep the number in clear.
+        let mut key_parts = vec![String::new(); self.key_columns.len()];
+        for (column, (value, kind)) in row.values().iter().zip(&self.personal).enumerate() {
             let hashed = match (kind, value) {
                 (Some(kind), value) if *value != Value::Absent => {
                     let text = value_text(value);
@@ -164,6 +167,9 @@ impl<'a, N: NonceSource> Encoder<'a, N> {
             let len = u64::try_from(hashed.len()).unwrap_or(u64::MAX);
             hasher.update(len.to_le_bytes());
             hasher.update(hashed.as_bytes());
+            if let Some(part) = self.key_columns.iter().position(|&k| k == column) {
+                key_parts[part] = hashed;
+            }
         }
         let hash = short_hash(&hasher.finalize());
         let key = if self.key_columns.is_empty() {
@@ -171,8 +177,7 @@ impl<'a, N: NonceSource> Encoder<'a, N> {
             *n += 1;
             format!("{hash}#{n}")
         } else {
-            let parts: Vec<String> = self.key_columns.iter().map(|&i| value_text(&row.values()[i])).collect();
-            join_key(&parts)
+            join_key(&key_parts)
         };
         Ok(NewRecord { key, hash, cells })
     }
