@@ -21,6 +21,7 @@
 pub mod audit;
 pub mod conformance;
 pub mod decisions;
+pub mod dual;
 pub mod identity;
 mod models;
 pub mod policies;
@@ -36,6 +37,7 @@ use serde::{Deserialize, Serialize};
 
 pub use audit::AuditLog;
 pub use decisions::{Cursor, DecisionLog, Page, Recorded};
+pub use dual::DualControl;
 pub use identity::{ApiKeyRow, IdentityStore, LoginAttempt, LoginFailures, RecentFailures, SessionRow, UserRow};
 pub use models::{ModelRecord, ModelRegistry, ModelStatusChange, ModelSummary};
 pub use policies::{PolicyRegister, PolicySummary, PolicyVersion};
@@ -132,6 +134,17 @@ pub enum StoreError {
     /// No API key with this id.
     #[error("api key {0} not found")]
     KeyNotFound(String),
+    /// No dual-control proposal with this id.
+    #[error("proposal {0} not found")]
+    ProposalNotFound(String),
+    /// A proposal of the same kind and target is open already.
+    #[error("{target}: proposal {existing} of the same kind waits for a decision already")]
+    ProposalOpen {
+        /// The target.
+        target: String,
+        /// The open proposal.
+        existing: String,
+    },
     /// A source's record table exists with other columns than its contract now has.
     #[error("source {name}: its stored table has columns {stored}; the contract has changed and needs a migration")]
     SchemaChanged {
@@ -188,6 +201,12 @@ pub enum StoreError {
         decision: String,
         /// The rule the action breaks.
         refusal: ::workflow::ReviewRefusal,
+    },
+    /// Dual control refuses a decision on a proposal (decided before, or by its proposer).
+    #[error(transparent)]
+    Dual {
+        /// The rule the decision breaks.
+        refusal: ::workflow::dual::DualRefusal,
     },
     /// An audit entry out of its bounds.
     #[error(transparent)]

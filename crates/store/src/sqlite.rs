@@ -21,6 +21,7 @@ use crate::{
 
 mod audit;
 mod decisions;
+mod dual;
 mod identity;
 mod models;
 mod policies;
@@ -49,6 +50,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (9, "screening", include_str!("../migrations/sqlite/0009_screening.sql")),
     (10, "audit", include_str!("../migrations/sqlite/0010_audit.sql")),
     (11, "identity", include_str!("../migrations/sqlite/0011_identity.sql")),
+    (14, "dual control", include_str!("../migrations/sqlite/0014_dual_control.sql")),
 ];
 
 /// The SQLite store.
@@ -409,6 +411,7 @@ impl LoanStore for SqliteStore {
                 entries.push(change_entry(self, id, change));
             }
         }
+        self.note_proposal(&mut entries);
         append_in(&mut tx, &entries).await?;
         tx.commit().await?;
         Ok(Appended::New { seq })

@@ -158,7 +158,9 @@ impl PolicyRegister for SqliteStore {
         let digest = crate::audit::record_digest(&[policy_id, &seq.to_string(), to.code(), by, at, reason]);
         let mut entry = self.audit_entry("policy.move", format!("policy:{policy_id}"), Some(digest));
         entry.detail = serde_json::json!({ "seq": seq, "from": current.status.code(), "to": to.code() }).to_string();
-        super::append_in(&mut tx, &[entry]).await?;
+        let mut entries = [entry];
+        self.note_proposal(&mut entries);
+        super::append_in(&mut tx, &entries).await?;
         tx.commit().await?;
         Ok(summary)
     }
