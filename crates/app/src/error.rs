@@ -138,6 +138,14 @@ error_codes! {
     InvalidUsername = ("invalid_username", 422, 2, "the username is not 3 to 32 characters of a-z, 0-9, '.', '_', '-', or has an invisible or look-alike character");
     /// Too many requests from this key, user or address.
     RateLimited = ("rate_limited", 429, 2, "too many requests from this key, user or address; wait `Retry-After` seconds");
+    /// No such dual-control proposal.
+    UnknownProposal = ("unknown_proposal", 404, 2, "no dual-control proposal with this id");
+    /// The proposer tried to confirm or reject their own proposal.
+    SamePerson = ("same_person", 403, 2, "a proposal is decided by another person than its proposer (`user:NAME` and `os:NAME` are one person)");
+    /// The proposal was confirmed or rejected before.
+    ProposalDecided = ("proposal_decided", 409, 2, "the proposal was confirmed or rejected before; a decision is final");
+    /// A proposal of the same kind and target waits for a decision.
+    ProposalOpen = ("proposal_open", 409, 2, "a proposal of the same kind and target waits for a decision already");
     /// The server failed.
     Internal = ("internal", 500, 1, "the server could not complete the request (the detail is in the server's log)");
     /// Not ready: no decider, no active policy or the store does not answer.
@@ -293,6 +301,11 @@ impl From<StoreError> for Error {
             StoreError::KeyExists(_) => (C::AlreadyExists, "id"),
             StoreError::KeyNotFound(_) => (C::UnknownKey, "id"),
             StoreError::InvalidAudit(refused) => (C::InvalidField, refused.field),
+            StoreError::ProposalNotFound(_) => (C::UnknownProposal, "id"),
+            StoreError::ProposalOpen { .. } => (C::ProposalOpen, "target"),
+            StoreError::Dual { refusal: workflow::dual::DualRefusal::SamePerson { .. } } => (C::SamePerson, "id"),
+            StoreError::Dual { refusal: workflow::dual::DualRefusal::Decided { .. } } => (C::ProposalDecided, "id"),
+            StoreError::Dual { refusal: workflow::dual::DualRefusal::NoReason { .. } } => (C::MissingField, "reason"),
             _ => return Error::Internal(anyhow::Error::new(e)),
         };
         Error::coded(code, field, e)

@@ -13,7 +13,11 @@ use workflow::dual::{NewProposal, Proposal, Verdict};
 use crate::StoreError;
 
 /// The dual-control register every backend provides. Each method is one transaction.
-pub trait DualControl: Send + Sync {
+pub trait DualControl: Send + Sync + Sized {
+    /// A handle on the same store whose writes carry out proposal `id`: the audit entries of the acts it writes (a
+    /// policy or model moved, a loan event, an officer's authority) name the proposal.
+    fn for_proposal(&self, id: &str) -> Self;
+
     /// Keeps a proposal and gives it the next id (`P000001`, …). Refused with [`StoreError::ProposalOpen`] while
     /// another proposal of the same kind and target is open, and with [`StoreError::Invalid`] if
     /// [`NewProposal::check`] refuses it.

@@ -7,7 +7,7 @@ use std::future::Future;
 use domain::Timestamp;
 use workflow::dual::{DualRefusal, NewProposal, ProposalKind, Verdict};
 
-use crate::{DualControl, StoreError};
+use crate::{DecisionLog, DualControl, ReviewWorkflow, StoreError};
 
 /// Runs every dual-control check, each on a fresh store from `fresh`.
 pub async fn check_dual<S, F, Fut>(fresh: F)
@@ -24,6 +24,16 @@ where
 
 fn at(text: &str) -> Timestamp {
     Timestamp::parse(text).expect("a valid timestamp")
+}
+
+/// Runs the officer-authority check: the register of proposals and the review workflow together.
+pub async fn check_authority<S, F, Fut>(fresh: F)
+where
+    S: DualControl + ReviewWorkflow + DecisionLog,
+    F: Fn() -> Fut,
+    Fut: Future<Output = S>,
+{
+    an_authority_change_applies_from_then_on_once_per_proposal(fresh().await).await;
 }
 
 /// A write-off of `loan` proposed by `by`.
@@ -115,4 +125,50 @@ pub async fn a_malformed_proposal_is_refused<S: DualControl>(store: S) {
         assert!(matches!(store.propose(&proposal).await, Err(StoreError::Invalid(_))), "{proposal:?} was kept");
     }
     assert!(store.proposals(false, 10).await.expect("list").is_empty());
+}
+
+/// An authority change carries out a proposal of it, once; the review uses the authority in force when each action
+/// is taken, and a review state derived before the change stays as it was.
+pub async fn an_authority_change_applies_from_then_on_once_per_proposal<S>(store: S)
+where
+    S: DualControl + ReviewWorkflow + DecisionLog,
+{
+    use ::workflow::{Outcome, ReviewAction, ReviewState};
+    use domain::Money;
+    let when = at("2026-12-07T11:00:00+08:00");
+    super::with_officers_and_decisions(&store, &[("D1", Outcome::Refer), ("D2", Outcome::Refer)]).await;
+    let approve = ReviewAction::Approve { amount: Money::from_fen(4_000_000) };
+    // zhao may approve 30,000 yuan alone: 40,000 awaits a check.
+    let before = store.review("D1", "zhao", approve, "first", &when).await.expect("approve");
+    assert!(matches!(before.state, ReviewState::AwaitingCheck { .. }));
+    let raise = NewProposal {
+        kind: ProposalKind::OfficerAuthority,
+        target: "officer:zhao".into(),
+        payload: r#"{"authority_fen":5000000}"#.into(),
+        reason: "promoted".into(),
+        proposed_by: "user:root".into(),
+        proposed_at: when,
+    };
+    assert!(
+        store.set_authority("zhao", Money::from_fen(5_000_000), &when, "P000001").await.is_err(),
+        "an authority set without a proposal"
+    );
+    store.propose(&raise).await.expect("propose");
+    let raised = store.set_authority("zhao", Money::from_fen(5_000_000), &when, "P000001").await.expect("set");
+    assert_eq!(raised.authority, Money::from_fen(5_000_000));
+    let again = store.set_authority("zhao", Money::from_fen(5_000_000), &when, "P000001").await.expect("again");
+    assert_eq!(again.authority, Money::from_fen(5_000_000), "the same proposal again is a no-op");
+    assert_eq!(store.officer("zhao").await.expect("read").expect("officer").authority, Money::from_fen(5_000_000));
+    assert!(matches!(
+        store.set_authority("nobody", Money::from_fen(1), &when, "P000001").await,
+        Err(StoreError::OfficerNotFound(_))
+    ));
+    // The earlier approval still awaits its check; a new one within the new authority is final at once.
+    assert!(matches!(store.review_state("D1").await.expect("state"), ReviewState::AwaitingCheck { .. }));
+    let after = store.review("D2", "zhao", approve, "second", &when).await.expect("approve");
+    assert!(matches!(after.state, ReviewState::Approved { .. }), "{:?}", after.state);
+    assert_eq!(store.review_state("D2").await.expect("state"), after.state);
+    // li (50,000) checks zhao's 40,000.
+    let confirmed = store.review("D1", "li", ReviewAction::Confirm, "checked", &when).await.expect("confirm");
+    assert!(matches!(confirmed.state, ReviewState::Approved { .. }));
 }

@@ -58,7 +58,7 @@ impl Clock for WallClock {
 pub(super) struct Context {
     pub(super) acting: Acting,
     clock: Arc<dyn Clock + Send + Sync>,
-    /// The dual-control proposal the writes carry out, named in their entries' detail ([`SqliteStore::for_proposal`]).
+    /// The dual-control proposal the writes carry out, named in their entries' detail ([`SqliteStore::carrying_out`]).
     proposal: Option<String>,
 }
 
@@ -86,7 +86,7 @@ impl SqliteStore {
     /// This store carrying out dual-control proposal `id`: the audit entries of its writes that carry an act out
     /// (a policy or model moved, a loan event appended, an officer's authority set) name the proposal in their
     /// detail (`"proposal": ID`).
-    pub fn for_proposal(&self, id: &str) -> SqliteStore {
+    pub fn carrying_out(&self, id: &str) -> SqliteStore {
         let mut store = self.clone();
         store.context.proposal = Some(id.to_string());
         store

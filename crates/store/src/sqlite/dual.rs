@@ -53,6 +53,10 @@ fn proposal_digest(id: &str, p: &NewProposal) -> audit::Digest {
 }
 
 impl DualControl for SqliteStore {
+    fn for_proposal(&self, id: &str) -> SqliteStore {
+        self.carrying_out(id)
+    }
+
     async fn propose(&self, proposal: &NewProposal) -> Result<Proposal, StoreError> {
         proposal.check()?;
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;

@@ -53,6 +53,7 @@ async fn sqlite_passes_the_records_suite() {
 #[tokio::test]
 async fn sqlite_passes_the_dual_control_suite() {
     conformance::dual::check_dual(fresh).await;
+    conformance::dual::check_authority(fresh).await;
 }
 
 #[tokio::test]
@@ -282,7 +283,7 @@ async fn migrations_apply_on_a_database_from_before_the_model_registry() {
     let db = connect().await.expect("database");
     let versions: Vec<i64> =
         sqlx::query_scalar("SELECT version FROM _sqlx_migrations ORDER BY version").fetch_all(&db).await.expect("read");
-    assert_eq!(versions, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11], "each migration applied once, in order");
+    assert_eq!(versions, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 14], "each migration applied once, in order");
     db.close().await;
 }
 
