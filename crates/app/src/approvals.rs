@@ -204,7 +204,7 @@ pub async fn propose<S: Registers>(
     act: &Act,
     reason: &str,
     by: &str,
-    clock: &dyn Clock,
+    clock: &(dyn Clock + Send + Sync),
 ) -> Result<Proposal, Error> {
     crate::review::text("reason", reason)?;
     check_act(store, act, reason).await?;
@@ -218,6 +218,34 @@ pub async fn propose<S: Registers>(
         proposed_at: clock.now(),
     };
     Ok(store.propose(&proposal).await?)
+}
+
+/// A proposal as the JSON both surfaces show: id, kind, target, the payload as an object, reason, who proposed it
+/// and when, and its decision (`null` while open).
+pub fn view(p: &Proposal) -> serde_json::Value {
+    let payload: serde_json::Value = serde_json::from_str(&p.proposal.payload).unwrap_or(serde_json::Value::Null);
+    serde_json::json!({
+        "id": p.id,
+        "kind": p.proposal.kind.code(),
+        "target": p.proposal.target,
+        "payload": payload,
+        "reason": p.proposal.reason,
+        "proposed_by": p.proposal.proposed_by,
+        "proposed_at": p.proposal.proposed_at.to_string(),
+        "decision": p.decision.as_ref().map(|d| serde_json::json!({
+            "verdict": d.verdict.code(),
+            "decided_by": d.decided_by,
+            "decided_at": d.decided_at.to_string(),
+            "reason": d.reason,
+        })),
+    })
+}
+
+/// Whether `principal` may decide `proposal` over HTTP: the permission its kind needs ([`permission`]), and not
+/// their own proposal.
+pub fn decidable_by(proposal: &Proposal, principal: &identity::Principal) -> bool {
+    permission(proposal.proposal.kind).is_some_and(|p| principal.may(p))
+        && !workflow::dual::same_person(&principal.actor.to_string(), &proposal.proposal.proposed_by)
 }
 
 /// A proposal by id (`unknown_proposal` if none).
@@ -240,7 +268,7 @@ async fn carry_out<S: Registers>(
     act: &Act,
     reason: &str,
     by: &str,
-    clock: &dyn Clock,
+    clock: &(dyn Clock + Send + Sync),
 ) -> Result<(), Error> {
     let reason = format!("{reason} (proposal {id})");
     match act {
@@ -269,7 +297,12 @@ async fn carry_out<S: Registers>(
 /// otherwise the act is carried out as `by`, its audit entries naming the proposal, and then the confirmation is
 /// recorded. Confirming again after a crash between the two finishes the confirmation without acting twice;
 /// confirming a confirmed proposal is refused (`proposal_decided`).
-pub async fn confirm<S: Registers>(store: &S, id: &str, by: &str, clock: &dyn Clock) -> Result<(Proposal, Act), Error> {
+pub async fn confirm<S: Registers>(
+    store: &S,
+    id: &str,
+    by: &str,
+    clock: &(dyn Clock + Send + Sync),
+) -> Result<(Proposal, Act), Error> {
     let proposal = get(store, id).await?;
     check_decision(&proposal, Verdict::Confirmed, by, "")
         .map_err(|refusal| Error::from(store::StoreError::Dual { refusal }))?;
@@ -285,7 +318,7 @@ pub async fn reject<S: DualControl>(
     id: &str,
     by: &str,
     reason: &str,
-    clock: &dyn Clock,
+    clock: &(dyn Clock + Send + Sync),
 ) -> Result<Proposal, Error> {
     crate::review::text("reason", reason)?;
     get(store, id).await?;

@@ -147,7 +147,7 @@ pub async fn move_or_propose<S: crate::approvals::Registers>(
     to: PolicyStatus,
     by: &str,
     reason: &str,
-    clock: &dyn Clock,
+    clock: &(dyn Clock + Send + Sync),
 ) -> Result<Moved, Error> {
     let current = store
         .policies(None)

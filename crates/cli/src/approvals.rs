@@ -32,32 +32,13 @@ pub async fn propose_command(data_dir: &Path, act: &Act, reason: &str) -> Result
     ))
 }
 
-fn proposal_json(p: &Proposal) -> serde_json::Value {
-    let payload: serde_json::Value = serde_json::from_str(&p.proposal.payload).unwrap_or(serde_json::Value::Null);
-    serde_json::json!({
-        "id": p.id,
-        "kind": p.proposal.kind.code(),
-        "target": p.proposal.target,
-        "payload": payload,
-        "reason": p.proposal.reason,
-        "proposed_by": p.proposal.proposed_by,
-        "proposed_at": p.proposal.proposed_at.to_string(),
-        "decision": p.decision.as_ref().map(|d| serde_json::json!({
-            "verdict": d.verdict.code(),
-            "decided_by": d.decided_by,
-            "decided_at": d.decided_at.to_string(),
-            "reason": d.reason,
-        })),
-    })
-}
-
 /// Runs an approval command.
 pub async fn run(command: ApprovalCommand, data_dir: &Path) -> Result<(), CliError> {
     match command {
         ApprovalCommand::List { all, format } => {
             let proposals = with_store(data_dir, async |store| Ok(approvals::list(store, all).await?)).await?;
             if format == Format::Json {
-                return print_json(&serde_json::Value::Array(proposals.iter().map(proposal_json).collect()));
+                return print_json(&serde_json::Value::Array(proposals.iter().map(approvals::view).collect()));
             }
             if proposals.is_empty() {
                 return emit(if all { "no proposals\n" } else { "no proposals wait for a decision\n" });
