@@ -62,7 +62,8 @@ async fn decidable(server: &Shared, principal: &Principal, id: &str) -> Result<P
     (status = 200, description = "Confirmed and carried out: the proposal with its decision"),
     (status = 403, description = "forbidden (the kind is not the caller's to decide), same_person (the caller's own proposal)", body = ErrorBody),
     (status = 404, description = "unknown_proposal", body = ErrorBody),
-    (status = 409, description = "proposal_decided, illegal_move, loan_refused (the act is no longer possible; the proposal stays open)", body = ErrorBody)))]
+    (status = 409, description = "proposal_decided, illegal_move, loan_refused, conflict (the act is not possible now; the proposal stays open)", body = ErrorBody),
+    (status = 422, description = "invalid_field (id)", body = ErrorBody)))]
 pub async fn confirm(
     State(server): State<Shared>,
     axum::Extension(principal): axum::Extension<Principal>,

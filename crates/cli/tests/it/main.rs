@@ -597,6 +597,7 @@ fn simulate_is_deterministic_and_rejects_bad_config_before_writing() {
     }
 }
 mod access;
+mod approvals;
 mod audit;
 mod county;
 mod decide;
