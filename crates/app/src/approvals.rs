@@ -366,6 +366,75 @@ mod tests {
         }
     }
 
+    /// A clock stopped at one instant.
+    struct Stopped;
+
+    impl Clock for Stopped {
+        fn today(&self) -> Date {
+            domain::parse_date("2026-01-15").expect("date")
+        }
+
+        fn now(&self) -> domain::Timestamp {
+            domain::Timestamp::parse("2026-01-15T10:00:00+08:00").expect("at")
+        }
+    }
+
+    #[tokio::test]
+    async fn a_confirmation_repeated_after_a_crash_carries_the_act_out_once() {
+        use store::SqliteStore;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = SqliteStore::open(dir.path()).await.expect("open");
+        let loans = Loans::new(store.clone());
+        let mut request = lending::TermsRequest::new("equal-installment", "1200", "0.06", "2026-01-01");
+        request.term_months = Some(2);
+        let terms = lending::LoanTerms::new(&request, &domain::CropCalendar::china_default()).expect("terms");
+        let borrower = domain::BorrowerId::parse("B1").expect("borrower");
+        let loan = loans.create_loan(None, borrower, terms, "cbirc-2023", "os:officer").await.expect("book");
+        loans.disburse(&loan, None, None).await.expect("disburse");
+        let date = domain::parse_date("2026-01-15").expect("date");
+        let act = Act::LoanReclassify { loan_id: loan.clone(), date, class: FiveCategory::Doubtful };
+        let alice = store.acting("os:alice", "cli");
+        let proposal = propose(&alice, &act, "drought", "os:alice", &Stopped).await.expect("propose");
+        // The act was carried out, then the process died before the confirmation was recorded.
+        carry_out(&alice.for_proposal(&proposal.id), &proposal.id, &act, "drought", "os:bob", &Stopped)
+            .await
+            .expect("act");
+        assert!(get(&store, &proposal.id).await.expect("read").is_open());
+        // Another person confirms it this time: the event stored under the proposal's key stands.
+        let bob = store.acting("os:carol", "cli");
+        let (decided, _) = confirm(&bob, &proposal.id, "os:carol", &Stopped).await.expect("confirm again");
+        assert_eq!(decided.decision.map(|d| d.verdict), Some(Verdict::Confirmed));
+        let events = store.events(&loan).await.expect("events");
+        let reclassified = events.iter().filter(|e| matches!(e.dated.event, LoanEvent::Reclassified { .. })).count();
+        assert_eq!(reclassified, 1, "the act was carried out once");
+        let again = confirm(&bob, &proposal.id, "os:dave", &Stopped).await.expect_err("decided");
+        assert_eq!(again.code(), ErrorCode::ProposalDecided);
+        assert_eq!(store.events(&loan).await.expect("events").len(), events.len());
+    }
+
+    #[tokio::test]
+    async fn the_proposer_is_refused_before_anything_is_done() {
+        use store::SqliteStore;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = SqliteStore::open(dir.path()).await.expect("open");
+        let loans = Loans::new(store.clone());
+        let mut request = lending::TermsRequest::new("equal-installment", "1200", "0.06", "2026-01-01");
+        request.term_months = Some(2);
+        let terms = lending::LoanTerms::new(&request, &domain::CropCalendar::china_default()).expect("terms");
+        let borrower = domain::BorrowerId::parse("B1").expect("borrower");
+        let loan = loans.create_loan(None, borrower, terms, "cbirc-2023", "os:officer").await.expect("book");
+        loans.disburse(&loan, None, None).await.expect("disburse");
+        let date = domain::parse_date("2026-01-15").expect("date");
+        let act = Act::LoanReclassify { loan_id: loan.clone(), date, class: FiveCategory::Doubtful };
+        let proposal = propose(&store, &act, "drought", "os:alice", &Stopped).await.expect("propose");
+        let before = store.events(&loan).await.expect("events").len();
+        let own = confirm(&store, &proposal.id, "user:alice", &Stopped).await.expect_err("own");
+        assert_eq!(own.code(), ErrorCode::SamePerson);
+        assert_eq!(store.events(&loan).await.expect("events").len(), before, "nothing was posted");
+        let unknown = confirm(&store, "P999999", "os:bob", &Stopped).await.expect_err("unknown");
+        assert_eq!(unknown.code(), ErrorCode::UnknownProposal);
+    }
+
     #[test]
     fn a_payload_that_disagrees_with_its_target_is_corrupt() {
         let act = Act::ModelMove { model_id: "m1".into(), to: ModelStatus::Retired };

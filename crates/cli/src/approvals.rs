@@ -5,7 +5,6 @@
 use std::path::Path;
 
 use app::approvals::{self, Act};
-use workflow::dual::Proposal;
 
 use crate::args::{ApprovalCommand, Format};
 use crate::error::CliError;
@@ -19,10 +18,9 @@ fn actor(store: &store::SqliteStore) -> String {
 
 /// Proposes `act` for `reason` as the operating-system user and says what it waits for.
 pub async fn propose_command(data_dir: &Path, act: &Act, reason: &str) -> Result<(), CliError> {
-    let proposal = with_store(data_dir, async |store| {
-        Ok(approvals::propose(store, act, reason, &actor(store), &SystemClock).await?)
-    })
-    .await?;
+    let proposal =
+        with_store(data_dir, async |store| approvals::propose(store, act, reason, &actor(store), &SystemClock).await)
+            .await?;
     emit(&format!(
         "proposal {id}: {what}; it waits for another person than {by} to run `agririsk approval confirm {id}` \
          (or `agririsk approval reject {id} --reason …`)\n",
@@ -70,16 +68,15 @@ pub async fn run(command: ApprovalCommand, data_dir: &Path) -> Result<(), CliErr
             emit(&table.render())
         }
         ApprovalCommand::Confirm { id } => {
-            let (proposal, act) = with_store(data_dir, async |store| {
-                Ok(approvals::confirm(store, &id, &actor(store), &SystemClock).await?)
-            })
-            .await?;
+            let (proposal, act) =
+                with_store(data_dir, async |store| approvals::confirm(store, &id, &actor(store), &SystemClock).await)
+                    .await?;
             let by = proposal.decision.map(|d| d.decided_by).unwrap_or_default();
             emit(&format!("proposal {id} confirmed by {by}: done: {}\n", act.describe()))
         }
         ApprovalCommand::Reject { id, reason } => {
             let proposal = with_store(data_dir, async |store| {
-                Ok(approvals::reject(store, &id, &actor(store), &reason, &SystemClock).await?)
+                approvals::reject(store, &id, &actor(store), &reason, &SystemClock).await
             })
             .await?;
             let by = proposal.decision.map(|d| d.decided_by).unwrap_or_default();

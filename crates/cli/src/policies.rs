@@ -47,7 +47,7 @@ pub async fn move_command(data_dir: &Path, id: &str, to: &str, reason: &str) -> 
     let to = Move::status(to)?;
     let moved = with_store(data_dir, async |store| {
         let by = store.acting_as().actor.clone();
-        Ok(app::policies::move_or_propose(store, id, to, &by, reason, &SystemClock).await?)
+        app::policies::move_or_propose(store, id, to, &by, reason, &SystemClock).await
     })
     .await?;
     match moved {

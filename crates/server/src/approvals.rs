@@ -38,7 +38,7 @@ pub async fn list(
 /// The proposal `id`, if the caller may decide it: 404 `unknown_proposal`, 403 `forbidden` for a kind the caller's
 /// role does not decide here, 403 `same_person` for their own.
 async fn decidable(server: &Shared, principal: &Principal, id: &str) -> Result<Proposal, ApiError> {
-    crate::limits::identifier("id", id)?;
+    // Any text may name a proposal; one that names none is 404, like every other record's id.
     let proposal = approvals::get(&server.store, id).await?;
     let kind = proposal.proposal.kind;
     if !approvals::permission(kind).is_some_and(|p| principal.may(p)) {
@@ -62,8 +62,7 @@ async fn decidable(server: &Shared, principal: &Principal, id: &str) -> Result<P
     (status = 200, description = "Confirmed and carried out: the proposal with its decision"),
     (status = 403, description = "forbidden (the kind is not the caller's to decide), same_person (the caller's own proposal)", body = ErrorBody),
     (status = 404, description = "unknown_proposal", body = ErrorBody),
-    (status = 409, description = "proposal_decided, illegal_move, loan_refused, conflict (the act is not possible now; the proposal stays open)", body = ErrorBody),
-    (status = 422, description = "invalid_field (id)", body = ErrorBody)))]
+    (status = 409, description = "proposal_decided, illegal_move, loan_refused, conflict (the act is not possible now; the proposal stays open)", body = ErrorBody)))]
 pub async fn confirm(
     State(server): State<Shared>,
     axum::Extension(principal): axum::Extension<Principal>,
@@ -124,6 +123,11 @@ pub struct AuthorityBody {
     pub reason: String,
 }
 
+/// At most 64 characters of an id from the path, for a message.
+fn bounded(id: &str) -> String {
+    id.chars().take(64).collect()
+}
+
 /// POST /v1/officers/{id}/authority: proposes an officer's new authority; it applies once another administrator
 /// confirms it (`POST /v1/approvals/{id}/confirm`).
 #[utoipa::path(post, path = "/v1/officers/{id}/authority", params(("id" = String, Path, description = "Officer id")),
@@ -140,9 +144,10 @@ pub async fn propose_authority(
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     let body: AuthorityBody = parse_body(&body)?;
-    crate::limits::identifier("id", &id)?;
     app::review::text("reason", &body.reason)?;
-    let officer_id = OfficerId::parse(&id).map_err(|e| ApiError::unprocessable(ErrorCode::InvalidField, "id", e))?;
+    // An id that cannot be an officer's names no officer.
+    let officer_id = OfficerId::parse(&id)
+        .map_err(|_| ApiError::whole(ErrorCode::UnknownOfficer, format!("officer {} not found", bounded(&id))))?;
     let authority = Money::parse_yuan(&body.authority_yuan).map_err(|e| {
         ApiError::unprocessable(ErrorCode::InvalidField, "authority_yuan", format!("'{}': {e}", body.authority_yuan))
     })?;

@@ -62,7 +62,7 @@ fn two_people_decide_authority_changes_and_policy_retirements_over_http() {
         assert_eq!(status, 200, "{list}");
         list.as_array().expect("list").iter().map(|p| p["id"].as_str().expect("id").to_owned()).collect()
     };
-    assert_eq!(listed("it-admin2"), [id.clone()]);
+    assert_eq!(listed("it-admin2"), std::slice::from_ref(&id));
     assert!(listed("it-admin").is_empty(), "the proposer does not decide it");
     assert!(listed("it-risk1").is_empty(), "a risk manager does not decide officers");
 
@@ -107,7 +107,7 @@ fn two_people_decide_authority_changes_and_policy_retirements_over_http() {
     // version leaves only once a successor is active): 409, and the proposal stays open.
     let last = confirm("it-risk2", &pid);
     assert_eq!((last.0, code(&last.1)), (409, "illegal_move"), "{}", last.1);
-    assert_eq!(listed("it-risk2"), [pid.clone()]);
+    assert_eq!(listed("it-risk2"), std::slice::from_ref(&pid));
     let reject = |user: &str, id: &str, reason: &str| {
         call(&addr, user, "POST", &format!("/v1/approvals/{id}/reject"), &serde_json::json!({"reason": reason}))
     };

@@ -140,7 +140,7 @@ impl DualControl for SqliteStore {
         entry.detail = serde_json::json!({ "proposal": id, "kind": proposal.proposal.kind.code() }).to_string();
         super::append_in(&mut tx, &[entry]).await?;
         tx.commit().await?;
-        proposal.decision = Some(Decision { verdict, decided_by: by.to_string(), decided_at: at.clone(), reason });
+        proposal.decision = Some(Decision { verdict, decided_by: by.to_string(), decided_at: *at, reason });
         Ok(proposal)
     }
 }
