@@ -12,7 +12,7 @@ prepare_county() {
     bin=$1 data=$2 work=$3 root=$4
     a() { "$bin" --data-dir "$data" "$@"; }
     # As an operating-system user: the command line acts as `os:$USER`, and dual control needs two people.
-    as() { who=$1; shift; USER=$who LOGNAME=$who "$bin" --data-dir "$data" "$@"; }
+    person() { who=$1; shift; USER=$who LOGNAME=$who "$bin" --data-dir "$data" "$@"; }
     a simulate --preset tiny --seed 1 --quiet --format csv --out "$work/county" >/dev/null
     a keys generate --out "$work/keys" >/dev/null
     a ingest --all "$work/county" --key-file "$work/keys" --as-of 2026-11-28 --quiet >/dev/null
@@ -23,12 +23,12 @@ prepare_county() {
     a screening load "$work/consents.csv" --by branch.clerk >/dev/null
     a model register --model "$root/models/decision-scorecard.json" >/dev/null
     model=$(a model list --format json | sed -n 's/.*"id": *"\([0-9a-f]\{64\}\)".*/\1/p' | head -1)
-    proposal=$(as risk.li model promote --id "$model" --to champion --reason prepared | sed -n 's/^proposal \(P[0-9]*\):.*/\1/p')
-    as risk.wang approval confirm "$proposal" >/dev/null
-    policy=$(as risk.zhang policy submit "$root/policies/default/rural-microcredit.json" --name rural-microcredit \
+    proposal=$(person risk.li model promote --id "$model" --to champion --reason prepared | sed -n 's/^proposal \(P[0-9]*\):.*/\1/p')
+    person risk.wang approval confirm "$proposal" >/dev/null
+    policy=$(person risk.zhang policy submit "$root/policies/default/rural-microcredit.json" --name rural-microcredit \
         --version 1 --effective-from 2020-01-01 | sed -n 's/.* as \([0-9a-f]\{64\}\).*/\1/p')
-    as chief.wang policy move "$policy" --to approved --reason prepared >/dev/null
-    as chief.wang policy move "$policy" --to active --reason prepared >/dev/null
+    person chief.wang policy move "$policy" --to approved --reason prepared >/dev/null
+    person chief.wang policy move "$policy" --to active --reason prepared >/dev/null
     printf 'prepared county passphrase\n' >"$work/password"
     a init --admin admin --password-file "$work/password" >/dev/null
     key() { a apikey create --name "$1" --role "$2" --only "$3" --branches '*' --expires-in-days 30 2>/dev/null; }
