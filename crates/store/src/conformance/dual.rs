@@ -171,4 +171,16 @@ where
     // li (50,000) checks zhao's 40,000.
     let confirmed = store.review("D1", "li", ReviewAction::Confirm, "checked", &when).await.expect("confirm");
     assert!(matches!(confirmed.state, ReviewState::Approved { .. }));
+    // A checker's authority is the one in force: zhao (50,000) cannot check li's 250,000 until raised to 300,000.
+    super::with_officers_and_decisions(&store, &[("D3", Outcome::Refer)]).await;
+    let big = ReviewAction::Approve { amount: Money::from_fen(25_000_000) };
+    store.review("D3", "li", big, "large herd", &when).await.expect("approve");
+    let low = store.review("D3", "zhao", ReviewAction::Confirm, "checked", &when).await;
+    assert!(matches!(low, Err(StoreError::Review { .. })), "{low:?}");
+    store.decide_proposal("P000001", Verdict::Confirmed, "user:root2", &when, "").await.expect("decide");
+    let second = NewProposal { payload: r#"{"authority_fen":30000000}"#.into(), ..raise };
+    let second = store.propose(&second).await.expect("propose again");
+    store.set_authority("zhao", Money::from_fen(30_000_000), &when, &second.id).await.expect("raise");
+    let checked = store.review("D3", "zhao", ReviewAction::Confirm, "checked", &when).await.expect("confirm");
+    assert!(matches!(checked.state, ReviewState::Approved { .. }), "{:?}", checked.state);
 }
