@@ -15,7 +15,7 @@ use domain::{Money, OfficerId};
 use identity::Principal;
 use serde::Deserialize;
 use serde_json::Value;
-use workflow::dual::{Proposal, ProposalKind};
+use workflow::dual::Proposal;
 
 use super::Shared;
 use super::error::{ApiError, ErrorBody, parse_body};
@@ -158,6 +158,5 @@ pub async fn propose_authority(
     let act = Act::OfficerAuthority { officer_id, authority };
     let proposal =
         approvals::propose(&store, &act, &body.reason, &principal.actor.to_string(), server.clock.as_ref()).await?;
-    debug_assert_eq!(proposal.proposal.kind, ProposalKind::OfficerAuthority);
     Ok((StatusCode::ACCEPTED, axum::Json(approvals::view(&proposal))).into_response())
 }
