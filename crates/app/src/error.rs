@@ -140,6 +140,14 @@ error_codes! {
     RateLimited = ("rate_limited", 429, 2, "too many requests from this key, user or address; wait `Retry-After` seconds");
     /// A retention rule holds the personal data an erasure asked to clear.
     RetentionHold = ("retention_hold", 409, 2, "a retention rule holds the household's personal data (an open loan, or a legal minimum keeping period not yet over); the message names the rule");
+    /// No such dual-control proposal.
+    UnknownProposal = ("unknown_proposal", 404, 2, "no dual-control proposal with this id");
+    /// The proposer tried to confirm or reject their own proposal.
+    SamePerson = ("same_person", 403, 2, "a proposal is decided by another person than its proposer (`user:NAME` and `os:NAME` are one person)");
+    /// The proposal was confirmed or rejected before.
+    ProposalDecided = ("proposal_decided", 409, 2, "the proposal was confirmed or rejected before; a decision is final");
+    /// A proposal of the same kind and target waits for a decision.
+    ProposalOpen = ("proposal_open", 409, 2, "a proposal of the same kind and target waits for a decision already");
     /// The server failed.
     Internal = ("internal", 500, 1, "the server could not complete the request (the detail is in the server's log)");
     /// Not ready: no decider, no active policy or the store does not answer.
@@ -296,6 +304,11 @@ impl From<StoreError> for Error {
             StoreError::KeyNotFound(_) => (C::UnknownKey, "id"),
             StoreError::InvalidAudit(refused) => (C::InvalidField, refused.field),
             StoreError::InvalidErasure { field, .. } => (C::InvalidField, *field),
+            StoreError::ProposalNotFound(_) => (C::UnknownProposal, "id"),
+            StoreError::ProposalOpen { .. } => (C::ProposalOpen, "target"),
+            StoreError::Dual { refusal: workflow::dual::DualRefusal::SamePerson { .. } } => (C::SamePerson, "id"),
+            StoreError::Dual { refusal: workflow::dual::DualRefusal::Decided { .. } } => (C::ProposalDecided, "id"),
+            StoreError::Dual { refusal: workflow::dual::DualRefusal::NoReason { .. } } => (C::MissingField, "reason"),
             _ => return Error::Internal(anyhow::Error::new(e)),
         };
         Error::coded(code, field, e)

@@ -181,6 +181,20 @@ impl<S: LoanStore> Loans<S> {
         })
     }
 
+    /// Whether `dated` could be posted to the loan now (the lending core's checks, nothing written): a proposal of
+    /// a reclassification or write-off is refused at once rather than when a second person confirms it.
+    pub async fn check_post(&self, id: &LoanId, dated: &DatedEvent) -> Result<(), Error> {
+        let (_, loan, events, _) = self.load(id).await?;
+        loan.check_append(&events, dated)?;
+        Ok(())
+    }
+
+    /// Whether an event under idempotency key `key` is stored on the loan already.
+    pub async fn has_key(&self, id: &LoanId, key: &str) -> Result<bool, Error> {
+        self.record(id).await?;
+        Ok(self.store.events(id).await?.iter().any(|e| e.key.as_deref() == Some(key)))
+    }
+
     /// Disburses a booked loan: `amount` defaults to the principal (a draw on a revolving line must name it),
     /// `date` to the loan's start.
     pub async fn disburse(&self, id: &LoanId, date: Option<Date>, amount: Option<Money>) -> Result<Posted, Error> {

@@ -100,13 +100,18 @@ pub struct Move {
 }
 
 impl Move {
-    /// A move to the status coded `to` (approved, shadow, active or retired) by `by` (not blank).
-    pub fn new(to: &str, by: &str, reason: &str) -> Result<Move, Error> {
-        let to = PolicyStatus::ALL
+    /// The status coded `to`: approved, shadow, active or retired.
+    pub fn status(to: &str) -> Result<PolicyStatus, Error> {
+        PolicyStatus::ALL
             .into_iter()
             .filter(|s| *s != PolicyStatus::Submitted)
             .find(|s| s.code() == to)
-            .ok_or_else(|| Error::input("to", format!("'{to}' is not one of approved, shadow, active, retired")))?;
+            .ok_or_else(|| Error::input("to", format!("'{to}' is not one of approved, shadow, active, retired")))
+    }
+
+    /// A move to the status coded `to` (approved, shadow, active or retired) by `by` (not blank).
+    pub fn new(to: &str, by: &str, reason: &str) -> Result<Move, Error> {
+        let to = Move::status(to)?;
         if by.trim().is_empty() {
             return Err(Error::input("by", "is empty"));
         }
@@ -122,6 +127,39 @@ pub async fn move_version<S: PolicyRegister>(
     clock: &dyn Clock,
 ) -> Result<PolicySummary, Error> {
     Ok(store.move_policy(id, change.to, &change.by, &clock.now_rfc3339(), &change.reason).await?)
+}
+
+/// What asking for a move did.
+#[derive(Debug, Clone)]
+pub enum Moved {
+    /// The move was made (approval, or activation or shadowing of an approved version).
+    Now(PolicySummary),
+    /// The move stops the version deciding, so it was proposed and waits for another person's confirmation.
+    Proposed(workflow::dual::Proposal),
+}
+
+/// Moves version `id` to `to` as `by`, or, when the move stops it deciding (retired, or out of active:
+/// `PolicyStatus::needs_confirmation`), proposes it for another person to confirm (`crate::approvals`).
+/// Activating an approved version is made at once: its approval was already a second person's check.
+pub async fn move_or_propose<S: crate::approvals::Registers>(
+    store: &S,
+    id: &str,
+    to: PolicyStatus,
+    by: &str,
+    reason: &str,
+    clock: &(dyn Clock + Send + Sync),
+) -> Result<Moved, Error> {
+    let current = store
+        .policies(None)
+        .await?
+        .into_iter()
+        .find(|p| p.version.policy_id == id)
+        .ok_or_else(|| Error::coded(ErrorCode::UnknownPolicy, "policy", format!("policy {id} not found")))?;
+    if current.status.needs_confirmation(to) {
+        let act = crate::approvals::Act::PolicyMove { policy_id: id.to_string(), to };
+        return Ok(Moved::Proposed(crate::approvals::propose(store, &act, reason, by, clock).await?));
+    }
+    Ok(Moved::Now(store.move_policy(id, to, by, &clock.now_rfc3339(), reason).await?))
 }
 
 /// The stored versions (of one name, if given) with their status.

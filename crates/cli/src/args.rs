@@ -143,6 +143,13 @@ pub enum Command {
         #[command(subcommand)]
         command: PrivacyCommand,
     },
+    /// Dual control: list the proposals waiting for a second person, confirm one (it is carried out as you) or
+    /// reject one.
+    Approval {
+        /// The approval command.
+        #[command(subcommand)]
+        command: ApprovalCommand,
+    },
     /// Run the demonstration: books loans of every product, posts repayments and classifies the portfolio.
     Demo {
         /// Where to put the demo database (replaced if it holds an earlier demo).
@@ -238,17 +245,15 @@ pub enum PolicyCommand {
     },
     /// Check a policy file and store it as a submitted version awaiting a second person's approval.
     Submit(SubmitArgs),
-    /// Move a version: approved (by someone other than its author), shadow, active or retired.
+    /// Move a version: approved (by someone other than its author), shadow or active; a move to retired or out of
+    /// active is proposed and made when another person confirms it (`agririsk approval confirm`).
     Move {
         /// The version's id (its content hash).
         id: String,
         /// approved, shadow, active or retired.
         #[arg(long)]
         to: String,
-        /// Who moves it.
-        #[arg(long)]
-        by: String,
-        /// Why.
+        /// Why (required when the move is a proposal: retired, or out of active).
         #[arg(long, default_value = "")]
         reason: String,
     },
@@ -478,9 +483,6 @@ pub enum ModelCommand {
         /// The model artifact.
         #[arg(long, value_name = "MODEL.json")]
         model: PathBuf,
-        /// Who registers it.
-        #[arg(long, default_value = "cli")]
-        by: String,
     },
     /// List registered models with their status.
     List {
@@ -491,7 +493,8 @@ pub enum ModelCommand {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
-    /// Move a registered model to champion, challenger or retired (one champion per name).
+    /// Propose moving a registered model to champion, challenger or retired (one champion per name); the move is
+    /// made when another person confirms it (`agririsk approval confirm`).
     Promote {
         /// The model's id (its content hash).
         #[arg(long)]
@@ -500,11 +503,8 @@ pub enum ModelCommand {
         #[arg(long)]
         to: String,
         /// Why.
-        #[arg(long, default_value = "")]
+        #[arg(long)]
         reason: String,
-        /// Who decides.
-        #[arg(long, default_value = "cli")]
-        by: String,
     },
     /// Import a LightGBM text model or an XGBoost JSON model as an artifact scored natively.
     Import {
@@ -682,7 +682,8 @@ pub enum LoanCommand {
         #[arg(long)]
         reason: String,
     },
-    /// Classify a loan worse than its DPD floor (a recorded manual override).
+    /// Propose classifying a loan worse than its DPD floor (a manual override); it is recorded when another person
+    /// confirms it.
     Reclassify {
         /// Loan id.
         loan: String,
@@ -695,11 +696,8 @@ pub enum LoanCommand {
         /// Why.
         #[arg(long)]
         reason: String,
-        /// Who approved it.
-        #[arg(long)]
-        approver: String,
     },
-    /// Write off an overdue loan.
+    /// Propose writing off an overdue loan; it is written off when another person confirms it.
     WriteOff {
         /// Loan id.
         loan: String,
@@ -709,9 +707,6 @@ pub enum LoanCommand {
         /// Why.
         #[arg(long)]
         reason: String,
-        /// Who approved it.
-        #[arg(long)]
-        approver: String,
     },
     /// DPD, bucket, five-category class and IFRS 9 stage of every loan as of a date; records the changes.
     Classify {
@@ -913,9 +908,6 @@ pub struct SubmitArgs {
     /// The date it takes effect.
     #[arg(long, value_name = "YYYY-MM-DD")]
     pub effective_from: String,
-    /// Who submits it.
-    #[arg(long)]
-    pub by: String,
     /// The input schema (default: the shipped one).
     #[arg(long, value_name = "FILE")]
     pub schema: Option<PathBuf>,
@@ -1118,5 +1110,32 @@ pub enum PrivacyCommand {
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
+    },
+}
+
+/// Dual-control commands: a proposal is decided by another person than its proposer.
+#[derive(Debug, Subcommand)]
+pub enum ApprovalCommand {
+    /// List the proposals waiting for a decision (with --all, the decided ones too), oldest first.
+    List {
+        /// Also the confirmed and rejected ones.
+        #[arg(long)]
+        all: bool,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Confirm a proposal: what it proposes is done now, as you.
+    Confirm {
+        /// The proposal's id (`P000001`).
+        id: String,
+    },
+    /// Reject a proposal: nothing is done, and it is closed.
+    Reject {
+        /// The proposal's id (`P000001`).
+        id: String,
+        /// Why.
+        #[arg(long)]
+        reason: String,
     },
 }

@@ -13,13 +13,18 @@ use crate::{SystemClock, date, emit, with_store};
 /// The store acting as the operating-system user (`os:NAME` from `$USER` or `$LOGNAME`), from `cli`, stamping
 /// entries with the system clock.
 pub(crate) fn as_os_user(store: &SqliteStore) -> SqliteStore {
+    store.with_clock(Arc::new(SystemClock)).acting(os_actor(), "cli")
+}
+
+/// The operating-system user as an actor, `os:NAME` from `$USER` or `$LOGNAME` (`os:unknown` without either).
+pub(crate) fn os_actor() -> String {
     let user = std::env::var("USER")
         .or_else(|_| std::env::var("LOGNAME"))
         .ok()
         .filter(|name| !name.is_empty() && name.chars().all(|c| !c.is_control()))
         .unwrap_or_else(|| "unknown".to_string());
     let user: String = user.chars().take(120).collect();
-    store.with_clock(Arc::new(SystemClock)).acting(format!("os:{user}"), "cli")
+    format!("os:{user}")
 }
 
 /// Where checkpoints go unless named: `agririsk-checkpoints.jsonl` beside the data directory, outside it.

@@ -602,17 +602,22 @@ async fn script(demo: &mut Demo) -> Result<(), CliError> {
     demo.say(format!(
         "{l5}  冬小麦 seasonal loan: {n} interest payments; drought, principal due 2026-07-30 not repaid"
     ));
-    demo.event(
-        &l5,
-        "2026-10-15",
-        LoanEvent::Reclassified {
-            class: FiveCategory::Substandard,
-            reason: "2026 spring drought: no wheat harvest income, no off-farm income".into(),
-            approver: "county risk chief".into(),
-        },
-    )
-    .await?;
-    demo.say(format!("{l5}  downgraded by hand to 次级 on 2026-10-15 (its DPD floor was 关注)"));
+    // A manual downgrade is dual control: proposed by the loan officer, carried out as the county risk chief.
+    let act = app::approvals::Act::LoanReclassify {
+        loan_id: l5.clone(),
+        date: d("2026-10-15")?,
+        class: FiveCategory::Substandard,
+    };
+    let store = demo.app.store();
+    let reason = "2026 spring drought: no wheat harvest income, no off-farm income";
+    let officer = store.acting("demo:loan-officer", "demo");
+    let proposal = app::approvals::propose(&officer, &act, reason, "demo:loan-officer", &crate::SystemClock).await?;
+    let chief = store.acting("demo:county-risk-chief", "demo");
+    app::approvals::confirm(&chief, &proposal.id, "demo:county-risk-chief", &crate::SystemClock).await?;
+    demo.say(format!(
+        "{l5}  downgraded by hand to 次级 on 2026-10-15 (its DPD floor was 关注): proposed by the loan officer, \
+         confirmed by the county risk chief"
+    ));
 
     let n = demo.pay_installments(&l6, "2025-10-01", "2026-09-30", 0).await?;
     demo.say(format!("{l6}  养殖 loan: {n} payments incl. the first sale batch; hog prices fell, second batch unpaid"));

@@ -1,4 +1,5 @@
-//! The demo's decision step: the shipped decision scorecard registered and promoted, the default policy submitted
+//! The demo's decision step: the shipped decision scorecard registered and promoted (proposed by one person,
+//! confirmed by another), the default policy submitted
 //! by one person and activated by another, every simulated application of the county decided again by rules plus
 //! model and recorded (idempotently), the reasons of a few, and a human-review request on a declined one.
 
@@ -31,7 +32,16 @@ pub async fn install_defaults(store: &SqliteStore, at: &str) -> Result<(String, 
     let record = app::models::registry_record(&artifact);
     debug_assert_eq!(artifact.name, MODEL_NAME);
     store.register_model(&record, at, "model-builder").await?;
-    store.set_model_status(&record.id, ModelStatus::Champion, at, "risk-manager", "shipped model").await?;
+    // The promotion is dual control, as at the command line: proposed by one person, carried out as another.
+    let champion = store.models(Some(MODEL_NAME)).await?.iter().any(|m| m.status == ModelStatus::Champion);
+    if !champion {
+        let act = app::approvals::Act::ModelMove { model_id: record.id.clone(), to: ModelStatus::Champion };
+        let builder = store.acting("demo:model-builder", "demo");
+        let proposal =
+            app::approvals::propose(&builder, &act, "shipped model", "demo:model-builder", &crate::SystemClock).await?;
+        let manager = store.acting("demo:risk-manager", "demo");
+        app::approvals::confirm(&manager, &proposal.id, "demo:risk-manager", &crate::SystemClock).await?;
+    }
     let text = policy::default_set::GRAPH_JSON.to_owned();
     let id = scoring::artifact::fingerprint(text.as_bytes());
     let version = PolicyVersion {

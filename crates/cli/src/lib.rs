@@ -4,6 +4,7 @@
 //! input leaves the data directory exactly as it was. Errors print as one line, `error: <field>: <reason>`, and
 //! exit with 2 when the user can fix them (see [`error::CliError`]).
 
+pub mod approvals;
 pub mod args;
 pub mod audit;
 pub mod decide;
@@ -147,9 +148,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Policy { command } => match command {
             PolicyCommand::Check { file, schema } => policies::check_command(&file, schema.as_deref()),
             PolicyCommand::Submit(args) => policies::submit_command(&cli.data_dir, args).await,
-            PolicyCommand::Move { id, to, by, reason } => {
-                policies::move_command(&cli.data_dir, &id, &to, &by, &reason).await
-            }
+            PolicyCommand::Move { id, to, reason } => policies::move_command(&cli.data_dir, &id, &to, &reason).await,
             PolicyCommand::Simulate { candidate, from, to, format } => {
                 policy_sim::simulate_command(&cli.data_dir, &candidate, &from, &to, format).await
             }
@@ -176,6 +175,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Init(args) => identity::init_command(&cli.data_dir, args).await,
         Command::User { command } => identity::user_command(&cli.data_dir, command).await,
         Command::Apikey { command } => identity::apikey_command(&cli.data_dir, command).await,
+        Command::Approval { command } => approvals::run(command, &cli.data_dir).await,
         Command::Simulate { preset, seed, config, out, report, format, threads, quiet } => match (out, report) {
             (_, Some(dir)) => emit(&app::simulation::report_of(&dir)?),
             (Some(out), None) => {
@@ -186,6 +186,9 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         },
         Command::Loan { command } => {
             let prepared = prepare(command, &calendar)?;
+            if let Prepared::Propose { act, reason } = &prepared {
+                return approvals::propose_command(&cli.data_dir, act, reason).await;
+            }
             let app = App::new(audit::as_os_user(&SqliteStore::open(&cli.data_dir).await?));
             let result = execute(&app, prepared).await;
             // Close whatever happened, so the WAL is checkpointed and only the database file remains.
@@ -197,13 +200,13 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
 
 async fn run_model(command: ModelCommand, data_dir: &Path) -> Result<(), CliError> {
     match command {
-        ModelCommand::Register { model: m, by } => model::register_command(data_dir, &m, &by).await,
+        ModelCommand::Register { model: m } => model::register_command(data_dir, &m).await,
         ModelCommand::List { name, format } => {
             model::list_command(data_dir, name.as_deref(), format == Format::Json).await
         }
-        ModelCommand::Promote { id, to, reason, by } => {
+        ModelCommand::Promote { id, to, reason } => {
             let to: scoring::lifecycle::ModelStatus = to.parse().map_err(|e| CliError::input("to", e))?;
-            model::promote_command(data_dir, &id, to, &reason, &by).await
+            approvals::propose_command(data_dir, &app::approvals::Act::ModelMove { model_id: id, to }, &reason).await
         }
         ModelCommand::Train { data, target, kind, folds, config, name, out, quiet } => {
             let kind = match kind {
@@ -253,6 +256,11 @@ enum Prepared {
         key: Option<String>,
         format: Format,
     },
+    /// A reclassification or write-off: proposed, carried out when another person confirms it.
+    Propose {
+        act: app::approvals::Act,
+        reason: String,
+    },
     Show {
         loan: LoanId,
         as_of: Date,
@@ -268,7 +276,7 @@ enum Prepared {
     },
 }
 
-/// An unkeyed posting (restructure, defer, reclassify, write-off) on a date given as text.
+/// An unkeyed posting (restructure, defer) on a date given as text.
 fn unkeyed(loan: &str, when: &str, event: LoanEvent) -> Result<Prepared, CliError> {
     Ok(Prepared::Post {
         loan: loan_id(loan)?,
@@ -362,12 +370,15 @@ fn prepare(command: LoanCommand, calendar: &CropCalendar) -> Result<Prepared, Cl
                 .ok_or_else(|| CliError::input("months", format!("{months} is out of range (1–12)")))?;
             unkeyed(&loan, &when, LoanEvent::Deferred { months, interest, reason })?
         }
-        LoanCommand::Reclassify { loan, date: when, class, reason, approver } => {
+        LoanCommand::Reclassify { loan, date: when, class, reason } => {
             let class: FiveCategory = class.parse().map_err(|e: String| CliError::input("class", e))?;
-            unkeyed(&loan, &when, LoanEvent::Reclassified { class, reason, approver })?
+            let act =
+                app::approvals::Act::LoanReclassify { loan_id: loan_id(&loan)?, date: date("date", &when)?, class };
+            Prepared::Propose { act, reason }
         }
-        LoanCommand::WriteOff { loan, date: when, reason, approver } => {
-            unkeyed(&loan, &when, LoanEvent::WrittenOff { reason, approver })?
+        LoanCommand::WriteOff { loan, date: when, reason } => {
+            let act = app::approvals::Act::LoanWriteOff { loan_id: loan_id(&loan)?, date: date("date", &when)? };
+            Prepared::Propose { act, reason }
         }
         LoanCommand::Show { loan, as_of, format } => {
             Prepared::Show { loan: loan_id(&loan)?, as_of: as_of_or_today(as_of)?, format }
@@ -392,6 +403,7 @@ async fn execute(app: &App<SqliteStore>, prepared: Prepared) -> Result<(), CliEr
                 )),
             }
         }
+        Prepared::Propose { .. } => Err(CliError::Internal(anyhow::anyhow!("a proposal is not a posting"))),
         Prepared::Disburse { loan, date, amount } => {
             emit(&output::posted_text(loan.as_str(), &app.disburse(&loan, date, amount).await?))
         }

@@ -116,10 +116,13 @@ pub fn import_command(file: &Path, format: ImportFormat, name: Option<&str>, out
 }
 
 /// `agririsk model register`: the artifact is checked (format, version, hash) before the store is opened.
-pub async fn register_command(data_dir: &Path, model: &Path, by: &str) -> Result<(), CliError> {
+pub async fn register_command(data_dir: &Path, model: &Path) -> Result<(), CliError> {
     let artifact = models::load_artifact(model)?;
-    let summary =
-        with_store(data_dir, async |store| models::register(store, &artifact, by, &SystemClock).await).await?;
+    let summary = with_store(data_dir, async |store| {
+        let by = store.acting_as().actor.clone();
+        models::register(store, &artifact, &by, &SystemClock).await
+    })
+    .await?;
     emit(&format!("model {} ({}, {}) is {}\n", summary.name, summary.kind, summary.id, summary.status))
 }
 
@@ -144,29 +147,6 @@ pub async fn list_command(data_dir: &Path, name: Option<&str>, json: bool) -> Re
         return emit("no models registered\n");
     }
     emit(&table.render())
-}
-
-/// `agririsk model promote`.
-pub async fn promote_command(
-    data_dir: &Path,
-    id: &str,
-    to: scoring::lifecycle::ModelStatus,
-    reason: &str,
-    by: &str,
-) -> Result<(), CliError> {
-    let changes =
-        with_store(data_dir, async |store| models::promote(store, id, to, reason, by, &SystemClock).await).await?;
-    if changes.is_empty() {
-        return emit(&format!("model {id} is {to} already\n"));
-    }
-    let lines: Vec<String> = changes
-        .iter()
-        .map(|c| {
-            let from = c.from.map_or_else(|| "new".to_string(), |f| f.to_string());
-            format!("model {}: {from} → {} ({})\n", c.model_id, c.to, c.reason)
-        })
-        .collect();
-    emit(&lines.concat())
 }
 
 /// `agririsk model stability`.

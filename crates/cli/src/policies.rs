@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use app::policies::{Move, Submission};
+use app::policies::{Move, Moved, Submission};
 use store::PolicySummary;
 
 use crate::args::SubmitArgs;
@@ -27,7 +27,7 @@ pub async fn submit_command(data_dir: &Path, args: SubmitArgs) -> Result<(), Cli
         region: args.region,
         segment: args.segment,
         effective_from: args.effective_from,
-        by: args.by,
+        by: crate::audit::os_actor(),
     };
     let version = submission.check(&SystemClock)?;
     let summary = with_store(data_dir, async |store| app::policies::submit(store, &version).await).await?;
@@ -41,12 +41,27 @@ pub async fn submit_command(data_dir: &Path, args: SubmitArgs) -> Result<(), Cli
     ))
 }
 
-/// `agririsk policy move`.
-pub async fn move_command(data_dir: &Path, id: &str, to: &str, by: &str, reason: &str) -> Result<(), CliError> {
-    let change = Move::new(to, by, reason)?;
-    let summary =
-        with_store(data_dir, async |store| app::policies::move_version(store, id, &change, &SystemClock).await).await?;
-    emit(&format!("policy {} {} ({}) is now {}\n", summary.version.name, summary.version.version, id, summary.status))
+/// `agririsk policy move`: a move that stops the version deciding is proposed (dual control); the others are made
+/// at once, as the operating-system user.
+pub async fn move_command(data_dir: &Path, id: &str, to: &str, reason: &str) -> Result<(), CliError> {
+    let to = Move::status(to)?;
+    let moved = with_store(data_dir, async |store| {
+        let by = store.acting_as().actor.clone();
+        app::policies::move_or_propose(store, id, to, &by, reason, &SystemClock).await
+    })
+    .await?;
+    match moved {
+        Moved::Now(summary) => emit(&format!(
+            "policy {} {} ({}) is now {}\n",
+            summary.version.name, summary.version.version, id, summary.status
+        )),
+        Moved::Proposed(proposal) => emit(&format!(
+            "proposal {pid}: move policy {id} to {to}; it waits for another person than {by} to run \
+             `agririsk approval confirm {pid}`\n",
+            pid = proposal.id,
+            by = proposal.proposal.proposed_by,
+        )),
+    }
 }
 
 fn summary_json(p: &PolicySummary) -> serde_json::Value {

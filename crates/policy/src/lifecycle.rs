@@ -49,6 +49,13 @@ impl PolicyStatus {
         }
     }
 
+    /// Whether the move `self` → `to` stops a version deciding (retirement, or leaving active) and so waits for a
+    /// second person's confirmation (dual control) before it is made. Approval needs no third step: it is itself the
+    /// second person's check of the author's version, so an approved version is activated by one person.
+    pub fn needs_confirmation(self, to: PolicyStatus) -> bool {
+        self != to && (to == PolicyStatus::Retired || self == PolicyStatus::Active)
+    }
+
     /// Whether the lifecycle's graph has the edge `self` → `to`; the error names the rule the move breaks. The
     /// rules about people and other versions are [`check_move`]'s.
     pub fn check_edge(self, to: PolicyStatus) -> Result<(), IllegalPolicyMove> {
@@ -125,6 +132,19 @@ pub fn check_move(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn moves_that_stop_a_version_deciding_wait_for_a_second_person() {
+        use PolicyStatus::*;
+        assert!(Active.needs_confirmation(Retired));
+        assert!(Approved.needs_confirmation(Retired));
+        assert!(Submitted.needs_confirmation(Retired));
+        assert!(Active.needs_confirmation(Shadow));
+        assert!(!Approved.needs_confirmation(Active));
+        assert!(!Shadow.needs_confirmation(Active));
+        assert!(!Submitted.needs_confirmation(Approved));
+        assert!(!Retired.needs_confirmation(Retired));
+    }
 
     #[test]
     fn the_lifecycle_allows_exactly_the_documented_moves() {

@@ -25,7 +25,9 @@ use store::{ApiKeyRow, IdentityStore};
 
 use crate::error::ApiError;
 use crate::throttle::retry_after_secs;
-use crate::{Shared, credit, decisions, loans, openapi, policies, profiles, review, screening, session, telemetry};
+use crate::{
+    Shared, approvals, credit, decisions, loans, openapi, policies, profiles, review, screening, session, telemetry,
+};
 
 /// The name of the session cookie.
 pub const SESSION_COOKIE: &str = "agririsk_session";
@@ -115,9 +117,14 @@ pub fn table() -> Vec<Route> {
         route(p.clone(), "/v1/officers", Needs(P::ManageOfficers), post(review::register)),
         route(g.clone(), "/v1/review-queue", Needs(P::ReadReviewQueue), get(review::queue)),
         route(p.clone(), "/v1/decisions/{id}/review", Needs(P::ReviewDecisions), post(review::review)),
-        route(p, "/v1/screening", Needs(P::RecordScreening), post(screening::record)),
+        route(p.clone(), "/v1/screening", Needs(P::RecordScreening), post(screening::record)),
         route(g.clone(), "/v1/households/{id}/screening", Needs(P::ReadScreening), get(screening::of_household)),
-        route(g, "/v1/households/{id}/profile", Needs(P::ReadProfiles), get(profiles::profile)),
+        route(g.clone(), "/v1/households/{id}/profile", Needs(P::ReadProfiles), get(profiles::profile)),
+        // Dual control: deciding a proposal needs the permission its kind needs, checked by the handler.
+        route(g, "/v1/approvals", Signed, get(approvals::list)),
+        route(p.clone(), "/v1/approvals/{id}/confirm", Signed, post(approvals::confirm)),
+        route(p.clone(), "/v1/approvals/{id}/reject", Signed, post(approvals::reject)),
+        route(p, "/v1/officers/{id}/authority", Needs(P::ManageOfficers), post(approvals::propose_authority)),
     ]
 }
 

@@ -9,6 +9,7 @@
 //! positions, repayments), [`policies`] (the register), [`credit`] (policy replay, village rosters), [`openapi`]
 //! (the OpenAPI document and the docs page).
 
+pub mod approvals;
 pub mod auth;
 pub mod credit;
 pub mod decisions;

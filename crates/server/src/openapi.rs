@@ -4,7 +4,9 @@
 use axum::response::{Html, IntoResponse, Response};
 use utoipa::OpenApi;
 
-use super::{auth, credit, decisions, error, loans, policies, profiles, review, screening, session, telemetry};
+use super::{
+    approvals, auth, credit, decisions, error, loans, policies, profiles, review, screening, session, telemetry,
+};
 
 /// The API description.
 #[derive(OpenApi)]
@@ -37,6 +39,10 @@ use super::{auth, credit, decisions, error, loans, policies, profiles, review, s
         session::logout,
         session::me,
         profiles::profile,
+        approvals::list,
+        approvals::confirm,
+        approvals::reject,
+        approvals::propose_authority,
     ),
     components(schemas(
         error::ErrorBody,
@@ -53,6 +59,8 @@ use super::{auth, credit, decisions, error, loans, policies, profiles, review, s
         screening::ScreeningBody,
         screening::EntryBody,
         session::LoginBody,
+        approvals::RejectBody,
+        approvals::AuthorityBody,
     ))
 )]
 pub struct ApiDoc;

@@ -1,15 +1,17 @@
 //! The policy register over HTTP: `GET /v1/policies` lists the versions, `POST /v1/policies/{id}/moves` moves one
-//! through its lifecycle (activation is a move to `active`; the store enforces maker-checker). After a move the
+//! through its lifecycle (activation is a move to `active`; the store enforces maker-checker); a retirement or a move
+//! out of active answers 202 with a dual-control proposal that another person confirms (`crate::approvals`). After a move the
 //! decider is reloaded, so an activation decides the next application. The mover is the authenticated caller, never
 //! a name in the body.
 
 use app::ErrorCode;
+use app::policies::Moved;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use policy::lifecycle::PolicyStatus;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use store::{PolicyRegister, PolicySummary};
+use store::PolicySummary;
 
 use super::Shared;
 use super::error::{ApiError, ErrorBody, parse_body};
@@ -57,9 +59,10 @@ pub struct MoveBody {
 /// POST /v1/policies/{id}/moves.
 #[utoipa::path(post, path = "/v1/policies/{id}/moves", params(("id" = String, Path, description = "Policy version id")),
     request_body = MoveBody, responses(
-    (status = 200, description = "Moved"),
+    (status = 200, description = "Moved (approval, shadow or activation of an approved version)"),
+    (status = 202, description = "Proposed: a retirement or a move out of active waits for another person's confirmation (POST /v1/approvals/{id}/confirm); the proposal"),
     (status = 404, description = "unknown_policy", body = ErrorBody),
-    (status = 409, description = "illegal_move (lifecycle or maker-checker)", body = ErrorBody),
+    (status = 409, description = "illegal_move (lifecycle or maker-checker), proposal_open (a proposal for this version waits)", body = ErrorBody),
     (status = 422, description = "missing_field, invalid_field", body = ErrorBody)))]
 pub async fn move_policy(
     State(server): State<Shared>,
@@ -77,10 +80,16 @@ pub async fn move_policy(
     }
     app::review::text("reason", &body.reason)?;
     // The mover is the authenticated caller (an approval must not be by the submitter: maker-checker between people).
+    // A move that stops the version deciding is proposed instead, for another person to confirm (dual control).
     let by = principal.actor.to_string();
-    let moved = crate::auth::store_as(&server, &principal, addr)
-        .move_policy(&id, to, &by, &server.clock.now_rfc3339(), &body.reason)
-        .await?;
-    server.reload().await;
-    Ok(axum::Json(summary_json(&moved)).into_response())
+    let store = crate::auth::store_as(&server, &principal, addr);
+    match app::policies::move_or_propose(&store, &id, to, &by, &body.reason, server.clock.as_ref()).await? {
+        Moved::Now(moved) => {
+            server.reload().await;
+            Ok(axum::Json(summary_json(&moved)).into_response())
+        }
+        Moved::Proposed(proposal) => {
+            Ok((axum::http::StatusCode::ACCEPTED, axum::Json(app::approvals::view(&proposal))).into_response())
+        }
+    }
 }

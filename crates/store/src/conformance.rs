@@ -4,11 +4,13 @@
 //! gets its own: [`check_all`] ([`LoanStore`]), [`check_registry`] ([`ModelRegistry`]), [`check_screening`]
 //! ([`crate::ScreeningRegister`]), [`check_decisions`] ([`DecisionLog`]), [`check_policies`] ([`PolicyRegister`])
 //! [`check_workflow`] ([`ReviewWorkflow`]), [`check_records`] ([`RecordStore`]), [`audit::check_audit`]
-//! ([`crate::AuditLog`]) and [`erasure::check_erasures`] ([`crate::ErasureRegister`]). The record builders here
-//! ([`sample_loan`], [`decision`], [`officer`], [`disbursement`], [`booking`], …) are public so a backend's own tests can set up the same data.
+//! ([`crate::AuditLog`]), [`erasure::check_erasures`] ([`crate::ErasureRegister`]) and [`dual::check_dual`]
+//! ([`crate::DualControl`]). The record builders here ([`sample_loan`], [`decision`], [`officer`], [`disbursement`],
+//! [`booking`], …) are public so a backend's own tests can set up the same data.
 //! Checks panic with a message naming the broken promise, like any test assertion.
 
 pub mod audit;
+pub mod dual;
 pub mod erasure;
 pub mod identity;
 

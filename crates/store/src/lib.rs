@@ -21,6 +21,7 @@
 pub mod audit;
 pub mod conformance;
 pub mod decisions;
+pub mod dual;
 pub mod erasure;
 pub mod identity;
 mod models;
@@ -37,6 +38,7 @@ use serde::{Deserialize, Serialize};
 
 pub use audit::AuditLog;
 pub use decisions::{Cursor, DecisionLog, Page, Recorded};
+pub use dual::DualControl;
 pub use erasure::{Erased, Erasure, ErasureRecord, ErasureRegister};
 pub use identity::{ApiKeyRow, IdentityStore, LoginAttempt, LoginFailures, RecentFailures, SessionRow, UserRow};
 pub use models::{ModelRecord, ModelRegistry, ModelStatusChange, ModelSummary};
@@ -134,6 +136,17 @@ pub enum StoreError {
     /// No API key with this id.
     #[error("api key {0} not found")]
     KeyNotFound(String),
+    /// No dual-control proposal with this id.
+    #[error("proposal {0} not found")]
+    ProposalNotFound(String),
+    /// A proposal of the same kind and target is open already.
+    #[error("{target}: proposal {existing} of the same kind waits for a decision already")]
+    ProposalOpen {
+        /// The target.
+        target: String,
+        /// The open proposal.
+        existing: String,
+    },
     /// A source's record table exists with other columns than its contract now has.
     #[error("source {name}: its stored table has columns {stored}; the contract has changed and needs a migration")]
     SchemaChanged {
@@ -200,6 +213,12 @@ pub enum StoreError {
         field: &'static str,
         /// What is wrong with it.
         problem: String,
+    },
+    /// Dual control refuses a decision on a proposal (decided before, or by its proposer).
+    #[error(transparent)]
+    Dual {
+        /// The rule the decision breaks.
+        refusal: ::workflow::dual::DualRefusal,
     },
     /// An audit entry out of its bounds.
     #[error(transparent)]

@@ -21,6 +21,7 @@ use crate::{
 
 mod audit;
 mod decisions;
+mod dual;
 mod erasure;
 mod identity;
 mod models;
@@ -52,6 +53,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (11, "identity", include_str!("../migrations/sqlite/0011_identity.sql")),
     (12, "consent scope", include_str!("../migrations/sqlite/0012_consent_scope.sql")),
     (13, "erasures", include_str!("../migrations/sqlite/0013_erasures.sql")),
+    (14, "dual control", include_str!("../migrations/sqlite/0014_dual_control.sql")),
 ];
 
 /// The SQLite store.
@@ -412,6 +414,7 @@ impl LoanStore for SqliteStore {
                 entries.push(change_entry(self, id, change));
             }
         }
+        self.note_proposal(&mut entries);
         append_in(&mut tx, &entries).await?;
         tx.commit().await?;
         Ok(Appended::New { seq })

@@ -39,8 +39,21 @@ pub trait ReviewWorkflow: Send + Sync {
     /// [`StoreError::OfficerClash`].
     fn register_officer(&self, officer: &Officer) -> impl Future<Output = Result<(), StoreError>> + Send;
 
-    /// An officer by id.
+    /// An officer by id, with the authority in force now (the latest [`ReviewWorkflow::set_authority`], else the
+    /// registered one).
     fn officer(&self, officer_id: &str) -> impl Future<Output = Result<Option<Officer>, StoreError>> + Send;
+
+    /// Sets an officer's authority from `at` on, carrying out the confirmed dual-control proposal `proposal_id` (of
+    /// kind `officer_authority` on this officer); the same proposal again is a no-op, so a confirmation repeated
+    /// after a crash changes nothing twice. Review actions keep the authority in force when they were taken, so a
+    /// decision's review state never changes afterwards. Returns the officer as now in force.
+    fn set_authority(
+        &self,
+        officer_id: &str,
+        authority: domain::Money,
+        at: &domain::Timestamp,
+        proposal_id: &str,
+    ) -> impl Future<Output = Result<Officer, StoreError>> + Send;
 
     /// Records an officer's action on a decision, checked against the workflow ([`ReviewState::after`]); a
     /// refusal is [`StoreError::Review`] and writes nothing.

@@ -203,6 +203,8 @@ pub enum Subject {
     Decision,
     /// A loan officer.
     Officer,
+    /// A dual-control proposal (named by its target).
+    Proposal,
 }
 
 impl fmt::Display for Subject {
@@ -210,6 +212,7 @@ impl fmt::Display for Subject {
         f.write_str(match self {
             Subject::Decision => "decision",
             Subject::Officer => "officer",
+            Subject::Proposal => "proposal of",
         })
     }
 }

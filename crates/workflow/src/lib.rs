@@ -4,13 +4,15 @@
 //! checks a record passes before it is kept; [`review`] the loan officers ([`Officer`]) and the manual review of
 //! referred decisions ([`ReviewState::after`]: approve or decline, and above the maker's authority a second
 //! officer's confirm or reject); [`disbursement`] when an approved decision may be paid out
-//! ([`check_disbursable`]).
+//! ([`check_disbursable`]); [`dual`] dual control, one person's proposal carried out only when another confirms it
+//! ([`dual::check_decision`]).
 //!
 //! Boundary: pure — no I/O, no clock, no database. The store keeps these values as rows and calls these rules inside
 //! its transactions; its refusals carry this crate's error types.
 
 pub mod decision;
 pub mod disbursement;
+pub mod dual;
 pub mod review;
 
 pub use decision::{DecisionRecord, Invalid, NotJson, Outcome, RecordJson, ReviewRequest, Subject, UnknownOutcome};

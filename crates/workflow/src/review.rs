@@ -13,7 +13,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::decision::{Invalid, Subject};
 
-/// A loan officer who reviews referred decisions. Registered once and never changed: a new authority is a new id.
+/// A loan officer who reviews referred decisions. Registered once; their authority changes only through dual control
+/// (an administrator proposes, another confirms), and each review action keeps the authority in force when taken.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Officer {
     /// The officer's id.

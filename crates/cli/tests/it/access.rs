@@ -83,6 +83,9 @@ fn filled(path: &str, records: &Branch) -> String {
         &records.loan
     } else if path.starts_with("/v1/policies/") {
         "no-such-policy"
+    } else if path.starts_with("/v1/approvals/") || path.starts_with("/v1/officers/") {
+        // Proposals and officers belong to no branch.
+        "no-such-record"
     } else {
         &records.decision
     };
@@ -91,7 +94,7 @@ fn filled(path: &str, records: &Branch) -> String {
 
 /// Whether a route reaches records of a branch (and so answers 404 for another branch's).
 fn branch_scoped(method: &str, path: &str) -> bool {
-    path.contains("{id}") && !path.starts_with("/v1/policies/")
+    path.contains("{id}") && !["/v1/policies/", "/v1/approvals/", "/v1/officers/"].iter().any(|p| path.starts_with(p))
         || path.contains("{code}")
         || (method == "POST" && (path == "/v1/applications" || path == "/v1/screening"))
 }

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::sync::{Mutex, MutexGuard, OnceLock};
 
-use super::{agririsk, ok_json, stderr};
+use super::{agririsk, agririsk_as, dual, ok_json, stderr};
 
 /// The shipped decision model (trained on a `--preset county` simulation; the tiny county has too few defaults).
 pub const MODEL: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../models/decision-scorecard.json");
@@ -64,11 +64,12 @@ pub fn county() -> &'static County {
         ok(&data, &["keys", "generate", "--out", s(&keys)]);
         ok(&data, &["ingest", "--all", s(&files), "--key-file", s(&keys), "--as-of", "2026-11-28", "--quiet"]);
         ok(&data, &["screening", "load", s(&consents(dir.path()))]);
-        ok(&data, &["model", "register", "--model", MODEL, "--by", "alice"]);
+        ok(&data, &["model", "register", "--model", MODEL]);
         let models = ok_json(&data, &["model", "list", "--format", "json"]);
         let model = models[0]["id"].as_str().expect("model id").to_owned();
-        ok(&data, &["model", "promote", "--id", &model, "--to", "champion", "--by", "bob", "--reason", "tests"]);
-        ok(
+        dual(&data, "alice", "bob", &["model", "promote", "--id", &model, "--to", "champion", "--reason", "tests"]);
+        let submitted = agririsk_as(
+            "alice",
             &data,
             &[
                 "policy",
@@ -80,14 +81,14 @@ pub fn county() -> &'static County {
                 "default",
                 "--effective-from",
                 "2000-01-01",
-                "--by",
-                "alice",
             ],
         );
+        assert!(submitted.status.success(), "{}", stderr(&submitted));
         let policies = ok_json(&data, &["policy", "list", "--format", "json"]);
         let policy = policies[0]["id"].as_str().expect("policy id").to_owned();
         for to in ["approved", "active"] {
-            ok(&data, &["policy", "move", &policy, "--to", to, "--by", "bob"]);
+            let moved = agririsk_as("bob", &data, &["policy", "move", &policy, "--to", to]);
+            assert!(moved.status.success(), "{}", stderr(&moved));
         }
         County { _dir: dir, data, files }
     })

@@ -16,6 +16,35 @@ fn agririsk(data_dir: &Path, args: &[&str]) -> Output {
         .expect("the binary runs")
 }
 
+/// Runs the binary as the operating-system user `user` (`USER` and `LOGNAME`): the command line acts as `os:USER`.
+fn agririsk_as(user: &str, data_dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_agririsk"))
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(args)
+        .env("USER", user)
+        .env("LOGNAME", user)
+        .output()
+        .expect("the binary runs")
+}
+
+/// The proposal id a proposing command printed (`proposal P000001: …`).
+fn proposal_id(out: &Output) -> String {
+    let text = String::from_utf8_lossy(&out.stdout);
+    let id = text.strip_prefix("proposal ").and_then(|t| t.split(':').next()).map(str::to_string);
+    id.unwrap_or_else(|| panic!("no proposal in {text:?} ({})", stderr(out)))
+}
+
+/// Runs a proposing command as `maker`, then confirms its proposal as `checker`; returns the proposal id.
+fn dual(data_dir: &Path, maker: &str, checker: &str, args: &[&str]) -> String {
+    let proposed = agririsk_as(maker, data_dir, args);
+    assert!(proposed.status.success(), "{args:?} failed: {}", stderr(&proposed));
+    let id = proposal_id(&proposed);
+    let confirmed = agririsk_as(checker, data_dir, &["approval", "confirm", &id]);
+    assert!(confirmed.status.success(), "confirming {id} failed: {}", stderr(&confirmed));
+    id
+}
+
 fn ok_json(data_dir: &Path, args: &[&str]) -> Value {
     let out = agririsk(data_dir, args);
     assert!(out.status.success(), "{args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
@@ -325,39 +354,26 @@ fn a_loan_lifecycle_through_the_cli_is_idempotent_and_classified() {
     // Manual downgrade below the floor is refused; one at or above it is recorded.
     let better = agririsk(
         &data,
-        &[
-            "loan",
-            "reclassify",
-            "L000001",
-            "--date",
-            "2026-08-10",
-            "--class",
-            "normal",
-            "--reason",
-            "x",
-            "--approver",
-            "y",
-        ],
+        &["loan", "reclassify", "L000001", "--date", "2026-08-10", "--class", "normal", "--reason", "x"],
     );
     assert_eq!(better.status.code(), Some(2));
     assert!(stderr(&better).starts_with("error: class:"), "{}", stderr(&better));
-    let worse = agririsk(
-        &data,
-        &[
-            "loan",
-            "reclassify",
-            "L000001",
-            "--date",
-            "2026-08-10",
-            "--class",
-            "可疑",
-            "--reason",
-            "drought",
-            "--approver",
-            "chief",
-        ],
-    );
-    assert!(worse.status.success(), "{}", stderr(&worse));
+    // A downgrade is proposed by one person and recorded when another confirms it, with them as its approver.
+    let worse = ["loan", "reclassify", "L000001", "--date", "2026-08-10", "--class", "可疑", "--reason", "drought"];
+    let proposal = proposal_id(&agririsk_as("officer.li", &data, &worse));
+    let pending = ok_json(&data, &["loan", "list", "--as-of", "2026-08-10", "--format", "json"]);
+    assert_eq!(pending["loans"][0]["class"], "substandard", "a proposal changes nothing");
+    let own = agririsk_as("officer.li", &data, &["approval", "confirm", &proposal]);
+    assert_eq!(own.status.code(), Some(2), "the proposer cannot confirm their own proposal");
+    assert!(agririsk_as("chief.wang", &data, &["approval", "confirm", &proposal]).status.success());
+    let shown = ok_json(&data, &["loan", "show", "L000001", "--as-of", "2026-08-10", "--format", "json"]);
+    let approved = &shown["classification_override"];
+    assert_eq!((approved["approver"].as_str(), approved["class"].as_str()), (Some("os:chief.wang"), Some("doubtful")));
+    assert!(approved["reason"].as_str().is_some_and(|r| r.contains("drought") && r.contains(&proposal)), "{approved}");
+    let before = snapshot(&data);
+    let again = agririsk_as("chief.zhao", &data, &["approval", "confirm", &proposal]);
+    assert_eq!(again.status.code(), Some(2), "confirming twice is refused");
+    assert!(snapshot(&data) == before, "and writes nothing");
     let listed = ok_json(&data, &["loan", "list", "--as-of", "2026-08-10", "--format", "json"]);
     assert_eq!(listed["loans"][0]["class"], "doubtful");
 }
@@ -512,15 +528,20 @@ fn restructure_defer_and_write_off_through_the_cli() {
     );
     assert_eq!(bad.status.code(), Some(2));
     assert!(stderr(&bad).starts_with("error: months:"));
-    // Writing off a performing loan is refused; an overdue one is written off.
-    let early =
-        agririsk(&data, &["loan", "write-off", "B", "--date", "2026-03-01", "--reason", "x", "--approver", "board"]);
+    // Proposing to write off a performing loan is refused at once; an overdue one is proposed, rejected (nothing
+    // happens), proposed again and written off when a second person confirms it.
+    let before = snapshot(&data);
+    let early = agririsk_as("officer.li", &data, &["loan", "write-off", "B", "--date", "2026-03-01", "--reason", "x"]);
     assert_eq!(early.status.code(), Some(2));
-    let out = agririsk(
-        &data,
-        &["loan", "write-off", "B", "--date", "2027-09-01", "--reason", "uncollectable", "--approver", "board"],
-    );
-    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(snapshot(&data) == before, "a refused proposal writes nothing");
+    let write_off = ["loan", "write-off", "B", "--date", "2027-09-01", "--reason", "uncollectable"];
+    let first = proposal_id(&agririsk_as("officer.li", &data, &write_off));
+    let rejected = agririsk_as("chief.wang", &data, &["approval", "reject", &first, "--reason", "try once more"]);
+    assert!(rejected.status.success(), "{}", stderr(&rejected));
+    let b = ok_json(&data, &["loan", "show", "B", "--as-of", "2027-09-01", "--format", "json"]);
+    assert_ne!(b["status"].as_str(), Some("written-off"), "a rejected proposal does nothing");
+    assert_eq!(agririsk_as("chief.wang", &data, &["approval", "confirm", &first]).status.code(), Some(2));
+    dual(&data, "officer.li", "chief.wang", &write_off);
     let b = ok_json(&data, &["loan", "show", "B", "--as-of", "2027-09-01", "--format", "json"]);
     assert_eq!((b["status"].as_str(), b["class"].as_str()), (Some("written-off"), Some("loss")));
 }
@@ -576,6 +597,7 @@ fn simulate_is_deterministic_and_rejects_bad_config_before_writing() {
     }
 }
 mod access;
+mod approvals;
 mod audit;
 mod consent;
 mod county;

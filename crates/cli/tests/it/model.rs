@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{agririsk, snapshot, stderr};
+use super::{agririsk, agririsk_as, proposal_id, snapshot, stderr};
 
 fn credit(file: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/credit").join(file)
@@ -233,26 +233,72 @@ fn the_registry_keeps_one_champion_per_name_and_its_history() {
         assert!(text.ends_with("is candidate\n"), "{text}");
         ids.push(text.split(", ").nth(1).expect("id").trim_end_matches(')').split(')').next().expect("id").to_string());
     }
+    // A move is proposed by one person and made when another confirms it.
     let promote = |id: &str, to: &str| {
-        agririsk(&data_dir, &["model", "promote", "--id", id, "--to", to, "--reason", "monthly review"])
+        agririsk_as("risk.li", &data_dir, &["model", "promote", "--id", id, "--to", to, "--reason", "monthly review"])
     };
-    assert!(promote(&ids[0], "champion").status.success());
-    let second = promote(&ids[1], "champion");
-    assert!(second.status.success(), "{}", stderr(&second));
-    let text = String::from_utf8_lossy(&second.stdout).into_owned();
-    assert!(text.contains(&format!("model {}: champion → challenger", ids[0])), "{text}");
-    let list = agririsk(&data_dir, &["model", "list", "--format", "json"]);
-    let models: serde_json::Value = serde_json::from_slice(&list.stdout).expect("JSON");
-    let status =
-        |id: &str| models.as_array().expect("list").iter().find(|m| m["id"] == id).expect("listed")["status"].clone();
-    assert_eq!((status(&ids[0]), status(&ids[1])), ("challenger".into(), "champion".into()));
-    // Retired is final; an unknown status or id is bad input.
-    assert!(promote(&ids[0], "retired").status.success());
+    let decide = |user: &str, args: &[&str]| agririsk_as(user, &data_dir, &[&["approval"][..], args].concat());
+    let statuses = || {
+        let list = agririsk(&data_dir, &["model", "list", "--format", "json"]);
+        let models: serde_json::Value = serde_json::from_slice(&list.stdout).expect("JSON");
+        let status = |id: &str| {
+            models.as_array().expect("list").iter().find(|m| m["id"] == id).expect("listed")["status"]
+                .as_str()
+                .expect("status")
+                .to_string()
+        };
+        (status(&ids[0]), status(&ids[1]))
+    };
+    let first = promote(&ids[0], "champion");
+    assert!(first.status.success(), "{}", stderr(&first));
+    let p1 = proposal_id(&first);
+    assert_eq!(statuses().0, "candidate", "a proposal changes nothing");
+    let again = promote(&ids[0], "champion");
+    assert_eq!(again.status.code(), Some(2), "one open proposal per model");
+    assert!(stderr(&again).contains(&p1), "{}", stderr(&again));
+    // The proposer cannot confirm it, under either of their names' surfaces.
+    let own = decide("risk.li", &["confirm", &p1]);
+    assert_eq!(own.status.code(), Some(2));
+    assert!(stderr(&own).contains("another person"), "{}", stderr(&own));
+    assert_eq!(statuses().0, "candidate");
+    let confirmed = decide("risk.wang", &["confirm", &p1]);
+    assert!(confirmed.status.success(), "{}", stderr(&confirmed));
+    assert_eq!(statuses().0, "champion");
+    // Confirming twice is refused and does nothing more.
+    assert_eq!(decide("risk.zhao", &["confirm", &p1]).status.code(), Some(2));
+    // The second model's promotion demotes the first to challenger.
+    let p2 = proposal_id(&promote(&ids[1], "champion"));
+    assert!(decide("risk.wang", &["confirm", &p2]).status.success());
+    assert_eq!(statuses(), ("challenger".into(), "champion".into()));
+    // A rejected proposal does nothing; a rejection needs a reason.
+    let p3 = proposal_id(&promote(&ids[0], "retired"));
+    assert_eq!(decide("risk.wang", &["reject", &p3, "--reason", " "]).status.code(), Some(2));
+    assert!(decide("risk.wang", &["reject", &p3, "--reason", "still useful"]).status.success());
+    assert_eq!(statuses(), ("challenger".into(), "champion".into()));
+    let listed = decide("risk.wang", &["list", "--all", "--format", "json"]);
+    let listed: serde_json::Value = serde_json::from_slice(&listed.stdout).expect("JSON");
+    let verdicts: Vec<_> = listed.as_array().expect("list").iter().map(|p| p["decision"]["verdict"].clone()).collect();
+    assert_eq!(verdicts, ["confirmed", "confirmed", "rejected"]);
+    assert_eq!(listed[0]["decision"]["decided_by"], "os:risk.wang");
+    assert_eq!(listed[0]["proposed_by"], "os:risk.li");
+    // Retired is final; an unknown status or id is bad input, refused when proposed.
+    let p4 = proposal_id(&promote(&ids[0], "retired"));
+    assert!(decide("risk.wang", &["confirm", &p4]).status.success());
+    assert_eq!(statuses().0, "retired");
     let back = promote(&ids[0], "champion");
     assert_eq!(back.status.code(), Some(2));
     assert!(stderr(&back).starts_with("error: to: model ") && stderr(&back).contains("retired"), "{}", stderr(&back));
     assert_eq!(promote(&ids[1], "boss").status.code(), Some(2));
     assert_eq!(promote(&"0".repeat(64), "champion").status.code(), Some(2));
+    assert_eq!(decide("risk.wang", &["confirm", "P999999"]).status.code(), Some(2));
+    // The audit trail names the proposal on the move it carried out, made as the confirming person.
+    let exported = agririsk(&data_dir, &["audit", "export", "--from", "2000-01-01", "--to", "2099-12-31"]);
+    let text = String::from_utf8_lossy(&exported.stdout).into_owned();
+    let moved = text
+        .lines()
+        .find(|l| l.contains("\"model.move\"") && l.contains(&p1))
+        .unwrap_or_else(|| panic!("no model.move naming {p1} in {text}"));
+    assert!(moved.contains("os:risk.wang"), "{moved}");
 }
 
 #[test]

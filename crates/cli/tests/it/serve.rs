@@ -10,7 +10,7 @@ use std::sync::{Mutex, OnceLock};
 
 use serde_json::Value;
 
-use super::{agririsk, stderr};
+use super::{agririsk, agririsk_as, dual, stderr};
 
 struct Running {
     _dir: tempfile::TempDir,
@@ -37,6 +37,13 @@ pub(super) fn ok(data: &Path, args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// [`ok`] as the operating-system user `user`.
+pub(super) fn ok_as(user: &str, data: &Path, args: &[&str]) -> String {
+    let out = agririsk_as(user, data, args);
+    assert!(out.status.success(), "{args:?} as {user} failed: {}", stderr(&out));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 /// A data directory with a tiny simulated county ingested, the shipped decision model as champion and the default
 /// policy active.
 pub(super) fn prepared(dir: &Path) -> std::path::PathBuf {
@@ -51,17 +58,23 @@ pub(super) fn prepared(dir: &Path) -> std::path::PathBuf {
     ok(&data, &["model", "register", "--model", s(&model)]);
     let models: Value = serde_json::from_str(&ok(&data, &["model", "list", "--format", "json"])).expect("json");
     let model_id = models[0]["id"].as_str().expect("model id").to_owned();
-    ok(&data, &["model", "promote", "--id", &model_id, "--to", "champion", "--reason", "test", "--by", "risk.li"]);
-    let submitted = ok(
+    dual(
+        &data,
+        "risk.li",
+        "risk.wang",
+        &["model", "promote", "--id", &model_id, "--to", "champion", "--reason", "test"],
+    );
+    let submitted = ok_as(
+        "risk.zhang",
         &data,
         &["policy", "submit", s(&policy), "--name", "rural-microcredit", "--version", "1"]
             .into_iter()
-            .chain(["--effective-from", "2020-01-01", "--by", "risk.zhang"])
+            .chain(["--effective-from", "2020-01-01"])
             .collect::<Vec<_>>(),
     );
     let policy_id = submitted.split(" as ").nth(1).and_then(|t| t.split_whitespace().next()).expect("policy id");
     for to in ["approved", "active"] {
-        ok(&data, &["policy", "move", policy_id, "--to", to, "--by", "chief.wang", "--reason", "test"]);
+        ok_as("chief.wang", &data, &["policy", "move", policy_id, "--to", to, "--reason", "test"]);
     }
     let creds = credentials(dir, &data);
     std::fs::write(dir.join("creds.json"), serde_json::to_string(&creds).expect("json")).expect("write creds");
@@ -778,7 +791,12 @@ fn a_server_without_an_active_policy_is_not_ready() {
     ok(&data, &["model", "register", "--model", s(&root.join("models/decision-scorecard.json"))]);
     let models: Value = serde_json::from_str(&ok(&data, &["model", "list", "--format", "json"])).expect("json");
     let model_id = models[0]["id"].as_str().expect("model id").to_owned();
-    ok(&data, &["model", "promote", "--id", &model_id, "--to", "champion", "--reason", "test", "--by", "risk.li"]);
+    dual(
+        &data,
+        "risk.li",
+        "risk.wang",
+        &["model", "promote", "--id", &model_id, "--to", "champion", "--reason", "test"],
+    );
     let (_server, addr) = start(&data, TODAY);
     let (status, body) = http_at(&addr, "GET", "/ready", b"");
     assert_eq!((status, error_of(&json(&body)).0), (503, "not_ready"), "{body}");
@@ -1111,10 +1129,7 @@ fn policy_versions_come_a_page_at_a_time() {
         std::fs::write(&file, format!("{text}{}", "\n".repeat(n))).expect("write policy");
         let version = n.to_string();
         let args = ["policy", "submit", s(&file), "--name", "rural-microcredit", "--version", &version];
-        ok(
-            &data,
-            &args.into_iter().chain(["--effective-from", "2020-01-01", "--by", "risk.zhang"]).collect::<Vec<_>>(),
-        );
+        ok_as("risk.zhang", &data, &args.into_iter().chain(["--effective-from", "2020-01-01"]).collect::<Vec<_>>());
     }
     let listed: Value = serde_json::from_str(&ok(&data, &["policy", "list", "--format", "json"])).expect("json");
     let ids = |list: &[Value]| -> Vec<String> {

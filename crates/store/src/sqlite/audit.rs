@@ -58,11 +58,13 @@ impl Clock for WallClock {
 pub(super) struct Context {
     pub(super) acting: Acting,
     clock: Arc<dyn Clock + Send + Sync>,
+    /// The dual-control proposal the writes carry out, named in their entries' detail ([`SqliteStore::carrying_out`]).
+    proposal: Option<String>,
 }
 
 impl Default for Context {
     fn default() -> Context {
-        Context { acting: Acting::default(), clock: Arc::new(WallClock) }
+        Context { acting: Acting::default(), clock: Arc::new(WallClock), proposal: None }
     }
 }
 
@@ -79,6 +81,28 @@ impl SqliteStore {
         let mut store = self.clone();
         store.context.acting = Acting { actor: actor.into(), origin: origin.into() };
         store
+    }
+
+    /// This store carrying out dual-control proposal `id`: the audit entries of its writes that carry an act out
+    /// (a policy or model moved, a loan event appended, an officer's authority set) name the proposal in their
+    /// detail (`"proposal": ID`).
+    pub fn carrying_out(&self, id: &str) -> SqliteStore {
+        let mut store = self.clone();
+        store.context.proposal = Some(id.to_string());
+        store
+    }
+
+    /// Adds the proposal this store carries out, if any, to each entry's JSON detail.
+    pub(crate) fn note_proposal(&self, entries: &mut [NewEntry]) {
+        let Some(id) = &self.context.proposal else { return };
+        for entry in entries {
+            let mut detail = match serde_json::from_str::<serde_json::Value>(&entry.detail) {
+                Ok(serde_json::Value::Object(map)) => map,
+                _ => serde_json::Map::new(),
+            };
+            detail.insert("proposal".into(), serde_json::Value::String(id.clone()));
+            entry.detail = serde_json::Value::Object(detail).to_string();
+        }
     }
 
     /// This store stamping audit entries with `clock` (by default the wall clock).

@@ -65,6 +65,9 @@ fn move_entry(store: &SqliteStore, change: &ModelStatusChange) -> ::audit::NewEn
         crate::audit::record_digest(&[&change.model_id, &seq, from, to, &change.at, &change.by, &change.reason]);
     let mut entry = store.audit_entry("model.move", format!("model:{}", change.model_id), Some(digest));
     entry.detail = serde_json::json!({ "seq": change.seq, "from": from, "to": to }).to_string();
+    let mut entries = [entry];
+    store.note_proposal(&mut entries);
+    let [entry] = entries;
     entry
 }
 

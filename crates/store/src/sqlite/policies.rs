@@ -135,7 +135,9 @@ impl PolicyRegister for SqliteStore {
         .await?;
         let others =
             others.iter().map(|s| s.parse().map_err(super::corrupt)).collect::<Result<Vec<PolicyStatus>, _>>()?;
-        lifecycle::check_move(current.status, to, by, &current.version.submitted_by, &others)
+        // People are compared by name, so `user:alice` and `os:alice` are one person (`workflow::dual::person`).
+        let (mover, author) = (workflow::dual::person(by), workflow::dual::person(&current.version.submitted_by));
+        lifecycle::check_move(current.status, to, &mover, &author, &others)
             .map_err(|refusal| StoreError::PolicyMove { policy: policy_id.to_string(), refusal })?;
         let seq: i64 =
             sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) + 1 FROM policy_status_changes WHERE policy_id = ?")
@@ -158,7 +160,9 @@ impl PolicyRegister for SqliteStore {
         let digest = crate::audit::record_digest(&[policy_id, &seq.to_string(), to.code(), by, at, reason]);
         let mut entry = self.audit_entry("policy.move", format!("policy:{policy_id}"), Some(digest));
         entry.detail = serde_json::json!({ "seq": seq, "from": current.status.code(), "to": to.code() }).to_string();
-        super::append_in(&mut tx, &[entry]).await?;
+        let mut entries = [entry];
+        self.note_proposal(&mut entries);
+        super::append_in(&mut tx, &entries).await?;
         tx.commit().await?;
         Ok(summary)
     }

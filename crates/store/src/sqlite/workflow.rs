@@ -105,9 +105,25 @@ async fn decision_id_in(conn: &mut SqliteConnection, text: &str) -> Result<domai
     decision_id(&stored.ok_or_else(|| StoreError::DecisionNotFound(text.to_string()))?)
 }
 
-async fn officer_in(conn: &mut SqliteConnection, officer_id: &str) -> Result<Option<Officer>, StoreError> {
+/// An officer as registered.
+async fn registered_in(conn: &mut SqliteConnection, officer_id: &str) -> Result<Option<Officer>, StoreError> {
     let row = sqlx::query("SELECT * FROM officers WHERE officer_id = ?").bind(officer_id).fetch_optional(conn).await?;
     row.as_ref().map(officer_from_row).transpose()
+}
+
+/// An officer with the authority in force: the latest change (migration `0014`), else the registered one.
+async fn officer_in(conn: &mut SqliteConnection, officer_id: &str) -> Result<Option<Officer>, StoreError> {
+    let Some(mut officer) = registered_in(&mut *conn, officer_id).await? else { return Ok(None) };
+    let latest: Option<i64> = sqlx::query_scalar(
+        "SELECT authority_fen FROM officer_authority WHERE officer_id = ? ORDER BY seq DESC LIMIT 1",
+    )
+    .bind(officer_id)
+    .fetch_optional(conn)
+    .await?;
+    if let Some(fen) = latest {
+        officer.authority = Money::from_fen(fen);
+    }
+    Ok(Some(officer))
 }
 
 async fn disbursement_where(
@@ -124,7 +140,7 @@ impl ReviewWorkflow for SqliteStore {
     async fn register_officer(&self, officer: &Officer) -> Result<(), StoreError> {
         officer.check()?;
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        if let Some(existing) = officer_in(&mut tx, officer.officer_id.as_str()).await? {
+        if let Some(existing) = registered_in(&mut tx, officer.officer_id.as_str()).await? {
             if existing == *officer {
                 return Ok(());
             }
@@ -157,6 +173,65 @@ impl ReviewWorkflow for SqliteStore {
     async fn officer(&self, officer_id: &str) -> Result<Option<Officer>, StoreError> {
         let mut conn = self.pool.acquire().await?;
         officer_in(&mut conn, officer_id).await
+    }
+
+    async fn set_authority(
+        &self,
+        officer_id: &str,
+        authority: Money,
+        at: &domain::Timestamp,
+        proposal_id: &str,
+    ) -> Result<Officer, StoreError> {
+        if authority.is_negative() {
+            return Err(workflow::Invalid::field(
+                workflow::Subject::Officer,
+                officer_id,
+                "authority_fen",
+                "is negative",
+            )
+            .into());
+        }
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let Some(mut officer) = officer_in(&mut tx, officer_id).await? else {
+            return Err(StoreError::OfficerNotFound(officer_id.to_string()));
+        };
+        let done: Option<i64> = sqlx::query_scalar("SELECT authority_fen FROM officer_authority WHERE proposal_id = ?")
+            .bind(proposal_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if done.is_some() {
+            return Ok(officer);
+        }
+        let seq: i64 = sqlx::query_scalar("SELECT COUNT(*) + 1 FROM officer_authority WHERE officer_id = ?")
+            .bind(officer_id)
+            .fetch_one(&mut *tx)
+            .await?;
+        let by = self.acting_as().actor.clone();
+        sqlx::query(
+            "INSERT INTO officer_authority (officer_id, seq, authority_fen, effective_at, set_by, proposal_id)
+             VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(officer_id)
+        .bind(seq)
+        .bind(authority.fen())
+        .bind(at.to_string())
+        .bind(&by)
+        .bind(proposal_id)
+        .execute(&mut *tx)
+        .await?;
+        let at = at.to_string();
+        let digest =
+            record_digest(&[officer_id, &seq.to_string(), &authority.fen().to_string(), &at, &by, proposal_id]);
+        let mut entry = self.audit_entry("officer.authority", format!("officer:{officer_id}"), Some(digest));
+        entry.detail =
+            serde_json::json!({ "seq": seq, "from_fen": officer.authority.fen(), "to_fen": authority.fen() })
+                .to_string();
+        let mut entries = [entry];
+        self.note_proposal(&mut entries);
+        super::append_in(&mut tx, &entries).await?;
+        tx.commit().await?;
+        officer.authority = authority;
+        Ok(officer)
     }
 
     async fn review(
@@ -192,6 +267,12 @@ impl ReviewWorkflow for SqliteStore {
         .bind(acted_at.to_string())
         .execute(&mut *tx)
         .await?;
+        sqlx::query("INSERT INTO review_authority (decision_id, seq, authority_fen) VALUES (?, ?, ?)")
+            .bind(decision_id)
+            .bind(seq)
+            .bind(officer.authority.fen())
+            .execute(&mut *tx)
+            .await?;
         // The Rust transition and the schema's view must agree; if they do not, nothing is written.
         let (_, derived) = state_in(&mut tx, decision_id).await?;
         let stored_id = decision_id_in(&mut tx, decision_id).await?;

@@ -52,6 +52,35 @@ async fn sqlite_passes_the_records_suite() {
 }
 
 #[tokio::test]
+async fn sqlite_passes_the_dual_control_suite() {
+    conformance::dual::check_dual(fresh).await;
+    conformance::dual::check_authority(fresh).await;
+}
+
+#[tokio::test]
+async fn proposals_and_decisions_are_append_only() {
+    use store::DualControl;
+    let store = fresh().await;
+    store.propose(&conformance::dual::write_off("L000001", "user:alice")).await.expect("propose");
+    let at = domain::Timestamp::parse("2026-12-07T11:00:00+08:00").expect("at");
+    store.decide_proposal("P000001", ::workflow::dual::Verdict::Rejected, "user:bob", &at, "no").await.expect("reject");
+    for sql in [
+        "UPDATE dual_proposals SET reason = 'x'",
+        "DELETE FROM dual_proposals",
+        "UPDATE dual_decisions SET verdict = 'confirmed'",
+        "DELETE FROM dual_decisions",
+        "INSERT INTO dual_decisions VALUES ('P000001', 'confirmed', 'user:carol', 't', '')",
+    ] {
+        assert!(store.execute_raw(sql).await.is_err(), "{sql} was allowed");
+    }
+    store.propose(&conformance::dual::write_off("L000002", "user:alice")).await.expect("propose");
+    let own = "INSERT INTO dual_decisions VALUES ('P000002', 'confirmed', 'user:alice', 't', '')";
+    assert!(store.execute_raw(own).await.is_err(), "the proposer decided by a raw insert");
+    let twice = "INSERT INTO dual_proposals VALUES ('P000003', 'loan_write_off', 'loan:L000002', '{}', 'r', 'u', 't')";
+    assert!(store.execute_raw(twice).await.is_err(), "a second open proposal by a raw insert");
+}
+
+#[tokio::test]
 async fn screening_entries_are_append_only() {
     let store = fresh().await;
     let entry = store::ScreeningEntry {
@@ -256,7 +285,7 @@ async fn migrations_apply_on_a_database_from_before_the_model_registry() {
     let db = connect().await.expect("database");
     let versions: Vec<i64> =
         sqlx::query_scalar("SELECT version FROM _sqlx_migrations ORDER BY version").fetch_all(&db).await.expect("read");
-    assert_eq!(versions, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13], "each migration applied once, in order");
+    assert_eq!(versions, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14], "each migration applied once, in order");
     db.close().await;
 }
 
