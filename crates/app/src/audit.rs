@@ -68,6 +68,11 @@ pub enum Finding {
         /// The last audit entry that recorded an event of the loan.
         last_entry: u64,
     },
+    /// A loan or decision record stored with no entry creating it: written behind the product's back.
+    UnauditedRecord {
+        /// The record (`loan:L000001`, `decision:D1`).
+        record: String,
+    },
 }
 
 impl fmt::Display for Finding {
@@ -82,6 +87,9 @@ impl fmt::Display for Finding {
                 "loan {loan} event {event} has no audit entry (the loan's last is entry {last_entry}): it was \
                  written behind the product's back"
             ),
+            Finding::UnauditedRecord { record } => {
+                write!(f, "{record} has no audit entry creating it: it was written behind the product's back")
+            }
         }
     }
 }
@@ -155,7 +163,7 @@ async fn recompute<S: LoanStore + DecisionLog>(
     entry: &Entry,
     loans: &mut LoanCache,
     tracked: &mut Tracked,
-    counts: &mut (u64, u64),
+    counts: &mut Counts,
 ) -> Result<Option<Finding>, Error> {
     let e = &entry.entry;
     let finding =
@@ -163,7 +171,8 @@ async fn recompute<S: LoanStore + DecisionLog>(
     if let (Some(id), Some(after)) = (e.target.strip_prefix("loan:"), e.after) {
         if e.action == "loan.create" {
             let read = loan_of(store, loans, id).await?;
-            counts.0 += 1;
+            counts.loan_records += 1;
+            counts.loans += 1;
             return Ok(match &read.loan {
                 None => finding(format!("loan {id}"), "is missing"),
                 Some(loan) if store::audit::loan_digest(loan)? != after => finding(format!("loan {id}"), "was changed"),
@@ -172,7 +181,7 @@ async fn recompute<S: LoanStore + DecisionLog>(
         }
         if let Ok(EventDetail { event: seq }) = serde_json::from_str::<EventDetail>(&e.detail) {
             let read = loan_of(store, loans, id).await?;
-            counts.0 += 1;
+            counts.loan_records += 1;
             let seen = tracked.entry(id.to_string()).or_insert((0, 0, 0));
             if seq >= seen.0 {
                 *seen = (seq, entry.seq, read.events.len());
@@ -187,7 +196,7 @@ async fn recompute<S: LoanStore + DecisionLog>(
     if e.action == "decision.record"
         && let (Some(id), Some(after)) = (e.target.strip_prefix("decision:"), e.after)
     {
-        counts.1 += 1;
+        counts.decisions += 1;
         let record = format!("decision {id}");
         return Ok(match store.decision(id).await? {
             None => finding(record, "is missing"),
@@ -196,6 +205,17 @@ async fn recompute<S: LoanStore + DecisionLog>(
         });
     }
     Ok(None)
+}
+
+/// What the walk over the trail counted.
+#[derive(Default)]
+struct Counts {
+    /// Loan and loan event records recomputed.
+    loan_records: u64,
+    /// `loan.create` entries.
+    loans: u64,
+    /// `decision.record` entries.
+    decisions: u64,
 }
 
 /// Verifies the whole chain from genesis, the checkpoints if given, and every loan, loan event and decision record
@@ -212,7 +232,7 @@ pub async fn verify<S: AuditLog + LoanStore + DecisionLog>(
             Err(found) => return Ok(Err(Finding::Chain(found))),
         };
     }
-    let mut counts = (0, 0);
+    let mut counts = Counts::default();
     let mut tracked = Tracked::new();
     let mut after = 0;
     loop {
@@ -241,7 +261,19 @@ pub async fn verify<S: AuditLog + LoanStore + DecisionLog>(
     if let Some((loan, (seq, last_entry, _))) = unaudited.first() {
         return Ok(Err(Finding::Unaudited { loan: (*loan).clone(), event: seq + 1, last_entry: *last_entry }));
     }
-    Ok(Ok(Verified { summary, loan_records: counts.0, decisions: counts.1 }))
+    // Every loan and decision is created with its entry: more stored than the trail created were written
+    // behind the product's back (the names are looked for only then, as that takes a scan of the trail).
+    let stored = store.record_counts().await?;
+    if stored.loans > counts.loans || stored.decisions > counts.decisions {
+        let record = store.unaudited_records(1).await?.pop().unwrap_or_else(|| {
+            format!(
+                "the store ({} loans, {} decisions; the trail created {} and {})",
+                stored.loans, stored.decisions, counts.loans, counts.decisions
+            )
+        });
+        return Ok(Err(Finding::UnauditedRecord { record }));
+    }
+    Ok(Ok(Verified { summary, loan_records: counts.loan_records, decisions: counts.decisions }))
 }
 
 /// Reads a checkpoints file: one JSON checkpoint a line, blank lines skipped; a line that is not one is refused
@@ -442,6 +474,33 @@ mod tests {
         store.execute_raw("UPDATE decisions SET outcome = 'decline'").await.expect("forge");
         let found = verify(&store, None).await.expect("read").expect_err("found");
         assert!(found.to_string().starts_with("decision D1 was changed: audit entry 4"), "{found}");
+    }
+
+    #[tokio::test]
+    async fn a_loan_or_decision_inserted_behind_the_products_back_is_named() {
+        let (_dir, store) = store().await;
+        verify(&store, None).await.expect("read").expect("intact");
+        store
+            .execute_raw(
+                "INSERT INTO decisions SELECT 'D0', 'req-forged', request_sha256, subject, outcome, policy_version,
+                 model_id, decided_at, record_json FROM decisions WHERE decision_id = 'D1'",
+            )
+            .await
+            .expect("forge a decision");
+        let found = verify(&store, None).await.expect("read").expect_err("found");
+        assert_eq!(found, Finding::UnauditedRecord { record: "decision:D0".into() });
+        assert!(found.to_string().contains("written behind the product's back"), "{found}");
+
+        let (_other, fresh) = self::store().await;
+        fresh
+            .execute_raw(
+                "INSERT INTO loans SELECT 'L000000', borrower_id, product, principal_fen, annual_rate, start_date, rules,
+                 terms_json, booked_on FROM loans",
+            )
+            .await
+            .expect("forge a loan");
+        let found = verify(&fresh, None).await.expect("read").expect_err("found");
+        assert_eq!(found, Finding::UnauditedRecord { record: "loan:L000000".into() });
     }
 
     #[tokio::test]

@@ -35,6 +35,24 @@ pub trait AuditLog: Send + Sync {
         after_seq: u64,
         limit: u32,
     ) -> impl Future<Output = Result<Vec<Entry>, StoreError>> + Send;
+
+    /// How many loans and decision records the store holds: each was written with its creating entry
+    /// (`loan.create`, `decision.record`), so a verifier that counted fewer such entries knows rows were written
+    /// behind the product's back.
+    fn record_counts(&self) -> impl Future<Output = Result<RecordCounts, StoreError>> + Send;
+
+    /// Up to `limit` loans and decision records (`loan:ID`, `decision:ID`, loans first, each in id order) that have
+    /// no creating entry in the trail.
+    fn unaudited_records(&self, limit: u32) -> impl Future<Output = Result<Vec<String>, StoreError>> + Send;
+}
+
+/// The number of records of each audited kind a store holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RecordCounts {
+    /// Loans.
+    pub loans: u64,
+    /// Decision records.
+    pub decisions: u64,
 }
 
 /// SHA-256 over length-prefixed fields, so no two different field lists hash alike.

@@ -36,7 +36,7 @@ use domain::{BorrowerId, Date, DecisionId, LoanId, Money};
 use lending::{DatedEvent, LoanEvent, LoanTerms, Posting, StatusChange};
 use serde::{Deserialize, Serialize};
 
-pub use audit::AuditLog;
+pub use audit::{AuditLog, RecordCounts};
 pub use decisions::{Cursor, DecisionLog, Page, Recorded};
 pub use dual::DualControl;
 pub use erasure::{Erased, Erasure, ErasureRecord, ErasureRegister};

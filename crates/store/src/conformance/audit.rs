@@ -6,7 +6,7 @@ use std::future::Future;
 use ::audit::{Digest, Entry, NewEntry, Verifier};
 use domain::Timestamp;
 
-use crate::{AuditLog, StoreError};
+use crate::{AuditLog, DecisionLog, LoanStore, RecordCounts, StoreError};
 
 /// Runs every audit-trail check, each on a fresh store from `fresh`.
 pub async fn check_audit<S, F, Fut>(fresh: F)
@@ -19,6 +19,25 @@ where
     concurrent_appenders_never_fork_the_chain(fresh().await).await;
     an_entry_out_of_bounds_writes_nothing(fresh().await).await;
     exports_select_entries_by_time_in_pages(fresh().await).await;
+}
+
+/// Records written through the store are counted and each has its creating entry: a store's loans and decisions
+/// (its own writes, audited in their transactions) leave nothing for `unaudited_records` to name.
+pub async fn check_record_counts<S: AuditLog + LoanStore + DecisionLog>(store: S) {
+    assert_eq!(store.record_counts().await.expect("counts"), RecordCounts::default(), "a fresh store holds nothing");
+    store.create_loan(&crate::conformance::sample_loan("L-audited-1"), &[]).await.expect("create");
+    store.create_loan(&crate::conformance::sample_loan("L-audited-2"), &[]).await.expect("create");
+    let decision = crate::conformance::decision("D-audited", workflow::Outcome::Approve, "2026-12-01T09:00:00+08:00");
+    store.record_decision(&decision).await.expect("record");
+    assert_eq!(
+        store.record_counts().await.expect("counts"),
+        RecordCounts { loans: 2, decisions: 1 },
+        "every loan and decision written is counted"
+    );
+    let entries = read_all(&store, 100).await.0;
+    let created = |action: &str| entries.iter().filter(|e| e.entry.action == action).count();
+    assert_eq!((created("loan.create"), created("decision.record")), (2, 1), "each has its creating entry");
+    assert!(store.unaudited_records(10).await.expect("anti-join").is_empty(), "nothing written without its entry");
 }
 
 /// An instant in China Standard Time.

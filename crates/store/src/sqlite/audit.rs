@@ -10,7 +10,7 @@ use domain::{Clock, Date, Timestamp};
 
 use super::{SqliteStore, corrupt};
 use crate::StoreError;
-use crate::audit::AuditLog;
+use crate::audit::{AuditLog, RecordCounts};
 
 /// The columns of `audit_log`, in the order [`entry_from_row`] and the inserts use.
 const COLUMNS: &str =
@@ -351,5 +351,26 @@ impl AuditLog for SqliteStore {
             i64::from(limit).into(),
         ];
         read_entries(self.path(), sql, params).await
+    }
+
+    async fn record_counts(&self) -> Result<RecordCounts, StoreError> {
+        let (loans, decisions): (i64, i64) =
+            sqlx::query_as("SELECT (SELECT COUNT(*) FROM loans), (SELECT COUNT(*) FROM decisions)")
+                .fetch_one(&self.pool)
+                .await?;
+        let count = |n: i64| u64::try_from(n).map_err(|_| StoreError::Corrupt(format!("a negative count {n}")));
+        Ok(RecordCounts { loans: count(loans)?, decisions: count(decisions)? })
+    }
+
+    async fn unaudited_records(&self, limit: u32) -> Result<Vec<String>, StoreError> {
+        // Only asked when the counts disagree, so the anti-join's scan of the trail is paid on a broken store alone.
+        let sql = "SELECT target FROM (
+                SELECT 0 AS kind, 'loan:' || id AS target FROM loans l WHERE NOT EXISTS
+                    (SELECT 1 FROM audit_log a WHERE a.action = 'loan.create' AND a.target = 'loan:' || l.id)
+                UNION ALL
+                SELECT 1, 'decision:' || decision_id FROM decisions d WHERE NOT EXISTS
+                    (SELECT 1 FROM audit_log a WHERE a.action = 'decision.record' AND a.target = 'decision:' || d.decision_id)
+            ) ORDER BY kind, target LIMIT ?1";
+        Ok(sqlx::query_scalar(sql).bind(i64::from(limit)).fetch_all(&self.pool).await?)
     }
 }

@@ -12,6 +12,7 @@ const AT: &str = "2026-12-01T09:00:00+08:00";
 #[tokio::test]
 async fn sqlite_passes_the_audit_trail_suite() {
     conformance::audit::check_audit(fresh).await;
+    conformance::audit::check_record_counts(fresh().await).await;
 }
 
 async fn store_with_entries(n: u32) -> SqliteStore {
