@@ -123,6 +123,9 @@ pub async fn screening_of<S: ScreeningRegister>(
 /// village's pre-credit, a policy replay) reads from the register, in memory.
 pub type WithheldOn<'a> = &'a (dyn Fn(&str, Date) -> Sources + Sync);
 
+/// A household's whole screening on a date, for a use case that assesses many households (village pre-credit).
+pub type ScreeningOn<'a> = &'a (dyn Fn(&str, Date) -> decide::Screening + Sync);
+
 /// The whole register's entries by household, to screen many households without a read each.
 #[derive(Debug, Clone, Default)]
 pub struct Register {

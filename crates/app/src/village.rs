@@ -11,7 +11,6 @@ use decide::{ApplicationRequest, Decider};
 use domain::{Date, Money, add_months};
 use features::input::{BorrowerRecords, Loan, Repayment, StatedPurpose};
 use lending::{NON_PERFORMING_DPD, ProductKind, VillageFacts, crossing_date, dpd_on, is_non_performing};
-use privacy::consent::Sources;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
@@ -133,9 +132,15 @@ fn programme(records: &BorrowerRecords) -> (&'static str, StatedPurpose) {
     }
 }
 
-/// The pre-credit application of a household, reading none of `withheld` (the sources it has not consented to for
-/// credit assessment on `on`).
-pub fn pre_credit_request(village: &str, on: Date, records: &BorrowerRecords, withheld: Sources) -> ApplicationRequest {
+/// The pre-credit application of a household, screened as the register says on `on`: its credit-check consent,
+/// list hits and fraud cases, and the sources it has not consented to for credit assessment (which it does not
+/// read). A household of a credit village is no exception: without its consent it is not assessed.
+pub fn pre_credit_request(
+    village: &str,
+    on: Date,
+    records: &BorrowerRecords,
+    screening: decide::Screening,
+) -> ApplicationRequest {
     let (product, purpose) = programme(records);
     let household = &records.household.household_id;
     ApplicationRequest {
@@ -148,25 +153,25 @@ pub fn pre_credit_request(village: &str, on: Date, records: &BorrowerRecords, wi
         purpose_text: String::new(),
         amount: Money::from_yuan(PRE_CREDIT_AMOUNT_YUAN),
         term_months: PRE_CREDIT_TERM_MONTHS,
-        consent: true,
-        blacklisted: false,
-        fraud_suspected: false,
+        consent: screening.consent,
+        blacklisted: screening.blacklisted,
+        fraud_suspected: screening.fraud_suspected,
         poverty_registered: false,
         land_right_appraised: None,
         whole_village_programme: true,
-        withheld,
+        withheld: screening.withheld,
     }
 }
 
 /// Pre-credits every household of `village` through the champion policy and rates the village, as of `on`.
-/// Pre-credit is a credit assessment of each household: `withheld` gives, per household id, the sources it has not
-/// consented to for credit assessment on `on` ([`crate::screening::Register::withheld`]), which its assessment does
-/// not read.
+/// Pre-credit is a credit assessment of each household: `screening` gives, per household id, its screening on `on`
+/// ([`crate::screening::Register::as_of`]): without the credit-check consent the policy declines it, a list hit or a
+/// fraud case counts as in any application, and the sources it has not consented to are not read.
 pub fn credit_roster(
     decider: &Decider,
     village: &str,
     on: Date,
-    withheld: crate::screening::WithheldOn<'_>,
+    screening: crate::screening::ScreeningOn<'_>,
 ) -> Result<Roster, Error> {
     let world = &decider.world;
     let known = world.context().villages.iter().any(|v| v.village_code == village);
@@ -180,7 +185,7 @@ pub fn credit_roster(
     let mut totals = Totals::default();
     let mut versions = std::collections::BTreeSet::new();
     for records in &households {
-        let request = pre_credit_request(village, on, records, withheld(&records.household.household_id, on));
+        let request = pre_credit_request(village, on, records, screening(&records.household.household_id, on));
         let policy = decider.lineup.champion(village, &request.product, on).ok_or_else(|| {
             Error::coded(
                 ErrorCode::NoPolicy,

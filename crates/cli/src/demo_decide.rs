@@ -147,7 +147,7 @@ async fn run(store: &SqliteStore) -> Result<(), CliError> {
     {
         let register = app::screening::Register::new(store.quick_reader().all_screening()?);
         let roster =
-            app::village::credit_roster(&decider, village, on, &|household, on| register.withheld(household, on))?;
+            app::village::credit_roster(&decider, village, on, &|household, on| register.as_of(household, on))?;
         emit(&format!(
             "   Whole-village pre-credit (整村授信) of village {village} as of {on}, every household through the policy \
              in one batch:\n\n{}\n",

@@ -81,7 +81,7 @@ pub async fn credit_command(data_dir: &Path, village: &str, on: Date, format: Fo
         Ok((decider(store, &Setup::default()).await?, Register::new(store.quick_reader().all_screening()?)))
     })
     .await?;
-    let roster = credit_roster(&decider, village, on, &|household, on| register.withheld(household, on))?;
+    let roster = credit_roster(&decider, village, on, &|household, on| register.as_of(household, on))?;
     match format {
         Format::Json => print_json(&roster),
         Format::Table => emit(&roster_text(&roster)),

@@ -90,8 +90,8 @@ pub async fn roster(
     let decider = server.decider()?;
     let village = code.clone();
     let screening = std::sync::Arc::clone(&server.screening);
-    let withheld = move |household: &str, on| screening.as_of(household, on).withheld;
-    let roster = tokio::task::spawn_blocking(move || app::village::credit_roster(&decider, &village, on, &withheld))
+    let screened = move |household: &str, on| screening.as_of(household, on);
+    let roster = tokio::task::spawn_blocking(move || app::village::credit_roster(&decider, &village, on, &screened))
         .await
         .map_err(ApiError::internal)?
         .map_err(|e| match e {

@@ -145,12 +145,25 @@ fn whole_village_pre_credit_withholds_per_household_what_the_register_withholds_
         .expect("a household with consents on file");
     let (household, village) = (chosen["household_id"].clone(), chosen["village_code"].clone());
     let on = "2026-03-04";
-    let _guard = exclusive();
-    let withdrawn =
-        format!("{HEADER}{household},consent_withdrawn,2026-03-01,branch-forms,,transactions,credit_assessment\n");
-    let out = load(&c.data, dir.path(), "village.csv", &withdrawn);
+    // On a copy of the county: a withdrawn credit-check consent must not reach the other tests' rosters.
+    let data = dir.path().join("data");
+    {
+        let _guard = exclusive();
+        copy_dir(&c.data, &data);
+    }
+    // Another household of the village withdraws its consent to the credit check itself.
+    let other = households
+        .iter()
+        .find(|r| r["village_code"] == village && r["household_id"] != household)
+        .map(|r| r["household_id"].clone())
+        .expect("a second household in the village");
+    let withdrawn = format!(
+        "{HEADER}{household},consent_withdrawn,2026-03-01,branch-forms,,transactions,credit_assessment\n\
+         {other},consent_withdrawn,2026-03-02,branch-forms,,,\n"
+    );
+    let out = load(&data, dir.path(), "village.csv", &withdrawn);
     assert!(out.status.success(), "{}", stderr(&out));
-    let out = agririsk(&c.data, &["village", "credit", &village, "--on", on, "--format", "json"]);
+    let out = agririsk(&data, &["village", "credit", &village, "--on", on, "--format", "json"]);
     let roster = record(&out);
     let rows = roster["rows"].as_array().expect("rows");
     let row_of = |id: &str| rows.iter().find(|r| r["household_id"] == id).expect("a row");
@@ -164,6 +177,12 @@ fn whole_village_pre_credit_withholds_per_household_what_the_register_withholds_
         let expected =
             if id <= "H0000500" { Value::Null } else { json!(["bureau_reports", "transactions", "insurance_claims"]) };
         assert_eq!(row.get("withheld_sources").cloned().unwrap_or(Value::Null), expected, "{row}");
+        // Without the credit-check consent a household of the village is not pre-credited either.
+        let knocked_out = row["reasons"].as_array().expect("reasons").contains(&json!("KO_CONSENT"));
+        assert_eq!(knocked_out, id > "H0000500" || id == other, "{row}");
+        if knocked_out {
+            assert_eq!(row["outcome"], "decline", "{row}");
+        }
     }
 }
 
