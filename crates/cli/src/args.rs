@@ -567,9 +567,6 @@ pub enum LoanCommand {
         /// Loan terms.
         #[command(flatten)]
         terms: Box<TermsArgs>,
-        /// Who approved it.
-        #[arg(long, default_value = "branch-officer")]
-        approved_by: String,
         /// Classification rule set: cbirc-2023 (default) or cbrc-2007.
         #[arg(long, default_value = "cbirc-2023")]
         rules: String,

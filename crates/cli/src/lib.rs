@@ -241,7 +241,6 @@ enum Prepared {
         borrower: BorrowerId,
         terms: LoanTerms,
         rules: String,
-        approved_by: String,
         format: Format,
     },
     /// Disbursement: date and amount default from the loan's terms once the store is open.
@@ -291,12 +290,11 @@ fn prepare(command: LoanCommand, calendar: &CropCalendar) -> Result<Prepared, Cl
     let as_of_or_today =
         |text: Option<String>| -> Result<Date, CliError> { text.map_or(Ok(today), |t| date("as-of", &t)) };
     Ok(match command {
-        LoanCommand::Create { borrower, id, terms, approved_by, rules, format } => Prepared::Create {
+        LoanCommand::Create { borrower, id, terms, rules, format } => Prepared::Create {
             id: id.map(|i| LoanId::parse(&i).map_err(|e| CliError::input("id", e))).transpose()?,
             borrower: BorrowerId::parse(&borrower).map_err(|e| CliError::input("borrower", e))?,
             terms: LoanTerms::new(&terms.request(), calendar)?,
             rules,
-            approved_by,
             format,
         },
         LoanCommand::Disburse { loan, date: when, amount } => Prepared::Disburse {
@@ -390,8 +388,10 @@ fn prepare(command: LoanCommand, calendar: &CropCalendar) -> Result<Prepared, Cl
 
 async fn execute(app: &App<SqliteStore>, prepared: Prepared) -> Result<(), CliError> {
     match prepared {
-        Prepared::Create { id, borrower, terms, rules, approved_by, format } => {
+        Prepared::Create { id, borrower, terms, rules, format } => {
             let schedule = schedule::build(&terms);
+            // The person booking it at the command line approves it: the operating-system user, as the audit trail says.
+            let approved_by = crate::identity::os_actor().to_string();
             let id = app.create_loan(id, borrower, terms.clone(), &rules, &approved_by).await?;
             match format {
                 Format::Json => {
