@@ -304,6 +304,7 @@ impl From<StoreError> for Error {
             StoreError::KeyNotFound(_) => (C::UnknownKey, "id"),
             StoreError::InvalidAudit(refused) => (C::InvalidField, refused.field),
             StoreError::InvalidErasure { field, .. } => (C::InvalidField, *field),
+            StoreError::HouseholdChanged(_) => (C::Conflict, "household"),
             StoreError::ProposalNotFound(_) => (C::UnknownProposal, "id"),
             StoreError::ProposalOpen { .. } => (C::ProposalOpen, "target"),
             StoreError::Dual { refusal: workflow::dual::DualRefusal::SamePerson { .. } } => (C::SamePerson, "id"),

@@ -245,6 +245,8 @@ pub async fn erase<S>(store: &S, request: &EraseRequest) -> Result<EraseOutcome,
 where
     S: RecordStore + LoanStore + ErasureRegister + Clone,
 {
+    // What the judgement reads of the household's loans, read first: the erasure is refused if it moved since.
+    let seen = store.loan_facts(&request.household_id).await?;
     let ids = [request.household_id.clone()];
     let standing = standings(store, Scope::Households(&ids), request.as_of)
         .await?
@@ -287,6 +289,7 @@ where
         reason: request.reason.clone(),
         // An override is recorded only when it set a hold aside.
         override_hold: overridden.and(request.override_hold.clone()),
+        seen,
     };
     Ok(match store.erase(&erasure, &personal_tables()?).await? {
         Erased::Done(erasure) => EraseOutcome::Erased { erasure, overridden },

@@ -29,6 +29,21 @@ pub struct Erasure {
     pub reason: String,
     /// The reason a hold was overridden, when one was.
     pub override_hold: Option<String>,
+    /// What the retention judgement read of the household's loans ([`ErasureRegister::loan_facts`], read before it
+    /// judged): the erasure is refused if they moved before its transaction, so a loan booked, an event posted or
+    /// a loan file loaded in between is never erased past.
+    pub seen: LoanFacts,
+}
+
+/// How many loans a household has, booked here and ingested, and how many events its booked loans hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct LoanFacts {
+    /// Loans booked here for the household (as borrower).
+    pub booked_loans: u64,
+    /// Events of those loans.
+    pub booked_events: u64,
+    /// Versions of ingested `loans` records of the household.
+    pub ingested_loans: u64,
 }
 
 /// A stored erasure.
@@ -74,6 +89,10 @@ pub trait ErasureRegister {
         erasure: &Erasure,
         tables: &[RecordTable],
     ) -> impl Future<Output = Result<Erased, StoreError>> + Send;
+
+    /// What the store holds of the household's loans now (read before a retention judgement, checked again in the
+    /// erasure's transaction).
+    fn loan_facts(&self, household_id: &str) -> impl Future<Output = Result<LoanFacts, StoreError>> + Send;
 
     /// The household's erasures, oldest first.
     fn erasures_of(&self, household_id: &str) -> impl Future<Output = Result<Vec<ErasureRecord>, StoreError>> + Send;

@@ -39,7 +39,7 @@ use serde::{Deserialize, Serialize};
 pub use audit::{AuditLog, RecordCounts};
 pub use decisions::{Cursor, DecisionLog, Page, Recorded};
 pub use dual::DualControl;
-pub use erasure::{Erased, Erasure, ErasureRecord, ErasureRegister};
+pub use erasure::{Erased, Erasure, ErasureRecord, ErasureRegister, LoanFacts};
 pub use identity::{ApiKeyRow, IdentityStore, LoginAttempt, LoginFailures, RecentFailures, SessionRow, UserRow};
 pub use models::{ModelRecord, ModelRegistry, ModelStatusChange, ModelSummary};
 pub use policies::{PolicyRegister, PolicySummary, PolicyVersion};
@@ -214,6 +214,9 @@ pub enum StoreError {
         /// What is wrong with it.
         problem: String,
     },
+    /// A household's loans changed between a retention judgement and its erasure.
+    #[error("household {0}: its loans changed while the erasure was judged; nothing was erased, run it again")]
+    HouseholdChanged(String),
     /// Dual control refuses a decision on a proposal (decided before, or by its proposer).
     #[error(transparent)]
     Dual {

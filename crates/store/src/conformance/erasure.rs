@@ -80,19 +80,47 @@ pub fn erasure(household: &str, reason: &str) -> Erasure {
         rule: "aml_identity".to_string(),
         reason: reason.to_string(),
         override_hold: None,
+        seen: crate::LoanFacts::default(),
     }
 }
 
 /// Runs every erasure check, each on a fresh store from `fresh`.
 pub async fn check_erasures<S, F, Fut>(fresh: F)
 where
-    S: RecordStore + ErasureRegister,
+    S: RecordStore + ErasureRegister + crate::LoanStore,
     F: Fn() -> Fut,
     Fut: Future<Output = S>,
 {
+    an_erasure_judged_on_loans_that_moved_since_is_refused(fresh().await).await;
     an_erasure_clears_the_households_personal_columns_only(fresh().await).await;
     erasing_what_is_gone_writes_nothing(fresh().await).await;
     a_refused_erasure_changes_nothing(fresh().await).await;
+}
+
+/// A loan booked for the household or an event posted on one between the judgement's read
+/// ([`ErasureRegister::loan_facts`]) and the erasure refuses it, writing nothing; judged again, it goes through.
+pub async fn an_erasure_judged_on_loans_that_moved_since_is_refused<S>(store: S)
+where
+    S: RecordStore + ErasureRegister + crate::LoanStore,
+{
+    load_members(&store).await;
+    let before = all_members(&store).await;
+    let mut loan = crate::conformance::sample_loan("L-erase-1");
+    loan.borrower = domain::BorrowerId::parse("H1").expect("id");
+    let seen = store.loan_facts("H1").await.expect("facts");
+    assert_eq!(seen, crate::LoanFacts::default(), "nothing booked yet");
+    store.create_loan(&loan, &[]).await.expect("book a loan meanwhile");
+    let mut stale = erasure("H1", "judged before the loan was booked");
+    stale.seen = seen;
+    let refused = store.erase(&stale, &[members_table()]).await;
+    assert!(matches!(refused, Err(StoreError::HouseholdChanged(ref h)) if h == "H1"), "{refused:?}");
+    assert_eq!(all_members(&store).await, before, "nothing cleared");
+    assert!(store.erasures().await.expect("read").is_empty(), "nothing recorded");
+    let now = store.loan_facts("H1").await.expect("facts");
+    assert_eq!((now.booked_loans, now.ingested_loans), (1, 0), "the loan booked is counted");
+    assert_eq!(store.loan_facts("H2").await.expect("facts"), crate::LoanFacts::default(), "per household");
+    stale.seen = now;
+    assert!(matches!(store.erase(&stale, &[members_table()]).await, Ok(Erased::Done(_))), "judged again, it goes");
 }
 
 /// The household's name, phone and blind index become NULL; its other columns, and every column of another

@@ -15,7 +15,7 @@ use sqlx::sqlite::SqliteRow;
 
 use super::records::renew_update_trigger;
 use super::{SqliteStore, corrupt};
-use crate::erasure::{Erased, Erasure, ErasureRecord, ErasureRegister, check};
+use crate::erasure::{Erased, Erasure, ErasureRecord, ErasureRegister, LoanFacts, check};
 use crate::{RecordTable, StoreError};
 
 fn record_from_row(row: &SqliteRow) -> Result<ErasureRecord, StoreError> {
@@ -54,6 +54,10 @@ impl SqliteStore {
         tables: &[RecordTable],
     ) -> Result<Erased, StoreError> {
         let mut tx = sqlx::Connection::begin_with(&mut *conn, "BEGIN IMMEDIATE").await?;
+        if loan_facts_in(&mut tx, &erasure.household_id).await? != erasure.seen {
+            tx.rollback().await?;
+            return Err(StoreError::HouseholdChanged(erasure.household_id.clone()));
+        }
         let mut rows = BTreeMap::new();
         for table in tables {
             let Some((set, left)) = personal_sql(table) else { continue };
@@ -156,6 +160,11 @@ impl ErasureRegister for SqliteStore {
         Ok(erased)
     }
 
+    async fn loan_facts(&self, household_id: &str) -> Result<LoanFacts, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        loan_facts_in(&mut conn, household_id).await
+    }
+
     async fn erasures_of(&self, household_id: &str) -> Result<Vec<ErasureRecord>, StoreError> {
         let rows = sqlx::query("SELECT * FROM erasures WHERE household_id = ? ORDER BY erasure_id")
             .bind(household_id)
@@ -168,4 +177,30 @@ impl ErasureRegister for SqliteStore {
         let rows = sqlx::query("SELECT * FROM erasures ORDER BY erasure_id").fetch_all(&self.pool).await?;
         rows.iter().map(record_from_row).collect()
     }
+}
+
+/// A household's loan facts as `conn` sees them (inside a transaction: as of its snapshot).
+async fn loan_facts_in(conn: &mut sqlx::SqliteConnection, household_id: &str) -> Result<LoanFacts, StoreError> {
+    let count = |n: i64| u64::try_from(n).map_err(|_| StoreError::Corrupt(format!("a negative count {n}")));
+    let (loans, events): (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT COUNT(*) FROM loans WHERE borrower_id = ?1),
+                (SELECT COUNT(*) FROM loan_events e JOIN loans l ON l.id = e.loan_id WHERE l.borrower_id = ?1)",
+    )
+    .bind(household_id)
+    .fetch_one(&mut *conn)
+    .await?;
+    let ingested_table: Option<String> =
+        sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'rec_loans'")
+            .fetch_optional(&mut *conn)
+            .await?;
+    let ingested: i64 = match ingested_table {
+        Some(_) => {
+            sqlx::query_scalar("SELECT COUNT(*) FROM rec_loans WHERE household_id = ?")
+                .bind(household_id)
+                .fetch_one(&mut *conn)
+                .await?
+        }
+        None => 0,
+    };
+    Ok(LoanFacts { booked_loans: count(loans)?, booked_events: count(events)?, ingested_loans: count(ingested)? })
 }
