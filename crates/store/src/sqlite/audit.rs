@@ -53,13 +53,14 @@ impl Clock for WallClock {
     }
 }
 
-/// The acting context a store carries: who, from where, and the clock entries are stamped with.
+/// The acting context a store carries: who, from where, and the clock entries are stamped with. Every backend's
+/// store carries one, so their entries are made alike.
 #[derive(Clone)]
-pub(super) struct Context {
-    pub(super) acting: Acting,
-    clock: Arc<dyn Clock + Send + Sync>,
+pub(crate) struct Context {
+    pub(crate) acting: Acting,
+    pub(crate) clock: Arc<dyn Clock + Send + Sync>,
     /// The dual-control proposal the writes carry out, named in their entries' detail ([`SqliteStore::carrying_out`]).
-    proposal: Option<String>,
+    pub(crate) proposal: Option<String>,
 }
 
 impl Default for Context {
@@ -71,6 +72,28 @@ impl Default for Context {
 impl std::fmt::Debug for Context {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Context").field("acting", &self.acting).finish_non_exhaustive()
+    }
+}
+
+impl Context {
+    /// An audit entry of this context's actor and origin, now, with outcome `ok`.
+    pub(crate) fn entry(&self, action: &str, target: String, after: Option<Digest>) -> NewEntry {
+        let mut entry = NewEntry::new(self.clock.now(), &self.acting.actor, &self.acting.origin, action, target);
+        entry.after = after;
+        entry
+    }
+
+    /// Adds the proposal carried out, if any, to each entry's JSON detail.
+    pub(crate) fn note_proposal(&self, entries: &mut [NewEntry]) {
+        let Some(id) = &self.proposal else { return };
+        for entry in entries {
+            let mut detail = match serde_json::from_str::<serde_json::Value>(&entry.detail) {
+                Ok(serde_json::Value::Object(map)) => map,
+                _ => serde_json::Map::new(),
+            };
+            detail.insert("proposal".into(), serde_json::Value::String(id.clone()));
+            entry.detail = serde_json::Value::Object(detail).to_string();
+        }
     }
 }
 
@@ -94,15 +117,7 @@ impl SqliteStore {
 
     /// Adds the proposal this store carries out, if any, to each entry's JSON detail.
     pub(crate) fn note_proposal(&self, entries: &mut [NewEntry]) {
-        let Some(id) = &self.context.proposal else { return };
-        for entry in entries {
-            let mut detail = match serde_json::from_str::<serde_json::Value>(&entry.detail) {
-                Ok(serde_json::Value::Object(map)) => map,
-                _ => serde_json::Map::new(),
-            };
-            detail.insert("proposal".into(), serde_json::Value::String(id.clone()));
-            entry.detail = serde_json::Value::Object(detail).to_string();
-        }
+        self.context.note_proposal(entries);
     }
 
     /// This store stamping audit entries with `clock` (by default the wall clock).
@@ -124,10 +139,7 @@ impl SqliteStore {
 
     /// An audit entry of this store's actor and origin, now, with outcome `ok`.
     pub(crate) fn audit_entry(&self, action: &str, target: String, after: Option<Digest>) -> NewEntry {
-        let acting = &self.context.acting;
-        let mut entry = NewEntry::new(self.context.clock.now(), &acting.actor, &acting.origin, action, target);
-        entry.after = after;
-        entry
+        self.context.entry(action, target, after)
     }
 
     /// The clock audit entries are stamped with.
