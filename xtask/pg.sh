@@ -65,11 +65,19 @@ free_port() {
 }
 
 start() {
-    [ ! -f "$state" ] || die "a cluster is running already ($state); run: bash xtask/pg.sh stop"
     local bin dir port url attempt
     bin=$(pg_bin)
+    if [ -f "$state" ]; then
+        dir=$(field dir)
+        if [ -d "$dir/data" ] && as_owner "$bin/pg_ctl" --pgdata="$dir/data" status >/dev/null 2>&1; then
+            die "a cluster is running already ($(field url)); run: bash xtask/pg.sh stop"
+        fi
+        echo "pg.sh: forgetting a cluster that is no longer running ($dir)" >&2
+        stop
+    fi
     ensure_owner
-    dir=$(mktemp -d "${TMPDIR:-/tmp}/agririsk-pg.XXXXXX")
+    # Under /tmp, not $TMPDIR: the cluster's owner must be able to reach it, and a private TMPDIR may be closed to it.
+    dir=$(mktemp -d /tmp/agririsk-pg.XXXXXX)
     chmod 700 "$dir"
     [ "$(id -u)" -ne 0 ] || chown "$cluster_user:" "$dir"
     as_owner "$bin/initdb" --pgdata="$dir/data" --username="$role" --auth=trust --encoding=UTF8 --locale=C.UTF-8 \
@@ -101,7 +109,7 @@ stop() {
     [ -f "$state" ] || { echo "pg.sh: no cluster is running" >&2; return 0; }
     local dir
     dir=$(field dir)
-    if [ -d "$dir/data" ]; then
+    if [ -d "$dir/data" ] && as_owner "$(pg_bin)/pg_ctl" --pgdata="$dir/data" status >/dev/null 2>&1; then
         as_owner "$(pg_bin)/pg_ctl" --pgdata="$dir/data" --mode=fast --wait stop >/dev/null ||
             echo "pg.sh: warning: pg_ctl stop failed (see $dir/server.log)" >&2
     fi
