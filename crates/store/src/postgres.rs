@@ -46,11 +46,18 @@ const LOANS_BY_ID: &str =
     "SELECT id, borrower_id, rules, terms_json, to_char(booked_on, 'YYYY-MM-DD') AS booked_on FROM loans ORDER BY id";
 
 /// The PostgreSQL store.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct PgStore {
     pool: PgPool,
     /// Who its writes are recorded as in the audit trail ([`PgStore::acting`]).
     context: crate::sqlite::Context,
+}
+
+/// Names the backend and who it acts as, never the pool: its connect options hold the URL's password.
+impl std::fmt::Debug for PgStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgStore").field("context", &self.context).finish_non_exhaustive()
+    }
 }
 
 fn corrupt(what: impl std::fmt::Display) -> StoreError {
