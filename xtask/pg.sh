@@ -41,10 +41,10 @@ pg_bin() {
     fi
 }
 
-# Runs a command as the cluster's owner.
+# Runs a command as the cluster's owner, from `/` (the owner may not be allowed into the current directory).
 as_owner() {
     if [ "$(id -u)" -eq 0 ]; then
-        runuser -u "$cluster_user" -- "$@"
+        (cd / && runuser -u "$cluster_user" -- "$@")
     else
         "$@"
     fi

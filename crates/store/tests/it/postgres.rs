@@ -266,3 +266,11 @@ async fn reopening_applies_no_migration_twice() {
     assert_eq!(applied, 2, "each migration applied once");
     cluster.drop_all().await;
 }
+
+#[tokio::test]
+async fn a_malformed_or_unreachable_url_is_an_error_not_a_panic() {
+    for url in ["not a url", "mysql://agririsk@127.0.0.1/agririsk", "postgres://agririsk@127.0.0.1:1/agririsk"] {
+        let refused = PgStore::open(url).await.expect_err(url);
+        assert!(matches!(refused, StoreError::Database(_)), "{url}: {refused:?}");
+    }
+}
