@@ -16,7 +16,7 @@ use domain::{BorrowerId, Date, LoanId, Money};
 use lending::{DatedEvent, LoanEvent, LoanTerms, Posting, StatusChange};
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::{Row, SqlSafeStr};
+use sqlx::{Connection, Row, SqlSafeStr};
 
 use crate::{
     Appended, LedgerLine, LoanRecord, LoanStore, NewEvent, NewLoan, StoreError, StoredEvent, change_columns,
@@ -81,14 +81,18 @@ impl PgStore {
     /// pending migrations. The database must exist; its schema is created on first open.
     pub async fn open(url: &str) -> Result<PgStore, StoreError> {
         let options: PgConnectOptions = url.parse()?;
-        let pool = PgPoolOptions::new().max_connections(MAX_CONNECTIONS).connect_with(options).await?;
+        // One connection first, which fails at once on a server that is not there (a pool would retry until its
+        // acquire timeout), and migrates the schema before the pool opens.
+        let mut first = sqlx::PgConnection::connect_with(&options).await?;
         let migrations = MIGRATIONS
             .iter()
             .map(|(version, name, sql)| {
                 Migration::new(*version, (*name).into(), MigrationType::Simple, sql.into_sql_str(), false)
             })
             .collect();
-        Migrator::with_migrations(migrations).run(&pool).await?;
+        Migrator::with_migrations(migrations).run(&mut first).await?;
+        first.close().await?;
+        let pool = PgPoolOptions::new().max_connections(MAX_CONNECTIONS).connect_with(options).await?;
         Ok(PgStore { pool, context: crate::sqlite::Context::default() })
     }
 
