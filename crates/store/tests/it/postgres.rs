@@ -274,3 +274,31 @@ async fn a_malformed_or_unreachable_url_is_an_error_not_a_panic() {
         assert!(matches!(refused, StoreError::Database(_)), "{url}: {refused:?}");
     }
 }
+
+#[tokio::test]
+async fn two_writers_booking_one_loan_id_at_once_book_it_once() {
+    let Some(cluster) = cluster("two_writers_booking_one_loan_id_at_once_book_it_once") else { return };
+    let store = cluster.fresh().await;
+    let loan = conformance::sample_loan("L000001");
+    let approved = |by: &str| {
+        NewEvent::keyed_by_id(DatedEvent {
+            date: domain::parse_date("2026-03-09").expect("date"),
+            event: LoanEvent::Approved { by: by.into() },
+        })
+    };
+    let (a, b) = (approved("officer-a"), approved("officer-b"));
+    let (first, second) = tokio::join!(
+        store.create_loan(&loan, std::slice::from_ref(&a)),
+        store.create_loan(&loan, std::slice::from_ref(&b))
+    );
+    let outcomes = [first, second];
+    assert_eq!(outcomes.iter().filter(|o| o.is_ok()).count(), 1, "{outcomes:?}");
+    assert!(outcomes.iter().any(|o| matches!(o, Err(StoreError::DuplicateLoan(id)) if *id == loan.id)), "{outcomes:?}");
+    let events = store.events(&loan.id).await.expect("events");
+    assert_eq!(events.len(), 1, "the loser wrote nothing");
+    let (entries, verified) = read_all(&store, 10).await;
+    verified.expect("one chain");
+    let actions: Vec<&str> = entries.iter().map(|e| e.entry.action.as_str()).collect();
+    assert_eq!(actions, ["loan.create", "loan.approved"], "only the winner's writes are audited");
+    cluster.drop_all().await;
+}
