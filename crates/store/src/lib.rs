@@ -19,6 +19,7 @@
 //! status moves, review actions and disbursements are legal is decided by the pure functions of `workflow`,
 //! `scoring::lifecycle` and `policy::lifecycle`, which the store calls inside its transactions.
 
+mod acting;
 pub mod audit;
 pub mod conformance;
 pub mod decisions;

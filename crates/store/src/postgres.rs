@@ -50,7 +50,7 @@ const LOANS_BY_ID: &str =
 pub struct PgStore {
     pool: PgPool,
     /// Who its writes are recorded as in the audit trail ([`PgStore::acting`]).
-    context: crate::sqlite::Context,
+    context: crate::acting::Context,
 }
 
 /// Names the backend and who it acts as, never the pool: its connect options hold the URL's password.
@@ -93,7 +93,7 @@ impl PgStore {
         Migrator::with_migrations(migrations).run(&mut first).await?;
         first.close().await?;
         let pool = PgPoolOptions::new().max_connections(MAX_CONNECTIONS).connect_with(options).await?;
-        Ok(PgStore { pool, context: crate::sqlite::Context::default() })
+        Ok(PgStore { pool, context: crate::acting::Context::default() })
     }
 
     /// Closes every connection.

@@ -33,7 +33,7 @@ mod workflow;
 mod writer;
 
 pub use audit::Acting;
-pub(crate) use audit::{Chain, Context, append_in};
+pub(crate) use audit::{Chain, append_in};
 pub use reader::QuickReader;
 pub use records::{Filter, LoadWriter, ROWS_PER_STATEMENT, Versions};
 pub use writer::{Checkpointer, DecisionWriter, Durability, Queued};

@@ -18,8 +18,8 @@ use sqlx::Row;
 
 use super::{PgStore, corrupt};
 use crate::StoreError;
+use crate::acting::Acting;
 use crate::audit::{AuditLog, RecordCounts};
-use crate::sqlite::Acting;
 
 /// The columns of `audit_log` as [`entry_from_row`] reads them: the time as whole seconds since the epoch and the
 /// offset it was written with.

@@ -160,7 +160,11 @@ async fn two_appends_with_the_same_expected_count_exactly_one_wins() {
         let won = outcomes.iter().filter(|o| matches!(o, Ok(Appended::New { seq }) if *seq == round + 1)).count();
         let refused = outcomes
             .iter()
-            .filter(|o| matches!(o, Err(StoreError::Conflict { expected, found, .. }) if *expected == round && *found == round + 1))
+            .filter_map(|o| match o {
+                Err(StoreError::Conflict { expected, found, .. }) => Some((*expected, *found)),
+                _ => None,
+            })
+            .filter(|seen| *seen == (round, round + 1))
             .count();
         assert_eq!((won, refused), (1, 1), "round {round}: {outcomes:?}");
     }
@@ -244,8 +248,9 @@ async fn the_same_writes_chain_to_the_same_hashes_on_both_engines() {
     assert_eq!(pg.record_counts().await.expect("counts").loans, 1);
     assert!(pg.unaudited_records(10).await.expect("anti-join").is_empty());
     // A loan written behind the store's back has no creating entry, and is named.
-    let forged = "INSERT INTO loans (id, borrower_id, product, principal_fen, annual_rate, start_date, rules, terms_json, booked_on)
-                  SELECT 'L000009', borrower_id, product, principal_fen, annual_rate, start_date, rules, terms_json, booked_on
+    let forged = "INSERT INTO loans
+                  SELECT 'L000009', borrower_id, product, principal_fen, annual_rate, start_date, rules, terms_json,
+                         booked_on
                   FROM loans WHERE id = 'L000001'";
     pg.execute_raw(forged).await.expect("forge");
     assert_eq!(pg.unaudited_records(10).await.expect("anti-join"), ["loan:L000009"]);
