@@ -307,3 +307,36 @@ async fn two_writers_booking_one_loan_id_at_once_book_it_once() {
     assert_eq!(actions, ["loan.create", "loan.approved"], "only the winner's writes are audited");
     cluster.drop_all().await;
 }
+
+#[tokio::test]
+async fn the_schema_keeps_money_in_bigint_fen_and_dates_and_instants_in_their_types() {
+    let Some(cluster) = cluster("the_schema_keeps_money_in_bigint_fen_and_dates_and_instants_in_their_types") else {
+        return;
+    };
+    let store = cluster.fresh().await;
+    drop(store);
+    let url = format!("{}{}", cluster.prefix, cluster.made.lock().expect("not poisoned")[0]);
+    let mut conn = sqlx::PgConnection::connect(&url).await.expect("connect");
+    let columns: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT table_name::text, column_name::text, data_type::text FROM information_schema.columns
+         WHERE table_schema = 'public' AND table_name <> '_sqlx_migrations' ORDER BY table_name, column_name",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .expect("columns");
+    assert!(columns.len() > 30, "the schema is there: {columns:?}");
+    for (table, column, kind) in &columns {
+        let expected = if column.ends_with("_fen") {
+            "bigint"
+        } else if column.ends_with("_date") || column.ends_with("_on") {
+            "date"
+        } else if column == "at" {
+            "timestamp with time zone"
+        } else {
+            continue;
+        };
+        assert_eq!(kind, expected, "{table}.{column}");
+    }
+    conn.close().await.expect("close");
+    cluster.drop_all().await;
+}
