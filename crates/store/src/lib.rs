@@ -3,8 +3,9 @@
 //! [`LoanStore`] is the backend-neutral contract: loans are created once, their history is a per-loan sequence of
 //! events that only ever grows, each money-moving event posts ledger lines in the same transaction, and every
 //! write is idempotent by key and guarded against lost updates by the expected sequence number. [`SqliteStore`] is
-//! the embedded implementation (a file under the data directory, created on first use). [`conformance`] holds the
-//! checks every backend must pass, so a PostgreSQL backend runs the very same suite.
+//! the embedded implementation (a file under the data directory, created on first use); [`PgStore`] the PostgreSQL
+//! one, which implements the registers one by one ([`postgres`] says which so far). [`conformance`] holds the checks
+//! every backend must pass, and both backends run the very same suites.
 //!
 //! [`ModelRegistry`] is the same kind of contract for credit-model artifacts: opaque JSON keyed by its content
 //! hash, registered once, with an append-only history of lifecycle statuses (`scoring::lifecycle`) and at most one
@@ -18,6 +19,7 @@
 //! status moves, review actions and disbursements are legal is decided by the pure functions of `workflow`,
 //! `scoring::lifecycle` and `policy::lifecycle`, which the store calls inside its transactions.
 
+mod acting;
 pub mod audit;
 pub mod conformance;
 pub mod decisions;
@@ -26,6 +28,7 @@ pub mod erasure;
 pub mod identity;
 mod models;
 pub mod policies;
+pub mod postgres;
 pub mod screening;
 mod sqlite;
 pub mod workflow;
@@ -43,6 +46,7 @@ pub use erasure::{Erased, Erasure, ErasureRecord, ErasureRegister, LoanFacts};
 pub use identity::{ApiKeyRow, IdentityStore, LoginAttempt, LoginFailures, RecentFailures, SessionRow, UserRow};
 pub use models::{ModelRecord, ModelRegistry, ModelStatusChange, ModelSummary};
 pub use policies::{PolicyRegister, PolicySummary, PolicyVersion};
+pub use postgres::PgStore;
 // The record register's contract is `integrate`'s; re-exported for this crate's callers.
 pub use integrate::register::{
     Cell, CellType, LoadCounts, LoadInfo, NewRecord, QuarantineRecord, RecordColumn, RecordLoad, RecordStore,

@@ -6,10 +6,13 @@
 use std::sync::Arc;
 
 use ::audit::{Digest, Entry, NewEntry};
-use domain::{Clock, Date, Timestamp};
+use domain::{Clock, Timestamp};
 
 use super::{SqliteStore, corrupt};
 use crate::StoreError;
+pub use crate::acting::Acting;
+pub(super) use crate::acting::Context;
+use crate::acting::WallClock;
 use crate::audit::{AuditLog, RecordCounts};
 
 /// The columns of `audit_log`, in the order [`entry_from_row`] and the inserts use.
@@ -19,60 +22,6 @@ const COLUMNS: &str =
 const INSERT: &str = "INSERT INTO audit_log (seq, at, actor, origin, action, target, outcome, before_sha256,
                                              after_sha256, detail, prev, hash)
                       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
-
-/// Who a store's writes are recorded as, and from where: `user:alice` from `10.0.0.7`, `os:jdoe` from `cli`. A
-/// store just opened acts as `system` from `local`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Acting {
-    /// The actor, as `audit::NewEntry::actor`.
-    pub actor: String,
-    /// The origin, as `audit::NewEntry::origin`.
-    pub origin: String,
-}
-
-impl Default for Acting {
-    fn default() -> Acting {
-        Acting { actor: "system".into(), origin: "local".into() }
-    }
-}
-
-/// The wall clock the store stamps audit entries with unless given another ([`SqliteStore::with_clock`]): the
-/// store is an edge, like the binary, and an entry's time is when it was written.
-#[derive(Debug, Clone, Copy)]
-struct WallClock;
-
-impl Clock for WallClock {
-    fn today(&self) -> Date {
-        self.now().instant().date_naive()
-    }
-
-    fn now(&self) -> Timestamp {
-        let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
-        let instant = chrono::DateTime::from_timestamp(i64::try_from(secs).unwrap_or(0), 0).unwrap_or_default();
-        Timestamp::from_instant(instant.with_timezone(&domain::china_standard_time()))
-    }
-}
-
-/// The acting context a store carries: who, from where, and the clock entries are stamped with.
-#[derive(Clone)]
-pub(super) struct Context {
-    pub(super) acting: Acting,
-    clock: Arc<dyn Clock + Send + Sync>,
-    /// The dual-control proposal the writes carry out, named in their entries' detail ([`SqliteStore::carrying_out`]).
-    proposal: Option<String>,
-}
-
-impl Default for Context {
-    fn default() -> Context {
-        Context { acting: Acting::default(), clock: Arc::new(WallClock), proposal: None }
-    }
-}
-
-impl std::fmt::Debug for Context {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Context").field("acting", &self.acting).finish_non_exhaustive()
-    }
-}
 
 impl SqliteStore {
     /// This store acting as `actor` from `origin`: a cheap clone (the same pool) whose writes record them in the
@@ -94,15 +43,7 @@ impl SqliteStore {
 
     /// Adds the proposal this store carries out, if any, to each entry's JSON detail.
     pub(crate) fn note_proposal(&self, entries: &mut [NewEntry]) {
-        let Some(id) = &self.context.proposal else { return };
-        for entry in entries {
-            let mut detail = match serde_json::from_str::<serde_json::Value>(&entry.detail) {
-                Ok(serde_json::Value::Object(map)) => map,
-                _ => serde_json::Map::new(),
-            };
-            detail.insert("proposal".into(), serde_json::Value::String(id.clone()));
-            entry.detail = serde_json::Value::Object(detail).to_string();
-        }
+        self.context.note_proposal(entries);
     }
 
     /// This store stamping audit entries with `clock` (by default the wall clock).
@@ -124,10 +65,7 @@ impl SqliteStore {
 
     /// An audit entry of this store's actor and origin, now, with outcome `ok`.
     pub(crate) fn audit_entry(&self, action: &str, target: String, after: Option<Digest>) -> NewEntry {
-        let acting = &self.context.acting;
-        let mut entry = NewEntry::new(self.context.clock.now(), &acting.actor, &acting.origin, action, target);
-        entry.after = after;
-        entry
+        self.context.entry(action, target, after)
     }
 
     /// The clock audit entries are stamped with.

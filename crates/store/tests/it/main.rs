@@ -5,6 +5,7 @@ mod decisions;
 mod erasure;
 mod identity;
 mod policies;
+mod postgres;
 mod workflow;
 
 use scoring::lifecycle::ModelStatus;
