@@ -392,3 +392,45 @@ async fn two_policy_moves_at_once_apply_one_at_a_time() {
     read_all(&store, 50).await.1.expect("one chain");
     db.drop_all().await;
 }
+
+#[tokio::test]
+async fn one_model_or_policy_submitted_twice_at_once_is_stored_once() {
+    let Some(db) = databases("one_model_or_policy_submitted_twice_at_once_is_stored_once") else { return };
+    let store = db.fresh().await;
+    for round in 0..6u64 {
+        // The same model twice: both are told it is a candidate, one history row is written.
+        let record = model(round + 1, "smallholder-pd");
+        let (first, second) =
+            tokio::join!(store.register_model(&record, AT, "analyst"), store.register_model(&record, AT, "analyst"));
+        assert_eq!(first.expect("first"), second.expect("second"), "round {round}");
+        assert_eq!(store.model_history(&record.id).await.expect("history").len(), 1, "round {round}");
+        // One id with two artifacts: one is stored, the other is a clash.
+        let other = ModelRecord { artifact_json: "{}".into(), ..model(round + 100, "smallholder-pd") };
+        let changed = ModelRecord { artifact_json: r#"{"changed":true}"#.into(), ..other.clone() };
+        let (first, second) =
+            tokio::join!(store.register_model(&other, AT, "analyst"), store.register_model(&changed, AT, "analyst"));
+        let outcomes = [first, second];
+        assert_eq!(outcomes.iter().filter(|o| o.is_ok()).count(), 1, "round {round}: {outcomes:?}");
+        assert!(outcomes.iter().any(|o| matches!(o, Err(StoreError::ModelClash(id)) if *id == other.id)));
+    }
+    // One policy label under two documents at once: one is stored, the other refused naming the label.
+    let (a, b) =
+        (policy_version('a', "2026.1", "", "", "2026-01-01"), policy_version('b', "2026.1", "", "", "2026-01-01"));
+    let (first, second) = tokio::join!(store.submit_policy(&a), store.submit_policy(&b));
+    let outcomes = [first, second];
+    assert_eq!(outcomes.iter().filter(|o| o.is_ok()).count(), 1, "{outcomes:?}");
+    assert!(
+        outcomes.iter().any(|o| matches!(o, Err(StoreError::InvalidPolicy { field: "version", .. }))),
+        "{outcomes:?}"
+    );
+    // The same version twice at once: stored once, both told it is submitted.
+    let c = policy_version('c', "2026.2", "", "", "2026-06-01");
+    let (first, second) = tokio::join!(store.submit_policy(&c), store.submit_policy(&c));
+    assert_eq!(first.expect("first"), second.expect("second"));
+    assert_eq!(store.policies(None).await.expect("list").len(), 2);
+    let (entries, verified) = read_all(&store, 50).await;
+    verified.expect("one chain");
+    let count = |action: &str| entries.iter().filter(|e| e.entry.action == action).count();
+    assert_eq!((count("model.register"), count("policy.submit")), (12, 2), "one entry per stored row");
+    db.drop_all().await;
+}
