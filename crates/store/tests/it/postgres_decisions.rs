@@ -280,6 +280,16 @@ async fn two_writers_with_one_request_id_store_one_decision() {
     );
     assert_eq!(first.expect("first"), second.expect("second"));
     assert_eq!(store.review_requests("DR").await.expect("read").len(), 1);
+    // Two different review requests of one decision at once: both recorded, numbered 2 and 3 without a clash.
+    let (first, second) = tokio::join!(
+        store.request_review("DR", "rr-two-a", &when, "phone", "a"),
+        store.request_review("DR", "rr-two-b", &when, "branch", "b")
+    );
+    let mut seqs = [first.expect("first").seq, second.expect("second").seq];
+    seqs.sort_unstable();
+    assert_eq!(seqs, [2, 3]);
+    let numbered: Vec<u32> = store.review_requests("DR").await.expect("read").iter().map(|r| r.seq).collect();
+    assert_eq!(numbered, [1, 2, 3]);
     let counts = store.record_counts().await.expect("counts");
     assert_eq!(counts.decisions, 21, "one per request id");
     let (entries, verified) = read_all(&store, 50).await;
