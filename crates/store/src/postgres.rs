@@ -11,6 +11,9 @@
 //! same expected count waits, then sees the first one's event and is refused; the audit chain is extended under a
 //! table lock (see [`audit`]). Locks are always taken in that order (loan row, then audit trail), so writers never
 //! deadlock. Append-only tables are enforced by triggers (`refuse_change`) on update, delete and truncate.
+//!
+//! Also: [`crate::ModelRegistry`] ([`models`]), [`crate::DecisionLog`] ([`decisions`]) and [`crate::PolicyRegister`]
+//! ([`policies`]), whose moves lock the rows of a model's name or a policy's group before they read a status.
 
 use domain::{BorrowerId, Date, LoanId, Money};
 use lending::{DatedEvent, LoanEvent, LoanTerms, Posting, StatusChange};
@@ -24,6 +27,9 @@ use crate::{
 };
 
 mod audit;
+mod decisions;
+mod models;
+mod policies;
 
 pub(crate) use audit::append_in;
 
@@ -31,6 +37,9 @@ pub(crate) use audit::append_in;
 const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "loans", include_str!("../migrations/postgres/0001_loans.sql")),
     (2, "audit", include_str!("../migrations/postgres/0002_audit.sql")),
+    (3, "models", include_str!("../migrations/postgres/0003_models.sql")),
+    (4, "decisions", include_str!("../migrations/postgres/0004_decisions.sql")),
+    (5, "policies", include_str!("../migrations/postgres/0005_policies.sql")),
 ];
 
 /// Connections a store's pool opens at most. Small: a replica serves many requests on few connections, and the

@@ -201,18 +201,25 @@ impl AuditLog for PgStore {
     }
 
     async fn record_counts(&self) -> Result<RecordCounts, StoreError> {
-        // The decision register is not on PostgreSQL yet: a PgStore holds no decision records, so it counts none.
-        // When `DecisionLog` comes, its table is counted here beside the loans, as on SQLite.
-        let loans: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM loans").fetch_one(&self.pool).await?;
-        let loans = u64::try_from(loans).map_err(|_| corrupt(format!("a negative count {loans}")))?;
-        Ok(RecordCounts { loans, decisions: 0 })
+        let (loans, decisions): (i64, i64) =
+            sqlx::query_as("SELECT (SELECT COUNT(*) FROM loans), (SELECT COUNT(*) FROM decisions)")
+                .fetch_one(&self.pool)
+                .await?;
+        let count = |n: i64| u64::try_from(n).map_err(|_| corrupt(format!("a negative count {n}")));
+        Ok(RecordCounts { loans: count(loans)?, decisions: count(decisions)? })
     }
 
     async fn unaudited_records(&self, limit: u32) -> Result<Vec<String>, StoreError> {
         // Only asked when the counts disagree, so the anti-join's scan of the trail is paid on a broken store alone.
-        let sql = "SELECT 'loan:' || id FROM loans l WHERE NOT EXISTS
-                       (SELECT 1 FROM audit_log a WHERE a.action = 'loan.create' AND a.target = 'loan:' || l.id)
-                   ORDER BY id LIMIT $1";
+        // Loans first, then decisions, each by target, as on SQLite.
+        let sql = "SELECT target FROM (
+                SELECT 0 AS kind, 'loan:' || id AS target FROM loans l WHERE NOT EXISTS
+                    (SELECT 1 FROM audit_log a WHERE a.action = 'loan.create' AND a.target = 'loan:' || l.id)
+                UNION ALL
+                SELECT 1, 'decision:' || decision_id FROM decisions d WHERE NOT EXISTS
+                    (SELECT 1 FROM audit_log a
+                     WHERE a.action = 'decision.record' AND a.target = 'decision:' || d.decision_id)
+            ) AS missing ORDER BY kind, target COLLATE \"C\" LIMIT $1";
         Ok(sqlx::query_scalar(sql).bind(i64::from(limit)).fetch_all(&self.pool).await?)
     }
 }

@@ -1,0 +1,271 @@
+//! [`DecisionLog`] for [`PgStore`]: the immutable `decisions` table and the append-only `review_requests`
+//! (migration `0004_decisions`), with the refusals and audit entries of the SQLite log.
+//!
+//! Concurrency: the unique request id decides between two writers recording one request at once. Each inserts with
+//! `ON CONFLICT DO NOTHING`; the second waits for the first to commit, inserts nothing, and then reads the stored
+//! decision: the same request is answered with it ([`Recorded::Existing`]), another is refused
+//! ([`StoreError::RequestReused`]), exactly as a retry after the fact is on SQLite. A review request locks its
+//! decision's row (`FOR NO KEY UPDATE`) before it numbers the request, so two requests never take one number.
+
+use chrono::{DateTime, FixedOffset};
+use sqlx::Row;
+use sqlx::postgres::PgRow;
+
+use domain::{DecisionId, Timestamp};
+use workflow::{DecisionRecord, Outcome, ReviewRequest};
+
+use super::{PgStore, append_in, corrupt, to_u32};
+use crate::StoreError;
+use crate::decisions::{DecisionLog, Page, Recorded, decided_before, decision_id_taken};
+
+/// The columns [`decision_from_row`] reads: the decision time as whole seconds since the epoch and its offset.
+const COLUMNS: &str = "decision_id, request_id, request_sha256, subject, outcome, policy_version, model_id,
+                       extract(epoch FROM decided_at)::bigint AS decided_at_epoch_s, decided_at_offset_s, record_json";
+
+/// The columns [`review_from_row`] reads.
+const REVIEW_COLUMNS: &str = "decision_id, seq, extract(epoch FROM requested_at)::bigint AS requested_at_epoch_s,
+                              requested_at_offset_s, channel, note, request_id";
+
+fn decision_id(text: &str) -> Result<DecisionId, StoreError> {
+    DecisionId::parse(text).map_err(|e| corrupt(format!("decision id {text:?}: {e}")))
+}
+
+fn outcome(text: &str) -> Result<Outcome, StoreError> {
+    text.parse().map_err(corrupt)
+}
+
+/// A stored instant of `what`, shown in the offset it was written with, so it reads back as the text recorded.
+fn stored_at(what: &str, epoch_s: i64, offset_s: i32) -> Result<Timestamp, StoreError> {
+    let offset = FixedOffset::east_opt(offset_s).ok_or_else(|| corrupt(format!("{what}: offset {offset_s}")))?;
+    let instant = DateTime::from_timestamp(epoch_s, 0).ok_or_else(|| corrupt(format!("{what}: time {epoch_s}")))?;
+    Ok(Timestamp::from_instant(instant.with_timezone(&offset)))
+}
+
+/// The offset in seconds east of UTC a timestamp is written with.
+fn offset_s(at: &Timestamp) -> i32 {
+    at.instant().offset().local_minus_utc()
+}
+
+fn decision_from_row(row: &PgRow) -> Result<DecisionRecord, StoreError> {
+    let id: String = row.try_get("decision_id")?;
+    Ok(DecisionRecord {
+        decided_at: stored_at(
+            &format!("decision {id}"),
+            row.try_get("decided_at_epoch_s")?,
+            row.try_get("decided_at_offset_s")?,
+        )?,
+        decision_id: decision_id(&id)?,
+        request_id: row.try_get("request_id")?,
+        request_sha256: row.try_get("request_sha256")?,
+        subject: row.try_get("subject")?,
+        outcome: outcome(&row.try_get::<String, _>("outcome")?)?,
+        policy_version: row.try_get("policy_version")?,
+        model_id: row.try_get("model_id")?,
+        record_json: workflow::RecordJson::stored(row.try_get("record_json")?),
+    })
+}
+
+fn review_from_row(row: &PgRow) -> Result<ReviewRequest, StoreError> {
+    let id: String = row.try_get("decision_id")?;
+    let seq = to_u32(row.try_get("seq")?, "review request seq")?;
+    Ok(ReviewRequest {
+        requested_at: stored_at(
+            &format!("review request {seq} of decision {id}"),
+            row.try_get("requested_at_epoch_s")?,
+            row.try_get("requested_at_offset_s")?,
+        )?,
+        decision_id: decision_id(&id)?,
+        seq,
+        channel: row.try_get("channel")?,
+        note: row.try_get("note")?,
+        request_id: row.try_get("request_id")?,
+    })
+}
+
+/// The audit entry of a decision recorded: action `decision.record`, after digest
+/// [`crate::audit::decision_digest`], detail the outcome, exactly as SQLite makes it.
+fn decision_entry(store: &PgStore, record: &DecisionRecord) -> ::audit::NewEntry {
+    let mut entry = store.context.entry(
+        "decision.record",
+        format!("decision:{}", record.decision_id.as_str()),
+        Some(crate::audit::decision_digest(record)),
+    );
+    entry.detail = format!(r#"{{"outcome":"{}"}}"#, record.outcome.code());
+    entry
+}
+
+async fn decision_by_request(
+    conn: &mut sqlx::PgConnection,
+    request_id: &str,
+) -> Result<Option<DecisionRecord>, StoreError> {
+    let sql = format!("SELECT {COLUMNS} FROM decisions WHERE request_id = $1");
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(request_id).fetch_optional(conn).await?;
+    row.as_ref().map(decision_from_row).transpose()
+}
+
+async fn review_by_request(
+    conn: &mut sqlx::PgConnection,
+    request_id: &str,
+) -> Result<Option<ReviewRequest>, StoreError> {
+    let sql = format!("SELECT {REVIEW_COLUMNS} FROM review_requests WHERE request_id = $1");
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(request_id).fetch_optional(conn).await?;
+    row.as_ref().map(review_from_row).transpose()
+}
+
+/// An earlier review request under the same request id: the same one again when the decision, channel and note
+/// agree, refused otherwise.
+fn reviewed_before(
+    earlier: ReviewRequest,
+    decision_id: &str,
+    request_id: &str,
+    channel: &str,
+    note: &str,
+) -> Result<ReviewRequest, StoreError> {
+    if earlier.decision_id.as_str() == decision_id && earlier.channel == channel && earlier.note == note {
+        return Ok(earlier);
+    }
+    Err(StoreError::RequestReused { request_id: request_id.to_string() })
+}
+
+impl DecisionLog for PgStore {
+    async fn record_decision(&self, record: &DecisionRecord) -> Result<Recorded, StoreError> {
+        record.check()?;
+        let mut tx = self.pool.begin().await?;
+        if let Some(recorded) = decided_before(record, decision_by_request(&mut tx, &record.request_id).await?)? {
+            return Ok(recorded);
+        }
+        // Another writer may have stored the same request id (or decision id) since: the unique constraints make
+        // this insert wait for it and then insert nothing.
+        let done = sqlx::query(
+            "INSERT INTO decisions (decision_id, request_id, request_sha256, subject, outcome, policy_version, model_id,
+                                    decided_at, decided_at_offset_s, record_json)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8::timestamptz, $9, $10) ON CONFLICT DO NOTHING",
+        )
+        .bind(record.decision_id.as_str())
+        .bind(&record.request_id)
+        .bind(&record.request_sha256)
+        .bind(&record.subject)
+        .bind(record.outcome.code())
+        .bind(&record.policy_version)
+        .bind(&record.model_id)
+        .bind(record.decided_at.to_string())
+        .bind(offset_s(&record.decided_at))
+        .bind(record.record_json.as_str())
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            if let Some(recorded) = decided_before(record, decision_by_request(&mut tx, &record.request_id).await?)? {
+                return Ok(recorded);
+            }
+            return Err(decision_id_taken(record));
+        }
+        append_in(&mut tx, &[decision_entry(self, record)]).await?;
+        tx.commit().await?;
+        Ok(Recorded::New)
+    }
+
+    async fn decision(&self, decision_id: &str) -> Result<Option<DecisionRecord>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM decisions WHERE decision_id = $1");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(decision_id).fetch_optional(&self.pool).await?;
+        row.as_ref().map(decision_from_row).transpose()
+    }
+
+    async fn decision_for_request(&self, request_id: &str) -> Result<Option<DecisionRecord>, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        decision_by_request(&mut conn, request_id).await
+    }
+
+    async fn decisions_of(&self, subject: &str, page: &Page) -> Result<Vec<DecisionRecord>, StoreError> {
+        // The keyset compares instants, so a page boundary holds whatever offset the times are written in.
+        let sql = format!(
+            "SELECT {COLUMNS} FROM decisions
+             WHERE subject = $1 AND ($2::timestamptz IS NULL OR (decided_at, decision_id) > ($2::timestamptz, $3))
+             ORDER BY decided_at, decision_id LIMIT $4"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(subject)
+            .bind(page.after.as_ref().map(|c| c.decided_at.to_string()))
+            .bind(page.after.as_ref().map(|c| c.decision_id.as_str().to_string()))
+            .bind(i64::from(page.limit))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(decision_from_row).collect()
+    }
+
+    async fn request_review(
+        &self,
+        decision_id: &str,
+        request_id: &str,
+        requested_at: &Timestamp,
+        channel: &str,
+        note: &str,
+    ) -> Result<ReviewRequest, StoreError> {
+        ReviewRequest::check_fields(decision_id, request_id, channel)?;
+        let mut tx = self.pool.begin().await?;
+        if let Some(earlier) = review_by_request(&mut tx, request_id).await? {
+            return reviewed_before(earlier, decision_id, request_id, channel, note);
+        }
+        // The decision's row lock numbers its requests one at a time; it does not block the key-share locks that
+        // rows referring to the decision take.
+        let stored = sqlx::query("SELECT decision_id, outcome FROM decisions WHERE decision_id = $1 FOR NO KEY UPDATE")
+            .bind(decision_id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| StoreError::DecisionNotFound(decision_id.to_string()))?;
+        let decision = self::decision_id(&stored.try_get::<String, _>("decision_id")?)?;
+        outcome(&stored.try_get::<String, _>("outcome")?)?.check_reviewable(&decision)?;
+        let seq: i32 =
+            sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) + 1 FROM review_requests WHERE decision_id = $1")
+                .bind(decision_id)
+                .fetch_one(&mut *tx)
+                .await?;
+        let done = sqlx::query(
+            "INSERT INTO review_requests (decision_id, seq, requested_at, requested_at_offset_s, channel, note,
+                                          request_id)
+             VALUES ($1, $2, $3::timestamptz, $4, $5, $6, $7) ON CONFLICT (request_id) WHERE request_id IS NOT NULL
+             DO NOTHING",
+        )
+        .bind(decision_id)
+        .bind(seq)
+        .bind(requested_at.to_string())
+        .bind(offset_s(requested_at))
+        .bind(channel)
+        .bind(note)
+        .bind(request_id)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            // The same request id was stored meanwhile (for this decision or another).
+            let earlier = review_by_request(&mut tx, request_id)
+                .await?
+                .ok_or_else(|| corrupt(format!("review request {request_id} conflicts but is not stored")))?;
+            return reviewed_before(earlier, decision_id, request_id, channel, note);
+        }
+        let digest = crate::audit::record_digest(&[
+            decision_id,
+            &seq.to_string(),
+            &requested_at.to_string(),
+            channel,
+            note,
+            request_id,
+        ]);
+        let mut entry = self.context.entry("decision.review_request", format!("decision:{decision_id}"), Some(digest));
+        entry.detail = serde_json::json!({ "seq": seq }).to_string();
+        append_in(&mut tx, &[entry]).await?;
+        tx.commit().await?;
+        Ok(ReviewRequest {
+            decision_id: decision,
+            seq: to_u32(seq, "review request seq")?,
+            requested_at: *requested_at,
+            channel: channel.to_string(),
+            note: note.to_string(),
+            request_id: Some(request_id.to_string()),
+        })
+    }
+
+    async fn review_requests(&self, decision_id: &str) -> Result<Vec<ReviewRequest>, StoreError> {
+        let sql = format!("SELECT {REVIEW_COLUMNS} FROM review_requests WHERE decision_id = $1 ORDER BY seq");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(decision_id).fetch_all(&self.pool).await?;
+        rows.iter().map(review_from_row).collect()
+    }
+}
