@@ -24,6 +24,8 @@ use crate::{
 };
 
 mod audit;
+mod identity;
+mod screening;
 
 pub(crate) use audit::append_in;
 
@@ -31,6 +33,8 @@ pub(crate) use audit::append_in;
 const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "loans", include_str!("../migrations/postgres/0001_loans.sql")),
     (2, "audit", include_str!("../migrations/postgres/0002_audit.sql")),
+    (6, "screening", include_str!("../migrations/postgres/0006_screening.sql")),
+    (7, "identity", include_str!("../migrations/postgres/0007_identity.sql")),
 ];
 
 /// Connections a store's pool opens at most. Small: a replica serves many requests on few connections, and the

@@ -6,6 +6,7 @@ mod erasure;
 mod identity;
 mod policies;
 mod postgres;
+mod postgres_identity_screening;
 mod workflow;
 
 use scoring::lifecycle::ModelStatus;
