@@ -7,6 +7,11 @@
 //! before it; the unique keys on username, skeleton and key id are the last word should a writer ever skip the lock.
 //! The version triggers update that same row, so every change moves it by one and none is lost. Locks are taken in
 //! the order version row, then audit trail, so identity writers never deadlock with each other or with other writers.
+//!
+//! The server's key cache (`server::auth::KeyCache`) needs nothing more on PostgreSQL: it reads
+//! [`IdentityStore::identity_version`] and then the keys, so a replica sees another's change at its next reload check
+//! (the version commits with the change it counts). Reloading on a notice instead of a poll would take a
+//! `NOTIFY identity` from the version trigger and a `LISTEN` per replica; not needed for correctness.
 
 use chrono::{DateTime, FixedOffset};
 use domain::Timestamp;
