@@ -63,6 +63,23 @@ impl PgStore {
     pub async fn screening_version(&self) -> Result<i64, StoreError> {
         Ok(sqlx::query_scalar("SELECT version FROM screening_version WHERE id = 1").fetch_one(&self.pool).await?)
     }
+
+    /// Every screening entry, by household then as [`ScreeningRegister::screening_of`] orders them, with the version
+    /// they are the whole register at, read in one snapshot: what a server's screening cache holds
+    /// (`QuickReader::all_screening` on SQLite, where the version is read apart).
+    pub async fn all_screening(&self) -> Result<(i64, Vec<ScreeningEntry>), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").execute(&mut *tx).await?;
+        let version: i64 =
+            sqlx::query_scalar("SELECT version FROM screening_version WHERE id = 1").fetch_one(&mut *tx).await?;
+        let sql = format!(
+            "SELECT {COLUMNS} FROM screening_entries ORDER BY household_id, effective_on, kind, source, data_source, purpose"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&mut *tx).await?;
+        tx.commit().await?;
+        let entries = rows.iter().map(entry_from_row).collect::<Result<Vec<_>, _>>()?;
+        Ok((version, entries))
+    }
 }
 
 impl ScreeningRegister for PgStore {

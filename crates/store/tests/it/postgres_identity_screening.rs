@@ -326,3 +326,70 @@ async fn the_identity_version_moves_once_per_change_under_concurrent_changes() {
     assert_eq!(entries.iter().filter(|e| e.entry.action == "key.revoke").count(), 8, "each key revoked once");
     cluster.drop_all().await;
 }
+
+#[tokio::test]
+async fn the_screening_version_counts_entries_recorded_and_the_whole_register_reads_at_one_version() {
+    let Some(cluster) =
+        cluster("the_screening_version_counts_entries_recorded_and_the_whole_register_reads_at_one_version")
+    else {
+        return;
+    };
+    let store = cluster.fresh().await;
+    assert_eq!(store.all_screening().await.expect("read"), (0, Vec::new()));
+    let a = entry("H2", ScreeningKind::Blacklisted, "2026-02-01", "pboc-dishonest-list");
+    let b = entry("H1", ScreeningKind::ConsentWithdrawn, "2026-05-01", "branch-01");
+    let c = entry("H1", ScreeningKind::Consent, "2026-01-10", "branch-01");
+    assert_eq!(store.record_screening(&[a.clone(), b.clone()]).await.expect("record"), 2);
+    assert_eq!(store.screening_version().await.expect("version"), 2);
+    assert_eq!(store.record_screening(&[a.clone(), b.clone()]).await.expect("again"), 0);
+    assert_eq!(store.screening_version().await.expect("version"), 2, "a repeat records nothing and moves nothing");
+    assert!(store.record_screening(&[]).await.is_ok());
+    assert_eq!(store.record_screening(&[c.clone(), a.clone()]).await.expect("record"), 1);
+    assert_eq!(store.all_screening().await.expect("read"), (3, vec![c, b, a]), "by household, then by day");
+    cluster.drop_all().await;
+}
+
+#[tokio::test]
+async fn lists_come_back_in_the_same_order_on_both_engines_whatever_the_locale() {
+    let Some(cluster) = cluster("lists_come_back_in_the_same_order_on_both_engines_whatever_the_locale") else {
+        return;
+    };
+    // A database whose default collation is language-aware (ICU `en-US`), as a provincial server's may well be; the
+    // test cluster's own default is `C`, which would hide the difference.
+    let helper = cluster.fresh().await;
+    let name = format!("agririsk_it_icu_{}", std::process::id());
+    let create =
+        format!("CREATE DATABASE {name} LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C.UTF-8' TEMPLATE template0");
+    helper.execute_raw(&create).await.expect("an ICU database (PostgreSQL built with ICU)");
+    let url = std::env::var("AGRIRISK_TEST_POSTGRES_URL").expect("the cluster");
+    let prefix = url.split('?').next().and_then(|u| u.rsplit_once('/')).expect("a database URL").0;
+    let pg = PgStore::open(&format!("{prefix}/{name}")).await.expect("open");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let sqlite = SqliteStore::open(dir.path()).await.expect("open");
+    // Names a language-aware collation would order otherwise than byte by byte (punctuation ignored, case folded).
+    let sources = ["a-feed", "Z-feed", "afeed", "a_feed", "a.feed", "Afeed"];
+    let entries: Vec<ScreeningEntry> =
+        sources.iter().map(|s| entry("H3", ScreeningKind::Blacklisted, "2026-02-01", s)).collect();
+    let names = ["amy-x", "amyb", "amy_c", "amy.d", "amy0e", "amya"];
+    pg.record_screening(&entries).await.expect("record");
+    sqlite.record_screening(&entries).await.expect("record");
+    for name in names {
+        pg.add_user(&user_row(name, Role::LoanOfficer)).await.expect("add");
+        sqlite.add_user(&user_row(name, Role::LoanOfficer)).await.expect("add");
+    }
+    let on_pg: Vec<String> = pg.screening_of("H3").await.expect("read").into_iter().map(|e| e.source).collect();
+    let on_sqlite: Vec<String> = sqlite.screening_of("H3").await.expect("read").into_iter().map(|e| e.source).collect();
+    assert_eq!(on_pg, on_sqlite);
+    let mut bytewise = sources.map(String::from).to_vec();
+    bytewise.sort();
+    assert_eq!(on_pg, bytewise, "byte order");
+    let users = |rows: Vec<store::UserRow>| rows.into_iter().map(|u| u.username.to_string()).collect::<Vec<_>>();
+    let (on_pg, on_sqlite) = (users(pg.users().await.expect("list")), users(sqlite.users().await.expect("list")));
+    assert_eq!(on_pg, on_sqlite);
+    let mut bytewise = names.map(String::from).to_vec();
+    bytewise.sort();
+    assert_eq!(on_pg, bytewise, "byte order");
+    pg.close().await;
+    helper.execute_raw(&format!("DROP DATABASE {name} WITH (FORCE)")).await.expect("drop");
+    cluster.drop_all().await;
+}
