@@ -393,3 +393,28 @@ async fn lists_come_back_in_the_same_order_on_both_engines_whatever_the_locale()
     helper.execute_raw(&format!("DROP DATABASE {name} WITH (FORCE)")).await.expect("drop");
     cluster.drop_all().await;
 }
+
+#[tokio::test]
+async fn two_batches_of_key_uses_in_opposite_orders_neither_deadlock_nor_go_backwards() {
+    let Some(cluster) = cluster("two_batches_of_key_uses_in_opposite_orders_neither_deadlock_nor_go_backwards") else {
+        return;
+    };
+    let store = cluster.fresh().await;
+    let ids: Vec<String> = (1..=6u32).map(|n| format!("{n:012x}")).collect();
+    for id in &ids {
+        store.add_key(&key_row(id)).await.expect("add");
+    }
+    for round in 0..10u32 {
+        // Two replicas flush their batches at once, one in id order and one reversed, one second apart.
+        let forwards: Vec<(String, Timestamp)> = ids.iter().map(|id| (id.clone(), at(10 + round, 0))).collect();
+        let backwards: Vec<(String, Timestamp)> = ids.iter().rev().map(|id| (id.clone(), at(10 + round, 1))).collect();
+        let (a, b) = tokio::join!(store.touch_keys(&forwards), store.touch_keys(&backwards));
+        a.expect("forwards");
+        b.expect("backwards");
+        for id in &ids {
+            let used = store.api_key(id).await.expect("read").expect("exists").last_used_at;
+            assert_eq!(used, Some(at(10 + round, 1)), "round {round}: the later use stands");
+        }
+    }
+    cluster.drop_all().await;
+}
