@@ -2,7 +2,8 @@
 //! (`migrations/postgres/`, numbered from 0001 independently of SQLite's).
 //!
 //! It implements the registers one by one, each passing the same conformance suite as [`crate::SqliteStore`]; so
-//! far [`LoanStore`] (here) and [`crate::AuditLog`] ([`audit`]). The schema uses PostgreSQL's own types (money
+//! far [`LoanStore`] (here), [`crate::AuditLog`] ([`audit`]), [`crate::ModelRegistry`], [`crate::DecisionLog`],
+//! [`crate::PolicyRegister`], [`crate::IdentityStore`] and [`crate::ScreeningRegister`]. The schema uses PostgreSQL's own types (money
 //! `bigint` fen, dates `date`, instants `timestamptz`) but everything a trait returns reads back exactly as on
 //! SQLite: dates are read as `YYYY-MM-DD` text and parsed by the domain, and an audit entry's time keeps its offset.
 //!
@@ -12,8 +13,9 @@
 //! table lock (see [`audit`]). Locks are always taken in that order (loan row, then audit trail), so writers never
 //! deadlock. Append-only tables are enforced by triggers (`refuse_change`) on update, delete and truncate.
 //!
-//! Also: [`crate::ModelRegistry`] ([`models`]), [`crate::DecisionLog`] ([`decisions`]) and [`crate::PolicyRegister`]
-//! ([`policies`]), whose moves lock the rows of a model's name or a policy's group before they read a status.
+//! Model and policy moves lock the rows of a model's name or a policy's group before they read a status
+//! ([`models`], [`policies`]); user and key changes lock the identity version's row first ([`identity`]), and a
+//! screening load the screening version's row ([`screening`]).
 
 use domain::{BorrowerId, Date, LoanId, Money};
 use lending::{DatedEvent, LoanEvent, LoanTerms, Posting, StatusChange};
@@ -30,6 +32,8 @@ mod audit;
 mod decisions;
 mod models;
 mod policies;
+mod identity;
+mod screening;
 
 pub(crate) use audit::append_in;
 
@@ -40,6 +44,8 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (3, "models", include_str!("../migrations/postgres/0003_models.sql")),
     (4, "decisions", include_str!("../migrations/postgres/0004_decisions.sql")),
     (5, "policies", include_str!("../migrations/postgres/0005_policies.sql")),
+    (6, "screening", include_str!("../migrations/postgres/0006_screening.sql")),
+    (7, "identity", include_str!("../migrations/postgres/0007_identity.sql")),
 ];
 
 /// Connections a store's pool opens at most. Small: a replica serves many requests on few connections, and the

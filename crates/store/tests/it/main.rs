@@ -7,6 +7,7 @@ mod identity;
 mod policies;
 mod postgres;
 mod postgres_decisions;
+mod postgres_identity_screening;
 mod workflow;
 
 use scoring::lifecycle::ModelStatus;
