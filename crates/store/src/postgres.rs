@@ -30,9 +30,9 @@ use crate::{
 
 mod audit;
 mod decisions;
+mod identity;
 mod models;
 mod policies;
-mod identity;
 mod screening;
 
 pub(crate) use audit::append_in;
