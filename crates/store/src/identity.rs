@@ -208,3 +208,31 @@ pub trait IdentityStore: Send + Sync {
     /// A number that changes whenever a user or key is added or changed (not when a key is merely used).
     fn identity_version(&self) -> impl Future<Output = Result<i64, StoreError>> + Send;
 }
+
+/// Permissions as both engines store them: codes separated by commas, empty for none.
+pub(crate) fn permissions_text(only: &[Permission]) -> String {
+    only.iter().map(|p| p.code()).collect::<Vec<_>>().join(",")
+}
+
+/// Permissions read back from their stored text; an unknown code is a corrupt row.
+pub(crate) fn permissions_from_text(text: &str) -> Result<Vec<Permission>, StoreError> {
+    text.split(',')
+        .filter(|c| !c.is_empty())
+        .map(|c| c.parse::<Permission>().map_err(|e| StoreError::Corrupt(format!("permission {c}: {e}"))))
+        .collect()
+}
+
+/// The digest an audit entry records of a user, on either engine: who they are and what they may do (never the
+/// password hash).
+pub(crate) fn user_digest(user: &UserRow) -> ::audit::Digest {
+    let text = format!("{}\n{}\n{}\n{}", user.username, user.role, user.branches, user.enabled);
+    ::audit::Digest::of(text.as_bytes())
+}
+
+/// The digest an audit entry records of an API key, on either engine: its scope and expiry (never its secret's
+/// digest).
+pub(crate) fn key_digest(key: &ApiKeyRow) -> ::audit::Digest {
+    let text =
+        format!("{}\n{}\n{}\n{}\n{}", key.id, key.role, permissions_text(&key.only), key.branches, key.expires_at);
+    ::audit::Digest::of(text.as_bytes())
+}

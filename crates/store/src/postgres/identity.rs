@@ -15,13 +15,16 @@
 
 use chrono::{DateTime, FixedOffset};
 use domain::Timestamp;
-use identity::{Branches, Permission, Role, Username};
+use identity::{Branches, Role, Username};
 use sqlx::Row;
 use sqlx::postgres::PgRow;
 
 use super::{PgStore, append_in, corrupt};
 use crate::StoreError;
-use crate::identity::{ApiKeyRow, IdentityStore, LoginAttempt, LoginFailures, RecentFailures, SessionRow, UserRow};
+use crate::identity::{
+    ApiKeyRow, IdentityStore, LoginAttempt, LoginFailures, RecentFailures, SessionRow, UserRow, key_digest,
+    permissions_from_text, permissions_text, user_digest,
+};
 
 /// An instant column as [`instant`] reads it: whole seconds since the epoch (`NAME_s`) beside the offset it was
 /// written with (`NAME_offset_s`).
@@ -90,15 +93,6 @@ fn user_from_row(row: &PgRow) -> Result<UserRow, StoreError> {
     })
 }
 
-/// Permissions as stored: codes separated by commas, empty for none (as on SQLite).
-fn permissions_text(only: &[Permission]) -> String {
-    only.iter().map(|p| p.code()).collect::<Vec<_>>().join(",")
-}
-
-fn permissions_from_text(text: &str) -> Result<Vec<Permission>, StoreError> {
-    text.split(',').filter(|c| !c.is_empty()).map(|c| c.parse::<Permission>().map_err(corrupt)).collect()
-}
-
 fn key_from_row(row: &PgRow) -> Result<ApiKeyRow, StoreError> {
     Ok(ApiKeyRow {
         id: row.try_get("id")?,
@@ -126,21 +120,6 @@ fn session_from_row(row: &PgRow) -> Result<SessionRow, StoreError> {
         absolute_expires_at: instant(row, "absolute_expires_at")?,
         ended_at: optional_instant(row, "ended_at")?,
     })
-}
-
-/// The digest an audit entry records of a user: who they are and what they may do (never the password hash), as
-/// SQLite makes it.
-fn user_digest(user: &UserRow) -> ::audit::Digest {
-    let text = format!("{}\n{}\n{}\n{}", user.username, user.role, user.branches, user.enabled);
-    ::audit::Digest::of(text.as_bytes())
-}
-
-/// The digest an audit entry records of an API key: its scope and expiry (never its secret's digest), as SQLite
-/// makes it.
-fn key_digest(key: &ApiKeyRow) -> ::audit::Digest {
-    let text =
-        format!("{}\n{}\n{}\n{}\n{}", key.id, key.role, permissions_text(&key.only), key.branches, key.expires_at);
-    ::audit::Digest::of(text.as_bytes())
 }
 
 /// Locks the identity version row inside the caller's transaction: user and key writers queue here.

@@ -3,13 +3,16 @@
 //! last use, attempts append-only, and `identity_version` moving.
 
 use domain::Timestamp;
-use identity::{Branches, Permission, Role, Username};
+use identity::{Branches, Role, Username};
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, Sqlite, Transaction};
 
 use super::{SqliteStore, append_in, corrupt, timestamp};
 use crate::StoreError;
-use crate::identity::{ApiKeyRow, IdentityStore, LoginAttempt, LoginFailures, RecentFailures, SessionRow, UserRow};
+use crate::identity::{
+    ApiKeyRow, IdentityStore, LoginAttempt, LoginFailures, RecentFailures, SessionRow, UserRow, key_digest,
+    permissions_from_text, permissions_text, user_digest,
+};
 
 fn optional_timestamp(text: Option<String>) -> Result<Option<Timestamp>, StoreError> {
     text.as_deref().map(timestamp).transpose()
@@ -28,15 +31,6 @@ fn user_from_row(row: &SqliteRow) -> Result<UserRow, StoreError> {
         created_by: row.try_get("created_by")?,
         updated_at: timestamp(&row.try_get::<String, _>("updated_at")?)?,
     })
-}
-
-/// Permissions as stored: codes separated by commas, empty for none.
-fn permissions_text(only: &[Permission]) -> String {
-    only.iter().map(|p| p.code()).collect::<Vec<_>>().join(",")
-}
-
-fn permissions_from_text(text: &str) -> Result<Vec<Permission>, StoreError> {
-    text.split(',').filter(|c| !c.is_empty()).map(|c| c.parse::<Permission>().map_err(corrupt)).collect()
 }
 
 fn key_from_row(row: &SqliteRow) -> Result<ApiKeyRow, StoreError> {
@@ -121,19 +115,6 @@ async fn insert_user(tx: &mut Transaction<'_, Sqlite>, user: &UserRow) -> Result
     .execute(&mut **tx)
     .await?;
     Ok(())
-}
-
-/// The digest an audit entry records of a user: who they are and what they may do (never the password hash).
-fn user_digest(user: &UserRow) -> ::audit::Digest {
-    let text = format!("{}\n{}\n{}\n{}", user.username, user.role, user.branches, user.enabled);
-    ::audit::Digest::of(text.as_bytes())
-}
-
-/// The digest an audit entry records of an API key: its scope and expiry (never its secret's digest).
-fn key_digest(key: &ApiKeyRow) -> ::audit::Digest {
-    let text =
-        format!("{}\n{}\n{}\n{}\n{}", key.id, key.role, permissions_text(&key.only), key.branches, key.expires_at);
-    ::audit::Digest::of(text.as_bytes())
 }
 
 impl SqliteStore {
