@@ -1,7 +1,7 @@
 //! The review workflow and dual control on PostgreSQL: their conformance suites (each check on a fresh database),
 //! the schema's own guards, the same audit entries as SQLite for the same writes, and the races that matter in them:
 //! two officers acting on one referral at once, one disbursement sent twice at once, two confirmations of one
-//! proposal at once.
+//! proposal at once, a review while the officer's authority changes.
 //!
 //! The cluster is `AGRIRISK_TEST_POSTGRES_URL` (`bash xtask/pg.sh run cargo test -p store`); without it these
 //! tests pass after saying they were skipped, unless `AGRIRISK_REQUIRE_POSTGRES=1`.
@@ -391,5 +391,47 @@ async fn two_confirmations_of_one_proposal_at_once_record_one_decision() {
     verified.expect("one chain");
     let confirmed = entries.iter().filter(|e| e.entry.action == "approval.confirm").count();
     assert_eq!(confirmed, 8, "one entry per decision, none for a refusal");
+    cluster.drop_all().await;
+}
+
+#[tokio::test]
+async fn a_review_during_an_authority_change_keeps_the_authority_it_was_judged_by() {
+    let Some(cluster) = cluster("a_review_during_an_authority_change_keeps_the_authority_it_was_judged_by") else {
+        return;
+    };
+    let store = cluster.fresh().await;
+    with_officers_and_decisions(&store, &[]).await;
+    let at = ts(AT);
+    let mut authority = 3_000_000;
+    for round in 0..8 {
+        let id = format!("D{round}");
+        store.record_decision(&conformance::decision(&id, Outcome::Refer, AT)).await.expect("record");
+        let raise = NewProposal {
+            kind: ProposalKind::OfficerAuthority,
+            target: "officer:zhao".into(),
+            payload: format!(r#"{{"authority_fen":{}}}"#, authority + 1_000_000),
+            reason: "promoted".into(),
+            proposed_by: "user:root".into(),
+            proposed_at: at,
+        };
+        let proposed = store.propose(&raise).await.expect("propose");
+        store.decide_proposal(&proposed.id, Verdict::Confirmed, "user:root2", &at, "").await.expect("confirm");
+        // zhao approves exactly the raised amount while the raise is carried out: within the new authority the
+        // approval is final, within the old one it awaits a check; either way what is stored says the same.
+        let amount = authority + 1_000_000;
+        let (reviewed, raised) = tokio::join!(
+            store.review(&id, "zhao", approve(amount), "at the edge", &at),
+            store.set_authority("zhao", Money::from_fen(amount), &at, &proposed.id)
+        );
+        let reviewed = reviewed.expect("review");
+        assert_eq!(raised.expect("raise").authority, Money::from_fen(amount));
+        assert!(
+            matches!(reviewed.state, ReviewState::Approved { .. } | ReviewState::AwaitingCheck { .. }),
+            "round {round}: {:?}",
+            reviewed.state
+        );
+        assert_eq!(store.review_state(&id).await.expect("state"), reviewed.state, "round {round}");
+        authority = amount;
+    }
     cluster.drop_all().await;
 }
