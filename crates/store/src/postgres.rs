@@ -16,6 +16,9 @@
 //! Model and policy moves lock the rows of a model's name or a policy's group before they read a status
 //! ([`models`], [`policies`]); user and key changes lock the identity version's row first ([`identity`]), and a
 //! screening load the screening version's row ([`screening`]).
+//!
+//! [`crate::ReviewWorkflow`] ([`workflow`]) and [`crate::DualControl`] ([`dual`]) are here too: a review or a
+//! disbursement locks its decision's row first, a proposal's decision the proposal's row.
 
 use domain::{BorrowerId, Date, LoanId, Money};
 use lending::{DatedEvent, LoanEvent, LoanTerms, Posting, StatusChange};
