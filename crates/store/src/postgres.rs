@@ -16,6 +16,9 @@
 //! Model and policy moves lock the rows of a model's name or a policy's group before they read a status
 //! ([`models`], [`policies`]); user and key changes lock the identity version's row first ([`identity`]), and a
 //! screening load the screening version's row ([`screening`]).
+//!
+//! [`crate::ReviewWorkflow`] ([`workflow`]) and [`crate::DualControl`] ([`dual`]) are here too: a review or a
+//! disbursement locks its decision's row first, a proposal's decision the proposal's row.
 
 use domain::{BorrowerId, Date, LoanId, Money};
 use lending::{DatedEvent, LoanEvent, LoanTerms, Posting, StatusChange};
@@ -30,10 +33,12 @@ use crate::{
 
 mod audit;
 mod decisions;
+mod dual;
 mod identity;
 mod models;
 mod policies;
 mod screening;
+mod workflow;
 
 pub(crate) use audit::append_in;
 
@@ -46,6 +51,8 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (5, "policies", include_str!("../migrations/postgres/0005_policies.sql")),
     (6, "screening", include_str!("../migrations/postgres/0006_screening.sql")),
     (7, "identity", include_str!("../migrations/postgres/0007_identity.sql")),
+    (8, "workflow", include_str!("../migrations/postgres/0008_workflow.sql")),
+    (9, "dual_control", include_str!("../migrations/postgres/0009_dual_control.sql")),
 ];
 
 /// Connections a store's pool opens at most. Small: a replica serves many requests on few connections, and the

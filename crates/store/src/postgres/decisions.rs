@@ -26,23 +26,23 @@ const COLUMNS: &str = "decision_id, request_id, request_sha256, subject, outcome
 const REVIEW_COLUMNS: &str = "decision_id, seq, extract(epoch FROM requested_at)::bigint AS requested_at_epoch_s,
                               requested_at_offset_s, channel, note, request_id";
 
-fn decision_id(text: &str) -> Result<DecisionId, StoreError> {
+pub(super) fn decision_id(text: &str) -> Result<DecisionId, StoreError> {
     DecisionId::parse(text).map_err(|e| corrupt(format!("decision id {text:?}: {e}")))
 }
 
-fn outcome(text: &str) -> Result<Outcome, StoreError> {
+pub(super) fn outcome(text: &str) -> Result<Outcome, StoreError> {
     text.parse().map_err(corrupt)
 }
 
 /// A stored instant of `what`, shown in the offset it was written with, so it reads back as the text recorded.
-fn stored_at(what: &str, epoch_s: i64, offset_s: i32) -> Result<Timestamp, StoreError> {
+pub(super) fn stored_at(what: &str, epoch_s: i64, offset_s: i32) -> Result<Timestamp, StoreError> {
     let offset = FixedOffset::east_opt(offset_s).ok_or_else(|| corrupt(format!("{what}: offset {offset_s}")))?;
     let instant = DateTime::from_timestamp(epoch_s, 0).ok_or_else(|| corrupt(format!("{what}: time {epoch_s}")))?;
     Ok(Timestamp::from_instant(instant.with_timezone(&offset)))
 }
 
 /// The offset in seconds east of UTC a timestamp is written with.
-fn offset_s(at: &Timestamp) -> i32 {
+pub(super) fn offset_s(at: &Timestamp) -> i32 {
     at.instant().offset().local_minus_utc()
 }
 
