@@ -30,12 +30,15 @@ use crate::{
 
 mod audit;
 mod decisions;
+mod erasure;
 mod identity;
 mod models;
 mod policies;
+mod records;
 mod screening;
 
 pub(crate) use audit::append_in;
+pub use records::PgLoad;
 
 /// Schema migrations, embedded in the binary and applied in order on open.
 const MIGRATIONS: &[(i64, &str, &str)] = &[
@@ -46,6 +49,8 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (5, "policies", include_str!("../migrations/postgres/0005_policies.sql")),
     (6, "screening", include_str!("../migrations/postgres/0006_screening.sql")),
     (7, "identity", include_str!("../migrations/postgres/0007_identity.sql")),
+    (10, "loads", include_str!("../migrations/postgres/0010_loads.sql")),
+    (11, "erasures", include_str!("../migrations/postgres/0011_erasures.sql")),
 ];
 
 /// Connections a store's pool opens at most. Small: a replica serves many requests on few connections, and the
