@@ -8,11 +8,11 @@ use std::sync::Arc;
 
 use audit::Entry;
 use store::conformance::audit::read_all;
-use store::conformance::erasure::{all_members, check_erasures, erasure, load_members, members_table};
+use store::conformance::erasure::{all_members, check_erasures, erasure, load_members, member, members_table};
 use store::conformance::{file_sha, household, households_table, load_info, load_rows};
 use store::{
-    Cell, Erased, ErasureRegister, Filter, LoadCounts, PgStore, RecordLoad, RecordStore, SqliteStore, Versions,
-    conformance,
+    Cell, Erased, ErasureRegister, Filter, LoadCounts, LoanStore, PgStore, RecordLoad, RecordStore, SqliteStore,
+    StoreError, Versions, conformance,
 };
 
 use super::error_chain;
@@ -184,5 +184,48 @@ async fn a_large_load_commits_every_row_and_is_timed() {
     let last = store.scan_records(&table, &["deposits_fen"], filter, Versions::Current, None);
     assert_eq!(last.await.expect("scan"), [vec![Cell::Int(199_999)]]);
     assert_eq!(store.record_keys("households").await.expect("keys").len(), 200_000);
+    cluster.drop_all().await;
+}
+
+#[tokio::test]
+async fn an_erasure_racing_a_loan_booking_is_refused_or_comes_first() {
+    let Some(cluster) = cluster("an_erasure_racing_a_loan_booking_is_refused_or_comes_first") else { return };
+    let store = cluster.fresh().await;
+    let households: Vec<String> = (0..20).map(|n| format!("R{n}")).collect();
+    let rows = households.iter().map(|h| (member(h, 1), 1, None)).collect();
+    load_rows(&store, &members_table(), &file_sha(3), "2026-06-30", rows, Vec::new()).await;
+    let mut refused = 0;
+    for h in &households {
+        let seen = store.loan_facts(h).await.expect("facts");
+        let mut loan = conformance::sample_loan(&format!("L-{h}"));
+        loan.borrower = domain::BorrowerId::parse(h).expect("id");
+        let mut judged = erasure(h, "asked");
+        judged.seen = seen;
+        let tables = [members_table()];
+        let (booked, erased) = tokio::join!(store.create_loan(&loan, &[]), store.erase(&judged, &tables));
+        booked.expect("the booking goes through either way");
+        match erased {
+            Ok(Erased::Done(_)) => {}
+            Err(StoreError::HouseholdChanged(who)) => {
+                assert_eq!(&who, h);
+                refused += 1;
+            }
+            other => panic!("{h}: {other:?}"),
+        }
+    }
+    // Whatever won each race, an erasure that went through committed before the loan it was not judged on: the
+    // trail, in commit order, never shows a household's loan booked before its erasure.
+    let (trail, verified) = read_all(&store, 1000).await;
+    verified.expect("the chain verifies");
+    for h in &households {
+        let at = |action: &str, target: String| {
+            trail.iter().position(|e| e.entry.action == action && e.entry.target == target)
+        };
+        let booked = at("loan.create", format!("loan:L-{h}")).expect("booked");
+        if let Some(erased) = at("privacy.erase", format!("household:{h}")) {
+            assert!(erased < booked, "{h}: erased at {erased} after its loan was booked at {booked}");
+        }
+    }
+    eprintln!("an_erasure_racing_a_loan_booking_is_refused_or_comes_first: {refused} of 20 refused");
     cluster.drop_all().await;
 }
