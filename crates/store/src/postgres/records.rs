@@ -6,9 +6,9 @@
 //!
 //! A load locks `loads` in `SHARE ROW EXCLUSIVE` mode before it numbers itself and reads the stored versions, and
 //! holds the lock to its commit: loads queue as they do behind SQLite's write lock, so a second load of the same
-//! file reads every row of the first and writes none of them again, while readers are never blocked. Rows go in as
-//! multi-row `INSERT … VALUES` statements of up to [`ROWS_PER_STATEMENT`] rows (within PostgreSQL's 65,535 bound
-//! parameters). Insertion order, which SQLite reads from `rowid`, is the `_row` identity column here.
+//! file reads every row of the first and writes none of them again, while readers are never blocked. Rows go in by
+//! binary `COPY … FROM STDIN`, one per batch of [`ROWS_PER_BATCH`] rows, inside the load's transaction.
+//! Insertion order, which SQLite reads from `rowid`, is the `_row` identity column here, numbered in COPY order.
 
 use std::collections::HashMap;
 
@@ -23,10 +23,12 @@ use integrate::register::{
     RecordTable, RecordVersion, RegisterError, Versions,
 };
 
-/// Most rows per `INSERT` statement.
-pub const ROWS_PER_STATEMENT: usize = 1000;
-/// PostgreSQL's limit on bound parameters per statement.
-const MAX_PARAMETERS: usize = 65_535;
+/// Most rows per `COPY`.
+pub const ROWS_PER_BATCH: usize = 10_000;
+/// The signature, flags and header extension length that open PostgreSQL's binary `COPY` format.
+const COPY_HEADER: &[u8] = b"PGCOPY\n\xff\r\n\0\0\0\0\0\0\0\0\0";
+/// The day PostgreSQL counts binary dates from.
+const PG_EPOCH: chrono::NaiveDate = chrono::NaiveDate::from_ymd_opt(2000, 1, 1).expect("a valid date");
 /// Bookkeeping columns in front of the data columns, as written by a load (`_row` is numbered by the table).
 const META_COLUMNS: &[&str] = &["_key", "_version", "_load_id", "_valid_from", "_hash"];
 
@@ -155,23 +157,31 @@ pub(super) async fn renew_update_trigger(tx: &mut sqlx::PgConnection, table: &Re
     Ok(true)
 }
 
-fn insert_sql(table: &RecordTable, rows: usize) -> String {
+fn copy_sql(table: &RecordTable) -> String {
     let names: Vec<String> =
         META_COLUMNS.iter().map(|c| (*c).to_string()).chain(table.columns.iter().map(|c| quoted(&c.name))).collect();
-    let width = names.len();
-    let tuples: Vec<String> = (0..rows)
-        .map(|r| {
-            let cells: Vec<String> = (0..width)
-                .map(|c| {
-                    let n = r * width + c + 1;
-                    // `_valid_from` is bound as the domain's text.
-                    if c == 3 { format!("${n}::date") } else { format!("${n}") }
-                })
-                .collect();
-            format!("({})", cells.join(","))
-        })
-        .collect();
-    format!("INSERT INTO {} ({}) VALUES {}", table.table_name(), names.join(","), tuples.join(","))
+    format!("COPY {} ({}) FROM STDIN (FORMAT binary)", table.table_name(), names.join(","))
+}
+
+/// Appends one field of a binary `COPY` tuple: its length, then its bytes; `None` is NULL.
+fn copy_field(out: &mut Vec<u8>, bytes: Option<&[u8]>) -> Result<(), StoreError> {
+    match bytes {
+        None => out.extend_from_slice(&(-1i32).to_be_bytes()),
+        Some(bytes) => {
+            let len = i32::try_from(bytes.len()).map_err(|_| corrupt("a record cell over 2 GiB"))?;
+            out.extend_from_slice(&len.to_be_bytes());
+            out.extend_from_slice(bytes);
+        }
+    }
+    Ok(())
+}
+
+/// A `YYYY-MM-DD` date as binary `COPY` writes a `date`: days since 2000-01-01.
+fn copy_date(text: &str) -> Result<[u8; 4], StoreError> {
+    let date = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map_err(|e| corrupt(format!("a version in force from {text:?}: {e}")))?;
+    let days = i32::try_from((date - PG_EPOCH).num_days()).map_err(corrupt)?;
+    Ok(days.to_be_bytes())
 }
 
 /// The columns of a `loads` row as [`load_from_row`] reads them, the date as the domain's text.
@@ -418,17 +428,14 @@ impl PgStore {
         let load_id: i64 =
             sqlx::query_scalar("SELECT COALESCE(MAX(load_id), 0) + 1 FROM loads").fetch_one(&mut *tx).await?;
         let latest = latest_versions(&mut tx, table).await?;
-        let width = META_COLUMNS.len() + table.columns.len();
-        let per_statement = ROWS_PER_STATEMENT.min(MAX_PARAMETERS / width).max(1);
         Ok(PgLoad {
             store: self.clone(),
-            full_sql: insert_sql(table, per_statement),
+            copy_sql: copy_sql(table),
             table: table.clone(),
             tx,
             load_id,
-            per_statement,
             latest,
-            pending: Vec::with_capacity(per_statement),
+            pending: Vec::with_capacity(ROWS_PER_BATCH),
             quarantine: Vec::new(),
         })
     }
@@ -509,8 +516,7 @@ pub struct PgLoad {
     table: RecordTable,
     tx: Transaction<'static, Postgres>,
     load_id: i64,
-    per_statement: usize,
-    full_sql: String,
+    copy_sql: String,
     latest: HashMap<String, RecordVersion>,
     pending: Batch,
     quarantine: Vec<QuarantineRecord>,
@@ -568,7 +574,7 @@ impl PgLoad {
             )));
         }
         self.pending.push((record, version, valid_from));
-        if self.pending.len() == self.per_statement {
+        if self.pending.len() == ROWS_PER_BATCH {
             self.insert_pending().await?;
         }
         Ok(())
@@ -578,32 +584,41 @@ impl PgLoad {
         if self.pending.is_empty() {
             return Ok(());
         }
-        let batch = std::mem::replace(&mut self.pending, Vec::with_capacity(self.per_statement));
-        let sql = if batch.len() == self.per_statement {
-            self.full_sql.clone()
-        } else {
-            insert_sql(&self.table, batch.len())
-        };
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        let batch = std::mem::replace(&mut self.pending, Vec::with_capacity(ROWS_PER_BATCH));
+        let fields = i16::try_from(META_COLUMNS.len() + self.table.columns.len()).map_err(corrupt)?;
+        let mut data = Vec::with_capacity(COPY_HEADER.len() + batch.len() * 64);
+        data.extend_from_slice(COPY_HEADER);
+        let load_id = self.load_id.to_be_bytes();
         for (record, version, valid_from) in batch {
             let version = i32::try_from(version).map_err(|_| corrupt(format!("record version {version}")))?;
-            query = query.bind(record.key).bind(version).bind(self.load_id).bind(valid_from).bind(record.hash);
-            for (cell, column) in record.cells.into_iter().zip(&self.table.columns) {
-                query = match (cell, column.ty) {
-                    (Cell::Null, CellType::Integer) => query.bind(None::<i64>),
-                    (Cell::Null, CellType::Text) => query.bind(None::<String>),
-                    (Cell::Int(value), CellType::Integer) => query.bind(value),
-                    (Cell::Text(text), CellType::Text) => query.bind(text),
+            data.extend_from_slice(&fields.to_be_bytes());
+            copy_field(&mut data, Some(record.key.as_bytes()))?;
+            copy_field(&mut data, Some(&version.to_be_bytes()))?;
+            copy_field(&mut data, Some(&load_id))?;
+            match valid_from {
+                Some(text) => copy_field(&mut data, Some(&copy_date(&text)?))?,
+                None => copy_field(&mut data, None)?,
+            }
+            copy_field(&mut data, Some(record.hash.as_bytes()))?;
+            for (cell, column) in record.cells.iter().zip(&self.table.columns) {
+                match (cell, column.ty) {
+                    (Cell::Null, _) => copy_field(&mut data, None)?,
+                    (Cell::Int(value), CellType::Integer) => copy_field(&mut data, Some(&value.to_be_bytes()))?,
+                    (Cell::Text(text), CellType::Text) => copy_field(&mut data, Some(text.as_bytes()))?,
                     (cell, ty) => {
                         return Err(corrupt(format!(
                             "{}.{}: a {cell:?} in a {ty:?} column",
                             self.table.source, column.name
                         )));
                     }
-                };
+                }
             }
         }
-        query.execute(&mut *self.tx).await?;
+        // The trailer: a tuple of -1 fields.
+        data.extend_from_slice(&(-1i16).to_be_bytes());
+        let mut copy = self.tx.copy_in_raw(&self.copy_sql).await?;
+        copy.send(data).await?;
+        copy.finish().await?;
         Ok(())
     }
 

@@ -140,7 +140,11 @@ async fn load_like_the_loader(store: &PgStore, sha: &str, rows: u64) -> Result<b
         }
     }
     let info = load_info(load.load_id(), "households", sha, "2026-06-30", counts);
+    let committing = std::time::Instant::now();
     RecordLoad::commit(load, &info).await?;
+    if rows >= 100_000 {
+        eprintln!("load_like_the_loader: commit of {rows} rows took {:.2} s", committing.elapsed().as_secs_f64());
+    }
     Ok(true)
 }
 
