@@ -44,10 +44,26 @@ fn check_name(name: &str) -> Result<(), StoreError> {
     }
 }
 
+/// PostgreSQL's longest name, in bytes: a longer one is cut short without an error, and two cut alike would clash.
+const MAX_NAME: usize = 63;
+
+/// Checks that every name made from a table (its own, its triggers' and indexes') is safe and fits [`MAX_NAME`].
 fn check_names(table: &RecordTable) -> Result<(), StoreError> {
     check_name(&table.source)?;
+    let too_long = |name: String| StoreError::InvalidModel {
+        model: name,
+        field: "record table",
+        problem: "makes a name longer than PostgreSQL's 63 bytes",
+    };
+    let name = table.table_name();
+    if name.len() + "_no_truncate".len() > MAX_NAME {
+        return Err(too_long(name));
+    }
     for column in &table.columns {
         check_name(&column.name)?;
+        if column.name.len() > MAX_NAME || (column.indexed && name.len() + 4 + column.name.len() > MAX_NAME) {
+            return Err(too_long(format!("{name}.{}", column.name)));
+        }
     }
     Ok(())
 }
