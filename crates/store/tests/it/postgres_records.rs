@@ -240,7 +240,7 @@ async fn a_record_table_whose_names_postgresql_would_cut_short_is_refused() {
     let store = cluster.fresh().await;
     let mut table = households_table();
     table.columns[0].name = "household_identifier_as_issued_by_the_county_registry".to_string();
-    let err = store.ensure_record_table(&table).await.expect_err("an index name of 72 bytes");
+    let err = store.ensure_record_table(&table).await.expect_err("an index name of 71 bytes");
     assert!(error_chain(&err).contains("63 bytes"), "{}", error_chain(&err));
     assert!(store.record_sources().await.expect("sources").is_empty(), "nothing made");
     cluster.drop_all().await;
