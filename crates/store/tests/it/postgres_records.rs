@@ -245,3 +245,15 @@ async fn a_record_table_whose_names_postgresql_would_cut_short_is_refused() {
     assert!(store.record_sources().await.expect("sources").is_empty(), "nothing made");
     cluster.drop_all().await;
 }
+
+#[tokio::test]
+async fn an_erasure_vacuums_the_tables_it_cleared() {
+    let Some(cluster) = cluster("an_erasure_vacuums_the_tables_it_cleared") else { return };
+    let store = cluster.fresh().await;
+    load_members(&store).await;
+    let vacuumed = "SELECT 1 FROM pg_stat_user_tables WHERE relname = 'rec_members' AND last_vacuum IS NOT NULL";
+    assert_eq!(store.execute_raw(vacuumed).await.expect("stats"), 0, "not vacuumed by hand before");
+    store.erase(&erasure("H1", "asked"), &[members_table()]).await.expect("erase");
+    assert_eq!(store.execute_raw(vacuumed).await.expect("stats"), 1, "vacuumed after the erasure");
+    cluster.drop_all().await;
+}
