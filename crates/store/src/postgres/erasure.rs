@@ -2,10 +2,11 @@
 //! erasure trigger, the append-only `erasures` table (migration `0011_erasures`) and the `privacy.erase` audit entry,
 //! in one transaction, as on SQLite.
 //!
-//! The guard: the transaction first locks `loans`, `loan_events` and (when it exists) `rec_loans` in `SHARE` mode,
-//! which waits for every writer of them in flight and keeps new ones out until it ends, and only then reads the
+//! The guard: the transaction first locks `rec_loans` (when it exists), then `loans` and `loan_events`, in `SHARE`
+//! mode, which waits for every writer of them in flight and keeps new ones out until it ends, and only then reads the
 //! household's [`LoanFacts`]; a loan booked, an event posted or a loan file loaded after the judgement's read is seen
-//! and refuses the erasure, as SQLite's write lock makes it. Erasures are rare; loan writers wait for one at most.
+//! and refuses the erasure, as SQLite's write lock makes it. Erasures are rare; loan writers wait for one at most,
+//! and none waits while the erasure waits for a load of loans to finish.
 //!
 //! What SQLite's `secure_delete` and WAL checkpoint do has no direct equivalent here: an `UPDATE` writes a new row
 //! version and leaves the old one, tokens and all, in the table's pages (and in the WAL and any base backup or
@@ -59,7 +60,6 @@ impl PgStore {
     /// The erasure's transaction; returns what it did and the tables it cleared rows of.
     async fn erase_in(&self, erasure: &Erasure, tables: &[RecordTable]) -> Result<(Erased, Vec<String>), StoreError> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query("LOCK TABLE loans, loan_events IN SHARE MODE").execute(&mut *tx).await?;
         if loan_facts_in(&mut tx, &erasure.household_id, true).await? != erasure.seen {
             tx.rollback().await?;
             return Err(StoreError::HouseholdChanged(erasure.household_id.clone()));
@@ -175,14 +175,18 @@ impl ErasureRegister for PgStore {
     }
 }
 
-/// A household's loan facts as `conn` sees them; with `lock`, after locking `rec_loans` (when it exists) in `SHARE`
-/// mode, as the erasure's transaction does.
+/// A household's loan facts as `conn` sees them; with `lock`, after locking `rec_loans` (when it exists), then
+/// `loans` and `loan_events`, in `SHARE` mode, as the erasure's transaction does.
 async fn loan_facts_in(conn: &mut sqlx::PgConnection, household_id: &str, lock: bool) -> Result<LoanFacts, StoreError> {
     let count = |n: i64| u64::try_from(n).map_err(|_| StoreError::Corrupt(format!("a negative count {n}")));
     let ingested_table: bool =
         sqlx::query_scalar("SELECT to_regclass('rec_loans') IS NOT NULL").fetch_one(&mut *conn).await?;
-    if ingested_table && lock {
-        sqlx::query("LOCK TABLE rec_loans IN SHARE MODE").execute(&mut *conn).await?;
+    if lock {
+        // `rec_loans` first: waiting for a long load of loans there, the erasure holds up no loan writer.
+        if ingested_table {
+            sqlx::query("LOCK TABLE rec_loans IN SHARE MODE").execute(&mut *conn).await?;
+        }
+        sqlx::query("LOCK TABLE loans, loan_events IN SHARE MODE").execute(&mut *conn).await?;
     }
     let (loans, events): (i64, i64) = sqlx::query_as(
         "SELECT (SELECT COUNT(*) FROM loans WHERE borrower_id = $1),
