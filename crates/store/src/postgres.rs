@@ -34,13 +34,16 @@ use crate::{
 mod audit;
 mod decisions;
 mod dual;
+mod erasure;
 mod identity;
 mod models;
 mod policies;
+mod records;
 mod screening;
 mod workflow;
 
 pub(crate) use audit::append_in;
+pub use records::PgLoad;
 
 /// Schema migrations, embedded in the binary and applied in order on open.
 const MIGRATIONS: &[(i64, &str, &str)] = &[
@@ -53,6 +56,8 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (7, "identity", include_str!("../migrations/postgres/0007_identity.sql")),
     (8, "workflow", include_str!("../migrations/postgres/0008_workflow.sql")),
     (9, "dual_control", include_str!("../migrations/postgres/0009_dual_control.sql")),
+    (10, "loads", include_str!("../migrations/postgres/0010_loads.sql")),
+    (11, "erasures", include_str!("../migrations/postgres/0011_erasures.sql")),
 ];
 
 /// Connections a store's pool opens at most. Small: a replica serves many requests on few connections, and the

@@ -8,6 +8,7 @@ mod policies;
 mod postgres;
 mod postgres_decisions;
 mod postgres_identity_screening;
+mod postgres_records;
 mod postgres_workflow;
 mod workflow;
 
