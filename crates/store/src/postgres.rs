@@ -1,10 +1,11 @@
 //! The PostgreSQL backend: [`PgStore`], opened from a `postgres://` URL, with embedded migrations of its own
 //! (`migrations/postgres/`, numbered from 0001 independently of SQLite's).
 //!
-//! It implements the registers one by one, each passing the same conformance suite as [`crate::SqliteStore`]; so
-//! far [`LoanStore`] (here), [`crate::AuditLog`] ([`audit`]), [`crate::ModelRegistry`], [`crate::DecisionLog`],
-//! [`crate::PolicyRegister`], [`crate::IdentityStore`] and [`crate::ScreeningRegister`]. The schema uses PostgreSQL's own types (money
-//! `bigint` fen, dates `date`, instants `timestamptz`) but everything a trait returns reads back exactly as on
+//! It implements every register of the store, each passing the same conformance suite as [`crate::SqliteStore`]:
+//! [`LoanStore`] (here), [`crate::AuditLog`] ([`audit`]), [`crate::ModelRegistry`], [`crate::DecisionLog`],
+//! [`crate::PolicyRegister`], [`crate::IdentityStore`], [`crate::ScreeningRegister`], [`crate::ReviewWorkflow`],
+//! [`crate::DualControl`], the record register and [`crate::ErasureRegister`]. The schema uses PostgreSQL's own
+//! types (money `bigint` fen, dates `date`, instants `timestamptz`) but everything a trait returns reads back exactly as on
 //! SQLite: dates are read as `YYYY-MM-DD` text and parsed by the domain, and an audit entry's time keeps its offset.
 //!
 //! Concurrency: each method is one transaction at PostgreSQL's default isolation (read committed). An append locks
