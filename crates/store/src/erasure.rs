@@ -123,3 +123,16 @@ pub fn check(erasure: &Erasure) -> Result<(), StoreError> {
     }
     Ok(())
 }
+
+/// The `NULL` assignments and the "anything left" test of a table's personal columns, as SQL both engines take
+/// (quoted identifiers); `None` for a table with no personal column.
+pub(crate) fn personal_sql(table: &RecordTable) -> Option<(String, String)> {
+    let personal: Vec<String> =
+        table.columns.iter().filter(|c| c.personal).map(|c| format!("\"{}\"", c.name.replace('"', "\"\""))).collect();
+    if personal.is_empty() {
+        return None;
+    }
+    let set = personal.iter().map(|c| format!("{c} = NULL")).collect::<Vec<_>>().join(", ");
+    let left = personal.iter().map(|c| format!("{c} IS NOT NULL")).collect::<Vec<_>>().join(" OR ");
+    Some((set, left))
+}

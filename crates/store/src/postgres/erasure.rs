@@ -44,18 +44,6 @@ fn record_from_row(row: &PgRow) -> Result<ErasureRecord, StoreError> {
     })
 }
 
-/// `NULL` assignments and the "anything left" test of a table's personal columns.
-fn personal_sql(table: &RecordTable) -> Option<(String, String)> {
-    let personal: Vec<String> =
-        table.columns.iter().filter(|c| c.personal).map(|c| format!("\"{}\"", c.name.replace('"', "\"\""))).collect();
-    if personal.is_empty() {
-        return None;
-    }
-    let set = personal.iter().map(|c| format!("{c} = NULL")).collect::<Vec<_>>().join(", ");
-    let left = personal.iter().map(|c| format!("{c} IS NOT NULL")).collect::<Vec<_>>().join(" OR ");
-    Some((set, left))
-}
-
 impl PgStore {
     /// The erasure's transaction; returns what it did and the tables it cleared rows of.
     async fn erase_in(&self, erasure: &Erasure, tables: &[RecordTable]) -> Result<(Erased, Vec<String>), StoreError> {
@@ -67,7 +55,7 @@ impl PgStore {
         let mut rows = BTreeMap::new();
         let mut cleared = Vec::new();
         for table in tables {
-            let Some((set, left)) = personal_sql(table) else { continue };
+            let Some((set, left)) = crate::erasure::personal_sql(table) else { continue };
             if !table.columns.iter().any(|c| c.name == "household_id") {
                 return Err(StoreError::InvalidErasure {
                     household: erasure.household_id.clone(),

@@ -34,18 +34,6 @@ fn record_from_row(row: &SqliteRow) -> Result<ErasureRecord, StoreError> {
     })
 }
 
-/// `NULL` assignments and the "anything left" test of a table's personal columns.
-fn personal_sql(table: &RecordTable) -> Option<(String, String)> {
-    let personal: Vec<String> =
-        table.columns.iter().filter(|c| c.personal).map(|c| format!("\"{}\"", c.name.replace('"', "\"\""))).collect();
-    if personal.is_empty() {
-        return None;
-    }
-    let set = personal.iter().map(|c| format!("{c} = NULL")).collect::<Vec<_>>().join(", ");
-    let left = personal.iter().map(|c| format!("{c} IS NOT NULL")).collect::<Vec<_>>().join(" OR ");
-    Some((set, left))
-}
-
 impl SqliteStore {
     async fn erase_in(
         &self,
@@ -60,7 +48,7 @@ impl SqliteStore {
         }
         let mut rows = BTreeMap::new();
         for table in tables {
-            let Some((set, left)) = personal_sql(table) else { continue };
+            let Some((set, left)) = crate::erasure::personal_sql(table) else { continue };
             if !table.columns.iter().any(|c| c.name == "household_id") {
                 return Err(StoreError::InvalidErasure {
                     household: erasure.household_id.clone(),
