@@ -150,6 +150,9 @@ error_codes! {
     ProposalOpen = ("proposal_open", 409, 2, "a proposal of the same kind and target waits for a decision already");
     /// The server failed.
     Internal = ("internal", 500, 1, "the server could not complete the request (the detail is in the server's log)");
+    /// The database named cannot be used: a malformed URL, a database that does not answer, a schema newer than
+    /// this binary or a migration left unfinished.
+    BadDatabase = ("bad_database", 400, 2, "the database named at start cannot be used: a malformed URL, a database that does not answer, a schema newer than this binary or a migration left unfinished (the message says which; nothing was written). A command exits 2 with it and a server refuses to start; a running server whose database stops answering says 503 not_ready");
     /// Not ready: no decider, no active policy or the store does not answer.
     NotReady = ("not_ready", 503, 1, "no decider is loaded (no champion model or no active policy), or the store does not answer");
 }
@@ -310,6 +313,13 @@ impl From<StoreError> for Error {
             StoreError::Dual { refusal: workflow::dual::DualRefusal::SamePerson { .. } } => (C::SamePerson, "id"),
             StoreError::Dual { refusal: workflow::dual::DualRefusal::Decided { .. } } => (C::ProposalDecided, "id"),
             StoreError::Dual { refusal: workflow::dual::DualRefusal::NoReason { .. } } => (C::MissingField, "reason"),
+            StoreError::BadLocation { .. }
+            | StoreError::Unreachable { .. }
+            | StoreError::SchemaNewer { .. }
+            | StoreError::MigrationUnfinished { .. }
+            | StoreError::SchemaMismatch { .. } => (C::BadDatabase, "database"),
+            // The database went away under a running command or server: not ready, worth trying again.
+            StoreError::Database(source) if store::database::is_connection_failure(source) => (C::NotReady, "database"),
             _ => return Error::Internal(anyhow::Error::new(e)),
         };
         Error::coded(code, field, e)

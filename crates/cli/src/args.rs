@@ -13,6 +13,10 @@ pub struct Cli {
     /// Where the embedded database lives (created on first use).
     #[arg(long, global = true, default_value = "./agririsk-data", value_name = "DIR")]
     pub data_dir: PathBuf,
+    /// The database: `postgres://USER@HOST:PORT/DB`, `sqlite://PATH` or a data directory. Without it, the SQLite
+    /// database in `--data-dir`.
+    #[arg(long, global = true, env = "AGRIRISK_DATABASE_URL", value_name = "URL", hide_env_values = true)]
+    pub database: Option<String>,
     /// The command.
     #[command(subcommand)]
     pub command: Command,
@@ -149,6 +153,12 @@ pub enum Command {
         /// The approval command.
         #[command(subcommand)]
         command: ApprovalCommand,
+    },
+    /// The database itself: its schema version, migrations, and copying a whole store between engines.
+    Db {
+        /// The database command.
+        #[command(subcommand)]
+        command: DbCommand,
     },
     /// Run the demonstration: books loans of every product, posts repayments and classifies the portfolio.
     Demo {
@@ -1104,6 +1114,19 @@ pub enum PrivacyCommand {
         /// Erase although a rule holds the data, for this stated reason (recorded).
         #[arg(long, value_name = "REASON")]
         override_hold: Option<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+}
+
+/// Database commands. They act on `--database` (or `AGRIRISK_DATABASE_URL`, or the data directory's SQLite file).
+#[derive(Debug, Subcommand)]
+pub enum DbCommand {
+    /// Apply the migrations this binary has and the database lacks (each in one transaction), then show the status.
+    Migrate,
+    /// Show the engine, the migrations applied and those pending, without changing anything.
+    Status {
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,

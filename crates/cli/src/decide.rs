@@ -5,6 +5,7 @@ use std::path::Path;
 use app::decisions::apply;
 use decide::{ApplicationRequest, Decided};
 
+use crate::Place;
 use crate::args::Format;
 use crate::error::CliError;
 use crate::{SystemClock, emit, with_store};
@@ -69,12 +70,12 @@ pub fn decision_text(decision_id: &str, household: &str, decided: &Decided) -> S
 
 /// `agririsk decide apply FILE`: decides one application (JSON) and records the decision; the same request id
 /// again returns the recorded decision.
-pub async fn apply_command(data_dir: &Path, file: &Path, format: Format) -> Result<(), CliError> {
+pub async fn apply_command(at: &Place, file: &Path, format: Format) -> Result<(), CliError> {
     let bytes =
         std::fs::read(file).map_err(|e| CliError::input("file", format!("{}: cannot read: {e}", file.display())))?;
     let request = ApplicationRequest::from_json(&bytes).map_err(|e| refused(e.into()))?;
     let (record, decided, existing) =
-        with_store(data_dir, async |store| apply(store, &request, &SystemClock).await.map_err(refused)).await?;
+        with_store(at, async |store| apply(store, &request, &SystemClock).await.map_err(refused)).await?;
     if format == Format::Json {
         let value: serde_json::Value =
             serde_json::from_str(record.record_json.as_str()).map_err(|e| CliError::Internal(e.into()))?;
@@ -88,9 +89,9 @@ pub async fn apply_command(data_dir: &Path, file: &Path, format: Format) -> Resu
 }
 
 /// `agririsk decide train`: trains the decision scorecard on the ingested applications and writes it.
-pub async fn train_command(data_dir: &Path, up_to: &str, horizon: u32, out: &Path) -> Result<(), CliError> {
+pub async fn train_command(at: &Place, up_to: &str, horizon: u32, out: &Path) -> Result<(), CliError> {
     let up_to = domain::parse_date(up_to).map_err(|e| CliError::input("as-of", e))?;
-    let artifact = with_store(data_dir, async |store| {
+    let artifact = with_store(at, async |store| {
         app::models::train_decision_scorecard(store, up_to, horizon, out, &SystemClock).await
     })
     .await?;

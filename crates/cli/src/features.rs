@@ -4,15 +4,15 @@
 use std::path::Path;
 
 use app::features::{LabelHorizon, Written};
-use store::SqliteStore;
 
+use crate::Place;
 use crate::error::CliError;
 use crate::{emit, with_store};
 
 /// Builds the table as of `as_of` and writes it to `out`. With a label horizon, only the labelled population with
 /// its label; without, every household.
 pub async fn build_command(
-    data_dir: &Path,
+    at: &Place,
     as_of: &str,
     out: &Path,
     label_horizon_months: Option<u32>,
@@ -21,14 +21,9 @@ pub async fn build_command(
 ) -> Result<(), CliError> {
     let as_of = domain::parse_date(as_of).map_err(|e| CliError::input("as-of", e))?;
     let horizon = label_horizon_months.map(LabelHorizon::new).transpose()?;
-    if !data_dir.join(SqliteStore::FILE_NAME).exists() {
-        return Err(CliError::input(
-            "data-dir",
-            format!("{} holds no database; run agririsk ingest first", data_dir.display()),
-        ));
-    }
+    at.require_database("run agririsk ingest first")?;
     let started = std::time::Instant::now();
-    let built = with_store(data_dir, async |store| app::features::build(store, as_of, horizon, threads, out).await);
+    let built = with_store(at, async |store| app::features::build(store, as_of, horizon, threads, out).await);
     let written = match built.await? {
         Written::Labelled { borrowers, bad, horizon_months } => format!(
             "{borrowers} borrowers with a loan open on {as_of}, {bad} reached 90+ DPD within {horizon_months} months"

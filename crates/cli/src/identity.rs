@@ -13,6 +13,7 @@ use app::identity::{KeyView, NewKey, NewUser, UserView};
 use domain::{Clock, Timestamp};
 use identity::{Actor, Branches, Permission, Role, Username, check_password};
 
+use crate::Place;
 use crate::args::{ApiKeyCommand, Format, InitArgs, UserCommand};
 use crate::error::CliError;
 use crate::table::{Align, Table};
@@ -91,13 +92,13 @@ fn expiry(now: Timestamp, days_text: &str) -> Result<Timestamp, CliError> {
 }
 
 /// `agririsk init --admin NAME [--display-name TEXT] [--password-file FILE]`.
-pub async fn init_command(data_dir: &Path, args: InitArgs) -> Result<(), CliError> {
+pub async fn init_command(at: &Place, args: InitArgs) -> Result<(), CliError> {
     Username::parse(&args.admin).map_err(|e| CliError::coded(ErrorCode::InvalidUsername, "admin", e))?;
     let password = read_password(args.password_file.as_deref())?;
     checked(&args.admin, &password)?;
     let salt = random::<16>()?;
     let display_name = args.display_name.unwrap_or_default();
-    let admin = with_store(data_dir, async |store| {
+    let admin = with_store(at, async |store| {
         app::identity::init(store, &args.admin, &display_name, &password, &os_actor(), SystemClock.now(), salt).await
     })
     .await?;
@@ -105,7 +106,7 @@ pub async fn init_command(data_dir: &Path, args: InitArgs) -> Result<(), CliErro
 }
 
 /// `agririsk user add|disable|enable|reset|list`.
-pub async fn user_command(data_dir: &Path, command: UserCommand) -> Result<(), CliError> {
+pub async fn user_command(at: &Place, command: UserCommand) -> Result<(), CliError> {
     match command {
         UserCommand::Add { name, role: role_text, branches: branch_text, display_name, password_file } => {
             // Everything is parsed before the password is asked for and before the store is opened.
@@ -117,34 +118,32 @@ pub async fn user_command(data_dir: &Path, command: UserCommand) -> Result<(), C
             let salt = random::<16>()?;
             let user =
                 NewUser { username: name, display_name: display_name.unwrap_or_default(), role, branches, password };
-            let added = with_store(data_dir, async |store| {
+            let added = with_store(at, async |store| {
                 app::identity::add_user(store, &user, &os_actor(), SystemClock.now(), salt).await
             })
             .await?;
             emit(&format!("user {} added: {} of {}\n", added.username, added.role, added.branches))
         }
         UserCommand::Disable { name } => {
-            with_store(data_dir, async |store| app::identity::disable_user(store, &name, SystemClock.now()).await)
-                .await?;
+            with_store(at, async |store| app::identity::disable_user(store, &name, SystemClock.now()).await).await?;
             emit(&format!("user {name} disabled; their sessions are ended\n"))
         }
         UserCommand::Enable { name } => {
-            with_store(data_dir, async |store| app::identity::enable_user(store, &name, SystemClock.now()).await)
-                .await?;
+            with_store(at, async |store| app::identity::enable_user(store, &name, SystemClock.now()).await).await?;
             emit(&format!("user {name} enabled\n"))
         }
         UserCommand::Reset { name, password_file } => {
             let password = read_password(password_file.as_deref())?;
             checked(&name, &password)?;
             let salt = random::<16>()?;
-            with_store(data_dir, async |store| {
+            with_store(at, async |store| {
                 app::identity::reset_password(store, &name, &password, SystemClock.now(), salt).await
             })
             .await?;
             emit(&format!("password of {name} reset; their sessions are ended\n"))
         }
         UserCommand::List { format } => {
-            let users = with_store(data_dir, async |store| app::identity::list_users(store).await).await?;
+            let users = with_store(at, async |store| app::identity::list_users(store).await).await?;
             match format {
                 Format::Json => print_json(&users),
                 Format::Table => emit(&users_table(&users)),
@@ -178,7 +177,7 @@ fn users_table(users: &[UserView]) -> String {
 }
 
 /// `agririsk apikey create|revoke|list`.
-pub async fn apikey_command(data_dir: &Path, command: ApiKeyCommand) -> Result<(), CliError> {
+pub async fn apikey_command(at: &Place, command: ApiKeyCommand) -> Result<(), CliError> {
     match command {
         ApiKeyCommand::Create { name, role: role_text, only, branches: branch_text, expires_in_days } => {
             let now = SystemClock.now();
@@ -190,7 +189,7 @@ pub async fn apikey_command(data_dir: &Path, command: ApiKeyCommand) -> Result<(
                 expires_at: expiry(now, &expires_in_days)?,
             };
             let (id_bytes, secret) = (random::<6>()?, random::<32>()?);
-            let created = with_store(data_dir, async |store| {
+            let created = with_store(at, async |store| {
                 app::identity::create_key(store, &key, &os_actor(), now, id_bytes, secret).await
             })
             .await?;
@@ -198,11 +197,11 @@ pub async fn apikey_command(data_dir: &Path, command: ApiKeyCommand) -> Result<(
             emit(&format!("{}\n", created.token))
         }
         ApiKeyCommand::Revoke { id } => {
-            with_store(data_dir, async |store| app::identity::revoke_key(store, &id, SystemClock.now()).await).await?;
+            with_store(at, async |store| app::identity::revoke_key(store, &id, SystemClock.now()).await).await?;
             emit(&format!("api key {id} revoked\n"))
         }
         ApiKeyCommand::List { format } => {
-            let keys = with_store(data_dir, async |store| app::identity::list_keys(store).await).await?;
+            let keys = with_store(at, async |store| app::identity::list_keys(store).await).await?;
             match format {
                 Format::Json => print_json(&keys),
                 Format::Table => emit(&keys_table(&keys)),

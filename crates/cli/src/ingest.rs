@@ -8,6 +8,7 @@ use domain::Clock;
 use integrate::{DirectoryReport, LoadReport, Progress};
 use privacy::Keyring;
 
+use crate::Place;
 use crate::args::{EncodingArg, Format, IngestArgs};
 use crate::error::CliError;
 use crate::{SystemClock, emit, with_store};
@@ -48,7 +49,7 @@ impl Progress for Bar {
 }
 
 /// `agririsk ingest`.
-pub async fn ingest_command(data_dir: &Path, args: IngestArgs) -> Result<(), CliError> {
+pub async fn ingest_command(at: &Place, args: IngestArgs) -> Result<(), CliError> {
     let as_of = match &args.as_of {
         Some(text) => domain::parse_date(text).map_err(|e| CliError::input("as-of", e))?,
         None => SystemClock.today(),
@@ -60,14 +61,13 @@ pub async fn ingest_command(data_dir: &Path, args: IngestArgs) -> Result<(), Cli
             EncodingArg::Gb18030 => ingest::TextEncoding::Gb18030,
         }),
         as_of,
-        quarantine_dir: data_dir.join("quarantine"),
+        quarantine_dir: at.dir.join("quarantine"),
     };
     let keys = keyring(args.key_file.as_deref())?;
     let mut bar = Bar::new(args.quiet);
     let started = std::time::Instant::now();
     let report =
-        with_store(data_dir, async |store| app::ingest::load(store, keys, &request, &SystemClock, &mut bar).await)
-            .await;
+        with_store(at, async |store| app::ingest::load(store, keys, &request, &SystemClock, &mut bar).await).await;
     bar.bar.finish_and_clear();
     let report = report?;
     let seconds = started.elapsed().as_secs_f64();

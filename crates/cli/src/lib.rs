@@ -7,6 +7,7 @@
 pub mod approvals;
 pub mod args;
 pub mod audit;
+pub mod db;
 pub mod decide;
 pub mod demo;
 pub mod demo_decide;
@@ -26,14 +27,14 @@ pub mod simulate;
 pub mod table;
 pub mod village;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use domain::{BorrowerId, Clock, CropCalendar, Date, LoanId, Money, Rate, RepaymentId};
 use lending::{
     DatedEvent, DeferralInterest, FiveCategory, LoanEvent, LoanTerms, ProductKind, RestructureTerms, schedule,
 };
-use store::SqliteStore;
+use store::{Database, Location, SqliteStore};
 
 use crate::args::{
     Cli, Command, DecideCommand, FeaturesCommand, Format, KeysCommand, LoanCommand, ModelCommand, ModelKind,
@@ -103,13 +104,45 @@ pub(crate) fn print_json(value: &impl serde::Serialize) -> Result<(), CliError> 
     emit(&format!("{text}\n"))
 }
 
-/// Opens the data directory's store, runs `work` on it and closes the store whatever happened, so the WAL is
-/// checkpointed and only the database file remains.
+/// Where a command works: the data directory (files beside the database: quarantined rows, checkpoints) and the
+/// database, which is the SQLite file in the data directory unless `--database` names another.
+#[derive(Debug, Clone)]
+pub struct Place {
+    /// The data directory.
+    pub dir: PathBuf,
+    /// The database.
+    pub location: Location,
+}
+
+impl Place {
+    /// The data directory and the database `--database` names (none: the data directory's own).
+    pub fn new(dir: &Path, database: Option<&str>) -> Result<Place, CliError> {
+        let location = match database {
+            Some(text) => Location::parse(text)?,
+            None => Location::Sqlite(dir.to_path_buf()),
+        };
+        Ok(Place { dir: dir.to_path_buf(), location })
+    }
+
+    /// Refuses a command that reads data when the SQLite database does not exist yet (nothing was loaded), instead
+    /// of creating an empty one; `what` says what to run first. A PostgreSQL database is always there to read.
+    pub(crate) fn require_database(&self, what: &str) -> Result<(), CliError> {
+        match &self.location {
+            Location::Sqlite(dir) if !dir.join(SqliteStore::FILE_NAME).is_file() => {
+                Err(CliError::input("data-dir", format!("{} holds no data ({what})", dir.display())))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Opens the store, runs `work` on it and closes the store whatever happened, so an SQLite WAL is checkpointed and
+/// only the database file remains.
 pub(crate) async fn with_store<T>(
-    data_dir: &Path,
-    work: impl AsyncFnOnce(&SqliteStore) -> Result<T, CliError>,
+    at: &Place,
+    work: impl AsyncFnOnce(&Database) -> Result<T, CliError>,
 ) -> Result<T, CliError> {
-    let store = audit::as_os_user(&SqliteStore::open(data_dir).await?);
+    let store = audit::as_os_user(&Database::open(&at.location).await?);
     let result = work(&store).await;
     store.close().await;
     result
@@ -118,6 +151,8 @@ pub(crate) async fn with_store<T>(
 /// Runs a parsed command line.
 pub async fn run(cli: Cli) -> Result<(), CliError> {
     let calendar = CropCalendar::china_default();
+    // Read only by the commands that use the store, so a bad `--database` does not stop `schedule` or `simulate`.
+    let place = || Place::new(&cli.data_dir, cli.database.as_deref());
     match cli.command {
         Command::Schedule { terms, format } => {
             let terms = LoanTerms::new(&terms.request(), &calendar)?;
@@ -127,55 +162,56 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
                 Format::Table => emit(&output::schedule_table(&terms, &schedule)),
             }
         }
-        Command::Serve(args) => serve::serve_command(&cli.data_dir, args).await,
+        Command::Serve(args) => serve::serve_command(&place()?, args).await,
         Command::Demo { dir, preset } => demo::run(&dir, &preset).await,
-        Command::Model { command } => run_model(command, &cli.data_dir).await,
+        Command::Model { command } => run_model(command, &place()?).await,
         Command::Decide { command } => match command {
             DecideCommand::Train { as_of, horizon_months, out } => {
-                decide::train_command(&cli.data_dir, &as_of, horizon_months, &out).await
+                decide::train_command(&place()?, &as_of, horizon_months, &out).await
             }
-            DecideCommand::Apply { file, format } => decide::apply_command(&cli.data_dir, &file, format).await,
+            DecideCommand::Apply { file, format } => decide::apply_command(&place()?, &file, format).await,
         },
-        Command::Ingest(args) => ingest::ingest_command(&cli.data_dir, args).await,
+        Command::Ingest(args) => ingest::ingest_command(&place()?, args).await,
         Command::Features { command } => match command {
             FeaturesCommand::Build { as_of, out, horizon_months, no_label, threads, quiet } => {
                 let label = (!no_label).then_some(horizon_months);
-                features::build_command(&cli.data_dir, &as_of, &out, label, threads, quiet).await
+                features::build_command(&place()?, &as_of, &out, label, threads, quiet).await
             }
         },
-        Command::Profile(args) => profile::profile_command(&cli.data_dir, args).await,
-        Command::Export(args) => profile::export_command(&cli.data_dir, args).await,
+        Command::Profile(args) => profile::profile_command(&place()?, args).await,
+        Command::Export(args) => profile::export_command(&place()?, args).await,
         Command::Policy { command } => match command {
             PolicyCommand::Check { file, schema } => policies::check_command(&file, schema.as_deref()),
-            PolicyCommand::Submit(args) => policies::submit_command(&cli.data_dir, args).await,
-            PolicyCommand::Move { id, to, reason } => policies::move_command(&cli.data_dir, &id, &to, &reason).await,
+            PolicyCommand::Submit(args) => policies::submit_command(&place()?, args).await,
+            PolicyCommand::Move { id, to, reason } => policies::move_command(&place()?, &id, &to, &reason).await,
             PolicyCommand::Simulate { candidate, from, to, format } => {
-                policy_sim::simulate_command(&cli.data_dir, &candidate, &from, &to, format).await
+                policy_sim::simulate_command(&place()?, &candidate, &from, &to, format).await
             }
             PolicyCommand::List { name, format } => {
-                policies::list_command(&cli.data_dir, name.as_deref(), format == Format::Json).await
+                policies::list_command(&place()?, name.as_deref(), format == Format::Json).await
             }
         },
         Command::Screening { command: args::ScreeningCommand::Load { file } } => {
-            screening::load_command(&cli.data_dir, &file).await
+            screening::load_command(&place()?, &file).await
         }
         Command::Village { command: VillageCommand::Credit { village: code, on, format } } => {
             let on = match on {
                 Some(text) => date("on", &text)?,
                 None => SystemClock.today(),
             };
-            village::credit_command(&cli.data_dir, &code, on, format).await
+            village::credit_command(&place()?, &code, on, format).await
         }
-        Command::Audit { command } => audit::run(command, &cli.data_dir).await,
-        Command::Privacy { command } => privacy::run(command, &cli.data_dir).await,
+        Command::Audit { command } => audit::run(command, &place()?).await,
+        Command::Privacy { command } => privacy::run(command, &place()?).await,
         Command::Keys { command } => match command {
             KeysCommand::Generate { out, id } => ingest::keys_generate(&out, &id),
             KeysCommand::Rotate { key_file, id } => ingest::keys_rotate(&key_file, &id),
         },
-        Command::Init(args) => identity::init_command(&cli.data_dir, args).await,
-        Command::User { command } => identity::user_command(&cli.data_dir, command).await,
-        Command::Apikey { command } => identity::apikey_command(&cli.data_dir, command).await,
-        Command::Approval { command } => approvals::run(command, &cli.data_dir).await,
+        Command::Init(args) => identity::init_command(&place()?, args).await,
+        Command::User { command } => identity::user_command(&place()?, command).await,
+        Command::Apikey { command } => identity::apikey_command(&place()?, command).await,
+        Command::Approval { command } => approvals::run(command, &place()?).await,
+        Command::Db { command } => db::run(command, &place()?).await,
         Command::Simulate { preset, seed, config, out, report, format, threads, quiet } => match (out, report) {
             (_, Some(dir)) => emit(&app::simulation::report_of(&dir)?),
             (Some(out), None) => {
@@ -187,9 +223,9 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Loan { command } => {
             let prepared = prepare(command, &calendar)?;
             if let Prepared::Propose { act, reason } = &prepared {
-                return approvals::propose_command(&cli.data_dir, act, reason).await;
+                return approvals::propose_command(&place()?, act, reason).await;
             }
-            let app = App::new(audit::as_os_user(&SqliteStore::open(&cli.data_dir).await?));
+            let app = App::new(audit::as_os_user(&Database::open(&place()?.location).await?));
             let result = execute(&app, prepared).await;
             // Close whatever happened, so the WAL is checkpointed and only the database file remains.
             app.into_store().close().await;
@@ -198,15 +234,13 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
     }
 }
 
-async fn run_model(command: ModelCommand, data_dir: &Path) -> Result<(), CliError> {
+async fn run_model(command: ModelCommand, at: &Place) -> Result<(), CliError> {
     match command {
-        ModelCommand::Register { model: m } => model::register_command(data_dir, &m).await,
-        ModelCommand::List { name, format } => {
-            model::list_command(data_dir, name.as_deref(), format == Format::Json).await
-        }
+        ModelCommand::Register { model: m } => model::register_command(at, &m).await,
+        ModelCommand::List { name, format } => model::list_command(at, name.as_deref(), format == Format::Json).await,
         ModelCommand::Promote { id, to, reason } => {
             let to: scoring::lifecycle::ModelStatus = to.parse().map_err(|e| CliError::input("to", e))?;
-            approvals::propose_command(data_dir, &app::approvals::Act::ModelMove { model_id: id, to }, &reason).await
+            approvals::propose_command(at, &app::approvals::Act::ModelMove { model_id: id, to }, &reason).await
         }
         ModelCommand::Train { data, target, kind, folds, config, name, out, quiet } => {
             let kind = match kind {
@@ -386,7 +420,7 @@ fn prepare(command: LoanCommand, calendar: &CropCalendar) -> Result<Prepared, Cl
     })
 }
 
-async fn execute(app: &App<SqliteStore>, prepared: Prepared) -> Result<(), CliError> {
+async fn execute(app: &App<Database>, prepared: Prepared) -> Result<(), CliError> {
     match prepared {
         Prepared::Create { id, borrower, terms, rules, format } => {
             let schedule = schedule::build(&terms);

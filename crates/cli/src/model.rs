@@ -7,6 +7,7 @@ use app::models::{self, Fairness, ImportFormat, StabilityReport, TrainRequest};
 use scoring::artifact::Artifact;
 use scoring::pipeline::Step;
 
+use crate::Place;
 use crate::error::CliError;
 use crate::{SystemClock, emit, print_json, with_store};
 
@@ -116,9 +117,9 @@ pub fn import_command(file: &Path, format: ImportFormat, name: Option<&str>, out
 }
 
 /// `agririsk model register`: the artifact is checked (format, version, hash) before the store is opened.
-pub async fn register_command(data_dir: &Path, model: &Path) -> Result<(), CliError> {
+pub async fn register_command(at: &Place, model: &Path) -> Result<(), CliError> {
     let artifact = models::load_artifact(model)?;
-    let summary = with_store(data_dir, async |store| {
+    let summary = with_store(at, async |store| {
         let by = store.acting_as().actor.clone();
         models::register(store, &artifact, &by, &SystemClock).await
     })
@@ -127,8 +128,8 @@ pub async fn register_command(data_dir: &Path, model: &Path) -> Result<(), CliEr
 }
 
 /// `agririsk model list`.
-pub async fn list_command(data_dir: &Path, name: Option<&str>, json: bool) -> Result<(), CliError> {
-    let models = with_store(data_dir, async |store| models::list(store, name).await).await?;
+pub async fn list_command(at: &Place, name: Option<&str>, json: bool) -> Result<(), CliError> {
+    let models = with_store(at, async |store| models::list(store, name).await).await?;
     if json {
         return print_json(&models);
     }

@@ -6,6 +6,7 @@ use std::path::Path;
 use app::policies::{Move, Moved, Submission};
 use store::PolicySummary;
 
+use crate::Place;
 use crate::args::SubmitArgs;
 use crate::error::CliError;
 use crate::table::{Align, Table};
@@ -18,7 +19,7 @@ pub fn check_command(file: &Path, schema_file: Option<&Path>) -> Result<(), CliE
 }
 
 /// `agririsk policy submit`.
-pub async fn submit_command(data_dir: &Path, args: SubmitArgs) -> Result<(), CliError> {
+pub async fn submit_command(at: &Place, args: SubmitArgs) -> Result<(), CliError> {
     let submission = Submission {
         file: &args.file,
         schema: args.schema.as_deref(),
@@ -30,7 +31,7 @@ pub async fn submit_command(data_dir: &Path, args: SubmitArgs) -> Result<(), Cli
         by: crate::audit::os_actor(),
     };
     let version = submission.check(&SystemClock)?;
-    let summary = with_store(data_dir, async |store| app::policies::submit(store, &version).await).await?;
+    let summary = with_store(at, async |store| app::policies::submit(store, &version).await).await?;
     emit(&format!(
         "policy {} {} submitted as {} ({}); it runs once someone other than {} approves it\n",
         summary.version.name,
@@ -43,9 +44,9 @@ pub async fn submit_command(data_dir: &Path, args: SubmitArgs) -> Result<(), Cli
 
 /// `agririsk policy move`: a move that stops the version deciding is proposed (dual control); the others are made
 /// at once, as the operating-system user.
-pub async fn move_command(data_dir: &Path, id: &str, to: &str, reason: &str) -> Result<(), CliError> {
+pub async fn move_command(at: &Place, id: &str, to: &str, reason: &str) -> Result<(), CliError> {
     let to = Move::status(to)?;
-    let moved = with_store(data_dir, async |store| {
+    let moved = with_store(at, async |store| {
         let by = store.acting_as().actor.clone();
         app::policies::move_or_propose(store, id, to, &by, reason, &SystemClock).await
     })
@@ -79,8 +80,8 @@ fn summary_json(p: &PolicySummary) -> serde_json::Value {
 }
 
 /// `agririsk policy list`.
-pub async fn list_command(data_dir: &Path, name: Option<&str>, json: bool) -> Result<(), CliError> {
-    let policies = with_store(data_dir, async |store| app::policies::list(store, name).await).await?;
+pub async fn list_command(at: &Place, name: Option<&str>, json: bool) -> Result<(), CliError> {
+    let policies = with_store(at, async |store| app::policies::list(store, name).await).await?;
     if json {
         return print_json(&serde_json::Value::Array(policies.iter().map(summary_json).collect()));
     }

@@ -7,6 +7,7 @@ use std::path::Path;
 use app::decisions::{Setup, decider};
 use app::policy_sim::{Group, OUTCOME_HORIZON_MONTHS, Results, Simulation, simulate};
 
+use crate::Place;
 use crate::args::Format;
 use crate::error::CliError;
 use crate::table::{Align, Table};
@@ -100,18 +101,12 @@ pub fn simulation_text(sim: &Simulation) -> String {
 }
 
 /// `agririsk policy simulate`.
-pub async fn simulate_command(
-    data_dir: &Path,
-    file: &Path,
-    from: &str,
-    to: &str,
-    format: Format,
-) -> Result<(), CliError> {
+pub async fn simulate_command(at: &Place, file: &Path, from: &str, to: &str, format: Format) -> Result<(), CliError> {
     let from = domain::parse_date(from).map_err(|e| CliError::input("from", e))?;
     let to = domain::parse_date(to).map_err(|e| CliError::input("to", e))?;
     let candidate_policy = app::policies::candidate(file)?;
-    let (decider, register) = with_store(data_dir, async |store| {
-        let register = app::screening::Register::new(store.quick_reader().all_screening()?);
+    let (decider, register) = with_store(at, async |store| {
+        let register = app::screening::Register::new(store.screening_snapshot().await?.1);
         Ok((decider(store, &Setup::default()).await?, register))
     })
     .await?;

@@ -1,12 +1,11 @@
 //! `agririsk privacy retention | erase`: the command-line face of `app::privacy`. Erasures are written as the
 //! operating-system user, like every write of the command line.
 
-use std::path::Path;
-
 use app::privacy::{EraseOutcome, EraseRequest, RetentionReport};
 use domain::{Clock, Date};
 use store::ErasureRecord;
 
+use crate::Place;
 use crate::args::{Format, PrivacyCommand};
 use crate::error::CliError;
 use crate::profile::require_data;
@@ -21,13 +20,12 @@ fn as_of(text: Option<&str>) -> Result<Date, CliError> {
 }
 
 /// Runs a privacy command.
-pub async fn run(command: PrivacyCommand, data_dir: &Path) -> Result<(), CliError> {
+pub async fn run(command: PrivacyCommand, at: &Place) -> Result<(), CliError> {
     match command {
         PrivacyCommand::Retention { as_of: on, format } => {
             let on = as_of(on.as_deref())?;
-            require_data(data_dir)?;
-            let report =
-                with_store(data_dir, async |store| Ok(app::privacy::retention_report(store, on).await?)).await?;
+            require_data(at)?;
+            let report = with_store(at, async |store| Ok(app::privacy::retention_report(store, on).await?)).await?;
             match format {
                 Format::Json => print_json(&report),
                 Format::Table => emit(&retention_text(&report)),
@@ -36,8 +34,8 @@ pub async fn run(command: PrivacyCommand, data_dir: &Path) -> Result<(), CliErro
         PrivacyCommand::Erase { household, reason, as_of: on, override_hold, format } => {
             let on = on.as_deref().map(|text| as_of(Some(text))).transpose()?;
             let request = EraseRequest::new(&household, &reason, on, SystemClock.today(), override_hold.as_deref())?;
-            require_data(data_dir)?;
-            let outcome = with_store(data_dir, async |store| Ok(app::privacy::erase(store, &request).await?)).await?;
+            require_data(at)?;
+            let outcome = with_store(at, async |store| Ok(app::privacy::erase(store, &request).await?)).await?;
             match format {
                 Format::Json => print_json(&outcome),
                 Format::Table => emit(&erase_text(&outcome)),

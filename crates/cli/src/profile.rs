@@ -1,13 +1,11 @@
 //! `agririsk profile` and `agririsk export`: the command-line face of the service layer's `app::profile`. This
 //! module parses the arguments, opens the key ring and the store, and prints.
 
-use std::path::Path;
-
 use app::profile::{ExportRequest, ProfileRequest};
 use domain::{Clock, Date};
 use integrate::profile::Profile;
-use store::SqliteStore;
 
+use crate::Place;
 use crate::args::{ExportArgs, Format, ProfileArgs};
 use crate::error::CliError;
 use crate::ingest::keyring;
@@ -22,22 +20,16 @@ fn as_of(text: Option<&str>) -> Result<Date, CliError> {
 }
 
 /// Refuses a data directory without a database: these commands only read, so they never create one.
-pub(crate) fn require_data(data_dir: &Path) -> Result<(), CliError> {
-    if !data_dir.join(SqliteStore::FILE_NAME).is_file() {
-        return Err(CliError::input(
-            "data-dir",
-            format!("{} holds no data (load some with `agririsk ingest`)", data_dir.display()),
-        ));
-    }
-    Ok(())
+pub(crate) fn require_data(at: &Place) -> Result<(), CliError> {
+    at.require_database("load some with `agririsk ingest`")
 }
 
 /// `agririsk profile`.
-pub async fn profile_command(data_dir: &Path, args: ProfileArgs) -> Result<(), CliError> {
+pub async fn profile_command(at: &Place, args: ProfileArgs) -> Result<(), CliError> {
     let request = ProfileRequest::new(&args.id, as_of(args.as_of.as_deref())?)?;
     let keys = keyring(args.key_file.as_deref())?;
-    require_data(data_dir)?;
-    let profile = with_store(data_dir, async |store| app::profile::profile(store, keys, &request).await).await?;
+    require_data(at)?;
+    let profile = with_store(at, async |store| app::profile::profile(store, keys, &request).await).await?;
     match args.format {
         Format::Json => print_json(&profile),
         Format::Table => emit(&profile_text(&profile)),
@@ -45,12 +37,12 @@ pub async fn profile_command(data_dir: &Path, args: ProfileArgs) -> Result<(), C
 }
 
 /// `agririsk export`.
-pub async fn export_command(data_dir: &Path, args: ExportArgs) -> Result<(), CliError> {
+pub async fn export_command(at: &Place, args: ExportArgs) -> Result<(), CliError> {
     let request = ExportRequest::new(args.pseudonymised, args.scope, args.out.clone())?
         .as_of(args.as_of.as_deref().map(|t| as_of(Some(t))).transpose()?);
     let keys = keyring(args.key_file.as_deref())?;
-    require_data(data_dir)?;
-    let manifest = with_store(data_dir, async |store| app::profile::export(store, keys, &request).await).await?;
+    require_data(at)?;
+    let manifest = with_store(at, async |store| app::profile::export(store, keys, &request).await).await?;
     let mut table = Table::new(&[("source", Align::Left), ("file", Align::Left), ("rows", Align::Right)]);
     for s in &manifest.sources {
         table.row(vec![s.source.clone(), s.file.clone(), s.rows.to_string()]);

@@ -3,14 +3,15 @@
 
 use std::path::Path;
 
+use crate::Place;
 use crate::error::CliError;
 use crate::{SystemClock, emit, with_store};
 
 /// `agririsk screening load FILE`.
-pub async fn load_command(data_dir: &Path, file: &Path) -> Result<(), CliError> {
+pub async fn load_command(at: &Place, file: &Path) -> Result<(), CliError> {
     let entries = app::screening::read_file(file)?;
     let count = entries.len();
-    let new = with_store(data_dir, async |store| {
+    let new = with_store(at, async |store| {
         let by = store.acting_as().actor.clone();
         app::screening::record(store, &SystemClock, &by, entries).await
     })

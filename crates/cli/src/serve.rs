@@ -3,18 +3,17 @@
 //! one JSON line per request and its warnings — goes to standard error, filtered by `RUST_LOG` (default `info`).
 
 use std::net::SocketAddr;
-use std::path::Path;
 use std::sync::Arc;
 
 use app::decisions::Setup;
-use store::SqliteStore;
 
+use crate::Place;
 use crate::SystemClock;
 use crate::args::{DecisionDurability, ServeArgs};
 use crate::error::CliError;
 
 /// `agririsk serve`.
-pub async fn serve_command(data_dir: &Path, args: ServeArgs) -> Result<(), CliError> {
+pub async fn serve_command(at: &Place, args: ServeArgs) -> Result<(), CliError> {
     let today = args.today.map(|t| crate::date("today", &t)).transpose()?;
     let durability = match args.decision_durability {
         DecisionDurability::PowerLoss => store::Durability::PowerLoss,
@@ -49,7 +48,7 @@ pub async fn serve_command(data_dir: &Path, args: ServeArgs) -> Result<(), CliEr
     init_log();
     let setup = Setup { challenger: challenger.map(|(id, pct)| (id, pct * 100)), salt: args.salt };
     let stop_on_eof = args.stop_on_eof;
-    let store = SqliteStore::open(data_dir).await?;
+    let store = store::Database::open(&at.location).await?;
     let clock: Arc<dyn domain::Clock + Send + Sync> = match today {
         Some(day) => Arc::new(domain::FixedClock(day)),
         None => Arc::new(SystemClock),
@@ -68,7 +67,7 @@ pub async fn serve_command(data_dir: &Path, args: ServeArgs) -> Result<(), CliEr
     let server = Arc::new(server);
     if let Some(key) = &args.audit_key {
         let key = app::audit::signing_key(key)?;
-        let file = args.checkpoints.clone().unwrap_or_else(|| crate::audit::default_checkpoints(data_dir));
+        let file = args.checkpoints.clone().unwrap_or_else(|| crate::audit::default_checkpoints(at));
         let every = std::time::Duration::from_secs(args.checkpoint_every.clamp(1, 86_400));
         sign_checkpoints(Arc::clone(&server), key, file, every);
     }

@@ -1,14 +1,13 @@
 //! `agririsk village credit`: the whole-village pre-credit roster and 信用村 rating of the service layer
 //! (`app::village`), printed as a table or JSON.
 
-use std::path::Path;
-
 use app::decisions::{Setup, decider};
 use app::screening::Register;
 use app::village::{Roster, credit_roster};
 use domain::Date;
 use rust_decimal::Decimal;
 
+use crate::Place;
 use crate::args::Format;
 use crate::error::CliError;
 use crate::table::{Align, Table};
@@ -76,9 +75,9 @@ pub fn roster_text(roster: &Roster) -> String {
 }
 
 /// `agririsk village credit`.
-pub async fn credit_command(data_dir: &Path, village: &str, on: Date, format: Format) -> Result<(), CliError> {
-    let (decider, register) = with_store(data_dir, async |store| {
-        Ok((decider(store, &Setup::default()).await?, Register::new(store.quick_reader().all_screening()?)))
+pub async fn credit_command(at: &Place, village: &str, on: Date, format: Format) -> Result<(), CliError> {
+    let (decider, register) = with_store(at, async |store| {
+        Ok((decider(store, &Setup::default()).await?, Register::new(store.screening_snapshot().await?.1)))
     })
     .await?;
     let roster = credit_roster(&decider, village, on, &|household, on| register.as_of(household, on))?;

@@ -239,7 +239,7 @@ pub fn acting(principal: &Principal, addr: ClientAddr) -> store::Acting {
 }
 
 /// The store acting as the principal: its writes are audited as theirs.
-pub fn store_as(server: &Shared, principal: &Principal, addr: ClientAddr) -> store::SqliteStore {
+pub fn store_as(server: &Shared, principal: &Principal, addr: ClientAddr) -> store::Database {
     let acting = acting(principal, addr);
     server.store.acting(acting.actor, acting.origin)
 }

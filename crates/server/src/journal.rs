@@ -15,7 +15,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use store::{Acting, DecisionWriter, Durability, Queued, Recorded, SqliteStore, StoreError};
+use store::{Acting, Database, DecisionWriter, Durability, PgStore, Queued, Recorded, SqliteStore, StoreError};
 use tokio::sync::{mpsc, oneshot};
 use workflow::DecisionRecord;
 
@@ -34,46 +34,22 @@ pub struct Journal {
 }
 
 impl Journal {
-    /// Starts the writer thread on a connection of its own; it stops when the last handle is dropped.
-    pub fn start(store: &SqliteStore, durability: Durability) -> Result<Journal, StoreError> {
+    /// Starts the writer; it stops when the last handle is dropped. On SQLite it is a thread with a connection of
+    /// its own; on PostgreSQL a task on the server's runtime, committing each batch through the pool (the server
+    /// waits for the database there, not for a file sync of its own).
+    pub fn start(store: &Database, durability: Durability) -> Result<Journal, StoreError> {
         let (queue, incoming) = mpsc::channel::<(Queued, Reply)>(4 * MAX_BATCH);
-        let writer = store.decision_writer(durability)?;
-        // Only the channel is awaited on this runtime; the writing itself is synchronous.
-        let runtime = tokio::runtime::Builder::new_current_thread().build().map_err(io_error)?;
         let commits = Arc::new(Histogram::default());
-        let timed = Timed { writer, commits: Arc::clone(&commits) };
-        std::thread::Builder::new()
-            .name("decision-writer".into())
-            .spawn(move || runtime.block_on(write_batches(timed, incoming)))
-            .map_err(io_error)?;
-        let checkpointer = store.checkpointer()?;
-        let alive = queue.downgrade();
-        std::thread::Builder::new()
-            .name("wal-checkpointer".into())
-            .spawn(move || {
-                // Copies as long as there is something new to copy, then looks again every 20 ms.
-                let mut copied_before = 0;
-                let mut last_failure = String::new();
-                while alive.upgrade().is_some() {
-                    let copied = match checkpointer.checkpoint() {
-                        Ok((_, copied)) => copied,
-                        Err(e) => {
-                            // Said once, not every 20 ms; the writer's own checkpoints still bound the log.
-                            let failure = e.to_string();
-                            if failure != last_failure {
-                                tracing::warn!(error = %failure, "background checkpoint failed");
-                                last_failure = failure;
-                            }
-                            0
-                        }
-                    };
-                    if copied <= 0 || copied == copied_before {
-                        std::thread::sleep(std::time::Duration::from_millis(20));
-                    }
-                    copied_before = copied;
-                }
-            })
-            .map_err(io_error)?;
+        match store {
+            Database::Sqlite(store) => start_sqlite(store, durability, incoming, &queue, &commits)?,
+            Database::Postgres(store) => {
+                // `synchronous_commit` is the server's (on by default): a commit is acknowledged once its log is
+                // flushed, so an acknowledged decision survives a crash of PostgreSQL or its machine.
+                let _ = durability;
+                let timed = Timed { writer: Writer::Postgres(store.clone()), commits: Arc::clone(&commits) };
+                tokio::spawn(write_batches(timed, incoming));
+            }
+        }
         Ok(Journal { queue, commits })
     }
 
@@ -98,20 +74,78 @@ impl Journal {
     }
 }
 
+/// The SQLite writer: a thread of its own over a connection of its own, and a checkpointer beside it.
+fn start_sqlite(
+    store: &SqliteStore,
+    durability: Durability,
+    incoming: mpsc::Receiver<(Queued, Reply)>,
+    queue: &mpsc::Sender<(Queued, Reply)>,
+    commits: &Arc<Histogram>,
+) -> Result<(), StoreError> {
+    let writer = store.decision_writer(durability)?;
+    // Only the channel is awaited on this runtime; the writing itself is synchronous.
+    let runtime = tokio::runtime::Builder::new_current_thread().build().map_err(io_error)?;
+    let timed = Timed { writer: Writer::Sqlite(writer), commits: Arc::clone(commits) };
+    std::thread::Builder::new()
+        .name("decision-writer".into())
+        .spawn(move || runtime.block_on(write_batches(timed, incoming)))
+        .map_err(io_error)?;
+    let checkpointer = store.checkpointer()?;
+    let alive = queue.downgrade();
+    std::thread::Builder::new()
+        .name("wal-checkpointer".into())
+        .spawn(move || {
+            // Copies as long as there is something new to copy, then looks again every 20 ms.
+            let mut copied_before = 0;
+            let mut last_failure = String::new();
+            while alive.upgrade().is_some() {
+                let copied = match checkpointer.checkpoint() {
+                    Ok((_, copied)) => copied,
+                    Err(e) => {
+                        // Said once, not every 20 ms; the writer's own checkpoints still bound the log.
+                        let failure = e.to_string();
+                        if failure != last_failure {
+                            tracing::warn!(error = %failure, "background checkpoint failed");
+                            last_failure = failure;
+                        }
+                        0
+                    }
+                };
+                if copied <= 0 || copied == copied_before {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                copied_before = copied;
+            }
+        })
+        .map_err(io_error)?;
+    Ok(())
+}
+
 fn io_error(source: std::io::Error) -> StoreError {
     StoreError::Io { path: "decision writer thread".into(), source }
 }
 
+/// The engine's writer.
+enum Writer {
+    /// SQLite's connection of its own, used synchronously on the writer's thread.
+    Sqlite(DecisionWriter),
+    /// PostgreSQL's pool.
+    Postgres(PgStore),
+}
+
 /// The writer, timing each transaction.
 struct Timed {
-    writer: DecisionWriter,
+    writer: Writer,
     commits: Arc<Histogram>,
 }
 
 impl Timed {
-    fn record_decisions(&mut self, records: &[Queued]) -> Result<Vec<Result<Recorded, StoreError>>, StoreError> {
+    async fn record_decisions(&mut self, records: &[Queued]) -> Result<Vec<Result<Recorded, StoreError>>, StoreError> {
         let started = Instant::now();
-        let recorded = self.writer.record_decisions_as(records);
+        let recorded = match &mut self.writer {
+            Writer::Sqlite(writer) => writer.record_decisions_as(records),
+            Writer::Postgres(store) => store.record_decisions_as(records).await,
+        };
         self.commits.observe(started.elapsed());
         recorded
     }
@@ -122,7 +156,7 @@ async fn write_batches(mut writer: Timed, mut incoming: mpsc::Receiver<(Queued, 
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while incoming.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let (records, replies): (Vec<Queued>, Vec<Reply>) = batch.drain(..).unzip();
-        match writer.record_decisions(&records) {
+        match writer.record_decisions(&records).await {
             Ok(results) => {
                 for (reply, result) in replies.into_iter().zip(results) {
                     let _ = reply.send(result);
@@ -131,7 +165,7 @@ async fn write_batches(mut writer: Timed, mut incoming: mpsc::Receiver<(Queued, 
             // The batch wrote nothing: record each alone so each gets its own answer.
             Err(_) => {
                 for (reply, record) in replies.into_iter().zip(records) {
-                    let alone = writer.record_decisions(std::slice::from_ref(&record));
+                    let alone = writer.record_decisions(std::slice::from_ref(&record)).await;
                     let _ = reply.send(alone.and_then(|mut results| results.remove(0)));
                 }
             }

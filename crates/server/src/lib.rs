@@ -39,7 +39,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use decide::Decider;
 use domain::Clock;
-use store::{PolicyRegister, SqliteStore};
+use store::{Database, PolicyRegister};
 
 use app::Error as CliError;
 use app::ErrorCode;
@@ -63,12 +63,30 @@ pub const MAX_URI_BYTES: usize = 4 * 1024;
 /// Most header bytes accepted (names and values), bytes: more is 431.
 pub const MAX_HEADER_BYTES: usize = 16 * 1024;
 
+/// How often a server looks whether another process moved a model or policy ([`Server::reload_if_moved`]).
+pub const DECIDER_POLL: Duration = Duration::from_millis(200);
+
+/// Reloads the decider whenever another process moved a model or policy, looking every `every` until the server
+/// stops.
+fn watch_decider(server: &Shared, every: Duration) {
+    let weak = Arc::downgrade(server);
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(every).await;
+            let Some(server) = weak.upgrade() else { return };
+            if let Err(e) = server.reload_if_moved().await {
+                tracing::warn!(error = %e, "the models and policies could not be looked at; the decider stays");
+            }
+        }
+    });
+}
+
 /// What every handler shares.
 pub struct Server {
     /// The store.
-    pub store: SqliteStore,
+    pub store: Database,
     /// The lending core over the same store.
-    pub app: Loans<SqliteStore>,
+    pub app: Loans<Database>,
     /// The clock: "today" for defaults, and the times records are made at.
     pub clock: Arc<dyn Clock + Send + Sync>,
     /// How far from today money-moving dates may lie.
@@ -92,6 +110,8 @@ pub struct Server {
     /// The TLS acceptor when served over TLS (answers then carry HSTS and session cookies are `Secure`).
     pub tls: Option<tokio_rustls::TlsAcceptor>,
     decider: RwLock<Option<Arc<Decider>>>,
+    /// [`Database::decider_version`] when the decider was last loaded (-1: unknown).
+    decider_version: std::sync::atomic::AtomicI64,
 }
 
 /// How far from today the dates of money-moving requests may lie.
@@ -116,7 +136,7 @@ impl Server {
     /// A server over an open store; the decider is loaded from it (a failure is reported and leaves the server
     /// unready, answering 503 to applications, until a policy move reloads it).
     pub async fn new(
-        store: SqliteStore,
+        store: Database,
         setup: Setup,
         durability: store::Durability,
         clock: Arc<dyn Clock + Send + Sync>,
@@ -128,7 +148,7 @@ impl Server {
             app: Loans::new(store.clone()),
             clock,
             windows: Windows::default(),
-            screening: screening::Cache::start(store.quick_reader())?,
+            screening: screening::Cache::start(store.clone()).await?,
             store,
             setup,
             journal,
@@ -139,6 +159,7 @@ impl Server {
             tls: None,
             privacy_keys: None,
             decider: RwLock::new(None),
+            decider_version: std::sync::atomic::AtomicI64::new(-1),
         };
         server.keys.load(&server.store).await?;
         server.reload().await;
@@ -147,6 +168,8 @@ impl Server {
 
     /// Loads the decider again from the registers.
     pub async fn reload(&self) {
+        // Read before loading: a move made meanwhile changes the version again and is loaded at the next look.
+        let version = self.store.decider_version().await.unwrap_or(-1);
         let loaded = match app::decisions::decider(&self.store, &self.setup).await {
             Ok(d) => Some(Arc::new(d)),
             Err(e) => {
@@ -158,6 +181,18 @@ impl Server {
             Ok(mut slot) => *slot = loaded,
             Err(poisoned) => *poisoned.into_inner() = loaded,
         }
+        self.decider_version.store(version, std::sync::atomic::Ordering::Release);
+    }
+
+    /// Reloads the decider when the models or policies it is built from changed since it was loaded: a move made
+    /// through another process (the command line, another replica) reaches this one within one look.
+    pub async fn reload_if_moved(&self) -> Result<bool, store::StoreError> {
+        let version = self.store.decider_version().await?;
+        if version == self.decider_version.load(std::sync::atomic::Ordering::Acquire) {
+            return Ok(false);
+        }
+        self.reload().await;
+        Ok(true)
     }
 
     /// The decider, or 503 when none is loaded.
@@ -280,6 +315,7 @@ pub async fn run(
     let store = server.store.clone();
     let acceptor = server.tls.clone();
     auth::watch_keys(&server, Duration::from_millis(200));
+    watch_decider(&server, DECIDER_POLL);
     let app = router(server);
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));

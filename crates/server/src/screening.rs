@@ -6,21 +6,21 @@
 //! Every application reads its applicant's screening, so the server holds the register in memory ([`Cache`]) rather
 //! than read it per application (a read per application, on a database whose every decision commit empties a
 //! reader's page cache, cost about a sixth of the server's throughput). The register is append-only, so a number
-//! that only grows tells whether the copy is whole ([`store::QuickReader::screening_version`]): an entry posted here
-//! is in the copy before `POST /v1/screening` answers; one recorded by another process (`agririsk screening load`)
-//! within [`POLL`], when a thread of the cache's own looks again.
+//! that only grows tells whether the copy is whole ([`store::Database::screening_version`]): an entry posted here
+//! is in the copy before `POST /v1/screening` answers; one recorded by another process (`agririsk screening load`,
+//! or another replica on the same PostgreSQL database) within [`POLL`], when a task of the cache's own looks again.
 
 use app::ErrorCode;
 use app::screening::NewEntry;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use std::sync::{Arc, PoisonError, RwLock, Weak};
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
 use domain::Date;
 use serde::Deserialize;
-use store::{QuickReader, ScreeningEntry, ScreeningKind, ScreeningRegister, StoreError};
+use store::{Database, ScreeningEntry, ScreeningKind, ScreeningRegister, StoreError};
 
 use super::Shared;
 use super::error::{ApiError, ErrorBody, parse_body};
@@ -126,7 +126,7 @@ pub async fn record(
     )
     .await?;
     // The next application sees these entries: the copy is renewed before the answer.
-    server.screening.refresh()?;
+    server.screening.refresh().await?;
     Ok((StatusCode::CREATED, axum::Json(serde_json::json!({"recorded": new}))).into_response())
 }
 
@@ -194,7 +194,7 @@ pub const POLL: Duration = Duration::from_millis(100);
 /// The screening register as the server last read it whole.
 #[derive(Debug, Default)]
 struct Held {
-    /// The register's version when read ([`QuickReader::screening_version`]).
+    /// The register's version when read ([`Database::screening_version`]).
     version: i64,
     /// Entries by household, in the register's order.
     register: app::screening::Register,
@@ -203,31 +203,37 @@ struct Held {
 /// The screening register held in memory, renewed when it grows.
 #[derive(Debug)]
 pub struct Cache {
-    reader: QuickReader,
+    store: Database,
     copy: RwLock<Arc<Held>>,
 }
 
 impl Cache {
-    /// The register read whole, with a thread that looks for new entries every [`POLL`] while the cache lives.
-    pub fn start(reader: QuickReader) -> Result<Arc<Cache>, StoreError> {
-        let cache = Arc::new(Cache { reader, copy: RwLock::default() });
-        cache.refresh()?;
+    /// The register read whole, with a task that looks for new entries every [`POLL`] while the cache lives.
+    pub async fn start(store: Database) -> Result<Arc<Cache>, StoreError> {
+        let cache = Arc::new(Cache { store, copy: RwLock::default() });
+        cache.refresh().await?;
         let weak = Arc::downgrade(&cache);
-        std::thread::Builder::new()
-            .name("screening-cache".into())
-            .spawn(move || poll(&weak))
-            .map_err(|source| StoreError::Io { path: "screening cache thread".into(), source })?;
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(POLL).await;
+                let Some(cache) = weak.upgrade() else { return };
+                if let Err(e) = cache.refresh().await {
+                    tracing::warn!(error = %e, "the screening register could not be read again; the last copy stays");
+                }
+            }
+        });
         Ok(cache)
     }
 
     /// Reads the register again if it grew since the copy was made.
-    pub fn refresh(&self) -> Result<(), StoreError> {
-        let version = self.reader.screening_version()?;
+    pub async fn refresh(&self) -> Result<(), StoreError> {
+        let version = self.store.screening_version().await?;
         if version == self.current().version {
             return Ok(());
         }
-        // Read after the version: the copy holds at least everything up to it.
-        let register = app::screening::Register::new(self.reader.all_screening()?);
+        // The snapshot reads its version first: the copy holds at least everything up to it.
+        let (version, entries) = self.store.screening_snapshot().await?;
+        let register = app::screening::Register::new(entries);
         let mut copy = self.copy.write().unwrap_or_else(PoisonError::into_inner);
         // Two renewals at once (the poller and a POST): the later version stays.
         if version > copy.version {
@@ -243,17 +249,6 @@ impl Cache {
 
     fn current(&self) -> Arc<Held> {
         self.copy.read().unwrap_or_else(PoisonError::into_inner).clone()
-    }
-}
-
-/// The cache's thread: renews it every [`POLL`] until the server drops it.
-fn poll(cache: &Weak<Cache>) {
-    loop {
-        std::thread::sleep(POLL);
-        let Some(cache) = cache.upgrade() else { return };
-        if let Err(e) = cache.refresh() {
-            tracing::warn!(error = %e, "the screening register could not be read again; the last copy stays");
-        }
     }
 }
 

@@ -22,6 +22,7 @@
 mod acting;
 pub mod audit;
 pub mod conformance;
+pub mod database;
 pub mod decisions;
 pub mod dual;
 pub mod erasure;
@@ -40,6 +41,7 @@ use lending::{DatedEvent, LoanEvent, LoanTerms, Posting, StatusChange};
 use serde::{Deserialize, Serialize};
 
 pub use audit::{AuditLog, RecordCounts};
+pub use database::{AnyLoad, Database, Location, SchemaStatus};
 pub use decisions::{Cursor, DecisionLog, Page, Recorded};
 pub use dual::DualControl;
 pub use erasure::{Erased, Erasure, ErasureRecord, ErasureRegister, LoanFacts};
@@ -261,6 +263,48 @@ pub enum StoreError {
     /// A schema migration failed.
     #[error("migration failed")]
     Migration(#[from] sqlx::migrate::MigrateError),
+    /// A `--database` location that names no store this binary can open.
+    #[error("database {location}: {problem}")]
+    BadLocation {
+        /// The location as given, password masked.
+        location: String,
+        /// What is wrong with it.
+        problem: String,
+    },
+    /// The database could not be reached, or refused the connection.
+    #[error("database {location} does not answer: {reason}")]
+    Unreachable {
+        /// The location, password masked.
+        location: String,
+        /// The driver's reason.
+        reason: String,
+    },
+    /// The database's schema is at a version this binary does not know: a later release migrated it.
+    #[error(
+        "the database's schema has migration {version}, newer than this binary knows (up to {latest_known}); run a \
+         release at least as new as the one that migrated it"
+    )]
+    SchemaNewer {
+        /// The applied migration this binary does not know.
+        version: i64,
+        /// The latest migration this binary knows.
+        latest_known: i64,
+    },
+    /// A migration is recorded as started and not finished.
+    #[error(
+        "migration {version} is recorded as unfinished; nothing after it was applied. Restore the backup taken \
+         before the upgrade, or see docs/operations.md (upgrades)"
+    )]
+    MigrationUnfinished {
+        /// The migration.
+        version: i64,
+    },
+    /// An applied migration differs from this binary's migration of the same version.
+    #[error("migration {version} was applied from a different text than this binary's; the schema is not one it knows")]
+    SchemaMismatch {
+        /// The migration.
+        version: i64,
+    },
 }
 
 impl From<StoreError> for RegisterError {

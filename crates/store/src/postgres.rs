@@ -46,8 +46,13 @@ mod workflow;
 pub(crate) use audit::append_in;
 pub use records::PgLoad;
 
+/// The latest migration this binary knows.
+fn latest_migration() -> i64 {
+    MIGRATIONS.last().map_or(0, |(version, _, _)| *version)
+}
+
 /// Schema migrations, embedded in the binary and applied in order on open.
-const MIGRATIONS: &[(i64, &str, &str)] = &[
+pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "loans", include_str!("../migrations/postgres/0001_loans.sql")),
     (2, "audit", include_str!("../migrations/postgres/0002_audit.sql")),
     (3, "models", include_str!("../migrations/postgres/0003_models.sql")),
@@ -118,15 +123,28 @@ impl PgStore {
                 Migration::new(*version, (*name).into(), MigrationType::Simple, sql.into_sql_str(), false)
             })
             .collect();
-        Migrator::with_migrations(migrations).run(&mut first).await?;
+        Migrator::with_migrations(migrations)
+            .run(&mut first)
+            .await
+            .map_err(|e| crate::database::migration_error(e, latest_migration()))?;
         first.close().await?;
         let pool = PgPoolOptions::new().max_connections(MAX_CONNECTIONS).connect_with(options).await?;
         Ok(PgStore { pool, context: crate::acting::Context::default() })
     }
 
+    /// The pool's connections now: (open, of which idle); read-only, for the server's metrics.
+    pub fn pool_connections(&self) -> (u32, usize) {
+        (self.pool.size(), self.pool.num_idle())
+    }
+
     /// Closes every connection.
     pub async fn close(self) {
         self.pool.close().await;
+    }
+
+    /// One whole number a query answers; for counters such as [`crate::Database::decider_version`].
+    pub(crate) async fn scalar_i64(&self, sql: &'static str) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar::<_, i64>(sql).fetch_one(&self.pool).await?)
     }
 
     /// Runs a raw statement; for tests that prove the schema's own guards (e.g. append-only triggers).

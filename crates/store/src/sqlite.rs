@@ -38,8 +38,13 @@ pub use reader::QuickReader;
 pub use records::{Filter, LoadWriter, ROWS_PER_STATEMENT, Versions};
 pub use writer::{Checkpointer, DecisionWriter, Durability, Queued};
 
+/// The latest migration this binary knows.
+fn latest_migration() -> i64 {
+    MIGRATIONS.last().map_or(0, |(version, _, _)| *version)
+}
+
 /// Schema migrations, embedded in the binary and applied in order on open.
-const MIGRATIONS: &[(i64, &str, &str)] = &[
+pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "loans", include_str!("../migrations/sqlite/0001_loans.sql")),
     (2, "models", include_str!("../migrations/sqlite/0002_models.sql")),
     (3, "loads", include_str!("../migrations/sqlite/0003_loads.sql")),
@@ -145,7 +150,10 @@ impl SqliteStore {
                 Migration::new(*version, (*name).into(), MigrationType::Simple, sql.into_sql_str(), false)
             })
             .collect();
-        Migrator::with_migrations(migrations).run(&pool).await?;
+        Migrator::with_migrations(migrations)
+            .run(&pool)
+            .await
+            .map_err(|e| crate::database::migration_error(e, latest_migration()))?;
         Ok(SqliteStore { pool, path, context: audit::Context::default() })
     }
 
@@ -162,6 +170,11 @@ impl SqliteStore {
     /// Closes every connection, checkpointing the WAL so only the database file remains.
     pub async fn close(self) {
         self.pool.close().await;
+    }
+
+    /// One whole number a query answers; for counters such as [`crate::Database::decider_version`].
+    pub(crate) async fn scalar_i64(&self, sql: &'static str) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar::<_, i64>(sql).fetch_one(&self.pool).await?)
     }
 
     /// Runs a raw statement; for tests that prove the schema's own guards (e.g. append-only triggers).

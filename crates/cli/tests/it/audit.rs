@@ -19,7 +19,7 @@ fn data_with_a_loan(dir: &Path) -> std::path::PathBuf {
 fn tamper(data: &Path, statements: &[&str]) {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
     runtime.block_on(async {
-        let store = store::SqliteStore::open(data).await.expect("open");
+        let store = super::store_of(data).await;
         for sql in statements {
             store.execute_raw(sql).await.expect(sql);
         }

@@ -87,7 +87,7 @@ fn a_source_whose_consent_is_withdrawn_by_the_application_date_is_not_read_on_th
 
     // The entries were recorded by the operating-system user the command ran as, not by a name it was given.
     let entries = tokio::runtime::Runtime::new().expect("runtime").block_on(async {
-        let store = store::SqliteStore::open(&c.data).await.expect("open");
+        let store = super::store_of(&c.data).await;
         let entries = store::ScreeningRegister::screening_of(&store, &h).await.expect("read");
         store.close().await;
         entries

@@ -110,7 +110,7 @@ fn a_county_ingests_with_personal_data_sealed_and_a_second_ingest_changes_nothin
         snapshot(&data).into_iter().map(|(p, bytes)| (p.display().to_string(), bytes)).collect();
     places.push(("stdout".into(), out.stdout.clone()));
     places.push(("stderr".into(), out.stderr.clone()));
-    assert!(places.iter().any(|(p, _)| p.ends_with("agririsk.sqlite")));
+    places.push(("the database".into(), super::database_bytes(&data)));
     for (place, bytes) in &places {
         // The value itself is not printed: even a synthetic ID is not echoed in full.
         assert!(find_any(bytes, &values).is_none(), "plaintext personal value found in {place}");
@@ -119,7 +119,7 @@ fn a_county_ingests_with_personal_data_sealed_and_a_second_ingest_changes_nothin
     let members = std::fs::read(county.join("members.csv")).expect("members.csv");
     assert!(find_any(&members, &values).is_some());
     // The sealed columns are there (tokens), and so are their blind indexes.
-    let db = std::fs::read(data.join("agririsk.sqlite")).expect("db");
+    let db = super::database_bytes(&data);
     assert!(contains(&db, "v1:k1:national_id:"), "national IDs are stored as tokens");
 
     // Again: recognised file by file, nothing written.
@@ -150,9 +150,7 @@ fn wrong_header_missing_key_and_unknown_source_exit_2_and_leave_the_data_directo
     assert_eq!(unknown.status.code(), Some(2));
     assert!(stderr(&unknown).contains("unknown source `cattle`"), "{}", stderr(&unknown));
 
-    let no_key = Command::new(env!("CARGO_BIN_EXE_agririsk"))
-        .arg("--data-dir")
-        .arg(&data)
+    let no_key = super::bin(&data)
         .args(["ingest", "villages"])
         .arg(county.join("villages.csv"))
         .env_remove("AGRIRISK_KEYS")
@@ -283,7 +281,7 @@ fn after_a_key_rotation_new_values_use_the_new_key_and_old_ones_stay_readable() 
     assert!(out.status.success(), "{}", stderr(&out));
     let report: Value = serde_json::from_slice(&out.stdout).expect("JSON");
     assert_eq!(report["loads"][0]["corrected"], 1);
-    let db = std::fs::read(data.join("agririsk.sqlite")).expect("db");
+    let db = super::database_bytes(&data);
     assert!(contains(&db, "v1:k2:phone:"), "the correction is sealed under the new key");
     assert!(contains(&db, "v1:k1:national_id:"), "earlier values keep their key");
     // Both are readable: the profile shows the corrected phone (masked) and the other members' IDs.

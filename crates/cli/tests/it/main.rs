@@ -7,25 +7,88 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
+/// Whether this run of the suite puts every data directory's store on PostgreSQL (`AGRIRISK_TEST_ENGINE=postgres`,
+/// CI's second run over the cluster of `AGRIRISK_TEST_POSTGRES_URL`); otherwise each is the data directory's SQLite
+/// file, the default.
+fn on_postgres() -> bool {
+    std::env::var("AGRIRISK_TEST_ENGINE").as_deref() == Ok("postgres")
+}
+
+/// The database of a data directory in this run: on PostgreSQL, a database of its own on the test cluster, made the
+/// first time it is asked for (one per data directory, so tests stay as independent as their temporary
+/// directories); `None` on SQLite.
+fn database_of(data_dir: &Path) -> Option<String> {
+    static MADE: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+    if !on_postgres() {
+        return None;
+    }
+    let cluster = std::env::var("AGRIRISK_TEST_POSTGRES_URL")
+        .expect("AGRIRISK_TEST_ENGINE=postgres needs AGRIRISK_TEST_POSTGRES_URL (bash xtask/pg.sh run …)");
+    let absolute = std::path::absolute(data_dir).expect("an absolute path");
+    // FNV-1a of the path: a stable name within the identifier limit.
+    let hash = absolute
+        .as_os_str()
+        .as_encoded_bytes()
+        .iter()
+        .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3));
+    let name = format!("agririsk_cli_{}_{hash:016x}", std::process::id());
+    let (prefix, _) = cluster.split('?').next().unwrap_or(&cluster).rsplit_once('/').expect("a database URL");
+    let url = format!("{prefix}/{name}");
+    let mut made = MADE.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if !made.contains(&name) {
+        let created = Command::new("psql")
+            .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", &cluster, "-c", &format!("CREATE DATABASE {name}")])
+            .output()
+            .expect("psql runs");
+        assert!(created.status.success(), "CREATE DATABASE {name}: {}", stderr(&created));
+        made.push(name);
+    }
+    Some(url)
+}
+
+/// The binary on a data directory (and, on PostgreSQL, the directory's database).
+fn bin(data_dir: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_agririsk"));
+    command.arg("--data-dir").arg(data_dir);
+    match database_of(data_dir) {
+        Some(url) => command.env("AGRIRISK_DATABASE_URL", url),
+        None => command.env_remove("AGRIRISK_DATABASE_URL"),
+    };
+    command
+}
+
+/// The store of a data directory, opened as the binary opens it.
+async fn store_of(data_dir: &Path) -> store::Database {
+    let location = match database_of(data_dir) {
+        Some(url) => store::Location::Postgres(url),
+        None => store::Location::Sqlite(data_dir.to_path_buf()),
+    };
+    store::Database::open(&location).await.expect("open the store")
+}
+
+/// Every byte the data directory's database holds as stored: the SQLite file and its log, or a plain `pg_dump` of
+/// the PostgreSQL database (what someone with the database's storage or a backup of it would see).
+fn database_bytes(data_dir: &Path) -> Vec<u8> {
+    match database_of(data_dir) {
+        Some(url) => {
+            let dump = Command::new("pg_dump").args(["--no-owner", "-d", &url]).output().expect("pg_dump runs");
+            assert!(dump.status.success(), "pg_dump: {}", stderr(&dump));
+            dump.stdout
+        }
+        None => ["agririsk.sqlite", "agririsk.sqlite-wal"]
+            .iter()
+            .flat_map(|name| std::fs::read(data_dir.join(name)).unwrap_or_default())
+            .collect(),
+    }
+}
+
 fn agririsk(data_dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_agririsk"))
-        .arg("--data-dir")
-        .arg(data_dir)
-        .args(args)
-        .output()
-        .expect("the binary runs")
+    bin(data_dir).args(args).output().expect("the binary runs")
 }
 
 /// Runs the binary as the operating-system user `user` (`USER` and `LOGNAME`): the command line acts as `os:USER`.
 fn agririsk_as(user: &str, data_dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_agririsk"))
-        .arg("--data-dir")
-        .arg(data_dir)
-        .args(args)
-        .env("USER", user)
-        .env("LOGNAME", user)
-        .output()
-        .expect("the binary runs")
+    bin(data_dir).args(args).env("USER", user).env("LOGNAME", user).output().expect("the binary runs")
 }
 
 /// The proposal id a proposing command printed (`proposal P000001: …`).

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
-use store::{Cell, Filter, SqliteStore, Versions};
+use store::{Cell, Filter, RecordStore, Versions};
 
 use super::{agririsk, ok_json, snapshot, stderr};
 
@@ -59,7 +59,7 @@ fn rows(file: &Path) -> Vec<HashMap<String, String>> {
 fn stored_members(data: &Path) -> Vec<(String, Vec<Cell>)> {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
     runtime.block_on(async {
-        let store = SqliteStore::open(data).await.expect("open");
+        let store = super::store_of(data).await;
         let table = integrate::schema::record_table(ingest::contracts::by_name("members").expect("contract"));
         let columns = ["household_id", "name", "national_id", "national_id_bidx", "phone", "phone_bidx"];
         let rows =
@@ -81,10 +81,7 @@ fn texts(cells: &[Cell]) -> Vec<String> {
 
 /// Whether `needle` occurs in the bytes of the database file or its WAL.
 fn in_files(data: &Path, needle: &str) -> bool {
-    ["agririsk.sqlite", "agririsk.sqlite-wal"].iter().any(|name| {
-        let bytes = std::fs::read(data.join(name)).unwrap_or_default();
-        bytes.windows(needle.len()).any(|w| w == needle.as_bytes())
-    })
+    super::database_bytes(data).windows(needle.len()).any(|w| w == needle.as_bytes())
 }
 
 /// Households whose loans in the county files are all closed and never overdue, and households with an open loan.

@@ -211,8 +211,8 @@ pub(super) fn start(data: &Path, options: &[&str]) -> (Killed, String) {
 /// `agririsk serve` on a free loopback port with these options; returns it and the address its first line names
 /// after `listening on SCHEME://`.
 fn spawn_serving(data: &Path, options: &[&str], scheme: &str) -> (Killed, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_agririsk"))
-        .args(["--data-dir", s(data), "serve", "--listen", "127.0.0.1:0", "--stop-on-eof"])
+    let mut child = super::bin(data)
+        .args(["serve", "--listen", "127.0.0.1:0", "--stop-on-eof"])
         .args(options)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -909,8 +909,8 @@ fn metrics_count_requests_by_route_template_and_status_and_request_ids_are_echoe
 fn each_request_is_one_json_log_line_without_personal_data() {
     let dir = tempfile::tempdir().expect("temp dir");
     let data = prepared(dir.path());
-    let child = Command::new(env!("CARGO_BIN_EXE_agririsk"))
-        .args(["--data-dir", s(&data), "serve", "--listen", "127.0.0.1:0", "--stop-on-eof"])
+    let child = super::bin(&data)
+        .args(["serve", "--listen", "127.0.0.1:0", "--stop-on-eof"])
         .args(TODAY)
         .env("RUST_LOG", "info")
         .stdin(Stdio::piped())

@@ -127,37 +127,80 @@ fn reviewed_before(
     Err(StoreError::RequestReused { request_id: request_id.to_string() })
 }
 
+/// Inserts a decision in `tx` unless its request id was seen: `Ok(None)` when inserted (its audit entry is the
+/// caller's), the stored decision or a refusal otherwise. Another writer may store the same request id (or decision
+/// id) at the same moment: the unique constraints make the insert wait for it and then insert nothing.
+async fn insert_decision(tx: &mut sqlx::PgConnection, record: &DecisionRecord) -> Result<Option<Recorded>, StoreError> {
+    record.check()?;
+    if let Some(recorded) = decided_before(record, decision_by_request(tx, &record.request_id).await?)? {
+        return Ok(Some(recorded));
+    }
+    let done = sqlx::query(
+        "INSERT INTO decisions (decision_id, request_id, request_sha256, subject, outcome, policy_version, model_id,
+                                decided_at, decided_at_offset_s, record_json)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8::timestamptz, $9, $10) ON CONFLICT DO NOTHING",
+    )
+    .bind(record.decision_id.as_str())
+    .bind(&record.request_id)
+    .bind(&record.request_sha256)
+    .bind(&record.subject)
+    .bind(record.outcome.code())
+    .bind(&record.policy_version)
+    .bind(&record.model_id)
+    .bind(record.decided_at.to_string())
+    .bind(offset_s(&record.decided_at))
+    .bind(record.record_json.as_str())
+    .execute(&mut *tx)
+    .await?;
+    if done.rows_affected() == 0 {
+        if let Some(recorded) = decided_before(record, decision_by_request(tx, &record.request_id).await?)? {
+            return Ok(Some(recorded));
+        }
+        return Err(decision_id_taken(record));
+    }
+    Ok(None)
+}
+
+impl PgStore {
+    /// Records many decisions in one transaction (group commit, as [`crate::DecisionWriter::record_decisions_as`]
+    /// does on SQLite): each gets the answer [`DecisionLog::record_decision`] would give it, in order; a refused
+    /// record writes nothing and does not stop the others; a database failure fails the whole batch and writes
+    /// nothing. The audit entries of the decisions stored are appended together at the end, in order.
+    pub async fn record_decisions_as(
+        &self,
+        batch: &[crate::Queued],
+    ) -> Result<Vec<Result<Recorded, StoreError>>, StoreError> {
+        let mut results = Vec::with_capacity(batch.len());
+        if batch.is_empty() {
+            return Ok(results);
+        }
+        let at = self.context.clock.now();
+        let mut tx = self.pool.begin().await?;
+        let mut entries = Vec::new();
+        for queued in batch {
+            match insert_decision(&mut tx, &queued.record).await {
+                Ok(None) => {
+                    entries.push(queued.entry(at));
+                    results.push(Ok(Recorded::New));
+                }
+                Ok(Some(recorded)) => results.push(Ok(recorded)),
+                Err(e @ StoreError::Database(_)) => return Err(e),
+                Err(refused) => results.push(Err(refused)),
+            }
+        }
+        if !entries.is_empty() {
+            append_in(&mut tx, &entries).await?;
+        }
+        tx.commit().await?;
+        Ok(results)
+    }
+}
+
 impl DecisionLog for PgStore {
     async fn record_decision(&self, record: &DecisionRecord) -> Result<Recorded, StoreError> {
-        record.check()?;
         let mut tx = self.pool.begin().await?;
-        if let Some(recorded) = decided_before(record, decision_by_request(&mut tx, &record.request_id).await?)? {
+        if let Some(recorded) = insert_decision(&mut tx, record).await? {
             return Ok(recorded);
-        }
-        // Another writer may have stored the same request id (or decision id) since: the unique constraints make
-        // this insert wait for it and then insert nothing.
-        let done = sqlx::query(
-            "INSERT INTO decisions (decision_id, request_id, request_sha256, subject, outcome, policy_version, model_id,
-                                    decided_at, decided_at_offset_s, record_json)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8::timestamptz, $9, $10) ON CONFLICT DO NOTHING",
-        )
-        .bind(record.decision_id.as_str())
-        .bind(&record.request_id)
-        .bind(&record.request_sha256)
-        .bind(&record.subject)
-        .bind(record.outcome.code())
-        .bind(&record.policy_version)
-        .bind(&record.model_id)
-        .bind(record.decided_at.to_string())
-        .bind(offset_s(&record.decided_at))
-        .bind(record.record_json.as_str())
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() == 0 {
-            if let Some(recorded) = decided_before(record, decision_by_request(&mut tx, &record.request_id).await?)? {
-                return Ok(recorded);
-            }
-            return Err(decision_id_taken(record));
         }
         append_in(&mut tx, &[decision_entry(self, record)]).await?;
         tx.commit().await?;

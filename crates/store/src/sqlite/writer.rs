@@ -34,6 +34,11 @@ impl Queued {
         let digest = crate::audit::decision_digest(&record);
         Queued { record, acting, digest }
     }
+
+    /// Its audit entry, stamped `at`: the same on every engine.
+    pub(crate) fn entry(&self, at: domain::Timestamp) -> ::audit::NewEntry {
+        decision_entry_by(&self.acting.actor, &self.acting.origin, at, &self.record, self.digest)
+    }
 }
 
 /// What an acknowledged decision survives. The store's own pool (loans, repayments, disbursements: everything
