@@ -7,6 +7,13 @@
 #        xtask/pg.sh stop           stop the cluster and remove its directory
 #        xtask/pg.sh run CMD ARG... start a cluster, run CMD with AGRIRISK_TEST_POSTGRES_URL and
 #                                   AGRIRISK_REQUIRE_POSTGRES=1 exported, stop it (also on failure); CMD's exit status
+#        xtask/pg.sh crash          stop the cluster the hard way (pg_ctl --mode=immediate: no checkpoint, as a crash)
+#        xtask/pg.sh restart        start the stopped (or crashed) cluster again on its port; it recovers from its log
+#        xtask/pg.sh standby        make a streaming standby of the running cluster (pg_basebackup over loopback,
+#                                   hot standby on a port of its own) and print its URL; `stop` removes it too
+#        xtask/pg.sh standby-stop   stop the standby (the primary goes on)
+#
+# AGRIRISK_PG_STATE names another state file, so a test can run a cluster of its own beside the shared one.
 #
 # PostgreSQL refuses to run as root: run as root (as CI does), the cluster belongs to the system user `agririsk-pg`,
 # created if missing; run as anyone else, it is theirs. The binaries are found through PG_BIN, else the newest
@@ -15,7 +22,7 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-state=${CARGO_TARGET_DIR:-$root/target}/pg-cluster.env
+state=${AGRIRISK_PG_STATE:-${CARGO_TARGET_DIR:-$root/target}/pg-cluster.env}
 cluster_user=agririsk-pg
 database=agririsk
 role=agririsk
@@ -109,10 +116,13 @@ stop() {
     [ -f "$state" ] || { echo "pg.sh: no cluster is running" >&2; return 0; }
     local dir
     dir=$(field dir)
-    if [ -d "$dir/data" ] && as_owner "$(pg_bin)/pg_ctl" --pgdata="$dir/data" status >/dev/null 2>&1; then
-        as_owner "$(pg_bin)/pg_ctl" --pgdata="$dir/data" --mode=fast --wait stop >/dev/null ||
-            echo "pg.sh: warning: pg_ctl stop failed (see $dir/server.log)" >&2
-    fi
+    local data
+    for data in "$dir/standby" "$dir/data"; do
+        if [ -d "$data" ] && as_owner "$(pg_bin)/pg_ctl" --pgdata="$data" status >/dev/null 2>&1; then
+            as_owner "$(pg_bin)/pg_ctl" --pgdata="$data" --mode=fast --wait stop >/dev/null ||
+                echo "pg.sh: warning: pg_ctl stop failed (see $dir/server.log)" >&2
+        fi
+    done
     case "$dir" in
     */agririsk-pg.*) rm -rf "$dir" ;;
     *) die "refusing to remove $dir: not a directory this script made" ;;
@@ -120,8 +130,51 @@ stop() {
     rm -f "$state"
 }
 
+port_of() {
+    field url | sed -n 's|.*@127.0.0.1:\([0-9]*\)/.*|\1|p'
+}
+
+crash() {
+    local dir
+    dir=$(field dir)
+    as_owner "$(pg_bin)/pg_ctl" --pgdata="$dir/data" --mode=immediate --wait stop >/dev/null || die "pg_ctl stop failed"
+}
+
+restart() {
+    local dir port
+    dir=$(field dir)
+    port=$(port_of)
+    as_owner "$(pg_bin)/pg_ctl" --pgdata="$dir/data" --log="$dir/server.log" --wait --timeout=60 \
+        -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$dir -c max_connections=300" \
+        start >/dev/null || { tail -n 20 "$dir/server.log" >&2; die "the server did not start again"; }
+}
+
+standby() {
+    local bin dir port primary_port url
+    bin=$(pg_bin)
+    dir=$(field dir)
+    primary_port=$(port_of)
+    [ ! -d "$dir/standby" ] || die "a standby exists already"
+    # The initdb default pg_hba.conf trusts replication connections from loopback; -R writes primary_conninfo and
+    # standby.signal, so the copy starts as a hot standby streaming from the primary.
+    as_owner "$bin/pg_basebackup" --host=127.0.0.1 --port="$primary_port" --username="$role" \
+        --pgdata="$dir/standby" --wal-method=stream -R >"$dir/basebackup.log" 2>&1 ||
+        { cat "$dir/basebackup.log" >&2; die "pg_basebackup failed"; }
+    port=$(free_port)
+    as_owner "$bin/pg_ctl" --pgdata="$dir/standby" --log="$dir/standby.log" --wait --timeout=60 \
+        -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$dir -c hot_standby=on -c max_connections=300" \
+        start >/dev/null || { cat "$dir/standby.log" >&2; die "the standby did not start"; }
+    url="postgres://$role@127.0.0.1:$port/$database"
+    echo "standby=$url" >>"$state"
+    echo "$url"
+}
+
 case "${1:-}" in
+standby-stop) as_owner "$(pg_bin)/pg_ctl" --pgdata="$(field dir)/standby" --mode=fast --wait stop >/dev/null ;;
 start) start ;;
+crash) crash ;;
+restart) restart ;;
+standby) standby ;;
 url) field url ;;
 stop) stop ;;
 run)
@@ -134,5 +187,5 @@ run)
     "$@" || status=$?
     exit "$status"
     ;;
-*) die "usage: xtask/pg.sh start | url | stop | run CMD [ARG...]" ;;
+*) die "usage: xtask/pg.sh start | url | stop | crash | restart | standby | standby-stop | run CMD [ARG...]" ;;
 esac

@@ -17,6 +17,11 @@ pub struct Cli {
     /// database in `--data-dir`.
     #[arg(long, global = true, env = "AGRIRISK_DATABASE_URL", value_name = "URL", hide_env_values = true)]
     pub database: Option<String>,
+    /// A read-only copy of the database (a PostgreSQL streaming standby) for the commands that only read: profile,
+    /// export, features build, village credit, policy simulate. `serve` builds its decider (and so its rosters and
+    /// replays) and answers profiles from it.
+    #[arg(long, global = true, env = "AGRIRISK_READ_DATABASE_URL", value_name = "URL", hide_env_values = true)]
+    pub read_database: Option<String>,
     /// The command.
     #[command(subcommand)]
     pub command: Command,

@@ -7,7 +7,7 @@ use app::features::{LabelHorizon, Written};
 
 use crate::Place;
 use crate::error::CliError;
-use crate::{emit, with_store};
+use crate::{emit, with_reader};
 
 /// Builds the table as of `as_of` and writes it to `out`. With a label horizon, only the labelled population with
 /// its label; without, every household.
@@ -23,7 +23,7 @@ pub async fn build_command(
     let horizon = label_horizon_months.map(LabelHorizon::new).transpose()?;
     at.require_database("run agririsk ingest first")?;
     let started = std::time::Instant::now();
-    let built = with_store(at, async |store| app::features::build(store, as_of, horizon, threads, out).await);
+    let built = with_reader(at, async |store| app::features::build(store, as_of, horizon, threads, out).await);
     let written = match built.await? {
         Written::Labelled { borrowers, bad, horizon_months } => format!(
             "{borrowers} borrowers with a loan open on {as_of}, {bad} reached 90+ DPD within {horizon_months} months"

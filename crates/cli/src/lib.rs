@@ -112,16 +112,27 @@ pub struct Place {
     pub dir: PathBuf,
     /// The database.
     pub location: Location,
+    /// Where read-only work goes (`--read-database`), when not to the database itself.
+    pub reads: Option<Location>,
 }
 
 impl Place {
     /// The data directory and the database `--database` names (none: the data directory's own).
-    pub fn new(dir: &Path, database: Option<&str>) -> Result<Place, CliError> {
+    pub fn new(dir: &Path, database: Option<&str>, reads: Option<&str>) -> Result<Place, CliError> {
         let location = match database {
             Some(text) => Location::parse(text)?,
             None => Location::Sqlite(dir.to_path_buf()),
         };
-        Ok(Place { dir: dir.to_path_buf(), location })
+        let reads = reads.map(Location::parse).transpose()?;
+        if let Some(reads) = &reads {
+            if !matches!(reads, Location::Postgres(_)) || !matches!(location, Location::Postgres(_)) {
+                return Err(CliError::input(
+                    "read-database",
+                    format!("{reads}: a read database is a PostgreSQL standby of a PostgreSQL --database"),
+                ));
+            }
+        }
+        Ok(Place { dir: dir.to_path_buf(), location, reads })
     }
 
     /// Refuses a command that reads data when the SQLite database does not exist yet (nothing was loaded), instead
@@ -148,11 +159,24 @@ pub(crate) async fn with_store<T>(
     result
 }
 
+/// [`with_store`] for work that only reads: on the read database when `--read-database` names one (opened without
+/// migrating, its schema checked to be this binary's), else on the database itself.
+pub(crate) async fn with_reader<T>(
+    at: &Place,
+    work: impl AsyncFnOnce(&Database) -> Result<T, CliError>,
+) -> Result<T, CliError> {
+    let Some(reads) = &at.reads else { return with_store(at, work).await };
+    let store = audit::as_os_user(&Database::open_reader(reads).await?);
+    let result = work(&store).await;
+    store.close().await;
+    result
+}
+
 /// Runs a parsed command line.
 pub async fn run(cli: Cli) -> Result<(), CliError> {
     let calendar = CropCalendar::china_default();
     // Read only by the commands that use the store, so a bad `--database` does not stop `schedule` or `simulate`.
-    let place = || Place::new(&cli.data_dir, cli.database.as_deref());
+    let place = || Place::new(&cli.data_dir, cli.database.as_deref(), cli.read_database.as_deref());
     match cli.command {
         Command::Schedule { terms, format } => {
             let terms = LoanTerms::new(&terms.request(), &calendar)?;

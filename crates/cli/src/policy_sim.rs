@@ -11,7 +11,7 @@ use crate::Place;
 use crate::args::Format;
 use crate::error::CliError;
 use crate::table::{Align, Table};
-use crate::{emit, print_json, with_store};
+use crate::{emit, print_json, with_reader};
 
 fn percent(rate: Option<f64>) -> String {
     rate.map_or("unknown".to_owned(), |r| format!("{:.2}%", r * 100.0))
@@ -105,7 +105,7 @@ pub async fn simulate_command(at: &Place, file: &Path, from: &str, to: &str, for
     let from = domain::parse_date(from).map_err(|e| CliError::input("from", e))?;
     let to = domain::parse_date(to).map_err(|e| CliError::input("to", e))?;
     let candidate_policy = app::policies::candidate(file)?;
-    let (decider, register) = with_store(at, async |store| {
+    let (decider, register) = with_reader(at, async |store| {
         let register = app::screening::Register::new(store.screening_snapshot().await?.1);
         Ok((decider(store, &Setup::default()).await?, register))
     })

@@ -10,7 +10,7 @@ use crate::args::{ExportArgs, Format, ProfileArgs};
 use crate::error::CliError;
 use crate::ingest::keyring;
 use crate::table::{Align, Table};
-use crate::{SystemClock, emit, print_json, with_store};
+use crate::{SystemClock, emit, print_json, with_reader};
 
 fn as_of(text: Option<&str>) -> Result<Date, CliError> {
     match text {
@@ -29,7 +29,7 @@ pub async fn profile_command(at: &Place, args: ProfileArgs) -> Result<(), CliErr
     let request = ProfileRequest::new(&args.id, as_of(args.as_of.as_deref())?)?;
     let keys = keyring(args.key_file.as_deref())?;
     require_data(at)?;
-    let profile = with_store(at, async |store| app::profile::profile(store, keys, &request).await).await?;
+    let profile = with_reader(at, async |store| app::profile::profile(store, keys, &request).await).await?;
     match args.format {
         Format::Json => print_json(&profile),
         Format::Table => emit(&profile_text(&profile)),
@@ -42,7 +42,7 @@ pub async fn export_command(at: &Place, args: ExportArgs) -> Result<(), CliError
         .as_of(args.as_of.as_deref().map(|t| as_of(Some(t))).transpose()?);
     let keys = keyring(args.key_file.as_deref())?;
     require_data(at)?;
-    let manifest = with_store(at, async |store| app::profile::export(store, keys, &request).await).await?;
+    let manifest = with_reader(at, async |store| app::profile::export(store, keys, &request).await).await?;
     let mut table = Table::new(&[("source", Align::Left), ("file", Align::Left), ("rows", Align::Right)]);
     for s in &manifest.sources {
         table.row(vec![s.source.clone(), s.file.clone(), s.rows.to_string()]);

@@ -53,7 +53,13 @@ pub async fn serve_command(at: &Place, args: ServeArgs) -> Result<(), CliError> 
         Some(day) => Arc::new(domain::FixedClock(day)),
         None => Arc::new(SystemClock),
     };
-    let mut server = server::Server::new(store, setup, durability, clock).await?;
+    let mut server = match &at.reads {
+        Some(reads) => {
+            let reads = store::Database::open_reader(reads).await?;
+            server::Server::with_reads(store, reads, setup, durability, clock).await?
+        }
+        None => server::Server::new(store, setup, durability, clock).await?,
+    };
     server.windows.repayments.back_days = args.max_backdate_days;
     server.windows.disbursements.back_days = args.max_backdate_days;
     server.limits = limits;

@@ -11,7 +11,7 @@ use crate::Place;
 use crate::args::Format;
 use crate::error::CliError;
 use crate::table::{Align, Table};
-use crate::{emit, print_json, with_store};
+use crate::{emit, print_json, with_reader};
 
 /// The roster and rating as text.
 pub fn roster_text(roster: &Roster) -> String {
@@ -76,7 +76,7 @@ pub fn roster_text(roster: &Roster) -> String {
 
 /// `agririsk village credit`.
 pub async fn credit_command(at: &Place, village: &str, on: Date, format: Format) -> Result<(), CliError> {
-    let (decider, register) = with_store(at, async |store| {
+    let (decider, register) = with_reader(at, async |store| {
         Ok((decider(store, &Setup::default()).await?, Register::new(store.screening_snapshot().await?.1)))
     })
     .await?;

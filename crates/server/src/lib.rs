@@ -85,6 +85,9 @@ fn watch_decider(server: &Shared, every: Duration) {
 pub struct Server {
     /// The store.
     pub store: Database,
+    /// Where read-only work goes: the decider (and so rosters and policy replays) is built from it and profiles are
+    /// read from it. A streaming standby with `serve --read-database`; the store itself otherwise.
+    pub reads: Database,
     /// The lending core over the same store.
     pub app: Loans<Database>,
     /// The clock: "today" for defaults, and the times records are made at.
@@ -146,6 +149,7 @@ impl Server {
         let journal = journal::Journal::start(&store, durability)?;
         let server = Server {
             app: Loans::new(store.clone()),
+            reads: store.clone(),
             clock,
             windows: Windows::default(),
             screening: screening::Cache::start(store.clone()).await?,
@@ -166,11 +170,26 @@ impl Server {
         Ok(server)
     }
 
+    /// [`Server::new`] with read-only work on `reads` (a streaming standby of the store's database).
+    pub async fn with_reads(
+        store: Database,
+        reads: Database,
+        setup: Setup,
+        durability: store::Durability,
+        clock: Arc<dyn Clock + Send + Sync>,
+    ) -> Result<Server, CliError> {
+        let mut server = Server::new(store, setup, durability, clock).await?;
+        server.reads = reads;
+        // Built again from the reads, and from now on followed there.
+        server.reload().await;
+        Ok(server)
+    }
+
     /// Loads the decider again from the registers.
     pub async fn reload(&self) {
         // Read before loading: a move made meanwhile changes the version again and is loaded at the next look.
-        let version = self.store.decider_version().await.unwrap_or(-1);
-        let loaded = match app::decisions::decider(&self.store, &self.setup).await {
+        let version = self.reads.decider_version().await.unwrap_or(-1);
+        let loaded = match app::decisions::decider(&self.reads, &self.setup).await {
             Ok(d) => Some(Arc::new(d)),
             Err(e) => {
                 tracing::warn!(error = %e, "the decider is not loaded");
@@ -187,7 +206,8 @@ impl Server {
     /// Reloads the decider when the models or policies it is built from changed since it was loaded: a move made
     /// through another process (the command line, another replica) reaches this one within one look.
     pub async fn reload_if_moved(&self) -> Result<bool, store::StoreError> {
-        let version = self.store.decider_version().await?;
+        // Looked at where the decider is built from: a standby that has not replayed a move yet is looked at again.
+        let version = self.reads.decider_version().await?;
         if version == self.decider_version.load(std::sync::atomic::Ordering::Acquire) {
             return Ok(false);
         }

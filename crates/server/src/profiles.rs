@@ -89,6 +89,6 @@ pub async fn profile(
         store::AuditLog::append_audit(&server.store, std::slice::from_ref(&entry)).await?;
         request = request.unmasked();
     }
-    let profile = app::profile::profile(&server.store, keys, &request).await?;
+    let profile = app::profile::profile(&server.reads, keys, &request).await?;
     Ok(axum::Json(profile).into_response())
 }

@@ -274,6 +274,35 @@ impl Database {
         })
     }
 
+    /// Opens a store for reading only, as `--read-database` names it: a PostgreSQL streaming standby is opened
+    /// without migrating (it takes no writes) after checking its schema is exactly this binary's; an SQLite
+    /// location is opened as [`Database::open`] opens it.
+    pub async fn open_reader(location: &Location) -> Result<Database, StoreError> {
+        match location {
+            Location::Sqlite(_) => Database::open(location).await,
+            Location::Postgres(url) => {
+                let reached = status(location).await.map_err(|e| unreachable(location, e))?;
+                match reached.state() {
+                    "current" => {}
+                    "newer" => {
+                        let version = reached.applied.last().map_or(0, |(v, _, _)| *v);
+                        return Err(StoreError::SchemaNewer { version, latest_known: reached.latest_known });
+                    }
+                    state => {
+                        return Err(StoreError::BadLocation {
+                            location: location.to_string(),
+                            problem: format!(
+                                "its schema is {state}, not this binary's: migrate the primary (agririsk db migrate) \
+                                 and let the standby catch up"
+                            ),
+                        });
+                    }
+                }
+                Ok(Database::Postgres(PgStore::open_unmigrated(url).await.map_err(|e| unreachable(location, e))?))
+            }
+        }
+    }
+
     /// The engine's name: `sqlite` or `postgres`.
     pub fn engine(&self) -> &'static str {
         match self {

@@ -109,6 +109,12 @@ fn seq_param(seq: u32, what: &str) -> Result<i32, StoreError> {
     i32::try_from(seq).map_err(|_| corrupt(format!("{what} {seq} out of range")))
 }
 
+/// The pool every store opens: at most [`MAX_CONNECTIONS`], and a request waits at most 5 s for one, so a database
+/// that went away is answered as not ready (503) well within a request's 10 s rather than by the request timeout.
+fn pool_options() -> PgPoolOptions {
+    PgPoolOptions::new().max_connections(MAX_CONNECTIONS).acquire_timeout(std::time::Duration::from_secs(5))
+}
+
 impl PgStore {
     /// Opens the store at `url` (`postgres://USER@HOST:PORT/DATABASE`, any form libpq accepts as a URL) and applies
     /// pending migrations. The database must exist; its schema is created on first open.
@@ -128,13 +134,21 @@ impl PgStore {
             .await
             .map_err(|e| crate::database::migration_error(e, latest_migration()))?;
         first.close().await?;
-        let pool = PgPoolOptions::new().max_connections(MAX_CONNECTIONS).connect_with(options).await?;
+        let pool = pool_options().connect_with(options).await?;
         Ok(PgStore { pool, context: crate::acting::Context::default() })
     }
 
     /// The pool's connections now: (open, of which idle); read-only, for the server's metrics.
     pub fn pool_connections(&self) -> (u32, usize) {
         (self.pool.size(), self.pool.num_idle())
+    }
+
+    /// Opens the store at `url` without migrating it: for a read-only streaming standby, which takes no writes of
+    /// its own (its schema is the primary's, which [`crate::Database::open_reader`] checks is this binary's).
+    pub async fn open_unmigrated(url: &str) -> Result<PgStore, StoreError> {
+        let options: PgConnectOptions = url.parse()?;
+        let pool = pool_options().connect_with(options).await?;
+        Ok(PgStore { pool, context: crate::acting::Context::default() })
     }
 
     /// Closes every connection.

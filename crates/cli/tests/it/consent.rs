@@ -186,14 +186,24 @@ fn whole_village_pre_credit_withholds_per_household_what_the_register_withholds_
     }
 }
 
-/// Copies a data directory (the county's, under [`exclusive`], so nothing writes it meanwhile).
+/// Copies a data directory (the county's, under [`exclusive`], so nothing writes it meanwhile), and on PostgreSQL
+/// its database.
 fn copy_dir(from: &Path, to: &Path) {
+    super::copy_database(from, to);
+    copy_files(from, to);
+}
+
+fn copy_files(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).expect("create");
+    if !from.exists() {
+        // On PostgreSQL nothing may have been written beside the database.
+        return;
+    }
     for entry in std::fs::read_dir(from).expect("read dir") {
         let entry = entry.expect("entry");
         let target = to.join(entry.file_name());
         if entry.file_type().expect("type").is_dir() {
-            copy_dir(&entry.path(), &target);
+            copy_files(&entry.path(), &target);
         } else {
             std::fs::copy(entry.path(), &target).expect("copy");
         }

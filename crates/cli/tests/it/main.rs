@@ -19,6 +19,9 @@ fn on_postgres() -> bool {
 /// directories); `None` on SQLite.
 fn database_of(data_dir: &Path) -> Option<String> {
     static MADE: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+    if let Some(url) = chosen().lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(&key_of(data_dir)) {
+        return Some(url.clone());
+    }
     if !on_postgres() {
         return None;
     }
@@ -44,6 +47,37 @@ fn database_of(data_dir: &Path) -> Option<String> {
         made.push(name);
     }
     Some(url)
+}
+
+/// Makes `to`'s database a copy of `from`'s on PostgreSQL (`CREATE DATABASE … TEMPLATE`; nothing may be connected
+/// to `from`'s meanwhile); nothing on SQLite, whose database is a file in the directory.
+fn copy_database(from: &Path, to: &Path) {
+    let (Some(source), Some(_)) = (database_of(from), database_of(to)) else { return };
+    let cluster = std::env::var("AGRIRISK_TEST_POSTGRES_URL").expect("the cluster");
+    let name = |url: &str| url.rsplit('/').next().expect("a database name").to_string();
+    let target = name(&database_of(to).expect("a database"));
+    let script = format!("DROP DATABASE {target}; CREATE DATABASE {target} TEMPLATE {}", name(&source));
+    for sql in script.split("; ") {
+        let out = Command::new("psql").args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", &cluster, "-c", sql]).output();
+        let out = out.expect("psql runs");
+        assert!(out.status.success(), "{sql}: {}", stderr(&out));
+    }
+}
+
+/// Data directories whose database a test chose itself ([`use_database`]).
+fn chosen() -> &'static std::sync::Mutex<std::collections::HashMap<PathBuf, String>> {
+    static CHOSEN: std::sync::OnceLock<std::sync::Mutex<std::collections::HashMap<PathBuf, String>>> =
+        std::sync::OnceLock::new();
+    CHOSEN.get_or_init(Default::default)
+}
+
+fn key_of(data_dir: &Path) -> PathBuf {
+    std::path::absolute(data_dir).expect("an absolute path")
+}
+
+/// Puts a data directory's store in the database at `url` (a cluster of the test's own) for every command.
+fn use_database(data_dir: &Path, url: &str) {
+    chosen().lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(key_of(data_dir), url.to_owned());
 }
 
 /// The binary on a data directory (and, on PostgreSQL, the directory's database).
@@ -674,3 +708,116 @@ mod privacy;
 mod profile;
 mod serve;
 mod village;
+
+#[test]
+fn this_run_stores_on_the_engine_it_was_asked_for_and_db_status_says_where_the_schema_stands() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path().join("data");
+    let status = ok_json(&data, &["db", "status", "--format", "json"]);
+    let engine = if on_postgres() { "postgres" } else { "sqlite" };
+    assert_eq!(status["engine"], engine, "{status}");
+    assert_eq!(status["state"], "empty", "nothing is created by looking: {status}");
+    assert!(!data.join("agririsk.sqlite").exists(), "status creates no database file");
+    let migrated = agririsk(&data, &["db", "migrate"]);
+    assert!(migrated.status.success(), "{}", stderr(&migrated));
+    let status = ok_json(&data, &["db", "status", "--format", "json"]);
+    assert_eq!(status["state"], "current", "{status}");
+    assert_eq!(status["pending"], serde_json::json!([]));
+    let applied = status["applied"].as_array().expect("applied");
+    assert_eq!(applied.last().expect("a migration")["version"], status["latest_known"]);
+    assert_eq!(data.join("agririsk.sqlite").exists(), !on_postgres(), "the store is where --database says");
+}
+
+#[test]
+fn a_bad_database_url_is_refused_naming_it_with_exit_2_and_nothing_written() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path().join("data");
+    for (url, says) in [
+        ("mysql://db/agririsk", "is not one of sqlite://, postgres://, postgresql://"),
+        ("postgres://agririsk:hunter2@127.0.0.1:notaport/x", "is not a PostgreSQL URL"),
+        ("sqlite://", "names no path"),
+        ("", "is empty"),
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_agririsk"))
+            .args(["--data-dir", data.to_str().expect("utf-8"), "--database", url, "loan", "list"])
+            .output()
+            .expect("runs");
+        assert_eq!(out.status.code(), Some(2), "{url}: {}", stderr(&out));
+        assert!(stderr(&out).contains(says), "{url}: {}", stderr(&out));
+        assert!(!stderr(&out).contains("hunter2"), "the password is never printed: {}", stderr(&out));
+    }
+    // A closed port: the database does not answer.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
+    let url = format!("postgres://agririsk:hunter2@127.0.0.1:{port}/agririsk");
+    let out = Command::new(env!("CARGO_BIN_EXE_agririsk"))
+        .args(["--data-dir", data.to_str().expect("utf-8"), "--database", &url, "loan", "list"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("does not answer"), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("hunter2"), "{}", stderr(&out));
+    assert!(!data.exists(), "nothing was created");
+    // The schedule needs no database: a bad one does not stop it.
+    let out = Command::new(env!("CARGO_BIN_EXE_agririsk"))
+        .args(["--database", "mysql://x", "schedule", "--product", "equal-installment", "--principal", "1000"])
+        .args(["--annual-rate", "0.05", "--term-months", "6", "--start", "2026-01-01"])
+        .output()
+        .expect("runs");
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+#[test]
+fn a_schema_newer_than_the_binary_or_a_migration_left_unfinished_is_refused_and_left_as_it_is() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path().join("data");
+    assert!(agririsk(&data, &["db", "migrate"]).status.success());
+    let status = ok_json(&data, &["db", "status", "--format", "json"]);
+    let latest = status["latest_known"].as_i64().expect("a version");
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    // Straight to the database, not through the store (which refuses to open it once it is newer).
+    let mark = |sql: String| {
+        use sqlx::Connection;
+        runtime.block_on(async {
+            match database_of(&data) {
+                Some(url) => {
+                    let mut connection = sqlx::PgConnection::connect(&url).await.expect("connect");
+                    let query = sqlx::query(sqlx::AssertSqlSafe(sql));
+                    query.execute(&mut connection).await.expect("edit the migrations table");
+                }
+                None => {
+                    let url = format!("sqlite://{}", data.join("agririsk.sqlite").display());
+                    let mut connection = sqlx::SqliteConnection::connect(&url).await.expect("connect");
+                    let query = sqlx::query(sqlx::AssertSqlSafe(sql));
+                    query.execute(&mut connection).await.expect("edit the migrations table");
+                }
+            }
+        })
+    };
+    // A later release's migration.
+    let checksum = if on_postgres() { r"'\x00'::bytea" } else { "x'00'" };
+    let success = if on_postgres() { "true" } else { "1" };
+    mark(format!(
+        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+         VALUES ({}, 'from the future', {success}, {checksum}, 0)",
+        latest + 1
+    ));
+    let before = ok_json(&data, &["db", "status", "--format", "json"]);
+    let out = agririsk(&data, &["loan", "list"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&format!("migration {}, newer than this binary knows", latest + 1)),
+        "{}",
+        stderr(&out)
+    );
+    let after = ok_json(&data, &["db", "status", "--format", "json"]);
+    assert_eq!(after["state"], "newer");
+    assert_eq!(after, before, "the schema is left as it was");
+    // A migration recorded as unfinished.
+    mark(format!("DELETE FROM _sqlx_migrations WHERE version = {}", latest + 1));
+    let failed = if on_postgres() { "false" } else { "0" };
+    mark(format!("UPDATE _sqlx_migrations SET success = {failed} WHERE version = {latest}"));
+    let out = agririsk(&data, &["db", "migrate"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains(&format!("migration {latest} is recorded as unfinished")), "{}", stderr(&out));
+    assert_eq!(ok_json(&data, &["db", "status", "--format", "json"])["state"], "unfinished");
+}

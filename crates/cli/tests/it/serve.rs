@@ -5,12 +5,14 @@ use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::sync::{Mutex, OnceLock};
 
 use serde_json::Value;
 
 use super::{agririsk, agririsk_as, dual, stderr};
+
+mod replicas;
 
 struct Running {
     _dir: tempfile::TempDir,
