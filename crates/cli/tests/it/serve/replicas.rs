@@ -188,7 +188,7 @@ fn two_replicas_racing_on_one_request_post_it_once_and_answer_as_documented() {
     let trail = ok(&data, &["audit", "export", "--from", "2000-01-01", "--to", "2099-12-31"]);
     let moves = trail
         .lines()
-        .map(|line| json(line))
+        .map(json)
         .filter(|e| e["action"] == "policy.move" && e["target"] == format!("policy:{policy_id}"))
         .filter(|e| e["detail"].as_str().is_some_and(|d| d.contains("active")))
         .count();
