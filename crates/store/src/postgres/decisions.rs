@@ -1,5 +1,6 @@
 //! [`DecisionLog`] for [`PgStore`]: the immutable `decisions` table and the append-only `review_requests`
-//! (migration `0004_decisions`), with the refusals and audit entries of the SQLite log.
+//! (migration `0004_decisions`), and `decision_records`, where a decision's record is kept packed (migration
+//! `0012_compact_decisions`), with the refusals and audit entries of the SQLite log.
 //!
 //! Concurrency: the unique request id decides between two writers recording one request at once. Each inserts with
 //! `ON CONFLICT DO NOTHING`; the second waits for the first to commit, inserts nothing, and then reads the stored
@@ -18,9 +19,14 @@ use super::{PgStore, append_in, corrupt, to_u32};
 use crate::StoreError;
 use crate::decisions::{DecisionLog, Page, Recorded, decided_before, decision_id_taken};
 
-/// The columns [`decision_from_row`] reads: the decision time as whole seconds since the epoch and its offset.
+/// The columns [`decision_from_row`] reads from [`DECISIONS`]: the decision time as whole seconds since the epoch
+/// and its offset.
 const COLUMNS: &str = "decision_id, request_id, request_sha256, subject, outcome, policy_version, model_id,
-                       extract(epoch FROM decided_at)::bigint AS decided_at_epoch_s, decided_at_offset_s, record_json";
+                       extract(epoch FROM decided_at)::bigint AS decided_at_epoch_s, decided_at_offset_s, record_json,
+                       packed";
+
+/// Decisions with their packed records (none for one recorded before packing).
+const DECISIONS: &str = "decisions LEFT JOIN decision_records USING (decision_id)";
 
 /// The columns [`review_from_row`] reads.
 const REVIEW_COLUMNS: &str = "decision_id, seq, extract(epoch FROM requested_at)::bigint AS requested_at_epoch_s,
@@ -61,7 +67,7 @@ fn decision_from_row(row: &PgRow) -> Result<DecisionRecord, StoreError> {
         outcome: outcome(&row.try_get::<String, _>("outcome")?)?,
         policy_version: row.try_get("policy_version")?,
         model_id: row.try_get("model_id")?,
-        record_json: workflow::RecordJson::stored(row.try_get("record_json")?),
+        record_json: crate::decisions::stored_record(&id, row.try_get("record_json")?, row.try_get("packed")?)?,
     })
 }
 
@@ -98,7 +104,7 @@ async fn decision_by_request(
     conn: &mut sqlx::PgConnection,
     request_id: &str,
 ) -> Result<Option<DecisionRecord>, StoreError> {
-    let sql = format!("SELECT {COLUMNS} FROM decisions WHERE request_id = $1");
+    let sql = format!("SELECT {COLUMNS} FROM {DECISIONS} WHERE request_id = $1");
     let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(request_id).fetch_optional(conn).await?;
     row.as_ref().map(decision_from_row).transpose()
 }
@@ -150,7 +156,7 @@ impl DecisionLog for PgStore {
         .bind(&record.model_id)
         .bind(record.decided_at.to_string())
         .bind(offset_s(&record.decided_at))
-        .bind(record.record_json.as_str())
+        .bind("")
         .execute(&mut *tx)
         .await?;
         if done.rows_affected() == 0 {
@@ -159,13 +165,18 @@ impl DecisionLog for PgStore {
             }
             return Err(decision_id_taken(record));
         }
+        sqlx::query("INSERT INTO decision_records (decision_id, packed) VALUES ($1, $2)")
+            .bind(record.decision_id.as_str())
+            .bind(crate::decisions::packed::pack(record.record_json.as_str()))
+            .execute(&mut *tx)
+            .await?;
         append_in(&mut tx, &[decision_entry(self, record)]).await?;
         tx.commit().await?;
         Ok(Recorded::New)
     }
 
     async fn decision(&self, decision_id: &str) -> Result<Option<DecisionRecord>, StoreError> {
-        let sql = format!("SELECT {COLUMNS} FROM decisions WHERE decision_id = $1");
+        let sql = format!("SELECT {COLUMNS} FROM {DECISIONS} WHERE decision_id = $1");
         let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(decision_id).fetch_optional(&self.pool).await?;
         row.as_ref().map(decision_from_row).transpose()
     }
@@ -178,7 +189,7 @@ impl DecisionLog for PgStore {
     async fn decisions_of(&self, subject: &str, page: &Page) -> Result<Vec<DecisionRecord>, StoreError> {
         // The keyset compares instants, so a page boundary holds whatever offset the times are written in.
         let sql = format!(
-            "SELECT {COLUMNS} FROM decisions
+            "SELECT {COLUMNS} FROM {DECISIONS}
              WHERE subject = $1 AND ($2::timestamptz IS NULL OR (decided_at, decision_id) > ($2::timestamptz, $3))
              ORDER BY decided_at, decision_id LIMIT $4"
         );
