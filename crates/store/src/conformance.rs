@@ -650,6 +650,7 @@ where
     decisions_page_without_gaps_or_repeats(fresh().await).await;
     only_declines_and_referrals_can_be_reviewed(fresh().await).await;
     review_requests_are_idempotent_by_request_id(fresh().await).await;
+    a_full_size_record_reads_back_byte_identical(fresh().await).await;
 }
 
 /// The same request again returns the stored decision and writes nothing; its id for another request is refused.
@@ -670,6 +671,33 @@ pub async fn a_request_is_decided_once<S: DecisionLog>(store: S) {
     assert_eq!(store.decision_for_request("req-404").await.expect("read"), None);
     assert_eq!(store.decisions_of("A00001-0001", &ALL).await.expect("read"), vec![first]);
     assert!(store.decisions_of("A00001-0404", &ALL).await.expect("read").is_empty());
+}
+
+/// A decision record as the decider writes it: one of the tiny simulated county's (synthetic households), decided by
+/// the shipped scorecard and the default policy, with its trace, features and versions, about 12 KB.
+pub const COUNTY_RECORD_JSON: &str = include_str!("conformance/county-decision.json");
+
+/// A full-size record (stored packed) reads back as the very text recorded, by each way of reading a decision,
+/// and so does a record of text deflate's preset dictionary has never seen.
+pub async fn a_full_size_record_reads_back_byte_identical<S: DecisionLog>(store: S) {
+    let full = DecisionRecord {
+        record_json: RecordJson::parse(COUNTY_RECORD_JSON.to_string()).expect("JSON"),
+        ..decision_record("D5", "req-5", 'd', Outcome::Decline)
+    };
+    let unusual = DecisionRecord {
+        record_json: RecordJson::parse(format!(r#"{{"note":"{}","数":[1e300,-0.0]}}"#, "\\u00e9\u{1F33E}".repeat(500)))
+            .expect("JSON"),
+        ..decision_record("D6", "req-6", 'e', Outcome::Approve)
+    };
+    for record in [&full, &unusual] {
+        assert_eq!(store.record_decision(record).await.expect("recorded"), Recorded::New);
+        let by_id = store.decision(record.decision_id.as_str()).await.expect("read").expect("stored");
+        assert_eq!(by_id.record_json.as_str().as_bytes(), record.record_json.as_str().as_bytes(), "byte-identical");
+        assert_eq!(&by_id, record);
+        assert_eq!(store.decision_for_request(&record.request_id).await.expect("read").as_ref(), Some(record));
+        assert_eq!(store.record_decision(record).await.expect("again"), Recorded::Existing(record.clone()));
+    }
+    assert_eq!(store.decisions_of("A00001-0001", &ALL).await.expect("read"), vec![full, unusual]);
 }
 
 /// A malformed record is refused naming the field, and nothing is stored. (A record body that is not JSON cannot

@@ -6,10 +6,16 @@
 //! policy and scoring crates. What the store guarantees is idempotency and immutability: a client request id is recorded
 //! with the SHA-256 of its request, so submitting the same request again returns the stored decision (never a second
 //! one), and reusing the id for a different request is refused.
+//!
+//! A record is stored [`packed`] (deflate with a preset dictionary) beside its decision's row, whose JSON column is
+//! then empty; decisions recorded before packing keep their JSON text. Either way it reads back as the very text
+//! recorded.
 
 use std::future::Future;
 
-use workflow::{DecisionRecord, ReviewRequest};
+pub(crate) mod packed;
+
+use workflow::{DecisionRecord, RecordJson, ReviewRequest};
 
 use crate::StoreError;
 
@@ -58,6 +64,22 @@ pub(crate) fn decided_before(
         Some(stored) if stored.request_sha256 == record.request_sha256 => Ok(Some(Recorded::Existing(stored))),
         Some(_) => Err(StoreError::RequestReused { request_id: record.request_id.clone() }),
         None => Ok(None),
+    }
+}
+
+/// A stored decision's record from its two stored forms: the JSON text of a decision recorded before packing, or
+/// an empty text beside the packed form. Anything else is corruption.
+pub(crate) fn stored_record(
+    decision_id: &str,
+    json: String,
+    packed: Option<Vec<u8>>,
+) -> Result<RecordJson, StoreError> {
+    let corrupt = |problem: String| StoreError::Corrupt(format!("decision {decision_id}: {problem}"));
+    match (json.is_empty(), packed) {
+        (true, Some(packed)) => packed::unpack(&packed).map(RecordJson::stored).map_err(|e| corrupt(e.to_string())),
+        (false, None) => Ok(RecordJson::stored(json)),
+        (true, None) => Err(corrupt("the record is neither stored as JSON nor packed".into())),
+        (false, Some(_)) => Err(corrupt("the record is stored both as JSON and packed".into())),
     }
 }
 

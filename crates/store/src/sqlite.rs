@@ -59,6 +59,7 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
     (12, "consent scope", include_str!("../migrations/sqlite/0012_consent_scope.sql")),
     (13, "erasures", include_str!("../migrations/sqlite/0013_erasures.sql")),
     (14, "dual control", include_str!("../migrations/sqlite/0014_dual_control.sql")),
+    (15, "compact decisions", include_str!("../migrations/sqlite/0015_compact_decisions.sql")),
 ];
 
 /// The SQLite store.

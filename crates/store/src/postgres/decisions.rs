@@ -1,5 +1,6 @@
 //! [`DecisionLog`] for [`PgStore`]: the immutable `decisions` table and the append-only `review_requests`
-//! (migration `0004_decisions`), with the refusals and audit entries of the SQLite log.
+//! (migration `0004_decisions`), and `decision_records`, where a decision's record is kept packed (migration
+//! `0012_compact_decisions`), with the refusals and audit entries of the SQLite log.
 //!
 //! Concurrency: the unique request id decides between two writers recording one request at once. Each inserts with
 //! `ON CONFLICT DO NOTHING`; the second waits for the first to commit, inserts nothing, and then reads the stored
@@ -18,9 +19,14 @@ use super::{PgStore, append_in, corrupt, to_u32};
 use crate::StoreError;
 use crate::decisions::{DecisionLog, Page, Recorded, decided_before, decision_id_taken};
 
-/// The columns [`decision_from_row`] reads: the decision time as whole seconds since the epoch and its offset.
+/// The columns [`decision_from_row`] reads from [`DECISIONS`]: the decision time as whole seconds since the epoch
+/// and its offset.
 const COLUMNS: &str = "decision_id, request_id, request_sha256, subject, outcome, policy_version, model_id,
-                       extract(epoch FROM decided_at)::bigint AS decided_at_epoch_s, decided_at_offset_s, record_json";
+                       extract(epoch FROM decided_at)::bigint AS decided_at_epoch_s, decided_at_offset_s, record_json,
+                       packed";
+
+/// Decisions with their packed records (none for one recorded before packing).
+const DECISIONS: &str = "decisions LEFT JOIN decision_records USING (decision_id)";
 
 /// The columns [`review_from_row`] reads.
 const REVIEW_COLUMNS: &str = "decision_id, seq, extract(epoch FROM requested_at)::bigint AS requested_at_epoch_s,
@@ -61,7 +67,7 @@ fn decision_from_row(row: &PgRow) -> Result<DecisionRecord, StoreError> {
         outcome: outcome(&row.try_get::<String, _>("outcome")?)?,
         policy_version: row.try_get("policy_version")?,
         model_id: row.try_get("model_id")?,
-        record_json: workflow::RecordJson::stored(row.try_get("record_json")?),
+        record_json: crate::decisions::stored_record(&id, row.try_get("record_json")?, row.try_get("packed")?)?,
     })
 }
 
@@ -98,7 +104,7 @@ async fn decision_by_request(
     conn: &mut sqlx::PgConnection,
     request_id: &str,
 ) -> Result<Option<DecisionRecord>, StoreError> {
-    let sql = format!("SELECT {COLUMNS} FROM decisions WHERE request_id = $1");
+    let sql = format!("SELECT {COLUMNS} FROM {DECISIONS} WHERE request_id = $1");
     let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(request_id).fetch_optional(conn).await?;
     row.as_ref().map(decision_from_row).transpose()
 }
@@ -130,7 +136,13 @@ fn reviewed_before(
 /// Inserts a decision in `tx` unless its request id was seen: `Ok(None)` when inserted (its audit entry is the
 /// caller's), the stored decision or a refusal otherwise. Another writer may store the same request id (or decision
 /// id) at the same moment: the unique constraints make the insert wait for it and then insert nothing.
-async fn insert_decision(tx: &mut sqlx::PgConnection, record: &DecisionRecord) -> Result<Option<Recorded>, StoreError> {
+/// `packed` is the record's JSON packed (`crate::decisions::packed`), kept in `decision_records`; the decision row
+/// keeps an empty `record_json`.
+async fn insert_decision(
+    tx: &mut sqlx::PgConnection,
+    record: &DecisionRecord,
+    packed: &[u8],
+) -> Result<Option<Recorded>, StoreError> {
     record.check()?;
     if let Some(recorded) = decided_before(record, decision_by_request(tx, &record.request_id).await?)? {
         return Ok(Some(recorded));
@@ -149,7 +161,7 @@ async fn insert_decision(tx: &mut sqlx::PgConnection, record: &DecisionRecord) -
     .bind(&record.model_id)
     .bind(record.decided_at.to_string())
     .bind(offset_s(&record.decided_at))
-    .bind(record.record_json.as_str())
+    .bind("")
     .execute(&mut *tx)
     .await?;
     if done.rows_affected() == 0 {
@@ -158,6 +170,11 @@ async fn insert_decision(tx: &mut sqlx::PgConnection, record: &DecisionRecord) -
         }
         return Err(decision_id_taken(record));
     }
+    sqlx::query("INSERT INTO decision_records (decision_id, packed) VALUES ($1, $2)")
+        .bind(record.decision_id.as_str())
+        .bind(packed)
+        .execute(&mut *tx)
+        .await?;
     Ok(None)
 }
 
@@ -178,7 +195,7 @@ impl PgStore {
         let mut tx = self.pool.begin().await?;
         let mut entries = Vec::new();
         for queued in batch {
-            match insert_decision(&mut tx, &queued.record).await {
+            match insert_decision(&mut tx, &queued.record, queued.packed()).await {
                 Ok(None) => {
                     entries.push(queued.entry(at));
                     results.push(Ok(Recorded::New));
@@ -199,7 +216,8 @@ impl PgStore {
 impl DecisionLog for PgStore {
     async fn record_decision(&self, record: &DecisionRecord) -> Result<Recorded, StoreError> {
         let mut tx = self.pool.begin().await?;
-        if let Some(recorded) = insert_decision(&mut tx, record).await? {
+        let packed = crate::decisions::packed::pack(record.record_json.as_str());
+        if let Some(recorded) = insert_decision(&mut tx, record, &packed).await? {
             return Ok(recorded);
         }
         append_in(&mut tx, &[decision_entry(self, record)]).await?;
@@ -208,7 +226,7 @@ impl DecisionLog for PgStore {
     }
 
     async fn decision(&self, decision_id: &str) -> Result<Option<DecisionRecord>, StoreError> {
-        let sql = format!("SELECT {COLUMNS} FROM decisions WHERE decision_id = $1");
+        let sql = format!("SELECT {COLUMNS} FROM {DECISIONS} WHERE decision_id = $1");
         let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(decision_id).fetch_optional(&self.pool).await?;
         row.as_ref().map(decision_from_row).transpose()
     }
@@ -221,7 +239,7 @@ impl DecisionLog for PgStore {
     async fn decisions_of(&self, subject: &str, page: &Page) -> Result<Vec<DecisionRecord>, StoreError> {
         // The keyset compares instants, so a page boundary holds whatever offset the times are written in.
         let sql = format!(
-            "SELECT {COLUMNS} FROM decisions
+            "SELECT {COLUMNS} FROM {DECISIONS}
              WHERE subject = $1 AND ($2::timestamptz IS NULL OR (decided_at, decision_id) > ($2::timestamptz, $3))
              ORDER BY decided_at, decision_id LIMIT $4"
         );

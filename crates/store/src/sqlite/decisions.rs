@@ -1,5 +1,6 @@
 //! [`DecisionLog`] for [`SqliteStore`]: the immutable `decisions` table and the append-only `review_requests`
-//! (migration `0004_decisions`). Triggers refuse updates and deletes, and a review of an approval.
+//! (migration `0004_decisions`), and `decision_records`, where a decision's record is kept packed (migration
+//! `0015_compact_decisions`). Triggers refuse updates and deletes, and a review of an approval.
 
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
@@ -11,8 +12,12 @@ use super::{SqliteStore, corrupt, timestamp, to_u32};
 use crate::StoreError;
 use crate::decisions::{DecisionLog, Page, Recorded, decided_before, decision_id_taken};
 
-const COLUMNS: &str =
-    "decision_id, request_id, request_sha256, subject, outcome, policy_version, model_id, decided_at, record_json";
+/// The columns [`decision_from_row`] reads, from [`DECISIONS`].
+pub(super) const COLUMNS: &str = "decision_id, request_id, request_sha256, subject, outcome, policy_version, model_id, \
+                                  decided_at, record_json, packed";
+
+/// Decisions with their packed records (none for one recorded before packing).
+pub(super) const DECISIONS: &str = "decisions LEFT JOIN decision_records USING (decision_id)";
 
 /// A stored decision id.
 pub(super) fn decision_id(text: &str) -> Result<DecisionId, StoreError> {
@@ -34,7 +39,11 @@ fn decision_from_row(row: &SqliteRow) -> Result<DecisionRecord, StoreError> {
         policy_version: row.try_get("policy_version")?,
         model_id: row.try_get("model_id")?,
         decided_at: timestamp(&row.try_get::<String, _>("decided_at")?)?,
-        record_json: workflow::RecordJson::stored(row.try_get("record_json")?),
+        record_json: crate::decisions::stored_record(
+            &row.try_get::<String, _>("decision_id")?,
+            row.try_get("record_json")?,
+            row.try_get("packed")?,
+        )?,
     })
 }
 
@@ -90,7 +99,7 @@ async fn record_in(
     record: &DecisionRecord,
 ) -> Result<Recorded, StoreError> {
     record.check()?;
-    let sql = format!("SELECT {COLUMNS} FROM decisions WHERE request_id = ?");
+    let sql = format!("SELECT {COLUMNS} FROM {DECISIONS} WHERE request_id = ?");
     let earlier = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(&record.request_id).fetch_optional(&mut **tx).await?;
     if let Some(recorded) = decided_before(record, earlier.as_ref().map(decision_from_row).transpose()?)? {
         return Ok(recorded);
@@ -115,9 +124,14 @@ async fn record_in(
     .bind(&record.policy_version)
     .bind(&record.model_id)
     .bind(record.decided_at.to_string())
-    .bind(record.record_json.as_str())
+    .bind("")
     .execute(&mut **tx)
     .await?;
+    sqlx::query("INSERT INTO decision_records (decision_id, packed) VALUES (?, ?)")
+        .bind(record.decision_id.as_str())
+        .bind(crate::decisions::packed::pack(record.record_json.as_str()))
+        .execute(&mut **tx)
+        .await?;
     super::append_in(tx, &[decision_entry(store, record)]).await?;
     Ok(Recorded::New)
 }
@@ -134,20 +148,20 @@ impl DecisionLog for SqliteStore {
     }
 
     async fn decision(&self, decision_id: &str) -> Result<Option<DecisionRecord>, StoreError> {
-        let sql = format!("SELECT {COLUMNS} FROM decisions WHERE decision_id = ?");
+        let sql = format!("SELECT {COLUMNS} FROM {DECISIONS} WHERE decision_id = ?");
         let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(decision_id).fetch_optional(&self.pool).await?;
         row.as_ref().map(decision_from_row).transpose()
     }
 
     async fn decision_for_request(&self, request_id: &str) -> Result<Option<DecisionRecord>, StoreError> {
-        let sql = format!("SELECT {COLUMNS} FROM decisions WHERE request_id = ?");
+        let sql = format!("SELECT {COLUMNS} FROM {DECISIONS} WHERE request_id = ?");
         let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(request_id).fetch_optional(&self.pool).await?;
         row.as_ref().map(decision_from_row).transpose()
     }
 
     async fn decisions_of(&self, subject: &str, page: &Page) -> Result<Vec<DecisionRecord>, StoreError> {
         let sql = format!(
-            "SELECT {COLUMNS} FROM decisions WHERE subject = ?1 AND (?2 IS NULL OR (decided_at, decision_id) > (?2, ?3))
+            "SELECT {COLUMNS} FROM {DECISIONS} WHERE subject = ?1 AND (?2 IS NULL OR (decided_at, decision_id) > (?2, ?3))
              ORDER BY decided_at, decision_id LIMIT ?4"
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))

@@ -9,15 +9,15 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
 
-use super::decisions::decision_entry_by;
+use super::decisions::{COLUMNS, DECISIONS, decision_entry_by};
 use super::{Acting, Chain, SqliteStore};
 use crate::StoreError;
-use crate::decisions::{Recorded, decided_before, decision_id_taken};
+use crate::decisions::{Recorded, decided_before, decision_id_taken, packed, stored_record};
 use workflow::DecisionRecord;
 
-/// A decision queued for the writer: the record, who asked for it and from where, and the digest its audit entry
-/// records — made by the caller's thread when it is queued ([`Queued::new`]), so the single writer thread does not
-/// hash every record's ten kilobytes of JSON itself.
+/// A decision queued for the writer: the record, who asked for it and from where, the digest its audit entry
+/// records and the record packed — made by the caller's thread when it is queued ([`Queued::new`]), so the single
+/// writer thread neither hashes nor deflates every record's ten kilobytes of JSON itself.
 #[derive(Debug, Clone)]
 pub struct Queued {
     /// The decision.
@@ -26,13 +26,21 @@ pub struct Queued {
     pub acting: Acting,
     /// `store::audit::decision_digest` of the record.
     digest: ::audit::Digest,
+    /// The record's JSON, packed (`crate::decisions::packed`).
+    packed: Vec<u8>,
 }
 
 impl Queued {
-    /// A decision to queue, its digest made now.
+    /// A decision to queue, its digest and packed form made now.
     pub fn new(record: DecisionRecord, acting: Acting) -> Queued {
         let digest = crate::audit::decision_digest(&record);
-        Queued { record, acting, digest }
+        let packed = packed::pack(record.record_json.as_str());
+        Queued { record, acting, digest, packed }
+    }
+
+    /// The record's JSON, packed.
+    pub(crate) fn packed(&self) -> &[u8] {
+        &self.packed
     }
 
     /// Its audit entry, stamped `at`: the same on every engine.
@@ -133,18 +141,27 @@ impl DecisionWriter {
         records: &[DecisionRecord],
     ) -> Result<Vec<Result<Recorded, StoreError>>, StoreError> {
         let acting = self.acting.clone();
-        self.record_batch(records.iter().map(|r| (r, &acting, crate::audit::decision_digest(r))), records.len())
+        let made = records.iter().map(|r| {
+            (
+                r,
+                &acting,
+                crate::audit::decision_digest(r),
+                std::borrow::Cow::Owned(packed::pack(r.record_json.as_str())),
+            )
+        });
+        self.record_batch(made, records.len())
     }
 
     /// [`DecisionWriter::record_decisions`], each record with who recorded it and from where (the caller that
     /// queued it) and its digest made beforehand, for its audit entry.
     pub fn record_decisions_as(&mut self, records: &[Queued]) -> Result<Vec<Result<Recorded, StoreError>>, StoreError> {
-        self.record_batch(records.iter().map(|q| (&q.record, &q.acting, q.digest)), records.len())
+        let made = records.iter().map(|q| (&q.record, &q.acting, q.digest, std::borrow::Cow::Borrowed(&q.packed[..])));
+        self.record_batch(made, records.len())
     }
 
     fn record_batch<'a>(
         &mut self,
-        records: impl Iterator<Item = (&'a DecisionRecord, &'a Acting, ::audit::Digest)>,
+        records: impl Iterator<Item = (&'a DecisionRecord, &'a Acting, ::audit::Digest, std::borrow::Cow<'a, [u8]>)>,
         count: usize,
     ) -> Result<Vec<Result<Recorded, StoreError>>, StoreError> {
         if count == 0 {
@@ -156,18 +173,16 @@ impl DecisionWriter {
         let mut chain: Option<Chain> = None;
         let mut results = Vec::with_capacity(count);
         {
-            let mut earlier = tx.prepare_cached(
-                "SELECT decision_id, request_sha256, subject, outcome, policy_version, model_id, decided_at,
-                        record_json
-                 FROM decisions WHERE request_id = ?1",
-            )?;
+            let mut earlier = tx.prepare_cached(&format!("SELECT {COLUMNS} FROM {DECISIONS} WHERE request_id = ?1"))?;
             let mut taken = tx.prepare_cached("SELECT 1 FROM decisions WHERE decision_id = ?1")?;
             let mut insert = tx.prepare_cached(
                 "INSERT INTO decisions (decision_id, request_id, request_sha256, subject, outcome, policy_version,
                                         model_id, decided_at, record_json)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, '')",
             )?;
-            for (record, acting, digest) in records {
+            let mut insert_packed =
+                tx.prepare_cached("INSERT INTO decision_records (decision_id, packed) VALUES (?1, ?2)")?;
+            for (record, acting, digest, packed) in records {
                 if let Err(refused) = record.check() {
                     results.push(Err(refused.into()));
                     continue;
@@ -178,18 +193,20 @@ impl DecisionWriter {
                             decision_id: row.get::<_, String>(0)?.parse().map_err(|e: domain::IdError| {
                                 rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, e.into())
                             })?,
-                            request_id: record.request_id.clone(),
-                            request_sha256: row.get(1)?,
-                            subject: row.get(2)?,
-                            outcome: row.get::<_, String>(3)?.parse().map_err(|e: workflow::UnknownOutcome| {
-                                rusqlite::Error::FromSqlConversionFailure(3, rusqlite::types::Type::Text, e.into())
+                            request_id: row.get(1)?,
+                            request_sha256: row.get(2)?,
+                            subject: row.get(3)?,
+                            outcome: row.get::<_, String>(4)?.parse().map_err(|e: workflow::UnknownOutcome| {
+                                rusqlite::Error::FromSqlConversionFailure(4, rusqlite::types::Type::Text, e.into())
                             })?,
-                            policy_version: row.get(4)?,
-                            model_id: row.get(5)?,
-                            decided_at: row.get::<_, String>(6)?.parse().map_err(|e: domain::TimestampError| {
-                                rusqlite::Error::FromSqlConversionFailure(6, rusqlite::types::Type::Text, e.into())
+                            policy_version: row.get(5)?,
+                            model_id: row.get(6)?,
+                            decided_at: row.get::<_, String>(7)?.parse().map_err(|e: domain::TimestampError| {
+                                rusqlite::Error::FromSqlConversionFailure(7, rusqlite::types::Type::Text, e.into())
                             })?,
-                            record_json: workflow::RecordJson::stored(row.get(7)?),
+                            record_json: stored_record(&row.get::<_, String>(0)?, row.get(8)?, row.get(9)?).map_err(
+                                |e| rusqlite::Error::FromSqlConversionFailure(8, rusqlite::types::Type::Text, e.into()),
+                            )?,
                         })
                     })
                     .optional()?;
@@ -217,8 +234,8 @@ impl DecisionWriter {
                     record.policy_version,
                     record.model_id,
                     record.decided_at.to_string(),
-                    record.record_json.as_str(),
                 ])?;
+                insert_packed.execute(params![record.decision_id.as_str(), &packed[..]])?;
                 let chain = match &mut chain {
                     Some(chain) => chain,
                     None => chain.insert(Chain::read_rusqlite(&tx)?),

@@ -87,3 +87,70 @@ async fn the_checkpointer_copies_the_writers_log_into_the_database() {
     assert_eq!(paged, all);
     store.close().await;
 }
+
+/// Migration 0015 packs the records of decisions recorded after it and leaves the ones before it as they were: a
+/// decision stored as JSON text before the migration reads back unchanged beside one packed after it, through the
+/// pool and the batch writer, and the packed records refuse raw edits and a second form.
+#[tokio::test]
+async fn decisions_recorded_before_packing_stay_readable_beside_packed_ones() {
+    use sqlx::SqlSafeStr;
+    use sqlx::migrate::{Migration, MigrationType, Migrator};
+    use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let options = SqliteConnectOptions::new().filename(dir.path().join(SqliteStore::FILE_NAME)).create_if_missing(true);
+    let old = SqlitePoolOptions::new().max_connections(1).connect_with(options).await.expect("old database");
+    let sql = include_str!("../../migrations/sqlite/0004_decisions.sql");
+    let decisions = Migration::new(4, "decisions".into(), MigrationType::Simple, sql.into_sql_str(), false);
+    Migrator::with_migrations(vec![decisions]).run(&old).await.expect("migration 0004");
+    let before = workflow::DecisionRecord {
+        record_json: workflow::RecordJson::parse(store::conformance::COUNTY_RECORD_JSON.to_string()).expect("JSON"),
+        ..record("D1", "req-1", 'a', Outcome::Decline)
+    };
+    sqlx::query(
+        "INSERT INTO decisions (decision_id, request_id, request_sha256, subject, outcome, policy_version, model_id,
+                                decided_at, record_json)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(before.decision_id.as_str())
+    .bind(&before.request_id)
+    .bind(&before.request_sha256)
+    .bind(&before.subject)
+    .bind(before.outcome.code())
+    .bind(&before.policy_version)
+    .bind(&before.model_id)
+    .bind(before.decided_at.to_string())
+    .bind(before.record_json.as_str())
+    .execute(&old)
+    .await
+    .expect("a decision recorded before packing");
+    old.close().await;
+
+    let store = SqliteStore::open(dir.path()).await.expect("open applies the rest");
+    let after = workflow::DecisionRecord {
+        record_json: before.record_json.clone(),
+        ..record("D2", "req-2", 'b', Outcome::Decline)
+    };
+    assert_eq!(store.record_decision(&after).await.expect("recorded"), Recorded::New);
+    assert_eq!(store.decision("D1").await.expect("read"), Some(before.clone()), "the JSON text, as it was");
+    assert_eq!(store.decision("D2").await.expect("read"), Some(after.clone()), "the packed record, as recorded");
+    assert_eq!(store.decisions_of(&before.subject, &ALL).await.expect("read"), vec![before.clone(), after.clone()]);
+    let mut writer = store.decision_writer(store::Durability::PowerLoss).expect("writer");
+    let again = writer.record_decisions(&[before.clone(), after.clone()]).expect("batch");
+    assert_eq!(
+        again.into_iter().map(|r| r.expect("recorded")).collect::<Vec<_>>(),
+        [Recorded::Existing(before), Recorded::Existing(after)],
+        "the writer reads both forms back"
+    );
+    drop(writer);
+    for (sql, refusal) in [
+        ("UPDATE decision_records SET packed = X'0100'", "immutable"),
+        ("DELETE FROM decision_records", "immutable"),
+        ("INSERT INTO decision_records VALUES ('D1', X'0100')", "without its JSON"),
+    ] {
+        let err = store.execute_raw(sql).await.expect_err("the schema refuses it");
+        let text = super::error_chain(&err);
+        assert!(text.contains(refusal), "{sql}: {text}");
+    }
+    store.close().await;
+}

@@ -444,3 +444,80 @@ async fn one_model_or_policy_submitted_twice_at_once_is_stored_once() {
     assert_eq!((count("model.register"), count("policy.submit")), (12, 2), "one entry per stored row");
     db.drop_all().await;
 }
+
+/// Bytes per decision on PostgreSQL for `records` recorded one by one on a fresh database, after a `VACUUM`:
+/// `pg_total_relation_size` (heap, TOAST, indexes) of `decisions` with `decision_records`, and of `audit_log`, over
+/// the count; `None` without a test cluster.
+pub async fn pg_bytes_per_decision(records: &[workflow::DecisionRecord]) -> Option<(f64, f64)> {
+    let db = databases("decision_storage_figures")?;
+    let store = db.fresh().await;
+    for record in records {
+        assert_eq!(store.record_decision(record).await.expect("record"), Recorded::New);
+    }
+    let sample = &records[records.len() / 2];
+    let back = store.decision(sample.decision_id.as_str()).await.expect("read").expect("recorded");
+    assert_eq!(back.record_json.as_str(), sample.record_json.as_str(), "read back byte-identical");
+    store.execute_raw("VACUUM").await.expect("vacuum");
+    let name = db.made.lock().expect("not poisoned").last().cloned().expect("a database");
+    let mut connection = sqlx::PgConnection::connect(&format!("{}{name}", db.prefix)).await.expect("connect");
+    // The packed records are in `decision_records` (none before packing).
+    let (decisions, audit): (i64, i64) = sqlx::query_as(
+        "SELECT pg_total_relation_size('decisions')
+                + COALESCE(pg_total_relation_size(to_regclass('decision_records')), 0),
+                pg_total_relation_size('audit_log')",
+    )
+    .fetch_one(&mut connection)
+    .await
+    .expect("sizes");
+    connection.close().await.expect("close");
+    store.close().await;
+    db.drop_all().await;
+    let n = records.len() as f64;
+    Some((decisions as f64 / n, audit as f64 / n))
+}
+
+/// A decision stored as JSON text (as every one was before migration 0012) reads back unchanged beside a packed
+/// one, and the packed records refuse raw edits and a second form.
+#[tokio::test]
+async fn decisions_stored_as_json_stay_readable_beside_packed_ones() {
+    let Some(db) = databases("decisions_stored_as_json_stay_readable_beside_packed_ones") else { return };
+    let store = db.fresh().await;
+    let json = conformance::COUNTY_RECORD_JSON;
+    let before = workflow::DecisionRecord {
+        record_json: workflow::RecordJson::parse(json.to_string()).expect("JSON"),
+        ..decision_record("D1", "req-1", 'a', Outcome::Decline)
+    };
+    let quoted = json.replace('\'', "''");
+    store
+        .execute_raw(&format!(
+            "INSERT INTO decisions (decision_id, request_id, request_sha256, subject, outcome, policy_version,
+                                    model_id, decided_at, decided_at_offset_s, record_json)
+             VALUES ('D1', 'req-1', '{}', '{}', 'decline', '{}', '{}', '{}', 0, '{quoted}')",
+            before.request_sha256,
+            before.subject,
+            before.policy_version,
+            before.model_id.as_deref().expect("a model"),
+            before.decided_at,
+        ))
+        .await
+        .expect("a decision stored as JSON text");
+    let after = workflow::DecisionRecord {
+        record_json: before.record_json.clone(),
+        ..decision_record("D2", "req-2", 'b', Outcome::Decline)
+    };
+    assert_eq!(store.record_decision(&after).await.expect("recorded"), Recorded::New);
+    assert_eq!(store.decision("D1").await.expect("read"), Some(before.clone()), "the JSON text, as it was");
+    assert_eq!(store.decision("D2").await.expect("read"), Some(after.clone()), "the packed record, as recorded");
+    for (sql, refusal) in [
+        ("UPDATE decision_records SET packed = '\\x0100'", "immutable"),
+        ("DELETE FROM decision_records", "immutable"),
+        ("TRUNCATE decision_records", "immutable"),
+        ("INSERT INTO decision_records VALUES ('D1', '\\x0100')", "without its JSON"),
+    ] {
+        let err = store.execute_raw(sql).await.expect_err("the schema refuses it");
+        let text = error_chain(&err);
+        assert!(text.contains(refusal), "{sql}: {text}");
+    }
+    store.close().await;
+    db.drop_all().await;
+}
