@@ -175,6 +175,27 @@ fn run_cargo(root: &Path, args: &[&str]) -> Result<()> {
     Ok(())
 }
 
+/// `cargo <args>` with `AGRIRISK_TEST_ENGINE=postgres`, when a cluster is given (`AGRIRISK_TEST_POSTGRES_URL`);
+/// without one it is skipped, saying so, unless `AGRIRISK_REQUIRE_POSTGRES=1`.
+fn end_to_end_on_postgres(root: &Path, args: &[&str]) -> Result<()> {
+    if std::env::var("AGRIRISK_TEST_POSTGRES_URL").is_ok_and(|url| !url.is_empty()) {
+        let status = cargo_command(root)
+            .args(args)
+            .env("AGRIRISK_TEST_ENGINE", "postgres")
+            .status()
+            .with_context(|| format!("failed to spawn `cargo {}`", args.join(" ")))?;
+        if !status.success() {
+            bail!("`cargo {}` on PostgreSQL failed ({status})", args.join(" "));
+        }
+        return Ok(());
+    }
+    if std::env::var("AGRIRISK_REQUIRE_POSTGRES").as_deref() == Ok("1") {
+        bail!("AGRIRISK_REQUIRE_POSTGRES=1 but AGRIRISK_TEST_POSTGRES_URL is not set (bash xtask/pg.sh run …)");
+    }
+    println!("ci: the end-to-end suite on PostgreSQL is skipped: no AGRIRISK_TEST_POSTGRES_URL (bash xtask/pg.sh run cargo xtask ci)");
+    Ok(())
+}
+
 /// The full CI pipeline; stops at the first failing step.
 fn ci(root: &Path) -> Result<()> {
     // Without a committed Cargo.lock, `--locked` would refuse to create one.
@@ -191,13 +212,17 @@ fn ci(root: &Path) -> Result<()> {
         .copied()
         .collect();
     let test: Vec<&str> = ["test", "--workspace"].iter().chain(locked).copied().collect();
+    // The end-to-end suite (ingest, decide, review, disburse, repay, classify, the HTTP API, replicas) again with
+    // every data directory's store on PostgreSQL; the store's own suites ran on both engines in `test`.
+    let on_postgres: Vec<&str> = ["test", "-p", "cli", "--test", "it"].iter().chain(locked).copied().collect();
 
     // Each step is a cargo invocation, or `None` for the in-process tidy checks.
-    let steps: [(&str, Option<&[&str]>); 4] = [
+    let steps: [(&str, Option<&[&str]>); 5] = [
         ("fmt", Some(&["fmt", "--all", "--", "--check"])),
         ("clippy", Some(&clippy)),
         ("tidy", None),
         ("test", Some(&test)),
+        ("end-to-end on postgres", Some(&on_postgres)),
     ];
     let total = Instant::now();
     let count = steps.len();
@@ -205,6 +230,7 @@ fn ci(root: &Path) -> Result<()> {
         println!("==> ci step {}/{count}: {name}", index + 1);
         let started = Instant::now();
         let outcome = match step {
+            Some(args) if name == "end-to-end on postgres" => end_to_end_on_postgres(root, args),
             Some(args) => run_cargo(root, args),
             None => tidy::run(root),
         };
