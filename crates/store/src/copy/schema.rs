@@ -1,0 +1,367 @@
+//! The live schema of either engine as a copy sees it: which tables to copy, in foreign-key order, and each table's
+//! logical columns — every value in its SQLite form — with how each engine stores them ([`Form`]).
+//!
+//! Column lists are read from the database at run time, so a column a migration adds on both engines is copied
+//! without a change here. What cannot be read from a schema is the short list below: tables that are not copied,
+//! and the one place the engines lay a value out differently (a review action's authority).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use sqlx::Row;
+
+use super::{Conn, CopyError};
+
+/// Tables never copied: the migrations' own book, the copy's progress, SQLite's internal tables, and the version
+/// counters the target's triggers keep for it (`identity_version`, `screening_version`).
+const SKIPPED: &[&str] = &["_sqlx_migrations", super::PROGRESS_TABLE, "identity_version", "screening_version"];
+
+/// SQLite keeps the authority a review action was taken under in a table of its own (`review_authority`, one row
+/// per action); PostgreSQL keeps it in `review_actions.authority_fen`. The copy treats it as that column.
+pub(crate) const REVIEW_AUTHORITY: &str = "review_authority";
+
+/// Columns holding JSON that PostgreSQL stores as `jsonb` (which normalises its text): hashed in canonical form.
+pub(crate) const JSON_COLUMNS: &[(&str, &str)] = &[("erasures", "rows_json")];
+
+/// How one engine stores one logical column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Form {
+    /// A whole number (SQLite `INTEGER`; PostgreSQL `bigint`, `integer`, `smallint`).
+    Int,
+    /// Text.
+    Text,
+    /// Bytes, copied byte for byte (SQLite `BLOB`; PostgreSQL `bytea`).
+    Bytes,
+    /// PostgreSQL `date`; `YYYY-MM-DD` text.
+    Date,
+    /// PostgreSQL `timestamptz` beside `<name>_offset_s`; the instant's text in the offset it was written with.
+    Instant,
+    /// PostgreSQL `boolean`; 0 or 1.
+    Bool,
+    /// PostgreSQL `numeric`; its text (which keeps the scale written).
+    Numeric,
+    /// PostgreSQL `jsonb`; its text.
+    Json,
+    /// SQLite's `rowid`, standing for PostgreSQL's identity column of the same table (insertion order).
+    Rowid,
+    /// SQLite's `review_authority.authority_fen` of the action ([`REVIEW_AUTHORITY`]).
+    ReviewAuthority,
+}
+
+/// One logical column as one engine holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Column {
+    /// The logical name (PostgreSQL's column name; `rowid` columns take the identity column's name).
+    pub name: String,
+    /// How it is stored.
+    pub form: Form,
+}
+
+/// One table as one engine holds it.
+#[derive(Debug, Clone)]
+pub(crate) struct Table {
+    /// The table's name.
+    pub name: String,
+    /// Its logical columns, in the table's order.
+    pub columns: Vec<Column>,
+    /// Its primary key's columns, in key order.
+    pub key: Vec<String>,
+    /// PostgreSQL: the identity column, if any.
+    pub identity: Option<String>,
+    /// Tables its foreign keys reference.
+    pub references: BTreeSet<String>,
+    /// Names of its triggers that check inserted rows against rows inserted before (suspended while rows that
+    /// passed them at the source are copied in key order; see [`super::rows`]).
+    pub insert_checks: Vec<String>,
+}
+
+/// Every copied table of one database, by name.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Schema {
+    /// The tables.
+    pub tables: BTreeMap<String, Table>,
+}
+
+fn form_of_sqlite(declared: &str) -> Form {
+    match declared.to_ascii_uppercase().as_str() {
+        "INTEGER" | "INT" | "BIGINT" => Form::Int,
+        "BLOB" => Form::Bytes,
+        _ => Form::Text,
+    }
+}
+
+fn form_of_postgres(data_type: &str) -> Result<Form, String> {
+    Ok(match data_type {
+        "bigint" | "integer" | "smallint" => Form::Int,
+        "text" | "character varying" | "character" => Form::Text,
+        "bytea" => Form::Bytes,
+        "date" => Form::Date,
+        "timestamp with time zone" => Form::Instant,
+        "boolean" => Form::Bool,
+        "numeric" => Form::Numeric,
+        "jsonb" | "json" => Form::Json,
+        other => return Err(format!("type {other} is not one the copy knows")),
+    })
+}
+
+impl Schema {
+    /// Reads the copied tables of the database behind `conn`.
+    pub(crate) async fn read(conn: &mut Conn) -> Result<Schema, CopyError> {
+        match conn {
+            Conn::Sqlite(c) => read_sqlite(c).await,
+            Conn::Postgres(c) => read_postgres(c).await,
+        }
+    }
+
+    /// The table names in an order where every table comes after the tables it references (ties by name).
+    pub(crate) fn foreign_key_order(&self) -> Vec<String> {
+        let mut done: Vec<String> = Vec::new();
+        let mut left: BTreeSet<&str> = self.tables.keys().map(String::as_str).collect();
+        while !left.is_empty() {
+            let ready: Vec<&str> = left
+                .iter()
+                .copied()
+                .filter(|name| {
+                    self.tables[*name].references.iter().all(|r| r == name || !left.contains(r.as_str()))
+                })
+                .collect();
+            // A cycle of references (none in this schema) would be copied in name order rather than loop forever.
+            let next: Vec<&str> = if ready.is_empty() { left.iter().copied().take(1).collect() } else { ready };
+            for name in next {
+                left.remove(name);
+                done.push(name.to_string());
+            }
+        }
+        done
+    }
+}
+
+async fn read_sqlite(c: &mut sqlx::SqliteConnection) -> Result<Schema, CopyError> {
+    let names: Vec<String> = sqlx::query_scalar(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name",
+    )
+    .fetch_all(&mut *c)
+    .await?;
+    let has_authority = names.iter().any(|n| n == REVIEW_AUTHORITY);
+    let mut schema = Schema::default();
+    for name in names.into_iter().filter(|n| !SKIPPED.contains(&n.as_str()) && n != REVIEW_AUTHORITY) {
+        let rows = sqlx::query("SELECT name, type, pk FROM pragma_table_info(?1) ORDER BY cid")
+            .bind(&name)
+            .fetch_all(&mut *c)
+            .await?;
+        let mut columns = Vec::new();
+        let mut key: Vec<(i64, String)> = Vec::new();
+        for row in &rows {
+            let column: String = row.try_get(0)?;
+            let declared: String = row.try_get(1)?;
+            let pk: i64 = row.try_get(2)?;
+            if pk > 0 {
+                key.push((pk, column.clone()));
+            }
+            columns.push(Column { name: column, form: form_of_sqlite(&declared) });
+        }
+        if name == "review_actions" && has_authority {
+            columns.push(Column { name: "authority_fen".into(), form: Form::ReviewAuthority });
+        }
+        key.sort();
+        let references: BTreeSet<String> =
+            sqlx::query_scalar("SELECT DISTINCT \"table\" FROM pragma_foreign_key_list(?1)")
+                .bind(&name)
+                .fetch_all(&mut *c)
+                .await?
+                .into_iter()
+                .collect();
+        let triggers: Vec<(String, String)> =
+            sqlx::query_as("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?1 ORDER BY name")
+                .bind(&name)
+                .fetch_all(&mut *c)
+                .await?;
+        let insert_checks = triggers
+            .into_iter()
+            .filter(|(_, sql)| sql.to_ascii_uppercase().contains("BEFORE INSERT ON"))
+            .map(|(trigger, _)| trigger)
+            .collect();
+        let table = Table {
+            name: name.clone(),
+            columns,
+            key: key.into_iter().map(|(_, c)| c).collect(),
+            identity: None,
+            references,
+            insert_checks,
+        };
+        schema.tables.insert(name, table);
+    }
+    Ok(schema)
+}
+
+async fn read_postgres(c: &mut sqlx::PgConnection) -> Result<Schema, CopyError> {
+    let names: Vec<String> = sqlx::query_scalar(
+        "SELECT table_name::text FROM information_schema.tables
+         WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY 1",
+    )
+    .fetch_all(&mut *c)
+    .await?;
+    let mut schema = Schema::default();
+    for name in names.into_iter().filter(|n| !SKIPPED.contains(&n.as_str())) {
+        let rows = sqlx::query(
+            "SELECT column_name::text, data_type::text, is_identity::text FROM information_schema.columns
+             WHERE table_schema = current_schema() AND table_name = $1 ORDER BY ordinal_position",
+        )
+        .bind(&name)
+        .fetch_all(&mut *c)
+        .await?;
+        let mut physical: Vec<(String, Form, bool)> = Vec::new();
+        for row in &rows {
+            let column: String = row.try_get(0)?;
+            let data_type: String = row.try_get(1)?;
+            let identity: String = row.try_get(2)?;
+            let form = form_of_postgres(&data_type)
+                .map_err(|problem| CopyError::Schema { table: name.clone(), problem: format!("{column}: {problem}") })?;
+            physical.push((column, form, identity == "YES"));
+        }
+        let instants: BTreeSet<String> =
+            physical.iter().filter(|(_, f, _)| *f == Form::Instant).map(|(c, _, _)| format!("{c}_offset_s")).collect();
+        for (column, form, _) in &physical {
+            if *form == Form::Instant && !physical.iter().any(|(c, _, _)| *c == format!("{column}_offset_s")) {
+                return Err(CopyError::Schema {
+                    table: name.clone(),
+                    problem: format!("{column} is a timestamptz without its {column}_offset_s"),
+                });
+            }
+        }
+        let identity = physical.iter().find(|(_, _, identity)| *identity).map(|(c, _, _)| c.clone());
+        let columns = physical
+            .into_iter()
+            .filter(|(c, _, _)| !instants.contains(c))
+            .map(|(name, form, _)| Column { name, form })
+            .collect();
+        let key: Vec<String> = sqlx::query_scalar(
+            "SELECT a.attname::text FROM pg_index AS i
+             JOIN pg_attribute AS a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)
+             WHERE i.indrelid = to_regclass(quote_ident($1)) AND i.indisprimary
+             ORDER BY array_position(i.indkey::int2[], a.attnum)",
+        )
+        .bind(&name)
+        .fetch_all(&mut *c)
+        .await?;
+        let references: BTreeSet<String> = sqlx::query_scalar(
+            "SELECT DISTINCT c.relname::text FROM pg_constraint AS k JOIN pg_class AS c ON c.oid = k.confrelid
+             WHERE k.conrelid = to_regclass(quote_ident($1)) AND k.contype = 'f'",
+        )
+        .bind(&name)
+        .fetch_all(&mut *c)
+        .await?
+        .into_iter()
+        .collect();
+        // tgtype bits: 2 = BEFORE, 4 = INSERT, 8 = DELETE, 16 = UPDATE, 32 = TRUNCATE. Only triggers that fire
+        // on inserts alone: every trigger refusing updates, deletes or truncation stays on.
+        let insert_checks: Vec<String> = sqlx::query_scalar(
+            "SELECT tgname::text FROM pg_trigger
+             WHERE tgrelid = to_regclass(quote_ident($1)) AND NOT tgisinternal
+               AND (tgtype & 2) = 2 AND (tgtype & 4) = 4 AND (tgtype & 56) = 0
+             ORDER BY tgname",
+        )
+        .bind(&name)
+        .fetch_all(&mut *c)
+        .await?;
+        schema.tables.insert(name.clone(), Table { name, columns, key, identity, references, insert_checks });
+    }
+    Ok(schema)
+}
+
+/// One table to copy: its columns on either side, aligned (`source.columns[i]` is `target.columns[i]`), and the
+/// logical columns its rows are read in order of.
+#[derive(Debug, Clone)]
+pub(crate) struct Plan {
+    /// The table as the source holds it.
+    pub source: Table,
+    /// The table as the target holds it.
+    pub target: Table,
+    /// Indexes of the columns rows are ordered by, on both sides.
+    pub order: Vec<usize>,
+}
+
+impl Plan {
+    /// The table's name.
+    pub(crate) fn name(&self) -> &str {
+        &self.source.name
+    }
+}
+
+/// SQLite's `rowid` stands for PostgreSQL's identity column where the SQLite table has no such column; between two
+/// SQLite databases, a table without a primary key keeps its `rowid`s (insertion order).
+fn add_rowid(sqlite: &mut Table, other: &Table, other_is_sqlite: bool) {
+    let name = if other_is_sqlite {
+        if !sqlite.key.is_empty() {
+            return;
+        }
+        "rowid".to_string()
+    } else {
+        match &other.identity {
+            Some(identity) if !sqlite.columns.iter().any(|c| c.name == *identity) => identity.clone(),
+            _ => return,
+        }
+    };
+    sqlite.columns.push(Column { name, form: Form::Rowid });
+}
+
+/// Pairs each table of `source` with the target's, in foreign-key order. A table whose logical columns differ
+/// between the two is an error naming them; a source table the target lacks is an error, except record tables
+/// (`rec_*`), which the caller creates first.
+pub(crate) fn plan(
+    source: &Schema,
+    source_sqlite: bool,
+    target: &Schema,
+    target_sqlite: bool,
+) -> Result<Vec<Plan>, CopyError> {
+    let mut plans = Vec::new();
+    for name in source.foreign_key_order() {
+        let mut from = source.tables[&name].clone();
+        let mut to = target.tables.get(&name).cloned().ok_or_else(|| CopyError::Schema {
+            table: name.clone(),
+            problem: "the target has no such table; are both databases at this binary's schema?".into(),
+        })?;
+        if source_sqlite {
+            add_rowid(&mut from, &to, target_sqlite);
+        }
+        if target_sqlite {
+            add_rowid(&mut to, &from, source_sqlite);
+        }
+        let names = |t: &Table| t.columns.iter().map(|c| c.name.clone()).collect::<BTreeSet<_>>();
+        let (have, want) = (names(&from), names(&to));
+        if have != want {
+            let only = |a: &BTreeSet<String>, b: &BTreeSet<String>| a.difference(b).cloned().collect::<Vec<_>>();
+            return Err(CopyError::Schema {
+                table: name,
+                problem: format!(
+                    "columns differ: only in the source {:?}, only in the target {:?}",
+                    only(&have, &want),
+                    only(&want, &have)
+                ),
+            });
+        }
+        to.columns = from
+            .columns
+            .iter()
+            .map(|c| to.columns.iter().find(|t| t.name == c.name).cloned().expect("the same names on both sides"))
+            .collect();
+        let sqlite_side = if source_sqlite {
+            Some(&from)
+        } else if target_sqlite {
+            Some(&to)
+        } else {
+            None
+        };
+        let key = match sqlite_side {
+            Some(t) if !t.key.is_empty() => t.key.clone(),
+            Some(t) => t.columns.iter().filter(|c| c.form == Form::Rowid).map(|c| c.name.clone()).collect(),
+            None => from.key.clone(),
+        };
+        let order: Vec<usize> = if key.is_empty() {
+            (0..from.columns.len()).collect()
+        } else {
+            key.iter().filter_map(|k| from.columns.iter().position(|c| c.name == *k)).collect()
+        };
+        plans.push(Plan { source: from, target: to, order });
+    }
+    Ok(plans)
+}
