@@ -79,7 +79,9 @@ pub enum CopyError {
         state: &'static str,
     },
     /// The target holds rows and no copy of this source in progress.
-    #[error("the target is not empty: table {table} holds {rows} rows; copy into an empty database (nothing was written)")]
+    #[error(
+        "the target is not empty: table {table} holds {rows} rows; copy into an empty database (nothing was written)"
+    )]
     TargetNotEmpty {
         /// The first table found holding rows.
         table: String,
@@ -231,8 +233,7 @@ async fn open_source(from: &Location) -> Result<Conn, CopyError> {
         }
         Location::Postgres(url) => Conn::Postgres(sqlx::PgConnection::connect(url).await?),
     };
-    conn.execute(if conn.is_postgres() { "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" } else { "BEGIN" })
-        .await?;
+    conn.execute(if conn.is_postgres() { "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" } else { "BEGIN" }).await?;
     Ok(conn)
 }
 
@@ -315,7 +316,13 @@ async fn read_progress(target: &mut Conn) -> Result<Option<Progress>, CopyError>
 }
 
 /// Sets a progress row inside the caller's transaction.
-async fn set_progress(target: &mut Conn, item: &str, fingerprint: &str, rows_done: u64, done: bool) -> Result<(), CopyError> {
+async fn set_progress(
+    target: &mut Conn,
+    item: &str,
+    fingerprint: &str,
+    rows_done: u64,
+    done: bool,
+) -> Result<(), CopyError> {
     let rows_done = i64::try_from(rows_done).unwrap_or(i64::MAX);
     let done = i64::from(done);
     match target {
@@ -497,7 +504,13 @@ async fn check(source: &mut Conn, target: &mut Conn, plans: &[Plan]) -> Result<V
         if source_chain.is_some() {
             audits = (source_chain, target_chain);
         }
-        tables.push(TableCheck { table: plan.name().to_string(), source_rows, target_rows, source_sha256, target_sha256 });
+        tables.push(TableCheck {
+            table: plan.name().to_string(),
+            source_rows,
+            target_rows,
+            source_sha256,
+            target_sha256,
+        });
     }
     let ledger = verify::compare_ledgers(&verify::ledger_sums(source).await?, &verify::ledger_sums(target).await?);
     let missing = || ChainCheck { entries: 0, broken: Some("no audit_log table".into()) };

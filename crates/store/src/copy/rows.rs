@@ -70,12 +70,7 @@ fn select_sql(table: &Table, order: &[usize], postgres: bool) -> String {
         })
         .collect();
     let placeholders = if postgres { "LIMIT $1 OFFSET $2" } else { "LIMIT ?1 OFFSET ?2" };
-    format!(
-        "SELECT {} FROM {} AS t ORDER BY {} {placeholders}",
-        exprs.join(", "),
-        quoted(&table.name),
-        keys.join(", ")
-    )
+    format!("SELECT {} FROM {} AS t ORDER BY {} {placeholders}", exprs.join(", "), quoted(&table.name), keys.join(", "))
 }
 
 /// Up to `limit` rows of `table` after the first `offset`, in the order of `order`.
@@ -188,10 +183,8 @@ async fn write_sqlite(c: &mut sqlx::SqliteConnection, table: &Table, rows: &[Vec
     }
     let stored: Vec<(usize, &Column)> =
         table.columns.iter().enumerate().filter(|(_, c)| c.form != Form::ReviewAuthority).collect();
-    let names: Vec<String> = stored
-        .iter()
-        .map(|(_, c)| if c.form == Form::Rowid { "rowid".to_string() } else { quoted(&c.name) })
-        .collect();
+    let names: Vec<String> =
+        stored.iter().map(|(_, c)| if c.form == Form::Rowid { "rowid".to_string() } else { quoted(&c.name) }).collect();
     let one = format!("({})", vec!["?"; stored.len()].join(", "));
     for chunk in rows.chunks(rows_per_statement(stored.len())) {
         let sql = format!(
@@ -300,8 +293,9 @@ async fn write_postgres(c: &mut sqlx::PgConnection, table: &Table, rows: &[Vec<V
                     (Form::Bytes, Value::Null) => query.bind(None::<Vec<u8>>),
                     (Form::Instant, Value::Null) => query.bind(None::<String>).bind(None::<i32>),
                     (Form::Instant, Value::Text(text)) => {
-                        let at = Timestamp::parse(text)
-                            .map_err(|_| bad(table, column, format!("{text:?} is not an instant as the store writes it")))?;
+                        let at = Timestamp::parse(text).map_err(|_| {
+                            bad(table, column, format!("{text:?} is not an instant as the store writes it"))
+                        })?;
                         query.bind(text.clone()).bind(at.instant().offset().local_minus_utc())
                     }
                     (_, Value::Text(v)) => query.bind(v.clone()),

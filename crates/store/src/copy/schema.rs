@@ -120,9 +120,7 @@ impl Schema {
             let ready: Vec<&str> = left
                 .iter()
                 .copied()
-                .filter(|name| {
-                    self.tables[*name].references.iter().all(|r| r == name || !left.contains(r.as_str()))
-                })
+                .filter(|name| self.tables[*name].references.iter().all(|r| r == name || !left.contains(r.as_str())))
                 .collect();
             // A cycle of references (none in this schema) would be copied in name order rather than loop forever.
             let next: Vec<&str> = if ready.is_empty() { left.iter().copied().take(1).collect() } else { ready };
@@ -170,11 +168,12 @@ async fn read_sqlite(c: &mut sqlx::SqliteConnection) -> Result<Schema, CopyError
                 .await?
                 .into_iter()
                 .collect();
-        let triggers: Vec<(String, String)> =
-            sqlx::query_as("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?1 ORDER BY name")
-                .bind(&name)
-                .fetch_all(&mut *c)
-                .await?;
+        let triggers: Vec<(String, String)> = sqlx::query_as(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?1 ORDER BY name",
+        )
+        .bind(&name)
+        .fetch_all(&mut *c)
+        .await?;
         let insert_checks = triggers
             .into_iter()
             .filter(|(_, sql)| sql.to_ascii_uppercase().contains("BEFORE INSERT ON"))
@@ -214,8 +213,10 @@ async fn read_postgres(c: &mut sqlx::PgConnection) -> Result<Schema, CopyError> 
             let column: String = row.try_get(0)?;
             let data_type: String = row.try_get(1)?;
             let identity: String = row.try_get(2)?;
-            let form = form_of_postgres(&data_type)
-                .map_err(|problem| CopyError::Schema { table: name.clone(), problem: format!("{column}: {problem}") })?;
+            let form = form_of_postgres(&data_type).map_err(|problem| CopyError::Schema {
+                table: name.clone(),
+                problem: format!("{column}: {problem}"),
+            })?;
             physical.push((column, form, identity == "YES"));
         }
         let instants: BTreeSet<String> =

@@ -243,20 +243,21 @@ pub(crate) async fn hash_table(
 
 /// Sum of ledger postings per loan and component.
 pub(crate) async fn ledger_sums(conn: &mut Conn) -> Result<BTreeMap<(String, String), i64>, CopyError> {
-    let rows: Vec<(String, String, i64)> = match conn {
-        Conn::Sqlite(c) => {
-            sqlx::query_as("SELECT loan_id, component, SUM(amount_fen) FROM ledger_postings GROUP BY loan_id, component")
+    let rows: Vec<(String, String, i64)> =
+        match conn {
+            Conn::Sqlite(c) => {
+                sqlx::query_as(
+                    "SELECT loan_id, component, SUM(amount_fen) FROM ledger_postings GROUP BY loan_id, component",
+                )
                 .fetch_all(&mut *c)
                 .await?
-        }
-        Conn::Postgres(c) => {
-            sqlx::query_as(
+            }
+            Conn::Postgres(c) => sqlx::query_as(
                 "SELECT loan_id, component, SUM(amount_fen)::bigint FROM ledger_postings GROUP BY loan_id, component",
             )
             .fetch_all(&mut *c)
-            .await?
-        }
-    };
+            .await?,
+        };
     Ok(rows.into_iter().map(|(loan, component, sum)| ((loan, component), sum)).collect())
 }
 
