@@ -67,7 +67,13 @@ fn report_text(report: &Report, verify_only: bool) -> String {
             report.copied_rows,
             report.from,
             report.to,
-            if report.resumed { " (resumed)" } else { "" }
+            if report.finished_before {
+                " (copied by an earlier run; verified again)"
+            } else if report.resumed {
+                " (resumed)"
+            } else {
+                ""
+            }
         )
     };
     let mut table = Table::new(&[

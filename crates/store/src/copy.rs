@@ -156,6 +156,8 @@ pub struct Report {
     pub copied_rows: u64,
     /// Whether this run went on from an earlier, interrupted one.
     pub resumed: bool,
+    /// Whether an earlier run had finished the copy already (this one only verified it again).
+    pub finished_before: bool,
     /// The checks.
     pub verification: Verification,
 }
@@ -412,6 +414,8 @@ pub async fn copy(from: &Location, to: &Location, options: CopyOptions) -> Resul
         }
     };
 
+    // Every table is paired before anything is written, so a schema the copy cannot carry writes nothing.
+    schema::plan(&source_schema, !source.is_postgres(), &target_schema, !target.is_postgres(), !resumed)?;
     // The first transaction: the progress table and the record tables the target lacks.
     if !resumed {
         target.begin_write().await?;
@@ -431,7 +435,7 @@ pub async fn copy(from: &Location, to: &Location, options: CopyOptions) -> Resul
         target.execute("COMMIT").await?;
     }
     let target_schema = Schema::read(&mut target).await?;
-    let plans = schema::plan(&source_schema, !source.is_postgres(), &target_schema, !target.is_postgres())?;
+    let plans = schema::plan(&source_schema, !source.is_postgres(), &target_schema, !target.is_postgres(), false)?;
 
     let mut copied_rows = 0;
     let mut pages = 0;
@@ -469,7 +473,15 @@ pub async fn copy(from: &Location, to: &Location, options: CopyOptions) -> Resul
     source.execute("COMMIT").await?;
     source.close().await?;
     target.close().await?;
-    Ok(Report { from: from.to_string(), to: to.to_string(), fingerprint, copied_rows, resumed, verification })
+    Ok(Report {
+        from: from.to_string(),
+        to: to.to_string(),
+        fingerprint,
+        copied_rows,
+        resumed: resumed && !finished,
+        finished_before: finished,
+        verification,
+    })
 }
 
 /// Verifies that `to` holds what `from` holds, changing neither: the checks a copy ends with.
@@ -486,13 +498,21 @@ pub async fn verify(from: &Location, to: &Location) -> Result<Report, CopyError>
         other => other,
     })?;
     let target_schema = Schema::read(&mut target).await?;
-    let plans = schema::plan(&source_schema, !source.is_postgres(), &target_schema, !target.is_postgres())?;
+    let plans = schema::plan(&source_schema, !source.is_postgres(), &target_schema, !target.is_postgres(), false)?;
     let verification = check(&mut source, &mut target, &plans).await?;
     source.execute("COMMIT").await?;
     target.execute("COMMIT").await?;
     source.close().await?;
     target.close().await?;
-    Ok(Report { from: from.to_string(), to: to.to_string(), fingerprint, copied_rows: 0, resumed: false, verification })
+    Ok(Report {
+        from: from.to_string(),
+        to: to.to_string(),
+        fingerprint,
+        copied_rows: 0,
+        resumed: false,
+        finished_before: false,
+        verification,
+    })
 }
 
 async fn check(source: &mut Conn, target: &mut Conn, plans: &[Plan]) -> Result<Verification, CopyError> {

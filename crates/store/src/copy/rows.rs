@@ -11,7 +11,7 @@ use chrono::{DateTime, FixedOffset};
 use domain::Timestamp;
 use sqlx::{Row, TypeInfo, ValueRef};
 
-use super::schema::{Column, Form, REVIEW_AUTHORITY, Table};
+use super::schema::{Column, EPOCH_COLUMNS, Form, REVIEW_AUTHORITY, Table};
 use super::{Conn, CopyError};
 
 /// One value in its logical form.
@@ -51,6 +51,13 @@ fn select_sql(table: &Table, order: &[usize], postgres: bool) -> String {
                 exprs.push(format!("t.{}", quoted(&format!("{}_offset_s", column.name))));
             }
             Form::Rowid => exprs.push("t.rowid".into()),
+            Form::Epoch => {
+                let of = EPOCH_COLUMNS
+                    .iter()
+                    .find(|(t, c, _)| *t == table.name && *c == column.name)
+                    .map_or(column.name.as_str(), |(_, _, of)| of);
+                exprs.push(format!("extract(epoch FROM t.{})::bigint", quoted(of)));
+            }
             Form::ReviewAuthority => exprs.push(format!(
                 "COALESCE((SELECT a.authority_fen FROM {REVIEW_AUTHORITY} AS a
                            WHERE a.decision_id = t.decision_id AND a.seq = t.seq),
@@ -129,7 +136,7 @@ fn postgres_row(table: &Table, row: &sqlx::postgres::PgRow) -> Result<Vec<Value>
     let mut i = 0;
     for column in &table.columns {
         let value = match column.form {
-            Form::Int => or_null(row.try_get::<Option<i64>, _>(i)?, Value::Int),
+            Form::Int | Form::Epoch => or_null(row.try_get::<Option<i64>, _>(i)?, Value::Int),
             Form::Bytes => or_null(row.try_get::<Option<Vec<u8>>, _>(i)?, Value::Bytes),
             Form::Bool => or_null(row.try_get::<Option<bool>, _>(i)?, |b| Value::Int(i64::from(b))),
             Form::Text | Form::Date | Form::Numeric | Form::Json => {
@@ -247,7 +254,7 @@ async fn write_postgres(c: &mut sqlx::PgConnection, table: &Table, rows: &[Vec<V
         sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut *c).await?;
     }
     let mut names = Vec::new();
-    for column in &table.columns {
+    for column in table.columns.iter().filter(|c| c.form != Form::Epoch) {
         names.push(quoted(&column.name));
         if column.form == Form::Instant {
             names.push(quoted(&format!("{}_offset_s", column.name)));
@@ -259,7 +266,7 @@ async fn write_postgres(c: &mut sqlx::PgConnection, table: &Table, rows: &[Vec<V
         let mut tuples = Vec::with_capacity(chunk.len());
         for _ in chunk {
             let mut slots = Vec::with_capacity(names.len());
-            for column in &table.columns {
+            for column in table.columns.iter().filter(|c| c.form != Form::Epoch) {
                 n += 1;
                 slots.push(match column.form {
                     Form::Int => format!("${n}::bigint"),
@@ -273,7 +280,7 @@ async fn write_postgres(c: &mut sqlx::PgConnection, table: &Table, rows: &[Vec<V
                         n += 1;
                         format!("${}::timestamptz, ${n}::integer", n - 1)
                     }
-                    Form::Rowid | Form::ReviewAuthority => {
+                    Form::Rowid | Form::ReviewAuthority | Form::Epoch => {
                         return Err(bad(table, column, "is SQLite's own and written on PostgreSQL"));
                     }
                 });
@@ -283,7 +290,7 @@ async fn write_postgres(c: &mut sqlx::PgConnection, table: &Table, rows: &[Vec<V
         let sql = format!("INSERT INTO {relation} ({}){overriding} VALUES {}", names.join(", "), tuples.join(", "));
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
         for row in chunk {
-            for (column, value) in table.columns.iter().zip(row) {
+            for (column, value) in table.columns.iter().zip(row).filter(|(c, _)| c.form != Form::Epoch) {
                 query = match (column.form, value) {
                     (Form::Int, Value::Int(v)) => query.bind(*v),
                     (Form::Int, Value::Null) => query.bind(None::<i64>),

@@ -19,6 +19,10 @@ const SKIPPED: &[&str] = &["_sqlx_migrations", super::PROGRESS_TABLE, "identity_
 /// per action); PostgreSQL keeps it in `review_actions.authority_fen`. The copy treats it as that column.
 pub(crate) const REVIEW_AUTHORITY: &str = "review_authority";
 
+/// SQLite columns that PostgreSQL does not keep because it derives them: (table, column, the `timestamptz` column
+/// whose seconds since the epoch it holds).
+pub(crate) const EPOCH_COLUMNS: &[(&str, &str, &str)] = &[("login_attempts", "at_unix", "at")];
+
 /// Columns holding JSON that PostgreSQL stores as `jsonb` (which normalises its text): hashed in canonical form.
 pub(crate) const JSON_COLUMNS: &[(&str, &str)] = &[("erasures", "rows_json")];
 
@@ -45,6 +49,8 @@ pub(crate) enum Form {
     Rowid,
     /// SQLite's `review_authority.authority_fen` of the action ([`REVIEW_AUTHORITY`]).
     ReviewAuthority,
+    /// PostgreSQL: seconds since the epoch of another column ([`EPOCH_COLUMNS`]), read but never written.
+    Epoch,
 }
 
 /// One logical column as one engine holds it.
@@ -230,11 +236,17 @@ async fn read_postgres(c: &mut sqlx::PgConnection) -> Result<Schema, CopyError> 
             }
         }
         let identity = physical.iter().find(|(_, _, identity)| *identity).map(|(c, _, _)| c.clone());
-        let columns = physical
+        let mut columns: Vec<Column> = physical
             .into_iter()
             .filter(|(c, _, _)| !instants.contains(c))
             .map(|(name, form, _)| Column { name, form })
             .collect();
+        for (table, column, _) in EPOCH_COLUMNS.iter().filter(|(t, _, _)| *t == name) {
+            if !columns.iter().any(|c| c.name == *column) {
+                columns.push(Column { name: column.to_string(), form: Form::Epoch });
+            }
+            debug_assert_eq!(*table, name);
+        }
         let key: Vec<String> = sqlx::query_scalar(
             "SELECT a.attname::text FROM pg_index AS i
              JOIN pg_attribute AS a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)
@@ -306,16 +318,20 @@ fn add_rowid(sqlite: &mut Table, other: &Table, other_is_sqlite: bool) {
 }
 
 /// Pairs each table of `source` with the target's, in foreign-key order. A table whose logical columns differ
-/// between the two is an error naming them; a source table the target lacks is an error, except record tables
-/// (`rec_*`), which the caller creates first.
+/// between the two is an error naming them, and so is a source table the target lacks — unless `records_to_come`
+/// and it is a record table (`rec_*`), which the caller is about to create: it is left out of the plan.
 pub(crate) fn plan(
     source: &Schema,
     source_sqlite: bool,
     target: &Schema,
     target_sqlite: bool,
+    records_to_come: bool,
 ) -> Result<Vec<Plan>, CopyError> {
     let mut plans = Vec::new();
     for name in source.foreign_key_order() {
+        if records_to_come && name.starts_with("rec_") && !target.tables.contains_key(&name) {
+            continue;
+        }
         let mut from = source.tables[&name].clone();
         let mut to = target.tables.get(&name).cloned().ok_or_else(|| CopyError::Schema {
             table: name.clone(),
