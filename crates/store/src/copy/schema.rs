@@ -23,6 +23,18 @@ pub(crate) const REVIEW_AUTHORITY: &str = "review_authority";
 /// whose seconds since the epoch it holds).
 pub(crate) const EPOCH_COLUMNS: &[(&str, &str, &str)] = &[("login_attempts", "at_unix", "at")];
 
+/// SQLite tables whose `rowid` is their PostgreSQL twin's identity column (the order rows were written in, which
+/// readers order by): the column's name. Record tables (`rec_*`) keep theirs as `_row`.
+const ROWID_COLUMNS: &[(&str, &str)] = &[("status_changes", "id"), ("dual_proposals", "n")];
+
+/// The identity column SQLite's `rowid` stands for in `table`, if any.
+fn rowid_column(table: &str) -> Option<&'static str> {
+    if table.starts_with("rec_") {
+        return Some("_row");
+    }
+    ROWID_COLUMNS.iter().find(|(t, _)| *t == table).map(|(_, c)| *c)
+}
+
 /// Columns holding JSON that PostgreSQL stores as `jsonb` (which normalises its text): hashed in canonical form.
 pub(crate) const JSON_COLUMNS: &[(&str, &str)] = &[("erasures", "rows_json")];
 
@@ -163,6 +175,9 @@ async fn read_sqlite(c: &mut sqlx::SqliteConnection) -> Result<Schema, CopyError
             }
             columns.push(Column { name: column, form: form_of_sqlite(&declared) });
         }
+        if let Some(rowid) = rowid_column(&name).filter(|r| !columns.iter().any(|c| c.name == *r)) {
+            columns.push(Column { name: rowid.to_string(), form: Form::Rowid });
+        }
         if name == "review_actions" && has_authority {
             columns.push(Column { name: "authority_fen".into(), form: Form::ReviewAuthority });
         }
@@ -300,23 +315,6 @@ impl Plan {
     }
 }
 
-/// SQLite's `rowid` stands for PostgreSQL's identity column where the SQLite table has no such column; between two
-/// SQLite databases, a table without a primary key keeps its `rowid`s (insertion order).
-fn add_rowid(sqlite: &mut Table, other: &Table, other_is_sqlite: bool) {
-    let name = if other_is_sqlite {
-        if !sqlite.key.is_empty() {
-            return;
-        }
-        "rowid".to_string()
-    } else {
-        match &other.identity {
-            Some(identity) if !sqlite.columns.iter().any(|c| c.name == *identity) => identity.clone(),
-            _ => return,
-        }
-    };
-    sqlite.columns.push(Column { name, form: Form::Rowid });
-}
-
 /// Pairs each table of `source` with the target's, in foreign-key order. A table whose logical columns differ
 /// between the two is an error naming them, and so is a source table the target lacks — unless `records_to_come`
 /// and it is a record table (`rec_*`), which the caller is about to create: it is left out of the plan.
@@ -332,17 +330,11 @@ pub(crate) fn plan(
         if records_to_come && name.starts_with("rec_") && !target.tables.contains_key(&name) {
             continue;
         }
-        let mut from = source.tables[&name].clone();
+        let from = source.tables[&name].clone();
         let mut to = target.tables.get(&name).cloned().ok_or_else(|| CopyError::Schema {
             table: name.clone(),
             problem: "the target has no such table; are both databases at this binary's schema?".into(),
         })?;
-        if source_sqlite {
-            add_rowid(&mut from, &to, target_sqlite);
-        }
-        if target_sqlite {
-            add_rowid(&mut to, &from, source_sqlite);
-        }
         let names = |t: &Table| t.columns.iter().map(|c| c.name.clone()).collect::<BTreeSet<_>>();
         let (have, want) = (names(&from), names(&to));
         if have != want {
