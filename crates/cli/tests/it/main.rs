@@ -664,6 +664,7 @@ mod approvals;
 mod audit;
 mod consent;
 mod county;
+mod db;
 mod decide;
 mod identity;
 mod ingest;
