@@ -239,10 +239,11 @@ async fn open_source(from: &Location) -> Result<Conn, CopyError> {
     Ok(conn)
 }
 
-/// Opens the target, first creating its schema if it has none.
+/// Opens the target, first creating its schema if it has none, or completing it if a run was interrupted while it
+/// was being made.
 async fn open_target(to: &Location) -> Result<Conn, CopyError> {
     match status(to).await?.state() {
-        "empty" => Database::open(to).await?.close().await,
+        "empty" | "pending" => Database::open(to).await?.close().await,
         "current" => {}
         state => return Err(CopyError::SchemaState { side: "target", state }),
     }

@@ -36,8 +36,9 @@ fn bad(table: &Table, column: &Column, problem: impl Into<String>) -> CopyError 
     CopyError::Value { table: table.name.clone(), column: column.name.clone(), problem: problem.into() }
 }
 
-/// The `SELECT` of a page of `table`'s rows in the order of `order` (indexes into its columns).
-fn select_sql(table: &Table, order: &[usize], postgres: bool) -> String {
+/// The `SELECT` of `table`'s rows in the order of `order` (indexes into its columns), followed by `tail` (its
+/// `LIMIT` and `OFFSET`).
+fn select_sql(table: &Table, order: &[usize], postgres: bool, tail: &str) -> String {
     let mut exprs = Vec::new();
     for column in &table.columns {
         let c = format!("t.{}", quoted(&column.name));
@@ -76,8 +77,7 @@ fn select_sql(table: &Table, order: &[usize], postgres: bool) -> String {
             }
         })
         .collect();
-    let placeholders = if postgres { "LIMIT $1 OFFSET $2" } else { "LIMIT ?1 OFFSET ?2" };
-    format!("SELECT {} FROM {} AS t ORDER BY {} {placeholders}", exprs.join(", "), quoted(&table.name), keys.join(", "))
+    format!("SELECT {} FROM {} AS t ORDER BY {} {tail}", exprs.join(", "), quoted(&table.name), keys.join(", "))
 }
 
 /// Up to `limit` rows of `table` after the first `offset`, in the order of `order`.
@@ -88,7 +88,8 @@ pub(crate) async fn read_page(
     offset: u64,
     limit: u64,
 ) -> Result<Vec<Vec<Value>>, CopyError> {
-    let sql = select_sql(table, order, conn.is_postgres());
+    let tail = if conn.is_postgres() { "LIMIT $1 OFFSET $2" } else { "LIMIT ?1 OFFSET ?2" };
+    let sql = select_sql(table, order, conn.is_postgres(), tail);
     let (offset, limit) = (i64::try_from(offset).unwrap_or(i64::MAX), i64::try_from(limit).unwrap_or(i64::MAX));
     match conn {
         Conn::Sqlite(c) => {
@@ -100,6 +101,33 @@ pub(crate) async fn read_page(
             rows.iter().map(|row| postgres_row(table, row)).collect()
         }
     }
+}
+
+/// Hands every row of `table` to `each`, in the order of `order`, reading them as one stream (no row is read
+/// twice, however large the table).
+pub(crate) async fn for_each_row(
+    conn: &mut Conn,
+    table: &Table,
+    order: &[usize],
+    mut each: impl FnMut(Vec<Value>),
+) -> Result<(), CopyError> {
+    use futures_util::TryStreamExt;
+    let sql = select_sql(table, order, conn.is_postgres(), "");
+    match conn {
+        Conn::Sqlite(c) => {
+            let mut rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch(&mut *c);
+            while let Some(row) = rows.try_next().await? {
+                each(sqlite_row(table, &row)?);
+            }
+        }
+        Conn::Postgres(c) => {
+            let mut rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch(&mut *c);
+            while let Some(row) = rows.try_next().await? {
+                each(postgres_row(table, &row)?);
+            }
+        }
+    }
+    Ok(())
 }
 
 fn sqlite_row(table: &Table, row: &sqlx::sqlite::SqliteRow) -> Result<Vec<Value>, CopyError> {

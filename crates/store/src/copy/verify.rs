@@ -16,7 +16,7 @@ use super::rows::{self, Value};
 use super::schema::{Form, JSON_COLUMNS, Table};
 use super::{Conn, CopyError};
 
-/// Rows read per page while hashing.
+/// Rows per hashed page.
 const PAGE_ROWS: u64 = 2_000;
 
 /// One table's checks.
@@ -208,31 +208,26 @@ pub(crate) async fn hash_table(
 ) -> Result<(u64, String, Option<ChainCheck>), CopyError> {
     let mut hasher = Hasher::new(table);
     let mut chain = (table.name == "audit_log").then(|| (Verifier::new(), 0u64, None::<String>));
-    let mut offset = 0;
-    loop {
-        let page = rows::read_page(conn, table, order, offset, PAGE_ROWS).await?;
-        for row in &page {
-            hasher.row(row);
-            if let Some((verifier, entries, broken)) = chain.as_mut()
-                && broken.is_none()
-            {
-                *entries += 1;
-                match entry_of(table, row) {
-                    Ok(entry) => {
-                        if let Err(found) = verifier.push(&entry) {
-                            *broken = Some(found.to_string());
-                        }
+    rows::for_each_row(conn, table, order, |row| {
+        hasher.row(&row);
+        if hasher.rows % PAGE_ROWS == 0 {
+            hasher.flush();
+        }
+        if let Some((verifier, entries, broken)) = chain.as_mut()
+            && broken.is_none()
+        {
+            *entries += 1;
+            match entry_of(table, &row) {
+                Ok(entry) => {
+                    if let Err(found) = verifier.push(&entry) {
+                        *broken = Some(found.to_string());
                     }
-                    Err(problem) => *broken = Some(problem),
                 }
+                Err(problem) => *broken = Some(problem),
             }
         }
-        hasher.flush();
-        offset += page.len() as u64;
-        if (page.len() as u64) < PAGE_ROWS {
-            break;
-        }
-    }
+    })
+    .await?;
     let (rows, sha256) = hasher.finish();
     let chain = chain.map(|(verifier, entries, broken)| {
         let broken = broken.or_else(|| verifier.finish().err().map(|found| found.to_string()));
