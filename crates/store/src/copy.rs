@@ -216,6 +216,20 @@ fn same_place(from: &Location, to: &Location) -> bool {
     }
 }
 
+/// A connection that only reads: SQLite opened read-only (which never checkpoints or rewrites the file).
+async fn read_only(location: &Location) -> Result<Conn, CopyError> {
+    Ok(match location {
+        Location::Sqlite(dir) => {
+            let options = sqlx::sqlite::SqliteConnectOptions::new()
+                .filename(dir.join(SqliteStore::FILE_NAME))
+                .read_only(true)
+                .busy_timeout(std::time::Duration::from_secs(10));
+            Conn::Sqlite(options.connect().await?)
+        }
+        Location::Postgres(url) => Conn::Postgres(sqlx::PgConnection::connect(url).await?),
+    })
+}
+
 /// Opens the source for reading only, inside one snapshot.
 async fn open_source(from: &Location) -> Result<Conn, CopyError> {
     let state = status(from).await?.state();
@@ -225,16 +239,7 @@ async fn open_source(from: &Location) -> Result<Conn, CopyError> {
     if state != "current" {
         return Err(CopyError::SchemaState { side: "source", state });
     }
-    let mut conn = match from {
-        Location::Sqlite(dir) => {
-            let options = sqlx::sqlite::SqliteConnectOptions::new()
-                .filename(dir.join(SqliteStore::FILE_NAME))
-                .read_only(true)
-                .busy_timeout(std::time::Duration::from_secs(10));
-            Conn::Sqlite(options.connect().await?)
-        }
-        Location::Postgres(url) => Conn::Postgres(sqlx::PgConnection::connect(url).await?),
-    };
+    let mut conn = read_only(from).await?;
     conn.execute(if conn.is_postgres() { "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" } else { "BEGIN" }).await?;
     Ok(conn)
 }
@@ -383,6 +388,32 @@ async fn advance_identities(target: &mut Conn, plans: &[Plan]) -> Result<(), Cop
     Ok(())
 }
 
+/// Whether the target may take this copy: it holds none of its tables' rows, or an unfinished (or finished) copy of
+/// the source with this `fingerprint`. Returns (resumed, finished, rows done per table).
+async fn admit(
+    target: &mut Conn,
+    schema: &Schema,
+    fingerprint: &str,
+) -> Result<(bool, bool, BTreeMap<String, u64>), CopyError> {
+    match read_progress(target).await? {
+        Some((found, finished, done)) => {
+            if found != fingerprint {
+                return Err(CopyError::OtherCopy { found, expected: fingerprint.to_string() });
+            }
+            Ok((true, finished, done))
+        }
+        None => {
+            for name in schema.foreign_key_order() {
+                let rows = rows::count(target, &name).await?;
+                if rows > 0 {
+                    return Err(CopyError::TargetNotEmpty { table: name, rows });
+                }
+            }
+            Ok((false, false, BTreeMap::new()))
+        }
+    }
+}
+
 /// Copies the whole store at `from` into `to`, then verifies both sides; see the module's description. A copy
 /// found finished is verified again; one found unfinished goes on.
 pub async fn copy(from: &Location, to: &Location, options: CopyOptions) -> Result<Report, CopyError> {
@@ -392,28 +423,17 @@ pub async fn copy(from: &Location, to: &Location, options: CopyOptions) -> Resul
     let mut source = open_source(from).await?;
     let source_schema = Schema::read(&mut source).await?;
     let fingerprint = fingerprint(&mut source, &source_schema).await?;
+    // A target that already has a schema is judged on a read-only connection first, so a refusal leaves its
+    // files exactly as they were.
+    if status(to).await?.state() == "current" {
+        let mut probe = read_only(to).await?;
+        let probe_schema = Schema::read(&mut probe).await?;
+        admit(&mut probe, &probe_schema, &fingerprint).await?;
+        probe.close().await?;
+    }
     let mut target = open_target(to).await?;
     let target_schema = Schema::read(&mut target).await?;
-
-    let progress = read_progress(&mut target).await?;
-    let resumed = progress.is_some();
-    let (finished, mut done) = match progress {
-        Some((found, finished, done)) => {
-            if found != fingerprint {
-                return Err(CopyError::OtherCopy { found, expected: fingerprint });
-            }
-            (finished, done)
-        }
-        None => {
-            for name in target_schema.foreign_key_order() {
-                let rows = rows::count(&mut target, &name).await?;
-                if rows > 0 {
-                    return Err(CopyError::TargetNotEmpty { table: name, rows });
-                }
-            }
-            (false, BTreeMap::new())
-        }
-    };
+    let (resumed, finished, mut done) = admit(&mut target, &target_schema, &fingerprint).await?;
 
     // Every table is paired before anything is written, so a schema the copy cannot carry writes nothing.
     schema::plan(&source_schema, !source.is_postgres(), &target_schema, !target.is_postgres(), !resumed)?;

@@ -4,7 +4,8 @@
 //! repeated location is refused naming `from` or `to`.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
 
 use serde_json::Value;
 
@@ -56,6 +57,24 @@ fn db_copy_moves_the_demo_store_verified_and_refuses_a_target_with_rows() {
     let (a, b) = (show(&data), show(&copied));
     assert!(a.status.success(), "{}", stderr(&a));
     assert_eq!(a.stdout, b.stdout, "the copy reads as the original");
+
+    // Killed part-way (SIGKILL, wherever it lands), the same command again ends with the same verified copy.
+    let killed = dir.path().join("killed");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_agririsk"))
+        .args(["db", "copy", "--from", text(&data), "--to", text(&killed)])
+        .env_remove("AGRIRISK_DATABASE_URL")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    std::thread::sleep(Duration::from_millis(600));
+    child.kill().expect("kill");
+    child.wait().expect("reaped");
+    let (code, resumed) = copy_json(text(&data), text(&killed), &[]);
+    assert_eq!(code, Some(0), "{resumed:#}");
+    assert_all_ok(&resumed);
+    let hashes = |r: &Value| r["report"]["verification"]["tables"].clone();
+    assert_eq!(hashes(&resumed), hashes(&report));
 
     // A target with rows (here the copy's own source) is refused, naming the table, and neither side changes.
     let before = snapshot(&data);
