@@ -374,3 +374,65 @@ pub(crate) fn plan(
     }
     Ok(plans)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table(name: &str, columns: &[(&str, Form)], key: &[&str], references: &[&str]) -> Table {
+        Table {
+            name: name.into(),
+            columns: columns.iter().map(|(c, form)| Column { name: (*c).into(), form: *form }).collect(),
+            key: key.iter().map(|k| (*k).into()).collect(),
+            identity: None,
+            references: references.iter().map(|r| (*r).into()).collect(),
+            insert_checks: Vec::new(),
+        }
+    }
+
+    fn schema(tables: Vec<Table>) -> Schema {
+        Schema { tables: tables.into_iter().map(|t| (t.name.clone(), t)).collect() }
+    }
+
+    #[test]
+    fn tables_come_after_the_tables_they_reference() {
+        let s = schema(vec![
+            table("ledger_postings", &[], &[], &["loan_events"]),
+            table("loan_events", &[], &[], &["loans"]),
+            table("loans", &[], &[], &[]),
+            table("audit_log", &[], &[], &[]),
+        ]);
+        assert_eq!(s.foreign_key_order(), ["audit_log", "loans", "loan_events", "ledger_postings"]);
+    }
+
+    #[test]
+    fn a_column_on_one_side_only_is_named_and_columns_align_by_name() {
+        let sqlite = schema(vec![table(
+            "decisions",
+            &[("decision_id", Form::Text), ("decided_at", Form::Text), ("record_json", Form::Text)],
+            &["decision_id"],
+            &[],
+        )]);
+        let postgres = schema(vec![table(
+            "decisions",
+            &[("decided_at", Form::Instant), ("decision_id", Form::Text), ("record_json", Form::Text)],
+            &["decision_id"],
+            &[],
+        )]);
+        let plans = plan(&sqlite, true, &postgres, false, false).expect("the same columns");
+        assert_eq!(plans[0].target.columns[1], Column { name: "decided_at".into(), form: Form::Instant });
+        assert_eq!(plans[0].order, [0]);
+        let mut wider = postgres.clone();
+        let decisions = wider.tables.get_mut("decisions").expect("table");
+        decisions.columns.push(Column { name: "record_compact".into(), form: Form::Bytes });
+        let refused = plan(&sqlite, true, &wider, false, false).expect_err("a column the source lacks");
+        assert!(refused.to_string().contains("only in the target [\"record_compact\"]"), "{refused}");
+    }
+
+    #[test]
+    fn sqlite_rowid_stands_for_the_identity_of_status_changes_and_record_tables() {
+        assert_eq!(rowid_column("status_changes"), Some("id"));
+        assert_eq!(rowid_column("rec_households"), Some("_row"));
+        assert_eq!(rowid_column("loans"), None);
+    }
+}
