@@ -15,7 +15,7 @@
 //! both sides are checked ([`Verification`]): row counts and a content hash per table, ledger sums per loan and
 //! component, and the audit chain on each side.
 //!
-//! Module map: [`schema`] reads each engine's live schema into logical tables and pairs them; `rows` reads and
+//! Module map: `schema` reads each engine's live schema into logical tables and pairs them; `rows` reads and
 //! writes pages of logical values; `records` creates record tables on the target; [`verify`](mod@verify) holds
 //! the checks.
 

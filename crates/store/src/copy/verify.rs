@@ -2,7 +2,7 @@
 //! sums per component, and the audit chain.
 //!
 //! The content hash is SHA-256 over a canonical text of every row, in key order: each value in its logical form
-//! (integers in decimal, text as stored, bytes as they are; JSON of [`super::schema::JSON_COLUMNS`] with its keys
+//! (integers in decimal, text as stored, bytes as they are; JSON of `schema::JSON_COLUMNS` with its keys
 //! sorted), columns in name order, each field length-prefixed so no two row lists hash alike. It is computed a page
 //! at a time, each page's SHA-256 chained to the one before (`h = SHA-256(h ‖ page)`), so no table is held whole.
 
