@@ -11,7 +11,7 @@
 //! are moved past the copied ids at the end.
 //!
 //! A target that holds rows and is not an unfinished copy of the same source is refused before anything is
-//! written ([`CopyError::TargetNotEmpty`], [`CopyError::OtherCopy`]). At the end, and alone through [`verify`],
+//! written ([`CopyError::TargetNotEmpty`], [`CopyError::OtherCopy`]). At the end, and alone through [`verify()`],
 //! both sides are checked ([`Verification`]): row counts and a content hash per table, ledger sums per loan and
 //! component, and the audit chain on each side.
 //!
