@@ -1136,6 +1136,23 @@ pub enum DbCommand {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
+    /// Copy a whole store into an empty database (e.g. SQLite to PostgreSQL, or back), then verify both: row
+    /// counts and a content hash per table, ledger sums per loan, the audit chain on each side. Run it again after
+    /// an interruption to resume. Exit 1 if a check fails; 2 if the copy is refused (nothing is written).
+    Copy {
+        /// The store to copy from (a data directory, sqlite://PATH or postgres://…); only read.
+        #[arg(long, value_name = "URL")]
+        from: String,
+        /// The empty database to copy into (or one holding an unfinished copy of the same source).
+        #[arg(long, value_name = "URL")]
+        to: String,
+        /// Only verify that the target holds what the source holds; write nothing.
+        #[arg(long)]
+        verify_only: bool,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
 }
 
 /// Dual-control commands: a proposal is decided by another person than its proposer.

@@ -22,6 +22,7 @@
 mod acting;
 pub mod audit;
 pub mod conformance;
+pub mod copy;
 pub mod database;
 pub mod decisions;
 pub mod dual;

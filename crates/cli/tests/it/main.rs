@@ -698,6 +698,7 @@ mod approvals;
 mod audit;
 mod consent;
 mod county;
+mod db;
 mod decide;
 mod identity;
 mod ingest;
