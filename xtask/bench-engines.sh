@@ -1,0 +1,164 @@
+#!/bin/sh
+# Benchmark of `agririsk serve` on both engines in one run, side by side (issue 15): submit-and-decide with the
+# decision committed before the answer, on the embedded SQLite file and on PostgreSQL (a throwaway cluster of this
+# script's own, `xtask/pg.sh`, `synchronous_commit = on`, its default), then two replicas on the one PostgreSQL
+# database. The same county, keys, model and policy on each (xtask/prepare-county.sh), the release binary, loopback,
+# wrk with the Lua script of xtask/bench-serve.sh (a distinct request id per request, a core banking system's key).
+#
+# For each set-up: a paced run (CONNECTIONS connections, exponential pauses of mean PAUSE ms: about 2,000 requests/s
+# with the defaults) for the latency percentiles, and a saturation run (no pause) for the throughput. Two replicas
+# are loaded by two wrk processes at once, one per replica, each with half the connections; their rates add up.
+# The CPU time every process used in each saturation run (servers, PostgreSQL, wrk) is printed from /proc, so what
+# a 2-core machine can show is read from the split, not guessed.
+#
+# Then the ingest of a simulated county into PostgreSQL (rows per second, from the command's own report) and the
+# point-in-time features of every borrower built from it.
+#
+# usage: xtask/bench-engines.sh [SECONDS] [CONNECTIONS] [PAUSE_MS] [INGEST_PRESET]
+set -eu
+root=$(cd "$(dirname "$0")/.." && pwd)
+bin=${AGRIRISK_BIN:-${CARGO_TARGET_DIR:-$root/target}/release/agririsk}
+secs=${1:-15}
+conns=${2:-48}
+pause=${3:-20}
+preset=${4:-county}
+work=$(mktemp -d)
+AGRIRISK_PG_STATE=$work/pg-cluster.env
+export AGRIRISK_PG_STATE
+pids=
+cleanup() {
+    for p in $pids; do kill "$p" 2>/dev/null || true; done
+    bash "$root/xtask/pg.sh" stop >/dev/null 2>&1 || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+pg=$(bash "$root/xtask/pg.sh" start)
+. "$root/xtask/prepare-county.sh"
+
+# The SQLite data directory, and the same county on PostgreSQL (AGRIRISK_DATABASE_URL: every command of the
+# preparation goes there).
+mkdir -p "$work/sqlite" "$work/postgres"
+prepare_county "$bin" "$work/sqlite/data" "$work/sqlite" "$root"
+AGRIRISK_DATABASE_URL=$pg prepare_county "$bin" "$work/postgres/data" "$work/postgres" "$root"
+
+post_lua() {
+    cat >"$1" <<LUA
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer $(cat "$2")"
+local n = 0
+local thread_id = 0
+local pause = 0
+local prefix = "$3"
+init = function(args)
+  if args[1] then pause = tonumber(args[1]) end
+  math.randomseed(os.time() + tid * 7919)
+end
+delay = function()
+  if pause == 0 then return 0 end
+  return math.floor(-math.log(1 - math.random()) * pause + 0.5)
+end
+setup = function(thread) thread:set("tid", thread_id); thread_id = thread_id + 1 end
+request = function()
+  n = n + 1
+  local household = string.format("H%07d", (n % 400) + 1)
+  local body = string.format('{"request_id": "%s-%d-%d", "application_id": "A%d", "household_id": "%s", '
+    .. '"applied_on": "2025-10-05", "product": "crop", "purpose": "crop-inputs", "amount_yuan": "7400.00", '
+    .. '"term_months": 9}', prefix, tid, n, n, household)
+  return wrk.format(nil, "/v1/applications", nil, body)
+end
+LUA
+}
+
+# Starts a server; sets $url and adds its pid to $pids.
+serve() {
+    log=$1
+    shift
+    "$@" serve --listen 127.0.0.1:0 --rate-limit 0 --address-rate-limit 0 >"$log" 2>"$log.requests" &
+    last=$!
+    pids="$pids $last"
+    while ! grep -q listening "$log"; do sleep 0.1; done
+    url=$(sed -n 's/listening on //p' "$log")
+}
+
+# CPU seconds (user + system) used so far by the servers and by PostgreSQL's processes.
+cpu_of() {
+    ticks=$(getconf CLK_TCK)
+    for name in agririsk postgres; do
+        total=0
+        for p in $(pgrep -x "$name" 2>/dev/null || true); do
+            t=$(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)
+            total=$((total + t))
+        done
+        printf '%s=%s ' "$name" "$(echo "scale=1; $total / $ticks" | bc)"
+    done
+}
+
+echo "machine: $(nproc) cores, $(uname -sr); $(date -u +%Y-%m-%dT%H:%MZ); PostgreSQL $(psql -X -At -d "$pg" -c 'show server_version')"
+run=0
+for setup in sqlite postgres postgres-2; do
+    run=$((run + 1))
+    case $setup in
+    sqlite)
+        serve "$work/s1.log" "$bin" --data-dir "$work/sqlite/data"
+        urls=$url key=$work/sqlite/key-system
+        ;;
+    postgres)
+        serve "$work/p1.log" env AGRIRISK_DATABASE_URL="$pg" "$bin" --data-dir "$work/postgres/data"
+        urls=$url key=$work/postgres/key-system
+        ;;
+    postgres-2)
+        serve "$work/p2a.log" env AGRIRISK_DATABASE_URL="$pg" "$bin" --data-dir "$work/postgres/data"
+        first=$url
+        serve "$work/p2b.log" env AGRIRISK_DATABASE_URL="$pg" "$bin" --data-dir "$work/postgres/data"
+        urls="$first $url" key=$work/postgres/key-system
+        ;;
+    esac
+    post_lua "$work/post-$run.lua" "$key" "bench$run"
+    n=$(echo "$urls" | wc -w)
+    per=$((conns / n))
+    echo "== $setup, paced: $conns connections in all, exponential pauses of mean ${pause} ms"
+    w=
+    for u in $urls; do
+        wrk -t 1 -c "$per" -d "${secs}s" --latency -s "$work/post-$run.lua" "$u" -- "$pause" >"$work/paced-$run-$(echo "$u" | tr -dc 0-9).txt" &
+        w="$w $!"
+    done
+    wait $w
+    for f in "$work"/paced-$run-*.txt; do
+        sed -n '/Latency Distribution/,/^Requests\/sec/p' "$f" | grep -E '50%|90%|99%|Requests/sec'
+    done
+    echo "== $setup, saturation: $conns connections in all, no pause"
+    before=$(cpu_of)
+    w=
+    for u in $urls; do
+        wrk -t 1 -c "$per" -d "${secs}s" --latency -s "$work/post-$run.lua" "$u" -- 0 >"$work/sat-$run-$(echo "$u" | tr -dc 0-9).txt" &
+        w="$w $!"
+    done
+    wait $w
+    after=$(cpu_of)
+    for f in "$work"/sat-$run-*.txt; do
+        grep -E 'Requests/sec|Non-2xx' "$f" || true
+    done
+    echo "cpu seconds before: $before"
+    echo "cpu seconds after:  $after"
+    for p in $pids; do kill "$p" 2>/dev/null || true; done
+    pids=
+    sleep 1
+done
+
+echo "== ingest of the $preset preset into PostgreSQL (release build)"
+AGRIRISK_DATABASE_URL=$(printf '%s' "$pg" | sed 's|/agririsk$|/ingest|')
+psql -X -q -d "$pg" -c "CREATE DATABASE ingest"
+export AGRIRISK_DATABASE_URL
+"$bin" simulate --preset "$preset" --seed 7 --quiet --format csv --out "$work/big" >/dev/null
+echo "into PostgreSQL: $("$bin" --data-dir "$work/big-data" ingest --all "$work/big" --key-file "$work/sqlite/keys" --as-of 2026-11-28 --quiet | grep ' rows in ')"
+start=$(date +%s.%N)
+"$bin" --data-dir "$work/big-data" features build --as-of 2025-12-31 --out "$work/features.csv" --quiet
+end=$(date +%s.%N)
+echo "features of $(($(wc -l <"$work/features.csv") - 1)) borrowers in $(echo "$end - $start" | bc) s"
+unset AGRIRISK_DATABASE_URL
+echo "into SQLite: $("$bin" --data-dir "$work/big-sqlite" ingest --all "$work/big" --key-file "$work/sqlite/keys" --as-of 2026-11-28 --quiet | grep ' rows in ')"
+start=$(date +%s.%N)
+"$bin" --data-dir "$work/big-sqlite" features build --as-of 2025-12-31 --out "$work/features-sqlite.csv" --quiet
+end=$(date +%s.%N)
+echo "features on SQLite in $(echo "$end - $start" | bc) s"
