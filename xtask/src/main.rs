@@ -192,7 +192,9 @@ fn end_to_end_on_postgres(root: &Path, args: &[&str]) -> Result<()> {
     if std::env::var("AGRIRISK_REQUIRE_POSTGRES").as_deref() == Ok("1") {
         bail!("AGRIRISK_REQUIRE_POSTGRES=1 but AGRIRISK_TEST_POSTGRES_URL is not set (bash xtask/pg.sh run …)");
     }
-    println!("ci: the end-to-end suite on PostgreSQL is skipped: no AGRIRISK_TEST_POSTGRES_URL (bash xtask/pg.sh run cargo xtask ci)");
+    println!(
+        "ci: the end-to-end suite on PostgreSQL is skipped: no AGRIRISK_TEST_POSTGRES_URL (bash xtask/pg.sh run cargo xtask ci)"
+    );
     Ok(())
 }
 

@@ -21,6 +21,9 @@ use workflow::DecisionRecord;
 
 use crate::telemetry::Histogram;
 
+/// Most times a batch is tried on PostgreSQL when its connection dropped or it was a deadlock victim.
+const RETRIES: u32 = 3;
+
 /// Most decisions in one transaction.
 pub const MAX_BATCH: usize = 256;
 
@@ -144,7 +147,21 @@ impl Timed {
         let started = Instant::now();
         let recorded = match &mut self.writer {
             Writer::Sqlite(writer) => writer.record_decisions_as(records),
-            Writer::Postgres(store) => store.record_decisions_as(records).await,
+            Writer::Postgres(store) => {
+                // A dropped connection or a deadlock victim is tried again, a bounded number of times: every decision
+                // is keyed by its request id, so a batch that did commit answers its decisions the second time.
+                let mut attempt = 1;
+                loop {
+                    match store.record_decisions_as(records).await {
+                        Err(StoreError::Database(e)) if attempt < RETRIES && store::database::is_retryable(&e) => {
+                            tracing::warn!(error = %e, attempt, "a batch of decisions is tried again");
+                            tokio::time::sleep(std::time::Duration::from_millis(50 * u64::from(attempt))).await;
+                            attempt += 1;
+                        }
+                        other => break other,
+                    }
+                }
+            }
         };
         self.commits.observe(started.elapsed());
         recorded

@@ -398,6 +398,14 @@ fn unreachable(location: &Location, e: StoreError) -> StoreError {
     }
 }
 
+/// Whether a whole transaction that failed with this error may be run again: the connection dropped, or PostgreSQL
+/// chose it as a serialisation failure (40001) or a deadlock victim (40P01). Only for writes that are idempotent by
+/// key, such as decisions by request id.
+pub fn is_retryable(e: &sqlx::Error) -> bool {
+    is_connection_failure(e)
+        || matches!(e, sqlx::Error::Database(db) if db.code().is_some_and(|code| code == "40001" || code == "40P01"))
+}
+
 /// Whether a driver error means the database could not be reached or refused the connection.
 pub fn is_connection_failure(e: &sqlx::Error) -> bool {
     match e {

@@ -45,6 +45,7 @@ mod workflow;
 
 pub(crate) use audit::append_in;
 pub use records::PgLoad;
+pub(crate) use records::table_ddl as record_table_ddl;
 
 /// The latest migration this binary knows.
 fn latest_migration() -> i64 {

@@ -35,6 +35,7 @@ mod writer;
 pub use audit::Acting;
 pub(crate) use audit::{Chain, append_in};
 pub use reader::QuickReader;
+pub(crate) use records::table_ddl as record_table_ddl;
 pub use records::{Filter, LoadWriter, ROWS_PER_STATEMENT, Versions};
 pub use writer::{Checkpointer, DecisionWriter, Durability, Queued};
 

@@ -38,7 +38,8 @@ fn check_name(name: &str) -> Result<(), StoreError> {
     }
 }
 
-fn table_ddl(table: &RecordTable) -> Vec<String> {
+/// The statements that make `table` (also what `copy` makes a copied record table with).
+pub(crate) fn table_ddl(table: &RecordTable) -> Vec<String> {
     let name = table.table_name();
     let source = &table.source;
     let columns: Vec<String> = table
