@@ -14,7 +14,9 @@
 # Then the ingest of a simulated county into PostgreSQL (rows per second, from the command's own report) and the
 # point-in-time features of every borrower built from it.
 #
-# usage: xtask/bench-engines.sh [SECONDS] [CONNECTIONS] [PAUSE_MS] [INGEST_PRESET]
+# Each wrk process gives its requests ids of its own (a prefix per process), so replicas never race on one id.
+#
+# usage: xtask/bench-engines.sh [SECONDS] [CONNECTIONS] [PAUSE_MS] [INGEST_PRESET|none]
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 bin=${AGRIRISK_BIN:-${CARGO_TARGET_DIR:-$root/target}/release/agririsk}
@@ -38,8 +40,9 @@ pg=$(bash "$root/xtask/pg.sh" start)
 # The SQLite data directory, and the same county on PostgreSQL (AGRIRISK_DATABASE_URL: every command of the
 # preparation goes there).
 mkdir -p "$work/sqlite" "$work/postgres"
-prepare_county "$bin" "$work/sqlite/data" "$work/sqlite" "$root"
-AGRIRISK_DATABASE_URL=$pg prepare_county "$bin" "$work/postgres/data" "$work/postgres" "$root"
+# In subshells: prepare_county sets variables of its own (work, data, bin) that would replace this script's.
+(prepare_county "$bin" "$work/sqlite/data" "$work/sqlite" "$root")
+(AGRIRISK_DATABASE_URL=$pg && export AGRIRISK_DATABASE_URL && prepare_county "$bin" "$work/postgres/data" "$work/postgres" "$root")
 
 post_lua() {
     cat >"$1" <<LUA
@@ -52,6 +55,7 @@ local pause = 0
 local prefix = "$3"
 init = function(args)
   if args[1] then pause = tonumber(args[1]) end
+  if args[2] then prefix = prefix .. "-" .. args[2] end
   math.randomseed(os.time() + tid * 7919)
 end
 delay = function()
@@ -118,9 +122,10 @@ for setup in sqlite postgres postgres-2; do
     n=$(echo "$urls" | wc -w)
     per=$((conns / n))
     echo "== $setup, paced: $conns connections in all, exponential pauses of mean ${pause} ms"
-    w=
+    w= i=0
     for u in $urls; do
-        wrk -t 1 -c "$per" -d "${secs}s" --latency -s "$work/post-$run.lua" "$u" -- "$pause" >"$work/paced-$run-$(echo "$u" | tr -dc 0-9).txt" &
+        i=$((i + 1))
+        wrk -t 1 -c "$per" -d "${secs}s" --latency -s "$work/post-$run.lua" "$u" -- "$pause" "p$i" >"$work/paced-$run-$(echo "$u" | tr -dc 0-9).txt" &
         w="$w $!"
     done
     wait $w
@@ -129,9 +134,10 @@ for setup in sqlite postgres postgres-2; do
     done
     echo "== $setup, saturation: $conns connections in all, no pause"
     before=$(cpu_of)
-    w=
+    w= i=0
     for u in $urls; do
-        wrk -t 1 -c "$per" -d "${secs}s" --latency -s "$work/post-$run.lua" "$u" -- 0 >"$work/sat-$run-$(echo "$u" | tr -dc 0-9).txt" &
+        i=$((i + 1))
+        wrk -t 1 -c "$per" -d "${secs}s" --latency -s "$work/post-$run.lua" "$u" -- 0 "s$i" >"$work/sat-$run-$(echo "$u" | tr -dc 0-9).txt" &
         w="$w $!"
     done
     wait $w
@@ -146,6 +152,7 @@ for setup in sqlite postgres postgres-2; do
     sleep 1
 done
 
+[ "$preset" != none ] || exit 0
 echo "== ingest of the $preset preset into PostgreSQL (release build)"
 AGRIRISK_DATABASE_URL=$(printf '%s' "$pg" | sed 's|/agririsk$|/ingest|')
 psql -X -q -d "$pg" -c "CREATE DATABASE ingest"
@@ -153,12 +160,12 @@ export AGRIRISK_DATABASE_URL
 "$bin" simulate --preset "$preset" --seed 7 --quiet --format csv --out "$work/big" >/dev/null
 echo "into PostgreSQL: $("$bin" --data-dir "$work/big-data" ingest --all "$work/big" --key-file "$work/sqlite/keys" --as-of 2026-11-28 --quiet | grep ' rows in ')"
 start=$(date +%s.%N)
-"$bin" --data-dir "$work/big-data" features build --as-of 2025-12-31 --out "$work/features.csv" --quiet
+"$bin" --data-dir "$work/big-data" features build --as-of 2025-12-31 --no-label --out "$work/features.csv" --quiet
 end=$(date +%s.%N)
 echo "features of $(($(wc -l <"$work/features.csv") - 1)) borrowers in $(echo "$end - $start" | bc) s"
 unset AGRIRISK_DATABASE_URL
 echo "into SQLite: $("$bin" --data-dir "$work/big-sqlite" ingest --all "$work/big" --key-file "$work/sqlite/keys" --as-of 2026-11-28 --quiet | grep ' rows in ')"
 start=$(date +%s.%N)
-"$bin" --data-dir "$work/big-sqlite" features build --as-of 2025-12-31 --out "$work/features-sqlite.csv" --quiet
+"$bin" --data-dir "$work/big-sqlite" features build --as-of 2025-12-31 --no-label --out "$work/features-sqlite.csv" --quiet
 end=$(date +%s.%N)
 echo "features on SQLite in $(echo "$end - $start" | bc) s"

@@ -187,29 +187,107 @@ impl PgStore {
         &self,
         batch: &[crate::Queued],
     ) -> Result<Vec<Result<Recorded, StoreError>>, StoreError> {
-        let mut results = Vec::with_capacity(batch.len());
+        // Set at a time, so a batch costs a few round trips whatever its size: the earlier decisions of all its
+        // request ids in one read, the new ones in one insert (in request-id order, so two writers' batches take
+        // their unique-index locks in one order and wait for each other instead of deadlocking), their records in
+        // another, then the audit entries.
+        let mut results: Vec<Option<Result<Recorded, StoreError>>> = batch.iter().map(|_| None).collect();
         if batch.is_empty() {
-            return Ok(results);
+            return Ok(Vec::new());
+        }
+        for (slot, queued) in results.iter_mut().zip(batch) {
+            if let Err(refused) = queued.record.check() {
+                *slot = Some(Err(refused.into()));
+            }
         }
         let at = self.context.clock.now();
         let mut tx = self.pool.begin().await?;
-        let mut entries = Vec::new();
-        for queued in batch {
-            match insert_decision(&mut tx, &queued.record, queued.packed()).await {
+        let wanted: Vec<&str> = batch.iter().map(|q| q.record.request_id.as_str()).collect();
+        let sql = format!("SELECT {COLUMNS} FROM {DECISIONS} WHERE request_id = ANY($1)");
+        let mut earlier = std::collections::HashMap::new();
+        for row in sqlx::query(sqlx::AssertSqlSafe(sql)).bind(&wanted).fetch_all(&mut *tx).await? {
+            let record = decision_from_row(&row)?;
+            earlier.insert(record.request_id.clone(), record);
+        }
+        // In batch order: a request decided before (or earlier in this batch) is answered as a retry would be.
+        let mut fresh: Vec<usize> = Vec::new();
+        let mut in_batch: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+        for (i, queued) in batch.iter().enumerate() {
+            if results[i].is_some() {
+                continue;
+            }
+            let record = &queued.record;
+            let before = match in_batch.get(record.request_id.as_str()) {
+                Some(first) => Some(batch[*first].record.clone()),
+                None => earlier.get(&record.request_id).cloned(),
+            };
+            match decided_before(record, before) {
+                Ok(Some(recorded)) => results[i] = Some(Ok(recorded)),
+                Err(refused) => results[i] = Some(Err(refused)),
                 Ok(None) => {
-                    entries.push(queued.entry(at));
-                    results.push(Ok(Recorded::New));
+                    in_batch.insert(record.request_id.as_str(), i);
+                    fresh.push(i);
                 }
-                Ok(Some(recorded)) => results.push(Ok(recorded)),
-                Err(e @ StoreError::Database(_)) => return Err(e),
-                Err(refused) => results.push(Err(refused)),
             }
         }
-        if !entries.is_empty() {
+        fresh.sort_by(|a, b| batch[*a].record.request_id.cmp(&batch[*b].record.request_id));
+        let column = |f: &dyn Fn(&DecisionRecord) -> String| -> Vec<String> {
+            fresh.iter().map(|i| f(&batch[*i].record)).collect()
+        };
+        let inserted: Vec<String> = sqlx::query_scalar(
+            "INSERT INTO decisions (decision_id, request_id, request_sha256, subject, outcome, policy_version, model_id,
+                                    decided_at, decided_at_offset_s, record_json)
+             SELECT d, r, h, s, o, p, m, t::timestamptz, z, ''
+             FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+                         $8::text[], $9::int[]) AS u(d, r, h, s, o, p, m, t, z)
+             ON CONFLICT DO NOTHING RETURNING decision_id",
+        )
+        .bind(column(&|r| r.decision_id.as_str().to_string()))
+        .bind(column(&|r| r.request_id.clone()))
+        .bind(column(&|r| r.request_sha256.clone()))
+        .bind(column(&|r| r.subject.clone()))
+        .bind(column(&|r| r.outcome.code().to_string()))
+        .bind(column(&|r| r.policy_version.clone()))
+        .bind(fresh.iter().map(|i| batch[*i].record.model_id.clone()).collect::<Vec<Option<String>>>())
+        .bind(column(&|r| r.decided_at.to_string()))
+        .bind(fresh.iter().map(|i| offset_s(&batch[*i].record.decided_at)).collect::<Vec<i32>>())
+        .fetch_all(&mut *tx)
+        .await?;
+        let inserted: std::collections::HashSet<String> = inserted.into_iter().collect();
+        let mut stored = Vec::with_capacity(fresh.len());
+        for i in fresh {
+            let record = &batch[i].record;
+            if inserted.contains(record.decision_id.as_str()) {
+                stored.push(i);
+                continue;
+            }
+            // Another writer stored the request id (or the decision id) since the read above.
+            results[i] = Some(match decided_before(record, decision_by_request(&mut tx, &record.request_id).await?) {
+                Ok(Some(recorded)) => Ok(recorded),
+                Ok(None) => Err(decision_id_taken(record)),
+                Err(refused) => Err(refused),
+            });
+        }
+        stored.sort_unstable();
+        if !stored.is_empty() {
+            sqlx::query(
+                "INSERT INTO decision_records (decision_id, packed) SELECT * FROM UNNEST($1::text[], $2::bytea[])",
+            )
+            .bind(stored.iter().map(|i| batch[*i].record.decision_id.as_str().to_string()).collect::<Vec<String>>())
+            .bind(stored.iter().map(|i| batch[*i].packed().to_vec()).collect::<Vec<Vec<u8>>>())
+            .execute(&mut *tx)
+            .await?;
+            let entries: Vec<::audit::NewEntry> = stored.iter().map(|i| batch[*i].entry(at)).collect();
             append_in(&mut tx, &entries).await?;
+            for i in &stored {
+                results[*i] = Some(Ok(Recorded::New));
+            }
         }
         tx.commit().await?;
-        Ok(results)
+        results
+            .into_iter()
+            .map(|r| r.ok_or_else(|| corrupt("a decision of the batch was left without an answer")))
+            .collect()
     }
 }
 

@@ -521,3 +521,41 @@ async fn decisions_stored_as_json_stay_readable_beside_packed_ones() {
     store.close().await;
     db.drop_all().await;
 }
+
+#[tokio::test]
+async fn a_batch_of_decisions_answers_each_as_recording_them_one_after_another_would() {
+    let Some(db) = databases("a_batch_of_decisions_answers_each_as_recording_them_one_after_another_would") else {
+        return;
+    };
+    let store = db.fresh().await;
+    let before = decision_record("D0", "req-0", 'a', Outcome::Approve);
+    assert_eq!(store.record_decision(&before).await.expect("record"), Recorded::New);
+    let acting = store::Acting { actor: "user:it".into(), origin: "127.0.0.1".into() };
+    let queued = |r: &workflow::DecisionRecord| store::Queued::new(r.clone(), acting.clone());
+    let new = decision_record("D1", "req-1", 'b', Outcome::Refer);
+    let repeated = decision_record("D1b", "req-1", 'b', Outcome::Refer);
+    let reused = decision_record("D2", "req-1", 'c', Outcome::Decline);
+    let retried = decision_record("D0b", "req-0", 'a', Outcome::Approve);
+    let taken = decision_record("D0", "req-3", 'd', Outcome::Approve);
+    let later = decision_record("D4", "req-4", 'e', Outcome::Decline);
+    let batch: Vec<store::Queued> =
+        [&later, &new, &repeated, &reused, &retried, &taken].into_iter().map(queued).collect();
+    let answers = store.record_decisions_as(&batch).await.expect("the batch");
+    assert_eq!(answers.len(), 6);
+    assert_eq!(answers[0].as_ref().expect("new"), &Recorded::New);
+    assert_eq!(answers[1].as_ref().expect("new"), &Recorded::New);
+    assert_eq!(answers[2].as_ref().expect("the same request"), &Recorded::Existing(new.clone()));
+    assert!(matches!(answers[3], Err(StoreError::RequestReused { .. })), "{:?}", answers[3]);
+    assert_eq!(answers[4].as_ref().expect("a retry"), &Recorded::Existing(before.clone()));
+    assert!(matches!(answers[5], Err(StoreError::DecisionTaken(_))), "{:?}", answers[5]);
+    // What was stored reads back whole, with one audit entry each, by the actor that queued it.
+    assert_eq!(store.decision("D1").await.expect("read"), Some(new));
+    assert_eq!(store.decision("D4").await.expect("read"), Some(later));
+    assert_eq!(store.decision("D1b").await.expect("read"), None);
+    let (entries, verified) = read_all(&store, 100).await;
+    assert!(verified.is_ok(), "the chain verifies: {verified:?}");
+    let recorded: Vec<&Entry> = entries.iter().filter(|e| e.entry.action == "decision.record").collect();
+    assert_eq!(recorded.len(), 3, "D0, then D4 and D1 of the batch");
+    assert!(recorded[1..].iter().all(|e| e.entry.actor == "user:it"));
+    db.drop_all().await;
+}
