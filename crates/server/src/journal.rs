@@ -21,6 +21,9 @@ use workflow::DecisionRecord;
 
 use crate::telemetry::Histogram;
 
+/// Writers committing batches at once on PostgreSQL (each holds one of the pool's connections while it commits).
+const PG_WRITERS: usize = 3;
+
 /// Most times a batch is tried on PostgreSQL when its connection dropped or it was a deadlock victim.
 const RETRIES: u32 = 3;
 
@@ -48,9 +51,14 @@ impl Journal {
             Database::Postgres(store) => {
                 // `synchronous_commit` is the server's (on by default): a commit is acknowledged once its log is
                 // flushed, so an acknowledged decision survives a crash of PostgreSQL or its machine.
+                // Several writers, each committing a batch on a connection of its own while the next gathers: a
+                // commit waits for PostgreSQL's log flush, and PostgreSQL flushes concurrent commits together.
                 let _ = durability;
-                let timed = Timed { writer: Writer::Postgres(store.clone()), commits: Arc::clone(&commits) };
-                tokio::spawn(write_batches(timed, incoming));
+                let incoming = Arc::new(tokio::sync::Mutex::new(incoming));
+                for _ in 0..PG_WRITERS {
+                    let timed = Timed { writer: Writer::Postgres(store.clone()), commits: Arc::clone(&commits) };
+                    tokio::spawn(write_shared(timed, Arc::clone(&incoming)));
+                }
             }
         }
         Ok(Journal { queue, commits })
@@ -169,9 +177,18 @@ impl Timed {
 }
 
 /// The writer's loop: one transaction for everything that is waiting, then the answers.
-async fn write_batches(mut writer: Timed, mut incoming: mpsc::Receiver<(Queued, Reply)>) {
+async fn write_batches(writer: Timed, incoming: mpsc::Receiver<(Queued, Reply)>) {
+    write_shared(writer, Arc::new(tokio::sync::Mutex::new(incoming))).await;
+}
+
+/// [`write_batches`] for one of several writers taking turns at the queue: each takes what is waiting, lets the
+/// next take what arrives while it commits, and answers once its own batch committed.
+async fn write_shared(mut writer: Timed, incoming: Arc<tokio::sync::Mutex<mpsc::Receiver<(Queued, Reply)>>>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
-    while incoming.recv_many(&mut batch, MAX_BATCH).await > 0 {
+    loop {
+        if incoming.lock().await.recv_many(&mut batch, MAX_BATCH).await == 0 {
+            return;
+        }
         let (records, replies): (Vec<Queued>, Vec<Reply>) = batch.drain(..).unzip();
         match writer.record_decisions(&records).await {
             Ok(results) => {
