@@ -350,7 +350,7 @@ impl Database {
     pub async fn screening_snapshot(&self) -> Result<(i64, Vec<ScreeningEntry>), StoreError> {
         match self {
             Database::Sqlite(s) => {
-                let reader = s.quick_reader();
+                let reader = s.shared_reader();
                 let version = reader.screening_version()?;
                 Ok((version, reader.all_screening()?))
             }
@@ -361,7 +361,7 @@ impl Database {
     /// The screening register's version: it grows with every entry recorded.
     pub async fn screening_version(&self) -> Result<i64, StoreError> {
         match self {
-            Database::Sqlite(s) => s.quick_reader().screening_version(),
+            Database::Sqlite(s) => s.shared_reader().screening_version(),
             Database::Postgres(s) => s.screening_version().await,
         }
     }

@@ -70,6 +70,8 @@ pub struct SqliteStore {
     path: PathBuf,
     /// Who its writes are recorded as in the audit trail ([`SqliteStore::acting`]).
     context: audit::Context,
+    /// One quick reader shared by every clone, so the screening cache's polls reuse its connections.
+    reader: std::sync::Arc<std::sync::OnceLock<QuickReader>>,
 }
 
 fn corrupt(what: impl std::fmt::Display) -> StoreError {
@@ -156,7 +158,7 @@ impl SqliteStore {
             .run(&pool)
             .await
             .map_err(|e| crate::database::migration_error(e, latest_migration()))?;
-        Ok(SqliteStore { pool, path, context: audit::Context::default() })
+        Ok(SqliteStore { pool, path, context: audit::Context::default(), reader: std::sync::Arc::default() })
     }
 
     /// The database file.

@@ -29,6 +29,11 @@ impl SqliteStore {
     pub fn quick_reader(&self) -> QuickReader {
         QuickReader { path: self.path().to_path_buf(), idle: Mutex::new(Vec::new()) }
     }
+
+    /// The quick reader every clone of this store shares (made on first use), whose idle connections are kept.
+    pub fn shared_reader(&self) -> &QuickReader {
+        self.reader.get_or_init(|| self.quick_reader())
+    }
 }
 
 fn connect(path: &Path) -> Result<Connection, StoreError> {
