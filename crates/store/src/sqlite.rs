@@ -173,6 +173,11 @@ impl SqliteStore {
 
     /// Closes every connection, checkpointing the WAL so only the database file remains.
     pub async fn close(self) {
+        // The shared reader's connections close first, so that the pool's last one checkpoints the write-ahead log
+        // and removes it: a command that only read leaves the directory as it found it.
+        if let Some(reader) = self.reader.get() {
+            reader.release();
+        }
         self.pool.close().await;
     }
 

@@ -44,6 +44,11 @@ fn connect(path: &Path) -> Result<Connection, StoreError> {
 }
 
 impl QuickReader {
+    /// Closes the idle connections kept for reuse.
+    pub fn release(&self) {
+        self.idle.lock().unwrap_or_else(PoisonError::into_inner).clear();
+    }
+
     fn with_connection<T>(&self, read: impl FnOnce(&Connection) -> Result<T, StoreError>) -> Result<T, StoreError> {
         let taken = self.idle.lock().unwrap_or_else(PoisonError::into_inner).pop();
         let connection = match taken {

@@ -355,6 +355,32 @@ async fn the_database_and_its_directory_are_readable_by_their_owner_only() {
     store.close().await;
 }
 
+/// A command that only reads (a policy replay, a village roster) reads the screening register through the store's
+/// shared quick reader; closing the store closes those connections too, so the write-ahead log is checkpointed and
+/// removed and the data directory is left as it was found.
+#[tokio::test]
+async fn closing_a_store_that_only_read_leaves_the_directory_as_it_was() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    SqliteStore::open(&data).await.expect("create").close().await;
+    let files = || {
+        let mut names: Vec<String> = std::fs::read_dir(&data)
+            .expect("list")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    };
+    let before = files();
+    assert_eq!(before, [SqliteStore::FILE_NAME], "a closed store is its database file alone");
+    let store = store::Database::Sqlite(SqliteStore::open(&data).await.expect("open"));
+    let (version, entries) = store.screening_snapshot().await.expect("snapshot");
+    assert_eq!((version, entries.len()), (0, 0));
+    assert_eq!(store.screening_version().await.expect("version"), 0);
+    store.close().await;
+    assert_eq!(files(), before, "the reader's connections closed with the store");
+}
+
 /// Migration 0012 rebuilds the screening table to put the consent scope in its key: entries recorded before it stay,
 /// unscoped (general credit-check consents), with their row ids, which the server's copy counts by.
 #[tokio::test]
