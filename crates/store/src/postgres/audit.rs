@@ -26,9 +26,13 @@ use crate::audit::{AuditLog, RecordCounts};
 const COLUMNS: &str = "seq, extract(epoch FROM at)::bigint AS at_epoch_s, at_offset_s, actor, origin, action, target,
                        outcome, before_sha256, after_sha256, detail, prev, hash";
 
+/// Inserts a run of chained entries in one statement, a column an array, so a batch of decisions holds the trail's
+/// lock for one round trip, not one per entry.
 const INSERT: &str = "INSERT INTO audit_log (seq, at, at_offset_s, actor, origin, action, target, outcome,
                                              before_sha256, after_sha256, detail, prev, hash)
-                      VALUES ($1, $2::timestamptz, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
+                      SELECT * FROM UNNEST($1::bigint[], $2::timestamptz[], $3::int[], $4::text[], $5::text[],
+                                           $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[],
+                                           $12::text[], $13::text[])";
 
 impl PgStore {
     /// This store acting as `actor` from `origin`: a cheap clone (the same pool) whose writes record them in the
@@ -91,30 +95,31 @@ pub(crate) async fn append_in(conn: &mut sqlx::PgConnection, entries: &[NewEntry
     let mut chained = Vec::with_capacity(entries.len());
     for entry in entries {
         let linked = Entry::chain(prev, next, entry.clone());
-        insert(&mut *conn, &linked).await?;
         next += 1;
         prev = linked.hash;
         chained.push(linked);
     }
+    insert(&mut *conn, &chained).await?;
     Ok(chained)
 }
 
-async fn insert(conn: &mut sqlx::PgConnection, chained: &Entry) -> Result<(), StoreError> {
-    let e = &chained.entry;
+async fn insert(conn: &mut sqlx::PgConnection, chained: &[Entry]) -> Result<(), StoreError> {
+    let column = |f: &dyn Fn(&Entry) -> String| -> Vec<String> { chained.iter().map(f).collect() };
+    let optional = |f: &dyn Fn(&Entry) -> Option<String>| -> Vec<Option<String>> { chained.iter().map(f).collect() };
     sqlx::query(INSERT)
-        .bind(seq_to(chained.seq)?)
-        .bind(e.at.to_string())
-        .bind(e.at.instant().offset().local_minus_utc())
-        .bind(&e.actor)
-        .bind(&e.origin)
-        .bind(&e.action)
-        .bind(&e.target)
-        .bind(&e.outcome)
-        .bind(e.before.map(|d| d.to_string()))
-        .bind(e.after.map(|d| d.to_string()))
-        .bind(&e.detail)
-        .bind(chained.prev.to_string())
-        .bind(chained.hash.to_string())
+        .bind(chained.iter().map(|c| seq_to(c.seq)).collect::<Result<Vec<i64>, StoreError>>()?)
+        .bind(column(&|c| c.entry.at.to_string()))
+        .bind(chained.iter().map(|c| c.entry.at.instant().offset().local_minus_utc()).collect::<Vec<i32>>())
+        .bind(column(&|c| c.entry.actor.clone()))
+        .bind(column(&|c| c.entry.origin.clone()))
+        .bind(column(&|c| c.entry.action.clone()))
+        .bind(column(&|c| c.entry.target.clone()))
+        .bind(column(&|c| c.entry.outcome.clone()))
+        .bind(optional(&|c| c.entry.before.map(|d| d.to_string())))
+        .bind(optional(&|c| c.entry.after.map(|d| d.to_string())))
+        .bind(column(&|c| c.entry.detail.clone()))
+        .bind(column(&|c| c.prev.to_string()))
+        .bind(column(&|c| c.hash.to_string()))
         .execute(conn)
         .await?;
     Ok(())
