@@ -45,7 +45,8 @@ pub async fn serve_command(at: &Place, args: ServeArgs) -> Result<(), CliError> 
             return Err(CliError::input("challenger-share", format!("{percent} is not a percentage (0–100)")));
         }
     }
-    init_log();
+    // Dropped last, on every way out: the log's last lines are written before the process ends with them.
+    let _log = init_log().map(Drained);
     let setup = Setup { challenger: challenger.map(|(id, pct)| (id, pct * 100)), salt: args.salt };
     let stop_on_eof = args.stop_on_eof;
     let store = store::Database::open(&at.location).await?;
@@ -106,6 +107,15 @@ pub async fn serve_command(at: &Place, args: ServeArgs) -> Result<(), CliError> 
     server::run(listener, server, shutdown).await.map_err(|e| CliError::Internal(e.into()))
 }
 
+/// The log's sink, drained when dropped.
+struct Drained(server::log::LogSink);
+
+impl Drop for Drained {
+    fn drop(&mut self) {
+        self.0.drain(std::time::Duration::from_secs(5));
+    }
+}
+
 /// Signs a checkpoint of the audit trail's head into `file` now and then every `every`, whenever the trail has grown
 /// since the last one; a failure is logged and tried again at the next turn.
 fn sign_checkpoints(
@@ -134,14 +144,16 @@ fn sign_checkpoints(
 
 /// Installs the log subscriber: JSON lines on standard error, one event per line with its fields at the top level,
 /// at the levels `RUST_LOG` asks for (`target=level` directives, e.g. `info,server::telemetry=off`) or `info`.
-fn init_log() {
+/// Returns the log's sink, to drain when the server stops.
+fn init_log() -> Option<server::log::LogSink> {
     use tracing_subscriber::filter::{LevelFilter, Targets};
     use tracing_subscriber::layer::SubscriberExt;
     use tracing_subscriber::util::SubscriberInitExt;
 
     let asked = std::env::var("RUST_LOG").ok().filter(|v| !v.trim().is_empty());
     // Lines are written by a thread of their own, so a request never waits on standard error.
-    let Ok(sink) = server::log::LogSink::start(std::io::stderr()) else { return };
+    let sink = server::log::LogSink::start(std::io::stderr()).ok()?;
+    let kept = sink.clone();
     let (filter, unreadable) = match asked.as_deref().map(str::parse::<Targets>) {
         Some(Ok(targets)) => (targets, None),
         Some(Err(e)) => (Targets::new().with_default(LevelFilter::INFO), Some(e)),
@@ -159,4 +171,5 @@ fn init_log() {
             tracing::warn!(error = %e, "RUST_LOG is not a list of target=level directives; logging at info");
         }
     }
+    Some(kept)
 }

@@ -5,22 +5,24 @@
 //! load the writer wakes a few hundred times a second, not once a request (on two cores each wake-up is a context
 //! switch taken from the requests). When the channel is full (the reader of the
 //! log has stopped reading), lines are dropped and counted rather than slowing the service; a killed process loses
-//! at most the lines not yet written.
+//! at most the lines not yet written, and a server stopping waits for every line sent before it
+//! ([`LogSink::drain`]).
 
 use std::io::Write;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
+use std::sync::mpsc::{Receiver, Sender, SyncSender, TrySendError, channel, sync_channel};
+use std::time::Duration;
 
 /// Lines that may wait for the writer thread.
 pub const QUEUE_LINES: usize = 16_384;
 /// How long the writer rests after writing what it found: the most a line waits behind an earlier one.
-pub const REST: std::time::Duration = std::time::Duration::from_millis(5);
+pub const REST: Duration = Duration::from_millis(5);
 
 /// The log's sink: clone it freely; [`LogSink::line`] makes the writer one event formats into.
 #[derive(Clone)]
 pub struct LogSink {
-    tx: SyncSender<Vec<u8>>,
+    tx: SyncSender<Message>,
     dropped: Arc<AtomicU64>,
 }
 
@@ -41,6 +43,23 @@ impl LogSink {
     pub fn dropped(&self) -> u64 {
         self.dropped.load(Ordering::Relaxed)
     }
+
+    /// Waits, at most `patience`, until every line sent before this call is written and flushed: what a stopping
+    /// server does last, so the lines of its final requests are not lost with the process. Whether they were.
+    pub fn drain(&self, patience: Duration) -> bool {
+        let (done, written) = channel();
+        // Sending waits while the channel is full; the writer empties it.
+        if self.tx.send(Message::Drain(done)).is_err() {
+            return false;
+        }
+        written.recv_timeout(patience).is_ok()
+    }
+}
+
+/// What the writer thread is handed: a line, or a request to say when everything sent before it is written.
+enum Message {
+    Line(Vec<u8>),
+    Drain(Sender<()>),
 }
 
 /// One event's line being formatted.
@@ -65,7 +84,7 @@ impl Drop for LogLine {
         if self.buf.is_empty() {
             return;
         }
-        match self.sink.tx.try_send(std::mem::take(&mut self.buf)) {
+        match self.sink.tx.try_send(Message::Line(std::mem::take(&mut self.buf))) {
             Ok(()) | Err(TrySendError::Disconnected(_)) => {}
             Err(TrySendError::Full(_)) => {
                 self.sink.dropped.fetch_add(1, Ordering::Relaxed);
@@ -74,15 +93,22 @@ impl Drop for LogLine {
     }
 }
 
-fn write_lines(rx: Receiver<Vec<u8>>, out: impl Write) {
+fn write_lines(rx: Receiver<Message>, out: impl Write) {
     let mut out = std::io::BufWriter::with_capacity(64 * 1024, out);
-    while let Ok(line) = rx.recv() {
-        // A log that cannot be written is not a reason to stop serving.
-        let _ = out.write_all(&line);
+    let mut waiting = Vec::new();
+    while let Ok(first) = rx.recv() {
+        let mut take = |message| match message {
+            Message::Line(line) => drop(out.write_all(&line)),
+            Message::Drain(done) => waiting.push(done),
+        };
+        take(first);
         while let Ok(more) = rx.try_recv() {
-            let _ = out.write_all(&more);
+            take(more);
         }
         let _ = out.flush();
+        for done in waiting.drain(..) {
+            let _ = done.send(());
+        }
         std::thread::sleep(REST);
     }
     let _ = out.flush();
@@ -125,6 +151,19 @@ mod tests {
             }
             std::thread::sleep(std::time::Duration::from_millis(5));
         }
+        assert_eq!(String::from_utf8(out.0.lock().expect("lock").clone()).expect("utf-8"), expected);
+    }
+
+    #[test]
+    fn drain_returns_once_every_line_sent_before_it_is_written() {
+        let out = Shared::default();
+        let sink = LogSink::start(out.clone()).expect("the writer starts");
+        for n in 0..100 {
+            let mut line = sink.line();
+            writeln!(line, "line {n}").expect("format");
+        }
+        assert!(sink.drain(Duration::from_secs(10)), "the writer answers");
+        let expected: String = (0..100).map(|n| format!("line {n}\n")).collect();
         assert_eq!(String::from_utf8(out.0.lock().expect("lock").clone()).expect("utf-8"), expected);
     }
 }
