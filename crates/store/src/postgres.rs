@@ -117,11 +117,22 @@ fn pool_options() -> PgPoolOptions {
     PgPoolOptions::new().max_connections(MAX_CONNECTIONS).acquire_timeout(std::time::Duration::from_secs(5))
 }
 
+/// The connection options of `url`, with every statement planned for the values it runs with
+/// (`plan_cache_mode = force_custom_plan`). A prepared statement's cached generic plan is made once per connection,
+/// from the table as it was then: a server started on a young database kept a sequential scan of `decisions` for
+/// the batch's request-id lookup as the table grew (the whole table compared per batch: the top of a `perf` profile
+/// of PostgreSQL under load), until an autovacuum analyze happened to invalidate it. Planning each execution costs
+/// tens of microseconds on these statements; a stale plan cost a scan.
+fn connect_options(url: &str) -> Result<PgConnectOptions, StoreError> {
+    let options: PgConnectOptions = url.parse()?;
+    Ok(options.options([("plan_cache_mode", "force_custom_plan")]))
+}
+
 impl PgStore {
     /// Opens the store at `url` (`postgres://USER@HOST:PORT/DATABASE`, any form libpq accepts as a URL) and applies
     /// pending migrations. The database must exist; its schema is created on first open.
     pub async fn open(url: &str) -> Result<PgStore, StoreError> {
-        let options: PgConnectOptions = url.parse()?;
+        let options = connect_options(url)?;
         // One connection first, which fails at once on a server that is not there (a pool would retry until its
         // acquire timeout), and migrates the schema before the pool opens.
         let mut first = sqlx::PgConnection::connect_with(&options).await?;
@@ -148,7 +159,7 @@ impl PgStore {
     /// Opens the store at `url` without migrating it: for a read-only streaming standby, which takes no writes of
     /// its own (its schema is the primary's, which [`crate::Database::open_reader`] checks is this binary's).
     pub async fn open_unmigrated(url: &str) -> Result<PgStore, StoreError> {
-        let options: PgConnectOptions = url.parse()?;
+        let options = connect_options(url)?;
         let pool = pool_options().connect_with(options).await?;
         Ok(PgStore { pool, context: crate::acting::Context::default() })
     }
