@@ -120,7 +120,9 @@ impl ReviewState {
     pub fn actionable_by(&self, officer: &Officer) -> bool {
         match self {
             ReviewState::Pending => true,
-            ReviewState::AwaitingCheck { maker, amount } => *maker != officer.officer_id && officer.authority >= *amount,
+            ReviewState::AwaitingCheck { maker, amount } => {
+                *maker != officer.officer_id && officer.authority >= *amount
+            }
             ReviewState::NotReferred | ReviewState::Approved { .. } | ReviewState::Declined { .. } => false,
         }
     }
