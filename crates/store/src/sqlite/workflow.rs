@@ -419,7 +419,8 @@ impl ReviewWorkflow for SqliteStore {
             return Ok(false);
         }
         sqlx::query(
-            "UPDATE review_open SET claimed_by = NULL, claimed_at = NULL, claim_expires = NULL, claim_expires_unix = NULL
+            "UPDATE review_open
+             SET claimed_by = NULL, claimed_at = NULL, claim_expires = NULL, claim_expires_unix = NULL
              WHERE decision_id = ?",
         )
         .bind(decision_id)
