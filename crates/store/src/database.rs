@@ -742,8 +742,9 @@ impl ReviewWorkflow for Database {
         officer_id: &str,
         at: &domain::Timestamp,
         lease: workflow::Lease,
+        within: &(dyn Fn(&QueueItem) -> bool + Sync),
     ) -> Result<Option<workflow::Claim>, StoreError> {
-        each!(self, s => s.claim_next(officer_id, at, lease).await)
+        each!(self, s => s.claim_next(officer_id, at, lease, within).await)
     }
 
     async fn release_claim(

@@ -40,6 +40,9 @@ pub enum Disbursed {
     Existing(Disbursement),
 }
 
+/// Open cases a claim reads at a time, in queue order, looking for one it may give.
+pub const CLAIM_PAGE: u32 = 100;
+
 /// The review workflow every backend provides. Each method is one transaction.
 pub trait ReviewWorkflow: Send + Sync {
     /// Registers an officer; the same officer again is a no-op, the same id with other data
@@ -84,10 +87,11 @@ pub trait ReviewWorkflow: Send + Sync {
     /// At most `limit` referred decisions still pending or awaiting a check, oldest decision first (claimed or not).
     fn review_queue(&self, limit: u32) -> impl Future<Output = Result<Vec<QueueItem>, StoreError>> + Send;
 
-    /// Gives `officer_id` the oldest open case that nobody holds under a lease running at `at` and that the officer
+    /// Gives `officer_id` the oldest open case that nobody holds under a lease running at `at`, that the officer
     /// may act on ([`ReviewState::actionable_by`]: not a check of their own approval, nor one above their
-    /// authority), held for `lease` from `at`; `None` when there is no such case. A case the officer holds already
-    /// is not given again: each claim hands out one more case, and two claimers at once never get the same one
+    /// authority) and that `within` accepts (the caller's scope, such as the officer's branches; `&|_| true` for
+    /// all), held for `lease` from `at`; `None` when there is no such case. A case the officer holds already is
+    /// not given again: each claim hands out one more case, and two claimers at once never get the same one
     /// (PostgreSQL skips the rows other claimers have locked; SQLite's writes are one at a time). An expired lease
     /// is claimed over. Audited as `decision.claim`; an unknown officer is [`StoreError::OfficerNotFound`].
     fn claim_next(
@@ -95,6 +99,7 @@ pub trait ReviewWorkflow: Send + Sync {
         officer_id: &str,
         at: &domain::Timestamp,
         lease: Lease,
+        within: &(dyn Fn(&QueueItem) -> bool + Sync),
     ) -> impl Future<Output = Result<Option<Claim>, StoreError>> + Send;
 
     /// Ends `officer_id`'s claim on a decision: `true` when they held it (audited as `decision.release`), `false`

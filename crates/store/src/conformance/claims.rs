@@ -5,9 +5,9 @@
 
 use std::future::Future;
 
-use workflow::{Hold, Lease, Outcome, ReviewAction, ReviewRefusal, ReviewState};
+use workflow::{Hold, Lease, Outcome, QueueItem, ReviewAction, ReviewRefusal, ReviewState};
 
-use super::{at, oid, ts, with_officers_and_decisions};
+use super::{at, decision, oid, ts, with_officers_and_decisions};
 use crate::{AuditLog, DecisionLog, ReviewWorkflow, StoreError};
 
 /// Runs every claim check, each on a fresh store from `fresh`.
@@ -22,6 +22,7 @@ where
     a_held_case_is_acted_on_by_its_holder_alone_until_the_lease_ends(fresh().await).await;
     a_check_is_given_only_to_another_officer_with_enough_authority(fresh().await).await;
     a_claim_is_released_by_its_holder_alone(fresh().await).await;
+    a_claim_gives_only_a_case_within_the_callers_scope(fresh().await).await;
     claims_and_releases_are_audited(fresh().await).await;
 }
 
@@ -40,6 +41,11 @@ pub async fn assert_open_cases_agree<S: ReviewWorkflow>(store: &S, ids: &[&str])
     let listed: Vec<(String, ReviewState)> =
         queue.into_iter().map(|item| (item.decision_id.to_string(), item.state)).collect();
     assert_eq!(listed, expected, "the open cases differ from what the review history says");
+}
+
+/// A scope that holds every case.
+pub fn all(_: &QueueItem) -> bool {
+    true
 }
 
 fn claim_refusal<T: std::fmt::Debug>(result: Result<T, StoreError>) -> ReviewRefusal {
@@ -103,7 +109,7 @@ pub async fn each_claim_hands_out_the_oldest_free_case_once<S: ReviewWorkflow + 
     with_officers_and_decisions(&store, &decisions).await;
     let claim = |officer: &'static str| {
         let store = &store;
-        async move { store.claim_next(officer, &at(), Lease::DEFAULT).await.expect("claim") }
+        async move { store.claim_next(officer, &at(), Lease::DEFAULT, &all).await.expect("claim") }
     };
     let first = claim("li").await.expect("a case");
     assert_eq!((first.decision_id().as_str(), &first.hold), ("D1", &held_by("li")));
@@ -118,14 +124,14 @@ pub async fn each_claim_hands_out_the_oldest_free_case_once<S: ReviewWorkflow + 
     assert_eq!(store.review_queue(10).await.expect("queue").len(), 4, "held cases are still in the queue");
     assert_open_cases_agree(&store, &ids).await;
 
-    let just_before = store.claim_next("wang", &ts("2026-12-02T09:29:59Z"), Lease::DEFAULT).await.expect("claim");
+    let just_before = store.claim_next("wang", &ts("2026-12-02T09:29:59Z"), Lease::DEFAULT, &all).await.expect("claim");
     assert_eq!(just_before, None, "every lease still runs");
     let short = Lease::seconds(60).expect("a minute");
-    let over = store.claim_next("wang", &expiry(), short).await.expect("claim").expect("an expired lease");
+    let over = store.claim_next("wang", &expiry(), short, &all).await.expect("claim").expect("an expired lease");
     let taken_over = Hold { officer_id: oid("wang"), claimed_at: expiry(), expires_at: ts("2026-12-02T09:31:00Z") };
     assert_eq!((over.decision_id().as_str(), &over.hold), ("D1", &taken_over));
     assert_eq!(store.claim_on("D1").await.expect("hold"), Some(taken_over));
-    let stranger = store.claim_next("nobody", &at(), Lease::DEFAULT).await;
+    let stranger = store.claim_next("nobody", &at(), Lease::DEFAULT, &all).await;
     assert!(matches!(stranger, Err(StoreError::OfficerNotFound(_))), "{stranger:?}");
 }
 
@@ -136,7 +142,7 @@ pub async fn a_held_case_is_acted_on_by_its_holder_alone_until_the_lease_ends<S:
 ) {
     let ids = ["D1", "D2"];
     with_officers_and_decisions(&store, &[("D1", Outcome::Refer), ("D2", Outcome::Refer)]).await;
-    store.claim_next("li", &at(), Lease::DEFAULT).await.expect("claim").expect("D1");
+    store.claim_next("li", &at(), Lease::DEFAULT, &all).await.expect("claim").expect("D1");
     let refused = claim_refusal(store.review("D1", "wang", ReviewAction::Decline, "no", &at()).await);
     assert_eq!(refused, ReviewRefusal::Claimed { holder: oid("li"), until: expiry() });
     assert!(store.review_actions("D1").await.expect("actions").is_empty(), "the refusal wrote nothing");
@@ -145,7 +151,7 @@ pub async fn a_held_case_is_acted_on_by_its_holder_alone_until_the_lease_ends<S:
     assert_eq!(store.claim_on("D1").await.expect("hold"), None, "the case is closed, and its claim with it");
     assert_open_cases_agree(&store, &ids).await;
 
-    store.claim_next("li", &at(), Lease::DEFAULT).await.expect("claim").expect("D2");
+    store.claim_next("li", &at(), Lease::DEFAULT, &all).await.expect("claim").expect("D2");
     let before = ts("2026-12-02T09:29:59Z");
     let refused = claim_refusal(store.review("D2", "zhao", ReviewAction::Decline, "no", &before).await);
     assert!(matches!(refused, ReviewRefusal::Claimed { .. }), "{refused:?}");
@@ -158,17 +164,21 @@ pub async fn a_held_case_is_acted_on_by_its_holder_alone_until_the_lease_ends<S:
 /// officer whose authority is below the amount, and is given to one whose authority covers it.
 pub async fn a_check_is_given_only_to_another_officer_with_enough_authority<S: ReviewWorkflow + DecisionLog>(store: S) {
     with_officers_and_decisions(&store, &[("D1", Outcome::Refer)]).await;
-    store.claim_next("li", &at(), Lease::DEFAULT).await.expect("claim").expect("D1");
+    store.claim_next("li", &at(), Lease::DEFAULT, &all).await.expect("claim").expect("D1");
     let amount = domain::Money::from_fen(8_000_000);
     store.review("D1", "li", ReviewAction::Approve { amount }, "two greenhouses", &at()).await.expect("awaits");
     assert_eq!(store.claim_on("D1").await.expect("hold"), None, "the maker's claim ended with the approval");
-    assert_eq!(store.claim_next("li", &at(), Lease::DEFAULT).await.expect("claim"), None, "not the maker");
-    assert_eq!(store.claim_next("zhao", &at(), Lease::DEFAULT).await.expect("claim"), None, "too little authority");
-    let check = store.claim_next("wang", &at(), Lease::DEFAULT).await.expect("claim").expect("the check");
+    assert_eq!(store.claim_next("li", &at(), Lease::DEFAULT, &all).await.expect("claim"), None, "not the maker");
+    assert_eq!(
+        store.claim_next("zhao", &at(), Lease::DEFAULT, &all).await.expect("claim"),
+        None,
+        "too little authority"
+    );
+    let check = store.claim_next("wang", &at(), Lease::DEFAULT, &all).await.expect("claim").expect("the check");
     assert_eq!(check.item.state, ReviewState::AwaitingCheck { maker: oid("li"), amount });
     store.review("D1", "wang", ReviewAction::Confirm, "verified", &at()).await.expect("confirm");
     assert_open_cases_agree(&store, &["D1"]).await;
-    assert_eq!(store.claim_next("wang", &at(), Lease::DEFAULT).await.expect("claim"), None);
+    assert_eq!(store.claim_next("wang", &at(), Lease::DEFAULT, &all).await.expect("claim"), None);
 }
 
 /// The holder releases a claim (the case is free again); a second release, a release of nothing held or of
@@ -177,16 +187,16 @@ pub async fn a_check_is_given_only_to_another_officer_with_enough_authority<S: R
 pub async fn a_claim_is_released_by_its_holder_alone<S: ReviewWorkflow + DecisionLog>(store: S) {
     with_officers_and_decisions(&store, &[("D1", Outcome::Refer)]).await;
     assert!(!store.release_claim("D1", "li", &at()).await.expect("release"), "nothing held");
-    store.claim_next("li", &at(), Lease::DEFAULT).await.expect("claim").expect("D1");
+    store.claim_next("li", &at(), Lease::DEFAULT, &all).await.expect("claim").expect("D1");
     let refused = claim_refusal(store.release_claim("D1", "wang", &at()).await);
     assert_eq!(refused, ReviewRefusal::Claimed { holder: oid("li"), until: expiry() });
     assert!(store.release_claim("D1", "li", &at()).await.expect("release"));
     assert_eq!(store.claim_on("D1").await.expect("hold"), None);
     assert!(!store.release_claim("D1", "li", &at()).await.expect("again"), "released before");
-    let zhao = store.claim_next("zhao", &at(), Lease::DEFAULT).await.expect("claim").expect("free again");
+    let zhao = store.claim_next("zhao", &at(), Lease::DEFAULT, &all).await.expect("claim").expect("free again");
     assert_eq!(zhao.decision_id().as_str(), "D1");
     assert!(!store.release_claim("D1", "wang", &expiry()).await.expect("expired"), "an expired lease is no refusal");
-    store.claim_next("li", &expiry(), Lease::DEFAULT).await.expect("claim").expect("taken over");
+    store.claim_next("li", &expiry(), Lease::DEFAULT, &all).await.expect("claim").expect("taken over");
     let taken_over = claim_refusal(store.release_claim("D1", "zhao", &expiry()).await);
     assert_eq!(taken_over, ReviewRefusal::Claimed { holder: oid("li"), until: ts("2026-12-02T10:00:00Z") });
     let unknown = store.release_claim("D404", "li", &at()).await;
@@ -197,8 +207,8 @@ pub async fn a_claim_is_released_by_its_holder_alone<S: ReviewWorkflow + Decisio
 pub async fn claims_and_releases_are_audited<S: ReviewWorkflow + DecisionLog + AuditLog>(store: S) {
     with_officers_and_decisions(&store, &[("D1", Outcome::Refer)]).await;
     let (before, _) = super::audit::read_all(&store, 100).await;
-    store.claim_next("li", &at(), Lease::DEFAULT).await.expect("claim").expect("D1");
-    assert_eq!(store.claim_next("li", &at(), Lease::DEFAULT).await.expect("claim"), None);
+    store.claim_next("li", &at(), Lease::DEFAULT, &all).await.expect("claim").expect("D1");
+    assert_eq!(store.claim_next("li", &at(), Lease::DEFAULT, &all).await.expect("claim"), None);
     let _refused = store.release_claim("D1", "wang", &at()).await;
     assert!(store.release_claim("D1", "li", &at()).await.expect("release"));
     let (after, chain) = super::audit::read_all(&store, 100).await;
@@ -209,4 +219,24 @@ pub async fn claims_and_releases_are_audited<S: ReviewWorkflow + DecisionLog + A
     let detail: serde_json::Value = serde_json::from_str(&after[before.len()].entry.detail).expect("JSON detail");
     assert_eq!(detail["officer"], "li");
     assert_eq!(detail["expires_at"], "2026-12-02T09:30:00Z");
+}
+
+/// A claim gives the oldest case its scope accepts, reading past pages of cases outside it, and nothing when the
+/// scope accepts none; the cases passed over stay free.
+pub async fn a_claim_gives_only_a_case_within_the_callers_scope<S: ReviewWorkflow + DecisionLog>(store: S) {
+    with_officers_and_decisions(&store, &[]).await;
+    let count = crate::workflow::CLAIM_PAGE * 2 + 10;
+    for n in 0..count {
+        let at = format!("2026-12-01T{:02}:{:02}:00Z", n / 60, n % 60);
+        store.record_decision(&decision(&format!("S{n:03}"), Outcome::Refer, &at)).await.expect("decision");
+    }
+    let last = format!("A00001-S{:03}", count - 1);
+    let only_last = |item: &QueueItem| item.subject == last;
+    let claim = store.claim_next("li", &at(), Lease::DEFAULT, &only_last).await.expect("claim").expect("in scope");
+    assert_eq!(claim.item.subject, last);
+    assert_eq!(store.claim_next("li", &at(), Lease::DEFAULT, &only_last).await.expect("claim"), None, "held now");
+    assert_eq!(store.claim_next("li", &at(), Lease::DEFAULT, &|_| false).await.expect("claim"), None);
+    assert_eq!(store.claim_on("S000").await.expect("hold"), None, "passed over, not held");
+    let first = store.claim_next("zhao", &at(), Lease::DEFAULT, &all).await.expect("claim").expect("a case");
+    assert_eq!(first.decision_id().as_str(), "S000");
 }

@@ -12,7 +12,7 @@
 //! taken decision, disbursement keys, loan, then the audit trail: the loan store's order (loan, then trail) within.
 //!
 //! The queue and the claims read `review_open` (migration `0013_open_reviews`), the open cases in queue order, which
-//! the schema's triggers keep exact in the writing transaction of each decision and review action. A claim takes the
+//! the schema's triggers keep exact in the writing transaction of each decision and review action. A claim locks the
 //! oldest free case it may give `FOR UPDATE SKIP LOCKED`: claimers at once each lock a different row and never wait
 //! for one another's. A review locks its case's `review_open` row after the decision's (a claim being taken on it
 //! is waited for and then judged), a claim or a release only that row; the audit trail comes last in each.
@@ -498,42 +498,81 @@ impl ReviewWorkflow for PgStore {
         rows.iter().map(queue_item_from_row).collect()
     }
 
-    async fn claim_next(&self, officer_id: &str, at: &Timestamp, lease: Lease) -> Result<Option<Claim>, StoreError> {
+    async fn claim_next(
+        &self,
+        officer_id: &str,
+        at: &Timestamp,
+        lease: Lease,
+        within: &(dyn Fn(&QueueItem) -> bool + Sync),
+    ) -> Result<Option<Claim>, StoreError> {
         let mut tx = self.pool.begin().await?;
         let officer = officer_in(&mut tx, officer_id)
             .await?
             .ok_or_else(|| StoreError::OfficerNotFound(officer_id.to_string()))?;
         let hold = Hold { officer_id: officer.officer_id.clone(), claimed_at: *at, expires_at: lease.expiry(at) };
-        // Free or expired, and a case this officer may act on (`ReviewState::actionable_by`), oldest first; a row
-        // another claimer or a review holds is skipped, not waited for.
-        let claimed: Option<String> = sqlx::query_scalar(
-            "WITH next AS (
-                 SELECT decision_id FROM review_open
-                 WHERE (claimed_by IS NULL OR claim_expires <= $1::timestamptz)
-                   AND (state = 'pending' OR (maker <> $2 AND amount_fen <= $3))
-                 ORDER BY decided_at, decision_id COLLATE \"C\" LIMIT 1
-                 FOR UPDATE SKIP LOCKED)
-             UPDATE review_open AS o
-             SET claimed_by = $2, claimed_at = $1::timestamptz, claimed_at_offset_s = $4,
-                 claim_expires = $5::timestamptz
-             FROM next WHERE o.decision_id = next.decision_id
-             RETURNING o.decision_id",
-        )
-        .bind(at.to_string())
-        .bind(officer_id)
-        .bind(officer.authority.fen())
-        .bind(offset_s(at))
-        .bind(hold.expires_at.to_string())
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some(claimed) = claimed else { return Ok(None) };
+        // Candidates are read without locks, a page at a time in queue order: free or expired, and cases this
+        // officer may act on (`ReviewState::actionable_by`). The first that `within` accepts and that no other
+        // transaction holds is locked, judged again on its latest version, and claimed; a row another claimer or a
+        // review holds is skipped, never waited for.
+        let candidates = format!(
+            "{OPEN_CASES}
+             WHERE (o.claimed_by IS NULL OR o.claim_expires <= $1::timestamptz)
+               AND (o.state = 'pending' OR (o.maker <> $2 AND o.amount_fen <= $3))
+               AND (o.decided_at, o.decision_id COLLATE \"C\") > ($4::timestamptz, $5)
+             ORDER BY o.decided_at, o.decision_id COLLATE \"C\" LIMIT $6"
+        );
+        let (mut after_at, mut after_id) = ("-infinity".to_string(), String::new());
+        let claimed = 'pages: loop {
+            let rows = sqlx::query(sqlx::AssertSqlSafe(candidates.as_str()))
+                .bind(at.to_string())
+                .bind(officer_id)
+                .bind(officer.authority.fen())
+                .bind(&after_at)
+                .bind(&after_id)
+                .bind(i64::from(crate::workflow::CLAIM_PAGE))
+                .fetch_all(&mut *tx)
+                .await?;
+            if rows.is_empty() {
+                return Ok(None);
+            }
+            for row in &rows {
+                let item = queue_item_from_row(row)?;
+                (after_at, after_id) = (item.decided_at.to_string(), item.decision_id.to_string());
+                if !within(&item) {
+                    continue;
+                }
+                let taken = sqlx::query(
+                    "UPDATE review_open AS o
+                     SET claimed_by = $2, claimed_at = $1::timestamptz, claimed_at_offset_s = $4,
+                         claim_expires = $5::timestamptz
+                     WHERE o.decision_id = (
+                         SELECT decision_id FROM review_open
+                         WHERE decision_id = $6
+                           AND (claimed_by IS NULL OR claim_expires <= $1::timestamptz)
+                           AND (state = 'pending' OR (maker <> $2 AND amount_fen <= $3))
+                         FOR UPDATE SKIP LOCKED)",
+                )
+                .bind(at.to_string())
+                .bind(officer_id)
+                .bind(officer.authority.fen())
+                .bind(offset_s(at))
+                .bind(hold.expires_at.to_string())
+                .bind(item.decision_id.as_str())
+                .execute(&mut *tx)
+                .await?;
+                if taken.rows_affected() == 1 {
+                    break 'pages item.decision_id;
+                }
+            }
+        };
+        // The case as it is now that it is locked (a review may have moved it on since the page was read).
         let sql = format!("{OPEN_CASES} WHERE o.decision_id = $1");
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(&claimed).fetch_one(&mut *tx).await?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(claimed.as_str()).fetch_one(&mut *tx).await?;
         let item = queue_item_from_row(&row)?;
         if !item.state.actionable_by(&officer) {
             return Err(corrupt(format!("decision {claimed}: claimed for {officer_id}, who may not act on it")));
         }
-        append_in(&mut tx, &[claim_entry(self, "decision.claim", &claimed, &hold)]).await?;
+        append_in(&mut tx, &[claim_entry(self, "decision.claim", claimed.as_str(), &hold)]).await?;
         tx.commit().await?;
         Ok(Some(Claim { item, hold }))
     }

@@ -364,26 +364,46 @@ impl ReviewWorkflow for SqliteStore {
         rows.iter().map(queue_item_from_row).collect()
     }
 
-    async fn claim_next(&self, officer_id: &str, at: &Timestamp, lease: Lease) -> Result<Option<Claim>, StoreError> {
+    async fn claim_next(
+        &self,
+        officer_id: &str,
+        at: &Timestamp,
+        lease: Lease,
+        within: &(dyn Fn(&QueueItem) -> bool + Sync),
+    ) -> Result<Option<Claim>, StoreError> {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let officer = officer_in(&mut tx, officer_id)
             .await?
             .ok_or_else(|| StoreError::OfficerNotFound(officer_id.to_string()))?;
-        // Free or expired, and a case this officer may act on (`ReviewState::actionable_by`), oldest first.
+        // Free or expired, and a case this officer may act on (`ReviewState::actionable_by`), oldest first, a page
+        // at a time until `within` accepts one.
         let sql = format!(
             "{OPEN_CASES}
              WHERE (o.claimed_by IS NULL OR o.claim_expires_unix <= ?1)
                AND (o.state = 'pending' OR (o.maker <> ?2 AND o.amount_fen <= ?3))
-             ORDER BY o.decided_at, o.decision_id LIMIT 1"
+               AND (o.decided_at, o.decision_id) > (?4, ?5)
+             ORDER BY o.decided_at, o.decision_id LIMIT ?6"
         );
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(at.instant().timestamp())
-            .bind(officer_id)
-            .bind(officer.authority.fen())
-            .fetch_optional(&mut *tx)
-            .await?;
-        let Some(row) = row else { return Ok(None) };
-        let item = queue_item_from_row(&row)?;
+        let (mut after_at, mut after_id) = (String::new(), String::new());
+        let item = 'pages: loop {
+            let rows = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
+                .bind(at.instant().timestamp())
+                .bind(officer_id)
+                .bind(officer.authority.fen())
+                .bind(&after_at)
+                .bind(&after_id)
+                .bind(i64::from(crate::workflow::CLAIM_PAGE))
+                .fetch_all(&mut *tx)
+                .await?;
+            let Some(last) = rows.last() else { return Ok(None) };
+            (after_at, after_id) = (last.try_get("decided_at")?, last.try_get("decision_id")?);
+            for row in &rows {
+                let item = queue_item_from_row(row)?;
+                if within(&item) {
+                    break 'pages item;
+                }
+            }
+        };
         if !item.state.actionable_by(&officer) {
             return Err(corrupt(format!(
                 "decision {}: claimed for {officer_id}, who may not act on it",

@@ -28,7 +28,7 @@ async fn filled(dir: &Path) {
         let at = conformance::ts("2026-12-02T09:00:00+08:00");
         let large = ReviewAction::Approve { amount: domain::Money::from_fen(9_000_000) };
         store.review("Q2", "li", large, "two greenhouses", &at).await.expect("awaits a check");
-        store.claim_next("wang", &at, Lease::DEFAULT).await.expect("claim").expect("an open case");
+        store.claim_next("wang", &at, Lease::DEFAULT, &|_| true).await.expect("claim").expect("an open case");
     }
     conformance::ledger_lines_round_trip_to_the_fen(store.clone()).await;
     let changed = lending::StatusChange {

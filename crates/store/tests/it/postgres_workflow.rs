@@ -458,7 +458,7 @@ async fn officers_claiming_at_once_on_their_own_connections_get_distinct_cases()
         let mut tasks = Vec::new();
         for officer in officers.iter().chain(&officers) {
             let (store, officer) = (store.clone(), officer.clone());
-            tasks.push(tokio::spawn(async move { store.claim_next(&officer, &at, Lease::DEFAULT).await }));
+            tasks.push(tokio::spawn(async move { store.claim_next(&officer, &at, Lease::DEFAULT, &|_| true).await }));
         }
         let mut given = Vec::new();
         for task in tasks {
