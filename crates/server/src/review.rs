@@ -205,9 +205,25 @@ pub async fn review(
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClaimBody {
-    /// How long the case is held, seconds: 60 to 28,800 (one minute to eight hours); 1,800 when absent.
-    #[schema(minimum = 60, maximum = 28800)]
-    pub lease_s: Option<u32>,
+    /// How long the case is held, whole seconds: 60 to 28,800 (one minute to eight hours); 1,800 when absent.
+    #[schema(value_type = Option<u32>, minimum = 60, maximum = 28800)]
+    pub lease_s: Option<serde_json::Number>,
+}
+
+/// A lease in whole seconds: JSON does not tell 600 from 600.0, so a number without a fraction is whole, as JSON
+/// Schema's `integer` says; a fraction is `invalid_field`, a whole number beyond any lease `out_of_range`.
+fn lease_seconds(number: &serde_json::Number) -> Result<u32, ApiError> {
+    let whole = number.as_u64().or_else(|| {
+        number.as_f64().filter(|f| f.fract() == 0.0 && (0.0..=9_007_199_254_740_992.0).contains(f)).map(|f| f as u64)
+    });
+    match whole {
+        Some(seconds) => u32::try_from(seconds).map_err(|_| {
+            ApiError::unprocessable(ErrorCode::OutOfRange, "lease_s", format!("{number} is outside 60–28800 seconds"))
+        }),
+        None => {
+            Err(ApiError::unprocessable(ErrorCode::InvalidField, "lease_s", format!("{number} is not a whole number")))
+        }
+    }
 }
 
 /// The signed-in officer, or 403 `forbidden` for a caller who is not a person who reviews decisions.
@@ -225,7 +241,6 @@ fn acting_officer(principal: &identity::Principal) -> Result<OfficerId, ApiError
 #[utoipa::path(post, path = "/v1/review-queue/claims", request_body = ClaimBody, responses(
     (status = 200, description = "Claimed: the queue item (decision_id, subject, decided_at, state) and `hold` (officer_id, claimed_at, expires_at)"),
     (status = 204, description = "No open case the officer may take now"),
-    (status = 403, description = "forbidden: the caller is not a person who reviews decisions", body = ErrorBody),
     (status = 404, description = "unknown_officer: the signed-in reviewer is not registered as an officer", body = ErrorBody),
     (status = 422, description = "invalid_field (an unknown field, a lease that is not a whole number), out_of_range (lease_s outside 60–28800)", body = ErrorBody)))]
 pub async fn claim(
@@ -236,9 +251,10 @@ pub async fn claim(
 ) -> Result<Response, ApiError> {
     let officer_id = acting_officer(&principal)?;
     let body: ClaimBody = parse_body(&body)?;
+    let lease_s = body.lease_s.as_ref().map(lease_seconds).transpose()?;
     let within = |item: &workflow::QueueItem| crate::scope::covers_household(&server, &principal, &item.subject);
     let store = crate::auth::store_as(&server, &principal, addr);
-    match app::review::claim(&store, server.clock.as_ref(), officer_id.as_str(), body.lease_s, &within).await? {
+    match app::review::claim(&store, server.clock.as_ref(), officer_id.as_str(), lease_s, &within).await? {
         Some(claim) => Ok((StatusCode::OK, axum::Json(claim)).into_response()),
         None => Ok(StatusCode::NO_CONTENT.into_response()),
     }
@@ -251,7 +267,6 @@ pub async fn claim(
     params(("decision_id" = String, Path, description = "Decision id", pattern = "^[A-Za-z0-9._-]{1,64}$")),
     responses(
     (status = 204, description = "The officer holds no claim on the case now"),
-    (status = 403, description = "forbidden: the caller is not a person who reviews decisions", body = ErrorBody),
     (status = 404, description = "unknown_decision", body = ErrorBody),
     (status = 409, description = "claimed: another officer holds the case under a running lease", body = ErrorBody),
     (status = 422, description = "invalid_field (decision_id)", body = ErrorBody)))]
@@ -267,4 +282,19 @@ pub async fn release(
     let store = crate::auth::store_as(&server, &principal, addr);
     app::review::release(&store, server.clock.as_ref(), &decision_id, officer_id.as_str()).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lease_is_a_whole_number_of_seconds_with_or_without_a_zero_fraction() {
+        let number = |text: &str| serde_json::from_str::<serde_json::Number>(text).expect("a number");
+        assert_eq!(lease_seconds(&number("600")).expect("whole"), 600);
+        assert_eq!(lease_seconds(&number("600.0")).expect("whole"), 600);
+        assert_eq!(lease_seconds(&number("600.5")).expect_err("a fraction").code, ErrorCode::InvalidField);
+        assert_eq!(lease_seconds(&number("-1")).expect_err("negative").code, ErrorCode::InvalidField);
+        assert_eq!(lease_seconds(&number("4294967296")).expect_err("too long").code, ErrorCode::OutOfRange);
+    }
 }
