@@ -101,6 +101,8 @@ error_codes! {
     AlreadyDisbursed = ("already_disbursed", 409, 2, "a disbursement of a decision already disbursed under another request id");
     /// A review action the workflow does not allow.
     ReviewRefused = ("review_refused", 409, 2, "a review action the workflow does not allow (not referred, final, awaiting a check, own approval, checker's authority too low)");
+    /// Another officer holds the case under a claim whose lease still runs.
+    Claimed = ("claimed", 409, 2, "another officer holds the case under a claim of the review queue whose lease still runs (the message names them and when the lease ends); wait for it, or ask them to release it");
     /// Another officer was registered under this id.
     OfficerExists = ("officer_exists", 409, 2, "another officer was registered under this id");
     /// The policy lifecycle forbids the move.
@@ -296,6 +298,7 @@ impl From<StoreError> for Error {
             StoreError::DecisionTaken(_) => (C::InvalidField, "decision_id"),
             StoreError::Invalid(workflow::Invalid::NotReviewable { .. }) => (C::NotReviewable, "outcome"),
             StoreError::Invalid(workflow::Invalid::Field { field, .. }) => (C::InvalidField, *field),
+            StoreError::Review { refusal: workflow::ReviewRefusal::Claimed { .. }, .. } => (C::Claimed, "decision_id"),
             StoreError::Review { .. } => (C::ReviewRefused, "action"),
             StoreError::Disbursement { .. } => (C::NotApproved, "outcome"),
             StoreError::OfficerNotFound(_) => (C::UnknownOfficer, "officer_id"),

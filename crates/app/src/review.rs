@@ -4,11 +4,15 @@
 //! are required, not blank, and at most [`MAX_TEXT_CHARS`] characters. The maker-checker rules themselves are
 //! `workflow`'s (`workflow::ReviewState::after`), applied by the store in the recording transaction
 //! (`store::ReviewWorkflow`).
+//!
+//! Officers working the queue claim cases ([`claim`]): each claim gives the oldest open case nobody holds that the
+//! officer may act on, for a lease of one minute to eight hours (30 minutes unless asked), and while it runs another
+//! officer's action on the case is refused (`claimed`). [`release`] gives a case back before its lease ends.
 
 use domain::{Clock, Money};
 use serde_json::Value;
 use store::{DecisionLog, ReviewWorkflow};
-use workflow::{ReviewAction, Reviewed};
+use workflow::{Claim, Lease, QueueItem, ReviewAction, Reviewed};
 
 use crate::disbursement::decided_terms;
 use crate::error::{Error, ErrorCode};
@@ -72,6 +76,44 @@ pub async fn review<S: DecisionLog + ReviewWorkflow>(
     Ok(store.review(decision_id, officer_id, action, reason, &clock.now()).await?)
 }
 
+/// The lease a claim asks for in seconds, or the default one; outside its bounds `out_of_range` naming `lease_s`.
+pub fn lease(lease_s: Option<u32>) -> Result<Lease, Error> {
+    match lease_s {
+        None => Ok(Lease::DEFAULT),
+        Some(seconds) => Lease::seconds(seconds).map_err(|e| {
+            Error::coded(
+                ErrorCode::OutOfRange,
+                "lease_s",
+                format!("{seconds} is outside {}–{} seconds ({e})", Lease::MIN_S, Lease::MAX_S),
+            )
+        }),
+    }
+}
+
+/// Claims the oldest open case `officer_id` may act on and `within` accepts (the caller's scope) for `lease_s`
+/// seconds ([`lease`]); `None` when there is none.
+pub async fn claim<S: ReviewWorkflow>(
+    store: &S,
+    clock: &(dyn Clock + Send + Sync),
+    officer_id: &str,
+    lease_s: Option<u32>,
+    within: &(dyn Fn(&QueueItem) -> bool + Sync),
+) -> Result<Option<Claim>, Error> {
+    let lease = lease(lease_s)?;
+    Ok(store.claim_next(officer_id, &clock.now(), lease, within).await?)
+}
+
+/// Gives back `officer_id`'s claim on a decision: `true` when they held one. Another officer's running claim is
+/// `claimed`.
+pub async fn release<S: ReviewWorkflow>(
+    store: &S,
+    clock: &(dyn Clock + Send + Sync),
+    decision_id: &str,
+    officer_id: &str,
+) -> Result<bool, Error> {
+    Ok(store.release_claim(decision_id, officer_id, &clock.now()).await?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -86,6 +128,20 @@ mod tests {
                 "batch_months": []
             }
         })
+    }
+
+    #[test]
+    fn a_lease_is_the_default_or_within_its_bounds() {
+        assert_eq!(lease(None).expect("default"), Lease::DEFAULT);
+        assert_eq!(lease(Some(60)).expect("a minute").as_seconds(), 60);
+        for refused in [0, 59, 28_801, u32::MAX] {
+            match lease(Some(refused)) {
+                Err(Error::Refused { code, field, .. }) => {
+                    assert_eq!((code, field.as_deref()), (ErrorCode::OutOfRange, Some("lease_s")))
+                }
+                other => panic!("{refused}: {other:?}"),
+            }
+        }
     }
 
     #[test]

@@ -1,8 +1,11 @@
 //! The manual-review workflow over HTTP: loan officers with their authority (`POST /v1/officers`), the queue of
 //! referred decisions awaiting a person (`GET /v1/review-queue`), and an officer's action on one
 //! (`POST /v1/decisions/{id}/review`: approve with an amount, decline, or, as the second person, confirm or reject
-//! an approval above the first officer's authority). The rules are `workflow`'s; the store applies them in its
-//! transactions (`store::ReviewWorkflow`).
+//! an approval above the first officer's authority). Officers working the queue together claim cases
+//! (`POST /v1/review-queue/claims`: the oldest open case nobody holds that the signed-in officer may act on, within
+//! their branches, for a bounded lease) and give them back (`DELETE /v1/review-queue/claims/{decision_id}`); while a
+//! lease runs, another officer's action on the case is refused `claimed`. The rules are `workflow`'s; the store
+//! applies them in its transactions (`store::ReviewWorkflow`).
 
 use app::ErrorCode;
 use axum::extract::{Path, Query, State};
@@ -166,7 +169,7 @@ pub enum ReviewBody {
     request_body = ReviewBody, responses(
     (status = 201, description = "Recorded; the body has the step and the new state"),
     (status = 404, description = "unknown_decision, unknown_officer", body = ErrorBody),
-    (status = 409, description = "review_refused: not referred, final, awaiting a check, own approval, authority", body = ErrorBody),
+    (status = 409, description = "review_refused: not referred, final, awaiting a check, own approval, authority; claimed: another officer holds the case under a running lease", body = ErrorBody),
     (status = 422, description = "missing_field, invalid_field (blank or over-long reason), out_of_range (an approval above the decision's limit or the product's cap)", body = ErrorBody)))]
 pub async fn review(
     State(server): State<Shared>,
@@ -176,9 +179,7 @@ pub async fn review(
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     // The acting officer is the signed-in person: maker and checker are two authenticated people, never two names.
-    let officer_id = principal.officer_id().ok_or_else(|| {
-        ApiError::whole(ErrorCode::Forbidden, format!("{} is not a person who reviews decisions", principal.actor))
-    })?;
+    let officer_id = acting_officer(&principal)?;
     crate::scope::decision(&server, &principal, &id).await?;
     let (action, reason) = match parse_body::<ReviewBody>(&body)? {
         ReviewBody::Approve { amount_yuan, reason } => {
@@ -198,4 +199,102 @@ pub async fn review(
     )
     .await?;
     Ok((StatusCode::CREATED, axum::Json(reviewed)).into_response())
+}
+
+/// A claim on the review queue.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClaimBody {
+    /// How long the case is held, whole seconds: 60 to 28,800 (one minute to eight hours); 1,800 when absent.
+    #[schema(value_type = Option<u32>, minimum = 60, maximum = 28800)]
+    pub lease_s: Option<serde_json::Number>,
+}
+
+/// A lease in whole seconds: JSON does not tell 600 from 600.0, so a number without a fraction is whole, as JSON
+/// Schema's `integer` says; a fraction is `invalid_field`, a whole number beyond any lease `out_of_range`.
+fn lease_seconds(number: &serde_json::Number) -> Result<u32, ApiError> {
+    let whole = number.as_u64().or_else(|| {
+        number.as_f64().filter(|f| f.fract() == 0.0 && (0.0..=9_007_199_254_740_992.0).contains(f)).map(|f| f as u64)
+    });
+    match whole {
+        Some(seconds) => u32::try_from(seconds).map_err(|_| {
+            ApiError::unprocessable(ErrorCode::OutOfRange, "lease_s", format!("{number} is outside 60–28800 seconds"))
+        }),
+        None => {
+            Err(ApiError::unprocessable(ErrorCode::InvalidField, "lease_s", format!("{number} is not a whole number")))
+        }
+    }
+}
+
+/// The signed-in officer, or 403 `forbidden` for a caller who is not a person who reviews decisions.
+fn acting_officer(principal: &identity::Principal) -> Result<OfficerId, ApiError> {
+    principal.officer_id().ok_or_else(|| {
+        ApiError::whole(ErrorCode::Forbidden, format!("{} is not a person who reviews decisions", principal.actor))
+    })
+}
+
+/// POST /v1/review-queue/claims: gives the signed-in officer the oldest open case that nobody holds under a running
+/// lease, that they may act on (not a check of their own approval, nor one above their authority) and that is within
+/// their branches, and holds it for them for the lease. Each claim gives one more case; claimers at once, on any
+/// replica, never get the same one. While the lease runs, another officer's review of the case is refused
+/// (`claimed`); the holder's review, or the lease's end, frees it.
+#[utoipa::path(post, path = "/v1/review-queue/claims", request_body = ClaimBody, responses(
+    (status = 200, description = "Claimed: the queue item (decision_id, subject, decided_at, state) and `hold` (officer_id, claimed_at, expires_at)"),
+    (status = 204, description = "No open case the officer may take now"),
+    (status = 404, description = "unknown_officer: the signed-in reviewer is not registered as an officer", body = ErrorBody),
+    (status = 422, description = "invalid_field (an unknown field, a lease that is not a whole number), out_of_range (lease_s outside 60–28800)", body = ErrorBody)))]
+pub async fn claim(
+    State(server): State<Shared>,
+    axum::Extension(principal): axum::Extension<identity::Principal>,
+    addr: crate::auth::ClientAddr,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    let officer_id = acting_officer(&principal)?;
+    let body: ClaimBody = parse_body(&body)?;
+    let lease_s = body.lease_s.as_ref().map(lease_seconds).transpose()?;
+    let within = |item: &workflow::QueueItem| crate::scope::covers_household(&server, &principal, &item.subject);
+    let store = crate::auth::store_as(&server, &principal, addr);
+    match app::review::claim(&store, server.clock.as_ref(), officer_id.as_str(), lease_s, &within).await? {
+        Some(claim) => Ok((StatusCode::OK, axum::Json(claim)).into_response()),
+        None => Ok(StatusCode::NO_CONTENT.into_response()),
+    }
+}
+
+/// DELETE /v1/review-queue/claims/{decision_id}: gives back the signed-in officer's claim on a case before its lease
+/// ends, so another officer may take it. Answered 204 whether or not the officer held a claim on it (a release
+/// repeated, or of a case closed or taken over after the lease ended, changes nothing).
+#[utoipa::path(delete, path = "/v1/review-queue/claims/{decision_id}",
+    params(("decision_id" = String, Path, description = "Decision id", pattern = "^[A-Za-z0-9._-]{1,64}$")),
+    responses(
+    (status = 204, description = "The officer holds no claim on the case now"),
+    (status = 404, description = "unknown_decision", body = ErrorBody),
+    (status = 409, description = "claimed: another officer holds the case under a running lease", body = ErrorBody),
+    (status = 422, description = "invalid_field (decision_id)", body = ErrorBody)))]
+pub async fn release(
+    State(server): State<Shared>,
+    axum::Extension(principal): axum::Extension<identity::Principal>,
+    addr: crate::auth::ClientAddr,
+    Path(decision_id): Path<String>,
+) -> Result<Response, ApiError> {
+    let officer_id = acting_officer(&principal)?;
+    crate::limits::identifier("decision_id", &decision_id)?;
+    crate::scope::decision(&server, &principal, &decision_id).await?;
+    let store = crate::auth::store_as(&server, &principal, addr);
+    app::review::release(&store, server.clock.as_ref(), &decision_id, officer_id.as_str()).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lease_is_a_whole_number_of_seconds_with_or_without_a_zero_fraction() {
+        let number = |text: &str| serde_json::from_str::<serde_json::Number>(text).expect("a number");
+        assert_eq!(lease_seconds(&number("600")).expect("whole"), 600);
+        assert_eq!(lease_seconds(&number("600.0")).expect("whole"), 600);
+        assert_eq!(lease_seconds(&number("600.5")).expect_err("a fraction").code, ErrorCode::InvalidField);
+        assert_eq!(lease_seconds(&number("-1")).expect_err("negative").code, ErrorCode::InvalidField);
+        assert_eq!(lease_seconds(&number("4294967296")).expect_err("too long").code, ErrorCode::OutOfRange);
+    }
 }

@@ -3,13 +3,14 @@
 //! A backend's tests call one runner per register with a function that makes a fresh, empty store; each check
 //! gets its own: [`check_all`] ([`LoanStore`]), [`check_registry`] ([`ModelRegistry`]), [`check_screening`]
 //! ([`crate::ScreeningRegister`]), [`check_decisions`] ([`DecisionLog`]), [`check_policies`] ([`PolicyRegister`])
-//! [`check_workflow`] ([`ReviewWorkflow`]), [`check_records`] ([`RecordStore`]), [`audit::check_audit`]
+//! [`check_workflow`] ([`ReviewWorkflow`], with [`claims::check_claims`]), [`check_records`] ([`RecordStore`]), [`audit::check_audit`]
 //! ([`crate::AuditLog`]), [`erasure::check_erasures`] ([`crate::ErasureRegister`]) and [`dual::check_dual`]
 //! ([`crate::DualControl`]). The record builders here ([`sample_loan`], [`decision`], [`officer`], [`disbursement`],
 //! [`booking`], …) are public so a backend's own tests can set up the same data.
 //! Checks panic with a message naming the broken promise, like any test assertion.
 
 pub mod audit;
+pub mod claims;
 pub mod dual;
 pub mod erasure;
 pub mod identity;
@@ -1032,7 +1033,7 @@ fn disbursement_refusal(result: Result<Disbursed, StoreError>) -> DisbursementRe
 /// the decision log's decisions and books loans, so the store provides all three registers.
 pub async fn check_workflow<S, F, Fut>(fresh: F)
 where
-    S: ReviewWorkflow + DecisionLog + LoanStore,
+    S: ReviewWorkflow + DecisionLog + LoanStore + crate::AuditLog,
     F: Fn() -> Fut,
     Fut: Future<Output = S>,
 {
@@ -1046,6 +1047,7 @@ where
     only_approved_decisions_are_disbursed_and_reviewed_ones_up_to_the_approved_amount(fresh().await).await;
     a_loan_id_is_disbursed_for_one_decision_only(fresh().await).await;
     a_refused_booking_leaves_neither_loan_nor_disbursement(fresh().await).await;
+    claims::check_claims(&fresh).await;
 }
 
 /// The same officer again is a no-op; the same id with other data, or a negative authority, is refused.

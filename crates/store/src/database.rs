@@ -737,6 +737,29 @@ impl ReviewWorkflow for Database {
         each!(self, s => s.review_queue(limit).await)
     }
 
+    async fn claim_next(
+        &self,
+        officer_id: &str,
+        at: &domain::Timestamp,
+        lease: workflow::Lease,
+        within: &(dyn Fn(&QueueItem) -> bool + Sync),
+    ) -> Result<Option<workflow::Claim>, StoreError> {
+        each!(self, s => s.claim_next(officer_id, at, lease, within).await)
+    }
+
+    async fn release_claim(
+        &self,
+        decision_id: &str,
+        officer_id: &str,
+        at: &domain::Timestamp,
+    ) -> Result<bool, StoreError> {
+        each!(self, s => s.release_claim(decision_id, officer_id, at).await)
+    }
+
+    async fn claim_on(&self, decision_id: &str) -> Result<Option<workflow::Hold>, StoreError> {
+        each!(self, s => s.claim_on(decision_id).await)
+    }
+
     async fn record_disbursement(
         &self,
         disbursement: &Disbursement,

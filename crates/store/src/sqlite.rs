@@ -61,6 +61,7 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
     (13, "erasures", include_str!("../migrations/sqlite/0013_erasures.sql")),
     (14, "dual control", include_str!("../migrations/sqlite/0014_dual_control.sql")),
     (15, "compact decisions", include_str!("../migrations/sqlite/0015_compact_decisions.sql")),
+    (16, "open reviews", include_str!("../migrations/sqlite/0016_open_reviews.sql")),
 ];
 
 /// The SQLite store.

@@ -205,6 +205,8 @@ pub enum Subject {
     Officer,
     /// A dual-control proposal (named by its target).
     Proposal,
+    /// A claim on the review queue (named by its lease).
+    Claim,
 }
 
 impl fmt::Display for Subject {
@@ -213,6 +215,7 @@ impl fmt::Display for Subject {
             Subject::Decision => "decision",
             Subject::Officer => "officer",
             Subject::Proposal => "proposal of",
+            Subject::Claim => "claim with a lease of",
         })
     }
 }

@@ -193,6 +193,14 @@ pub enum ReviewRefusal {
     /// The reason is empty.
     #[error("a review action needs a reason")]
     EmptyReason,
+    /// Another officer holds the case under a claim whose lease still runs (`crate::claim`).
+    #[error("officer {holder} holds the case under a claim until {until}")]
+    Claimed {
+        /// The officer holding the claim.
+        holder: OfficerId,
+        /// When their lease ends.
+        until: Timestamp,
+    },
 }
 
 /// Refuses a review action without a reason.

@@ -485,6 +485,53 @@ fn a_referral_is_reviewed_with_maker_checker_and_then_disbursed() {
 }
 
 #[test]
+fn a_claim_holds_a_case_for_its_officer_until_released() {
+    // A server of its own: a claim held on the shared one would refuse the other tests' reviews of the case.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = prepared(dir.path());
+    let (_server, addr) = start(&data, TODAY);
+    for officer in ["it-maker", "it-checker"] {
+        let body =
+            serde_json::json!({"officer_id": officer, "name": "officer", "branch": "B01", "authority_yuan": "500000"});
+        assert_eq!(http_at(&addr, "POST", "/v1/officers", body.to_string().as_bytes()).0, 201);
+    }
+    let referred = (1..=200)
+        .find_map(|h| {
+            let request = application(&format!("it-claim-{h}"), &format!("H{h:07}"));
+            let (status, body) = http_at(&addr, "POST", "/v1/applications", request.to_string().as_bytes());
+            let decision = json(&body);
+            (status == 201 && decision["outcome"] == "refer").then(|| decision["decision_id"].clone())
+        })
+        .expect("a referral");
+    let as_officer = |officer: &str, method: &str, path: &str, body: &str| {
+        let lines = session(&addr, officer);
+        let (status, _, answer) = http_with(&addr, method, path, &[&lines[0], &lines[1]], body.as_bytes());
+        (status, if answer.is_empty() { Value::Null } else { json(&answer) })
+    };
+    let (status, refused) = as_officer("it-maker", "POST", "/v1/review-queue/claims", r#"{"lease_s": 59}"#);
+    assert_eq!((status, error_of(&refused)), (422, ("out_of_range", Some("lease_s"))), "{refused}");
+    let (status, claim) = as_officer("it-maker", "POST", "/v1/review-queue/claims", r#"{"lease_s": 600}"#);
+    assert_eq!(status, 200, "{claim}");
+    assert_eq!((&claim["decision_id"], &claim["hold"]["officer_id"]), (&referred, &Value::from("it-maker")));
+    assert_eq!(claim["state"]["state"], "pending");
+    let (status, _) = as_officer("it-maker", "POST", "/v1/review-queue/claims", "{}");
+    assert_eq!(status, 204, "the one open case is held");
+    let id = referred.as_str().expect("id");
+    let decline = r#"{"action": "decline", "reason": "visited the farm"}"#;
+    let (status, refused) = as_officer("it-checker", "POST", &format!("/v1/decisions/{id}/review"), decline);
+    assert_eq!((status, error_of(&refused)), (409, ("claimed", Some("decision_id"))), "{refused}");
+    let release = format!("/v1/review-queue/claims/{id}");
+    assert_eq!(as_officer("it-checker", "DELETE", &release, "").0, 409, "not theirs to release");
+    assert_eq!(as_officer("it-maker", "DELETE", &release, "").0, 204);
+    assert_eq!(as_officer("it-maker", "DELETE", &release, "").0, 204, "a release again changes nothing");
+    assert_eq!(as_officer("it-maker", "DELETE", "/v1/review-queue/claims/nope", "").0, 404);
+    let (status, step) = as_officer("it-checker", "POST", &format!("/v1/decisions/{id}/review"), decline);
+    assert_eq!(status, 201, "released, anyone acts: {step}");
+    let (status, _) = as_officer("it-checker", "POST", "/v1/review-queue/claims", "{}");
+    assert_eq!(status, 204, "the case is closed");
+}
+
+#[test]
 fn a_village_roster_and_a_policy_replay_over_http() {
     let (status, body) = http("GET", "/v1/villages/990101100000/roster?on=2025-10-05", b"");
     assert_eq!(status, 200, "{body}");

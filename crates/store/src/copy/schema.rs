@@ -11,9 +11,12 @@ use sqlx::Row;
 
 use super::{Conn, CopyError};
 
-/// Tables never copied: the migrations' own book, the copy's progress, SQLite's internal tables, and the version
-/// counters the target's triggers keep for it (`identity_version`, `screening_version`).
-const SKIPPED: &[&str] = &["_sqlx_migrations", super::PROGRESS_TABLE, "identity_version", "screening_version"];
+/// Tables never copied: the migrations' own book, the copy's progress, SQLite's internal tables, the version
+/// counters the target's triggers keep for it (`identity_version`, `screening_version`), and the open review cases
+/// (`review_open`), which the target's triggers rebuild from the decisions and review actions copied into it. Claims
+/// on open cases are short leases and are not carried: the copied store starts with every open case unclaimed.
+const SKIPPED: &[&str] =
+    &["_sqlx_migrations", super::PROGRESS_TABLE, "identity_version", "screening_version", "review_open"];
 
 /// SQLite keeps the authority a review action was taken under in a table of its own (`review_authority`, one row
 /// per action); PostgreSQL keeps it in `review_actions.authority_fen`. The copy treats it as that column.

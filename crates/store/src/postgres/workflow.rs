@@ -10,14 +10,20 @@
 //! in force when it commits. A disbursement inserts its row with `ON CONFLICT DO NOTHING` before it books the loan,
 //! so a request id or loan id taken meanwhile by another decision's disbursement is answered as on a retry. Locks are
 //! taken decision, disbursement keys, loan, then the audit trail: the loan store's order (loan, then trail) within.
+//!
+//! The queue and the claims read `review_open` (migration `0013_open_reviews`), the open cases in queue order, which
+//! the schema's triggers keep exact in the writing transaction of each decision and review action. A claim locks the
+//! oldest free case it may give `FOR UPDATE SKIP LOCKED`: claimers at once each lock a different row and never wait
+//! for one another's. A review locks its case's `review_open` row after the decision's (a claim being taken on it
+//! is waited for and then judged), a claim or a release only that row; the audit trail comes last in each.
 
 use sqlx::Row;
 use sqlx::postgres::PgRow;
 
 use domain::{Money, OfficerId, Timestamp};
 use workflow::{
-    Disbursement, DisbursementRefusal, Officer, Outcome, QueueItem, ReviewAction, ReviewState, ReviewStep, Reviewed,
-    check_disbursable, check_reason,
+    Claim, Disbursement, DisbursementRefusal, Hold, Lease, Officer, Outcome, QueueItem, ReviewAction, ReviewRefusal,
+    ReviewState, ReviewStep, Reviewed, check_claim, check_disbursable, check_reason,
 };
 
 use super::decisions::{decision_id, offset_s, outcome, stored_at};
@@ -29,6 +35,13 @@ use crate::workflow::{Booking, Disbursed, ReviewWorkflow};
 /// The columns of `review_states` as [`state_from_row`] reads them.
 const STATE_COLUMNS: &str = "decision_id, subject, extract(epoch FROM decided_at)::bigint AS decided_at_epoch_s,
                              decided_at_offset_s, outcome, state, maker, amount_fen, checker";
+
+/// An open case of `review_open` (`o`) with its decision (`d`), in the columns [`queue_item_from_row`] reads.
+const OPEN_CASES: &str =
+    "SELECT o.decision_id, d.subject, extract(epoch FROM o.decided_at)::bigint AS decided_at_epoch_s,
+                                 d.decided_at_offset_s, 'refer' AS outcome, o.state, o.maker, o.amount_fen,
+                                 NULL::text AS checker
+                          FROM review_open AS o JOIN decisions AS d ON d.decision_id = o.decision_id";
 
 /// The columns of `officers` as [`officer_from_row`] reads them.
 const OFFICER_COLUMNS: &str = "officer_id, name, branch, authority_fen,
@@ -234,6 +247,53 @@ async fn insert_loan(conn: &mut sqlx::PgConnection, loan: &crate::NewLoan) -> Re
     Ok(())
 }
 
+fn queue_item_from_row(row: &PgRow) -> Result<QueueItem, StoreError> {
+    let id: String = row.try_get("decision_id")?;
+    Ok(QueueItem {
+        decided_at: stored_at(
+            &format!("decision {id}"),
+            row.try_get("decided_at_epoch_s")?,
+            row.try_get("decided_at_offset_s")?,
+        )?,
+        decision_id: decision_id(&id)?,
+        subject: row.try_get("subject")?,
+        state: state_from_row(row)?.1,
+    })
+}
+
+/// The claim on an open case, expired or not; with `lock`, its row is locked for the rest of the transaction.
+async fn hold_in(conn: &mut sqlx::PgConnection, decision_id: &str, lock: bool) -> Result<Option<Hold>, StoreError> {
+    let sql = format!(
+        "SELECT claimed_by, extract(epoch FROM claimed_at)::bigint AS claimed_at_epoch_s, claimed_at_offset_s,
+                extract(epoch FROM claim_expires)::bigint AS claim_expires_epoch_s
+         FROM review_open WHERE decision_id = $1{}",
+        if lock { " FOR UPDATE" } else { "" }
+    );
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(decision_id).fetch_optional(conn).await?;
+    let Some(row) = row else { return Ok(None) };
+    let Some(holder) = row.try_get::<Option<String>, _>("claimed_by")? else { return Ok(None) };
+    let what = format!("claim on decision {decision_id}");
+    let offset: i32 = row.try_get::<Option<i32>, _>("claimed_at_offset_s")?.unwrap_or_default();
+    let at = |column: &str| -> Result<Timestamp, StoreError> {
+        let epoch = row.try_get::<Option<i64>, _>(column)?.ok_or_else(|| corrupt(format!("{what}: no {column}")))?;
+        stored_at(&what, epoch, offset)
+    };
+    Ok(Some(Hold {
+        officer_id: officer_id(&holder)?,
+        claimed_at: at("claimed_at_epoch_s")?,
+        expires_at: at("claim_expires_epoch_s")?,
+    }))
+}
+
+/// The audit entry of a claim taken or released.
+fn claim_entry(store: &PgStore, action: &str, decision_id: &str, hold: &Hold) -> ::audit::NewEntry {
+    let (claimed, expires) = (hold.claimed_at.to_string(), hold.expires_at.to_string());
+    let digest = record_digest(&[decision_id, hold.officer_id.as_str(), &claimed, &expires]);
+    let mut entry = store.context.entry(action, format!("decision:{decision_id}"), Some(digest));
+    entry.detail = serde_json::json!({ "officer": hold.officer_id.as_str(), "expires_at": expires }).to_string();
+    entry
+}
+
 impl ReviewWorkflow for PgStore {
     async fn register_officer(&self, officer: &Officer) -> Result<(), StoreError> {
         officer.check()?;
@@ -370,6 +430,9 @@ impl ReviewWorkflow for PgStore {
         let officer = officer_in(&mut tx, officer_id)
             .await?
             .ok_or_else(|| StoreError::OfficerNotFound(officer_id.to_string()))?;
+        // Locked, so a claim being taken on the case is waited for and judged, and none is taken until this commits.
+        let hold = hold_in(&mut tx, decision_id, true).await?;
+        check_claim(hold.as_ref(), &officer.officer_id, acted_at).map_err(refuse)?;
         let next = state.after(&officer, action).map_err(refuse)?;
         let seq: i32 =
             sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) + 1 FROM review_actions WHERE decision_id = $1")
@@ -428,29 +491,125 @@ impl ReviewWorkflow for PgStore {
     }
 
     async fn review_queue(&self, limit: u32) -> Result<Vec<QueueItem>, StoreError> {
-        // Oldest instant first, whatever offset each time is written in; `outcome = 'refer'` and the byte-order
-        // tie-break let PostgreSQL walk the partial index `decisions_referred` in queue order.
-        let sql = format!(
-            "SELECT {STATE_COLUMNS} FROM review_states
-             WHERE outcome = 'refer' AND state IN ('pending', 'awaiting-check')
-             ORDER BY review_states.decided_at, decision_id COLLATE \"C\" LIMIT $1"
-        );
+        // Oldest instant first, whatever offset each time is written in, ties by id in byte order: the index
+        // `review_open_in_queue_order`, which holds only open cases.
+        let sql = format!("{OPEN_CASES} ORDER BY o.decided_at, o.decision_id COLLATE \"C\" LIMIT $1");
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(i64::from(limit)).fetch_all(&self.pool).await?;
-        rows.iter()
-            .map(|row| {
-                let id: String = row.try_get("decision_id")?;
-                Ok(QueueItem {
-                    decided_at: stored_at(
-                        &format!("decision {id}"),
-                        row.try_get("decided_at_epoch_s")?,
-                        row.try_get("decided_at_offset_s")?,
-                    )?,
-                    decision_id: decision_id(&id)?,
-                    subject: row.try_get("subject")?,
-                    state: state_from_row(row)?.1,
-                })
-            })
-            .collect()
+        rows.iter().map(queue_item_from_row).collect()
+    }
+
+    async fn claim_next(
+        &self,
+        officer_id: &str,
+        at: &Timestamp,
+        lease: Lease,
+        within: &(dyn Fn(&QueueItem) -> bool + Sync),
+    ) -> Result<Option<Claim>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let officer = officer_in(&mut tx, officer_id)
+            .await?
+            .ok_or_else(|| StoreError::OfficerNotFound(officer_id.to_string()))?;
+        let hold = Hold { officer_id: officer.officer_id.clone(), claimed_at: *at, expires_at: lease.expiry(at) };
+        // Candidates are read without locks, a page at a time in queue order: free or expired, and cases this
+        // officer may act on (`ReviewState::actionable_by`). The first that `within` accepts and that no other
+        // transaction holds is locked, judged again on its latest version, and claimed; a row another claimer or a
+        // review holds is skipped, never waited for.
+        let candidates = format!(
+            "{OPEN_CASES}
+             WHERE (o.claimed_by IS NULL OR o.claim_expires <= $1::timestamptz)
+               AND (o.state = 'pending' OR (o.maker <> $2 AND o.amount_fen <= $3))
+               AND (o.decided_at, o.decision_id COLLATE \"C\") > ($4::timestamptz, $5)
+             ORDER BY o.decided_at, o.decision_id COLLATE \"C\" LIMIT $6"
+        );
+        let (mut after_at, mut after_id) = ("-infinity".to_string(), String::new());
+        let claimed = 'pages: loop {
+            let rows = sqlx::query(sqlx::AssertSqlSafe(candidates.as_str()))
+                .bind(at.to_string())
+                .bind(officer_id)
+                .bind(officer.authority.fen())
+                .bind(&after_at)
+                .bind(&after_id)
+                .bind(i64::from(crate::workflow::CLAIM_PAGE))
+                .fetch_all(&mut *tx)
+                .await?;
+            if rows.is_empty() {
+                return Ok(None);
+            }
+            for row in &rows {
+                let item = queue_item_from_row(row)?;
+                (after_at, after_id) = (item.decided_at.to_string(), item.decision_id.to_string());
+                if !within(&item) {
+                    continue;
+                }
+                let taken = sqlx::query(
+                    "UPDATE review_open AS o
+                     SET claimed_by = $2, claimed_at = $1::timestamptz, claimed_at_offset_s = $4,
+                         claim_expires = $5::timestamptz
+                     WHERE o.decision_id = (
+                         SELECT decision_id FROM review_open
+                         WHERE decision_id = $6
+                           AND (claimed_by IS NULL OR claim_expires <= $1::timestamptz)
+                           AND (state = 'pending' OR (maker <> $2 AND amount_fen <= $3))
+                         FOR UPDATE SKIP LOCKED)",
+                )
+                .bind(at.to_string())
+                .bind(officer_id)
+                .bind(officer.authority.fen())
+                .bind(offset_s(at))
+                .bind(hold.expires_at.to_string())
+                .bind(item.decision_id.as_str())
+                .execute(&mut *tx)
+                .await?;
+                if taken.rows_affected() == 1 {
+                    break 'pages item.decision_id;
+                }
+            }
+        };
+        // The case as it is now that it is locked (a review may have moved it on since the page was read).
+        let sql = format!("{OPEN_CASES} WHERE o.decision_id = $1");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(claimed.as_str()).fetch_one(&mut *tx).await?;
+        let item = queue_item_from_row(&row)?;
+        if !item.state.actionable_by(&officer) {
+            return Err(corrupt(format!("decision {claimed}: claimed for {officer_id}, who may not act on it")));
+        }
+        append_in(&mut tx, &[claim_entry(self, "decision.claim", claimed.as_str(), &hold)]).await?;
+        tx.commit().await?;
+        Ok(Some(Claim { item, hold }))
+    }
+
+    async fn release_claim(&self, decision_id: &str, officer_id: &str, at: &Timestamp) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let known: Option<i32> = sqlx::query_scalar("SELECT 1 FROM decisions WHERE decision_id = $1")
+            .bind(decision_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if known.is_none() {
+            return Err(StoreError::DecisionNotFound(decision_id.to_string()));
+        }
+        let Some(hold) = hold_in(&mut tx, decision_id, true).await? else { return Ok(false) };
+        if hold.officer_id.as_str() != officer_id {
+            if hold.live_at(at) {
+                let refusal = ReviewRefusal::Claimed { holder: hold.officer_id, until: hold.expires_at };
+                return Err(StoreError::Review { decision: decision_id.to_string(), refusal });
+            }
+            return Ok(false);
+        }
+        sqlx::query(
+            "UPDATE review_open
+             SET claimed_by = NULL, claimed_at = NULL, claimed_at_offset_s = NULL, claim_expires = NULL
+             WHERE decision_id = $1",
+        )
+        .bind(decision_id)
+        .execute(&mut *tx)
+        .await?;
+        append_in(&mut tx, &[claim_entry(self, "decision.release", decision_id, &hold)]).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn claim_on(&self, decision_id: &str) -> Result<Option<Hold>, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        hold_in(&mut conn, decision_id, false).await
     }
 
     async fn record_disbursement(

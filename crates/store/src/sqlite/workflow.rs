@@ -2,15 +2,19 @@
 //! `disbursements`, and the `review_states` view that derives each decision's review state from its actions
 //! (migration `0006_workflow`). The workflow's rules (`workflow`) are applied here inside the writing transaction;
 //! the schema's triggers repeat them on their own.
+//!
+//! The queue and the claims read `review_open` (migration `0016_open_reviews`), the open cases in queue order, which
+//! the schema's triggers keep exact in the writing transaction of each decision and review action. A claim is one
+//! immediate transaction: SQLite writes one at a time, so two claims are judged one after the other.
 
 use crate::audit::record_digest;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqliteConnection};
 
-use domain::{Money, OfficerId};
+use domain::{Money, OfficerId, Timestamp};
 use workflow::{
-    Disbursement, DisbursementRefusal, Officer, Outcome, QueueItem, ReviewAction, ReviewState, ReviewStep, Reviewed,
-    check_disbursable, check_reason,
+    Claim, Disbursement, DisbursementRefusal, Hold, Lease, Officer, Outcome, QueueItem, ReviewAction, ReviewRefusal,
+    ReviewState, ReviewStep, Reviewed, check_claim, check_disbursable, check_reason,
 };
 
 use super::decisions::{decision_id, outcome};
@@ -19,6 +23,11 @@ use crate::StoreError;
 use crate::workflow::{Booking, Disbursed, ReviewWorkflow};
 
 const STATE_COLUMNS: &str = "decision_id, subject, decided_at, outcome, state, maker, amount_fen, checker";
+
+/// An open case of `review_open` (`o`) with its decision (`d`), in the columns [`queue_item_from_row`] reads.
+const OPEN_CASES: &str = "SELECT o.decision_id, d.subject, o.decided_at, 'refer' AS outcome, o.state, o.maker,
+                                 o.amount_fen, NULL AS checker
+                          FROM review_open AS o JOIN decisions AS d ON d.decision_id = o.decision_id";
 
 /// A stored officer id.
 fn officer_id(text: &str) -> Result<OfficerId, StoreError> {
@@ -136,6 +145,41 @@ async fn disbursement_where(
     row.as_ref().map(disbursement_from_row).transpose()
 }
 
+fn queue_item_from_row(row: &SqliteRow) -> Result<QueueItem, StoreError> {
+    Ok(QueueItem {
+        decision_id: decision_id(&row.try_get::<String, _>("decision_id")?)?,
+        subject: row.try_get("subject")?,
+        decided_at: timestamp(&row.try_get::<String, _>("decided_at")?)?,
+        state: state_from_row(row)?.1,
+    })
+}
+
+/// The claim on an open case, expired or not.
+async fn hold_in(conn: &mut SqliteConnection, decision_id: &str) -> Result<Option<Hold>, StoreError> {
+    let row = sqlx::query(
+        "SELECT claimed_by, claimed_at, claim_expires FROM review_open
+         WHERE decision_id = ? AND claimed_by IS NOT NULL",
+    )
+    .bind(decision_id)
+    .fetch_optional(conn)
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    Ok(Some(Hold {
+        officer_id: officer_id(&row.try_get::<String, _>("claimed_by")?)?,
+        claimed_at: timestamp(&row.try_get::<String, _>("claimed_at")?)?,
+        expires_at: timestamp(&row.try_get::<String, _>("claim_expires")?)?,
+    }))
+}
+
+/// The audit entry of a claim taken or released.
+fn claim_entry(store: &SqliteStore, action: &str, decision_id: &str, hold: &Hold) -> ::audit::NewEntry {
+    let (claimed, expires) = (hold.claimed_at.to_string(), hold.expires_at.to_string());
+    let digest = record_digest(&[decision_id, hold.officer_id.as_str(), &claimed, &expires]);
+    let mut entry = store.audit_entry(action, format!("decision:{decision_id}"), Some(digest));
+    entry.detail = serde_json::json!({ "officer": hold.officer_id.as_str(), "expires_at": expires }).to_string();
+    entry
+}
+
 impl ReviewWorkflow for SqliteStore {
     async fn register_officer(&self, officer: &Officer) -> Result<(), StoreError> {
         officer.check()?;
@@ -249,6 +293,8 @@ impl ReviewWorkflow for SqliteStore {
         let officer = officer_in(&mut tx, officer_id)
             .await?
             .ok_or_else(|| StoreError::OfficerNotFound(officer_id.to_string()))?;
+        let hold = hold_in(&mut tx, decision_id).await?;
+        check_claim(hold.as_ref(), &officer.officer_id, acted_at).map_err(refuse)?;
         let next = state.after(&officer, action).map_err(refuse)?;
         let seq: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) + 1 FROM review_actions WHERE decision_id = ?")
             .bind(decision_id)
@@ -312,23 +358,102 @@ impl ReviewWorkflow for SqliteStore {
     }
 
     async fn review_queue(&self, limit: u32) -> Result<Vec<QueueItem>, StoreError> {
-        // `outcome = 'refer'` lets SQLite walk the partial index `decisions_referred` in queue order.
-        let sql = format!(
-            "SELECT {STATE_COLUMNS} FROM review_states
-             WHERE outcome = 'refer' AND state IN ('pending', 'awaiting-check')
-             ORDER BY decided_at, decision_id LIMIT ?"
-        );
+        // The index `review_open_in_queue_order` is the queue's order: only open cases are read.
+        let sql = format!("{OPEN_CASES} ORDER BY o.decided_at, o.decision_id LIMIT ?");
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(i64::from(limit)).fetch_all(&self.pool).await?;
-        rows.iter()
-            .map(|row| {
-                Ok(QueueItem {
-                    decision_id: decision_id(&row.try_get::<String, _>("decision_id")?)?,
-                    subject: row.try_get("subject")?,
-                    decided_at: timestamp(&row.try_get::<String, _>("decided_at")?)?,
-                    state: state_from_row(row)?.1,
-                })
-            })
-            .collect()
+        rows.iter().map(queue_item_from_row).collect()
+    }
+
+    async fn claim_next(
+        &self,
+        officer_id: &str,
+        at: &Timestamp,
+        lease: Lease,
+        within: &(dyn Fn(&QueueItem) -> bool + Sync),
+    ) -> Result<Option<Claim>, StoreError> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let officer = officer_in(&mut tx, officer_id)
+            .await?
+            .ok_or_else(|| StoreError::OfficerNotFound(officer_id.to_string()))?;
+        // Free or expired, and a case this officer may act on (`ReviewState::actionable_by`), oldest first, a page
+        // at a time until `within` accepts one.
+        let sql = format!(
+            "{OPEN_CASES}
+             WHERE (o.claimed_by IS NULL OR o.claim_expires_unix <= ?1)
+               AND (o.state = 'pending' OR (o.maker <> ?2 AND o.amount_fen <= ?3))
+               AND (o.decided_at, o.decision_id) > (?4, ?5)
+             ORDER BY o.decided_at, o.decision_id LIMIT ?6"
+        );
+        let (mut after_at, mut after_id) = (String::new(), String::new());
+        let item = 'pages: loop {
+            let rows = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
+                .bind(at.instant().timestamp())
+                .bind(officer_id)
+                .bind(officer.authority.fen())
+                .bind(&after_at)
+                .bind(&after_id)
+                .bind(i64::from(crate::workflow::CLAIM_PAGE))
+                .fetch_all(&mut *tx)
+                .await?;
+            let Some(last) = rows.last() else { return Ok(None) };
+            (after_at, after_id) = (last.try_get("decided_at")?, last.try_get("decision_id")?);
+            for row in &rows {
+                let item = queue_item_from_row(row)?;
+                if within(&item) {
+                    break 'pages item;
+                }
+            }
+        };
+        if !item.state.actionable_by(&officer) {
+            return Err(corrupt(format!(
+                "decision {}: claimed for {officer_id}, who may not act on it",
+                item.decision_id
+            )));
+        }
+        let hold = Hold { officer_id: officer.officer_id, claimed_at: *at, expires_at: lease.expiry(at) };
+        sqlx::query(
+            "UPDATE review_open SET claimed_by = ?, claimed_at = ?, claim_expires = ?, claim_expires_unix = ?
+             WHERE decision_id = ?",
+        )
+        .bind(officer_id)
+        .bind(hold.claimed_at.to_string())
+        .bind(hold.expires_at.to_string())
+        .bind(hold.expires_at.instant().timestamp())
+        .bind(item.decision_id.as_str())
+        .execute(&mut *tx)
+        .await?;
+        super::append_in(&mut tx, &[claim_entry(self, "decision.claim", item.decision_id.as_str(), &hold)]).await?;
+        tx.commit().await?;
+        Ok(Some(Claim { item, hold }))
+    }
+
+    async fn release_claim(&self, decision_id: &str, officer_id: &str, at: &Timestamp) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        decision_id_in(&mut tx, decision_id).await?;
+        let Some(hold) = hold_in(&mut tx, decision_id).await? else { return Ok(false) };
+        if hold.officer_id.as_str() != officer_id {
+            if hold.live_at(at) {
+                let refusal = ReviewRefusal::Claimed { holder: hold.officer_id, until: hold.expires_at };
+                return Err(StoreError::Review { decision: decision_id.to_string(), refusal });
+            }
+            return Ok(false);
+        }
+        sqlx::query(
+            "UPDATE review_open
+             SET claimed_by = NULL, claimed_at = NULL, claim_expires = NULL, claim_expires_unix = NULL
+             WHERE decision_id = ?",
+        )
+        .bind(decision_id)
+        .execute(&mut *tx)
+        .await?;
+        super::append_in(&mut tx, &[claim_entry(self, "decision.release", decision_id, &hold)]).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn claim_on(&self, decision_id: &str) -> Result<Option<Hold>, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        hold_in(&mut conn, decision_id).await
     }
 
     async fn record_disbursement(

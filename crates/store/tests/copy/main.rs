@@ -19,6 +19,17 @@ async fn filled(dir: &Path) {
     let store = SqliteStore::open(dir).await.expect("open");
     conformance::a_name_has_one_champion(store.clone()).await;
     dual::an_authority_change_applies_from_then_on_once_per_proposal(store.clone()).await;
+    // Open review cases, one awaiting its check, and a claim: the copy rebuilds the open cases, not the claims.
+    {
+        use store::ReviewWorkflow;
+        use workflow::{Lease, Outcome, ReviewAction};
+        let open = [("Q1", Outcome::Refer), ("Q2", Outcome::Refer), ("Q3", Outcome::Refer)];
+        conformance::with_officers_and_decisions(&store, &open).await;
+        let at = conformance::ts("2026-12-02T09:00:00+08:00");
+        let large = ReviewAction::Approve { amount: domain::Money::from_fen(9_000_000) };
+        store.review("Q2", "li", large, "two greenhouses", &at).await.expect("awaits a check");
+        store.claim_next("wang", &at, Lease::DEFAULT, &|_| true).await.expect("claim").expect("an open case");
+    }
     conformance::ledger_lines_round_trip_to_the_fen(store.clone()).await;
     let changed = lending::StatusChange {
         date: domain::parse_date("2026-04-11").expect("date"),
@@ -111,6 +122,11 @@ async fn copy_between_sqlite_stores_keeps_every_table_and_the_audit_chain() {
     assert_eq!(a.models(None).await.expect("models"), b.models(None).await.expect("models"));
     assert_eq!(a.review_state("D1").await.expect("state"), b.review_state("D1").await.expect("state"));
     assert_eq!(a.review_state("D3").await.expect("state"), b.review_state("D3").await.expect("state"));
+    let queue = a.review_queue(100).await.expect("queue");
+    assert!(queue.len() >= 3, "the source has open cases: {queue:?}");
+    assert_eq!(b.review_queue(100).await.expect("queue"), queue, "the open cases are rebuilt on the target");
+    assert!(a.claim_on(queue[0].decision_id.as_str()).await.expect("hold").is_some(), "claimed at the source");
+    assert_eq!(b.claim_on(queue[0].decision_id.as_str()).await.expect("hold"), None, "claims are not carried");
 
     // Run again, the finished copy is verified again and nothing is written.
     let again = copy(&location(from.path()), &location(to.path()), CopyOptions::default()).await.expect("again");
@@ -303,6 +319,8 @@ async fn copy_sqlite_to_postgres_and_back_keeps_the_content_hashes() {
     use store::{IdentityStore, ModelRegistry, ReviewWorkflow};
     assert_eq!(store.models(None).await.expect("models"), sqlite_store.models(None).await.expect("models"));
     assert_eq!(store.review_state("D3").await.expect("state"), sqlite_store.review_state("D3").await.expect("state"));
+    let queue = sqlite_store.review_queue(100).await.expect("queue");
+    assert_eq!(store.review_queue(100).await.expect("queue"), queue, "the open cases are rebuilt on PostgreSQL");
     assert_eq!(store.users().await.expect("users"), sqlite_store.users().await.expect("users"));
     sqlite_store.close().await;
     let attempt = store::LoginAttempt {

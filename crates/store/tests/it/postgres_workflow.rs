@@ -1,7 +1,7 @@
 //! The review workflow and dual control on PostgreSQL: their conformance suites (each check on a fresh database),
 //! the schema's own guards, the same audit entries as SQLite for the same writes, and the races that matter in them:
 //! two officers acting on one referral at once, one disbursement sent twice at once, two confirmations of one
-//! proposal at once, a review while the officer's authority changes.
+//! proposal at once, a review while the officer's authority changes, officers claiming from the queue at once.
 //!
 //! The cluster is `AGRIRISK_TEST_POSTGRES_URL` (`bash xtask/pg.sh run cargo test -p store`); without it these
 //! tests pass after saying they were skipped, unless `AGRIRISK_REQUIRE_POSTGRES=1`.
@@ -15,7 +15,7 @@ use store::conformance::dual::write_off;
 use store::conformance::{self, disburse, disbursement, ts, with_officers_and_decisions};
 use store::{AuditLog, DecisionLog, Disbursed, DualControl, LoanStore, ReviewWorkflow, SqliteStore, StoreError};
 use workflow::dual::{DualRefusal, NewProposal, ProposalKind, Verdict};
-use workflow::{DisbursementRefusal, Outcome, ReviewAction, ReviewRefusal, ReviewState};
+use workflow::{DisbursementRefusal, Lease, Outcome, ReviewAction, ReviewRefusal, ReviewState};
 
 use super::error_chain;
 use super::postgres::cluster;
@@ -433,5 +433,53 @@ async fn a_review_during_an_authority_change_keeps_the_authority_it_was_judged_b
         assert_eq!(store.review_state(&id).await.expect("state"), reviewed.state, "round {round}");
         authority = amount;
     }
+    cluster.drop_all().await;
+}
+
+#[tokio::test]
+async fn officers_claiming_at_once_on_their_own_connections_get_distinct_cases() {
+    let Some(cluster) = cluster("officers_claiming_at_once_on_their_own_connections_get_distinct_cases") else {
+        return;
+    };
+    let store = cluster.fresh().await;
+    with_officers_and_decisions(&store, &[]).await;
+    let officers: Vec<String> = (1..=6).map(|n| format!("officer{n}")).collect();
+    for id in &officers {
+        store.register_officer(&conformance::officer(id, 1_000_000)).await.expect("officer");
+    }
+    let at = ts(AT);
+    for round in 0..3 {
+        let cases: Vec<String> = (0..10).map(|n| format!("DR{round}x{n:02}")).collect();
+        for id in &cases {
+            store.record_decision(&conformance::decision(id, Outcome::Refer, AT)).await.expect("record");
+        }
+        // Six officers, two claims each, all at once, each claim a transaction on a connection of its own: ten
+        // cases for twelve claims.
+        let mut tasks = Vec::new();
+        for officer in officers.iter().chain(&officers) {
+            let (store, officer) = (store.clone(), officer.clone());
+            tasks.push(tokio::spawn(async move { store.claim_next(&officer, &at, Lease::DEFAULT, &|_| true).await }));
+        }
+        let mut given = Vec::new();
+        for task in tasks {
+            if let Some(claim) = task.await.expect("task").expect("claim") {
+                given.push(claim.item.decision_id.to_string());
+            }
+        }
+        given.sort();
+        let mut unique = given.clone();
+        unique.dedup();
+        assert_eq!(given, unique, "round {round}: a case was given twice");
+        assert_eq!(given, cases, "round {round}: every case is given once");
+        for id in &cases {
+            let hold = store.claim_on(id).await.expect("hold").expect("held");
+            // Each claim's review: the holder acts, the case closes.
+            store.review(id, hold.officer_id.as_str(), ReviewAction::Decline, "no", &at).await.expect("review");
+        }
+        assert!(store.review_queue(100).await.expect("queue").is_empty(), "round {round}");
+    }
+    let (entries, verified) = read_all(&store, 100).await;
+    verified.expect("one chain");
+    assert_eq!(entries.iter().filter(|e| e.entry.action == "decision.claim").count(), 30, "one entry a claim");
     cluster.drop_all().await;
 }

@@ -1,5 +1,6 @@
-//! Several `agririsk serve` processes on one PostgreSQL database behave as one service, a streaming standby serves
-//! the read-only work, and neither a killed server nor a killed database loses an acknowledged decision.
+//! Several `agririsk serve` processes on one PostgreSQL database behave as one service (officers claiming from the
+//! review queue on two replicas at once are given distinct cases), a streaming standby serves the read-only work, and
+//! neither a killed server nor a killed database loses an acknowledged decision.
 //!
 //! These run when the suite's stores are on PostgreSQL (`AGRIRISK_TEST_ENGINE=postgres`, CI's second run); on
 //! SQLite they say they were skipped (two processes on one SQLite file are one machine's business, tested with the
@@ -347,4 +348,104 @@ fn a_database_crash_under_load_loses_no_acknowledged_decision_and_the_server_car
     assert!(post_201(&addr, "/v1/applications", &request.to_string()).is_some(), "decides again");
     let verified = ok(&data, &["audit", "verify"]);
     assert!(verified.contains("audit trail intact"), "{verified}");
+}
+
+#[test]
+fn officers_claiming_from_the_queue_on_two_replicas_at_once_are_each_given_distinct_cases() {
+    if !on_postgres("officers_claiming_from_the_queue_on_two_replicas_at_once_are_each_given_distinct_cases") {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = prepared(dir.path());
+    let (_a, a) = start(&data, super::TODAY);
+    let (_b, b) = start(&data, super::TODAY);
+    let officers = ["it-maker", "it-checker", "it-bound"];
+    for officer in officers {
+        let body =
+            serde_json::json!({"officer_id": officer, "name": "officer", "branch": "B01", "authority_yuan": "500000"});
+        assert_eq!(http_at(&a, "POST", "/v1/officers", body.to_string().as_bytes()).0, 201);
+    }
+    // Referrals, some on each replica.
+    let mut referred = Vec::new();
+    for h in 1..=400 {
+        if referred.len() == 8 {
+            break;
+        }
+        let addr = if h % 2 == 0 { &a } else { &b };
+        let request = application(&format!("replicas-claims-{h}"), &format!("H{h:07}"));
+        let (status, body) = http_at(addr, "POST", "/v1/applications", request.to_string().as_bytes());
+        let decision = json(&body);
+        if status == 201 && decision["outcome"] == "refer" {
+            referred.push(decision["decision_id"].as_str().expect("id").to_owned());
+        }
+    }
+    assert_eq!(referred.len(), 8, "eight referrals among the tiny county's households");
+    let (status, queue) = http_at(&a, "GET", "/v1/review-queue?limit=1000", b"");
+    assert_eq!(status, 200, "{queue}");
+    let mut open: Vec<String> = json(&queue)
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|item| item["decision_id"].as_str().expect("id").to_owned())
+        .collect();
+    open.sort();
+
+    // Every officer claims on both replicas at once, each until nothing is left for them.
+    let claimers: Vec<(String, &'static str)> =
+        [&a, &b].into_iter().flat_map(|addr| officers.map(|officer| (addr.clone(), officer))).collect();
+    for (addr, officer) in &claimers {
+        session(addr, officer);
+    }
+    let barrier = Arc::new(Barrier::new(claimers.len()));
+    let threads: Vec<_> = claimers
+        .into_iter()
+        .map(|(addr, officer)| {
+            let barrier = Arc::clone(&barrier);
+            std::thread::spawn(move || {
+                let lines = session(&addr, officer);
+                barrier.wait();
+                let mut given = Vec::new();
+                for _ in 0..50 {
+                    let body = serde_json::json!({"lease_s": 600}).to_string();
+                    let (status, _, answer) =
+                        http_with(&addr, "POST", "/v1/review-queue/claims", &[&lines[0], &lines[1]], body.as_bytes());
+                    match status {
+                        204 => return given,
+                        200 => {
+                            let claim = json(&answer);
+                            assert_eq!(claim["hold"]["officer_id"], officer, "{claim}");
+                            given.push((claim["decision_id"].as_str().expect("id").to_owned(), officer));
+                        }
+                        _ => panic!("{officer} at {addr}: {status} {answer}"),
+                    }
+                }
+                panic!("{officer} at {addr}: more claims than cases")
+            })
+        })
+        .collect();
+    let mut given: Vec<(String, &str)> = threads.into_iter().flat_map(|t| t.join().expect("a claimer")).collect();
+    given.sort();
+    let ids: Vec<String> = given.iter().map(|(id, _)| id.clone()).collect();
+    assert_eq!(ids, open, "every open case given to exactly one officer, none twice: {given:?}");
+
+    // A review by an officer who does not hold the case is refused, naming the holder; the holder's release frees it.
+    let (case, holder) = given[0].clone();
+    let other = officers.into_iter().find(|o| *o != holder).expect("another officer");
+    let decline = serde_json::json!({"action": "decline", "reason": "not mine"}).to_string();
+    let (status, refused) = http_as_at(&b, other, "POST", &format!("/v1/decisions/{case}/review"), decline.as_bytes());
+    assert_eq!(status, 409, "{refused}");
+    assert_eq!(error_of(&refused).0, "claimed", "{refused}");
+    assert!(refused["error"]["message"].as_str().is_some_and(|m| m.contains(holder)), "{refused}");
+    let lines = session(&a, other);
+    let release = format!("/v1/review-queue/claims/{case}");
+    let (status, _, answer) = http_with(&a, "DELETE", &release, &[&lines[0], &lines[1]], b"");
+    assert_eq!(status, 409, "another officer's claim is not theirs to release: {answer}");
+    let lines = session(&a, holder);
+    let (status, _, answer) = http_with(&a, "DELETE", &release, &[&lines[0], &lines[1]], b"");
+    assert_eq!(status, 204, "{answer}");
+    let (status, declined) = http_as_at(&b, other, "POST", &format!("/v1/decisions/{case}/review"), decline.as_bytes());
+    assert_eq!(status, 201, "released, the case is anyone's: {declined}");
+    let trail = ok(&data, &["audit", "export", "--from", "2000-01-01", "--to", "2099-12-31"]);
+    let claims = trail.lines().map(json).filter(|e| e["action"] == "decision.claim").count();
+    assert_eq!(claims, open.len(), "one audit entry a claim");
 }
