@@ -50,7 +50,11 @@ status=0
 run key-system --exclude-path-regex '^/v1/(policies|villages|review-queue|officers)|/review$' || status=1
 run key-risk --include-path-regex '^/v1/(policies|villages|review-queue)' || status=1
 run key-admin --include-path-regex '^/v1/officers' || status=1
-# A review is a signed-in officer's: the session's cookie and CSRF token from a sign-in.
+# A review and a claim on the queue are a signed-in officer's: officer.li is registered as the officer of branch
+# 990101 (the administrator's key), then signs in for the session's cookie and CSRF token.
+curl --silent --fail -o /dev/null -H "Authorization: Bearer $(cat "$work/key-admin")" -H 'content-type: application/json' \
+    -d '{"officer_id": "officer.li", "name": "Li", "branch": "990101", "authority_yuan": "50000.00"}' \
+    "$addr/v1/officers" || { echo "schemathesis.sh: officer.li could not be registered" >&2; exit 1; }
 login=$(curl --silent --include -H 'content-type: application/json' \
     -d "{\"username\": \"officer.li\", \"password\": \"$(cat "$work/password")\"}" "$addr/v1/session")
 cookie=$(printf '%s\n' "$login" | sed -n 's/^[Ss]et-[Cc]ookie: \([^;]*\);.*/\1/p')
@@ -59,6 +63,6 @@ csrf=$(printf '%s\n' "$login" | sed -n 's/.*"csrf_token":"\([0-9a-f]*\)".*/\1/p'
 # schemathesis fills the cookie of the document's `session` scheme itself: it is given the session's token there.
 { cat schemathesis.toml; printf '\n[auth.openapi.session]\napi_key = "%s"\n' "${cookie#*=}"; } >"$work/st-session.toml"
 st --config-file "$work/st-session.toml" run "$addr/openapi.json" --max-examples "$examples" --seed "$seed" \
-    --workers 1 --generation-deterministic --no-color -H "x-csrf-token: $csrf" --include-path-regex '/review$' ||
+    --workers 1 --generation-deterministic --no-color -H "x-csrf-token: $csrf" --include-path-regex '/review$|^/v1/review-queue/claims' ||
     status=1
 exit $status
