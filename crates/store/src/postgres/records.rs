@@ -11,12 +11,6 @@
 //! caller validates and seals: [`PgLoad::write`] encodes each row as a tuple and hands the task a chunk of
 //! [`COPY_CHUNK_BYTES`] at a time, so PostgreSQL inserts one chunk while the next is prepared and no round trip is
 //! awaited before the commit (a `COPY` per batch, awaited, left each side idle while the other worked).
-//!
-//! A record table is made bare ([`bare_ddl`]: primary key, checks, view, append-only triggers) and its first load
-//! builds its other indexes and its reference to `loads` ([`built_after`]) after the rows, before the commit: a
-//! sort per index instead of an insertion per row and index, one join instead of a query per row. Readers of the
-//! still empty table are not blocked meanwhile (both need locks that shut out writers only), a load that fails
-//! leaves the table bare for the next, and after the first commit the table is whole as if made in one go.
 //! Insertion order, which SQLite reads from `rowid`, is the `_row` identity column here, numbered in COPY order.
 
 use std::collections::HashMap;
@@ -35,9 +29,6 @@ use integrate::register::{
 /// Bytes of encoded tuples handed to a load's writer task at a time: large enough that the hand-over costs
 /// nothing per row, small enough that PostgreSQL starts on a file's first rows at once.
 pub const COPY_CHUNK_BYTES: usize = 256 * 1024;
-/// Memory for the sorts of an index build at a first load's commit (PostgreSQL's default, 64 MB, sorts a
-/// province's member keys on disk), for that transaction only.
-const SORT_MEMORY: &str = "256MB";
 /// Chunks queued for the writer task before [`PgLoad::write`] waits for it (with the socket's buffer, a few MiB
 /// between the validating side and PostgreSQL).
 const CHUNKS_IN_FLIGHT: usize = 8;
@@ -84,18 +75,8 @@ fn check_names(table: &RecordTable) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// The statements that make `table` whole (what `copy` makes a copied record table with): [`bare_ddl`], then
-/// [`built_after`].
+/// The statements that make `table` (also what `copy` makes a copied record table with).
 pub(crate) fn table_ddl(table: &RecordTable) -> Vec<String> {
-    let mut ddl = bare_ddl(table);
-    ddl.extend(built_after(table).into_iter().map(|(_, statement)| statement));
-    ddl
-}
-
-/// The statements that make `table` as [`PgStore::ensure_record_table`] leaves it until its first load commits:
-/// the table with its primary key and checks, the `cur_` view and the append-only triggers, but not the indexes and
-/// the reference to `loads` of [`built_after`], which that load builds once, after its rows are in.
-fn bare_ddl(table: &RecordTable) -> Vec<String> {
     let name = table.table_name();
     let source = &table.source;
     let columns: Vec<String> = table
@@ -110,13 +91,13 @@ fn bare_ddl(table: &RecordTable) -> Vec<String> {
         })
         .collect();
     let refusal = format!("{name} is append-only");
-    vec![
+    let mut ddl = vec![
         format!(
             "CREATE TABLE {name} (
                 _row bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
                 _key text COLLATE \"C\" NOT NULL,
                 _version integer NOT NULL CHECK (_version > 0),
-                _load_id bigint NOT NULL,
+                _load_id bigint NOT NULL REFERENCES loads (load_id) DEFERRABLE INITIALLY DEFERRED,
                 _valid_from date,
                 _hash text NOT NULL,
                 {},
@@ -124,6 +105,9 @@ fn bare_ddl(table: &RecordTable) -> Vec<String> {
             )",
             columns.join(",\n                ")
         ),
+        format!("CREATE UNIQUE INDEX {name}_by_key ON {name} (_key, _version)"),
+        // Empty until a correction arrives: tells a reader cheaply whether versions must be chosen at all.
+        format!("CREATE INDEX {name}_corrections ON {name} (_key) WHERE _version > 1"),
         format!(
             "CREATE VIEW cur_{source} AS SELECT * FROM {name} AS r
              WHERE r._version = (SELECT MAX(_version) FROM {name} WHERE _key = r._key)"
@@ -137,73 +121,11 @@ fn bare_ddl(table: &RecordTable) -> Vec<String> {
             "CREATE TRIGGER {name}_no_truncate BEFORE TRUNCATE ON {name}
              FOR EACH STATEMENT EXECUTE FUNCTION refuse_change('{refusal}')"
         ),
-    ]
-}
-
-/// What a record table has beyond [`bare_ddl`], each statement with what it makes. Built after a load's rows, in its transaction, these cost a sort per index and one
-/// join; maintained row by row during a `COPY` they were most of PostgreSQL's work (members of the county: 4.0 s of
-/// index insertions and 2.4 s of per-row reference checks at the commit, against 1.0 s and 0.1 s built after).
-/// `CREATE INDEX` and `ADD FOREIGN KEY` lock out writers only, so readers are never blocked by the build.
-fn built_after(table: &RecordTable) -> Vec<(Built, String)> {
-    let name = table.table_name();
-    let index = |suffix: &str| Built::Index(format!("{name}_{suffix}"));
-    let mut ddl = vec![
-        (index("by_key"), format!("CREATE UNIQUE INDEX {name}_by_key ON {name} (_key, _version)")),
-        // Empty until a correction arrives: tells a reader cheaply whether versions must be chosen at all.
-        (index("corrections"), format!("CREATE INDEX {name}_corrections ON {name} (_key) WHERE _version > 1")),
     ];
     for column in table.columns.iter().filter(|c| c.indexed) {
-        let column_name = &column.name;
-        ddl.push((
-            index(&format!("by_{column_name}")),
-            format!("CREATE INDEX {name}_by_{column_name} ON {name} ({})", quoted(column_name)),
-        ));
+        ddl.push(format!("CREATE INDEX {name}_by_{} ON {name} ({})", column.name, quoted(&column.name)));
     }
-    // Unnamed, as when it was part of `CREATE TABLE`: PostgreSQL names it `<table>__load_id_fkey` either way.
-    ddl.push((
-        Built::Reference,
-        format!(
-            "ALTER TABLE {name} ADD FOREIGN KEY (_load_id) REFERENCES loads (load_id) DEFERRABLE INITIALLY DEFERRED"
-        ),
-    ));
     ddl
-}
-
-/// What a statement of [`built_after`] makes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Built {
-    /// The index of this name.
-    Index(String),
-    /// The table's reference to `loads`.
-    Reference,
-}
-
-/// The statements of [`built_after`] that `table` lacks, as found in the catalogue: all of them after
-/// [`PgStore::ensure_record_table`] made it, none once a load has committed (or for a table made whole by an
-/// earlier version).
-async fn missing_after(tx: &mut sqlx::PgConnection, table: &RecordTable) -> Result<Vec<String>, StoreError> {
-    let name = table.table_name();
-    let indexes: Vec<String> = sqlx::query_scalar(
-        "SELECT c.relname::text FROM pg_index AS i JOIN pg_class AS c ON c.oid = i.indexrelid
-         WHERE i.indrelid = $1::regclass",
-    )
-    .bind(&name)
-    .fetch_all(&mut *tx)
-    .await?;
-    let referenced: bool = sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = $1::regclass AND contype = 'f')",
-    )
-    .bind(&name)
-    .fetch_one(&mut *tx)
-    .await?;
-    Ok(built_after(table)
-        .into_iter()
-        .filter(|(made, _)| match made {
-            Built::Index(index) => !indexes.contains(index),
-            Built::Reference => !referenced,
-        })
-        .map(|(_, statement)| statement)
-        .collect())
 }
 
 /// The trigger that keeps a record table append-only but for one kind of update, an erasure: personal columns set
@@ -360,7 +282,7 @@ impl PgStore {
                 stored: had.iter().map(|c| c.name.clone()).collect::<Vec<_>>().join(","),
             });
         }
-        for statement in bare_ddl(table) {
+        for statement in table_ddl(table) {
             sqlx::query(sqlx::AssertSqlSafe(statement)).execute(&mut *tx).await?;
         }
         sqlx::query("INSERT INTO record_tables (source, columns_json) VALUES ($1, $2)")
@@ -530,10 +452,9 @@ impl PgStore {
         let load_id: i64 =
             sqlx::query_scalar("SELECT COALESCE(MAX(load_id), 0) + 1 FROM loads").fetch_one(&mut *tx).await?;
         let latest = latest_versions(&mut tx, table).await?;
-        let build_after = missing_after(&mut tx, table).await?;
         let fields = i16::try_from(META_COLUMNS.len() + table.columns.len()).map_err(corrupt)?;
         let (sender, receiver) = tokio::sync::mpsc::channel(CHUNKS_IN_FLIGHT);
-        let task = CopyTask { store: self.clone(), tx, load_id, copy_sql: copy_sql(table), build_after };
+        let task = CopyTask { store: self.clone(), tx, load_id, copy_sql: copy_sql(table) };
         let handle = tokio::spawn(task.run(receiver));
         Ok(PgLoad {
             table: table.clone(),
@@ -630,8 +551,6 @@ struct CopyTask {
     tx: Transaction<'static, Postgres>,
     load_id: i64,
     copy_sql: String,
-    /// The indexes and the reference to `loads` the table still lacks (see [`built_after`]), made before the commit.
-    build_after: Vec<String>,
 }
 
 impl CopyTask {
@@ -702,16 +621,6 @@ impl CopyTask {
             .bind(q.detail)
             .execute(&mut *self.tx)
             .await?;
-        }
-        // After the `loads` row, which the reference checks; before the audit entry, whose lock on the audit log
-        // would otherwise be held through the builds.
-        if !self.build_after.is_empty() {
-            sqlx::query(sqlx::AssertSqlSafe(format!("SET LOCAL maintenance_work_mem = '{SORT_MEMORY}'")))
-                .execute(&mut *self.tx)
-                .await?;
-        }
-        for statement in std::mem::take(&mut self.build_after) {
-            sqlx::query(sqlx::AssertSqlSafe(statement)).execute(&mut *self.tx).await?;
         }
         // As on SQLite: the file's SHA-256 is the load's identity; its counts go in the detail.
         let after = ::audit::Digest::parse(&info.file_sha256).ok();
