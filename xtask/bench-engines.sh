@@ -29,12 +29,13 @@ set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 bin=${AGRIRISK_BIN:-${CARGO_TARGET_DIR:-$root/target}/release/agririsk}
 
-# CPU seconds (user + system) used so far by PostgreSQL's processes, with those of the backends that have exited
-# (the postmaster's reaped children).
+# CPU seconds (user + system) used so far by this script's PostgreSQL cluster: its postmaster with the children it
+# has reaped (backends that have exited), and its live children (other clusters on the machine are not counted).
 pg_cpu() {
     ticks=$(getconf CLK_TCK)
+    postmaster=$(head -n 1 "$(sed -n 's/^dir=//p' "$AGRIRISK_PG_STATE")/data/postmaster.pid")
     total=0
-    for p in $(pgrep -x postgres 2>/dev/null || true); do
+    for p in $postmaster $(pgrep -P "$postmaster" 2>/dev/null || true); do
         t=$(awk '{print $14 + $15 + $16 + $17}' "/proc/$p/stat" 2>/dev/null || echo 0)
         total=$((total + t))
     done
