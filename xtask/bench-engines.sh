@@ -17,9 +17,96 @@
 # Each wrk process gives its requests ids of its own (a prefix per process), so replicas never race on one id.
 #
 # usage: xtask/bench-engines.sh [SECONDS] [CONNECTIONS] [PAUSE_MS] [INGEST_PRESET|none]
+#        xtask/bench-engines.sh ingest [PRESET] [RUNS] [AS_OF]
+#
+# The second form measures data integration alone (issue 15): the PRESET (default county) simulated once with seed 7
+# (or the simulator's output in AGRIRISK_BENCH_DIR), then RUNS (default 3) fresh `ingest --all` runs into
+# PostgreSQL and into SQLite, alternating, each printing its time, rows per second and the CPU seconds of the
+# command and of PostgreSQL's processes; PostgreSQL's per-file times come from each load's commit timestamp
+# (`track_commit_timestamp`). Then `features build` as of AS_OF (default 2025-06-30, with the 12-month label) from
+# the last load on each engine.
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 bin=${AGRIRISK_BIN:-${CARGO_TARGET_DIR:-$root/target}/release/agririsk}
+
+# CPU seconds (user + system) used so far by this script's PostgreSQL cluster: its postmaster with the children it
+# has reaped (backends that have exited), and its live children (other clusters on the machine are not counted).
+pg_cpu() {
+    ticks=$(getconf CLK_TCK)
+    postmaster=$(head -n 1 "$(sed -n 's/^dir=//p' "$AGRIRISK_PG_STATE")/data/postmaster.pid")
+    total=0
+    for p in $postmaster $(pgrep -P "$postmaster" 2>/dev/null || true); do
+        t=$(awk '{print $14 + $15 + $16 + $17}' "/proc/$p/stat" 2>/dev/null || echo 0)
+        total=$((total + t))
+    done
+    echo "scale=2; $total / $ticks" | bc
+}
+
+# `ingest`: one fresh load into a new data directory (DATA) and, for PostgreSQL, a new database (DB, else SQLite);
+# prints the command's summary line, its wall and CPU seconds, PostgreSQL's CPU seconds meanwhile.
+ingest_once() {
+    data=$1 db=$2
+    before=$(pg_cpu)
+    if [ -n "$db" ]; then
+        psql -X -q -d "$pg" -c "CREATE DATABASE $db"
+        url=$(printf '%s' "$pg" | sed "s|/agririsk\$|/$db|")
+        start=$(date +%s.%N)
+        AGRIRISK_DATABASE_URL=$url /usr/bin/time -f '%U %S' -o "$work/time" "$bin" --data-dir "$data" ingest --all \
+            "$big" --key-file "$work/keys" --as-of 2026-11-28 --quiet >"$work/out"
+    else
+        start=$(date +%s.%N)
+        /usr/bin/time -f '%U %S' -o "$work/time" "$bin" --data-dir "$data" ingest --all "$big" \
+            --key-file "$work/keys" --as-of 2026-11-28 --quiet >"$work/out"
+    fi
+    end=$(date +%s.%N)
+    after=$(pg_cpu)
+    printf '%s; wall %.2f s; agririsk CPU %s s (user sys); PostgreSQL CPU %.2f s\n' \
+        "$(grep ' rows in ' "$work/out")" "$(echo "$end - $start" | bc)" "$(cat "$work/time")" \
+        "$(echo "$after - $before" | bc)"
+    if [ -n "$db" ]; then
+        # Each file is one transaction: the gaps between commits are the files' load times.
+        psql -X -At -F ' ' -d "$url" -c "SELECT source, rows_read,
+            round(extract(epoch FROM pg_xact_commit_timestamp(xmin)) - $start, 2) FROM loads ORDER BY load_id" |
+            awk '{ t = $3 - last; last = $3; printf "  %-18s %9d rows %7.2f s %9.0f rows/s\n", $1, $2, t, (t > 0 ? $2 / t : 0) }'
+    fi
+}
+
+# `features build` from DATA (on the database in AGRIRISK_DATABASE_URL when set): wall seconds.
+features_once() {
+    start=$(date +%s.%N)
+    "$bin" --data-dir "$1" features build --as-of "$as_of" --out "$work/features.csv" --quiet
+    end=$(date +%s.%N)
+    printf 'features build: %s rows written (labelled population) in %.2f s\n' "$(($(wc -l <"$work/features.csv") - 1))" "$(echo "$end - $start" | bc)"
+}
+
+if [ "${1:-}" = ingest ]; then
+    preset=${2:-county} runs=${3:-3} as_of=${4:-2025-06-30}
+    work=$(mktemp -d)
+    AGRIRISK_PG_STATE=$work/pg-cluster.env
+    export AGRIRISK_PG_STATE
+    trap 'bash "$root/xtask/pg.sh" stop >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
+    pg=$(bash "$root/xtask/pg.sh" start)
+    psql -X -q -d "$pg" -c "ALTER SYSTEM SET track_commit_timestamp = on"
+    # The setting needs a restart; pg.sh restarts a stopped cluster only (an empty one recovers at once).
+    bash "$root/xtask/pg.sh" crash
+    bash "$root/xtask/pg.sh" restart
+    echo "machine: $(nproc) cores, $(uname -sr); $(date -u +%Y-%m-%dT%H:%MZ); PostgreSQL $(psql -X -At -d "$pg" -c 'show server_version'); load average $(cut -d' ' -f1-3 /proc/loadavg)"
+    "$bin" keys generate --out "$work/keys" >/dev/null
+    big=${AGRIRISK_BENCH_DIR:-$work/big}
+    [ -n "${AGRIRISK_BENCH_DIR:-}" ] || "$bin" simulate --preset "$preset" --seed 7 --quiet --format csv --out "$big" >/dev/null
+    for run in $(seq 1 "$runs"); do
+        echo "== run $run, PostgreSQL"
+        ingest_once "$work/pg-$run" "ingest_$run"
+        echo "== run $run, SQLite"
+        ingest_once "$work/sqlite-$run" ""
+        [ "$run" -eq "$runs" ] || rm -rf "$work/sqlite-$run"
+    done
+    echo "== features as of $as_of, PostgreSQL then SQLite"
+    (AGRIRISK_DATABASE_URL=$(printf '%s' "$pg" | sed "s|/agririsk\$|/ingest_$runs|") && export AGRIRISK_DATABASE_URL &&
+        features_once "$work/pg-$runs")
+    features_once "$work/sqlite-$runs"
+    exit 0
+fi
 secs=${1:-15}
 conns=${2:-48}
 pause=${3:-20}

@@ -7,7 +7,11 @@
 //! A load locks `loads` in `SHARE ROW EXCLUSIVE` mode before it numbers itself and reads the stored versions, and
 //! holds the lock to its commit: loads queue as they do behind SQLite's write lock, so a second load of the same
 //! file reads every row of the first and writes none of them again, while readers are never blocked. Rows go in by
-//! binary `COPY … FROM STDIN`, one per batch of [`ROWS_PER_BATCH`] rows, inside the load's transaction.
+//! one binary `COPY … FROM STDIN` per load, inside the load's transaction, held open by a writer task while the
+//! caller validates and seals: [`PgLoad::write`] encodes each row as a tuple and hands the task a chunk of
+//! [`COPY_CHUNK_BYTES`] at a time, so PostgreSQL inserts one chunk while the next is prepared and no round trip is
+//! awaited before the commit (a `COPY` per batch, awaited, left each side idle while the other worked). A load
+//! into an empty table copies into a table of its own and swaps it in at the commit ([`Stage`]).
 //! Insertion order, which SQLite reads from `rowid`, is the `_row` identity column here, numbered in COPY order.
 
 use std::collections::HashMap;
@@ -23,8 +27,12 @@ use integrate::register::{
     RecordTable, RecordVersion, RegisterError, Versions,
 };
 
-/// Most rows per `COPY`.
-pub const ROWS_PER_BATCH: usize = 10_000;
+/// Bytes of encoded tuples handed to a load's writer task at a time: large enough that the hand-over costs
+/// nothing per row, small enough that PostgreSQL starts on a file's first rows at once.
+pub const COPY_CHUNK_BYTES: usize = 256 * 1024;
+/// Chunks queued for the writer task before [`PgLoad::write`] waits for it (with the socket's buffer, a few MiB
+/// between the validating side and PostgreSQL).
+const CHUNKS_IN_FLIGHT: usize = 8;
 /// The signature, flags and header extension length that open PostgreSQL's binary `COPY` format.
 const COPY_HEADER: &[u8] = b"PGCOPY\n\xff\r\n\0\0\0\0\0\0\0\0\0";
 /// The day PostgreSQL counts binary dates from.
@@ -71,7 +79,27 @@ fn check_names(table: &RecordTable) -> Result<(), StoreError> {
 /// The statements that make `table` (also what `copy` makes a copied record table with).
 pub(crate) fn table_ddl(table: &RecordTable) -> Vec<String> {
     let name = table.table_name();
-    let source = &table.source;
+    let mut ddl = vec![format!(
+        "CREATE TABLE {name} (
+                _row bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                _key text COLLATE \"C\" NOT NULL,
+                _version integer NOT NULL CHECK (_version > 0),
+                _load_id bigint NOT NULL REFERENCES loads (load_id) DEFERRABLE INITIALLY DEFERRED,
+                _valid_from date,
+                _hash text NOT NULL,
+                {},
+                CHECK ((_version = 1) = (_valid_from IS NULL))
+            )",
+        column_defs(table)
+    )];
+    let indexes = secondary_indexes(table);
+    ddl.extend(indexes.iter().take(2).map(|index| index.create(&index.name, &name)));
+    ddl.extend(view_and_triggers(table));
+    ddl.extend(indexes.iter().skip(2).map(|index| index.create(&index.name, &name)));
+    ddl
+}
+
+fn column_defs(table: &RecordTable) -> String {
     let columns: Vec<String> = table
         .columns
         .iter()
@@ -83,24 +111,47 @@ pub(crate) fn table_ddl(table: &RecordTable) -> Vec<String> {
             format!("{} {ty}", quoted(&c.name))
         })
         .collect();
-    let refusal = format!("{name} is append-only");
-    let mut ddl = vec![
-        format!(
-            "CREATE TABLE {name} (
-                _row bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-                _key text COLLATE \"C\" NOT NULL,
-                _version integer NOT NULL CHECK (_version > 0),
-                _load_id bigint NOT NULL REFERENCES loads (load_id) DEFERRABLE INITIALLY DEFERRED,
-                _valid_from date,
-                _hash text NOT NULL,
-                {},
-                CHECK ((_version = 1) = (_valid_from IS NULL))
-            )",
-            columns.join(",\n                ")
-        ),
-        format!("CREATE UNIQUE INDEX {name}_by_key ON {name} (_key, _version)"),
+    columns.join(",\n                ")
+}
+
+/// One of a record table's indexes besides its primary key.
+struct Index {
+    /// Its name on the record table.
+    name: String,
+    unique: bool,
+    /// What it indexes: the columns, and a predicate.
+    on: String,
+}
+
+impl Index {
+    fn create(&self, index: &str, target: &str) -> String {
+        let unique = if self.unique { "UNIQUE " } else { "" };
+        format!("CREATE {unique}INDEX {index} ON {target} {}", self.on)
+    }
+}
+
+fn secondary_indexes(table: &RecordTable) -> Vec<Index> {
+    let name = table.table_name();
+    let mut indexes = vec![
+        Index { name: format!("{name}_by_key"), unique: true, on: "(_key, _version)".to_string() },
         // Empty until a correction arrives: tells a reader cheaply whether versions must be chosen at all.
-        format!("CREATE INDEX {name}_corrections ON {name} (_key) WHERE _version > 1"),
+        Index { name: format!("{name}_corrections"), unique: false, on: "(_key) WHERE _version > 1".to_string() },
+    ];
+    for column in table.columns.iter().filter(|c| c.indexed) {
+        indexes.push(Index {
+            name: format!("{name}_by_{}", column.name),
+            unique: false,
+            on: format!("({})", quoted(&column.name)),
+        });
+    }
+    indexes
+}
+
+fn view_and_triggers(table: &RecordTable) -> Vec<String> {
+    let name = table.table_name();
+    let source = &table.source;
+    let refusal = format!("{name} is append-only");
+    vec![
         format!(
             "CREATE VIEW cur_{source} AS SELECT * FROM {name} AS r
              WHERE r._version = (SELECT MAX(_version) FROM {name} WHERE _key = r._key)"
@@ -114,12 +165,105 @@ pub(crate) fn table_ddl(table: &RecordTable) -> Vec<String> {
             "CREATE TRIGGER {name}_no_truncate BEFORE TRUNCATE ON {name}
              FOR EACH STATEMENT EXECUTE FUNCTION refuse_change('{refusal}')"
         ),
-    ];
-    for column in table.columns.iter().filter(|c| c.indexed) {
-        ddl.push(format!("CREATE INDEX {name}_by_{} ON {name} ({})", column.name, quoted(&column.name)));
-    }
-    ddl
+    ]
 }
+
+/// The longest record table name a first load swaps a table of its own in for (see [`Stage`]): the names it gives
+/// explicitly, up to `<table>__version_check`, must be the ones PostgreSQL would have chosen, uncut.
+const MAX_STAGED_NAME: usize = MAX_NAME - "__version_check".len();
+
+/// A first load's table of its own. Into an empty record table a load copies its rows into a new table made in its
+/// transaction, invisible to every other session, with its checks only; before the commit it builds the primary
+/// key, the other indexes and the reference to `loads` there, once, then swaps it in for the empty table under
+/// an `ACCESS EXCLUSIVE` lock held for the few statements of the swap. Readers of the empty table are not blocked
+/// meanwhile, a load that fails leaves the empty table as it was, and the table swapped in is the one
+/// [`table_ddl`] makes: the same columns, names, indexes, reference, view and triggers.
+///
+/// Maintained row by row during the `COPY`, the indexes and the reference were most of PostgreSQL's work: the
+/// county's members (167,184 rows) took 6.5 s of `COPY` and 2.4 s of per-row reference checks at the commit,
+/// against 1.7 s of `COPY`, 1.0 s of index builds and 0.1 s for the reference built after. The primary key, last
+/// maintained row by row, was then a fifth of what was left.
+struct Stage {
+    table: RecordTable,
+    /// The record table's name.
+    name: String,
+    /// The table the rows go into.
+    stage: String,
+}
+
+impl Stage {
+    /// The stage for a load into `table`, whose stored rows are none, or `None` when its names are too long.
+    fn new(table: &RecordTable) -> Option<Stage> {
+        let name = table.table_name();
+        // `$` never appears in a record table's name (`check_name`), so no other table's names clash.
+        (name.len() <= MAX_STAGED_NAME).then(|| Stage { table: table.clone(), stage: format!("{name}$load"), name })
+    }
+
+    fn create(&self) -> String {
+        let Stage { name, stage, .. } = self;
+        format!(
+            "CREATE TABLE {stage} (
+                _row bigint GENERATED ALWAYS AS IDENTITY (SEQUENCE NAME {name}$seq),
+                _key text COLLATE \"C\" NOT NULL,
+                _version integer NOT NULL CONSTRAINT {name}__version_check CHECK (_version > 0),
+                _load_id bigint NOT NULL,
+                _valid_from date,
+                _hash text NOT NULL,
+                {},
+                CONSTRAINT {name}_check CHECK ((_version = 1) = (_valid_from IS NULL))
+            )",
+            column_defs(&self.table)
+        )
+    }
+
+    /// Builds the indexes and the reference, then swaps the stage in for the empty record table.
+    async fn swap_in(&self, tx: &mut sqlx::PgConnection) -> Result<(), StoreError> {
+        let Stage { name, stage, table } = self;
+        let indexes = secondary_indexes(table);
+        let mut statements = vec![
+            format!("SET LOCAL maintenance_work_mem = '{SORT_MEMORY}'"),
+            format!("ALTER TABLE {stage} ADD CONSTRAINT {name}$pkey PRIMARY KEY (_row)"),
+        ];
+        for (i, index) in indexes.iter().enumerate() {
+            statements.push(index.create(&format!("{name}$i{i}"), stage));
+        }
+        statements.push(format!(
+            "ALTER TABLE {stage} ADD CONSTRAINT {name}__load_id_fkey FOREIGN KEY (_load_id) REFERENCES loads (load_id)
+             DEFERRABLE INITIALLY DEFERRED"
+        ));
+        // From here to the commit, readers of the record table wait: a few catalogue changes.
+        statements.push(format!("LOCK TABLE {name} IN ACCESS EXCLUSIVE MODE"));
+        for statement in statements {
+            sqlx::query(sqlx::AssertSqlSafe(statement)).execute(&mut *tx).await?;
+        }
+        let empty: bool = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT NOT EXISTS (SELECT 1 FROM {name})")))
+            .fetch_one(&mut *tx)
+            .await?;
+        if !empty {
+            return Err(corrupt(format!("{name} gained rows during a load that holds the load lock")));
+        }
+        let mut statements = vec![
+            format!("DROP VIEW cur_{}", table.source),
+            format!("DROP TABLE {name}"),
+            format!("ALTER TABLE {stage} RENAME TO {name}"),
+            format!("ALTER SEQUENCE {name}$seq RENAME TO {name}__row_seq"),
+            // Renames the primary key constraint with its index.
+            format!("ALTER INDEX {name}$pkey RENAME TO {name}_pkey"),
+        ];
+        for (i, index) in indexes.iter().enumerate() {
+            statements.push(format!("ALTER INDEX {name}$i{i} RENAME TO {}", index.name));
+        }
+        statements.extend(view_and_triggers(table));
+        for statement in statements {
+            sqlx::query(sqlx::AssertSqlSafe(statement)).execute(&mut *tx).await?;
+        }
+        Ok(())
+    }
+}
+
+/// Memory for the sorts of a first load's index builds (PostgreSQL's default, 64 MB, sorts a province's member
+/// keys on disk), for that transaction only.
+const SORT_MEMORY: &str = "256MB";
 
 /// The trigger that keeps a record table append-only but for one kind of update, an erasure: personal columns set
 /// to NULL, every other column (the bookkeeping ones and `_row` included) unchanged. Generated from the table's
@@ -174,10 +318,10 @@ pub(super) async fn renew_update_trigger(tx: &mut sqlx::PgConnection, table: &Re
     Ok(true)
 }
 
-fn copy_sql(table: &RecordTable) -> String {
+fn copy_sql(table: &RecordTable, target: &str) -> String {
     let names: Vec<String> =
         META_COLUMNS.iter().map(|c| (*c).to_string()).chain(table.columns.iter().map(|c| quoted(&c.name))).collect();
-    format!("COPY {} ({}) FROM STDIN (FORMAT binary)", table.table_name(), names.join(","))
+    format!("COPY {target} ({}) FROM STDIN (FORMAT binary)", names.join(","))
 }
 
 /// Appends one field of a binary `COPY` tuple: its length, then its bytes; `None` is NULL.
@@ -445,15 +589,27 @@ impl PgStore {
         let load_id: i64 =
             sqlx::query_scalar("SELECT COALESCE(MAX(load_id), 0) + 1 FROM loads").fetch_one(&mut *tx).await?;
         let latest = latest_versions(&mut tx, table).await?;
+        let stage = if latest.is_empty() { Stage::new(table) } else { None };
+        let target = match &stage {
+            Some(stage) => {
+                sqlx::query(sqlx::AssertSqlSafe(stage.create())).execute(&mut *tx).await?;
+                stage.stage.clone()
+            }
+            None => table.table_name(),
+        };
+        let fields = i16::try_from(META_COLUMNS.len() + table.columns.len()).map_err(corrupt)?;
+        let (sender, receiver) = tokio::sync::mpsc::channel(CHUNKS_IN_FLIGHT);
+        let task = CopyTask { store: self.clone(), tx, load_id, copy_sql: copy_sql(table, &target), stage };
+        let handle = tokio::spawn(task.run(receiver));
         Ok(PgLoad {
-            store: self.clone(),
-            copy_sql: copy_sql(table),
             table: table.clone(),
-            tx,
             load_id,
+            fields: fields.to_be_bytes(),
             latest,
-            pending: Vec::with_capacity(ROWS_PER_BATCH),
+            pending: Vec::with_capacity(COPY_CHUNK_BYTES + 4096),
             quarantine: Vec::new(),
+            sender: Some(sender),
+            handle: Some(handle),
         })
     }
 }
@@ -523,20 +679,131 @@ async fn latest_versions(
     Ok(map)
 }
 
-type Batch = Vec<(NewRecord, u32, Option<String>)>;
+/// What a [`PgLoad`] hands its writer task.
+enum Command {
+    /// Encoded `COPY` tuples, to be sent on.
+    Tuples(Vec<u8>),
+    /// The load is complete: end the `COPY`, record the load and its quarantine, commit.
+    Commit(Box<LoadInfo>, Vec<QuarantineRecord>),
+}
 
-/// One file's load in progress on PostgreSQL: its transaction, holding the load lock. Rows are inserted as batches
-/// fill; dropped without [`PgLoad::commit`], the transaction rolls back and nothing of the load remains.
-pub struct PgLoad {
+/// The task that owns a load's transaction and its one `COPY … FROM STDIN`, which stays open for the whole file:
+/// tuples stream to PostgreSQL while the caller validates and seals the next rows, and nothing waits for a round
+/// trip until the commit.
+struct CopyTask {
     /// The store whose acting context the load's audit entry records.
     store: PgStore,
-    table: RecordTable,
     tx: Transaction<'static, Postgres>,
     load_id: i64,
     copy_sql: String,
+    /// For a load into an empty table, the table of its own it copies into (see [`Stage`]).
+    stage: Option<Stage>,
+}
+
+impl CopyTask {
+    async fn run(mut self, mut receiver: tokio::sync::mpsc::Receiver<Command>) -> Result<(), StoreError> {
+        let finished = {
+            let mut copy = self.tx.copy_in_raw(&self.copy_sql).await?;
+            copy.send(COPY_HEADER).await?;
+            loop {
+                match receiver.recv().await {
+                    Some(Command::Tuples(data)) => {
+                        copy.send(data).await?;
+                    }
+                    Some(Command::Commit(info, quarantine)) => {
+                        // The trailer: a tuple of -1 fields.
+                        copy.send(&(-1i16).to_be_bytes()[..]).await?;
+                        copy.finish().await?;
+                        break Some((info, quarantine));
+                    }
+                    None => {
+                        copy.abort("the load was abandoned").await?;
+                        break None;
+                    }
+                }
+            }
+        };
+        match finished {
+            Some((info, quarantine)) => self.commit(&info, quarantine).await,
+            // Dropped without a commit: the transaction rolls back as it is dropped here.
+            None => Ok(()),
+        }
+    }
+
+    async fn commit(mut self, info: &LoadInfo, quarantine: Vec<QuarantineRecord>) -> Result<(), StoreError> {
+        let c = &info.counts;
+        sqlx::query(
+            "INSERT INTO loads (load_id, source, file_name, file_sha256, contract_version, format, encoding, as_of,
+                                loaded_at, rows_read, rows_new, rows_corrected, rows_unchanged, rows_duplicate,
+                                rows_quarantined)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8::date, $9, $10, $11, $12, $13, $14, $15)",
+        )
+        .bind(info.load_id)
+        .bind(&info.source)
+        .bind(&info.file_name)
+        .bind(&info.file_sha256)
+        .bind(i32::try_from(info.contract_version).map_err(corrupt)?)
+        .bind(&info.format)
+        .bind(&info.encoding)
+        .bind(&info.as_of)
+        .bind(&info.loaded_at)
+        .bind(count(c.read)?)
+        .bind(count(c.new)?)
+        .bind(count(c.corrected)?)
+        .bind(count(c.unchanged)?)
+        .bind(count(c.duplicate)?)
+        .bind(count(c.quarantined)?)
+        .execute(&mut *self.tx)
+        .await?;
+        for q in quarantine {
+            sqlx::query(
+                "INSERT INTO load_quarantine (load_id, line, field, value, reason, detail)
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(self.load_id)
+            .bind(count(q.line)?)
+            .bind(q.field)
+            .bind(q.value)
+            .bind(q.reason)
+            .bind(q.detail)
+            .execute(&mut *self.tx)
+            .await?;
+        }
+        // After the `loads` row, which the reference checks; before the audit entry, whose lock on the audit log
+        // would otherwise be held through the index builds.
+        if let Some(stage) = self.stage.take() {
+            stage.swap_in(&mut self.tx).await?;
+        }
+        // As on SQLite: the file's SHA-256 is the load's identity; its counts go in the detail.
+        let after = ::audit::Digest::parse(&info.file_sha256).ok();
+        let mut entry = self.store.context.entry("records.load", format!("load:{}", info.load_id), after);
+        entry.detail = serde_json::json!({
+            "source": info.source,
+            "rows_new": c.new,
+            "rows_corrected": c.corrected,
+            "rows_quarantined": c.quarantined,
+        })
+        .to_string();
+        append_in(&mut self.tx, &[entry]).await?;
+        self.tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// One file's load in progress on PostgreSQL. A writer task holds its transaction (and the load lock) and streams
+/// the rows in as [`PgLoad::write`] encodes them; dropped without [`PgLoad::commit`], the task ends, the transaction
+/// rolls back and nothing of the load remains.
+pub struct PgLoad {
+    table: RecordTable,
+    load_id: i64,
+    /// The data cells' and bookkeeping fields' count, as each tuple begins.
+    fields: [u8; 2],
     latest: HashMap<String, RecordVersion>,
-    pending: Batch,
+    /// Tuples encoded since the last hand-over to the task.
+    pending: Vec<u8>,
     quarantine: Vec<QuarantineRecord>,
+    sender: Option<tokio::sync::mpsc::Sender<Command>>,
+    handle: Option<tokio::task::JoinHandle<Result<(), StoreError>>>,
 }
 
 impl std::fmt::Debug for PgLoad {
@@ -574,7 +841,8 @@ impl RecordLoad for PgLoad {
 
 /// One file's load on PostgreSQL; [`RecordLoad`] is these methods with the register's error type.
 impl PgLoad {
-    /// See [`RecordLoad::write`].
+    /// See [`RecordLoad::write`]: encodes the row as a binary `COPY` tuple; every [`COPY_CHUNK_BYTES`] the tuples go
+    /// to the writer task, which sends them on while this side prepares the next rows.
     pub async fn write(
         &mut self,
         record: NewRecord,
@@ -590,52 +858,39 @@ impl PgLoad {
                 self.table.columns.len()
             )));
         }
-        self.pending.push((record, version, valid_from));
-        if self.pending.len() == ROWS_PER_BATCH {
-            self.insert_pending().await?;
-        }
-        Ok(())
-    }
-
-    async fn insert_pending(&mut self) -> Result<(), StoreError> {
-        if self.pending.is_empty() {
-            return Ok(());
-        }
-        let batch = std::mem::replace(&mut self.pending, Vec::with_capacity(ROWS_PER_BATCH));
-        let fields = i16::try_from(META_COLUMNS.len() + self.table.columns.len()).map_err(corrupt)?;
-        let mut data = Vec::with_capacity(COPY_HEADER.len() + batch.len() * 64);
-        data.extend_from_slice(COPY_HEADER);
-        let load_id = self.load_id.to_be_bytes();
-        for (record, version, valid_from) in batch {
-            let version = i32::try_from(version).map_err(|_| corrupt(format!("record version {version}")))?;
-            data.extend_from_slice(&fields.to_be_bytes());
-            copy_field(&mut data, Some(record.key.as_bytes()))?;
-            copy_field(&mut data, Some(&version.to_be_bytes()))?;
-            copy_field(&mut data, Some(&load_id))?;
-            match valid_from {
-                Some(text) => copy_field(&mut data, Some(&copy_date(&text)?))?,
-                None => copy_field(&mut data, None)?,
-            }
-            copy_field(&mut data, Some(record.hash.as_bytes()))?;
-            for (cell, column) in record.cells.iter().zip(&self.table.columns) {
-                match (cell, column.ty) {
-                    (Cell::Null, _) => copy_field(&mut data, None)?,
-                    (Cell::Int(value), CellType::Integer) => copy_field(&mut data, Some(&value.to_be_bytes()))?,
-                    (Cell::Text(text), CellType::Text) => copy_field(&mut data, Some(text.as_bytes()))?,
-                    (cell, ty) => {
-                        return Err(corrupt(format!(
-                            "{}.{}: a {cell:?} in a {ty:?} column",
-                            self.table.source, column.name
-                        )));
-                    }
+        // Checked before a byte is added, so a refused row leaves no partial tuple behind.
+        for (cell, column) in record.cells.iter().zip(&self.table.columns) {
+            match (cell, column.ty) {
+                (Cell::Null, _) | (Cell::Int(_), CellType::Integer) | (Cell::Text(_), CellType::Text) => {}
+                (cell, ty) => {
+                    return Err(corrupt(format!(
+                        "{}.{}: a {cell:?} in a {ty:?} column",
+                        self.table.source, column.name
+                    )));
                 }
             }
         }
-        // The trailer: a tuple of -1 fields.
-        data.extend_from_slice(&(-1i16).to_be_bytes());
-        let mut copy = self.tx.copy_in_raw(&self.copy_sql).await?;
-        copy.send(data).await?;
-        copy.finish().await?;
+        let version = i32::try_from(version).map_err(|_| corrupt(format!("record version {version}")))?;
+        let valid_from = valid_from.as_deref().map(copy_date).transpose()?;
+        let data = &mut self.pending;
+        data.extend_from_slice(&self.fields);
+        copy_field(data, Some(record.key.as_bytes()))?;
+        copy_field(data, Some(&version.to_be_bytes()))?;
+        copy_field(data, Some(&self.load_id.to_be_bytes()))?;
+        copy_field(data, valid_from.as_ref().map(|d| &d[..]))?;
+        copy_field(data, Some(record.hash.as_bytes()))?;
+        for cell in &record.cells {
+            match cell {
+                Cell::Null => copy_field(data, None)?,
+                Cell::Int(value) => copy_field(data, Some(&value.to_be_bytes()))?,
+                Cell::Text(text) => copy_field(data, Some(text.as_bytes()))?,
+            }
+        }
+        if self.pending.len() >= COPY_CHUNK_BYTES {
+            self.send_pending().await?;
+            // On a single-threaded runtime, let the task put the chunk on the wire before the next rows are made.
+            tokio::task::yield_now().await;
+        }
         Ok(())
     }
 
@@ -644,57 +899,34 @@ impl PgLoad {
         if info.load_id != self.load_id || !info.counts.is_consistent() {
             return Err(corrupt(format!("load {}: inconsistent load record", self.load_id)));
         }
-        self.insert_pending().await?;
-        let c = &info.counts;
-        sqlx::query(
-            "INSERT INTO loads (load_id, source, file_name, file_sha256, contract_version, format, encoding, as_of,
-                                loaded_at, rows_read, rows_new, rows_corrected, rows_unchanged, rows_duplicate,
-                                rows_quarantined)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8::date, $9, $10, $11, $12, $13, $14, $15)",
-        )
-        .bind(info.load_id)
-        .bind(&info.source)
-        .bind(&info.file_name)
-        .bind(&info.file_sha256)
-        .bind(i32::try_from(info.contract_version).map_err(corrupt)?)
-        .bind(&info.format)
-        .bind(&info.encoding)
-        .bind(&info.as_of)
-        .bind(&info.loaded_at)
-        .bind(count(c.read)?)
-        .bind(count(c.new)?)
-        .bind(count(c.corrected)?)
-        .bind(count(c.unchanged)?)
-        .bind(count(c.duplicate)?)
-        .bind(count(c.quarantined)?)
-        .execute(&mut *self.tx)
-        .await?;
-        for q in std::mem::take(&mut self.quarantine) {
-            sqlx::query(
-                "INSERT INTO load_quarantine (load_id, line, field, value, reason, detail)
-                 VALUES ($1, $2, $3, $4, $5, $6)",
-            )
-            .bind(self.load_id)
-            .bind(count(q.line)?)
-            .bind(q.field)
-            .bind(q.value)
-            .bind(q.reason)
-            .bind(q.detail)
-            .execute(&mut *self.tx)
-            .await?;
+        self.send_pending().await?;
+        let quarantine = std::mem::take(&mut self.quarantine);
+        self.send(Command::Commit(Box::new(info.clone()), quarantine)).await?;
+        self.finish_task().await
+    }
+
+    async fn send_pending(&mut self) -> Result<(), StoreError> {
+        if self.pending.is_empty() {
+            return Ok(());
         }
-        // As on SQLite: the file's SHA-256 is the load's identity; its counts go in the detail.
-        let after = ::audit::Digest::parse(&info.file_sha256).ok();
-        let mut entry = self.store.context.entry("records.load", format!("load:{}", info.load_id), after);
-        entry.detail = serde_json::json!({
-            "source": info.source,
-            "rows_new": c.new,
-            "rows_corrected": c.corrected,
-            "rows_quarantined": c.quarantined,
-        })
-        .to_string();
-        append_in(&mut self.tx, &[entry]).await?;
-        self.tx.commit().await?;
+        let chunk = std::mem::replace(&mut self.pending, Vec::with_capacity(COPY_CHUNK_BYTES + 4096));
+        self.send(Command::Tuples(chunk)).await
+    }
+
+    async fn send(&mut self, command: Command) -> Result<(), StoreError> {
+        let sender = self.sender.as_ref().ok_or_else(|| corrupt("load writer already finished"))?;
+        if sender.send(command).await.is_err() {
+            // The task stopped early: it failed, and its error says why.
+            return Err(self.finish_task().await.err().unwrap_or_else(|| corrupt("load writer stopped")));
+        }
         Ok(())
+    }
+
+    async fn finish_task(&mut self) -> Result<(), StoreError> {
+        self.sender = None;
+        match self.handle.take() {
+            Some(handle) => handle.await.map_err(|e| corrupt(format!("load writer task: {e}")))?,
+            None => Ok(()),
+        }
     }
 }
