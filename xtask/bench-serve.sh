@@ -30,32 +30,8 @@ trap 'kill "$pid" 2>/dev/null || true; rm -rf "$work"' EXIT
 data=$work/data
 . "$root/xtask/prepare-county.sh"
 prepare_county "$bin" "$data" "$work" "$root"
-cat >"$work/post.lua" <<LUA
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-wrk.headers["Authorization"] = "Bearer $(cat "$work/key-system")"
-local n = 0
-local thread_id = 0
-local pause = 0
-init = function(args)
-  if args[1] then pause = tonumber(args[1]) end
-  math.randomseed(os.time() + tid * 7919)
-end
--- An exponentially distributed pause with the given mean (whole milliseconds; wrk's timer resolution).
-delay = function()
-  if pause == 0 then return 0 end
-  return math.floor(-math.log(1 - math.random()) * pause + 0.5)
-end
-setup = function(thread) thread:set("tid", thread_id); thread_id = thread_id + 1 end
-request = function()
-  n = n + 1
-  local household = string.format("H%07d", (n % 400) + 1)
-  local body = string.format('{"request_id": "bench-%d-%d", "application_id": "A%d", "household_id": "%s", '
-    .. '"applied_on": "2025-10-05", "product": "crop", "purpose": "crop-inputs", "amount_yuan": "7400.00", '
-    .. '"term_months": 9}', tid, n, n, household)
-  return wrk.format(nil, "/v1/applications", nil, body)
-end
-LUA
+. "$root/xtask/wrk-post.sh"
+post_lua "$work/post.lua" "$work/key-system" bench
 echo "machine: $(nproc) cores, $(uname -sr); $(date -u +%Y-%m-%dT%H:%MZ)"
 for durability in $durabilities; do
     rm -rf "$work/run" && cp -r "$data" "$work/run"
