@@ -133,23 +133,10 @@ mod tests {
     use domain::Money;
 
     use super::*;
+    use crate::review::tests::{id, officer};
 
     fn ts(text: &str) -> Timestamp {
         Timestamp::parse(text).expect("timestamp")
-    }
-
-    fn id(text: &str) -> OfficerId {
-        OfficerId::parse(text).expect("officer id")
-    }
-
-    fn officer(officer_id: &str, authority_fen: i64) -> Officer {
-        Officer {
-            officer_id: id(officer_id),
-            name: officer_id.into(),
-            branch: "990101".into(),
-            authority: Money::from_fen(authority_fen),
-            registered_at: ts("2026-12-01T08:00:00Z"),
-        }
     }
 
     #[test]

@@ -273,14 +273,15 @@ pub struct QueueItem {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn id(text: &str) -> OfficerId {
+    pub(crate) fn id(text: &str) -> OfficerId {
         OfficerId::parse(text).expect("officer id")
     }
 
-    fn officer(officer_id: &str, authority_fen: i64) -> Officer {
+    /// An officer of branch 990101 with the given authority, registered 2026-12-01.
+    pub(crate) fn officer(officer_id: &str, authority_fen: i64) -> Officer {
         Officer {
             officer_id: id(officer_id),
             name: officer_id.into(),
