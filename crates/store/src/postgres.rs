@@ -67,6 +67,7 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
     (11, "erasures", include_str!("../migrations/postgres/0011_erasures.sql")),
     (12, "compact decisions", include_str!("../migrations/postgres/0012_compact_decisions.sql")),
     (13, "open reviews", include_str!("../migrations/postgres/0013_open_reviews.sql")),
+    (14, "one-trip decisions", include_str!("../migrations/postgres/0014_one_trip_decisions.sql")),
 ];
 
 /// Connections a store's pool opens at most. Small: a replica serves many requests on few connections, and the

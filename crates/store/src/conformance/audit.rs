@@ -16,6 +16,7 @@ where
     Fut: Future<Output = S>,
 {
     the_chain_continues_over_appends(fresh().await).await;
+    entries_of_every_shape_chain_and_verify(fresh().await).await;
     concurrent_appenders_never_fork_the_chain(fresh().await).await;
     an_entry_out_of_bounds_writes_nothing(fresh().await).await;
     exports_select_entries_by_time_in_pages(fresh().await).await;
@@ -78,6 +79,31 @@ pub async fn read_all<S: AuditLog>(store: &S, page: u32) -> (Vec<Entry>, Result<
         None => verifier.finish(),
     };
     (all, result)
+}
+
+/// Entries of every shape chain and verify: with a digest before and none after, neither, both; text in Chinese
+/// (several bytes a character, so a length counted in characters would differ); an empty target; a time in
+/// another offset. On PostgreSQL the database computes the links, so this holds its computation to the verifier's.
+pub async fn entries_of_every_shape_chain_and_verify<S: AuditLog>(store: S) {
+    let mut shapes = Vec::new();
+    let mut before_only = entry(1, "2026-12-01T09:00:00+08:00");
+    before_only.before = Some(Digest::of(b"before"));
+    before_only.after = None;
+    shapes.push(before_only);
+    let mut neither = entry(2, "2026-12-01T01:00:00Z");
+    neither.after = None;
+    neither.target = String::new();
+    shapes.push(neither);
+    let mut both = entry(3, "2026-12-01T06:45:00+05:45");
+    both.before = Some(Digest::of(b"old"));
+    both.actor = "user:李四".into();
+    both.detail = r#"{"note":"春耕贷款 复核通过","amount_fen":740000}"#.into();
+    shapes.push(both);
+    let chained = store.append_audit(&shapes).await.expect("append");
+    assert_eq!(chained.iter().map(|e| &e.entry).collect::<Vec<_>>(), shapes.iter().collect::<Vec<_>>());
+    let (all, verified) = read_all(&store, 2).await;
+    assert!(verified.is_ok(), "the chain verifies: {verified:?}");
+    assert_eq!(&all[all.len() - 3..], &chained[..], "read back as the append returned them");
 }
 
 /// Entries appended in several calls form one chain numbered from 1, each chained to the one before, and come back

@@ -3,11 +3,13 @@
 //! the same entries as [`crate::SqliteStore`]'s) and [`append_in`], which chains entries inside another write's
 //! transaction.
 //!
-//! The head is read under `LOCK TABLE audit_log IN SHARE ROW EXCLUSIVE MODE`, a lock that conflicts with itself and
-//! with every insert but not with reads: appenders queue for it, and the one holding it reads the head as committed
-//! by all before it, so the chain never forks. An entry is chained by `audit::Entry::chain`, stored with its time as
-//! an instant plus the offset it was written with, and read back as the same text, so `audit::Verifier` checks a
-//! PostgreSQL chain exactly as a SQLite one.
+//! The database chains: `audit_append` (migration `0014_one_trip_decisions`) takes
+//! `LOCK TABLE audit_log IN SHARE ROW EXCLUSIVE MODE`, a lock that conflicts with itself and with every insert but
+//! not with reads, so appenders queue for it and the one holding it reads the head as committed by all before it and
+//! the chain never forks; it links the entries with `audit::link`'s bytes and inserts them, all in one round trip.
+//! Every link it returns is checked against [`Entry::chain`] before the caller commits. An entry is stored with its
+//! time as an instant plus the offset it was written with, and read back as the same text, so `audit::Verifier`
+//! checks a PostgreSQL chain exactly as a SQLite one.
 
 use std::sync::Arc;
 
@@ -26,13 +28,11 @@ use crate::audit::{AuditLog, RecordCounts};
 const COLUMNS: &str = "seq, extract(epoch FROM at)::bigint AS at_epoch_s, at_offset_s, actor, origin, action, target,
                        outcome, before_sha256, after_sha256, detail, prev, hash";
 
-/// Inserts a run of chained entries in one statement, a column an array, so a batch of decisions holds the trail's
-/// lock for one round trip, not one per entry.
-const INSERT: &str = "INSERT INTO audit_log (seq, at, at_offset_s, actor, origin, action, target, outcome,
-                                             before_sha256, after_sha256, detail, prev, hash)
-                      SELECT * FROM UNNEST($1::bigint[], $2::timestamptz[], $3::int[], $4::text[], $5::text[],
-                                           $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[],
-                                           $12::text[], $13::text[])";
+/// Appends a run of entries in one call of `audit_append` (migration `0014_one_trip_decisions`): the database locks
+/// the trail, reads its head, chains the entries and inserts them, so an append is one round trip.
+const APPEND: &str = "SELECT chained_seq, chained_prev, chained_hash
+                      FROM audit_append($1::text[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[],
+                                        $7::text[], $8::text[], $9::text[], $10::text[])";
 
 impl PgStore {
     /// This store acting as `actor` from `origin`: a cheap clone (the same pool) whose writes record them in the
@@ -77,7 +77,8 @@ fn seq_to(value: u64) -> Result<i64, StoreError> {
 }
 
 /// Appends `entries` after the head inside the open transaction of `conn`: every entry is checked before any is
-/// written, then the trail is locked, its head read once and the entries chained in memory and inserted.
+/// written, then the database chains and inserts them in one call ([`APPEND`]) and each hash it made is checked
+/// against [`Entry::chain`]'s, so a chain the verifier would refuse is never committed.
 pub(crate) async fn append_in(conn: &mut sqlx::PgConnection, entries: &[NewEntry]) -> Result<Vec<Entry>, StoreError> {
     for entry in entries {
         entry.check()?;
@@ -85,44 +86,90 @@ pub(crate) async fn append_in(conn: &mut sqlx::PgConnection, entries: &[NewEntry
     if entries.is_empty() {
         return Ok(Vec::new());
     }
-    sqlx::query("LOCK TABLE audit_log IN SHARE ROW EXCLUSIVE MODE").execute(&mut *conn).await?;
-    let head: Option<(i64, String)> =
-        sqlx::query_as("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetch_optional(&mut *conn).await?;
-    let (mut next, mut prev) = match head {
-        None => (1, Digest::GENESIS),
-        Some((seq, hash)) => (seq_from(seq)? + 1, digest(&hash, seq, "hash")?),
-    };
-    let mut chained = Vec::with_capacity(entries.len());
-    for entry in entries {
-        let linked = Entry::chain(prev, next, entry.clone());
-        next += 1;
-        prev = linked.hash;
-        chained.push(linked);
-    }
-    insert(&mut *conn, &chained).await?;
-    Ok(chained)
+    let columns = AuditColumns::of(entries.iter());
+    let links: Vec<(i64, String, String)> = columns.bind(sqlx::query_as(APPEND)).fetch_all(conn).await?;
+    chained(entries, links)
 }
 
-async fn insert(conn: &mut sqlx::PgConnection, chained: &[Entry]) -> Result<(), StoreError> {
-    let column = |f: &dyn Fn(&Entry) -> String| -> Vec<String> { chained.iter().map(f).collect() };
-    let optional = |f: &dyn Fn(&Entry) -> Option<String>| -> Vec<Option<String>> { chained.iter().map(f).collect() };
-    sqlx::query(INSERT)
-        .bind(chained.iter().map(|c| seq_to(c.seq)).collect::<Result<Vec<i64>, StoreError>>()?)
-        .bind(column(&|c| c.entry.at.to_string()))
-        .bind(chained.iter().map(|c| c.entry.at.instant().offset().local_minus_utc()).collect::<Vec<i32>>())
-        .bind(column(&|c| c.entry.actor.clone()))
-        .bind(column(&|c| c.entry.origin.clone()))
-        .bind(column(&|c| c.entry.action.clone()))
-        .bind(column(&|c| c.entry.target.clone()))
-        .bind(column(&|c| c.entry.outcome.clone()))
-        .bind(optional(&|c| c.entry.before.map(|d| d.to_string())))
-        .bind(optional(&|c| c.entry.after.map(|d| d.to_string())))
-        .bind(column(&|c| c.entry.detail.clone()))
-        .bind(column(&|c| c.prev.to_string()))
-        .bind(column(&|c| c.hash.to_string()))
-        .execute(conn)
-        .await?;
-    Ok(())
+/// The audit columns of a run of entries, a column an array, as `audit_append` and `record_decisions` take them.
+pub(crate) struct AuditColumns {
+    at: Vec<String>,
+    at_offset_s: Vec<i32>,
+    actor: Vec<String>,
+    origin: Vec<String>,
+    action: Vec<String>,
+    target: Vec<String>,
+    outcome: Vec<String>,
+    before: Vec<Option<String>>,
+    after: Vec<Option<String>>,
+    detail: Vec<String>,
+}
+
+impl AuditColumns {
+    /// The columns of `entries`, in order.
+    pub(crate) fn of<'a>(entries: impl Iterator<Item = &'a NewEntry>) -> AuditColumns {
+        let mut columns = AuditColumns {
+            at: Vec::new(),
+            at_offset_s: Vec::new(),
+            actor: Vec::new(),
+            origin: Vec::new(),
+            action: Vec::new(),
+            target: Vec::new(),
+            outcome: Vec::new(),
+            before: Vec::new(),
+            after: Vec::new(),
+            detail: Vec::new(),
+        };
+        for entry in entries {
+            columns.at.push(entry.at.to_string());
+            columns.at_offset_s.push(entry.at.instant().offset().local_minus_utc());
+            columns.actor.push(entry.actor.clone());
+            columns.origin.push(entry.origin.clone());
+            columns.action.push(entry.action.clone());
+            columns.target.push(entry.target.clone());
+            columns.outcome.push(entry.outcome.clone());
+            columns.before.push(entry.before.map(|d| d.to_string()));
+            columns.after.push(entry.after.map(|d| d.to_string()));
+            columns.detail.push(entry.detail.clone());
+        }
+        columns
+    }
+
+    /// Binds the ten columns, in `audit_append`'s order, as the query's next parameters.
+    pub(crate) fn bind<'q, O>(
+        self,
+        query: sqlx::query::QueryAs<'q, sqlx::Postgres, O, sqlx::postgres::PgArguments>,
+    ) -> sqlx::query::QueryAs<'q, sqlx::Postgres, O, sqlx::postgres::PgArguments> {
+        query
+            .bind(self.at)
+            .bind(self.at_offset_s)
+            .bind(self.actor)
+            .bind(self.origin)
+            .bind(self.action)
+            .bind(self.target)
+            .bind(self.outcome)
+            .bind(self.before)
+            .bind(self.after)
+            .bind(self.detail)
+    }
+}
+
+/// `entries` as the database chained them (`links`: number, previous hash and hash, in order), each link checked:
+/// numbers consecutive, each entry after the one before, and every hash [`Entry::chain`]'s own.
+pub(crate) fn chained(entries: &[NewEntry], links: Vec<(i64, String, String)>) -> Result<Vec<Entry>, StoreError> {
+    if links.len() != entries.len() {
+        return Err(corrupt(format!("the trail chained {} of {} entries", links.len(), entries.len())));
+    }
+    let mut chained: Vec<Entry> = Vec::with_capacity(entries.len());
+    for (entry, (seq, prev, hash)) in entries.iter().zip(links) {
+        let linked = Entry::chain(digest(&prev, seq, "prev")?, seq_from(seq)?, entry.clone());
+        let follows = chained.last().is_none_or(|last| last.seq + 1 == linked.seq && last.hash == linked.prev);
+        if !follows || linked.hash != digest(&hash, seq, "hash")? {
+            return Err(corrupt(format!("audit entry {seq}: the database's link disagrees with the chain's")));
+        }
+        chained.push(linked);
+    }
+    Ok(chained)
 }
 
 /// The stored time of entry `seq`: the instant, shown in the offset it was written with.

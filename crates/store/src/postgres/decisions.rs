@@ -15,6 +15,7 @@ use sqlx::postgres::PgRow;
 use domain::{DecisionId, Timestamp};
 use workflow::{DecisionRecord, Outcome, ReviewRequest};
 
+use super::audit::{AuditColumns, chained};
 use super::{PgStore, append_in, corrupt, to_u32};
 use crate::StoreError;
 use crate::decisions::{DecisionLog, Page, Recorded, decided_before, decision_id_taken};
@@ -183,6 +184,9 @@ impl PgStore {
     /// does on SQLite): each gets the answer [`DecisionLog::record_decision`] would give it, in order; a refused
     /// record writes nothing and does not stop the others; a database failure fails the whole batch and writes
     /// nothing. The audit entries of the decisions stored are appended together at the end, in order.
+    ///
+    /// The usual batch, all new, is one statement and one round trip (`record_in_one_trip`); a batch with a retry
+    /// or a request id another writer stored takes the careful path below, which reads what was stored first.
     pub async fn record_decisions_as(
         &self,
         batch: &[crate::Queued],
@@ -201,6 +205,12 @@ impl PgStore {
             }
         }
         let at = self.context.clock.now();
+        if self.record_in_one_trip(batch, &mut results, at).await? {
+            return results
+                .into_iter()
+                .map(|r| r.ok_or_else(|| corrupt("a decision of the batch was left without an answer")))
+                .collect();
+        }
         let mut tx = self.pool.begin().await?;
         let wanted: Vec<&str> = batch.iter().map(|q| q.record.request_id.as_str()).collect();
         // Which request ids were decided before: on the unique index alone (joined with the records, the planner
@@ -297,6 +307,71 @@ impl PgStore {
             .collect()
     }
 }
+
+/// A batch of new decisions, their records and audit entries in one statement, its own transaction: migration
+/// `0014_one_trip_decisions`'s `record_decisions`, answering the entries' links.
+const RECORD_DECISIONS: &str = "SELECT chained_seq, chained_prev, chained_hash
+     FROM record_decisions($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+                           $8::text[], $9::int[], $10::bytea[], $11::text[], $12::int[], $13::text[], $14::text[],
+                           $15::text[], $16::text[], $17::text[], $18::text[], $19::text[], $20::text[])";
+
+impl PgStore {
+    /// The common case of [`PgStore::record_decisions_as`] in one round trip: every decision not yet answered is new
+    /// (no request id seen before, none twice in the batch), so all are stored with their audit entries by one
+    /// statement that commits alone. `Ok(false)` when the batch is not that case, nothing written: a request id
+    /// repeated in the batch, or a unique constraint that refused the statement (a retry, or another writer's
+    /// request); the careful path then answers each decision as a retry is answered.
+    async fn record_in_one_trip(
+        &self,
+        batch: &[crate::Queued],
+        results: &mut [Option<Result<Recorded, StoreError>>],
+        at: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let mut fresh: Vec<usize> = (0..batch.len()).filter(|i| results[*i].is_none()).collect();
+        if fresh.is_empty() {
+            return Ok(false);
+        }
+        // In request-id order, so two writers' batches take the unique index's locks in one order.
+        fresh.sort_by(|a, b| batch[*a].record.request_id.cmp(&batch[*b].record.request_id));
+        if fresh.windows(2).any(|w| batch[w[0]].record.request_id == batch[w[1]].record.request_id) {
+            return Ok(false);
+        }
+        // The audit entries in the batch's order, as the careful path appends them.
+        let mut in_order = fresh.clone();
+        in_order.sort_unstable();
+        let entries: Vec<::audit::NewEntry> = in_order.iter().map(|i| batch[*i].entry(at)).collect();
+        if entries.iter().any(|entry| entry.check().is_err()) {
+            return Ok(false);
+        }
+        let column = |f: &dyn Fn(&DecisionRecord) -> String| -> Vec<String> {
+            fresh.iter().map(|i| f(&batch[*i].record)).collect()
+        };
+        let query = sqlx::query_as::<_, (i64, String, String)>(RECORD_DECISIONS)
+            .bind(column(&|r| r.decision_id.as_str().to_string()))
+            .bind(column(&|r| r.request_id.clone()))
+            .bind(column(&|r| r.request_sha256.clone()))
+            .bind(column(&|r| r.subject.clone()))
+            .bind(column(&|r| r.outcome.code().to_string()))
+            .bind(column(&|r| r.policy_version.clone()))
+            .bind(fresh.iter().map(|i| batch[*i].record.model_id.clone()).collect::<Vec<Option<String>>>())
+            .bind(column(&|r| r.decided_at.to_string()))
+            .bind(fresh.iter().map(|i| offset_s(&batch[*i].record.decided_at)).collect::<Vec<i32>>())
+            .bind(fresh.iter().map(|i| batch[*i].packed().to_vec()).collect::<Vec<Vec<u8>>>());
+        let links = match AuditColumns::of(entries.iter()).bind(query).fetch_all(&self.pool).await {
+            Ok(links) => links,
+            Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some(UNIQUE_VIOLATION) => return Ok(false),
+            Err(e) => return Err(e.into()),
+        };
+        chained(&entries, links)?;
+        for i in fresh {
+            results[i] = Some(Ok(Recorded::New));
+        }
+        Ok(true)
+    }
+}
+
+/// SQLSTATE `unique_violation`.
+const UNIQUE_VIOLATION: &str = "23505";
 
 impl DecisionLog for PgStore {
     async fn record_decision(&self, record: &DecisionRecord) -> Result<Recorded, StoreError> {

@@ -559,3 +559,44 @@ async fn a_batch_of_decisions_answers_each_as_recording_them_one_after_another_w
     assert!(recorded[1..].iter().all(|e| e.entry.actor == "user:it"));
     db.drop_all().await;
 }
+
+#[tokio::test]
+async fn a_batch_with_a_retry_in_it_falls_back_to_the_careful_path_and_writes_nothing_twice() {
+    let Some(db) = databases("a_batch_with_a_retry_in_it_falls_back_to_the_careful_path_and_writes_nothing_twice")
+    else {
+        return;
+    };
+    let store = db.fresh().await;
+    let acting = store::Acting { actor: "user:it".into(), origin: "127.0.0.1".into() };
+    let queued = |r: &workflow::DecisionRecord| store::Queued::new(r.clone(), acting.clone());
+    // All new: the one-statement path stores the three, their records and entries in the batch's order.
+    let first: Vec<workflow::DecisionRecord> = [("D3", "req-3", 'c'), ("D1", "req-1", 'a'), ("D2", "req-2", 'b')]
+        .into_iter()
+        .map(|(d, r, h)| decision_record(d, r, h, Outcome::Refer))
+        .collect();
+    let answers = store.record_decisions_as(&first.iter().map(queued).collect::<Vec<_>>()).await.expect("batch");
+    assert!(answers.iter().all(|a| matches!(a, Ok(Recorded::New))), "{answers:?}");
+    // A retry of req-1 among new ones, no request id twice in the batch: the one statement is refused by the unique
+    // request id and writes nothing; the careful path stores the new ones once and answers the retry.
+    let new = decision_record("D4", "req-4", 'd', Outcome::Decline);
+    let retried = decision_record("D1-again", "req-1", 'a', Outcome::Refer);
+    let answers = store.record_decisions_as(&[queued(&new), queued(&retried)]).await.expect("batch");
+    assert_eq!(answers[0].as_ref().expect("new"), &Recorded::New);
+    assert_eq!(answers[1].as_ref().expect("a retry"), &Recorded::Existing(first[1].clone()));
+    for record in first.iter().chain([&new]) {
+        let id = record.decision_id.as_str();
+        assert_eq!(store.decision(id).await.expect("read").as_ref(), Some(record), "{id} reads back whole");
+    }
+    assert_eq!(store.decision("D1-again").await.expect("read"), None);
+    let (entries, verified) = read_all(&store, 100).await;
+    assert!(verified.is_ok(), "the chain verifies: {verified:?}");
+    let targets: Vec<&str> =
+        entries.iter().filter(|e| e.entry.action == "decision.record").map(|e| e.entry.target.as_str()).collect();
+    assert_eq!(targets, ["decision:D3", "decision:D1", "decision:D2", "decision:D4"], "one entry each, batch order");
+    // The referrals are open for review: the triggers saw the one-statement inserts.
+    let three_open = "DO $$ BEGIN IF (SELECT count(*) FROM review_open) <> 3 THEN
+                          RAISE EXCEPTION 'review_open holds % cases', (SELECT count(*) FROM review_open);
+                      END IF; END $$";
+    store.execute_raw(three_open).await.expect("three referrals open");
+    db.drop_all().await;
+}
