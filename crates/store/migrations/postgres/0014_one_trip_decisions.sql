@@ -57,11 +57,10 @@ BEGIN
     IF n = 0 THEN
         RETURN;
     END IF;
-    IF coalesce(cardinality(p_at_offset_s), 0) <> n OR coalesce(cardinality(p_actor), 0) <> n
-        OR coalesce(cardinality(p_origin), 0) <> n OR coalesce(cardinality(p_action), 0) <> n
-        OR coalesce(cardinality(p_target), 0) <> n OR coalesce(cardinality(p_outcome), 0) <> n
-        OR coalesce(cardinality(p_before_sha256), 0) <> n OR coalesce(cardinality(p_after_sha256), 0) <> n
-        OR coalesce(cardinality(p_detail), 0) <> n THEN
+    IF NOT coalesce(n = ALL (ARRAY[cardinality(p_at_offset_s), cardinality(p_actor), cardinality(p_origin),
+                                   cardinality(p_action), cardinality(p_target), cardinality(p_outcome),
+                                   cardinality(p_before_sha256), cardinality(p_after_sha256),
+                                   cardinality(p_detail)]), false) THEN
         RAISE EXCEPTION 'audit_append: the columns of % entries differ in length', n
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
@@ -102,11 +101,10 @@ CREATE FUNCTION record_decisions(p_decision_id text[], p_request_id text[], p_re
 DECLARE
     n integer := coalesce(cardinality(p_decision_id), 0);
 BEGIN
-    IF coalesce(cardinality(p_request_id), 0) <> n OR coalesce(cardinality(p_request_sha256), 0) <> n
-        OR coalesce(cardinality(p_subject), 0) <> n OR coalesce(cardinality(p_outcome), 0) <> n
-        OR coalesce(cardinality(p_policy_version), 0) <> n OR coalesce(cardinality(p_model_id), 0) <> n
-        OR coalesce(cardinality(p_decided_at), 0) <> n OR coalesce(cardinality(p_decided_at_offset_s), 0) <> n
-        OR coalesce(cardinality(p_packed), 0) <> n OR coalesce(cardinality(p_at), 0) <> n THEN
+    IF NOT coalesce(n = ALL (ARRAY[cardinality(p_request_id), cardinality(p_request_sha256), cardinality(p_subject),
+                                   cardinality(p_outcome), cardinality(p_policy_version), cardinality(p_model_id),
+                                   cardinality(p_decided_at), cardinality(p_decided_at_offset_s),
+                                   cardinality(p_packed), cardinality(p_at)]), false) THEN
         RAISE EXCEPTION 'record_decisions: the columns of % decisions differ in length', n
             USING ERRCODE = 'invalid_parameter_value';
     END IF;

@@ -179,6 +179,27 @@ async fn insert_decision(
     Ok(None)
 }
 
+/// Binds the decision columns of `batch[rows]`, in `rows`' order, as the query's next nine parameters: decision id,
+/// request id, request hash, subject, outcome, policy version, model id, decision time as text and its offset.
+fn bind_decisions<'q, O>(
+    query: sqlx::query::QueryAs<'q, sqlx::Postgres, O, sqlx::postgres::PgArguments>,
+    batch: &[crate::Queued],
+    rows: &[usize],
+) -> sqlx::query::QueryAs<'q, sqlx::Postgres, O, sqlx::postgres::PgArguments> {
+    let column =
+        |f: &dyn Fn(&DecisionRecord) -> String| -> Vec<String> { rows.iter().map(|i| f(&batch[*i].record)).collect() };
+    query
+        .bind(column(&|r| r.decision_id.as_str().to_string()))
+        .bind(column(&|r| r.request_id.clone()))
+        .bind(column(&|r| r.request_sha256.clone()))
+        .bind(column(&|r| r.subject.clone()))
+        .bind(column(&|r| r.outcome.code().to_string()))
+        .bind(column(&|r| r.policy_version.clone()))
+        .bind(rows.iter().map(|i| batch[*i].record.model_id.clone()).collect::<Vec<Option<String>>>())
+        .bind(column(&|r| r.decided_at.to_string()))
+        .bind(rows.iter().map(|i| offset_s(&batch[*i].record.decided_at)).collect::<Vec<i32>>())
+}
+
 impl PgStore {
     /// Records many decisions in one transaction (group commit, as [`crate::DecisionWriter::record_decisions_as`]
     /// does on SQLite): each gets the answer [`DecisionLog::record_decision`] would give it, in order; a refused
@@ -248,29 +269,21 @@ impl PgStore {
             }
         }
         fresh.sort_by(|a, b| batch[*a].record.request_id.cmp(&batch[*b].record.request_id));
-        let column = |f: &dyn Fn(&DecisionRecord) -> String| -> Vec<String> {
-            fresh.iter().map(|i| f(&batch[*i].record)).collect()
-        };
-        let inserted: Vec<String> = sqlx::query_scalar(
-            "INSERT INTO decisions (decision_id, request_id, request_sha256, subject, outcome, policy_version, model_id,
-                                    decided_at, decided_at_offset_s, record_json)
-             SELECT d, r, h, s, o, p, m, t::timestamptz, z, ''
-             FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-                         $8::text[], $9::int[]) AS u(d, r, h, s, o, p, m, t, z)
-             ON CONFLICT DO NOTHING RETURNING decision_id",
+        let inserted: Vec<(String,)> = bind_decisions(
+            sqlx::query_as(
+                "INSERT INTO decisions (decision_id, request_id, request_sha256, subject, outcome, policy_version,
+                                        model_id, decided_at, decided_at_offset_s, record_json)
+                 SELECT d, r, h, s, o, p, m, t::timestamptz, z, ''
+                 FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+                             $8::text[], $9::int[]) AS u(d, r, h, s, o, p, m, t, z)
+                 ON CONFLICT DO NOTHING RETURNING decision_id",
+            ),
+            batch,
+            &fresh,
         )
-        .bind(column(&|r| r.decision_id.as_str().to_string()))
-        .bind(column(&|r| r.request_id.clone()))
-        .bind(column(&|r| r.request_sha256.clone()))
-        .bind(column(&|r| r.subject.clone()))
-        .bind(column(&|r| r.outcome.code().to_string()))
-        .bind(column(&|r| r.policy_version.clone()))
-        .bind(fresh.iter().map(|i| batch[*i].record.model_id.clone()).collect::<Vec<Option<String>>>())
-        .bind(column(&|r| r.decided_at.to_string()))
-        .bind(fresh.iter().map(|i| offset_s(&batch[*i].record.decided_at)).collect::<Vec<i32>>())
         .fetch_all(&mut *tx)
         .await?;
-        let inserted: std::collections::HashSet<String> = inserted.into_iter().collect();
+        let inserted: std::collections::HashSet<String> = inserted.into_iter().map(|(id,)| id).collect();
         let mut stored = Vec::with_capacity(fresh.len());
         for i in fresh {
             let record = &batch[i].record;
@@ -343,19 +356,7 @@ impl PgStore {
         if entries.iter().any(|entry| entry.check().is_err()) {
             return Ok(false);
         }
-        let column = |f: &dyn Fn(&DecisionRecord) -> String| -> Vec<String> {
-            fresh.iter().map(|i| f(&batch[*i].record)).collect()
-        };
-        let query = sqlx::query_as::<_, (i64, String, String)>(RECORD_DECISIONS)
-            .bind(column(&|r| r.decision_id.as_str().to_string()))
-            .bind(column(&|r| r.request_id.clone()))
-            .bind(column(&|r| r.request_sha256.clone()))
-            .bind(column(&|r| r.subject.clone()))
-            .bind(column(&|r| r.outcome.code().to_string()))
-            .bind(column(&|r| r.policy_version.clone()))
-            .bind(fresh.iter().map(|i| batch[*i].record.model_id.clone()).collect::<Vec<Option<String>>>())
-            .bind(column(&|r| r.decided_at.to_string()))
-            .bind(fresh.iter().map(|i| offset_s(&batch[*i].record.decided_at)).collect::<Vec<i32>>())
+        let query = bind_decisions(sqlx::query_as::<_, (i64, String, String)>(RECORD_DECISIONS), batch, &fresh)
             .bind(fresh.iter().map(|i| batch[*i].packed().to_vec()).collect::<Vec<Vec<u8>>>());
         let links = match AuditColumns::of(entries.iter()).bind(query).fetch_all(&self.pool).await {
             Ok(links) => links,

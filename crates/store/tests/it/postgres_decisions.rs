@@ -598,5 +598,19 @@ async fn a_batch_with_a_retry_in_it_falls_back_to_the_careful_path_and_writes_no
                           RAISE EXCEPTION 'review_open holds % cases', (SELECT count(*) FROM review_open);
                       END IF; END $$";
     store.execute_raw(three_open).await.expect("three referrals open");
+    // Columns of different lengths are refused whole by either function, never padded with nulls.
+    for call in [
+        "SELECT * FROM audit_append(ARRAY['2026-12-01T09:00:00+08:00'], ARRAY[]::int[], ARRAY['a'], ARRAY['o'],
+                                    ARRAY['x.y'], ARRAY['t'], ARRAY['ok'], ARRAY[NULL], ARRAY[NULL], ARRAY['{}'])",
+        "SELECT * FROM record_decisions(ARRAY['D9'], ARRAY['req-9'], ARRAY[]::text[], ARRAY['H1'], ARRAY['refer'],
+                                        ARRAY['p'], ARRAY[NULL], ARRAY['2026-12-01T09:00:00+08:00'], ARRAY[0],
+                                        ARRAY['\\x0100'::bytea], ARRAY[]::text[], ARRAY[]::int[], ARRAY[]::text[],
+                                        ARRAY[]::text[], ARRAY[]::text[], ARRAY[]::text[], ARRAY[]::text[],
+                                        ARRAY[]::text[], ARRAY[]::text[], ARRAY[]::text[])",
+    ] {
+        let err = store.execute_raw(call).await.expect_err("refused");
+        assert!(error_chain(&err).contains("differ in length"), "{call}: {}", error_chain(&err));
+    }
+    assert_eq!(store.decision("D9").await.expect("read"), None, "nothing written");
     db.drop_all().await;
 }
