@@ -495,7 +495,10 @@ impl PgStore {
         if !self.record_sources().await?.iter().any(|s| s == source) {
             return Ok(Vec::new());
         }
-        let sql = format!("SELECT DISTINCT _key FROM rec_{source}");
+        // Every key's first row is its version 1 (a load writes a new key as version 1, a correction as the next
+        // version of a stored one, and nothing is deleted), and `(_key, _version)` is unique: so these are the
+        // distinct keys, without the aggregate over every version that `DISTINCT` costs each load that reads them.
+        let sql = format!("SELECT _key FROM rec_{source} WHERE _version = 1");
         Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_all(&self.pool).await?)
     }
 
