@@ -40,12 +40,11 @@ impl TextEncoding {
 
     /// Decodes one field; `None` if it holds a byte sequence that is not valid in this encoding.
     pub fn decode(self, bytes: &[u8]) -> Option<Cow<'_, str>> {
-        if bytes.is_ascii() {
-            // ASCII is the same in both encodings, and most fields are ASCII.
-            return std::str::from_utf8(bytes).ok().map(Cow::Borrowed);
-        }
         match self {
+            // One pass: UTF-8 validation checks ASCII as quickly as `is_ascii` would.
             TextEncoding::Utf8 => std::str::from_utf8(bytes).ok().map(Cow::Borrowed),
+            // ASCII is the same in both encodings, and most fields are ASCII.
+            TextEncoding::Gb18030 if bytes.is_ascii() => std::str::from_utf8(bytes).ok().map(Cow::Borrowed),
             TextEncoding::Gb18030 => encoding_rs::GB18030.decode_without_bom_handling_and_without_replacement(bytes),
         }
     }

@@ -56,6 +56,10 @@ impl KeyLookup for KnownKeys {
     }
 
     fn contains(&self, source: &str, key: &[&str]) -> bool {
-        self.sources.get(source).is_some_and(|keys| keys.contains(&join_key(key)))
+        self.sources.get(source).is_some_and(|keys| match key {
+            // A key of one part is joined as itself: looked up without building a string.
+            [one] => keys.contains(*one),
+            _ => keys.contains(&join_key(key)),
+        })
     }
 }

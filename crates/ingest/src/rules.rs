@@ -3,6 +3,7 @@
 //! first broken rule is reported as a [`Broken`] naming the columns involved and their values, masked where the
 //! column holds personal data, so the validator can quarantine the row as `cross-column`.
 
+use std::borrow::Cow;
 use std::cmp::Ordering;
 
 use chrono::NaiveDate;
@@ -25,7 +26,7 @@ pub(crate) struct Broken {
 /// One parsed row: each column's text as read and its typed value, in contract column order.
 pub(crate) struct Row<'r> {
     pub contract: &'static Contract,
-    pub texts: &'r [String],
+    pub texts: &'r [Cow<'r, str>],
     pub values: &'r [Value],
 }
 
@@ -35,7 +36,7 @@ impl Row<'_> {
     }
 
     fn text(&self, column: &str) -> &str {
-        &self.texts[self.index(column)]
+        self.texts[self.index(column)].as_ref()
     }
 
     fn value(&self, column: &str) -> &Value {
@@ -210,7 +211,7 @@ mod tests {
     };
 
     fn row_check(rule: Rule, texts: [&str; 4]) -> Result<(), String> {
-        let texts: Vec<String> = texts.iter().map(|t| (*t).to_owned()).collect();
+        let texts: Vec<Cow<'_, str>> = texts.iter().map(|t| Cow::Borrowed(*t)).collect();
         let values: Vec<Value> = TOY
             .columns
             .iter()

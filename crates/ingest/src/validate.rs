@@ -19,7 +19,9 @@
 //! quarantined (`duplicate-key`, naming the first line) if its content differs. Sources without a declared key are
 //! not checked for duplicates.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::Path;
 
@@ -109,6 +111,11 @@ impl ValidRow {
     /// All values, in contract column order.
     pub fn values(&self) -> &[Value] {
         &self.values
+    }
+
+    /// All values, in contract column order, taken out of the row (so their text need not be copied).
+    pub fn into_values(self) -> Vec<Value> {
+        self.values
     }
 }
 
@@ -210,7 +217,7 @@ pub fn validate_as<'a>(
         Err(err) => return Err(HeaderError::Csv { file: file.to_owned(), message: err.to_string() }),
     }
     check_header(contract, file, &header, encoding)?;
-    let rows = Rows::Csv { reader, record: ByteRecord::new(), header_len: header.len() };
+    let rows = Rows::Csv { reader, record: ByteRecord::new(), header_len: header.len(), body };
     Ok(Validation::new(contract, file, encoding, rows, refs))
 }
 
@@ -244,30 +251,48 @@ fn check_header(
 
 /// Where the rows come from.
 enum Rows<'a> {
-    /// A CSV reader past the header.
-    Csv { reader: csv::Reader<&'a [u8]>, record: ByteRecord, header_len: usize },
+    /// A CSV reader past the header, and the bytes it reads (to read a row again when its key repeats).
+    Csv { reader: csv::Reader<&'a [u8]>, record: ByteRecord, header_len: usize, body: &'a [u8] },
     /// The JSON Lines bytes not read yet, and the number of the last line read.
     Jsonl { rest: &'a [u8], line: u64 },
 }
 
-/// One field of a row before parsing: its text, or why no text could be had (bad bytes, a wrong JSON type).
-enum Field {
-    Text(String),
+/// One field of a row before parsing: its text (borrowed from the row as read where it can be), or why no text
+/// could be had (bad bytes, a wrong JSON type).
+enum Field<'t> {
+    Text(Cow<'t, str>),
     Bad { reason: Reason, detail: String, shown: String },
+}
+
+/// What tells a row from another with the same key: where a CSV row starts (its fields are read again only when
+/// its key repeats, so no row is hashed), or a JSON Lines row's hash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RowId {
+    /// The byte offset of the CSV record in the file's body.
+    At(u64),
+    /// The hash of the row's contract fields.
+    Hash(u64),
 }
 
 /// The row stream of one file. Drive it as an iterator; [`Validation::summary`] counts what has been seen so far.
 pub struct Validation<'a> {
-    contract: &'static Contract,
-    file: String,
     encoding: TextEncoding,
     rows: Rows<'a>,
-    refs: &'a dyn KeyLookup,
-    key_columns: Vec<usize>,
-    /// Key → (hash of the whole row, first line).
-    seen: HashMap<String, (u64, u64)>,
+    checks: Checks<'a>,
     summary: LoadSummary,
     done: bool,
+}
+
+/// What checks a row once its fields are read: the contract, the referenced keys and the keys seen so far.
+struct Checks<'a> {
+    contract: &'static Contract,
+    file: String,
+    refs: &'a dyn KeyLookup,
+    key_columns: Vec<usize>,
+    /// Per foreign key of the contract, the positions of its columns.
+    reference_columns: Vec<Vec<usize>>,
+    /// Key → (what the first row with it was, its line).
+    seen: HashMap<String, (RowId, u64)>,
 }
 
 impl<'a> Validation<'a> {
@@ -283,14 +308,22 @@ impl<'a> Validation<'a> {
             .iter()
             .map(|k| contract.column_index(k).expect("contract keys name its own columns"))
             .collect();
+        let reference_columns = contract
+            .foreign_keys
+            .iter()
+            .map(|fk| {
+                fk.columns
+                    .iter()
+                    .map(|c| contract.column_index(c).expect("foreign keys name the contract's columns"))
+                    .collect()
+            })
+            .collect();
+        let checks =
+            Checks { contract, file: file.to_owned(), refs, key_columns, reference_columns, seen: HashMap::new() };
         Validation {
-            contract,
-            file: file.to_owned(),
             encoding,
             rows,
-            refs,
-            key_columns,
-            seen: HashMap::new(),
+            checks,
             summary: LoadSummary { file: file.to_owned(), ..LoadSummary::default() },
             done: false,
         }
@@ -319,7 +352,7 @@ impl Validation<'_> {
     /// The joined keys of the rows that passed, to make this source known to later files' reference checks
     /// ([`crate::KnownKeys::extend`]). Call after exhausting the iterator.
     pub fn into_keys(self) -> impl Iterator<Item = String> + use<> {
-        self.seen.into_keys()
+        self.checks.seen.into_keys()
     }
 
     /// Drives the iterator to the end, returning every quarantined row and the summary.
@@ -334,21 +367,13 @@ impl Validation<'_> {
         (quarantined, self.summary)
     }
 
-    fn quarantine(
-        &self,
-        line: u64,
-        field: Option<&'static str>,
-        value: String,
-        reason: Reason,
-        detail: String,
-    ) -> Outcome {
-        Outcome::Quarantined(Quarantined { file: self.file.clone(), line, field, value, reason, detail })
-    }
-
     /// The next CSV row's outcome, or `None` at the end of the file.
     fn next_csv(&mut self) -> Option<Outcome> {
-        let Rows::Csv { reader, record, header_len } = &mut self.rows else { unreachable!("called for CSV only") };
-        let header_len = *header_len;
+        let Rows::Csv { reader, record, header_len, body } = &mut self.rows else {
+            unreachable!("called for CSV only")
+        };
+        let (header_len, body) = (*header_len, *body);
+        let checks = &mut self.checks;
         loop {
             match reader.read_byte_record(record) {
                 Ok(true) => {
@@ -361,35 +386,35 @@ impl Validation<'_> {
                         let detail = format!("{} fields where the header has {header_len}", record.len());
                         let detail =
                             if record.len() < header_len { format!("{detail} (truncated line?)") } else { detail };
-                        return Some(self.quarantine(line, None, String::new(), Reason::FieldCount, detail));
-                    }
-                    let mut hasher = DefaultHasher::new();
-                    for field in record.iter() {
-                        field.hash(&mut hasher);
+                        return Some(checks.quarantine(line, None, String::new(), Reason::FieldCount, detail));
                     }
                     let encoding = self.encoding;
-                    let fields = self
-                        .contract
-                        .columns
-                        .iter()
-                        .zip(record.iter())
-                        .map(|(_, raw)| match encoding.decode(raw) {
-                            Some(text) => Field::Text(text.into_owned()),
+                    let fields =
+                        checks.contract.columns.iter().zip(record.iter()).map(|(_, raw)| match encoding.decode(raw) {
+                            Some(text) => Field::Text(text),
                             None => Field::Bad {
                                 reason: Reason::InvalidEncoding,
                                 detail: format!("bytes that are not valid {encoding:?}"),
                                 shown: String::new(),
                             },
-                        })
-                        .collect();
-                    return Some(self.check_fields(line, fields, hasher.finish()));
+                        });
+                    let at = record.position().map_or(0, csv::Position::byte);
+                    // The same row, byte for byte (trailing columns included), as the first one with its key.
+                    let record = &*record;
+                    let same = |first: RowId| match first {
+                        RowId::At(offset) => {
+                            record_at(body, offset).is_some_and(|first| first.iter().eq(record.iter()))
+                        }
+                        RowId::Hash(_) => false,
+                    };
+                    return Some(checks.check_fields(line, fields, RowId::At(at), same));
                 }
                 Ok(false) => return None,
                 Err(err) => {
                     // Reading from memory cannot fail with I/O; a structural error ends the file as one bad row.
                     self.done = true;
                     let line = err.position().map_or(0, csv::Position::line);
-                    return Some(self.quarantine(line, None, String::new(), Reason::FieldCount, err.to_string()));
+                    return Some(checks.quarantine(line, None, String::new(), Reason::FieldCount, err.to_string()));
                 }
             }
         }
@@ -412,27 +437,28 @@ impl Validation<'_> {
                 break (raw, *line);
             }
         };
+        let checks = &mut self.checks;
         let Some(text) = self.encoding.decode(raw) else {
             let detail = format!("bytes that are not valid {:?}", self.encoding);
-            return Some(self.quarantine(line, None, String::new(), Reason::InvalidEncoding, detail));
+            return Some(checks.quarantine(line, None, String::new(), Reason::InvalidEncoding, detail));
         };
         let object = match serde_json::from_str::<serde_json::Value>(&text) {
             Ok(serde_json::Value::Object(object)) => object,
             Ok(other) => {
                 let detail = format!("a JSON {}, not an object", json_kind(&other));
-                return Some(self.quarantine(line, None, String::new(), Reason::MalformedLine, detail));
+                return Some(checks.quarantine(line, None, String::new(), Reason::MalformedLine, detail));
             }
             Err(err) => {
                 let detail = format!("not JSON: {err}");
-                return Some(self.quarantine(line, None, String::new(), Reason::MalformedLine, detail));
+                return Some(checks.quarantine(line, None, String::new(), Reason::MalformedLine, detail));
             }
         };
-        let mut fields = Vec::with_capacity(self.contract.columns.len());
+        let mut fields = Vec::with_capacity(checks.contract.columns.len());
         let mut hasher = DefaultHasher::new();
-        for column in self.contract.columns {
+        for column in checks.contract.columns {
             let Some(value) = object.get(column.name) else {
                 let detail = format!("no key `{}` in the object (truncated line?)", column.name);
-                return Some(self.quarantine(line, Some(column.name), String::new(), Reason::FieldCount, detail));
+                return Some(checks.quarantine(line, Some(column.name), String::new(), Reason::FieldCount, detail));
             };
             let field = json_field(&column.ty, value);
             match &field {
@@ -441,12 +467,41 @@ impl Validation<'_> {
             }
             fields.push(field);
         }
-        Some(self.check_fields(line, fields, hasher.finish()))
+        let id = RowId::Hash(hasher.finish());
+        Some(checks.check_fields(line, fields.into_iter(), id, |first| first == id))
+    }
+}
+
+/// The CSV record that starts at byte `offset` of `body`, read as the validator reads records.
+fn record_at(body: &[u8], offset: u64) -> Option<ByteRecord> {
+    let rest = body.get(usize::try_from(offset).ok()?..)?;
+    let mut reader = ReaderBuilder::new().has_headers(false).flexible(true).from_reader(rest);
+    let mut record = ByteRecord::new();
+    reader.read_byte_record(&mut record).ok()?.then_some(record)
+}
+
+impl Checks<'_> {
+    fn quarantine(
+        &self,
+        line: u64,
+        field: Option<&'static str>,
+        value: String,
+        reason: Reason,
+        detail: String,
+    ) -> Outcome {
+        Outcome::Quarantined(Quarantined { file: self.file.clone(), line, field, value, reason, detail })
     }
 
     /// Parses the fields of a row of the right shape, then checks its cross-column rules, references and key.
-    fn check_fields(&mut self, line: u64, fields: Vec<Field>, hash: u64) -> Outcome {
-        let mut texts: Vec<String> = Vec::with_capacity(self.contract.columns.len());
+    /// `id` tells this row apart, `same` whether the first row seen with its key, so told apart, is the same row.
+    fn check_fields<'t>(
+        &mut self,
+        line: u64,
+        fields: impl Iterator<Item = Field<'t>>,
+        id: RowId,
+        same: impl FnOnce(RowId) -> bool,
+    ) -> Outcome {
+        let mut texts: Vec<Cow<'t, str>> = Vec::with_capacity(self.contract.columns.len());
         let mut values = Vec::with_capacity(self.contract.columns.len());
         for (column, field) in self.contract.columns.iter().zip(fields) {
             let text = match field {
@@ -482,18 +537,24 @@ impl Validation<'_> {
         if let Some(broken) = rules::first_broken(&row) {
             return self.quarantine(line, Some(broken.column), broken.value, Reason::CrossColumn, broken.detail);
         }
-        for fk in self.contract.foreign_keys {
+        for (fk, columns) in self.contract.foreign_keys.iter().zip(&self.reference_columns) {
             if !self.refs.knows(fk.references) {
                 continue;
             }
-            let parts: Vec<&str> = fk
-                .columns
-                .iter()
-                .map(|c| {
-                    texts[self.contract.column_index(c).expect("foreign keys name the contract's columns")].as_str()
-                })
-                .collect();
-            if parts.iter().any(|p| p.is_empty()) || self.refs.contains(fk.references, &parts) {
+            // A reference of one column (all of today's) is looked up without a list made per row.
+            let one: [&str; 1];
+            let many: Vec<&str>;
+            let parts: &[&str] = match columns.as_slice() {
+                [column] => {
+                    one = [texts[*column].as_ref()];
+                    &one
+                }
+                columns => {
+                    many = columns.iter().map(|&i| texts[i].as_ref()).collect();
+                    &many
+                }
+            };
+            if parts.iter().any(|p| p.is_empty()) || self.refs.contains(fk.references, parts) {
                 continue;
             }
             let first = self.contract.column(fk.columns[0]).expect("foreign keys name the contract's columns");
@@ -502,18 +563,27 @@ impl Validation<'_> {
             return self.quarantine(line, Some(first.name), shown, Reason::DanglingReference, detail);
         }
         if !self.key_columns.is_empty() {
-            let key = join_key(&self.key_columns.iter().map(|&i| texts[i].as_str()).collect::<Vec<_>>());
-            if let Some(&(first_hash, first_line)) = self.seen.get(&key) {
-                if first_hash == hash {
-                    return Outcome::Duplicate { line, first_line };
+            let key = match self.key_columns.as_slice() {
+                [one] => texts[*one].clone().into_owned(),
+                many => join_key(&many.iter().map(|&i| texts[i].as_ref()).collect::<Vec<_>>()),
+            };
+            match self.seen.entry(key) {
+                Entry::Occupied(first) => {
+                    let (first_id, first_line) = *first.get();
+                    if same(first_id) {
+                        return Outcome::Duplicate { line, first_line };
+                    }
+                    let shown = self.contract.key.join(", ");
+                    let column =
+                        self.contract.column(self.contract.key[0]).expect("contract keys name its own columns");
+                    let value = masked_for_report(&column.ty, &texts[self.key_columns[0]]);
+                    let detail = format!("key ({shown}) first seen on line {first_line} with different content");
+                    return self.quarantine(line, Some(column.name), value, Reason::DuplicateKey, detail);
                 }
-                let shown = self.contract.key.join(", ");
-                let column = self.contract.column(self.contract.key[0]).expect("contract keys name its own columns");
-                let value = masked_for_report(&column.ty, &texts[self.key_columns[0]]);
-                let detail = format!("key ({shown}) first seen on line {first_line} with different content");
-                return self.quarantine(line, Some(column.name), value, Reason::DuplicateKey, detail);
+                Entry::Vacant(slot) => {
+                    slot.insert((id, line));
+                }
             }
-            self.seen.insert(key, (hash, line));
         }
         Outcome::Valid(ValidRow { line, contract: self.contract, values })
     }
@@ -534,7 +604,7 @@ fn json_kind(value: &serde_json::Value) -> &'static str {
 /// A JSON value as the text the CSV file would hold (§1 of the contract: integers are numbers, booleans are
 /// booleans, everything else is a string; `null` is absent), or a wrong-type field if its JSON kind is not the one
 /// the column's type is written as. A code column also takes a boolean, whose text the code list then judges.
-fn json_field(ty: &ColumnType, value: &serde_json::Value) -> Field {
+fn json_field<'j>(ty: &ColumnType, value: &'j serde_json::Value) -> Field<'j> {
     use serde_json::Value as Json;
     let expected = match ty {
         ColumnType::Int(_) => "number",
@@ -542,16 +612,18 @@ fn json_field(ty: &ColumnType, value: &serde_json::Value) -> Field {
         _ => "string",
     };
     match (ty, value) {
-        (_, Json::Null) => Field::Text(String::new()),
-        (ColumnType::Int(_), Json::Number(n)) => Field::Text(n.to_string()),
+        (_, Json::Null) => Field::Text(Cow::Borrowed("")),
+        (ColumnType::Int(_), Json::Number(n)) => Field::Text(Cow::Owned(n.to_string())),
         // A code list of booleans (`synthetic`, allowed: `true`) is written as a JSON boolean too.
-        (ColumnType::Bool | ColumnType::Code(_), Json::Bool(b)) => Field::Text(b.to_string()),
+        (ColumnType::Bool | ColumnType::Code(_), Json::Bool(b)) => {
+            Field::Text(Cow::Borrowed(if *b { "true" } else { "false" }))
+        }
         (ColumnType::Int(_) | ColumnType::Bool, _) => Field::Bad {
             reason: Reason::WrongType,
             detail: format!("a JSON {} where a {expected} was expected", json_kind(value)),
             shown: masked_for_report(ty, &json_text(value)),
         },
-        (_, Json::String(s)) => Field::Text(s.clone()),
+        (_, Json::String(s)) => Field::Text(Cow::Borrowed(s)),
         (_, other) => Field::Bad {
             reason: Reason::WrongType,
             detail: format!("a JSON {} where a {expected} was expected", json_kind(other)),

@@ -127,7 +127,7 @@ pub async fn load_file<N: NonceSource>(
         }
         match outcome {
             Outcome::Valid(row) => {
-                let record = encoder.encode(&row)?;
+                let record = encoder.encode(row)?;
                 match latest.get(&record.key) {
                     None => {
                         counts.new += 1;

@@ -84,9 +84,10 @@ pub fn value_text(value: &Value) -> String {
         Value::Int(i) => i.to_string(),
         Value::Decimal(d) | Value::Rate(d) => d.normalize().to_string(),
         Value::Amount(m) => m.fen().to_string(),
-        // By hand: chrono's `format` parses its pattern on every call, a visible cost in bulk loads.
-        Value::Date(d) => format!("{:04}-{:02}-{:02}", d.year(), d.month(), d.day()),
-        Value::Month { year, month } => format!("{year:04}-{month:02}"),
+        // By hand: chrono's `format` parses its pattern on every call, and `format!` is slow too, both visible
+        // costs in bulk loads.
+        Value::Date(d) => date_text(d.year(), d.month(), Some(d.day())),
+        Value::Month { year, month } => date_text(*year, *month, None),
         Value::Bool(b) => if *b { "1" } else { "0" }.to_string(),
         Value::Code(c) => (*c).to_string(),
         Value::Codes(codes) => codes.join(";"),
@@ -97,14 +98,72 @@ pub fn value_text(value: &Value) -> String {
     }
 }
 
-fn plain_cell(value: &Value) -> Cell {
+/// `YYYY-MM-DD` (or `YYYY-MM` without a day) as `format!("{:04}-{:02}-{:02}")` writes it.
+fn date_text(year: i32, month: u32, day: Option<u32>) -> String {
+    let Ok(year @ 0..=9999) = u32::try_from(year) else {
+        return match day {
+            Some(day) => format!("{year:04}-{month:02}-{day:02}"),
+            None => format!("{year:04}-{month:02}"),
+        };
+    };
+    let mut text = String::with_capacity(10);
+    push_digits(&mut text, year, 4);
+    text.push('-');
+    push_digits(&mut text, month, 2);
+    if let Some(day) = day {
+        text.push('-');
+        push_digits(&mut text, day, 2);
+    }
+    text
+}
+
+/// Appends `value` in decimal, zero-padded to `width` digits (wider values in full, as `{:0width$}` writes them).
+fn push_digits(text: &mut String, value: u32, width: u32) {
+    if value >= 10u32.pow(width) {
+        text.push_str(&value.to_string());
+        return;
+    }
+    for place in (0..width).rev() {
+        text.push(char::from(b'0' + u8::try_from(value / 10u32.pow(place) % 10).unwrap_or(0)));
+    }
+}
+
+/// The cell of a plain value, taking its text rather than copying it.
+fn plain_cell(value: Value) -> Cell {
     match value {
         Value::Absent => Cell::Null,
-        Value::Int(i) => Cell::Int(*i),
+        Value::Int(i) => Cell::Int(i),
         Value::Amount(m) => Cell::Int(m.fen()),
-        Value::Bool(b) => Cell::Int(i64::from(*b)),
-        other => Cell::Text(value_text(other)),
+        Value::Bool(b) => Cell::Int(i64::from(b)),
+        Value::Text(text) | Value::Id(text) => Cell::Text(text),
+        other => Cell::Text(value_text(&other)),
     }
+}
+
+/// An integer's decimal text, written into `buffer` (20 bytes hold `i64::MIN`) rather than a new string.
+fn int_text(value: i64, buffer: &mut [u8; 20]) -> &str {
+    let mut rest = value.unsigned_abs();
+    let mut start = buffer.len();
+    loop {
+        start -= 1;
+        buffer[start] = b'0' + u8::try_from(rest % 10).unwrap_or(0);
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    if value < 0 {
+        start -= 1;
+        buffer[start] = b'-';
+    }
+    std::str::from_utf8(&buffer[start..]).unwrap_or_default()
+}
+
+/// Adds one column's hashed text to a row's content hash: its length, then its bytes.
+fn hash_text(hasher: &mut Sha256, text: &str) {
+    let len = u64::try_from(text.len()).unwrap_or(u64::MAX);
+    hasher.update(len.to_le_bytes());
+    hasher.update(text.as_bytes());
 }
 
 /// Turns validated rows of one source into stored records: seals personal values, computes blind indexes,
@@ -115,7 +174,9 @@ pub struct Encoder<'a, N: NonceSource> {
     cipher: &'a FieldCipher<N>,
     personal: Vec<Option<FieldKind>>,
     key_columns: Vec<usize>,
-    occurrences: HashMap<String, u32>,
+    /// Rows of a keyless source seen so far per content hash (its first 12 bytes, which are what the short hash
+    /// spells).
+    occurrences: HashMap<[u8; 12], u32>,
 }
 
 impl<'a, N: NonceSource> Encoder<'a, N> {
@@ -126,56 +187,67 @@ impl<'a, N: NonceSource> Encoder<'a, N> {
         Encoder { contract, cipher, personal, key_columns, occurrences: HashMap::new() }
     }
 
-    /// The record for one valid row.
-    pub fn encode(&mut self, row: &ValidRow) -> Result<NewRecord, IntegrateError> {
+    /// The record for one valid row (its values are moved into the record's cells, not copied).
+    pub fn encode(&mut self, row: ValidRow) -> Result<NewRecord, IntegrateError> {
         let mut hasher = Sha256::new();
         hasher.update(self.contract.name.as_bytes());
-        let mut cells = Vec::with_capacity(row.values().len() + 2);
+        let values = row.into_values();
+        let mut cells = Vec::with_capacity(values.len() + 2);
         // A key column's text as hashed: a personal value's blind index, never its plain text, so a key such as
         // (provider, account number) does not keep the number in clear.
         let mut key_parts = vec![String::new(); self.key_columns.len()];
-        for (column, (value, kind)) in row.values().iter().zip(&self.personal).enumerate() {
-            let hashed = match (kind, value) {
-                (Some(kind), value) if *value != Value::Absent => {
-                    let text = value_text(value);
-                    let token = self.cipher.seal(*kind, &text).map_err(IntegrateError::Seal)?;
-                    cells.push(Cell::Text(token.into_string()));
-                    let index = self.cipher.blind_index(*kind, &text);
-                    if indexed_kind(*kind) {
-                        cells.push(Cell::Text(index.as_str().to_string()));
-                    }
-                    index.as_str().to_string()
-                }
-                (Some(kind), _) => {
+        let mut number = [0u8; 20];
+        for (column, (value, kind)) in values.into_iter().zip(&self.personal).enumerate() {
+            let key_part = self.key_columns.iter().position(|&k| k == column);
+            match (kind, value) {
+                (Some(kind), Value::Absent) => {
                     cells.push(Cell::Null);
                     if indexed_kind(*kind) {
                         cells.push(Cell::Null);
                     }
-                    String::new()
+                    hash_text(&mut hasher, "");
+                }
+                (Some(kind), value) => {
+                    let text = value_text(&value);
+                    let token = self.cipher.seal(*kind, &text).map_err(IntegrateError::Seal)?;
+                    cells.push(Cell::Text(token.into_string()));
+                    let index = self.cipher.blind_index(*kind, &text).into_string();
+                    hash_text(&mut hasher, &index);
+                    if let Some(part) = key_part {
+                        key_parts[part].clone_from(&index);
+                    }
+                    if indexed_kind(*kind) {
+                        cells.push(Cell::Text(index));
+                    }
                 }
                 (None, value) => {
                     let cell = plain_cell(value);
                     let text = match &cell {
-                        Cell::Null => String::new(),
-                        Cell::Int(i) => i.to_string(),
-                        Cell::Text(t) => t.clone(),
+                        Cell::Null => "",
+                        Cell::Int(i) => int_text(*i, &mut number),
+                        Cell::Text(t) => t,
                     };
+                    hash_text(&mut hasher, text);
+                    if let Some(part) = key_part {
+                        text.clone_into(&mut key_parts[part]);
+                    }
                     cells.push(cell);
-                    text
                 }
-            };
-            let len = u64::try_from(hashed.len()).unwrap_or(u64::MAX);
-            hasher.update(len.to_le_bytes());
-            hasher.update(hashed.as_bytes());
-            if let Some(part) = self.key_columns.iter().position(|&k| k == column) {
-                key_parts[part] = hashed;
             }
         }
-        let hash = short_hash(&hasher.finalize());
+        let digest = hasher.finalize();
+        let hash = short_hash(&digest);
         let key = if self.key_columns.is_empty() {
-            let n = self.occurrences.entry(hash.clone()).or_insert(0);
+            let mut first = [0u8; 12];
+            first.copy_from_slice(&digest[..12]);
+            let n = self.occurrences.entry(first).or_insert(0);
             *n += 1;
-            format!("{hash}#{n}")
+            let n = int_text(i64::from(*n), &mut number);
+            let mut key = String::with_capacity(hash.len() + 1 + n.len());
+            key.push_str(&hash);
+            key.push('#');
+            key.push_str(n);
+            key
         } else {
             join_key(&key_parts)
         };
@@ -258,6 +330,19 @@ mod tests {
                 let base = column.name.strip_suffix("_bidx").unwrap_or(&column.name);
                 assert_eq!(column.personal, sealed.contains(&base), "{}.{}", contract.name, column.name);
             }
+        }
+    }
+
+    /// The hand-written texts are the ones `format!` and `to_string` write.
+    #[test]
+    fn dates_months_and_integers_are_written_as_format_writes_them() {
+        for (year, month, day) in [(2026, 3, 7), (0, 1, 1), (9999, 12, 31), (10000, 1, 2), (-1, 5, 6), (33, 10, 10)] {
+            assert_eq!(date_text(year, month, Some(day)), format!("{year:04}-{month:02}-{day:02}"));
+            assert_eq!(date_text(year, month, None), format!("{year:04}-{month:02}"));
+        }
+        let mut buffer = [0u8; 20];
+        for value in [0, 7, -7, 10, 1_234_567, -90, i64::MAX, i64::MIN] {
+            assert_eq!(int_text(value, &mut buffer), value.to_string());
         }
     }
 

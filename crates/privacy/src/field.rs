@@ -68,6 +68,10 @@ pub fn normalise(kind: FieldKind, value: &str) -> String {
 
 /// A national ID with whitespace removed and letters upper-cased.
 pub fn normalise_national_id(value: &str) -> String {
+    // The usual case, ASCII digits and letters only, without a walk through Unicode case mapping.
+    if value.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return value.to_ascii_uppercase();
+    }
     value.chars().filter(|c| !c.is_whitespace()).flat_map(char::to_uppercase).collect()
 }
 

@@ -34,6 +34,11 @@ impl BlindIndex {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The hex text, as stored.
+    pub fn into_string(self) -> String {
+        self.0
+    }
 }
 
 impl fmt::Display for BlindIndex {

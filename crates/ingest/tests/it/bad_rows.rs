@@ -122,3 +122,26 @@ fn valid_rows_carry_typed_values() {
     assert!(matches!(row.get("deposits"), Some(ingest::Value::Amount(m)) if m.is_positive()));
     assert!(matches!(row.get("crops"), Some(ingest::Value::Codes(c)) if !c.is_empty()));
 }
+
+/// A repeated CSV row is compared field by field as read, not by its bytes on the line: quoting a field does not
+/// make another row, a different trailing (unknown) column does; and the first row is found again however far
+/// back it is.
+#[test]
+fn a_repeated_row_is_the_same_row_by_its_fields_trailing_columns_included() {
+    let mut l = lines(&csv_of(&sim().tables.households));
+    l[0].push_str(",note");
+    for line in &mut l[1..] {
+        line.push_str(",x");
+    }
+    let first = l[1].clone();
+    let mut quoted: Vec<String> = first.split(',').map(str::to_owned).collect();
+    quoted[0] = format!("\"{}\"", quoted[0]);
+    l.push(quoted.join(","));
+    l.push(format!("{},y", first.strip_suffix(",x").expect("the trailing column")));
+    let outs = outcomes(&contracts::HOUSEHOLDS, &join(&l), &keys_through_households());
+    let n = l.len() as u64;
+    let duplicates: Vec<_> = outs.iter().filter(|o| matches!(o, Outcome::Duplicate { .. })).collect();
+    assert_eq!(duplicates, vec![&Outcome::Duplicate { line: n - 1, first_line: 2 }]);
+    let got: Vec<(u64, Reason)> = quarantined(&outs).iter().map(|q| (q.line, q.reason)).collect();
+    assert_eq!(got, vec![(n, Reason::DuplicateKey)]);
+}
