@@ -109,6 +109,7 @@ macro_rules! entities {
             ratings: ratings, bureau_reports: bureau, applications: applications, loans: loans,
             repayments: repayments, transactions: transactions, prices: prices, weather_events: weather,
             disease_events: disease, employment_shocks: employment, insurance_claims: insurance, news: news,
+            crop_observations: crop_observations,
             household_truth: household_truth, loan_truth: loan_truth, shocks: shocks,
             shock_households: shock_households
         )

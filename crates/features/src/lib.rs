@@ -8,11 +8,14 @@
 //! - [`build`] (a batch) and [`for_applicant`] (one borrower) share one per-borrower function; a [`Snapshot`] holds
 //!   the market and environment as of D, a [`Social`] summary the repayment state of groups and villages.
 //! - [`label`]: the default label, the one place allowed to look past D.
+//! - [`crop_condition`]: the remote-sensing detector, a village's NDVI series for a crop to a signal of sustained
+//!   poor canopy as of a date.
 //!
 //! The crate is pure: no I/O except writing CSV to a caller's writer, no clock, no randomness.
 
 pub mod capacity;
 pub mod catalogue;
+pub mod crop_condition;
 mod engine;
 mod history;
 pub mod input;

@@ -170,6 +170,8 @@ const fn dec_positive(places: u32) -> ColumnType {
 
 /// A share with four decimals in 0–1.
 const SHARE: ColumnType = dec(4, 0, 10_000);
+/// A vegetation index (NDVI) with three decimals in [-1, 1].
+const NDVI: ColumnType = dec(3, -1_000, 1_000);
 /// An amount ≥ 0.
 const AMOUNT_NON_NEGATIVE: ColumnType =
     ColumnType::Amount { range: DecimalRange { min: Some((0, 0, false)), max: None }, nonzero: false };
@@ -692,6 +694,25 @@ pub const ACCOUNTS: Contract = Contract {
     ],
 };
 
+/// `crop_observations.csv`: a satellite pass over a village's crop (遥感), the vegetation index seen beside its
+/// usual value for the crop and date. Key (`village_code`, `crop`, `observed_on`); `village_code` → villages.
+pub const CROP_OBSERVATIONS: Contract = Contract {
+    name: "crop_observations",
+    version: CONTRACT_VERSION,
+    columns: &[
+        req("village_code", id(VILLAGE)),
+        req("crop", code(CROPS)),
+        req("observed_on", ColumnType::Date),
+        req("ndvi", NDVI),
+        req("ndvi_normal", NDVI),
+        req("cloud_share", SHARE),
+        SYNTHETIC,
+    ],
+    key: &["village_code", "crop", "observed_on"],
+    foreign_keys: &[fk(&["village_code"], "villages")],
+    rules: &[],
+};
+
 /// The simulator's model-facing files, in the manifest's load order. The ground-truth files (`household_truth`,
 /// `loan_truth`, `shocks`, `shock_households`) are not model-facing and have no loadable contract.
 pub const SIMULATOR: &[&Contract] = &[
@@ -712,6 +733,7 @@ pub const SIMULATOR: &[&Contract] = &[
     &EMPLOYMENT_SHOCKS,
     &INSURANCE_CLAIMS,
     &NEWS,
+    &CROP_OBSERVATIONS,
 ];
 
 /// The external sources (§4), in load order: each refers only to households.
@@ -736,6 +758,7 @@ pub const ALL: &[&Contract] = &[
     &EMPLOYMENT_SHOCKS,
     &INSURANCE_CLAIMS,
     &NEWS,
+    &CROP_OBSERVATIONS,
     &FARM_PLOTS,
     &LIVESTOCK,
     &INSURANCE_POLICIES,
@@ -778,6 +801,38 @@ mod tests {
             assert!(by_name(ground_truth).is_none(), "{ground_truth} is not model-facing");
         }
         assert_eq!(by_name("accounts"), Some(&ACCOUNTS));
+    }
+
+    /// The issue's bad input: a crop observation outside [-1, 1] or for an unknown village is refused with an error
+    /// naming the field, while the good rows of the file pass.
+    #[test]
+    fn a_crop_observation_out_of_range_or_of_an_unknown_village_names_its_field() {
+        let mut keys = crate::KnownKeys::new();
+        keys.insert("villages", &["990101000001"]);
+        let csv = "village_code,crop,observed_on,ndvi,ndvi_normal,cloud_share,synthetic\n\
+                   990101000001,summer-maize,2024-07-01,0.412,0.455,0.0300,true\n\
+                   990101000001,summer-maize,2024-07-11,1.204,0.520,0.0300,true\n\
+                   990101000001,summer-maize,2024-07-21,0.512,-1.001,0.0300,true\n\
+                   990101000099,summer-maize,2024-08-01,0.512,0.600,0.0300,true\n\
+                   990101000001,barley,2024-08-11,0.512,0.600,0.0300,true\n\
+                   990101000001,summer-maize,2024-08-21,0.512,0.600,1.5000,true\n\
+                   990101000001,summer-maize,2024-09-01,-0.050,0.600,0.9000,true\n";
+        let (quarantined, summary) =
+            crate::validate(&CROP_OBSERVATIONS, "crop_observations.csv", csv.as_bytes(), None, &keys)
+                .expect("the header is the contract's")
+                .finish();
+        let found: Vec<(Option<&str>, crate::Reason)> = quarantined.iter().map(|q| (q.field, q.reason)).collect();
+        assert_eq!(
+            found,
+            [
+                (Some("ndvi"), crate::Reason::OutOfRange),
+                (Some("ndvi_normal"), crate::Reason::OutOfRange),
+                (Some("village_code"), crate::Reason::DanglingReference),
+                (Some("crop"), crate::Reason::UnknownCode),
+                (Some("cloud_share"), crate::Reason::OutOfRange),
+            ]
+        );
+        assert_eq!(summary.valid, 2, "the good rows pass, a negative index among them");
     }
 
     #[test]

@@ -10,6 +10,7 @@ pub mod market;
 pub mod report;
 pub mod rng;
 pub mod run;
+pub mod satellite;
 pub mod tables;
 pub mod text;
 pub mod world;

@@ -18,6 +18,7 @@ use lending::{
 use crate::config::Config;
 use crate::market::{self, Commodity, HogCrash, MarketPrices, MarketShocks};
 use crate::rng::{Rng, sigmoid};
+use crate::satellite;
 use crate::tables::*;
 use crate::text;
 use crate::world::{self, Household, Rating, World, Zone};
@@ -503,6 +504,8 @@ fn simulate_village(ctx: &Context<'_>, v: u32) -> Tables {
     let mut informal_room = vec![0.0f64; members.len()];
     let mut last_harvest_loss: Option<(u32, f64)> = None;
     let mut share_90 = 0.0f64;
+    // What each month's harvests lost, for the satellite series.
+    let mut harvest_losses: Vec<satellite::HarvestLoss> = Vec::with_capacity(config.months as usize);
 
     for m in 0..config.months {
         let (_, calendar_month) = prices.year_month(m);
@@ -546,6 +549,10 @@ fn simulate_village(ctx: &Context<'_>, v: u32) -> Tables {
         if harvest_here {
             last_harvest_loss = Some((m, loss));
         }
+        harvest_losses.push(satellite::HarvestLoss {
+            share: if harvest_here { loss } else { 0.0 },
+            event_type: if drought_now { "drought" } else { event_type },
+        });
         let liquidity = match last_harvest_loss {
             Some((at, loss)) if m - at < 12 => (1.0 - 2.0 * loss).max(0.0),
             _ => 1.0,
@@ -808,6 +815,7 @@ fn simulate_village(ctx: &Context<'_>, v: u32) -> Tables {
 
     // Loans at the end of the horizon.
     let horizon_end = month_end(prices, config.months - 1);
+    t.crop_observations = crop_observations(ctx, v, &members, &harvest_losses, horizon_end);
     for st in &mut state {
         for a in st.loans.drain(..) {
             finish(a, horizon_end, &mut t);
@@ -831,6 +839,32 @@ fn simulate_village(ctx: &Context<'_>, v: u32) -> Tables {
         }
     }
     t
+}
+
+/// The satellite series over the village's crops (every distinct crop season its households grow), from a
+/// stream of its own so that the other tables do not change with it.
+fn crop_observations(
+    ctx: &Context<'_>,
+    v: u32,
+    members: &[&Household],
+    losses: &[satellite::HarvestLoss],
+    horizon_end: Date,
+) -> Vec<CropObservationRow> {
+    let mut seasons: Vec<satellite::CropSeason> = Vec::new();
+    for s in members.iter().flat_map(|h| &h.seasons) {
+        let season = satellite::CropSeason {
+            crop: s.crop.map_or("fruit", |c| c.code()),
+            sow_month: s.sow_month,
+            harvest_month: s.harvest_month,
+        };
+        if !seasons.contains(&season) {
+            seasons.push(season);
+        }
+    }
+    seasons.sort_by_key(|s| (s.crop, s.sow_month, s.harvest_month));
+    let mut rng = ctx.root.derive_named("satellite").derive(u64::from(v));
+    let village = &ctx.world.villages[v as usize];
+    satellite::observe(&village.code, &seasons, losses, month_date(ctx.prices, 0, 1), horizon_end, &mut rng)
 }
 
 /// Writes a loan's final state (as of `date`, or its closing) into its row.

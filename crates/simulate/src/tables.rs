@@ -307,6 +307,26 @@ pub struct WeatherRow {
     pub synthetic: bool,
 }
 
+/// A satellite pass over a village's crop (遥感): the vegetation index seen and its usual value for the crop and
+/// date. One row per village, crop and dekad of the season; a missed pass has no row.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct CropObservationRow {
+    /// Village.
+    pub village_code: String,
+    /// Crop code, as in `households.crops`.
+    pub crop: &'static str,
+    /// Date of the pass (a dekad: day 1, 11 or 21).
+    pub observed_on: Date,
+    /// NDVI seen, three decimals in [-1, 1]; pulled towards 0.1–0.2 on a cloudy pass.
+    pub ndvi: String,
+    /// The usual NDVI of the crop at that point of its season, three decimals.
+    pub ndvi_normal: String,
+    /// Share of the village's pixels under cloud, 0–1.
+    pub cloud_share: String,
+    /// Always true.
+    pub synthetic: bool,
+}
+
 /// A disease outbreak in a county.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct DiseaseRow {
@@ -499,6 +519,8 @@ pub struct Tables {
     pub bureau: Vec<BureauRow>,
     /// news
     pub news: Vec<NewsRow>,
+    /// crop_observations
+    pub crop_observations: Vec<CropObservationRow>,
     /// shocks (ground truth)
     pub shocks: Vec<ShockRow>,
     /// shock_households (ground truth)
@@ -531,6 +553,7 @@ impl Tables {
             transactions,
             bureau,
             news,
+            crop_observations,
             shocks,
             shock_households
         );

@@ -2,6 +2,7 @@
 //! point-in-time (leakage) property, the catalogue against `docs/features.md`, and an end-to-end run on a tiny
 //! simulated county.
 
+mod crop_condition;
 mod docs;
 mod fixtures;
 mod groups;

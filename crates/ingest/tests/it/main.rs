@@ -83,6 +83,7 @@ fn serialise_simulator_files() -> Vec<SimulatorFile> {
         file!(c::EMPLOYMENT_SHOCKS, t.employment),
         file!(c::INSURANCE_CLAIMS, t.insurance),
         file!(c::NEWS, t.news),
+        file!(c::CROP_OBSERVATIONS, t.crop_observations),
     ]
 }
 

@@ -198,3 +198,19 @@ fn repayments_carry_the_lending_cores_classification() {
     assert!(sim.tables.repayments.iter().any(|r| r.dpd_after > 90 && r.class_after == "substandard"));
     assert!(sim.tables.loans.iter().any(|l| l.status_at_end == "closed"));
 }
+
+/// The county preset's wall time on two threads, the fastest of five runs, since other builds share the machine
+/// (run by hand: `cargo test -p simulate --test it -- --ignored county_preset_run_time --nocapture`); the figure
+/// goes into the report of a change that touches the loop.
+#[test]
+#[ignore = "a timing, not a check"]
+fn county_preset_run_time() {
+    let mut fastest = f64::MAX;
+    let mut loans = 0;
+    for _ in 0..5 {
+        let started = std::time::Instant::now();
+        loans = run(Preset::County, 1, 2).tables.loans.len();
+        fastest = fastest.min(started.elapsed().as_secs_f64());
+    }
+    println!("county preset, seed 1, 2 threads: fastest of 5 runs {fastest:.2} s, {loans} loans");
+}
