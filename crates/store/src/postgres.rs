@@ -32,6 +32,7 @@ use crate::{
     change_from_columns, event_columns,
 };
 
+mod alerts;
 mod audit;
 mod decisions;
 mod dual;
@@ -67,6 +68,7 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
     (11, "erasures", include_str!("../migrations/postgres/0011_erasures.sql")),
     (12, "compact decisions", include_str!("../migrations/postgres/0012_compact_decisions.sql")),
     (13, "open reviews", include_str!("../migrations/postgres/0013_open_reviews.sql")),
+    (15, "alerts", include_str!("../migrations/postgres/0015_alerts.sql")),
 ];
 
 /// Connections a store's pool opens at most. Small: a replica serves many requests on few connections, and the
