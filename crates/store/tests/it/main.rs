@@ -8,6 +8,7 @@ mod erasure;
 mod identity;
 mod policies;
 mod postgres;
+mod postgres_alerts;
 mod postgres_decisions;
 mod postgres_identity_screening;
 mod postgres_records;
