@@ -11,7 +11,7 @@
 //! hash, registered once, with an append-only history of lifecycle statuses (`scoring::lifecycle`) and at most one
 //! champion per model name. [`PolicyRegister`] keeps credit-policy versions and their history
 //! (`policy::lifecycle`), [`DecisionLog`] the decisions and [`ReviewWorkflow`] loan officers' reviews and
-//! disbursements (`workflow`). [`AuditLog`] is the hash-chained audit trail every write of the store appends to in
+//! disbursements (`workflow`). [`AlertRegister`] keeps post-loan monitoring's alerts and their history (`monitor`). [`AuditLog`] is the hash-chained audit trail every write of the store appends to in
 //! its own transaction, under the store's acting context ([`SqliteStore::acting`]).
 //!
 //! Boundary: this crate turns domain values into rows and back and runs transactions; it owns no business rule.

@@ -4,7 +4,7 @@
 //! It implements every register of the store, each passing the same conformance suite as [`crate::SqliteStore`]:
 //! [`LoanStore`] (here), [`crate::AuditLog`] ([`audit`]), [`crate::ModelRegistry`], [`crate::DecisionLog`],
 //! [`crate::PolicyRegister`], [`crate::IdentityStore`], [`crate::ScreeningRegister`], [`crate::ReviewWorkflow`],
-//! [`crate::DualControl`], the record register and [`crate::ErasureRegister`]. The schema uses PostgreSQL's own
+//! [`crate::DualControl`], the record register, [`crate::ErasureRegister`] and [`crate::AlertRegister`] ([`alerts`]). The schema uses PostgreSQL's own
 //! types (money `bigint` fen, dates `date`, instants `timestamptz`) but everything a trait returns reads back exactly as on
 //! SQLite: dates are read as `YYYY-MM-DD` text and parsed by the domain, and an audit entry's time keeps its offset.
 //!
