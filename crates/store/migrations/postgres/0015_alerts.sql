@@ -1,6 +1,6 @@
 -- The alert register of post-loan monitoring (`store::alerts`), as SQLite's 0017_alerts: early-warning alerts per
--- borrower and their history. Times are kept as the text they were written with (as `erasures.erased_at`); dates
--- are `date`, the evidence `jsonb`.
+-- borrower and their history. Instants are `timestamptz` beside the offset they were written with, dates `date`,
+-- the evidence `jsonb`.
 --
 -- `alerts` holds each alert as it stands now: its status, tier, holder and due date change, by the register only,
 -- in the transaction that appends the step to `alert_events`, and a trigger refuses an update whose status and event
@@ -22,7 +22,8 @@ CREATE TABLE alerts (
     -- Recommended action codes, comma-separated, 1 to 4.
     actions        text NOT NULL CHECK (actions <> ''),
     raised_on      date NOT NULL,
-    raised_at      text NOT NULL,
+    raised_at      timestamptz NOT NULL,
+    raised_at_offset_s integer NOT NULL CHECK (raised_at_offset_s BETWEEN -86399 AND 86399),
     config_version bigint NOT NULL CHECK (config_version >= 0),
     due_on         date NOT NULL CHECK (due_on >= raised_on),
     status         text NOT NULL CHECK (status IN ('open', 'assigned', 'acknowledged', 'action_recorded',
@@ -44,7 +45,8 @@ CREATE TABLE alert_events (
     -- The step as `monitor::Change` JSON text, kept exactly; NULL for the raise.
     change_json text CHECK ((kind = 'raise') = (change_json IS NULL)),
     actor       text NOT NULL CHECK (actor <> ''),
-    at          text NOT NULL,
+    at          timestamptz NOT NULL,
+    at_offset_s integer NOT NULL CHECK (at_offset_s BETWEEN -86399 AND 86399),
     status      text NOT NULL CHECK (status IN ('open', 'assigned', 'acknowledged', 'action_recorded', 'escalated',
                                                 'closed')),
     PRIMARY KEY (alert_id, seq)
@@ -65,10 +67,10 @@ CREATE TRIGGER alerts_no_truncate BEFORE TRUNCATE ON alerts
 CREATE FUNCTION alerts_follow_their_history() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF (NEW.alert_id, NEW.household_id, NEW.loan_id, NEW.branch, NEW.cause, NEW.evidence_json, NEW.actions,
-        NEW.raised_on, NEW.raised_at, NEW.config_version)
+        NEW.raised_on, NEW.raised_at, NEW.raised_at_offset_s, NEW.config_version)
        IS DISTINCT FROM
        (OLD.alert_id, OLD.household_id, OLD.loan_id, OLD.branch, OLD.cause, OLD.evidence_json, OLD.actions,
-        OLD.raised_on, OLD.raised_at, OLD.config_version) THEN
+        OLD.raised_on, OLD.raised_at, OLD.raised_at_offset_s, OLD.config_version) THEN
         RAISE EXCEPTION 'alerts: what was raised never changes' USING ERRCODE = 'restrict_violation';
     END IF;
     IF NEW.events IS DISTINCT FROM (SELECT max(seq) FROM alert_events WHERE alert_id = NEW.alert_id)

@@ -11,6 +11,7 @@ use monitor::{Alert, AlertEvent, AlertStep, Change, NewAlert, Status};
 use sqlx::Row;
 use sqlx::postgres::PgRow;
 
+use super::decisions::{offset_s, stored_at};
 use super::{PgStore, append_in, corrupt};
 use crate::StoreError;
 use crate::alerts::{
@@ -18,14 +19,23 @@ use crate::alerts::{
     judge, page_limit, raise_digest, step_digest,
 };
 
-/// An alert's columns, as [`alert_from_row`] reads them: dates as the domain's text, the evidence as JSON text.
+/// An alert's columns, as [`alert_from_row`] reads them: dates as the domain's text, the instant as seconds since the
+/// epoch and its offset, the evidence as JSON text.
 const COLUMNS: &str =
     "alert_id, household_id, loan_id, branch, tier, cause, evidence_json::text AS evidence_json, actions,
-                       to_char(raised_on, 'YYYY-MM-DD') AS raised_on, raised_at, config_version,
+                       to_char(raised_on, 'YYYY-MM-DD') AS raised_on,
+                       extract(epoch FROM raised_at)::bigint AS raised_at_epoch_s, raised_at_offset_s, config_version,
                        to_char(due_on, 'YYYY-MM-DD') AS due_on, status, holder, events::bigint AS events";
 
 /// Times a raise starts over when the open alert it met was closed before it could lock it.
 const RAISE_ATTEMPTS: u32 = 3;
+
+/// The instant `column` of a row read as `<column>_epoch_s` and `<column>_offset_s`, as the domain's text.
+fn instant(row: &PgRow, column: &str) -> Result<String, StoreError> {
+    let epoch_s: i64 = row.try_get(format!("{column}_epoch_s").as_str())?;
+    let offset: i32 = row.try_get(format!("{column}_offset_s").as_str())?;
+    Ok(stored_at(column, epoch_s, offset)?.to_string())
+}
 
 fn alert_from_row(row: &PgRow) -> Result<Alert, StoreError> {
     AlertColumns {
@@ -38,7 +48,7 @@ fn alert_from_row(row: &PgRow) -> Result<Alert, StoreError> {
         evidence_json: row.try_get("evidence_json")?,
         actions: row.try_get("actions")?,
         raised_on: row.try_get("raised_on")?,
-        raised_at: row.try_get("raised_at")?,
+        raised_at: instant(row, "raised_at")?,
         config_version: row.try_get("config_version")?,
         due_on: row.try_get("due_on")?,
         status: row.try_get("status")?,
@@ -70,8 +80,8 @@ async fn write_step(
     let change_json = serde_json::to_string(change).map_err(corrupt)?;
     let seq = events_param(after.events)?;
     sqlx::query(
-        "INSERT INTO alert_events (alert_id, seq, kind, change_json, actor, at, status)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO alert_events (alert_id, seq, kind, change_json, actor, at, at_offset_s, status)
+         VALUES ($1, $2, $3, $4, $5, $6::timestamptz, $7, $8)",
     )
     .bind(after.alert_id)
     .bind(seq)
@@ -79,6 +89,7 @@ async fn write_step(
     .bind(&change_json)
     .bind(actor)
     .bind(at.to_string())
+    .bind(offset_s(at))
     .bind(after.status.code())
     .execute(&mut *conn)
     .await?;
@@ -114,8 +125,10 @@ impl PgStore {
         let mut tx = self.pool.begin().await?;
         let inserted: Option<i64> = sqlx::query_scalar(
             "INSERT INTO alerts (household_id, loan_id, branch, cause, tier, tier_rank, evidence_json, actions,
-                                 raised_on, raised_at, config_version, due_on, status, holder, events)
-             VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9::date, $10, $11, $12::date, 'open', NULL, 1)
+                                 raised_on, raised_at, raised_at_offset_s, config_version, due_on, status, holder,
+                                 events)
+             VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9::date, $10::timestamptz, $13, $11, $12::date, 'open',
+                     NULL, 1)
              ON CONFLICT (household_id, cause) WHERE status <> 'closed' DO NOTHING
              RETURNING alert_id",
         )
@@ -131,6 +144,7 @@ impl PgStore {
         .bind(alert.raised_at.to_string())
         .bind(i64::from(alert.config_version))
         .bind(alert.due_on.to_string())
+        .bind(offset_s(&alert.raised_at))
         .fetch_optional(&mut *tx)
         .await?;
         if let Some(alert_id) = inserted {
@@ -143,12 +157,13 @@ impl PgStore {
             })
             .to_string();
             sqlx::query(
-                "INSERT INTO alert_events (alert_id, seq, kind, change_json, actor, at, status)
-                 VALUES ($1, 1, 'raise', NULL, $2, $3, 'open')",
+                "INSERT INTO alert_events (alert_id, seq, kind, change_json, actor, at, at_offset_s, status)
+                 VALUES ($1, 1, 'raise', NULL, $2, $3::timestamptz, $4, 'open')",
             )
             .bind(alert_id)
             .bind(&entry.actor)
             .bind(alert.raised_at.to_string())
+            .bind(offset_s(&alert.raised_at))
             .execute(&mut *tx)
             .await?;
             append_in(&mut tx, &[entry]).await?;
@@ -237,7 +252,8 @@ impl AlertRegister for PgStore {
 
     async fn alert_history(&self, alert_id: i64) -> Result<Vec<AlertStep>, StoreError> {
         let rows = sqlx::query(
-            "SELECT alert_id, seq::bigint AS seq, kind, change_json, actor, at, status FROM alert_events
+            "SELECT alert_id, seq::bigint AS seq, kind, change_json, actor, extract(epoch FROM at)::bigint AS at_epoch_s,
+                    at_offset_s, status FROM alert_events
              WHERE alert_id = $1 ORDER BY seq",
         )
         .bind(alert_id)
@@ -251,7 +267,7 @@ impl AlertRegister for PgStore {
                     kind: row.try_get("kind")?,
                     change_json: row.try_get("change_json")?,
                     actor: row.try_get("actor")?,
-                    at: row.try_get("at")?,
+                    at: instant(row, "at")?,
                     status: row.try_get("status")?,
                 }
                 .into_step()

@@ -39,8 +39,8 @@ async fn the_schema_keeps_the_history_append_only_and_the_alert_row_following_it
         (format!("UPDATE alerts SET cause = 'weather' WHERE alert_id = {id}"), "never changes"),
         (
             "INSERT INTO alerts (household_id, branch, cause, tier, tier_rank, evidence_json, actions, raised_on,
-                                 raised_at, config_version, due_on, status, events)
-             VALUES ('H1', '990101', 'overdue', 'red', 0, '{}', 'watch_list', '2026-07-01', 't', 1, '2026-07-04',
+                                 raised_at, raised_at_offset_s, config_version, due_on, status, events)
+             VALUES ('H1', '990101', 'overdue', 'red', 0, '{}', 'watch_list', '2026-07-01', now(), 0, 1, '2026-07-04',
                      'open', 1)"
                 .to_string(),
             "alerts_one_open",
