@@ -1,9 +1,11 @@
 //! [`AlertRegister`] for [`PgStore`]: the `alerts` and append-only `alert_events` tables (migration `0015_alerts`),
 //! each write one transaction with its audit entry, as on SQLite.
 //!
-//! Concurrency: a raise inserts with `ON CONFLICT … DO NOTHING` against the unique index on open alerts, so of two
-//! runs raising the same borrower and cause at once one inserts and the other waits for it, finds its alert and
-//! locks it (`FOR UPDATE`) to re-tier it; should that alert be closed in between, the raise starts over. A step locks
+//! Concurrency: a raise first looks for the open alert and locks it (`FOR UPDATE`); finding none, it inserts with
+//! `ON CONFLICT … DO NOTHING` against the unique index on open alerts, so of two runs raising the same borrower and
+//! cause at once one inserts and the other waits for it, then finds its alert and locks it to re-tier it; should
+//! that alert be closed in between, the raise starts over. Only a raise that lost such a race draws an alert id it
+//! does not use: alert numbers can skip there, never repeat. A step locks
 //! its alert's row before it reads it; locks are taken alert row first, then the audit trail.
 
 use domain::Date;
@@ -65,6 +67,19 @@ async fn branch_of(conn: &mut sqlx::PgConnection, officer: &str) -> Result<Optio
         .await?)
 }
 
+/// The borrower's open alert for the alert's cause, locked for the rest of the transaction.
+async fn open_alert(conn: &mut sqlx::PgConnection, alert: &NewAlert) -> Result<Option<Alert>, StoreError> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM alerts WHERE household_id = $1 AND cause = $2 AND status <> 'closed' FOR UPDATE"
+    );
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(alert.household_id.as_str())
+        .bind(alert.cause.code())
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.as_ref().map(alert_from_row).transpose()
+}
+
 fn events_param(events: u32) -> Result<i32, StoreError> {
     i32::try_from(events).map_err(|_| corrupt(format!("alert event {events} out of range")))
 }
@@ -123,6 +138,10 @@ impl PgStore {
     /// One attempt at a raise: `None` when the open alert it met was closed before it could lock it.
     async fn raise_once(&self, alert: &NewAlert, evidence_json: &str) -> Result<Option<Raised>, StoreError> {
         let mut tx = self.pool.begin().await?;
+        // The open alert first: a raise that finds one inserts nothing, so it draws no alert id, as on SQLite.
+        if let Some(existing) = open_alert(&mut tx, alert).await? {
+            return self.raise_on(tx, existing, alert).await.map(Some);
+        }
         let inserted: Option<i64> = sqlx::query_scalar(
             "INSERT INTO alerts (household_id, loan_id, branch, cause, tier, tier_rank, evidence_json, actions,
                                  raised_on, raised_at, raised_at_offset_s, config_version, due_on, status, holder,
@@ -171,22 +190,26 @@ impl PgStore {
             let new = Alert { alert_id, raised: alert.clone(), status: Status::Open, holder: None, events: 1 };
             return Ok(Some(Raised::New(new)));
         }
-        let sql = format!(
-            "SELECT {COLUMNS} FROM alerts WHERE household_id = $1 AND cause = $2 AND status <> 'closed' FOR UPDATE"
-        );
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(alert.household_id.as_str())
-            .bind(alert.cause.code())
-            .fetch_optional(&mut *tx)
-            .await?;
-        let Some(row) = row else {
-            tx.rollback().await?;
-            return Ok(None);
-        };
-        let existing = alert_from_row(&row)?;
+        // Another raise inserted the open alert after this one looked: it is the one to answer with.
+        match open_alert(&mut tx, alert).await? {
+            Some(existing) => self.raise_on(tx, existing, alert).await.map(Some),
+            None => {
+                tx.rollback().await?;
+                Ok(None)
+            }
+        }
+    }
+
+    /// A raise that met the open alert `existing`, locked in `tx`: re-tiers it upward when the new tier is higher.
+    async fn raise_on(
+        &self,
+        mut tx: sqlx::Transaction<'_, sqlx::Postgres>,
+        existing: Alert,
+        alert: &NewAlert,
+    ) -> Result<Raised, StoreError> {
         if alert.tier <= existing.raised.tier {
             tx.rollback().await?;
-            return Ok(Some(Raised::Existing(existing)));
+            return Ok(Raised::Existing(existing));
         }
         let change = Change::Retier { from: existing.raised.tier, to: alert.tier };
         let status = existing
@@ -200,7 +223,7 @@ impl PgStore {
         let entry = self.step_entry(&after, &change, &change_json, &actor);
         append_in(&mut tx, &[entry]).await?;
         tx.commit().await?;
-        Ok(Some(Raised::Existing(after)))
+        Ok(Raised::Existing(after))
     }
 }
 
