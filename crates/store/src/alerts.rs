@@ -23,7 +23,8 @@ use serde::Serialize;
 
 use crate::StoreError;
 
-/// Most alerts a page of the board or of [`AlertRegister::overdue`] holds; a larger limit is cut to it.
+/// Most alerts a page of the board or of [`AlertRegister::overdue`] holds; a larger limit is cut to it, and a limit
+/// of 0 is taken as 1.
 pub const MAX_PAGE: u32 = 500;
 
 /// What raising an alert did.
