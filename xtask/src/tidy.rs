@@ -46,7 +46,7 @@ const FORBIDDEN_CALLS: &[&str] = &["Utc::now", "Local::now", "SystemTime::now", 
 const LAYERS: &[&[&str]] = &[
     &["domain", "policy"],
     &["audit", "identity", "lending", "privacy", "scoring", "workflow"],
-    &["features", "ingest", "simulate"],
+    &["features", "ingest", "monitor", "simulate"],
     &["integrate"],
     &["decide", "store"],
     &["app"],

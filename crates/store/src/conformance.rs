@@ -5,10 +5,11 @@
 //! ([`crate::ScreeningRegister`]), [`check_decisions`] ([`DecisionLog`]), [`check_policies`] ([`PolicyRegister`])
 //! [`check_workflow`] ([`ReviewWorkflow`], with [`claims::check_claims`]), [`check_records`] ([`RecordStore`]), [`audit::check_audit`]
 //! ([`crate::AuditLog`]), [`erasure::check_erasures`] ([`crate::ErasureRegister`]) and [`dual::check_dual`]
-//! ([`crate::DualControl`]). The record builders here ([`sample_loan`], [`decision`], [`officer`], [`disbursement`],
+//! ([`crate::DualControl`]), [`alerts::check_alerts`] ([`crate::AlertRegister`]). The record builders here ([`sample_loan`], [`decision`], [`officer`], [`disbursement`],
 //! [`booking`], …) are public so a backend's own tests can set up the same data.
 //! Checks panic with a message naming the broken promise, like any test assertion.
 
+pub mod alerts;
 pub mod audit;
 pub mod claims;
 pub mod dual;

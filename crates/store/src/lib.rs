@@ -11,7 +11,7 @@
 //! hash, registered once, with an append-only history of lifecycle statuses (`scoring::lifecycle`) and at most one
 //! champion per model name. [`PolicyRegister`] keeps credit-policy versions and their history
 //! (`policy::lifecycle`), [`DecisionLog`] the decisions and [`ReviewWorkflow`] loan officers' reviews and
-//! disbursements (`workflow`). [`AuditLog`] is the hash-chained audit trail every write of the store appends to in
+//! disbursements (`workflow`). [`AlertRegister`] keeps post-loan monitoring's alerts and their history (`monitor`). [`AuditLog`] is the hash-chained audit trail every write of the store appends to in
 //! its own transaction, under the store's acting context ([`SqliteStore::acting`]).
 //!
 //! Boundary: this crate turns domain values into rows and back and runs transactions; it owns no business rule.
@@ -20,6 +20,7 @@
 //! `scoring::lifecycle` and `policy::lifecycle`, which the store calls inside its transactions.
 
 mod acting;
+pub mod alerts;
 pub mod audit;
 pub mod conformance;
 pub mod copy;
@@ -41,6 +42,7 @@ use domain::{BorrowerId, Date, DecisionId, LoanId, Money};
 use lending::{DatedEvent, LoanEvent, LoanTerms, Posting, StatusChange};
 use serde::{Deserialize, Serialize};
 
+pub use alerts::{AlertFilter, AlertRefusal, AlertRegister, BoardCursor, BoardPage, Raised};
 pub use audit::{AuditLog, RecordCounts};
 pub use database::{AnyLoad, Database, Location, SchemaStatus};
 pub use decisions::{Cursor, DecisionLog, Page, Recorded};
@@ -114,6 +116,9 @@ pub enum StoreError {
         /// The request id.
         request_id: String,
     },
+    /// No alert with this id.
+    #[error("alert {0} not found")]
+    AlertNotFound(i64),
     /// No officer with this id.
     #[error("officer {0} not found")]
     OfficerNotFound(String),
@@ -229,6 +234,17 @@ pub enum StoreError {
     Dual {
         /// The rule the decision breaks.
         refusal: ::workflow::dual::DualRefusal,
+    },
+    /// An alert or an alert's step out of its bounds.
+    #[error(transparent)]
+    InvalidAlert(#[from] ::monitor::InvalidAlert),
+    /// The alert register refuses a step on an alert (the workflow, or who is acting).
+    #[error("alert {alert}: {refusal}")]
+    Alert {
+        /// The alert.
+        alert: i64,
+        /// Why.
+        refusal: alerts::AlertRefusal,
     },
     /// An audit entry out of its bounds.
     #[error(transparent)]

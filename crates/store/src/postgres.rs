@@ -4,7 +4,7 @@
 //! It implements every register of the store, each passing the same conformance suite as [`crate::SqliteStore`]:
 //! [`LoanStore`] (here), [`crate::AuditLog`] ([`audit`]), [`crate::ModelRegistry`], [`crate::DecisionLog`],
 //! [`crate::PolicyRegister`], [`crate::IdentityStore`], [`crate::ScreeningRegister`], [`crate::ReviewWorkflow`],
-//! [`crate::DualControl`], the record register and [`crate::ErasureRegister`]. The schema uses PostgreSQL's own
+//! [`crate::DualControl`], the record register, [`crate::ErasureRegister`] and [`crate::AlertRegister`] ([`alerts`]). The schema uses PostgreSQL's own
 //! types (money `bigint` fen, dates `date`, instants `timestamptz`) but everything a trait returns reads back exactly as on
 //! SQLite: dates are read as `YYYY-MM-DD` text and parsed by the domain, and an audit entry's time keeps its offset.
 //!
@@ -32,6 +32,7 @@ use crate::{
     change_from_columns, event_columns,
 };
 
+mod alerts;
 mod audit;
 mod decisions;
 mod dual;
@@ -68,6 +69,7 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
     (12, "compact decisions", include_str!("../migrations/postgres/0012_compact_decisions.sql")),
     (13, "open reviews", include_str!("../migrations/postgres/0013_open_reviews.sql")),
     (14, "one-trip decisions", include_str!("../migrations/postgres/0014_one_trip_decisions.sql")),
+    (15, "alerts", include_str!("../migrations/postgres/0015_alerts.sql")),
 ];
 
 /// Connections a store's pool opens at most. Small: a replica serves many requests on few connections, and the

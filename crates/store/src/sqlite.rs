@@ -19,6 +19,7 @@ use crate::{
     change_from_columns, event_columns,
 };
 
+mod alerts;
 mod audit;
 mod decisions;
 mod dual;
@@ -62,6 +63,7 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
     (14, "dual control", include_str!("../migrations/sqlite/0014_dual_control.sql")),
     (15, "compact decisions", include_str!("../migrations/sqlite/0015_compact_decisions.sql")),
     (16, "open reviews", include_str!("../migrations/sqlite/0016_open_reviews.sql")),
+    (17, "alerts", include_str!("../migrations/sqlite/0017_alerts.sql")),
 ];
 
 /// The SQLite store.

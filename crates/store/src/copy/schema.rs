@@ -39,7 +39,7 @@ fn rowid_column(table: &str) -> Option<&'static str> {
 }
 
 /// Columns holding JSON that PostgreSQL stores as `jsonb` (which normalises its text): hashed in canonical form.
-pub(crate) const JSON_COLUMNS: &[(&str, &str)] = &[("erasures", "rows_json")];
+pub(crate) const JSON_COLUMNS: &[(&str, &str)] = &[("erasures", "rows_json"), ("alerts", "evidence_json")];
 
 /// How one engine stores one logical column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

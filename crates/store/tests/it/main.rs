@@ -1,5 +1,6 @@
 //! The conformance suite against SQLite, plus SQLite-specific guarantees.
 
+mod alerts;
 mod audit;
 mod decision_storage;
 mod decisions;
@@ -7,6 +8,7 @@ mod erasure;
 mod identity;
 mod policies;
 mod postgres;
+mod postgres_alerts;
 mod postgres_decisions;
 mod postgres_identity_screening;
 mod postgres_records;
@@ -293,7 +295,7 @@ async fn migrations_apply_on_a_database_from_before_the_model_registry() {
         sqlx::query_scalar("SELECT version FROM _sqlx_migrations ORDER BY version").fetch_all(&db).await.expect("read");
     assert_eq!(
         versions,
-        [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16],
+        [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17],
         "each migration applied once, in order"
     );
     db.close().await;

@@ -58,6 +58,11 @@ impl Cluster {
 
     /// A new, empty database and a store opened on it.
     pub(super) async fn fresh(&self) -> PgStore {
+        PgStore::open(&self.fresh_url().await).await.expect("open the store")
+    }
+
+    /// A new, empty database (no schema yet), by URL.
+    pub(super) async fn fresh_url(&self) -> String {
         let name = format!("agririsk_it_{}_{}", std::process::id(), DATABASES.fetch_add(1, Ordering::Relaxed));
         let mut admin = self.admin().await;
         sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
@@ -65,7 +70,7 @@ impl Cluster {
             .await
             .expect("create a test database");
         self.made.lock().expect("not poisoned").push(name.clone());
-        PgStore::open(&format!("{}{name}", self.prefix)).await.expect("open the store")
+        format!("{}{name}", self.prefix)
     }
 
     /// Drops every database this cluster made, closing the connections still open on them.

@@ -1,0 +1,351 @@
+//! The alert register of post-loan monitoring: early-warning alerts per borrower and their append-only history.
+//!
+//! The values and the rules are `monitor`'s: what an alert carries and its bounds ([`NewAlert::check`]), which
+//! workflow moves are legal ([`Status::after`]). The store adds the rules only it can check — one open alert per
+//! borrower and cause, and who may act: an officer of the `officers` table (the review workflow's) who works at the
+//! alert's branch and, for an assignment, an acknowledgement or an action on an alert someone holds, its holder —
+//! and applies them inside its transactions; every write is audited in the same transaction.
+//!
+//! Where the current state lives: each alert is one row of `alerts` with its status, tier, holder and due date as
+//! they stand now, and its history is the append-only `alert_events` table (triggers refuse updates and deletes on
+//! both engines), one row per step with the status it left the alert in. The register writes the step first and then
+//! updates the alert's row in the same transaction, and the schema refuses an update of the row whose status and
+//! event count are not those of its latest step, so the row is always the history's last word. It is kept rather
+//! than derived at each read because the one-open-alert rule is a unique partial index on it (`WHERE status <>
+//! 'closed'`), which the database enforces even between two racing runs, and because the board reads and pages
+//! alerts by their current tier.
+
+use std::future::Future;
+
+use domain::{Date, OfficerId};
+use monitor::{Alert, AlertEvent, AlertStep, Cause, Change, NewAlert, Refusal, Status, Tier};
+use serde::Serialize;
+
+use crate::StoreError;
+
+/// Most alerts a page of the board or of [`AlertRegister::overdue`] holds; a larger limit is cut to it, and a limit
+/// of 0 is taken as 1.
+pub const MAX_PAGE: u32 = 500;
+
+/// What raising an alert did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Raised {
+    /// A new alert, stored now.
+    New(Alert),
+    /// The borrower has an open alert for this cause already: this is it, re-tiered (with a `retier` step in its
+    /// history) when the new tier was higher, else unchanged. No second alert is ever made.
+    Existing(Alert),
+}
+
+impl Raised {
+    /// The alert, new or existing.
+    pub fn alert(&self) -> &Alert {
+        match self {
+            Raised::New(a) | Raised::Existing(a) => a,
+        }
+    }
+}
+
+/// Why the register refuses a step on an alert. A refusal writes nothing.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AlertRefusal {
+    /// The workflow does not allow the move.
+    #[error(transparent)]
+    Workflow(#[from] Refusal),
+    /// No officer with this id (`officers` of the review workflow).
+    #[error("officer {0} is not registered")]
+    UnknownOfficer(String),
+    /// The officer works at another branch than the alert's.
+    #[error("officer {officer} works at branch {officer_branch}, not the alert's branch {alert_branch}")]
+    OtherBranch {
+        /// The officer.
+        officer: String,
+        /// Their branch.
+        officer_branch: String,
+        /// The alert's.
+        alert_branch: String,
+    },
+    /// Another officer holds the alert.
+    #[error("officer {officer} does not hold the alert; {holder} does")]
+    NotHolder {
+        /// The officer who tried.
+        officer: String,
+        /// The one who holds it.
+        holder: String,
+    },
+    /// A re-tier that does not start from the alert's tier now.
+    #[error("the alert is {now}, not {from}")]
+    StaleTier {
+        /// The tier the step starts from.
+        from: Tier,
+        /// The alert's tier now.
+        now: Tier,
+    },
+}
+
+/// Which alerts the board shows; `None` fields do not filter.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AlertFilter {
+    /// Only this tier.
+    pub tier: Option<Tier>,
+    /// Only this branch.
+    pub branch: Option<String>,
+    /// Only alerts this officer holds.
+    pub holder: Option<OfficerId>,
+    /// Only this status.
+    pub status: Option<Status>,
+    /// Only this cause.
+    pub cause: Option<Cause>,
+}
+
+/// Where a board page ends: the last alert's place in board order (tier, then day raised, then number).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct BoardCursor {
+    /// The last alert's tier.
+    pub tier: Tier,
+    /// The day it was raised.
+    pub raised_on: Date,
+    /// Its number.
+    pub alert_id: i64,
+}
+
+impl BoardCursor {
+    /// The cursor just after `alert`.
+    pub fn after(alert: &Alert) -> BoardCursor {
+        BoardCursor { tier: alert.raised.tier, raised_on: alert.raised.raised_on, alert_id: alert.alert_id }
+    }
+}
+
+/// One page of the board.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BoardPage {
+    /// The alerts, red first, then the oldest first.
+    pub alerts: Vec<Alert>,
+    /// Where the next page starts; `None` on the last page.
+    pub next: Option<BoardCursor>,
+}
+
+/// The alert register every backend provides. Each method is one transaction.
+pub trait AlertRegister: Send + Sync {
+    /// Raises an alert, checked by [`NewAlert::check`] ([`StoreError::InvalidAlert`]); audited as `alert.raise`.
+    /// When the borrower has an open alert for the cause, returns it as [`Raised::Existing`] instead: if the new tier
+    /// is higher, re-tiered upward (its due date brought forward to the new one when earlier, a `retier` step in
+    /// its history, audited as `alert.retier`), else untouched. Two runs raising at once make one alert.
+    fn raise(&self, alert: &NewAlert) -> impl Future<Output = Result<Raised, StoreError>> + Send;
+
+    /// Takes a workflow step on an alert and returns it as it stands after; audited as `alert.<step>`. The step is
+    /// checked by [`AlertEvent::check`], by [`Status::after`], and against the officers: the acting officer and the
+    /// officer it makes the holder must be registered and work at the alert's branch, and only the holder may
+    /// assign, acknowledge or record an action on an alert someone holds. A refusal is [`StoreError::Alert`] (or
+    /// [`StoreError::AlertNotFound`], [`StoreError::InvalidAlert`]) and writes nothing.
+    fn act(&self, alert_id: i64, event: &AlertEvent) -> impl Future<Output = Result<Alert, StoreError>> + Send;
+
+    /// An alert as it stands now.
+    fn alert(&self, alert_id: i64) -> impl Future<Output = Result<Option<Alert>, StoreError>> + Send;
+
+    /// An alert's history, every step in order, the raise first; empty for an unknown alert.
+    fn alert_history(&self, alert_id: i64) -> impl Future<Output = Result<Vec<AlertStep>, StoreError>> + Send;
+
+    /// A page of at most `limit` alerts (1 to [`MAX_PAGE`]) that `filter` accepts, after `after`: red first, then
+    /// the oldest first (day raised, then number).
+    fn alert_board(
+        &self,
+        filter: &AlertFilter,
+        after: Option<&BoardCursor>,
+        limit: u32,
+    ) -> impl Future<Output = Result<BoardPage, StoreError>> + Send;
+
+    /// At most `limit` alerts (1 to [`MAX_PAGE`]) overdue on `on` ([`Alert::is_overdue`]) and never escalated
+    /// before: what an escalation run moves up. Earliest due first.
+    fn overdue(&self, on: Date, limit: u32) -> impl Future<Output = Result<Vec<Alert>, StoreError>> + Send;
+}
+
+/// A page limit within 1 to [`MAX_PAGE`].
+pub(crate) fn page_limit(limit: u32) -> i64 {
+    i64::from(limit.clamp(1, MAX_PAGE))
+}
+
+/// The registered branch of an officer, as the engine read it (`None`: not registered).
+pub(crate) type OfficerBranch = Option<String>;
+
+/// Judges a step on `alert` given the branches of the acting officer and of the officer the step makes the holder
+/// (if it names one): the status after it, or why it is refused.
+pub(crate) fn judge(
+    alert: &Alert,
+    event: &AlertEvent,
+    by_branch: OfficerBranch,
+    to_branch: Option<OfficerBranch>,
+) -> Result<Status, AlertRefusal> {
+    let in_branch = |officer: &OfficerId, branch: OfficerBranch| match branch {
+        None => Err(AlertRefusal::UnknownOfficer(officer.as_str().to_string())),
+        Some(b) if b != alert.raised.branch => Err(AlertRefusal::OtherBranch {
+            officer: officer.as_str().to_string(),
+            officer_branch: b,
+            alert_branch: alert.raised.branch.clone(),
+        }),
+        Some(_) => Ok(()),
+    };
+    in_branch(&event.by, by_branch)?;
+    if let (Some(to), Some(branch)) = (event.change.new_holder(), to_branch) {
+        in_branch(to, branch)?;
+    }
+    let needs_holder =
+        matches!(event.change, Change::Assign { .. } | Change::Acknowledge | Change::RecordAction { .. });
+    if needs_holder
+        && let Some(holder) = &alert.holder
+        && *holder != event.by
+    {
+        return Err(AlertRefusal::NotHolder {
+            officer: event.by.as_str().to_string(),
+            holder: holder.as_str().to_string(),
+        });
+    }
+    let next = alert.status.after(&event.change)?;
+    if let Change::Retier { from, .. } = event.change
+        && from != alert.raised.tier
+    {
+        return Err(AlertRefusal::StaleTier { from, now: alert.raised.tier });
+    }
+    Ok(next)
+}
+
+/// The alert after a step judged legal, which left it in `status`.
+pub(crate) fn apply(alert: &Alert, change: &Change, status: Status) -> Alert {
+    let mut next = alert.clone();
+    next.status = status;
+    next.events += 1;
+    if let Some(to) = change.new_holder() {
+        next.holder = Some(to.clone());
+    }
+    if let Change::Retier { to, .. } = change {
+        next.raised.tier = *to;
+    }
+    next
+}
+
+/// An alert's columns as both engines store them, read back into an [`Alert`].
+pub(crate) struct AlertColumns {
+    pub alert_id: i64,
+    pub household_id: String,
+    pub loan_id: Option<String>,
+    pub branch: String,
+    pub tier: String,
+    pub cause: String,
+    pub evidence_json: String,
+    pub actions: String,
+    pub raised_on: String,
+    pub raised_at: String,
+    pub config_version: i64,
+    pub due_on: String,
+    pub status: String,
+    pub holder: Option<String>,
+    pub events: i64,
+}
+
+fn corrupt(what: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(what.to_string())
+}
+
+/// The stored form of a list of recommended actions: their codes joined by commas.
+pub(crate) fn actions_column(alert: &NewAlert) -> String {
+    alert.actions.iter().map(|a| a.code()).collect::<Vec<_>>().join(",")
+}
+
+impl AlertColumns {
+    /// The alert these columns hold.
+    pub(crate) fn into_alert(self) -> Result<Alert, StoreError> {
+        let id = self.alert_id;
+        let bad = |what: &str, e: &dyn std::fmt::Display| corrupt(format!("alert {id}: {what}: {e}"));
+        let actions = self
+            .actions
+            .split(',')
+            .map(|code| code.parse().map_err(|e| bad("actions", &e)))
+            .collect::<Result<Vec<_>, _>>()?;
+        let raised = NewAlert {
+            household_id: domain::HouseholdId::parse(&self.household_id).map_err(|e| bad("household_id", &e))?,
+            loan_id: match self.loan_id {
+                Some(l) => Some(domain::LoanId::parse(&l).map_err(|e| bad("loan_id", &e))?),
+                None => None,
+            },
+            branch: self.branch,
+            tier: self.tier.parse().map_err(|e| bad("tier", &e))?,
+            cause: self.cause.parse().map_err(|e| bad("cause", &e))?,
+            evidence: serde_json::from_str(&self.evidence_json).map_err(|e| bad("evidence", &e))?,
+            actions,
+            raised_on: domain::parse_date(&self.raised_on).map_err(|e| bad("raised_on", &e))?,
+            raised_at: domain::Timestamp::parse(&self.raised_at).map_err(|e| bad("raised_at", &e))?,
+            config_version: u32::try_from(self.config_version).map_err(|e| bad("config_version", &e))?,
+            due_on: domain::parse_date(&self.due_on).map_err(|e| bad("due_on", &e))?,
+        };
+        Ok(Alert {
+            alert_id: id,
+            raised,
+            status: self.status.parse().map_err(|e| bad("status", &e))?,
+            holder: match self.holder {
+                Some(h) => Some(OfficerId::parse(&h).map_err(|e| bad("holder", &e))?),
+                None => None,
+            },
+            events: u32::try_from(self.events).map_err(|e| bad("events", &e))?,
+        })
+    }
+}
+
+/// The `kind` of the history row of the raise.
+pub(crate) const RAISE: &str = "raise";
+
+/// A history row's columns as both engines store them.
+pub(crate) struct StepColumns {
+    pub alert_id: i64,
+    pub seq: i64,
+    pub kind: String,
+    pub change_json: Option<String>,
+    pub actor: String,
+    pub at: String,
+    pub status: String,
+}
+
+impl StepColumns {
+    /// The step these columns hold.
+    pub(crate) fn into_step(self) -> Result<AlertStep, StoreError> {
+        let what = format!("alert {} step {}", self.alert_id, self.seq);
+        let bad = |field: &str, e: &dyn std::fmt::Display| corrupt(format!("{what}: {field}: {e}"));
+        let change: Option<Change> = match &self.change_json {
+            Some(json) => Some(serde_json::from_str(json).map_err(|e| bad("change", &e))?),
+            None => None,
+        };
+        let kind = change.as_ref().map_or(RAISE, |c| c.kind().code());
+        if kind != self.kind {
+            return Err(bad("kind", &format!("{} does not match its change {kind}", self.kind)));
+        }
+        Ok(AlertStep {
+            seq: u32::try_from(self.seq).map_err(|e| bad("seq", &e))?,
+            change,
+            by: self.actor,
+            at: domain::Timestamp::parse(&self.at).map_err(|e| bad("at", &e))?,
+            status: self.status.parse().map_err(|e| bad("status", &e))?,
+        })
+    }
+}
+
+/// The audit digest of an alert's step: the alert, the step's number, kind, change and status.
+pub(crate) fn step_digest(alert_id: i64, seq: u32, kind: &str, change_json: &str, status: Status) -> ::audit::Digest {
+    crate::audit::record_digest(&[&alert_id.to_string(), &seq.to_string(), kind, change_json, status.code()])
+}
+
+/// The audit digest of a raise: the alert's number and its stored columns.
+pub(crate) fn raise_digest(alert_id: i64, alert: &NewAlert, evidence_json: &str) -> ::audit::Digest {
+    crate::audit::record_digest(&[
+        &alert_id.to_string(),
+        alert.household_id.as_str(),
+        alert.loan_id.as_ref().map_or("", |l| l.as_str()),
+        &alert.branch,
+        alert.tier.code(),
+        alert.cause.code(),
+        evidence_json,
+        &actions_column(alert),
+        &alert.raised_on.to_string(),
+        &alert.raised_at.to_string(),
+        &alert.config_version.to_string(),
+        &alert.due_on.to_string(),
+    ])
+}

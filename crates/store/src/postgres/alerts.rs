@@ -1,0 +1,355 @@
+//! [`AlertRegister`] for [`PgStore`]: the `alerts` and append-only `alert_events` tables (migration `0015_alerts`),
+//! each write one transaction with its audit entry, as on SQLite.
+//!
+//! Concurrency: a raise first looks for the open alert and locks it (`FOR UPDATE`); finding none, it inserts with
+//! `ON CONFLICT … DO NOTHING` against the unique index on open alerts, so of two runs raising the same borrower and
+//! cause at once one inserts and the other waits for it, then finds its alert and locks it to re-tier it; should
+//! that alert be closed in between, the raise starts over. Only a raise that lost such a race draws an alert id it
+//! does not use: alert numbers can skip there, never repeat. A step locks
+//! its alert's row before it reads it; locks are taken alert row first, then the audit trail.
+
+use domain::Date;
+use monitor::{Alert, AlertEvent, AlertStep, Change, NewAlert, Status};
+use sqlx::Row;
+use sqlx::postgres::PgRow;
+
+use super::decisions::{offset_s, stored_at};
+use super::{PgStore, append_in, corrupt};
+use crate::StoreError;
+use crate::alerts::{
+    AlertColumns, AlertFilter, AlertRegister, BoardCursor, BoardPage, Raised, StepColumns, actions_column, apply,
+    judge, page_limit, raise_digest, step_digest,
+};
+
+/// An alert's columns, as [`alert_from_row`] reads them: dates as the domain's text, the instant as seconds since the
+/// epoch and its offset, the evidence as JSON text.
+const COLUMNS: &str =
+    "alert_id, household_id, loan_id, branch, tier, cause, evidence_json::text AS evidence_json, actions,
+                       to_char(raised_on, 'YYYY-MM-DD') AS raised_on,
+                       extract(epoch FROM raised_at)::bigint AS raised_at_epoch_s, raised_at_offset_s, config_version,
+                       to_char(due_on, 'YYYY-MM-DD') AS due_on, status, holder, events::bigint AS events";
+
+/// Times a raise starts over when the open alert it met was closed before it could lock it.
+const RAISE_ATTEMPTS: u32 = 3;
+
+/// The instant `column` of a row read as `<column>_epoch_s` and `<column>_offset_s`, as the domain's text.
+fn instant(row: &PgRow, column: &str) -> Result<String, StoreError> {
+    let epoch_s: i64 = row.try_get(format!("{column}_epoch_s").as_str())?;
+    let offset: i32 = row.try_get(format!("{column}_offset_s").as_str())?;
+    Ok(stored_at(column, epoch_s, offset)?.to_string())
+}
+
+fn alert_from_row(row: &PgRow) -> Result<Alert, StoreError> {
+    AlertColumns {
+        alert_id: row.try_get("alert_id")?,
+        household_id: row.try_get("household_id")?,
+        loan_id: row.try_get("loan_id")?,
+        branch: row.try_get("branch")?,
+        tier: row.try_get("tier")?,
+        cause: row.try_get("cause")?,
+        evidence_json: row.try_get("evidence_json")?,
+        actions: row.try_get("actions")?,
+        raised_on: row.try_get("raised_on")?,
+        raised_at: instant(row, "raised_at")?,
+        config_version: row.try_get("config_version")?,
+        due_on: row.try_get("due_on")?,
+        status: row.try_get("status")?,
+        holder: row.try_get("holder")?,
+        events: row.try_get("events")?,
+    }
+    .into_alert()
+}
+
+async fn branch_of(conn: &mut sqlx::PgConnection, officer: &str) -> Result<Option<String>, StoreError> {
+    Ok(sqlx::query_scalar("SELECT branch FROM officers WHERE officer_id = $1")
+        .bind(officer)
+        .fetch_optional(&mut *conn)
+        .await?)
+}
+
+/// The borrower's open alert for the alert's cause, locked for the rest of the transaction.
+async fn open_alert(conn: &mut sqlx::PgConnection, alert: &NewAlert) -> Result<Option<Alert>, StoreError> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM alerts WHERE household_id = $1 AND cause = $2 AND status <> 'closed' FOR UPDATE"
+    );
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(alert.household_id.as_str())
+        .bind(alert.cause.code())
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.as_ref().map(alert_from_row).transpose()
+}
+
+fn events_param(events: u32) -> Result<i32, StoreError> {
+    i32::try_from(events).map_err(|_| corrupt(format!("alert event {events} out of range")))
+}
+
+/// Appends a step to an alert's history and brings its row to `after`, in the caller's transaction.
+async fn write_step(
+    conn: &mut sqlx::PgConnection,
+    after: &Alert,
+    change: &Change,
+    actor: &str,
+    at: &domain::Timestamp,
+) -> Result<String, StoreError> {
+    let change_json = serde_json::to_string(change).map_err(corrupt)?;
+    let seq = events_param(after.events)?;
+    sqlx::query(
+        "INSERT INTO alert_events (alert_id, seq, kind, change_json, actor, at, at_offset_s, status)
+         VALUES ($1, $2, $3, $4, $5, $6::timestamptz, $7, $8)",
+    )
+    .bind(after.alert_id)
+    .bind(seq)
+    .bind(change.kind().code())
+    .bind(&change_json)
+    .bind(actor)
+    .bind(at.to_string())
+    .bind(offset_s(at))
+    .bind(after.status.code())
+    .execute(&mut *conn)
+    .await?;
+    let rank = i32::try_from(after.raised.tier.board_rank()).map_err(corrupt)?;
+    sqlx::query(
+        "UPDATE alerts SET status = $1, tier = $2, tier_rank = $3, holder = $4, due_on = $5::date, events = $6
+         WHERE alert_id = $7",
+    )
+    .bind(after.status.code())
+    .bind(after.raised.tier.code())
+    .bind(rank)
+    .bind(after.holder.as_ref().map(|h| h.as_str()))
+    .bind(after.raised.due_on.to_string())
+    .bind(seq)
+    .bind(after.alert_id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(change_json)
+}
+
+impl PgStore {
+    /// The audit entry of a step that brought an alert to `after`, as SQLite makes it.
+    fn step_entry(&self, after: &Alert, change: &Change, change_json: &str, by: &str) -> audit::NewEntry {
+        let kind = change.kind().code();
+        let digest = step_digest(after.alert_id, after.events, kind, change_json, after.status);
+        let mut entry = self.context.entry(&format!("alert.{kind}"), format!("alert:{}", after.alert_id), Some(digest));
+        entry.detail = serde_json::json!({ "seq": after.events, "by": by, "status": after.status.code() }).to_string();
+        entry
+    }
+
+    /// One attempt at a raise: `None` when the open alert it met was closed before it could lock it.
+    async fn raise_once(&self, alert: &NewAlert, evidence_json: &str) -> Result<Option<Raised>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        // The open alert first: a raise that finds one inserts nothing, so it draws no alert id, as on SQLite.
+        if let Some(existing) = open_alert(&mut tx, alert).await? {
+            return self.raise_on(tx, existing, alert).await.map(Some);
+        }
+        let inserted: Option<i64> = sqlx::query_scalar(
+            "INSERT INTO alerts (household_id, loan_id, branch, cause, tier, tier_rank, evidence_json, actions,
+                                 raised_on, raised_at, raised_at_offset_s, config_version, due_on, status, holder,
+                                 events)
+             VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9::date, $10::timestamptz, $13, $11, $12::date, 'open',
+                     NULL, 1)
+             ON CONFLICT (household_id, cause) WHERE status <> 'closed' DO NOTHING
+             RETURNING alert_id",
+        )
+        .bind(alert.household_id.as_str())
+        .bind(alert.loan_id.as_ref().map(|l| l.as_str()))
+        .bind(&alert.branch)
+        .bind(alert.cause.code())
+        .bind(alert.tier.code())
+        .bind(i32::try_from(alert.tier.board_rank()).map_err(corrupt)?)
+        .bind(evidence_json)
+        .bind(actions_column(alert))
+        .bind(alert.raised_on.to_string())
+        .bind(alert.raised_at.to_string())
+        .bind(i64::from(alert.config_version))
+        .bind(alert.due_on.to_string())
+        .bind(offset_s(&alert.raised_at))
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(alert_id) = inserted {
+            let digest = raise_digest(alert_id, alert, evidence_json);
+            let mut entry = self.context.entry("alert.raise", format!("alert:{alert_id}"), Some(digest));
+            entry.detail = serde_json::json!({
+                "household_id": alert.household_id.as_str(),
+                "cause": alert.cause.code(),
+                "tier": alert.tier.code(),
+            })
+            .to_string();
+            sqlx::query(
+                "INSERT INTO alert_events (alert_id, seq, kind, change_json, actor, at, at_offset_s, status)
+                 VALUES ($1, 1, 'raise', NULL, $2, $3::timestamptz, $4, 'open')",
+            )
+            .bind(alert_id)
+            .bind(&entry.actor)
+            .bind(alert.raised_at.to_string())
+            .bind(offset_s(&alert.raised_at))
+            .execute(&mut *tx)
+            .await?;
+            append_in(&mut tx, &[entry]).await?;
+            tx.commit().await?;
+            let new = Alert { alert_id, raised: alert.clone(), status: Status::Open, holder: None, events: 1 };
+            return Ok(Some(Raised::New(new)));
+        }
+        // Another raise inserted the open alert after this one looked: it is the one to answer with.
+        match open_alert(&mut tx, alert).await? {
+            Some(existing) => self.raise_on(tx, existing, alert).await.map(Some),
+            None => {
+                tx.rollback().await?;
+                Ok(None)
+            }
+        }
+    }
+
+    /// A raise that met the open alert `existing`, locked in `tx`: re-tiers it upward when the new tier is higher.
+    async fn raise_on(
+        &self,
+        mut tx: sqlx::Transaction<'_, sqlx::Postgres>,
+        existing: Alert,
+        alert: &NewAlert,
+    ) -> Result<Raised, StoreError> {
+        if alert.tier <= existing.raised.tier {
+            tx.rollback().await?;
+            return Ok(Raised::Existing(existing));
+        }
+        let change = Change::Retier { from: existing.raised.tier, to: alert.tier };
+        let status = existing
+            .status
+            .after(&change)
+            .map_err(|refusal| StoreError::Alert { alert: existing.alert_id, refusal: refusal.into() })?;
+        let mut after = apply(&existing, &change, status);
+        after.raised.due_on = after.raised.due_on.min(alert.due_on);
+        let actor = self.context.acting.actor.clone();
+        let change_json = write_step(&mut tx, &after, &change, &actor, &alert.raised_at).await?;
+        let entry = self.step_entry(&after, &change, &change_json, &actor);
+        append_in(&mut tx, &[entry]).await?;
+        tx.commit().await?;
+        Ok(Raised::Existing(after))
+    }
+}
+
+impl AlertRegister for PgStore {
+    async fn raise(&self, alert: &NewAlert) -> Result<Raised, StoreError> {
+        alert.check()?;
+        let evidence_json = serde_json::to_string(&alert.evidence).map_err(corrupt)?;
+        for _ in 0..RAISE_ATTEMPTS {
+            if let Some(raised) = self.raise_once(alert, &evidence_json).await? {
+                return Ok(raised);
+            }
+        }
+        Err(corrupt(format!(
+            "alert of {} for {}: its open alert kept closing while it was raised",
+            alert.household_id.as_str(),
+            alert.cause
+        )))
+    }
+
+    async fn act(&self, alert_id: i64, event: &AlertEvent) -> Result<Alert, StoreError> {
+        event.check()?;
+        let mut tx = self.pool.begin().await?;
+        let sql = format!("SELECT {COLUMNS} FROM alerts WHERE alert_id = $1 FOR UPDATE");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(alert_id).fetch_optional(&mut *tx).await?;
+        let Some(row) = row else {
+            return Err(StoreError::AlertNotFound(alert_id));
+        };
+        let alert = alert_from_row(&row)?;
+        let by_branch = branch_of(&mut tx, event.by.as_str()).await?;
+        let to_branch = match event.change.new_holder() {
+            Some(to) => Some(branch_of(&mut tx, to.as_str()).await?),
+            None => None,
+        };
+        let status = judge(&alert, event, by_branch, to_branch)
+            .map_err(|refusal| StoreError::Alert { alert: alert_id, refusal })?;
+        let after = apply(&alert, &event.change, status);
+        let change_json = write_step(&mut tx, &after, &event.change, event.by.as_str(), &event.at).await?;
+        let entry = self.step_entry(&after, &event.change, &change_json, event.by.as_str());
+        append_in(&mut tx, &[entry]).await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    async fn alert(&self, alert_id: i64) -> Result<Option<Alert>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM alerts WHERE alert_id = $1");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(alert_id).fetch_optional(&self.pool).await?;
+        row.as_ref().map(alert_from_row).transpose()
+    }
+
+    async fn alert_history(&self, alert_id: i64) -> Result<Vec<AlertStep>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT alert_id, seq::bigint AS seq, kind, change_json, actor, extract(epoch FROM at)::bigint AS at_epoch_s,
+                    at_offset_s, status FROM alert_events
+             WHERE alert_id = $1 ORDER BY seq",
+        )
+        .bind(alert_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                StepColumns {
+                    alert_id: row.try_get("alert_id")?,
+                    seq: row.try_get("seq")?,
+                    kind: row.try_get("kind")?,
+                    change_json: row.try_get("change_json")?,
+                    actor: row.try_get("actor")?,
+                    at: instant(row, "at")?,
+                    status: row.try_get("status")?,
+                }
+                .into_step()
+            })
+            .collect()
+    }
+
+    async fn alert_board(
+        &self,
+        filter: &AlertFilter,
+        after: Option<&BoardCursor>,
+        limit: u32,
+    ) -> Result<BoardPage, StoreError> {
+        let limit = page_limit(limit);
+        let cursor = if after.is_some() {
+            "AND (tier_rank, raised_on, alert_id) > ($6::integer, $7::date, $8::bigint)"
+        } else {
+            ""
+        };
+        let sql = format!(
+            "SELECT {COLUMNS} FROM alerts
+             WHERE ($1::text IS NULL OR tier = $1) AND ($2::text IS NULL OR branch = $2)
+               AND ($3::text IS NULL OR holder = $3) AND ($4::text IS NULL OR status = $4)
+               AND ($5::text IS NULL OR cause = $5) {cursor}
+             ORDER BY tier_rank, raised_on, alert_id LIMIT $9"
+        );
+        let rank = after.map(|c| i32::try_from(c.tier.board_rank())).transpose().map_err(corrupt)?;
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(filter.tier.map(|t| t.code()))
+            .bind(filter.branch.as_deref())
+            .bind(filter.holder.as_ref().map(|h| h.as_str()))
+            .bind(filter.status.map(|s| s.code()))
+            .bind(filter.cause.map(|c| c.code()))
+            .bind(rank)
+            .bind(after.map(|c| c.raised_on.to_string()))
+            .bind(after.map(|c| c.alert_id))
+            .bind(limit + 1)
+            .fetch_all(&self.pool)
+            .await?;
+        let mut alerts = rows.iter().map(alert_from_row).collect::<Result<Vec<_>, _>>()?;
+        let keep = usize::try_from(limit).unwrap_or(usize::MAX);
+        let more = alerts.len() > keep;
+        alerts.truncate(keep);
+        let next = if more { alerts.last().map(BoardCursor::after) } else { None };
+        Ok(BoardPage { alerts, next })
+    }
+
+    async fn overdue(&self, on: Date, limit: u32) -> Result<Vec<Alert>, StoreError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM alerts AS a
+             WHERE status IN ('open', 'assigned', 'acknowledged') AND due_on < $1::date
+               AND NOT EXISTS (SELECT 1 FROM alert_events AS e WHERE e.alert_id = a.alert_id AND e.kind = 'escalate')
+             ORDER BY due_on, alert_id LIMIT $2"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(on.to_string())
+            .bind(page_limit(limit))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(alert_from_row).collect()
+    }
+}
