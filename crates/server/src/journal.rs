@@ -22,7 +22,10 @@ use workflow::DecisionRecord;
 use crate::telemetry::Histogram;
 
 /// Writers committing batches at once on PostgreSQL (each holds one of the pool's connections while it commits).
-const PG_WRITERS: usize = 3;
+/// Two: a batch is one statement now, and its audit entries hold the trail's lock to the commit, so a third writer
+/// only queued for the lock (median latency 10.0–10.4 ms with three against 8.9–9.7 ms with two, same saturation;
+/// docs/benchmarks.md, 2026-12-07 13:20).
+const PG_WRITERS: usize = 2;
 
 /// Most times a batch is tried on PostgreSQL when its connection dropped or it was a deadlock victim.
 const RETRIES: u32 = 3;
