@@ -11,13 +11,14 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use ::audit::{Entry, NewEntry};
-use domain::{Clock, LoanId, Timestamp};
+use domain::{Clock, Date, LoanId, Timestamp};
 use identity::Username;
 use integrate::register::{
     Cell, Filter, LoadInfo, NewRecord, QuarantineRecord, RecordLoad, RecordStore, RecordTable, RecordVersion,
     RegisterError, Versions,
 };
 use lending::{Posting, StatusChange};
+use monitor::{Alert, AlertEvent, AlertStep, NewAlert};
 use policy::lifecycle::PolicyStatus;
 use scoring::lifecycle::ModelStatus;
 use workflow::dual::{NewProposal, Proposal, Verdict};
@@ -25,6 +26,7 @@ use workflow::{
     DecisionRecord, Disbursement, Officer, QueueItem, ReviewAction, ReviewRequest, ReviewState, ReviewStep, Reviewed,
 };
 
+use crate::alerts::{AlertFilter, AlertRegister, BoardCursor, BoardPage, Raised};
 use crate::erasure::{Erased, Erasure, ErasureRecord, LoanFacts};
 use crate::postgres::PgLoad;
 use crate::{
@@ -820,6 +822,37 @@ impl ErasureRegister for Database {
 
     async fn erasures(&self) -> Result<Vec<ErasureRecord>, StoreError> {
         each!(self, s => s.erasures().await)
+    }
+}
+
+impl AlertRegister for Database {
+    async fn raise(&self, alert: &NewAlert) -> Result<Raised, StoreError> {
+        each!(self, s => s.raise(alert).await)
+    }
+
+    async fn act(&self, alert_id: i64, event: &AlertEvent) -> Result<Alert, StoreError> {
+        each!(self, s => s.act(alert_id, event).await)
+    }
+
+    async fn alert(&self, alert_id: i64) -> Result<Option<Alert>, StoreError> {
+        each!(self, s => s.alert(alert_id).await)
+    }
+
+    async fn alert_history(&self, alert_id: i64) -> Result<Vec<AlertStep>, StoreError> {
+        each!(self, s => s.alert_history(alert_id).await)
+    }
+
+    async fn alert_board(
+        &self,
+        filter: &AlertFilter,
+        after: Option<&BoardCursor>,
+        limit: u32,
+    ) -> Result<BoardPage, StoreError> {
+        each!(self, s => s.alert_board(filter, after, limit).await)
+    }
+
+    async fn overdue(&self, on: Date, limit: u32) -> Result<Vec<Alert>, StoreError> {
+        each!(self, s => s.overdue(on, limit).await)
     }
 }
 

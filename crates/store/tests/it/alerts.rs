@@ -14,6 +14,12 @@ async fn sqlite_passes_the_alert_register_suite() {
     check_alerts(fresh).await;
 }
 
+/// The engine-picking `Database` hands every alert method to its store: the same suite through it.
+#[tokio::test]
+async fn a_database_on_sqlite_passes_the_alert_register_suite() {
+    check_alerts(|| async { store::Database::Sqlite(fresh().await) }).await;
+}
+
 /// Raises an alert for H1 and takes it to action recorded, and a second one for H2; returns the first's id.
 pub(super) async fn alerts_with_history<S: AlertRegister + store::ReviewWorkflow>(store: &S) -> i64 {
     with_officers(store).await;

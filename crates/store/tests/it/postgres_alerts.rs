@@ -22,6 +22,7 @@ async fn postgres_passes_the_alert_register_suite() {
     let Some(cluster) = cluster("postgres_passes_the_alert_register_suite") else { return };
     let c = &cluster;
     check_alerts(|| c.fresh()).await;
+    check_alerts(|| async { store::Database::Postgres(c.fresh().await) }).await;
     cluster.drop_all().await;
 }
 
