@@ -223,6 +223,23 @@ pub(crate) fn apply(alert: &Alert, change: &Change, status: Status) -> Alert {
     next
 }
 
+/// What raising `alert` again does to the open alert `existing` of its borrower and cause: `None` when the new tier
+/// is not higher (the open alert stands as it is), else the re-tier step and the alert after it, its due date brought
+/// forward to the new one when that is earlier.
+pub(crate) fn retier(existing: &Alert, alert: &NewAlert) -> Result<Option<(Change, Alert)>, StoreError> {
+    if alert.tier <= existing.raised.tier {
+        return Ok(None);
+    }
+    let change = Change::Retier { from: existing.raised.tier, to: alert.tier };
+    let status = existing
+        .status
+        .after(&change)
+        .map_err(|refusal| StoreError::Alert { alert: existing.alert_id, refusal: refusal.into() })?;
+    let mut after = apply(existing, &change, status);
+    after.raised.due_on = after.raised.due_on.min(alert.due_on);
+    Ok(Some((change, after)))
+}
+
 /// An alert's columns as both engines store them, read back into an [`Alert`].
 pub(crate) struct AlertColumns {
     pub alert_id: i64,

@@ -207,17 +207,10 @@ impl PgStore {
         existing: Alert,
         alert: &NewAlert,
     ) -> Result<Raised, StoreError> {
-        if alert.tier <= existing.raised.tier {
+        let Some((change, after)) = crate::alerts::retier(&existing, alert)? else {
             tx.rollback().await?;
             return Ok(Raised::Existing(existing));
-        }
-        let change = Change::Retier { from: existing.raised.tier, to: alert.tier };
-        let status = existing
-            .status
-            .after(&change)
-            .map_err(|refusal| StoreError::Alert { alert: existing.alert_id, refusal: refusal.into() })?;
-        let mut after = apply(&existing, &change, status);
-        after.raised.due_on = after.raised.due_on.min(alert.due_on);
+        };
         let actor = self.context.acting.actor.clone();
         let change_json = write_step(&mut tx, &after, &change, &actor, &alert.raised_at).await?;
         let entry = self.step_entry(&after, &change, &change_json, &actor);
