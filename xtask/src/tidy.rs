@@ -480,9 +480,9 @@ mod tests {
     #[test]
     fn a_crate_without_a_layer_is_reported_and_tooling_is_not() {
         let mut out = Vec::new();
-        let crates: &[(&str, &[&str])] = &[("monitor", &["domain"]), ("xtask", &[]), ("domain", &[])];
+        let crates: &[(&str, &[&str])] = &[("orphan", &["domain"]), ("xtask", &[]), ("domain", &[])];
         check_layers(&workspace(crates), &mut out);
-        assert!(out.len() == 1 && out[0].contains("`monitor` has no layer"), "{out:?}");
+        assert!(out.len() == 1 && out[0].contains("`orphan` has no layer"), "{out:?}");
     }
 
     #[test]
