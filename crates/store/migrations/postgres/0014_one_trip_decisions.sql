@@ -8,8 +8,9 @@
 -- `audit_link` is `audit::link` (crates/audit/src/entry.rs) over the same bytes: SHA-256 of the tag, the number as
 -- 8 bytes big-endian, each text field as its UTF-8 length (8 bytes big-endian) then its bytes, each optional digest
 -- as 0 or 1 then its 32 bytes, and the previous hash. The store checks every hash the database returns against its
--- own computation (`append_in`, and the batch), and `audit verify` checks the whole chain; a disagreement would be
--- refused, never stored silently.
+-- own computation: `append_in` before its transaction commits (a disagreement is refused and nothing is written);
+-- the one-statement batch after it committed (a disagreement fails the batch, whose decisions then answer as
+-- retries); and `audit verify` checks the whole chain.
 
 -- In PL/pgSQL over local values, not as SQL functions calling SQL functions: those were planned at every call
 -- (the nested helpers are not inlined), and cost a millisecond of the database's CPU per decision.

@@ -7,7 +7,8 @@
 //! `LOCK TABLE audit_log IN SHARE ROW EXCLUSIVE MODE`, a lock that conflicts with itself and with every insert but
 //! not with reads, so appenders queue for it and the one holding it reads the head as committed by all before it and
 //! the chain never forks; it links the entries with `audit::link`'s bytes and inserts them, all in one round trip.
-//! Every link it returns is checked against [`Entry::chain`] before the caller commits. An entry is stored with its
+//! Every link it returns to [`append_in`] is checked against [`Entry::chain`] before the caller commits (the
+//! one-statement decision batch, its own transaction, checks its links after). An entry is stored with its
 //! time as an instant plus the offset it was written with, and read back as the same text, so `audit::Verifier`
 //! checks a PostgreSQL chain exactly as a SQLite one.
 
