@@ -304,7 +304,7 @@ impl PgStore {
                 "INSERT INTO decision_records (decision_id, packed) SELECT * FROM UNNEST($1::text[], $2::bytea[])",
             )
             .bind(stored.iter().map(|i| batch[*i].record.decision_id.as_str().to_string()).collect::<Vec<String>>())
-            .bind(stored.iter().map(|i| batch[*i].packed().to_vec()).collect::<Vec<Vec<u8>>>())
+            .bind(stored.iter().map(|i| batch[*i].packed()).collect::<Vec<&[u8]>>())
             .execute(&mut *tx)
             .await?;
             let entries: Vec<::audit::NewEntry> = stored.iter().map(|i| batch[*i].entry(at)).collect();
@@ -357,7 +357,7 @@ impl PgStore {
             return Ok(false);
         }
         let query = bind_decisions(sqlx::query_as::<_, (i64, String, String)>(RECORD_DECISIONS), batch, &fresh)
-            .bind(fresh.iter().map(|i| batch[*i].packed().to_vec()).collect::<Vec<Vec<u8>>>());
+            .bind(fresh.iter().map(|i| batch[*i].packed()).collect::<Vec<&[u8]>>());
         let links = match AuditColumns::of(entries.iter()).bind(query).fetch_all(&self.pool).await {
             Ok(links) => links,
             Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some(UNIQUE_VIOLATION) => return Ok(false),
