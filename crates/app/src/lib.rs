@@ -26,6 +26,7 @@ pub mod identity;
 pub mod ingest;
 pub mod loans;
 pub mod models;
+pub mod monitoring;
 pub mod page;
 pub mod policies;
 pub mod policy_sim;

@@ -100,6 +100,13 @@ pub enum Command {
         #[command(subcommand)]
         command: ScreeningCommand,
     },
+    /// Post-loan monitoring: run the early-warning detectors over the whole book day by day and keep tiered
+    /// alerts; score them against the simulator's planted truth.
+    Monitor {
+        /// The monitor command.
+        #[command(subcommand)]
+        command: MonitorCommand,
+    },
     /// Whole-village credit (整村授信): pre-credit lines for every household of a village and its 信用村 rating.
     Village {
         /// The village command.
@@ -209,6 +216,47 @@ pub enum DecideCommand {
         /// The application JSON.
         file: PathBuf,
         /// Output format (`json`: the whole decision record with reasons, trace, features and versions).
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+}
+
+/// Monitoring commands.
+#[derive(Debug, Subcommand)]
+pub enum MonitorCommand {
+    /// Run monitoring over the whole book for one day (`--as-of`) or every day of a period (`--from`, `--to`), in
+    /// order, skipping the days already run: raise, re-tier and resolve alerts, each day in one transaction.
+    Run {
+        /// The day to run.
+        #[arg(long, value_name = "YYYY-MM-DD", conflicts_with_all = ["from", "to"])]
+        as_of: Option<String>,
+        /// The first day of a period to replay.
+        #[arg(long, value_name = "YYYY-MM-DD", requires = "to")]
+        from: Option<String>,
+        /// The last day of the period.
+        #[arg(long, value_name = "YYYY-MM-DD", requires = "from")]
+        to: Option<String>,
+        /// A monitoring configuration (JSON; default: version 1's thresholds).
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Score monitoring against the simulator's truth files: runs the days of the data's horizon not run yet (or,
+    /// with `--dry-run`, replays them in memory without writing an alert), then reports recall before the first day
+    /// past due and before 90 DPD, lead time, red precision and false alerts, per tier and per planted scenario.
+    Evaluate {
+        /// The directory holding `shocks.csv` and `shock_households.csv`.
+        #[arg(long, value_name = "DIR")]
+        ground_truth: PathBuf,
+        /// A monitoring configuration (JSON; default: version 1's thresholds).
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// Replay in memory and write nothing (to try a configuration).
+        #[arg(long)]
+        dry_run: bool,
+        /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },

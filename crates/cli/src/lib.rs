@@ -16,6 +16,7 @@ pub mod features;
 pub mod identity;
 pub mod ingest;
 pub mod model;
+pub mod monitor;
 pub mod output;
 pub mod policies;
 pub mod policy_sim;
@@ -218,6 +219,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Screening { command: args::ScreeningCommand::Load { file } } => {
             screening::load_command(&place()?, &file).await
         }
+        Command::Monitor { command } => monitor::command(&place()?, command).await,
         Command::Village { command: VillageCommand::Credit { village: code, on, format } } => {
             let on = match on {
                 Some(text) => date("on", &text)?,

@@ -699,6 +699,24 @@ records! {
         pub income_drop: Decimal,
     }
 
+    /// A satellite pass over a village's crop (`crop_observations.csv`, 遥感). Not a model feature: post-loan
+    /// monitoring reads it through `crop_condition`.
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct CropPass from "crop_observations" {
+        /// The village.
+        pub village_code: String,
+        /// The crop observed.
+        pub crop: FarmCrop,
+        /// Date of the pass.
+        pub observed_on: Date,
+        /// Vegetation index seen, in [-1, 1].
+        pub ndvi: Decimal,
+        /// The usual index for the crop and date, in [-1, 1].
+        pub ndvi_normal: Decimal,
+        /// Share of the village under cloud, 0–1.
+        pub cloud_share: Decimal,
+    }
+
     /// A news headline about a county (`news.csv`; the headline text itself is not an input).
     #[derive(Debug, Clone, PartialEq)]
     pub struct NewsItem from "news" {

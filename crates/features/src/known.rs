@@ -103,6 +103,13 @@ impl KnownOn for EmploymentShock {
     }
 }
 
+/// A satellite pass is known on the day it is observed (the provider delivers within the day).
+impl KnownOn for crate::input::CropPass {
+    fn known_on(&self) -> Date {
+        self.observed_on
+    }
+}
+
 /// A news item is known on its publication date.
 impl KnownOn for NewsItem {
     fn known_on(&self) -> Date {

@@ -154,6 +154,15 @@ pub async fn load_context(store: &impl RecordStore, versions: Versions<'_>) -> R
     })
 }
 
+/// Every satellite pass of `crop_observations` as of the versions given (none when the source was never loaded),
+/// for post-loan monitoring's crop-condition detector.
+pub async fn load_crop_passes(
+    store: &impl RecordStore,
+    versions: Versions<'_>,
+) -> Result<Vec<features::input::CropPass>, IntegrateError> {
+    read_records(store, Filter::All, versions).await
+}
+
 /// The household head's year of birth by household id, from the KYC file (`members`, member 1 is the head). The
 /// year is enough for the age rule of a credit policy; the birth date itself stays inside the sealed ID number.
 pub async fn load_head_birth_years(

@@ -152,6 +152,8 @@ coded! {
         Concentration = "concentration", "集中度超限", "concentration limit breached";
         /// Model or data drift.
         ModelDrift = "model_drift", "模型漂移", "model drift";
+        /// A regional migrant-employment shock.
+        IncomeShock = "income_shock", "务工收入冲击", "off-farm income shock";
     }
 }
 

@@ -1,0 +1,338 @@
+//! Post-loan monitoring's use cases: load the whole book from the ingested records, run the detectors day by day
+//! and keep the alerts in the alert register, and score the alerts against the simulator's planted truth.
+//!
+//! The book is the `loans` and `repayments` sources as ingested (from the lender's core system or the simulator),
+//! read with the versions current now; each day's detectors read only what was known that day (`monitor::book`).
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+
+use domain::{Date, Timestamp};
+use integrate::history::{Scope, load_borrowers, load_context, load_crop_passes};
+use integrate::register::{RecordStore, Versions};
+use monitor::evaluate::{AlertSpan, Evaluation, Scenario};
+use monitor::{Book, MonitorConfig, Replay};
+
+use crate::error::{Error, ErrorCode};
+
+/// Longest period a run or replay may cover, days (ten years).
+pub const MAX_RUN_DAYS: i64 = 3_660;
+
+/// Reads a monitoring configuration file, or the defaults (version 1) without one. A bad file is refused naming the
+/// field (`config` and the key path).
+pub fn load_config(path: Option<&Path>) -> Result<MonitorConfig, Error> {
+    let Some(path) = path else { return Ok(MonitorConfig::default()) };
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Error::input("config", format!("cannot read {}: {e}", path.display())))?;
+    MonitorConfig::from_json(&text).map_err(|e| Error::input(format!("config: {}", e.field), e.problem))
+}
+
+/// Loads the whole book: every household with a loan, its records, the shared context and the satellite passes.
+pub async fn load_book(store: &impl RecordStore, config: &MonitorConfig) -> Result<Book, Error> {
+    let context = load_context(store, Versions::Current).await?;
+    let households = load_borrowers(store, Scope::All, Versions::Current).await?;
+    let passes = load_crop_passes(store, Versions::Current).await?;
+    Ok(Book::new(households, context, passes, config.diversion.window_days))
+}
+
+/// Checks a period against the book: `from` not after `to`, not before the book begins, at most
+/// [`MAX_RUN_DAYS`] long. Errors name `field_from` or `field_to`.
+pub fn check_period(book: &Book, from: Date, to: Date, field_from: &str, field_to: &str) -> Result<(), Error> {
+    let Some((first, _)) = book.span() else {
+        return Err(Error::whole(ErrorCode::OutOfRange, "the book is empty: ingest the loans and repayments first"));
+    };
+    if from < first {
+        return Err(Error::coded(
+            ErrorCode::OutOfRange,
+            field_from,
+            format!("{from} is before the data begins ({first}, the first loan's value date)"),
+        ));
+    }
+    if to < from {
+        return Err(Error::coded(ErrorCode::OutOfRange, field_to, format!("{to} is before {from}")));
+    }
+    if (to - from).num_days() >= MAX_RUN_DAYS {
+        return Err(Error::coded(ErrorCode::OutOfRange, field_to, format!("a run covers at most {MAX_RUN_DAYS} days")));
+    }
+    Ok(())
+}
+
+/// Every day from `from` to `to`, inclusive.
+pub fn days(from: Date, to: Date) -> impl Iterator<Item = Date> {
+    from.iter_days().take_while(move |d| *d <= to)
+}
+
+/// Replays `[from, to]` in memory with `config` (nothing is written): the alerts the run would have kept.
+pub fn dry_run(book: &Book, from: Date, to: Date, config: &MonitorConfig, at: &Timestamp) -> Vec<AlertSpan> {
+    let mut replay = Replay::new();
+    for day in days(from, to) {
+        replay.run_day(book, day, config, at);
+    }
+    replay.spans().to_vec()
+}
+
+/// The simulator's planted truth in a directory: `shocks.csv` and `shock_households.csv`. Errors name the file,
+/// line and column.
+pub fn read_truth(dir: &Path) -> Result<Vec<Scenario>, Error> {
+    let shocks = read_csv(&dir.join("shocks.csv"))?;
+    let members = read_csv(&dir.join("shock_households.csv"))?;
+    let mut households: HashMap<String, HashSet<String>> = HashMap::new();
+    for (line, row) in &members.rows {
+        let scenario = members.get(row, "scenario", *line)?;
+        let household = members.get(row, "household_id", *line)?;
+        households.entry(scenario.to_string()).or_default().insert(household.to_string());
+    }
+    let mut out = Vec::new();
+    for (line, row) in &shocks.rows {
+        let code = shocks.get(row, "scenario", *line)?.to_string();
+        let month = |column: &str| -> Result<features::input::Month, Error> {
+            let text = shocks.get(row, column, *line)?;
+            features::input::Month::parse(text).map_err(|e| {
+                Error::input("ground-truth", format!("shocks.csv line {line} column {column}: {e}"))
+            })
+        };
+        let start = month("start_month")?.first_day();
+        let end = month("end_month")?.last_day();
+        out.push(Scenario {
+            description: shocks.get(row, "description", *line)?.to_string(),
+            households: households.remove(&code).unwrap_or_default(),
+            code,
+            start,
+            end,
+        });
+    }
+    Ok(out)
+}
+
+struct Csv {
+    header: Vec<String>,
+    rows: Vec<(usize, csv::StringRecord)>,
+    file: String,
+}
+
+impl Csv {
+    fn get<'a>(&self, row: &'a csv::StringRecord, column: &str, line: usize) -> Result<&'a str, Error> {
+        let i = self.header.iter().position(|h| h == column).ok_or_else(|| {
+            Error::input("ground-truth", format!("{} has no column {column}", self.file))
+        })?;
+        row.get(i).ok_or_else(|| Error::input("ground-truth", format!("{} line {line} has no {column}", self.file)))
+    }
+}
+
+/// Most rows a truth file may hold.
+const MAX_TRUTH_ROWS: usize = 5_000_000;
+
+fn read_csv(path: &Path) -> Result<Csv, Error> {
+    let file = path.display().to_string();
+    let mut reader = csv::Reader::from_path(path)
+        .map_err(|e| Error::input("ground-truth", format!("cannot read {file}: {e}")))?;
+    let header: Vec<String> = reader
+        .headers()
+        .map_err(|e| Error::input("ground-truth", format!("{file}: {e}")))?
+        .iter()
+        .map(str::to_string)
+        .collect();
+    let mut rows = Vec::new();
+    for (i, record) in reader.records().enumerate() {
+        let record = record.map_err(|e| Error::input("ground-truth", format!("{file} line {}: {e}", i + 2)))?;
+        if rows.len() >= MAX_TRUTH_ROWS {
+            return Err(Error::input("ground-truth", format!("{file} has more than {MAX_TRUTH_ROWS} rows")));
+        }
+        rows.push((i + 2, record));
+    }
+    Ok(Csv { header, rows, file })
+}
+
+/// Scores alerts over `[from, to]` against the book's defaults and the planted scenarios (`S5` is the diversion
+/// ring).
+pub fn score(book: &Book, alerts: &[AlertSpan], scenarios: &[Scenario], from: Date, to: Date) -> Evaluation {
+    monitor::evaluate::evaluate(book, alerts, scenarios, from, to, "S5")
+}
+
+/// What a stored run did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct RunReport {
+    /// The first day asked for.
+    pub from: Option<Date>,
+    /// The last day asked for.
+    pub to: Option<Date>,
+    /// Days run now.
+    pub days_run: u32,
+    /// Days skipped because they had been run before.
+    pub days_already_run: u32,
+    /// New alerts.
+    pub raised: u32,
+    /// Open alerts re-tiered upward.
+    pub retiered: u32,
+    /// Alerts resolved.
+    pub resolved: u32,
+    /// Alerts open after the last day.
+    pub open_after: u32,
+    /// Borrowers on the book on the last day run.
+    pub active_borrowers: u32,
+    /// Loans on the book on the last day run.
+    pub active_loans: u32,
+}
+
+/// A day's progress, for a caller that shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DayProgress {
+    /// The day just run.
+    pub day: Date,
+    /// Days done of the period, this one included.
+    pub done: u32,
+    /// Days in the period.
+    pub total: u32,
+    /// Alerts open after it.
+    pub open: u32,
+}
+
+/// The time a run stamps on what it writes for `day`: now, or for a past day the end of that day (China Standard
+/// Time), the business time its findings are as of.
+pub fn stamp_for(day: Date, now: Timestamp) -> Timestamp {
+    let end = day
+        .and_hms_opt(23, 59, 59)
+        .and_then(|t| t.and_local_timezone(domain::china_standard_time()).single())
+        .map(Timestamp::from_instant);
+    match end {
+        Some(end) if end < now => end,
+        _ => now,
+    }
+}
+
+/// Reads every alert not closed, as the plan needs them.
+async fn open_alerts(store: &impl store::AlertRegister) -> Result<monitor::OpenAlerts, Error> {
+    let mut open = monitor::OpenAlerts::new();
+    let mut after = 0;
+    loop {
+        let page = store.open_alerts(after, store::alerts::MAX_OPEN_PAGE).await?;
+        let Some(last) = page.last() else { break };
+        after = last.alert_id;
+        for a in page {
+            open.insert(
+                (a.raised.household_id.as_str().to_string(), a.raised.cause),
+                monitor::OpenAlert { alert_id: a.alert_id, tier: a.raised.tier, raised_on: a.raised.raised_on },
+            );
+        }
+    }
+    Ok(open)
+}
+
+/// Runs monitoring over every day of `[from, to]` in order, skipping the days run before: each day's plan (raise,
+/// re-tier, resolve) is written in one transaction with the day's record, so a kill loses at most the day in
+/// progress, and running a day again changes nothing. `now` is the wall clock; `progress` hears of every day.
+pub async fn run<S: store::AlertRegister>(
+    store: &S,
+    book: &Book,
+    from: Date,
+    to: Date,
+    config: &MonitorConfig,
+    now: Timestamp,
+    progress: &mut dyn FnMut(DayProgress),
+) -> Result<RunReport, Error> {
+    check_period(book, from, to, "from", "to")?;
+    let done: HashSet<Date> = store.runs(from, to).await?.into_iter().map(|r| r.day).collect();
+    let mut open = open_alerts(store).await?;
+    let total = u32::try_from((to - from).num_days() + 1).unwrap_or(u32::MAX);
+    let mut report = RunReport { from: Some(from), to: Some(to), ..RunReport::default() };
+    for (n, day) in days(from, to).enumerate() {
+        if done.contains(&day) {
+            report.days_already_run += 1;
+            continue;
+        }
+        let at = stamp_for(day, now);
+        let assessment = monitor::assess_day(book, day, config, &at);
+        let plan = monitor::plan_day(&assessment, &open, config);
+        let run_day = store::alerts::RunDay {
+            day,
+            config_version: config.version,
+            at,
+            raise: plan.raise,
+            resolve: plan
+                .resolve
+                .into_iter()
+                .map(|(alert_id, reason)| store::alerts::Resolve { alert_id, reason })
+                .collect(),
+        };
+        let outcome = store.apply_run(&run_day).await?;
+        if outcome.already_run {
+            // Another run wrote the day meanwhile: what is open now is what it left.
+            report.days_already_run += 1;
+            open = open_alerts(store).await?;
+            continue;
+        }
+        report.days_run += 1;
+        for raised in &outcome.raised {
+            let (store::alerts::Raised::New(a) | store::alerts::Raised::Existing(a)) = raised;
+            match raised {
+                store::alerts::Raised::New(_) => report.raised += 1,
+                store::alerts::Raised::Existing(_) => report.retiered += 1,
+            }
+            open.insert(
+                (a.raised.household_id.as_str().to_string(), a.raised.cause),
+                monitor::OpenAlert { alert_id: a.alert_id, tier: a.raised.tier, raised_on: a.raised.raised_on },
+            );
+        }
+        for a in &outcome.resolved {
+            report.resolved += 1;
+            open.remove(&(a.raised.household_id.as_str().to_string(), a.raised.cause));
+        }
+        report.active_borrowers = u32::try_from(assessment.active_borrowers).unwrap_or(u32::MAX);
+        report.active_loans = u32::try_from(assessment.active_loans).unwrap_or(u32::MAX);
+        progress(DayProgress {
+            day,
+            done: u32::try_from(n + 1).unwrap_or(u32::MAX),
+            total,
+            open: u32::try_from(open.len()).unwrap_or(u32::MAX),
+        });
+    }
+    report.open_after = u32::try_from(open.len()).unwrap_or(u32::MAX);
+    Ok(report)
+}
+
+/// Every stored alert as the evaluation reads it: the tier it was raised at and each re-tier with its day, and the
+/// day it closed (the day of a step is its time's date in China Standard Time).
+pub async fn stored_spans<S: store::AlertRegister>(store: &S) -> Result<Vec<AlertSpan>, Error> {
+    let mut spans = Vec::new();
+    let filter = store::alerts::AlertFilter::default();
+    let mut after: Option<store::alerts::BoardCursor> = None;
+    loop {
+        let page = store.alert_board(&filter, after.as_ref(), store::alerts::MAX_PAGE).await?;
+        for a in &page.alerts {
+            let history = store.alert_history(a.alert_id).await?;
+            let day_of = |t: &Timestamp| t.instant().with_timezone(&domain::china_standard_time()).date_naive();
+            let mut tiers = Vec::new();
+            let mut closed_on = None;
+            for step in &history {
+                match &step.change {
+                    Some(monitor::Change::Retier { from, to }) => {
+                        if tiers.is_empty() {
+                            tiers.push((a.raised.raised_on, *from));
+                        }
+                        tiers.push((day_of(&step.at), *to));
+                    }
+                    Some(monitor::Change::Close { .. } | monitor::Change::Resolve { .. }) => {
+                        closed_on = Some(day_of(&step.at));
+                    }
+                    _ => {}
+                }
+            }
+            if tiers.is_empty() {
+                tiers.push((a.raised.raised_on, a.raised.tier));
+            }
+            spans.push(AlertSpan {
+                household_id: a.raised.household_id.as_str().to_string(),
+                cause: a.raised.cause,
+                raised_on: a.raised.raised_on,
+                tiers,
+                closed_on,
+            });
+        }
+        match page.next {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+    }
+    spans.sort_by(|a, b| (a.raised_on, &a.household_id).cmp(&(b.raised_on, &b.household_id)));
+    Ok(spans)
+}

@@ -1,0 +1,131 @@
+//! `agririsk monitor run | evaluate`: post-loan monitoring over the whole book (`app::monitoring`), printed as a
+//! table or JSON.
+
+use std::fmt::Write as _;
+
+use app::monitoring::{DayProgress, dry_run, load_book, load_config, read_truth, run, score, stored_spans};
+use domain::Clock;
+use ::monitor::evaluate::{Evaluation, Figures};
+
+use crate::args::{Format, MonitorCommand};
+use crate::error::CliError;
+use crate::{Place, SystemClock, date, emit, print_json, with_store};
+
+/// Runs a `monitor` command.
+pub async fn command(at: &Place, command: MonitorCommand) -> Result<(), CliError> {
+    match command {
+        MonitorCommand::Run { as_of, from, to, config, format } => {
+            at.require_database("ingest the loans and repayments first")?;
+            let config = load_config(config.as_deref())?;
+            let (from, to) = match (as_of, from, to) {
+                (Some(day), _, _) => {
+                    let day = date("as-of", &day)?;
+                    (day, day)
+                }
+                (None, Some(from), Some(to)) => (date("from", &from)?, date("to", &to)?),
+                _ => return Err(CliError::input("as-of", "give --as-of DATE, or --from DATE --to DATE")),
+            };
+            let report = with_store(at, async |store| {
+                let book = load_book(store, &config).await?;
+                let mut last_shown = 0;
+                let mut progress = |p: DayProgress| {
+                    // One line a month of days (and the last), on standard error, so JSON output stays clean.
+                    if p.done == p.total || p.done >= last_shown + 30 {
+                        last_shown = p.done;
+                        eprintln!("monitor: {} ({}/{} days), {} alerts open", p.day, p.done, p.total, p.open);
+                    }
+                };
+                Ok(run(store, &book, from, to, &config, SystemClock.now(), &mut progress).await?)
+            })
+            .await?;
+            match format {
+                Format::Json => print_json(&report),
+                Format::Table => emit(&format!(
+                    "monitoring {} to {}: {} days run, {} already run; {} alerts raised, {} re-tiered, {} resolved; {} open; \
+                     {} borrowers and {} loans on the book on the last day run\n",
+                    from,
+                    to,
+                    report.days_run,
+                    report.days_already_run,
+                    report.raised,
+                    report.retiered,
+                    report.resolved,
+                    report.open_after,
+                    report.active_borrowers,
+                    report.active_loans
+                )),
+            }
+        }
+        MonitorCommand::Evaluate { ground_truth, config, dry_run: dry, format } => {
+            at.require_database("ingest the simulator's files first")?;
+            let config = load_config(config.as_deref())?;
+            let scenarios = read_truth(&ground_truth)?;
+            let (book, alerts) = with_store(at, async |store| {
+                let book = load_book(store, &config).await?;
+                let Some((from, to)) = book.span() else {
+                    return Err(CliError::input("ground-truth", "the book is empty: ingest the loans and repayments first"));
+                };
+                let alerts = if dry {
+                    dry_run(&book, from, to, &config, &SystemClock.now())
+                } else {
+                    let mut quiet = |_: DayProgress| {};
+                    run(store, &book, from, to, &config, SystemClock.now(), &mut quiet).await?;
+                    stored_spans(store).await?
+                };
+                Ok((book, alerts))
+            })
+            .await?;
+            let Some((from, to)) = book.span() else {
+                return Err(CliError::input("ground-truth", "the book is empty: ingest the loans and repayments first"));
+            };
+            let evaluation = score(&book, &alerts, &scenarios, from, to);
+            match format {
+                Format::Json => print_json(&evaluation),
+                Format::Table => emit(&evaluation_text(&evaluation)),
+            }
+        }
+    }
+}
+
+fn pct(x: Option<f64>) -> String {
+    x.map_or("n/a".into(), |v| format!("{:.1}%", v * 100.0))
+}
+
+fn figures_line(f: &Figures) -> String {
+    format!(
+        "defaulters {}, warned before first DPD {}, before 90 DPD {}, median lead {} days, red alerts {} (precision {}), \
+         false alerts {} per 1,000 loan-months",
+        f.defaulters,
+        pct(f.recall_before_first_dpd),
+        pct(f.recall_before_90dpd),
+        f.median_lead_days.map_or("n/a".into(), |d| format!("{d:.0}")),
+        f.red_alerts,
+        pct(f.red_precision),
+        f.false_alerts_per_1000_loan_months.map_or("n/a".into(), |v| format!("{v:.1}")),
+    )
+}
+
+/// The evaluation as text.
+pub fn evaluation_text(e: &Evaluation) -> String {
+    let mut out = format!("monitoring evaluated {} to {}: {} alerts over {:.0} loan-months\n", e.from, e.to, e.alerts, e.loan_months);
+    let _ = writeln!(out, "{}", figures_line(&e.figures));
+    for t in &e.tiers {
+        let _ = writeln!(out, "  {:<6} alerts {:>6}  precision {:>6}  recall {:>6}", t.tier.code(), t.alerts, pct(t.precision), pct(t.recall));
+    }
+    for s in &e.scenarios {
+        let _ = writeln!(
+            out,
+            "{} {}: {} borrowers hit, alerted {}, precision {}; {}",
+            s.scenario,
+            s.description,
+            s.borrowers_hit,
+            pct(s.recall_any_alert),
+            pct(s.precision),
+            figures_line(&s.figures)
+        );
+        if let Some((flagged, ring)) = s.ring_flagged_within_30_days {
+            let _ = writeln!(out, "   ring: {flagged} of {ring} households flagged within 30 days of their diversion");
+        }
+    }
+    out
+}
