@@ -673,10 +673,7 @@ mod tests {
         for &status in Status::ALL.iter().filter(|s| **s != Status::Closed) {
             assert_eq!(status.after(&resolve), Ok(Status::Closed), "{status}");
         }
-        assert_eq!(
-            Status::Closed.after(&resolve),
-            Err(Refusal { status: Status::Closed, event: ChangeKind::Resolve })
-        );
+        assert_eq!(Status::Closed.after(&resolve), Err(Refusal { status: Status::Closed, event: ChangeKind::Resolve }));
         assert_eq!(resolve.check(), Ok(()));
         let reason = |text: &str| Change::Resolve { reason: text.to_string() }.check().map_err(|e| e.field);
         assert_eq!(reason(" "), Err("reason"));
