@@ -151,7 +151,7 @@ pub async fn a_run_writes_its_day_once_with_its_record<S: AlertRegister + Review
     let retier = store.alert_history(first.alert_id).await.expect("history");
     assert_eq!(retier[1].change, Some(Change::Retier { from: Tier::Yellow, to: Tier::Red }));
     let record = RunRecord { day: day.day, config_version: 1, raised: 2, retiered: 1, resolved: 1, at: day.at };
-    assert_eq!(store.runs(day.day, day.day).await.expect("runs"), [record.clone()]);
+    assert_eq!(store.runs(day.day, day.day).await.expect("runs"), [record]);
     let (entries, chain) = super::audit::read_all(&store, 100).await;
     assert!(chain.is_ok(), "the chain verifies");
     let actions = |id: i64| {
