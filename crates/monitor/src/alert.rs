@@ -152,7 +152,7 @@ coded! {
         Concentration = "concentration", "集中度超限", "concentration limit breached";
         /// Model or data drift.
         ModelDrift = "model_drift", "模型漂移", "model drift";
-        /// A regional migrant-employment shock.
+        /// A regional shock to migrant employment, cutting the household's off-farm income.
         IncomeShock = "income_shock", "务工收入冲击", "off-farm income shock";
     }
 }
@@ -210,6 +210,8 @@ coded! {
         Close = "close", "关闭", "close";
         /// [`Change::Retier`].
         Retier = "retier", "调整级别", "re-tier";
+        /// [`Change::Resolve`].
+        Resolve = "resolve", "自动解除", "resolved by monitoring";
     }
 }
 
@@ -248,6 +250,11 @@ pub enum Change {
         /// The tier it has now (higher).
         to: Tier,
     },
+    /// A monitoring run found the alert's signal cleared: the alert is closed without an officer's action.
+    Resolve {
+        /// Why the run resolved it (which signal cleared, and how).
+        reason: String,
+    },
 }
 
 impl Change {
@@ -260,6 +267,20 @@ impl Change {
             Change::Escalate { .. } => ChangeKind::Escalate,
             Change::Close { .. } => ChangeKind::Close,
             Change::Retier { .. } => ChangeKind::Retier,
+            Change::Resolve { .. } => ChangeKind::Resolve,
+        }
+    }
+
+    /// Checks the texts the change carries, naming the field: an outcome or reason 1 to [`MAX_TEXT_CHARS`]
+    /// characters, not blank; a re-tier only upwards.
+    pub fn check(&self) -> Result<(), InvalidAlert> {
+        match self {
+            Change::RecordAction { outcome, .. } => bounded_text("outcome", outcome, MAX_TEXT_CHARS),
+            Change::Close { reason } | Change::Resolve { reason } => bounded_text("reason", reason, MAX_TEXT_CHARS),
+            Change::Retier { from, to } if to <= from => {
+                Err(invalid("tier", format!("a re-tier goes up only ({from} to {to})")))
+            }
+            _ => Ok(()),
         }
     }
 
@@ -287,13 +308,14 @@ impl Status {
     /// open → assigned → acknowledged → action_recorded → closed; an open, assigned or acknowledged alert may be
     /// escalated, and an escalated one may still be acknowledged, acted on or closed; an alert is handed over by
     /// assigning it again while assigned; more actions may be recorded after the first; a re-tier keeps the status
-    /// and is refused only once closed.
+    /// and is refused only once closed; a monitoring run's resolve closes an alert in any status but closed.
     pub fn after(self, change: &Change) -> Result<Status, Refusal> {
         use ChangeKind as K;
         use Status as S;
         let next = match (self, change.kind()) {
             (S::Closed, _) => None,
             (status, K::Retier) => Some(status),
+            (_, K::Resolve) => Some(S::Closed),
             (S::Open | S::Assigned, K::Assign) => Some(S::Assigned),
             (S::Assigned | S::Escalated, K::Acknowledge) => Some(S::Acknowledged),
             (S::Acknowledged | S::ActionRecorded | S::Escalated, K::RecordAction) => Some(S::ActionRecorded),
@@ -472,17 +494,9 @@ pub struct AlertEvent {
 }
 
 impl AlertEvent {
-    /// Checks the texts the step carries, naming the field: an outcome or reason 1 to [`MAX_TEXT_CHARS`]
-    /// characters, not blank; a re-tier only upwards.
+    /// Checks the texts the step carries ([`Change::check`]).
     pub fn check(&self) -> Result<(), InvalidAlert> {
-        match &self.change {
-            Change::RecordAction { outcome, .. } => bounded_text("outcome", outcome, MAX_TEXT_CHARS),
-            Change::Close { reason } => bounded_text("reason", reason, MAX_TEXT_CHARS),
-            Change::Retier { from, to } if to <= from => {
-                Err(invalid("tier", format!("a re-tier goes up only ({from} to {to})")))
-            }
-            _ => Ok(()),
-        }
+        self.change.check()
     }
 }
 
@@ -516,7 +530,7 @@ pub struct AlertStep {
     pub seq: u32,
     /// The step; `None` for the raise itself.
     pub change: Option<Change>,
-    /// Who: the officer, or for the raise and a re-tier by a run, the store's acting actor.
+    /// Who: the officer, or for the raise, a re-tier and a resolve by a run, the store's acting actor.
     pub by: String,
     /// When.
     pub at: Timestamp,
@@ -540,6 +554,7 @@ mod tests {
             Change::Escalate { to: officer("wang") },
             Change::Close { reason: "repaid".into() },
             Change::Retier { from: Tier::Yellow, to: Tier::Red },
+            Change::Resolve { reason: "signal cleared".into() },
         ]
     }
 
@@ -566,6 +581,11 @@ mod tests {
             (S::Escalated, K::RecordAction, S::ActionRecorded),
             (S::Escalated, K::Close, S::Closed),
             (S::Escalated, K::Retier, S::Escalated),
+            (S::Open, K::Resolve, S::Closed),
+            (S::Assigned, K::Resolve, S::Closed),
+            (S::Acknowledged, K::Resolve, S::Closed),
+            (S::ActionRecorded, K::Resolve, S::Closed),
+            (S::Escalated, K::Resolve, S::Closed),
         ];
         let mut checked = 0;
         for &status in Status::ALL {
@@ -621,12 +641,46 @@ mod tests {
         round_trip(RecommendedAction::ALL, RecommendedAction::code, |t| (t.label_zh(), t.label_en()));
         round_trip(Status::ALL, Status::code, |t| (t.label_zh(), t.label_en()));
         round_trip(ChangeKind::ALL, ChangeKind::code, |t| (t.label_zh(), t.label_en()));
-        assert_eq!(Cause::ALL.len(), 13);
+        assert_eq!(Cause::ALL.len(), 14);
         assert_eq!(RecommendedAction::ALL.len(), 7);
         let unknown = "drought".parse::<Cause>().expect_err("unknown");
         assert_eq!(unknown, UnknownCode { kind: "cause", code: "drought".into() });
         assert_eq!(serde_json::to_string(&Cause::FundDiversion).expect("json"), "\"fund_diversion\"");
         assert!(serde_json::from_str::<Tier>("\"purple\"").is_err());
+    }
+
+    #[test]
+    fn income_shock_is_the_last_cause_and_keeps_the_codes_before_it() {
+        assert_eq!(Cause::ALL.last(), Some(&Cause::IncomeShock));
+        assert_eq!(Cause::ALL[12], Cause::ModelDrift, "a new cause goes at the end");
+        assert_eq!("income_shock".parse::<Cause>(), Ok(Cause::IncomeShock));
+        assert_eq!(
+            (Cause::IncomeShock.label_zh(), Cause::IncomeShock.label_en()),
+            ("务工收入冲击", "off-farm income shock")
+        );
+        assert_eq!(serde_json::to_string(&Cause::IncomeShock).expect("json"), "\"income_shock\"");
+    }
+
+    #[test]
+    fn a_run_resolves_any_alert_not_closed_with_a_bounded_reason() {
+        let resolve = Change::Resolve { reason: "dpd back to 0".into() };
+        assert_eq!(resolve.kind(), ChangeKind::Resolve);
+        assert_eq!(
+            (ChangeKind::Resolve.code(), ChangeKind::Resolve.label_zh(), ChangeKind::Resolve.label_en()),
+            ("resolve", "自动解除", "resolved by monitoring")
+        );
+        assert_eq!(resolve.new_holder(), None);
+        for &status in Status::ALL.iter().filter(|s| **s != Status::Closed) {
+            assert_eq!(status.after(&resolve), Ok(Status::Closed), "{status}");
+        }
+        assert_eq!(Status::Closed.after(&resolve), Err(Refusal { status: Status::Closed, event: ChangeKind::Resolve }));
+        assert_eq!(resolve.check(), Ok(()));
+        let reason = |text: &str| Change::Resolve { reason: text.to_string() }.check().map_err(|e| e.field);
+        assert_eq!(reason(" "), Err("reason"));
+        assert_eq!(reason(&"字".repeat(MAX_TEXT_CHARS + 1)), Err("reason"));
+        assert_eq!(reason(&"字".repeat(MAX_TEXT_CHARS)), Ok(()));
+        let json = serde_json::to_value(&resolve).expect("json");
+        assert_eq!(json, serde_json::json!({ "kind": "resolve", "reason": "dpd back to 0" }));
     }
 
     #[test]

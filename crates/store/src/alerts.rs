@@ -14,10 +14,16 @@
 //! than derived at each read because the one-open-alert rule is a unique partial index on it (`WHERE status <>
 //! 'closed'`), which the database enforces even between two racing runs, and because the board reads and pages
 //! alerts by their current tier.
+//!
+//! A daily monitoring run writes its whole day at once ([`AlertRegister::apply_run`]): every raise, re-tier and
+//! resolve of the day in one transaction with one audit append, and the day's row in the append-only `monitor_runs`,
+//! which makes the day idempotent: a day already there is not applied again. One transaction rather than one per
+//! alert is what makes thousands of alerts a day affordable where every commit is synced (SQLite's
+//! `synchronous=FULL`), and what lets a killed run leave its day either whole or absent.
 
 use std::future::Future;
 
-use domain::{Date, OfficerId};
+use domain::{Date, OfficerId, Timestamp};
 use monitor::{Alert, AlertEvent, AlertStep, Cause, Change, NewAlert, Refusal, Status, Tier};
 use serde::Serialize;
 
@@ -26,6 +32,62 @@ use crate::StoreError;
 /// Most alerts a page of the board or of [`AlertRegister::overdue`] holds; a larger limit is cut to it, and a limit
 /// of 0 is taken as 1.
 pub const MAX_PAGE: u32 = 500;
+
+/// Most alerts a page of [`AlertRegister::open_alerts`] holds: a monitoring run reads every open alert, so its pages
+/// are larger than the board's. A larger limit is cut to it, and a limit of 0 is taken as 1.
+pub const MAX_OPEN_PAGE: u32 = 10_000;
+
+/// An alert a monitoring run resolves: its signal has cleared.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resolve {
+    /// The alert.
+    pub alert_id: i64,
+    /// Why it is resolved (1 to [`monitor::alert::MAX_TEXT_CHARS`] characters, not blank).
+    pub reason: String,
+}
+
+/// What a monitoring run writes for one day, at once ([`AlertRegister::apply_run`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunDay {
+    /// The day the run is for; a day is applied once.
+    pub day: Date,
+    /// The version of the monitoring configuration the run used.
+    pub config_version: u32,
+    /// When the run wrote it: the time of its resolve steps and of its row in `monitor_runs`.
+    pub at: Timestamp,
+    /// Alerts to raise, in order, each as [`AlertRegister::raise`] would.
+    pub raise: Vec<NewAlert>,
+    /// Open alerts to resolve, after the raises.
+    pub resolve: Vec<Resolve>,
+}
+
+/// What applying a day did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunOutcome {
+    /// What each raise did, in the order of [`RunDay::raise`]; empty when `already_run`.
+    pub raised: Vec<Raised>,
+    /// The resolved alerts as they stand after, in the order of [`RunDay::resolve`]; empty when `already_run`.
+    pub resolved: Vec<Alert>,
+    /// The day had been applied before: nothing was written now ([`AlertRegister::runs`] has its record).
+    pub already_run: bool,
+}
+
+/// A day a monitoring run has applied, as `monitor_runs` keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunRecord {
+    /// The day.
+    pub day: Date,
+    /// The monitoring configuration's version.
+    pub config_version: u32,
+    /// New alerts the day made.
+    pub raised: u32,
+    /// Open alerts it re-tiered upward.
+    pub retiered: u32,
+    /// Alerts it resolved.
+    pub resolved: u32,
+    /// When it was written.
+    pub at: Timestamp,
+}
 
 /// What raising an alert did.
 #[derive(Debug, Clone, PartialEq)]
@@ -81,6 +143,9 @@ pub enum AlertRefusal {
         /// The alert's tier now.
         now: Tier,
     },
+    /// An officer tried to resolve: only a monitoring run resolves an alert ([`AlertRegister::apply_run`]).
+    #[error("only a monitoring run resolves an alert")]
+    RunOnly,
 }
 
 /// Which alerts the board shows; `None` fields do not filter.
@@ -158,6 +223,86 @@ pub trait AlertRegister: Send + Sync {
     /// At most `limit` alerts (1 to [`MAX_PAGE`]) overdue on `on` ([`Alert::is_overdue`]) and never escalated
     /// before: what an escalation run moves up. Earliest due first.
     fn overdue(&self, on: Date, limit: u32) -> impl Future<Output = Result<Vec<Alert>, StoreError>> + Send;
+
+    /// Writes a monitoring run's day in one transaction: every raise as [`AlertRegister::raise`] does it (a raise for
+    /// a borrower and cause an earlier raise of the day opened meets that alert), then every resolve (a `resolve`
+    /// step closing an alert not closed), each step by the store's acting actor and audited as `raise` and `act`
+    /// audit it, all entries in one append, and the day's row in `monitor_runs` with its counts. A day already
+    /// there is not applied again: `already_run`, nothing written. Every alert ([`NewAlert::check`]) and reason is
+    /// checked before anything is written; an invalid item ([`StoreError::InvalidAlert`]), a resolve of an unknown
+    /// alert ([`StoreError::AlertNotFound`]) or of a closed one ([`StoreError::Alert`]) refuses the whole day, and
+    /// nothing of it is written.
+    fn apply_run(&self, day: &RunDay) -> impl Future<Output = Result<RunOutcome, StoreError>> + Send;
+
+    /// The days a monitoring run has applied from `from` to `to` (both included), in day order.
+    fn runs(&self, from: Date, to: Date) -> impl Future<Output = Result<Vec<RunRecord>, StoreError>> + Send;
+
+    /// At most `limit` alerts (1 to [`MAX_OPEN_PAGE`]) not closed, numbered after `after_alert_id`, in number order:
+    /// what a monitoring run pages through to know what is open.
+    fn open_alerts(
+        &self,
+        after_alert_id: i64,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<Alert>, StoreError>> + Send;
+}
+
+/// Checks everything a run's day carries before anything is written: every alert and every resolve's reason.
+pub(crate) fn check_run(day: &RunDay) -> Result<(), StoreError> {
+    for alert in &day.raise {
+        alert.check()?;
+    }
+    for resolve in &day.resolve {
+        Change::Resolve { reason: resolve.reason.clone() }.check()?;
+    }
+    Ok(())
+}
+
+/// A resolve of `alert`, judged: the step and the alert after it, or the refusal of a closed alert.
+pub(crate) fn resolve_step(alert: &Alert, resolve: &Resolve) -> Result<(Change, Alert), StoreError> {
+    let change = Change::Resolve { reason: resolve.reason.clone() };
+    let status = alert
+        .status
+        .after(&change)
+        .map_err(|refusal| StoreError::Alert { alert: alert.alert_id, refusal: refusal.into() })?;
+    let after = apply(alert, &change, status);
+    Ok((change, after))
+}
+
+/// A page limit within 1 to [`MAX_OPEN_PAGE`].
+pub(crate) fn open_page_limit(limit: u32) -> i64 {
+    i64::from(limit.clamp(1, MAX_OPEN_PAGE))
+}
+
+/// How many of a day's raises made a new alert.
+pub(crate) fn count_new(raised: &[Raised]) -> i64 {
+    raised.iter().filter(|r| matches!(r, Raised::New(_))).count().try_into().unwrap_or(i64::MAX)
+}
+
+/// A `monitor_runs` row's columns as both engines store them.
+pub(crate) struct RunColumns {
+    pub day: String,
+    pub config_version: i64,
+    pub raised: i64,
+    pub retiered: i64,
+    pub resolved: i64,
+    pub at: String,
+}
+
+impl RunColumns {
+    /// The record these columns hold.
+    pub(crate) fn into_record(self) -> Result<RunRecord, StoreError> {
+        let day = self.day;
+        let bad = |field: &str, e: &dyn std::fmt::Display| corrupt(format!("monitor run {day}: {field}: {e}"));
+        let count = |field: &str, n: i64| u32::try_from(n).map_err(|e| bad(field, &e));
+        Ok(RunRecord {
+            day: domain::parse_date(&day).map_err(|e| bad("day", &e))?,
+            config_version: count("config_version", self.config_version)?,
+            raised: count("raised", self.raised)?,
+            retiered: count("retiered", self.retiered)?,
+            resolved: count("resolved", self.resolved)?,
+            at: Timestamp::parse(&self.at).map_err(|e| bad("at", &e))?,
+        })
+    }
 }
 
 /// A page limit within 1 to [`MAX_PAGE`].
@@ -185,6 +330,9 @@ pub(crate) fn judge(
         }),
         Some(_) => Ok(()),
     };
+    if let Change::Resolve { .. } = event.change {
+        return Err(AlertRefusal::RunOnly);
+    }
     in_branch(&event.by, by_branch)?;
     if let (Some(to), Some(branch)) = (event.change.new_holder(), to_branch) {
         in_branch(to, branch)?;

@@ -26,7 +26,7 @@ use workflow::{
     DecisionRecord, Disbursement, Officer, QueueItem, ReviewAction, ReviewRequest, ReviewState, ReviewStep, Reviewed,
 };
 
-use crate::alerts::{AlertFilter, AlertRegister, BoardCursor, BoardPage, Raised};
+use crate::alerts::{AlertFilter, AlertRegister, BoardCursor, BoardPage, Raised, RunDay, RunOutcome, RunRecord};
 use crate::erasure::{Erased, Erasure, ErasureRecord, LoanFacts};
 use crate::postgres::PgLoad;
 use crate::{
@@ -853,6 +853,18 @@ impl AlertRegister for Database {
 
     async fn overdue(&self, on: Date, limit: u32) -> Result<Vec<Alert>, StoreError> {
         each!(self, s => s.overdue(on, limit).await)
+    }
+
+    async fn apply_run(&self, day: &RunDay) -> Result<RunOutcome, StoreError> {
+        each!(self, s => s.apply_run(day).await)
+    }
+
+    async fn runs(&self, from: Date, to: Date) -> Result<Vec<RunRecord>, StoreError> {
+        each!(self, s => s.runs(from, to).await)
+    }
+
+    async fn open_alerts(&self, after_alert_id: i64, limit: u32) -> Result<Vec<Alert>, StoreError> {
+        each!(self, s => s.open_alerts(after_alert_id, limit).await)
     }
 }
 

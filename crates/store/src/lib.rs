@@ -42,7 +42,9 @@ use domain::{BorrowerId, Date, DecisionId, LoanId, Money};
 use lending::{DatedEvent, LoanEvent, LoanTerms, Posting, StatusChange};
 use serde::{Deserialize, Serialize};
 
-pub use alerts::{AlertFilter, AlertRefusal, AlertRegister, BoardCursor, BoardPage, Raised};
+pub use alerts::{
+    AlertFilter, AlertRefusal, AlertRegister, BoardCursor, BoardPage, Raised, Resolve, RunDay, RunOutcome, RunRecord,
+};
 pub use audit::{AuditLog, RecordCounts};
 pub use database::{AnyLoad, Database, Location, SchemaStatus};
 pub use decisions::{Cursor, DecisionLog, Page, Recorded};

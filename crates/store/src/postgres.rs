@@ -70,6 +70,7 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
     (13, "open reviews", include_str!("../migrations/postgres/0013_open_reviews.sql")),
     (14, "one-trip decisions", include_str!("../migrations/postgres/0014_one_trip_decisions.sql")),
     (15, "alerts", include_str!("../migrations/postgres/0015_alerts.sql")),
+    (16, "monitor runs", include_str!("../migrations/postgres/0016_monitor_runs.sql")),
 ];
 
 /// Connections a store's pool opens at most. Small: a replica serves many requests on few connections, and the

@@ -64,6 +64,7 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
     (15, "compact decisions", include_str!("../migrations/sqlite/0015_compact_decisions.sql")),
     (16, "open reviews", include_str!("../migrations/sqlite/0016_open_reviews.sql")),
     (17, "alerts", include_str!("../migrations/sqlite/0017_alerts.sql")),
+    (18, "monitor runs", include_str!("../migrations/sqlite/0018_monitor_runs.sql")),
 ];
 
 /// The SQLite store.

@@ -2,7 +2,8 @@
 //! duplicated; the workflow as `monitor` states it, with an append-only history in order; only a registered officer
 //! of the alert's branch acts, and only its holder assigns, acknowledges or records an action; a refusal names its
 //! reason and writes nothing; overdue alerts are listed until escalated; the board filters and pages red first,
-//! then oldest first, without gaps or repeats; every write is audited.
+//! then oldest first, without gaps or repeats; every write is audited. A monitoring run's day is written whole or not
+//! at all, once; only a run resolves an alert; the open alerts page in number order.
 
 use std::future::Future;
 
@@ -13,7 +14,7 @@ use monitor::{
 use workflow::Officer;
 
 use super::{oid, ts};
-use crate::alerts::{AlertFilter, AlertRefusal, AlertRegister, BoardCursor, Raised};
+use crate::alerts::{AlertFilter, AlertRefusal, AlertRegister, BoardCursor, Raised, Resolve, RunDay, RunRecord};
 use crate::{AuditLog, ReviewWorkflow, StoreError};
 
 /// The branch of the alerts raised here and of officers li, zhao and wang.
@@ -85,6 +86,183 @@ where
     the_board_filters_and_pages_red_first_then_oldest_first(fresh().await).await;
     out_of_bounds_alerts_are_refused_naming_the_field(fresh().await).await;
     every_write_is_audited(fresh().await).await;
+    a_run_writes_its_day_once_with_its_record(fresh().await).await;
+    a_refused_day_writes_nothing(fresh().await).await;
+    open_alerts_page_in_number_order(fresh().await).await;
+    only_a_run_resolves_an_alert(fresh().await).await;
+}
+
+/// A monitoring run's day `day` (`YYYY-MM-DD`), written at 07:00 that morning.
+pub fn run_day(day: &str, raise: Vec<NewAlert>, resolve: &[(i64, &str)]) -> RunDay {
+    RunDay {
+        day: domain::parse_date(day).expect("date"),
+        config_version: 1,
+        at: ts(&format!("{day}T07:00:00+08:00")),
+        raise,
+        resolve: resolve
+            .iter()
+            .map(|(alert_id, reason)| Resolve { alert_id: *alert_id, reason: reason.to_string() })
+            .collect(),
+    }
+}
+
+/// What a refused day must leave: the open alerts, the audit head and the runs, read before and after.
+async fn snapshot<S: AlertRegister + AuditLog>(store: &S) -> (Vec<Alert>, Option<u64>, Vec<RunRecord>) {
+    let from = domain::parse_date("2026-01-01").expect("date");
+    let to = domain::parse_date("2026-12-31").expect("date");
+    (
+        store.open_alerts(0, 1_000).await.expect("open"),
+        store.audit_head().await.expect("head").map(|e| e.seq),
+        store.runs(from, to).await.expect("runs"),
+    )
+}
+
+/// A day of three raises (two for one borrower and cause: one alert, re-tiered by the higher second) and a resolve of
+/// an earlier alert is written at once, each step by the store's actor, audited as `raise` and `act` audit, with the
+/// day's record; the day again is `already_run` and changes nothing.
+pub async fn a_run_writes_its_day_once_with_its_record<S: AlertRegister + ReviewWorkflow + AuditLog>(store: S) {
+    with_officers(&store).await;
+    let earlier = raise_new(&store, &new_alert("H9", Cause::Weather, Tier::Yellow, "2026-07-01")).await;
+    let day = run_day(
+        "2026-07-02",
+        vec![
+            new_alert("H1", Cause::Overdue, Tier::Yellow, "2026-07-02"),
+            new_alert("H2", Cause::IncomeShock, Tier::Orange, "2026-07-02"),
+            new_alert("H1", Cause::Overdue, Tier::Red, "2026-07-02"),
+        ],
+        &[(earlier.alert_id, "rain warning lifted")],
+    );
+    let outcome = store.apply_run(&day).await.expect("run");
+    assert!(!outcome.already_run);
+    let [Raised::New(first), Raised::New(second), Raised::Existing(again)] = &outcome.raised[..] else {
+        panic!("expected new, new, existing: {:?}", outcome.raised)
+    };
+    assert_eq!(second.raised.cause, Cause::IncomeShock);
+    assert_eq!((again.alert_id, again.raised.tier, again.events), (first.alert_id, Tier::Red, 2), "re-tiered");
+    assert_eq!(store.alert(first.alert_id).await.expect("read").as_ref(), Some(again));
+    assert_eq!(outcome.resolved.len(), 1);
+    let resolved = &outcome.resolved[0];
+    assert_eq!((resolved.alert_id, resolved.status, resolved.events), (earlier.alert_id, Status::Closed, 2));
+    assert_eq!(store.alert(earlier.alert_id).await.expect("read").as_ref(), Some(resolved));
+    let history = store.alert_history(earlier.alert_id).await.expect("history");
+    assert_eq!(history[1].change, Some(Change::Resolve { reason: "rain warning lifted".into() }));
+    assert_eq!((history[1].status, history[1].at), (Status::Closed, day.at));
+    assert_eq!(history[1].by, history[0].by, "the run's steps are by the store's actor, as its raises");
+    let retier = store.alert_history(first.alert_id).await.expect("history");
+    assert_eq!(retier[1].change, Some(Change::Retier { from: Tier::Yellow, to: Tier::Red }));
+    let record = RunRecord { day: day.day, config_version: 1, raised: 2, retiered: 1, resolved: 1, at: day.at };
+    assert_eq!(store.runs(day.day, day.day).await.expect("runs"), [record]);
+    let (entries, chain) = super::audit::read_all(&store, 100).await;
+    assert!(chain.is_ok(), "the chain verifies");
+    let actions = |id: i64| {
+        let target = format!("alert:{id}");
+        entries.iter().filter(|e| e.entry.target == target).map(|e| e.entry.action.clone()).collect::<Vec<_>>()
+    };
+    assert_eq!(actions(first.alert_id), ["alert.raise", "alert.retier"]);
+    assert_eq!(actions(second.alert_id), ["alert.raise"]);
+    assert_eq!(actions(earlier.alert_id), ["alert.raise", "alert.resolve"]);
+
+    let before = snapshot(&store).await;
+    let rerun = store.apply_run(&day).await.expect("again");
+    assert!(rerun.already_run && rerun.raised.is_empty() && rerun.resolved.is_empty(), "{rerun:?}");
+    assert_eq!(snapshot(&store).await, before, "the day again writes nothing");
+    assert_eq!(store.alert_history(first.alert_id).await.expect("history").len(), 2);
+    let next = run_day("2026-07-03", vec![new_alert("H1", Cause::Overdue, Tier::Red, "2026-07-03")], &[]);
+    let outcome = store.apply_run(&next).await.expect("next day");
+    assert_eq!(outcome.raised, [Raised::Existing(again.clone())], "an open alert at its tier stays as it is");
+    let from = domain::parse_date("2026-07-01").expect("date");
+    let days: Vec<_> = store.runs(from, next.day).await.expect("runs").iter().map(|r| r.day).collect();
+    assert_eq!(days, [day.day, next.day]);
+    assert!(store.runs(from, from).await.expect("runs").is_empty());
+}
+
+/// A day with an invalid alert, a resolve with a blank reason, a resolve of a closed alert or of an unknown one is
+/// refused whole: no alert, step, audit entry or run record of it is written, and the day may be run again after.
+pub async fn a_refused_day_writes_nothing<S: AlertRegister + ReviewWorkflow + AuditLog>(store: S) {
+    with_officers(&store).await;
+    let open = raise_new(&store, &new_alert("H1", Cause::Overdue, Tier::Yellow, "2026-07-01")).await;
+    let closed = raise_new(&store, &new_alert("H2", Cause::Weather, Tier::Red, "2026-07-01")).await;
+    close(&store, closed.alert_id).await;
+    let before = snapshot(&store).await;
+    let good = || {
+        vec![
+            new_alert("H3", Cause::Disease, Tier::Red, "2026-07-02"),
+            new_alert("H1", Cause::Overdue, Tier::Red, "2026-07-02"),
+        ]
+    };
+    let mut invalid = good();
+    invalid.push(NewAlert { actions: Vec::new(), ..new_alert("H4", Cause::Disease, Tier::Red, "2026-07-02") });
+    match store.apply_run(&run_day("2026-07-02", invalid, &[(open.alert_id, "cleared")])).await {
+        Err(StoreError::InvalidAlert(e)) => assert_eq!(e.field, "actions"),
+        other => panic!("expected an invalid alert, got {other:?}"),
+    }
+    match store.apply_run(&run_day("2026-07-02", good(), &[(open.alert_id, " ")])).await {
+        Err(StoreError::InvalidAlert(e)) => assert_eq!(e.field, "reason"),
+        other => panic!("expected an invalid reason, got {other:?}"),
+    }
+    match store
+        .apply_run(&run_day("2026-07-02", good(), &[(open.alert_id, "cleared"), (closed.alert_id, "cleared")]))
+        .await
+    {
+        Err(StoreError::Alert { alert, refusal }) => {
+            assert_eq!(alert, closed.alert_id);
+            assert_eq!(refusal, AlertRefusal::Workflow(Refusal { status: Status::Closed, event: ChangeKind::Resolve }));
+        }
+        other => panic!("expected the closed alert refused, got {other:?}"),
+    }
+    let twice = [(open.alert_id, "cleared"), (open.alert_id, "cleared again")];
+    assert!(matches!(store.apply_run(&run_day("2026-07-02", good(), &twice)).await, Err(StoreError::Alert { .. })));
+    match store.apply_run(&run_day("2026-07-02", good(), &[(closed.alert_id + 1000, "cleared")])).await {
+        Err(StoreError::AlertNotFound(n)) => assert_eq!(n, closed.alert_id + 1000),
+        other => panic!("expected alert not found, got {other:?}"),
+    }
+    assert_eq!(snapshot(&store).await, before, "no alert, audit entry or run record of a refused day");
+    assert_eq!(store.alert(open.alert_id).await.expect("read"), Some(open.clone()), "not re-tiered");
+    assert_eq!(store.alert_history(open.alert_id).await.expect("history").len(), 1);
+    assert_eq!(store.alert_history(closed.alert_id).await.expect("history").len(), 5);
+    let outcome = store.apply_run(&run_day("2026-07-02", good(), &[(open.alert_id, "cleared")])).await.expect("run");
+    assert!(!outcome.already_run);
+    assert_eq!(
+        outcome.resolved.iter().map(|a| (a.alert_id, a.status)).collect::<Vec<_>>(),
+        [(open.alert_id, Status::Closed)]
+    );
+    let (_, chain) = super::audit::read_all(&store, 100).await;
+    assert!(chain.is_ok(), "the chain verifies");
+}
+
+/// `open_alerts` pages every alert not closed, in number order, without gaps or repeats; a limit of 0 is one.
+pub async fn open_alerts_page_in_number_order<S: AlertRegister + ReviewWorkflow>(store: S) {
+    with_officers(&store).await;
+    let mut ids = Vec::new();
+    for household in ["H1", "H2", "H3", "H4", "H5"] {
+        ids.push(raise_new(&store, &new_alert(household, Cause::Overdue, Tier::Orange, "2026-07-01")).await.alert_id);
+    }
+    close(&store, ids[2]).await;
+    let mut paged = Vec::new();
+    let mut after = 0;
+    loop {
+        let page = store.open_alerts(after, 2).await.expect("page");
+        assert!(page.len() <= 2);
+        assert!(page.iter().all(|a| a.status != Status::Closed));
+        match page.last() {
+            Some(last) => after = last.alert_id,
+            None => break,
+        }
+        paged.extend(page.iter().map(|a| a.alert_id));
+    }
+    assert_eq!(paged, [ids[0], ids[1], ids[3], ids[4]]);
+    assert_eq!(store.open_alerts(0, 0).await.expect("a limit of 0 is one").len(), 1);
+    assert_eq!(store.open_alerts(ids[4], 10).await.expect("past the end"), []);
+}
+
+/// An officer's resolve is refused (`RunOnly`) and writes nothing.
+pub async fn only_a_run_resolves_an_alert<S: AlertRegister + ReviewWorkflow>(store: S) {
+    with_officers(&store).await;
+    let alert = raise_new(&store, &new_alert("H1", Cause::Overdue, Tier::Orange, "2026-07-01")).await;
+    let resolve = Change::Resolve { reason: "repaid".into() };
+    assert_eq!(refusal(store.act(alert.alert_id, &step("li", resolve)).await), AlertRefusal::RunOnly);
+    assert_eq!(store.alert(alert.alert_id).await.expect("read"), Some(alert.clone()));
+    assert_eq!(store.alert_history(alert.alert_id).await.expect("history").len(), 1);
 }
 
 /// Raising again for an open (borrower, cause) returns the open alert; a higher tier re-tiers it with a step in its

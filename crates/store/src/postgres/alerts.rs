@@ -7,6 +7,11 @@
 //! that alert be closed in between, the raise starts over. Only a raise that lost such a race draws an alert id it
 //! does not use: alert numbers can skip there, never repeat. A step locks
 //! its alert's row before it reads it; locks are taken alert row first, then the audit trail.
+//!
+//! A run's day ([`AlertRegister::apply_run`]) is one transaction: it first takes `monitor_runs` in `SHARE ROW
+//! EXCLUSIVE` mode, so two runs queue and the second finds the first's day; then each raise as above (locking the
+//! open alert it meets), each resolve (locking its alert), and the audit trail last. A raise whose open alert is closed
+//! under it cannot start over alone there: the whole day is refused, and the caller runs it again.
 
 use domain::Date;
 use monitor::{Alert, AlertEvent, AlertStep, Change, NewAlert, Status};
@@ -17,8 +22,9 @@ use super::decisions::{offset_s, stored_at};
 use super::{PgStore, append_in, corrupt};
 use crate::StoreError;
 use crate::alerts::{
-    AlertColumns, AlertFilter, AlertRegister, BoardCursor, BoardPage, Raised, StepColumns, actions_column, apply,
-    judge, page_limit, raise_digest, step_digest,
+    AlertColumns, AlertFilter, AlertRegister, BoardCursor, BoardPage, Raised, RunColumns, RunDay, RunOutcome,
+    RunRecord, StepColumns, actions_column, apply, check_run, count_new, judge, open_page_limit, page_limit,
+    raise_digest, resolve_step, step_digest,
 };
 
 /// An alert's columns, as [`alert_from_row`] reads them: dates as the domain's text, the instant as seconds since the
@@ -138,9 +144,35 @@ impl PgStore {
     /// One attempt at a raise: `None` when the open alert it met was closed before it could lock it.
     async fn raise_once(&self, alert: &NewAlert, evidence_json: &str) -> Result<Option<Raised>, StoreError> {
         let mut tx = self.pool.begin().await?;
+        match self.raise_in(&mut tx, alert, evidence_json).await? {
+            Some((raised, Some(entry))) => {
+                append_in(&mut tx, &[entry]).await?;
+                tx.commit().await?;
+                Ok(Some(raised))
+            }
+            Some((raised, None)) => {
+                tx.rollback().await?;
+                Ok(Some(raised))
+            }
+            None => {
+                tx.rollback().await?;
+                Ok(None)
+            }
+        }
+    }
+
+    /// Raises `alert` (checked already) in the caller's transaction: what it did and the audit entry to append, if it
+    /// wrote anything (a new alert, or a re-tier); `None` when the open alert it met was closed before it could lock
+    /// it.
+    async fn raise_in(
+        &self,
+        conn: &mut sqlx::PgConnection,
+        alert: &NewAlert,
+        evidence_json: &str,
+    ) -> Result<Option<(Raised, Option<audit::NewEntry>)>, StoreError> {
         // The open alert first: a raise that finds one inserts nothing, so it draws no alert id, as on SQLite.
-        if let Some(existing) = open_alert(&mut tx, alert).await? {
-            return self.raise_on(tx, existing, alert).await.map(Some);
+        if let Some(existing) = open_alert(&mut *conn, alert).await? {
+            return self.raise_on(conn, existing, alert).await.map(Some);
         }
         let inserted: Option<i64> = sqlx::query_scalar(
             "INSERT INTO alerts (household_id, loan_id, branch, cause, tier, tier_rank, evidence_json, actions,
@@ -164,7 +196,7 @@ impl PgStore {
         .bind(i64::from(alert.config_version))
         .bind(alert.due_on.to_string())
         .bind(offset_s(&alert.raised_at))
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&mut *conn)
         .await?;
         if let Some(alert_id) = inserted {
             let digest = raise_digest(alert_id, alert, evidence_json);
@@ -183,40 +215,33 @@ impl PgStore {
             .bind(&entry.actor)
             .bind(alert.raised_at.to_string())
             .bind(offset_s(&alert.raised_at))
-            .execute(&mut *tx)
+            .execute(&mut *conn)
             .await?;
-            append_in(&mut tx, &[entry]).await?;
-            tx.commit().await?;
             let new = Alert { alert_id, raised: alert.clone(), status: Status::Open, holder: None, events: 1 };
-            return Ok(Some(Raised::New(new)));
+            return Ok(Some((Raised::New(new), Some(entry))));
         }
         // Another raise inserted the open alert after this one looked: it is the one to answer with.
-        match open_alert(&mut tx, alert).await? {
-            Some(existing) => self.raise_on(tx, existing, alert).await.map(Some),
-            None => {
-                tx.rollback().await?;
-                Ok(None)
-            }
+        match open_alert(&mut *conn, alert).await? {
+            Some(existing) => self.raise_on(conn, existing, alert).await.map(Some),
+            None => Ok(None),
         }
     }
 
-    /// A raise that met the open alert `existing`, locked in `tx`: re-tiers it upward when the new tier is higher.
+    /// A raise that met the open alert `existing`, locked in the caller's transaction: re-tiers it upward when the
+    /// new tier is higher, returning the re-tier's audit entry.
     async fn raise_on(
         &self,
-        mut tx: sqlx::Transaction<'_, sqlx::Postgres>,
+        conn: &mut sqlx::PgConnection,
         existing: Alert,
         alert: &NewAlert,
-    ) -> Result<Raised, StoreError> {
+    ) -> Result<(Raised, Option<audit::NewEntry>), StoreError> {
         let Some((change, after)) = crate::alerts::retier(&existing, alert)? else {
-            tx.rollback().await?;
-            return Ok(Raised::Existing(existing));
+            return Ok((Raised::Existing(existing), None));
         };
         let actor = self.context.acting.actor.clone();
-        let change_json = write_step(&mut tx, &after, &change, &actor, &alert.raised_at).await?;
+        let change_json = write_step(conn, &after, &change, &actor, &alert.raised_at).await?;
         let entry = self.step_entry(&after, &change, &change_json, &actor);
-        append_in(&mut tx, &[entry]).await?;
-        tx.commit().await?;
-        Ok(Raised::Existing(after))
+        Ok((Raised::Existing(after), Some(entry)))
     }
 }
 
@@ -341,6 +366,109 @@ impl AlertRegister for PgStore {
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(on.to_string())
             .bind(page_limit(limit))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(alert_from_row).collect()
+    }
+
+    async fn apply_run(&self, day: &RunDay) -> Result<RunOutcome, StoreError> {
+        check_run(day)?;
+        let evidence = day
+            .raise
+            .iter()
+            .map(|alert| serde_json::to_string(&alert.evidence).map_err(corrupt))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("LOCK TABLE monitor_runs IN SHARE ROW EXCLUSIVE MODE").execute(&mut *tx).await?;
+        let done: Option<i32> = sqlx::query_scalar("SELECT 1 FROM monitor_runs WHERE day = $1::date")
+            .bind(day.day.to_string())
+            .fetch_optional(&mut *tx)
+            .await?;
+        if done.is_some() {
+            tx.rollback().await?;
+            return Ok(RunOutcome { raised: Vec::new(), resolved: Vec::new(), already_run: true });
+        }
+        let mut entries = Vec::with_capacity(day.raise.len() + day.resolve.len());
+        let mut raised = Vec::with_capacity(day.raise.len());
+        let mut retiered = 0i32;
+        for (alert, evidence_json) in day.raise.iter().zip(&evidence) {
+            let Some((outcome, entry)) = self.raise_in(&mut tx, alert, evidence_json).await? else {
+                return Err(corrupt(format!(
+                    "alert of {} for {}: its open alert closed while the run raised it; run the day again",
+                    alert.household_id.as_str(),
+                    alert.cause
+                )));
+            };
+            if let (Raised::Existing(_), Some(_)) = (&outcome, &entry) {
+                retiered += 1;
+            }
+            entries.extend(entry);
+            raised.push(outcome);
+        }
+        let actor = self.context.acting.actor.clone();
+        let mut resolved = Vec::with_capacity(day.resolve.len());
+        for resolve in &day.resolve {
+            let sql = format!("SELECT {COLUMNS} FROM alerts WHERE alert_id = $1 FOR UPDATE");
+            let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(resolve.alert_id).fetch_optional(&mut *tx).await?;
+            let Some(row) = row else {
+                return Err(StoreError::AlertNotFound(resolve.alert_id));
+            };
+            let (change, after) = resolve_step(&alert_from_row(&row)?, resolve)?;
+            let change_json = write_step(&mut tx, &after, &change, &actor, &day.at).await?;
+            entries.push(self.step_entry(&after, &change, &change_json, &actor));
+            resolved.push(after);
+        }
+        sqlx::query(
+            "INSERT INTO monitor_runs (day, config_version, raised, retiered, resolved, at, at_offset_s)
+             VALUES ($1::date, $2, $3, $4, $5, $6::timestamptz, $7)",
+        )
+        .bind(day.day.to_string())
+        .bind(i64::from(day.config_version))
+        .bind(i32::try_from(count_new(&raised)).map_err(corrupt)?)
+        .bind(retiered)
+        .bind(i32::try_from(resolved.len()).map_err(corrupt)?)
+        .bind(day.at.to_string())
+        .bind(offset_s(&day.at))
+        .execute(&mut *tx)
+        .await?;
+        append_in(&mut tx, &entries).await?;
+        tx.commit().await?;
+        Ok(RunOutcome { raised, resolved, already_run: false })
+    }
+
+    async fn runs(&self, from: Date, to: Date) -> Result<Vec<RunRecord>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT to_char(day, 'YYYY-MM-DD') AS day, config_version, raised::bigint AS raised,
+                    retiered::bigint AS retiered, resolved::bigint AS resolved,
+                    extract(epoch FROM at)::bigint AS at_epoch_s, at_offset_s
+             FROM monitor_runs WHERE day BETWEEN $1::date AND $2::date ORDER BY day",
+        )
+        .bind(from.to_string())
+        .bind(to.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                RunColumns {
+                    day: row.try_get("day")?,
+                    config_version: row.try_get("config_version")?,
+                    raised: row.try_get("raised")?,
+                    retiered: row.try_get("retiered")?,
+                    resolved: row.try_get("resolved")?,
+                    at: instant(row, "at")?,
+                }
+                .into_record()
+            })
+            .collect()
+    }
+
+    async fn open_alerts(&self, after_alert_id: i64, limit: u32) -> Result<Vec<Alert>, StoreError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM alerts WHERE status <> 'closed' AND alert_id > $1 ORDER BY alert_id LIMIT $2"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(after_alert_id)
+            .bind(open_page_limit(limit))
             .fetch_all(&self.pool)
             .await?;
         rows.iter().map(alert_from_row).collect()

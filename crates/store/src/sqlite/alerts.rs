@@ -2,6 +2,10 @@
 //! `0017_alerts`), each write one `BEGIN IMMEDIATE` transaction with its audit entry. SQLite's writes are one at a
 //! time, so a raise reads whether the borrower has an open alert for the cause and inserts one only if not, with no
 //! other raise in between; the unique index on open alerts stands behind it all the same.
+//!
+//! A run's day ([`AlertRegister::apply_run`]) is one `BEGIN IMMEDIATE` transaction of the very statements `raise` and
+//! `act` use, in a loop: sqlx keeps each connection's prepared statements, so the loop prepares each once, and the
+//! one commit is the one sync of the day.
 
 use domain::Date;
 use monitor::{Alert, AlertEvent, AlertStep, Change, NewAlert, Status};
@@ -11,8 +15,9 @@ use sqlx::sqlite::SqliteRow;
 use super::SqliteStore;
 use crate::StoreError;
 use crate::alerts::{
-    AlertColumns, AlertFilter, AlertRegister, BoardCursor, BoardPage, Raised, StepColumns, actions_column, apply,
-    judge, page_limit, raise_digest, step_digest,
+    AlertColumns, AlertFilter, AlertRegister, BoardCursor, BoardPage, Raised, RunColumns, RunDay, RunOutcome,
+    RunRecord, StepColumns, actions_column, apply, check_run, count_new, judge, open_page_limit, page_limit,
+    raise_digest, resolve_step, step_digest,
 };
 
 /// An alert's columns, as [`alert_from_row`] reads them.
@@ -101,28 +106,29 @@ impl SqliteStore {
     }
 }
 
-impl AlertRegister for SqliteStore {
-    async fn raise(&self, alert: &NewAlert) -> Result<Raised, StoreError> {
-        alert.check()?;
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+impl SqliteStore {
+    /// Raises `alert` (checked already) in the caller's transaction: what it did and the audit entry to append, if
+    /// it wrote anything (a new alert, or a re-tier).
+    async fn raise_in(
+        &self,
+        conn: &mut sqlx::SqliteConnection,
+        alert: &NewAlert,
+    ) -> Result<(Raised, Option<audit::NewEntry>), StoreError> {
         let sql = format!("SELECT {COLUMNS} FROM alerts WHERE household_id = ? AND cause = ? AND status <> 'closed'");
         let open = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(alert.household_id.as_str())
             .bind(alert.cause.code())
-            .fetch_optional(&mut *tx)
+            .fetch_optional(&mut *conn)
             .await?;
         if let Some(row) = open {
             let existing = alert_from_row(&row)?;
             let Some((change, after)) = crate::alerts::retier(&existing, alert)? else {
-                tx.rollback().await?;
-                return Ok(Raised::Existing(existing));
+                return Ok((Raised::Existing(existing), None));
             };
             let actor = self.context.acting.actor.clone();
-            let change_json = write_step(&mut tx, &after, &change, &actor, &alert.raised_at).await?;
+            let change_json = write_step(&mut *conn, &after, &change, &actor, &alert.raised_at).await?;
             let entry = self.step_entry(&after, &change, &change_json, &actor);
-            super::append_in(&mut tx, &[entry]).await?;
-            tx.commit().await?;
-            return Ok(Raised::Existing(after));
+            return Ok((Raised::Existing(after), Some(entry)));
         }
         let evidence_json = serde_json::to_string(&alert.evidence).map_err(super::corrupt)?;
         let done = sqlx::query(
@@ -142,7 +148,7 @@ impl AlertRegister for SqliteStore {
         .bind(alert.raised_at.to_string())
         .bind(i64::from(alert.config_version))
         .bind(alert.due_on.to_string())
-        .execute(&mut *tx)
+        .execute(&mut *conn)
         .await?;
         let alert_id = done.last_insert_rowid();
         let mut entry = self.audit_entry(
@@ -160,11 +166,26 @@ impl AlertRegister for SqliteStore {
             .bind(alert_id)
             .bind(&entry.actor)
             .bind(alert.raised_at.to_string())
-            .execute(&mut *tx)
+            .execute(&mut *conn)
             .await?;
-        super::append_in(&mut tx, &[entry]).await?;
-        tx.commit().await?;
-        Ok(Raised::New(Alert { alert_id, raised: alert.clone(), status: Status::Open, holder: None, events: 1 }))
+        let new = Alert { alert_id, raised: alert.clone(), status: Status::Open, holder: None, events: 1 };
+        Ok((Raised::New(new), Some(entry)))
+    }
+}
+
+impl AlertRegister for SqliteStore {
+    async fn raise(&self, alert: &NewAlert) -> Result<Raised, StoreError> {
+        alert.check()?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let (raised, entry) = self.raise_in(&mut tx, alert).await?;
+        match entry {
+            Some(entry) => {
+                super::append_in(&mut tx, &[entry]).await?;
+                tx.commit().await?;
+            }
+            None => tx.rollback().await?,
+        }
+        Ok(raised)
     }
 
     async fn act(&self, alert_id: i64, event: &AlertEvent) -> Result<Alert, StoreError> {
@@ -259,6 +280,90 @@ impl AlertRegister for SqliteStore {
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(on.to_string())
             .bind(page_limit(limit))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(alert_from_row).collect()
+    }
+
+    async fn apply_run(&self, day: &RunDay) -> Result<RunOutcome, StoreError> {
+        check_run(day)?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let done: Option<i64> = sqlx::query_scalar("SELECT 1 FROM monitor_runs WHERE day = ?")
+            .bind(day.day.to_string())
+            .fetch_optional(&mut *tx)
+            .await?;
+        if done.is_some() {
+            tx.rollback().await?;
+            return Ok(RunOutcome { raised: Vec::new(), resolved: Vec::new(), already_run: true });
+        }
+        let mut entries = Vec::with_capacity(day.raise.len() + day.resolve.len());
+        let mut raised = Vec::with_capacity(day.raise.len());
+        let mut retiered = 0i64;
+        for alert in &day.raise {
+            let (outcome, entry) = self.raise_in(&mut tx, alert).await?;
+            if let (Raised::Existing(_), Some(_)) = (&outcome, &entry) {
+                retiered += 1;
+            }
+            entries.extend(entry);
+            raised.push(outcome);
+        }
+        let actor = self.context.acting.actor.clone();
+        let mut resolved = Vec::with_capacity(day.resolve.len());
+        for resolve in &day.resolve {
+            let Some(alert) = alert_in(&mut tx, resolve.alert_id).await? else {
+                return Err(StoreError::AlertNotFound(resolve.alert_id));
+            };
+            let (change, after) = resolve_step(&alert, resolve)?;
+            let change_json = write_step(&mut tx, &after, &change, &actor, &day.at).await?;
+            entries.push(self.step_entry(&after, &change, &change_json, &actor));
+            resolved.push(after);
+        }
+        sqlx::query(
+            "INSERT INTO monitor_runs (day, config_version, raised, retiered, resolved, at) VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(day.day.to_string())
+        .bind(i64::from(day.config_version))
+        .bind(count_new(&raised))
+        .bind(retiered)
+        .bind(i64::try_from(resolved.len()).map_err(super::corrupt)?)
+        .bind(day.at.to_string())
+        .execute(&mut *tx)
+        .await?;
+        super::append_in(&mut tx, &entries).await?;
+        tx.commit().await?;
+        Ok(RunOutcome { raised, resolved, already_run: false })
+    }
+
+    async fn runs(&self, from: Date, to: Date) -> Result<Vec<RunRecord>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT day, config_version, raised, retiered, resolved, at FROM monitor_runs
+             WHERE day BETWEEN ? AND ? ORDER BY day",
+        )
+        .bind(from.to_string())
+        .bind(to.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                RunColumns {
+                    day: row.try_get("day")?,
+                    config_version: row.try_get("config_version")?,
+                    raised: row.try_get("raised")?,
+                    retiered: row.try_get("retiered")?,
+                    resolved: row.try_get("resolved")?,
+                    at: row.try_get("at")?,
+                }
+                .into_record()
+            })
+            .collect()
+    }
+
+    async fn open_alerts(&self, after_alert_id: i64, limit: u32) -> Result<Vec<Alert>, StoreError> {
+        let sql =
+            format!("SELECT {COLUMNS} FROM alerts WHERE status <> 'closed' AND alert_id > ? ORDER BY alert_id LIMIT ?");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(after_alert_id)
+            .bind(open_page_limit(limit))
             .fetch_all(&self.pool)
             .await?;
         rows.iter().map(alert_from_row).collect()

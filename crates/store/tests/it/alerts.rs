@@ -2,7 +2,7 @@
 //! their history to another database with its checks passing.
 
 use monitor::{Cause, Change, RecommendedAction, Tier};
-use store::conformance::alerts::{check_alerts, new_alert, step, with_officers};
+use store::conformance::alerts::{check_alerts, new_alert, run_day, step, with_officers};
 use store::conformance::oid;
 use store::copy::{CopyOptions, copy};
 use store::{AlertRegister, Location, SqliteStore};
@@ -20,7 +20,8 @@ async fn a_database_on_sqlite_passes_the_alert_register_suite() {
     check_alerts(|| async { store::Database::Sqlite(fresh().await) }).await;
 }
 
-/// Raises an alert for H1 and takes it to action recorded, and a second one for H2; returns the first's id.
+/// Raises an alert for H1 and takes it to action recorded, and a second one for H2, which a run's day (2026-06-30)
+/// resolves as it raises one for H3; returns the first's id.
 pub(super) async fn alerts_with_history<S: AlertRegister + store::ReviewWorkflow>(store: &S) -> i64 {
     with_officers(store).await;
     let raised = store.raise(&new_alert("H1", Cause::Overdue, Tier::Orange, "2026-06-28")).await.expect("raise");
@@ -30,7 +31,10 @@ pub(super) async fn alerts_with_history<S: AlertRegister + store::ReviewWorkflow
     store.act(id, &step("li", Change::Acknowledge)).await.expect("ack");
     let visit = Change::RecordAction { action: RecommendedAction::VisitWithin3Days, outcome: "visited".into() };
     store.act(id, &step("li", visit)).await.expect("act");
-    store.raise(&new_alert("H2", Cause::Weather, Tier::Yellow, "2026-06-29")).await.expect("raise");
+    let h2 = store.raise(&new_alert("H2", Cause::Weather, Tier::Yellow, "2026-06-29")).await.expect("raise");
+    let h3 = new_alert("H3", Cause::IncomeShock, Tier::Orange, "2026-06-30");
+    let day = run_day("2026-06-30", vec![h3], &[(h2.alert().alert_id, "rain warning lifted")]);
+    store.apply_run(&day).await.expect("run");
     id
 }
 
@@ -44,6 +48,8 @@ async fn the_history_is_append_only_and_the_alert_row_follows_it() {
         (format!("DELETE FROM alerts WHERE alert_id = {id}"), "never deleted"),
         (format!("UPDATE alerts SET status = 'closed' WHERE alert_id = {id}"), "follow the latest"),
         (format!("UPDATE alerts SET cause = 'weather' WHERE alert_id = {id}"), "never changes"),
+        ("UPDATE monitor_runs SET raised = 0".to_string(), "append-only"),
+        ("DELETE FROM monitor_runs".to_string(), "append-only"),
         (
             "INSERT INTO alerts (household_id, branch, cause, tier, tier_rank, evidence_json, actions, raised_on,
                                  raised_at, config_version, due_on, status, events)
@@ -67,17 +73,53 @@ async fn db_copy_carries_alerts_and_their_history() {
     let source = SqliteStore::open(from_dir.path()).await.expect("open");
     let id = alerts_with_history(&source).await;
     let before = (source.alert(id).await.expect("read"), source.alert_history(id).await.expect("history"));
+    let (from_day, to_day) =
+        (domain::parse_date("2026-01-01").expect("date"), domain::parse_date("2026-12-31").expect("date"));
+    let runs = source.runs(from_day, to_day).await.expect("runs");
+    assert_eq!(runs.len(), 1);
     source.close().await;
     let from = Location::Sqlite(from_dir.path().to_path_buf());
     let to = Location::Sqlite(to_dir.path().to_path_buf());
     let report = copy(&from, &to, CopyOptions::default()).await.expect("copy");
     let tables: Vec<&str> = report.verification.tables.iter().map(|t| t.table.as_str()).collect();
     assert!(tables.contains(&"alerts") && tables.contains(&"alert_events"), "{tables:?}");
+    assert!(tables.contains(&"monitor_runs"), "{tables:?}");
     assert!(report.verification.tables.iter().all(|t| t.ok()), "{:?}", report.verification.tables);
     let target = SqliteStore::open(to_dir.path()).await.expect("open target");
     assert_eq!((target.alert(id).await.expect("read"), target.alert_history(id).await.expect("history")), before);
+    assert_eq!(target.runs(from_day, to_day).await.expect("runs"), runs);
     // The one-open-alert rule holds in the copy too.
     let again = target.raise(&new_alert("H1", Cause::Overdue, Tier::Yellow, "2026-07-02")).await.expect("raise");
     assert_eq!(again.alert().alert_id, id);
     target.close().await;
+}
+
+/// A day of 5,000 raises and their resolves the next day, each one transaction: every alert written, counted in the
+/// day's record. The time is printed, not asserted (`cargo test --release … -- --nocapture` to see it).
+#[tokio::test]
+async fn a_day_of_thousands_of_alerts_is_written_at_once() {
+    let store = fresh().await;
+    let alerts: Vec<_> =
+        (0..5_000).map(|n| new_alert(&format!("H{n}"), Cause::Overdue, Tier::Yellow, "2026-07-01")).collect();
+    let started = std::time::Instant::now();
+    let outcome = store.apply_run(&run_day("2026-07-01", alerts, &[])).await.expect("run");
+    eprintln!("a day of 5,000 raises on SQLite: {:?}", started.elapsed());
+    let ids: Vec<i64> = outcome.raised.iter().map(|r| r.alert().alert_id).collect();
+    let open = store.open_alerts(0, 10_000).await.expect("open");
+    assert_eq!(open.iter().map(|a| a.alert_id).collect::<Vec<_>>(), ids);
+    let resolve: Vec<(i64, &str)> = ids.iter().map(|id| (*id, "paid up")).collect();
+    let started = std::time::Instant::now();
+    let outcome = store.apply_run(&run_day("2026-07-02", Vec::new(), &resolve)).await.expect("resolve");
+    eprintln!("a day of 5,000 resolves on SQLite: {:?}", started.elapsed());
+    assert_eq!(outcome.resolved.len(), 5_000);
+    assert!(store.open_alerts(0, 10_000).await.expect("open").is_empty());
+    let on = |d: &str| domain::parse_date(d).expect("date");
+    let counts: Vec<_> = store
+        .runs(on("2026-07-01"), on("2026-07-02"))
+        .await
+        .expect("runs")
+        .iter()
+        .map(|r| (r.raised, r.resolved))
+        .collect();
+    assert_eq!(counts, [(5_000, 0), (0, 5_000)]);
 }

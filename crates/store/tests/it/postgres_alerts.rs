@@ -40,6 +40,9 @@ async fn the_schema_keeps_the_history_append_only_and_the_alert_row_following_it
         (format!("DELETE FROM alerts WHERE alert_id = {id}"), "never deleted"),
         (format!("UPDATE alerts SET status = 'closed' WHERE alert_id = {id}"), "follow the latest"),
         (format!("UPDATE alerts SET cause = 'weather' WHERE alert_id = {id}"), "never changes"),
+        ("UPDATE monitor_runs SET raised = 0".to_string(), "append-only"),
+        ("DELETE FROM monitor_runs".to_string(), "append-only"),
+        ("TRUNCATE monitor_runs".to_string(), "append-only"),
         (
             "INSERT INTO alerts (household_id, branch, cause, tier, tier_rank, evidence_json, actions, raised_on,
                                  raised_at, raised_at_offset_s, config_version, due_on, status, events)
@@ -106,6 +109,9 @@ async fn db_copy_carries_alerts_from_sqlite_to_postgres_and_back() {
     let sqlite = SqliteStore::open(dir.path()).await.expect("open");
     let id = alerts_with_history(&sqlite).await;
     let before = (sqlite.alert(id).await.expect("read"), sqlite.alert_history(id).await.expect("history"));
+    let (from_day, to_day) =
+        (domain::parse_date("2026-01-01").expect("date"), domain::parse_date("2026-12-31").expect("date"));
+    let runs = sqlite.runs(from_day, to_day).await.expect("runs");
     sqlite.close().await;
     let url = cluster.fresh_url().await;
     PgStore::open(&url).await.expect("migrate the target").close().await;
@@ -115,8 +121,10 @@ async fn db_copy_carries_alerts_from_sqlite_to_postgres_and_back() {
     assert!(report.ok(), "{:?}", report.verification);
     let tables: Vec<&str> = report.verification.tables.iter().map(|t| t.table.as_str()).collect();
     assert!(tables.contains(&"alerts") && tables.contains(&"alert_events"), "{tables:?}");
+    assert!(tables.contains(&"monitor_runs"), "{tables:?}");
     let pg = PgStore::open(&url).await.expect("open target");
     assert_eq!((pg.alert(id).await.expect("read"), pg.alert_history(id).await.expect("history")), before);
+    assert_eq!(pg.runs(from_day, to_day).await.expect("runs"), runs);
     with_officers(&pg).await;
     let next = pg.raise(&new_alert("H9", Cause::Disease, Tier::Yellow, "2026-07-02")).await.expect("raise after copy");
     assert!(next.alert().alert_id > id, "the identity counter moved past the copied ids");
