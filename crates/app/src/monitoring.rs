@@ -87,9 +87,8 @@ pub fn read_truth(dir: &Path) -> Result<Vec<Scenario>, Error> {
         let code = shocks.get(row, "scenario", *line)?.to_string();
         let month = |column: &str| -> Result<features::input::Month, Error> {
             let text = shocks.get(row, column, *line)?;
-            features::input::Month::parse(text).map_err(|e| {
-                Error::input("ground-truth", format!("shocks.csv line {line} column {column}: {e}"))
-            })
+            features::input::Month::parse(text)
+                .map_err(|e| Error::input("ground-truth", format!("shocks.csv line {line} column {column}: {e}")))
         };
         let start = month("start_month")?.first_day();
         let end = month("end_month")?.last_day();
@@ -112,9 +111,11 @@ struct Csv {
 
 impl Csv {
     fn get<'a>(&self, row: &'a csv::StringRecord, column: &str, line: usize) -> Result<&'a str, Error> {
-        let i = self.header.iter().position(|h| h == column).ok_or_else(|| {
-            Error::input("ground-truth", format!("{} has no column {column}", self.file))
-        })?;
+        let i = self
+            .header
+            .iter()
+            .position(|h| h == column)
+            .ok_or_else(|| Error::input("ground-truth", format!("{} has no column {column}", self.file)))?;
         row.get(i).ok_or_else(|| Error::input("ground-truth", format!("{} line {line} has no {column}", self.file)))
     }
 }
@@ -124,8 +125,8 @@ const MAX_TRUTH_ROWS: usize = 5_000_000;
 
 fn read_csv(path: &Path) -> Result<Csv, Error> {
     let file = path.display().to_string();
-    let mut reader = csv::Reader::from_path(path)
-        .map_err(|e| Error::input("ground-truth", format!("cannot read {file}: {e}")))?;
+    let mut reader =
+        csv::Reader::from_path(path).map_err(|e| Error::input("ground-truth", format!("cannot read {file}: {e}")))?;
     let header: Vec<String> = reader
         .headers()
         .map_err(|e| Error::input("ground-truth", format!("{file}: {e}")))?

@@ -243,6 +243,8 @@ pub enum MonitorCommand {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
+    /// Print the default monitoring configuration (version 1) as JSON: a starting point for a file `--config` reads.
+    Config,
     /// Score monitoring against the simulator's truth files: runs the days of the data's horizon not run yet (or,
     /// with `--dry-run`, replays them in memory without writing an alert), then reports recall before the first day
     /// past due and before 90 DPD, lead time, red precision and false alerts, per tier and per planted scenario.

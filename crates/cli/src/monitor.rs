@@ -3,9 +3,10 @@
 
 use std::fmt::Write as _;
 
+use ::monitor::MonitorConfig;
+use ::monitor::evaluate::{Evaluation, Figures};
 use app::monitoring::{DayProgress, dry_run, load_book, load_config, read_truth, run, score, stored_spans};
 use domain::Clock;
-use ::monitor::evaluate::{Evaluation, Figures};
 
 use crate::args::{Format, MonitorCommand};
 use crate::error::CliError;
@@ -14,6 +15,7 @@ use crate::{Place, SystemClock, date, emit, print_json, with_store};
 /// Runs a `monitor` command.
 pub async fn command(at: &Place, command: MonitorCommand) -> Result<(), CliError> {
     match command {
+        MonitorCommand::Config => print_json(&MonitorConfig::default()),
         MonitorCommand::Run { as_of, from, to, config, format } => {
             at.require_database("ingest the loans and repayments first")?;
             let config = load_config(config.as_deref())?;
@@ -63,7 +65,10 @@ pub async fn command(at: &Place, command: MonitorCommand) -> Result<(), CliError
             let (book, alerts) = with_store(at, async |store| {
                 let book = load_book(store, &config).await?;
                 let Some((from, to)) = book.span() else {
-                    return Err(CliError::input("ground-truth", "the book is empty: ingest the loans and repayments first"));
+                    return Err(CliError::input(
+                        "ground-truth",
+                        "the book is empty: ingest the loans and repayments first",
+                    ));
                 };
                 let alerts = if dry {
                     dry_run(&book, from, to, &config, &SystemClock.now())
@@ -76,7 +81,10 @@ pub async fn command(at: &Place, command: MonitorCommand) -> Result<(), CliError
             })
             .await?;
             let Some((from, to)) = book.span() else {
-                return Err(CliError::input("ground-truth", "the book is empty: ingest the loans and repayments first"));
+                return Err(CliError::input(
+                    "ground-truth",
+                    "the book is empty: ingest the loans and repayments first",
+                ));
             };
             let evaluation = score(&book, &alerts, &scenarios, from, to);
             match format {
@@ -107,10 +115,20 @@ fn figures_line(f: &Figures) -> String {
 
 /// The evaluation as text.
 pub fn evaluation_text(e: &Evaluation) -> String {
-    let mut out = format!("monitoring evaluated {} to {}: {} alerts over {:.0} loan-months\n", e.from, e.to, e.alerts, e.loan_months);
+    let mut out = format!(
+        "monitoring evaluated {} to {}: {} alerts over {:.0} loan-months\n",
+        e.from, e.to, e.alerts, e.loan_months
+    );
     let _ = writeln!(out, "{}", figures_line(&e.figures));
     for t in &e.tiers {
-        let _ = writeln!(out, "  {:<6} alerts {:>6}  precision {:>6}  recall {:>6}", t.tier.code(), t.alerts, pct(t.precision), pct(t.recall));
+        let _ = writeln!(
+            out,
+            "  {:<6} alerts {:>6}  precision {:>6}  recall {:>6}",
+            t.tier.code(),
+            t.alerts,
+            pct(t.precision),
+            pct(t.recall)
+        );
     }
     for s in &e.scenarios {
         let _ = writeln!(

@@ -30,8 +30,8 @@ pub mod transactions;
 pub use catalogue::{CATALOGUE, Feature, FeatureDef, Group, Source, Unit, Window};
 pub use engine::{FeatureRow, FeatureTable, build, build_parallel, for_applicant, for_application, format_value};
 pub use input::{
-    Application, BorrowerRecords, BureauReport, Context, CropPass, DiseaseEvent, EmploymentShock, Household, InputError,
-    InsuranceClaim, Loan, Month, NewsItem, PriceRow, Rating, Repayment, Transaction, Village, WeatherEvent,
+    Application, BorrowerRecords, BureauReport, Context, CropPass, DiseaseEvent, EmploymentShock, Household,
+    InputError, InsuranceClaim, Loan, Month, NewsItem, PriceRow, Rating, Repayment, Transaction, Village, WeatherEvent,
 };
 pub use known::KnownOn;
 pub use label::{TrainingTable, in_population, label, training_table, training_table_parallel};

@@ -120,7 +120,9 @@ pub struct WeatherConfig {
     pub yellow_loss: Decimal,
     /// … orange (成灾 from 30%).
     pub orange_loss: Decimal,
-    /// … red (绝收 from 80%).
+    /// … red. Version 1 sets it to a total loss (1): measured on the simulated county, a red alert for every
+    /// household of a village with 绝收 (80%+) was borne out by a default too rarely; such a loss is orange with a
+    /// visit and the insurance claim, and red once the borrower is also in arrears (corroboration).
     pub red_loss: Decimal,
 }
 
@@ -194,9 +196,9 @@ impl CropConfig {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CombineConfig {
-    /// An orange signal about the borrower's own conduct (overdue, harvest lateness, behaviour, diversion)
-    /// corroborated by an orange signal of its environment (weather, crop condition, price, disease, income shock,
-    /// peers) makes the borrower's alert red.
+    /// An orange signal of arrears (30+ DPD, or a short payment when the harvest money should be in) corroborated by
+    /// an orange signal of the borrower's environment (weather, crop condition, price, disease, income shock, peers)
+    /// makes the borrower's alert red.
     pub corroborate_to_red: bool,
     /// An open alert whose cause has not signalled for this many days is resolved by the run.
     pub resolve_after_days: u32,
@@ -241,8 +243,7 @@ fn dec(units: i64, scale: u32) -> Decimal {
 }
 
 impl Default for MonitorConfig {
-    /// Version 1. Sources: the weather tiers are the disaster statistics' 受灾 / 成灾 / 绝收 thresholds (10%, 30%,
-    /// 80% loss); the hog tiers the NDRC 2021 pig-grain ratio plan; the 14-day diversion window and the 30% share
+    /// Version 1. Sources: the weather tiers are the disaster statistics' 受灾 / 成灾 thresholds (10%, 30% loss); the hog tiers the NDRC 2021 pig-grain ratio plan; the 14-day diversion window and the 30% share
     /// the early-warning practice of `shared/domain/early-warning.md`; the crop-condition figures are
     /// `features::crop_condition`'s defaults.
     fn default() -> MonitorConfig {
@@ -283,7 +284,7 @@ impl Default for MonitorConfig {
                 signal_days: 120,
                 yellow_loss: dec(10, 2),
                 orange_loss: dec(30, 2),
-                red_loss: dec(80, 2),
+                red_loss: Decimal::ONE,
             },
             county: CountyShockConfig { cull_orange: dec(50, 2), migrants_orange: 2 },
             peers: PeerConfig {
@@ -331,8 +332,8 @@ fn days(field: &'static str, value: u32) -> Result<(), InvalidConfig> {
 impl MonitorConfig {
     /// Reads a configuration from JSON and checks it.
     pub fn from_json(text: &str) -> Result<MonitorConfig, InvalidConfig> {
-        let config: MonitorConfig = serde_json::from_str(text)
-            .map_err(|e| InvalidConfig { field: "(document)", problem: e.to_string() })?;
+        let config: MonitorConfig =
+            serde_json::from_str(text).map_err(|e| InvalidConfig { field: "(document)", problem: e.to_string() })?;
         config.check()?;
         Ok(config)
     }
@@ -361,7 +362,11 @@ impl MonitorConfig {
         if d.ring_borrowers < 2 {
             return Err(InvalidConfig { field: "diversion.ring_borrowers", problem: "a ring needs at least 2".into() });
         }
-        ordered("indebtedness.inquiries_yellow", self.indebtedness.inquiries_yellow, self.indebtedness.inquiries_orange)?;
+        ordered(
+            "indebtedness.inquiries_yellow",
+            self.indebtedness.inquiries_yellow,
+            self.indebtedness.inquiries_orange,
+        )?;
         days("indebtedness.signal_days", self.indebtedness.signal_days)?;
         share("price.fall_yellow", self.price.fall_yellow)?;
         share("price.fall_orange", self.price.fall_orange)?;
@@ -371,7 +376,11 @@ impl MonitorConfig {
         }
         let w = &self.weather;
         days("weather.signal_days", w.signal_days)?;
-        for (field, v) in [("weather.yellow_loss", w.yellow_loss), ("weather.orange_loss", w.orange_loss), ("weather.red_loss", w.red_loss)] {
+        for (field, v) in [
+            ("weather.yellow_loss", w.yellow_loss),
+            ("weather.orange_loss", w.orange_loss),
+            ("weather.red_loss", w.red_loss),
+        ] {
             share(field, v)?;
         }
         ordered("weather.yellow_loss", w.yellow_loss, w.orange_loss)?;

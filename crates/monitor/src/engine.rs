@@ -95,11 +95,26 @@ pub fn actions(cause: Cause, tier: Tier, insured: bool) -> Vec<A> {
     out
 }
 
+/// The detectors whose orange signal an orange signal of the environment makes red: the borrower is in arrears now
+/// (30+ DPD) or paid short when its harvest money should have been in. (Signals of past conduct — missed installments
+/// since cured, a falling behaviour score, diverted proceeds — stay orange: measured on the simulated county, making
+/// them red too halved the red alerts' precision.)
+pub const CORROBORATED: &[&str] = &["dpd"];
+
+/// How many distinct environmental causes at orange corroborate arrears into red.
+pub const CORROBORATING_CAUSES: usize = 2;
+
 /// Combines one borrower's signals of a day into at most one alert per cause: the cause's tier is its strongest
-/// signal's; when [`crate::config::CombineConfig::corroborate_to_red`] holds, an orange signal about the borrower's
-/// own conduct corroborated by an orange signal of its environment (or a red one) makes that alert red, and says
+/// signal's; when [`crate::config::CombineConfig::corroborate_to_red`] holds, an orange signal of arrears
+/// ([`CORROBORATED`]) corroborated by an orange signal of the borrower's environment makes that alert red, and says
 /// so. Causes follow [`Cause::ALL`]'s order.
-pub fn combine(b: &BorrowerFile, signals: &[Signal], day: Date, config: &MonitorConfig, raised_at: &Timestamp) -> Vec<NewAlert> {
+pub fn combine(
+    b: &BorrowerFile,
+    signals: &[Signal],
+    day: Date,
+    config: &MonitorConfig,
+    raised_at: &Timestamp,
+) -> Vec<NewAlert> {
     let Ok(household_id) = HouseholdId::parse(b.household_id()) else {
         return Vec::new();
     };
@@ -115,7 +130,12 @@ pub fn combine(b: &BorrowerFile, signals: &[Signal], day: Date, config: &Monitor
         let Some(strongest) = of_cause.iter().max_by_key(|s| s.tier) else { continue };
         let mut tier = strongest.tier;
         let mut corroborated_by: Vec<&str> = Vec::new();
-        if config.combine.corroborate_to_red && strongest.own && tier == Tier::Orange && !environment.is_empty() {
+        let in_arrears = of_cause.iter().any(|s| s.tier == Tier::Orange && CORROBORATED.contains(&s.detector));
+        if config.combine.corroborate_to_red
+            && in_arrears
+            && tier == Tier::Orange
+            && environment.len() >= CORROBORATING_CAUSES
+        {
             tier = Tier::Red;
             corroborated_by = environment.iter().map(|c| c.code()).collect();
         }

@@ -244,7 +244,14 @@ fn defaulted_in(episodes: &[&Episode], from: Date, to: Date) -> bool {
 /// Scores alerts against the book's defaults over `[from, to]`, and against the planted scenarios. `ring` is the
 /// scenario code of a fund-diversion ring (`S5`), whose households' first diversion dates come from the book's
 /// transactions.
-pub fn evaluate(book: &Book, alerts: &[AlertSpan], scenarios: &[Scenario], from: Date, to: Date, ring: &str) -> Evaluation {
+pub fn evaluate(
+    book: &Book,
+    alerts: &[AlertSpan],
+    scenarios: &[Scenario],
+    from: Date,
+    to: Date,
+    ring: &str,
+) -> Evaluation {
     let all_episodes = episodes(book, to);
     let mut by_household: HashMap<usize, Vec<&Episode>> = HashMap::new();
     for e in &all_episodes {
@@ -287,14 +294,19 @@ pub fn evaluate(book: &Book, alerts: &[AlertSpan], scenarios: &[Scenario], from:
             .households
             .iter()
             .filter_map(|h| book.by_household.get(h).copied())
-            .filter(|&i| book.borrowers[i].loans.iter().any(|l| l.loan.start_date <= s.end && l.active_on(s.start.max(l.loan.start_date))))
+            .filter(|&i| {
+                book.borrowers[i]
+                    .loans
+                    .iter()
+                    .any(|l| l.loan.start_date <= s.end && l.active_on(s.start.max(l.loan.start_date)))
+            })
             .collect();
         let alerted = hit
             .iter()
             .filter(|&&i| {
-                alerts_of.get(book.borrowers[i].household_id()).is_some_and(|list| {
-                    list.iter().any(|a| a.in_force(Tier::Yellow, s.start, until).is_some())
-                })
+                alerts_of
+                    .get(book.borrowers[i].household_id())
+                    .is_some_and(|list| list.iter().any(|a| a.in_force(Tier::Yellow, s.start, until).is_some()))
             })
             .count();
         let counties: HashSet<&str> = hit.iter().map(|&i| book.borrowers[i].county.as_str()).collect();
@@ -302,7 +314,9 @@ pub fn evaluate(book: &Book, alerts: &[AlertSpan], scenarios: &[Scenario], from:
             .iter()
             .filter(|a| a.raised_on >= s.start && a.raised_on <= until)
             .filter(|a| {
-                book.by_household.get(&a.household_id).is_some_and(|&i| counties.contains(book.borrowers[i].county.as_str()))
+                book.by_household
+                    .get(&a.household_id)
+                    .is_some_and(|&i| counties.contains(book.borrowers[i].county.as_str()))
             })
             .collect();
         let about = in_window.iter().filter(|a| s.households.contains(&a.household_id)).count();
@@ -318,7 +332,15 @@ pub fn evaluate(book: &Book, alerts: &[AlertSpan], scenarios: &[Scenario], from:
             ring_flagged_within_30_days: ring_flagged,
         });
     }
-    Evaluation { from, to, alerts: alerts.len(), loan_months: round4(loan_months), figures, tiers, scenarios: out_scenarios }
+    Evaluation {
+        from,
+        to,
+        alerts: alerts.len(),
+        loan_months: round4(loan_months),
+        figures,
+        tiers,
+        scenarios: out_scenarios,
+    }
 }
 
 /// The first episode of every defaulter whose 90 DPD falls in `[from, to]`.
@@ -411,13 +433,18 @@ fn ring_figures(book: &Book, s: &Scenario, alerts_of: &HashMap<&str, Vec<&AlertS
             .records
             .transactions
             .iter()
-            .filter(|t| t.loan_id.is_some() && t.counterparty_type.is_diversion() && t.date >= s.start && t.date <= s.end)
+            .filter(|t| {
+                t.loan_id.is_some() && t.counterparty_type.is_diversion() && t.date >= s.start && t.date <= s.end
+            })
             .map(|t| t.date)
             .min();
         let Some(first) = first else { continue };
         ring += 1;
         let hit = alerts_of.get(h.as_str()).is_some_and(|list| {
-            list.iter().any(|a| a.cause == Cause::FundDiversion && a.in_force(Tier::Yellow, first, first + days(RING_DAYS + 1)).is_some())
+            list.iter().any(|a| {
+                a.cause == Cause::FundDiversion
+                    && a.in_force(Tier::Yellow, first, first + days(RING_DAYS + 1)).is_some()
+            })
         });
         if hit {
             flagged += 1;

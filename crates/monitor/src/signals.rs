@@ -13,7 +13,7 @@
 //! | `new_inquiries` | over-indebtedness | a bureau report newer than the loan with 4 or more inquiries in 6 months: yellow; 6, or 2 new accounts elsewhere: orange |
 //! | `crop_price` | price shock | the latest monthly price of a crop the household grows 15% under its 12-month mean: yellow; 25%: orange |
 //! | `pig_grain_ratio` | price shock | a pig keeper while the NDRC hog-price plan is at tier 1 (ratio under 5): orange; tiers 2–3: yellow |
-//! | `village_weather` | weather | a harvest loss in the household's village known within 120 days: 10% yellow, 30% orange, 80% red |
+//! | `village_weather` | weather | a harvest loss in the household's village known within 120 days: 10% yellow, 30% orange (red only for a total loss) |
 //! | `county_disease` | disease | a pig keeper in a county under an outbreak's movement ban: orange if half the herds are culled, else yellow |
 //! | `migrant_income` | income shock | a household with migrant workers in a county under an employment shock: orange with 2 or more migrants, else yellow |
 //! | `group_peer` | peer default | a joint-liability peer 30+ DPD: yellow; 90+: orange |
@@ -263,7 +263,9 @@ fn harvest_lateness(b: &BorrowerFile, day: Date, config: &MonitorConfig, out: &m
                 continue;
             }
             let financed = l.loan.crop.iter().chain(crops.iter()).copied();
-            if let Some(crop) = financed.into_iter().find(|&crop| in_harvest_window(crop, r.date, c.months_after_harvest)) {
+            if let Some(crop) =
+                financed.into_iter().find(|&crop| in_harvest_window(crop, r.date, c.months_after_harvest))
+            {
                 if found.is_none_or(|(_, f, _)| r.date > f.date) {
                     found = Some((l.loan.loan_id.as_str(), r, crop));
                 }
@@ -360,7 +362,11 @@ fn diversion(book: &Book, index: usize, day: Date, config: &MonitorConfig, out: 
                 detector: "proceeds_diverted",
                 loan_id: Some(l.loan.loan_id.clone()),
                 own: true,
-                reason_zh: format!("放款后{}天内{}%的贷款资金转入非生产用途", c.window_days, (share * Decimal::ONE_HUNDRED).round()),
+                reason_zh: format!(
+                    "放款后{}天内{}%的贷款资金转入非生产用途",
+                    c.window_days,
+                    (share * Decimal::ONE_HUNDRED).round()
+                ),
                 evidence: json!({ "detector": "proceeds_diverted", "loan_id": l.loan.loan_id,
                                   "share": share.round_dp(4).to_string(), "paid_fen": paid, "to": kinds }),
             });
@@ -405,9 +411,7 @@ fn diversion(book: &Book, index: usize, day: Date, config: &MonitorConfig, out: 
 /// `new_inquiries`.
 fn indebtedness(b: &BorrowerFile, day: Date, config: &MonitorConfig, out: &mut Vec<Signal>) {
     let c = &config.indebtedness;
-    let Some(first_active) =
-        b.loans.iter().filter(|l| l.active_on(day)).map(|l| l.loan.start_date).min()
-    else {
+    let Some(first_active) = b.loans.iter().filter(|l| l.active_on(day)).map(|l| l.loan.start_date).min() else {
         return;
     };
     let reports = &b.records.bureau_reports;
@@ -540,7 +544,12 @@ fn county_shocks(book: &Book, b: &BorrowerFile, day: Date, config: &MonitorConfi
             detector: "county_disease",
             loan_id: None,
             own: false,
-            reason_zh: format!("本县发生{}疫情，扑杀率约{}%，禁运至{}", d.species, (d.cull_rate * Decimal::ONE_HUNDRED).round(), d.end_month),
+            reason_zh: format!(
+                "本县发生{}疫情，扑杀率约{}%，禁运至{}",
+                d.species,
+                (d.cull_rate * Decimal::ONE_HUNDRED).round(),
+                d.end_month
+            ),
             evidence: json!({ "detector": "county_disease", "county": b.county, "species": d.species.code(),
                               "start_month": d.start_month.to_string(), "end_month": d.end_month.to_string(),
                               "cull_rate": d.cull_rate.to_string() }),
@@ -626,7 +635,11 @@ fn news(book: &Book, b: &BorrowerFile, day: Date, config: &MonitorConfig, out: &
     let Some(items) = book.env.news.get(&b.county) else { return };
     let since = day - days(config.news.signal_days);
     let known = &items[..items.partition_point(|n| n.date <= day)];
-    let hit = known.iter().rev().take_while(|n| n.date > since).find(|n| n.sentiment == Sentiment::Negative && concerns(n.topic, b));
+    let hit = known
+        .iter()
+        .rev()
+        .take_while(|n| n.date > since)
+        .find(|n| n.sentiment == Sentiment::Negative && concerns(n.topic, b));
     if let Some(n) = hit {
         out.push(Signal {
             cause: Cause::NegativeNews,

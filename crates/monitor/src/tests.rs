@@ -2,8 +2,8 @@
 
 use domain::{Date, Decimal, Money, Timestamp, parse_date};
 use features::input::{
-    BorrowerRecords, CollateralCode, Context, Counterparty, FarmCrop, Household, Loan, LoanClass, Month, Repayment,
-    Transaction, Village, WeatherEvent, WeatherType,
+    BorrowerRecords, CollateralCode, Context, Counterparty, EmploymentShock, FarmCrop, Household, Loan, LoanClass,
+    Month, Repayment, Transaction, Village, WeatherEvent, WeatherType,
 };
 use lending::ProductKind;
 
@@ -149,12 +149,21 @@ fn a_weather_loss_signals_from_the_end_of_its_harvest_month_for_a_while() {
 }
 
 #[test]
-fn an_own_orange_signal_corroborated_by_the_environment_is_red_and_says_so() {
-    let book = Book::new(vec![defaulting()], context(vec![drought()]), vec![], 14);
+fn arrears_corroborated_by_two_shocks_of_the_environment_are_red_and_say_so() {
+    let mut b = defaulting();
+    b.household.migrants = 2;
+    let mut ctx = context(vec![drought()]);
+    ctx.employment_shocks = vec![EmploymentShock {
+        county_code: "990101".into(),
+        start_month: Month::parse("2024-10").expect("month"),
+        end_month: Month::parse("2025-03").expect("month"),
+        income_drop: Decimal::new(30, 2),
+    }];
+    let book = Book::new(vec![b.clone()], ctx, vec![], 14);
     let day = assess_day(&book, d("2024-12-31"), &MonitorConfig::default(), &at());
     let overdue = day.alerts.iter().find(|a| a.cause == Cause::Overdue).expect("overdue alert");
     assert_eq!(overdue.tier, Tier::Red);
-    assert_eq!(overdue.evidence["corroborated_by"], serde_json::json!(["weather"]));
+    assert_eq!(overdue.evidence["corroborated_by"], serde_json::json!(["weather", "income_shock"]));
     assert!(overdue.check().is_ok());
     let weather = day.alerts.iter().find(|a| a.cause == Cause::Weather).expect("weather alert");
     assert_eq!(weather.tier, Tier::Orange, "the environment's own alert keeps its tier");
@@ -162,6 +171,10 @@ fn an_own_orange_signal_corroborated_by_the_environment_is_red_and_says_so() {
     let mut config = MonitorConfig::default();
     config.combine.corroborate_to_red = false;
     let day = assess_day(&book, d("2024-12-31"), &config, &at());
+    assert_eq!(day.alerts.iter().find(|a| a.cause == Cause::Overdue).map(|a| a.tier), Some(Tier::Orange));
+    // One shock alone does not corroborate.
+    let book = Book::new(vec![b], context(vec![drought()]), vec![], 14);
+    let day = assess_day(&book, d("2024-12-31"), &MonitorConfig::default(), &at());
     assert_eq!(day.alerts.iter().find(|a| a.cause == Cause::Overdue).map(|a| a.tier), Some(Tier::Orange));
 }
 
@@ -200,7 +213,11 @@ fn diversion_is_a_share_of_proceeds_and_a_ring_is_several_borrowers_paying_one_p
     let view = DayView::of(&book, d("2024-06-10"));
     let config = MonitorConfig::default();
     let of = |i: usize| -> Vec<(Tier, &'static str)> {
-        detect(&book, i, &view, &config).into_iter().filter(|s| s.cause == Cause::FundDiversion).map(|s| (s.tier, s.detector)).collect()
+        detect(&book, i, &view, &config)
+            .into_iter()
+            .filter(|s| s.cause == Cause::FundDiversion)
+            .map(|s| (s.tier, s.detector))
+            .collect()
     };
     assert_eq!(of(0), vec![(Tier::Orange, "shared_payee")], "5% of proceeds alone signals nothing; the ring does");
     assert_eq!(of(2), vec![(Tier::Orange, "proceeds_diverted"), (Tier::Orange, "shared_payee")]);
