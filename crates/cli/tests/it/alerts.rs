@@ -7,7 +7,7 @@
 use std::path::Path;
 
 use serde_json::{Value, json};
-use store::AlertRegister;
+use store::{AlertRegister, AuditLog};
 
 use super::serve::{self, http_with, ok, start, token_of};
 
@@ -36,6 +36,16 @@ fn raise(data: &Path, household: &str, branch: &str, tier: &str, cause: &str, da
         let store = super::store_of(data).await;
         let raised = store.raise(&serde_json::from_value(alert).expect("an alert")).await.expect("raised");
         raised.alert().alert_id
+    })
+}
+
+/// The audit trail's entries about `target`, as (action, actor), oldest first.
+fn audited(data: &Path, target: &str) -> Vec<(String, String)> {
+    let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+    runtime.block_on(async {
+        let store = super::store_of(data).await;
+        let entries = store.audit_entries(0, 10_000).await.expect("the audit trail");
+        entries.into_iter().filter(|e| e.entry.target == target).map(|e| (e.entry.action, e.entry.actor)).collect()
     })
 }
 
@@ -181,6 +191,11 @@ fn alerts_board_step_and_refusals_over_http() {
         assert_eq!((code, alert["status"]["code"].as_str()), (200, Some(status)), "{alert}");
     }
     assert_eq!(history(&addr, h1), ["raise", "assign", "acknowledge", "record_action", "close"]);
+    // Each step is audited as taken by the signed-in officer.
+    let steps: Vec<(String, String)> =
+        audited(&data, &format!("alert:{h1}")).into_iter().filter(|(action, _)| action != "alert.raise").collect();
+    let by_li = |action: &str| (format!("alert.{action}"), "user:al-li".to_owned());
+    assert_eq!(steps, ["assign", "acknowledge", "record_action", "close"].map(by_li));
 
     // Every refusal: its status and code (and the field, where one is named), and the alert's history as it was.
     let refused = |user: &str, id: i64, body: Value, status: u16, code: &str, field: Option<&str>| {
@@ -218,4 +233,7 @@ fn alerts_board_step_and_refusals_over_http() {
     assert_eq!(status, 403, "{answer}");
     assert!(answer.contains("csrf_failed"), "{answer}");
     assert_eq!(history(&addr, h2), ["raise", "assign"]);
+    let steps: Vec<(String, String)> =
+        audited(&data, &format!("alert:{h2}")).into_iter().filter(|(action, _)| action != "alert.raise").collect();
+    assert_eq!(steps, [("alert.assign".to_owned(), "user:al-li".to_owned())], "no refusal left an entry of a step");
 }
