@@ -150,6 +150,16 @@ error_codes! {
     ProposalDecided = ("proposal_decided", 409, 2, "the proposal was confirmed or rejected before; a decision is final");
     /// A proposal of the same kind and target waits for a decision.
     ProposalOpen = ("proposal_open", 409, 2, "a proposal of the same kind and target waits for a decision already");
+    /// No such alert, or one of a branch outside the caller's.
+    AlertNotFound = ("alert_not_found", 404, 2, "no alert with this number, or one of a branch outside the caller's (answered alike)");
+    /// The alert's workflow does not allow the step from the status it is in.
+    AlertTransitionRefused = ("alert_transition_refused", 409, 2, "the alert's workflow does not allow the step from its status (the message names both): open → assigned → acknowledged → action_recorded → closed, escalation before the action");
+    /// The acting officer, or the officer a step makes the holder, works at another branch than the alert's.
+    AlertOtherBranch = ("alert_other_branch", 403, 2, "the acting officer (`field` officer) or the officer the step hands the alert to (`field` to) works at another branch than the alert's");
+    /// Another officer holds the alert.
+    AlertNotHolder = ("alert_not_holder", 403, 2, "another officer holds the alert: only its holder assigns, acknowledges or records an action on it");
+    /// A step out of its bounds.
+    AlertInvalid = ("alert_invalid", 422, 2, "a step out of its bounds (`field` names it): an outcome or reason blank or over 1,000 characters, a re-tier (a monitoring run's, not a person's)");
     /// The server failed.
     Internal = ("internal", 500, 1, "the server could not complete the request (the detail is in the server's log)");
     /// The database named cannot be used: a malformed URL, a database that does not answer, a schema newer than
@@ -316,6 +326,15 @@ impl From<StoreError> for Error {
             StoreError::Dual { refusal: workflow::dual::DualRefusal::SamePerson { .. } } => (C::SamePerson, "id"),
             StoreError::Dual { refusal: workflow::dual::DualRefusal::Decided { .. } } => (C::ProposalDecided, "id"),
             StoreError::Dual { refusal: workflow::dual::DualRefusal::NoReason { .. } } => (C::MissingField, "reason"),
+            StoreError::AlertNotFound(_) => (C::AlertNotFound, "alert_id"),
+            StoreError::InvalidAlert(invalid) => (C::AlertInvalid, invalid.field),
+            StoreError::Alert { refusal, .. } => match refusal {
+                store::AlertRefusal::Workflow(_) => (C::AlertTransitionRefused, "kind"),
+                store::AlertRefusal::StaleTier { .. } => (C::AlertTransitionRefused, "from"),
+                store::AlertRefusal::UnknownOfficer(_) => (C::UnknownOfficer, "officer"),
+                store::AlertRefusal::OtherBranch { .. } => (C::AlertOtherBranch, "officer"),
+                store::AlertRefusal::NotHolder { .. } => (C::AlertNotHolder, "officer"),
+            },
             StoreError::BadLocation { .. }
             | StoreError::Unreachable { .. }
             | StoreError::SchemaNewer { .. }

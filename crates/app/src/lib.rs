@@ -3,7 +3,7 @@
 //!
 //! Each use case takes typed requests and returns typed results or an [`Error`] carrying a stable [`ErrorCode`]
 //! from the one table in [`error`]. The clock (`domain::Clock`) and the store are passed in: nothing here reads the
-//! system time. Modules: [`approvals`] (dual control: one person proposes, another confirms and it is carried out),
+//! system time. Modules: [`alerts`] (the early-warning alert board and its workflow steps), [`approvals`] (dual control: one person proposes, another confirms and it is carried out),
 //! [`audit`] (verify, export and checkpoint the audit trail), [`loans`] (book, post, position, portfolio, classify), [`decisions`] (the decider from the
 //! registers; decide and record), [`disbursement`] (a decision to a loan, in one transaction), [`policy_sim`]
 //! (replay past applications through a candidate), [`review`] (an officer's bounded action on a referral), [`screening`] (consents, list hits and
@@ -15,6 +15,7 @@
 //! simulated county), [`files`] (outputs that arrive whole) and [`page`] (a page of an ordered list, for the lists
 //! the store cannot page itself).
 
+pub mod alerts;
 pub mod approvals;
 pub mod audit;
 pub mod decisions;

@@ -142,6 +142,11 @@ code_enum! {
         ReadAudit => "read_audit",
         /// See personal data unmasked, with a stated purpose.
         Unmask => "unmask",
+        /// Read the early-warning alert board and an alert with its evidence and history.
+        ReadAlerts => "read_alerts",
+        /// Take a workflow step on an alert (assign, acknowledge, record an action, escalate, close) as the officer
+        /// one is.
+        ActOnAlerts => "act_on_alerts",
     }
 }
 
@@ -163,6 +168,8 @@ impl Role {
                     | P::RecordScreening
                     | P::ReadScreening
                     | P::ReadProfiles
+                    | P::ReadAlerts
+                    | P::ActOnAlerts
             ),
             // A loan officer's rights, and the branch's money and its people's data.
             Role::BranchManager => {
@@ -182,6 +189,8 @@ impl Role {
                     | P::ReadScreening
                     | P::ReadProfiles
                     | P::ReadMetrics
+                    | P::ReadAlerts
+                    | P::ActOnAlerts
             ),
             Role::ModelBuilder => {
                 matches!(permission, P::ReadDecisions | P::ReadLoans | P::ReadPolicies | P::SimulatePolicies)
@@ -197,6 +206,7 @@ impl Role {
                     | P::ReadProfiles
                     | P::ReadMetrics
                     | P::ReadAudit
+                    | P::ReadAlerts
             ),
             Role::Admin => matches!(permission, P::ManageOfficers | P::ManageUsers | P::ReadMetrics | P::ReadAudit),
             Role::System => matches!(
@@ -426,9 +436,27 @@ mod tests {
         // Separation of duties: who manages users decides no credit and reads no borrower; auditors change nothing.
         assert!(!Role::Admin.grants(Permission::ReadDecisions));
         assert!(!Role::Admin.grants(Permission::ReviewDecisions));
-        for write in [Permission::SubmitApplication, Permission::MovePolicies, Permission::PostRepayments] {
+        for write in [
+            Permission::SubmitApplication,
+            Permission::MovePolicies,
+            Permission::PostRepayments,
+            Permission::ActOnAlerts,
+        ] {
             assert!(!Role::Auditor.grants(write));
         }
+    }
+
+    #[test]
+    fn alerts_are_read_by_the_branch_risk_and_audit_roles_and_acted_on_by_officers_and_risk_managers() {
+        let readers: Vec<Role> = Role::ALL.iter().copied().filter(|r| r.grants(Permission::ReadAlerts)).collect();
+        assert_eq!(readers, [Role::LoanOfficer, Role::BranchManager, Role::RiskManager, Role::Auditor]);
+        let actors: Vec<Role> = Role::ALL.iter().copied().filter(|r| r.grants(Permission::ActOnAlerts)).collect();
+        assert_eq!(actors, [Role::LoanOfficer, Role::BranchManager, Role::RiskManager]);
+        // Whoever may act may read what they act on; a system is nobody's officer.
+        for role in actors {
+            assert!(role.grants(Permission::ReadAlerts), "{role}");
+        }
+        assert!(!Role::System.grants(Permission::ReadAlerts));
     }
 
     #[test]

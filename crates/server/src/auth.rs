@@ -26,7 +26,8 @@ use store::{ApiKeyRow, IdentityStore};
 use crate::error::ApiError;
 use crate::throttle::retry_after_secs;
 use crate::{
-    Shared, approvals, credit, decisions, loans, openapi, policies, profiles, review, screening, session, telemetry,
+    Shared, alerts, approvals, credit, decisions, loans, openapi, policies, profiles, review, screening, session,
+    telemetry,
 };
 
 /// The name of the session cookie.
@@ -122,6 +123,9 @@ pub fn table() -> Vec<Route> {
         route(p.clone(), "/v1/screening", Needs(P::RecordScreening), post(screening::record)),
         route(g.clone(), "/v1/households/{id}/screening", Needs(P::ReadScreening), get(screening::of_household)),
         route(g.clone(), "/v1/households/{id}/profile", Needs(P::ReadProfiles), get(profiles::profile)),
+        route(g.clone(), "/v1/alerts", Needs(P::ReadAlerts), get(alerts::board)),
+        route(g.clone(), "/v1/alerts/{alert_id}", Needs(P::ReadAlerts), get(alerts::alert)),
+        route(p.clone(), "/v1/alerts/{alert_id}/actions", Needs(P::ActOnAlerts), post(alerts::act)),
         // Dual control: deciding a proposal needs the permission its kind needs, checked by the handler.
         route(g, "/v1/approvals", Signed, get(approvals::list)),
         route(p.clone(), "/v1/approvals/{id}/confirm", Signed, post(approvals::confirm)),

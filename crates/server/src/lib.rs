@@ -6,9 +6,11 @@
 //! `{"error": {...}}` shape of [`error`], its status and code from `app::ErrorCode`'s one table. A decision is acknowledged only once its SQLite transaction has committed
 //! (WAL, `synchronous = FULL`), in group commits ([`journal`]). Modules: [`error`] (the error table), [`decisions`] (applications, decisions,
 //! review requests), [`review`] (officers, the review queue, maker-checker review), [`loans`] (disbursement,
-//! positions, repayments), [`policies`] (the register), [`credit`] (policy replay, village rosters), [`openapi`]
+//! positions, repayments), [`policies`] (the register), [`credit`] (policy replay, village rosters), [`alerts`] (the early-warning alert board and its
+//! workflow steps), [`openapi`]
 //! (the OpenAPI document and the docs page).
 
+pub mod alerts;
 pub mod approvals;
 pub mod auth;
 pub mod credit;

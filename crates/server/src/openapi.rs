@@ -5,7 +5,7 @@ use axum::response::{Html, IntoResponse, Response};
 use utoipa::OpenApi;
 
 use super::{
-    approvals, auth, credit, decisions, error, loans, policies, profiles, review, screening, session, telemetry,
+    alerts, approvals, auth, credit, decisions, error, loans, policies, profiles, review, screening, session, telemetry,
 };
 
 /// The API description.
@@ -41,6 +41,9 @@ use super::{
         session::logout,
         session::me,
         profiles::profile,
+        alerts::board,
+        alerts::alert,
+        alerts::act,
         approvals::list,
         approvals::confirm,
         approvals::reject,
@@ -64,6 +67,7 @@ use super::{
         session::LoginBody,
         approvals::RejectBody,
         approvals::AuthorityBody,
+        alerts::ActionBody,
     ))
 )]
 pub struct ApiDoc;
@@ -141,6 +145,12 @@ pub fn complete() -> serde_json::Value {
     }
     // A review body is one of four shapes told apart by `action`; none takes fields of another.
     if let Some(shapes) = doc.pointer_mut("/components/schemas/ReviewBody/oneOf").and_then(|v| v.as_array_mut()) {
+        for shape in shapes {
+            shape["additionalProperties"] = serde_json::Value::Bool(false);
+        }
+    }
+    // A step on an alert is one of five shapes told apart by `kind`; none takes fields of another.
+    if let Some(shapes) = doc.pointer_mut("/components/schemas/ActionBody/oneOf").and_then(|v| v.as_array_mut()) {
         for shape in shapes {
             shape["additionalProperties"] = serde_json::Value::Bool(false);
         }

@@ -60,6 +60,9 @@ mod tests {
             assert!(parameters.iter().any(|p| p["name"] == "cursor"), "{path}: no cursor");
             lists += 1;
         }
-        assert_eq!(lists, 4, "the decisions and the screening entries of a household, the policies and a roster");
+        assert_eq!(
+            lists, 5,
+            "the decisions and the screening entries of a household, the policies, a roster, the alerts"
+        );
     }
 }

@@ -694,6 +694,7 @@ fn simulate_is_deterministic_and_rejects_bad_config_before_writing() {
     }
 }
 mod access;
+mod alerts;
 mod approvals;
 mod audit;
 mod consent;
