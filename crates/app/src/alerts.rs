@@ -409,11 +409,12 @@ pub async fn act<S: AlertRegister>(
     change: Change,
 ) -> Result<AlertDetail, Error> {
     let by = acting_officer(principal)?;
-    if change.kind() == ChangeKind::Retier {
+    if matches!(change.kind(), ChangeKind::Retier | ChangeKind::Resolve) {
         return Err(Error::coded(
             ErrorCode::AlertInvalid,
             "kind",
-            "kind: a re-tier is made by a monitoring run when the same cause comes back stronger, not by a person",
+            "kind: a re-tier or a resolve is made by a monitoring run (the cause came back stronger, or cleared), \
+             not by a person",
         ));
     }
     let event = AlertEvent { change, by: by.clone(), at: clock.now() };

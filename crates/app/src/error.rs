@@ -331,6 +331,7 @@ impl From<StoreError> for Error {
             StoreError::Alert { refusal, .. } => match refusal {
                 store::AlertRefusal::Workflow(_) => (C::AlertTransitionRefused, "kind"),
                 store::AlertRefusal::StaleTier { .. } => (C::AlertTransitionRefused, "from"),
+                store::AlertRefusal::RunOnly => (C::AlertTransitionRefused, "kind"),
                 store::AlertRefusal::UnknownOfficer(_) => (C::UnknownOfficer, "officer"),
                 store::AlertRefusal::OtherBranch { .. } => (C::AlertOtherBranch, "officer"),
                 store::AlertRefusal::NotHolder { .. } => (C::AlertNotHolder, "officer"),

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use ::monitor::MonitorConfig;
 use ::monitor::evaluate::{Evaluation, Figures};
-use app::monitoring::{DayProgress, dry_run, load_book, load_config, read_truth, run, score, stored_spans};
+use app::monitoring::{DayProgress, check_period, dry_run, load_book, load_config, read_truth, run, score, stored_spans};
 use domain::Clock;
 
 use crate::args::{Format, MonitorCommand};
@@ -19,16 +19,17 @@ pub async fn command(at: &Place, command: MonitorCommand) -> Result<(), CliError
         MonitorCommand::Run { as_of, from, to, config, format } => {
             at.require_database("ingest the loans and repayments first")?;
             let config = load_config(config.as_deref())?;
-            let (from, to) = match (as_of, from, to) {
+            let (from, to, fields) = match (as_of, from, to) {
                 (Some(day), _, _) => {
                     let day = date("as-of", &day)?;
-                    (day, day)
+                    (day, day, ("as-of", "as-of"))
                 }
-                (None, Some(from), Some(to)) => (date("from", &from)?, date("to", &to)?),
+                (None, Some(from), Some(to)) => (date("from", &from)?, date("to", &to)?, ("from", "to")),
                 _ => return Err(CliError::input("as-of", "give --as-of DATE, or --from DATE --to DATE")),
             };
             let report = with_store(at, async |store| {
                 let book = load_book(store, &config).await?;
+                check_period(&book, from, to, fields.0, fields.1)?;
                 let mut last_shown = 0;
                 let mut progress = |p: DayProgress| {
                     // One line a month of days (and the last), on standard error, so JSON output stays clean.
