@@ -439,6 +439,7 @@ pub async fn run(dir: &Path, preset: &str) -> Result<(), CliError> {
     app.into_store().close().await;
     result?;
     crate::demo_decide::decisions(dir).await?;
+    crate::demo_monitor::monitoring(dir).await?;
     emit(&format!(
         "\nThe demo database is {}; explore it with e.g.\n  agririsk --data-dir {} loan show L000005 --as-of {AS_OF}\n",
         data_dir(dir).join(SqliteStore::FILE_NAME).display(),

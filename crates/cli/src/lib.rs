@@ -11,6 +11,7 @@ pub mod db;
 pub mod decide;
 pub mod demo;
 pub mod demo_decide;
+pub mod demo_monitor;
 pub mod error;
 pub mod features;
 pub mod identity;

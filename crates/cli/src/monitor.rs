@@ -5,7 +5,9 @@ use std::fmt::Write as _;
 
 use ::monitor::MonitorConfig;
 use ::monitor::evaluate::{Evaluation, Figures};
-use app::monitoring::{DayProgress, check_period, dry_run, load_book, load_config, read_truth, run, score, stored_spans};
+use app::monitoring::{
+    DayProgress, check_period, dry_run, load_book, load_config, read_truth, run, score, stored_spans,
+};
 use domain::Clock;
 
 use crate::args::{Format, MonitorCommand};

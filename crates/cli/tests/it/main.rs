@@ -704,6 +704,7 @@ mod decide;
 mod identity;
 mod ingest;
 mod model;
+mod monitor;
 mod policy;
 mod policy_sim;
 mod privacy;
