@@ -28,22 +28,62 @@ pub struct DayAssessment {
     pub alerts: Vec<NewAlert>,
 }
 
-/// Assesses every borrower on the book on `day`.
+/// Assesses every borrower on the book on `day`, on as many threads as the machine offers (the day's view is shared;
+/// each thread takes a contiguous slice of the borrowers, so the alerts come out in household order whatever the
+/// threads).
 pub fn assess_day(book: &Book, day: Date, config: &MonitorConfig, raised_at: &Timestamp) -> DayAssessment {
+    let threads = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    assess_day_on(book, day, config, raised_at, threads)
+}
+
+/// [`assess_day`] on `threads` threads (at least 1).
+pub fn assess_day_on(
+    book: &Book,
+    day: Date,
+    config: &MonitorConfig,
+    raised_at: &Timestamp,
+    threads: usize,
+) -> DayAssessment {
     let view = DayView::of(book, day);
-    let mut alerts = Vec::new();
-    let mut active_borrowers = 0;
-    let mut active_loans = 0;
-    for (i, b) in book.borrowers.iter().enumerate() {
-        if !view.is_active(i) {
-            continue;
+    let n = book.borrowers.len();
+    let chunk = n.div_ceil(threads.max(1)).max(1);
+    let assess = |range: std::ops::Range<usize>| {
+        let mut alerts = Vec::new();
+        let (mut borrowers, mut loans) = (0usize, 0usize);
+        for i in range {
+            if !view.is_active(i) {
+                continue;
+            }
+            let b = &book.borrowers[i];
+            borrowers += 1;
+            loans += b.loans.iter().filter(|l| l.active_on(day)).count();
+            let signals = detect(book, i, &view, config);
+            alerts.extend(combine(b, &signals, day, config, raised_at));
         }
-        active_borrowers += 1;
-        active_loans += b.loans.iter().filter(|l| l.active_on(day)).count();
-        let signals = detect(book, i, &view, config);
-        alerts.extend(combine(b, &signals, day, config, raised_at));
+        (alerts, borrowers, loans)
+    };
+    let parts: Vec<(Vec<NewAlert>, usize, usize)> = if threads <= 1 || n < 2 * chunk.min(10_000) {
+        vec![assess(0..n)]
+    } else {
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..n)
+                .step_by(chunk)
+                .map(|start| {
+                    let assess = &assess;
+                    scope.spawn(move || assess(start..(start + chunk).min(n)))
+                })
+                .collect();
+            // A panic in a detector is a bug: it goes on to the caller, never a day with a slice's alerts missing.
+            handles.into_iter().map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect()
+        })
+    };
+    let mut out = DayAssessment { day, active_borrowers: 0, active_loans: 0, alerts: Vec::new() };
+    for (alerts, borrowers, loans) in parts {
+        out.alerts.extend(alerts);
+        out.active_borrowers += borrowers;
+        out.active_loans += loans;
     }
-    DayAssessment { day, active_borrowers, active_loans, alerts }
+    out
 }
 
 /// Assesses one borrower (by household id) on `day`: what an event about it (a repayment, a transaction) changes.

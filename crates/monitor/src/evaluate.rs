@@ -263,7 +263,7 @@ pub fn evaluate(
     }
     let loan_months = loan_months(book, from, to);
     let everyone = |_: &str| true;
-    let figures = figures(book, alerts, &by_household, &alerts_of, from, to, loan_months, &everyone);
+    let figures = figures_for(book, alerts, &by_household, &alerts_of, from, to, loan_months, &everyone);
 
     let mut tiers = Vec::new();
     for &tier in &[Tier::Red, Tier::Orange, Tier::Yellow] {
@@ -357,20 +357,6 @@ fn borne_out(book: &Book, a: &AlertSpan, by_household: &HashMap<usize, Vec<&Epis
     let Some(&i) = book.by_household.get(&a.household_id) else { return false };
     let Some(at) = a.reached(tier) else { return false };
     by_household.get(&i).is_some_and(|list| defaulted_in(list, at, at + days(OUTCOME_DAYS)))
-}
-
-#[allow(clippy::too_many_arguments)]
-fn figures(
-    book: &Book,
-    alerts: &[AlertSpan],
-    by_household: &HashMap<usize, Vec<&Episode>>,
-    alerts_of: &HashMap<&str, Vec<&AlertSpan>>,
-    from: Date,
-    to: Date,
-    loan_months: f64,
-    member: &dyn Fn(&str) -> bool,
-) -> Figures {
-    figures_for(book, alerts, by_household, alerts_of, from, to, loan_months, member)
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -25,7 +25,7 @@ pub use alert::{
 };
 pub use book::{Book, BookLoan, BorrowerFile, Environment};
 pub use config::{InvalidConfig, MonitorConfig};
-pub use engine::{DayAssessment, assess_borrower, assess_day, combine};
+pub use engine::{DayAssessment, assess_borrower, assess_day, assess_day_on, combine};
 pub use replay::{DayPlan, OpenAlert, OpenAlerts, Replay, plan_day};
 pub use signals::{DayView, Signal, detect};
 

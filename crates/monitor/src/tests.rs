@@ -288,3 +288,24 @@ fn the_evaluation_counts_a_warning_before_the_first_day_past_due() {
     assert_eq!(e.figures.recall_before_first_dpd, Some(0.0));
     assert_eq!(e.figures.recall_before_90dpd, Some(1.0));
 }
+
+#[test]
+fn a_day_on_several_threads_is_the_day_on_one() {
+    let mut households = Vec::new();
+    for i in 0..60_000 {
+        let id = format!("H{i:07}");
+        let loan_id = format!("L{i}");
+        let rows = if i % 7 == 0 {
+            vec![row(&loan_id, "2024-11-30", 20_080, 0, 0), row(&loan_id, "2024-12-31", 20_160, 0, 31)]
+        } else {
+            vec![row(&loan_id, "2024-11-30", 20_080, 20_080, 0)]
+        };
+        households.push(borrower(&id, None, vec![loan(&loan_id, &id, "2024-06-05", "2024-11-30")], rows));
+    }
+    let book = Book::new(households, context(vec![drought()]), vec![], 14);
+    let config = MonitorConfig::default();
+    let one = crate::engine::assess_day_on(&book, d("2025-01-10"), &config, &at(), 1);
+    let three = crate::engine::assess_day_on(&book, d("2025-01-10"), &config, &at(), 3);
+    assert_eq!(one, three);
+    assert!(one.alerts.len() > 8_000, "{}", one.alerts.len());
+}
