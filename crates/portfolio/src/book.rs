@@ -287,7 +287,7 @@ impl Book {
                 (county, ""),
                 (crop_of(loan, records), ""),
                 (product, ""),
-                (buyer.unwrap_or("none"), ""),
+                (buyer.unwrap_or(crate::report::NO_BUYER), ""),
                 (branch, ""),
                 (product, zone),
             ];

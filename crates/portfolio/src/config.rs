@@ -15,7 +15,7 @@ pub const CONFIG_VERSION: u32 = 1;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConfigError {
     /// Not JSON of the configuration's shape (an unknown field, a wrong type); serde's message names the field.
-    #[error("config: {0}")]
+    #[error("{0}")]
     Parse(String),
     /// A field holds a value outside its range.
     #[error("{field}: {reason}")]

@@ -386,6 +386,9 @@ fn limit_of(config: &Config, dimension: Dimension) -> Limit {
     }
 }
 
+/// The buyer group of borrowers with no known produce buyer.
+pub const NO_BUYER: &str = "none";
+
 /// The dimensions concentration is measured in.
 pub const CONCENTRATION: [Dimension; 5] =
     [Dimension::Village, Dimension::County, Dimension::Crop, Dimension::Product, Dimension::Buyer];
@@ -427,10 +430,13 @@ fn concentration(
         loans[g] += 1;
     }
     let limit = limit_of(config, dimension);
-    let hhi = hhi(&amounts);
+    // Borrowers with no known buyer are no counterparty: they are shown, but neither limited nor in the HHI.
+    let unnamed = |g: usize| dimension == Dimension::Buyer && names[g] == NO_BUYER;
+    let named: Vec<Money> = (0..names.len()).filter(|&g| !unnamed(g)).map(|g| amounts[g]).collect();
+    let hhi = hhi(&named);
     let mut order: Vec<usize> = (0..names.len()).collect();
     order.sort_by(|&a, &b| amounts[b].cmp(&amounts[a]).then(names[a].cmp(&names[b])));
-    for &g in &order {
+    for &g in order.iter().filter(|&&g| !unnamed(g)) {
         let s = share(amounts[g], total);
         match limit.max_share {
             Some(max) if s > max => breaches.push(Breach {

@@ -53,7 +53,7 @@ pub const SHORTFALL_MULTIPLIER: i64 = 3;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StressError {
     /// Not JSON of the scenario's shape; serde's message names the field (an unknown one too).
-    #[error("scenario: {0}")]
+    #[error("{0}")]
     Parse(String),
     /// A field holds a value out of range or unknown to the data.
     #[error("{field}: {reason}")]
@@ -153,9 +153,14 @@ fn open_share(field: String, v: Decimal) -> Result<(), StressError> {
 impl Scenario {
     /// Reads a scenario from JSON text and checks it against what the data knows.
     pub fn from_json(text: &str, known: &Known) -> Result<Scenario, StressError> {
-        let scenario: Scenario = serde_json::from_str(text).map_err(|e| StressError::Parse(e.to_string()))?;
+        let scenario = Scenario::parse(text)?;
         scenario.check(known)?;
         Ok(scenario)
+    }
+
+    /// Reads a scenario's shape from JSON text, before the data is at hand ([`Scenario::check`] comes after).
+    pub fn parse(text: &str) -> Result<Scenario, StressError> {
+        serde_json::from_str(text).map_err(|e| StressError::Parse(e.to_string()))
     }
 
     /// Checks versions, bounds and that every region and crop is known.
