@@ -705,6 +705,7 @@ mod ingest;
 mod model;
 mod policy;
 mod policy_sim;
+mod portfolio;
 mod privacy;
 mod profile;
 mod serve;
