@@ -321,3 +321,168 @@ impl Book {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use features::input::{CollateralCode, Counterparty, FarmCrop, Household, Rating, Transaction};
+
+    fn d(text: &str) -> Date {
+        domain::parse_date(text).expect("valid date")
+    }
+
+    fn household(id: &str, village: &str) -> BorrowerRecords {
+        BorrowerRecords::new(Household {
+            household_id: id.into(),
+            village_code: village.into(),
+            size: 4,
+            labourers: 2,
+            dependants: 2,
+            education_years: 9,
+            land_contracted_mu: Decimal::new(10, 0),
+            land_rented_mu: Decimal::ZERO,
+            crops: vec![FarmCrop::WinterWheat],
+            sows: 0,
+            fattening_pigs: 0,
+            cattle: 0,
+            migrants: 0,
+            business: false,
+            coop_member: false,
+            insured: false,
+            insurance_cover: None,
+            rcc_shares: Money::ZERO,
+            deposits: Money::ZERO,
+            house_value: Money::ZERO,
+            machinery_value: Money::ZERO,
+            debts_other: Money::ZERO,
+            group_id: None,
+        })
+    }
+
+    fn loan(id: &str, household: &str, yuan: i64, start: &str, maturity: &str, collateral: CollateralCode) -> Loan {
+        Loan {
+            loan_id: id.into(),
+            household_id: household.into(),
+            application_id: format!("A-{id}"),
+            product: ProductKind::EqualInstallment,
+            principal: Money::from_yuan(yuan),
+            annual_rate: Decimal::new(72, 3),
+            start_date: d(start),
+            maturity_date: d(maturity),
+            collateral,
+            crop: None,
+        }
+    }
+
+    fn row(id: &str, on: &str, dpd: u32) -> Repayment {
+        Repayment {
+            loan_id: id.into(),
+            date: d(on),
+            amount_due: Money::from_yuan(1_000),
+            amount_paid: Money::ZERO,
+            dpd_after: dpd,
+            class_after: if dpd == 0 { LoanClass::Normal } else { LoanClass::SpecialMention },
+        }
+    }
+
+    #[test]
+    fn a_hand_made_book_has_its_positions_to_the_fen() {
+        let mut a = household("H0000001", "990101100201");
+        a.loans.push(loan("L1", "H0000001", 36_000, "2026-01-01", "2026-12-01", CollateralCode::CreditOnly));
+        // Rows out of order: the book sorts them.
+        a.repayments.push(row("L1", "2026-05-01", 0));
+        a.repayments.push(row("L1", "2026-03-01", 0));
+        a.transactions.push(Transaction {
+            household_id: "H0000001".into(),
+            date: d("2026-04-01"),
+            amount: Money::from_yuan(5_000),
+            counterparty_type: Counterparty::AgriBuyer,
+            counterparty_id: "AB-7".into(),
+            loan_id: None,
+        });
+        let mut b = household("H0000002", "990102200301");
+        b.ratings.push(Rating {
+            household_id: "H0000002".into(),
+            rated_on: d("2025-12-01"),
+            score: 85,
+            grade: Grade::Aa,
+            credit_household: true,
+            limit: Money::from_yuan(80_000),
+        });
+        b.loans.push(loan("L2", "H0000002", 10_000, "2026-01-01", "2026-12-01", CollateralCode::Group));
+        b.repayments.push(row("L2", "2026-05-15", 20));
+        // Written off long ago: not on the book.
+        b.loans.push(loan("L3", "H0000002", 5_000, "2020-01-01", "2020-12-01", CollateralCode::Group));
+        b.repayments.push(row("L3", "2021-01-01", 1));
+        let borrowers = [a, b];
+        let villages = [
+            Village {
+                village_code: "990101100201".into(),
+                county_code: "990101".into(),
+                irrigation_share: Decimal::ONE,
+                credit_village: false,
+                distance_km: Decimal::ONE,
+            },
+            Village {
+                village_code: "990102200301".into(),
+                county_code: "990102".into(),
+                irrigation_share: Decimal::ONE,
+                credit_village: false,
+                distance_km: Decimal::ONE,
+            },
+        ];
+        let zones: HashMap<String, String> = [("990101100201".to_owned(), "hhh".to_owned())].into();
+        let pds: HashMap<String, Decimal> = [("H0000001".to_owned(), Decimal::new(2, 2))].into();
+        let inputs =
+            Inputs { as_of: d("2026-05-31"), borrowers: &borrowers, villages: &villages, zones: &zones, pds: &pds };
+        let config = Config::default();
+        let book = Book::build(&inputs, &config).expect("a small book");
+        assert_eq!((book.positions.len(), book.households), (2, 2));
+
+        let p = &book.positions[0];
+        // Current since 2026-05-01: 30 days of interest on 36,000 yuan at 7.2%, ACT/360 = 216.00 yuan.
+        assert_eq!(p.accrued, Money::from_yuan(216));
+        assert_eq!(p.ead, Money::from_yuan(36_216));
+        assert!(p.pd_from_model && p.stage == IfrsStage::Stage1);
+        // Stage 1, 7 months left (a part month counts): PD = 0.02 × 7/12; ECL = PD × 0.45 × 3,621,600 fen.
+        assert_eq!(p.remaining_months, 7);
+        let expected = Money::from_yuan(36_216)
+            .times(Decimal::new(2, 2) * Decimal::from(7) / Decimal::from(12) * Decimal::new(45, 2));
+        assert_eq!(p.ecl, expected.round(domain::Rounding::HalfEven));
+        assert_eq!(p.ecl, Money::from_fen(19_013));
+        let names = |d: Dimension, p: &Position| book.names[d.index()][p.groups[d.index()] as usize].clone();
+        assert_eq!(names(Dimension::Buyer, p), "AB-7");
+        assert_eq!(names(Dimension::Branch, p), "990101100");
+        assert_eq!(names(Dimension::Segment, p), "equal-installment×hhh");
+        assert_eq!(names(Dimension::Crop, p), "winter-wheat");
+
+        let q = &book.positions[1];
+        // 20 DPD on 2026-05-15, 36 on 2026-05-31: stage 2, special mention, fallback PD of the 31–60 bucket.
+        assert_eq!(
+            (q.exposure.dpd(), q.exposure.class(), q.stage),
+            (36, FiveCategory::SpecialMention, IfrsStage::Stage2)
+        );
+        assert!(!q.pd_from_model);
+        assert_eq!(q.pd_12m, config.fallback_pd.dpd_31_60);
+        assert_eq!(q.lgd, config.lgd.group);
+        assert_eq!(names(Dimension::Buyer, q), "none");
+        assert_eq!(names(Dimension::County, q), "990102");
+        assert_eq!(names(Dimension::Segment, q), "equal-installment×unknown");
+        // Interest accrues from the start: no row shows it current.
+        assert_eq!(
+            q.accrued,
+            ecl::accrued_interest(Money::from_yuan(10_000), Decimal::new(72, 3), d("2026-01-01"), d("2026-05-31"), 360)
+        );
+
+        let report = crate::report::build(&book, &config).expect("a small book");
+        assert_eq!(report.quality.outstanding.fen, Money::from_yuan(46_000).fen());
+        assert_eq!(report.ecl.total.fen, p.ecl.fen() + q.ecl.fen());
+        assert_eq!(report.ecl.pd_from_fallback, 1);
+        assert!(report.assumptions.iter().any(|a| a.contains("fallback")));
+        // The one named buyer holds 36,000 of the book's 46,000 yuan: over the 20% limit; borrowers without a
+        // buyer are not a group that can breach.
+        let buyer_breaches: Vec<_> = report.breaches.iter().filter(|b| b.dimension == "buyer").collect();
+        assert_eq!(buyer_breaches.iter().filter_map(|b| b.key.as_deref()).collect::<Vec<_>>(), ["AB-7"]);
+        assert_eq!(crate::report::breaches(&book, &config).expect("small"), report.breaches);
+    }
+}
