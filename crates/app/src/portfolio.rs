@@ -170,3 +170,62 @@ fn portfolio_error(e: portfolio::PortfolioError) -> Error {
         other => Error::Internal(anyhow::Error::new(other)),
     }
 }
+
+/// Model and data drift of the champion decision model between `reference` (default: a year before `as_of`) and
+/// `as_of`: PSI of its PD and CSI of its inputs over the labelled population of each date, realised against
+/// predicted bad rate by PD band where the data reaches 12 months past the reference, and the approval rate. An
+/// error naming `model` without a champion, and `reference` when it is not before `as_of`.
+pub async fn drift<S: RecordStore + ModelRegistry>(
+    store: &S,
+    as_of: Date,
+    reference: Option<Date>,
+    threads: usize,
+) -> Result<portfolio::drift::DriftReport, Error> {
+    let reference = reference.unwrap_or_else(|| domain::add_months(as_of, -12));
+    if reference >= as_of {
+        return Err(Error::input("reference", format!("{reference} is not before the as-of date {as_of}")));
+    }
+    if store.champion(MODEL_NAME).await?.is_none() {
+        return Err(Error::input(
+            "model",
+            format!("no champion model named {MODEL_NAME}: drift is measured on a model"),
+        ));
+    }
+    let scorer = scorer(store).await?;
+    let day = as_of.format("%Y-%m-%d").to_string();
+    let versions = Versions::AsOf(&day);
+    let context = load_context(store, versions).await?;
+    let borrowers = load_borrowers(store, Scope::All, versions).await?;
+    let first = borrowers.iter().flat_map(|b| b.loans.iter().map(|l| l.start_date)).min();
+    match first {
+        Some(first) if reference >= first => {}
+        _ => return Err(Error::input("reference", format!("{reference} is before the data begins"))),
+    }
+    let data_end = borrowers.iter().flat_map(|b| b.repayments.iter().map(|r| r.date)).max();
+    let horizon = 12;
+    let old = features::training_table_parallel(reference, horizon, &context, &borrowers, threads);
+    let new = features::training_table_parallel(as_of, horizon, &context, &borrowers, threads);
+    let pd = |rows: &[features::FeatureRow]| rows.iter().map(|r| scorer.score(r).pd).collect::<Vec<f64>>();
+    let (reference_pd, actual_pd) = (pd(&old.features.rows), pd(&new.features.rows));
+    let inputs: Vec<Feature> = scorer.model().inputs.iter().filter_map(|i| Feature::by_name(&i.name)).collect();
+    let values =
+        |rows: &[features::FeatureRow], f: Feature| rows.iter().map(|r| r.get(f).unwrap_or(f64::NAN)).collect();
+    let feature_values: Vec<(String, Vec<f64>, Vec<f64>)> = inputs
+        .iter()
+        .map(|&f| (f.name().to_owned(), values(&old.features.rows, f), values(&new.features.rows, f)))
+        .collect();
+    let outcomes: Option<Vec<u8>> = data_end
+        .filter(|end| *end >= domain::add_months(reference, horizon as i32))
+        .map(|_| old.labels.iter().map(|&b| u8::from(b)).collect());
+    let applications: Vec<features::input::Application> =
+        borrowers.iter().flat_map(|b| b.applications.iter().cloned()).collect();
+    Ok(portfolio::drift::measure(&portfolio::drift::DriftInputs {
+        as_of,
+        reference,
+        reference_pd: &reference_pd,
+        actual_pd: &actual_pd,
+        features: &feature_values,
+        outcomes: outcomes.as_deref(),
+        applications: &applications,
+    }))
+}

@@ -1,5 +1,5 @@
-//! `agririsk portfolio report` and `agririsk portfolio stress`: the service layer's portfolio report and stress
-//! runs (`app::portfolio`) over the ingested book, printed as a table, JSON or (the report) one HTML page.
+//! `agririsk portfolio report`, `stress` and `drift`: the service layer's portfolio report, stress runs and model
+//! drift (`app::portfolio`) over the ingested book, printed as a table, JSON or (the report) one HTML page.
 
 use std::path::PathBuf;
 
@@ -59,13 +59,27 @@ pub enum PortfolioCommand {
         #[arg(long, value_name = "FILE")]
         config: Option<PathBuf>,
     },
+    /// Model and data drift of the champion decision model: PSI of its scores and CSI of its inputs against a
+    /// reference date's population, realised against predicted bad rate by PD band, approval-rate drift, and the
+    /// thresholds crossed.
+    Drift {
+        /// The recent date.
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        as_of: String,
+        /// The reference (training) date (default: a year before `--as-of`).
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        reference: Option<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
 }
 
 /// The `--as-of` flag named in an error about the as-of date.
 fn flag(e: CliError) -> CliError {
     match e {
-        CliError::Refused { code, field: Some(field), message } if field == "as_of" => {
-            CliError::Refused { code, field: Some("--as-of".into()), message }
+        CliError::Refused { code, field: Some(field), message } if field == "as_of" || field == "reference" => {
+            CliError::Refused { code, field: Some(format!("--{}", field.replace('_', "-"))), message }
         }
         other => other,
     }
@@ -109,6 +123,20 @@ pub async fn run(command: PortfolioCommand, at: &Place) -> Result<(), CliError> 
             match format {
                 Format::Json => crate::print_json(&report),
                 Format::Table => emit(&portfolio::stress::table(&report)),
+            }
+        }
+        PortfolioCommand::Drift { as_of: text, reference, format } => {
+            let on = as_of(&text)?;
+            let reference = match reference {
+                Some(r) => Some(domain::parse_date(&r).map_err(|e| CliError::input("--reference", e))?),
+                None => None,
+            };
+            let report = with_reader(at, async |store| Ok(app::portfolio::drift(store, on, reference, THREADS).await?))
+                .await
+                .map_err(flag)?;
+            match format {
+                Format::Json => crate::print_json(&report),
+                Format::Table => emit(&portfolio::drift::table(&report)),
             }
         }
     }

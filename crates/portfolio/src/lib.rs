@@ -7,13 +7,15 @@
 //! credit loss by stage, the regulatory provision with coverage ratios, vintage curves, roll rates, the write-off
 //! ratio, concentration with HHI and limit breaches ([`report::breaches`]), and breakdowns by branch, product and
 //! segment; [`render`] prints it as a table, JSON or one self-contained HTML page. [`stress`] projects the book
-//! under a scenario of shocks. The method and its sources are in `docs/portfolio.md`.
+//! under a scenario of shocks; [`drift`] measures how far the scored population, the model's accuracy and the
+//! approval rate moved from a reference date. The method and its sources are in `docs/portfolio.md`.
 //!
 //! Pure: no I/O, no clock, no randomness. Money is integer fen, rates exact decimals, every rounding explicit.
 #![deny(clippy::float_arithmetic)]
 
 pub mod book;
 pub mod config;
+pub mod drift;
 pub mod ecl;
 pub mod history;
 pub mod render;

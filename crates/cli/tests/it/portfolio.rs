@@ -172,3 +172,24 @@ fn bad_scenarios_and_dates_are_refused_naming_the_field_and_change_nothing() {
     assert!(!page.exists(), "nothing is written");
     assert!(stored(&c.data) == before, "the store is unchanged");
 }
+
+#[test]
+fn drift_compares_the_champions_scores_with_the_reference_date() {
+    let r = run_json(&["portfolio", "drift", "--as-of", "2026-10-31", "--format", "json"]);
+    assert_eq!((r["as_of"].as_str(), r["reference"].as_str()), (Some("2026-10-31"), Some("2025-10-31")));
+    let index = r["score"]["index"].as_f64().expect("the score's PSI");
+    assert!(index >= 0.0, "{r}");
+    assert!(["stable", "watch", "shifted"].contains(&r["score"]["level"].as_str().expect("level")));
+    assert!(!r["features"].as_array().expect("features").is_empty());
+    let bands = r["bands"].as_array().expect("bands");
+    let reference_size = r["sample_sizes"][0].as_u64().expect("size");
+    assert_eq!(bands.iter().map(|b| b["rows"].as_u64().expect("rows")).sum::<u64>(), reference_size);
+    for a in r["alerts"].as_array().expect("alerts") {
+        assert!(
+            ["score_psi", "feature_csi", "calibration", "approval_rate"].contains(&a["kind"].as_str().expect("kind"))
+        );
+    }
+    let late = run(&["portfolio", "drift", "--as-of", "2026-10-31", "--reference", "2026-11-30"]);
+    assert_eq!(late.status.code(), Some(2));
+    assert!(stderr(&late).contains("--reference"), "{}", stderr(&late));
+}
