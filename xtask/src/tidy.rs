@@ -19,7 +19,17 @@ use serde_json::Value;
 
 /// Crates holding domain logic only: no I/O, no clock, no randomness of their own.
 const PURE_CRATES: &[&str] = &[
-    "audit", "domain", "lending", "scoring", "policy", "features", "ingest", "monitor", "portfolio", "simulate", "text",
+    "audit",
+    "domain",
+    "lending",
+    "scoring",
+    "policy",
+    "features",
+    "ingest",
+    "monitor",
+    "portfolio",
+    "simulate",
+    "text",
     "workflow",
 ];
 
