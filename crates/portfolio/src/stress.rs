@@ -25,7 +25,6 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use chrono::Datelike;
 use domain::{Date, Money, Rounding};
 use features::capacity::{EXPECTED_YIELD_SHARE, FRUIT_PRICE_YUAN_PER_KG, MIGRANT_INCOME_YUAN, agronomy_of};
 use features::input::{BorrowerRecords, Commodity, FarmCrop, PriceRow};
@@ -585,11 +584,6 @@ pub fn table(r: &StressReport) -> String {
         let _ = writeln!(out, "  - {a}");
     }
     out
-}
-
-/// The year's quarter of a date (for callers labelling scenarios).
-pub fn quarter_of(on: Date) -> (i32, u32) {
-    (on.year(), (on.month() - 1) / 3 + 1)
 }
 
 #[cfg(test)]
