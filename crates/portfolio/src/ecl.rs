@@ -160,6 +160,24 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #[test]
+        fn lifetime_pd_never_falls_with_the_term_or_the_pd(p_bp in 0i64..=10_000, q_bp in 0i64..=10_000, t in 0u32..120) {
+            let (p, q) = (Decimal::new(p_bp.min(q_bp), 4), Decimal::new(p_bp.max(q_bp), 4));
+            proptest::prop_assert!(pd_over(p, t) <= pd_over(p, t + 1));
+            proptest::prop_assert!(pd_over(p, t) <= pd_over(q, t));
+            proptest::prop_assert!(pd_over(p, t) >= Decimal::ZERO && pd_over(p, t) <= Decimal::ONE);
+            // Stage 2 (lifetime) never takes less than stage 1 (at most 12 months).
+            proptest::prop_assert!(pd_for(IfrsStage::Stage2, p, t) >= pd_for(IfrsStage::Stage1, p, t));
+        }
+
+        #[test]
+        fn ecl_is_at_most_the_ead(pd_bp in 0i64..=10_000, lgd_bp in 0i64..=10_000, fen in 0i64..=Money::MAX_INPUT_FEN) {
+            let e = ecl(Decimal::new(pd_bp, 4), Decimal::new(lgd_bp, 4), Money::from_fen(fen));
+            proptest::prop_assert!(e >= Money::ZERO && e <= Money::from_fen(fen));
+        }
+    }
+
     #[test]
     fn ecl_is_exact_to_the_fen() {
         // 100,000.00 yuan + 123.45 accrued, PD 2%, LGD 45%: 0.009 × 10,012,345 fen = 90,111.105 → 90,111 fen.

@@ -632,6 +632,25 @@ mod tests {
         assert!(e.starts_with("shocks[0].months:"), "{e}");
     }
 
+    proptest::proptest! {
+        #[test]
+        fn a_stressed_pd_is_a_probability_never_below_the_base(
+            pd_bp in 0i64..=10_000,
+            income in 0i64..1_000_000,
+            loss in 0i64..1_000_000,
+            service in 0i64..200_000,
+        ) {
+            let pd = Decimal::new(pd_bp, 4);
+            let m = odds_multiplier(Decimal::from(income), Decimal::from(loss), Decimal::from(service));
+            proptest::prop_assert!(m >= Decimal::ONE && m <= Decimal::from(MAX_ODDS_MULTIPLIER * SHORTFALL_MULTIPLIER));
+            let stressed = stressed_pd(pd, m);
+            proptest::prop_assert!(stressed >= pd && stressed <= Decimal::ONE, "{} → {}", pd, stressed);
+            // More loss never lowers the stressed PD.
+            let more = stressed_pd(pd, odds_multiplier(Decimal::from(income), Decimal::from(loss + 1_000), Decimal::from(service)));
+            proptest::prop_assert!(more >= stressed);
+        }
+    }
+
     #[test]
     fn the_transmission_raises_pd_monotonically() {
         let d = |m, s| Decimal::new(m, s);
