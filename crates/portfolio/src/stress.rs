@@ -454,7 +454,10 @@ pub fn run(
     let mut last: Option<(u32, Decimal, bool)> = None;
     let sub = config.provisions.substandard;
     for p in &book.positions {
-        let records = &inputs.borrowers[p.household as usize];
+        let records = inputs.borrowers.get(p.household as usize).ok_or_else(|| StressError::Invalid {
+            field: "borrowers".into(),
+            reason: "are not the ones the book was built from".into(),
+        })?;
         let multiplier = match last {
             Some((h, m, _)) if h == p.household => m,
             _ => {
