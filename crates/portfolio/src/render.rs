@@ -261,13 +261,14 @@ fn scale(r: Decimal, span: i64, max: Decimal) -> i64 {
 fn lines(chart: &str, title: &str, labels: &[String], series: &[(String, Vec<Decimal>)]) -> String {
     let max = series.iter().flat_map(|(_, v)| v.iter().copied()).max().unwrap_or(Decimal::ZERO).max(Decimal::new(1, 2));
     let n = labels.len().max(2) as i64;
-    let x = |i: usize| 40 + (i as i64) * (W - 60) / (n - 1);
+    // The plot ends 160 pixels short of the right edge, where the legend stands.
+    let x = |i: usize| 40 + (i as i64) * (W - 200) / (n - 1);
     let y = |v: Decimal| H - 30 - scale(v, H - 50, max);
     let mut svg = format!(
         "<svg data-chart=\"{chart}\" xmlns=\"http://www.w3.org/2000/svg\" width=\"{W}\" height=\"{H}\" viewBox=\"0 0 {W} {H}\" role=\"img\"><title>{}</title>",
         escape(title)
     );
-    let _ = write!(svg, "<line x1=\"40\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"#999\"/>", H - 30, W - 20, H - 30);
+    let _ = write!(svg, "<line x1=\"40\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"#999\"/>", H - 30, W - 160, H - 30);
     let _ = write!(svg, "<text x=\"2\" y=\"24\" font-size=\"10\">{}</text>", percent(max));
     for (i, l) in labels.iter().enumerate() {
         if labels.len() <= 13 || i % 3 == 0 {
@@ -292,7 +293,7 @@ fn lines(chart: &str, title: &str, labels: &[String], series: &[(String, Vec<Dec
         let _ = write!(
             svg,
             "<text x=\"{}\" y=\"{}\" font-size=\"10\" fill=\"{colour}\">{}</text>",
-            W - 150,
+            W - 140,
             14 + 12 * k as i64,
             escape(name)
         );
@@ -315,13 +316,13 @@ fn bars(chart: &str, title: &str, items: &[(String, Decimal, String)]) -> String
         let _ = write!(
             svg,
             "<rect data-value=\"{value}\" x=\"200\" y=\"{y}\" width=\"{}\" height=\"14\" fill=\"{}\"/>",
-            scale(*value, W - 330, max),
+            scale(*value, W - 420, max),
             COLOURS[k % COLOURS.len()]
         );
         let _ = write!(
             svg,
             "<text x=\"{}\" y=\"{}\" font-size=\"11\">{}</text>",
-            205 + scale(*value, W - 330, max),
+            205 + scale(*value, W - 420, max),
             y + 12,
             escape(text)
         );
