@@ -19,7 +19,18 @@ use serde_json::Value;
 
 /// Crates holding domain logic only: no I/O, no clock, no randomness of their own.
 const PURE_CRATES: &[&str] = &[
-    "audit", "domain", "lending", "scoring", "policy", "features", "ingest", "monitor", "simulate", "text", "workflow",
+    "audit",
+    "domain",
+    "lending",
+    "scoring",
+    "policy",
+    "features",
+    "ingest",
+    "monitor",
+    "portfolio",
+    "simulate",
+    "text",
+    "workflow",
 ];
 
 /// Packages that must never be in a pure crate's normal dependency closure.
@@ -47,7 +58,7 @@ const LAYERS: &[&[&str]] = &[
     &["domain", "policy"],
     &["audit", "identity", "lending", "privacy", "scoring", "workflow"],
     &["features", "ingest", "simulate"],
-    &["integrate", "monitor"],
+    &["integrate", "monitor", "portfolio"],
     &["decide", "store"],
     &["app"],
     &["server"],

@@ -106,6 +106,11 @@ pub enum Command {
         /// The monitor command.
         #[command(subcommand)]
         command: MonitorCommand,
+    /// Portfolio risk (PAR, NPL, ECL, provisions, vintages, concentration) and stress tests of the whole book.
+    Portfolio {
+        /// The portfolio command.
+        #[command(subcommand)]
+        command: crate::portfolio::PortfolioCommand,
     },
     /// Whole-village credit (整村授信): pre-credit lines for every household of a village and its 信用村 rating.
     Village {

@@ -21,6 +21,7 @@ pub mod monitor;
 pub mod output;
 pub mod policies;
 pub mod policy_sim;
+pub mod portfolio;
 pub mod privacy;
 pub mod profile;
 pub mod screening;
@@ -228,6 +229,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             };
             village::credit_command(&place()?, &code, on, format).await
         }
+        Command::Portfolio { command } => portfolio::run(command, &place()?).await,
         Command::Audit { command } => audit::run(command, &place()?).await,
         Command::Privacy { command } => privacy::run(command, &place()?).await,
         Command::Keys { command } => match command {

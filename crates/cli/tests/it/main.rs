@@ -707,6 +707,7 @@ mod model;
 mod monitor;
 mod policy;
 mod policy_sim;
+mod portfolio;
 mod privacy;
 mod profile;
 mod serve;
