@@ -106,6 +106,7 @@ pub enum Command {
         /// The monitor command.
         #[command(subcommand)]
         command: MonitorCommand,
+    },
     /// Portfolio risk (PAR, NPL, ECL, provisions, vintages, concentration) and stress tests of the whole book.
     Portfolio {
         /// The portfolio command.
