@@ -79,5 +79,13 @@ async fn show(store: &store::SqliteStore, dir: &Path) -> Result<(), CliError> {
     let spans = stored_spans(store).await?;
     let e = score(&book, &spans, &scenarios, from, to);
     emit(&format!("\n   Against the simulator's truth: {}", crate::monitor::evaluation_text(&e)))?;
+
+    emit(&format!("\n7. The portfolio on {to}: quality, expected credit loss, provisions and concentration\n\n"))?;
+    let loaded = app::portfolio::load(store, to, 2).await?;
+    let report = loaded.report(&portfolio::Config::default())?;
+    emit(&portfolio::render::table(&report))?;
+    let page = dir.join("portfolio.html");
+    app::files::write_atomically(&page, &portfolio::render::html(&report), "out")?;
+    emit(&format!("\n   The same report as one self-contained page with its charts: {}\n", page.display()))?;
     Ok(())
 }

@@ -40,7 +40,7 @@ pub async fn command(at: &Place, command: MonitorCommand) -> Result<(), CliError
                         eprintln!("monitor: {} ({}/{} days), {} alerts open", p.day, p.done, p.total, p.open);
                     }
                 };
-                Ok(run(store, &book, from, to, &config, SystemClock.now(), &mut progress).await?)
+                run(store, &book, from, to, &config, SystemClock.now(), &mut progress).await
             })
             .await?;
             match format {

@@ -222,7 +222,7 @@ impl Book {
             }
         }
         for list in payees.values_mut() {
-            list.sort_by(|a, b| (a.date, a.borrower).cmp(&(b.date, b.borrower)));
+            list.sort_by_key(|a| (a.date, a.borrower));
         }
 
         let mut prices: HashMap<Commodity, Vec<PriceRow>> = HashMap::new();

@@ -200,7 +200,7 @@ pub fn combine(
             evidence,
             actions: actions(cause, tier, b.records.household.insured),
             raised_on: day,
-            raised_at: raised_at.clone(),
+            raised_at: *raised_at,
             config_version: config.version,
             due_on: config.workflow.due_on(tier, day).unwrap_or(day),
         });

@@ -137,7 +137,7 @@ pub fn episodes(book: &Book, until: Date) -> Vec<Episode> {
             }
         }
     }
-    out.sort_by(|a, b| (a.household, a.first_dpd).cmp(&(b.household, b.first_dpd)));
+    out.sort_by_key(|a| (a.household, a.first_dpd));
     out
 }
 
@@ -349,7 +349,7 @@ fn first_episodes<'a>(by_household: &HashMap<usize, Vec<&'a Episode>>, from: Dat
         .values()
         .filter_map(|list| list.iter().find(|e| e.dpd90 >= from && e.dpd90 <= to).copied())
         .collect();
-    out.sort_by(|a, b| (a.household, a.first_dpd).cmp(&(b.household, b.first_dpd)));
+    out.sort_by_key(|a| (a.household, a.first_dpd));
     out
 }
 

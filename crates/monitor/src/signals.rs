@@ -23,7 +23,7 @@
 
 use std::collections::HashMap;
 
-use domain::{Date, Decimal, Money};
+use domain::{Date, Decimal};
 use features::input::{FarmCrop, NewsTopic, Sentiment};
 use serde_json::json;
 
@@ -280,7 +280,13 @@ fn harvest_lateness(b: &BorrowerFile, day: Date, config: &MonitorConfig, out: &m
             detector: "harvest_shortfall",
             loan_id: Some(loan.to_string()),
             own: true,
-            reason_zh: format!("{}收获后应有售粮回款，{}应还{}元仅还{}元", crop, r.date, r.amount_due, r.amount_paid),
+            reason_zh: format!(
+                "{}收获后应有售粮回款，{}应还{}元仅还{}元",
+                crop_zh(crop),
+                r.date,
+                r.amount_due,
+                r.amount_paid
+            ),
             evidence: json!({ "detector": "harvest_shortfall", "loan_id": loan, "date": r.date.to_string(),
                               "crop": crop.code(), "amount_due_fen": r.amount_due.fen(),
                               "amount_paid_fen": r.amount_paid.fen() }),
@@ -467,7 +473,11 @@ fn prices(book: &Book, b: &BorrowerFile, day: Date, config: &MonitorConfig, out:
                 detector: "crop_price",
                 loan_id: None,
                 own: false,
-                reason_zh: format!("{}价格较近12个月均价下跌{}%", commodity, (fall * Decimal::ONE_HUNDRED).round()),
+                reason_zh: format!(
+                    "{}价格较近12个月均价下跌{}%",
+                    commodity_zh(commodity),
+                    (fall * Decimal::ONE_HUNDRED).round()
+                ),
                 evidence: json!({ "detector": "crop_price", "commodity": commodity.code(),
                                   "month": latest.month.to_string(), "price": latest.price_yuan_per_kg.to_string(),
                                   "mean_12m": mean.round_dp(3).to_string() }),
@@ -520,7 +530,7 @@ fn weather(book: &Book, b: &BorrowerFile, day: Date, config: &MonitorConfig, out
         detector: "village_weather",
         loan_id: None,
         own: false,
-        reason_zh: format!("本村{}月遭受{}，减产约{}%", w.harvest_month, w.event_type, (w.loss_share * Decimal::ONE_HUNDRED).round()),
+        reason_zh: format!("本村{}遭受{}，减产约{}%", w.harvest_month, weather_zh(w.event_type), (w.loss_share * Decimal::ONE_HUNDRED).round()),
         evidence: json!({ "detector": "village_weather", "village": b.village(), "harvest_month": w.harvest_month.to_string(),
                           "event": w.event_type.code(), "loss_share": w.loss_share.to_string(),
                           "insured": b.records.household.insured }),
@@ -647,7 +657,7 @@ fn news(book: &Book, b: &BorrowerFile, day: Date, config: &MonitorConfig, out: &
             detector: "county_news",
             loan_id: None,
             own: false,
-            reason_zh: format!("{}本县出现{}方面的负面消息", n.date, n.topic),
+            reason_zh: format!("{}本县出现{}方面的负面消息", n.date, topic_zh(n.topic)),
             evidence: json!({ "detector": "county_news", "date": n.date.to_string(), "county": n.county_code,
                               "topic": n.topic.code() }),
         });
@@ -697,14 +707,69 @@ fn crop_condition(book: &Book, b: &BorrowerFile, day: Date, config: &MonitorConf
         detector: "crop_condition",
         loan_id: None,
         own: false,
-        reason_zh: format!("卫星遥感显示本村{}长势持续低于常年（植被指数偏低{}）", crop, signal.mean_anomaly.abs()),
+        reason_zh: format!(
+            "卫星遥感显示本村{}长势持续低于常年（植被指数偏低{}）",
+            crop_zh(crop),
+            signal.mean_anomaly.abs()
+        ),
         evidence: json!({ "detector": "crop_condition", "village": b.village(), "crop": crop.code(),
                           "severity": signal.severity.code(), "mean_anomaly": signal.mean_anomaly.to_string(),
                           "passes": passes }),
     });
 }
 
-/// Money as yuan text, for evidence read by people.
-pub fn yuan(m: Money) -> String {
-    m.to_string()
+/// A crop's Chinese name, for the reasons people read.
+pub fn crop_zh(crop: FarmCrop) -> &'static str {
+    match crop {
+        FarmCrop::WinterWheat => "冬小麦",
+        FarmCrop::SummerMaize => "夏玉米",
+        FarmCrop::SingleRice => "一季稻",
+        FarmCrop::EarlyRice => "早稻",
+        FarmCrop::LateRice => "晚稻",
+        FarmCrop::SpringMaize => "春玉米",
+        FarmCrop::Soybean => "大豆",
+        FarmCrop::Fruit => "果茶",
+    }
+}
+
+fn commodity_zh(c: features::input::Commodity) -> &'static str {
+    use features::input::Commodity as C;
+    match c {
+        C::Wheat => "小麦",
+        C::Paddy => "稻谷",
+        C::Maize => "玉米",
+        C::Soybean => "大豆",
+        C::Hog => "生猪",
+    }
+}
+
+fn weather_zh(w: features::input::WeatherType) -> &'static str {
+    use features::input::WeatherType as W;
+    match w {
+        W::Drought => "旱灾",
+        W::Flood => "洪涝",
+        W::Hail => "冰雹",
+        W::Typhoon => "台风",
+        W::Frost => "霜冻",
+        W::HarvestRain => "收获期连阴雨",
+    }
+}
+
+fn topic_zh(t: NewsTopic) -> &'static str {
+    match t {
+        NewsTopic::HogPrice => "生猪价格",
+        NewsTopic::GrainPrice => "粮食价格",
+        NewsTopic::FarmPrice => "农产品价格",
+        NewsTopic::Drought => "旱情",
+        NewsTopic::Flood => "汛情",
+        NewsTopic::Hail => "冰雹",
+        NewsTopic::Typhoon => "台风",
+        NewsTopic::Frost => "霜冻",
+        NewsTopic::HarvestRain => "收获期降雨",
+        NewsTopic::Disaster => "灾害",
+        NewsTopic::Disease => "疫病",
+        NewsTopic::Policy => "政策",
+        NewsTopic::Employment => "就业",
+        NewsTopic::RuralLife => "农村生活",
+    }
 }

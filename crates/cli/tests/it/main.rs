@@ -521,6 +521,12 @@ fn the_demo_runs_and_classifies_the_portfolio() {
         "次级 substandard",
         "closed",
         "restructured 06-15",
+        "6. Post-loan monitoring",
+        "The alert board",
+        "evidence",
+        "Against the simulator's truth",
+        "7. The portfolio on",
+        "portfolio.html",
     ] {
         assert!(text.contains(needle), "demo output lacks {needle:?}");
     }
