@@ -101,13 +101,19 @@ async fn store_of(data_dir: &Path) -> store::Database {
 }
 
 /// Every byte the data directory's database holds as stored: the SQLite file and its log, or a plain `pg_dump` of
-/// the PostgreSQL database (what someone with the database's storage or a backup of it would see).
+/// the PostgreSQL database (what someone with the database's storage or a backup of it would see), less the
+/// `\restrict` key lines newer `pg_dump`s write with a fresh random key on every dump.
 fn database_bytes(data_dir: &Path) -> Vec<u8> {
     match database_of(data_dir) {
         Some(url) => {
             let dump = Command::new("pg_dump").args(["--no-owner", "-d", &url]).output().expect("pg_dump runs");
             assert!(dump.status.success(), "pg_dump: {}", stderr(&dump));
-            dump.stdout
+            let kept: Vec<&[u8]> = dump
+                .stdout
+                .split(|b| *b == b'\n')
+                .filter(|l| !l.starts_with(b"\\restrict") && !l.starts_with(b"\\unrestrict"))
+                .collect();
+            kept.join(&b'\n')
         }
         None => ["agririsk.sqlite", "agririsk.sqlite-wal"]
             .iter()
