@@ -98,19 +98,23 @@ async fn db_copy_carries_alerts_and_their_history() {
 /// day's record. The time is printed, not asserted (`cargo test --release … -- --nocapture` to see it).
 #[tokio::test]
 async fn a_day_of_thousands_of_alerts_is_written_at_once() {
-    let store = fresh().await;
+    thousands_in_a_day(&fresh().await, "SQLite").await;
+}
+
+/// The day of 5,000 raises, then their resolves, on `store` (of `engine`, for the printed times).
+pub(super) async fn thousands_in_a_day<S: AlertRegister>(store: &S, engine: &str) {
     let alerts: Vec<_> =
         (0..5_000).map(|n| new_alert(&format!("H{n}"), Cause::Overdue, Tier::Yellow, "2026-07-01")).collect();
     let started = std::time::Instant::now();
     let outcome = store.apply_run(&run_day("2026-07-01", alerts, &[])).await.expect("run");
-    eprintln!("a day of 5,000 raises on SQLite: {:?}", started.elapsed());
+    eprintln!("a day of 5,000 raises on {engine}: {:?}", started.elapsed());
     let ids: Vec<i64> = outcome.raised.iter().map(|r| r.alert().alert_id).collect();
     let open = store.open_alerts(0, 10_000).await.expect("open");
     assert_eq!(open.iter().map(|a| a.alert_id).collect::<Vec<_>>(), ids);
     let resolve: Vec<(i64, &str)> = ids.iter().map(|id| (*id, "paid up")).collect();
     let started = std::time::Instant::now();
     let outcome = store.apply_run(&run_day("2026-07-02", Vec::new(), &resolve)).await.expect("resolve");
-    eprintln!("a day of 5,000 resolves on SQLite: {:?}", started.elapsed());
+    eprintln!("a day of 5,000 resolves on {engine}: {:?}", started.elapsed());
     assert_eq!(outcome.resolved.len(), 5_000);
     assert!(store.open_alerts(0, 10_000).await.expect("open").is_empty());
     let on = |d: &str| domain::parse_date(d).expect("date");
