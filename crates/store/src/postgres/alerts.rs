@@ -8,13 +8,19 @@
 //! does not use: alert numbers can skip there, never repeat. A step locks
 //! its alert's row before it reads it; locks are taken alert row first, then the audit trail.
 //!
-//! A run's day ([`AlertRegister::apply_run`]) is one transaction: it first takes `monitor_runs` in `SHARE ROW
-//! EXCLUSIVE` mode, so two runs queue and the second finds the first's day; then each raise as above (locking the
-//! open alert it meets), each resolve (locking its alert), and the audit trail last. A raise whose open alert is closed
-//! under it cannot start over alone there: the whole day is refused, and the caller runs it again.
+//! A run's day ([`AlertRegister::apply_run`]) is one transaction of a few statements whatever its size, each over
+//! arrays (`UNNEST`): it first takes `monitor_runs` in `SHARE ROW EXCLUSIVE` mode, so two runs queue and the second
+//! finds the first's day; then it locks the open alerts of the day's borrowers and causes, inserts the new alerts
+//! (`ON CONFLICT DO NOTHING`, in the day's order), their raise steps and the re-tiers, brings the re-tiered rows to
+//! their last step, does the same for the resolves (locking their alerts), and appends the audit trail last. The
+//! rules are applied in Rust between the statements, item by item in the day's order, exactly as `raise` and `act`
+//! apply them. Should another raise open an alert of the day in between, the day is refused whole and the caller runs
+//! it again.
 
-use domain::Date;
-use monitor::{Alert, AlertEvent, AlertStep, Change, NewAlert, Status};
+use std::collections::{BTreeMap, HashMap};
+
+use domain::{Date, Timestamp};
+use monitor::{Alert, AlertEvent, AlertStep, Cause, Change, NewAlert, Status};
 use sqlx::Row;
 use sqlx::postgres::PgRow;
 
@@ -131,7 +137,296 @@ async fn write_step(
     Ok(change_json)
 }
 
+/// A step of a run's day waiting to be written with the others: the alert after it, the change and its JSON, when.
+struct Pending {
+    after: Alert,
+    change: Change,
+    change_json: String,
+    at: Timestamp,
+}
+
+/// Writes a day's `steps` (in order; an alert may take several) to the history in one statement, then brings each
+/// alert's row to its last step in another, in the caller's transaction.
+async fn write_steps(conn: &mut sqlx::PgConnection, steps: &[Pending], actor: &str) -> Result<(), StoreError> {
+    if steps.is_empty() {
+        return Ok(());
+    }
+    let mut ids = Vec::with_capacity(steps.len());
+    let mut seqs = Vec::with_capacity(steps.len());
+    let mut kinds = Vec::with_capacity(steps.len());
+    let mut changes = Vec::with_capacity(steps.len());
+    let mut ats = Vec::with_capacity(steps.len());
+    let mut offsets = Vec::with_capacity(steps.len());
+    let mut statuses = Vec::with_capacity(steps.len());
+    let mut last: BTreeMap<i64, &Alert> = BTreeMap::new();
+    for step in steps {
+        ids.push(step.after.alert_id);
+        seqs.push(events_param(step.after.events)?);
+        kinds.push(step.change.kind().code());
+        changes.push(step.change_json.as_str());
+        ats.push(step.at.to_string());
+        offsets.push(offset_s(&step.at));
+        statuses.push(step.after.status.code());
+        last.insert(step.after.alert_id, &step.after);
+    }
+    sqlx::query(
+        "INSERT INTO alert_events (alert_id, seq, kind, change_json, actor, at, at_offset_s, status)
+         SELECT e.alert_id, e.seq, e.kind, e.change_json, $5, e.at::timestamptz, e.at_offset_s, e.status
+         FROM UNNEST($1::bigint[], $2::integer[], $3::text[], $4::text[], $6::text[], $7::integer[], $8::text[])
+              AS e(alert_id, seq, kind, change_json, at, at_offset_s, status)",
+    )
+    .bind(&ids)
+    .bind(&seqs)
+    .bind(&kinds)
+    .bind(&changes)
+    .bind(actor)
+    .bind(&ats)
+    .bind(&offsets)
+    .bind(&statuses)
+    .execute(&mut *conn)
+    .await?;
+    let mut ids = Vec::with_capacity(last.len());
+    let mut statuses = Vec::with_capacity(last.len());
+    let mut tiers = Vec::with_capacity(last.len());
+    let mut ranks = Vec::with_capacity(last.len());
+    let mut holders = Vec::with_capacity(last.len());
+    let mut dues = Vec::with_capacity(last.len());
+    let mut events = Vec::with_capacity(last.len());
+    for (id, after) in last {
+        ids.push(id);
+        statuses.push(after.status.code());
+        tiers.push(after.raised.tier.code());
+        ranks.push(i32::try_from(after.raised.tier.board_rank()).map_err(corrupt)?);
+        holders.push(after.holder.as_ref().map(|h| h.as_str().to_string()));
+        dues.push(after.raised.due_on.to_string());
+        events.push(events_param(after.events)?);
+    }
+    sqlx::query(
+        "UPDATE alerts AS a
+         SET status = u.status, tier = u.tier, tier_rank = u.tier_rank, holder = u.holder, due_on = u.due_on::date,
+             events = u.events
+         FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::integer[], $5::text[], $6::text[], $7::integer[])
+              AS u(alert_id, status, tier, tier_rank, holder, due_on, events)
+         WHERE a.alert_id = u.alert_id",
+    )
+    .bind(&ids)
+    .bind(&statuses)
+    .bind(&tiers)
+    .bind(&ranks)
+    .bind(&holders)
+    .bind(&dues)
+    .bind(&events)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// What a day's raises did: each raise's outcome in order, their audit entries in order, and the re-tiers.
+struct DayRaises {
+    raised: Vec<Raised>,
+    entries: Vec<audit::NewEntry>,
+    retiered: i32,
+}
+
 impl PgStore {
+    /// Raises a day's alerts (checked already; `evidence` their JSON text) in the caller's transaction, each as
+    /// [`AlertRegister::raise`] would, one after the other: the open alerts of their borrowers and causes are read and
+    /// locked at once, the new alerts inserted at once in the day's order, and the steps written by [`write_steps`].
+    async fn raise_day(
+        &self,
+        conn: &mut sqlx::PgConnection,
+        raises: &[NewAlert],
+        evidence: &[String],
+    ) -> Result<DayRaises, StoreError> {
+        let mut day = DayRaises { raised: Vec::with_capacity(raises.len()), entries: Vec::new(), retiered: 0 };
+        if raises.is_empty() {
+            return Ok(day);
+        }
+        let key = |alert: &NewAlert| (alert.household_id.as_str().to_string(), alert.cause);
+        let households: Vec<&str> = raises.iter().map(|a| a.household_id.as_str()).collect();
+        let causes: Vec<&str> = raises.iter().map(|a| a.cause.code()).collect();
+        let sql = format!(
+            "SELECT {COLUMNS} FROM alerts
+             WHERE status <> 'closed'
+               AND (household_id, cause) IN (SELECT k.h, k.c FROM UNNEST($1::text[], $2::text[]) AS k(h, c))
+             ORDER BY alert_id FOR UPDATE"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(&households).bind(&causes).fetch_all(&mut *conn).await?;
+        let mut now: HashMap<(String, Cause), Alert> = HashMap::with_capacity(raises.len());
+        for row in &rows {
+            let alert = alert_from_row(row)?;
+            now.insert(key(&alert.raised), alert);
+        }
+        // The new alerts: the first raise of each borrower and cause with no open alert.
+        let mut fresh: Vec<usize> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for (i, alert) in raises.iter().enumerate() {
+            let k = key(alert);
+            if !now.contains_key(&k) && seen.insert(k) {
+                fresh.push(i);
+            }
+        }
+        let ids = self.insert_new(&mut *conn, raises, evidence, &fresh).await?;
+        let actor = self.context.acting.actor.clone();
+        let mut raise_rows: (Vec<i64>, Vec<String>, Vec<i32>) = (Vec::new(), Vec::new(), Vec::new());
+        let mut steps = Vec::new();
+        for (i, alert) in raises.iter().enumerate() {
+            let k = key(alert);
+            let Some(existing) = now.get(&k) else {
+                let alert_id = *ids.get(&k).ok_or_else(|| corrupt(format!("raise {i} of the day made no alert")))?;
+                let digest = raise_digest(alert_id, alert, &evidence[i]);
+                let mut entry = self.context.entry("alert.raise", format!("alert:{alert_id}"), Some(digest));
+                entry.detail = serde_json::json!({
+                    "household_id": alert.household_id.as_str(),
+                    "cause": alert.cause.code(),
+                    "tier": alert.tier.code(),
+                })
+                .to_string();
+                day.entries.push(entry);
+                raise_rows.0.push(alert_id);
+                raise_rows.1.push(alert.raised_at.to_string());
+                raise_rows.2.push(offset_s(&alert.raised_at));
+                let new = Alert { alert_id, raised: alert.clone(), status: Status::Open, holder: None, events: 1 };
+                now.insert(k, new.clone());
+                day.raised.push(Raised::New(new));
+                continue;
+            };
+            let Some((change, after)) = crate::alerts::retier(existing, alert)? else {
+                day.raised.push(Raised::Existing(existing.clone()));
+                continue;
+            };
+            let change_json = serde_json::to_string(&change).map_err(corrupt)?;
+            day.entries.push(self.step_entry(&after, &change, &change_json, &actor));
+            day.retiered += 1;
+            now.insert(k, after.clone());
+            day.raised.push(Raised::Existing(after.clone()));
+            steps.push(Pending { after, change, change_json, at: alert.raised_at });
+        }
+        if !raise_rows.0.is_empty() {
+            sqlx::query(
+                "INSERT INTO alert_events (alert_id, seq, kind, change_json, actor, at, at_offset_s, status)
+                 SELECT e.alert_id, 1, 'raise', NULL, $2, e.at::timestamptz, e.at_offset_s, 'open'
+                 FROM UNNEST($1::bigint[], $3::text[], $4::integer[]) AS e(alert_id, at, at_offset_s)",
+            )
+            .bind(&raise_rows.0)
+            .bind(&actor)
+            .bind(&raise_rows.1)
+            .bind(&raise_rows.2)
+            .execute(&mut *conn)
+            .await?;
+        }
+        write_steps(conn, &steps, &actor).await?;
+        Ok(day)
+    }
+
+    /// Inserts the new alerts of a day (`fresh`: their places in `raises`) in one statement, in the day's order, and
+    /// returns their numbers by borrower and cause. Refuses the day if another raise opened one of them meanwhile.
+    async fn insert_new(
+        &self,
+        conn: &mut sqlx::PgConnection,
+        raises: &[NewAlert],
+        evidence: &[String],
+        fresh: &[usize],
+    ) -> Result<HashMap<(String, Cause), i64>, StoreError> {
+        if fresh.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let pick = |f: &dyn Fn(&NewAlert) -> String| fresh.iter().map(|&i| f(&raises[i])).collect::<Vec<String>>();
+        let households = pick(&|a| a.household_id.as_str().to_string());
+        let loans: Vec<Option<String>> =
+            fresh.iter().map(|&i| raises[i].loan_id.as_ref().map(|l| l.as_str().to_string())).collect();
+        let branches = pick(&|a| a.branch.clone());
+        let causes = pick(&|a| a.cause.code().to_string());
+        let tiers = pick(&|a| a.tier.code().to_string());
+        let ranks = fresh
+            .iter()
+            .map(|&i| i32::try_from(raises[i].tier.board_rank()).map_err(corrupt))
+            .collect::<Result<Vec<_>, _>>()?;
+        let evidence: Vec<&str> = fresh.iter().map(|&i| evidence[i].as_str()).collect();
+        let actions = pick(&actions_column);
+        let raised_on = pick(&|a| a.raised_on.to_string());
+        let raised_at = pick(&|a| a.raised_at.to_string());
+        let offsets: Vec<i32> = fresh.iter().map(|&i| offset_s(&raises[i].raised_at)).collect();
+        let versions: Vec<i64> = fresh.iter().map(|&i| i64::from(raises[i].config_version)).collect();
+        let dues = pick(&|a| a.due_on.to_string());
+        let rows: Vec<(i64, String, String)> = sqlx::query_as(
+            "INSERT INTO alerts (household_id, loan_id, branch, cause, tier, tier_rank, evidence_json, actions,
+                                 raised_on, raised_at, raised_at_offset_s, config_version, due_on, status, holder,
+                                 events)
+             SELECT n.household_id, n.loan_id, n.branch, n.cause, n.tier, n.tier_rank, n.evidence::jsonb, n.actions,
+                    n.raised_on::date, n.raised_at::timestamptz, n.offset_s, n.config_version, n.due_on::date, 'open',
+                    NULL, 1
+             FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::integer[], $7::text[],
+                         $8::text[], $9::text[], $10::text[], $11::integer[], $12::bigint[], $13::text[])
+                  WITH ORDINALITY AS n(household_id, loan_id, branch, cause, tier, tier_rank, evidence, actions,
+                                       raised_on, raised_at, offset_s, config_version, due_on, ord)
+             ORDER BY n.ord
+             ON CONFLICT (household_id, cause) WHERE status <> 'closed' DO NOTHING
+             RETURNING alert_id, household_id, cause",
+        )
+        .bind(&households)
+        .bind(&loans)
+        .bind(&branches)
+        .bind(&causes)
+        .bind(&tiers)
+        .bind(&ranks)
+        .bind(&evidence)
+        .bind(&actions)
+        .bind(&raised_on)
+        .bind(&raised_at)
+        .bind(&offsets)
+        .bind(&versions)
+        .bind(&dues)
+        .fetch_all(&mut *conn)
+        .await?;
+        if rows.len() != fresh.len() {
+            return Err(corrupt(format!(
+                "{} of the day's {} new alerts were opened by another raise meanwhile; run the day again",
+                fresh.len() - rows.len(),
+                fresh.len()
+            )));
+        }
+        rows.into_iter().map(|(id, household, cause)| Ok(((household, cause.parse().map_err(corrupt)?), id))).collect()
+    }
+
+    /// Resolves a day's alerts in the caller's transaction, one after the other, after its raises: their alerts read
+    /// and locked at once, the steps written by [`write_steps`]. Returns the alerts after and the audit entries.
+    async fn resolve_day(
+        &self,
+        conn: &mut sqlx::PgConnection,
+        day: &RunDay,
+    ) -> Result<(Vec<Alert>, Vec<audit::NewEntry>), StoreError> {
+        if day.resolve.is_empty() {
+            return Ok((Vec::new(), Vec::new()));
+        }
+        let ids: Vec<i64> = day.resolve.iter().map(|r| r.alert_id).collect();
+        let sql =
+            format!("SELECT {COLUMNS} FROM alerts WHERE alert_id = ANY($1::bigint[]) ORDER BY alert_id FOR UPDATE");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(&ids).fetch_all(&mut *conn).await?;
+        let mut now: HashMap<i64, Alert> = HashMap::with_capacity(rows.len());
+        for row in &rows {
+            let alert = alert_from_row(row)?;
+            now.insert(alert.alert_id, alert);
+        }
+        let actor = self.context.acting.actor.clone();
+        let mut resolved = Vec::with_capacity(day.resolve.len());
+        let mut entries = Vec::with_capacity(day.resolve.len());
+        let mut steps = Vec::with_capacity(day.resolve.len());
+        for resolve in &day.resolve {
+            let Some(alert) = now.get(&resolve.alert_id) else {
+                return Err(StoreError::AlertNotFound(resolve.alert_id));
+            };
+            let (change, after) = resolve_step(alert, resolve)?;
+            let change_json = serde_json::to_string(&change).map_err(corrupt)?;
+            entries.push(self.step_entry(&after, &change, &change_json, &actor));
+            now.insert(after.alert_id, after.clone());
+            resolved.push(after.clone());
+            steps.push(Pending { after, change, change_json, at: day.at });
+        }
+        write_steps(conn, &steps, &actor).await?;
+        Ok((resolved, entries))
+    }
+
     /// The audit entry of a step that brought an alert to `after`, as SQLite makes it.
     fn step_entry(&self, after: &Alert, change: &Change, change_json: &str, by: &str) -> audit::NewEntry {
         let kind = change.kind().code();
@@ -388,36 +683,9 @@ impl AlertRegister for PgStore {
             tx.rollback().await?;
             return Ok(RunOutcome { raised: Vec::new(), resolved: Vec::new(), already_run: true });
         }
-        let mut entries = Vec::with_capacity(day.raise.len() + day.resolve.len());
-        let mut raised = Vec::with_capacity(day.raise.len());
-        let mut retiered = 0i32;
-        for (alert, evidence_json) in day.raise.iter().zip(&evidence) {
-            let Some((outcome, entry)) = self.raise_in(&mut tx, alert, evidence_json).await? else {
-                return Err(corrupt(format!(
-                    "alert of {} for {}: its open alert closed while the run raised it; run the day again",
-                    alert.household_id.as_str(),
-                    alert.cause
-                )));
-            };
-            if let (Raised::Existing(_), Some(_)) = (&outcome, &entry) {
-                retiered += 1;
-            }
-            entries.extend(entry);
-            raised.push(outcome);
-        }
-        let actor = self.context.acting.actor.clone();
-        let mut resolved = Vec::with_capacity(day.resolve.len());
-        for resolve in &day.resolve {
-            let sql = format!("SELECT {COLUMNS} FROM alerts WHERE alert_id = $1 FOR UPDATE");
-            let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(resolve.alert_id).fetch_optional(&mut *tx).await?;
-            let Some(row) = row else {
-                return Err(StoreError::AlertNotFound(resolve.alert_id));
-            };
-            let (change, after) = resolve_step(&alert_from_row(&row)?, resolve)?;
-            let change_json = write_step(&mut tx, &after, &change, &actor, &day.at).await?;
-            entries.push(self.step_entry(&after, &change, &change_json, &actor));
-            resolved.push(after);
-        }
+        let DayRaises { raised, mut entries, retiered } = self.raise_day(&mut tx, &day.raise, &evidence).await?;
+        let (resolved, resolve_entries) = self.resolve_day(&mut tx, day).await?;
+        entries.extend(resolve_entries);
         sqlx::query(
             "INSERT INTO monitor_runs (day, config_version, raised, retiered, resolved, at, at_offset_s)
              VALUES ($1::date, $2, $3, $4, $5, $6::timestamptz, $7)",

@@ -98,19 +98,23 @@ async fn db_copy_carries_alerts_and_their_history() {
 /// day's record. The time is printed, not asserted (`cargo test --release … -- --nocapture` to see it).
 #[tokio::test]
 async fn a_day_of_thousands_of_alerts_is_written_at_once() {
-    let store = fresh().await;
+    thousands_in_a_day(&fresh().await, "SQLite").await;
+}
+
+/// The day of 5,000 raises, then their resolves, on `store` (of `engine`, for the printed times).
+pub(super) async fn thousands_in_a_day<S: AlertRegister>(store: &S, engine: &str) {
     let alerts: Vec<_> =
         (0..5_000).map(|n| new_alert(&format!("H{n}"), Cause::Overdue, Tier::Yellow, "2026-07-01")).collect();
     let started = std::time::Instant::now();
     let outcome = store.apply_run(&run_day("2026-07-01", alerts, &[])).await.expect("run");
-    eprintln!("a day of 5,000 raises on SQLite: {:?}", started.elapsed());
+    eprintln!("a day of 5,000 raises on {engine}: {:?}", started.elapsed());
     let ids: Vec<i64> = outcome.raised.iter().map(|r| r.alert().alert_id).collect();
     let open = store.open_alerts(0, 10_000).await.expect("open");
     assert_eq!(open.iter().map(|a| a.alert_id).collect::<Vec<_>>(), ids);
     let resolve: Vec<(i64, &str)> = ids.iter().map(|id| (*id, "paid up")).collect();
     let started = std::time::Instant::now();
     let outcome = store.apply_run(&run_day("2026-07-02", Vec::new(), &resolve)).await.expect("resolve");
-    eprintln!("a day of 5,000 resolves on SQLite: {:?}", started.elapsed());
+    eprintln!("a day of 5,000 resolves on {engine}: {:?}", started.elapsed());
     assert_eq!(outcome.resolved.len(), 5_000);
     assert!(store.open_alerts(0, 10_000).await.expect("open").is_empty());
     let on = |d: &str| domain::parse_date(d).expect("date");
@@ -122,4 +126,71 @@ async fn a_day_of_thousands_of_alerts_is_written_at_once() {
         .map(|r| (r.raised, r.resolved))
         .collect();
     assert_eq!(counts, [(5_000, 0), (0, 5_000)]);
+}
+
+/// Migration 0018 rebuilds `alerts` and `alert_events` to widen their checks: on a database made by 0017 with an
+/// alert and its history in it, every row is kept, the history still refers to its alert, and the new cause and step
+/// are accepted.
+#[tokio::test]
+async fn monitor_runs_migration_keeps_the_alerts_of_a_database_from_before() {
+    use sqlx::SqlSafeStr;
+    use sqlx::migrate::{Migration, MigrationType, Migrator};
+
+    let dir = tempfile::tempdir().expect("dir");
+    let options = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(dir.path().join(SqliteStore::FILE_NAME))
+        .create_if_missing(true)
+        .foreign_keys(true);
+    let old = sqlx::sqlite::SqlitePoolOptions::new().max_connections(1).connect_with(options).await.expect("old");
+    let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/sqlite");
+    let mut files: Vec<_> = std::fs::read_dir(&folder).expect("migrations").map(|e| e.expect("entry").path()).collect();
+    files.sort();
+    let before: Vec<Migration> = files
+        .iter()
+        .filter(|f| f.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.get(..4).is_some_and(|v| v <= "0017")))
+        .map(|f| {
+            let name = f.file_stem().and_then(|n| n.to_str()).expect("name");
+            let version: i64 = name[..4].parse().expect("version");
+            let sql = std::fs::read_to_string(f).expect("sql");
+            Migration::new(
+                version,
+                name[5..].replace('_', " ").into(),
+                MigrationType::Simple,
+                sqlx::AssertSqlSafe(sql).into_sql_str(),
+                false,
+            )
+        })
+        .collect();
+    assert_eq!(before.len(), 17);
+    Migrator::with_migrations(before).run(&old).await.expect("migrations 0001 to 0017");
+    sqlx::query(
+        "INSERT INTO alerts (alert_id, household_id, branch, cause, tier, tier_rank, evidence_json, actions, raised_on,
+                             raised_at, config_version, due_on, status, events)
+         VALUES (7, 'H1', '990101', 'weather', 'red', 0, '{\"v\":1}', 'watch_list', '2026-07-01',
+                 '2026-07-01T06:00:00+08:00', 1, '2026-07-04', 'open', 1)",
+    )
+    .execute(&old)
+    .await
+    .expect("old alert");
+    sqlx::query(
+        "INSERT INTO alert_events (alert_id, seq, kind, actor, at, status)
+         VALUES (7, 1, 'raise', 'system', '2026-07-01T06:00:00+08:00', 'open')",
+    )
+    .execute(&old)
+    .await
+    .expect("old step");
+    old.close().await;
+
+    let store = SqliteStore::open(dir.path()).await.expect("open applies 0018");
+    let alert = store.alert(7).await.expect("read").expect("kept");
+    assert_eq!((alert.raised.cause, alert.status, alert.events), (Cause::Weather, monitor::Status::Open, 1));
+    assert_eq!(store.alert_history(7).await.expect("history").len(), 1);
+    let orphan =
+        "INSERT INTO alert_events (alert_id, seq, kind, actor, at, status) VALUES (8, 1, 'raise', 's', 't', 'open')";
+    assert!(error_chain(&store.execute_raw(orphan).await.expect_err("refused")).contains("FOREIGN KEY"));
+    let day =
+        run_day("2026-07-02", vec![new_alert("H1", Cause::IncomeShock, Tier::Red, "2026-07-02")], &[(7, "lifted")]);
+    let outcome = store.apply_run(&day).await.expect("the new cause and step are accepted");
+    assert_eq!(outcome.resolved[0].status, monitor::Status::Closed);
+    store.close().await;
 }

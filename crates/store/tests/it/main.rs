@@ -295,7 +295,7 @@ async fn migrations_apply_on_a_database_from_before_the_model_registry() {
         sqlx::query_scalar("SELECT version FROM _sqlx_migrations ORDER BY version").fetch_all(&db).await.expect("read");
     assert_eq!(
         versions,
-        [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17],
+        [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18],
         "each migration applied once, in order"
     );
     db.close().await;

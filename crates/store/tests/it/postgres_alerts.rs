@@ -13,7 +13,7 @@ use store::{AlertRegister, Location, PgStore, Raised, SqliteStore};
 
 use store::conformance::audit::read_all;
 
-use super::alerts::alerts_with_history;
+use super::alerts::{alerts_with_history, thousands_in_a_day};
 use super::error_chain;
 use super::postgres::cluster;
 
@@ -99,6 +99,14 @@ async fn raises_racing_on_one_borrower_and_cause_make_one_alert() {
     if let Ok(store) = Arc::try_unwrap(store) {
         store.close().await;
     }
+    cluster.drop_all().await;
+}
+
+/// A day of 5,000 raises, then their resolves, each one transaction (the times are printed, not asserted).
+#[tokio::test]
+async fn a_day_of_thousands_of_alerts_is_written_at_once() {
+    let Some(cluster) = cluster("a_day_of_thousands_of_alerts_is_written_at_once") else { return };
+    thousands_in_a_day(&cluster.fresh().await, "PostgreSQL").await;
     cluster.drop_all().await;
 }
 
