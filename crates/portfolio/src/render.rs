@@ -228,21 +228,8 @@ pub fn json(r: &Report) -> Result<String, serde_json::Error> {
     serde_json::to_string_pretty(r).map(|t| t + "\n")
 }
 
-/// Escapes text for HTML.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+/// Escapes text for HTML: the model reports' one escaping rule (control characters become U+FFFD).
+pub use scoring::report::escape;
 
 const W: i64 = 640;
 const H: i64 = 220;

@@ -24,7 +24,8 @@ pub use summary::{
 };
 
 use crate::scorecard::{FeatureStatus, Scorecard};
-use markup::{count, escape, exact, fixed, percent};
+pub use markup::escape;
+use markup::{count, exact, fixed, percent};
 
 /// Everything the report shows. Filled by the caller from the model artifact and, optionally, a scored sample.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -8,7 +8,7 @@ use std::fmt::Write;
 
 /// `text` made safe as HTML text and as a double- or single-quoted attribute value. Control characters other than
 /// tab, newline and carriage return become U+FFFD: they are not allowed in HTML and some come from broken CSVs.
-pub(crate) fn escape(text: &str) -> String {
+pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
