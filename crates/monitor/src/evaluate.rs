@@ -394,7 +394,10 @@ fn figures_for(
     let scored: Vec<&AlertSpan> = alerts.iter().filter(|a| member(&a.household_id)).collect();
     let red: Vec<&&AlertSpan> = scored.iter().filter(|a| a.top_tier() == Tier::Red).collect();
     let red_borne = red.iter().filter(|a| borne_out(book, a, by_household, Tier::Red)).count();
-    let false_alerts = scored.iter().filter(|a| !borne_out(book, a, by_household, a.tiers[0].1)).count();
+    let false_alerts = scored
+        .iter()
+        .filter(|a| !borne_out(book, a, by_household, a.tiers.first().map_or(Tier::Yellow, |t| t.1)))
+        .count();
     Figures {
         defaulters: defaulters.len(),
         recall_before_first_dpd: share(before_first, defaulters.len()),

@@ -603,7 +603,7 @@ fn peers(book: &Book, b: &BorrowerFile, view: &DayView, config: &MonitorConfig, 
         });
     }
     if let Some(&(active, bad)) = view.villages.get(b.village())
-        && active >= c.village_min_borrowers
+        && active >= c.village_min_borrowers.max(1)
     {
         let rate = Decimal::from(bad) / Decimal::from(active);
         if let Some(tier) = tier_of(rate, c.village_yellow, c.village_orange, None) {
