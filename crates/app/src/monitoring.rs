@@ -337,3 +337,159 @@ pub async fn stored_spans<S: store::AlertRegister>(store: &S) -> Result<Vec<Aler
     spans.sort_by(|a, b| (a.raised_on, &a.household_id).cmp(&(b.raised_on, &b.household_id)));
     Ok(spans)
 }
+
+/// The sources whose new rows are events about households: an ingest of one of them is evaluated at once for the
+/// households it names ([`households_in_files`], [`evaluate_households`]).
+pub const EVENT_SOURCES: &[&str] = &["repayments", "transactions", "bureau_reports", "insurance_claims"];
+
+/// Most households one event-driven evaluation takes; a larger file waits for the daily run.
+pub const MAX_EVENT_HOUSEHOLDS: usize = 100_000;
+
+/// What an event-driven evaluation did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct EventOutcome {
+    /// The day evaluated.
+    pub day: Option<Date>,
+    /// Households evaluated (with a loan on the book that day).
+    pub households: u32,
+    /// Alerts raised new.
+    pub raised: u32,
+    /// Alerts the borrower had open for the cause already (re-tiered when the new tier was higher).
+    pub existing: u32,
+}
+
+/// The households a loaded file of an [`EVENT_SOURCES`] source names: its `household_id` column, or for
+/// `repayments` the holders of its loans. CSV or JSON Lines by the file's name; at most
+/// [`MAX_EVENT_HOUSEHOLDS`] (more is refused, naming the file).
+pub async fn households_in_files(
+    store: &impl RecordStore,
+    source: &str,
+    files: &[std::path::PathBuf],
+) -> Result<Vec<String>, Error> {
+    let column = if source == "repayments" { "loan_id" } else { "household_id" };
+    let mut ids: Vec<String> = Vec::new();
+    for file in files {
+        let bytes = std::fs::read(file).map_err(|e| Error::input("files", format!("{}: {e}", file.display())))?;
+        let text = String::from_utf8_lossy(&bytes);
+        let jsonl = file.extension().is_some_and(|e| e == "jsonl");
+        if jsonl {
+            for line in text.lines().filter(|l| !l.trim().is_empty()) {
+                if let Ok(serde_json::Value::Object(row)) = serde_json::from_str::<serde_json::Value>(line)
+                    && let Some(serde_json::Value::String(id)) = row.get(column)
+                {
+                    ids.push(id.clone());
+                }
+            }
+        } else {
+            let mut reader = csv::Reader::from_reader(text.as_bytes());
+            let Some(at) = reader.headers().ok().and_then(|h| h.iter().position(|c| c == column)) else { continue };
+            for record in reader.records().flatten() {
+                if let Some(id) = record.get(at) {
+                    ids.push(id.to_string());
+                }
+            }
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        if ids.len() > MAX_EVENT_HOUSEHOLDS {
+            return Err(Error::input(
+                "files",
+                format!("{} names more than {MAX_EVENT_HOUSEHOLDS} {column}s: the daily run takes it", file.display()),
+            ));
+        }
+    }
+    if source == "repayments" {
+        return Ok(integrate::history::households_of_loans(store, &ids, Versions::Current).await?);
+    }
+    Ok(ids)
+}
+
+/// Evaluates these households at once on `day` (event-driven: a repayment, a transaction, a bureau report or a
+/// claim about them was just ingested): their records, the shared context and their villages' satellite passes are
+/// read, each household with a loan on the book is assessed ([`monitor::assess_borrower`]), and every alert it
+/// proposes is raised (one open alert per borrower and cause: an open one is re-tiered upward or left alone).
+/// Resolving what cleared, and the signals of group peers and village default rates, which need the whole village,
+/// are the daily run's.
+pub async fn evaluate_households<S: RecordStore + store::AlertRegister>(
+    store: &S,
+    households: &[String],
+    day: Date,
+    config: &MonitorConfig,
+    now: Timestamp,
+) -> Result<EventOutcome, Error> {
+    let mut outcome = EventOutcome { day: Some(day), ..EventOutcome::default() };
+    if households.is_empty() {
+        return Ok(outcome);
+    }
+    if households.len() > MAX_EVENT_HOUSEHOLDS {
+        return Err(Error::input("households", format!("at most {MAX_EVENT_HOUSEHOLDS} at once")));
+    }
+    let context = load_context(store, Versions::Current).await?;
+    let records = load_borrowers(store, Scope::Households(households), Versions::Current).await?;
+    let mut villages: Vec<String> = records.iter().map(|r| r.household.village_code.clone()).collect();
+    villages.sort_unstable();
+    villages.dedup();
+    let passes = integrate::history::load_crop_passes_in(store, &villages, Versions::Current).await?;
+    let book = Book::new(records, context, passes, config.diversion.window_days);
+    let at = stamp_for(day, now);
+    for b in &book.borrowers {
+        if !b.active_on(day) {
+            continue;
+        }
+        outcome.households += 1;
+        let alerts = monitor::assess_borrower(&book, b.household_id(), day, config, &at).unwrap_or_default();
+        for alert in alerts {
+            match store.raise(&alert).await? {
+                store::alerts::Raised::New(_) => outcome.raised += 1,
+                store::alerts::Raised::Existing(_) => outcome.existing += 1,
+            }
+        }
+    }
+    Ok(outcome)
+}
+
+/// Whether monitoring runs on this store: a day has been run (the daily run is what event-driven evaluation
+/// complements).
+pub async fn monitoring_in_use(store: &impl store::AlertRegister) -> Result<bool, Error> {
+    let (first, last) = (Date::from_ymd_opt(1900, 1, 1), Date::from_ymd_opt(9999, 12, 31));
+    let (Some(first), Some(last)) = (first, last) else { return Ok(false) };
+    Ok(!store.runs(first, last).await?.is_empty())
+}
+
+/// The event-driven evaluation after an ingest: when monitoring runs on the store and the ingest brought new or
+/// corrected rows of an [`EVENT_SOURCES`] source, the households those files name are evaluated on `day`.
+/// `None` when there was nothing to evaluate.
+pub async fn after_ingest<S: RecordStore + store::AlertRegister>(
+    store: &S,
+    sources: &crate::ingest::Sources,
+    report: &integrate::DirectoryReport,
+    day: Date,
+    now: Timestamp,
+) -> Result<Option<EventOutcome>, Error> {
+    let fresh: Vec<&integrate::LoadReport> = report
+        .loads
+        .iter()
+        .filter(|l| EVENT_SOURCES.contains(&l.info.source.as_str()))
+        .filter(|l| !l.already_loaded && l.info.counts.new + l.info.counts.corrected > 0)
+        .collect();
+    if fresh.is_empty() || !monitoring_in_use(store).await? {
+        return Ok(None);
+    }
+    let mut households: Vec<String> = Vec::new();
+    for load in fresh {
+        // A load records the file's name as given; the request has the paths.
+        let given = std::path::PathBuf::from(&load.info.file_name);
+        let path = match sources {
+            crate::ingest::Sources::Files { files, .. } => {
+                files.iter().find(|f| f.file_name() == given.file_name() || **f == given).cloned().unwrap_or(given)
+            }
+            crate::ingest::Sources::Directory(dir) => dir.join(&load.info.file_name),
+            crate::ingest::Sources::Nothing => given,
+        };
+        households.extend(households_in_files(store, &load.info.source, &[path]).await?);
+    }
+    households.sort_unstable();
+    households.dedup();
+    let config = MonitorConfig::default();
+    Ok(Some(evaluate_households(store, &households, day, &config, now).await?))
+}

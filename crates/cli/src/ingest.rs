@@ -66,14 +66,39 @@ pub async fn ingest_command(at: &Place, args: IngestArgs) -> Result<(), CliError
     let keys = keyring(args.key_file.as_deref())?;
     let mut bar = Bar::new(args.quiet);
     let started = std::time::Instant::now();
-    let report =
-        with_store(at, async |store| app::ingest::load(store, keys, &request, &SystemClock, &mut bar).await).await;
+    let loaded = with_store(at, async |store| {
+        let report = app::ingest::load(store, keys, &request, &SystemClock, &mut bar).await?;
+        // Event-driven monitoring: the households the new rows name are evaluated today, once the load committed.
+        let event =
+            app::monitoring::after_ingest(store, &request.sources, &report, SystemClock.today(), SystemClock.now())
+                .await?;
+        Ok((report, event))
+    })
+    .await;
     bar.bar.finish_and_clear();
-    let report = report?;
+    let (report, event) = loaded?;
     let seconds = started.elapsed().as_secs_f64();
     match args.format {
-        Format::Json => crate::print_json(&report_json(&report)),
-        Format::Table => emit(&report_table(&report, seconds)),
+        Format::Json => {
+            let mut json = report_json(&report);
+            if let Some(event) = &event {
+                json["monitoring"] = serde_json::to_value(event).map_err(|e| CliError::Internal(e.into()))?;
+            }
+            crate::print_json(&json)
+        }
+        Format::Table => {
+            let mut text = report_table(&report, seconds);
+            if let Some(e) = &event {
+                text.push_str(&format!(
+                    "monitoring: {} households evaluated on {}: {} alerts raised, {} already open\n",
+                    e.households,
+                    e.day.map_or_else(String::new, |d| d.to_string()),
+                    e.raised,
+                    e.existing
+                ));
+            }
+            emit(&text)
+        }
     }
 }
 

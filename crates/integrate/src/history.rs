@@ -163,6 +163,28 @@ pub async fn load_crop_passes(
     read_records(store, Filter::All, versions).await
 }
 
+/// The satellite passes over these villages only: what one borrower's event-driven evaluation reads.
+pub async fn load_crop_passes_in(
+    store: &impl RecordStore,
+    villages: &[String],
+    versions: Versions<'_>,
+) -> Result<Vec<features::input::CropPass>, IntegrateError> {
+    read_records(store, Filter::In("village_code", villages), versions).await
+}
+
+/// The households that hold these loans (`loans` records), each once, in id order.
+pub async fn households_of_loans(
+    store: &impl RecordStore,
+    loan_ids: &[String],
+    versions: Versions<'_>,
+) -> Result<Vec<String>, IntegrateError> {
+    let loans: Vec<Loan> = read_records(store, Filter::In("loan_id", loan_ids), versions).await?;
+    let mut households: Vec<String> = loans.into_iter().map(|l| l.household_id).collect();
+    households.sort_unstable();
+    households.dedup();
+    Ok(households)
+}
+
 /// The household head's year of birth by household id, from the KYC file (`members`, member 1 is the head). The
 /// year is enough for the age rule of a credit policy; the birth date itself stays inside the sealed ID number.
 pub async fn load_head_birth_years(

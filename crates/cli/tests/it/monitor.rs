@@ -90,6 +90,51 @@ fn a_run_keeps_each_day_once_and_refuses_bad_input_with_nothing_written() {
         store.close().await;
     });
 
+    // An ingested repayment row is an event: its household is evaluated at once, today. A loan on the book today
+    // gets a row of yesterday, unpaid and 35 days past due.
+    let seconds = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("after 1970").as_secs();
+    let days = i64::try_from((seconds + 8 * 3_600) / 86_400).expect("days");
+    let today = domain::parse_date("1970-01-01").expect("epoch") + chrono::Duration::days(days);
+    let loans = super::county::rows(&files.join("loans.csv"));
+    let on_book = loans
+        .iter()
+        .find(|l| {
+            let (start, end) = (domain::parse_date(&l["start_date"]), domain::parse_date(&l["maturity_date"]));
+            matches!((start, end), (Ok(s), Ok(e)) if s < today && today < e)
+        })
+        .expect("a loan on the book today");
+    let yesterday = (today - chrono::Duration::days(1)).to_string();
+    let late = dir.path().join("repayments-late.csv");
+    std::fs::write(
+        &late,
+        format!(
+            "loan_id,date,amount_due,amount_paid,dpd_after,class_after,synthetic\n{},{yesterday},1000.00,0.00,35,special-mention,true\n",
+            on_book["loan_id"]
+        ),
+    )
+    .expect("write");
+    let keys = dir.path().join("keys");
+    let ingested =
+        ok_json(&data, &["ingest", "repayments", s(&late), "--key-file", s(&keys), "--quiet", "--format", "json"]);
+    let event = &ingested["monitoring"];
+    assert_eq!(event["households"], 1, "{ingested}");
+    assert_eq!(event["day"], today.to_string());
+    assert!(event["raised"].as_u64().unwrap_or(0) + event["existing"].as_u64().unwrap_or(0) >= 1, "{event}");
+    runtime.block_on(async {
+        use store::AlertRegister;
+        let store = super::store_of(&data).await;
+        let filter = store::alerts::AlertFilter { cause: Some(::monitor::Cause::Overdue), ..Default::default() };
+        let page = store.alert_board(&filter, None, 500).await.expect("board");
+        let household = on_book["household_id"].as_str();
+        assert!(
+            page.alerts
+                .iter()
+                .any(|a| a.raised.household_id.as_str() == household && a.raised.tier >= ::monitor::Tier::Orange),
+            "the late household has an orange or red overdue alert"
+        );
+        store.close().await;
+    });
+
     // The evaluation answers with the figures at its top level and per planted scenario.
     let e = ok_json(&data, &["monitor", "evaluate", "--ground-truth", s(&files), "--format", "json"]);
     for key in [
