@@ -40,7 +40,7 @@ pub struct BoardParams {
     pub status: Option<String>,
     /// Only this cause.
     #[param(
-        pattern = "^(overdue|harvest_lateness|behaviour_score|fund_diversion|over_indebtedness|price_shock|weather|disease|peer_default|negative_news|crop_condition|concentration|model_drift)$"
+        pattern = "^(overdue|harvest_lateness|behaviour_score|fund_diversion|over_indebtedness|price_shock|weather|disease|peer_default|negative_news|crop_condition|concentration|model_drift|income_shock)$"
     )]
     pub cause: Option<String>,
     /// At most this many (default 50, at most 200).
