@@ -265,11 +265,11 @@ pub fn evaluate(
     let everyone = |_: &str| true;
     let figures = figures_for(book, alerts, &by_household, &alerts_of, from, to, loan_months, &everyone);
 
+    let defaulters = first_episodes(&by_household, from, to);
     let mut tiers = Vec::new();
     for &tier in &[Tier::Red, Tier::Orange, Tier::Yellow] {
         let with_top: Vec<&AlertSpan> = alerts.iter().filter(|a| a.top_tier() == tier).collect();
         let borne = with_top.iter().filter(|a| borne_out(book, a, &by_household, tier)).count();
-        let defaulters = first_episodes(&by_household, from, to);
         let warned = defaulters
             .iter()
             .filter(|e| {
