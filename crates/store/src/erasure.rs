@@ -124,11 +124,15 @@ pub fn check(erasure: &Erasure) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// A table's personal columns as quoted identifiers.
+pub(crate) fn personal_columns(table: &RecordTable) -> Vec<String> {
+    table.columns.iter().filter(|c| c.personal).map(|c| format!("\"{}\"", c.name.replace('"', "\"\""))).collect()
+}
+
 /// The `NULL` assignments and the "anything left" test of a table's personal columns, as SQL both engines take
 /// (quoted identifiers); `None` for a table with no personal column.
 pub(crate) fn personal_sql(table: &RecordTable) -> Option<(String, String)> {
-    let personal: Vec<String> =
-        table.columns.iter().filter(|c| c.personal).map(|c| format!("\"{}\"", c.name.replace('"', "\"\""))).collect();
+    let personal = personal_columns(table);
     if personal.is_empty() {
         return None;
     }

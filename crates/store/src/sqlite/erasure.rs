@@ -4,11 +4,21 @@
 //! the old tokens' bytes with zeros instead of leaving them in free space; then the WAL, which still holds the pages
 //! as they were, is checkpointed into the database and truncated.
 //!
+//! `secure_delete` zeroes what a write frees, not what earlier writes left behind: when a B-tree page splits,
+//! SQLite rebuilds it without clearing the bytes the moved cells occupied, so an index over a blind index (whose
+//! order is the key's, random to the page layout) keeps stale copies of values in pages' unused space. The same
+//! transaction therefore `REINDEX`es each table erased from, which frees the old index pages (zeroed, under
+//! `secure_delete`) and builds new ones from what is left. After the checkpoint the database and WAL files are
+//! searched for every erased value; if one is still there (a table page that split once), the whole database is
+//! `VACUUM`ed, which rewrites every page from live data, and searched again. An erasure whose values cannot be shown
+//! gone is an error, though the rows stay erased.
+//!
 //! The update trigger of each table erased from is re-created in the same transaction from the caller's table
 //! (whose columns must be the stored ones): a database made before erasure existed has the trigger that refuses
 //! every update, and this is the one write that needs the new one. Opening the store leaves the triggers alone.
 
 use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
@@ -40,13 +50,14 @@ impl SqliteStore {
         conn: &mut sqlx::SqliteConnection,
         erasure: &Erasure,
         tables: &[RecordTable],
-    ) -> Result<Erased, StoreError> {
+    ) -> Result<(Erased, Vec<String>), StoreError> {
         let mut tx = sqlx::Connection::begin_with(&mut *conn, "BEGIN IMMEDIATE").await?;
         if loan_facts_in(&mut tx, &erasure.household_id).await? != erasure.seen {
             tx.rollback().await?;
             return Err(StoreError::HouseholdChanged(erasure.household_id.clone()));
         }
         let mut rows = BTreeMap::new();
+        let mut values = Vec::new();
         for table in tables {
             let Some((set, left)) = crate::erasure::personal_sql(table) else { continue };
             if !table.columns.iter().any(|c| c.name == "household_id") {
@@ -59,17 +70,22 @@ impl SqliteStore {
             if !renew_update_trigger(&mut tx, table).await? {
                 continue;
             }
+            values.extend(personal_values(&mut tx, table, &erasure.household_id, &left).await?);
             let sql = format!("UPDATE {} SET {set} WHERE household_id = ? AND ({left})", table.table_name());
             let done = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(&erasure.household_id).execute(&mut *tx).await?;
             if done.rows_affected() > 0 {
                 rows.insert(table.source.clone(), done.rows_affected());
+                // Index pages may hold stale copies of the values from earlier splits: built anew, under
+                // secure_delete the old pages are zeroed.
+                let sql = format!("REINDEX {}", table.table_name());
+                sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut *tx).await?;
             }
         }
         if rows.is_empty() {
             // Nothing personal was left: the triggers renewed are the same rule, so nothing is worth committing.
             tx.rollback().await?;
             let earlier = self.erasures_of(&erasure.household_id).await?.pop();
-            return Ok(Erased::NothingLeft(earlier));
+            return Ok((Erased::NothingLeft(earlier), Vec::new()));
         }
         let rows_json = serde_json::to_string(&rows).map_err(corrupt)?;
         let as_of = erasure.as_of.to_string();
@@ -119,8 +135,86 @@ impl SqliteStore {
         };
         super::append_in(&mut tx, &[entry]).await?;
         tx.commit().await?;
-        Ok(Erased::Done(record))
+        Ok((Erased::Done(record), values))
     }
+
+    /// Copies the WAL into the database and cuts it to nothing. Readers in flight could stop it: it is retried.
+    async fn checkpoint(&self) -> Result<(), StoreError> {
+        for attempt in 0..5 {
+            let (busy, _, _): (i64, i64, i64) =
+                sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)").fetch_one(&self.pool).await?;
+            if busy == 0 {
+                return Ok(());
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100 << attempt)).await;
+        }
+        Err(StoreError::Corrupt(
+            "the write-ahead log could not be checkpointed after an erasure: readers held it".into(),
+        ))
+    }
+
+    /// How many of the erased values are still found in the bytes of the database file or its WAL.
+    fn still_in_files(&self, values: &[String]) -> Result<usize, StoreError> {
+        let wal = PathBuf::from(format!("{}-wal", self.path.display()));
+        let mut finders: Vec<_> = values.iter().map(|v| Some(memchr::memmem::Finder::new(v.as_bytes()))).collect();
+        let mut left = 0;
+        for file in [self.path.clone(), wal] {
+            left += scan_file(&file, &mut finders)
+                .map_err(|source| StoreError::Io { path: file.display().to_string(), source })?;
+        }
+        Ok(left)
+    }
+}
+
+/// Searches `file` (absent: nothing) for the values whose finders are still `Some`, in chunks that overlap by the
+/// longest value less one, and takes each found value's finder out: how many were found.
+fn scan_file(file: &Path, finders: &mut [Option<memchr::memmem::Finder<'_>>]) -> std::io::Result<usize> {
+    use std::io::Read;
+    let mut reader = match std::fs::File::open(file) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+        Err(e) => return Err(e),
+    };
+    let overlap = finders.iter().flatten().map(|f| f.needle().len()).max().unwrap_or(0).saturating_sub(1);
+    let mut buffer = vec![0u8; (8 << 20) + overlap];
+    let (mut kept, mut found) = (0, 0);
+    loop {
+        let read = reader.read(&mut buffer[kept..])?;
+        if read == 0 {
+            return Ok(found);
+        }
+        let end = kept + read;
+        for slot in finders.iter_mut() {
+            if slot.as_ref().is_some_and(|f| f.find(&buffer[..end]).is_some()) {
+                *slot = None;
+                found += 1;
+            }
+        }
+        kept = overlap.min(end);
+        buffer.copy_within(end - kept..end, 0);
+    }
+}
+
+/// The non-null personal values of the household's rows in `table` (`left`: its "anything left" test).
+async fn personal_values(
+    conn: &mut sqlx::SqliteConnection,
+    table: &RecordTable,
+    household_id: &str,
+    left: &str,
+) -> Result<Vec<String>, StoreError> {
+    let personal = crate::erasure::personal_columns(table);
+    let sql = format!("SELECT {} FROM {} WHERE household_id = ? AND ({left})", personal.join(", "), table.table_name());
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(household_id).fetch_all(&mut *conn).await?;
+    let mut values = Vec::new();
+    for row in &rows {
+        for i in 0..personal.len() {
+            // Personal columns are text (tokens and blind indexes); another type is left to the REINDEX and VACUUM.
+            if let Ok(Some(text)) = row.try_get::<Option<String>, _>(i) {
+                values.push(text);
+            }
+        }
+    }
+    Ok(values)
 }
 
 impl ErasureRegister for SqliteStore {
@@ -133,15 +227,27 @@ impl ErasureRegister for SqliteStore {
         if sqlx::query("PRAGMA secure_delete = OFF").execute(&mut *conn).await.is_err() {
             conn.detach();
         }
-        let erased = result?;
+        let (erased, values) = result?;
         if matches!(erased, Erased::Done(_)) {
             // The WAL still holds the pages with the old tokens: copy it into the database (whose freed space
-            // secure_delete zeroed) and cut it to nothing. Readers in flight could stop it: it is retried once.
-            for _ in 0..2 {
-                let (busy, _, _): (i64, i64, i64) =
-                    sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)").fetch_one(&self.pool).await?;
-                if busy == 0 {
-                    break;
+            // secure_delete zeroed) and cut it to nothing; then make sure, and rewrite everything if not.
+            self.checkpoint().await?;
+            if self.still_in_files(&values)? > 0 {
+                let mut conn = self.pool.acquire().await?;
+                sqlx::query("PRAGMA secure_delete = ON").execute(&mut *conn).await?;
+                let vacuumed = sqlx::query("VACUUM").execute(&mut *conn).await;
+                if sqlx::query("PRAGMA secure_delete = OFF").execute(&mut *conn).await.is_err() {
+                    conn.detach();
+                }
+                vacuumed?;
+                self.checkpoint().await?;
+                let left = self.still_in_files(&values)?;
+                if left > 0 {
+                    return Err(StoreError::Corrupt(format!(
+                        "household {}'s personal data is erased from its rows, but {left} of its values are still \
+                         in the database file's free space after VACUUM",
+                        erasure.household_id
+                    )));
                 }
             }
         }
