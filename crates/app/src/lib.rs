@@ -18,6 +18,7 @@
 pub mod alerts;
 pub mod approvals;
 pub mod audit;
+pub mod booked;
 pub mod decisions;
 pub mod disbursement;
 pub mod error;

@@ -73,7 +73,8 @@ pub struct Loans<S> {
     locks: std::sync::Arc<[tokio::sync::Mutex<()>]>,
 }
 
-fn rules_named(name: &str) -> Result<ClassificationRules, Error> {
+/// The classification rule set of that name (`rules`: an unknown one is bad input).
+pub(crate) fn rules_named(name: &str) -> Result<ClassificationRules, Error> {
     ClassificationRules::named(name)
         .ok_or_else(|| Error::input("rules", format!("unknown rule set '{name}' (known: cbirc-2023, cbrc-2007)")))
 }

@@ -12,6 +12,7 @@ use integrate::history::{Scope, load_borrowers, load_context, load_crop_passes};
 use integrate::register::{RecordStore, Versions};
 use monitor::evaluate::{AlertSpan, Evaluation, Scenario};
 use monitor::{Book, MonitorConfig, Replay};
+use store::LoanStore;
 
 use crate::error::{Error, ErrorCode};
 
@@ -27,10 +28,17 @@ pub fn load_config(path: Option<&Path>) -> Result<MonitorConfig, Error> {
     MonitorConfig::from_json(&text).map_err(|e| Error::input(format!("config: {}", e.field), e.problem))
 }
 
-/// Loads the whole book: every household with a loan, its records, the shared context and the satellite passes.
-pub async fn load_book(store: &impl RecordStore, config: &MonitorConfig) -> Result<Book, Error> {
+/// Loads the whole book: every household with a loan (ingested from the core system or booked here, see
+/// [`crate::booked`], whose rows are read through `through`: the last day a run will assess), its records, the
+/// shared context and the satellite passes.
+pub async fn load_book<S: RecordStore + LoanStore>(
+    store: &S,
+    config: &MonitorConfig,
+    through: Date,
+) -> Result<Book, Error> {
     let context = load_context(store, Versions::Current).await?;
-    let households = load_borrowers(store, Scope::All, Versions::Current).await?;
+    let mut households = load_borrowers(store, Scope::All, Versions::Current).await?;
+    crate::booked::merge_booked(store, &mut households, through, None).await?;
     let passes = load_crop_passes(store, Versions::Current).await?;
     Ok(Book::new(households, context, passes, config.diversion.window_days))
 }
@@ -342,7 +350,30 @@ pub async fn stored_spans<S: store::AlertRegister>(store: &S) -> Result<Vec<Aler
 /// households it names ([`households_in_files`], [`evaluate_households`]).
 pub const EVENT_SOURCES: &[&str] = &["repayments", "transactions", "bureau_reports", "insurance_claims"];
 
-/// Most households one event-driven evaluation takes; a larger file waits for the daily run.
+/// Where an area source's rows are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Area {
+    /// A village (`village_code`).
+    Village,
+    /// A county (`county_code`): every village of it.
+    County,
+    /// The whole book (a national price series).
+    Everywhere,
+}
+
+/// The sources whose new rows are about places, and where: an ingest of one evaluates the borrowers there at once
+/// (a weather loss or a satellite pass in their village, an outbreak, an employment shock or news in their county,
+/// a price month for everyone).
+pub const AREA_SOURCES: &[(&str, Area)] = &[
+    ("weather_events", Area::Village),
+    ("crop_observations", Area::Village),
+    ("disease_events", Area::County),
+    ("employment_shocks", Area::County),
+    ("news", Area::County),
+    ("prices", Area::Everywhere),
+];
+
+/// Most households one event-driven evaluation takes; an event that concerns more is left to the daily run.
 pub const MAX_EVENT_HOUSEHOLDS: usize = 100_000;
 
 /// What an event-driven evaluation did.
@@ -356,17 +387,13 @@ pub struct EventOutcome {
     pub raised: u32,
     /// Alerts the borrower had open for the cause already (re-tiered when the new tier was higher).
     pub existing: u32,
+    /// Households the new rows concern that were left to the daily run: more than [`MAX_EVENT_HOUSEHOLDS`].
+    pub left_to_daily_run: u32,
 }
 
-/// The households a loaded file of an [`EVENT_SOURCES`] source names: its `household_id` column, or for
-/// `repayments` the holders of its loans. CSV or JSON Lines by the file's name; at most
-/// [`MAX_EVENT_HOUSEHOLDS`] (more is refused, naming the file).
-pub async fn households_in_files(
-    store: &impl RecordStore,
-    source: &str,
-    files: &[std::path::PathBuf],
-) -> Result<Vec<String>, Error> {
-    let column = if source == "repayments" { "loan_id" } else { "household_id" };
+/// The distinct values of `column` in these loaded files (CSV or JSON Lines by the file's name; a file without the
+/// column gives none), in order.
+fn column_in_files(files: &[std::path::PathBuf], column: &str) -> Result<Vec<String>, Error> {
     let mut ids: Vec<String> = Vec::new();
     for file in files {
         let bytes = std::fs::read(file).map_err(|e| Error::input("files", format!("{}: {e}", file.display())))?;
@@ -391,16 +418,51 @@ pub async fn households_in_files(
         }
         ids.sort_unstable();
         ids.dedup();
-        if ids.len() > MAX_EVENT_HOUSEHOLDS {
-            return Err(Error::input(
-                "files",
-                format!("{} names more than {MAX_EVENT_HOUSEHOLDS} {column}s: the daily run takes it", file.display()),
-            ));
-        }
     }
+    Ok(ids)
+}
+
+/// The households a loaded file of an [`EVENT_SOURCES`] or [`AREA_SOURCES`] source concerns: its `household_id`
+/// column; for `repayments` the holders of its loans; for an area source the households of its villages or
+/// counties, or every household for a price file. Another source concerns none.
+pub async fn households_in_files(
+    store: &impl RecordStore,
+    source: &str,
+    files: &[std::path::PathBuf],
+) -> Result<Vec<String>, Error> {
     if source == "repayments" {
-        return Ok(integrate::history::households_of_loans(store, &ids, Versions::Current).await?);
+        let loans = column_in_files(files, "loan_id")?;
+        return Ok(integrate::history::households_of_loans(store, &loans, Versions::Current).await?);
     }
+    if EVENT_SOURCES.contains(&source) {
+        return column_in_files(files, "household_id");
+    }
+    let Some((_, area)) = AREA_SOURCES.iter().find(|(s, _)| *s == source) else { return Ok(Vec::new()) };
+    let (villages, counties) = match area {
+        Area::Village => (column_in_files(files, "village_code")?, Vec::new()),
+        Area::County => (Vec::new(), column_in_files(files, "county_code")?),
+        Area::Everywhere => return household_ids(store).await,
+    };
+    Ok(integrate::history::households_in_areas(store, &villages, &counties, Versions::Current).await?)
+}
+
+/// Every stored household's id.
+async fn household_ids(store: &impl RecordStore) -> Result<Vec<String>, Error> {
+    let table = integrate::schema::record_table(
+        ingest::contracts::by_name("households").ok_or_else(|| Error::internal("no households contract"))?,
+    );
+    let rows = store
+        .scan_records(&table, &["household_id"], integrate::register::Filter::All, Versions::Current, None)
+        .await?;
+    let mut ids: Vec<String> = rows
+        .into_iter()
+        .filter_map(|mut cells| match cells.pop() {
+            Some(store::Cell::Text(id)) => Some(id),
+            _ => None,
+        })
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
     Ok(ids)
 }
 
@@ -410,7 +472,7 @@ pub async fn households_in_files(
 /// proposes is raised (one open alert per borrower and cause: an open one is re-tiered upward or left alone).
 /// Resolving what cleared, and the signals of group peers and village default rates, which need the whole village,
 /// are the daily run's.
-pub async fn evaluate_households<S: RecordStore + store::AlertRegister>(
+pub async fn evaluate_households<S: RecordStore + LoanStore + store::AlertRegister>(
     store: &S,
     households: &[String],
     day: Date,
@@ -425,7 +487,9 @@ pub async fn evaluate_households<S: RecordStore + store::AlertRegister>(
         return Err(Error::input("households", format!("at most {MAX_EVENT_HOUSEHOLDS} at once")));
     }
     let context = load_context(store, Versions::Current).await?;
-    let records = load_borrowers(store, Scope::Households(households), Versions::Current).await?;
+    let mut records = load_borrowers(store, Scope::Households(households), Versions::Current).await?;
+    let only: HashSet<String> = households.iter().cloned().collect();
+    crate::booked::merge_booked(store, &mut records, day, Some(&only)).await?;
     let mut villages: Vec<String> = records.iter().map(|r| r.household.village_code.clone()).collect();
     villages.sort_unstable();
     villages.dedup();
@@ -457,19 +521,21 @@ pub async fn monitoring_in_use(store: &impl store::AlertRegister) -> Result<bool
 }
 
 /// The event-driven evaluation after an ingest: when monitoring runs on the store and the ingest brought new or
-/// corrected rows of an [`EVENT_SOURCES`] source, the households those files name are evaluated on `day`.
-/// `None` when there was nothing to evaluate.
-pub async fn after_ingest<S: RecordStore + store::AlertRegister>(
+/// corrected rows of an [`EVENT_SOURCES`] or [`AREA_SOURCES`] source, the households those rows concern are
+/// evaluated on `day` (more than [`MAX_EVENT_HOUSEHOLDS`]: left to the daily run, and said so). `None` when there
+/// was nothing to evaluate.
+pub async fn after_ingest<S: RecordStore + LoanStore + store::AlertRegister>(
     store: &S,
     sources: &crate::ingest::Sources,
     report: &integrate::DirectoryReport,
     day: Date,
     now: Timestamp,
 ) -> Result<Option<EventOutcome>, Error> {
+    let watched = |source: &str| EVENT_SOURCES.contains(&source) || AREA_SOURCES.iter().any(|(s, _)| *s == source);
     let fresh: Vec<&integrate::LoadReport> = report
         .loads
         .iter()
-        .filter(|l| EVENT_SOURCES.contains(&l.info.source.as_str()))
+        .filter(|l| watched(&l.info.source))
         .filter(|l| !l.already_loaded && l.info.counts.new + l.info.counts.corrected > 0)
         .collect();
     if fresh.is_empty() || !monitoring_in_use(store).await? {
@@ -490,6 +556,28 @@ pub async fn after_ingest<S: RecordStore + store::AlertRegister>(
     }
     households.sort_unstable();
     households.dedup();
+    if households.len() > MAX_EVENT_HOUSEHOLDS {
+        let left = u32::try_from(households.len()).unwrap_or(u32::MAX);
+        return Ok(Some(EventOutcome { day: Some(day), left_to_daily_run: left, ..EventOutcome::default() }));
+    }
+    let config = MonitorConfig::default();
+    Ok(Some(evaluate_households(store, &households, day, &config, now).await?))
+}
+
+/// The event-driven evaluation after a posting to a loan booked here (a repayment, a reversal, a restructuring):
+/// when monitoring runs on the store, the loan's borrower is evaluated on `day`. `None` when monitoring is not in
+/// use or the borrower has no ingested household file to place them (they wait for the daily run like any other).
+pub async fn after_posting<S: RecordStore + LoanStore + store::AlertRegister>(
+    store: &S,
+    loan: &domain::LoanId,
+    day: Date,
+    now: Timestamp,
+) -> Result<Option<EventOutcome>, Error> {
+    if !monitoring_in_use(store).await? {
+        return Ok(None);
+    }
+    let Some(record) = store.loan(loan).await? else { return Ok(None) };
+    let households = [record.borrower.as_str().to_string()];
     let config = MonitorConfig::default();
     Ok(Some(evaluate_households(store, &households, day, &config, now).await?))
 }

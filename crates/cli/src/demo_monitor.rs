@@ -23,7 +23,7 @@ pub async fn monitoring(dir: &Path) -> Result<(), CliError> {
 
 async fn show(store: &store::SqliteStore, dir: &Path) -> Result<(), CliError> {
     let config = monitor::MonitorConfig::default();
-    let book = load_book(store, &config).await?;
+    let book = load_book(store, &config, SystemClock.today()).await?;
     let Some((from, to)) = book.span() else { return Ok(()) };
     let started = std::time::Instant::now();
     let mut next_month = None;

@@ -89,13 +89,19 @@ pub async fn ingest_command(at: &Place, args: IngestArgs) -> Result<(), CliError
         Format::Table => {
             let mut text = report_table(&report, seconds);
             if let Some(e) = &event {
-                text.push_str(&format!(
-                    "monitoring: {} households evaluated on {}: {} alerts raised, {} already open\n",
-                    e.households,
-                    e.day.map_or_else(String::new, |d| d.to_string()),
-                    e.raised,
-                    e.existing
-                ));
+                let day = e.day.map_or_else(String::new, |d| d.to_string());
+                if e.left_to_daily_run > 0 {
+                    text.push_str(&format!(
+                        "monitoring: the new rows concern {} households, more than one evaluation takes: the daily \
+                         run of {day} evaluates them\n",
+                        e.left_to_daily_run
+                    ));
+                } else {
+                    text.push_str(&format!(
+                        "monitoring: {} households evaluated on {day}: {} alerts raised, {} already open\n",
+                        e.households, e.raised, e.existing
+                    ));
+                }
             }
             emit(&text)
         }

@@ -472,9 +472,31 @@ async fn execute(app: &App<Database>, prepared: Prepared) -> Result<(), CliError
         }
         Prepared::Post { loan, event, key, format } => {
             let posted = app.post(&loan, event, key).await?;
+            // Event-driven monitoring: a new posting has its borrower evaluated today, once it is stored.
+            let monitored = match posted.duplicate {
+                true => None,
+                false => {
+                    app::monitoring::after_posting(app.store(), &loan, SystemClock.today(), SystemClock.now()).await?
+                }
+            };
             match format {
-                Format::Json => print_json(&output::posted_json(loan.as_str(), &posted)),
-                Format::Table => emit(&output::posted_text(loan.as_str(), &posted)),
+                Format::Json => {
+                    let mut json = output::posted_json(loan.as_str(), &posted);
+                    if let Some(m) = &monitored {
+                        json["monitoring"] = serde_json::to_value(m).map_err(|e| CliError::Internal(e.into()))?;
+                    }
+                    print_json(&json)
+                }
+                Format::Table => {
+                    let mut text = output::posted_text(loan.as_str(), &posted);
+                    if let Some(m) = monitored.filter(|m| m.households > 0) {
+                        text.push_str(&format!(
+                            "monitoring: the borrower was evaluated: {} alerts raised, {} already open\n",
+                            m.raised, m.existing
+                        ));
+                    }
+                    emit(&text)
+                }
             }
         }
         Prepared::Show { loan, as_of, format } => {

@@ -30,7 +30,7 @@ pub async fn command(at: &Place, command: MonitorCommand) -> Result<(), CliError
                 _ => return Err(CliError::input("as-of", "give --as-of DATE, or --from DATE --to DATE")),
             };
             let report = with_store(at, async |store| {
-                let book = load_book(store, &config).await?;
+                let book = load_book(store, &config, to).await?;
                 check_period(&book, from, to, fields.0, fields.1)?;
                 let mut last_shown = 0;
                 let mut progress = |p: DayProgress| {
@@ -66,7 +66,9 @@ pub async fn command(at: &Place, command: MonitorCommand) -> Result<(), CliError
             let config = load_config(config.as_deref())?;
             let scenarios = read_truth(&ground_truth)?;
             let (book, alerts) = with_store(at, async |store| {
-                let book = load_book(store, &config).await?;
+                // Booked loans' rows through today: the evaluation runs over the data's whole horizon.
+                let today = SystemClock.today();
+                let book = load_book(store, &config, today).await?;
                 let Some((from, to)) = book.span() else {
                     return Err(CliError::input(
                         "ground-truth",

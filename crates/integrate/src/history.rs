@@ -185,6 +185,32 @@ pub async fn households_of_loans(
     Ok(households)
 }
 
+/// The households of these villages and of every village of these counties (`households` and `villages`
+/// records), each once, in id order: who an area's event (a weather loss, a satellite pass, an outbreak, news)
+/// concerns.
+pub async fn households_in_areas(
+    store: &impl RecordStore,
+    villages: &[String],
+    counties: &[String],
+    versions: Versions<'_>,
+) -> Result<Vec<String>, IntegrateError> {
+    let mut codes: Vec<String> = villages.to_vec();
+    if !counties.is_empty() {
+        let filter = Filter::In("county_code", counties);
+        codes.extend(read(store, "villages", &["village_code"], filter, versions, |r| r.text(0)).await?);
+    }
+    codes.sort_unstable();
+    codes.dedup();
+    if codes.is_empty() {
+        return Ok(Vec::new());
+    }
+    let filter = Filter::In("village_code", &codes);
+    let mut households = read(store, "households", &["household_id"], filter, versions, |r| r.text(0)).await?;
+    households.sort_unstable();
+    households.dedup();
+    Ok(households)
+}
+
 /// The household head's year of birth by household id, from the KYC file (`members`, member 1 is the head). The
 /// year is enough for the age rule of a credit policy; the birth date itself stays inside the sealed ID number.
 pub async fn load_head_birth_years(

@@ -123,6 +123,18 @@ pub struct RepaymentBody {
     pub date: String,
 }
 
+/// Event-driven monitoring after a new posting: the loan's borrower is evaluated today, in the background once the
+/// posting is stored (the answer does not wait for it; what it raises is on the alert board; a failure is logged,
+/// and the daily run evaluates the borrower again in any case).
+fn evaluate_after_posting(server: &Shared, loan: &LoanId) {
+    let (store, loan, today, now) = (server.store.clone(), loan.clone(), server.clock.today(), server.clock.now());
+    tokio::spawn(async move {
+        if let Err(e) = app::monitoring::after_posting(&store, &loan, today, now).await {
+            tracing::warn!(loan = loan.as_str(), error = %e, "event-driven monitoring after a posting failed");
+        }
+    });
+}
+
 /// POST /v1/loans/{id}/repayments: posts a repayment through the lending core, idempotent by its id.
 #[utoipa::path(post, path = "/v1/loans/{id}/repayments", params(("id" = String, Path, description = "Loan id")),
     request_body = RepaymentBody, responses(
@@ -155,6 +167,9 @@ pub async fn repay(
     let event = DatedEvent { date: when, event: LoanEvent::Repaid { id: repayment, amount } };
     let posted =
         server.app.with_store(crate::auth::store_as(&server, &principal, addr)).post(&loan, event, key).await?;
+    if !posted.duplicate {
+        evaluate_after_posting(&server, &loan);
+    }
     let status = if posted.duplicate { StatusCode::OK } else { StatusCode::CREATED };
     Ok((status, axum::Json(app::views::posted_json(loan.as_str(), &posted))).into_response())
 }
