@@ -720,6 +720,7 @@ mod monitor;
 mod policy;
 mod policy_sim;
 mod portfolio;
+mod portfolio_api;
 mod privacy;
 mod profile;
 mod serve;
