@@ -63,7 +63,7 @@ fn portfolio_report_and_stress_over_http_match_the_command_and_write_nothing() {
         ("pf-risk", "risk_manager", "*"),
         ("pf-audit", "auditor", "*"),
         ("pf-branch", "branch_manager", township.as_str()),
-        ("pf-officer", "loan_officer", "*"),
+        ("pf-officer", "loan_officer", township.as_str()),
         ("pf-model", "model_builder", "*"),
     ] {
         ok(
