@@ -1,16 +1,16 @@
 //! The portfolio report and stress runs over HTTP, end to end, on a tiny simulated county ingested with the shipped
 //! decision model as champion: the report's JSON is the command's for the same date, its HTML page is whole and
 //! loads nothing, a drought raises the projected figures, a branch manager reads their branch's book only, and every
-//! refusal (a bad scenario, date or query field; a role without `read_portfolio`) is a 4xx naming the field that
-//! leaves the database byte for byte as it was. Runs on SQLite, and on PostgreSQL with
-//! `AGRIRISK_TEST_ENGINE=postgres`.
+//! refusal (a bad scenario, date or query field; a role without `read_portfolio`) is a 4xx naming the field; none
+//! of them adds, removes or audits a record. Runs on SQLite, and on PostgreSQL with `AGRIRISK_TEST_ENGINE=postgres`.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde_json::{Value, json};
 
 use super::serve::{self, http_with, ok, start};
-use super::{agririsk, database_bytes, stderr};
+use super::{agririsk, database_of, stderr};
 
 const ON: &str = "2026-06-30";
 
@@ -43,6 +43,51 @@ fn refused(addr: &str, user: &str, method: &str, path: &str, body: &Value) -> (u
     let error = &v["error"];
     assert!(error["message"].as_str().is_some_and(|m| !m.is_empty()), "{answer}");
     (status, error["code"].as_str().unwrap_or_default().to_owned(), error["field"].as_str().map(str::to_owned))
+}
+
+/// The number of rows of every table of the data directory's database (the audit trail's included), read beside the
+/// running server. Counts rather than bytes: the server's checkpointer moves SQLite's log into the file whenever it
+/// likes, changing bytes but no record.
+fn record_counts(data: &Path) -> BTreeMap<String, i64> {
+    use sqlx::Connection;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    runtime.block_on(async {
+        let mut counts = BTreeMap::new();
+        match database_of(data) {
+            Some(url) => {
+                let mut c = sqlx::PgConnection::connect(&url).await.expect("connect");
+                let tables: Vec<String> = sqlx::query_scalar(
+                    "SELECT table_name::text FROM information_schema.tables \
+                     WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'",
+                )
+                .fetch_all(&mut c)
+                .await
+                .expect("the tables");
+                for table in tables {
+                    let sql = format!("SELECT COUNT(*) FROM \"{table}\"");
+                    let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_one(&mut c).await.expect("count");
+                    counts.insert(table, n);
+                }
+            }
+            None => {
+                let url = format!("sqlite://{}?mode=ro", data.join("agririsk.sqlite").display());
+                let mut c = sqlx::SqliteConnection::connect(&url).await.expect("connect");
+                let tables: Vec<String> = sqlx::query_scalar(
+                    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
+                )
+                .fetch_all(&mut c)
+                .await
+                .expect("the tables");
+                for table in tables {
+                    let sql = format!("SELECT COUNT(*) FROM \"{table}\"");
+                    let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_one(&mut c).await.expect("count");
+                    counts.insert(table, n);
+                }
+            }
+        }
+        assert!(counts.len() > 10 && counts.values().sum::<i64>() > 1_000, "the county is stored: {counts:?}");
+        counts
+    })
 }
 
 /// The first household's township (a branch of 9 digits) and the county's agro-zone.
@@ -80,8 +125,8 @@ fn portfolio_report_and_stress_over_http_match_the_command_and_write_nothing() {
     for user in ["pf-risk", "pf-audit", "pf-branch", "pf-officer", "pf-model"] {
         serve::session(&addr, user);
     }
-    // From here on, nothing but a role's refusal (an audit entry) may change a byte.
-    let before = database_bytes(&data);
+    // From here on, nothing but a role's refusal (an audit entry) may add a record.
+    let before = record_counts(&data);
 
     // The report over HTTP is the command's, for the whole book and for an auditor alike.
     let report = ok_json(&addr, "pf-risk", "GET", &format!("/v1/portfolio/report?as_of={ON}"), &Value::Null);
@@ -218,7 +263,7 @@ fn portfolio_report_and_stress_over_http_match_the_command_and_write_nothing() {
     assert_eq!(status, 413, "{answer}");
     assert!(answer.contains("body_too_large"), "{answer}");
 
-    assert!(database_bytes(&data) == before, "neither a report, a stress run nor a refusal wrote anything");
+    assert_eq!(record_counts(&data), before, "neither a report, a stress run nor a refusal wrote anything");
 
     // Roles without `read_portfolio`: 403 on both routes.
     for user in ["pf-officer", "pf-model"] {
@@ -227,4 +272,10 @@ fn portfolio_report_and_stress_over_http_match_the_command_and_write_nothing() {
         let (status, code, _) = refused(&addr, user, "POST", "/v1/portfolio/stress", &drought);
         assert_eq!((status, code.as_str()), (403, "forbidden"), "{user}");
     }
+    // The counts can fail: each of those refusals is an audit entry.
+    let after = record_counts(&data);
+    let grown: Vec<(&String, i64)> =
+        after.iter().filter_map(|(t, n)| before.get(t).filter(|b| *b != n).map(|b| (t, n - b))).collect();
+    assert_eq!(grown.len(), 1, "only the audit trail grew: {grown:?}");
+    assert_eq!(grown[0].1, 4, "one entry per refusal: {grown:?}");
 }
