@@ -22,6 +22,9 @@ fn ratio(v: &Value) -> f64 {
     v.as_str().and_then(|t| t.parse().ok()).unwrap_or_else(|| panic!("a ratio as text: {v}"))
 }
 
+/// A request that is refused: method, path, body, and the status, code and field expected ("": no field named).
+type Refusal = (&'static str, String, Value, (u16, &'static str, &'static str));
+
 /// One request as the signed-in `user`: status, head (lower-cased) and body.
 fn call(addr: &str, user: &str, method: &str, path: &str, body: &Value) -> (u16, String, String) {
     let lines = serve::session(addr, user);
@@ -183,7 +186,7 @@ fn portfolio_report_and_stress_over_http_match_the_command_and_write_nothing() {
 
     // Refusals: a 4xx with its code, naming the field.
     let scenario = |shock: Value| json!({"as_of": ON, "scenario": {"version": 1, "name": "bad", "shocks": [shock]}});
-    let cases: Vec<(&str, String, Value, (u16, &str, &str))> = vec![
+    let cases: Vec<Refusal> = vec![
         ("GET", "/v1/portfolio/report?as_of=2026-02-30".into(), Value::Null, (422, "invalid_field", "as_of")),
         ("GET", "/v1/portfolio/report?as_of=2001-01-01".into(), Value::Null, (422, "invalid_field", "as_of")),
         ("GET", "/v1/portfolio/report".into(), Value::Null, (422, "missing_field", "as_of")),
