@@ -2,6 +2,10 @@
 //! `integrate::history` from any `RecordStore` (both engines), scores every borrower with the champion decision
 //! model on their point-in-time features, and hands everything to the pure `portfolio` crate.
 //!
+//! A request over HTTP and a command share everything here: the scenario's shape check ([`parse_scenario`]), the
+//! data check of a stress run ([`Loaded::stress`]) and the narrowing of the book to a caller's branches
+//! ([`Loaded::within`]).
+//!
 //! The model's PD is the probability of reaching 90+ DPD over its training horizon (12 months), read as the
 //! 12-month PD. Without a champion the report says so in its assumptions and takes the fallback PD by rating grade
 //! and DPD bucket of the portfolio configuration.
@@ -12,16 +16,21 @@ use std::path::Path;
 use domain::Date;
 use features::Feature;
 use features::input::{BorrowerRecords, Context};
+use identity::Branches;
 use integrate::RecordStore;
 use integrate::history::{Scope, load_borrowers, load_context, load_village_zones};
 use integrate::register::Versions;
-use portfolio::stress::{Capacity, Scenario, StressInputs, StressReport};
-use portfolio::{Book, Config, Inputs, Report};
+use portfolio::stress::{Capacity, StressInputs};
+use portfolio::{Book, Config, Inputs};
 use rust_decimal::Decimal;
 use store::ModelRegistry;
 
 use crate::decisions::{MODEL_NAME, scorer};
 use crate::error::Error;
+
+pub use portfolio::Report;
+pub use portfolio::render;
+pub use portfolio::stress::{Scenario, StressReport};
 
 /// Everything a report or a stress run reads, loaded once.
 #[derive(Debug)]
@@ -55,11 +64,20 @@ pub fn load_config(path: Option<&Path>) -> Result<Config, Error> {
     Config::from_json(&text).map_err(|e| Error::input("config", e))
 }
 
-/// Reads a scenario file's shape (the data check comes with the data), an error naming the field.
+/// Reads a scenario file's shape (the data check comes with the data, [`Loaded::stress`]), an error naming the
+/// field.
 pub fn read_scenario(path: &Path) -> Result<Scenario, Error> {
     let text =
         std::fs::read_to_string(path).map_err(|e| Error::input("scenario", format!("{}: {e}", path.display())))?;
-    Scenario::parse(&text).map_err(|e| scenario_error(&e))
+    parse_scenario(&text)
+}
+
+/// Reads a scenario's shape from its JSON text, wherever it came from (a file, a request body): not JSON of the
+/// scenario's shape, or with an unknown field, is an error naming `scenario` with serde's message, which names the
+/// field. The one check of the shape; the regions, crops and bounds are checked against the data by
+/// [`Loaded::stress`].
+pub fn parse_scenario(text: &str) -> Result<Scenario, Error> {
+    Scenario::parse(text).map_err(|e| scenario_error(&e))
 }
 
 fn scenario_error(e: &portfolio::stress::StressError) -> Error {
@@ -115,6 +133,16 @@ pub async fn load<S: RecordStore + ModelRegistry>(store: &S, as_of: Date, thread
 }
 
 impl Loaded {
+    /// The book narrowed to the borrowers of villages `branches` covers (a branch's own book: its quality, ECL,
+    /// history, concentration and breakdowns over its loans alone); every branch leaves it whole. What a scenario
+    /// may name stays what is on file, whatever the scope.
+    pub fn within(mut self, branches: &Branches) -> Loaded {
+        if !matches!(branches, Branches::All) {
+            self.borrowers.retain(|b| branches.covers(&b.household.village_code));
+        }
+        self
+    }
+
     fn book(&self, config: &Config) -> Result<Book, Error> {
         let inputs = Inputs {
             as_of: self.as_of,

@@ -147,6 +147,9 @@ code_enum! {
         /// Take a workflow step on an alert (assign, acknowledge, record an action, escalate, close) as the officer
         /// one is.
         ActOnAlerts => "act_on_alerts",
+        /// Read the portfolio report (quality, ECL, provisions, history, concentration, breakdowns) and run stress
+        /// scenarios over the book of one's branches; nothing is written.
+        ReadPortfolio => "read_portfolio",
     }
 }
 
@@ -171,10 +174,14 @@ impl Role {
                     | P::ReadAlerts
                     | P::ActOnAlerts
             ),
-            // A loan officer's rights, and the branch's money and its people's data.
+            // A loan officer's rights, and the branch's money, its people's data and its book's risk (the report
+            // over the branch's own loans).
             Role::BranchManager => {
                 Role::LoanOfficer.grants(permission)
-                    || matches!(permission, P::Disburse | P::PostRepayments | P::ReadPolicies | P::Unmask)
+                    || matches!(
+                        permission,
+                        P::Disburse | P::PostRepayments | P::ReadPolicies | P::Unmask | P::ReadPortfolio
+                    )
             }
             Role::RiskManager => matches!(
                 permission,
@@ -191,6 +198,7 @@ impl Role {
                     | P::ReadMetrics
                     | P::ReadAlerts
                     | P::ActOnAlerts
+                    | P::ReadPortfolio
             ),
             Role::ModelBuilder => {
                 matches!(permission, P::ReadDecisions | P::ReadLoans | P::ReadPolicies | P::SimulatePolicies)
@@ -207,6 +215,7 @@ impl Role {
                     | P::ReadMetrics
                     | P::ReadAudit
                     | P::ReadAlerts
+                    | P::ReadPortfolio
             ),
             Role::Admin => matches!(permission, P::ManageOfficers | P::ManageUsers | P::ReadMetrics | P::ReadAudit),
             Role::System => matches!(
@@ -457,6 +466,16 @@ mod tests {
             assert!(role.grants(Permission::ReadAlerts), "{role}");
         }
         assert!(!Role::System.grants(Permission::ReadAlerts));
+    }
+
+    #[test]
+    fn the_portfolio_is_read_by_the_roles_answering_for_a_books_risk_and_by_nobody_else() {
+        let readers: Vec<Role> = Role::ALL.iter().copied().filter(|r| r.grants(Permission::ReadPortfolio)).collect();
+        // The risk manager and the auditor answer for the whole book; a branch manager for their branch's (the
+        // report is narrowed to the caller's branches). A loan officer works cases, not the book; a model builder
+        // has the model's own reports; an administrator reads no borrower data; a system has no use for it.
+        assert_eq!(readers, [Role::BranchManager, Role::RiskManager, Role::Auditor]);
+        assert_eq!("read_portfolio".parse::<Permission>(), Ok(Permission::ReadPortfolio));
     }
 
     #[test]

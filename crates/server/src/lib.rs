@@ -7,7 +7,7 @@
 //! (WAL, `synchronous = FULL`), in group commits ([`journal`]). Modules: [`error`] (the error table), [`decisions`] (applications, decisions,
 //! review requests), [`review`] (officers, the review queue, maker-checker review), [`loans`] (disbursement,
 //! positions, repayments), [`policies`] (the register), [`credit`] (policy replay, village rosters), [`alerts`] (the early-warning alert board and its
-//! workflow steps), [`openapi`]
+//! workflow steps), [`portfolio`] (the portfolio report and stress runs), [`openapi`]
 //! (the OpenAPI document and the docs page).
 
 pub mod alerts;
@@ -23,6 +23,7 @@ pub mod log;
 pub mod openapi;
 pub mod page;
 pub mod policies;
+pub mod portfolio;
 pub mod profiles;
 pub mod review;
 pub mod scope;

@@ -5,7 +5,8 @@ use axum::response::{Html, IntoResponse, Response};
 use utoipa::OpenApi;
 
 use super::{
-    alerts, approvals, auth, credit, decisions, error, loans, policies, profiles, review, screening, session, telemetry,
+    alerts, approvals, auth, credit, decisions, error, loans, policies, portfolio, profiles, review, screening,
+    session, telemetry,
 };
 
 /// The API description.
@@ -44,6 +45,8 @@ use super::{
         alerts::board,
         alerts::alert,
         alerts::act,
+        portfolio::report,
+        portfolio::stress,
         approvals::list,
         approvals::confirm,
         approvals::reject,
@@ -68,6 +71,7 @@ use super::{
         approvals::RejectBody,
         approvals::AuthorityBody,
         alerts::ActionBody,
+        portfolio::StressBody,
     ))
 )]
 pub struct ApiDoc;

@@ -721,6 +721,7 @@ mod monitor_events;
 mod policy;
 mod policy_sim;
 mod portfolio;
+mod portfolio_api;
 mod privacy;
 mod profile;
 mod serve;
