@@ -42,7 +42,7 @@ pub async fn command(at: &Place, command: MonitorCommand) -> Result<(), CliError
                         eprintln!("monitor: {} ({}/{} days), {} alerts open", p.day, p.done, p.total, p.open);
                     }
                 };
-                Ok(daily_run(store, &book, from, to, &config, SystemClock.now(), &mut progress).await?)
+                daily_run(store, &book, from, to, &config, SystemClock.now(), &mut progress).await
             })
             .await?;
             match format {
@@ -110,9 +110,13 @@ fn run_text(report: &DailyReport, from: Date, to: Date) -> String {
     if escalation.branches_without_manager.is_empty() {
         out.push('\n');
     } else {
-        let branches: Vec<String> =
-            escalation.branches_without_manager.iter().map(|(b, n)| format!("{b} ({n})")).collect();
-        let _ = writeln!(out, ", no branch manager on file for branch {}", branches.join(", "));
+        // The ten branches with the most; JSON has them all (up to its bound).
+        let mut branches: Vec<(&String, &u32)> = escalation.branches_without_manager.iter().collect();
+        branches.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+        let shown: Vec<String> = branches.iter().take(10).map(|(b, n)| format!("{b} ({n})")).collect();
+        let more = branches.len().saturating_sub(shown.len());
+        let more = if more > 0 { format!(" and {more} more") } else { String::new() };
+        let _ = writeln!(out, ", no branch manager on file for branch {}{more}", shown.join(", "));
     }
     out
 }
