@@ -169,3 +169,58 @@ pub async fn daily_run<S: AlertRegister + IdentityStore + ReviewWorkflow>(
     }
     Ok(report)
 }
+
+#[cfg(test)]
+mod tests {
+    use identity::{Actor, Branches};
+    use store::SqliteStore;
+
+    use super::*;
+    use crate::identity::{NewUser, add_user};
+
+    fn t(text: &str) -> Timestamp {
+        Timestamp::parse(text).expect("timestamp")
+    }
+
+    async fn user(store: &SqliteStore, name: &str, role: Role, branches: &str, registered_at: Option<&str>) {
+        let new = NewUser {
+            username: name.to_owned(),
+            display_name: String::new(),
+            role,
+            branches: Branches::parse(branches).expect("branches"),
+            password: "a long enough secret".to_owned(),
+        };
+        add_user(store, &new, &Actor::Os("root".to_owned()), t("2026-01-01T09:00:00+08:00"), [1; 16])
+            .await
+            .expect("add the user");
+        if let Some(branch) = registered_at {
+            let officer = workflow::Officer {
+                officer_id: OfficerId::parse(name).expect("id"),
+                name: name.to_owned(),
+                branch: branch.to_owned(),
+                authority: domain::Money::from_yuan(10_000),
+                registered_at: t("2026-01-01T09:00:00+08:00"),
+            };
+            store.register_officer(&officer).await.expect("register");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_branch_s_escalation_officer_is_its_first_enabled_registered_branch_manager() {
+        let store = SqliteStore::open(&tempfile::tempdir().expect("temp dir").keep()).await.expect("open");
+        user(&store, "bm-b", Role::BranchManager, "510311", Some("510311001")).await;
+        user(&store, "bm-a", Role::BranchManager, "510311", Some("510311001")).await;
+        user(&store, "lo-c", Role::LoanOfficer, "510311", Some("510311002")).await;
+        user(&store, "bm-off", Role::BranchManager, "510311", Some("510311003")).await;
+        let off = identity::Username::parse("bm-off").expect("name");
+        store.set_user_enabled(&off, false, t("2026-02-01T09:00:00+08:00")).await.expect("disable");
+        user(&store, "bm-far", Role::BranchManager, "510312", Some("510311004")).await;
+        user(&store, "bm-none", Role::BranchManager, "510311", None).await;
+        let officers = escalation_officers(&store).await.expect("officers");
+        let expected = BTreeMap::from([("510311001".to_owned(), OfficerId::parse("bm-a").expect("id"))]);
+        assert_eq!(
+            officers, expected,
+            "a loan officer, a disabled manager, one outside their branches and one not registered are none"
+        );
+    }
+}

@@ -17,7 +17,9 @@
 //!
 //! A daily monitoring run writes its whole day at once ([`AlertRegister::apply_run`]): every raise, re-tier and
 //! resolve of the day in one transaction with one audit append, and the day's row in the append-only `monitor_runs`,
-//! which makes the day idempotent: a day already there is not applied again. One transaction rather than one per
+//! which makes the day idempotent: a day already there is not applied again. A run's other steps — escalating an
+//! overdue alert, resolving a portfolio alert whose breach cleared — are [`AlertRegister::run_step`], one transaction
+//! each, by the store's acting actor as the day's steps are. One transaction rather than one per
 //! alert is what makes thousands of alerts a day affordable where every commit is synced (SQLite's
 //! `synchronous=FULL`), and what lets a killed run leave its day either whole or absent.
 

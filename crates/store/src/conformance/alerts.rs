@@ -3,7 +3,8 @@
 //! of the alert's branch acts, and only its holder assigns, acknowledges or records an action; a refusal names its
 //! reason and writes nothing; overdue alerts are listed until escalated; the board filters and pages red first,
 //! then oldest first, without gaps or repeats; every write is audited. A monitoring run's day is written whole or not
-//! at all, once; only a run resolves an alert; the open alerts page in number order.
+//! at all, once; only a run resolves an alert, and a run's own step escalates or resolves in the store's name; the
+//! open alerts page in number order.
 
 use std::future::Future;
 
