@@ -8,7 +8,7 @@
 //! registers; decide and record), [`disbursement`] (a decision to a loan, in one transaction), [`policy_sim`]
 //! (replay past applications through a candidate), [`review`] (an officer's bounded action on a referral), [`screening`] (consents, list hits and
 //! fraud cases on file),
-//! [`village`] (whole-village pre-credit and the 信用村 rating), [`portfolio`] (portfolio risk and stress tests), [`views`] (the JSON documents of loans and
+//! [`village`] (whole-village pre-credit and the 信用村 rating), [`portfolio`] (portfolio risk and stress tests), [`escalation`] (overdue alerts moved up to the branch manager), [`portfolio_alerts`] (concentration and drift alerts), [`views`] (the JSON documents of loans and
 //! postings), [`policies`] (static checks and the policy lifecycle), [`models`] (train, evaluate, score, report,
 //! import and register credit models), [`ingest`] (loading files; key files), [`profile`] (a borrower's profile
 //! and the pseudonymised export), [`privacy`] (retention and erasure of personal data), [`features`] (the point-in-time feature table), [`simulation`] (writing a
@@ -22,6 +22,7 @@ pub mod booked;
 pub mod decisions;
 pub mod disbursement;
 pub mod error;
+pub mod escalation;
 pub mod features;
 pub mod files;
 pub mod identity;
@@ -33,6 +34,7 @@ pub mod page;
 pub mod policies;
 pub mod policy_sim;
 pub mod portfolio;
+pub mod portfolio_alerts;
 pub mod privacy;
 pub mod profile;
 pub mod review;

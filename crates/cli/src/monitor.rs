@@ -5,10 +5,12 @@ use std::fmt::Write as _;
 
 use ::monitor::MonitorConfig;
 use ::monitor::evaluate::{Evaluation, Figures};
+use app::escalation::DailyReport;
+use app::escalation::daily_run;
 use app::monitoring::{
     DayProgress, check_period, dry_run, load_book, load_config, read_truth, run, score, stored_spans,
 };
-use domain::Clock;
+use domain::{Clock, Date};
 
 use crate::args::{Format, MonitorCommand};
 use crate::error::CliError;
@@ -40,25 +42,12 @@ pub async fn command(at: &Place, command: MonitorCommand) -> Result<(), CliError
                         eprintln!("monitor: {} ({}/{} days), {} alerts open", p.day, p.done, p.total, p.open);
                     }
                 };
-                run(store, &book, from, to, &config, SystemClock.now(), &mut progress).await
+                daily_run(store, &book, from, to, &config, SystemClock.now(), &mut progress).await
             })
             .await?;
             match format {
                 Format::Json => print_json(&report),
-                Format::Table => emit(&format!(
-                    "monitoring {} to {}: {} days run, {} already run; {} alerts raised, {} re-tiered, {} resolved; {} open; \
-                     {} borrowers and {} loans on the book on the last day run\n",
-                    from,
-                    to,
-                    report.days_run,
-                    report.days_already_run,
-                    report.raised,
-                    report.retiered,
-                    report.resolved,
-                    report.open_after,
-                    report.active_borrowers,
-                    report.active_loans
-                )),
+                Format::Table => emit(&run_text(&report, from, to)),
             }
         }
         MonitorCommand::Evaluate { ground_truth, config, dry_run: dry, format } => {
@@ -98,6 +87,40 @@ pub async fn command(at: &Place, command: MonitorCommand) -> Result<(), CliError
             }
         }
     }
+}
+
+/// A daily run's report as text: the monitoring, then the escalation.
+fn run_text(report: &DailyReport, from: Date, to: Date) -> String {
+    let (run, escalation) = (&report.run, &report.escalation);
+    let mut out = format!(
+        "monitoring {from} to {to}: {} days run, {} already run; {} alerts raised, {} re-tiered, {} resolved; {} open; \
+         {} borrowers and {} loans on the book on the last day run\n",
+        run.days_run,
+        run.days_already_run,
+        run.raised,
+        run.retiered,
+        run.resolved,
+        run.open_after,
+        run.active_borrowers,
+        run.active_loans
+    );
+    let _ = write!(
+        out,
+        "escalation: {} overdue alerts escalated to their branch manager; {} overdue on {to} not escalated",
+        escalation.escalated, escalation.not_escalated
+    );
+    if escalation.branches_without_manager.is_empty() {
+        out.push('\n');
+    } else {
+        // The ten branches with the most; JSON has them all (up to its bound).
+        let mut branches: Vec<(&String, &u32)> = escalation.branches_without_manager.iter().collect();
+        branches.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+        let shown: Vec<String> = branches.iter().take(10).map(|(b, n)| format!("{b} ({n})")).collect();
+        let more = branches.len().saturating_sub(shown.len());
+        let more = if more > 0 { format!(" and {more} more") } else { String::new() };
+        let _ = writeln!(out, ", no branch manager on file for branch {}{more}", shown.join(", "));
+    }
+    out
 }
 
 fn pct(x: Option<f64>) -> String {

@@ -8,7 +8,9 @@ use domain::{Clock, Date};
 
 use crate::args::Format;
 use crate::error::CliError;
-use crate::{Place, SystemClock, emit, with_reader};
+use app::portfolio_alerts::{AlertsOutcome, keep_concentration, keep_drift};
+
+use crate::{Place, SystemClock, emit, with_reader, with_store};
 
 /// Worker threads for the features the PDs are scored on.
 const THREADS: usize = 2;
@@ -43,6 +45,9 @@ pub enum PortfolioCommand {
         /// A portfolio configuration (JSON, version 1): LGDs, provisioning ratios, limits, … (default: built in).
         #[arg(long, value_name = "FILE")]
         config: Option<PathBuf>,
+        /// Raise a `concentration` alert for each limit breached and resolve those no longer breached.
+        #[arg(long)]
+        raise_alerts: bool,
     },
     /// Project defaults, NPL, ECL and provisions by segment under a scenario of shocks (JSON, version 1).
     Stress {
@@ -72,6 +77,9 @@ pub enum PortfolioCommand {
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
+        /// Raise a `model_drift` alert for each threshold crossed and resolve those no longer crossed.
+        #[arg(long)]
+        raise_alerts: bool,
     },
 }
 
@@ -92,13 +100,16 @@ fn as_of(text: &str) -> Result<Date, CliError> {
 /// Runs a portfolio command.
 pub async fn run(command: PortfolioCommand, at: &Place) -> Result<(), CliError> {
     match command {
-        PortfolioCommand::Report { as_of: text, format, out, config } => {
+        PortfolioCommand::Report { as_of: text, format, out, config, raise_alerts } => {
             let on = as_of(&text)?;
             let config = app::portfolio::load_config(config.as_deref())?;
             let loaded = with_reader(at, async |store| Ok(app::portfolio::load(store, on, THREADS).await?))
                 .await
                 .map_err(flag)?;
             let report = loaded.report(&config)?;
+            if raise_alerts {
+                raised(with_store(at, async |s| Ok(keep_concentration(s, &report, SystemClock.now()).await?)).await?);
+            }
             let text = match format {
                 ReportFormat::Table => portfolio::render::table(&report),
                 ReportFormat::Json => portfolio::render::json(&report).map_err(|e| CliError::Internal(e.into()))?,
@@ -125,7 +136,7 @@ pub async fn run(command: PortfolioCommand, at: &Place) -> Result<(), CliError> 
                 Format::Table => emit(&portfolio::stress::table(&report)),
             }
         }
-        PortfolioCommand::Drift { as_of: text, reference, format } => {
+        PortfolioCommand::Drift { as_of: text, reference, format, raise_alerts } => {
             let on = as_of(&text)?;
             let reference = match reference {
                 Some(r) => Some(domain::parse_date(&r).map_err(|e| CliError::input("--reference", e))?),
@@ -134,10 +145,21 @@ pub async fn run(command: PortfolioCommand, at: &Place) -> Result<(), CliError> 
             let report = with_reader(at, async |store| Ok(app::portfolio::drift(store, on, reference, THREADS).await?))
                 .await
                 .map_err(flag)?;
+            if raise_alerts {
+                raised(with_store(at, async |s| Ok(keep_drift(s, &report, SystemClock.now()).await?)).await?);
+            }
             match format {
                 Format::Json => crate::print_json(&report),
                 Format::Table => emit(&portfolio::drift::table(&report)),
             }
         }
     }
+}
+
+/// Says what `--raise-alerts` did, on standard error, so the report on standard output stays whole.
+fn raised(outcome: AlertsOutcome) {
+    eprintln!(
+        "alerts ({}): {} raised, {} already open, {} resolved",
+        outcome.cause, outcome.raised, outcome.existing, outcome.resolved
+    );
 }

@@ -17,7 +17,9 @@
 //!
 //! A daily monitoring run writes its whole day at once ([`AlertRegister::apply_run`]): every raise, re-tier and
 //! resolve of the day in one transaction with one audit append, and the day's row in the append-only `monitor_runs`,
-//! which makes the day idempotent: a day already there is not applied again. One transaction rather than one per
+//! which makes the day idempotent: a day already there is not applied again. A run's other steps — escalating an
+//! overdue alert, resolving a portfolio alert whose breach cleared — are [`AlertRegister::run_step`], one transaction
+//! each, by the store's acting actor as the day's steps are. One transaction rather than one per
 //! alert is what makes thousands of alerts a day affordable where every commit is synced (SQLite's
 //! `synchronous=FULL`), and what lets a killed run leave its day either whole or absent.
 
@@ -44,6 +46,32 @@ pub struct Resolve {
     pub alert_id: i64,
     /// Why it is resolved (1 to [`monitor::alert::MAX_TEXT_CHARS`] characters, not blank).
     pub reason: String,
+}
+
+/// A step a run takes on an alert outside a day's writing ([`AlertRegister::run_step`]), by the store's acting actor
+/// rather than an officer: only these two, so an officer's step cannot be taken in a run's name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RunStep {
+    /// The alert is overdue: moved up to this officer (registered at the alert's branch), who holds it from now on.
+    Escalate {
+        /// The officer it is escalated to.
+        to: OfficerId,
+    },
+    /// The alert's signal has cleared: closed without an officer's action.
+    Resolve {
+        /// Why (1 to [`monitor::alert::MAX_TEXT_CHARS`] characters, not blank).
+        reason: String,
+    },
+}
+
+impl RunStep {
+    /// The workflow step it is.
+    pub fn change(&self) -> Change {
+        match self {
+            RunStep::Escalate { to } => Change::Escalate { to: to.clone() },
+            RunStep::Resolve { reason } => Change::Resolve { reason: reason.clone() },
+        }
+    }
 }
 
 /// What a monitoring run writes for one day, at once ([`AlertRegister::apply_run`]).
@@ -221,8 +249,14 @@ pub trait AlertRegister: Send + Sync {
     ) -> impl Future<Output = Result<BoardPage, StoreError>> + Send;
 
     /// At most `limit` alerts (1 to [`MAX_PAGE`]) overdue on `on` ([`Alert::is_overdue`]) and never escalated
-    /// before: what an escalation run moves up. Earliest due first.
-    fn overdue(&self, on: Date, limit: u32) -> impl Future<Output = Result<Vec<Alert>, StoreError>> + Send;
+    /// before: what an escalation run moves up. Earliest due first (due date, then number), after `after` (the due
+    /// date and number of the last alert of the page before) when given.
+    fn overdue(
+        &self,
+        on: Date,
+        after: Option<(Date, i64)>,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<Alert>, StoreError>> + Send;
 
     /// Writes a monitoring run's day in one transaction: every raise as [`AlertRegister::raise`] does it (a raise for
     /// a borrower and cause an earlier raise of the day opened meets that alert), then every resolve (a `resolve`
@@ -233,6 +267,17 @@ pub trait AlertRegister: Send + Sync {
     /// alert ([`StoreError::AlertNotFound`]) or of a closed one ([`StoreError::Alert`]) refuses the whole day, and
     /// nothing of it is written.
     fn apply_run(&self, day: &RunDay) -> impl Future<Output = Result<RunOutcome, StoreError>> + Send;
+
+    /// Takes a run's step on an alert at `at`, by the store's acting actor, and returns the alert as it stands after;
+    /// audited as `alert.<step>`. The step is checked by [`Change::check`] and [`Status::after`], and an escalation's
+    /// officer must be registered and work at the alert's branch. A refusal is [`StoreError::Alert`] (or
+    /// [`StoreError::AlertNotFound`], [`StoreError::InvalidAlert`]) and writes nothing.
+    fn run_step(
+        &self,
+        alert_id: i64,
+        step: &RunStep,
+        at: &Timestamp,
+    ) -> impl Future<Output = Result<Alert, StoreError>> + Send;
 
     /// The days a monitoring run has applied from `from` to `to` (both included), in day order.
     fn runs(&self, from: Date, to: Date) -> impl Future<Output = Result<Vec<RunRecord>, StoreError>> + Send;
@@ -264,6 +309,34 @@ pub(crate) fn resolve_step(alert: &Alert, resolve: &Resolve) -> Result<(Change, 
         .status
         .after(&change)
         .map_err(|refusal| StoreError::Alert { alert: alert.alert_id, refusal: refusal.into() })?;
+    let after = apply(alert, &change, status);
+    Ok((change, after))
+}
+
+/// Judges a run's step on `alert`, given the registered branch of the officer an escalation names: the change and
+/// the alert after it, or the refusal.
+pub(crate) fn judge_run_step(
+    alert: &Alert,
+    step: &RunStep,
+    to_branch: Option<OfficerBranch>,
+) -> Result<(Change, Alert), StoreError> {
+    let change = step.change();
+    change.check()?;
+    let refused = |refusal: AlertRefusal| StoreError::Alert { alert: alert.alert_id, refusal };
+    if let (RunStep::Escalate { to }, Some(branch)) = (step, to_branch) {
+        match branch {
+            None => return Err(refused(AlertRefusal::UnknownOfficer(to.as_str().to_string()))),
+            Some(b) if b != alert.raised.branch => {
+                return Err(refused(AlertRefusal::OtherBranch {
+                    officer: to.as_str().to_string(),
+                    officer_branch: b,
+                    alert_branch: alert.raised.branch.clone(),
+                }));
+            }
+            Some(_) => {}
+        }
+    }
+    let status = alert.status.after(&change).map_err(|r| refused(r.into()))?;
     let after = apply(alert, &change, status);
     Ok((change, after))
 }

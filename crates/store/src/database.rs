@@ -26,7 +26,9 @@ use workflow::{
     DecisionRecord, Disbursement, Officer, QueueItem, ReviewAction, ReviewRequest, ReviewState, ReviewStep, Reviewed,
 };
 
-use crate::alerts::{AlertFilter, AlertRegister, BoardCursor, BoardPage, Raised, RunDay, RunOutcome, RunRecord};
+use crate::alerts::{
+    AlertFilter, AlertRegister, BoardCursor, BoardPage, Raised, RunDay, RunOutcome, RunRecord, RunStep,
+};
 use crate::erasure::{Erased, Erasure, ErasureRecord, LoanFacts};
 use crate::postgres::PgLoad;
 use crate::{
@@ -851,8 +853,12 @@ impl AlertRegister for Database {
         each!(self, s => s.alert_board(filter, after, limit).await)
     }
 
-    async fn overdue(&self, on: Date, limit: u32) -> Result<Vec<Alert>, StoreError> {
-        each!(self, s => s.overdue(on, limit).await)
+    async fn overdue(&self, on: Date, after: Option<(Date, i64)>, limit: u32) -> Result<Vec<Alert>, StoreError> {
+        each!(self, s => s.overdue(on, after, limit).await)
+    }
+
+    async fn run_step(&self, alert_id: i64, step: &RunStep, at: &Timestamp) -> Result<Alert, StoreError> {
+        each!(self, s => s.run_step(alert_id, step, at).await)
     }
 
     async fn apply_run(&self, day: &RunDay) -> Result<RunOutcome, StoreError> {

@@ -44,6 +44,7 @@ use serde::{Deserialize, Serialize};
 
 pub use alerts::{
     AlertFilter, AlertRefusal, AlertRegister, BoardCursor, BoardPage, Raised, Resolve, RunDay, RunOutcome, RunRecord,
+    RunStep,
 };
 pub use audit::{AuditLog, RecordCounts};
 pub use database::{AnyLoad, Database, Location, SchemaStatus};

@@ -1,6 +1,8 @@
 //! `agririsk monitor run | evaluate` end to end: a stored run on the tiny county (both engines), idempotent by day,
-//! refusing bad input with nothing written; and the early-warning targets of issue 16 on the county preset, for two
-//! seeds, one with its planted scenarios moved to other months.
+//! refusing bad input with nothing written; overdue alerts escalated to their branch manager once, and a branch
+//! without one reported; concentration breaches raised and resolved as portfolio alerts (`portfolio report
+//! --raise-alerts`); and the early-warning targets of issue 16 on the county preset, for two seeds, one with its
+//! planted scenarios moved to other months.
 
 use std::path::Path;
 
@@ -149,6 +151,186 @@ fn a_run_keeps_each_day_once_and_refuses_bad_input_with_nothing_written() {
         assert!(!scenarios.is_empty() && scenarios.iter().all(|x| x.get(key).is_some()), "no {key} per scenario");
     }
     refused(&data, &["monitor", "evaluate", "--ground-truth", s(&dir.path().join("nowhere"))], "ground-truth");
+}
+
+/// Registers `officer` at `branch` in the officers register (the review workflow's, as `POST /v1/officers` does).
+async fn register_officer(store: &store::Database, officer: &str, branch: &str) {
+    use store::ReviewWorkflow;
+    let officer = workflow::Officer {
+        officer_id: domain::OfficerId::parse(officer).expect("officer id"),
+        name: officer.to_string(),
+        branch: branch.to_string(),
+        authority: domain::Money::from_yuan(50_000),
+        registered_at: domain::Timestamp::parse("2025-01-01T09:00:00+08:00").expect("time"),
+    };
+    store.register_officer(&officer).await.expect("register the officer");
+}
+
+/// Every alert of `filter` on the board.
+async fn board(store: &store::Database, filter: &store::alerts::AlertFilter) -> Vec<::monitor::Alert> {
+    use store::AlertRegister;
+    let (mut alerts, mut after) = (Vec::new(), None);
+    loop {
+        let page = store.alert_board(filter, after.as_ref(), 500).await.expect("board");
+        alerts.extend(page.alerts);
+        match page.next {
+            Some(next) => after = Some(next),
+            None => return alerts,
+        }
+    }
+}
+
+#[test]
+fn overdue_alerts_escalate_once_to_the_branch_manager_and_a_branch_without_one_is_reported() {
+    const BRANCH: &str = "990102113";
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (data, files) = loaded(dir.path(), "tiny", "3", None);
+    let password = dir.path().join("password");
+    std::fs::write(&password, super::serve::PASSWORD).expect("password file");
+    let init = ["init", "--admin", "esc-admin", "--password-file", s(&password)];
+    // The branch manager of the township, and a loan officer of it who is not the one escalated to.
+    let boss = ["user", "add", "esc-boss", "--role", "branch_manager", "--branches", "990102", "--password-file"];
+    let officer = ["user", "add", "esc-li", "--role", "loan_officer", "--branches", "990102", "--password-file"];
+    for args in [&init[..], &[&boss[..], &[s(&password)]].concat(), &[&officer[..], &[s(&password)]].concat()] {
+        let out = agririsk(&data, args);
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    runtime.block_on(async {
+        let store = super::store_of(&data).await;
+        register_officer(&store, "esc-li", BRANCH).await;
+        register_officer(&store, "esc-boss", BRANCH).await;
+        store.close().await;
+    });
+
+    let first = first_loan(&files);
+    let from = domain::parse_date(&first).expect("date");
+    let last = from + chrono::Duration::days(364);
+    let to = last.to_string();
+    let run = ok_json(&data, &["monitor", "run", "--from", &first, "--to", &to, "--format", "json"]);
+    let escalation = &run["escalation"];
+    let escalated = escalation["escalated"].as_u64().expect("escalated");
+    assert!(escalated > 0, "a year of alerts nobody works escalates some: {run}");
+    let without = escalation["branches_without_manager"].as_object().expect("branches");
+    assert!(!without.is_empty() && !without.contains_key(BRANCH), "{escalation}");
+    let left: u64 = without.values().filter_map(Value::as_u64).sum();
+    assert_eq!(escalation["not_escalated"].as_u64(), Some(left), "{escalation}");
+
+    runtime.block_on(async {
+        use store::AlertRegister;
+        let store = super::store_of(&data).await;
+        let ours = store::alerts::AlertFilter { branch: Some(BRANCH.into()), ..Default::default() };
+        let alerts = board(&store, &ours).await;
+        let moved: Vec<_> = alerts.iter().filter(|a| a.status == ::monitor::Status::Escalated).collect();
+        assert!(!moved.is_empty(), "the branch's overdue alerts are escalated");
+        let mut steps = 0;
+        for a in &alerts {
+            let history = store.alert_history(a.alert_id).await.expect("history");
+            let escalations: Vec<_> =
+                history.iter().filter(|h| matches!(h.change, Some(::monitor::Change::Escalate { .. }))).collect();
+            assert!(escalations.len() <= 1, "escalated once: {history:?}");
+            steps += escalations.len();
+            if let Some(step) = escalations.first() {
+                let boss = domain::OfficerId::parse("esc-boss").expect("id");
+                assert_eq!(step.change, Some(::monitor::Change::Escalate { to: boss.clone() }));
+                assert_eq!(step.by, history[0].by, "the run's step, by the run's actor as its raise");
+                // Escalated the day after the due date, stamped with the end of that day (China Standard Time).
+                let day = a.raised.due_on + chrono::Duration::days(1);
+                assert_eq!(
+                    step.at,
+                    app::monitoring::stamp_for(day, domain::Timestamp::parse("2999-01-01T00:00:00Z").expect("time"))
+                );
+                if a.status == ::monitor::Status::Escalated {
+                    assert_eq!(a.holder.as_ref(), Some(&boss), "the branch manager holds it");
+                }
+            }
+            assert!(!a.is_overdue(last) || !escalations.is_empty(), "alert {} left overdue", a.alert_id);
+        }
+        assert_eq!(steps as u64, escalated, "every escalation is of the branch's alerts");
+        store.close().await;
+    });
+
+    // The period again: every day is on record and every overdue alert of the branch escalated; nothing changes.
+    let before = database_bytes(&data);
+    let again = ok_json(&data, &["monitor", "run", "--from", &first, "--to", &to, "--format", "json"]);
+    assert_eq!(again["escalation"]["escalated"], 0, "{again}");
+    assert_eq!(again["escalation"]["not_escalated"].as_u64(), Some(left));
+    assert!(database_bytes(&data) == before, "a re-run changed the database");
+    let text = agririsk(&data, &["monitor", "run", "--as-of", &to]);
+    let said = String::from_utf8_lossy(&text.stdout);
+    assert!(said.contains("0 overdue alerts escalated") && said.contains("no branch manager on file"), "{said}");
+}
+
+/// A portfolio configuration with one village share limit (`max_share`) and no other limit.
+fn village_limit(dir: &Path, name: &str, max_share: &str) -> std::path::PathBuf {
+    let none = serde_json::json!({ "max_share": null, "max_hhi": null });
+    let config = serde_json::json!({
+        "version": 1,
+        "limits": {
+            "village": { "max_share": max_share, "max_hhi": null },
+            "county": none, "crop": none, "product": none, "buyer": none,
+        },
+    });
+    let path = dir.join(name);
+    std::fs::write(&path, config.to_string()).expect("write");
+    path
+}
+
+#[test]
+fn a_concentration_breach_raises_an_alert_naming_its_village_and_a_limit_above_the_share_resolves_it() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (data, files) = loaded(dir.path(), "tiny", "3", None);
+    let as_of = (domain::parse_date(&first_loan(&files)).expect("date") + chrono::Duration::days(200)).to_string();
+    let report = |config: &Path| {
+        let args =
+            ["portfolio", "report", "--as-of", &as_of, "--config", s(config), "--raise-alerts", "--format", "json"];
+        let out = agririsk(&data, &args);
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        let report: Value = serde_json::from_slice(&out.stdout).expect("the report stays whole JSON");
+        (report, stderr(&out))
+    };
+
+    // Every village over 2% of the book breaches; the largest has its alert, of its township's branch.
+    let (low, said) = report(&village_limit(dir.path(), "low.json", "0.02"));
+    let breaches = low["breaches"].as_array().expect("breaches");
+    assert!(!breaches.is_empty(), "{low}");
+    assert!(said.contains(&format!("alerts (concentration): {} raised", breaches.len())), "{said}");
+    let village = breaches[0]["key"].as_str().expect("a village").to_string();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let concentration =
+        store::alerts::AlertFilter { cause: Some(::monitor::Cause::Concentration), ..Default::default() };
+    let subject = format!("P.village.{village}");
+    let alert = runtime.block_on(async {
+        let store = super::store_of(&data).await;
+        let alerts = board(&store, &concentration).await;
+        store.close().await;
+        assert_eq!(alerts.len(), breaches.len());
+        alerts.into_iter().find(|a| a.raised.household_id.as_str() == subject).expect("the village's alert")
+    });
+    assert_eq!((alert.raised.branch.as_str(), alert.raised.tier), (&village[..9], ::monitor::Tier::Orange));
+    assert_eq!(alert.raised.evidence["share"], breaches[0]["value"]);
+    assert_eq!(alert.raised.evidence["threshold"], "0.02");
+    assert!(alert.raised.evidence["top"].as_array().is_some_and(|t| !t.is_empty()), "{}", alert.raised.evidence);
+    assert_eq!(alert.raised.actions, [::monitor::RecommendedAction::CutLimit]);
+
+    // The same check again raises nothing new.
+    let (_, said) = report(&village_limit(dir.path(), "low.json", "0.02"));
+    assert!(said.contains("0 raised") && said.contains("0 resolved"), "{said}");
+
+    // A limit above every share: each alert is resolved by the check, in its history.
+    let (high, said) = report(&village_limit(dir.path(), "high.json", "0.99"));
+    assert_eq!(high["breaches"].as_array().map(Vec::len), Some(0));
+    assert!(said.contains(&format!("{} resolved", breaches.len())), "{said}");
+    runtime.block_on(async {
+        use store::AlertRegister;
+        let store = super::store_of(&data).await;
+        let now = store.alert(alert.alert_id).await.expect("read").expect("the alert");
+        assert_eq!(now.status, ::monitor::Status::Closed);
+        let history = store.alert_history(alert.alert_id).await.expect("history");
+        assert!(matches!(history.last().and_then(|h| h.change.as_ref()), Some(::monitor::Change::Resolve { .. })));
+        assert!(board(&store, &concentration).await.iter().all(|a| a.status == ::monitor::Status::Closed));
+        store.close().await;
+    });
 }
 
 /// The targets of issue 16 on one county: of the borrowers who reach 90 DPD, at least half warned (red or orange)

@@ -3,7 +3,8 @@
 //! of the alert's branch acts, and only its holder assigns, acknowledges or records an action; a refusal names its
 //! reason and writes nothing; overdue alerts are listed until escalated; the board filters and pages red first,
 //! then oldest first, without gaps or repeats; every write is audited. A monitoring run's day is written whole or not
-//! at all, once; only a run resolves an alert; the open alerts page in number order.
+//! at all, once; only a run resolves an alert, and a run's own step escalates or resolves in the store's name; the
+//! open alerts page in number order.
 
 use std::future::Future;
 
@@ -14,7 +15,9 @@ use monitor::{
 use workflow::Officer;
 
 use super::{oid, ts};
-use crate::alerts::{AlertFilter, AlertRefusal, AlertRegister, BoardCursor, Raised, Resolve, RunDay, RunRecord};
+use crate::alerts::{
+    AlertFilter, AlertRefusal, AlertRegister, BoardCursor, Raised, Resolve, RunDay, RunRecord, RunStep,
+};
 use crate::{AuditLog, ReviewWorkflow, StoreError};
 
 /// The branch of the alerts raised here and of officers li, zhao and wang.
@@ -90,6 +93,7 @@ where
     a_refused_day_writes_nothing(fresh().await).await;
     open_alerts_page_in_number_order(fresh().await).await;
     only_a_run_resolves_an_alert(fresh().await).await;
+    a_run_escalates_and_resolves_in_its_own_name(fresh().await).await;
 }
 
 /// A monitoring run's day `day` (`YYYY-MM-DD`), written at 07:00 that morning.
@@ -265,6 +269,61 @@ pub async fn only_a_run_resolves_an_alert<S: AlertRegister + ReviewWorkflow>(sto
     assert_eq!(store.alert_history(alert.alert_id).await.expect("history").len(), 1);
 }
 
+/// A run's own step ([`AlertRegister::run_step`]) is by the store's actor, as its raises, and audited: it escalates
+/// an overdue alert to an officer of the alert's branch (then no longer overdue) and resolves an alert outside a day.
+/// An officer not registered or of another branch, a closed alert, a blank reason and an unknown alert are refused
+/// and write nothing.
+pub async fn a_run_escalates_and_resolves_in_its_own_name<S: AlertRegister + ReviewWorkflow + AuditLog>(store: S) {
+    with_officers(&store).await;
+    let late = raise_new(&store, &new_alert("H1", Cause::Overdue, Tier::Red, "2026-06-28")).await;
+    let cleared = raise_new(&store, &new_alert("H2", Cause::Concentration, Tier::Yellow, "2026-06-28")).await;
+    let at = ts("2026-07-02T23:59:59+08:00");
+    let head = store.audit_head().await.expect("head").map(|e| e.seq);
+    let escalate = |to: &str| RunStep::Escalate { to: oid(to) };
+    let refused = |r: Result<Alert, StoreError>| refusal(r);
+    assert_eq!(
+        refused(store.run_step(late.alert_id, &escalate("nobody"), &at).await),
+        AlertRefusal::UnknownOfficer("nobody".into())
+    );
+    assert!(matches!(
+        refused(store.run_step(late.alert_id, &escalate("chen"), &at).await),
+        AlertRefusal::OtherBranch { .. }
+    ));
+    let blank = RunStep::Resolve { reason: " ".into() };
+    assert!(matches!(store.run_step(cleared.alert_id, &blank, &at).await, Err(StoreError::InvalidAlert(_))));
+    assert!(matches!(
+        store.run_step(late.alert_id + 100, &escalate("wang"), &at).await,
+        Err(StoreError::AlertNotFound(_))
+    ));
+    assert_eq!(store.audit_head().await.expect("head").map(|e| e.seq), head, "a refusal audits nothing");
+    assert_eq!(store.alert_history(late.alert_id).await.expect("history").len(), 1, "a refusal writes nothing");
+
+    let escalated = store.run_step(late.alert_id, &escalate("wang"), &at).await.expect("escalate");
+    assert_eq!(
+        (escalated.status, escalated.holder.clone(), escalated.events),
+        (Status::Escalated, Some(oid("wang")), 2)
+    );
+    assert_eq!(store.alert(late.alert_id).await.expect("read"), Some(escalated.clone()));
+    let history = store.alert_history(late.alert_id).await.expect("history");
+    assert_eq!(history[1].change, Some(Change::Escalate { to: oid("wang") }));
+    assert_eq!((history[1].by.as_str(), history[1].at), (history[0].by.as_str(), at), "by the store's actor");
+    let on = domain::parse_date("2026-08-01").expect("date");
+    assert!(store.overdue(on, None, 10).await.expect("overdue").iter().all(|a| a.alert_id != late.alert_id));
+    assert_eq!(refused(store.run_step(late.alert_id, &escalate("wang"), &at).await).to_string(), {
+        AlertRefusal::Workflow(Refusal { status: Status::Escalated, event: ChangeKind::Escalate }).to_string()
+    });
+
+    let reason = RunStep::Resolve { reason: "the share is under its limit".into() };
+    let resolved = store.run_step(cleared.alert_id, &reason, &at).await.expect("resolve");
+    assert_eq!(resolved.status, Status::Closed);
+    assert_eq!(
+        refused(store.run_step(cleared.alert_id, &reason, &at).await),
+        AlertRefusal::Workflow(Refusal { status: Status::Closed, event: ChangeKind::Resolve })
+    );
+    let audited = store.audit_head().await.expect("head").map(|e| e.seq);
+    assert_eq!(audited, head.map(|h| h + 2), "each step audited once");
+}
+
 /// Raising again for an open (borrower, cause) returns the open alert; a higher tier re-tiers it with a step in its
 /// history and an earlier due date, a lower or equal one leaves it; another cause or a closed alert makes a new one.
 pub async fn one_open_alert_per_borrower_and_cause_re_tiered_upward<S: AlertRegister + ReviewWorkflow>(store: S) {
@@ -405,22 +464,29 @@ pub async fn overdue_alerts_are_listed_until_escalated<S: AlertRegister + Review
     let yellow = raise_new(&store, &new_alert("H2", Cause::Weather, Tier::Yellow, "2026-06-28")).await;
     let acted = raise_new(&store, &new_alert("H3", Cause::Weather, Tier::Red, "2026-06-28")).await;
     let on = |d: &str| domain::parse_date(d).expect("date");
-    assert!(store.overdue(on("2026-07-01"), 10).await.expect("due").is_empty(), "due today is not overdue");
+    assert!(store.overdue(on("2026-07-01"), None, 10).await.expect("due").is_empty(), "due today is not overdue");
     store.act(acted.alert_id, &step("li", Change::Assign { to: oid("li") })).await.expect("assign");
     store.act(acted.alert_id, &step("li", Change::Acknowledge)).await.expect("ack");
     let visit = Change::RecordAction { action: RecommendedAction::VisitWithin3Days, outcome: "visited".into() };
     store.act(acted.alert_id, &step("li", visit.clone())).await.expect("act");
     let ids = |alerts: Vec<Alert>| alerts.iter().map(|a| a.alert_id).collect::<Vec<_>>();
-    assert_eq!(ids(store.overdue(on("2026-07-02"), 10).await.expect("overdue")), [red.alert_id]);
-    assert_eq!(ids(store.overdue(on("2026-08-01"), 10).await.expect("overdue")), [red.alert_id, yellow.alert_id]);
-    assert_eq!(store.overdue(on("2026-08-01"), 1).await.expect("limit").len(), 1);
+    assert_eq!(ids(store.overdue(on("2026-07-02"), None, 10).await.expect("overdue")), [red.alert_id]);
+    assert_eq!(ids(store.overdue(on("2026-08-01"), None, 10).await.expect("overdue")), [red.alert_id, yellow.alert_id]);
+    let first = store.overdue(on("2026-08-01"), None, 1).await.expect("limit");
+    assert_eq!(ids(first.clone()), [red.alert_id]);
+    let cursor = first.last().map(|a| (a.raised.due_on, a.alert_id));
+    assert_eq!(ids(store.overdue(on("2026-08-01"), cursor, 10).await.expect("next page")), [yellow.alert_id]);
     let escalated =
         store.act(red.alert_id, &step("zhao", Change::Escalate { to: oid("wang") })).await.expect("escalate");
     assert_eq!((escalated.status, escalated.holder.clone()), (Status::Escalated, Some(oid("wang"))));
-    assert_eq!(ids(store.overdue(on("2026-08-01"), 10).await.expect("overdue")), [yellow.alert_id]);
+    assert_eq!(ids(store.overdue(on("2026-08-01"), None, 10).await.expect("overdue")), [yellow.alert_id]);
     let acked = store.act(red.alert_id, &step("wang", Change::Acknowledge)).await.expect("risk manager acks");
     assert_eq!(acked.status, Status::Acknowledged);
-    assert_eq!(ids(store.overdue(on("2026-08-01"), 10).await.expect("overdue")), [yellow.alert_id], "escalated once");
+    assert_eq!(
+        ids(store.overdue(on("2026-08-01"), None, 10).await.expect("overdue")),
+        [yellow.alert_id],
+        "escalated once"
+    );
     store.act(red.alert_id, &step("wang", visit)).await.expect("act");
     let closed =
         store.act(red.alert_id, &step("wang", Change::Close { reason: "claim filed".into() })).await.expect("close");

@@ -29,8 +29,8 @@ use super::{PgStore, append_in, corrupt};
 use crate::StoreError;
 use crate::alerts::{
     AlertColumns, AlertFilter, AlertRegister, BoardCursor, BoardPage, Raised, RunColumns, RunDay, RunOutcome,
-    RunRecord, StepColumns, actions_column, apply, check_run, count_new, judge, open_page_limit, page_limit,
-    raise_digest, resolve_step, step_digest,
+    RunRecord, RunStep, StepColumns, actions_column, apply, check_run, count_new, judge, judge_run_step,
+    open_page_limit, page_limit, raise_digest, resolve_step, step_digest,
 };
 
 /// An alert's columns, as [`alert_from_row`] reads them: dates as the domain's text, the instant as seconds since the
@@ -580,6 +580,28 @@ impl AlertRegister for PgStore {
         Ok(after)
     }
 
+    async fn run_step(&self, alert_id: i64, step: &RunStep, at: &Timestamp) -> Result<Alert, StoreError> {
+        step.change().check()?;
+        let mut tx = self.pool.begin().await?;
+        let sql = format!("SELECT {COLUMNS} FROM alerts WHERE alert_id = $1 FOR UPDATE");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(alert_id).fetch_optional(&mut *tx).await?;
+        let Some(row) = row else {
+            return Err(StoreError::AlertNotFound(alert_id));
+        };
+        let alert = alert_from_row(&row)?;
+        let to_branch = match step {
+            RunStep::Escalate { to } => Some(branch_of(&mut tx, to.as_str()).await?),
+            RunStep::Resolve { .. } => None,
+        };
+        let (change, after) = judge_run_step(&alert, step, to_branch)?;
+        let actor = self.context.acting.actor.clone();
+        let change_json = write_step(&mut tx, &after, &change, &actor, at).await?;
+        let entry = self.step_entry(&after, &change, &change_json, &actor);
+        append_in(&mut tx, &[entry]).await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
     async fn alert(&self, alert_id: i64) -> Result<Option<Alert>, StoreError> {
         let sql = format!("SELECT {COLUMNS} FROM alerts WHERE alert_id = $1");
         let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(alert_id).fetch_optional(&self.pool).await?;
@@ -651,16 +673,19 @@ impl AlertRegister for PgStore {
         Ok(BoardPage { alerts, next })
     }
 
-    async fn overdue(&self, on: Date, limit: u32) -> Result<Vec<Alert>, StoreError> {
+    async fn overdue(&self, on: Date, after: Option<(Date, i64)>, limit: u32) -> Result<Vec<Alert>, StoreError> {
+        let cursor = if after.is_some() { "AND (due_on, alert_id) > ($3::date, $4::bigint)" } else { "" };
         let sql = format!(
             "SELECT {COLUMNS} FROM alerts AS a
-             WHERE status IN ('open', 'assigned', 'acknowledged') AND due_on < $1::date
+             WHERE status IN ('open', 'assigned', 'acknowledged') AND due_on < $1::date {cursor}
                AND NOT EXISTS (SELECT 1 FROM alert_events AS e WHERE e.alert_id = a.alert_id AND e.kind = 'escalate')
              ORDER BY due_on, alert_id LIMIT $2"
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(on.to_string())
             .bind(page_limit(limit))
+            .bind(after.map(|(due, _)| due.to_string()))
+            .bind(after.map(|(_, id)| id))
             .fetch_all(&self.pool)
             .await?;
         rows.iter().map(alert_from_row).collect()
