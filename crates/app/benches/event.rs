@@ -42,10 +42,9 @@ fn main() {
         let mut raised = 0;
         for household in &chosen {
             let started = Instant::now();
-            let outcome =
-                app::monitoring::evaluate_households(&store, &[(*household).clone()], day, &config, now)
-                    .await
-                    .expect("evaluate");
+            let outcome = app::monitoring::evaluate_households(&store, &[(*household).clone()], day, &config, now)
+                .await
+                .expect("evaluate");
             took.push(started.elapsed().as_secs_f64() * 1_000.0);
             raised += outcome.raised + outcome.existing;
         }

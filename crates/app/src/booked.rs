@@ -127,11 +127,21 @@ pub async fn merge_booked<S: LoanStore>(
     let index: HashMap<String, usize> =
         households.iter().enumerate().map(|(i, r)| (r.household.household_id.clone(), i)).collect();
     let ingested: HashSet<String> = households.iter().flat_map(|r| r.loans.iter().map(|l| l.loan_id.clone())).collect();
-    for record in store.loans().await? {
-        let household = record.borrower.as_str();
-        if only.is_some_and(|o| !o.contains(household)) {
-            continue;
+    // A few households (an event's): their loans by the borrower index; the whole book: every loan at once.
+    let records = match only {
+        Some(only) => {
+            let mut records = Vec::new();
+            for household in only {
+                if let Ok(borrower) = domain::BorrowerId::parse(household) {
+                    records.extend(store.loans_of(&borrower).await?);
+                }
+            }
+            records
         }
+        None => store.loans().await?,
+    };
+    for record in records {
+        let household = record.borrower.as_str();
         if ingested.contains(record.id.as_str()) {
             merge.also_ingested += 1;
             continue;

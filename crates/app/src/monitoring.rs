@@ -486,13 +486,13 @@ pub async fn evaluate_households<S: RecordStore + LoanStore + store::AlertRegist
     if households.len() > MAX_EVENT_HOUSEHOLDS {
         return Err(Error::input("households", format!("at most {MAX_EVENT_HOUSEHOLDS} at once")));
     }
-    let context = load_context(store, Versions::Current).await?;
     let mut records = load_borrowers(store, Scope::Households(households), Versions::Current).await?;
     let only: HashSet<String> = households.iter().cloned().collect();
     crate::booked::merge_booked(store, &mut records, day, Some(&only)).await?;
     let mut villages: Vec<String> = records.iter().map(|r| r.household.village_code.clone()).collect();
     villages.sort_unstable();
     villages.dedup();
+    let context = integrate::history::load_context_in(store, &villages, Versions::Current).await?;
     let passes = integrate::history::load_crop_passes_in(store, &villages, Versions::Current).await?;
     let book = Book::new(records, context, passes, config.diversion.window_days);
     let at = stamp_for(day, now);

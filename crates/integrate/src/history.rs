@@ -154,6 +154,30 @@ pub async fn load_context(store: &impl RecordStore, versions: Versions<'_>) -> R
     })
 }
 
+/// The shared context as one set of villages sees it: those villages (their counties with them), every price
+/// month (prices are national), the villages' weather losses and their counties' outbreaks, employment shocks and
+/// news. What an event-driven evaluation of a few households reads instead of the whole context.
+pub async fn load_context_in(
+    store: &impl RecordStore,
+    village_codes: &[String],
+    versions: Versions<'_>,
+) -> Result<Context, IntegrateError> {
+    let villages: Vec<features::input::Village> =
+        read_records(store, Filter::In("village_code", village_codes), versions).await?;
+    let mut counties: Vec<String> = villages.iter().map(|v| v.county_code.clone()).collect();
+    counties.sort_unstable();
+    counties.dedup();
+    let in_counties = Filter::In("county_code", &counties);
+    Ok(Context {
+        villages,
+        prices: read_records(store, Filter::All, versions).await?,
+        weather_events: read_records(store, Filter::In("village_code", village_codes), versions).await?,
+        disease_events: read_records(store, in_counties, versions).await?,
+        employment_shocks: read_records(store, in_counties, versions).await?,
+        news: read_records(store, in_counties, versions).await?,
+    })
+}
+
 /// Every satellite pass of `crop_observations` as of the versions given (none when the source was never loaded),
 /// for post-loan monitoring's crop-condition detector.
 pub async fn load_crop_passes(

@@ -98,6 +98,17 @@ pub async fn loans_round_trip<S: LoanStore>(store: S) {
     let ids: Vec<String> = store.loans().await.expect("list").into_iter().map(|l| l.id.to_string()).collect();
     assert_eq!(ids, ["A-7", "L000001"], "loans are listed by id");
     assert_eq!(store.events(&loan.id).await.expect("events").len(), 1);
+    let mut other = sample_loan("B-1");
+    other.borrower = BorrowerId::parse("H0000099").expect("borrower");
+    store.create_loan(&other, &[]).await.expect("create another borrower's");
+    let of = |b: &BorrowerId| {
+        let store = &store;
+        let b = b.clone();
+        async move { store.loans_of(&b).await.expect("loans of").into_iter().map(|l| l.id.to_string()).collect::<Vec<_>>() }
+    };
+    assert_eq!(of(&loan.borrower).await, ["A-7", "L000001"], "one borrower's loans, by id");
+    assert_eq!(of(&other.borrower).await, ["B-1"]);
+    assert!(of(&BorrowerId::parse("H0000100").expect("borrower")).await.is_empty());
 }
 
 /// Creating a loan twice fails and leaves the first untouched, events included.

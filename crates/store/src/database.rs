@@ -439,6 +439,10 @@ impl LoanStore for Database {
         each!(self, s => s.loans().await)
     }
 
+    async fn loans_of(&self, borrower: &domain::BorrowerId) -> Result<Vec<LoanRecord>, StoreError> {
+        each!(self, s => s.loans_of(borrower).await)
+    }
+
     async fn events(&self, id: &LoanId) -> Result<Vec<StoredEvent>, StoreError> {
         each!(self, s => s.events(id).await)
     }

@@ -429,6 +429,9 @@ pub trait LoanStore: Send + Sync {
     /// Every loan, ordered by id.
     fn loans(&self) -> impl Future<Output = Result<Vec<LoanRecord>, StoreError>> + Send;
 
+    /// One borrower's loans, ordered by id.
+    fn loans_of(&self, borrower: &BorrowerId) -> impl Future<Output = Result<Vec<LoanRecord>, StoreError>> + Send;
+
     /// A loan's events in sequence order.
     fn events(&self, id: &LoanId) -> impl Future<Output = Result<Vec<StoredEvent>, StoreError>> + Send;
 

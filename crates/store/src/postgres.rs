@@ -363,6 +363,17 @@ impl LoanStore for PgStore {
         rows.iter().map(Self::loan_from_row).collect()
     }
 
+    async fn loans_of(&self, borrower: &BorrowerId) -> Result<Vec<LoanRecord>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, borrower_id, rules, terms_json, to_char(booked_on, 'YYYY-MM-DD') AS booked_on FROM loans
+             WHERE borrower_id = $1 ORDER BY id",
+        )
+        .bind(borrower.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(Self::loan_from_row).collect()
+    }
+
     async fn events(&self, id: &LoanId) -> Result<Vec<StoredEvent>, StoreError> {
         let rows = sqlx::query(
             "SELECT seq, to_char(effective_date, 'YYYY-MM-DD') AS effective_date, idempotency_key, payload_json

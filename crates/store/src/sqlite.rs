@@ -370,6 +370,14 @@ impl LoanStore for SqliteStore {
         rows.iter().map(Self::loan_from_row).collect()
     }
 
+    async fn loans_of(&self, borrower: &BorrowerId) -> Result<Vec<LoanRecord>, StoreError> {
+        let rows = sqlx::query("SELECT * FROM loans WHERE borrower_id = ? ORDER BY id")
+            .bind(borrower.as_str())
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(Self::loan_from_row).collect()
+    }
+
     async fn events(&self, id: &LoanId) -> Result<Vec<StoredEvent>, StoreError> {
         let rows = sqlx::query(
             "SELECT seq, effective_date, idempotency_key, payload_json FROM loan_events WHERE loan_id = ? ORDER BY seq",

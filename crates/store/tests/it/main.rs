@@ -147,7 +147,7 @@ async fn reopening_keeps_data_and_applies_no_migration_twice() {
     conformance::loans_round_trip(store.clone()).await;
     store.close().await;
     let again = SqliteStore::open(dir.path()).await.expect("reopen");
-    assert_eq!(again.loans().await.expect("list").len(), 2);
+    assert_eq!(again.loans().await.expect("list").len(), 3);
     again.close().await;
     let files: Vec<String> = std::fs::read_dir(dir.path())
         .expect("dir")
