@@ -72,6 +72,13 @@ fn alert_from_row(row: &PgRow) -> Result<Alert, StoreError> {
     .into_alert()
 }
 
+/// The alert, locked to the transaction's end (`FOR UPDATE`): a workflow step reads it and writes its next state.
+async fn locked_alert(conn: &mut sqlx::PgConnection, alert_id: i64) -> Result<Alert, StoreError> {
+    let sql = format!("SELECT {COLUMNS} FROM alerts WHERE alert_id = $1 FOR UPDATE");
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(alert_id).fetch_optional(&mut *conn).await?;
+    alert_from_row(&row.ok_or(StoreError::AlertNotFound(alert_id))?)
+}
+
 async fn branch_of(conn: &mut sqlx::PgConnection, officer: &str) -> Result<Option<String>, StoreError> {
     Ok(sqlx::query_scalar("SELECT branch FROM officers WHERE officer_id = $1")
         .bind(officer)
@@ -559,12 +566,7 @@ impl AlertRegister for PgStore {
     async fn act(&self, alert_id: i64, event: &AlertEvent) -> Result<Alert, StoreError> {
         event.check()?;
         let mut tx = self.pool.begin().await?;
-        let sql = format!("SELECT {COLUMNS} FROM alerts WHERE alert_id = $1 FOR UPDATE");
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(alert_id).fetch_optional(&mut *tx).await?;
-        let Some(row) = row else {
-            return Err(StoreError::AlertNotFound(alert_id));
-        };
-        let alert = alert_from_row(&row)?;
+        let alert = locked_alert(&mut tx, alert_id).await?;
         let by_branch = branch_of(&mut tx, event.by.as_str()).await?;
         let to_branch = match event.change.new_holder() {
             Some(to) => Some(branch_of(&mut tx, to.as_str()).await?),
@@ -583,12 +585,7 @@ impl AlertRegister for PgStore {
     async fn run_step(&self, alert_id: i64, step: &RunStep, at: &Timestamp) -> Result<Alert, StoreError> {
         step.change().check()?;
         let mut tx = self.pool.begin().await?;
-        let sql = format!("SELECT {COLUMNS} FROM alerts WHERE alert_id = $1 FOR UPDATE");
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(alert_id).fetch_optional(&mut *tx).await?;
-        let Some(row) = row else {
-            return Err(StoreError::AlertNotFound(alert_id));
-        };
-        let alert = alert_from_row(&row)?;
+        let alert = locked_alert(&mut tx, alert_id).await?;
         let to_branch = match step {
             RunStep::Escalate { to } => Some(branch_of(&mut tx, to.as_str()).await?),
             RunStep::Resolve { .. } => None,
