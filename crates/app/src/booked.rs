@@ -78,12 +78,6 @@ pub fn records_of(
     let mut before: Option<LoanState> = None;
     for day in days {
         let state = loan.state_as_of(events, day)?;
-        let arrears = |s: &LoanState| -> Money {
-            s.principal_overdue
-                .checked_add(s.interest_overdue)
-                .and_then(|m| m.checked_add(s.penalty_due))
-                .unwrap_or(s.principal_overdue)
-        };
         let carried = match &before {
             Some(s) if s.as_of + chrono::Duration::days(1) == day => arrears(s),
             _ => arrears(&loan.state_as_of(events, day.pred_opt().unwrap_or(day))?),
@@ -113,6 +107,14 @@ pub fn records_of(
         before = Some(state);
     }
     Ok(Some((terms, rows)))
+}
+
+/// What is past due at the end of a state's day: overdue principal and interest, and penalty.
+fn arrears(s: &LoanState) -> Money {
+    s.principal_overdue
+        .checked_add(s.interest_overdue)
+        .and_then(|m| m.checked_add(s.penalty_due))
+        .unwrap_or(s.principal_overdue)
 }
 
 /// Adds every loan booked in `store` (disbursed by `through`) to its household's records, beside the ingested ones.

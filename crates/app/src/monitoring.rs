@@ -441,29 +441,9 @@ pub async fn households_in_files(
     let (villages, counties) = match area {
         Area::Village => (column_in_files(files, "village_code")?, Vec::new()),
         Area::County => (Vec::new(), column_in_files(files, "county_code")?),
-        Area::Everywhere => return household_ids(store).await,
+        Area::Everywhere => return Ok(integrate::history::household_ids(store, Versions::Current).await?),
     };
     Ok(integrate::history::households_in_areas(store, &villages, &counties, Versions::Current).await?)
-}
-
-/// Every stored household's id.
-async fn household_ids(store: &impl RecordStore) -> Result<Vec<String>, Error> {
-    let table = integrate::schema::record_table(
-        ingest::contracts::by_name("households").ok_or_else(|| Error::internal("no households contract"))?,
-    );
-    let rows = store
-        .scan_records(&table, &["household_id"], integrate::register::Filter::All, Versions::Current, None)
-        .await?;
-    let mut ids: Vec<String> = rows
-        .into_iter()
-        .filter_map(|mut cells| match cells.pop() {
-            Some(store::Cell::Text(id)) => Some(id),
-            _ => None,
-        })
-        .collect();
-    ids.sort_unstable();
-    ids.dedup();
-    Ok(ids)
 }
 
 /// Evaluates these households at once on `day` (event-driven: a repayment, a transaction, a bureau report or a

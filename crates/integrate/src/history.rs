@@ -209,6 +209,14 @@ pub async fn households_of_loans(
     Ok(households)
 }
 
+/// Every stored household's id, each once, in id order: whom a national event (a price month) concerns.
+pub async fn household_ids(store: &impl RecordStore, versions: Versions<'_>) -> Result<Vec<String>, IntegrateError> {
+    let mut households = read(store, "households", &["household_id"], Filter::All, versions, |r| r.text(0)).await?;
+    households.sort_unstable();
+    households.dedup();
+    Ok(households)
+}
+
 /// The households of these villages and of every village of these counties (`households` and `villages`
 /// records), each once, in id order: who an area's event (a weather loss, a satellite pass, an outbreak, news)
 /// concerns.
