@@ -117,18 +117,17 @@ fn arrears(s: &LoanState) -> Money {
         .unwrap_or(s.principal_overdue)
 }
 
-/// Adds every loan booked in `store` (disbursed by `through`) to its household's records, beside the ingested ones.
-/// A household's records are found by household id; the counts say what was left out and why.
-pub async fn merge_booked<S: LoanStore>(
-    store: &S,
-    households: &mut [BorrowerRecords],
-    through: Date,
-    only: Option<&HashSet<String>>,
-) -> Result<BookedMerge, Error> {
-    let mut merge = BookedMerge::default();
-    let index: HashMap<String, usize> =
-        households.iter().enumerate().map(|(i, r)| (r.household.household_id.clone(), i)).collect();
-    let ingested: HashSet<String> = households.iter().flat_map(|r| r.loans.iter().map(|l| l.loan_id.clone())).collect();
+/// A loan booked through agririsk with its events, as read from the loan store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BookedLoan {
+    /// The loan as booked.
+    pub record: LoanRecord,
+    /// Its events in sequence order.
+    pub events: Vec<DatedEvent>,
+}
+
+/// Reads the booked loans of these households, or every booked loan, with their events.
+pub async fn read_booked<S: LoanStore>(store: &S, only: Option<&HashSet<String>>) -> Result<Vec<BookedLoan>, Error> {
     // A few households (an event's): their loans by the borrower index; the whole book: every loan at once.
     let records = match only {
         Some(only) => {
@@ -142,18 +141,35 @@ pub async fn merge_booked<S: LoanStore>(
         }
         None => store.loans().await?,
     };
+    let mut booked = Vec::with_capacity(records.len());
     for record in records {
-        let household = record.borrower.as_str();
+        let events = store.events(&record.id).await?.into_iter().map(|e| e.dated).collect();
+        booked.push(BookedLoan { record, events });
+    }
+    Ok(booked)
+}
+
+/// Adds these booked loans, read through `through`, to their households' records beside the ingested ones. A
+/// household's records are found by household id; the counts say what was left out and why.
+pub fn merge_into<'a>(
+    households: &mut [BorrowerRecords],
+    booked: impl IntoIterator<Item = &'a BookedLoan>,
+    through: Date,
+) -> Result<BookedMerge, Error> {
+    let mut merge = BookedMerge::default();
+    let index: HashMap<String, usize> =
+        households.iter().enumerate().map(|(i, r)| (r.household.household_id.clone(), i)).collect();
+    let ingested: HashSet<String> = households.iter().flat_map(|r| r.loans.iter().map(|l| l.loan_id.clone())).collect();
+    for BookedLoan { record, events } in booked {
         if ingested.contains(record.id.as_str()) {
             merge.also_ingested += 1;
             continue;
         }
-        let Some(&at) = index.get(household) else {
+        let Some(&at) = index.get(record.borrower.as_str()) else {
             merge.unknown_household += 1;
             continue;
         };
-        let events: Vec<DatedEvent> = store.events(&record.id).await?.into_iter().map(|e| e.dated).collect();
-        match records_of(&record, &events, through)? {
+        match records_of(record, events, through)? {
             None => merge.not_disbursed += 1,
             Some((loan, rows)) => {
                 let target = &mut households[at];
@@ -164,6 +180,18 @@ pub async fn merge_booked<S: LoanStore>(
         }
     }
     Ok(merge)
+}
+
+/// Adds every loan booked in `store` (disbursed by `through`), or those of the households `only` names, to their
+/// households' records ([`read_booked`], [`merge_into`]).
+pub async fn merge_booked<S: LoanStore>(
+    store: &S,
+    households: &mut [BorrowerRecords],
+    through: Date,
+    only: Option<&HashSet<String>>,
+) -> Result<BookedMerge, Error> {
+    let booked = read_booked(store, only).await?;
+    merge_into(households, &booked, through)
 }
 
 #[cfg(test)]

@@ -37,6 +37,7 @@ pub mod portfolio;
 pub mod portfolio_alerts;
 pub mod privacy;
 pub mod profile;
+pub mod resident;
 pub mod review;
 pub mod screening;
 pub mod simulation;

@@ -8,7 +8,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use domain::{Date, Timestamp};
-use integrate::history::{Scope, load_borrowers, load_context, load_crop_passes};
+use integrate::history::{Scope, load_borrowers};
 use integrate::register::{RecordStore, Versions};
 use monitor::evaluate::{AlertSpan, Evaluation, Scenario};
 use monitor::{Book, MonitorConfig, Replay};
@@ -31,16 +31,13 @@ pub fn load_config(path: Option<&Path>) -> Result<MonitorConfig, Error> {
 /// Loads the whole book: every household with a loan (ingested from the core system or booked here, see
 /// [`crate::booked`], whose rows are read through `through`: the last day a run will assess), its records, the
 /// shared context and the satellite passes.
-pub async fn load_book<S: RecordStore + LoanStore>(
+pub async fn load_book<S: RecordStore + LoanStore + store::ErasureRegister>(
     store: &S,
     config: &MonitorConfig,
     through: Date,
 ) -> Result<Book, Error> {
-    let context = load_context(store, Versions::Current).await?;
-    let mut households = load_borrowers(store, Scope::All, Versions::Current).await?;
-    crate::booked::merge_booked(store, &mut households, through, None).await?;
-    let passes = load_crop_passes(store, Versions::Current).await?;
-    Ok(Book::new(households, context, passes, config.diversion.window_days))
+    let (book, _) = crate::resident::ResidentBook::load(store, config).await?.book(through)?;
+    Ok(book)
 }
 
 /// Checks a period against the book: `from` not after `to`, not before the book begins, at most

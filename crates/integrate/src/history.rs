@@ -353,3 +353,108 @@ pub async fn load_borrowers(
     }
     Ok(borrowers)
 }
+
+/// The sources a household's records come from, with the column that names the household (`repayments` names a
+/// loan, whose holder is read from `loans`).
+pub const HOUSEHOLD_SOURCES: &[(&str, &str)] = &[
+    ("households", "household_id"),
+    ("ratings", "household_id"),
+    ("bureau_reports", "household_id"),
+    ("applications", "household_id"),
+    ("loans", "household_id"),
+    ("repayments", "loan_id"),
+    ("transactions", "household_id"),
+    ("insurance_claims", "household_id"),
+];
+
+/// The sources of the shared [`Context`] and of the satellite passes.
+pub const CONTEXT_SOURCES: &[&str] =
+    &["villages", "prices", "weather_events", "disease_events", "employment_shocks", "news", "crop_observations"];
+
+/// How far a reader that keeps records in memory has read: the last row of every source of
+/// [`HOUSEHOLD_SOURCES`] and [`CONTEXT_SOURCES`] ([`RecordStore::last_row`]). Taken *before* the reading it
+/// marks, so that a load committed meanwhile is read again next time rather than missed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Marks {
+    rows: HashMap<&'static str, i64>,
+}
+
+/// What was stored after a [`Marks`]: the households whose records gained rows, and which shared sources did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Changes {
+    /// Households named by a row stored since, in id order (for `repayments`, the holders of the loans named).
+    pub households: Vec<String>,
+    /// Context sources (villages, prices, weather, disease, employment, news) that gained rows.
+    pub context: Vec<&'static str>,
+    /// Whether `crop_observations` gained rows.
+    pub passes: bool,
+}
+
+impl Changes {
+    /// Whether nothing was stored since.
+    pub fn is_empty(&self) -> bool {
+        self.households.is_empty() && self.context.is_empty() && !self.passes
+    }
+}
+
+/// Where every source monitoring reads stands now.
+pub async fn marks(store: &impl RecordStore) -> Result<Marks, IntegrateError> {
+    let mut rows = HashMap::new();
+    let sources = HOUSEHOLD_SOURCES.iter().map(|(s, _)| *s).chain(CONTEXT_SOURCES.iter().copied());
+    for source in sources {
+        let contract =
+            ingest::contracts::by_name(source).ok_or_else(|| IntegrateError::UnknownSource(source.into()))?;
+        rows.insert(source, store.last_row(&record_table(contract)).await?);
+    }
+    Ok(Marks { rows })
+}
+
+/// What was stored after `since` and by `now` (rows of later loads, and of loads committed since `now` was taken),
+/// read as the current versions of their keys. `None` when a source's last row is now below its mark: its rows were
+/// renumbered (an erasure's `VACUUM`), and the caller must read everything again.
+pub async fn changes_since(
+    store: &impl RecordStore,
+    since: &Marks,
+    now: &Marks,
+) -> Result<Option<Changes>, IntegrateError> {
+    let mut changes = Changes::default();
+    let mut loans: Vec<String> = Vec::new();
+    for (source, column) in HOUSEHOLD_SOURCES {
+        let (before, after) =
+            (since.rows.get(source).copied().unwrap_or(0), now.rows.get(source).copied().unwrap_or(0));
+        if after < before {
+            return Ok(None);
+        }
+        if after == before {
+            continue;
+        }
+        let named = read(store, source, &[column], Filter::After(before), Versions::Current, |r| r.text(0)).await?;
+        if *source == "repayments" {
+            loans.extend(named);
+        } else {
+            changes.households.extend(named);
+        }
+    }
+    if !loans.is_empty() {
+        loans.sort_unstable();
+        loans.dedup();
+        changes.households.extend(households_of_loans(store, &loans, Versions::Current).await?);
+    }
+    changes.households.sort_unstable();
+    changes.households.dedup();
+    for source in CONTEXT_SOURCES {
+        let (before, after) =
+            (since.rows.get(source).copied().unwrap_or(0), now.rows.get(source).copied().unwrap_or(0));
+        if after < before {
+            return Ok(None);
+        }
+        if after > before {
+            if *source == "crop_observations" {
+                changes.passes = true;
+            } else {
+                changes.context.push(source);
+            }
+        }
+    }
+    Ok(Some(changes))
+}

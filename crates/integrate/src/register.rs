@@ -183,6 +183,9 @@ pub enum Filter<'a> {
     Eq(&'a str, &'a str),
     /// Rows whose column is one of the texts.
     In(&'a str, &'a [String]),
+    /// Rows stored after the row numbered so by [`RecordStore::last_row`]: what later loads wrote (rows are
+    /// numbered in the order they are stored, and loads of one source are stored one after the other).
+    After(i64),
 }
 
 /// Which versions a [`RecordStore::scan_records`] reads.
@@ -266,6 +269,11 @@ pub trait RecordStore: Send + Sync {
         versions: Versions<'_>,
         order_by: Option<&str>,
     ) -> impl Future<Output = Result<Vec<Vec<Cell>>, RegisterError>> + Send;
+
+    /// The number of the last row stored in the source's table (0 when none or never loaded): with
+    /// [`Filter::After`], how a reader that keeps records in memory finds what was stored since it read. An
+    /// erasure may renumber a table's rows (SQLite's `VACUUM`), so such a reader reads everything again after one.
+    fn last_row(&self, table: &RecordTable) -> impl Future<Output = Result<i64, RegisterError>> + Send;
 
     /// Starts a load of one file into `table` (which must exist: [`RecordStore::ensure_record_table`]), taking the
     /// source's write lock and reading the latest version of every stored key.

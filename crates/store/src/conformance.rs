@@ -98,6 +98,12 @@ pub async fn loans_round_trip<S: LoanStore>(store: S) {
     let ids: Vec<String> = store.loans().await.expect("list").into_iter().map(|l| l.id.to_string()).collect();
     assert_eq!(ids, ["A-7", "L000001"], "loans are listed by id");
     assert_eq!(store.events(&loan.id).await.expect("events").len(), 1);
+    let counts = store.event_counts().await.expect("counts");
+    assert_eq!(
+        counts.into_iter().collect::<Vec<_>>(),
+        [("L000001".to_string(), 1)],
+        "a loan without events is left out"
+    );
     let mut other = sample_loan("B-1");
     other.borrower = BorrowerId::parse("H0000099").expect("borrower");
     store.create_loan(&other, &[]).await.expect("create another borrower's");
@@ -132,6 +138,7 @@ pub async fn events_keep_their_order_and_content<S: LoanStore>(store: S) {
     // A back-dated event is stored in arrival order; replay sorts by date.
     let early = repayment("2026-03-09", "r-early", 1);
     assert_eq!(store.append(&loan.id, 2, &early, &[], &[]).await.expect("append"), Appended::New { seq: 3 });
+    assert_eq!(store.event_counts().await.expect("counts").get("L1"), Some(&3), "the count grows with each append");
     let events = store.events(&loan.id).await.expect("events");
     let seqs: Vec<u32> = events.iter().map(|e| e.seq).collect();
     assert_eq!(seqs, [1, 2, 3]);
@@ -1397,6 +1404,7 @@ where
     a_file_loaded_before_is_recognised(fresh().await).await;
     reads_give_the_versions_in_force_on_a_date(fresh().await).await;
     rows_come_back_in_file_order_or_by_a_column(fresh().await).await;
+    rows_stored_after_a_mark_are_what_later_loads_wrote(fresh().await).await;
     quarantined_rows_are_kept_with_their_load(fresh().await).await;
     record_tables_keep_their_columns(fresh().await).await;
 }
@@ -1533,6 +1541,35 @@ pub async fn reads_give_the_versions_in_force_on_a_date<S: RecordStore>(store: S
     assert_eq!(keys, ["H1", "H2", "H3", "H4"], "each key once, whatever its versions");
     let unknown = store.scan_records(&table, &["no_such_column"], Filter::All, Versions::Current, None).await;
     assert!(unknown.is_err(), "a column the table does not have is refused: {unknown:?}");
+}
+
+/// `last_row` marks how far a reader has read; `Filter::After` gives what later loads stored (new keys and new
+/// versions alike, as `versions` chooses among them), and nothing once nothing more was stored.
+pub async fn rows_stored_after_a_mark_are_what_later_loads_wrote<S: RecordStore>(store: S) {
+    let table = households_table();
+    assert_eq!(store.last_row(&table).await.expect("never loaded"), 0);
+    store.ensure_record_table(&table).await.expect("record table");
+    assert_eq!(store.last_row(&table).await.expect("empty"), 0);
+    let rows = vec![household("H1", "V1", Some(100)), household("H2", "V1", Some(200)), household("H3", "V2", None)];
+    load_rows(&store, &table, &file_sha(1), "2026-12-01", first_versions(rows), Vec::new()).await;
+    let first = store.last_row(&table).await.expect("mark");
+    assert!(first > 0);
+    assert!(deposits(&store, Filter::After(first), Versions::Current).await.is_empty(), "nothing after the last row");
+    let second = vec![
+        (household("H2", "V1", Some(250)), 2, Some("2026-12-15".to_string())),
+        (household("H4", "V2", Some(400)), 1, None),
+    ];
+    load_rows(&store, &table, &file_sha(2), "2026-12-15", second, Vec::new()).await;
+    let entry = |id: &str, fen: Option<i64>| (id.to_string(), fen);
+    assert_eq!(
+        deposits(&store, Filter::After(first), Versions::Current).await,
+        [entry("H2", Some(250)), entry("H4", Some(400))],
+        "the second load's rows: a correction and a new key"
+    );
+    assert_eq!(deposits(&store, Filter::After(0), Versions::Current).await.len(), 4, "after 0: every current row");
+    let later = store.last_row(&table).await.expect("mark");
+    assert!(later > first, "the mark moves on: {first} then {later}");
+    assert!(deposits(&store, Filter::After(later), Versions::Current).await.is_empty());
 }
 
 /// Without an order, rows come back in the file's order (load after load); ordered by a column, ties keep it.

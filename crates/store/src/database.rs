@@ -443,6 +443,10 @@ impl LoanStore for Database {
         each!(self, s => s.loans_of(borrower).await)
     }
 
+    async fn event_counts(&self) -> Result<std::collections::HashMap<String, u32>, StoreError> {
+        each!(self, s => s.event_counts().await)
+    }
+
     async fn events(&self, id: &LoanId) -> Result<Vec<StoredEvent>, StoreError> {
         each!(self, s => s.events(id).await)
     }
@@ -964,6 +968,10 @@ impl RecordStore for Database {
         order_by: Option<&str>,
     ) -> Result<Vec<Vec<Cell>>, RegisterError> {
         each!(self, s => RecordStore::scan_records(s, table, columns, filter, versions, order_by).await)
+    }
+
+    async fn last_row(&self, table: &RecordTable) -> Result<i64, RegisterError> {
+        each!(self, s => RecordStore::last_row(s, table).await)
     }
 
     async fn begin_load(&self, table: &RecordTable) -> Result<AnyLoad, RegisterError> {

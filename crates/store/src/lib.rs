@@ -435,6 +435,10 @@ pub trait LoanStore: Send + Sync {
     /// A loan's events in sequence order.
     fn events(&self, id: &LoanId) -> impl Future<Output = Result<Vec<StoredEvent>, StoreError>> + Send;
 
+    /// How many events each loan has, by loan id (loans without events are left out): events are only ever
+    /// appended, so a count that grew tells a reader that keeps loans in memory which to read again.
+    fn event_counts(&self) -> impl Future<Output = Result<std::collections::HashMap<String, u32>, StoreError>> + Send;
+
     /// Appends one event, its ledger lines and the status changes it caused, in one transaction, provided the loan
     /// still has `expected` events. A key seen before with the same event is a no-op reported as
     /// [`Appended::Duplicate`]; with a different event, an error.

@@ -378,6 +378,15 @@ impl LoanStore for SqliteStore {
         rows.iter().map(Self::loan_from_row).collect()
     }
 
+    async fn event_counts(&self) -> Result<std::collections::HashMap<String, u32>, StoreError> {
+        let rows = sqlx::query("SELECT loan_id, MAX(seq) AS n FROM loan_events GROUP BY loan_id")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|row| Ok((row.try_get::<String, _>("loan_id")?, to_u32(row.try_get("n")?, "event seq")?)))
+            .collect()
+    }
+
     async fn events(&self, id: &LoanId) -> Result<Vec<StoredEvent>, StoreError> {
         let rows = sqlx::query(
             "SELECT seq, effective_date, idempotency_key, payload_json FROM loan_events WHERE loan_id = ? ORDER BY seq",

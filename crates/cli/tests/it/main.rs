@@ -724,6 +724,7 @@ mod portfolio;
 mod portfolio_api;
 mod privacy;
 mod profile;
+mod resident;
 mod serve;
 mod village;
 

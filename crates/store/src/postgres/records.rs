@@ -540,6 +540,7 @@ impl PgStore {
                 .fetch_one(&self.pool)
                 .await?;
         let mut parameters = 0;
+        let mut after: Option<i64> = None;
         let mut sql = if corrected {
             let in_force = match versions {
                 Versions::Current => String::new(),
@@ -556,13 +557,18 @@ impl PgStore {
         } else {
             format!("SELECT {} FROM {name} AS r WHERE true", select.join(", "))
         };
+        if let Filter::After(row) = filter {
+            parameters += 1;
+            sql.push_str(&format!(" AND r._row > ${parameters}"));
+            after = Some(row);
+        }
         let texts: Vec<String> = match filter {
-            Filter::All => Vec::new(),
+            Filter::All | Filter::After(_) => Vec::new(),
             Filter::Eq(_, value) => vec![value.to_string()],
             Filter::In(_, values) => values.to_vec(),
         };
         let values = match filter {
-            Filter::All => None,
+            Filter::All | Filter::After(_) => None,
             Filter::Eq(column, _) | Filter::In(column, _) => {
                 let ty = column_of(column)?.ty;
                 parameters += 1;
@@ -585,6 +591,9 @@ impl PgStore {
         if let (Versions::AsOf(date), true) = (versions, corrected) {
             query = query.bind(date.to_string());
         }
+        if let Some(row) = after {
+            query = query.bind(row);
+        }
         match values {
             None => {}
             Some(FilterValues::Ints(ints)) if ints.is_empty() => return Ok(Vec::new()),
@@ -599,6 +608,17 @@ impl PgStore {
             out.push(cells);
         }
         Ok(out)
+    }
+
+    /// See [`RecordStore::last_row`]: the table's largest `_row` (numbered from the identity in insertion order;
+    /// loads are serialised by the load lock, so a later load's rows have larger numbers).
+    pub async fn last_row(&self, table: &RecordTable) -> Result<i64, StoreError> {
+        if !self.record_sources().await?.iter().any(|s| s == &table.source) {
+            return Ok(0);
+        }
+        check_names(table)?;
+        let sql = format!("SELECT COALESCE(MAX(_row), 0) FROM {}", table.table_name());
+        Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_one(&self.pool).await?)
     }
 
     /// See [`RecordStore::begin_load`]: takes the load lock (see the module), numbers the load and reads the latest
@@ -674,6 +694,10 @@ impl RecordStore for PgStore {
         order_by: Option<&str>,
     ) -> Result<Vec<Vec<Cell>>, RegisterError> {
         Ok(self.scan_records(table, columns, filter, versions, order_by).await?)
+    }
+
+    async fn last_row(&self, table: &RecordTable) -> Result<i64, RegisterError> {
+        Ok(self.last_row(table).await?)
     }
 
     async fn begin_load(&self, table: &RecordTable) -> Result<PgLoad, RegisterError> {

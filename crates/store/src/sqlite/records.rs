@@ -330,6 +330,7 @@ impl SqliteStore {
                 }
                 sql.push_str(&format!(" AND r.{} IN ({})", quoted(column), vec!["?"; values.len()].join(",")));
             }
+            Filter::After(_) => sql.push_str(" AND r.rowid > ?"),
         }
         match order_by {
             Some(order) => {
@@ -352,6 +353,7 @@ impl SqliteStore {
                     query = query.bind(value.clone());
                 }
             }
+            Filter::After(row) => query = query.bind(row),
         }
         let mut out = Vec::new();
         let mut rows = query.fetch(&self.pool);
@@ -360,6 +362,16 @@ impl SqliteStore {
             out.push(cells);
         }
         Ok(out)
+    }
+
+    /// See [`RecordStore::last_row`]: the table's largest rowid (rows are numbered in insertion order; `VACUUM`
+    /// may renumber them, see the trait).
+    pub async fn last_row(&self, table: &RecordTable) -> Result<i64, StoreError> {
+        if !self.record_sources().await?.iter().any(|s| s == &table.source) {
+            return Ok(0);
+        }
+        let sql = format!("SELECT COALESCE(MAX(rowid), 0) FROM {}", table.table_name());
+        Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_one(&self.pool).await?)
     }
 
     /// Whether a record table holds a correction (a version above 1). Through the table's partial index of
@@ -462,6 +474,10 @@ impl RecordStore for SqliteStore {
         order_by: Option<&str>,
     ) -> Result<Vec<Vec<Cell>>, RegisterError> {
         Ok(self.scan_records(table, columns, filter, versions, order_by).await?)
+    }
+
+    async fn last_row(&self, table: &RecordTable) -> Result<i64, RegisterError> {
+        Ok(self.last_row(table).await?)
     }
 
     async fn begin_load(&self, table: &RecordTable) -> Result<LoadWriter, RegisterError> {
