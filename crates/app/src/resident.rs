@@ -8,8 +8,10 @@
 //! booked loan's event count.
 //!
 //! How it catches up ([`ResidentBook::refresh`]):
-//! - rows stored since (new keys and new versions): the households they name are read again whole, a
-//!   repayment's through its loan's holder; a changed shared source reloads the context (or the passes);
+//! - rows stored since: with no correction among them each is a new key's first version, read once and appended
+//!   to its household's history (a repayment's through its loan's holder), which is then sorted as a fresh read
+//!   sorts it; a household whose first loan arrived is read whole; a changed shared source reloads the context
+//!   (or the passes). The cost follows the rows stored since, not the book;
 //! - a booked loan whose event count grew, or a new one: its record and events are read again;
 //! - a load that corrected rows, an erasure, or a source renumbered: everything is read again. A correction may
 //!   move a record from one household to another, and an erasure rewrites rows in place, neither of which the
@@ -19,11 +21,14 @@
 //! next one rather than missed. A test checks that a refreshed book equals one read from scratch after loads of
 //! new rows, corrections, postings to booked loans and area events.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use domain::Date;
 use features::input::{BorrowerRecords, Context, CropPass};
-use integrate::history::{Changes, Marks, Scope, changes_since, load_borrowers, load_context, load_crop_passes, marks};
+use integrate::history::{
+    Changes, Marks, NewRows, Scope, changes_since, load_borrowers, load_context, load_crop_passes, marks,
+    sort_histories,
+};
 use integrate::register::{RecordStore, Versions};
 use monitor::{Book, MonitorConfig};
 use store::{ErasureRegister, LoanStore};
@@ -146,7 +151,7 @@ impl ResidentBook {
         let mut refreshed = Refreshed::default();
 
         // Booked loans with new events, and new booked loans; their holders may be new to the book.
-        let mut households: HashSet<String> = changes.households.iter().cloned().collect();
+        let mut fresh: BTreeSet<String> = BTreeSet::new();
         for (loan_id, count) in &at.counts {
             if self.counts.get(loan_id) == Some(count) {
                 continue;
@@ -155,37 +160,39 @@ impl ResidentBook {
             let Some(record) = store.loan(&id).await? else { continue };
             let events = store.events(&id).await?.into_iter().map(|e| e.dated).collect();
             if !self.households.contains_key(record.borrower.as_str()) {
-                households.insert(record.borrower.as_str().to_string());
+                fresh.insert(record.borrower.as_str().to_string());
             }
             self.booked.insert(loan_id.clone(), BookedLoan { record, events });
             refreshed.booked_loans += 1;
         }
-        // A loan booked without events yet (created, not approved) is read when its first event arrives.
-
-        if !households.is_empty() {
-            let mut ids: Vec<String> = households.into_iter().collect();
-            ids.sort_unstable();
-            let borrowing: HashSet<&str> = self.booked.values().map(|b| b.record.borrower.as_str()).collect();
-            let read = load_borrowers(store, Scope::Households(&ids), Versions::Current).await?;
-            refreshed.households = read.len();
-            let mut kept = HashMap::new();
-            for h in read {
-                if !h.loans.is_empty() || borrowing.contains(h.household.household_id.as_str()) {
-                    kept.insert(h.household.household_id.clone(), h);
-                }
+        // Households whose first loan arrived: read whole (their rows stored since included).
+        for loan in &changes.rows.loans {
+            if !self.households.contains_key(&loan.household_id) {
+                fresh.insert(loan.household_id.clone());
             }
-            for id in &ids {
-                match kept.remove(id) {
-                    Some(h) => {
-                        self.households.insert(id.clone(), h);
-                    }
-                    None => {
-                        self.households.remove(id);
-                    }
+        }
+        if !fresh.is_empty() {
+            let ids: Vec<String> = fresh.iter().cloned().collect();
+            let borrowing: HashSet<&str> = self.booked.values().map(|b| b.record.borrower.as_str()).collect();
+            for h in load_borrowers(store, Scope::Households(&ids), Versions::Current).await? {
+                if !h.loans.is_empty() || borrowing.contains(h.household.household_id.as_str()) {
+                    self.households.insert(h.household.household_id.clone(), h);
+                    refreshed.households += 1;
                 }
             }
         }
-        self.apply_shared(store, &changes, &mut refreshed).await?;
+        // Every other row stored since is a new key's first version (a load of corrections reads everything
+        // again): appended to its household's history, which is then sorted as a fresh read sorts it.
+        let Changes { rows, context, passes } = changes;
+        refreshed.households += self.append(rows, &fresh);
+        if !context.is_empty() {
+            self.context = load_context(store, Versions::Current).await?;
+            refreshed.context = true;
+        }
+        if passes {
+            self.passes = load_crop_passes(store, Versions::Current).await?;
+            refreshed.passes = true;
+        }
         self.marks = at.marks;
         self.last_load = at.last_load;
         self.counts = at.counts;
@@ -193,21 +200,62 @@ impl ResidentBook {
         Ok(refreshed)
     }
 
-    async fn apply_shared<S: RecordStore>(
-        &mut self,
-        store: &S,
-        changes: &Changes,
-        refreshed: &mut Refreshed,
-    ) -> Result<(), Error> {
-        if !changes.context.is_empty() {
-            self.context = load_context(store, Versions::Current).await?;
-            refreshed.context = true;
+    /// Appends rows stored since to the histories of the households kept and not in `fresh` (read whole just
+    /// now); returns how many households gained rows. A `households` row is a new household (a kept one's row is
+    /// never stored again without a correction): one that borrows arrives with a `loans` row and is read whole.
+    fn append(&mut self, rows: NewRows, fresh: &BTreeSet<String>) -> usize {
+        let mut owner: HashMap<String, String> = HashMap::new();
+        for (id, h) in &self.households {
+            for loan in &h.loans {
+                owner.insert(loan.loan_id.clone(), id.clone());
+            }
         }
-        if changes.passes {
-            self.passes = load_crop_passes(store, Versions::Current).await?;
-            refreshed.passes = true;
+        for loan in &rows.loans {
+            owner.insert(loan.loan_id.clone(), loan.household_id.clone());
         }
-        Ok(())
+        let mut touched: BTreeSet<String> = BTreeSet::new();
+        let kept = &mut self.households;
+        for r in rows.ratings {
+            if let Some(h) = slot(kept, fresh, &mut touched, &r.household_id) {
+                h.ratings.push(r);
+            }
+        }
+        for r in rows.bureau_reports {
+            if let Some(h) = slot(kept, fresh, &mut touched, &r.household_id) {
+                h.bureau_reports.push(r);
+            }
+        }
+        for r in rows.applications {
+            if let Some(h) = slot(kept, fresh, &mut touched, &r.household_id) {
+                h.applications.push(r);
+            }
+        }
+        for r in rows.loans {
+            if let Some(h) = slot(kept, fresh, &mut touched, &r.household_id) {
+                h.loans.push(r);
+            }
+        }
+        for r in rows.repayments {
+            if let Some(h) = owner.get(&r.loan_id).and_then(|id| slot(kept, fresh, &mut touched, id)) {
+                h.repayments.push(r);
+            }
+        }
+        for r in rows.transactions {
+            if let Some(h) = slot(kept, fresh, &mut touched, &r.household_id) {
+                h.transactions.push(r);
+            }
+        }
+        for r in rows.insurance_claims {
+            if let Some(h) = slot(kept, fresh, &mut touched, &r.household_id) {
+                h.insurance_claims.push(r);
+            }
+        }
+        for id in &touched {
+            if let Some(h) = kept.get_mut(id) {
+                sort_histories(h);
+            }
+        }
+        touched.len()
     }
 
     /// Households kept (every one with a loan) and booked loans kept.
@@ -222,4 +270,21 @@ impl ResidentBook {
         let book = Book::new(households, self.context.clone(), self.passes.clone(), self.diversion_window_days);
         Ok((book, merge))
     }
+}
+
+/// The kept household `id` to append to, unless it was read whole just now; notes it as touched.
+fn slot<'a>(
+    kept: &'a mut BTreeMap<String, BorrowerRecords>,
+    fresh: &BTreeSet<String>,
+    touched: &mut BTreeSet<String>,
+    id: &str,
+) -> Option<&'a mut BorrowerRecords> {
+    if fresh.contains(id) {
+        return None;
+    }
+    let h = kept.get_mut(id)?;
+    if !touched.contains(id) {
+        touched.insert(id.to_string());
+    }
+    Some(h)
 }

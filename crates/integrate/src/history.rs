@@ -341,17 +341,21 @@ pub async fn load_borrowers(
             borrowers[i].insurance_claims.push(claim);
         }
     }
-    for b in &mut borrowers {
-        // The engine reads histories in date order; the store returns them in key order.
-        b.ratings.sort_by_key(|r| r.rated_on);
-        b.bureau_reports.sort_by_key(|r| r.report_date);
-        b.applications.sort_by(|x, y| (x.applied_on, &x.application_id).cmp(&(y.applied_on, &y.application_id)));
-        b.loans.sort_by(|x, y| (x.start_date, &x.loan_id).cmp(&(y.start_date, &y.loan_id)));
-        b.repayments.sort_by(|x, y| (x.date, &x.loan_id).cmp(&(y.date, &y.loan_id)));
-        b.transactions.sort_by_key(|t| t.date);
-        b.insurance_claims.sort_by_key(|c| c.harvest_month);
-    }
+    borrowers.iter_mut().for_each(sort_histories);
     Ok(borrowers)
+}
+
+/// Puts a household's histories in the order the engine reads them: by date, ties in the order stored (the sorts
+/// are stable, and the store returns rows in storage order). Rows appended in storage order to histories so
+/// sorted come out as a fresh read would give them.
+pub fn sort_histories(b: &mut BorrowerRecords) {
+    b.ratings.sort_by_key(|r| r.rated_on);
+    b.bureau_reports.sort_by_key(|r| r.report_date);
+    b.applications.sort_by(|x, y| (x.applied_on, &x.application_id).cmp(&(y.applied_on, &y.application_id)));
+    b.loans.sort_by(|x, y| (x.start_date, &x.loan_id).cmp(&(y.start_date, &y.loan_id)));
+    b.repayments.sort_by(|x, y| (x.date, &x.loan_id).cmp(&(y.date, &y.loan_id)));
+    b.transactions.sort_by_key(|t| t.date);
+    b.insurance_claims.sort_by_key(|c| c.harvest_month);
 }
 
 /// The sources a household's records come from, with the column that names the household (`repayments` names a
@@ -379,11 +383,51 @@ pub struct Marks {
     rows: HashMap<&'static str, i64>,
 }
 
-/// What was stored after a [`Marks`]: the households whose records gained rows, and which shared sources did.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// The rows of the household sources stored after a [`Marks`], as records, each source in storage order.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NewRows {
+    /// `households` rows.
+    pub households: Vec<Household>,
+    /// `ratings` rows.
+    pub ratings: Vec<Rating>,
+    /// `bureau_reports` rows.
+    pub bureau_reports: Vec<BureauReport>,
+    /// `applications` rows.
+    pub applications: Vec<Application>,
+    /// `loans` rows.
+    pub loans: Vec<Loan>,
+    /// `repayments` rows.
+    pub repayments: Vec<Repayment>,
+    /// `transactions` rows.
+    pub transactions: Vec<Transaction>,
+    /// `insurance_claims` rows.
+    pub insurance_claims: Vec<InsuranceClaim>,
+}
+
+impl NewRows {
+    /// How many rows.
+    pub fn len(&self) -> usize {
+        self.households.len()
+            + self.ratings.len()
+            + self.bureau_reports.len()
+            + self.applications.len()
+            + self.loans.len()
+            + self.repayments.len()
+            + self.transactions.len()
+            + self.insurance_claims.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// What was stored after a [`Marks`]: the household sources' new rows, and which shared sources gained rows.
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Changes {
-    /// Households named by a row stored since, in id order (for `repayments`, the holders of the loans named).
-    pub households: Vec<String>,
+    /// The household sources' rows stored since.
+    pub rows: NewRows,
     /// Context sources (villages, prices, weather, disease, employment, news) that gained rows.
     pub context: Vec<&'static str>,
     /// Whether `crop_observations` gained rows.
@@ -393,7 +437,7 @@ pub struct Changes {
 impl Changes {
     /// Whether nothing was stored since.
     pub fn is_empty(&self) -> bool {
-        self.households.is_empty() && self.context.is_empty() && !self.passes
+        self.rows.is_empty() && self.context.is_empty() && !self.passes
     }
 }
 
@@ -409,8 +453,8 @@ pub async fn marks(store: &impl RecordStore) -> Result<Marks, IntegrateError> {
     Ok(Marks { rows })
 }
 
-/// What was stored after `since` and by `now` (rows of later loads, and of loads committed since `now` was taken),
-/// read as the current versions of their keys. `None` when a source's last row is now below its mark: its rows were
+/// What was stored after `since` (rows of later loads, and of loads committed since `now` was taken), read as
+/// the current versions of their keys. `None` when a source's last row is now below its mark: its rows were
 /// renumbered (an erasure's `VACUUM`), and the caller must read everything again.
 pub async fn changes_since(
     store: &impl RecordStore,
@@ -418,42 +462,32 @@ pub async fn changes_since(
     now: &Marks,
 ) -> Result<Option<Changes>, IntegrateError> {
     let mut changes = Changes::default();
-    let mut loans: Vec<String> = Vec::new();
-    for (source, column) in HOUSEHOLD_SOURCES {
-        let (before, after) =
-            (since.rows.get(source).copied().unwrap_or(0), now.rows.get(source).copied().unwrap_or(0));
-        if after < before {
-            return Ok(None);
-        }
-        if after == before {
-            continue;
-        }
-        let named = read(store, source, &[column], Filter::After(before), Versions::Current, |r| r.text(0)).await?;
-        if *source == "repayments" {
-            loans.extend(named);
-        } else {
-            changes.households.extend(named);
-        }
-    }
-    if !loans.is_empty() {
-        loans.sort_unstable();
-        loans.dedup();
-        changes.households.extend(households_of_loans(store, &loans, Versions::Current).await?);
-    }
-    changes.households.sort_unstable();
-    changes.households.dedup();
-    for source in CONTEXT_SOURCES {
+    let mut grown: Vec<&'static str> = Vec::new();
+    for source in HOUSEHOLD_SOURCES.iter().map(|(s, _)| *s).chain(CONTEXT_SOURCES.iter().copied()) {
         let (before, after) =
             (since.rows.get(source).copied().unwrap_or(0), now.rows.get(source).copied().unwrap_or(0));
         if after < before {
             return Ok(None);
         }
         if after > before {
-            if *source == "crop_observations" {
-                changes.passes = true;
-            } else {
-                changes.context.push(source);
-            }
+            grown.push(source);
+        }
+    }
+    let after = |source: &str| Filter::After(since.rows.get(source).copied().unwrap_or(0));
+    let rows = &mut changes.rows;
+    for source in grown {
+        let (filter, versions) = (after(source), Versions::Current);
+        match source {
+            "households" => rows.households = read_records(store, filter, versions).await?,
+            "ratings" => rows.ratings = read_records(store, filter, versions).await?,
+            "bureau_reports" => rows.bureau_reports = read_records(store, filter, versions).await?,
+            "applications" => rows.applications = read_records(store, filter, versions).await?,
+            "loans" => rows.loans = read_records(store, filter, versions).await?,
+            "repayments" => rows.repayments = read_records(store, filter, versions).await?,
+            "transactions" => rows.transactions = read_records(store, filter, versions).await?,
+            "insurance_claims" => rows.insurance_claims = read_records(store, filter, versions).await?,
+            "crop_observations" => changes.passes = true,
+            _ => changes.context.push(source),
         }
     }
     Ok(Some(changes))

@@ -1531,6 +1531,12 @@ pub async fn reads_give_the_versions_in_force_on_a_date<S: RecordStore>(store: S
         [entry("H2", Some(200)), entry("H4", Some(400))]
     );
     assert!(deposits(&store, Filter::In("household_id", &[]), Versions::Current).await.is_empty());
+    // A list longer than SQLite's parameter limit (32,766), as a whole book's refresh or a county's event gives.
+    let long: Vec<String> = (0..40_000).map(|n| format!("H{n}")).collect();
+    assert_eq!(
+        deposits(&store, Filter::In("household_id", &long), Versions::Current).await,
+        [entry("H1", Some(175)), entry("H2", Some(200)), entry("H3", None), entry("H4", Some(400))]
+    );
     assert_eq!(
         deposits(&store, Filter::Eq("village_code", "V2"), Versions::AsOf("2026-12-14")).await,
         [entry("H3", None), entry("H4", Some(400))]

@@ -24,6 +24,9 @@ pub const ROWS_PER_STATEMENT: usize = 256;
 /// SQLite's limit on bound parameters per statement (since 3.32).
 const MAX_PARAMETERS: usize = 32_766;
 /// Bookkeeping columns in front of the data columns.
+/// Longest `IN` list bound value by value; a longer one is bound as one JSON array (`json_each`).
+const IN_LIST_PLACEHOLDERS: usize = 1_000;
+
 const META_COLUMNS: &[&str] = &["_key", "_version", "_load_id", "_valid_from", "_hash"];
 
 fn quoted(name: &str) -> String {
@@ -328,7 +331,12 @@ impl SqliteStore {
                 if values.is_empty() {
                     return Ok(Vec::new());
                 }
-                sql.push_str(&format!(" AND r.{} IN ({})", quoted(column), vec!["?"; values.len()].join(",")));
+                if values.len() > IN_LIST_PLACEHOLDERS {
+                    // SQLite takes at most 32,766 parameters: a long list goes in as one JSON array.
+                    sql.push_str(&format!(" AND r.{} IN (SELECT value FROM json_each(?))", quoted(column)));
+                } else {
+                    sql.push_str(&format!(" AND r.{} IN ({})", quoted(column), vec!["?"; values.len()].join(",")));
+                }
             }
             Filter::After(_) => sql.push_str(" AND r.rowid > ?"),
         }
@@ -348,6 +356,9 @@ impl SqliteStore {
         match filter {
             Filter::All => {}
             Filter::Eq(_, value) => query = query.bind(value.to_string()),
+            Filter::In(_, values) if values.len() > IN_LIST_PLACEHOLDERS => {
+                query = query.bind(serde_json::to_string(values).map_err(|e| StoreError::Corrupt(e.to_string()))?);
+            }
             Filter::In(_, values) => {
                 for value in values {
                     query = query.bind(value.clone());
