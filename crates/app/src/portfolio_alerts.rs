@@ -18,7 +18,11 @@
 //! **Tier and actions.** A share over its limit: orange, cut the limit (of new lending in the segment). An HHI over
 //! its limit: yellow, watch list. A drift threshold crossed: yellow, watch list. Evidence holds figures only: the
 //! share or index, the limit, the dimension's HHI and its largest groups with their shares (segment codes, no
-//! personal data), and a reason in Chinese.
+//! personal data), and a reason in Chinese. A drift alert's index and threshold are a stability index's (PSI, CSI);
+//! a calibration or approval-rate alert has neither, its crossings' details carry the figures and the rule.
+//!
+//! **Writes.** Every alert of a check is made and checked before the first is raised, so an alert the register would
+//! refuse writes nothing; each raise and each resolve is then one transaction of the register.
 
 use std::collections::BTreeMap;
 
@@ -206,7 +210,11 @@ pub fn drift_findings(report: &DriftReport, model_id: &str) -> Vec<Finding> {
         .into_iter()
         .map(|(subject, (kind, crossed))| {
             let what = crossed.first().and_then(|c| c["subject"].as_str()).unwrap_or_default().to_owned();
-            let figure = if matches!(kind, "score_psi" | "feature_csi") { index(&what) } else { None };
+            // Only a stability index has an index and a threshold of its own; a band's and the approval rate's
+            // figures and rule are in the crossing's detail.
+            let stability = matches!(kind, "score_psi" | "feature_csi");
+            let figure = if stability { index(&what) } else { None };
+            let threshold = stability.then(|| portfolio::drift::SHIFTED.to_string());
             Finding {
                 subject,
                 branch: HEAD_OFFICE_BRANCH.to_owned(),
@@ -218,7 +226,7 @@ pub fn drift_findings(report: &DriftReport, model_id: &str) -> Vec<Finding> {
                     "model": model,
                     "kind": kind,
                     "index": figure.map(|x| format!("{x:.4}")),
-                    "threshold": portfolio::drift::SHIFTED,
+                    "threshold": threshold,
                     "crossed": crossed.into_iter().take(TOP_GROUPS).collect::<Vec<_>>(),
                     "reasons_zh": [format!("模型监测：{what} 超过阈值（{kind}）")],
                 }),
@@ -239,6 +247,8 @@ pub async fn keep<S: AlertRegister>(
     let at = crate::monitoring::stamp_for(on, now);
     let workflow = WorkflowConfig::default();
     let mut outcome = AlertsOutcome { cause: cause.code(), ..AlertsOutcome::default() };
+    // Every alert is made and checked before the first is raised, so a refusal writes nothing.
+    let mut alerts = Vec::with_capacity(findings.len());
     for f in findings {
         let household_id = HouseholdId::parse(&f.subject)
             .map_err(|e| Error::Internal(anyhow::anyhow!("portfolio alert subject {}: {e}", f.subject)))?;
@@ -258,7 +268,11 @@ pub async fn keep<S: AlertRegister>(
             config_version: workflow.version,
             due_on,
         };
-        match store.raise(&alert).await? {
+        alert.check().map_err(|e| Error::Internal(anyhow::anyhow!("portfolio alert {}: {e}", f.subject)))?;
+        alerts.push(alert);
+    }
+    for (alert, f) in alerts.iter().zip(findings) {
+        match store.raise(alert).await? {
             Raised::New(_) => outcome.raised += 1,
             Raised::Existing(_) => outcome.existing += 1,
         }
@@ -379,5 +393,12 @@ mod tests {
         assert_eq!(model.evidence["index"], "0.3100");
         assert_eq!(findings[1].evidence["crossed"].as_array().map(Vec::len), Some(2), "both bands in one alert");
         assert_eq!(findings[2].evidence["index"], "0.4000");
+        assert_eq!(
+            (&model.evidence["threshold"], &findings[2].evidence["threshold"]),
+            (&"0.25".into(), &"0.25".into())
+        );
+        for other in &findings[..2] {
+            assert!(other.evidence["index"].is_null() && other.evidence["threshold"].is_null(), "{}", other.evidence);
+        }
     }
 }

@@ -23,6 +23,7 @@
 //! alert is what makes thousands of alerts a day affordable where every commit is synced (SQLite's
 //! `synchronous=FULL`), and what lets a killed run leave its day either whole or absent.
 
+use std::collections::HashMap;
 use std::future::Future;
 
 use domain::{Date, OfficerId, Timestamp};
@@ -239,6 +240,14 @@ pub trait AlertRegister: Send + Sync {
     /// An alert's history, every step in order, the raise first; empty for an unknown alert.
     fn alert_history(&self, alert_id: i64) -> impl Future<Output = Result<Vec<AlertStep>, StoreError>> + Send;
 
+    /// The histories of a page of alerts in one read: for each of `alert_ids` (at most [`MAX_PAGE`]) its
+    /// [`AlertRegister::alert_history`], empty for an unknown alert. More ids than a page is
+    /// [`StoreError::InvalidAlert`] naming `alert_ids`, and nothing is read.
+    fn alert_histories(
+        &self,
+        alert_ids: &[i64],
+    ) -> impl Future<Output = Result<HashMap<i64, Vec<AlertStep>>, StoreError>> + Send;
+
     /// A page of at most `limit` alerts (1 to [`MAX_PAGE`]) that `filter` accepts, after `after`: red first, then
     /// the oldest first (day raised, then number).
     fn alert_board(
@@ -339,6 +348,18 @@ pub(crate) fn judge_run_step(
     let status = alert.status.after(&change).map_err(|r| refused(r.into()))?;
     let after = apply(alert, &change, status);
     Ok((change, after))
+}
+
+/// The ids of [`AlertRegister::alert_histories`], each with an empty history to fill, or the refusal of more ids than
+/// a page.
+pub(crate) fn histories_of(alert_ids: &[i64]) -> Result<HashMap<i64, Vec<AlertStep>>, StoreError> {
+    if alert_ids.len() > MAX_PAGE as usize {
+        return Err(StoreError::InvalidAlert(monitor::InvalidAlert {
+            field: "alert_ids",
+            problem: format!("at most {MAX_PAGE} alerts at once, not {}", alert_ids.len()),
+        }));
+    }
+    Ok(alert_ids.iter().map(|id| (*id, Vec::new())).collect())
 }
 
 /// A page limit within 1 to [`MAX_OPEN_PAGE`].

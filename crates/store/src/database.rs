@@ -7,6 +7,7 @@
 //! unfinished, is refused with an error saying so ([`StoreError::SchemaNewer`], [`StoreError::MigrationUnfinished`]);
 //! [`status`] reports where a database stands without changing it.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -850,6 +851,10 @@ impl AlertRegister for Database {
 
     async fn alert_history(&self, alert_id: i64) -> Result<Vec<AlertStep>, StoreError> {
         each!(self, s => s.alert_history(alert_id).await)
+    }
+
+    async fn alert_histories(&self, alert_ids: &[i64]) -> Result<HashMap<i64, Vec<AlertStep>>, StoreError> {
+        each!(self, s => s.alert_histories(alert_ids).await)
     }
 
     async fn alert_board(

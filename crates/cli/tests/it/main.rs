@@ -713,6 +713,7 @@ mod consent;
 mod county;
 mod db;
 mod decide;
+mod drift_alerts;
 mod identity;
 mod ingest;
 mod model;

@@ -4,7 +4,7 @@
 //! reason and writes nothing; overdue alerts are listed until escalated; the board filters and pages red first,
 //! then oldest first, without gaps or repeats; every write is audited. A monitoring run's day is written whole or not
 //! at all, once; only a run resolves an alert, and a run's own step escalates or resolves in the store's name; the
-//! open alerts page in number order.
+//! open alerts page in number order; the histories of a page of alerts read at once are each alert's own.
 
 use std::future::Future;
 
@@ -16,7 +16,7 @@ use workflow::Officer;
 
 use super::{oid, ts};
 use crate::alerts::{
-    AlertFilter, AlertRefusal, AlertRegister, BoardCursor, Raised, Resolve, RunDay, RunRecord, RunStep,
+    AlertFilter, AlertRefusal, AlertRegister, BoardCursor, MAX_PAGE, Raised, Resolve, RunDay, RunRecord, RunStep,
 };
 use crate::{AuditLog, ReviewWorkflow, StoreError};
 
@@ -94,6 +94,7 @@ where
     open_alerts_page_in_number_order(fresh().await).await;
     only_a_run_resolves_an_alert(fresh().await).await;
     a_run_escalates_and_resolves_in_its_own_name(fresh().await).await;
+    histories_of_a_page_read_at_once_are_each_alert_s_history(fresh().await).await;
 }
 
 /// A monitoring run's day `day` (`YYYY-MM-DD`), written at 07:00 that morning.
@@ -588,4 +589,39 @@ pub async fn every_write_is_audited<S: AlertRegister + ReviewWorkflow + AuditLog
     let when: Timestamp = ts("2026-07-01T09:00:00+08:00");
     let history = store.alert_history(alert.alert_id).await.expect("history");
     assert_eq!(history.last().map(|s| s.at), Some(when));
+}
+
+/// The histories of several alerts read at once are, alert by alert, what [`AlertRegister::alert_history`] reads: the
+/// steps of each in order and no other alert's, an unknown alert's empty, a repeated id read once; no ids read
+/// nothing; a page of ids is read and one more refused, naming `alert_ids`.
+pub async fn histories_of_a_page_read_at_once_are_each_alert_s_history<S: AlertRegister + ReviewWorkflow>(store: S) {
+    with_officers(&store).await;
+    let closed = raise_new(&store, &new_alert("H1", Cause::Overdue, Tier::Yellow, "2026-06-28")).await;
+    store.raise(&new_alert("H1", Cause::Overdue, Tier::Red, "2026-06-29")).await.expect("re-tier");
+    close(&store, closed.alert_id).await;
+    let resolved = raise_new(&store, &new_alert("H2", Cause::Weather, Tier::Orange, "2026-06-29")).await;
+    let day = run_day("2026-06-30", Vec::new(), &[(resolved.alert_id, "rain warning lifted")]);
+    store.apply_run(&day).await.expect("run");
+    let open = raise_new(&store, &new_alert("H3", Cause::PriceShock, Tier::Yellow, "2026-06-30")).await;
+    let unknown = open.alert_id + 1000;
+    let ids = [resolved.alert_id, closed.alert_id, unknown, open.alert_id, closed.alert_id];
+    let histories = store.alert_histories(&ids).await.expect("histories");
+    assert_eq!(histories.len(), 4, "one entry per alert asked for");
+    for id in ids {
+        assert_eq!(histories[&id], store.alert_history(id).await.expect("history"), "alert {id}");
+    }
+    assert_eq!(histories[&closed.alert_id].len(), 6, "raise, re-tier, assign, acknowledge, action, close");
+    assert_eq!(histories[&resolved.alert_id].len(), 2);
+    assert!(histories[&unknown].is_empty());
+    assert!(store.alert_histories(&[]).await.expect("none").is_empty());
+
+    let page: Vec<i64> = (1..=i64::from(MAX_PAGE)).collect();
+    let read = store.alert_histories(&page).await.expect("a page");
+    assert_eq!(read.len(), page.len());
+    assert_eq!(read[&open.alert_id].len(), 1);
+    let over: Vec<i64> = (1..=i64::from(MAX_PAGE) + 1).collect();
+    match store.alert_histories(&over).await {
+        Err(StoreError::InvalidAlert(e)) => assert_eq!(e.field, "alert_ids"),
+        other => panic!("expected more than a page refused, got {other:?}"),
+    }
 }

@@ -29,7 +29,7 @@ use super::{PgStore, append_in, corrupt};
 use crate::StoreError;
 use crate::alerts::{
     AlertColumns, AlertFilter, AlertRegister, BoardCursor, BoardPage, Raised, RunColumns, RunDay, RunOutcome,
-    RunRecord, RunStep, StepColumns, actions_column, apply, check_run, count_new, judge, judge_run_step,
+    RunRecord, RunStep, StepColumns, actions_column, apply, check_run, count_new, histories_of, judge, judge_run_step,
     open_page_limit, page_limit, raise_digest, resolve_step, step_digest,
 };
 
@@ -49,6 +49,26 @@ fn instant(row: &PgRow, column: &str) -> Result<String, StoreError> {
     let epoch_s: i64 = row.try_get(format!("{column}_epoch_s").as_str())?;
     let offset: i32 = row.try_get(format!("{column}_offset_s").as_str())?;
     Ok(stored_at(column, epoch_s, offset)?.to_string())
+}
+
+/// A history row's columns, as [`step_from_row`] reads them.
+const STEP_COLUMNS: &str = "alert_id, seq::bigint AS seq, kind, change_json, actor, \
+                            extract(epoch FROM at)::bigint AS at_epoch_s, at_offset_s, status";
+
+/// A history row: its alert's number and the step.
+fn step_from_row(row: &PgRow) -> Result<(i64, AlertStep), StoreError> {
+    let alert_id = row.try_get("alert_id")?;
+    let step = StepColumns {
+        alert_id,
+        seq: row.try_get("seq")?,
+        kind: row.try_get("kind")?,
+        change_json: row.try_get("change_json")?,
+        actor: row.try_get("actor")?,
+        at: instant(row, "at")?,
+        status: row.try_get("status")?,
+    }
+    .into_step()?;
+    Ok((alert_id, step))
 }
 
 fn alert_from_row(row: &PgRow) -> Result<Alert, StoreError> {
@@ -606,28 +626,25 @@ impl AlertRegister for PgStore {
     }
 
     async fn alert_history(&self, alert_id: i64) -> Result<Vec<AlertStep>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT alert_id, seq::bigint AS seq, kind, change_json, actor, extract(epoch FROM at)::bigint AS at_epoch_s,
-                    at_offset_s, status FROM alert_events
-             WHERE alert_id = $1 ORDER BY seq",
-        )
-        .bind(alert_id)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|row| {
-                StepColumns {
-                    alert_id: row.try_get("alert_id")?,
-                    seq: row.try_get("seq")?,
-                    kind: row.try_get("kind")?,
-                    change_json: row.try_get("change_json")?,
-                    actor: row.try_get("actor")?,
-                    at: instant(row, "at")?,
-                    status: row.try_get("status")?,
-                }
-                .into_step()
-            })
-            .collect()
+        let sql = format!("SELECT {STEP_COLUMNS} FROM alert_events WHERE alert_id = $1 ORDER BY seq");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(alert_id).fetch_all(&self.pool).await?;
+        rows.iter().map(|row| step_from_row(row).map(|(_, step)| step)).collect()
+    }
+
+    async fn alert_histories(&self, alert_ids: &[i64]) -> Result<HashMap<i64, Vec<AlertStep>>, StoreError> {
+        let mut histories = histories_of(alert_ids)?;
+        if histories.is_empty() {
+            return Ok(histories);
+        }
+        let ids: Vec<i64> = histories.keys().copied().collect();
+        let sql = format!(
+            "SELECT {STEP_COLUMNS} FROM alert_events WHERE alert_id = ANY($1::bigint[]) ORDER BY alert_id, seq"
+        );
+        for row in &sqlx::query(sqlx::AssertSqlSafe(sql)).bind(&ids).fetch_all(&self.pool).await? {
+            let (alert_id, step) = step_from_row(row)?;
+            histories.entry(alert_id).or_default().push(step);
+        }
+        Ok(histories)
     }
 
     async fn alert_board(

@@ -7,6 +7,8 @@
 //! `act` use, in a loop: sqlx keeps each connection's prepared statements, so the loop prepares each once, and the
 //! one commit is the one sync of the day.
 
+use std::collections::HashMap;
+
 use domain::Date;
 use monitor::{Alert, AlertEvent, AlertStep, Change, NewAlert, Status};
 use sqlx::Row;
@@ -16,7 +18,7 @@ use super::SqliteStore;
 use crate::StoreError;
 use crate::alerts::{
     AlertColumns, AlertFilter, AlertRegister, BoardCursor, BoardPage, Raised, RunColumns, RunDay, RunOutcome,
-    RunRecord, RunStep, StepColumns, actions_column, apply, check_run, count_new, judge, judge_run_step,
+    RunRecord, RunStep, StepColumns, actions_column, apply, check_run, count_new, histories_of, judge, judge_run_step,
     open_page_limit, page_limit, raise_digest, resolve_step, step_digest,
 };
 
@@ -44,6 +46,25 @@ fn alert_from_row(row: &SqliteRow) -> Result<Alert, StoreError> {
         events: row.try_get("events")?,
     }
     .into_alert()
+}
+
+/// A history row's columns, as [`step_from_row`] reads them.
+const STEP_COLUMNS: &str = "alert_id, seq, kind, change_json, actor, at, status";
+
+/// A history row: its alert's number and the step.
+fn step_from_row(row: &SqliteRow) -> Result<(i64, AlertStep), StoreError> {
+    let alert_id = row.try_get("alert_id")?;
+    let step = StepColumns {
+        alert_id,
+        seq: row.try_get("seq")?,
+        kind: row.try_get("kind")?,
+        change_json: row.try_get("change_json")?,
+        actor: row.try_get("actor")?,
+        at: row.try_get("at")?,
+        status: row.try_get("status")?,
+    }
+    .into_step()?;
+    Ok((alert_id, step))
 }
 
 async fn alert_in(conn: &mut sqlx::SqliteConnection, alert_id: i64) -> Result<Option<Alert>, StoreError> {
@@ -215,26 +236,30 @@ impl AlertRegister for SqliteStore {
     }
 
     async fn alert_history(&self, alert_id: i64) -> Result<Vec<AlertStep>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT alert_id, seq, kind, change_json, actor, at, status FROM alert_events WHERE alert_id = ? ORDER BY seq",
-        )
-        .bind(alert_id)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|row| {
-                StepColumns {
-                    alert_id: row.try_get("alert_id")?,
-                    seq: row.try_get("seq")?,
-                    kind: row.try_get("kind")?,
-                    change_json: row.try_get("change_json")?,
-                    actor: row.try_get("actor")?,
-                    at: row.try_get("at")?,
-                    status: row.try_get("status")?,
-                }
-                .into_step()
-            })
-            .collect()
+        let sql = format!("SELECT {STEP_COLUMNS} FROM alert_events WHERE alert_id = ? ORDER BY seq");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(alert_id).fetch_all(&self.pool).await?;
+        rows.iter().map(|row| step_from_row(row).map(|(_, step)| step)).collect()
+    }
+
+    async fn alert_histories(&self, alert_ids: &[i64]) -> Result<HashMap<i64, Vec<AlertStep>>, StoreError> {
+        let mut histories = histories_of(alert_ids)?;
+        if histories.is_empty() {
+            return Ok(histories);
+        }
+        // One placeholder per id: at most a page of them, well within SQLite's bound on parameters.
+        let placeholders = vec!["?"; histories.len()].join(", ");
+        let sql = format!(
+            "SELECT {STEP_COLUMNS} FROM alert_events WHERE alert_id IN ({placeholders}) ORDER BY alert_id, seq"
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for id in histories.keys() {
+            query = query.bind(*id);
+        }
+        for row in &query.fetch_all(&self.pool).await? {
+            let (alert_id, step) = step_from_row(row)?;
+            histories.entry(alert_id).or_default().push(step);
+        }
+        Ok(histories)
     }
 
     async fn alert_board(
