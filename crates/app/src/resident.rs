@@ -265,7 +265,7 @@ impl ResidentBook {
 
     /// The book as a run assesses it, with the booked loans read through `through` (the last day the run assesses).
     pub fn book(&self, through: Date) -> Result<(Book, BookedMerge), Error> {
-        let mut households: Vec<BorrowerRecords> = self.households.values().cloned().collect();
+        let mut households = copy_records(&self.households);
         let merge = merge_into(&mut households, self.booked.values(), through)?;
         let book = Book::new(households, self.context.clone(), self.passes.clone(), self.diversion_window_days);
         Ok((book, merge))
@@ -287,4 +287,22 @@ fn slot<'a>(
         touched.insert(id.to_string());
     }
     Some(h)
+}
+
+/// The kept records copied for a run, on the machine's threads for a large book (a copy per household, in id
+/// order).
+fn copy_records(kept: &BTreeMap<String, BorrowerRecords>) -> Vec<BorrowerRecords> {
+    let all: Vec<&BorrowerRecords> = kept.values().collect();
+    let threads = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    if threads <= 1 || all.len() < 20_000 {
+        return all.into_iter().cloned().collect();
+    }
+    let chunk = all.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = all
+            .chunks(chunk)
+            .map(|slice| scope.spawn(move || slice.iter().map(|r| (*r).clone()).collect::<Vec<_>>()))
+            .collect();
+        handles.into_iter().flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect()
+    })
 }

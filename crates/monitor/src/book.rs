@@ -157,32 +157,69 @@ impl Book {
         passes: Vec<CropPass>,
         diversion_window_days: u32,
     ) -> Book {
+        // Each household's file is its own: a large book is built on the machine's threads.
+        let threads = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+        let threads = if households.len() < 20_000 { 1 } else { threads };
+        Book::new_on(households, context, passes, diversion_window_days, threads)
+    }
+
+    /// [`Book::new`] with the households' files made on `threads` threads, in slices whose order the
+    /// concatenation keeps (the same book whatever the threads).
+    pub fn new_on(
+        households: Vec<BorrowerRecords>,
+        context: Context,
+        passes: Vec<CropPass>,
+        diversion_window_days: u32,
+        threads: usize,
+    ) -> Book {
         let county_of: HashMap<String, String> =
             context.villages.iter().map(|v| (v.village_code.clone(), v.county_code.clone())).collect();
-        let mut borrowers: Vec<BorrowerFile> = households
-            .into_iter()
-            .filter(|r| !r.loans.is_empty())
-            .map(|records| {
-                let village = records.household.village_code.clone();
-                let county = county_of.get(&village).cloned().unwrap_or_else(|| village.chars().take(6).collect());
-                let branch = village.chars().take(9).collect();
-                let mut rows: HashMap<&str, Vec<Repayment>> = HashMap::new();
-                for r in &records.repayments {
-                    rows.entry(r.loan_id.as_str()).or_default().push(r.clone());
-                }
-                let loans = records
-                    .loans
-                    .iter()
-                    .map(|loan| {
-                        let mut rows = rows.remove(loan.loan_id.as_str()).unwrap_or_default();
-                        // Stable: same-day rows keep the order recorded.
-                        rows.sort_by_key(|r| r.date);
-                        BookLoan { loan: loan.clone(), rows }
+        let file_of = |records: BorrowerRecords| {
+            let village = records.household.village_code.clone();
+            let county = county_of.get(&village).cloned().unwrap_or_else(|| village.chars().take(6).collect());
+            let branch = village.chars().take(9).collect();
+            let mut rows: HashMap<&str, Vec<Repayment>> = HashMap::new();
+            for r in &records.repayments {
+                rows.entry(r.loan_id.as_str()).or_default().push(r.clone());
+            }
+            let loans = records
+                .loans
+                .iter()
+                .map(|loan| {
+                    let mut rows = rows.remove(loan.loan_id.as_str()).unwrap_or_default();
+                    // Stable: same-day rows keep the order recorded.
+                    rows.sort_by_key(|r| r.date);
+                    BookLoan { loan: loan.clone(), rows }
+                })
+                .collect();
+            BorrowerFile { records, loans, county, branch, peers: Vec::new() }
+        };
+        let files = |part: Vec<BorrowerRecords>| -> Vec<BorrowerFile> {
+            part.into_iter().filter(|r| !r.loans.is_empty()).map(file_of).collect()
+        };
+        let mut borrowers: Vec<BorrowerFile> = if threads <= 1 || households.len() < 2 {
+            files(households)
+        } else {
+            let chunk = households.len().div_ceil(threads);
+            let mut slices = Vec::with_capacity(threads);
+            let mut rest = households;
+            while rest.len() > chunk {
+                let tail = rest.split_off(chunk);
+                slices.push(rest);
+                rest = tail;
+            }
+            slices.push(rest);
+            std::thread::scope(|scope| {
+                let handles: Vec<_> = slices
+                    .into_iter()
+                    .map(|slice| {
+                        let files = &files;
+                        scope.spawn(move || files(slice))
                     })
                     .collect();
-                BorrowerFile { records, loans, county, branch, peers: Vec::new() }
+                handles.into_iter().flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect()
             })
-            .collect();
+        };
         borrowers.sort_by(|a, b| a.household_id().cmp(b.household_id()));
         let by_household: HashMap<String, usize> =
             borrowers.iter().enumerate().map(|(i, b)| (b.household_id().to_string(), i)).collect();

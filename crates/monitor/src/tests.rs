@@ -202,6 +202,26 @@ fn diverting(id: &str, loan_id: &str, counterparty: &str, yuan: i64) -> Borrower
 }
 
 #[test]
+fn a_book_built_on_several_threads_is_the_book_built_on_one() {
+    let households = || {
+        vec![
+            diverting("H0000003", "L3", "CP-1", 12_000),
+            defaulting(),
+            diverting("H0000001", "L1", "CP-1", 1_000),
+            borrower("H0000009", None, vec![], vec![]),
+            diverting("H0000002", "L2", "CP-1", 1_000),
+            diverting("H0000004", "L4", "CP-2", 1_000),
+        ]
+    };
+    let one = Book::new_on(households(), context(vec![drought()]), vec![], 14, 1);
+    assert_eq!(one.borrowers.len(), 5, "the household without a loan is left out");
+    for threads in [2, 3, 4, 7] {
+        let many = Book::new_on(households(), context(vec![drought()]), vec![], 14, threads);
+        assert!(many == one, "{threads} threads build another book");
+    }
+}
+
+#[test]
 fn diversion_is_a_share_of_proceeds_and_a_ring_is_several_borrowers_paying_one_payee() {
     let ring = vec![
         diverting("H0000001", "L1", "CP-1", 1_000),
