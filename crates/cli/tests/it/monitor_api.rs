@@ -32,8 +32,15 @@ fn split_rows(file: &Path, later: &Path, keep: f64) {
     std::fs::write(file, lines(&rows[..cut])).expect("write");
 }
 
-/// Every alert of the store's board as (household, cause, tier), and as (number, household, cause, tier, status).
-fn board(data: &Path) -> (BTreeSet<(String, String, String)>, Vec<(i64, String, String, String, String)>) {
+/// An alert as the comparisons see it: household, cause and tier.
+type Kind = (String, String, String);
+/// An alert as it stands: number, household, cause, tier and status.
+type Standing = (i64, String, String, String, String);
+/// A refusal: the caller, the body, and the status, code and field expected.
+type Refusal = (&'static str, Value, (u16, &'static str, Option<&'static str>));
+
+/// Every alert of the store's board as [`Kind`]s, and as [`Standing`]s in number order.
+fn board(data: &Path) -> (BTreeSet<Kind>, Vec<Standing>) {
     use store::AlertRegister;
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
     runtime.block_on(async {
@@ -59,7 +66,7 @@ fn board(data: &Path) -> (BTreeSet<(String, String, String)>, Vec<(i64, String, 
                 )
             })
             .collect();
-        let mut whole: Vec<(i64, String, String, String, String)> = alerts
+        let mut whole: Vec<Standing> = alerts
             .iter()
             .map(|a| {
                 let (household, cause, tier) =
@@ -116,7 +123,7 @@ fn a_days_run_over_http_is_the_commands_is_kept_once_and_catches_up_with_rows_st
     let (_server, addr) = start(&served, &["--today", TODAY, "--rate-limit", "0", "--address-rate-limit", "0"]);
 
     // Refusals first, on an untouched store: each a 4xx naming the field, and nothing written.
-    let cases: [(&str, Value, (u16, &str, Option<&str>)); 8] = [
+    let cases: [Refusal; 8] = [
         ("mon-risk", json!({}), (422, "missing_field", Some("as_of"))),
         ("mon-risk", json!({"as_of": null}), (422, "missing_field", Some("as_of"))),
         ("mon-risk", json!({"as_of": "2026-06-31"}), (422, "invalid_field", Some("as_of"))),
