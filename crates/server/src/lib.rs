@@ -54,7 +54,7 @@ use error::ApiError;
 
 /// Largest request body accepted, bytes.
 pub const BODY_LIMIT_BYTES: usize = 64 * 1024;
-/// Longest a request may take before it is answered 408.
+/// Longest a request may take before it is answered 408 (a monitoring run has [`monitoring::RUN_TIMEOUT`]).
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 /// Longest a client may take to send a request's headers before the connection is closed.
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);

@@ -1,8 +1,8 @@
 //! The daily monitoring run over HTTP (`POST /v1/monitor/runs`), end to end on a tiny simulated county: the alerts a
 //! day's run leaves on the board are those `agririsk monitor run --as-of` leaves on a second store ingested the same
 //! way; the same day again changes nothing; rows ingested by the command line while the server runs are caught up
-//! by reading only the households they name; a role without `run_monitoring`, a caller of one branch and every bad
-//! body are refused with nothing written. Runs on SQLite, and on PostgreSQL with `AGRIRISK_TEST_ENGINE=postgres`.
+//! by reading only the households they name; the alerts written are audited as the caller's; a role without
+//! `run_monitoring`, a caller of one branch and every bad body are refused with nothing written. Runs on SQLite, and on PostgreSQL with `AGRIRISK_TEST_ENGINE=postgres`.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -76,6 +76,24 @@ fn board(data: &Path) -> (BTreeSet<Kind>, Vec<Standing>) {
             .collect();
         whole.sort();
         (kinds, whole)
+    })
+}
+
+/// How many entries of the audit trail record `action` by `actor`.
+fn audited(data: &Path, action: &str, actor: &str) -> usize {
+    use store::AuditLog;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    runtime.block_on(async {
+        let store = super::store_of(data).await;
+        let (mut found, mut after) = (0, 0);
+        loop {
+            let page = store.audit_entries(after, 1_000).await.expect("the audit trail");
+            let Some(last) = page.last() else { break };
+            after = last.seq;
+            found += page.iter().filter(|e| e.entry.action == action && e.entry.actor == actor).count();
+        }
+        store.close().await;
+        found
     })
 }
 
@@ -157,6 +175,9 @@ fn a_days_run_over_http_is_the_commands_is_kept_once_and_catches_up_with_rows_st
     let (kinds, alerts) = board(&served);
     assert_eq!(kinds.len() as u64, count(&first, "raised"), "one alert per household and cause");
     assert_eq!(kinds, board(&command).0, "the API's alerts are the command's");
+    // Written as the caller's, as every alert step is.
+    let raised = usize::try_from(count(&first, "raised")).expect("a count");
+    assert_eq!(audited(&served, "alert.raise", "user:mon-risk"), raised, "each raise is audited as the caller's");
 
     // The same day again: on record, nothing new.
     let (status, again) = post(&addr, "mon-risk", &json!({"as_of": DAY}));
