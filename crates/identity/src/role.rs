@@ -150,6 +150,9 @@ code_enum! {
         /// Read the portfolio report (quality, ECL, provisions, history, concentration, breakdowns) and run stress
         /// scenarios over the book of one's branches; nothing is written.
         ReadPortfolio => "read_portfolio",
+        /// Run the daily monitoring over the whole book, writing its alerts (raises, re-tiers, resolves and
+        /// escalations).
+        RunMonitoring => "run_monitoring",
     }
 }
 
@@ -199,6 +202,7 @@ impl Role {
                     | P::ReadAlerts
                     | P::ActOnAlerts
                     | P::ReadPortfolio
+                    | P::RunMonitoring
             ),
             Role::ModelBuilder => {
                 matches!(permission, P::ReadDecisions | P::ReadLoans | P::ReadPolicies | P::SimulatePolicies)
@@ -229,6 +233,7 @@ impl Role {
                     | P::RecordScreening
                     | P::ReadScreening
                     | P::ReadMetrics
+                    | P::RunMonitoring
             ),
         }
     }
@@ -450,6 +455,7 @@ mod tests {
             Permission::MovePolicies,
             Permission::PostRepayments,
             Permission::ActOnAlerts,
+            Permission::RunMonitoring,
         ] {
             assert!(!Role::Auditor.grants(write));
         }
@@ -476,6 +482,15 @@ mod tests {
         // has the model's own reports; an administrator reads no borrower data; a system has no use for it.
         assert_eq!(readers, [Role::BranchManager, Role::RiskManager, Role::Auditor]);
         assert_eq!("read_portfolio".parse::<Permission>(), Ok(Permission::ReadPortfolio));
+    }
+
+    #[test]
+    fn the_daily_monitoring_is_run_by_the_risk_manager_and_the_lenders_scheduler_only() {
+        let runners: Vec<Role> = Role::ALL.iter().copied().filter(|r| r.grants(Permission::RunMonitoring)).collect();
+        // It writes alerts for every branch: the risk manager answers for the whole book, and the lender's scheduler
+        // calls it as a system. An auditor changes nothing; officers and branch managers work their branch's alerts.
+        assert_eq!(runners, [Role::RiskManager, Role::System]);
+        assert_eq!("run_monitoring".parse::<Permission>(), Ok(Permission::RunMonitoring));
     }
 
     #[test]

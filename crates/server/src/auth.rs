@@ -26,8 +26,8 @@ use store::{ApiKeyRow, IdentityStore};
 use crate::error::ApiError;
 use crate::throttle::retry_after_secs;
 use crate::{
-    Shared, alerts, approvals, credit, decisions, loans, openapi, policies, portfolio, profiles, review, screening,
-    session, telemetry,
+    Shared, alerts, approvals, credit, decisions, loans, monitoring, openapi, policies, portfolio, profiles, review,
+    screening, session, telemetry,
 };
 
 /// The name of the session cookie.
@@ -128,6 +128,7 @@ pub fn table() -> Vec<Route> {
         route(p.clone(), "/v1/alerts/{alert_id}/actions", Needs(P::ActOnAlerts), post(alerts::act)),
         route(g.clone(), "/v1/portfolio/report", Needs(P::ReadPortfolio), get(portfolio::report)),
         route(p.clone(), "/v1/portfolio/stress", Needs(P::ReadPortfolio), post(portfolio::stress)),
+        route(p.clone(), monitoring::RUNS_PATH, Needs(P::RunMonitoring), post(monitoring::run)),
         // Dual control: deciding a proposal needs the permission its kind needs, checked by the handler.
         route(g, "/v1/approvals", Signed, get(approvals::list)),
         route(p.clone(), "/v1/approvals/{id}/confirm", Signed, post(approvals::confirm)),

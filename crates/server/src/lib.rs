@@ -7,8 +7,8 @@
 //! (WAL, `synchronous = FULL`), in group commits ([`journal`]). Modules: [`error`] (the error table), [`decisions`] (applications, decisions,
 //! review requests), [`review`] (officers, the review queue, maker-checker review), [`loans`] (disbursement,
 //! positions, repayments), [`policies`] (the register), [`credit`] (policy replay, village rosters), [`alerts`] (the early-warning alert board and its
-//! workflow steps), [`portfolio`] (the portfolio report and stress runs), [`openapi`]
-//! (the OpenAPI document and the docs page).
+//! workflow steps), [`portfolio`] (the portfolio report and stress runs), [`monitoring`] (the daily monitoring run
+//! over the book kept in memory), [`openapi`] (the OpenAPI document and the docs page).
 
 pub mod alerts;
 pub mod approvals;
@@ -20,6 +20,7 @@ pub mod journal;
 pub mod limits;
 pub mod loans;
 pub mod log;
+pub mod monitoring;
 pub mod openapi;
 pub mod page;
 pub mod policies;
@@ -53,7 +54,7 @@ use error::ApiError;
 
 /// Largest request body accepted, bytes.
 pub const BODY_LIMIT_BYTES: usize = 64 * 1024;
-/// Longest a request may take before it is answered 408.
+/// Longest a request may take before it is answered 408 (a monitoring run has [`monitoring::RUN_TIMEOUT`]).
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 /// Longest a client may take to send a request's headers before the connection is closed.
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
@@ -115,6 +116,9 @@ pub struct Server {
     pub privacy_keys: Option<std::path::PathBuf>,
     /// The TLS acceptor when served over TLS (answers then carry HSTS and session cookies are `Secure`).
     pub tls: Option<tokio_rustls::TlsAcceptor>,
+    /// Monitoring's whole book, kept in memory from this replica's first run ([`monitoring`]); the lock makes one
+    /// run at a time per replica.
+    pub resident: tokio::sync::Mutex<Option<app::resident::ResidentBook>>,
     decider: RwLock<Option<Arc<Decider>>>,
     /// [`Database::decider_version`] when the decider was last loaded (-1: unknown).
     decider_version: std::sync::atomic::AtomicI64,
@@ -165,6 +169,7 @@ impl Server {
             buckets: throttle::Buckets::default(),
             tls: None,
             privacy_keys: None,
+            resident: tokio::sync::Mutex::new(None),
             decider: RwLock::new(None),
             decider_version: std::sync::atomic::AtomicI64::new(-1),
         };
@@ -236,7 +241,7 @@ pub fn router(server: Shared) -> Router {
     let tls = server.tls.is_some();
     let router = auth::routes(&server)
         .fallback(not_found)
-        .layer(tower_http::timeout::TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
+        .layer(axum::middleware::from_fn(time_limit))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(screening::BODY_LIMIT_BYTES))
         .layer(axum::middleware::from_fn(limits::check_request))
         // Outermost, so that it also sees the limit's and the timeout's own refusals.
@@ -248,6 +253,17 @@ pub fn router(server: Shared) -> Router {
         .with_state(server);
     // Under TLS every answer tells the browser to come back only over TLS.
     if tls { router.layer(axum::middleware::map_response(tls::hsts)) } else { router }
+}
+
+/// Answers 408 `timeout` when a request takes longer than its limit: [`REQUEST_TIMEOUT`], or
+/// [`monitoring::RUN_TIMEOUT`] for a monitoring run (a replica's first reads the whole book).
+async fn time_limit(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let limit = if request.uri().path() == monitoring::RUNS_PATH { monitoring::RUN_TIMEOUT } else { REQUEST_TIMEOUT };
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::whole(ErrorCode::Timeout, format!("the request took longer than {}s", limit.as_secs()))
+            .into_response(),
+    }
 }
 
 /// Rewrites the layers' and axum's own plain-text refusals (413, 408, 405, extractor rejections) into the JSON

@@ -5,8 +5,8 @@ use axum::response::{Html, IntoResponse, Response};
 use utoipa::OpenApi;
 
 use super::{
-    alerts, approvals, auth, credit, decisions, error, loans, policies, portfolio, profiles, review, screening,
-    session, telemetry,
+    alerts, approvals, auth, credit, decisions, error, loans, monitoring, policies, portfolio, profiles, review,
+    screening, session, telemetry,
 };
 
 /// The API description.
@@ -47,6 +47,7 @@ use super::{
         alerts::act,
         portfolio::report,
         portfolio::stress,
+        monitoring::run,
         approvals::list,
         approvals::confirm,
         approvals::reject,
@@ -72,6 +73,11 @@ use super::{
         approvals::AuthorityBody,
         alerts::ActionBody,
         portfolio::StressBody,
+        monitoring::RunBody,
+        monitoring::RunAnswer,
+        monitoring::Escalation,
+        monitoring::CatchUp,
+        monitoring::Timings,
     ))
 )]
 pub struct ApiDoc;

@@ -718,6 +718,7 @@ mod identity;
 mod ingest;
 mod model;
 mod monitor;
+mod monitor_api;
 mod monitor_events;
 mod policy;
 mod policy_sim;
