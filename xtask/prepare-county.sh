@@ -5,7 +5,7 @@
 # applicant's claim), the shipped decision model registered and promoted (proposed by one person, confirmed by another), the default policy submitted, approved
 # and activated by a second person; the first administrator (password in WORK/password) and API keys for the
 # callers the scripts act as: WORK/key-system (a core banking system: applications, decisions, disbursements,
-# loans, repayments, screening, metrics), WORK/key-risk (a risk manager: policies, replay, rosters, the review
+# loans, repayments, screening, metrics, the daily monitoring run), WORK/key-risk (a risk manager: policies, replay, rosters, the review
 # queue) and WORK/key-admin (officers); and the loan officer `officer.li` (the same password). WORK holds the
 # county's files and the keys.
 prepare_county() {
@@ -37,7 +37,7 @@ prepare_county() {
     printf 'prepared county passphrase\n' >"$work/password"
     a init --admin admin --password-file "$work/password" >/dev/null
     key() { a apikey create --name "$1" --role "$2" --only "$3" --branches '*' --expires-in-days 30 2>/dev/null; }
-    key core system submit_application,read_decisions,request_review,disburse,read_loans,post_repayments,record_screening,read_screening,read_metrics \
+    key core system submit_application,read_decisions,request_review,disburse,read_loans,post_repayments,record_screening,read_screening,read_metrics,run_monitoring \
         >"$work/key-system"
     key risk risk_manager read_decisions,read_review_queue,read_loans,read_policies,move_policies,simulate_policies,read_rosters,record_screening,read_screening,read_metrics \
         >"$work/key-risk"

@@ -90,7 +90,7 @@ error_codes! {
     /// The path does not take that method.
     MethodNotAllowed = ("method_not_allowed", 405, 2, "the path does not take that method");
     /// The request took too long.
-    Timeout = ("timeout", 408, 2, "the request took over 10 s");
+    Timeout = ("timeout", 408, 2, "the request took over its time limit (10 s; a monitoring run 600 s)");
     /// An idempotency key was used before for a different request.
     RequestReused = ("request_reused", 409, 2, "the request id (or repayment id) was used before for a different body");
     /// A review request for an approval.

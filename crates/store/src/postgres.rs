@@ -91,6 +91,10 @@ pub struct PgStore {
     pool: PgPool,
     /// Who its writes are recorded as in the audit trail ([`PgStore::acting`]).
     context: crate::acting::Context,
+    /// Sources whose record table exists, as last seen (shared by every clone). A record table is never dropped (a
+    /// first load's own table replaces the empty one in one transaction), so a source once seen needs no query
+    /// again; one not seen yet is looked up.
+    sources: std::sync::Arc<std::sync::RwLock<std::collections::HashSet<String>>>,
 }
 
 /// Names the backend and who it acts as, never the pool: its connect options hold the URL's password.
@@ -153,7 +157,7 @@ impl PgStore {
             .map_err(|e| crate::database::migration_error(e, latest_migration()))?;
         first.close().await?;
         let pool = pool_options().connect_with(options).await?;
-        Ok(PgStore { pool, context: crate::acting::Context::default() })
+        Ok(PgStore { pool, context: crate::acting::Context::default(), sources: std::sync::Arc::default() })
     }
 
     /// The pool's connections now: (open, of which idle); read-only, for the server's metrics.
@@ -166,7 +170,7 @@ impl PgStore {
     pub async fn open_unmigrated(url: &str) -> Result<PgStore, StoreError> {
         let options = connect_options(url)?;
         let pool = pool_options().connect_with(options).await?;
-        Ok(PgStore { pool, context: crate::acting::Context::default() })
+        Ok(PgStore { pool, context: crate::acting::Context::default(), sources: std::sync::Arc::default() })
     }
 
     /// Closes every connection.

@@ -76,6 +76,9 @@ pub struct SqliteStore {
     context: audit::Context,
     /// One quick reader shared by every clone, so the screening cache's polls reuse its connections.
     reader: std::sync::Arc<std::sync::OnceLock<QuickReader>>,
+    /// Sources whose record table exists, as last seen (shared by every clone). A record table is never dropped,
+    /// so a source once seen needs no query again; one not seen yet is looked up.
+    sources: std::sync::Arc<std::sync::RwLock<std::collections::HashSet<String>>>,
 }
 
 fn corrupt(what: impl std::fmt::Display) -> StoreError {
@@ -162,7 +165,13 @@ impl SqliteStore {
             .run(&pool)
             .await
             .map_err(|e| crate::database::migration_error(e, latest_migration()))?;
-        Ok(SqliteStore { pool, path, context: audit::Context::default(), reader: std::sync::Arc::default() })
+        Ok(SqliteStore {
+            pool,
+            path,
+            context: audit::Context::default(),
+            reader: std::sync::Arc::default(),
+            sources: std::sync::Arc::default(),
+        })
     }
 
     /// The database file.

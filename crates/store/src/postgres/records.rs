@@ -492,7 +492,7 @@ impl PgStore {
     /// See [`RecordStore::record_keys`].
     pub async fn record_keys(&self, source: &str) -> Result<Vec<String>, StoreError> {
         check_name(source)?;
-        if !self.record_sources().await?.iter().any(|s| s == source) {
+        if !self.has_record_table(source).await? {
             return Ok(Vec::new());
         }
         // Every key's first row is its version 1 (a load writes a new key as version 1, a correction as the next
@@ -500,6 +500,19 @@ impl PgStore {
         // distinct keys, without the aggregate over every version that `DISTINCT` costs each load that reads them.
         let sql = format!("SELECT _key FROM rec_{source} WHERE _version = 1");
         Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_all(&self.pool).await?)
+    }
+
+    /// Whether the source has a record table: from the clones' shared memory of sources seen, else looked up.
+    async fn has_record_table(&self, source: &str) -> Result<bool, StoreError> {
+        if self.sources.read().is_ok_and(|seen| seen.contains(source)) {
+            return Ok(true);
+        }
+        let known = self.record_sources().await?;
+        let found = known.iter().any(|s| s == source);
+        if let Ok(mut seen) = self.sources.write() {
+            seen.extend(known);
+        }
+        Ok(found)
     }
 
     /// See [`RecordStore::record_sources`].
@@ -516,7 +529,7 @@ impl PgStore {
         versions: Versions<'_>,
         order_by: Option<&str>,
     ) -> Result<Vec<Vec<Cell>>, StoreError> {
-        if !self.record_sources().await?.iter().any(|s| s == &table.source) {
+        if !self.has_record_table(&table.source).await? {
             return Ok(Vec::new());
         }
         check_names(table)?;
@@ -613,7 +626,7 @@ impl PgStore {
     /// See [`RecordStore::last_row`]: the table's largest `_row` (numbered from the identity in insertion order;
     /// loads are serialised by the load lock, so a later load's rows have larger numbers).
     pub async fn last_row(&self, table: &RecordTable) -> Result<i64, StoreError> {
-        if !self.record_sources().await?.iter().any(|s| s == &table.source) {
+        if !self.has_record_table(&table.source).await? {
             return Ok(0);
         }
         check_names(table)?;

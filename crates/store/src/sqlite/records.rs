@@ -266,11 +266,24 @@ impl SqliteStore {
     /// See [`RecordStore::record_keys`].
     pub async fn record_keys(&self, source: &str) -> Result<Vec<String>, StoreError> {
         check_name(source)?;
-        if !self.record_sources().await?.iter().any(|s| s == source) {
+        if !self.has_record_table(source).await? {
             return Ok(Vec::new());
         }
         let sql = format!("SELECT DISTINCT _key FROM rec_{source}");
         Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_all(&self.pool).await?)
+    }
+
+    /// Whether the source has a record table: from the clones' shared memory of sources seen, else looked up.
+    async fn has_record_table(&self, source: &str) -> Result<bool, StoreError> {
+        if self.sources.read().is_ok_and(|seen| seen.contains(source)) {
+            return Ok(true);
+        }
+        let known = self.record_sources().await?;
+        let found = known.iter().any(|s| s == source);
+        if let Ok(mut seen) = self.sources.write() {
+            seen.extend(known);
+        }
+        Ok(found)
     }
 
     /// See [`RecordStore::record_sources`].
@@ -287,8 +300,7 @@ impl SqliteStore {
         versions: Versions<'_>,
         order_by: Option<&str>,
     ) -> Result<Vec<Vec<Cell>>, StoreError> {
-        let known: Vec<String> = self.record_sources().await?;
-        if !known.iter().any(|s| s == &table.source) {
+        if !self.has_record_table(&table.source).await? {
             return Ok(Vec::new());
         }
         let mut types = Vec::with_capacity(columns.len());
@@ -378,7 +390,7 @@ impl SqliteStore {
     /// See [`RecordStore::last_row`]: the table's largest rowid (rows are numbered in insertion order; `VACUUM`
     /// may renumber them, see the trait).
     pub async fn last_row(&self, table: &RecordTable) -> Result<i64, StoreError> {
-        if !self.record_sources().await?.iter().any(|s| s == &table.source) {
+        if !self.has_record_table(&table.source).await? {
             return Ok(0);
         }
         let sql = format!("SELECT COALESCE(MAX(rowid), 0) FROM {}", table.table_name());
