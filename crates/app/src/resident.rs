@@ -201,8 +201,8 @@ impl ResidentBook {
     }
 
     /// Appends rows stored since to the histories of the households kept and not in `fresh` (read whole just
-    /// now); returns how many households gained rows. A `households` row is a new household (a kept one's row is
-    /// never stored again without a correction): one that borrows arrives with a `loans` row and is read whole.
+    /// now); returns how many households gained rows. (A new `households` row is a new household, not kept unless it
+    /// borrows, and then it arrives with a `loans` row and is read whole.)
     fn append(&mut self, rows: NewRows, fresh: &BTreeSet<String>) -> usize {
         let mut owner: HashMap<String, String> = HashMap::new();
         for (id, h) in &self.households {
@@ -215,39 +215,20 @@ impl ResidentBook {
         }
         let mut touched: BTreeSet<String> = BTreeSet::new();
         let kept = &mut self.households;
-        for r in rows.ratings {
-            if let Some(h) = slot(kept, fresh, &mut touched, &r.household_id) {
-                h.ratings.push(r);
-            }
+        // Each source's rows onto the same history of the household they name.
+        macro_rules! append_by_household {
+            ($($history:ident),+) => {$(
+                for r in rows.$history {
+                    if let Some(h) = slot(kept, fresh, &mut touched, &r.household_id) {
+                        h.$history.push(r);
+                    }
+                }
+            )+};
         }
-        for r in rows.bureau_reports {
-            if let Some(h) = slot(kept, fresh, &mut touched, &r.household_id) {
-                h.bureau_reports.push(r);
-            }
-        }
-        for r in rows.applications {
-            if let Some(h) = slot(kept, fresh, &mut touched, &r.household_id) {
-                h.applications.push(r);
-            }
-        }
-        for r in rows.loans {
-            if let Some(h) = slot(kept, fresh, &mut touched, &r.household_id) {
-                h.loans.push(r);
-            }
-        }
+        append_by_household!(ratings, bureau_reports, applications, loans, transactions, insurance_claims);
         for r in rows.repayments {
             if let Some(h) = owner.get(&r.loan_id).and_then(|id| slot(kept, fresh, &mut touched, id)) {
                 h.repayments.push(r);
-            }
-        }
-        for r in rows.transactions {
-            if let Some(h) = slot(kept, fresh, &mut touched, &r.household_id) {
-                h.transactions.push(r);
-            }
-        }
-        for r in rows.insurance_claims {
-            if let Some(h) = slot(kept, fresh, &mut touched, &r.household_id) {
-                h.insurance_claims.push(r);
             }
         }
         for id in &touched {

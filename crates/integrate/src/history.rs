@@ -383,11 +383,10 @@ pub struct Marks {
     rows: HashMap<&'static str, i64>,
 }
 
-/// The rows of the household sources stored after a [`Marks`], as records, each source in storage order.
+/// The rows of the household sources stored after a [`Marks`], as records, each source in storage order. New
+/// `households` rows are not read: a new household matters once it borrows, and then a reader reads it whole.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct NewRows {
-    /// `households` rows.
-    pub households: Vec<Household>,
     /// `ratings` rows.
     pub ratings: Vec<Rating>,
     /// `bureau_reports` rows.
@@ -407,8 +406,7 @@ pub struct NewRows {
 impl NewRows {
     /// How many rows.
     pub fn len(&self) -> usize {
-        self.households.len()
-            + self.ratings.len()
+        self.ratings.len()
             + self.bureau_reports.len()
             + self.applications.len()
             + self.loans.len()
@@ -478,7 +476,7 @@ pub async fn changes_since(
     for source in grown {
         let (filter, versions) = (after(source), Versions::Current);
         match source {
-            "households" => rows.households = read_records(store, filter, versions).await?,
+            "households" => {}
             "ratings" => rows.ratings = read_records(store, filter, versions).await?,
             "bureau_reports" => rows.bureau_reports = read_records(store, filter, versions).await?,
             "applications" => rows.applications = read_records(store, filter, versions).await?,
