@@ -204,10 +204,13 @@ impl ResidentBook {
     /// now); returns how many households gained rows. (A new `households` row is a new household, not kept unless it
     /// borrows, and then it arrives with a `loans` row and is read whole.)
     fn append(&mut self, rows: NewRows, fresh: &BTreeSet<String>) -> usize {
+        // Loan holders, for the repayments: only when some arrived (it walks every kept loan).
         let mut owner: HashMap<String, String> = HashMap::new();
-        for (id, h) in &self.households {
-            for loan in &h.loans {
-                owner.insert(loan.loan_id.clone(), id.clone());
+        if !rows.repayments.is_empty() {
+            for (id, h) in &self.households {
+                for loan in &h.loans {
+                    owner.insert(loan.loan_id.clone(), id.clone());
+                }
             }
         }
         for loan in &rows.loans {

@@ -358,17 +358,16 @@ pub fn sort_histories(b: &mut BorrowerRecords) {
     b.insurance_claims.sort_by_key(|c| c.harvest_month);
 }
 
-/// The sources a household's records come from, with the column that names the household (`repayments` names a
-/// loan, whose holder is read from `loans`).
-pub const HOUSEHOLD_SOURCES: &[(&str, &str)] = &[
-    ("households", "household_id"),
-    ("ratings", "household_id"),
-    ("bureau_reports", "household_id"),
-    ("applications", "household_id"),
-    ("loans", "household_id"),
-    ("repayments", "loan_id"),
-    ("transactions", "household_id"),
-    ("insurance_claims", "household_id"),
+/// The sources a household's records come from (`repayments` name a loan, whose holder is in `loans`).
+pub const HOUSEHOLD_SOURCES: &[&str] = &[
+    "households",
+    "ratings",
+    "bureau_reports",
+    "applications",
+    "loans",
+    "repayments",
+    "transactions",
+    "insurance_claims",
 ];
 
 /// The sources of the shared [`Context`] and of the satellite passes.
@@ -403,24 +402,6 @@ pub struct NewRows {
     pub insurance_claims: Vec<InsuranceClaim>,
 }
 
-impl NewRows {
-    /// How many rows.
-    pub fn len(&self) -> usize {
-        self.ratings.len()
-            + self.bureau_reports.len()
-            + self.applications.len()
-            + self.loans.len()
-            + self.repayments.len()
-            + self.transactions.len()
-            + self.insurance_claims.len()
-    }
-
-    /// Whether there are none.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-}
-
 /// What was stored after a [`Marks`]: the household sources' new rows, and which shared sources gained rows.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Changes {
@@ -432,17 +413,10 @@ pub struct Changes {
     pub passes: bool,
 }
 
-impl Changes {
-    /// Whether nothing was stored since.
-    pub fn is_empty(&self) -> bool {
-        self.rows.is_empty() && self.context.is_empty() && !self.passes
-    }
-}
-
 /// Where every source monitoring reads stands now.
 pub async fn marks(store: &impl RecordStore) -> Result<Marks, IntegrateError> {
     let mut rows = HashMap::new();
-    let sources = HOUSEHOLD_SOURCES.iter().map(|(s, _)| *s).chain(CONTEXT_SOURCES.iter().copied());
+    let sources = HOUSEHOLD_SOURCES.iter().copied().chain(CONTEXT_SOURCES.iter().copied());
     for source in sources {
         let contract =
             ingest::contracts::by_name(source).ok_or_else(|| IntegrateError::UnknownSource(source.into()))?;
@@ -461,7 +435,7 @@ pub async fn changes_since(
 ) -> Result<Option<Changes>, IntegrateError> {
     let mut changes = Changes::default();
     let mut grown: Vec<&'static str> = Vec::new();
-    for source in HOUSEHOLD_SOURCES.iter().map(|(s, _)| *s).chain(CONTEXT_SOURCES.iter().copied()) {
+    for source in HOUSEHOLD_SOURCES.iter().copied().chain(CONTEXT_SOURCES.iter().copied()) {
         let (before, after) =
             (since.rows.get(source).copied().unwrap_or(0), now.rows.get(source).copied().unwrap_or(0));
         if after < before {
